@@ -1,0 +1,71 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/shopspring/decimal"
+)
+
+// PipelineRow is one cell of "Investment pipeline by priority sector and stage".
+type PipelineRow struct {
+	Sector      string          `json:"sector"`
+	Stage       string          `json:"stage"`
+	Leads       uint64          `json:"leads"`
+	CapexUSD    decimal.Decimal `json:"capex_usd"`
+	WeightedUSD decimal.Decimal `json:"weighted_usd"`
+	NoRate      uint64          `json:"leads_without_rate"` // leads whose currency has no rate: not in the sums
+}
+
+// PipelineFilter narrows the pipeline.
+type PipelineFilter struct {
+	Post    string
+	Country string // investor's home country
+}
+
+// Pipeline sums the current state of every lead by sector and stage: the
+// count, capex in USD and capex weighted by each lead's stage probability.
+// Each lead counts once (FINAL collapses redelivered events); leads without a
+// sector are grouped under "unassigned".
+func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]PipelineRow, error) {
+	var where []string
+	var args []any
+	if f.Post != "" {
+		where = append(where, "post = ?")
+		args = append(args, f.Post)
+	}
+	if f.Country != "" {
+		where = append(where, "investor_country = ?")
+		args = append(args, f.Country)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ")
+	}
+	q := `SELECT if(sector = '', 'unassigned', sector) AS sector_code, stage,
+			count() AS leads,
+			sumIf(capex_usd, fx_missing = 0) AS sum_capex_usd,
+			sumIf(capex_usd * probability, fx_missing = 0) AS sum_weighted_usd,
+			countIf(fx_missing = 1) AS no_rate
+		FROM lead_states FINAL ` + cond + `
+		GROUP BY sector_code, stage
+		ORDER BY sector_code, stage`
+	rows, err := conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline query: %w", err)
+	}
+	defer rows.Close()
+	var out []PipelineRow
+	for rows.Next() {
+		var r PipelineRow
+		if err := rows.Scan(&r.Sector, &r.Stage, &r.Leads, &r.CapexUSD, &r.WeightedUSD, &r.NoRate); err != nil {
+			return nil, fmt.Errorf("pipeline row: %w", err)
+		}
+		r.CapexUSD = r.CapexUSD.Round(2)
+		r.WeightedUSD = r.WeightedUSD.Round(2)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

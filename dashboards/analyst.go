@@ -1,0 +1,84 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/analytics"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+)
+
+// canReadFigures: analysts and admins see every post; an attaché sees the pipeline of their own post.
+func pipelineFilter(c *fiber.Ctx) (analytics.PipelineFilter, error) {
+	u := currentUser(c)
+	f := analytics.PipelineFilter{Post: c.Query("post"), Country: c.Query("country")}
+	switch u.Role {
+	case auth.Analyst, auth.Admin:
+	case auth.Attache:
+		f.Post = u.Post
+	default:
+		return f, apperr.E(apperr.Forbidden, "error.leads_read_role")
+	}
+	return f, nil
+}
+
+func (s *Server) pipelineRows(c *fiber.Ctx) ([]analytics.PipelineRow, error) {
+	f, err := pipelineFilter(c)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := analytics.Pipeline(c.UserContext(), s.cfg.CH, f)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+	}
+	return rows, nil
+}
+
+// PipelineJSON is the body of /api/pipeline.
+type PipelineJSON struct {
+	Rows    []analytics.PipelineRow `json:"rows"`
+	Sectors map[string]string       `json:"sectors"` // code -> name
+	Stages  []string                `json:"stages"`
+}
+
+func (s *Server) pipelineJSON(c *fiber.Ctx) error {
+	rows, err := s.pipelineRows(c)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{"unassigned": "No sector given"}
+	for _, sec := range s.cfg.Ref.Sectors() {
+		names[sec.Code] = sec.Name
+	}
+	if rows == nil {
+		rows = []analytics.PipelineRow{}
+	}
+	return c.JSON(PipelineJSON{Rows: rows, Sectors: names, Stages: stageColumns()})
+}
+
+func (s *Server) pipelineCSV(c *fiber.Ctx) error {
+	rows, err := s.pipelineRows(c)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"sector", "stage", "leads", "capex_usd", "weighted_capex_usd", "leads_without_rate"})
+	for _, r := range rows {
+		_ = w.Write([]string{r.Sector, r.Stage, strconv.FormatUint(r.Leads, 10), r.CapexUSD.StringFixed(2), r.WeightedUSD.StringFixed(2), strconv.FormatUint(r.NoRate, 10)})
+	}
+	w.Flush()
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="pipeline-by-sector-and-stage.csv"`)
+	c.Type("csv", "utf-8")
+	return c.Send(b.Bytes())
+}
+
+func (s *Server) pipelinePage(c *fiber.Ctx) error {
+	return s.render(c, 200, "pipeline", "Investment pipeline by priority sector and stage", fiber.Map{
+		"Posts": s.cfg.Ref.Posts(), "Post": c.Query("post"), "Country": c.Query("country"),
+	})
+}

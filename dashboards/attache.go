@@ -1,0 +1,250 @@
+package dashboards
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"econdip/services/leads/domain"
+	"econdip/services/leads/httpapi"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/reference"
+)
+
+// maxContacts is how many contact rows the form offers.
+const maxContacts = 3
+
+type boardColumn struct {
+	Stage string
+	Leads []httpapi.LeadJSON
+}
+
+func (s *Server) board(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u.Role != auth.Attache {
+		return apperr.E(apperr.Forbidden, "error.leads_write_role")
+	}
+	q := url.Values{"limit": {"500"}}
+	if v := c.Query("q"); v != "" {
+		q.Set("q", v)
+	}
+	list, err := s.leads.list(c.UserContext(), token(c), q)
+	if err != nil {
+		return err
+	}
+	cols := make([]boardColumn, 0, len(domain.Stages))
+	for _, st := range stageColumns() {
+		col := boardColumn{Stage: st}
+		for _, l := range list.Leads {
+			if l.Stage == st {
+				col.Leads = append(col.Leads, l)
+			}
+		}
+		cols = append(cols, col)
+	}
+	post, _ := s.cfg.Ref.Post(u.Post)
+	return s.render(c, 200, "board", "Pipeline board", fiber.Map{"Columns": cols, "Total": list.Total, "Post": post, "Query": c.Query("q")})
+}
+
+// leadForm is what the lead template shows: values, field errors and choices.
+type leadForm struct {
+	Lead     httpapi.LeadJSON
+	IdemKey  string
+	Errors   map[string]string
+	Error    string
+	Contacts []httpapi.ContactJSON
+	History  []httpapi.ChangeJSON
+	Next     []string
+	Ref      formChoices
+	IsNew    bool
+	Saved    bool
+}
+
+type formChoices struct {
+	Countries       []reference.Country
+	Currencies      []string
+	Sectors         []reference.Sector
+	Clauses         []reference.Clause
+	Regions         []reference.Region
+	InvestmentTypes []string
+	Sources         []string
+}
+
+func (s *Server) choices() formChoices {
+	var clauses []reference.Clause
+	for _, cl := range s.cfg.Ref.Clauses() {
+		if cl.Area == "economic_diplomacy" {
+			clauses = append(clauses, cl)
+		}
+	}
+	return formChoices{
+		Countries: s.cfg.Ref.Countries(), Currencies: s.cfg.Ref.FXCurrencies(), Sectors: s.cfg.Ref.Sectors(),
+		Clauses: clauses, Regions: s.cfg.Ref.Regions(), InvestmentTypes: domain.InvestmentTypes, Sources: domain.Sources,
+	}
+}
+
+func (s *Server) newForm(l httpapi.LeadJSON) *leadForm {
+	f := &leadForm{Lead: l, Errors: map[string]string{}, Ref: s.choices()}
+	f.Contacts = append(f.Contacts, l.Contacts...)
+	for len(f.Contacts) < maxContacts {
+		f.Contacts = append(f.Contacts, httpapi.ContactJSON{})
+	}
+	return f
+}
+
+func (s *Server) newLeadPage(c *fiber.Ctx) error {
+	f := s.newForm(httpapi.LeadJSON{Capex: httpapi.MoneyJSON{Currency: "USD"}, Clauses: []string{"2.2"}, InvestmentType: "greenfield", Source: "own_research"})
+	f.IsNew = true
+	f.IdemKey = uuid.NewString() // a double submit or a retry on a poor line creates one lead
+	return s.render(c, 200, "lead", "New investor lead", f)
+}
+
+// formRequest reads the lead form into an API create request.
+func formRequest(c *fiber.Ctx) httpapi.CreateRequest {
+	jobs, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("expected_jobs", "0")))
+	req := httpapi.CreateRequest{
+		InvestorName: c.FormValue("investor_name"), InvestorCountry: c.FormValue("investor_country"),
+		Title: c.FormValue("title"), Sector: c.FormValue("sector"), TargetRegion: c.FormValue("target_region"),
+		InvestmentType: c.FormValue("investment_type"),
+		Capex:          httpapi.MoneyJSON{Amount: httpapi.NumberText(strings.TrimSpace(c.FormValue("capex_amount"))), Currency: c.FormValue("capex_currency")},
+		ExpectedJobs:   jobs, TechTransfer: c.FormValue("tech_transfer") == "on", Green: c.FormValue("green") == "on",
+		ExpectedDecisionDate: c.FormValue("expected_decision_date"), Source: c.FormValue("source"), SourceRef: c.FormValue("source_ref"),
+		Contacts: []httpapi.ContactJSON{},
+	}
+	for _, v := range c.Request().PostArgs().PeekMulti("clauses") {
+		req.Clauses = append(req.Clauses, string(v))
+	}
+	for i := range maxContacts {
+		n := strconv.Itoa(i)
+		ct := httpapi.ContactJSON{Name: strings.TrimSpace(c.FormValue("contact_name_" + n)), Email: strings.TrimSpace(c.FormValue("contact_email_" + n)),
+			Phone: strings.TrimSpace(c.FormValue("contact_phone_" + n)), Role: strings.TrimSpace(c.FormValue("contact_role_" + n))}
+		if ct != (httpapi.ContactJSON{}) {
+			req.Contacts = append(req.Contacts, ct)
+		}
+	}
+	return req
+}
+
+// asLead shows submitted values back in the form after an error.
+func asLead(req httpapi.CreateRequest) httpapi.LeadJSON {
+	return httpapi.LeadJSON{InvestorName: req.InvestorName, InvestorCountry: req.InvestorCountry, Title: req.Title, Sector: req.Sector,
+		Clauses: req.Clauses, TargetRegion: req.TargetRegion, InvestmentType: req.InvestmentType, Capex: req.Capex,
+		ExpectedJobs: req.ExpectedJobs, TechTransfer: req.TechTransfer, Green: req.Green, ExpectedDecisionDate: req.ExpectedDecisionDate,
+		Source: req.Source, SourceRef: req.SourceRef, Contacts: req.Contacts}
+}
+
+// formErrors turns an API error into messages per form field; other errors propagate.
+func formErrors(f *leadForm, err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) {
+		return err
+	}
+	f.Error = ae.Message
+	for _, fe := range ae.Fields {
+		name := strings.NewReplacer("capex.amount", "capex_amount", "capex.currency", "capex_currency").Replace(fe.Field)
+		if strings.HasPrefix(name, "contacts[") {
+			// contacts[1].email -> contact_email_1
+			idx := name[len("contacts[") : len("contacts[")+1]
+			name = "contact_" + name[strings.Index(name, "].")+2:] + "_" + idx
+		}
+		f.Errors[name] = fe.Message
+	}
+	return nil
+}
+
+func (s *Server) createLead(c *fiber.Ctx) error {
+	req := formRequest(c)
+	lead, err := s.leads.create(c.UserContext(), token(c), c.FormValue("idempotency_key"), req)
+	if err != nil {
+		f := s.newForm(asLead(req))
+		f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
+		if err := formErrors(f, err); err != nil {
+			return err
+		}
+		return s.render(c, fiber.StatusBadRequest, "lead", "New investor lead", f)
+	}
+	return c.Redirect("/attache/leads/"+lead.ID+"?saved=1", fiber.StatusSeeOther)
+}
+
+func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
+	f := s.newForm(l)
+	hist, err := s.leads.history(c.UserContext(), token(c), l.ID)
+	if err != nil {
+		return nil, err
+	}
+	f.History = hist
+	for _, st := range domain.NextStages(domain.Stage(l.Stage)) {
+		f.Next = append(f.Next, string(st))
+	}
+	return f, nil
+}
+
+func (s *Server) leadPage(c *fiber.Ctx) error {
+	l, err := s.leads.get(c.UserContext(), token(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	f, err := s.leadForm(c, l)
+	if err != nil {
+		return err
+	}
+	f.Saved = c.Query("saved") == "1"
+	return s.render(c, 200, "lead", l.Title, f)
+}
+
+func (s *Server) updateLead(c *fiber.Ctx) error {
+	id := c.Params("id")
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	req := formRequest(c)
+	patch := httpapi.PatchRequest{Version: &version, InvestorName: &req.InvestorName, InvestorCountry: &req.InvestorCountry,
+		Title: &req.Title, Sector: &req.Sector, Clauses: &req.Clauses, TargetRegion: &req.TargetRegion,
+		InvestmentType: &req.InvestmentType, Capex: &req.Capex, ExpectedJobs: &req.ExpectedJobs, TechTransfer: &req.TechTransfer,
+		Green: &req.Green, ExpectedDecisionDate: &req.ExpectedDecisionDate, Source: &req.Source, SourceRef: &req.SourceRef,
+		Contacts: &req.Contacts}
+	if _, err := s.leads.update(c.UserContext(), token(c), id, patch); err != nil {
+		return s.formFailure(c, id, asLead(req), version, err)
+	}
+	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
+}
+
+func (s *Server) moveLead(c *fiber.Ctx) error {
+	id := c.Params("id")
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), LostReason: c.FormValue("lost_reason"),
+		CompetingCountry: c.FormValue("competing_country"), Comment: c.FormValue("comment")}
+	if _, err := s.leads.move(c.UserContext(), token(c), id, req); err != nil {
+		return s.formFailure(c, id, httpapi.LeadJSON{}, version, err)
+	}
+	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
+}
+
+// formFailure re-renders a lead page with the API's field errors. submitted,
+// when it has an investor name, replaces the stored values so nothing typed is lost.
+func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON, version int, apiErr error) error {
+	stored, err := s.leads.get(c.UserContext(), token(c), id)
+	if err != nil {
+		return err
+	}
+	shown := stored
+	if submitted.InvestorName != "" || submitted.Title != "" {
+		shown = submitted
+		shown.ID, shown.Post, shown.Stage, shown.Version, shown.Attache = stored.ID, stored.Post, stored.Stage, version, stored.Attache
+	}
+	f, err := s.leadForm(c, shown)
+	if err != nil {
+		return err
+	}
+	if err := formErrors(f, apiErr); err != nil {
+		return err
+	}
+	status := fiber.StatusBadRequest
+	if apperr.CodeOf(apiErr) == apperr.Conflict {
+		status = fiber.StatusConflict
+	}
+	return s.render(c, status, "lead", stored.Title, f)
+}

@@ -1,0 +1,186 @@
+// Package dashboards is the web front of econdip: attachés' pages to enter
+// and move investor leads (through the leads service's API, with the user's
+// own token), and analysts' pages over ClickHouse with a JSON endpoint behind
+// every chart and CSV export. Templates and assets are embedded: no CDN.
+package dashboards
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"econdip/services/leads/domain"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
+	"econdip/services/reference"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Config wires the dashboard to its dependencies.
+type Config struct {
+	LeadsURL string // base URL of the leads service
+	CH       driver.Conn
+	Users    *auth.Directory
+	Ref      *reference.Data
+	Log      *slog.Logger
+	Secure   bool // set the Secure flag on cookies (behind TLS)
+}
+
+// Server is the dashboard web app.
+type Server struct {
+	cfg   Config
+	leads *leadsClient
+	pages map[string]*template.Template
+}
+
+// New builds the dashboard app.
+func New(cfg Config) (*fiber.App, error) {
+	s := &Server{cfg: cfg, leads: newLeadsClient(cfg.LeadsURL)}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log})
+	static, _ := fs.Sub(staticFiles, "static")
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+	app.Get("/signin", s.signinPage)
+	app.Post("/signin", s.signin)
+	app.Post("/signout", s.signout)
+
+	ui := app.Group("", s.requireUser)
+	ui.Get("/", s.home)
+	ui.Get("/attache/board", s.board)
+	ui.Get("/attache/leads/new", s.newLeadPage)
+	ui.Post("/attache/leads", s.createLead)
+	ui.Get("/attache/leads/:id", s.leadPage)
+	ui.Post("/attache/leads/:id", s.updateLead)
+	ui.Post("/attache/leads/:id/stage", s.moveLead)
+	ui.Get("/analyst/pipeline", s.pipelinePage)
+	ui.Get("/api/pipeline", s.pipelineJSON)
+	ui.Get("/api/pipeline.csv", s.pipelineCSV)
+	return app, nil
+}
+
+func (s *Server) parseTemplates() error {
+	funcs := template.FuncMap{
+		"t":         func(key string, args ...any) string { return i18n.T(i18n.EN, key, args...) },
+		"date":      func(t time.Time) string { return t.In(astana).Format("2006-01-02 15:04") },
+		"join":      strings.Join,
+		"stageName": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"dict":      func(f *leadForm, name string) map[string]any { return map[string]any{"Errors": f.Errors, "Name": name} },
+		"contains": func(list []string, v string) bool {
+			for _, x := range list {
+				if x == v {
+					return true
+				}
+			}
+			return false
+		},
+	}
+	s.pages = map[string]*template.Template{}
+	for _, page := range []string{"signin", "board", "lead", "pipeline"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
+		if err != nil {
+			return err
+		}
+		s.pages[page] = t
+	}
+	return nil
+}
+
+// astana is the time zone of the ministry's dates (UTC+5 since 2024).
+var astana = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		return time.FixedZone("UTC+5", 5*3600)
+	}
+	return loc
+}()
+
+const sessionCookie = "econdip_session"
+
+type pageData struct {
+	Title string
+	User  auth.User
+	Data  any
+}
+
+func (s *Server) render(c *fiber.Ctx, status int, page string, title string, data any) error {
+	var b strings.Builder
+	if err := s.pages[page].Execute(&b, pageData{Title: title, User: currentUser(c), Data: data}); err != nil {
+		return apperr.Wrap(apperr.Internal, err, "error.internal")
+	}
+	c.Type("html", "utf-8")
+	return c.Status(status).SendString(b.String())
+}
+
+func currentUser(c *fiber.Ctx) auth.User { u, _ := c.Locals("user").(auth.User); return u }
+func token(c *fiber.Ctx) string          { t, _ := c.Locals("token").(string); return t }
+
+// requireUser admits requests with a valid session cookie (or bearer token
+// for the JSON endpoints); pages redirect to sign-in, APIs answer 401.
+func (s *Server) requireUser(c *fiber.Ctx) error {
+	tok := c.Cookies(sessionCookie)
+	if h, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
+		tok = h
+	}
+	u, err := s.cfg.Users.Authenticate(tok)
+	if err != nil {
+		if strings.HasPrefix(c.Path(), "/api/") {
+			return err
+		}
+		return c.Redirect("/signin")
+	}
+	c.Locals("user", u)
+	c.Locals("token", tok)
+	return c.Next()
+}
+
+func (s *Server) signinPage(c *fiber.Ctx) error {
+	return s.render(c, 200, "signin", "Sign in", fiber.Map{})
+}
+
+func (s *Server) signin(c *fiber.Ctx) error {
+	tok := strings.TrimSpace(c.FormValue("token"))
+	if _, err := s.cfg.Users.Authenticate(tok); err != nil {
+		return s.render(c, fiber.StatusUnauthorized, "signin", "Sign in", fiber.Map{"Error": apperr.CodeOf(err) == apperr.Unauthorized})
+	}
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: tok, Path: "/", HTTPOnly: true, SameSite: "Strict", Secure: s.cfg.Secure,
+		Expires: time.Now().Add(12 * time.Hour)})
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+func (s *Server) signout(c *fiber.Ctx) error {
+	c.ClearCookie(sessionCookie)
+	return c.Redirect("/signin", fiber.StatusSeeOther)
+}
+
+func (s *Server) home(c *fiber.Ctx) error {
+	if currentUser(c).Role == auth.Attache {
+		return c.Redirect("/attache/board")
+	}
+	return c.Redirect("/analyst/pipeline")
+}
+
+// stageColumns are the board's columns, in pipeline order.
+func stageColumns() []string {
+	out := make([]string, len(domain.Stages))
+	for i, s := range domain.Stages {
+		out[i] = string(s)
+	}
+	return out
+}

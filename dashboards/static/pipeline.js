@@ -1,0 +1,84 @@
+// Draws "Investment pipeline by priority sector and stage" from /api/pipeline
+// as horizontal stacked bars (one bar per sector, one segment per stage) in
+// plain SVG, and fills the table below it. No external libraries.
+(function () {
+  "use strict";
+  var colours = {identified:"#c7dbe6", contacted:"#9cc3d5", qualified:"#6aa7c2", negotiating:"#3d88ab",
+    committed:"#1e6b8f", implementing:"#2f8f5b", operational:"#1e6b3f", on_hold:"#c9b27c", lost:"#c7837c"};
+  var params = new URLSearchParams(window.location.search);
+  var query = params.toString();
+  document.getElementById("csv").href = "/api/pipeline.csv" + (query ? "?" + query : "");
+  var data = null;
+
+  function fmt(v) {
+    var n = Number(v); // display only: sums are exact decimals in the JSON and the CSV
+    if (n >= 1e9) return (n / 1e9).toFixed(2) + " bn";
+    if (n >= 1e6) return (n / 1e6).toFixed(1) + " m";
+    return n.toLocaleString("en");
+  }
+  function el(name, attrs, text) {
+    var e = document.createElementNS("http://www.w3.org/2000/svg", name);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function measure() { return document.querySelector("input[name=measure]:checked").value; }
+
+  function draw() {
+    var m = measure(), chart = document.getElementById("chart");
+    chart.innerHTML = "";
+    if (!data.rows.length) { chart.innerHTML = "<p class='muted'>No leads yet.</p>"; return; }
+    var bySector = {}, order = [];
+    data.rows.forEach(function (r) {
+      if (!bySector[r.sector]) { bySector[r.sector] = {}; order.push(r.sector); }
+      bySector[r.sector][r.stage] = Number(r[m]);
+    });
+    var totals = order.map(function (s) { var t = 0; for (var k in bySector[s]) t += bySector[s][k]; return t; });
+    var max = Math.max.apply(null, totals) || 1;
+    var rowH = 26, left = 260, width = 900, top = 10, legendH = 40;
+    var h = top + order.length * rowH + legendH;
+    var svg = el("svg", {viewBox: "0 0 " + (left + width + 90) + " " + h, role: "img", "aria-label": "Pipeline by sector and stage"});
+    order.forEach(function (sector, i) {
+      var y = top + i * rowH, x = left;
+      svg.appendChild(el("text", {x: left - 8, y: y + 17, "text-anchor": "end", "font-size": 13}, data.sectors[sector] || sector));
+      data.stages.forEach(function (stage) {
+        var v = bySector[sector][stage] || 0;
+        if (!v) return;
+        var w = v / max * width;
+        var r = el("rect", {x: x, y: y + 3, width: Math.max(w, 1), height: rowH - 6, fill: colours[stage], "data-stage": stage});
+        r.appendChild(el("title", {}, (data.sectors[sector] || sector) + " · " + stage.replace("_", " ") + ": " + fmt(v)));
+        svg.appendChild(r);
+        x += w;
+      });
+      svg.appendChild(el("text", {x: x + 6, y: y + 17, "font-size": 12, fill: "#5b6775"}, fmt(totals[i])));
+    });
+    var lx = left, ly = top + order.length * rowH + 18;
+    data.stages.forEach(function (stage) {
+      svg.appendChild(el("rect", {x: lx, y: ly - 10, width: 12, height: 12, fill: colours[stage]}));
+      svg.appendChild(el("text", {x: lx + 16, y: ly, "font-size": 12}, stage.replace("_", " ")));
+      lx += 100;
+    });
+    chart.appendChild(svg);
+  }
+
+  function table() {
+    var body = document.querySelector("#table tbody");
+    body.innerHTML = "";
+    data.rows.forEach(function (r) {
+      var tr = document.createElement("tr");
+      [data.sectors[r.sector] || r.sector, r.stage.replace("_", " "), r.leads, r.capex_usd, r.weighted_usd, r.leads_without_rate].forEach(function (v, i) {
+        var td = document.createElement("td");
+        td.textContent = v;
+        if (i >= 2) td.className = "num";
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+  }
+
+  fetch("/api/pipeline" + (query ? "?" + query : ""), {credentials: "same-origin"})
+    .then(function (r) { if (!r.ok) throw new Error("the server answered " + r.status); return r.json(); })
+    .then(function (d) { data = d; draw(); table(); })
+    .catch(function (e) { document.getElementById("chart").innerHTML = "<p class='error'>Could not load the figures: " + e.message + ". Reload the page; if it persists, the analytics store may be down.</p>"; });
+  document.querySelectorAll("input[name=measure]").forEach(function (i) { i.addEventListener("change", draw); });
+})();

@@ -1,0 +1,135 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Subjects are econdip.<context>.<record id>; one stream per bounded context.
+const (
+	SubjectPrefix = "econdip"
+
+	StreamLeads      = "LEADS"
+	StreamDeadLetter = "DEADLETTER"
+
+	// DeadLetterPrefix is followed by the stream the message came from.
+	DeadLetterPrefix = SubjectPrefix + ".deadletter."
+
+	// ConsumerIngest is the durable consumer that projects events into
+	// ClickHouse. Renaming it replays every stream into ClickHouse.
+	ConsumerIngest = "ingest-clickhouse"
+)
+
+// LeadSubject is the subject that carries every event of one lead.
+func LeadSubject(leadID string) string { return SubjectPrefix + ".leads." + leadID }
+
+// Stream describes one JetStream stream of the contract.
+type Stream struct {
+	Name        string
+	Subjects    []string
+	Description string
+	Ingest      bool // projected into ClickHouse by the ingest service
+}
+
+// Streams lists every stream econdip uses.
+var Streams = []Stream{
+	{Name: StreamLeads, Subjects: []string{SubjectPrefix + ".leads.>"}, Description: "investor lead events (operational store, holds contact persons)", Ingest: true},
+	{Name: StreamDeadLetter, Subjects: []string{DeadLetterPrefix + ">"}, Description: "messages ingest could not decode, with the reason in headers"},
+}
+
+// IngestStreams are the streams the ingest service consumes.
+func IngestStreams() []Stream {
+	var out []Stream
+	for _, s := range Streams {
+		if s.Ingest {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StreamOptions tune the streams for a deployment.
+type StreamOptions struct {
+	Replicas        int           // 1 locally, 3 in a cluster
+	DuplicateWindow time.Duration // how long a retried publish with the same id is dropped; default 2 min
+}
+
+// EnsureStreams creates the streams or updates them to the current config; safe to call at every start.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptions) error {
+	if opts.Replicas == 0 {
+		opts.Replicas = 1
+	}
+	if opts.DuplicateWindow == 0 {
+		opts.DuplicateWindow = 2 * time.Minute
+	}
+	for _, s := range Streams {
+		cfg := jetstream.StreamConfig{
+			Name:        s.Name,
+			Description: s.Description,
+			Subjects:    s.Subjects,
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy, // the log is the source of truth: keep everything
+			Replicas:    opts.Replicas,
+			Duplicates:  opts.DuplicateWindow,
+			Discard:     jetstream.DiscardOld,
+		}
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("create or update stream %s: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+// Header names set on every event message, so consumers can route without decoding.
+const (
+	HeaderType   = "Ce-Type"
+	HeaderSource = "Ce-Source"
+)
+
+// PublishOptions constrain a publish.
+type PublishOptions struct {
+	// ExpectLastSubjectSeq, when set, makes JetStream refuse the event unless
+	// the last message on its subject has this stream sequence (0: no message
+	// yet). This is the optimistic-concurrency check of an update.
+	ExpectLastSubjectSeq *uint64
+}
+
+// ErrWrongLastSequence means another event reached the subject first.
+var ErrWrongLastSequence = errors.New("another change was stored first")
+
+// Publish stores env on subject and waits for JetStream's acknowledgement.
+// The event id is the message id, so a retry of the same event is dropped
+// by the stream's duplicate window (the ack then says Duplicate).
+func Publish(ctx context.Context, js jetstream.JetStream, subject string, env Envelope, opts PublishOptions) (*jetstream.PubAck, error) {
+	raw, err := jsonMarshal(env)
+	if err != nil {
+		return nil, err
+	}
+	msg := nats.NewMsg(subject)
+	msg.Data = raw
+	msg.Header.Set(HeaderType, env.Type)
+	msg.Header.Set(HeaderSource, env.Source)
+	pubOpts := []jetstream.PublishOpt{jetstream.WithMsgID(env.ID)}
+	if opts.ExpectLastSubjectSeq != nil {
+		pubOpts = append(pubOpts, jetstream.WithExpectLastSequencePerSubject(*opts.ExpectLastSubjectSeq))
+	}
+	ack, err := js.PublishMsg(ctx, msg, pubOpts...)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return nil, fmt.Errorf("publish %s to %s: %w", env.Type, subject, ErrWrongLastSequence)
+		}
+		return nil, fmt.Errorf("publish %s to %s: %w", env.Type, subject, err)
+	}
+	return ack, nil
+}
+
+// IsDeadLetterSubject reports whether subject is on the dead-letter stream.
+func IsDeadLetterSubject(subject string) bool { return strings.HasPrefix(subject, DeadLetterPrefix) }

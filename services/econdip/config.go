@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is every setting of econdip, filled from the environment in main
+// alone; the README lists the variables.
+type Config struct {
+	DataDir       string // local default: NATS and ClickHouse data, users file
+	NATSURL       string // external NATS; empty: embedded server
+	NATSPort      int    // embedded server's client port
+	NATSReplicas  int    // stream replicas (3 on a cluster)
+	CHAddr        string // external ClickHouse native address; empty: private server
+	CHDatabase    string
+	CHUser        string
+	CHPassword    string
+	CHTLS         bool
+	CHPort        int // private server's native port
+	CHHTTPPort    int // private server's HTTP port
+	LeadsAddr     string
+	LeadsURL      string // where the dashboard finds the leads API
+	DashboardAddr string
+	UsersFile     string
+	Demo          bool
+	DemoLeads     int
+	DemoSeed      uint64
+	LogFormat     string
+	LogLevel      string
+	SecureCookies bool
+	IngestBatch   int
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func loadConfig() (Config, error) {
+	var errs []string
+	num := func(name string, def int) int {
+		v := env(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q is not a whole number", name, v))
+		}
+		return n
+	}
+	flag := func(name string, def bool) bool {
+		v := env(name, strconv.FormatBool(def))
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q is not true or false", name, v))
+		}
+		return b
+	}
+	dataDir, _ := filepath.Abs(env("ECONDIP_DATA_DIR", "data"))
+	c := Config{
+		DataDir:       dataDir,
+		NATSURL:       env("ECONDIP_NATS_URL", ""),
+		NATSPort:      num("ECONDIP_NATS_PORT", 14222),
+		NATSReplicas:  num("ECONDIP_NATS_REPLICAS", 1),
+		CHAddr:        env("ECONDIP_CLICKHOUSE_ADDR", ""),
+		CHDatabase:    env("ECONDIP_CLICKHOUSE_DATABASE", "econdip"),
+		CHUser:        env("ECONDIP_CLICKHOUSE_USER", "default"),
+		CHPassword:    env("ECONDIP_CLICKHOUSE_PASSWORD", ""),
+		CHTLS:         flag("ECONDIP_CLICKHOUSE_TLS", false),
+		CHPort:        num("ECONDIP_CLICKHOUSE_PORT", 19000),
+		CHHTTPPort:    num("ECONDIP_CLICKHOUSE_HTTP_PORT", 18123),
+		LeadsAddr:     env("ECONDIP_LEADS_ADDR", "127.0.0.1:8081"),
+		DashboardAddr: env("ECONDIP_DASHBOARD_ADDR", "127.0.0.1:8080"),
+		Demo:          flag("ECONDIP_DEMO", true),
+		DemoLeads:     num("ECONDIP_DEMO_LEADS", 240),
+		DemoSeed:      uint64(num("ECONDIP_DEMO_SEED", 2030)),
+		LogFormat:     env("ECONDIP_LOG_FORMAT", "text"),
+		LogLevel:      env("ECONDIP_LOG_LEVEL", "info"),
+		SecureCookies: flag("ECONDIP_SECURE_COOKIES", false),
+		IngestBatch:   num("ECONDIP_INGEST_BATCH", 2000),
+	}
+	if pw, err := secretFromFile("ECONDIP_CLICKHOUSE_PASSWORD_FILE"); err != nil {
+		errs = append(errs, err.Error())
+	} else if pw != "" {
+		c.CHPassword = pw
+	}
+	c.UsersFile = env("ECONDIP_USERS_FILE", filepath.Join(c.DataDir, "users.json"))
+	c.LeadsURL = env("ECONDIP_LEADS_URL", "http://"+c.LeadsAddr)
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// secretFromFile reads a secret from the file named by an environment
+// variable (the way container platforms mount secrets), trimmed of the final newline.
+func secretFromFile(name string) (string, error) {
+	path := os.Getenv(name)
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}

@@ -1,0 +1,353 @@
+// Package domain holds the rules of investor leads: what a valid lead is,
+// the stages of the pipeline and which moves between them are allowed, and
+// each stage's default probability. It imports no transport or storage.
+package domain
+
+import (
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+
+	"econdip/services/platform/apperr"
+	"econdip/services/reference"
+)
+
+// Stage is where a lead stands in the investment pipeline.
+type Stage string
+
+// The stages of DESIGN.md, in pipeline order, then the two side stages.
+const (
+	Identified   Stage = "identified"
+	Contacted    Stage = "contacted"
+	Qualified    Stage = "qualified"
+	Negotiating  Stage = "negotiating"
+	Committed    Stage = "committed"
+	Implementing Stage = "implementing"
+	Operational  Stage = "operational"
+	OnHold       Stage = "on_hold"
+	Lost         Stage = "lost"
+)
+
+// Stages lists every stage, pipeline order first.
+var Stages = []Stage{Identified, Contacted, Qualified, Negotiating, Committed, Implementing, Operational, OnHold, Lost}
+
+// Probability is each stage's default likelihood that the investment is
+// realised; the weighted pipeline multiplies capex by it. Editable policy,
+// not a fact: change it here and in the README table together.
+var Probability = map[Stage]decimal.Decimal{
+	Identified:   decimal.RequireFromString("0.05"),
+	Contacted:    decimal.RequireFromString("0.10"),
+	Qualified:    decimal.RequireFromString("0.25"),
+	Negotiating:  decimal.RequireFromString("0.50"),
+	Committed:    decimal.RequireFromString("0.90"),
+	Implementing: decimal.RequireFromString("1"),
+	Operational:  decimal.RequireFromString("1"),
+	OnHold:       decimal.RequireFromString("0"),
+	Lost:         decimal.RequireFromString("0"),
+}
+
+func pipelineIndex(s Stage) int {
+	for i, p := range Stages[:7] {
+		if p == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// CanMove reports whether a lead may go from one stage to another. The rule:
+// forward one stage at a time; back one stage to correct a mistake before
+// commitment; on hold or lost from any stage before operational; from on hold
+// back to any stage up to committed; a lost lead may only be reopened as identified.
+func CanMove(from, to Stage) bool {
+	if from == to {
+		return false
+	}
+	fi, ti := pipelineIndex(from), pipelineIndex(to)
+	switch {
+	case from == Operational:
+		return false
+	case to == OnHold || to == Lost:
+		return from != Lost
+	case from == OnHold:
+		return ti >= 0 && ti <= pipelineIndex(Committed)
+	case from == Lost:
+		return to == Identified
+	case ti == fi+1:
+		return true
+	case ti == fi-1:
+		return fi <= pipelineIndex(Committed)
+	}
+	return false
+}
+
+// NextStages lists the stages a lead in from may move to, for forms and messages.
+func NextStages(from Stage) []Stage {
+	var out []Stage
+	for _, s := range Stages {
+		if CanMove(from, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// InvestmentTypes are the kinds of investment a lead can be.
+var InvestmentTypes = []string{"greenfield", "expansion", "joint_venture", "m_and_a"}
+
+// Sources say where a lead came from.
+var Sources = []string{"own_research", "event", "igc_decision"}
+
+// Money is an exact amount in an ISO 4217 currency.
+type Money struct {
+	Amount   decimal.Decimal
+	Currency string
+}
+
+// Contact is a person at the investor (personal data).
+type Contact struct {
+	Name, Email, Phone, Role string
+}
+
+// Lead is an investor lead as the attaché sees it.
+type Lead struct {
+	ID                   string
+	Version              int
+	Post                 string
+	Attache              string
+	InvestorName         string
+	InvestorCountry      string
+	Title                string
+	Sector               string
+	Clauses              []string
+	TargetRegion         string
+	InvestmentType       string
+	Capex                Money
+	ExpectedJobs         int
+	TechTransfer         bool
+	Green                bool
+	ExpectedDecisionDate string
+	Source               string
+	SourceRef            string
+	Stage                Stage
+	Probability          decimal.Decimal
+	LostReason           string
+	CompetingCountry     string
+	Contacts             []Contact
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	StageChangedAt       time.Time
+}
+
+// Details are the fields an attaché types in; create takes all, update those it names.
+type Details struct {
+	InvestorName         string
+	InvestorCountry      string
+	Title                string
+	Sector               string
+	Clauses              []string
+	TargetRegion         string
+	InvestmentType       string
+	CapexAmount          string // as typed: parsed here so a bad number is a field error
+	CapexCurrency        string
+	ExpectedJobs         int
+	TechTransfer         bool
+	Green                bool
+	ExpectedDecisionDate string
+	Source               string
+	SourceRef            string
+	Contacts             []Contact
+}
+
+const maxText = 300
+
+var (
+	phonePattern = regexp.MustCompile(`^\+?[0-9 ()-]{5,25}$`)
+	maxCapex     = decimal.New(1, 13) // 10 trillion in any currency: beyond it is a typing error
+)
+
+// Validate checks every field and returns all errors at once, as field errors.
+// It also returns the parsed capex.
+func (d Details) Validate(ref *reference.Data) (Money, error) {
+	var f apperr.Fields
+	text := func(field, v string, required bool) {
+		switch {
+		case required && strings.TrimSpace(v) == "":
+			f.Add(field, "error.required")
+		case utf8.RuneCountInString(v) > maxText:
+			f.Add(field, "error.too_long", maxText)
+		}
+	}
+	text("investor_name", d.InvestorName, true)
+	text("title", d.Title, true)
+	text("source_ref", d.SourceRef, false)
+	switch c, ok := ref.Country(d.InvestorCountry); {
+	case d.InvestorCountry == "":
+		f.Add("investor_country", "error.required")
+	case !ok:
+		f.Add("investor_country", "error.unknown_country", d.InvestorCountry)
+	case c.Alpha2 == "KZ":
+		f.Add("investor_country", "error.investor_domestic")
+	}
+	if d.Sector != "" {
+		if _, ok := ref.Sector(d.Sector); !ok {
+			f.Add("sector", "error.unknown_sector", d.Sector)
+		}
+	}
+	if len(d.Clauses) == 0 {
+		f.Add("clauses", "error.clauses_required")
+	}
+	for _, c := range d.Clauses {
+		if _, ok := ref.Clause(c); !ok {
+			f.Add("clauses", "error.unknown_clause", c)
+			break
+		}
+	}
+	if d.TargetRegion != "" {
+		if _, ok := ref.Region(d.TargetRegion); !ok {
+			f.Add("target_region", "error.unknown_region", d.TargetRegion)
+		}
+	}
+	if !slices.Contains(InvestmentTypes, d.InvestmentType) {
+		f.Add("investment_type", "error.one_of", strings.Join(InvestmentTypes, ", "))
+	}
+	if !slices.Contains(Sources, d.Source) {
+		f.Add("source", "error.one_of", strings.Join(Sources, ", "))
+	}
+	capex := Money{Currency: d.CapexCurrency}
+	if _, ok := ref.Currency(d.CapexCurrency); !ok {
+		if d.CapexCurrency == "" {
+			f.Add("capex.currency", "error.required")
+		} else {
+			f.Add("capex.currency", "error.unknown_currency", d.CapexCurrency)
+		}
+	}
+	amount, err := decimal.NewFromString(strings.TrimSpace(d.CapexAmount))
+	switch {
+	case strings.TrimSpace(d.CapexAmount) == "":
+		f.Add("capex.amount", "error.required")
+	case err != nil:
+		f.Add("capex.amount", "error.not_a_number", d.CapexAmount)
+	case amount.IsNegative():
+		f.Add("capex.amount", "error.negative")
+	case amount.GreaterThan(maxCapex):
+		f.Add("capex.amount", "error.too_large", maxCapex.String())
+	case amount.Exponent() < -4:
+		f.Add("capex.amount", "error.too_precise", 4)
+	default:
+		capex.Amount = amount
+	}
+	if d.ExpectedJobs < 0 || d.ExpectedJobs > 1_000_000 {
+		f.Add("expected_jobs", "error.range", 0, 1_000_000)
+	}
+	if d.ExpectedDecisionDate != "" {
+		if _, err := time.Parse(time.DateOnly, d.ExpectedDecisionDate); err != nil {
+			f.Add("expected_decision_date", "error.date", d.ExpectedDecisionDate)
+		}
+	}
+	for i, c := range d.Contacts {
+		field := func(name string) string { return "contacts[" + strconv.Itoa(i) + "]." + name }
+		text(field("name"), c.Name, true)
+		text(field("role"), c.Role, false)
+		if c.Email != "" {
+			if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email {
+				f.Add(field("email"), "error.email", c.Email)
+			}
+		}
+		if c.Phone != "" && !phonePattern.MatchString(c.Phone) {
+			f.Add(field("phone"), "error.phone", c.Phone)
+		}
+	}
+	return capex, f.Err()
+}
+
+// Apply copies validated details onto the lead.
+func (l *Lead) Apply(d Details, capex Money) {
+	l.InvestorName = strings.TrimSpace(d.InvestorName)
+	l.InvestorCountry = d.InvestorCountry
+	l.Title = strings.TrimSpace(d.Title)
+	l.Sector = d.Sector
+	l.Clauses = d.Clauses
+	l.TargetRegion = d.TargetRegion
+	l.InvestmentType = d.InvestmentType
+	l.Capex = capex
+	l.ExpectedJobs = d.ExpectedJobs
+	l.TechTransfer = d.TechTransfer
+	l.Green = d.Green
+	l.ExpectedDecisionDate = d.ExpectedDecisionDate
+	l.Source = d.Source
+	l.SourceRef = d.SourceRef
+	l.Contacts = d.Contacts
+}
+
+// Details returns the lead's editable fields, the starting point of an update.
+func (l Lead) Details() Details {
+	return Details{
+		InvestorName: l.InvestorName, InvestorCountry: l.InvestorCountry, Title: l.Title, Sector: l.Sector,
+		Clauses: l.Clauses, TargetRegion: l.TargetRegion, InvestmentType: l.InvestmentType,
+		CapexAmount: l.Capex.Amount.String(), CapexCurrency: l.Capex.Currency, ExpectedJobs: l.ExpectedJobs,
+		TechTransfer: l.TechTransfer, Green: l.Green, ExpectedDecisionDate: l.ExpectedDecisionDate,
+		Source: l.Source, SourceRef: l.SourceRef, Contacts: l.Contacts,
+	}
+}
+
+// Move is a request to change a lead's stage.
+type Move struct {
+	To               Stage
+	LostReason       string
+	CompetingCountry string
+	Comment          string
+}
+
+// MoveTo changes the stage if the state machine allows it, at time now.
+func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time) error {
+	var f apperr.Fields
+	if _, ok := Probability[m.To]; !ok {
+		f.Add("stage", "error.unknown_stage", string(m.To), joinStages(Stages))
+		return f.Err()
+	}
+	if !CanMove(l.Stage, m.To) {
+		f.Add("stage", "error.stage_move", string(l.Stage), string(m.To), joinStages(NextStages(l.Stage)))
+		return f.Err()
+	}
+	if m.To == Lost && strings.TrimSpace(m.LostReason) == "" {
+		f.Add("lost_reason", "error.required")
+	}
+	if m.CompetingCountry != "" {
+		if _, ok := ref.Country(m.CompetingCountry); !ok {
+			f.Add("competing_country", "error.unknown_country", m.CompetingCountry)
+		}
+	}
+	if utf8.RuneCountInString(m.Comment) > 2000 {
+		f.Add("comment", "error.too_long", 2000)
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	l.Stage = m.To
+	l.Probability = Probability[m.To]
+	l.StageChangedAt = now
+	l.LostReason, l.CompetingCountry = "", ""
+	if m.To == Lost {
+		l.LostReason = strings.TrimSpace(m.LostReason)
+		l.CompetingCountry = m.CompetingCountry
+	}
+	return nil
+}
+
+func joinStages(s []Stage) string {
+	parts := make([]string, len(s))
+	for i, st := range s {
+		parts[i] = string(st)
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}

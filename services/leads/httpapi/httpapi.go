@@ -1,0 +1,159 @@
+// Package httpapi is the attachés' HTTP API for investor leads (Fiber).
+package httpapi
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/services/leads/app"
+	"econdip/services/leads/domain"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+)
+
+// Routes mounts the API on app under /api/v1/leads, behind bearer-token auth.
+func Routes(r fiber.Router, svc *app.Service, users *auth.Directory) {
+	g := r.Group("/api/v1/leads", auth.Bearer(users))
+	h := handlers{svc: svc}
+	g.Post("/", h.create)
+	g.Get("/", h.list)
+	g.Get("/:id", h.get)
+	g.Patch("/:id", h.update)
+	g.Post("/:id/stage", h.move)
+	g.Get("/:id/history", h.history)
+}
+
+type handlers struct{ svc *app.Service }
+
+func (h handlers) create(c *fiber.Ctx) error {
+	var req CreateRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	lead, replayed, err := h.svc.Create(c.UserContext(), auth.FromCtx(c), c.Get("Idempotency-Key"), req.details())
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	c.Location("/api/v1/leads/" + lead.ID)
+	return c.Status(fiber.StatusCreated).JSON(ToJSON(lead))
+}
+
+func (h handlers) get(c *fiber.Ctx) error {
+	lead, err := h.svc.Get(c.UserContext(), auth.FromCtx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(ToJSON(lead))
+}
+
+func requireVersion(v *int) error {
+	if v == nil {
+		var f apperr.Fields
+		f.Add("version", "error.version_required")
+		return f.Err()
+	}
+	return nil
+}
+
+func (h handlers) update(c *fiber.Ctx) error {
+	var req PatchRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	lead, err := h.svc.Update(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, req.apply)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ToJSON(lead))
+}
+
+func (h handlers) move(c *fiber.Ctx) error {
+	var req MoveRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	lead, err := h.svc.MoveStage(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, domain.Move{
+		To: domain.Stage(req.Stage), LostReason: req.LostReason, CompetingCountry: req.CompetingCountry, Comment: req.Comment,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(ToJSON(lead))
+}
+
+// ListJSON is a page of leads.
+type ListJSON struct {
+	Leads  []LeadJSON `json:"leads"`
+	Total  int        `json:"total"`
+	Limit  int        `json:"limit"`
+	Offset int        `json:"offset"`
+}
+
+func (h handlers) list(c *fiber.Ctx) error {
+	var f apperr.Fields
+	intParam := func(name string) int {
+		v := c.Query(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.Add(name, "error.not_a_number", v)
+		}
+		return n
+	}
+	filter := app.Filter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"), Query: c.Query("q"),
+		Limit: intParam("limit"), Offset: intParam("offset")}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	page, err := h.svc.List(auth.FromCtx(c), filter)
+	if err != nil {
+		return err
+	}
+	out := ListJSON{Leads: []LeadJSON{}, Total: page.Total, Limit: filter.Limit, Offset: filter.Offset}
+	if out.Limit == 0 {
+		out.Limit = 50
+	}
+	for _, l := range page.Leads {
+		out.Leads = append(out.Leads, ToJSON(l))
+	}
+	return c.JSON(out)
+}
+
+// ChangeJSON is one entry of a lead's history.
+type ChangeJSON struct {
+	EventID string   `json:"event_id"`
+	Type    string   `json:"type"`
+	Actor   string   `json:"actor"`
+	Time    string   `json:"time"`
+	Version int      `json:"version"`
+	Changed []string `json:"changed,omitempty"`
+	From    string   `json:"from,omitempty"`
+	To      string   `json:"to,omitempty"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+func (h handlers) history(c *fiber.Ctx) error {
+	changes, err := h.svc.History(c.UserContext(), auth.FromCtx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	out := make([]ChangeJSON, len(changes))
+	for i, ch := range changes {
+		out[i] = ChangeJSON{EventID: ch.EventID, Type: ch.Type, Actor: ch.Actor, Time: ch.Time.Format("2006-01-02T15:04:05.000Z07:00"),
+			Version: ch.Version, Changed: ch.Changed, From: ch.From, To: ch.To, Comment: ch.Comment}
+	}
+	return c.JSON(fiber.Map{"history": out})
+}

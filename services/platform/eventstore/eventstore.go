@@ -1,0 +1,194 @@
+// Package eventstore keeps records whose current state is the last event on
+// their JetStream subject. Every event carries the full state of its record,
+// so reading a record is one "last message for subject" call, and an update is
+// one publish that JetStream accepts only if the subject's last sequence is
+// still the one the writer read: the log is the only store, and concurrent
+// writers cannot overwrite each other.
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/events"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/obs"
+)
+
+// Record is one stored event with the state it carries.
+type Record[T any] struct {
+	ID       string // the record id, the last token of the subject
+	State    T
+	Seq      uint64 // stream sequence: the version token for the next append
+	Envelope events.Envelope
+	Event    events.Event
+}
+
+// Store reads and appends the events of one kind of record.
+type Store[T any] struct {
+	js      jetstream.JetStream
+	stream  string
+	subject func(id string) string
+	state   func(events.Event) (T, bool)
+}
+
+// New returns a store for records on stream, addressed by subject(id); state
+// extracts the record's state from one of its events.
+func New[T any](js jetstream.JetStream, stream string, subject func(string) string, state func(events.Event) (T, bool)) *Store[T] {
+	return &Store[T]{js: js, stream: stream, subject: subject, state: state}
+}
+
+// Load returns the current state of a record. Returns NotFound if it has no event.
+func (s *Store[T]) Load(ctx context.Context, id string) (Record[T], error) {
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	msg, err := st.GetLastMsgForSubject(ctx, s.subject(id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Record[T]{}, apperr.E(apperr.NotFound, "error.not_found", id)
+	}
+	if err != nil {
+		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	return s.decode(msg.Subject, msg.Data, msg.Sequence)
+}
+
+// First returns the first event of a record (its creation).
+func (s *Store[T]) First(ctx context.Context, id string) (Record[T], error) {
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	msg, err := st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(s.subject(id)))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Record[T]{}, apperr.E(apperr.NotFound, "error.not_found", id)
+	}
+	if err != nil {
+		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	return s.decode(msg.Subject, msg.Data, msg.Sequence)
+}
+
+func (s *Store[T]) decode(subject string, data []byte, seq uint64) (Record[T], error) {
+	env, ev, err := events.Decode(data)
+	if err != nil {
+		return Record[T]{}, apperr.Wrap(apperr.Internal, err, "error.internal")
+	}
+	state, ok := s.state(ev)
+	if !ok {
+		return Record[T]{}, apperr.Wrap(apperr.Internal, fmt.Errorf("event %s at seq %d carries no state", env.Type, seq), "error.internal")
+	}
+	return Record[T]{ID: IDFromSubject(subject), State: state, Seq: seq, Envelope: env, Event: ev}, nil
+}
+
+// Create appends the first event of a record. If the record exists already
+// and was created by this very event (a retry with the same id), the stored
+// record is returned with replayed=true; any other existing record is a Conflict.
+func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (rec Record[T], replayed bool, err error) {
+	none := uint64(0)
+	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &none})
+	if errors.Is(err, events.ErrWrongLastSequence) {
+		first, ferr := s.First(ctx, id)
+		if ferr != nil {
+			return Record[T]{}, false, ferr
+		}
+		if first.Envelope.ID == env.ID {
+			return first, true, nil
+		}
+		return Record[T]{}, false, apperr.E(apperr.Conflict, "error.exists", id)
+	}
+	if err != nil {
+		return Record[T]{}, false, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	obs.EventsPublished.WithLabelValues(env.Type).Inc()
+	rec, err = s.fromEnvelope(id, env, ack.Sequence)
+	return rec, ack.Duplicate, err
+}
+
+// Append stores the next event of a record, provided the record's last event
+// is still at sequence after (the version the writer read). Returns Conflict
+// when another event got there first; a retry of the same event succeeds.
+func (s *Store[T]) Append(ctx context.Context, id string, after uint64, env events.Envelope) (Record[T], error) {
+	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &after})
+	if errors.Is(err, events.ErrWrongLastSequence) {
+		last, lerr := s.Load(ctx, id)
+		if lerr == nil && last.Envelope.ID == env.ID {
+			return last, nil
+		}
+		return Record[T]{}, apperr.E(apperr.Conflict, "error.conflict")
+	}
+	if err != nil {
+		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	obs.EventsPublished.WithLabelValues(env.Type).Inc()
+	return s.fromEnvelope(id, env, ack.Sequence)
+}
+
+func (s *Store[T]) fromEnvelope(id string, env events.Envelope, seq uint64) (Record[T], error) {
+	ev, err := events.DecodeData(env)
+	if err != nil {
+		return Record[T]{}, apperr.Wrap(apperr.Internal, err, "error.internal")
+	}
+	state, _ := s.state(ev)
+	return Record[T]{ID: id, State: state, Seq: seq, Envelope: env, Event: ev}, nil
+}
+
+// History returns every event of a record, oldest first.
+func (s *Store[T]) History(ctx context.Context, id string) ([]Record[T], error) {
+	var out []Record[T]
+	err := s.replay(ctx, s.subject(id), func(r Record[T]) { out = append(out, r) })
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, apperr.E(apperr.NotFound, "error.not_found", id)
+	}
+	return out, nil
+}
+
+// replay delivers every event on filter that exists now, in order, then returns.
+func (s *Store[T]) replay(ctx context.Context, filter string, fn func(Record[T])) error {
+	cons, err := s.js.OrderedConsumer(ctx, s.stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	pending := cons.CachedInfo().NumPending
+	for pending > 0 {
+		batch, err := cons.Fetch(int(min(pending, 500)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			meta, err := msg.Metadata()
+			if err != nil {
+				return apperr.Wrap(apperr.Internal, err, "error.internal")
+			}
+			rec, err := s.decode(msg.Subject(), msg.Data(), meta.Sequence.Stream)
+			if err != nil {
+				return err
+			}
+			fn(rec)
+			pending = meta.NumPending
+		}
+		if err := batch.Error(); err != nil {
+			return apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+// IDFromSubject returns the last token of a subject, the record id.
+func IDFromSubject(subject string) string {
+	return subject[strings.LastIndexByte(subject, '.')+1:]
+}

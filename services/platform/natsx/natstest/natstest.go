@@ -1,0 +1,52 @@
+// Package natstest starts an in-process NATS server with JetStream for tests.
+package natstest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/events"
+	"econdip/services/platform/natsx"
+	"econdip/services/platform/obs"
+)
+
+// Server is a running test server with a client connected to it.
+type Server struct {
+	*server.Server
+	NC *nats.Conn
+	JS jetstream.JetStream
+}
+
+// Start runs an embedded server on a free port with file storage in a temp
+// dir, creates econdip's streams and stops everything when the test ends.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	return StartIn(tb, tb.TempDir())
+}
+
+// StartIn is Start with a given store dir, so a test can restart a server on the same data.
+func StartIn(tb testing.TB, dir string) *Server {
+	tb.Helper()
+	srv, err := natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: dir, Port: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nc, js, err := natsx.Connect(context.Background(), srv.ClientURL(), "test", obs.Discard())
+	if err != nil {
+		srv.Shutdown()
+		tb.Fatal(err)
+	}
+	if err := events.EnsureStreams(context.Background(), js, events.StreamOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		nc.Close()
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	return &Server{Server: srv, NC: nc, JS: js}
+}

@@ -1,0 +1,65 @@
+// Package obs holds logging and metrics setup shared by the services:
+// structured logs with log/slog, metrics in Prometheus format.
+package obs
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// NewLogger returns a JSON logger (format "json") or a text logger at the given level.
+func NewLogger(w io.Writer, format, level string) *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if strings.EqualFold(format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Discard is a logger that drops everything, for tests that do not read logs.
+func Discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Stderr is the default text logger at info level.
+func Stderr() *slog.Logger { return NewLogger(os.Stderr, "text", "info") }
+
+// Metrics shared by every service. Labels stay low-cardinality (route patterns, not paths).
+var (
+	HTTPRequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_http_requests_total", Help: "HTTP requests by service, method, route and status.",
+	}, []string{"service", "method", "route", "status"})
+	HTTPDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "econdip_http_request_seconds", Help: "HTTP request latency by service, method and route.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"service", "method", "route"})
+	EventsPublished = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_events_published_total", Help: "Events acknowledged by JetStream, by type.",
+	}, []string{"type"})
+	EventsIngested = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_events_ingested_total", Help: "Events inserted into ClickHouse and acknowledged, by stream.",
+	}, []string{"stream"})
+	EventsDeadLettered = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_events_dead_lettered_total", Help: "Messages moved to the dead-letter stream, by stream and reason.",
+	}, []string{"stream", "reason"})
+	IngestBatchSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "econdip_ingest_batch_seconds", Help: "Time to insert one batch into ClickHouse.",
+		Buckets: prometheus.DefBuckets,
+	})
+	IngestFailures = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_ingest_insert_failures_total", Help: "Failed ClickHouse inserts (the batch is retried).",
+	}, []string{"stream"})
+)
+
+// MetricsHandler serves the default Prometheus registry on a Fiber route.
+func MetricsHandler() fiber.Handler { return adaptor.HTTPHandler(promhttp.Handler()) }
