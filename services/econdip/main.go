@@ -20,6 +20,7 @@ import (
 	"econdip/services/demo"
 	"econdip/services/platform/obs"
 	"econdip/services/reference"
+	"econdip/services/stack"
 )
 
 const usage = `usage: econdip <command>
@@ -46,7 +47,7 @@ func main() {
 }
 
 func run(cmd string) error {
-	cfg, err := loadConfig()
+	cfg, err := stack.ConfigFromEnv()
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func run(cmd string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sys := &system{cfg: cfg, log: log, ref: ref}
+	sys := stack.New(cfg, log, ref)
 	defer sys.Close()
 
 	switch cmd {
@@ -66,35 +67,35 @@ func run(cmd string) error {
 			return err
 		}
 	case "leads":
-		if err := sys.loadUsers(false); err != nil {
+		if err := sys.LoadUsers(false); err != nil {
 			return err
 		}
-		if err := sys.startNATS(ctx, false); err != nil {
+		if err := sys.StartNATS(ctx, false); err != nil {
 			return err
 		}
-		if err := sys.serveLeads(ctx); err != nil {
+		if err := sys.ServeLeads(ctx); err != nil {
 			return err
 		}
 	case "ingest":
-		if err := sys.startNATS(ctx, false); err != nil {
+		if err := sys.StartNATS(ctx, false); err != nil {
 			return err
 		}
-		if err := sys.startClickHouse(ctx, false); err != nil {
+		if err := sys.StartClickHouse(ctx, false); err != nil {
 			return err
 		}
-		sys.runIngest(ctx)
+		sys.RunIngest(ctx)
 	case "dashboard":
-		if err := sys.loadUsers(false); err != nil {
+		if err := sys.LoadUsers(false); err != nil {
 			return err
 		}
-		if err := sys.startClickHouse(ctx, false); err != nil {
+		if err := sys.StartClickHouse(ctx, false); err != nil {
 			return err
 		}
-		if err := sys.serveDashboard(ctx); err != nil {
+		if err := sys.ServeDashboard(); err != nil {
 			return err
 		}
 	case "migrate":
-		return sys.startClickHouse(ctx, false)
+		return sys.StartClickHouse(ctx, false)
 	case "demo":
 		return loadDemo(ctx, sys)
 	case "help", "-h", "--help":
@@ -108,27 +109,27 @@ func run(cmd string) error {
 	return nil
 }
 
-func up(ctx context.Context, sys *system) error {
-	if err := os.MkdirAll(sys.cfg.DataDir, 0o755); err != nil {
+func up(ctx context.Context, sys *stack.Stack) error {
+	if err := os.MkdirAll(sys.Cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	if err := sys.loadUsers(true); err != nil {
+	if err := sys.LoadUsers(true); err != nil {
 		return err
 	}
-	if err := sys.startNATS(ctx, true); err != nil {
+	if err := sys.StartNATS(ctx, true); err != nil {
 		return err
 	}
-	if err := sys.startClickHouse(ctx, true); err != nil {
+	if err := sys.StartClickHouse(ctx, true); err != nil {
 		return err
 	}
-	sys.runIngest(ctx)
-	if err := sys.serveLeads(ctx); err != nil {
+	sys.RunIngest(ctx)
+	if err := sys.ServeLeads(ctx); err != nil {
 		return err
 	}
-	if err := sys.serveDashboard(ctx); err != nil {
+	if err := sys.ServeDashboard(); err != nil {
 		return err
 	}
-	if sys.cfg.Demo {
+	if sys.Cfg.Demo {
 		if err := loadDemoOnce(ctx, sys); err != nil {
 			return err
 		}
@@ -139,10 +140,10 @@ func up(ctx context.Context, sys *system) error {
 
 // loadDemoOnce loads the demo data until it has been loaded completely once.
 // A load cut short is simply run again: creation is idempotent.
-func loadDemoOnce(ctx context.Context, sys *system) error {
-	marker := filepath.Join(sys.cfg.DataDir, "demo-loaded")
+func loadDemoOnce(ctx context.Context, sys *stack.Stack) error {
+	marker := filepath.Join(sys.Cfg.DataDir, "demo-loaded")
 	if _, err := os.Stat(marker); err == nil {
-		sys.log.Info("demo data: loaded on an earlier start; not loading again", "marker", marker)
+		sys.Log.Info("demo data: loaded on an earlier start; not loading again", "marker", marker)
 		return nil
 	}
 	if err := loadDemo(ctx, sys); err != nil {
@@ -151,24 +152,34 @@ func loadDemoOnce(ctx context.Context, sys *system) error {
 	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 }
 
-func loadDemo(ctx context.Context, sys *system) error {
-	tokens := sys.demoTokens()
+func loadDemo(ctx context.Context, sys *stack.Stack) error {
+	tokens := sys.DemoTokens()
 	if tokens == nil {
-		return fmt.Errorf("no demo tokens in %s: run `econdip up` once to create the demo users", sys.demoTokensFile())
+		return fmt.Errorf("no demo tokens in %s: run `econdip up` once to create the demo users", sys.DemoTokensFile())
 	}
-	leads := demo.Generate(sys.cfg.DemoSeed, sys.cfg.DemoLeads, sys.ref)
+	leads := demo.Generate(sys.Cfg.DemoSeed, sys.Cfg.DemoLeads, sys.Ref)
 	start := time.Now()
 	loader := demo.Loader{
-		BaseURL:  sys.cfg.LeadsURL,
+		BaseURL:  leadsURL(sys),
 		TokenFor: func(post string) (string, bool) { t, ok := tokens["attache."+post]; return t, ok },
 		Client:   &http.Client{Timeout: 30 * time.Second},
 		Progress: progressBar("demo data: leads", os.Stderr),
 	}
-	if err := loader.Load(ctx, sys.cfg.DemoSeed, leads); err != nil {
+	if err := loader.Load(ctx, sys.Cfg.DemoSeed, leads); err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
-	sys.log.Info("demo data loaded", "leads", len(leads), "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+	sys.Log.Info("demo data loaded", "leads", len(leads), "seconds", time.Since(start).Round(time.Millisecond).Seconds())
 	return nil
+}
+
+func leadsURL(sys *stack.Stack) string {
+	if sys.Cfg.LeadsURL != "" {
+		return sys.Cfg.LeadsURL
+	}
+	if sys.LeadsAddr != "" {
+		return "http://" + sys.LeadsAddr
+	}
+	return "http://" + sys.Cfg.LeadsAddr
 }
 
 // progressBar draws "label [#####.....] 120/240" on one terminal line.
@@ -189,15 +200,15 @@ func progressBar(label string, w *os.File) func(done, total int) {
 	}
 }
 
-func printWelcome(sys *system) {
-	tokens := sys.demoTokens()
+func printWelcome(sys *stack.Stack) {
+	tokens := sys.DemoTokens()
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n  econdip is running.\n\n  Dashboard:  http://%s\n  Leads API:  http://%s/api/v1/leads\n", sys.cfg.DashboardAddr, sys.cfg.LeadsAddr)
-	if sys.natsSrv != nil {
-		fmt.Fprintf(&b, "  NATS:       %s (JetStream data in %s/nats)\n", sys.natsSrv.ClientURL(), sys.cfg.DataDir)
+	fmt.Fprintf(&b, "\n  econdip is running.\n\n  Dashboard:  http://%s\n  Leads API:  http://%s/api/v1/leads\n", sys.Cfg.DashboardAddr, sys.Cfg.LeadsAddr)
+	if sys.NATSSrv != nil {
+		fmt.Fprintf(&b, "  NATS:       %s (JetStream data in %s/nats)\n", sys.NATSSrv.ClientURL(), sys.Cfg.DataDir)
 	}
-	if sys.chSrv != nil {
-		fmt.Fprintf(&b, "  ClickHouse: %s native, %s HTTP (data in %s)\n", sys.chSrv.Addr, sys.chSrv.HTTPAddr, sys.chSrv.Dir)
+	if sys.CHSrv != nil {
+		fmt.Fprintf(&b, "  ClickHouse: %s native, %s HTTP (data in %s)\n", sys.CHSrv.Addr, sys.CHSrv.HTTPAddr, sys.CHSrv.Dir)
 	}
 	if len(tokens) > 0 {
 		fmt.Fprintf(&b, "\n  Demo sign-in tokens (paste one on the sign-in page, or send as Authorization: Bearer):\n")
@@ -206,9 +217,8 @@ func printWelcome(sys *system) {
 				fmt.Fprintf(&b, "    %-22s %s\n", id, t)
 			}
 		}
-		fmt.Fprintf(&b, "    (every post's attaché token: %s)\n", sys.demoTokensFile())
+		fmt.Fprintf(&b, "    (every post's attaché token: %s)\n", sys.DemoTokensFile())
 	}
-	fmt.Fprintf(&b, "\n  Ctrl-C stops everything; data stays in %s.\n\n", sys.cfg.DataDir)
+	fmt.Fprintf(&b, "\n  Ctrl-C stops everything; data stays in %s.\n\n", sys.Cfg.DataDir)
 	fmt.Fprint(os.Stderr, b.String())
 }
-

@@ -48,7 +48,6 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	return &Service{store: store, view: view, ref: ref, log: log, now: time.Now}, nil
 }
 
-
 func canWrite(u auth.User, post string) error {
 	if u.Role != auth.Attache {
 		return apperr.E(apperr.Forbidden, "error.leads_write_role")

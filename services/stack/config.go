@@ -1,4 +1,4 @@
-package main
+package stack
 
 import (
 	"fmt"
@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Config is every setting of econdip, filled from the environment in main
-// alone; the README lists the variables.
+// Config is every setting of econdip; ConfigFromEnv fills it from the
+// ECONDIP_* variables the README lists.
 type Config struct {
 	DataDir       string // local default: NATS and ClickHouse data, users file
 	NATSURL       string // external NATS; empty: embedded server
@@ -42,7 +42,8 @@ func env(name, def string) string {
 	return def
 }
 
-func loadConfig() (Config, error) {
+// ConfigFromEnv reads the ECONDIP_* variables, with the local defaults.
+func ConfigFromEnv() (Config, error) {
 	var errs []string
 	num := func(name string, def int) int {
 		v := env(name, strconv.Itoa(def))
@@ -89,7 +90,7 @@ func loadConfig() (Config, error) {
 		c.CHPassword = pw
 	}
 	c.UsersFile = env("ECONDIP_USERS_FILE", filepath.Join(c.DataDir, "users.json"))
-	c.LeadsURL = env("ECONDIP_LEADS_URL", "http://"+c.LeadsAddr)
+	c.LeadsURL = env("ECONDIP_LEADS_URL", "")
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

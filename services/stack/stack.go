@@ -1,0 +1,263 @@
+// Package stack wires econdip's parts together: the embedded or external
+// NATS, the private or external ClickHouse, the users file and every service.
+// The econdip command and the end-to-end tests start the system through it,
+// so they run the same wiring.
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/analytics"
+	"econdip/analytics/chserver"
+	"econdip/dashboards"
+	"econdip/events"
+	"econdip/services/ingest"
+	leadsapp "econdip/services/leads/app"
+	"econdip/services/leads/httpapi"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+	"econdip/services/platform/natsx"
+	"econdip/services/reference"
+)
+
+// Stack holds the parts one command starts, and stops them in reverse order.
+type Stack struct {
+	Cfg     Config
+	Log     *slog.Logger
+	Ref     *reference.Data
+	NATSSrv *server.Server   // nil when NATS is external
+	CHSrv   *chserver.Server // nil when ClickHouse is external
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	CH      driver.Conn
+	Users   *auth.Directory
+	// Addresses the HTTP services actually listen on (a port of 0 picks one).
+	LeadsAddr, DashboardAddr string
+	stops                    []func()
+}
+
+// New returns a stack that has started nothing yet.
+func New(cfg Config, log *slog.Logger, ref *reference.Data) *Stack {
+	return &Stack{Cfg: cfg, Log: log, Ref: ref}
+}
+
+func (s *Stack) onStop(f func()) { s.stops = append(s.stops, f) }
+
+// Close stops everything started, last first.
+func (s *Stack) Close() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		s.stops[i]()
+	}
+	s.stops = nil
+}
+
+// StartNATS connects to ECONDIP_NATS_URL, or runs the embedded server when
+// embedded is allowed and no URL is set; then it creates the streams.
+func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
+	url := s.Cfg.NATSURL
+	if url == "" {
+		if !embedded {
+			return errors.New("ECONDIP_NATS_URL is not set: a single service needs the address of the NATS cluster (or use `econdip up` for everything in one process)")
+		}
+		dir := filepath.Join(s.Cfg.DataDir, "nats")
+		s.Log.Info("starting embedded NATS with JetStream", "store", dir, "port", s.Cfg.NATSPort)
+		srv, err := natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: dir, Port: s.Cfg.NATSPort})
+		if err != nil {
+			return err
+		}
+		s.NATSSrv = srv
+		s.onStop(func() { srv.Shutdown(); srv.WaitForShutdown(); s.Log.Info("NATS stopped") })
+		url = srv.ClientURL()
+	}
+	nc, js, err := natsx.Connect(ctx, url, "econdip", s.Log)
+	if err != nil {
+		return err
+	}
+	s.NC, s.JS = nc, js
+	s.onStop(func() { _ = nc.Drain() })
+	if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
+		return err
+	}
+	s.Log.Info("NATS ready", "url", url)
+	return nil
+}
+
+// StartClickHouse connects to ECONDIP_CLICKHOUSE_ADDR, or starts the private
+// server under the data folder; then it creates the database and migrates.
+func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
+	addr := s.Cfg.CHAddr
+	if addr == "" {
+		if !private {
+			return errors.New("ECONDIP_CLICKHOUSE_ADDR is not set: a single service needs the ClickHouse address (or use `econdip up`)")
+		}
+		srv, err := chserver.Start(ctx, chserver.Options{Dir: filepath.Join(s.Cfg.DataDir, "clickhouse"), TCPPort: s.Cfg.CHPort, HTTPPort: s.Cfg.CHHTTPPort, Logger: s.Log})
+		if err != nil {
+			return err
+		}
+		s.CHSrv = srv
+		s.onStop(func() {
+			if err := srv.Stop(); err != nil {
+				s.Log.Warn("stopping ClickHouse", "err", err)
+			} else {
+				s.Log.Info("ClickHouse stopped")
+			}
+		})
+		addr = srv.Addr
+	}
+	base := analytics.Config{Addr: addr, Database: "default", Username: s.Cfg.CHUser, Password: s.Cfg.CHPassword, TLS: s.Cfg.CHTLS}
+	boot, err := analytics.Open(ctx, base)
+	if err != nil {
+		return err
+	}
+	err = analytics.CreateDatabase(ctx, boot, s.Cfg.CHDatabase)
+	boot.Close()
+	if err != nil {
+		return err
+	}
+	base.Database = s.Cfg.CHDatabase
+	conn, err := analytics.Open(ctx, base)
+	if err != nil {
+		return err
+	}
+	s.CH = conn
+	s.onStop(func() { _ = conn.Close() })
+	if err := analytics.Migrate(ctx, conn, s.Log); err != nil {
+		return err
+	}
+	s.Log.Info("ClickHouse ready", "addr", addr, "database", s.Cfg.CHDatabase)
+	return nil
+}
+
+// DemoTokensFile holds the plain demo tokens next to the users file, so the
+// local default can print them again on every start.
+func (s *Stack) DemoTokensFile() string { return filepath.Join(s.Cfg.DataDir, "demo-tokens.json") }
+
+// LoadUsers reads the users file; with createDemo and no file yet, it first
+// writes demo users (an attaché per post, an analyst, an administrator).
+func (s *Stack) LoadUsers(createDemo bool) error {
+	if _, err := os.Stat(s.Cfg.UsersFile); errors.Is(err, os.ErrNotExist) && createDemo {
+		if err := s.writeDemoUsers(); err != nil {
+			return err
+		}
+	}
+	users, err := auth.LoadFile(s.Cfg.UsersFile)
+	if err != nil {
+		return fmt.Errorf("%w (set ECONDIP_USERS_FILE to a users file)", err)
+	}
+	s.Users = users
+	return nil
+}
+
+func (s *Stack) writeDemoUsers() error {
+	var file auth.File
+	tokens := map[string]string{}
+	add := func(u auth.User) {
+		tok := auth.NewToken()
+		tokens[u.ID] = tok
+		file.Users = append(file.Users, auth.Entry{User: u, TokenSHA256: auth.HashToken(tok)})
+	}
+	add(auth.User{ID: "analyst", Name: "Demo Analyst", Role: auth.Analyst})
+	add(auth.User{ID: "admin", Name: "Demo Administrator", Role: auth.Admin})
+	for _, p := range s.Ref.Posts() {
+		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
+	}
+	if err := os.MkdirAll(filepath.Dir(s.Cfg.UsersFile), 0o755); err != nil {
+		return err
+	}
+	if err := writeJSON(s.DemoTokensFile(), tokens); err != nil {
+		return err
+	}
+	return writeJSON(s.Cfg.UsersFile, file)
+}
+
+func writeJSON(path string, v any) error {
+	raw, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(raw, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// DemoTokens returns the demo users' tokens by user id, nil when there are none.
+func (s *Stack) DemoTokens() map[string]string {
+	raw, err := os.ReadFile(s.DemoTokensFile())
+	if err != nil {
+		return nil
+	}
+	var tokens map[string]string
+	_ = json.Unmarshal(raw, &tokens)
+	return tokens
+}
+
+// listen serves app on addr until Close, and returns the address it got.
+func (s *Stack) listen(name, addr string, app *fiber.App) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("%s: listen on %s: %w (is another process using the port? change the address, see the README)", name, addr, err)
+	}
+	go func() {
+		if err := app.Listener(ln); err != nil {
+			s.Log.Error(name+" stopped serving", "err", err)
+		}
+	}()
+	s.onStop(func() { _ = app.Shutdown(); s.Log.Info(name + " stopped") })
+	s.Log.Info(name+" listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), nil
+}
+
+// ServeLeads starts the leads API; its read model follows the log until ctx ends.
+func (s *Stack) ServeLeads(ctx context.Context) error {
+	svc, err := leadsapp.New(ctx, s.JS, s.Ref, s.Log.With("service", "leads"))
+	if err != nil {
+		return err
+	}
+	app := httpx.New(httpx.Options{Name: "leads", Logger: s.Log})
+	httpapi.Routes(app, svc, s.Users)
+	s.LeadsAddr, err = s.listen("leads API", s.Cfg.LeadsAddr, app)
+	return err
+}
+
+// ServeDashboard starts the dashboard; it calls the leads API at Cfg.LeadsURL,
+// or at the leads API this stack started.
+func (s *Stack) ServeDashboard() error {
+	leadsURL := s.Cfg.LeadsURL
+	if leadsURL == "" {
+		leadsURL = "http://" + s.LeadsAddr
+	}
+	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CH: s.CH, Users: s.Users, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
+	if err != nil {
+		return err
+	}
+	s.DashboardAddr, err = s.listen("dashboard", s.Cfg.DashboardAddr, app)
+	return err
+}
+
+// RunIngest consumes into ClickHouse until ctx ends; Close waits for its final flush.
+func (s *Stack) RunIngest(ctx context.Context) {
+	svc := ingest.New(s.JS, s.CH, s.Ref, s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch})
+	ictx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := svc.Run(ictx); err != nil {
+			s.Log.Error("ingest stopped", "err", err)
+		}
+	}()
+	s.onStop(func() { cancel(); <-done; s.Log.Info("ingest stopped after flushing") })
+}

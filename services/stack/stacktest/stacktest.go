@@ -1,0 +1,160 @@
+// Package stacktest starts the whole econdip system in-process for
+// end-to-end tests: embedded NATS on a free port, the package's private
+// ClickHouse (from chtest) in a database of its own, the leads API, ingest
+// and the dashboard on free ports, and users with known tokens.
+package stacktest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"econdip/analytics/chtest"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/obs"
+	"econdip/services/reference"
+	"econdip/services/stack"
+)
+
+// Tokens of the test users, by user id.
+var Tokens = map[string]string{
+	"attache.de-berlin":  "tok-berlin",
+	"attache.cn-beijing": "tok-beijing",
+	"analyst":            "tok-analyst",
+	"admin":              "tok-admin",
+}
+
+var dbSeq atomic.Int64
+
+// Options adjust a test stack.
+type Options struct {
+	Dir string // data folder to reuse (a restart test); empty: a new temp dir
+}
+
+// Start runs a full stack and closes it when the test ends.
+func Start(tb testing.TB) *stack.Stack { return StartWith(tb, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(tb testing.TB, o Options) *stack.Stack {
+	tb.Helper()
+	dir := o.Dir
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	users := filepath.Join(dir, "users.json")
+	if _, err := os.Stat(users); os.IsNotExist(err) {
+		writeUsers(tb, users)
+	}
+	cfg := stack.Config{
+		DataDir: dir, NATSPort: -1, NATSReplicas: 1,
+		CHAddr: chtest.Addr(), CHDatabase: fmt.Sprintf("%s_s%d_%d", chtest.Database(), os.Getpid()%1000, dbSeq.Add(1)),
+		CHUser: "default", LeadsAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", UsersFile: users, IngestBatch: 500,
+	}
+	if o.Dir != "" {
+		// A restart keeps its database: it is named after the folder.
+		cfg.CHDatabase = fmt.Sprintf("%s_r%x", chtest.Database(), hash(dir))
+	}
+	s := stack.New(cfg, obs.Discard(), reference.Default())
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(func() { cancel(); s.Close() })
+	must(tb, s.LoadUsers(false))
+	must(tb, s.StartNATS(ctx, true))
+	must(tb, s.StartClickHouse(ctx, false))
+	s.RunIngest(ctx)
+	must(tb, s.ServeLeads(ctx))
+	must(tb, s.ServeDashboard())
+	return s
+}
+
+func hash(s string) uint32 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func writeUsers(tb testing.TB, path string) {
+	tb.Helper()
+	f := auth.File{Users: []auth.Entry{
+		{User: auth.User{ID: "attache.de-berlin", Name: "Attaché Berlin", Role: auth.Attache, Post: "de-berlin"}},
+		{User: auth.User{ID: "attache.cn-beijing", Name: "Attaché Beijing", Role: auth.Attache, Post: "cn-beijing"}},
+		{User: auth.User{ID: "analyst", Name: "Analyst", Role: auth.Analyst}},
+		{User: auth.User{ID: "admin", Name: "Admin", Role: auth.Admin}},
+	}}
+	for i := range f.Users {
+		f.Users[i].TokenSHA256 = auth.HashToken(Tokens[f.Users[i].ID])
+	}
+	raw, _ := json.Marshal(f)
+	must(tb, os.WriteFile(path, raw, 0o600))
+}
+
+// Response is a decoded HTTP answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r Response) JSON(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		tb.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Do sends a request with a bearer token (none when token is empty).
+func Do(tb testing.TB, method, url, token, body string, headers ...string) Response {
+	tb.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	must(tb, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	must(tb, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	must(tb, err)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
+// Eventually polls cond until it is true or the timeout passes.
+func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ok, err := cond()
+		if ok && err == nil {
+			return
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("%s: not true after %s (last error: %v)", what, timeout, lastErr)
+}
