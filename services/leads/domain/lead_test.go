@@ -148,7 +148,7 @@ func TestMoveTo(t *testing.T) {
 	}
 	err := l.MoveTo(domain.Move{To: domain.Operational}, ref, now)
 	var ae *apperr.Error
-	if got := strings.Join(fieldsOf(err), ","); got != "stage" || !errors.As(err, &ae) || !strings.Contains(ae.Fields[0].Message, "contacted") {
+	if got := strings.Join(fieldsOf(err), ","); got != "stage" || !errors.As(err, &ae) || !strings.Contains(ae.Fields[0].Message, "contacted") || strings.Contains(ae.Fields[0].Message, "%!") {
 		t.Fatalf("forbidden jump must name the stage field and the allowed moves, got %v", err)
 	}
 }

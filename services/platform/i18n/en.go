@@ -31,7 +31,7 @@ var en = map[string]string{
 	"error.phone":                 "%q is not a phone number: use digits, spaces, brackets, hyphens and an optional leading +",
 	"error.range":                 "must be between %d and %d",
 	"error.required":              "required",
-	"error.stage_move":            "a lead cannot move from %s to %s; from %s it can move to: %s",
+	"error.stage_move":            "a lead cannot move from %[1]s to %[2]s; from %[1]s it can move to: %[3]s",
 	"error.store_unavailable":     "the event store (NATS JetStream) did not answer; nothing was saved. Try again in a moment",
 	"error.too_large":             "too large: at most %s",
 	"error.too_long":              "too long: at most %d characters",

@@ -39,6 +39,33 @@ func TestEveryKeyUsedIsInTheCatalogue(t *testing.T) {
 	}
 }
 
+// TestMessagesFormatWithTheirArguments renders every message with as many
+// string arguments as it has verbs and fails on fmt's complaints (%!s(MISSING)).
+func TestMessagesFormatWithTheirArguments(t *testing.T) {
+	verb := regexp.MustCompile(`%(\[\d+\])?[sdvq]`)
+	for key, msg := range en {
+		n := 0
+		for _, m := range verb.FindAllStringSubmatch(msg, -1) {
+			if m[1] == "" {
+				n++
+			} else if idx := int(m[1][1] - '0'); idx > n {
+				n = idx
+			}
+		}
+		args := make([]any, n)
+		for i := range args {
+			if strings.Contains(msg, "%d") {
+				args[i] = i
+			} else {
+				args[i] = "x"
+			}
+		}
+		if got := T(EN, key, args...); strings.Contains(got, "%!") {
+			t.Errorf("%s renders as %q", key, got)
+		}
+	}
+}
+
 func TestFallbacks(t *testing.T) {
 	if got := T(RU, "error.range", 1, 5); got != "must be between 1 and 5" {
 		t.Errorf("a language without the key falls back to English, got %q", got)
