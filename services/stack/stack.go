@@ -87,7 +87,7 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 		return err
 	}
 	s.NC, s.JS = nc, js
-	s.onStop(func() { _ = nc.Drain() })
+	s.onStop(nc.Close)
 	if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
 		return err
 	}
