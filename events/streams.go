@@ -15,8 +15,9 @@ import (
 const (
 	SubjectPrefix = "econdip"
 
-	StreamLeads      = "LEADS"
-	StreamDeadLetter = "DEADLETTER"
+	StreamLeads       = "LEADS"
+	StreamCommissions = "COMMISSIONS"
+	StreamDeadLetter  = "DEADLETTER"
 
 	// DeadLetterPrefix is followed by the stream the message came from.
 	DeadLetterPrefix = SubjectPrefix + ".deadletter."
@@ -35,11 +36,13 @@ type Stream struct {
 	Subjects    []string
 	Description string
 	Ingest      bool // projected into ClickHouse by the ingest service
+	Atomic      bool // accepts atomic batches (a protocol: a session and its decisions, all or nothing)
 }
 
 // Streams lists every stream econdip uses.
 var Streams = []Stream{
 	{Name: StreamLeads, Subjects: []string{SubjectPrefix + ".leads.>"}, Description: "investor lead events (operational store, holds contact persons)", Ingest: true},
+	{Name: StreamCommissions, Subjects: []string{SubjectPrefix + ".commissions.>"}, Description: "intergovernmental commissions, sessions and decisions", Ingest: true, Atomic: true},
 	{Name: StreamDeadLetter, Subjects: []string{DeadLetterPrefix + ">"}, Description: "messages ingest could not decode, with the reason in headers"},
 }
 
@@ -78,6 +81,8 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 			Replicas:    opts.Replicas,
 			Duplicates:  opts.DuplicateWindow,
 			Discard:     jetstream.DiscardOld,
+			// Atomic batches need NATS 2.12 or later.
+			AllowAtomicPublish: s.Atomic,
 		}
 		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return fmt.Errorf("create or update stream %s: %w", s.Name, err)

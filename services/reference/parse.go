@@ -26,6 +26,7 @@ const (
 	fileCurrencies = "currencies.csv"
 	fileRegions    = "kz_regions.csv"
 	filePosts      = "posts.csv"
+	fileAgencies   = "agencies.csv"
 	fileFRED       = "fx_rates.csv"
 	fileKZT        = "fx_kzt_usd_monthly.csv"
 )
@@ -90,6 +91,11 @@ func load(fsys fs.FS) (*Data, error) {
 		{filePosts, func(r io.Reader) (err error) {
 			d.posts, err = parsePosts(r, d.countryIdx)
 			d.postIdx = indexBy(d.posts, func(p Post) string { return p.Code })
+			return
+		}},
+		{fileAgencies, func(r io.Reader) (err error) {
+			d.agencies, err = parseAgencies(r)
+			d.agencyIdx = indexBy(d.agencies, func(a Agency) string { return a.Code })
 			return
 		}},
 		{fileFRED, func(r io.Reader) (err error) { fred, err = parseFRED(r, d.currencies); return }},
@@ -527,6 +533,27 @@ func parsePosts(in io.Reader, countries map[string]int) ([]Post, error) {
 		}
 		out = append(out, p)
 		return dup.add(r, "code", p.Code)
+	})
+	return out, err
+}
+
+func parseAgencies(in io.Reader) ([]Agency, error) {
+	var out []Agency
+	dup := seen{}
+	err := readCSV(fileAgencies, in, []string{"code", "name_en", "kind"}, func(r row) error {
+		var a Agency
+		var err error
+		if a.Code, err = r.match("code", rePostCode, "a lower-case token of letters, digits and hyphens"); err != nil {
+			return err
+		}
+		if a.Name, err = r.nonEmpty("name_en"); err != nil {
+			return err
+		}
+		if a.Kind = r.get("kind"); !slices.Contains(agencyKinds, a.Kind) {
+			return r.errf("kind", "%q is not one of %s", a.Kind, strings.Join(agencyKinds, ", "))
+		}
+		out = append(out, a)
+		return dup.add(r, "code", a.Code)
 	})
 	return out, err
 }

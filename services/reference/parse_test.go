@@ -91,6 +91,10 @@ func TestLoadRejectsMalformedData(t *testing.T) {
 			`posts.csv line 2, field kind: "office" is not one of embassy, consulate, trade_mission`},
 		{filePosts, "code,country,city,kind\nxx-atlantis,XX,Atlantis,embassy\n",
 			`posts.csv line 2, field country: "XX" is not in countries.csv`},
+		{fileAgencies, "code,name_en,kind\nmti,Ministry of Trade,ministry\nmti,Again,ministry\n",
+			`agencies.csv line 3, field code: duplicate "mti"`},
+		{fileAgencies, "code,name_en,kind\nmti,Ministry of Trade,club\n",
+			`agencies.csv line 2, field kind: "club" is not one of ministry, agency, holding, company, local`},
 		{fileFRED, "Date,Country,Exchange rate\r\n2024-01-01,Euro,0.91\r\n2024-02-01,Euro,0\r\n",
 			`fx_rates.csv line 3, field Exchange rate: "0" is not a positive decimal rate`},
 		{fileFRED, "Date,Country,Exchange rate\r\n2024-01-01,Euro,1e3\r\n",
@@ -185,6 +189,10 @@ func FuzzParseRegions(f *testing.F) {
 func FuzzParsePosts(f *testing.F) {
 	d := Default()
 	fuzzParser(f, filePosts, func(r io.Reader) error { _, err := parsePosts(r, d.countryIdx); return err })
+}
+
+func FuzzParseAgencies(f *testing.F) {
+	fuzzParser(f, fileAgencies, func(r io.Reader) error { _, err := parseAgencies(r); return err })
 }
 
 func FuzzParseRates(f *testing.F) {

@@ -36,6 +36,8 @@ type Data struct {
 	hsIdx        map[string]int
 	hsLower      []string // lower-case descriptions, parallel to hs
 	posts        []Post
+	agencies     []Agency
+	agencyIdx    map[string]int
 	postIdx      map[string]int
 	fx           map[string][]monthRate
 }
@@ -154,6 +156,21 @@ func (d *Data) Sectors() []Sector {
 
 // Post returns the foreign post with the given code, e.g. "de-berlin".
 func (d *Data) Post(code string) (Post, bool) { return lookup(d.posts, d.postIdx, code) }
+
+// Agency is a Kazakh state body that can be responsible for a commission decision.
+type Agency struct {
+	Code string // e.g. "mti"
+	Name string
+	Kind string // ministry, agency, holding, company, local
+}
+
+var agencyKinds = []string{"ministry", "agency", "holding", "company", "local"}
+
+// Agency returns the state body with the given code.
+func (d *Data) Agency(code string) (Agency, bool) { return lookup(d.agencies, d.agencyIdx, code) }
+
+// Agencies returns the state bodies in file order.
+func (d *Data) Agencies() []Agency { return slices.Clone(d.agencies) }
 
 // Posts returns the foreign posts in file order.
 func (d *Data) Posts() []Post { return slices.Clone(d.posts) }

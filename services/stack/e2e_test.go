@@ -318,7 +318,8 @@ func TestRedeliveredEventsCountOnce(t *testing.T) {
 		return fmt.Sprintf("%+v", rows)
 	}
 	stacktest.Eventually(t, 5*time.Second, "both events ingested", func() (bool, error) {
-		return count(t, s, "SELECT count() FROM events FINAL") == 2, nil
+		return count(t, s, "SELECT count() FROM events FINAL") == 2 &&
+			count(t, s, "SELECT count() FROM lead_states FINAL WHERE version = 2") == 1, nil
 	})
 	want := figures()
 	// Deliver every message again: publish copies of the stored events (as a

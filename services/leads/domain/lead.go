@@ -176,14 +176,7 @@ var (
 // It also returns the parsed capex.
 func (d Details) Validate(ref *reference.Data) (Money, error) {
 	var f apperr.Fields
-	text := func(field, v string, required bool) {
-		switch {
-		case required && strings.TrimSpace(v) == "":
-			f.Add(field, "error.required")
-		case utf8.RuneCountInString(v) > maxText:
-			f.Add(field, "error.too_long", maxText)
-		}
-	}
+	text := func(field, v string, required bool) { f.Text(field, v, required, maxText) }
 	text("investor_name", d.InvestorName, true)
 	text("title", d.Title, true)
 	text("source_ref", d.SourceRef, false)

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"econdip/services/platform/i18n"
 )
@@ -92,6 +94,16 @@ type Fields []FieldError
 // Add records that field is wrong, with the catalogue key of the reason.
 func (f *Fields) Add(field, key string, args ...any) {
 	*f = append(*f, FieldError{Field: field, Key: key, Args: args, Message: i18n.T(i18n.EN, key, args...)})
+}
+
+// Text checks a text field: required means not blank; max is in characters.
+func (f *Fields) Text(field, value string, required bool, max int) {
+	switch {
+	case required && strings.TrimSpace(value) == "":
+		f.Add(field, "error.required")
+	case utf8.RuneCountInString(value) > max:
+		f.Add(field, "error.too_long", max)
+	}
 }
 
 // Has reports whether field already has an error.

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,7 +21,7 @@ import (
 
 // Record is one stored event with the state it carries.
 type Record[T any] struct {
-	ID       string // the record id, the last token of the subject
+	ID       string // the record id (idOf of its state)
 	State    T
 	Seq      uint64 // stream sequence: the version token for the next append
 	Envelope events.Envelope
@@ -33,14 +32,17 @@ type Record[T any] struct {
 type Store[T any] struct {
 	js      jetstream.JetStream
 	stream  string
-	subject func(id string) string
+	subject func(key string) string
 	state   func(events.Event) (T, bool)
+	idOf    func(T) string
 }
 
-// New returns a store for records on stream, addressed by subject(id); state
-// extracts the record's state from one of its events.
-func New[T any](js jetstream.JetStream, stream string, subject func(string) string, state func(events.Event) (T, bool)) *Store[T] {
-	return &Store[T]{js: js, stream: stream, subject: subject, state: state}
+// New returns a store for records on stream. A record's events are on
+// subject(key); state extracts its state from one of them, and idOf names the
+// record in views and Record.ID. The key is usually the id; where the subject
+// needs more (a decision's commission), the caller's key carries it.
+func New[T any](js jetstream.JetStream, stream string, subject func(key string) string, state func(events.Event) (T, bool), idOf func(T) string) *Store[T] {
+	return &Store[T]{js: js, stream: stream, subject: subject, state: state, idOf: idOf}
 }
 
 // Load returns the current state of a record. Returns NotFound if it has no event.
@@ -56,7 +58,7 @@ func (s *Store[T]) Load(ctx context.Context, id string) (Record[T], error) {
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	return s.decode(msg.Subject, msg.Data, msg.Sequence)
+	return s.decode(msg.Data, msg.Sequence)
 }
 
 // First returns the first event of a record (its creation).
@@ -72,10 +74,10 @@ func (s *Store[T]) First(ctx context.Context, id string) (Record[T], error) {
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	return s.decode(msg.Subject, msg.Data, msg.Sequence)
+	return s.decode(msg.Data, msg.Sequence)
 }
 
-func (s *Store[T]) decode(subject string, data []byte, seq uint64) (Record[T], error) {
+func (s *Store[T]) decode(data []byte, seq uint64) (Record[T], error) {
 	env, ev, err := events.Decode(data)
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Internal, err, "error.internal")
@@ -84,7 +86,7 @@ func (s *Store[T]) decode(subject string, data []byte, seq uint64) (Record[T], e
 	if !ok {
 		return Record[T]{}, apperr.Wrap(apperr.Internal, fmt.Errorf("event %s at seq %d carries no state", env.Type, seq), "error.internal")
 	}
-	return Record[T]{ID: IDFromSubject(subject), State: state, Seq: seq, Envelope: env, Event: ev}, nil
+	return Record[T]{ID: s.idOf(state), State: state, Seq: seq, Envelope: env, Event: ev}, nil
 }
 
 // Create appends the first event of a record. If the record exists already
@@ -107,7 +109,7 @@ func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (
 		return Record[T]{}, false, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
 	obs.EventsPublished.WithLabelValues(env.Type).Inc()
-	rec, err = s.fromEnvelope(id, env, ack.Sequence)
+	rec, err = s.FromEnvelope(env, ack.Sequence)
 	return rec, ack.Duplicate, err
 }
 
@@ -127,16 +129,20 @@ func (s *Store[T]) Append(ctx context.Context, id string, after uint64, env even
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
 	obs.EventsPublished.WithLabelValues(env.Type).Inc()
-	return s.fromEnvelope(id, env, ack.Sequence)
+	return s.FromEnvelope(env, ack.Sequence)
 }
 
-func (s *Store[T]) fromEnvelope(id string, env events.Envelope, seq uint64) (Record[T], error) {
+// FromEnvelope is the record an event stored at seq makes, for callers that publish themselves (atomic batches).
+func (s *Store[T]) FromEnvelope(env events.Envelope, seq uint64) (Record[T], error) {
 	ev, err := events.DecodeData(env)
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Internal, err, "error.internal")
 	}
-	state, _ := s.state(ev)
-	return Record[T]{ID: id, State: state, Seq: seq, Envelope: env, Event: ev}, nil
+	state, ok := s.state(ev)
+	if !ok {
+		return Record[T]{}, apperr.Wrap(apperr.Internal, fmt.Errorf("event %s carries no state", env.Type), "error.internal")
+	}
+	return Record[T]{ID: s.idOf(state), State: state, Seq: seq, Envelope: env, Event: ev}, nil
 }
 
 // History returns every event of a record, oldest first.
@@ -171,7 +177,7 @@ func (s *Store[T]) replay(ctx context.Context, filter string, fn func(Record[T])
 			if err != nil {
 				return apperr.Wrap(apperr.Internal, err, "error.internal")
 			}
-			rec, err := s.decode(msg.Subject(), msg.Data(), meta.Sequence.Stream)
+			rec, err := s.decode(msg.Data(), meta.Sequence.Stream)
 			if err != nil {
 				return err
 			}
@@ -186,9 +192,4 @@ func (s *Store[T]) replay(ctx context.Context, filter string, fn func(Record[T])
 		}
 	}
 	return nil
-}
-
-// IDFromSubject returns the last token of a subject, the record id.
-func IDFromSubject(subject string) string {
-	return subject[strings.LastIndexByte(subject, '.')+1:]
 }

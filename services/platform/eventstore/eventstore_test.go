@@ -43,7 +43,7 @@ func envelope(t *testing.T, ev events.Event) events.Envelope {
 func TestCreateAppendConflictAndHistory(t *testing.T) {
 	ns := natstest.Start(t)
 	ctx := context.Background()
-	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState)
+	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
 
 	if _, err := store.Load(ctx, id); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("load before create: %v", err)
@@ -88,7 +88,7 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	ns := natstest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState)
+	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
 	rec, _, err := store.Create(ctx, id, envelope(t, events.LeadCreatedV1{Lead: lead(1, "first")}))
 	if err != nil {
 		t.Fatal(err)

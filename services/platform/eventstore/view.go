@@ -39,7 +39,7 @@ func (s *Store[T]) Follow(ctx context.Context, filter string, log *slog.Logger) 
 		if err != nil {
 			return
 		}
-		rec, err := s.decode(msg.Subject(), msg.Data(), meta.Sequence.Stream)
+		rec, err := s.decode(msg.Data(), meta.Sequence.Stream)
 		if err != nil {
 			log.Error("view: undecodable event in the log", "stream", s.stream, "seq", meta.Sequence.Stream, "err", err)
 			return

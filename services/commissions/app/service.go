@@ -1,0 +1,522 @@
+// Package app is the commissions service's use cases: administrators record
+// commissions; a secretariat records whole protocols (a session with its
+// decisions, stored all or nothing), changes decision statuses and links
+// decisions to the leads they produced; everyone reads what their job allows.
+package app
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/events"
+	"econdip/services/commissions/domain"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/eventstore"
+	"econdip/services/reference"
+)
+
+// Source is the CloudEvents source of commission events.
+const Source = "econdip/commissions"
+
+var idNamespace = uuid.MustParse("0c6f4f1e-2b7d-4a1c-8d3e-5f9a7b6c4d21")
+
+// Targets says whether a lead or deal that a decision links to exists.
+type Targets interface {
+	Exists(ctx context.Context, kind, id string) (bool, error)
+}
+
+// Service is the commissions application.
+type Service struct {
+	js          jetstream.JetStream
+	commissions *eventstore.Store[events.CommissionV1]
+	sessions    *eventstore.Store[events.SessionV1]
+	decisions   *eventstore.Store[events.DecisionV1]
+	cview       *eventstore.View[events.CommissionV1]
+	sview       *eventstore.View[events.SessionV1]
+	dview       *eventstore.View[events.DecisionV1]
+	ref         *reference.Data
+	targets     Targets
+	log         *slog.Logger
+	now         func() time.Time
+}
+
+func splitKey(key string) (string, string) {
+	cid, id, _ := strings.Cut(key, "/")
+	return cid, id
+}
+
+// New builds the service and its read models from the COMMISSIONS stream.
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targets Targets, log *slog.Logger) (*Service, error) {
+	s := &Service{js: js, ref: ref, targets: targets, log: log, now: time.Now}
+	s.commissions = eventstore.New(js, events.StreamCommissions, events.CommissionSubject, commissionState,
+		func(c events.CommissionV1) string { return c.ID })
+	s.sessions = eventstore.New(js, events.StreamCommissions,
+		func(key string) string { return events.SessionSubject(splitKey(key)) }, sessionState,
+		func(x events.SessionV1) string { return x.ID })
+	s.decisions = eventstore.New(js, events.StreamCommissions,
+		func(key string) string { return events.DecisionSubject(splitKey(key)) }, decisionState,
+		func(d events.DecisionV1) string { return d.ID })
+	var err error
+	if s.cview, err = s.commissions.Follow(ctx, events.CommissionSubject("*"), log); err != nil {
+		return nil, err
+	}
+	if s.sview, err = s.sessions.Follow(ctx, events.SessionSubject("*", "*"), log); err != nil {
+		return nil, err
+	}
+	if s.dview, err = s.decisions.Follow(ctx, events.DecisionSubject("*", "*"), log); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SetClock replaces the clock (tests of deadlines).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+func (s *Service) today() domain.Day { return domain.Today(s.now()) }
+
+// canRead: analysts and administrators read every commission; a secretariat
+// its own; an attaché the commissions with their post's host country.
+func (s *Service) canRead(u auth.User, c events.CommissionV1) error {
+	switch u.Role {
+	case auth.Analyst, auth.Admin:
+		return nil
+	case auth.Secretariat:
+		if u.Commission == c.ID {
+			return nil
+		}
+	case auth.Attache:
+		if p, ok := s.ref.Post(u.Post); ok && p.Country == c.PartnerCountry {
+			return nil
+		}
+	}
+	return apperr.E(apperr.Forbidden, "error.other_commission")
+}
+
+func canWrite(u auth.User, commissionID string) error {
+	if u.Role != auth.Secretariat {
+		return apperr.E(apperr.Forbidden, "error.commission_write_role")
+	}
+	if u.Commission != commissionID {
+		return apperr.E(apperr.Forbidden, "error.other_commission")
+	}
+	return nil
+}
+
+func (s *Service) envelope(u auth.User, eventID, subject, commissionID string, ev events.Event, now time.Time) (events.Envelope, error) {
+	env, err := events.New(events.Meta{ID: eventID, Source: Source, Subject: subject, Actor: u.ID, Scope: "commission:" + commissionID, Time: now}, ev)
+	if err != nil {
+		return env, apperr.Wrap(apperr.Internal, err, "error.internal")
+	}
+	return env, nil
+}
+
+// CreateCommission records a new commission (administrators only).
+func (s *Service) CreateCommission(ctx context.Context, u auth.User, in domain.CommissionInput) (domain.Commission, error) {
+	if u.Role != auth.Admin {
+		return domain.Commission{}, apperr.E(apperr.Forbidden, "error.admin_only")
+	}
+	if err := in.Validate(s.ref); err != nil {
+		return domain.Commission{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	c := domain.Commission{ID: in.ID, Version: 1, Name: strings.TrimSpace(in.Name), PartnerCountry: in.PartnerCountry,
+		KazakhCoChair: strings.TrimSpace(in.KazakhCoChair), SecretariatAgency: in.SecretariatAgency,
+		PartnerCoChair: strings.TrimSpace(in.PartnerCoChair), CreatedAt: now, UpdatedAt: now}
+	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, events.CommissionRecordedV1{Commission: commissionToEvent(c)}, now)
+	if err != nil {
+		return domain.Commission{}, err
+	}
+	rec, _, err := s.commissions.Create(ctx, c.ID, env)
+	if err != nil {
+		return domain.Commission{}, err
+	}
+	s.cview.Put(rec)
+	return commissionFromEvent(rec.State), nil
+}
+
+// UpdateCommission changes a commission's details (administrators only); the id and partner stay.
+func (s *Service) UpdateCommission(ctx context.Context, u auth.User, id string, version int, in domain.CommissionInput) (domain.Commission, error) {
+	if u.Role != auth.Admin {
+		return domain.Commission{}, apperr.E(apperr.Forbidden, "error.admin_only")
+	}
+	rec, err := s.commissions.Load(ctx, id)
+	if err != nil {
+		return domain.Commission{}, err
+	}
+	c := commissionFromEvent(rec.State)
+	if version != c.Version {
+		return domain.Commission{}, apperr.E(apperr.Conflict, "error.version", version, c.Version)
+	}
+	in.ID, in.PartnerCountry = c.ID, c.PartnerCountry
+	if err := in.Validate(s.ref); err != nil {
+		return domain.Commission{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	c.Name, c.KazakhCoChair, c.SecretariatAgency, c.PartnerCoChair = strings.TrimSpace(in.Name), strings.TrimSpace(in.KazakhCoChair), in.SecretariatAgency, strings.TrimSpace(in.PartnerCoChair)
+	c.Version++
+	c.UpdatedAt = now
+	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, events.CommissionRecordedV1{Commission: commissionToEvent(c)}, now)
+	if err != nil {
+		return domain.Commission{}, err
+	}
+	stored, err := s.commissions.Append(ctx, c.ID, rec.Seq, env)
+	if err != nil {
+		return domain.Commission{}, err
+	}
+	s.cview.Put(stored)
+	return commissionFromEvent(stored.State), nil
+}
+
+// Commission returns one commission the user may read.
+func (s *Service) Commission(ctx context.Context, u auth.User, id string) (domain.Commission, error) {
+	rec, ok := s.cview.Get(id)
+	if !ok {
+		var err error
+		if rec, err = s.commissions.Load(ctx, id); err != nil {
+			return domain.Commission{}, err
+		}
+	}
+	if err := s.canRead(u, rec.State); err != nil {
+		return domain.Commission{}, err
+	}
+	return commissionFromEvent(rec.State), nil
+}
+
+// Commissions lists the commissions the user may read, by name.
+func (s *Service) Commissions(u auth.User) []domain.Commission {
+	recs := s.cview.Select(func(c events.CommissionV1) bool { return s.canRead(u, c) == nil })
+	out := make([]domain.Commission, len(recs))
+	for i, r := range recs {
+		out[i] = commissionFromEvent(r.State)
+	}
+	slices.SortFunc(out, func(a, b domain.Commission) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Protocol is a recorded session with its decisions.
+type Protocol struct {
+	Session   domain.Session
+	Decisions []domain.Decision
+}
+
+// RecordProtocol stores a session and all its decisions in one atomic batch:
+// every event is stored or none. A session number exists once per
+// commission (its id is derived from it), so recording it twice is a
+// Conflict; with an idempotency key, a retry returns the first result.
+func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID, idempotencyKey string, in domain.SessionInput, rows domain.RowNamer) (Protocol, bool, error) {
+	c, err := s.Commission(ctx, u, commissionID)
+	if err != nil {
+		return Protocol{}, false, err
+	}
+	if err := canWrite(u, c.ID); err != nil {
+		return Protocol{}, false, err
+	}
+	date, deadlines, values, err := in.Validate(s.ref, s.today(), rows)
+	if err != nil {
+		return Protocol{}, false, err
+	}
+	for i, d := range in.Decisions {
+		for _, id := range d.LeadIDs {
+			if err := s.checkTarget(ctx, "lead", id, rows(i, "lead_ids")); err != nil {
+				return Protocol{}, false, err
+			}
+		}
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	sessionID := uuid.NewSHA1(idNamespace, []byte(c.ID+"\x00session\x00"+strconv.Itoa(in.Number))).String()
+	eventID := func(n int) string {
+		if idempotencyKey == "" {
+			return uuid.NewString()
+		}
+		return uuid.NewSHA1(idNamespace, []byte(u.ID+"\x00"+idempotencyKey+"\x00"+strconv.Itoa(n))).String()
+	}
+	session := domain.Session{ID: sessionID, CommissionID: c.ID, Number: in.Number, Date: date,
+		Place: strings.TrimSpace(in.Place), ProtocolRef: strings.TrimSpace(in.ProtocolRef), CreatedAt: now}
+	var decisions []domain.Decision
+	for i, d := range in.Decisions {
+		item := strings.TrimSpace(d.Item)
+		if item == "" {
+			item = strconv.Itoa(i + 1)
+		}
+		dec := domain.Decision{
+			ID: uuid.NewSHA1(idNamespace, []byte(sessionID+"\x00"+item)).String(), Version: 1,
+			CommissionID: c.ID, PartnerCountry: c.PartnerCountry, SessionID: sessionID, SessionNumber: in.Number, SessionDate: date,
+			Item: item, Text: strings.TrimSpace(d.Text), Agencies: d.Agencies, Deadline: deadlines[i], Sector: d.Sector,
+			Clauses: d.Clauses, Value: values[i], LeadIDs: uniq(d.LeadIDs), DealIDs: []string{},
+			Status: domain.Open, StatusDate: date, CreatedAt: now, UpdatedAt: now,
+		}
+		session.DecisionIDs = append(session.DecisionIDs, dec.ID)
+		decisions = append(decisions, dec)
+	}
+	none := uint64(0)
+	env, err := s.envelope(u, eventID(0), "session/"+sessionID, c.ID, events.SessionRecordedV1{Session: sessionToEvent(session)}, now)
+	if err != nil {
+		return Protocol{}, false, err
+	}
+	items := []events.BatchItem{{Subject: events.SessionSubject(c.ID, sessionID), Envelope: env, ExpectLastSubjectSeq: &none}}
+	for i, d := range decisions {
+		denv, err := s.envelope(u, eventID(i+1), "decision/"+d.ID, c.ID, events.DecisionRecordedV1{Decision: decisionToEvent(d)}, now)
+		if err != nil {
+			return Protocol{}, false, err
+		}
+		items = append(items, events.BatchItem{Subject: events.DecisionSubject(c.ID, d.ID), Envelope: denv, ExpectLastSubjectSeq: &none})
+	}
+	ack, err := events.PublishBatch(ctx, s.js, items)
+	switch {
+	case errors.Is(err, events.ErrBatchReplayed), errors.Is(err, events.ErrWrongLastSequence):
+		first, ferr := s.sessions.First(ctx, c.ID+"/"+sessionID)
+		if ferr != nil {
+			return Protocol{}, false, ferr
+		}
+		if first.Envelope.ID != env.ID {
+			var f apperr.Fields
+			f.Add("number", "error.session_exists", in.Number)
+			return Protocol{}, false, apperr.Wrap(apperr.Conflict, f.Err(), "error.session_exists", in.Number)
+		}
+		p, err := s.Protocol(ctx, u, c.ID, sessionID)
+		return p, true, err
+	case err != nil:
+		return Protocol{}, false, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	// The batch's messages sit at the sequences just before the commit's.
+	first := ack.Sequence - uint64(len(items)) + 1
+	srec, err := s.sessions.FromEnvelope(items[0].Envelope, first)
+	if err != nil {
+		return Protocol{}, false, err
+	}
+	s.sview.Put(srec)
+	out := Protocol{Session: sessionFromEvent(srec.State)}
+	for i, it := range items[1:] {
+		drec, err := s.decisions.FromEnvelope(it.Envelope, first+uint64(i)+1)
+		if err != nil {
+			return Protocol{}, false, err
+		}
+		s.dview.Put(drec)
+		out.Decisions = append(out.Decisions, decisionFromEvent(drec.State))
+	}
+	return out, false, nil
+}
+
+func uniq(ids []string) []string {
+	out := []string{}
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (s *Service) checkTarget(ctx context.Context, kind, id, field string) error {
+	ok, err := s.targets.Exists(ctx, kind, id)
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	if !ok {
+		var f apperr.Fields
+		f.Add(field, "error.unknown_target", kind, id)
+		return f.Err()
+	}
+	return nil
+}
+
+// Protocol returns a session and its decisions.
+func (s *Service) Protocol(ctx context.Context, u auth.User, commissionID, sessionID string) (Protocol, error) {
+	c, err := s.Commission(ctx, u, commissionID)
+	if err != nil {
+		return Protocol{}, err
+	}
+	rec, err := s.sessions.Load(ctx, c.ID+"/"+sessionID)
+	if err != nil {
+		return Protocol{}, err
+	}
+	p := Protocol{Session: sessionFromEvent(rec.State)}
+	for _, id := range rec.State.DecisionIDs {
+		d, err := s.decisions.Load(ctx, c.ID+"/"+id)
+		if err != nil {
+			return Protocol{}, err
+		}
+		p.Decisions = append(p.Decisions, decisionFromEvent(d.State))
+	}
+	return p, nil
+}
+
+// Sessions lists a commission's sessions, latest first.
+func (s *Service) Sessions(ctx context.Context, u auth.User, commissionID string) ([]domain.Session, error) {
+	c, err := s.Commission(ctx, u, commissionID)
+	if err != nil {
+		return nil, err
+	}
+	recs := s.sview.Select(func(x events.SessionV1) bool { return x.CommissionID == c.ID })
+	out := make([]domain.Session, len(recs))
+	for i, r := range recs {
+		out[i] = sessionFromEvent(r.State)
+	}
+	slices.SortFunc(out, func(a, b domain.Session) int { return cmp.Compare(b.Number, a.Number) })
+	return out, nil
+}
+
+// DecisionFilter narrows a register.
+type DecisionFilter struct {
+	Status    string
+	Agency    string
+	SessionID string
+	Overdue   bool
+}
+
+// Register lists a commission's decisions: by deadline, then item.
+func (s *Service) Register(ctx context.Context, u auth.User, commissionID string, f DecisionFilter) ([]domain.Decision, domain.Day, error) {
+	c, err := s.Commission(ctx, u, commissionID)
+	if err != nil {
+		return nil, domain.Day{}, err
+	}
+	if f.Status != "" && !slices.Contains(domain.Statuses, domain.Status(f.Status)) {
+		var fe apperr.Fields
+		fe.Add("status", "error.unknown_status", f.Status, "open, in_progress, done, cancelled")
+		return nil, domain.Day{}, fe.Err()
+	}
+	today := s.today()
+	recs := s.dview.Select(func(d events.DecisionV1) bool {
+		return d.CommissionID == c.ID && (f.Status == "" || d.Status == f.Status) &&
+			(f.Agency == "" || slices.Contains(d.Agencies, f.Agency)) && (f.SessionID == "" || d.SessionID == f.SessionID)
+	})
+	out := make([]domain.Decision, 0, len(recs))
+	for _, r := range recs {
+		d := decisionFromEvent(r.State)
+		if !f.Overdue || d.Overdue(today) {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Decision) int {
+		if c := cmp.Compare(a.Deadline.String(), b.Deadline.String()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Item, b.Item)
+	})
+	return out, today, nil
+}
+
+// Decision returns one decision, read from the log.
+func (s *Service) Decision(ctx context.Context, u auth.User, commissionID, id string) (domain.Decision, domain.Day, error) {
+	c, err := s.Commission(ctx, u, commissionID)
+	if err != nil {
+		return domain.Decision{}, domain.Day{}, err
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return domain.Decision{}, domain.Day{}, apperr.E(apperr.NotFound, "error.not_found", id)
+	}
+	rec, err := s.decisions.Load(ctx, c.ID+"/"+id)
+	if err != nil {
+		return domain.Decision{}, domain.Day{}, err
+	}
+	return decisionFromEvent(rec.State), s.today(), nil
+}
+
+// ChangeStatus moves a decision through its statuses.
+func (s *Service) ChangeStatus(ctx context.Context, u auth.User, commissionID, id string, version int, c domain.StatusChange) (domain.Decision, error) {
+	return s.changeDecision(ctx, u, commissionID, id, version, func(d *domain.Decision) (events.Event, error) {
+		from := d.Status
+		on, err := d.ChangeStatus(c, s.today())
+		if err != nil {
+			return nil, err
+		}
+		return &events.DecisionStatusChangedV1{From: string(from), To: string(c.To), EffectiveOn: on.String(),
+			Comment: strings.TrimSpace(c.Comment), EvidenceRef: strings.TrimSpace(c.EvidenceRef)}, nil
+	})
+}
+
+// Link records that a decision led to a lead (or, later, a deal).
+func (s *Service) Link(ctx context.Context, u auth.User, commissionID, id string, version int, kind, targetID string) (domain.Decision, error) {
+	return s.changeDecision(ctx, u, commissionID, id, version, func(d *domain.Decision) (events.Event, error) {
+		added, err := d.Link(kind, targetID)
+		if err != nil || !added {
+			return nil, err
+		}
+		if err := s.checkTarget(ctx, kind, targetID, "target_id"); err != nil {
+			return nil, err
+		}
+		return &events.DecisionLinkedV1{Kind: kind, TargetID: targetID}, nil
+	})
+}
+
+func (s *Service) changeDecision(ctx context.Context, u auth.User, commissionID, id string, version int, apply func(*domain.Decision) (events.Event, error)) (domain.Decision, error) {
+	if err := canWrite(u, commissionID); err != nil {
+		return domain.Decision{}, err
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return domain.Decision{}, apperr.E(apperr.NotFound, "error.not_found", id)
+	}
+	key := commissionID + "/" + id
+	rec, err := s.decisions.Load(ctx, key)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	d := decisionFromEvent(rec.State)
+	if version != d.Version {
+		return domain.Decision{}, apperr.E(apperr.Conflict, "error.version", version, d.Version)
+	}
+	ev, err := apply(&d)
+	if err != nil || ev == nil {
+		return d, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	d.Version++
+	d.UpdatedAt = now
+	state := decisionToEvent(d)
+	switch e := ev.(type) {
+	case *events.DecisionStatusChangedV1:
+		e.Decision = state
+	case *events.DecisionLinkedV1:
+		e.Decision = state
+	}
+	env, err := s.envelope(u, "", "decision/"+d.ID, commissionID, ev, now)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	stored, err := s.decisions.Append(ctx, key, rec.Seq, env)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	s.dview.Put(stored)
+	return decisionFromEvent(stored.State), nil
+}
+
+// Change is one entry of a decision's history.
+type Change struct {
+	EventID, Type, Actor, From, To, EffectiveOn, Comment, EvidenceRef, LinkKind, LinkTarget string
+	Time                                                                                   time.Time
+	Version                                                                                int
+}
+
+// History lists every event of a decision.
+func (s *Service) History(ctx context.Context, u auth.User, commissionID, id string) ([]Change, error) {
+	if _, _, err := s.Decision(ctx, u, commissionID, id); err != nil {
+		return nil, err
+	}
+	recs, err := s.decisions.History(ctx, commissionID+"/"+id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Change, 0, len(recs))
+	for _, r := range recs {
+		c := Change{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time, Version: r.State.Version}
+		switch e := r.Event.(type) {
+		case *events.DecisionStatusChangedV1:
+			c.From, c.To, c.EffectiveOn, c.Comment, c.EvidenceRef = e.From, e.To, e.EffectiveOn, e.Comment, e.EvidenceRef
+		case *events.DecisionLinkedV1:
+			c.LinkKind, c.LinkTarget = e.Kind, e.TargetID
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
