@@ -13,6 +13,7 @@ import (
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/i18n"
 	"econdip/services/reference"
 )
 
@@ -104,9 +105,18 @@ func (s *Server) newLeadPage(c *fiber.Ctx) error {
 	return s.render(c, 200, "lead", "New investor lead", f)
 }
 
-// formRequest reads the lead form into an API create request.
-func formRequest(c *fiber.Ctx) httpapi.CreateRequest {
-	jobs, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("expected_jobs", "0")))
+// formRequest reads the lead form into an API create request; fields the
+// API cannot receive as typed (a number that is not one) are form errors.
+func formRequest(c *fiber.Ctx) (httpapi.CreateRequest, apperr.Fields) {
+	var bad apperr.Fields
+	jobsText := strings.TrimSpace(c.FormValue("expected_jobs"))
+	jobs, err := strconv.Atoi(jobsText)
+	if jobsText == "" {
+		jobs, err = 0, nil
+	}
+	if err != nil {
+		bad.Add("expected_jobs", "error.not_a_whole_number", jobsText)
+	}
 	req := httpapi.CreateRequest{
 		InvestorName: c.FormValue("investor_name"), InvestorCountry: c.FormValue("investor_country"),
 		Title: c.FormValue("title"), Sector: c.FormValue("sector"), TargetRegion: c.FormValue("target_region"),
@@ -127,7 +137,7 @@ func formRequest(c *fiber.Ctx) httpapi.CreateRequest {
 			req.Contacts = append(req.Contacts, ct)
 		}
 	}
-	return req
+	return req, bad
 }
 
 // asLead shows submitted values back in the form after an error.
@@ -147,10 +157,11 @@ func formErrors(f *leadForm, err error) error {
 	f.Error = ae.Message
 	for _, fe := range ae.Fields {
 		name := strings.NewReplacer("capex.amount", "capex_amount", "capex.currency", "capex_currency").Replace(fe.Field)
-		if strings.HasPrefix(name, "contacts[") {
+		if rest, ok := strings.CutPrefix(name, "contacts["); ok {
 			// contacts[1].email -> contact_email_1
-			idx := name[len("contacts[") : len("contacts[")+1]
-			name = "contact_" + name[strings.Index(name, "].")+2:] + "_" + idx
+			if idx, field, ok := strings.Cut(rest, "]."); ok {
+				name = "contact_" + field + "_" + idx
+			}
 		}
 		f.Errors[name] = fe.Message
 	}
@@ -158,8 +169,12 @@ func formErrors(f *leadForm, err error) error {
 }
 
 func (s *Server) createLead(c *fiber.Ctx) error {
-	req := formRequest(c)
-	lead, err := s.leads.create(c.UserContext(), token(c), c.FormValue("idempotency_key"), req)
+	req, bad := formRequest(c)
+	var lead httpapi.LeadJSON
+	err := bad.Err()
+	if err == nil {
+		lead, err = s.leads.create(c.UserContext(), token(c), c.FormValue("idempotency_key"), req)
+	}
 	if err != nil {
 		f := s.newForm(asLead(req))
 		f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
@@ -200,7 +215,10 @@ func (s *Server) leadPage(c *fiber.Ctx) error {
 func (s *Server) updateLead(c *fiber.Ctx) error {
 	id := c.Params("id")
 	version, _ := strconv.Atoi(c.FormValue("version"))
-	req := formRequest(c)
+	req, bad := formRequest(c)
+	if err := bad.Err(); err != nil {
+		return s.formFailure(c, id, asLead(req), version, err)
+	}
 	patch := httpapi.PatchRequest{Version: &version, InvestorName: &req.InvestorName, InvestorCountry: &req.InvestorCountry,
 		Title: &req.Title, Sector: &req.Sector, Clauses: &req.Clauses, TargetRegion: &req.TargetRegion,
 		InvestmentType: &req.InvestmentType, Capex: &req.Capex, ExpectedJobs: &req.ExpectedJobs, TechTransfer: &req.TechTransfer,
@@ -235,6 +253,12 @@ func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON
 		shown = submitted
 		shown.ID, shown.Post, shown.Stage, shown.Version, shown.Attache = stored.ID, stored.Post, stored.Stage, version, stored.Attache
 	}
+	conflict := apperr.CodeOf(apiErr) == apperr.Conflict
+	if conflict {
+		// Keep what the user typed, on top of the current version: saving
+		// again is a deliberate choice after seeing the message.
+		shown.Version = stored.Version
+	}
 	f, err := s.leadForm(c, shown)
 	if err != nil {
 		return err
@@ -243,8 +267,9 @@ func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON
 		return err
 	}
 	status := fiber.StatusBadRequest
-	if apperr.CodeOf(apiErr) == apperr.Conflict {
+	if conflict {
 		status = fiber.StatusConflict
+		f.Error = i18n.T(i18n.EN, "ui.conflict_kept", stored.Version)
 	}
 	return s.render(c, status, "lead", stored.Title, f)
 }

@@ -77,8 +77,15 @@ func New(cfg Config) (*fiber.App, error) {
 
 func (s *Server) parseTemplates() error {
 	funcs := template.FuncMap{
-		"t":         func(key string, args ...any) string { return i18n.T(i18n.EN, key, args...) },
-		"date":      func(t time.Time) string { return t.In(astana).Format("2006-01-02 15:04") },
+		"t":    func(key string, args ...any) string { return i18n.T(i18n.EN, key, args...) },
+		"date": func(t time.Time) string { return t.In(astana).Format("2006-01-02 15:04") },
+		"when": func(rfc3339 string) string { // an API timestamp, shown in Astana time
+			t, err := time.Parse(time.RFC3339, rfc3339)
+			if err != nil {
+				return rfc3339
+			}
+			return t.In(astana).Format("2006-01-02 15:04")
+		},
 		"join":      strings.Join,
 		"stageName": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		"dict":      func(f *leadForm, name string) map[string]any { return map[string]any{"Errors": f.Errors, "Name": name} },

@@ -16,6 +16,16 @@
     if (n >= 1e6) return (n / 1e6).toFixed(1) + " m";
     return n.toLocaleString("en");
   }
+  // grouped writes an exact decimal string with thousands separators, and
+  // money with two decimals, keeping every digit (no float).
+  function grouped(v, money) {
+    var s = String(v), sign = "";
+    if (s.charAt(0) === "-") { sign = "-"; s = s.slice(1); }
+    var parts = s.split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    if (money) parts[1] = ((parts[1] || "") + "00").slice(0, Math.max(2, (parts[1] || "").length));
+    return sign + parts.join(".");
+  }
   function el(name, attrs, text) {
     var e = document.createElementNS("http://www.w3.org/2000/svg", name);
     for (var k in attrs) e.setAttribute(k, attrs[k]);
@@ -35,12 +45,20 @@
     });
     var totals = order.map(function (s) { var t = 0; for (var k in bySector[s]) t += bySector[s][k]; return t; });
     var max = Math.max.apply(null, totals) || 1;
-    var rowH = 26, left = 260, width = 900, top = 10, legendH = 40;
-    var h = top + order.length * rowH + legendH;
-    var svg = el("svg", {viewBox: "0 0 " + (left + width + 90) + " " + h, role: "img", "aria-label": "Pipeline by sector and stage"});
+    var rowH = 26, total = 1250, right = 90, top = 10, legendRow = 20;
+    var svg = el("svg", {role: "img", "aria-label": "Pipeline by sector and stage"});
+    chart.appendChild(svg); // in the page first, so that labels can be measured
+    // Sector names are as long as they need to be: the bars start after the longest.
+    var labels = order.map(function (sector, i) {
+      var t = el("text", {x: 0, y: top + i * rowH + 17, "text-anchor": "end", "font-size": 13}, data.sectors[sector] || sector);
+      svg.appendChild(t);
+      return t;
+    });
+    var left = 8 + Math.ceil(Math.max.apply(null, labels.map(function (t) { return t.getComputedTextLength(); })));
+    var width = total - left - right;
     order.forEach(function (sector, i) {
       var y = top + i * rowH, x = left;
-      svg.appendChild(el("text", {x: left - 8, y: y + 17, "text-anchor": "end", "font-size": 13}, data.sectors[sector] || sector));
+      labels[i].setAttribute("x", left - 8);
       data.stages.forEach(function (stage) {
         var v = bySector[sector][stage] || 0;
         if (!v) return;
@@ -52,13 +70,20 @@
       });
       svg.appendChild(el("text", {x: x + 6, y: y + 17, "font-size": 12, fill: "#5b6775"}, fmt(totals[i])));
     });
+    // Legend: each entry as wide as its name, wrapping to a new line at the right edge.
     var lx = left, ly = top + order.length * rowH + 18;
     data.stages.forEach(function (stage) {
+      var t = el("text", {x: lx + 16, y: ly, "font-size": 12}, stage.replace("_", " "));
+      svg.appendChild(t);
+      var w = 16 + t.getComputedTextLength() + 18;
+      if (lx > left && lx + w > total) {
+        lx = left; ly += legendRow;
+        t.setAttribute("x", lx + 16); t.setAttribute("y", ly);
+      }
       svg.appendChild(el("rect", {x: lx, y: ly - 10, width: 12, height: 12, fill: colours[stage]}));
-      svg.appendChild(el("text", {x: lx + 16, y: ly, "font-size": 12}, stage.replace("_", " ")));
-      lx += 100;
+      lx += w;
     });
-    chart.appendChild(svg);
+    svg.setAttribute("viewBox", "0 0 " + total + " " + (ly + 12));
   }
 
   function table() {
@@ -68,7 +93,7 @@
       var tr = document.createElement("tr");
       [data.sectors[r.sector] || r.sector, r.stage.replace("_", " "), r.leads, r.capex_usd, r.weighted_usd, r.leads_without_rate].forEach(function (v, i) {
         var td = document.createElement("td");
-        td.textContent = v;
+        td.textContent = i >= 2 ? grouped(v, i === 3 || i === 4) : v;
         if (i >= 2) td.className = "num";
         tr.appendChild(td);
       });
