@@ -16,6 +16,7 @@ import (
 
 	"econdip/services/leads/domain"
 	"econdip/services/leads/httpapi"
+	"econdip/services/platform/httpx"
 	"econdip/services/reference"
 )
 
@@ -116,7 +117,7 @@ func Generate(seed uint64, n int, ref *reference.Data) []Lead {
 			Title:  titles[r.IntN(len(titles))] + " in " + regions[r.IntN(len(regions))].Name,
 			Sector: sec.Code, Clauses: clauses, TargetRegion: regions[r.IntN(len(regions))].Code,
 			InvestmentType: domain.InvestmentTypes[r.IntN(len(domain.InvestmentTypes))],
-			Capex:          httpapi.MoneyJSON{Amount: httpapi.NumberText(strconv.FormatInt(amount, 10)), Currency: cur},
+			Capex:          httpx.MoneyJSON{Amount: httpx.NumberText(strconv.FormatInt(amount, 10)), Currency: cur},
 			ExpectedJobs:   50 + r.IntN(1500), TechTransfer: r.IntN(3) == 0, Green: green,
 			ExpectedDecisionDate: decision.Format(time.DateOnly), Source: domain.Sources[r.IntN(2)],
 			Contacts: []httpapi.ContactJSON{{Name: fmt.Sprintf("Contact %d", i+1), Email: fmt.Sprintf("contact%d@investor.example", i+1), Role: "Head of business development"}},

@@ -28,6 +28,7 @@ const usage = `usage: econdip <command>
 commands:
   up         start everything on this machine with demo data (the local default)
   leads      run the leads API against ECONDIP_NATS_URL
+  commissions run the commissions API against ECONDIP_NATS_URL
   ingest     run the JetStream -> ClickHouse ingest
   dashboard  run the dashboard against ClickHouse and the leads API
   migrate    apply the ClickHouse migrations and exit
@@ -74,6 +75,16 @@ func run(cmd string) error {
 			return err
 		}
 		if err := sys.ServeLeads(ctx); err != nil {
+			return err
+		}
+	case "commissions":
+		if err := sys.LoadUsers(false); err != nil {
+			return err
+		}
+		if err := sys.StartNATS(ctx, false); err != nil {
+			return err
+		}
+		if err := sys.ServeCommissions(ctx); err != nil {
 			return err
 		}
 	case "ingest":
@@ -124,6 +135,9 @@ func up(ctx context.Context, sys *stack.Stack) error {
 	}
 	sys.RunIngest(ctx)
 	if err := sys.ServeLeads(ctx); err != nil {
+		return err
+	}
+	if err := sys.ServeCommissions(ctx); err != nil {
 		return err
 	}
 	if err := sys.ServeDashboard(); err != nil {

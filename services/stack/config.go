@@ -11,28 +11,30 @@ import (
 // Config is every setting of econdip; ConfigFromEnv fills it from the
 // ECONDIP_* variables the README lists.
 type Config struct {
-	DataDir       string // local default: NATS and ClickHouse data, users file
-	NATSURL       string // external NATS; empty: embedded server
-	NATSPort      int    // embedded server's client port
-	NATSReplicas  int    // stream replicas (3 on a cluster)
-	CHAddr        string // external ClickHouse native address; empty: private server
-	CHDatabase    string
-	CHUser        string
-	CHPassword    string
-	CHTLS         bool
-	CHPort        int // private server's native port
-	CHHTTPPort    int // private server's HTTP port
-	LeadsAddr     string
-	LeadsURL      string // where the dashboard finds the leads API
-	DashboardAddr string
-	UsersFile     string
-	Demo          bool
-	DemoLeads     int
-	DemoSeed      uint64
-	LogFormat     string
-	LogLevel      string
-	SecureCookies bool
-	IngestBatch   int
+	DataDir         string // local default: NATS and ClickHouse data, users file
+	NATSURL         string // external NATS; empty: embedded server
+	NATSPort        int    // embedded server's client port
+	NATSReplicas    int    // stream replicas (3 on a cluster)
+	CHAddr          string // external ClickHouse native address; empty: private server
+	CHDatabase      string
+	CHUser          string
+	CHPassword      string
+	CHTLS           bool
+	CHPort          int // private server's native port
+	CHHTTPPort      int // private server's HTTP port
+	LeadsAddr       string
+	LeadsURL        string // where the dashboard finds the leads API; empty: the one this stack serves
+	CommissionsAddr string
+	CommissionsURL  string // where the dashboard finds the commissions API; empty: the one this stack serves
+	DashboardAddr   string
+	UsersFile       string
+	Demo            bool
+	DemoLeads       int
+	DemoSeed        uint64
+	LogFormat       string
+	LogLevel        string
+	SecureCookies   bool
+	IngestBatch     int
 }
 
 func env(name, def string) string {
@@ -63,26 +65,27 @@ func ConfigFromEnv() (Config, error) {
 	}
 	dataDir, _ := filepath.Abs(env("ECONDIP_DATA_DIR", "data"))
 	c := Config{
-		DataDir:       dataDir,
-		NATSURL:       env("ECONDIP_NATS_URL", ""),
-		NATSPort:      num("ECONDIP_NATS_PORT", 14222),
-		NATSReplicas:  num("ECONDIP_NATS_REPLICAS", 1),
-		CHAddr:        env("ECONDIP_CLICKHOUSE_ADDR", ""),
-		CHDatabase:    env("ECONDIP_CLICKHOUSE_DATABASE", "econdip"),
-		CHUser:        env("ECONDIP_CLICKHOUSE_USER", "default"),
-		CHPassword:    env("ECONDIP_CLICKHOUSE_PASSWORD", ""),
-		CHTLS:         flag("ECONDIP_CLICKHOUSE_TLS", false),
-		CHPort:        num("ECONDIP_CLICKHOUSE_PORT", 19000),
-		CHHTTPPort:    num("ECONDIP_CLICKHOUSE_HTTP_PORT", 18123),
-		LeadsAddr:     env("ECONDIP_LEADS_ADDR", "127.0.0.1:8081"),
-		DashboardAddr: env("ECONDIP_DASHBOARD_ADDR", "127.0.0.1:8080"),
-		Demo:          flag("ECONDIP_DEMO", true),
-		DemoLeads:     num("ECONDIP_DEMO_LEADS", 240),
-		DemoSeed:      uint64(num("ECONDIP_DEMO_SEED", 2030)),
-		LogFormat:     env("ECONDIP_LOG_FORMAT", "text"),
-		LogLevel:      env("ECONDIP_LOG_LEVEL", "info"),
-		SecureCookies: flag("ECONDIP_SECURE_COOKIES", false),
-		IngestBatch:   num("ECONDIP_INGEST_BATCH", 2000),
+		DataDir:         dataDir,
+		NATSURL:         env("ECONDIP_NATS_URL", ""),
+		NATSPort:        num("ECONDIP_NATS_PORT", 14222),
+		NATSReplicas:    num("ECONDIP_NATS_REPLICAS", 1),
+		CHAddr:          env("ECONDIP_CLICKHOUSE_ADDR", ""),
+		CHDatabase:      env("ECONDIP_CLICKHOUSE_DATABASE", "econdip"),
+		CHUser:          env("ECONDIP_CLICKHOUSE_USER", "default"),
+		CHPassword:      env("ECONDIP_CLICKHOUSE_PASSWORD", ""),
+		CHTLS:           flag("ECONDIP_CLICKHOUSE_TLS", false),
+		CHPort:          num("ECONDIP_CLICKHOUSE_PORT", 19000),
+		CHHTTPPort:      num("ECONDIP_CLICKHOUSE_HTTP_PORT", 18123),
+		LeadsAddr:       env("ECONDIP_LEADS_ADDR", "127.0.0.1:8081"),
+		DashboardAddr:   env("ECONDIP_DASHBOARD_ADDR", "127.0.0.1:8080"),
+		CommissionsAddr: env("ECONDIP_COMMISSIONS_ADDR", "127.0.0.1:8082"),
+		Demo:            flag("ECONDIP_DEMO", true),
+		DemoLeads:       num("ECONDIP_DEMO_LEADS", 240),
+		DemoSeed:        uint64(num("ECONDIP_DEMO_SEED", 2030)),
+		LogFormat:       env("ECONDIP_LOG_FORMAT", "text"),
+		LogLevel:        env("ECONDIP_LOG_LEVEL", "info"),
+		SecureCookies:   flag("ECONDIP_SECURE_COOKIES", false),
+		IngestBatch:     num("ECONDIP_INGEST_BATCH", 2000),
 	}
 	if pw, err := secretFromFile("ECONDIP_CLICKHOUSE_PASSWORD_FILE"); err != nil {
 		errs = append(errs, err.Error())
@@ -91,6 +94,7 @@ func ConfigFromEnv() (Config, error) {
 	}
 	c.UsersFile = env("ECONDIP_USERS_FILE", filepath.Join(c.DataDir, "users.json"))
 	c.LeadsURL = env("ECONDIP_LEADS_URL", "")
+	c.CommissionsURL = env("ECONDIP_COMMISSIONS_URL", "")
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

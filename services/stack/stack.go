@@ -24,6 +24,8 @@ import (
 	"econdip/analytics/chserver"
 	"econdip/dashboards"
 	"econdip/events"
+	commissionsapp "econdip/services/commissions/app"
+	commissionsapi "econdip/services/commissions/httpapi"
 	"econdip/services/ingest"
 	leadsapp "econdip/services/leads/app"
 	"econdip/services/leads/httpapi"
@@ -45,8 +47,8 @@ type Stack struct {
 	CH      driver.Conn
 	Users   *auth.Directory
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
-	LeadsAddr, DashboardAddr string
-	stops                    []func()
+	LeadsAddr, CommissionsAddr, DashboardAddr string
+	stops                                     []func()
 }
 
 // New returns a stack that has started nothing yet.
@@ -230,6 +232,18 @@ func (s *Stack) ServeLeads(ctx context.Context) error {
 	app := httpx.New(httpx.Options{Name: "leads", Logger: s.Log})
 	httpapi.Routes(app, svc, s.Users)
 	s.LeadsAddr, err = s.listen("leads API", s.Cfg.LeadsAddr, app)
+	return err
+}
+
+// ServeCommissions starts the commissions API; its read models follow the log until ctx ends.
+func (s *Stack) ServeCommissions(ctx context.Context) error {
+	svc, err := commissionsapp.New(ctx, s.JS, s.Ref, commissionsapp.StreamTargets{JS: s.JS}, s.Log.With("service", "commissions"))
+	if err != nil {
+		return err
+	}
+	app := httpx.New(httpx.Options{Name: "commissions", Logger: s.Log, BodyLimit: commissionsapi.MaxCSVBytes + 64<<10})
+	commissionsapi.Routes(app, svc, s.Users)
+	s.CommissionsAddr, err = s.listen("commissions API", s.Cfg.CommissionsAddr, app)
 	return err
 }
 

@@ -79,8 +79,11 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targe
 	return s, nil
 }
 
-// SetClock replaces the clock (tests of deadlines).
+// SetClock replaces the clock (tests of deadlines, demo data).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
 
 func (s *Service) today() domain.Day { return domain.Today(s.now()) }
 
@@ -494,8 +497,8 @@ func (s *Service) changeDecision(ctx context.Context, u auth.User, commissionID,
 // Change is one entry of a decision's history.
 type Change struct {
 	EventID, Type, Actor, From, To, EffectiveOn, Comment, EvidenceRef, LinkKind, LinkTarget string
-	Time                                                                                   time.Time
-	Version                                                                                int
+	Time                                                                                    time.Time
+	Version                                                                                 int
 }
 
 // History lists every event of a decision.

@@ -1,41 +1,11 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"time"
 
 	"econdip/services/leads/domain"
+	"econdip/services/platform/httpx"
 )
-
-// NumberText holds a JSON number or string exactly as sent, so money is parsed
-// as a decimal (never through a float) and a bad value is a field error.
-type NumberText string
-
-// UnmarshalJSON accepts 12.50 or "12.50".
-func (n *NumberText) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*n = NumberText(s)
-		return nil
-	}
-	var num json.Number
-	if err := json.Unmarshal(b, &num); err != nil {
-		return err
-	}
-	*n = NumberText(num)
-	return nil
-}
-
-// MoneyJSON is an amount with its currency.
-type MoneyJSON struct {
-	Amount   NumberText `json:"amount"`
-	Currency string     `json:"currency"`
-}
 
 // ContactJSON is a contact person.
 type ContactJSON struct {
@@ -47,71 +17,71 @@ type ContactJSON struct {
 
 // LeadJSON is a lead as the API returns it.
 type LeadJSON struct {
-	ID                   string        `json:"id"`
-	Version              int           `json:"version"`
-	Post                 string        `json:"post"`
-	Attache              string        `json:"attache"`
-	InvestorName         string        `json:"investor_name"`
-	InvestorCountry      string        `json:"investor_country"`
-	Title                string        `json:"title"`
-	Sector               string        `json:"sector,omitempty"`
-	Clauses              []string      `json:"clauses"`
-	TargetRegion         string        `json:"target_region,omitempty"`
-	InvestmentType       string        `json:"investment_type"`
-	Capex                MoneyJSON     `json:"capex"`
-	ExpectedJobs         int           `json:"expected_jobs"`
-	TechTransfer         bool          `json:"tech_transfer"`
-	Green                bool          `json:"green"`
-	ExpectedDecisionDate string        `json:"expected_decision_date,omitempty"`
-	Source               string        `json:"source"`
-	SourceRef            string        `json:"source_ref,omitempty"`
-	Stage                string        `json:"stage"`
-	Probability          string        `json:"probability"`
-	LostReason           string        `json:"lost_reason,omitempty"`
-	CompetingCountry     string        `json:"competing_country,omitempty"`
-	Contacts             []ContactJSON `json:"contacts,omitempty"`
-	CreatedAt            time.Time     `json:"created_at"`
-	UpdatedAt            time.Time     `json:"updated_at"`
-	StageChangedAt       time.Time     `json:"stage_changed_at"`
+	ID                   string          `json:"id"`
+	Version              int             `json:"version"`
+	Post                 string          `json:"post"`
+	Attache              string          `json:"attache"`
+	InvestorName         string          `json:"investor_name"`
+	InvestorCountry      string          `json:"investor_country"`
+	Title                string          `json:"title"`
+	Sector               string          `json:"sector,omitempty"`
+	Clauses              []string        `json:"clauses"`
+	TargetRegion         string          `json:"target_region,omitempty"`
+	InvestmentType       string          `json:"investment_type"`
+	Capex                httpx.MoneyJSON `json:"capex"`
+	ExpectedJobs         int             `json:"expected_jobs"`
+	TechTransfer         bool            `json:"tech_transfer"`
+	Green                bool            `json:"green"`
+	ExpectedDecisionDate string          `json:"expected_decision_date,omitempty"`
+	Source               string          `json:"source"`
+	SourceRef            string          `json:"source_ref,omitempty"`
+	Stage                string          `json:"stage"`
+	Probability          string          `json:"probability"`
+	LostReason           string          `json:"lost_reason,omitempty"`
+	CompetingCountry     string          `json:"competing_country,omitempty"`
+	Contacts             []ContactJSON   `json:"contacts,omitempty"`
+	CreatedAt            time.Time       `json:"created_at"`
+	UpdatedAt            time.Time       `json:"updated_at"`
+	StageChangedAt       time.Time       `json:"stage_changed_at"`
 }
 
 // CreateRequest is the body of POST /api/v1/leads.
 type CreateRequest struct {
-	InvestorName         string        `json:"investor_name"`
-	InvestorCountry      string        `json:"investor_country"`
-	Title                string        `json:"title"`
-	Sector               string        `json:"sector"`
-	Clauses              []string      `json:"clauses"`
-	TargetRegion         string        `json:"target_region"`
-	InvestmentType       string        `json:"investment_type"`
-	Capex                MoneyJSON     `json:"capex"`
-	ExpectedJobs         int           `json:"expected_jobs"`
-	TechTransfer         bool          `json:"tech_transfer"`
-	Green                bool          `json:"green"`
-	ExpectedDecisionDate string        `json:"expected_decision_date"`
-	Source               string        `json:"source"`
-	SourceRef            string        `json:"source_ref"`
-	Contacts             []ContactJSON `json:"contacts"`
+	InvestorName         string          `json:"investor_name"`
+	InvestorCountry      string          `json:"investor_country"`
+	Title                string          `json:"title"`
+	Sector               string          `json:"sector"`
+	Clauses              []string        `json:"clauses"`
+	TargetRegion         string          `json:"target_region"`
+	InvestmentType       string          `json:"investment_type"`
+	Capex                httpx.MoneyJSON `json:"capex"`
+	ExpectedJobs         int             `json:"expected_jobs"`
+	TechTransfer         bool            `json:"tech_transfer"`
+	Green                bool            `json:"green"`
+	ExpectedDecisionDate string          `json:"expected_decision_date"`
+	Source               string          `json:"source"`
+	SourceRef            string          `json:"source_ref"`
+	Contacts             []ContactJSON   `json:"contacts"`
 }
 
 // PatchRequest is the body of PATCH /api/v1/leads/:id: the version read, and the fields to change.
 type PatchRequest struct {
-	Version              *int           `json:"version"`
-	InvestorName         *string        `json:"investor_name"`
-	InvestorCountry      *string        `json:"investor_country"`
-	Title                *string        `json:"title"`
-	Sector               *string        `json:"sector"`
-	Clauses              *[]string      `json:"clauses"`
-	TargetRegion         *string        `json:"target_region"`
-	InvestmentType       *string        `json:"investment_type"`
-	Capex                *MoneyJSON     `json:"capex"`
-	ExpectedJobs         *int           `json:"expected_jobs"`
-	TechTransfer         *bool          `json:"tech_transfer"`
-	Green                *bool          `json:"green"`
-	ExpectedDecisionDate *string        `json:"expected_decision_date"`
-	Source               *string        `json:"source"`
-	SourceRef            *string        `json:"source_ref"`
-	Contacts             *[]ContactJSON `json:"contacts"`
+	Version              *int             `json:"version"`
+	InvestorName         *string          `json:"investor_name"`
+	InvestorCountry      *string          `json:"investor_country"`
+	Title                *string          `json:"title"`
+	Sector               *string          `json:"sector"`
+	Clauses              *[]string        `json:"clauses"`
+	TargetRegion         *string          `json:"target_region"`
+	InvestmentType       *string          `json:"investment_type"`
+	Capex                *httpx.MoneyJSON `json:"capex"`
+	ExpectedJobs         *int             `json:"expected_jobs"`
+	TechTransfer         *bool            `json:"tech_transfer"`
+	Green                *bool            `json:"green"`
+	ExpectedDecisionDate *string          `json:"expected_decision_date"`
+	Source               *string          `json:"source"`
+	SourceRef            *string          `json:"source_ref"`
+	Contacts             *[]ContactJSON   `json:"contacts"`
 }
 
 // MoveRequest is the body of POST /api/v1/leads/:id/stage.
@@ -183,7 +153,7 @@ func ToJSON(l domain.Lead) LeadJSON {
 		ID: l.ID, Version: l.Version, Post: l.Post, Attache: l.Attache, InvestorName: l.InvestorName,
 		InvestorCountry: l.InvestorCountry, Title: l.Title, Sector: l.Sector, Clauses: clauses,
 		TargetRegion: l.TargetRegion, InvestmentType: l.InvestmentType,
-		Capex:        MoneyJSON{Amount: NumberText(l.Capex.Amount.String()), Currency: l.Capex.Currency},
+		Capex:        httpx.MoneyJSON{Amount: httpx.NumberText(l.Capex.Amount.String()), Currency: l.Capex.Currency},
 		ExpectedJobs: l.ExpectedJobs, TechTransfer: l.TechTransfer, Green: l.Green,
 		ExpectedDecisionDate: l.ExpectedDecisionDate, Source: l.Source, SourceRef: l.SourceRef,
 		Stage: string(l.Stage), Probability: l.Probability.String(), LostReason: l.LostReason,

@@ -29,6 +29,8 @@ var Tokens = map[string]string{
 	"attache.de-berlin":  "tok-berlin",
 	"attache.cn-beijing": "tok-beijing",
 	"analyst":            "tok-analyst",
+	"secretariat.igc-cn": "tok-sec-cn",
+	"secretariat.igc-uz": "tok-sec-uz",
 	"admin":              "tok-admin",
 }
 
@@ -56,7 +58,7 @@ func StartWith(tb testing.TB, o Options) *stack.Stack {
 	cfg := stack.Config{
 		DataDir: dir, NATSPort: -1, NATSReplicas: 1,
 		CHAddr: chtest.Addr(), CHDatabase: fmt.Sprintf("%s_s%d_%d", chtest.Database(), os.Getpid()%1000, dbSeq.Add(1)),
-		CHUser: "default", LeadsAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", UsersFile: users, IngestBatch: 500,
+		CHUser: "default", LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", UsersFile: users, IngestBatch: 500,
 	}
 	if o.Dir != "" {
 		// A restart keeps its database: it is named after the folder.
@@ -70,6 +72,7 @@ func StartWith(tb testing.TB, o Options) *stack.Stack {
 	must(tb, s.StartClickHouse(ctx, false))
 	s.RunIngest(ctx)
 	must(tb, s.ServeLeads(ctx))
+	must(tb, s.ServeCommissions(ctx))
 	must(tb, s.ServeDashboard())
 	return s
 }
@@ -95,6 +98,8 @@ func writeUsers(tb testing.TB, path string) {
 		{User: auth.User{ID: "attache.de-berlin", Name: "Attaché Berlin", Role: auth.Attache, Post: "de-berlin"}},
 		{User: auth.User{ID: "attache.cn-beijing", Name: "Attaché Beijing", Role: auth.Attache, Post: "cn-beijing"}},
 		{User: auth.User{ID: "analyst", Name: "Analyst", Role: auth.Analyst}},
+		{User: auth.User{ID: "secretariat.igc-cn", Name: "Secretariat KZ-CN", Role: auth.Secretariat, Commission: "igc-cn"}},
+		{User: auth.User{ID: "secretariat.igc-uz", Name: "Secretariat KZ-UZ", Role: auth.Secretariat, Commission: "igc-uz"}},
 		{User: auth.User{ID: "admin", Name: "Admin", Role: auth.Admin}},
 	}}
 	for i := range f.Users {

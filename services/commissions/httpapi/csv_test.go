@@ -1,0 +1,52 @@
+package httpapi
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"econdip/services/platform/apperr"
+)
+
+func TestParseProtocolCSV(t *testing.T) {
+	in := "\xef\xbb\xbfItem,Text,Agencies,Deadline,Clauses,Value,Currency,Lead_IDs\n" +
+		"1,\"Open a trade house, Urumqi\",mti; qaztrade,2027-01-31,2.7,250000.50,USD,\n" +
+		"2,Feasibility study,kazakh-invest,2027-03-01,2.2;2.5,,,9f0c3b6e-1b2a-4c3d-8e4f-5a6b7c8d9e0f\n"
+	rows, err := ParseProtocolCSV([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Text != "Open a trade house, Urumqi" || strings.Join(rows[0].Agencies, "|") != "mti|qaztrade" ||
+		rows[0].ValueAmount != "250000.50" || rows[1].ValueAmount != "" || strings.Join(rows[1].Clauses, "|") != "2.2|2.5" || len(rows[1].LeadIDs) != 1 {
+		t.Fatalf("rows: %+v", rows)
+	}
+	bad := map[string]string{
+		"empty":          "",
+		"header only":    "text,agencies,deadline,clauses\n",
+		"unknown column": "text,agencies,deadline,clauses,colour\nx,mti,2027-01-01,2.2,red\n",
+		"missing column": "text,agencies\nx,mti\n",
+		"field count":    "text,agencies,deadline,clauses\nx,mti,2027-01-01\n",
+		"bad quoting":    "text,agencies,deadline,clauses\n\"x,mti,2027-01-01,2.2\n",
+	}
+	for name, data := range bad {
+		if _, err := ParseProtocolCSV([]byte(data)); apperr.CodeOf(err) != apperr.Invalid {
+			t.Errorf("%s: want an Invalid error, got %v", name, err)
+		}
+	}
+}
+
+func FuzzParseProtocolCSV(f *testing.F) {
+	f.Add([]byte("item,text,agencies,deadline,clauses\n1,x,mti,2027-01-01,2.2\n"))
+	f.Add([]byte("text\n\"unterminated\n"))
+	f.Add([]byte("\xef\xbb\xbf"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := ParseProtocolCSV(data)
+		var ae *apperr.Error
+		if err != nil && (!errors.As(err, &ae) || ae.Code != apperr.Invalid) {
+			t.Fatalf("error of the wrong kind: %v", err)
+		}
+		if err == nil && len(rows) == 0 {
+			t.Fatal("accepted a file with no decisions")
+		}
+	})
+}

@@ -1,0 +1,214 @@
+// Package httpapi is the commissions service's HTTP API (Fiber): the
+// commission registry, protocols (JSON or CSV), decision statuses and links.
+package httpapi
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/services/commissions/app"
+	"econdip/services/commissions/domain"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+)
+
+// Routes mounts the API under /api/v1/commissions, behind bearer-token auth.
+func Routes(r fiber.Router, svc *app.Service, users *auth.Directory) {
+	h := handlers{svc: svc}
+	g := r.Group("/api/v1/commissions", auth.Bearer(users))
+	g.Get("/", h.list)
+	g.Post("/", h.create)
+	g.Get("/:cid", h.get)
+	g.Put("/:cid", h.update)
+	g.Get("/:cid/sessions", h.sessions)
+	g.Post("/:cid/sessions", h.recordJSON)
+	g.Post("/:cid/sessions/import", h.recordCSV)
+	g.Get("/:cid/sessions/:sid", h.protocol)
+	g.Get("/:cid/decisions", h.register)
+	g.Get("/:cid/decisions/:did", h.decision)
+	g.Post("/:cid/decisions/:did/status", h.status)
+	g.Post("/:cid/decisions/:did/links", h.link)
+	g.Get("/:cid/decisions/:did/history", h.history)
+}
+
+type handlers struct{ svc *app.Service }
+
+func (h handlers) list(c *fiber.Ctx) error {
+	out := []CommissionJSON{}
+	for _, cm := range h.svc.Commissions(auth.FromCtx(c)) {
+		out = append(out, CommissionToJSON(cm))
+	}
+	return c.JSON(fiber.Map{"commissions": out})
+}
+
+func (h handlers) create(c *fiber.Ctx) error {
+	var req CommissionRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	cm, err := h.svc.CreateCommission(c.UserContext(), auth.FromCtx(c), req.input())
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/commissions/" + cm.ID)
+	return c.Status(fiber.StatusCreated).JSON(CommissionToJSON(cm))
+}
+
+func (h handlers) get(c *fiber.Ctx) error {
+	cm, err := h.svc.Commission(c.UserContext(), auth.FromCtx(c), c.Params("cid"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(CommissionToJSON(cm))
+}
+
+func requireVersion(v *int) error {
+	if v == nil {
+		var f apperr.Fields
+		f.Add("version", "error.version_required")
+		return f.Err()
+	}
+	return nil
+}
+
+func (h handlers) update(c *fiber.Ctx) error {
+	var req CommissionRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	cm, err := h.svc.UpdateCommission(c.UserContext(), auth.FromCtx(c), c.Params("cid"), *req.Version, req.input())
+	if err != nil {
+		return err
+	}
+	return c.JSON(CommissionToJSON(cm))
+}
+
+func (h handlers) sessions(c *fiber.Ctx) error {
+	list, err := h.svc.Sessions(c.UserContext(), auth.FromCtx(c), c.Params("cid"))
+	if err != nil {
+		return err
+	}
+	out := []SessionJSON{}
+	for _, s := range list {
+		out = append(out, SessionToJSON(s))
+	}
+	return c.JSON(fiber.Map{"sessions": out})
+}
+
+func (h handlers) record(c *fiber.Ctx, in domain.SessionInput, rows domain.RowNamer) error {
+	p, replayed, err := h.svc.RecordProtocol(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Get("Idempotency-Key"), in, rows)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	today := domain.Today(h.svc.Now())
+	c.Location("/api/v1/commissions/" + p.Session.CommissionID + "/sessions/" + p.Session.ID)
+	return c.Status(fiber.StatusCreated).JSON(protocolToJSON(p, today))
+}
+
+func (h handlers) recordJSON(c *fiber.Ctx) error {
+	var req ProtocolRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	return h.record(c, req.Input(), domain.JSONRows)
+}
+
+// recordCSV takes the decisions as a CSV body (Content-Type: text/csv) and the
+// session's number, date, place and protocol_ref as query parameters.
+func (h handlers) recordCSV(c *fiber.Ctx) error {
+	decisions, err := ParseProtocolCSV(c.Body())
+	if err != nil {
+		return err
+	}
+	number, err := strconv.Atoi(c.Query("number"))
+	if err != nil {
+		var f apperr.Fields
+		f.Add("number", "error.not_a_whole_number", c.Query("number"))
+		return f.Err()
+	}
+	in := domain.SessionInput{Number: number, Date: c.Query("date"), Place: c.Query("place"), ProtocolRef: c.Query("protocol_ref"), Decisions: decisions}
+	return h.record(c, in, CSVRows)
+}
+
+func (h handlers) protocol(c *fiber.Ctx) error {
+	p, err := h.svc.Protocol(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Params("sid"))
+	if err != nil {
+		return err
+	}
+	today := domain.Today(h.svc.Now())
+	return c.JSON(protocolToJSON(p, today))
+}
+
+func (h handlers) register(c *fiber.Ctx) error {
+	f := app.DecisionFilter{Status: c.Query("status"), Agency: c.Query("agency"), SessionID: c.Query("session"), Overdue: c.QueryBool("overdue")}
+	list, today, err := h.svc.Register(c.UserContext(), auth.FromCtx(c), c.Params("cid"), f)
+	if err != nil {
+		return err
+	}
+	out := []DecisionJSON{}
+	for _, d := range list {
+		out = append(out, DecisionToJSON(d, today))
+	}
+	return c.JSON(fiber.Map{"decisions": out, "as_of": today.String()})
+}
+
+func (h handlers) decision(c *fiber.Ctx) error {
+	d, today, err := h.svc.Decision(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Params("did"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(DecisionToJSON(d, today))
+}
+
+func (h handlers) status(c *fiber.Ctx) error {
+	var req StatusRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	d, err := h.svc.ChangeStatus(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Params("did"), *req.Version,
+		domain.StatusChange{To: domain.Status(req.Status), EffectiveOn: req.EffectiveOn, Comment: req.Comment, EvidenceRef: req.EvidenceRef})
+	if err != nil {
+		return err
+	}
+	return c.JSON(DecisionToJSON(d, domain.Today(h.svc.Now())))
+}
+
+func (h handlers) link(c *fiber.Ctx) error {
+	var req LinkRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	d, err := h.svc.Link(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Params("did"), *req.Version, req.Kind, req.TargetID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(DecisionToJSON(d, domain.Today(h.svc.Now())))
+}
+
+func (h handlers) history(c *fiber.Ctx) error {
+	changes, err := h.svc.History(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Params("did"))
+	if err != nil {
+		return err
+	}
+	out := make([]ChangeJSON, len(changes))
+	for i, ch := range changes {
+		out[i] = ChangeJSON{EventID: ch.EventID, Type: ch.Type, Actor: ch.Actor, Time: ch.Time, Version: ch.Version,
+			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment, EvidenceRef: ch.EvidenceRef,
+			LinkKind: ch.LinkKind, LinkTarget: ch.LinkTarget}
+	}
+	return c.JSON(fiber.Map{"history": out})
+}
