@@ -13,6 +13,7 @@ import (
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/reference"
 )
@@ -99,7 +100,7 @@ func (s *Server) newForm(l httpapi.LeadJSON) *leadForm {
 }
 
 func (s *Server) newLeadPage(c *fiber.Ctx) error {
-	f := s.newForm(httpapi.LeadJSON{Capex: httpapi.MoneyJSON{Currency: "USD"}, Clauses: []string{"2.2"}, InvestmentType: "greenfield", Source: "own_research"})
+	f := s.newForm(httpapi.LeadJSON{Capex: httpx.MoneyJSON{Currency: "USD"}, Clauses: []string{"2.2"}, InvestmentType: "greenfield", Source: "own_research"})
 	f.IsNew = true
 	f.IdemKey = uuid.NewString() // a double submit or a retry on a poor line creates one lead
 	return s.render(c, 200, "lead", "New investor lead", f)
@@ -121,7 +122,7 @@ func formRequest(c *fiber.Ctx) (httpapi.CreateRequest, apperr.Fields) {
 		InvestorName: c.FormValue("investor_name"), InvestorCountry: c.FormValue("investor_country"),
 		Title: c.FormValue("title"), Sector: c.FormValue("sector"), TargetRegion: c.FormValue("target_region"),
 		InvestmentType: c.FormValue("investment_type"),
-		Capex:          httpapi.MoneyJSON{Amount: httpapi.NumberText(strings.TrimSpace(c.FormValue("capex_amount"))), Currency: c.FormValue("capex_currency")},
+		Capex:          httpx.MoneyJSON{Amount: httpx.NumberText(strings.TrimSpace(c.FormValue("capex_amount"))), Currency: c.FormValue("capex_currency")},
 		ExpectedJobs:   jobs, TechTransfer: c.FormValue("tech_transfer") == "on", Green: c.FormValue("green") == "on",
 		ExpectedDecisionDate: c.FormValue("expected_decision_date"), Source: c.FormValue("source"), SourceRef: c.FormValue("source_ref"),
 		Contacts: []httpapi.ContactJSON{},

@@ -29,6 +29,7 @@ import (
 	"econdip/analytics/chtest"
 	"econdip/dashboards"
 	"econdip/services/leads/httpapi"
+	"econdip/services/platform/httpx"
 	"econdip/services/stack/stacktest"
 )
 
@@ -186,7 +187,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 	got := l.Leads[0]
 	if got.Stage != "contacted" || got.Version != 2 || got.Title != leadTitle || got.InvestorCountry != "DE" ||
 		got.Sector != "machine_building" || !slices.Equal(got.Clauses, []string{"2.2"}) ||
-		got.Capex != (httpapi.MoneyJSON{Amount: "2500000", Currency: "EUR"}) ||
+		got.Capex != (httpx.MoneyJSON{Amount: "2500000", Currency: "EUR"}) ||
 		len(got.Contacts) != 1 || got.Contacts[0].Name != contact {
 		t.Errorf("the stored lead differs from what was typed: %+v", got)
 	}

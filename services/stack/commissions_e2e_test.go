@@ -16,7 +16,9 @@ import (
 
 const admin, secCN, secUZ = "tok-admin", "tok-sec-cn", "tok-sec-uz"
 
-func commissionsURL(s *stack.Stack) string { return "http://" + s.CommissionsAddr + "/api/v1/commissions" }
+func commissionsURL(s *stack.Stack) string {
+	return "http://" + s.CommissionsAddr + "/api/v1/commissions"
+}
 
 // astanaDay is today in Astana shifted by days, as YYYY-MM-DD.
 func astanaDay(days int) string {
