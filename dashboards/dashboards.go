@@ -33,24 +33,26 @@ var staticFiles embed.FS
 
 // Config wires the dashboard to its dependencies.
 type Config struct {
-	LeadsURL string // base URL of the leads service
-	CH       driver.Conn
-	Users    *auth.Directory
-	Ref      *reference.Data
-	Log      *slog.Logger
-	Secure   bool // set the Secure flag on cookies (behind TLS)
+	LeadsURL       string // base URL of the leads service
+	CommissionsURL string // base URL of the commissions service
+	CH             driver.Conn
+	Users          *auth.Directory
+	Ref            *reference.Data
+	Log            *slog.Logger
+	Secure         bool // set the Secure flag on cookies (behind TLS)
 }
 
 // Server is the dashboard web app.
 type Server struct {
-	cfg   Config
-	leads *leadsClient
-	pages map[string]*template.Template
+	cfg         Config
+	leads       leadsClient
+	commissions commissionsClient
+	pages       map[string]*template.Template
 }
 
 // New builds the dashboard app.
 func New(cfg Config) (*fiber.App, error) {
-	s := &Server{cfg: cfg, leads: newLeadsClient(cfg.LeadsURL)}
+	s := &Server{cfg: cfg, leads: leadsClient{newAPIClient(cfg.LeadsURL)}, commissions: commissionsClient{newAPIClient(cfg.CommissionsURL)}}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -69,6 +71,12 @@ func New(cfg Config) (*fiber.App, error) {
 	ui.Get("/attache/leads/:id", s.leadPage)
 	ui.Post("/attache/leads/:id", s.updateLead)
 	ui.Post("/attache/leads/:id/stage", s.moveLead)
+	ui.Get("/secretariat/register", s.register)
+	ui.Get("/secretariat/protocols/new", s.protocolPage)
+	ui.Post("/secretariat/protocols", s.recordProtocol)
+	ui.Get("/secretariat/decisions/:did", s.decisionPage)
+	ui.Post("/secretariat/decisions/:did/status", s.changeDecisionStatus)
+	ui.Post("/secretariat/decisions/:did/links", s.linkDecision)
 	ui.Get("/analyst/pipeline", s.pipelinePage)
 	ui.Get("/api/pipeline", s.pipelineJSON)
 	ui.Get("/api/pipeline.csv", s.pipelineCSV)
@@ -99,7 +107,7 @@ func (s *Server) parseTemplates() error {
 		},
 	}
 	s.pages = map[string]*template.Template{}
-	for _, page := range []string{"signin", "board", "lead", "pipeline"} {
+	for _, page := range []string{"signin", "board", "lead", "pipeline", "register", "protocol", "decision"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return err
@@ -177,8 +185,11 @@ func (s *Server) signout(c *fiber.Ctx) error {
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
-	if currentUser(c).Role == auth.Attache {
+	switch currentUser(c).Role {
+	case auth.Attache:
 		return c.Redirect("/attache/board")
+	case auth.Secretariat:
+		return c.Redirect("/secretariat/register")
 	}
 	return c.Redirect("/analyst/pipeline")
 }

@@ -30,7 +30,7 @@ var en = map[string]string{
 	"error.csv_missing_column":      "the header lacks the required column %q",
 	"error.csv_syntax":              "not valid CSV: %s",
 	"error.analytics_unavailable":   "the analytics store (ClickHouse) did not answer; try again in a moment",
-	"error.leads_unavailable":       "the leads service did not answer; nothing was saved. Try again in a moment",
+	"error.service_unavailable":       "a service did not answer; nothing was saved. Try again in a moment",
 	"error.auth_invalid":            "the token is not valid: sign in again or ask an administrator for a new token",
 	"error.auth_missing":            "sign-in required: send the header Authorization: Bearer <token>",
 	"error.body_empty":              "the request body is empty: send a JSON object",
