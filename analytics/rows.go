@@ -59,14 +59,101 @@ type LeadStateRow struct {
 	StreamSeq            uint64
 }
 
+// CommissionStateRow is one row of the commission_states table.
+type CommissionStateRow struct {
+	CommissionID      string
+	Version           uint32
+	Name              string
+	PartnerCountry    string
+	KazakhCoChair     string
+	SecretariatAgency string
+	PartnerCoChair    string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	EventID           uuid.UUID
+	StreamSeq         uint64
+}
+
+// SessionStateRow is one row of the session_states table.
+type SessionStateRow struct {
+	SessionID    string
+	CommissionID string
+	Number       uint32
+	Date         time.Time // a calendar day: midnight UTC
+	Place        string
+	ProtocolRef  string
+	DecisionIDs  []string
+	Decisions    uint32 // len(DecisionIDs)
+	CreatedAt    time.Time
+	EventID      uuid.UUID
+	StreamSeq    uint64
+}
+
+// DecisionStateRow is one row of the decision_states table. Days are
+// calendar days (Astana time, as the events carry them) at midnight UTC.
+type DecisionStateRow struct {
+	CommissionID   string
+	DecisionID     string
+	Version        uint32
+	PartnerCountry string
+	SessionID      string
+	SessionNumber  uint32
+	SessionDate    time.Time
+	Item           string
+	Text           string
+	Agencies       []string
+	Deadline       time.Time
+	Sector         string
+	Clauses        []string
+	HasValue       bool
+	Value          decimal.Decimal
+	Currency       string
+	ValueUSD       decimal.Decimal
+	ValueKZT       decimal.Decimal
+	FXRateMonth    time.Time
+	FXMissing      bool
+	LeadIDs        []string
+	DealIDs        []string
+	Status         string
+	StatusDate     time.Time
+	DoneOn         *time.Time // nil unless done
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	EventID        uuid.UUID
+	StreamSeq      uint64
+}
+
+// DecisionStatusRow is one row of the decision_status_history table.
+type DecisionStatusRow struct {
+	CommissionID string
+	DecisionID   string
+	Version      uint32 // the decision's version after the change
+	From         string
+	To           string
+	EffectiveOn  time.Time
+	Actor        string
+	Comment      string
+	EvidenceRef  string
+	Time         time.Time
+	EventID      uuid.UUID
+	StreamSeq    uint64
+}
+
 // Rows is what one batch of events projects to, table by table.
 type Rows struct {
-	Events     []EventRow
-	LeadStates []LeadStateRow
+	Events           []EventRow
+	LeadStates       []LeadStateRow
+	CommissionStates []CommissionStateRow
+	SessionStates    []SessionStateRow
+	DecisionStates   []DecisionStateRow
+	DecisionStatuses []DecisionStatusRow
 }
 
 // Len counts all rows.
-func (r *Rows) Len() int { return len(r.Events) + len(r.LeadStates) }
+func (r *Rows) Len() int {
+	return len(r.Events) + len(r.LeadStates) + len(r.CommissionStates) + len(r.SessionStates) +
+		len(r.DecisionStates) + len(r.DecisionStatuses)
+}
 
 // Write inserts the rows, one ClickHouse batch per table. Inserting the same
 // rows again is harmless: every table collapses duplicates (see migrations).
@@ -109,7 +196,72 @@ func Write(ctx context.Context, conn driver.Conn, rows *Rows) error {
 			return fmt.Errorf("insert %d lead states: %w", len(rows.LeadStates), err)
 		}
 	}
+	if err := insert(ctx, conn, "commission_states", `commission_id, version, name, partner_country, kazakh_co_chair,
+		secretariat_agency, partner_co_chair, created_at, updated_at, event_id, stream_seq`, rows.CommissionStates,
+		func(c CommissionStateRow) []any {
+			return []any{c.CommissionID, c.Version, c.Name, c.PartnerCountry, c.KazakhCoChair,
+				c.SecretariatAgency, c.PartnerCoChair, c.CreatedAt, c.UpdatedAt, c.EventID, c.StreamSeq}
+		}); err != nil {
+		return err
+	}
+	if err := insert(ctx, conn, "session_states", `session_id, commission_id, number, date, place, protocol_ref,
+		decision_ids, decisions, created_at, event_id, stream_seq`, rows.SessionStates,
+		func(s SessionStateRow) []any {
+			return []any{s.SessionID, s.CommissionID, s.Number, s.Date, s.Place, s.ProtocolRef,
+				orEmpty(s.DecisionIDs), s.Decisions, s.CreatedAt, s.EventID, s.StreamSeq}
+		}); err != nil {
+		return err
+	}
+	if err := insert(ctx, conn, "decision_states", `commission_id, decision_id, version, partner_country, session_id,
+		session_number, session_date, item, text, agencies, deadline, sector, clauses, has_value, value, currency,
+		value_usd, value_kzt, fx_rate_month, fx_missing, lead_ids, deal_ids, status, status_date, done_on,
+		created_at, updated_at, event_id, stream_seq`, rows.DecisionStates,
+		func(d DecisionStateRow) []any {
+			return []any{d.CommissionID, d.DecisionID, d.Version, d.PartnerCountry, d.SessionID,
+				d.SessionNumber, d.SessionDate, d.Item, d.Text, orEmpty(d.Agencies), d.Deadline, d.Sector, orEmpty(d.Clauses),
+				boolByte(d.HasValue), d.Value, d.Currency, d.ValueUSD, d.ValueKZT, d.FXRateMonth, boolByte(d.FXMissing),
+				orEmpty(d.LeadIDs), orEmpty(d.DealIDs), d.Status, d.StatusDate, d.DoneOn,
+				d.CreatedAt, d.UpdatedAt, d.EventID, d.StreamSeq}
+		}); err != nil {
+		return err
+	}
+	return insert(ctx, conn, "decision_status_history", `commission_id, decision_id, version, from_status, to_status,
+		effective_on, actor, comment, evidence_ref, time, event_id, stream_seq`, rows.DecisionStatuses,
+		func(h DecisionStatusRow) []any {
+			return []any{h.CommissionID, h.DecisionID, h.Version, h.From, h.To,
+				h.EffectiveOn, h.Actor, h.Comment, h.EvidenceRef, h.Time, h.EventID, h.StreamSeq}
+		})
+}
+
+// insert writes rows into table as one batch with an explicit column list
+// (the only insert form that works on 18.16 and current servers alike);
+// values returns one row's values in the order of columns.
+func insert[R any](ctx context.Context, conn driver.Conn, table, columns string, rows []R, values func(R) []any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns+")")
+	if err != nil {
+		return fmt.Errorf("prepare %s batch: %w", table, err)
+	}
+	for i, r := range rows {
+		if err := b.Append(values(r)...); err != nil {
+			b.Abort()
+			return fmt.Errorf("append row %d of %s: %w", i, table, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("insert %d rows into %s: %w", len(rows), table, err)
+	}
 	return nil
+}
+
+// orEmpty turns a nil slice into an empty one for Array columns.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func boolByte(b bool) uint8 {

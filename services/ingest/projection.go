@@ -20,7 +20,6 @@ func project(rows *analytics.Rows, ref *reference.Data, stream string, seq uint6
 	if err != nil {
 		return fmt.Errorf("%w: event id %q: %v", events.ErrDecode, env.ID, err)
 	}
-	redacted := ev
 	if s, ok := ev.(events.LeadSnapshot); ok {
 		lead := s.State()
 		row, err := leadRow(ref, lead, id, seq)
@@ -28,9 +27,11 @@ func project(rows *analytics.Rows, ref *reference.Data, stream string, seq uint6
 			return err
 		}
 		rows.LeadStates = append(rows.LeadStates, row)
-		redacted = redactLead(ev)
 	}
-	data, err := json.Marshal(redacted)
+	if err := projectCommission(rows, ref, seq, env, id, ev); err != nil {
+		return err
+	}
+	data, err := json.Marshal(redact(ev))
 	if err != nil {
 		return fmt.Errorf("encode redacted %s: %w", env.Type, err)
 	}
@@ -39,6 +40,18 @@ func project(rows *analytics.Rows, ref *reference.Data, stream string, seq uint6
 		Actor: env.Actor, Scope: env.Scope, Stream: stream, StreamSeq: seq, Data: string(data),
 	})
 	return nil
+}
+
+// redact returns the event as it may be stored in ClickHouse. Lead events
+// lose their contact persons. Commission, session and decision events carry
+// no personal data (co-chairs are named in their official role, actors are
+// user ids, as in every event's envelope): they are stored as they are; a
+// personal field added to them later gets its redaction here.
+func redact(ev events.Event) events.Event {
+	if _, ok := ev.(events.LeadSnapshot); ok {
+		return redactLead(ev)
+	}
+	return ev
 }
 
 func redactLead(ev events.Event) events.Event {
@@ -93,4 +106,161 @@ func leadRow(ref *reference.Data, l events.LeadV1, eventID uuid.UUID, seq uint64
 		row.CapexUSD, row.CapexKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
 	}
 	return row, nil
+}
+
+// projectCommission adds the rows of a commission, session or decision event:
+// the commission's or session's state, the decision's state after every
+// decision event, and a history row for every status change.
+func projectCommission(rows *analytics.Rows, ref *reference.Data, seq uint64, env events.Envelope, eventID uuid.UUID, ev events.Event) error {
+	switch e := ev.(type) {
+	case *events.CommissionRecordedV1:
+		rows.CommissionStates = append(rows.CommissionStates, commissionRow(e.Commission, eventID, seq))
+	case events.CommissionRecordedV1:
+		rows.CommissionStates = append(rows.CommissionStates, commissionRow(e.Commission, eventID, seq))
+	case *events.SessionRecordedV1:
+		return appendSession(rows, e.Session, eventID, seq)
+	case events.SessionRecordedV1:
+		return appendSession(rows, e.Session, eventID, seq)
+	}
+	s, ok := ev.(events.DecisionSnapshot)
+	if !ok {
+		return nil
+	}
+	row, err := decisionRow(ref, s.State(), eventID, seq)
+	if err != nil {
+		return err
+	}
+	var change *events.DecisionStatusChangedV1
+	switch e := ev.(type) {
+	case *events.DecisionStatusChangedV1:
+		change = e
+	case events.DecisionStatusChangedV1:
+		change = &e
+	}
+	// Both rows are built before either is added: an event that fails goes
+	// to the dead letters whole and leaves no half of itself behind.
+	if change != nil {
+		h, err := statusRow(*change, env, eventID, seq)
+		if err != nil {
+			return err
+		}
+		rows.DecisionStatuses = append(rows.DecisionStatuses, h)
+	}
+	rows.DecisionStates = append(rows.DecisionStates, row)
+	return nil
+}
+
+func commissionRow(c events.CommissionV1, eventID uuid.UUID, seq uint64) analytics.CommissionStateRow {
+	return analytics.CommissionStateRow{
+		CommissionID: c.ID, Version: uint32(max(c.Version, 0)), Name: c.Name, PartnerCountry: c.PartnerCountry,
+		KazakhCoChair: c.KazakhCoChair, SecretariatAgency: c.SecretariatAgency, PartnerCoChair: c.PartnerCoChair,
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), EventID: eventID, StreamSeq: seq,
+	}
+}
+
+func appendSession(rows *analytics.Rows, s events.SessionV1, eventID uuid.UUID, seq uint64) error {
+	date, err := day("session "+s.ID, "date", s.Date)
+	if err != nil {
+		return err
+	}
+	ids := orEmpty(s.DecisionIDs)
+	rows.SessionStates = append(rows.SessionStates, analytics.SessionStateRow{
+		SessionID: s.ID, CommissionID: s.CommissionID, Number: uint32(max(s.Number, 0)), Date: date,
+		Place: s.Place, ProtocolRef: s.ProtocolRef, DecisionIDs: ids, Decisions: uint32(len(ids)),
+		CreatedAt: s.CreatedAt.UTC(), EventID: eventID, StreamSeq: seq,
+	})
+	return nil
+}
+
+// noRateMonth is stored as fx_rate_month when there is no value or no rate.
+var noRateMonth = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func decisionRow(ref *reference.Data, d events.DecisionV1, eventID uuid.UUID, seq uint64) (analytics.DecisionStateRow, error) {
+	what := "decision " + d.ID
+	row := analytics.DecisionStateRow{
+		CommissionID: d.CommissionID, DecisionID: d.ID, Version: uint32(max(d.Version, 0)), PartnerCountry: d.PartnerCountry,
+		SessionID: d.SessionID, SessionNumber: uint32(max(d.SessionNumber, 0)), Item: d.Item, Text: d.Text,
+		Agencies: orEmpty(d.Agencies), Sector: d.Sector, Clauses: orEmpty(d.Clauses),
+		LeadIDs: canonicalIDs(d.LeadIDs), DealIDs: canonicalIDs(d.DealIDs), Status: d.Status,
+		FXRateMonth: noRateMonth, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), EventID: eventID, StreamSeq: seq,
+	}
+	var err error
+	if row.SessionDate, err = day(what, "session_date", d.SessionDate); err != nil {
+		return row, err
+	}
+	if row.Deadline, err = day(what, "deadline", d.Deadline); err != nil {
+		return row, err
+	}
+	if row.StatusDate, err = day(what, "status_date", d.StatusDate); err != nil {
+		return row, err
+	}
+	switch {
+	case d.DoneOn != "":
+		on, err := day(what, "done_on", d.DoneOn)
+		if err != nil {
+			return row, err
+		}
+		row.DoneOn = &on
+	case d.Status == "done":
+		// A done decision always has the day it was done; should an event lack
+		// it, the day its current status took effect is that day.
+		on := row.StatusDate
+		row.DoneOn = &on
+	}
+	if d.Value != nil {
+		row.HasValue, row.Value, row.Currency = true, d.Value.Amount, d.Value.Currency
+		// Converted at the rate of the session's month: the value was stated then.
+		conv, err := ref.Convert(d.Value.Amount, d.Value.Currency, row.SessionDate)
+		if err != nil {
+			row.FXMissing = true
+		} else {
+			row.ValueUSD, row.ValueKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
+		}
+	}
+	return row, nil
+}
+
+func statusRow(e events.DecisionStatusChangedV1, env events.Envelope, eventID uuid.UUID, seq uint64) (analytics.DecisionStatusRow, error) {
+	on, err := day("decision "+e.Decision.ID, "effective_on", e.EffectiveOn)
+	if err != nil {
+		return analytics.DecisionStatusRow{}, err
+	}
+	return analytics.DecisionStatusRow{
+		CommissionID: e.Decision.CommissionID, DecisionID: e.Decision.ID, Version: uint32(max(e.Decision.Version, 0)),
+		From: e.From, To: e.To, EffectiveOn: on, Actor: env.Actor, Comment: e.Comment, EvidenceRef: e.EvidenceRef,
+		Time: env.Time.UTC(), EventID: eventID, StreamSeq: seq,
+	}, nil
+}
+
+// day parses a YYYY-MM-DD calendar day to midnight UTC, the form Date columns take.
+func day(what, field, s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return t, fmt.Errorf("%w: %s %s %q: %v", events.ErrDecode, what, field, s, err)
+	}
+	return t, nil
+}
+
+// canonicalIDs writes UUIDs in their canonical lower-case form (lead_states
+// joins on toString(lead_id)) and drops repeats, keeping the first order.
+func canonicalIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil {
+			id = u.String()
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
