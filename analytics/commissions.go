@@ -531,3 +531,33 @@ func rate(done, due uint64) *decimal.Decimal {
 	r := decimal.NewFromUint64(done).DivRound(decimal.NewFromUint64(due), 4)
 	return &r
 }
+
+// LinkedDecision is a decision that names a given lead among those it led to.
+type LinkedDecision struct {
+	CommissionID  string `json:"commission_id"`
+	DecisionID    string `json:"decision_id"`
+	SessionNumber uint32 `json:"session_number"`
+	Item          string `json:"item"`
+	Text          string `json:"text"`
+	Status        string `json:"status"`
+}
+
+// DecisionsForLead lists the decisions linked to a lead, the lead's side of a link.
+func DecisionsForLead(ctx context.Context, conn driver.Conn, leadID string) ([]LinkedDecision, error) {
+	rows, err := conn.Query(ctx, `SELECT commission_id, toString(decision_id), session_number, item, text, status
+		FROM (SELECT * FROM decision_states FINAL) WHERE has(lead_ids, ?)
+		ORDER BY commission_id, session_number, item`, strings.ToLower(leadID))
+	if err != nil {
+		return nil, fmt.Errorf("decisions for lead: %w", err)
+	}
+	defer rows.Close()
+	var out []LinkedDecision
+	for rows.Next() {
+		var d LinkedDecision
+		if err := rows.Scan(&d.CommissionID, &d.DecisionID, &d.SessionNumber, &d.Item, &d.Text, &d.Status); err != nil {
+			return nil, fmt.Errorf("decisions for lead: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -1,8 +1,6 @@
 package dashboards
 
 import (
-	"bytes"
-	"encoding/csv"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,14 +36,16 @@ func (s *Server) pipelineRows(c *fiber.Ctx) ([]analytics.PipelineRow, error) {
 	return rows, nil
 }
 
-// PipelineJSON is the body of /api/pipeline.
-type PipelineJSON struct {
-	Rows    []analytics.PipelineRow `json:"rows"`
-	Sectors map[string]string       `json:"sectors"` // code -> name
-	Stages  []string                `json:"stages"`
+var pipelineTable = table[analytics.PipelineRow]{
+	name:   "pipeline-by-sector-and-stage",
+	header: []string{"sector", "stage", "leads", "capex_usd", "weighted_capex_usd", "leads_without_rate"},
+	record: func(r analytics.PipelineRow) []string {
+		return []string{r.Sector, r.Stage, strconv.FormatUint(r.Leads, 10), r.CapexUSD.StringFixed(2), r.WeightedUSD.StringFixed(2), strconv.FormatUint(r.NoRate, 10)}
+	},
 }
 
-func (s *Server) pipelineJSON(c *fiber.Ctx) error {
+// pipeline answers /api/pipeline (JSON, with sector names and stage order for the chart) and /api/pipeline.csv.
+func (s *Server) pipeline(c *fiber.Ctx) error {
 	rows, err := s.pipelineRows(c)
 	if err != nil {
 		return err
@@ -54,27 +54,7 @@ func (s *Server) pipelineJSON(c *fiber.Ctx) error {
 	for _, sec := range s.cfg.Ref.Sectors() {
 		names[sec.Code] = sec.Name
 	}
-	if rows == nil {
-		rows = []analytics.PipelineRow{}
-	}
-	return c.JSON(PipelineJSON{Rows: rows, Sectors: names, Stages: stageColumns()})
-}
-
-func (s *Server) pipelineCSV(c *fiber.Ctx) error {
-	rows, err := s.pipelineRows(c)
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"sector", "stage", "leads", "capex_usd", "weighted_capex_usd", "leads_without_rate"})
-	for _, r := range rows {
-		_ = w.Write([]string{r.Sector, r.Stage, strconv.FormatUint(r.Leads, 10), r.CapexUSD.StringFixed(2), r.WeightedUSD.StringFixed(2), strconv.FormatUint(r.NoRate, 10)})
-	}
-	w.Flush()
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="pipeline-by-sector-and-stage.csv"`)
-	c.Type("csv", "utf-8")
-	return c.Send(b.Bytes())
+	return pipelineTable.send(c, rows, fiber.Map{"sectors": names, "stages": stageColumns()})
 }
 
 func (s *Server) pipelinePage(c *fiber.Ctx) error {

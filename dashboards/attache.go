@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"econdip/analytics"
 	"econdip/services/leads/domain"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/apperr"
@@ -61,10 +62,12 @@ type leadForm struct {
 	Error    string
 	Contacts []httpapi.ContactJSON
 	History  []httpapi.ChangeJSON
-	Next     []string
-	Ref      formChoices
-	IsNew    bool
-	Saved    bool
+	// Decisions are the commission decisions that name this lead (the other side of a link).
+	Decisions []analytics.LinkedDecision
+	Next      []string
+	Ref       formChoices
+	IsNew     bool
+	Saved     bool
 }
 
 type formChoices struct {
@@ -194,6 +197,9 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 		return nil, err
 	}
 	f.History = hist
+	if f.Decisions, err = analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID); err != nil {
+		s.cfg.Log.Warn("lead page: linked decisions unavailable", "lead", l.ID, "err", err)
+	}
 	for _, st := range domain.NextStages(domain.Stage(l.Stage)) {
 		f.Next = append(f.Next, string(st))
 	}

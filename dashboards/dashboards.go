@@ -78,8 +78,10 @@ func New(cfg Config) (*fiber.App, error) {
 	ui.Post("/secretariat/decisions/:did/status", s.changeDecisionStatus)
 	ui.Post("/secretariat/decisions/:did/links", s.linkDecision)
 	ui.Get("/analyst/pipeline", s.pipelinePage)
-	ui.Get("/api/pipeline", s.pipelineJSON)
-	ui.Get("/api/pipeline.csv", s.pipelineCSV)
+	ui.Get("/api/pipeline", s.pipeline)
+	ui.Get("/api/pipeline.csv", s.pipeline)
+	ui.Get("/analyst/commissions", s.commissionsPage)
+	ui.Get("/api/commissions/:figure", s.commissionFigure)
 	return app, nil
 }
 
@@ -107,7 +109,7 @@ func (s *Server) parseTemplates() error {
 		},
 	}
 	s.pages = map[string]*template.Template{}
-	for _, page := range []string{"signin", "board", "lead", "pipeline", "register", "protocol", "decision"} {
+	for _, page := range []string{"signin", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return err

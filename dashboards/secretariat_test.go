@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,9 @@ import (
 	"econdip/services/stack/stacktest"
 )
 
-func day(offset int) string { return time.Now().In(domain.Astana).AddDate(0, 0, offset).Format(time.DateOnly) }
+func day(offset int) string {
+	return time.Now().In(domain.Astana).AddDate(0, 0, offset).Format(time.DateOnly)
+}
 
 // postForm sends a multipart form as the user with token and returns status and body (redirects not followed).
 func postForm(t *testing.T, url, token string, fields map[string]string, csv string) (int, string, string) {
@@ -114,5 +117,122 @@ func TestSecretariatPagesRecordAProtocolAndChangeAStatus(t *testing.T) {
 	// Another commission's secretariat cannot open the page.
 	if status, _ := get(t, base+"/secretariat/register", "tok-sec-uz"); status != 403 && status != 404 {
 		t.Fatalf("other secretariat: %d", status)
+	}
+}
+
+func TestAnalystSeesExecutionOverdueAndInvestment(t *testing.T) {
+	s := stacktest.Start(t)
+	setupCommission(t, s)
+	api := "http://" + s.CommissionsAddr + "/api/v1/commissions/igc-cn"
+	offsets := []int{-40, -30, -20, -10, -1, 0, 10, 20, 30, 40}
+	var rows []string
+	for i, off := range offsets {
+		rows = append(rows, `{"item":"`+strconv.Itoa(i+1)+`","text":"Decision `+strconv.Itoa(i+1)+`","agencies":["mti"],"deadline":"`+day(off)+`","clauses":["2.2"]}`)
+	}
+	r := stacktest.Do(t, "POST", api+"/sessions", "tok-sec-cn", `{"number":12,"date":"`+day(-60)+`","place":"Beijing","decisions":[`+strings.Join(rows, ",")+`]}`)
+	if r.Status != 201 {
+		t.Fatalf("protocol: %d %s", r.Status, r.Body)
+	}
+	var p struct {
+		Decisions []struct {
+			ID      string
+			Item    string
+			Version int
+		}
+	}
+	r.JSON(t, &p)
+	id := map[string]string{}
+	for _, d := range p.Decisions {
+		id[d.Item] = d.ID
+	}
+	status := func(item string, version int, to, on string) {
+		t.Helper()
+		r := stacktest.Do(t, "POST", api+"/decisions/"+id[item]+"/status", "tok-sec-cn",
+			`{"version":`+strconv.Itoa(version)+`,"status":"`+to+`","effective_on":"`+on+`","comment":"reported by the ministry"}`)
+		if r.Status != 200 {
+			t.Fatalf("item %s to %s: %d %s", item, to, r.Status, r.Body)
+		}
+	}
+	status("2", 1, "in_progress", day(-50))
+	status("2", 2, "done", day(-30)) // on its deadline: on time
+	status("1", 1, "in_progress", day(-50))
+	status("1", 2, "done", day(-37)) // deadline -40: three days late
+	status("10", 1, "cancelled", day(-5))
+	lead := stacktest.Do(t, "POST", "http://"+s.LeadsAddr+"/api/v1/leads", "tok-beijing",
+		`{"investor_name":"Jiangsu GreenChem Ltd","investor_country":"CN","title":"Fertiliser plant","clauses":["2.2"],"investment_type":"greenfield","capex":{"amount":"1000000","currency":"USD"},"source":"igc_decision"}`)
+	var l struct{ ID string }
+	lead.JSON(t, &l)
+	if r := stacktest.Do(t, "POST", api+"/decisions/"+id["6"]+"/links", "tok-sec-cn", `{"version":1,"kind":"lead","target_id":"`+l.ID+`"}`); r.Status != 200 {
+		t.Fatalf("link: %d %s", r.Status, r.Body)
+	}
+
+	base := "http://" + s.DashboardAddr + "/api/commissions/"
+	// By hand, as of today: due = items 1-5 (deadlines before today; 6 is due today, not yet);
+	// done on time = item 2; done late = item 1; overdue = 3, 4, 5 (20, 10, 1 days);
+	// rate = 1/5 = 0.2000; cancelled = item 10; total 10.
+	var exec struct {
+		Rows []struct {
+			CommissionID  string  `json:"commission_id"`
+			Due           int     `json:"due"`
+			DoneOnTime    int     `json:"done_on_time"`
+			DoneLate      int     `json:"done_late"`
+			Overdue       int     `json:"overdue"`
+			Cancelled     int     `json:"cancelled"`
+			Total         int     `json:"total"`
+			ExecutionRate *string `json:"rate"`
+		}
+	}
+	stacktest.Eventually(t, 10*time.Second, "execution figures", func() (bool, error) {
+		stacktest.Do(t, "GET", base+"execution", "tok-analyst", "").JSON(t, &exec)
+		return len(exec.Rows) == 1 && exec.Rows[0].Cancelled == 1 && exec.Rows[0].DoneLate == 1 && exec.Rows[0].DoneOnTime == 1, nil
+	})
+	e := exec.Rows[0]
+	if e.Due != 5 || e.Overdue != 3 || e.Total != 10 || e.ExecutionRate == nil || *e.ExecutionRate != "0.2" {
+		t.Fatalf("execution: %+v (rate %v)", e, e.ExecutionRate)
+	}
+	var overdue struct {
+		Rows []struct {
+			Item     string `json:"item"`
+			DaysLate int    `json:"days_late"`
+		}
+	}
+	stacktest.Do(t, "GET", base+"overdue", "tok-analyst", "").JSON(t, &overdue)
+	var got []string
+	for _, o := range overdue.Rows {
+		got = append(got, o.Item+":"+strconv.Itoa(o.DaysLate))
+	}
+	if strings.Join(got, " ") != "3:20 4:10 5:1" {
+		t.Fatalf("overdue list: %v", got)
+	}
+	var inv struct {
+		Rows []struct {
+			DecisionsWithLeads int    `json:"decisions_with_leads"`
+			Leads              int    `json:"leads"`
+			CapexUSD           string `json:"capex_usd"`
+		}
+	}
+	stacktest.Eventually(t, 10*time.Second, "investment figure", func() (bool, error) {
+		stacktest.Do(t, "GET", base+"investment", "tok-analyst", "").JSON(t, &inv)
+		return len(inv.Rows) == 1 && inv.Rows[0].Leads == 1, nil
+	})
+	if inv.Rows[0].DecisionsWithLeads != 1 || inv.Rows[0].CapexUSD != "1000000" {
+		t.Fatalf("investment: %+v", inv.Rows[0])
+	}
+	// CSV export of the overdue list.
+	csv := stacktest.Do(t, "GET", base+"overdue.csv", "tok-analyst", "")
+	if csv.Status != 200 || !strings.HasPrefix(string(csv.Body), "commission,session,item,decision,agencies,deadline,status,done_on,days_late\n") {
+		t.Fatalf("csv: %d %s", csv.Status, csv.Body)
+	}
+	// The lead's side of the link: the attaché's lead page names the decision.
+	_, page := get(t, "http://"+s.DashboardAddr+"/attache/leads/"+l.ID, "tok-beijing")
+	if !strings.Contains(page, "session 12, item 6: Decision 6") {
+		t.Fatalf("lead page does not show the linked decision:\n%s", page)
+	}
+	// The analyst page renders; attachés do not see commission figures.
+	if st, _ := get(t, "http://"+s.DashboardAddr+"/analyst/commissions", "tok-analyst"); st != 200 {
+		t.Fatalf("commissions page: %d", st)
+	}
+	if st, _ := get(t, base+"execution", "tok-berlin"); st != 403 {
+		t.Fatalf("attaché reading commission figures: %d", st)
 	}
 }

@@ -26,8 +26,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"econdip/analytics"
 	"econdip/analytics/chtest"
-	"econdip/dashboards"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/httpx"
 	"econdip/services/stack/stacktest"
@@ -295,7 +295,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 	}
 	// The exact sums behind the chart, as /api/pipeline gives them.
 	r := stacktest.Do(t, "GET", b.base+"/api/pipeline", stacktest.Tokens["analyst"], "")
-	var api dashboards.PipelineJSON
+	var api struct{ Rows []analytics.PipelineRow }
 	r.JSON(t, &api)
 	if r.Status != http.StatusOK || len(api.Rows) != 1 || api.Rows[0].CapexUSD.String() != capexUSD || api.Rows[0].WeightedUSD.String() != weightedUSD {
 		t.Errorf("/api/pipeline: %d %s, want capex_usd %s and weighted_usd %s", r.Status, r.Body, capexUSD, weightedUSD)

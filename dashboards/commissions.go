@@ -1,0 +1,168 @@
+package dashboards
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/analytics"
+	"econdip/services/commissions/domain"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+)
+
+// commissionFilter reads the figures' filters from the URL (commission, years,
+// as_of); a secretariat sees its own commission only, attachés none.
+func commissionFilter(c *fiber.Ctx) (analytics.CommissionFilter, time.Time, error) {
+	u := currentUser(c)
+	f := analytics.CommissionFilter{CommissionID: c.Query("commission")}
+	switch u.Role {
+	case auth.Analyst, auth.Admin:
+	case auth.Secretariat:
+		f.CommissionID = u.Commission
+	default:
+		return f, time.Time{}, apperr.E(apperr.Forbidden, "error.figures_role")
+	}
+	var fe apperr.Fields
+	for _, y := range strings.Split(c.Query("years"), ",") {
+		if y = strings.TrimSpace(y); y == "" {
+			continue
+		}
+		n, err := strconv.Atoi(y)
+		if err != nil || n < 2000 || n > 2100 {
+			fe.Add("years", "error.year", y)
+			continue
+		}
+		f.Years = append(f.Years, n)
+	}
+	asOf := time.Now()
+	if v := c.Query("as_of"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			fe.Add("as_of", "error.date", v)
+		}
+		asOf = d
+	} else {
+		asOf, _ = time.Parse(time.DateOnly, domain.Today(time.Now()).String())
+	}
+	return f, asOf, fe.Err()
+}
+
+func rateText(r *analytics.Execution) string {
+	if r.Rate == nil {
+		return ""
+	}
+	return r.Rate.StringFixed(4)
+}
+
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func executionRecord(e analytics.Execution) []string {
+	return []string{u64(e.Due), u64(e.DoneOnTime), u64(e.DoneLate), u64(e.Overdue), u64(e.Cancelled), u64(e.Total), rateText(&e)}
+}
+
+var executionHeader = []string{"due", "done_on_time", "done_late", "overdue", "cancelled", "total", "execution_rate"}
+
+func lateRecord(d analytics.LateDecision) []string {
+	done := ""
+	if d.DoneOn != nil {
+		done = d.DoneOn.Format(time.DateOnly)
+	}
+	return []string{d.CommissionID, strconv.Itoa(int(d.SessionNumber)), d.Item, d.Text, strings.Join(d.Agencies, ";"),
+		d.Deadline.Format(time.DateOnly), d.Status, done, strconv.Itoa(int(d.DaysLate))}
+}
+
+var lateHeader = []string{"commission", "session", "item", "decision", "agencies", "deadline", "status", "done_on", "days_late"}
+
+func tallyRecord(t analytics.DecisionTally) []string {
+	return []string{u64(t.Decisions), u64(t.Done), u64(t.Open), u64(t.Overdue), u64(t.Cancelled)}
+}
+
+var tallyHeader = []string{"decisions", "done", "open", "overdue", "cancelled"}
+
+// figure serves one table of the Commissions page as JSON or CSV.
+func figure[T any](c *fiber.Ctx, conn driver.Conn, t table[T],
+	query func(context.Context, driver.Conn, time.Time, analytics.CommissionFilter) ([]T, error)) error {
+	f, asOf, err := commissionFilter(c)
+	if err != nil {
+		return err
+	}
+	rows, err := query(c.UserContext(), conn, asOf, f)
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+	}
+	return t.send(c, rows, fiber.Map{"as_of": asOf.Format(time.DateOnly)})
+}
+
+func (s *Server) commissionFigure(c *fiber.Ctx) error {
+	name := strings.TrimSuffix(c.Params("figure"), ".csv")
+	switch name {
+	case "execution":
+		return figure(c, s.cfg.CH, table[analytics.CommissionExecution]{name: "commission-execution",
+			header: append([]string{"commission", "name", "partner_country"}, executionHeader...),
+			record: func(r analytics.CommissionExecution) []string {
+				return append([]string{r.CommissionID, r.Name, r.PartnerCountry}, executionRecord(r.Execution)...)
+			}}, analytics.ExecutionByCommission)
+	case "agencies":
+		return figure(c, s.cfg.CH, table[analytics.AgencyExecution]{name: "agency-execution",
+			header: append([]string{"agency"}, executionHeader...),
+			record: func(r analytics.AgencyExecution) []string {
+				return append([]string{r.Agency}, executionRecord(r.Execution)...)
+			}},
+			analytics.ExecutionByAgency)
+	case "years":
+		return figure(c, s.cfg.CH, table[analytics.YearExecution]{name: "execution-by-year",
+			header: append([]string{"commission", "deadline_year"}, executionHeader...),
+			record: func(r analytics.YearExecution) []string {
+				return append([]string{r.CommissionID, strconv.Itoa(int(r.Year))}, executionRecord(r.Execution)...)
+			}}, analytics.ExecutionByYear)
+	case "overdue":
+		return figure(c, s.cfg.CH, table[analytics.LateDecision]{name: "overdue-decisions", header: lateHeader, record: lateRecord}, analytics.OverdueDecisions)
+	case "late":
+		return figure(c, s.cfg.CH, table[analytics.LateDecision]{name: "decisions-done-late", header: lateHeader, record: lateRecord}, analytics.DoneLateDecisions)
+	case "sectors":
+		return figure(c, s.cfg.CH, table[analytics.SectorDecisions]{name: "decisions-by-sector", header: append([]string{"sector"}, tallyHeader...),
+			record: func(r analytics.SectorDecisions) []string {
+				return append([]string{r.Sector}, tallyRecord(r.DecisionTally)...)
+			}},
+			analytics.DecisionsBySector)
+	case "clauses":
+		return figure(c, s.cfg.CH, table[analytics.ClauseDecisions]{name: "decisions-by-clause", header: append([]string{"clause"}, tallyHeader...),
+			record: func(r analytics.ClauseDecisions) []string {
+				return append([]string{r.Clause}, tallyRecord(r.DecisionTally)...)
+			}},
+			analytics.DecisionsByClause)
+	case "investment":
+		return figure(c, s.cfg.CH, table[analytics.CommissionInvestment]{name: "decisions-that-led-to-investment",
+			header: []string{"commission", "name", "decisions", "decisions_with_leads", "leads", "capex_usd", "leads_without_rate", "leads_not_found"},
+			record: func(r analytics.CommissionInvestment) []string {
+				return []string{r.CommissionID, r.Name, u64(r.Decisions), u64(r.DecisionsWithLeads), u64(r.Leads), r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate), u64(r.LeadsNotFound)}
+			}}, analytics.DecisionInvestment)
+	case "decision-leads":
+		return figure(c, s.cfg.CH, table[analytics.DecisionLeads]{name: "decisions-with-leads",
+			header: []string{"commission", "session", "item", "decision", "status", "leads", "capex_usd", "leads_without_rate"},
+			record: func(r analytics.DecisionLeads) []string {
+				ids := make([]string, len(r.Leads))
+				for i, l := range r.Leads {
+					ids[i] = l.LeadID
+				}
+				return []string{r.CommissionID, strconv.Itoa(int(r.SessionNumber)), r.Item, r.Text, r.Status, strings.Join(ids, ";"), r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate)}
+			}}, analytics.DecisionsWithLeads)
+	}
+	return apperr.E(apperr.NotFound, "error.not_found", name)
+}
+
+func (s *Server) commissionsPage(c *fiber.Ctx) error {
+	f, asOf, err := commissionFilter(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, 200, "commissions", "Commissions", fiber.Map{
+		"Commission": f.CommissionID, "Years": c.Query("years"), "AsOf": asOf.Format(time.DateOnly),
+		"Locked": currentUser(c).Role == auth.Secretariat,
+	})
+}

@@ -1,0 +1,40 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// table is one figure's rows with its CSV form: every chart's JSON endpoint
+// also answers as CSV when the path ends in .csv.
+type table[T any] struct {
+	name   string // file name of the CSV export
+	header []string
+	record func(T) []string
+}
+
+func (t table[T]) send(c *fiber.Ctx, rows []T, extra fiber.Map) error {
+	if rows == nil {
+		rows = []T{}
+	}
+	if strings.HasSuffix(c.Path(), ".csv") {
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		_ = w.Write(t.header)
+		for _, r := range rows {
+			_ = w.Write(t.record(r))
+		}
+		w.Flush()
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+t.name+`.csv"`)
+		c.Type("csv", "utf-8")
+		return c.Send(b.Bytes())
+	}
+	body := fiber.Map{"rows": rows}
+	for k, v := range extra {
+		body[k] = v
+	}
+	return c.JSON(body)
+}
