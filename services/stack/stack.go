@@ -250,11 +250,14 @@ func (s *Stack) ServeCommissions(ctx context.Context) error {
 // ServeDashboard starts the dashboard; it calls the leads API at Cfg.LeadsURL,
 // or at the leads API this stack started.
 func (s *Stack) ServeDashboard() error {
-	leadsURL := s.Cfg.LeadsURL
+	leadsURL, commissionsURL := s.Cfg.LeadsURL, s.Cfg.CommissionsURL
 	if leadsURL == "" {
 		leadsURL = "http://" + s.LeadsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CH: s.CH, Users: s.Users, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
+	if commissionsURL == "" {
+		commissionsURL = "http://" + s.CommissionsAddr
+	}
+	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, CH: s.CH, Users: s.Users, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
 	if err != nil {
 		return err
 	}
