@@ -29,13 +29,34 @@ func sampleLead() events.LeadV1 {
 	}
 }
 
+func sampleDecision() events.DecisionV1 {
+	at := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
+	return events.DecisionV1{
+		ID: "3f2b8c1d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", Version: 3, CommissionID: "igc-cn", PartnerCountry: "CN",
+		SessionID: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d", SessionNumber: 12, SessionDate: "2025-03-18", Item: "4.1",
+		Text: "Open a Kazakh trade house in Urumqi", Agencies: []string{"mti", "qaztrade"}, Deadline: "2025-12-31",
+		Sector: "agro_industrial", Clauses: []string{"2.7"}, Value: &events.Money{Amount: decimal.RequireFromString("2500000"), Currency: "USD"},
+		LeadIDs: []string{"7c9e6679-7425-40de-944b-e07fc1f90ae7"}, DealIDs: []string{}, Status: "done",
+		StatusDate: "2026-01-05", DoneOn: "2026-01-05", CreatedAt: at, UpdatedAt: at.Add(24 * time.Hour),
+	}
+}
+
 // samples has one event of every registered type; the test below fails when a type is missing.
 func samples() []events.Event {
 	lead := sampleLead()
+	dec := sampleDecision()
+	at := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
 	return []events.Event{
 		events.LeadCreatedV1{Lead: lead},
 		events.LeadUpdatedV1{Lead: lead, Changed: []string{"capex", "title"}},
 		events.LeadStageChangedV1{Lead: lead, From: "identified", To: "contacted", Comment: "met at Hannover Messe"},
+		events.CommissionRecordedV1{Commission: events.CommissionV1{ID: "igc-cn", Version: 1, Name: "China-Kazakhstan Cooperation Committee",
+			PartnerCountry: "CN", KazakhCoChair: "First Deputy Prime Minister", SecretariatAgency: "mti", PartnerCoChair: "Vice Premier", CreatedAt: at, UpdatedAt: at}},
+		events.SessionRecordedV1{Session: events.SessionV1{ID: dec.SessionID, CommissionID: "igc-cn", Number: 12, Date: "2025-03-18",
+			Place: "Beijing", ProtocolRef: "P-12", DecisionIDs: []string{dec.ID}, CreatedAt: at}},
+		events.DecisionRecordedV1{Decision: dec},
+		events.DecisionStatusChangedV1{Decision: dec, From: "in_progress", To: "done", EffectiveOn: "2026-01-05", Comment: "trade house opened", EvidenceRef: "letter 12-3/456"},
+		events.DecisionLinkedV1{Decision: dec, Kind: "lead", TargetID: "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
 	}
 }
 
@@ -192,5 +213,40 @@ func TestPublishUsesEventIDForDeduplicationAndSubjectSequenceForConcurrency(t *t
 	}
 	if n := info.CachedInfo().State.Msgs; n != 2 {
 		t.Fatalf("stream holds %d messages, want 2", n)
+	}
+}
+
+func TestPublishBatchStoresAllOrNothing(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := context.Background()
+	none := uint64(0)
+	batch := func(subjects ...string) []events.BatchItem {
+		var items []events.BatchItem
+		for _, subj := range subjects {
+			env, err := events.New(events.Meta{Source: "test", Subject: "x", Actor: "a", Scope: "global"}, events.DecisionRecordedV1{Decision: sampleDecision()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			items = append(items, events.BatchItem{Subject: subj, Envelope: env, ExpectLastSubjectSeq: &none})
+		}
+		return items
+	}
+	first := batch(events.DecisionSubject("igc-cn", "a"), events.DecisionSubject("igc-cn", "b"), events.DecisionSubject("igc-cn", "c"))
+	ack, err := events.PublishBatch(ctx, ns.JS, first)
+	if err != nil || ack.Sequence != 3 {
+		t.Fatalf("first batch: %+v %v", ack, err)
+	}
+	// The same batch again: recognised as a replay, nothing stored.
+	if _, err := events.PublishBatch(ctx, ns.JS, first); !errors.Is(err, events.ErrBatchReplayed) {
+		t.Fatalf("replayed batch: %v", err)
+	}
+	// A batch whose last message conflicts stores none of its messages.
+	if _, err := events.PublishBatch(ctx, ns.JS, batch(events.DecisionSubject("igc-cn", "d"), events.DecisionSubject("igc-cn", "b"))); !errors.Is(err, events.ErrWrongLastSequence) {
+		t.Fatalf("conflicting batch: %v", err)
+	}
+	st, _ := ns.JS.Stream(ctx, events.StreamCommissions)
+	info, _ := st.Info(ctx)
+	if info.State.Msgs != 3 {
+		t.Fatalf("stream holds %d messages, want the first batch's 3 only", info.State.Msgs)
 	}
 }
