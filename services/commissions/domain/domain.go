@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/money"
 	"econdip/services/reference"
 )
 
@@ -336,17 +337,7 @@ func parseValue(f *apperr.Fields, ref *reference.Data, name RowNamer, i int, d D
 	if amount == "" && d.ValueCurrency == "" {
 		return nil
 	}
-	v, err := decimal.NewFromString(amount)
-	switch {
-	case amount == "":
-		f.Add(name(i, "value.amount"), "error.required")
-	case err != nil:
-		f.Add(name(i, "value.amount"), "error.not_a_number", amount)
-	case v.IsNegative():
-		f.Add(name(i, "value.amount"), "error.negative")
-	case v.Exponent() < -4:
-		f.Add(name(i, "value.amount"), "error.too_precise", 4)
-	}
+	v, _ := money.Parse(f, name(i, "value.amount"), amount)
 	if _, ok := ref.Currency(d.ValueCurrency); !ok {
 		if d.ValueCurrency == "" {
 			f.Add(name(i, "value.currency"), "error.required")

@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/money"
 	"econdip/services/reference"
 )
 
@@ -169,7 +170,6 @@ const maxText = 300
 
 var (
 	phonePattern = regexp.MustCompile(`^\+?[0-9 ()-]{5,25}$`)
-	maxCapex     = decimal.New(1, 13) // 10 trillion in any currency: beyond it is a typing error
 )
 
 // Validate checks every field and returns all errors at once, as field errors.
@@ -221,19 +221,7 @@ func (d Details) Validate(ref *reference.Data) (Money, error) {
 			f.Add("capex.currency", "error.unknown_currency", d.CapexCurrency)
 		}
 	}
-	amount, err := decimal.NewFromString(strings.TrimSpace(d.CapexAmount))
-	switch {
-	case strings.TrimSpace(d.CapexAmount) == "":
-		f.Add("capex.amount", "error.required")
-	case err != nil:
-		f.Add("capex.amount", "error.not_a_number", d.CapexAmount)
-	case amount.IsNegative():
-		f.Add("capex.amount", "error.negative")
-	case amount.GreaterThan(maxCapex):
-		f.Add("capex.amount", "error.too_large", maxCapex.String())
-	case amount.Exponent() < -4:
-		f.Add("capex.amount", "error.too_precise", 4)
-	default:
+	if amount, ok := money.Parse(&f, "capex.amount", d.CapexAmount); ok {
 		capex.Amount = amount
 	}
 	if d.ExpectedJobs < 0 || d.ExpectedJobs > 1_000_000 {

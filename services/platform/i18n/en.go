@@ -31,6 +31,8 @@ var en = map[string]string{
 	"error.csv_syntax":              "not valid CSV: %s",
 	"error.figures_role":            "your role does not see these figures",
 	"error.year":                    "%q is not a year between 2000 and 2100",
+	"error.decimal_comma":           "%q uses a decimal comma: write the amount with a point, e.g. 12.5",
+	"error.exponent":                "%q is in exponent notation: write the amount in digits, e.g. 1500000",
 	"error.analytics_unavailable":   "the analytics store (ClickHouse) did not answer; try again in a moment",
 	"error.service_unavailable":     "a service did not answer; nothing was saved. Try again in a moment",
 	"error.auth_invalid":            "the token is not valid: sign in again or ask an administrator for a new token",

@@ -1,0 +1,53 @@
+// Package money parses amounts as people type them into exact decimals, with
+// one set of rules for every record: digits with an optional decimal point,
+// never a float, never exponent notation or a decimal comma.
+package money
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"econdip/services/platform/apperr"
+)
+
+var plain = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,12})?$`)
+
+// Limits of an amount: beyond MaxAmount in any currency is a typing error.
+var MaxAmount = decimal.New(1, 13)
+
+// MaxDecimals is the most decimal places an amount may have.
+const MaxDecimals = 4
+
+// Parse reads a non-negative amount such as "1250000" or "1250000.50". It
+// records a field error on f (and returns false) for anything else, saying
+// what was wrong: "12,5" (decimal comma), "1e309" (exponent), "-5", "abc".
+func Parse(f *apperr.Fields, field, text string) (decimal.Decimal, bool) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		f.Add(field, "error.required")
+	case strings.HasPrefix(text, "-"):
+		f.Add(field, "error.negative")
+	case strings.Contains(text, ","):
+		f.Add(field, "error.decimal_comma", text)
+	case strings.ContainsAny(text, "eE"):
+		f.Add(field, "error.exponent", text)
+	case !plain.MatchString(text):
+		f.Add(field, "error.not_a_number", text)
+	default:
+		v, err := decimal.NewFromString(text)
+		switch {
+		case err != nil:
+			f.Add(field, "error.not_a_number", text)
+		case v.GreaterThan(MaxAmount):
+			f.Add(field, "error.too_large", MaxAmount.String())
+		case v.Exponent() < -MaxDecimals:
+			f.Add(field, "error.too_precise", MaxDecimals)
+		default:
+			return v, true
+		}
+	}
+	return decimal.Decimal{}, false
+}
