@@ -41,12 +41,39 @@ func sampleDecision() events.DecisionV1 {
 	}
 }
 
+func sampleDeal() events.DealV1 {
+	at := time.Date(2026, 4, 2, 7, 0, 0, 0, time.UTC)
+	qty := decimal.RequireFromString("1500")
+	return events.DealV1{ID: "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e", Version: 2, Post: "cn-beijing", Attache: "attache.cn-beijing",
+		ExporterBIN: "990340004593", ExporterName: "Kazakhstan Aluminium Smelter JSC", BuyerCountry: "CN", BuyerName: "Jiangsu Metals Trading",
+		HSCode: "760110", Product: "Unwrought aluminium, not alloyed", Value: events.Money{Amount: decimal.RequireFromString("3750000"), Currency: "USD"},
+		Quantity: &qty, Unit: "t", Stage: "contracted", Support: []string{"b2b_meeting", "igc"}, DecisionID: "3f2b8c1d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+		CommissionID: "igc-cn", ContractDate: "2026-04-01", Clauses: []string{"2.7"}, CreatedAt: at, UpdatedAt: at, StageChangedAt: at}
+}
+
+func sampleBarrier() events.BarrierV1 {
+	at := time.Date(2026, 2, 10, 7, 0, 0, 0, time.UTC)
+	return events.BarrierV1{ID: "c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f", Version: 3, Post: "cn-beijing", Attache: "attache.cn-beijing",
+		Country: "CN", HSCodes: []string{"1001", "110100"}, Type: "sps", Title: "Phytosanitary certificate for wheat flour",
+		Description: "New certificate requirements delay shipments at Khorgos", ValueAtStake: &events.Money{Amount: decimal.RequireFromString("12000000"), Currency: "USD"},
+		Status: "in_negotiation", LeadAgency: "moa", Clauses: []string{"2.6", "2.7"}, ReportedOn: "2026-02-10",
+		Progress: []events.ProgressNote{{On: "2026-03-01", Text: "Raised at the working group", Author: "attache.cn-beijing"}}, CreatedAt: at, UpdatedAt: at}
+}
+
 // samples has one event of every registered type; the test below fails when a type is missing.
 func samples() []events.Event {
 	lead := sampleLead()
 	dec := sampleDecision()
+	deal, barrier := sampleDeal(), sampleBarrier()
 	at := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
 	return []events.Event{
+		events.ExporterRegisteredV1{Exporter: events.ExporterV1{BIN: "990340004593", Version: 1, Name: "Kazakhstan Aluminium Smelter JSC", Region: "KZ-55", RegisteredBy: "attache.cn-beijing", CreatedAt: at, UpdatedAt: at}},
+		events.DealCreatedV1{Deal: deal},
+		events.DealUpdatedV1{Deal: deal, Changed: []string{"value"}},
+		events.DealStageChangedV1{Deal: deal, From: "negotiating", To: "contracted", Comment: "signed in Urumqi"},
+		events.BarrierReportedV1{Barrier: barrier},
+		events.BarrierUpdatedV1{Barrier: barrier, Changed: []string{"progress"}},
+		events.BarrierStatusChangedV1{Barrier: barrier, From: "verified", To: "in_negotiation", EffectiveOn: "2026-03-01", Comment: "talks opened"},
 		events.LeadCreatedV1{Lead: lead},
 		events.LeadUpdatedV1{Lead: lead, Changed: []string{"capex", "title"}},
 		events.LeadStageChangedV1{Lead: lead, From: "identified", To: "contacted", Comment: "met at Hannover Messe"},

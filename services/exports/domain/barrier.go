@@ -1,0 +1,175 @@
+package domain
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/money"
+	"econdip/services/reference"
+)
+
+// Status is where a trade barrier stands.
+type Status string
+
+// Barrier statuses.
+const (
+	Reported       Status = "reported"
+	Verified       Status = "verified"
+	InNegotiation  Status = "in_negotiation"
+	ResolvedPartly Status = "resolved_partly"
+	Resolved       Status = "resolved"
+	Dormant        Status = "dormant"
+)
+
+// Statuses lists every barrier status.
+var Statuses = []Status{Reported, Verified, InNegotiation, ResolvedPartly, Resolved, Dormant}
+
+// CanChange reports whether a barrier may go from one status to another:
+// reported → verified → in negotiation → resolved partly → resolved, with
+// in negotiation → resolved allowed directly; any open barrier may go dormant,
+// and a dormant one comes back to verified or in negotiation. Resolved is final.
+func CanChange(from, to Status) bool {
+	switch from {
+	case Reported:
+		return to == Verified || to == Dormant
+	case Verified:
+		return to == InNegotiation || to == Dormant
+	case InNegotiation:
+		return to == ResolvedPartly || to == Resolved || to == Dormant
+	case ResolvedPartly:
+		return to == Resolved || to == InNegotiation || to == Dormant
+	case Dormant:
+		return to == Verified || to == InNegotiation
+	}
+	return false
+}
+
+// NextStatuses lists the statuses a barrier in from may move to.
+func NextStatuses(from Status) []Status {
+	var out []Status
+	for _, s := range Statuses {
+		if CanChange(from, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// BarrierTypes are the kinds of barrier (clause 2.6 names discrimination of Kazakh producers).
+var BarrierTypes = []string{"tariff", "sps", "technical", "procedural", "discrimination"}
+
+// BarrierInput is what an attaché types for a barrier.
+type BarrierInput struct {
+	Country       string
+	HSCodes       []string // chapters, headings or subheadings of HS 2022
+	Type          string
+	Title         string
+	Description   string
+	ValueAmount   string // optional: trade at stake per year
+	ValueCurrency string
+	LeadAgency    string
+	Clauses       []string
+	ReportedOn    string // empty: today
+}
+
+var hsAny = regexp.MustCompile(`^[0-9]{2}([0-9]{2}){0,2}$`)
+
+// Validate checks a barrier; hostCountry is the post's country, which must be the barrier's.
+func (in BarrierInput) Validate(ref *reference.Data, hostCountry, today string) (*Money, error) {
+	var f apperr.Fields
+	switch {
+	case in.Country == "":
+		f.Add("country", "error.required")
+	case !known(ref.Country, in.Country):
+		f.Add("country", "error.unknown_country", in.Country)
+	case in.Country != hostCountry:
+		f.Add("country", "error.barrier_not_host", in.Country, hostCountry)
+	}
+	if len(in.HSCodes) == 0 {
+		f.Add("hs_codes", "error.required")
+	}
+	for _, code := range in.HSCodes {
+		if h, ok := ref.HS(code); !hsAny.MatchString(code) || !ok || h.Code != code {
+			f.Add("hs_codes", "error.hs_unknown", code)
+			break
+		}
+	}
+	if !slices.Contains(BarrierTypes, in.Type) {
+		f.Add("type", "error.one_of", strings.Join(BarrierTypes, ", "))
+	}
+	f.Text("title", in.Title, true, 300)
+	f.Text("description", in.Description, false, 4000)
+	if !known(ref.Agency, in.LeadAgency) {
+		f.Add("lead_agency", "error.unknown_agency", in.LeadAgency)
+	}
+	for _, c := range in.Clauses {
+		if _, ok := ref.Clause(c); !ok {
+			f.Add("clauses", "error.unknown_clause", c)
+			break
+		}
+	}
+	if in.ReportedOn != "" {
+		if _, err := time.Parse(time.DateOnly, in.ReportedOn); err != nil {
+			f.Add("reported_on", "error.date", in.ReportedOn)
+		} else if in.ReportedOn > today {
+			f.Add("reported_on", "error.future_date", in.ReportedOn)
+		}
+	}
+	var value *Money
+	if strings.TrimSpace(in.ValueAmount) != "" || in.ValueCurrency != "" {
+		v, _ := money.Parse(&f, "value_at_stake.amount", in.ValueAmount)
+		if !known(ref.Currency, in.ValueCurrency) {
+			f.Add("value_at_stake.currency", "error.unknown_currency", in.ValueCurrency)
+		}
+		value = &Money{Amount: v, Currency: in.ValueCurrency}
+	}
+	return value, f.Err()
+}
+
+// StatusChange is a request to change a barrier's status.
+type StatusChange struct {
+	To          Status
+	EffectiveOn string // YYYY-MM-DD; empty: today
+	Comment     string
+}
+
+// CheckStatusChange validates a change from a barrier's current status and
+// returns the day it takes effect (not in the future, not before reportedOn).
+func CheckStatusChange(from Status, c StatusChange, reportedOn, lastChange, today string) (string, error) {
+	var f apperr.Fields
+	if !slices.Contains(Statuses, c.To) {
+		f.Add("status", "error.unknown_status", string(c.To), "reported, verified, in_negotiation, resolved_partly, resolved, dormant")
+		return "", f.Err()
+	}
+	if !CanChange(from, c.To) {
+		next := make([]string, 0, 3)
+		for _, s := range NextStatuses(from) {
+			next = append(next, string(s))
+		}
+		allowed := strings.Join(next, ", ")
+		if allowed == "" {
+			allowed = "none (it is final)"
+		}
+		f.Add("status", "error.barrier_status_move", string(from), string(c.To), allowed)
+		return "", f.Err()
+	}
+	on := today
+	if c.EffectiveOn != "" {
+		on = c.EffectiveOn
+		switch _, err := time.Parse(time.DateOnly, on); {
+		case err != nil:
+			f.Add("effective_on", "error.date", on)
+		case on > today:
+			f.Add("effective_on", "error.future_date", on)
+		case on < reportedOn:
+			f.Add("effective_on", "error.before_reported", on, reportedOn)
+		case on < lastChange:
+			f.Add("effective_on", "error.before_last_change", on, lastChange)
+		}
+	}
+	f.Text("comment", c.Comment, true, 2000)
+	return on, f.Err()
+}
