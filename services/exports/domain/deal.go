@@ -124,6 +124,16 @@ func CheckHS6(f *apperr.Fields, ref *reference.Data, field, code string) {
 	}
 }
 
+// binMessages say which BIN rule failed.
+var binMessages = map[BINRule]string{
+	BINLength:     "error.bin_length",
+	BINDigits:     "error.bin_digits",
+	BINMonth:      "error.bin_month",
+	BINType:       "error.bin_entity_type",
+	BINDivision:   "error.bin_division",
+	BINCheckDigit: "error.bin_check_digit",
+}
+
 // CheckBINField records the failed BIN rule, if any, as a field error.
 func CheckBINField(f *apperr.Fields, field, bin string) {
 	if bin == "" {
@@ -131,7 +141,7 @@ func CheckBINField(f *apperr.Fields, field, bin string) {
 		return
 	}
 	if rule := CheckBIN(bin); rule != BINOK {
-		f.Add(field, "error.bin_"+string(rule), bin)
+		f.Add(field, binMessages[rule], bin)
 	}
 }
 
