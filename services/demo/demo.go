@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -150,61 +151,107 @@ type Loader struct {
 	Progress func(done, total int)
 }
 
+// CreatedLead is a lead as the leads API created it: commission decisions
+// link to it by its id.
+type CreatedLead struct {
+	ID              string
+	InvestorCountry string
+	Sector          string
+}
+
 // Load creates every lead and moves it along its path. Creation uses an
 // idempotency key derived from the seed and index, so running it twice does
-// not duplicate leads.
-func (l *Loader) Load(ctx context.Context, seed uint64, leads []Lead) error {
+// not duplicate leads. It returns the created leads in the order of leads.
+func (l *Loader) Load(ctx context.Context, seed uint64, leads []Lead) ([]CreatedLead, error) {
 	if l.Client == nil {
 		l.Client = &http.Client{Timeout: 30 * time.Second}
 	}
+	created := make([]CreatedLead, 0, len(leads))
 	for i, d := range leads {
 		tok, ok := l.TokenFor(d.Post)
 		if !ok {
-			return fmt.Errorf("demo lead %d: no attaché token for post %s", i, d.Post)
+			return created, fmt.Errorf("demo lead %d: no attaché token for post %s", i, d.Post)
 		}
 		var lead httpapi.LeadJSON
 		key := fmt.Sprintf("demo-%d-%d", seed, i)
-		if err := l.call(ctx, tok, http.MethodPost, "/api/v1/leads", key, d.Request, &lead); err != nil {
-			return fmt.Errorf("demo lead %d: create: %w", i, err)
+		hdr, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, "/api/v1/leads", key, d.Request, &lead)
+		if err != nil {
+			return created, fmt.Errorf("demo lead %d: create: %w", i, err)
 		}
-		if lead.Version == 1 {
-			for _, st := range d.Path {
-				v := lead.Version
-				req := httpapi.MoveRequest{Version: &v, Stage: string(st), LostReason: d.Lost}
-				if err := l.call(ctx, tok, http.MethodPost, "/api/v1/leads/"+lead.ID+"/stage", "", req, &lead); err != nil {
-					return fmt.Errorf("demo lead %d: move to %s: %w", i, st, err)
-				}
+		created = append(created, CreatedLead{ID: lead.ID, InvestorCountry: lead.InvestorCountry, Sector: lead.Sector})
+		path := d.Path
+		if hdr.Get("Idempotent-Replayed") == "true" {
+			// Created by an earlier load, which answers with the lead as first
+			// created: read where it is now and go on from there.
+			if err := l.call(ctx, tok, http.MethodGet, "/api/v1/leads/"+lead.ID, "", nil, &lead); err != nil {
+				return created, fmt.Errorf("demo lead %d: read: %w", i, err)
+			}
+			if at := slices.Index(path, domain.Stage(lead.Stage)); at >= 0 {
+				path = path[at+1:]
+			} else if lead.Version > 1 {
+				path = nil // moved by someone else: leave it
+			}
+		}
+		for _, st := range path {
+			v := lead.Version
+			req := httpapi.MoveRequest{Version: &v, Stage: string(st), LostReason: d.Lost}
+			if err := l.call(ctx, tok, http.MethodPost, "/api/v1/leads/"+lead.ID+"/stage", "", req, &lead); err != nil {
+				return created, fmt.Errorf("demo lead %d: move to %s: %w", i, st, err)
 			}
 		}
 		if l.Progress != nil {
 			l.Progress(i+1, len(leads))
 		}
 	}
-	return nil
+	return created, nil
 }
 
 func (l *Loader) call(ctx context.Context, token, method, path, idemKey string, body, out any) error {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return err
+	_, err := callAPI(ctx, l.Client, l.BaseURL, token, method, path, idemKey, body, out)
+	return err
+}
+
+// APIError is an answer of the API other than 2xx.
+type APIError struct {
+	Method, Path string
+	Status       int
+	Body         string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Body)
+}
+
+// callAPI sends body as JSON and decodes a 2xx answer into out; any other
+// status is an *APIError.
+func callAPI(ctx context.Context, client *http.Client, baseURL, token, method, path, idemKey string, body, out any) (http.Header, error) {
+	var payload io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		payload = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, l.BaseURL+path, bytes.NewReader(raw))
+	req, err := http.NewRequestWithContext(ctx, method, baseURL+path, payload)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if idemKey != "" {
 		req.Header.Set("Idempotency-Key", idemKey)
 	}
-	resp, err := l.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+		return resp.Header, &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: string(bytes.TrimSpace(data))}
 	}
-	return json.Unmarshal(data, out)
+	return resp.Header, json.Unmarshal(data, out)
 }

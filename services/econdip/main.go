@@ -17,6 +17,7 @@ import (
 
 	_ "time/tzdata" // Asia/Almaty must resolve on hosts without a tz database
 
+	cdomain "econdip/services/commissions/domain"
 	"econdip/services/demo"
 	"econdip/services/platform/obs"
 	"econdip/services/reference"
@@ -173,16 +174,44 @@ func loadDemo(ctx context.Context, sys *stack.Stack) error {
 	}
 	leads := demo.Generate(sys.Cfg.DemoSeed, sys.Cfg.DemoLeads, sys.Ref)
 	start := time.Now()
+	client := &http.Client{Timeout: 30 * time.Second}
 	loader := demo.Loader{
 		BaseURL:  leadsURL(sys),
 		TokenFor: func(post string) (string, bool) { t, ok := tokens["attache."+post]; return t, ok },
-		Client:   &http.Client{Timeout: 30 * time.Second},
+		Client:   client,
 		Progress: progressBar("demo data: leads", os.Stderr),
 	}
-	if err := loader.Load(ctx, sys.Cfg.DemoSeed, leads); err != nil {
+	created, err := loader.Load(ctx, sys.Cfg.DemoSeed, leads)
+	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
 	sys.Log.Info("demo data loaded", "leads", len(leads), "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+
+	// Commissions: an administrator creates them, each secretariat records
+	// its protocols, backdated status changes and links to the leads above.
+	for _, id := range demo.CommissionIDs() {
+		if _, ok := tokens["secretariat."+id]; !ok {
+			sys.Log.Warn("demo data: no secretariat tokens (demo users written by an older version); not loading demo commissions",
+				"missing", "secretariat."+id, "file", sys.DemoTokensFile())
+			return nil
+		}
+	}
+	start = time.Now()
+	commissions := demo.GenerateCommissions(sys.Cfg.DemoSeed, cdomain.Today(time.Now()), leads)
+	cl := demo.CommissionLoader{
+		BaseURL:    commissionsURL(sys),
+		AdminToken: tokens["admin"],
+		TokenFor:   func(id string) (string, bool) { t, ok := tokens["secretariat."+id]; return t, ok },
+		Client:     client,
+		Progress:   progressBar("demo data: commissions", os.Stderr),
+	}
+	sum, err := cl.Load(ctx, sys.Cfg.DemoSeed, commissions, created)
+	if err != nil {
+		return fmt.Errorf("load demo commissions: %w", err)
+	}
+	sys.Log.Info("demo commissions loaded", "commissions", sum.Commissions, "commissions_existing", sum.CommissionsExisting,
+		"protocols", sum.Protocols, "protocols_replayed", sum.ProtocolsReplayed, "status_changes", sum.StatusChanges,
+		"links", sum.Links, "decisions_skipped", sum.DecisionsSkipped, "seconds", float64(time.Since(start).Milliseconds())/1000)
 	return nil
 }
 
@@ -194,6 +223,16 @@ func leadsURL(sys *stack.Stack) string {
 		return "http://" + sys.LeadsAddr
 	}
 	return "http://" + sys.Cfg.LeadsAddr
+}
+
+func commissionsURL(sys *stack.Stack) string {
+	if sys.Cfg.CommissionsURL != "" {
+		return sys.Cfg.CommissionsURL
+	}
+	if sys.CommissionsAddr != "" {
+		return "http://" + sys.CommissionsAddr
+	}
+	return "http://" + sys.Cfg.CommissionsAddr
 }
 
 // progressBar draws "label [#####.....] 120/240" on one terminal line.

@@ -26,6 +26,7 @@ import (
 	"econdip/events"
 	commissionsapp "econdip/services/commissions/app"
 	commissionsapi "econdip/services/commissions/httpapi"
+	"econdip/services/demo"
 	"econdip/services/ingest"
 	leadsapp "econdip/services/leads/app"
 	"econdip/services/leads/httpapi"
@@ -175,6 +176,9 @@ func (s *Stack) writeDemoUsers() error {
 	add(auth.User{ID: "admin", Name: "Demo Administrator", Role: auth.Admin})
 	for _, p := range s.Ref.Posts() {
 		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
+	}
+	for _, id := range demo.CommissionIDs() {
+		add(auth.User{ID: "secretariat." + id, Name: "Secretariat, " + id, Role: auth.Secretariat, Commission: id})
 	}
 	if err := os.MkdirAll(filepath.Dir(s.Cfg.UsersFile), 0o755); err != nil {
 		return err
