@@ -265,12 +265,12 @@ func printWelcome(sys *stack.Stack) {
 	}
 	if len(tokens) > 0 {
 		fmt.Fprintf(&b, "\n  Demo sign-in tokens (paste one on the sign-in page, or send as Authorization: Bearer):\n")
-		for _, id := range []string{"analyst", "admin", "attache.de-berlin", "attache.cn-beijing"} {
+		for _, id := range []string{"analyst", "admin", "attache.de-berlin", "attache.cn-beijing", "secretariat.igc-cn"} {
 			if t, ok := tokens[id]; ok {
 				fmt.Fprintf(&b, "    %-22s %s\n", id, t)
 			}
 		}
-		fmt.Fprintf(&b, "    (every post's attaché token: %s)\n", sys.DemoTokensFile())
+		fmt.Fprintf(&b, "    (every attaché and secretariat token: %s)\n", sys.DemoTokensFile())
 	}
 	fmt.Fprintf(&b, "\n  Ctrl-C stops everything; data stays in %s.\n\n", sys.Cfg.DataDir)
 	fmt.Fprint(os.Stderr, b.String())
