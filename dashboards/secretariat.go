@@ -51,6 +51,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 		"Commission": cm, "Decisions": list, "AsOf": asOf, "Agencies": s.cfg.Ref.Agencies(),
 		"Status": c.Query("status"), "Agency": c.Query("agency"), "Overdue": c.Query("overdue") != "",
 		"Statuses": []string{"open", "in_progress", "done", "cancelled"},
+		"Recorded": c.Query("recorded"), // set by recordProtocol's redirect
 	})
 }
 

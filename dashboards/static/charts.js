@@ -23,12 +23,16 @@ window.econdipCharts = (function () {
     opts = opts || {};
     container.innerHTML = "";
     if (!items.length) { container.innerHTML = "<p class='muted'>Nothing to show for these filters.</p>"; return; }
-    var rowH = 24, width = 600, top = 6;
+    var rowH = 24, top = 6;
     var svg = el("svg", {role: "img", "aria-label": opts.label || "bar chart"});
     container.appendChild(svg);
     var left = 8 + Math.max.apply(null, items.map(function (i) { return textWidth(svg, i.label, 12); }));
+    var right = 10 + Math.max.apply(null, items.map(function (i) { return textWidth(svg, i.text || "", 11); }));
+    // Drawn at the container's own width, so that one unit is one CSS pixel
+    // and the labels show at their font size, however few the bars.
+    var total = Math.max(container.clientWidth || 0, left + right + 120), width = total - left - right;
     var max = opts.max || Math.max.apply(null, items.map(function (i) { return i.value || 0; })) || 1;
-    svg.setAttribute("viewBox", "0 0 " + (left + width + 70) + " " + (top + items.length * rowH + 6));
+    svg.setAttribute("viewBox", "0 0 " + total + " " + (top + items.length * rowH + 6));
     items.forEach(function (it, n) {
       var y = top + n * rowH;
       svg.appendChild(el("text", {x: left - 6, y: y + 16, "text-anchor": "end", "font-size": 12}, it.label));
@@ -48,7 +52,8 @@ window.econdipCharts = (function () {
     var W = 900, H = 260, L = 44, R = 170, T = 10, B = 26;
     var svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": opts.label || "line chart"});
     var xmin = xs[0], xmax = xs[xs.length - 1], span = Math.max(xmax - xmin, 1);
-    function px(x) { return L + (x - xmin) / span * (W - L - R); }
+    var pad = 30; // keeps the first and last points and their year labels off the axes
+    function px(x) { return xs.length === 1 ? (L + W - R) / 2 : L + pad + (x - xmin) / span * (W - L - R - 2 * pad); }
     function py(y) { return T + (1 - y) * (H - T - B); }
     [0, 0.25, 0.5, 0.75, 1].forEach(function (g) {
       svg.appendChild(el("line", {x1: L, x2: W - R, y1: py(g), y2: py(g), stroke: "#e3e7eb"}));

@@ -12,14 +12,14 @@
 
   C.load(url("execution"), function (d) {
     C.bars(document.getElementById("chart-execution"), d.rows.map(function (r) {
-      return {label: r.name || r.commission_id, value: r.rate == null ? null : Number(r.rate), text: pct(r.rate) + " of " + r.due + " due · " + r.overdue + " overdue",
+      return {label: r.name || r.commission_id, value: r.rate == null ? null : Number(r.rate), text: r.rate == null ? pct(r.rate) : pct(r.rate) + " of " + r.due + " due · " + r.overdue + " overdue",
         title: (r.name || r.commission_id) + ": " + r.done_on_time + " done on time, " + r.done_late + " late, " + r.overdue + " overdue of " + r.due + " due"};
     }), {max: 1, label: "Execution rate per commission"});
   }, fail("chart-execution"));
 
   C.load(url("agencies"), function (d) {
     C.bars(document.getElementById("chart-agencies"), d.rows.map(function (r) {
-      return {label: r.agency, value: r.rate == null ? null : Number(r.rate), text: pct(r.rate) + " of " + r.due, colour: "#2f8f5b"};
+      return {label: r.agency, value: r.rate == null ? null : Number(r.rate), text: r.rate == null ? pct(r.rate) : pct(r.rate) + " of " + r.due, colour: "#2f8f5b"};
     }), {max: 1, label: "Execution rate per agency"});
   }, fail("chart-agencies"));
 
@@ -38,6 +38,12 @@
       return [r.commission_id, r.session_number, r.item, r.text, r.agencies.join(", "), r.deadline.slice(0, 10), r.status.replace("_", " "), {text: r.days_late, num: true}];
     });
   }, fail("table-overdue"));
+
+  C.load(url("late"), function (d) {
+    C.fillTable("table-late", d.rows, function (r) {
+      return [r.commission_id, r.session_number, r.item, r.text, r.agencies.join(", "), r.deadline.slice(0, 10), (r.done_on || "").slice(0, 10), {text: r.days_late, num: true}];
+    });
+  }, fail("table-late"));
 
   C.load(url("investment"), function (d) {
     C.fillTable("table-investment", d.rows, function (r) {
