@@ -139,6 +139,105 @@ type DecisionStatusRow struct {
 	StreamSeq    uint64
 }
 
+// ExporterStateRow is one row of the exporter_states table.
+type ExporterStateRow struct {
+	BIN          string
+	Version      uint32
+	Name         string
+	Region       string
+	RegisteredBy string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	EventID      uuid.UUID
+	StreamSeq    uint64
+}
+
+// DealStateRow is one row of the deal_states table. Days are calendar days
+// (Astana time) at midnight UTC. Sector and raw/non-raw are not here: queries
+// take them from hs_classification by HSCode.
+type DealStateRow struct {
+	DealID         string
+	Version        uint32
+	Post           string
+	Attache        string
+	ExporterBIN    string
+	ExporterName   string
+	BuyerCountry   string
+	BuyerName      string
+	HSCode         string
+	HSChapter      string // first 2 digits of HSCode
+	HSHeading      string // first 4 digits of HSCode
+	Product        string
+	Value          decimal.Decimal
+	Currency       string
+	ValueUSD       decimal.Decimal
+	ValueKZT       decimal.Decimal
+	FXRateMonth    time.Time
+	FXMissing      bool
+	Quantity       *decimal.Decimal // nil: none stated
+	Unit           string
+	Stage          string
+	LostReason     string
+	Support        []string
+	DecisionID     string
+	CommissionID   string
+	ContractDate   *time.Time // nil until contracted
+	DealDate       time.Time  // ContractDate when set, else the day of CreatedAt in Astana time
+	Clauses        []string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	StageChangedAt time.Time
+	EventID        uuid.UUID
+	StreamSeq      uint64
+}
+
+// BarrierStateRow is one row of the barrier_states table. Progress notes
+// are the parallel ProgressOn, ProgressText and ProgressAuthor.
+type BarrierStateRow struct {
+	BarrierID       string
+	Version         uint32
+	Post            string
+	Attache         string
+	Country         string
+	HSCodes         []string
+	Type            string
+	Title           string
+	Description     string
+	HasValue        bool
+	ValueAtStake    decimal.Decimal
+	Currency        string
+	ValueAtStakeUSD decimal.Decimal
+	ValueAtStakeKZT decimal.Decimal
+	FXRateMonth     time.Time
+	FXMissing       bool
+	Status          string
+	LeadAgency      string
+	Clauses         []string
+	ReportedOn      time.Time
+	ResolvedOn      *time.Time // nil unless resolved
+	ProgressOn      []time.Time
+	ProgressText    []string
+	ProgressAuthor  []string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	EventID         uuid.UUID
+	StreamSeq       uint64
+}
+
+// BarrierStatusRow is one row of the barrier_status_history table.
+type BarrierStatusRow struct {
+	BarrierID   string
+	Version     uint32 // the barrier's version after the change
+	From        string
+	To          string
+	EffectiveOn time.Time
+	Actor       string
+	Comment     string
+	Time        time.Time
+	EventID     uuid.UUID
+	StreamSeq   uint64
+}
+
 // Rows is what one batch of events projects to, table by table.
 type Rows struct {
 	Events           []EventRow
@@ -147,12 +246,17 @@ type Rows struct {
 	SessionStates    []SessionStateRow
 	DecisionStates   []DecisionStateRow
 	DecisionStatuses []DecisionStatusRow
+	ExporterStates   []ExporterStateRow
+	DealStates       []DealStateRow
+	BarrierStates    []BarrierStateRow
+	BarrierStatuses  []BarrierStatusRow
 }
 
 // Len counts all rows.
 func (r *Rows) Len() int {
 	return len(r.Events) + len(r.LeadStates) + len(r.CommissionStates) + len(r.SessionStates) +
-		len(r.DecisionStates) + len(r.DecisionStatuses)
+		len(r.DecisionStates) + len(r.DecisionStatuses) +
+		len(r.ExporterStates) + len(r.DealStates) + len(r.BarrierStates) + len(r.BarrierStatuses)
 }
 
 // Write inserts the rows, one ClickHouse batch per table. Inserting the same
@@ -225,11 +329,58 @@ func Write(ctx context.Context, conn driver.Conn, rows *Rows) error {
 		}); err != nil {
 		return err
 	}
-	return insert(ctx, conn, "decision_status_history", `commission_id, decision_id, version, from_status, to_status,
+	if err := insert(ctx, conn, "decision_status_history", `commission_id, decision_id, version, from_status, to_status,
 		effective_on, actor, comment, evidence_ref, time, event_id, stream_seq`, rows.DecisionStatuses,
 		func(h DecisionStatusRow) []any {
 			return []any{h.CommissionID, h.DecisionID, h.Version, h.From, h.To,
 				h.EffectiveOn, h.Actor, h.Comment, h.EvidenceRef, h.Time, h.EventID, h.StreamSeq}
+		}); err != nil {
+		return err
+	}
+	return writeExports(ctx, conn, rows)
+}
+
+// writeExports inserts the exporter, deal and barrier rows.
+func writeExports(ctx context.Context, conn driver.Conn, rows *Rows) error {
+	if err := insert(ctx, conn, "exporter_states", `bin, version, name, region, registered_by,
+		created_at, updated_at, event_id, stream_seq`, rows.ExporterStates,
+		func(e ExporterStateRow) []any {
+			return []any{e.BIN, e.Version, e.Name, e.Region, e.RegisteredBy, e.CreatedAt, e.UpdatedAt, e.EventID, e.StreamSeq}
+		}); err != nil {
+		return err
+	}
+	if err := insert(ctx, conn, "deal_states", `deal_id, version, post, attache, exporter_bin, exporter_name,
+		buyer_country, buyer_name, hs_code, hs_chapter, hs_heading, product, value, currency, value_usd, value_kzt,
+		fx_rate_month, fx_missing, quantity, unit, stage, lost_reason, support, decision_id, commission_id,
+		contract_date, deal_date, clauses, created_at, updated_at, stage_changed_at, event_id, stream_seq`, rows.DealStates,
+		func(d DealStateRow) []any {
+			return []any{d.DealID, d.Version, d.Post, d.Attache, d.ExporterBIN, d.ExporterName,
+				d.BuyerCountry, d.BuyerName, d.HSCode, d.HSChapter, d.HSHeading, d.Product, d.Value, d.Currency, d.ValueUSD, d.ValueKZT,
+				d.FXRateMonth, boolByte(d.FXMissing), d.Quantity, d.Unit, d.Stage, d.LostReason, orEmpty(d.Support), d.DecisionID, d.CommissionID,
+				d.ContractDate, d.DealDate, orEmpty(d.Clauses), d.CreatedAt, d.UpdatedAt, d.StageChangedAt, d.EventID, d.StreamSeq}
+		}); err != nil {
+		return err
+	}
+	if err := insert(ctx, conn, "barrier_states", `barrier_id, version, post, attache, country, hs_codes, type, title,
+		description, has_value, value_at_stake, currency, value_at_stake_usd, value_at_stake_kzt, fx_rate_month, fx_missing,
+		status, lead_agency, clauses, reported_on, resolved_on, progress_on, progress_text, progress_author,
+		created_at, updated_at, event_id, stream_seq`, rows.BarrierStates,
+		func(b BarrierStateRow) []any {
+			on := b.ProgressOn
+			if on == nil {
+				on = []time.Time{}
+			}
+			return []any{b.BarrierID, b.Version, b.Post, b.Attache, b.Country, orEmpty(b.HSCodes), b.Type, b.Title,
+				b.Description, boolByte(b.HasValue), b.ValueAtStake, b.Currency, b.ValueAtStakeUSD, b.ValueAtStakeKZT, b.FXRateMonth, boolByte(b.FXMissing),
+				b.Status, b.LeadAgency, orEmpty(b.Clauses), b.ReportedOn, b.ResolvedOn, on, orEmpty(b.ProgressText), orEmpty(b.ProgressAuthor),
+				b.CreatedAt, b.UpdatedAt, b.EventID, b.StreamSeq}
+		}); err != nil {
+		return err
+	}
+	return insert(ctx, conn, "barrier_status_history", `barrier_id, version, from_status, to_status, effective_on,
+		actor, comment, time, event_id, stream_seq`, rows.BarrierStatuses,
+		func(h BarrierStatusRow) []any {
+			return []any{h.BarrierID, h.Version, h.From, h.To, h.EffectiveOn, h.Actor, h.Comment, h.Time, h.EventID, h.StreamSeq}
 		})
 }
 

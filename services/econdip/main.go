@@ -30,6 +30,7 @@ commands:
   up         start everything on this machine with demo data (the local default)
   leads      run the leads API against ECONDIP_NATS_URL
   commissions run the commissions API against ECONDIP_NATS_URL
+  exports    run the exports API (exporters, deals, barriers) against ECONDIP_NATS_URL
   ingest     run the JetStream -> ClickHouse ingest
   dashboard  run the dashboard against ClickHouse and the leads API
   migrate    apply the ClickHouse migrations and exit
@@ -88,6 +89,16 @@ func run(cmd string) error {
 		if err := sys.ServeCommissions(ctx); err != nil {
 			return err
 		}
+	case "exports":
+		if err := sys.LoadUsers(false); err != nil {
+			return err
+		}
+		if err := sys.StartNATS(ctx, false); err != nil {
+			return err
+		}
+		if err := sys.ServeExports(ctx); err != nil {
+			return err
+		}
 	case "ingest":
 		if err := sys.StartNATS(ctx, false); err != nil {
 			return err
@@ -139,6 +150,9 @@ func up(ctx context.Context, sys *stack.Stack) error {
 		return err
 	}
 	if err := sys.ServeCommissions(ctx); err != nil {
+		return err
+	}
+	if err := sys.ServeExports(ctx); err != nil {
 		return err
 	}
 	if err := sys.ServeDashboard(); err != nil {

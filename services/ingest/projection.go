@@ -31,6 +31,9 @@ func project(rows *analytics.Rows, ref *reference.Data, stream string, seq uint6
 	if err := projectCommission(rows, ref, seq, env, id, ev); err != nil {
 		return err
 	}
+	if err := projectExports(rows, ref, seq, env, id, ev); err != nil {
+		return err
+	}
 	data, err := json.Marshal(redact(ev))
 	if err != nil {
 		return fmt.Errorf("encode redacted %s: %w", env.Type, err)
@@ -45,8 +48,10 @@ func project(rows *analytics.Rows, ref *reference.Data, stream string, seq uint6
 // redact returns the event as it may be stored in ClickHouse. Lead events
 // lose their contact persons. Commission, session and decision events carry
 // no personal data (co-chairs are named in their official role, actors are
-// user ids, as in every event's envelope): they are stored as they are; a
-// personal field added to them later gets its redaction here.
+// user ids, as in every event's envelope), nor do exporter, deal and barrier
+// events (exporters and buyers are companies, progress notes are signed with
+// user ids): they are stored as they are; a personal field added to them
+// later gets its redaction here.
 func redact(ev events.Event) events.Event {
 	if _, ok := ev.(events.LeadSnapshot); ok {
 		return redactLead(ev)
@@ -263,4 +268,200 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// astana is the zone of the product's calendar days: Kazakhstan has been
+// UTC+5 all year since 2024, with no daylight saving time.
+var astana = time.FixedZone("Asia/Astana", 5*3600)
+
+// projectExports adds the rows of an exporter, deal or barrier event: the
+// exporter's, deal's or barrier's state after the event, and a history row
+// for every barrier status change. Sector and raw/non-raw are not projected:
+// queries take them from hs_classification by HS code.
+func projectExports(rows *analytics.Rows, ref *reference.Data, seq uint64, env events.Envelope, eventID uuid.UUID, ev events.Event) error {
+	switch e := ev.(type) {
+	case *events.ExporterRegisteredV1:
+		rows.ExporterStates = append(rows.ExporterStates, exporterRow(e.Exporter, eventID, seq))
+		return nil
+	case events.ExporterRegisteredV1:
+		rows.ExporterStates = append(rows.ExporterStates, exporterRow(e.Exporter, eventID, seq))
+		return nil
+	}
+	if s, ok := ev.(events.DealSnapshot); ok {
+		row, err := dealRow(ref, s.State(), eventID, seq)
+		if err != nil {
+			return err
+		}
+		rows.DealStates = append(rows.DealStates, row)
+		return nil
+	}
+	s, ok := ev.(events.BarrierSnapshot)
+	if !ok {
+		return nil
+	}
+	var change *events.BarrierStatusChangedV1
+	switch e := ev.(type) {
+	case *events.BarrierStatusChangedV1:
+		change = e
+	case events.BarrierStatusChangedV1:
+		change = &e
+	}
+	row, err := barrierRow(ref, s.State(), change, eventID, seq)
+	if err != nil {
+		return err
+	}
+	// Both rows are built before either is added, as for decisions.
+	if change != nil {
+		h, err := barrierStatusRow(*change, env, eventID, seq)
+		if err != nil {
+			return err
+		}
+		rows.BarrierStatuses = append(rows.BarrierStatuses, h)
+	}
+	rows.BarrierStates = append(rows.BarrierStates, row)
+	return nil
+}
+
+func exporterRow(e events.ExporterV1, eventID uuid.UUID, seq uint64) analytics.ExporterStateRow {
+	return analytics.ExporterStateRow{
+		BIN: e.BIN, Version: uint32(max(e.Version, 0)), Name: e.Name, Region: e.Region, RegisteredBy: e.RegisteredBy,
+		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(), EventID: eventID, StreamSeq: seq,
+	}
+}
+
+func dealRow(ref *reference.Data, d events.DealV1, eventID uuid.UUID, seq uint64) (analytics.DealStateRow, error) {
+	what := "deal " + d.ID
+	row := analytics.DealStateRow{
+		DealID: canonicalID(d.ID), Version: uint32(max(d.Version, 0)), Post: d.Post, Attache: d.Attache,
+		ExporterBIN: d.ExporterBIN, ExporterName: d.ExporterName, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName,
+		HSCode: d.HSCode, HSChapter: prefix(d.HSCode, 2), HSHeading: prefix(d.HSCode, 4), Product: d.Product,
+		Value: d.Value.Amount, Currency: d.Value.Currency, FXRateMonth: noRateMonth, Unit: d.Unit, Stage: d.Stage,
+		LostReason: d.LostReason, Support: orEmpty(d.Support), DecisionID: d.DecisionID, CommissionID: d.CommissionID,
+		Clauses: orEmpty(d.Clauses), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), StageChangedAt: d.StageChangedAt.UTC(),
+		EventID: eventID, StreamSeq: seq,
+	}
+	if d.Quantity != nil {
+		q := *d.Quantity
+		row.Quantity = &q
+	}
+	// The value is converted at the rate of the month it was agreed in (the
+	// contract date), or, before there is a contract, of the month it was
+	// last stated in (updated_at, Astana time).
+	rateDay := d.UpdatedAt.In(astana)
+	if d.ContractDate != "" {
+		on, err := exportDay(what, "contract_date", d.ContractDate)
+		if err != nil {
+			return row, err
+		}
+		row.ContractDate, row.DealDate, rateDay = &on, on, on
+	} else {
+		// Dated by the day it was created, in Astana time.
+		c := d.CreatedAt.In(astana)
+		row.DealDate = time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
+		if !inDateRange(row.DealDate) {
+			return row, fmt.Errorf("%w: %s created_at %s is outside the days ClickHouse can store", events.ErrDecode, what, d.CreatedAt)
+		}
+	}
+	conv, err := ref.Convert(d.Value.Amount, d.Value.Currency, rateDay)
+	if err != nil {
+		row.FXMissing = true
+	} else {
+		row.ValueUSD, row.ValueKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
+	}
+	return row, nil
+}
+
+// barrierRow projects a barrier's state; change is the status change the
+// event records, if it is one.
+func barrierRow(ref *reference.Data, b events.BarrierV1, change *events.BarrierStatusChangedV1, eventID uuid.UUID, seq uint64) (analytics.BarrierStateRow, error) {
+	what := "barrier " + b.ID
+	row := analytics.BarrierStateRow{
+		BarrierID: canonicalID(b.ID), Version: uint32(max(b.Version, 0)), Post: b.Post, Attache: b.Attache, Country: b.Country,
+		HSCodes: orEmpty(b.HSCodes), Type: b.Type, Title: b.Title, Description: b.Description, FXRateMonth: noRateMonth,
+		Status: b.Status, LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses),
+		ProgressOn: make([]time.Time, 0, len(b.Progress)), ProgressText: make([]string, 0, len(b.Progress)),
+		ProgressAuthor: make([]string, 0, len(b.Progress)),
+		CreatedAt:      b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(), EventID: eventID, StreamSeq: seq,
+	}
+	var err error
+	if row.ReportedOn, err = exportDay(what, "reported_on", b.ReportedOn); err != nil {
+		return row, err
+	}
+	switch {
+	case b.ResolvedOn != "":
+		on, err := exportDay(what, "resolved_on", b.ResolvedOn)
+		if err != nil {
+			return row, err
+		}
+		row.ResolvedOn = &on
+	case b.Status == "resolved" && change != nil && change.To == "resolved":
+		// Resolved without resolved_on: the day the change took effect.
+		on, err := exportDay(what, "effective_on", change.EffectiveOn)
+		if err != nil {
+			return row, err
+		}
+		row.ResolvedOn = &on
+	}
+	for i, n := range b.Progress {
+		on, err := exportDay(what, fmt.Sprintf("progress[%d].on", i), n.On)
+		if err != nil {
+			return row, err
+		}
+		row.ProgressOn = append(row.ProgressOn, on)
+		row.ProgressText = append(row.ProgressText, n.Text)
+		row.ProgressAuthor = append(row.ProgressAuthor, n.Author)
+	}
+	if v := b.ValueAtStake; v != nil {
+		row.HasValue, row.ValueAtStake, row.Currency = true, v.Amount, v.Currency
+		// Converted at the rate of the month the barrier was reported in.
+		conv, err := ref.Convert(v.Amount, v.Currency, row.ReportedOn)
+		if err != nil {
+			row.FXMissing = true
+		} else {
+			row.ValueAtStakeUSD, row.ValueAtStakeKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
+		}
+	}
+	return row, nil
+}
+
+func barrierStatusRow(e events.BarrierStatusChangedV1, env events.Envelope, eventID uuid.UUID, seq uint64) (analytics.BarrierStatusRow, error) {
+	on, err := exportDay("barrier "+e.Barrier.ID, "effective_on", e.EffectiveOn)
+	if err != nil {
+		return analytics.BarrierStatusRow{}, err
+	}
+	return analytics.BarrierStatusRow{
+		BarrierID: canonicalID(e.Barrier.ID), Version: uint32(max(e.Barrier.Version, 0)), From: e.From, To: e.To,
+		EffectiveOn: on, Actor: env.Actor, Comment: e.Comment, Time: env.Time.UTC(), EventID: eventID, StreamSeq: seq,
+	}, nil
+}
+
+// exportDay is day, refusing days a ClickHouse Date cannot hold (the driver
+// would store them wrapped around rather than fail).
+func exportDay(what, field, s string) (time.Time, error) {
+	t, err := day(what, field, s)
+	if err == nil && !inDateRange(t) {
+		err = fmt.Errorf("%w: %s %s %q is outside 1970-01-01 to 2105-12-31", events.ErrDecode, what, field, s)
+	}
+	return t, err
+}
+
+func inDateRange(t time.Time) bool {
+	return t.Year() >= 1970 && t.Year() <= 2105
+}
+
+// canonicalID writes a UUID in its canonical lower-case form, as
+// decision_states.deal_ids holds it; anything else stays as it is.
+func canonicalID(id string) string {
+	if u, err := uuid.Parse(id); err == nil {
+		return u.String()
+	}
+	return id
+}
+
+// prefix is the first n characters of s, or s when it is shorter.
+func prefix(s string, n int) string {
+	if len(s) < n {
+		return s
+	}
+	return s[:n]
 }

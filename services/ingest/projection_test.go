@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,186 @@ func TestProjectBadDayAddsNothing(t *testing.T) {
 	err = project(rows, reference.Default(), events.StreamCommissions, 9, env, ev)
 	if !errors.Is(err, events.ErrDecode) || rows.Len() != 0 {
 		t.Fatalf("err = %v, rows = %+v; want a decode error and no rows", err, rows)
+	}
+}
+
+// projectExport projects one export event the way ingest gets it: encoded, then decoded.
+func projectExport(t *testing.T, seq uint64, ev events.Event) (*analytics.Rows, events.Envelope) {
+	t.Helper()
+	env, err := events.New(events.Meta{Source: "econdip/exports", Subject: "deal/x", Actor: "attache.cn-beijing", Scope: "post:cn-beijing",
+		Time: time.Date(2026, 4, 2, 7, 30, 0, 0, time.UTC)}, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, decoded, err := events.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := &analytics.Rows{}
+	if err := project(rows, reference.Default(), events.StreamExports, seq, env, decoded); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows.Events) != 1 || rows.Events[0].Type != ev.EventType() || rows.Events[0].Stream != events.StreamExports || rows.Events[0].StreamSeq != seq {
+		t.Fatalf("events rows = %+v", rows.Events)
+	}
+	return rows, env
+}
+
+func dealState() events.DealV1 {
+	at := time.Date(2026, 4, 2, 7, 0, 0, 0, time.UTC)
+	qty := decimal.RequireFromString("1500")
+	return events.DealV1{ID: "B1C2D3E4-F5A6-4B7C-8D9E-0F1A2B3C4D5E", Version: 2, Post: "cn-beijing", Attache: "attache.cn-beijing",
+		ExporterBIN: "990340004593", ExporterName: "Kazakhstan Aluminium Smelter JSC", BuyerCountry: "CN", BuyerName: "Jiangsu Metals Trading",
+		HSCode: "760110", Product: "Unwrought aluminium", Value: events.Money{Amount: decimal.RequireFromString("3750000"), Currency: "USD"},
+		Quantity: &qty, Unit: "t", Stage: "contracted", Support: []string{"b2b_meeting", "igc"}, DecisionID: "3f2b8c1d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+		CommissionID: "igc-cn", ContractDate: "2026-03-31", Clauses: []string{"2.7"},
+		CreatedAt: time.Date(2025, 11, 3, 6, 0, 0, 0, time.UTC), UpdatedAt: at, StageChangedAt: at}
+}
+
+func TestProjectDealWithContract(t *testing.T) {
+	rows, env := projectExport(t, 11, &events.DealStageChangedV1{Deal: dealState(), From: "negotiating", To: "contracted", Comment: "signed"})
+	if len(rows.DealStates) != 1 || rows.Len() != 2 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	d := rows.DealStates[0]
+	contract := date("2026-03-31")
+	want := analytics.DealStateRow{
+		DealID: "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e", Version: 2, Post: "cn-beijing", Attache: "attache.cn-beijing",
+		ExporterBIN: "990340004593", ExporterName: "Kazakhstan Aluminium Smelter JSC", BuyerCountry: "CN", BuyerName: "Jiangsu Metals Trading",
+		HSCode: "760110", HSChapter: "76", HSHeading: "7601", Product: "Unwrought aluminium",
+		Value: d.Value, Currency: "USD", ValueUSD: d.ValueUSD, ValueKZT: d.ValueKZT, FXRateMonth: date("2026-03-01"),
+		Quantity: d.Quantity, Unit: "t", Stage: "contracted", Support: []string{"b2b_meeting", "igc"},
+		DecisionID: "3f2b8c1d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", CommissionID: "igc-cn",
+		// Dated by the contract, not by the day it was created (2025-11-03).
+		ContractDate: &contract, DealDate: contract, Clauses: []string{"2.7"},
+		CreatedAt: time.Date(2025, 11, 3, 6, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 4, 2, 7, 0, 0, 0, time.UTC),
+		StageChangedAt: time.Date(2026, 4, 2, 7, 0, 0, 0, time.UTC), EventID: rows.Events[0].EventID, StreamSeq: 11,
+	}
+	if !reflect.DeepEqual(d, want) || d.EventID.String() != env.ID {
+		t.Errorf("deal row =\n%+v\nwant\n%+v", d, want)
+	}
+	// USD is the amount itself, converted at the contract's month (2026-03), not updated_at's (2026-04).
+	if !d.Value.Equal(decimal.RequireFromString("3750000")) || !d.ValueUSD.Equal(decimal.RequireFromString("3750000.00")) ||
+		!d.ValueKZT.IsPositive() || d.FXMissing || d.Quantity == nil || !d.Quantity.Equal(decimal.RequireFromString("1500")) {
+		t.Errorf("value %v usd %v kzt %v missing %v quantity %v", d.Value, d.ValueUSD, d.ValueKZT, d.FXMissing, d.Quantity)
+	}
+	// The event's redacted copy is the event itself: no personal data in deals.
+	if !strings.Contains(rows.Events[0].Data, `"buyer_name":"Jiangsu Metals Trading"`) {
+		t.Errorf("events data = %s", rows.Events[0].Data)
+	}
+}
+
+func TestProjectDealWithoutContractIsDatedInAstana(t *testing.T) {
+	state := dealState()
+	state.Version, state.Stage, state.ContractDate, state.Quantity, state.Unit = 1, "opportunity", "", nil, ""
+	state.DecisionID, state.CommissionID, state.Support = "", "", nil
+	// 20:00 UTC on 31 December is 01:00 on 1 January in Astana (UTC+5).
+	state.CreatedAt = time.Date(2025, 12, 31, 20, 0, 0, 0, time.UTC)
+	state.UpdatedAt = time.Date(2026, 2, 28, 21, 0, 0, 0, time.UTC) // 2026-03-01 02:00 in Astana
+	state.StageChangedAt = state.CreatedAt
+	rows, _ := projectExport(t, 12, &events.DealCreatedV1{Deal: state})
+	d := rows.DealStates[0]
+	if d.ContractDate != nil || !d.DealDate.Equal(date("2026-01-01")) {
+		t.Errorf("contract %v, deal date %v; want none and 2026-01-01", d.ContractDate, d.DealDate)
+	}
+	// No contract: converted at the month of updated_at in Astana time.
+	if !d.FXRateMonth.Equal(date("2026-03-01")) || d.FXMissing {
+		t.Errorf("rate month %v, missing %v; want 2026-03-01", d.FXRateMonth, d.FXMissing)
+	}
+	if d.Quantity != nil || d.Support == nil || len(d.Support) != 0 {
+		t.Errorf("quantity %v, support %#v: want nil and empty", d.Quantity, d.Support)
+	}
+	// A currency without a rate: flagged, nothing converted.
+	state.Value = events.Money{Amount: decimal.RequireFromString("9000000"), Currency: "RUB"}
+	rows, _ = projectExport(t, 13, &events.DealUpdatedV1{Deal: state, Changed: []string{"value"}})
+	if d := rows.DealStates[0]; !d.FXMissing || !d.ValueUSD.IsZero() || !d.FXRateMonth.Equal(date("1970-01-01")) || d.Currency != "RUB" {
+		t.Errorf("no rate: %+v", d)
+	}
+}
+
+func barrierState() events.BarrierV1 {
+	at := time.Date(2026, 2, 10, 7, 0, 0, 0, time.UTC)
+	return events.BarrierV1{ID: "c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f", Version: 4, Post: "cn-beijing", Attache: "attache.cn-beijing",
+		Country: "CN", HSCodes: []string{"1001", "110100"}, Type: "sps", Title: "Phytosanitary certificate for wheat flour",
+		Description: "New certificate requirements", ValueAtStake: &events.Money{Amount: decimal.RequireFromString("12000000"), Currency: "EUR"},
+		Status: "resolved", LeadAgency: "moa", Clauses: []string{"2.6"}, ReportedOn: "2025-10-20",
+		Progress: []events.ProgressNote{{On: "2025-11-01", Text: "Raised at the working group", Author: "attache.cn-beijing"},
+			{On: "2026-02-10", Text: "Certificate accepted", Author: "attache.cn-beijing"}},
+		CreatedAt: at, UpdatedAt: at}
+}
+
+func TestProjectBarrierStatusChange(t *testing.T) {
+	rows, env := projectExport(t, 21, &events.BarrierStatusChangedV1{Barrier: barrierState(), From: "in_negotiation", To: "resolved",
+		EffectiveOn: "2026-02-10", Comment: "lifted"})
+	if len(rows.BarrierStates) != 1 || len(rows.BarrierStatuses) != 1 || rows.Len() != 3 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	b := rows.BarrierStates[0]
+	// Resolved without resolved_on: the day the change took effect.
+	if b.ResolvedOn == nil || !b.ResolvedOn.Equal(date("2026-02-10")) || !b.ReportedOn.Equal(date("2025-10-20")) || b.Status != "resolved" ||
+		b.BarrierID != "c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f" || b.Version != 4 || b.Type != "sps" || b.Country != "CN" ||
+		!reflect.DeepEqual(b.HSCodes, []string{"1001", "110100"}) || b.StreamSeq != 21 {
+		t.Errorf("barrier row = %+v", b)
+	}
+	if !reflect.DeepEqual(b.ProgressOn, []time.Time{date("2025-11-01"), date("2026-02-10")}) ||
+		!reflect.DeepEqual(b.ProgressText, []string{"Raised at the working group", "Certificate accepted"}) ||
+		!reflect.DeepEqual(b.ProgressAuthor, []string{"attache.cn-beijing", "attache.cn-beijing"}) {
+		t.Errorf("progress = %v %v %v", b.ProgressOn, b.ProgressText, b.ProgressAuthor)
+	}
+	// EUR converted at the month it was reported in (2025-10).
+	if !b.HasValue || b.FXMissing || !b.FXRateMonth.Equal(date("2025-10-01")) || !b.ValueAtStakeUSD.IsPositive() || b.ValueAtStakeUSD.Equal(b.ValueAtStake) {
+		t.Errorf("value at stake %v %s, usd %v, month %v", b.ValueAtStake, b.Currency, b.ValueAtStakeUSD, b.FXRateMonth)
+	}
+	want := analytics.BarrierStatusRow{BarrierID: b.BarrierID, Version: 4, From: "in_negotiation", To: "resolved",
+		EffectiveOn: date("2026-02-10"), Actor: "attache.cn-beijing", Comment: "lifted", Time: time.Date(2026, 4, 2, 7, 30, 0, 0, time.UTC),
+		EventID: b.EventID, StreamSeq: 21}
+	if h := rows.BarrierStatuses[0]; !reflect.DeepEqual(h, want) || h.EventID.String() != env.ID {
+		t.Errorf("history row = %+v, want %+v", h, want)
+	}
+	// An update of an open barrier: no history row, no resolution day, no value.
+	state := barrierState()
+	state.Status, state.Version, state.ValueAtStake, state.Progress = "verified", 2, nil, nil
+	rows, _ = projectExport(t, 22, &events.BarrierUpdatedV1{Barrier: state, Changed: []string{"description"}})
+	if b := rows.BarrierStates[0]; len(rows.BarrierStatuses) != 0 || b.ResolvedOn != nil || b.HasValue || b.FXMissing || b.ProgressOn == nil || len(b.ProgressOn) != 0 {
+		t.Errorf("open barrier: %+v, history %+v", b, rows.BarrierStatuses)
+	}
+}
+
+func TestProjectExporter(t *testing.T) {
+	at := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
+	rows, _ := projectExport(t, 31, &events.ExporterRegisteredV1{Exporter: events.ExporterV1{BIN: "990340004593", Version: 2,
+		Name: "Kazakhstan Aluminium Smelter JSC", Region: "KZ-55", RegisteredBy: "attache.cn-beijing", CreatedAt: at, UpdatedAt: at}})
+	want := analytics.ExporterStateRow{BIN: "990340004593", Version: 2, Name: "Kazakhstan Aluminium Smelter JSC", Region: "KZ-55",
+		RegisteredBy: "attache.cn-beijing", CreatedAt: at, UpdatedAt: at, EventID: rows.Events[0].EventID, StreamSeq: 31}
+	if len(rows.ExporterStates) != 1 || !reflect.DeepEqual(rows.ExporterStates[0], want) || rows.Len() != 2 {
+		t.Errorf("exporter rows = %+v, want %+v", rows.ExporterStates, want)
+	}
+}
+
+func TestProjectExportBadDayAddsNothing(t *testing.T) {
+	env, err := events.New(events.Meta{Source: "econdip/exports", Subject: "barrier/x", Actor: "attache.cn-beijing", Scope: "post:cn-beijing"},
+		&events.BarrierReportedV1{Barrier: barrierState()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not through the decoder, which would refuse some of them.
+	bad := barrierState()
+	bad.Progress[1].On = "2026-02-30"
+	early := dealState()
+	early.ContractDate = "1969-12-31" // before the first day a ClickHouse Date holds
+	for name, ev := range map[string]events.Event{
+		"status change on no day": &events.BarrierStatusChangedV1{Barrier: barrierState(), From: "in_negotiation", To: "resolved", EffectiveOn: "2026-13-01"},
+		"progress note on no day": &events.BarrierUpdatedV1{Barrier: bad},
+		"contract before 1970":    &events.DealUpdatedV1{Deal: early},
+	} {
+		rows := &analytics.Rows{}
+		err := project(rows, reference.Default(), events.StreamExports, 9, env, ev)
+		if !errors.Is(err, events.ErrDecode) || rows.Len() != 0 {
+			t.Errorf("%s: err = %v, rows = %+v; want a decode error and no rows", name, err, rows)
+		}
 	}
 }

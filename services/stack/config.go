@@ -26,8 +26,11 @@ type Config struct {
 	LeadsURL        string // where the dashboard finds the leads API; empty: the one this stack serves
 	CommissionsAddr string
 	CommissionsURL  string // where the dashboard finds the commissions API; empty: the one this stack serves
+	ExportsAddr     string
+	ExportsURL      string // where the dashboard finds the exports API; empty: the one this stack serves
 	DashboardAddr   string
 	UsersFile       string
+	MappingDir      string // the editable HS mapping files (ECONDIP_MAPPING_DIR); empty: <DataDir>/mapping
 	Demo            bool
 	DemoLeads       int
 	DemoSeed        uint64
@@ -79,6 +82,7 @@ func ConfigFromEnv() (Config, error) {
 		LeadsAddr:       env("ECONDIP_LEADS_ADDR", "127.0.0.1:8081"),
 		DashboardAddr:   env("ECONDIP_DASHBOARD_ADDR", "127.0.0.1:8080"),
 		CommissionsAddr: env("ECONDIP_COMMISSIONS_ADDR", "127.0.0.1:8082"),
+		ExportsAddr:     env("ECONDIP_EXPORTS_ADDR", "127.0.0.1:8083"),
 		Demo:            flag("ECONDIP_DEMO", true),
 		DemoLeads:       num("ECONDIP_DEMO_LEADS", 240),
 		DemoSeed:        uint64(num("ECONDIP_DEMO_SEED", 2030)),
@@ -93,8 +97,10 @@ func ConfigFromEnv() (Config, error) {
 		c.CHPassword = pw
 	}
 	c.UsersFile = env("ECONDIP_USERS_FILE", filepath.Join(c.DataDir, "users.json"))
+	c.MappingDir = env("ECONDIP_MAPPING_DIR", filepath.Join(c.DataDir, "mapping"))
 	c.LeadsURL = env("ECONDIP_LEADS_URL", "")
 	c.CommissionsURL = env("ECONDIP_COMMISSIONS_URL", "")
+	c.ExportsURL = env("ECONDIP_EXPORTS_URL", "")
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

@@ -27,6 +27,8 @@ import (
 	commissionsapp "econdip/services/commissions/app"
 	commissionsapi "econdip/services/commissions/httpapi"
 	"econdip/services/demo"
+	exportsapp "econdip/services/exports/app"
+	exportsapi "econdip/services/exports/httpapi"
 	"econdip/services/ingest"
 	leadsapp "econdip/services/leads/app"
 	"econdip/services/leads/httpapi"
@@ -48,8 +50,8 @@ type Stack struct {
 	CH      driver.Conn
 	Users   *auth.Directory
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
-	LeadsAddr, CommissionsAddr, DashboardAddr string
-	stops                                     []func()
+	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
+	stops                                                  []func()
 }
 
 // New returns a stack that has started nothing yet.
@@ -140,6 +142,25 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	if err := analytics.Migrate(ctx, conn, s.Log); err != nil {
 		return err
 	}
+	// Export deals are classified (sector, raw/non-raw) with the mapping
+	// files administrators edit: reload the classification from them at
+	// every start, so an edited mapping reclassifies every deal. The mapped
+	// reference data replaces s.Ref for everything started after this
+	// (ingest's conversions, the dashboard), so all read one mapping.
+	dir := s.Cfg.MappingDir
+	if dir == "" {
+		dir = filepath.Join(s.Cfg.DataDir, "mapping")
+	}
+	ref, err := s.Ref.WithMappingDir(dir)
+	if err != nil {
+		return fmt.Errorf("HS mapping (ECONDIP_MAPPING_DIR): %w", err)
+	}
+	s.Ref = ref
+	n, err := analytics.LoadHSClassification(ctx, conn, ref)
+	if err != nil {
+		return err
+	}
+	s.Log.Info("HS classification loaded", "codes", n, "mapping", dir)
 	s.Log.Info("ClickHouse ready", "addr", addr, "database", s.Cfg.CHDatabase)
 	return nil
 }
@@ -248,6 +269,19 @@ func (s *Stack) ServeCommissions(ctx context.Context) error {
 	app := httpx.New(httpx.Options{Name: "commissions", Logger: s.Log, BodyLimit: commissionsapi.MaxCSVBytes + 64<<10})
 	commissionsapi.Routes(app, svc, s.Users)
 	s.CommissionsAddr, err = s.listen("commissions API", s.Cfg.CommissionsAddr, app)
+	return err
+}
+
+// ServeExports starts the exports API (exporters, export deals, trade
+// barriers, the HS picker); its read models follow the log until ctx ends.
+func (s *Stack) ServeExports(ctx context.Context) error {
+	svc, err := exportsapp.New(ctx, s.JS, s.Ref, exportsapp.StreamDecisions{JS: s.JS}, s.Log.With("service", "exports"))
+	if err != nil {
+		return err
+	}
+	app := httpx.New(httpx.Options{Name: "exports", Logger: s.Log})
+	exportsapi.Routes(app, svc, s.Users)
+	s.ExportsAddr, err = s.listen("exports API", s.Cfg.ExportsAddr, app)
 	return err
 }
 

@@ -4,26 +4,38 @@ import (
 	"context"
 	"errors"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/events"
 )
 
 // StreamTargets checks link targets in the event log: a lead exists when its
-// subject in the LEADS stream has an event. Export deals come with their own
-// stream; until then no deal exists.
+// subject in the LEADS stream has an event, an export deal when its subject
+// in the EXPORTS stream has one.
 type StreamTargets struct{ JS jetstream.JetStream }
 
 // Exists reports whether the lead or deal with id exists.
 func (t StreamTargets) Exists(ctx context.Context, kind, id string) (bool, error) {
-	if kind != "lead" {
+	// Ids are UUIDs; checking here too keeps subject wildcards ("*", ">") out
+	// of the lookup, where they would match some other record.
+	if _, err := uuid.Parse(id); err != nil {
 		return false, nil
 	}
-	st, err := t.JS.Stream(ctx, events.StreamLeads)
+	var stream, subject string
+	switch kind {
+	case "lead":
+		stream, subject = events.StreamLeads, events.LeadSubject(id)
+	case "deal":
+		stream, subject = events.StreamExports, events.DealSubject(id)
+	default:
+		return false, nil
+	}
+	st, err := t.JS.Stream(ctx, stream)
 	if err != nil {
 		return false, err
 	}
-	_, err = st.GetLastMsgForSubject(ctx, events.LeadSubject(id))
+	_, err = st.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return false, nil
 	}

@@ -92,7 +92,7 @@ func (in BarrierInput) Validate(ref *reference.Data, hostCountry, today string) 
 		f.Add("hs_codes", "error.required")
 	}
 	for _, code := range in.HSCodes {
-		if h, ok := ref.HS(code); !hsAny.MatchString(code) || !ok || h.Code != code {
+		if h, ok := ref.HS(code); !hsAny.MatchString(code) || !ok || h.Code != code || !IsHS2022(h) {
 			f.Add("hs_codes", "error.hs_unknown", code)
 			break
 		}

@@ -119,10 +119,16 @@ func CheckHS6(f *apperr.Fields, ref *reference.Data, field, code string) {
 		f.Add(field, "error.required")
 	case !hs6.MatchString(code):
 		f.Add(field, "error.hs_format", code)
-	case !ok || h.Level != 6:
+	case !ok || h.Level != 6 || !IsHS2022(h):
 		f.Add(field, "error.hs_unknown", code)
 	}
 }
+
+// IsHS2022 reports whether a nomenclature entry is a code of the Harmonized
+// System itself. The reference file (UN Comtrade's list) also holds chapter
+// 99, "commodities not specified according to kind" (99, 9999, 999999): a
+// statistical code with no HS section, which no deal or barrier may name.
+func IsHS2022(h reference.HSCode) bool { return h.Section != "" }
 
 // binMessages say which BIN rule failed.
 var binMessages = map[BINRule]string{

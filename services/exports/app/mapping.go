@@ -1,0 +1,152 @@
+package app
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"econdip/events"
+	"econdip/services/exports/domain"
+)
+
+// Exporter is a registered Kazakh exporter.
+type Exporter struct {
+	BIN          string
+	Version      int
+	Name         string
+	Region       string
+	RegisteredBy string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Note is a dated progress note on a barrier.
+type Note struct {
+	On, Text, Author string
+}
+
+// Barrier is a trade barrier as the attaché sees it.
+type Barrier struct {
+	ID, Post, Attache    string
+	Version              int
+	Country              string
+	HSCodes              []string
+	Type                 string
+	Title                string
+	Description          string
+	ValueAtStake         *domain.Money
+	Status               domain.Status
+	LeadAgency           string
+	Clauses              []string
+	ReportedOn           string
+	ResolvedOn           string
+	Progress             []Note
+	CreatedAt, UpdatedAt time.Time
+}
+
+// toEvent and fromEvent translate between the app's records and the public
+// event contract, which evolve separately.
+
+func exporterToEvent(e Exporter) events.ExporterV1 {
+	return events.ExporterV1{BIN: e.BIN, Version: e.Version, Name: e.Name, Region: e.Region,
+		RegisteredBy: e.RegisteredBy, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+}
+
+func exporterFromEvent(e events.ExporterV1) Exporter {
+	return Exporter{BIN: e.BIN, Version: e.Version, Name: e.Name, Region: e.Region,
+		RegisteredBy: e.RegisteredBy, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+}
+
+func dealToEvent(d domain.Deal) events.DealV1 {
+	var qty *decimal.Decimal
+	if d.Quantity != nil {
+		q := *d.Quantity
+		qty = &q
+	}
+	return events.DealV1{
+		ID: d.ID, Version: d.Version, Post: d.Post, Attache: d.Attache,
+		ExporterBIN: d.ExporterBIN, ExporterName: d.ExporterName, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName,
+		HSCode: d.HSCode, Product: d.Product, Value: events.Money{Amount: d.Value.Amount, Currency: d.Value.Currency},
+		Quantity: qty, Unit: d.Unit, Stage: string(d.Stage), LostReason: d.LostReason, Support: orEmpty(d.Support),
+		DecisionID: d.DecisionID, CommissionID: d.CommissionID, ContractDate: d.ContractDate, Clauses: orEmpty(d.Clauses),
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, StageChangedAt: d.StageAt,
+	}
+}
+
+func dealFromEvent(e events.DealV1) domain.Deal {
+	return domain.Deal{
+		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache,
+		ExporterBIN: e.ExporterBIN, ExporterName: e.ExporterName, BuyerCountry: e.BuyerCountry, BuyerName: e.BuyerName,
+		HSCode: e.HSCode, Product: e.Product, Value: domain.Money{Amount: e.Value.Amount, Currency: e.Value.Currency},
+		Quantity: e.Quantity, Unit: e.Unit, Stage: domain.Stage(e.Stage), LostReason: e.LostReason, Support: orEmpty(e.Support),
+		DecisionID: e.DecisionID, CommissionID: e.CommissionID, ContractDate: e.ContractDate, Clauses: orEmpty(e.Clauses),
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, StageAt: e.StageChangedAt,
+	}
+}
+
+func barrierToEvent(b Barrier) events.BarrierV1 {
+	var value *events.Money
+	if b.ValueAtStake != nil {
+		value = &events.Money{Amount: b.ValueAtStake.Amount, Currency: b.ValueAtStake.Currency}
+	}
+	progress := make([]events.ProgressNote, len(b.Progress))
+	for i, n := range b.Progress {
+		progress[i] = events.ProgressNote{On: n.On, Text: n.Text, Author: n.Author}
+	}
+	return events.BarrierV1{
+		ID: b.ID, Version: b.Version, Post: b.Post, Attache: b.Attache, Country: b.Country, HSCodes: orEmpty(b.HSCodes),
+		Type: b.Type, Title: b.Title, Description: b.Description, ValueAtStake: value, Status: string(b.Status),
+		LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses), ReportedOn: b.ReportedOn, ResolvedOn: b.ResolvedOn,
+		Progress: progress, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
+	}
+}
+
+func barrierFromEvent(e events.BarrierV1) Barrier {
+	var value *domain.Money
+	if e.ValueAtStake != nil {
+		value = &domain.Money{Amount: e.ValueAtStake.Amount, Currency: e.ValueAtStake.Currency}
+	}
+	progress := make([]Note, len(e.Progress))
+	for i, n := range e.Progress {
+		progress[i] = Note{On: n.On, Text: n.Text, Author: n.Author}
+	}
+	return Barrier{
+		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache, Country: e.Country, HSCodes: orEmpty(e.HSCodes),
+		Type: e.Type, Title: e.Title, Description: e.Description, ValueAtStake: value, Status: domain.Status(e.Status),
+		LeadAgency: e.LeadAgency, Clauses: orEmpty(e.Clauses), ReportedOn: e.ReportedOn, ResolvedOn: e.ResolvedOn,
+		Progress: progress, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+	}
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func exporterState(ev events.Event) (events.ExporterV1, bool) {
+	switch e := ev.(type) {
+	case *events.ExporterRegisteredV1:
+		return e.Exporter, true
+	case events.ExporterRegisteredV1:
+		return e.Exporter, true
+	}
+	return events.ExporterV1{}, false
+}
+
+func dealState(ev events.Event) (events.DealV1, bool) {
+	s, ok := ev.(events.DealSnapshot)
+	if !ok {
+		return events.DealV1{}, false
+	}
+	return s.State(), true
+}
+
+func barrierState(ev events.Event) (events.BarrierV1, bool) {
+	s, ok := ev.(events.BarrierSnapshot)
+	if !ok {
+		return events.BarrierV1{}, false
+	}
+	return s.State(), true
+}

@@ -1,0 +1,311 @@
+// Package httpapi is the exports service's HTTP API (Fiber): the exporter
+// registry, export deals, trade barriers and the HS code picker.
+package httpapi
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/services/exports/app"
+	"econdip/services/exports/domain"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+)
+
+// Routes mounts the API under /api/v1, behind bearer-token auth.
+func Routes(r fiber.Router, svc *app.Service, users *auth.Directory) {
+	h := handlers{svc: svc}
+	bearer := auth.Bearer(users)
+	e := r.Group("/api/v1/exporters", bearer)
+	e.Post("/", h.registerExporter)
+	e.Get("/", h.exporters)
+	e.Get("/:bin", h.exporter)
+	d := r.Group("/api/v1/deals", bearer)
+	d.Post("/", h.createDeal)
+	d.Get("/", h.deals)
+	d.Get("/:id", h.deal)
+	d.Patch("/:id", h.updateDeal)
+	d.Post("/:id/stage", h.moveDeal)
+	d.Get("/:id/history", h.dealHistory)
+	b := r.Group("/api/v1/barriers", bearer)
+	b.Post("/", h.reportBarrier)
+	b.Get("/", h.barriers)
+	b.Get("/:id", h.barrier)
+	b.Patch("/:id", h.updateBarrier)
+	b.Post("/:id/status", h.barrierStatus)
+	b.Get("/:id/history", h.barrierHistory)
+	r.Get("/api/v1/hs", bearer, h.hs)
+}
+
+type handlers struct{ svc *app.Service }
+
+func requireVersion(v *int) error {
+	if v == nil {
+		var f apperr.Fields
+		f.Add("version", "error.version_required")
+		return f.Err()
+	}
+	return nil
+}
+
+// query reads the integer query parameters of a list.
+type query struct {
+	c *fiber.Ctx
+	f apperr.Fields
+}
+
+func (q *query) int(name string) int {
+	v := q.c.Query(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		q.f.Add(name, "error.not_a_whole_number", v)
+	}
+	return n
+}
+
+func (h handlers) registerExporter(c *fiber.Ctx) error {
+	var req ExporterRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	e, what, err := h.svc.RegisterExporter(c.UserContext(), auth.FromCtx(c), req.Version,
+		domain.Exporter{BIN: req.BIN, Name: req.Name, Region: req.Region})
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/exporters/" + e.BIN)
+	status := fiber.StatusOK
+	switch what {
+	case app.Registered:
+		status = fiber.StatusCreated
+	case app.Existing:
+		c.Set("Exporter-Registered-Before", "true")
+	}
+	return c.Status(status).JSON(ExporterToJSON(e))
+}
+
+func (h handlers) exporter(c *fiber.Ctx) error {
+	e, err := h.svc.Exporter(c.UserContext(), auth.FromCtx(c), c.Params("bin"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(ExporterToJSON(e))
+}
+
+func (h handlers) exporters(c *fiber.Ctx) error {
+	q := query{c: c}
+	f := app.ExporterFilter{Query: c.Query("q"), Region: c.Query("region"), Limit: q.int("limit"), Offset: q.int("offset")}
+	if err := q.f.Err(); err != nil {
+		return err
+	}
+	list, total, err := h.svc.Exporters(auth.FromCtx(c), f)
+	if err != nil {
+		return err
+	}
+	out := []ExporterJSON{}
+	for _, e := range list {
+		out = append(out, ExporterToJSON(e))
+	}
+	return c.JSON(fiber.Map{"exporters": out, "total": total, "limit": listLimit(f.Limit), "offset": f.Offset})
+}
+
+func listLimit(n int) int {
+	if n == 0 {
+		return 50
+	}
+	return n
+}
+
+func (h handlers) dealJSON(d domain.Deal) DealJSON { return DealToJSON(d, h.svc.Classify(d.HSCode)) }
+
+func (h handlers) createDeal(c *fiber.Ctx) error {
+	var req DealRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	d, replayed, err := h.svc.CreateDeal(c.UserContext(), auth.FromCtx(c), c.Get("Idempotency-Key"), req.input())
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	c.Location("/api/v1/deals/" + d.ID)
+	return c.Status(fiber.StatusCreated).JSON(h.dealJSON(d))
+}
+
+func (h handlers) deal(c *fiber.Ctx) error {
+	d, err := h.svc.Deal(c.UserContext(), auth.FromCtx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(h.dealJSON(d))
+}
+
+func (h handlers) updateDeal(c *fiber.Ctx) error {
+	var req DealPatch
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	d, err := h.svc.UpdateDeal(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, req.apply)
+	if err != nil {
+		return err
+	}
+	return c.JSON(h.dealJSON(d))
+}
+
+func (h handlers) moveDeal(c *fiber.Ctx) error {
+	var req MoveRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	d, err := h.svc.MoveDeal(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, domain.Move{
+		To: domain.Stage(req.Stage), LostReason: req.LostReason, ContractDate: req.ContractDate, Comment: req.Comment,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(h.dealJSON(d))
+}
+
+func (h handlers) dealHistory(c *fiber.Ctx) error {
+	changes, err := h.svc.DealHistory(c.UserContext(), auth.FromCtx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"history": changesToJSON(changes)})
+}
+
+func (h handlers) deals(c *fiber.Ctx) error {
+	q := query{c: c}
+	f := app.DealFilter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"),
+		BuyerCountry: c.Query("buyer_country"), HS: c.Query("hs"), ExporterBIN: c.Query("exporter_bin"),
+		Limit: q.int("limit"), Offset: q.int("offset")}
+	if err := q.f.Err(); err != nil {
+		return err
+	}
+	list, total, err := h.svc.Deals(auth.FromCtx(c), f)
+	if err != nil {
+		return err
+	}
+	out := []DealJSON{}
+	for _, d := range list {
+		out = append(out, h.dealJSON(d))
+	}
+	return c.JSON(fiber.Map{"deals": out, "total": total, "limit": listLimit(f.Limit), "offset": f.Offset})
+}
+
+func (h handlers) reportBarrier(c *fiber.Ctx) error {
+	var req BarrierRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	b, replayed, err := h.svc.ReportBarrier(c.UserContext(), auth.FromCtx(c), c.Get("Idempotency-Key"), req.input())
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	c.Location("/api/v1/barriers/" + b.ID)
+	return c.Status(fiber.StatusCreated).JSON(BarrierToJSON(b))
+}
+
+func (h handlers) barrier(c *fiber.Ctx) error {
+	b, err := h.svc.Barrier(c.UserContext(), auth.FromCtx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(BarrierToJSON(b))
+}
+
+func (h handlers) updateBarrier(c *fiber.Ctx) error {
+	var req BarrierPatch
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	var note *app.NoteInput
+	if req.Progress != nil {
+		note = &app.NoteInput{On: req.Progress.On, Text: req.Progress.Text}
+	}
+	b, err := h.svc.UpdateBarrier(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, req.apply, note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(BarrierToJSON(b))
+}
+
+func (h handlers) barrierStatus(c *fiber.Ctx) error {
+	var req StatusRequest
+	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := requireVersion(req.Version); err != nil {
+		return err
+	}
+	b, err := h.svc.ChangeBarrierStatus(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version,
+		domain.StatusChange{To: domain.Status(req.Status), EffectiveOn: req.EffectiveOn, Comment: req.Comment})
+	if err != nil {
+		return err
+	}
+	return c.JSON(BarrierToJSON(b))
+}
+
+func (h handlers) barrierHistory(c *fiber.Ctx) error {
+	changes, err := h.svc.BarrierHistory(c.UserContext(), auth.FromCtx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"history": changesToJSON(changes)})
+}
+
+func (h handlers) barriers(c *fiber.Ctx) error {
+	q := query{c: c}
+	f := app.BarrierFilter{Post: c.Query("post"), Status: c.Query("status"), Type: c.Query("type"), Country: c.Query("country"),
+		HS: c.Query("hs"), Query: c.Query("q"), Limit: q.int("limit"), Offset: q.int("offset")}
+	if err := q.f.Err(); err != nil {
+		return err
+	}
+	list, total, err := h.svc.Barriers(auth.FromCtx(c), f)
+	if err != nil {
+		return err
+	}
+	out := []BarrierJSON{}
+	for _, b := range list {
+		out = append(out, BarrierToJSON(b))
+	}
+	return c.JSON(fiber.Map{"barriers": out, "total": total, "limit": listLimit(f.Limit), "offset": f.Offset})
+}
+
+// hs is the HS code picker: GET /api/v1/hs?q=aluminium&limit=20.
+func (h handlers) hs(c *fiber.Ctx) error {
+	q := query{c: c}
+	limit := q.int("limit")
+	if err := q.f.Err(); err != nil {
+		return err
+	}
+	list, err := h.svc.SearchHS(auth.FromCtx(c), c.Query("q"), limit)
+	if err != nil {
+		return err
+	}
+	out := []HSJSON{}
+	for _, x := range list {
+		out = append(out, HSJSON{Code: x.Code, Description: x.Description, Level: x.Level, Parent: x.Parent, Section: x.Section,
+			Sector: x.Sector, SectorName: x.SectorName, Raw: x.Raw})
+	}
+	return c.JSON(fiber.Map{"results": out})
+}
