@@ -35,6 +35,7 @@ var staticFiles embed.FS
 type Config struct {
 	LeadsURL       string // base URL of the leads service
 	CommissionsURL string // base URL of the commissions service
+	ExportsURL     string // base URL of the exports service
 	CH             driver.Conn
 	Users          *auth.Directory
 	Ref            *reference.Data
@@ -47,12 +48,14 @@ type Server struct {
 	cfg         Config
 	leads       leadsClient
 	commissions commissionsClient
+	exports     exportsClient
 	pages       map[string]*template.Template
 }
 
 // New builds the dashboard app.
 func New(cfg Config) (*fiber.App, error) {
-	s := &Server{cfg: cfg, leads: leadsClient{newAPIClient(cfg.LeadsURL)}, commissions: commissionsClient{newAPIClient(cfg.CommissionsURL)}}
+	s := &Server{cfg: cfg, leads: leadsClient{newAPIClient(cfg.LeadsURL)}, commissions: commissionsClient{newAPIClient(cfg.CommissionsURL)},
+		exports: exportsClient{newAPIClient(cfg.ExportsURL)}}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -82,6 +85,8 @@ func New(cfg Config) (*fiber.App, error) {
 	ui.Get("/api/pipeline.csv", s.pipeline)
 	ui.Get("/analyst/commissions", s.commissionsPage)
 	ui.Get("/api/commissions/:figure", s.commissionFigure)
+	s.attacheExportRoutes(ui)
+	s.analystExportRoutes(ui)
 	return app, nil
 }
 
@@ -109,7 +114,8 @@ func (s *Server) parseTemplates() error {
 		},
 	}
 	s.pages = map[string]*template.Template{}
-	for _, page := range []string{"signin", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"} {
+	pages := []string{"signin", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
+	for _, page := range append(append(pages, attacheExportPages...), analystExportPages...) {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return err

@@ -288,14 +288,17 @@ func (s *Stack) ServeExports(ctx context.Context) error {
 // ServeDashboard starts the dashboard; it calls the leads API at Cfg.LeadsURL,
 // or at the leads API this stack started.
 func (s *Stack) ServeDashboard() error {
-	leadsURL, commissionsURL := s.Cfg.LeadsURL, s.Cfg.CommissionsURL
+	leadsURL, commissionsURL, exportsURL := s.Cfg.LeadsURL, s.Cfg.CommissionsURL, s.Cfg.ExportsURL
 	if leadsURL == "" {
 		leadsURL = "http://" + s.LeadsAddr
 	}
 	if commissionsURL == "" {
 		commissionsURL = "http://" + s.CommissionsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, CH: s.CH, Users: s.Users, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
+	if exportsURL == "" {
+		exportsURL = "http://" + s.ExportsAddr
+	}
+	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: s.CH, Users: s.Users, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
 	if err != nil {
 		return err
 	}
