@@ -5,11 +5,24 @@ import "strings"
 // HS returns the HS 2022 entry with the given 2-, 4- or 6-digit code.
 func (d *Data) HS(code string) (HSCode, bool) { return lookup(d.hs, d.hsIdx, code) }
 
-// SearchHS returns at most limit entries (all when limit <= 0) whose code starts with query or whose description contains it, ignoring case; 6-digit codes come first, then headings, then chapters.
+// SearchHS returns at most limit entries (all when limit <= 0) whose code
+// starts with query or whose description contains every word of it, in any
+// order and ignoring case ("unwrought aluminium" finds "Aluminium;
+// unwrought, (not alloyed)"); 6-digit codes come first, then headings, then
+// chapters.
 func (d *Data) SearchHS(query string, limit int) []HSCode {
 	query = strings.ToLower(strings.TrimSpace(query))
 	if query == "" {
 		return nil
+	}
+	words := strings.Fields(query)
+	matches := func(description string) bool {
+		for _, w := range words {
+			if !strings.Contains(description, w) {
+				return false
+			}
+		}
+		return true
 	}
 	var out []HSCode
 	for _, level := range []int{6, 4, 2} {
@@ -17,7 +30,7 @@ func (d *Data) SearchHS(query string, limit int) []HSCode {
 			if h.Level != level {
 				continue
 			}
-			if strings.HasPrefix(h.Code, query) || strings.Contains(d.hsLower[i], query) {
+			if strings.HasPrefix(h.Code, query) || matches(d.hsLower[i]) {
 				out = append(out, h)
 				if len(out) == limit {
 					return out

@@ -195,7 +195,11 @@ func TestSearchHS(t *testing.T) {
 	if last := all[len(all)-1]; last.Level == 6 {
 		t.Errorf("expected headings after subheadings, last is %+v", last)
 	}
-	if d.SearchHS("", 10) != nil || d.SearchHS("no such goods", 10) != nil {
+	// Words in any order: an attaché types the product, not the nomenclature's wording.
+	if got := d.SearchHS("unwrought aluminium", 0); len(got) != 3 || got[0].Code != "760110" || got[1].Code != "760120" || got[2].Code != "7601" {
+		t.Errorf("SearchHS(unwrought aluminium) = %v, want 760110, 760120, 7601", got)
+	}
+	if d.SearchHS("", 10) != nil || d.SearchHS("quantum xylophones", 10) != nil {
 		t.Error("empty or unmatched query must return nothing")
 	}
 }
