@@ -5,11 +5,13 @@
 package dashboards
 
 import (
+	"cmp"
 	"embed"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,9 +103,16 @@ func (s *Server) parseTemplates() error {
 			}
 			return t.In(astana).Format("2006-01-02 15:04")
 		},
-		"join":      strings.Join,
-		"stageName": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-		"dict":      func(f *leadForm, name string) map[string]any { return map[string]any{"Errors": f.Errors, "Name": name} },
+		"join":   strings.Join,
+		"amount": groupDigits[httpx.NumberText],
+		"without": func(list []string, drop string) []string {
+			return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == drop })
+		},
+		"barrierType": func(t string) string { return cmp.Or(barrierTypeNames[t], t) },
+		"stageName":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"dict": func(errs map[string]string, name string) map[string]any {
+			return map[string]any{"Errors": errs, "Name": name}
+		},
 		"contains": func(list []string, v string) bool {
 			for _, x := range list {
 				if x == v {
@@ -123,6 +132,31 @@ func (s *Server) parseTemplates() error {
 		s.pages[page] = t
 	}
 	return nil
+}
+
+// groupDigits shows a decimal amount with thousands separators:
+// "1500000.5" -> "1,500,000.5". Anything else is shown as it is.
+func groupDigits[T ~string](amount T) string {
+	s := string(amount)
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	sign := ""
+	if strings.HasPrefix(whole, "-") {
+		sign, whole = "-", whole[1:]
+	}
+	if whole == "" || strings.Trim(whole, "0123456789") != "" {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if hasFrac {
+		return sign + b.String() + "." + frac
+	}
+	return sign + b.String()
 }
 
 // astana is the time zone of the ministry's dates (UTC+5 since 2024).

@@ -1,0 +1,78 @@
+// The HS code picker: type a few letters of a description (or the first
+// digits of a code), pick a 6-digit subheading from the list; its code goes
+// into the form field named by data-target (appended, for data-multiple),
+// with its sector and raw/non-raw classification shown under it. Without
+// JavaScript the code is typed into the field directly.
+(function () {
+  "use strict";
+  document.querySelectorAll(".hs-picker").forEach(function (picker) {
+    var search = picker.querySelector(".hs-search");
+    var list = picker.querySelector(".hs-results");
+    var target = document.getElementById(picker.dataset.target);
+    var chosen = document.getElementById(picker.dataset.target + "-chosen");
+    var multiple = picker.dataset.multiple === "1";
+    var timer = null, seq = 0;
+
+    function describe(h) {
+      return h.description + " · " + (h.sector_name || "no priority sector") + " · " + (h.raw ? "raw" : "non-raw");
+    }
+    function pick(h) {
+      if (multiple) {
+        var codes = target.value.split(/[\s,;]+/).filter(Boolean);
+        if (codes.indexOf(h.code) < 0) { codes.push(h.code); }
+        target.value = codes.join(", ");
+      } else {
+        target.value = h.code;
+        if (chosen) { chosen.textContent = describe(h); }
+      }
+      list.innerHTML = "";
+      search.value = "";
+      target.focus();
+    }
+    function show(results, q) {
+      list.innerHTML = "";
+      if (!results.length) {
+        var li = document.createElement("li");
+        li.className = "muted";
+        li.textContent = "No HS code matches “" + q + "”.";
+        list.appendChild(li);
+        return;
+      }
+      results.forEach(function (h) {
+        var li = document.createElement("li");
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "hs-option level-" + h.level;
+        b.disabled = h.level !== 6; // a deal or barrier names a 6-digit subheading
+        b.dataset.code = h.code;
+        b.innerHTML = "<code></code> <span></span> <small></small>";
+        b.querySelector("code").textContent = h.code;
+        b.querySelector("span").textContent = h.description;
+        b.querySelector("small").textContent = (h.sector_name || "no priority sector") + " · " + (h.raw ? "raw" : "non-raw");
+        b.addEventListener("click", function () { pick(h); });
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+    }
+    function run() {
+      var q = search.value.trim();
+      if (q.length < 2) { list.innerHTML = ""; return; }
+      var mine = ++seq;
+      fetch("/api/hs?limit=15&q=" + encodeURIComponent(q), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : r.json().then(function (e) { throw new Error(e.error || r.status); }); })
+        .then(function (d) { if (mine === seq) { show(d.results, q); } })
+        .catch(function (e) { if (mine === seq) { list.innerHTML = "<li class='error'></li>"; list.firstChild.textContent = "Search failed: " + e.message; } });
+    }
+    search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 200); });
+    search.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { // pick the first 6-digit result instead of submitting the form
+        e.preventDefault();
+        var first = list.querySelector("button:not([disabled])");
+        if (first) { first.click(); }
+      }
+    });
+    if (chosen && !multiple) {
+      target.addEventListener("change", function () { chosen.textContent = ""; });
+    }
+  });
+})();
