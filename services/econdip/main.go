@@ -34,7 +34,8 @@ commands:
   ingest     run the JetStream -> ClickHouse ingest
   dashboard  run the dashboard against ClickHouse and the leads API
   migrate    apply the ClickHouse migrations and exit
-  demo       load demo leads through the leads API (ECONDIP_LEADS_URL)
+  demo       load demo leads, commissions and exports through their APIs
+             (ECONDIP_LEADS_URL, ECONDIP_COMMISSIONS_URL, ECONDIP_EXPORTS_URL)
 
 configuration comes from ECONDIP_* environment variables: see README.md`
 
@@ -201,6 +202,16 @@ func loadDemo(ctx context.Context, sys *stack.Stack) error {
 	}
 	sys.Log.Info("demo data loaded", "leads", len(leads), "seconds", time.Since(start).Round(time.Millisecond).Seconds())
 
+	if err := loadDemoCommissions(ctx, sys, tokens, client, leads, created); err != nil {
+		return err
+	}
+	return loadDemoExports(ctx, sys, tokens, client)
+}
+
+// loadDemoCommissions loads the demo commissions after the leads they link
+// to; without secretariat tokens (demo users written by an older version) it
+// warns and loads none.
+func loadDemoCommissions(ctx context.Context, sys *stack.Stack, tokens map[string]string, client *http.Client, leads []demo.Lead, created []demo.CreatedLead) error {
 	// Commissions: an administrator creates them, each secretariat records
 	// its protocols, backdated status changes and links to the leads above.
 	for _, id := range demo.CommissionIDs() {
@@ -210,7 +221,7 @@ func loadDemo(ctx context.Context, sys *stack.Stack) error {
 			return nil
 		}
 	}
-	start = time.Now()
+	start := time.Now()
 	commissions := demo.GenerateCommissions(sys.Cfg.DemoSeed, cdomain.Today(time.Now()), leads)
 	cl := demo.CommissionLoader{
 		BaseURL:    commissionsURL(sys),
@@ -226,6 +237,30 @@ func loadDemo(ctx context.Context, sys *stack.Stack) error {
 	sys.Log.Info("demo commissions loaded", "commissions", sum.Commissions, "commissions_existing", sum.CommissionsExisting,
 		"protocols", sum.Protocols, "protocols_replayed", sum.ProtocolsReplayed, "status_changes", sum.StatusChanges,
 		"links", sum.Links, "decisions_skipped", sum.DecisionsSkipped, "seconds", float64(time.Since(start).Milliseconds())/1000)
+	return nil
+}
+
+// loadDemoExports loads the demo exporters, export deals and trade barriers.
+func loadDemoExports(ctx context.Context, sys *stack.Stack, tokens map[string]string, client *http.Client) error {
+	// Exports: an administrator registers the exporters; each post's
+	// attaché records its deals and barriers, backdated, and moves them on.
+	start := time.Now()
+	xl := demo.ExportsLoader{
+		BaseURL:    exportsURL(sys),
+		TokenFor:   func(post string) (string, bool) { t, ok := tokens["attache."+post]; return t, ok },
+		AdminToken: tokens["admin"],
+		Client:     client,
+		Progress:   progressBar("demo data: exports", os.Stderr),
+	}
+	xs, err := xl.Load(ctx, sys.Cfg.DemoSeed, demo.GenerateExports(sys.Cfg.DemoSeed, time.Now(), sys.Ref))
+	if err != nil {
+		return fmt.Errorf("load demo exports: %w", err)
+	}
+	sys.Log.Info("demo exports loaded", "exporters", xs.Exporters, "exporters_existing", xs.ExportersExisting,
+		"deals", xs.Deals, "deals_replayed", xs.DealsReplayed, "deal_moves", xs.DealMoves, "deals_skipped", xs.DealsSkipped,
+		"barriers", xs.Barriers, "barriers_replayed", xs.BarriersReplayed, "barrier_notes", xs.BarrierNotes,
+		"barrier_status_changes", xs.BarrierStatusChanges, "barriers_skipped", xs.BarriersSkipped,
+		"seconds", float64(time.Since(start).Milliseconds())/1000)
 	return nil
 }
 
@@ -249,6 +284,16 @@ func commissionsURL(sys *stack.Stack) string {
 	return "http://" + sys.Cfg.CommissionsAddr
 }
 
+func exportsURL(sys *stack.Stack) string {
+	if sys.Cfg.ExportsURL != "" {
+		return sys.Cfg.ExportsURL
+	}
+	if sys.ExportsAddr != "" {
+		return "http://" + sys.ExportsAddr
+	}
+	return "http://" + sys.Cfg.ExportsAddr
+}
+
 // progressBar draws "label [#####.....] 120/240" on one terminal line.
 func progressBar(label string, w *os.File) func(done, total int) {
 	last := -1
@@ -270,12 +315,13 @@ func progressBar(label string, w *os.File) func(done, total int) {
 func printWelcome(sys *stack.Stack) {
 	tokens := sys.DemoTokens()
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n  econdip is running.\n\n  Dashboard:  http://%s\n  Leads API:  http://%s/api/v1/leads\n", sys.Cfg.DashboardAddr, sys.Cfg.LeadsAddr)
+	fmt.Fprintf(&b, "\n  econdip is running.\n\n  Dashboard:        http://%s\n  Leads API:        http://%s/api/v1/leads\n", sys.Cfg.DashboardAddr, sys.Cfg.LeadsAddr)
+	fmt.Fprintf(&b, "  Commissions API:  http://%s/api/v1/commissions\n  Exports API:      http://%s/api/v1/deals, /barriers, /exporters, /hs\n", sys.Cfg.CommissionsAddr, sys.Cfg.ExportsAddr)
 	if sys.NATSSrv != nil {
-		fmt.Fprintf(&b, "  NATS:       %s (JetStream data in %s/nats)\n", sys.NATSSrv.ClientURL(), sys.Cfg.DataDir)
+		fmt.Fprintf(&b, "  NATS:             %s (JetStream data in %s/nats)\n", sys.NATSSrv.ClientURL(), sys.Cfg.DataDir)
 	}
 	if sys.CHSrv != nil {
-		fmt.Fprintf(&b, "  ClickHouse: %s native, %s HTTP (data in %s)\n", sys.CHSrv.Addr, sys.CHSrv.HTTPAddr, sys.CHSrv.Dir)
+		fmt.Fprintf(&b, "  ClickHouse:       %s native, %s HTTP (data in %s)\n", sys.CHSrv.Addr, sys.CHSrv.HTTPAddr, sys.CHSrv.Dir)
 	}
 	if len(tokens) > 0 {
 		fmt.Fprintf(&b, "\n  Demo sign-in tokens (paste one on the sign-in page, or send as Authorization: Bearer):\n")
