@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -68,6 +69,10 @@ type leadForm struct {
 	Ref       formChoices
 	IsNew     bool
 	Saved     bool
+	// Move is what was typed in the stage form, shown again after a refused move.
+	Move httpapi.MoveRequest
+	// Today is the Astana day, the latest a stage may take effect (the date inputs' max).
+	Today string
 }
 
 type formChoices struct {
@@ -94,7 +99,7 @@ func (s *Server) choices() formChoices {
 }
 
 func (s *Server) newForm(l httpapi.LeadJSON) *leadForm {
-	f := &leadForm{Lead: l, Errors: map[string]string{}, Ref: s.choices()}
+	f := &leadForm{Lead: l, Errors: map[string]string{}, Ref: s.choices(), Today: domain.Today(time.Now())}
 	f.Contacts = append(f.Contacts, l.Contacts...)
 	for len(f.Contacts) < maxContacts {
 		f.Contacts = append(f.Contacts, httpapi.ContactJSON{})
@@ -128,7 +133,7 @@ func formRequest(c *fiber.Ctx) (httpapi.CreateRequest, apperr.Fields) {
 		Capex:          httpx.MoneyJSON{Amount: httpx.NumberText(strings.TrimSpace(c.FormValue("capex_amount"))), Currency: c.FormValue("capex_currency")},
 		ExpectedJobs:   jobs, TechTransfer: c.FormValue("tech_transfer") == "on", Green: c.FormValue("green") == "on",
 		ExpectedDecisionDate: c.FormValue("expected_decision_date"), Source: c.FormValue("source"), SourceRef: c.FormValue("source_ref"),
-		Contacts: []httpapi.ContactJSON{},
+		Contacts: []httpapi.ContactJSON{}, IdentifiedOn: strings.TrimSpace(c.FormValue("identified_on")),
 	}
 	for _, v := range c.Request().PostArgs().PeekMulti("clauses") {
 		req.Clauses = append(req.Clauses, string(v))
@@ -144,15 +149,18 @@ func formRequest(c *fiber.Ctx) (httpapi.CreateRequest, apperr.Fields) {
 	return req, bad
 }
 
-// asLead shows submitted values back in the form after an error.
+// asLead shows submitted values back in the form after an error; the new-lead
+// form shows the stage day as its "identified on".
 func asLead(req httpapi.CreateRequest) httpapi.LeadJSON {
-	return httpapi.LeadJSON{InvestorName: req.InvestorName, InvestorCountry: req.InvestorCountry, Title: req.Title, Sector: req.Sector,
+	return httpapi.LeadJSON{StageEffectiveOn: req.IdentifiedOn, InvestorName: req.InvestorName, InvestorCountry: req.InvestorCountry, Title: req.Title, Sector: req.Sector,
 		Clauses: req.Clauses, TargetRegion: req.TargetRegion, InvestmentType: req.InvestmentType, Capex: req.Capex,
 		ExpectedJobs: req.ExpectedJobs, TechTransfer: req.TechTransfer, Green: req.Green, ExpectedDecisionDate: req.ExpectedDecisionDate,
 		Source: req.Source, SourceRef: req.SourceRef, Contacts: req.Contacts}
 }
 
-// formErrors turns an API error into messages per form field; other errors propagate.
+// formErrors turns an API error into messages per form field; other errors
+// propagate. Most API fields are form fields of the same name (identified_on,
+// and effective_on of the stage form); capex and contacts are renamed.
 func formErrors(f *leadForm, err error) error {
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) {
@@ -224,7 +232,7 @@ func (s *Server) updateLead(c *fiber.Ctx) error {
 	version, _ := strconv.Atoi(c.FormValue("version"))
 	req, bad := formRequest(c)
 	if err := bad.Err(); err != nil {
-		return s.formFailure(c, id, asLead(req), version, err)
+		return s.formFailure(c, id, asLead(req), httpapi.MoveRequest{}, version, err)
 	}
 	patch := httpapi.PatchRequest{Version: &version, InvestorName: &req.InvestorName, InvestorCountry: &req.InvestorCountry,
 		Title: &req.Title, Sector: &req.Sector, Clauses: &req.Clauses, TargetRegion: &req.TargetRegion,
@@ -232,7 +240,7 @@ func (s *Server) updateLead(c *fiber.Ctx) error {
 		Green: &req.Green, ExpectedDecisionDate: &req.ExpectedDecisionDate, Source: &req.Source, SourceRef: &req.SourceRef,
 		Contacts: &req.Contacts}
 	if _, err := s.leads.update(c.UserContext(), token(c), id, patch); err != nil {
-		return s.formFailure(c, id, asLead(req), version, err)
+		return s.formFailure(c, id, asLead(req), httpapi.MoveRequest{}, version, err)
 	}
 	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
 }
@@ -240,17 +248,18 @@ func (s *Server) updateLead(c *fiber.Ctx) error {
 func (s *Server) moveLead(c *fiber.Ctx) error {
 	id := c.Params("id")
 	version, _ := strconv.Atoi(c.FormValue("version"))
-	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), LostReason: c.FormValue("lost_reason"),
-		CompetingCountry: c.FormValue("competing_country"), Comment: c.FormValue("comment")}
+	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), EffectiveOn: strings.TrimSpace(c.FormValue("effective_on")),
+		LostReason: c.FormValue("lost_reason"), CompetingCountry: c.FormValue("competing_country"), Comment: c.FormValue("comment")}
 	if _, err := s.leads.move(c.UserContext(), token(c), id, req); err != nil {
-		return s.formFailure(c, id, httpapi.LeadJSON{}, version, err)
+		return s.formFailure(c, id, httpapi.LeadJSON{}, req, version, err)
 	}
 	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
 }
 
 // formFailure re-renders a lead page with the API's field errors. submitted,
-// when it has an investor name, replaces the stored values so nothing typed is lost.
-func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON, version int, apiErr error) error {
+// when it has an investor name, replaces the stored values, and move fills the
+// stage form, so nothing typed is lost.
+func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON, move httpapi.MoveRequest, version int, apiErr error) error {
 	stored, err := s.leads.get(c.UserContext(), token(c), id)
 	if err != nil {
 		return err
@@ -270,6 +279,7 @@ func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON
 	if err != nil {
 		return err
 	}
+	f.Move = move
 	if err := formErrors(f, apiErr); err != nil {
 		return err
 	}

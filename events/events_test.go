@@ -26,6 +26,7 @@ func sampleLead() events.LeadV1 {
 		Source: "event", Stage: "contacted", Probability: decimal.RequireFromString("0.1"),
 		Contacts:  []events.Contact{{Name: "Jonas Weber", Email: "j.weber@example.de", Phone: "+49 30 1234567"}},
 		CreatedAt: at, UpdatedAt: at.Add(time.Hour), StageChangedAt: at.Add(time.Hour),
+		StageEffectiveOn: "2026-03-10", // recorded on the 14th, contacted on the 10th
 	}
 }
 
@@ -142,6 +143,7 @@ func TestSchemaRejectsWhatTheContractForbids(t *testing.T) {
 		{"float money", `"amount":"45000000"`, `"amount":45000000.5`},
 		{"bad currency", `"currency":"EUR"`, `"currency":"euro"`},
 		{"unknown stage", `"stage":"contacted"`, `"stage":"dreaming"`},
+		{"stage day not a date", `"stage_effective_on":"2026-03-10"`, `"stage_effective_on":"10.03.2026"`},
 		{"unknown envelope attribute", `"specversion"`, `"colour":"red","specversion"`},
 	}
 	for _, tc := range cases {
@@ -154,6 +156,49 @@ func TestSchemaRejectsWhatTheContractForbids(t *testing.T) {
 				t.Fatalf("schema accepted %s", bad)
 			}
 		})
+	}
+}
+
+// Lead events recorded before stage_effective_on existed still decode, and
+// their stage took effect on the Astana day of stage_changed_at.
+func TestLeadStageDayOfOldEvents(t *testing.T) {
+	cases := []struct {
+		name, effectiveOn string
+		changedAt         time.Time
+		want              string
+	}{
+		{"recorded day", "2026-03-10", time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC), "2026-03-10"},
+		{"old event, Astana morning", "", time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC), "2026-03-14"},
+		{"old event, after 19:00 UTC is the next day in Astana", "", time.Date(2026, 3, 14, 19, 30, 0, 0, time.UTC), "2026-03-15"},
+		{"old event, just before Astana midnight", "", time.Date(2026, 3, 14, 18, 59, 0, 0, time.UTC), "2026-03-14"},
+		{"nothing to derive from", "", time.Time{}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lead := sampleLead()
+			lead.StageEffectiveOn, lead.StageChangedAt = tc.effectiveOn, tc.changedAt
+			raw := encode(t, events.LeadStageChangedV1{Lead: lead, From: "identified", To: "contacted"})
+			if tc.effectiveOn == "" && strings.Contains(string(raw), "stage_effective_on") {
+				t.Fatalf("an empty stage day must be left out, as old events have it: %s", raw)
+			}
+			if !tc.changedAt.IsZero() {
+				if err := events.ValidateSchema(raw); err != nil {
+					t.Fatalf("schema: %v", err)
+				}
+			}
+			_, ev, err := events.Decode(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ev.(events.LeadSnapshot).State().StageDay(); got != tc.want {
+				t.Fatalf("StageDay() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	bad := sampleLead()
+	bad.StageEffectiveOn = "14.03.2026"
+	if err := bad.Validate(); err == nil {
+		t.Fatal("Validate accepted a stage day that is not YYYY-MM-DD")
 	}
 }
 

@@ -60,6 +60,33 @@ type LeadV1 struct {
 	CreatedAt            time.Time       `json:"created_at"`
 	UpdatedAt            time.Time       `json:"updated_at"`
 	StageChangedAt       time.Time       `json:"stage_changed_at"`
+	// StageEffectiveOn is the Astana day (YYYY-MM-DD) the current stage took
+	// effect, for identified the day the lead was identified: an attaché may
+	// record last week's signing today. Events from before the field lack it;
+	// read it through StageDay.
+	StageEffectiveOn string `json:"stage_effective_on,omitempty"`
+}
+
+// astana is the time zone lead days are counted in (UTC+5 since March 2024).
+var astana = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		return time.FixedZone("UTC+5", 5*3600)
+	}
+	return loc
+}()
+
+// StageDay is the Astana day (YYYY-MM-DD) the current stage took effect:
+// StageEffectiveOn, or for older events that lack it the Astana day of
+// StageChangedAt, which is what they meant. It is "" only when both are missing.
+func (l LeadV1) StageDay() string {
+	if l.StageEffectiveOn != "" {
+		return l.StageEffectiveOn
+	}
+	if l.StageChangedAt.IsZero() {
+		return ""
+	}
+	return l.StageChangedAt.In(astana).Format(time.DateOnly)
 }
 
 // Validate checks what a consumer relies on; the producer validated the rest.
@@ -77,6 +104,11 @@ func (l LeadV1) Validate() error {
 		return fmt.Errorf("lead.capex.currency %q is not an ISO 4217 code", l.Capex.Currency)
 	case l.CreatedAt.IsZero() || l.UpdatedAt.IsZero():
 		return fmt.Errorf("lead.created_at and lead.updated_at are required")
+	}
+	if l.StageEffectiveOn != "" {
+		if _, err := time.Parse(time.DateOnly, l.StageEffectiveOn); err != nil {
+			return fmt.Errorf("lead.stage_effective_on %q is not a YYYY-MM-DD day", l.StageEffectiveOn)
+		}
 	}
 	return nil
 }

@@ -383,3 +383,119 @@ func TestPoisonMessagesGoToTheDeadLetterStreamAndDoNotBlock(t *testing.T) {
 		t.Fatalf("the leads service must still read its own leads next to poison: %d %s", got.Status, got.Body)
 	}
 }
+
+// moveLead posts a stage move of lead (at its version) effective on the day
+// given ("" for today) and returns the answer, decoded when it is 200.
+func moveLead(t *testing.T, s *stack.Stack, lead httpapi.LeadJSON, stage, effectiveOn string) (httpapi.LeadJSON, stacktest.Response) {
+	t.Helper()
+	body := fmt.Sprintf(`{"version":%d,"stage":%q,"effective_on":%q,"comment":"moved to %s"}`, lead.Version, stage, effectiveOn, stage)
+	r := stacktest.Do(t, "POST", leadsURL(s)+"/"+lead.ID+"/stage", berlin, body)
+	var out httpapi.LeadJSON
+	if r.Status == http.StatusOK {
+		r.JSON(t, &out)
+	}
+	return out, r
+}
+
+func TestStagesAreDatedByTheDayTheyTookEffect(t *testing.T) {
+	s := stacktest.Start(t)
+	withDay := func(day string) string {
+		return strings.Replace(leadBody("Backdated GmbH"), `"source":"event"`, `"source":"event","identified_on":"`+day+`"`, 1)
+	}
+	// A creation dated tomorrow is refused; identified a month ago is fine.
+	before := streamMsgs(t, s, events.StreamLeads)
+	r := stacktest.Do(t, "POST", leadsURL(s), berlin, withDay(astanaDay(1)))
+	var eb errorBody
+	r.JSON(t, &eb)
+	if code, _, ok := eb.field("identified_on"); r.Status != http.StatusBadRequest || !ok || code != "error.future_date" {
+		t.Fatalf("identified tomorrow: %d %s", r.Status, r.Body)
+	}
+	if n := streamMsgs(t, s, events.StreamLeads); n != before {
+		t.Fatalf("a refused creation stored %d events", n-before)
+	}
+	lead := create(t, s, berlin, withDay(astanaDay(-30)))
+	if lead.StageEffectiveOn != astanaDay(-30) || lead.Stage != "identified" || lead.Version != 1 {
+		t.Fatalf("created: stage %s since %s, version %d; want identified since %s, version 1", lead.Stage, lead.StageEffectiveOn, lead.Version, astanaDay(-30))
+	}
+	// Up to negotiating, each stage backdated.
+	days := map[string]string{"contacted": astanaDay(-25), "qualified": astanaDay(-20), "negotiating": astanaDay(-15)}
+	for _, stage := range []string{"contacted", "qualified", "negotiating"} {
+		moved, r := moveLead(t, s, lead, stage, days[stage])
+		if r.Status != http.StatusOK || moved.StageEffectiveOn != days[stage] {
+			t.Fatalf("move to %s effective %s: %d %s", stage, days[stage], r.Status, r.Body)
+		}
+		lead = moved
+	}
+	// A committed day in the future, or before negotiating took effect, is
+	// refused with the field named, and changes nothing.
+	before = streamMsgs(t, s, events.StreamLeads)
+	for _, tc := range []struct{ name, day, code string }{
+		{"tomorrow", astanaDay(1), "error.future_date"},
+		{"before the previous stage's day", astanaDay(-16), "error.before_stage_day"},
+		{"not a day", "2026-02-30", "error.date"},
+	} {
+		_, r := moveLead(t, s, lead, "committed", tc.day)
+		var eb errorBody
+		r.JSON(t, &eb)
+		code, msg, ok := eb.field("effective_on")
+		if r.Status != http.StatusBadRequest || !ok || code != tc.code || !strings.Contains(msg, tc.day) || strings.Contains(msg, "%!") {
+			t.Errorf("committed %s (%s): %d %s; want 400 naming effective_on with %s", tc.name, tc.day, r.Status, r.Body, tc.code)
+		}
+	}
+	var now httpapi.LeadJSON
+	stacktest.Do(t, "GET", leadsURL(s)+"/"+lead.ID, berlin, "").JSON(t, &now)
+	if now.Version != lead.Version || now.Stage != "negotiating" || now.StageEffectiveOn != days["negotiating"] {
+		t.Fatalf("after refused moves: version %d, %s since %s; want version %d, negotiating since %s",
+			now.Version, now.Stage, now.StageEffectiveOn, lead.Version, days["negotiating"])
+	}
+	if n := streamMsgs(t, s, events.StreamLeads); n != before {
+		t.Fatalf("refused moves stored %d events", n-before)
+	}
+	// Committed ten days ago, recorded today.
+	committed, r := moveLead(t, s, lead, "committed", astanaDay(-10))
+	if r.Status != http.StatusOK {
+		t.Fatalf("commit: %d %s", r.Status, r.Body)
+	}
+	if committed.Stage != "committed" || committed.StageEffectiveOn != astanaDay(-10) || committed.Version != lead.Version+1 ||
+		committed.Probability != "0.9" || time.Since(committed.StageChangedAt) > time.Minute {
+		t.Fatalf("committed: %+v; want committed since %s, version %d, recorded now", committed, astanaDay(-10), lead.Version+1)
+	}
+	// Without a day, the move takes effect today.
+	implementing, r := moveLead(t, s, committed, "implementing", "")
+	if r.Status != http.StatusOK || implementing.StageEffectiveOn != astanaDay(0) {
+		t.Fatalf("implementing without a day: %d %s; want effective today, %s", r.Status, r.Body, astanaDay(0))
+	}
+	// The history dates every stage by the day it took effect.
+	var h struct{ History []httpapi.ChangeJSON }
+	stacktest.Do(t, "GET", leadsURL(s)+"/"+lead.ID+"/history", berlin, "").JSON(t, &h)
+	var got []string
+	for _, c := range h.History {
+		got = append(got, c.From+">"+c.To+"@"+c.EffectiveOn)
+	}
+	want := []string{">@" + astanaDay(-30), "identified>contacted@" + astanaDay(-25), "contacted>qualified@" + astanaDay(-20),
+		"qualified>negotiating@" + astanaDay(-15), "negotiating>committed@" + astanaDay(-10), "committed>implementing@" + astanaDay(0)}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("history:\n got %q\nwant %q", got, want)
+	}
+	// Every stored lead event matches its schema, and ingest takes the last one.
+	st, err := s.JS.Stream(context.Background(), events.StreamLeads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		msg, err := st.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := events.ValidateSchema(msg.Data); err != nil {
+			t.Errorf("event %d: %v", seq, err)
+		}
+	}
+	stacktest.Eventually(t, 5*time.Second, "the last move in ClickHouse", func() (bool, error) {
+		return count(t, s, "SELECT count() FROM lead_states FINAL WHERE lead_id = ? AND version = ?", lead.ID, implementing.Version) == 1, nil
+	})
+}

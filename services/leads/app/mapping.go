@@ -22,6 +22,7 @@ func toEvent(l domain.Lead) events.LeadV1 {
 		Stage: string(l.Stage), Probability: l.Probability, LostReason: l.LostReason,
 		CompetingCountry: l.CompetingCountry, Contacts: contacts,
 		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, StageChangedAt: l.StageChangedAt,
+		StageEffectiveOn: l.StageEffectiveOn,
 	}
 }
 
@@ -40,6 +41,7 @@ func fromEvent(e events.LeadV1) domain.Lead {
 		Stage: domain.Stage(e.Stage), Probability: e.Probability, LostReason: e.LostReason,
 		CompetingCountry: e.CompetingCountry, Contacts: contacts,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, StageChangedAt: e.StageChangedAt,
+		StageEffectiveOn: e.StageDay(), // older events lack it: the day the stage was recorded
 	}
 }
 

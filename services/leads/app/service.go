@@ -86,7 +86,8 @@ func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string
 	if err := canWrite(u, u.Post); err != nil {
 		return domain.Lead{}, false, err
 	}
-	capex, err := d.Validate(s.ref)
+	now := s.now().UTC().Truncate(time.Millisecond)
+	l, err := domain.New(d, s.ref, now, domain.Today(now))
 	if err != nil {
 		return domain.Lead{}, false, err
 	}
@@ -100,10 +101,7 @@ func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string
 		leadID = uuid.NewSHA1(idNamespace, []byte(u.ID+"\x00"+key)).String()
 		eventID = uuid.NewSHA1(idNamespace, []byte("created\x00"+leadID)).String()
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	l := domain.Lead{ID: leadID, Version: 1, Post: u.Post, Attache: u.ID, Stage: domain.Identified,
-		Probability: domain.Probability[domain.Identified], CreatedAt: now, UpdatedAt: now, StageChangedAt: now}
-	l.Apply(d, capex)
+	l.ID, l.Post, l.Attache = leadID, u.Post, u.ID
 	env, err := s.envelope(u, eventID, l, events.LeadCreatedV1{Lead: toEvent(l)}, now)
 	if err != nil {
 		return domain.Lead{}, false, err
@@ -136,11 +134,12 @@ func (s *Service) Update(ctx context.Context, u auth.User, id string, version in
 	})
 }
 
-// MoveStage moves a lead through the pipeline.
+// MoveStage moves a lead through the pipeline, effective on m.EffectiveOn
+// (empty: today in Astana).
 func (s *Service) MoveStage(ctx context.Context, u auth.User, id string, version int, m domain.Move) (domain.Lead, error) {
 	return s.change(ctx, u, id, version, func(l *domain.Lead, now time.Time) (events.Event, error) {
 		from := l.Stage
-		if err := l.MoveTo(m, s.ref, now); err != nil {
+		if err := l.MoveTo(m, s.ref, now, domain.Today(now)); err != nil {
 			return nil, err
 		}
 		return events.LeadStageChangedV1{Lead: toEvent(*l), From: string(from), To: string(m.To), Comment: strings.TrimSpace(m.Comment)}, nil
@@ -230,7 +229,10 @@ type Change struct {
 	Changed []string
 	From    string
 	To      string
-	Comment string
+	// EffectiveOn is the Astana day the stage took effect, for a creation
+	// (identified) or a stage change; older events give the day they were recorded.
+	EffectiveOn string
+	Comment     string
 }
 
 // History lists who changed a lead, when, and what.
@@ -246,10 +248,12 @@ func (s *Service) History(ctx context.Context, u auth.User, id string) ([]Change
 	for _, r := range recs {
 		c := Change{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time, Version: r.State.Version}
 		switch e := r.Event.(type) {
+		case *events.LeadCreatedV1:
+			c.EffectiveOn = e.Lead.StageDay()
 		case *events.LeadUpdatedV1:
 			c.Changed = e.Changed
 		case *events.LeadStageChangedV1:
-			c.From, c.To, c.Comment = e.From, e.To, e.Comment
+			c.From, c.To, c.EffectiveOn, c.Comment = e.From, e.To, e.Lead.StageDay(), e.Comment
 		}
 		out = append(out, c)
 	}

@@ -1,6 +1,8 @@
 // Package domain holds the rules of investor leads: what a valid lead is,
 // the stages of the pipeline and which moves between them are allowed, and
-// each stage's default probability. It imports no transport or storage.
+// each stage's default probability. Each stage is dated by the day it took
+// effect, a calendar day in Astana that may be earlier than the day it is
+// recorded. It imports no transport or storage.
 package domain
 
 import (
@@ -143,7 +145,8 @@ type Lead struct {
 	Contacts             []Contact
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
-	StageChangedAt       time.Time
+	StageChangedAt       time.Time // when the current stage was recorded
+	StageEffectiveOn     string    // YYYY-MM-DD, Astana day the current stage took effect
 }
 
 // Details are the fields an attaché types in; create takes all, update those it names.
@@ -164,18 +167,76 @@ type Details struct {
 	Source               string
 	SourceRef            string
 	Contacts             []Contact
+	IdentifiedOn         string // YYYY-MM-DD, creation only (see New); empty: today
 }
 
 const maxText = 300
+
+// Astana is the time zone lead days are counted in (UTC+5 since March 2024).
+var Astana = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		return time.FixedZone("UTC+5", 5*3600)
+	}
+	return loc
+}()
+
+// Today is the calendar day in Astana at instant now, as YYYY-MM-DD.
+func Today(now time.Time) string { return now.In(Astana).Format(time.DateOnly) }
+
+// firstDay bounds identified_on: a lead identified before 2000 is a typing error.
+const firstDay = "2000-01-01"
+
+// checkDay adds an error on field unless day is a YYYY-MM-DD date that is
+// not after today and not before notBefore (skipped when empty); notBeforeKey
+// is the catalogue key that explains the lower bound.
+func checkDay(f *apperr.Fields, field, day, today, notBefore, notBeforeKey string) {
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		f.Add(field, "error.date", day)
+		return
+	}
+	switch {
+	case day > today: // YYYY-MM-DD compares as text
+		f.Add(field, "error.future_date", day)
+	case notBefore != "" && day < notBefore:
+		f.Add(field, notBeforeKey, day, notBefore)
+	}
+}
 
 var (
 	phonePattern = regexp.MustCompile(`^\+?[0-9 ()-]{5,25}$`)
 )
 
 // Validate checks every field and returns all errors at once, as field errors.
-// It also returns the parsed capex.
+// It also returns the parsed capex. IdentifiedOn is New's to check.
 func (d Details) Validate(ref *reference.Data) (Money, error) {
 	var f apperr.Fields
+	capex := d.check(&f, ref)
+	return capex, f.Err()
+}
+
+// New is a lead as an attaché records it, before it has an id, post and
+// attaché: version 1, identified with that stage's default probability,
+// recorded at now and effective on d.IdentifiedOn, a day not in the future
+// and not before 2000 (empty: today, the Astana day of now, given).
+func New(d Details, ref *reference.Data, now time.Time, today string) (Lead, error) {
+	var f apperr.Fields
+	capex := d.check(&f, ref)
+	on := today
+	if d.IdentifiedOn != "" {
+		on = d.IdentifiedOn
+		checkDay(&f, "identified_on", on, today, firstDay, "error.date_too_early")
+	}
+	if err := f.Err(); err != nil {
+		return Lead{}, err
+	}
+	l := Lead{Version: 1, Stage: Identified, Probability: Probability[Identified],
+		CreatedAt: now, UpdatedAt: now, StageChangedAt: now, StageEffectiveOn: on}
+	l.Apply(d, capex)
+	return l, nil
+}
+
+func (d Details) check(f *apperr.Fields, ref *reference.Data) Money {
 	text := func(field, v string, required bool) { f.Text(field, v, required, maxText) }
 	text("investor_name", d.InvestorName, true)
 	text("title", d.Title, true)
@@ -221,7 +282,7 @@ func (d Details) Validate(ref *reference.Data) (Money, error) {
 			f.Add("capex.currency", "error.unknown_currency", d.CapexCurrency)
 		}
 	}
-	if amount, ok := money.Parse(&f, "capex.amount", d.CapexAmount); ok {
+	if amount, ok := money.Parse(f, "capex.amount", d.CapexAmount); ok {
 		capex.Amount = amount
 	}
 	if d.ExpectedJobs < 0 || d.ExpectedJobs > 1_000_000 {
@@ -245,7 +306,7 @@ func (d Details) Validate(ref *reference.Data) (Money, error) {
 			f.Add(field("phone"), "error.phone", c.Phone)
 		}
 	}
-	return capex, f.Err()
+	return capex
 }
 
 // Apply copies validated details onto the lead.
@@ -281,13 +342,17 @@ func (l Lead) Details() Details {
 // Move is a request to change a lead's stage.
 type Move struct {
 	To               Stage
+	EffectiveOn      string // YYYY-MM-DD, Astana day the move took effect; empty: today
 	LostReason       string
 	CompetingCountry string
 	Comment          string
 }
 
-// MoveTo changes the stage if the state machine allows it, at time now.
-func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time) error {
+// MoveTo changes the stage if the state machine allows it. now is when the
+// move is recorded and today its Astana day (YYYY-MM-DD); the move may have
+// taken effect earlier (a signing recorded a week later), but not in the
+// future nor before the current stage took effect.
+func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time, today string) error {
 	var f apperr.Fields
 	if _, ok := Probability[m.To]; !ok {
 		f.Add("stage", "error.unknown_stage", string(m.To), joinStages(Stages))
@@ -308,12 +373,17 @@ func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time) error {
 	if utf8.RuneCountInString(m.Comment) > 2000 {
 		f.Add("comment", "error.too_long", 2000)
 	}
+	on := today
+	if m.EffectiveOn != "" {
+		on = m.EffectiveOn
+		checkDay(&f, "effective_on", on, today, l.StageEffectiveOn, "error.before_stage_day")
+	}
 	if err := f.Err(); err != nil {
 		return err
 	}
 	l.Stage = m.To
 	l.Probability = Probability[m.To]
-	l.StageChangedAt = now
+	l.StageChangedAt, l.StageEffectiveOn = now, on
 	l.LostReason, l.CompetingCountry = "", ""
 	if m.To == Lost {
 		l.LostReason = strings.TrimSpace(m.LostReason)

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,19 @@ func fieldsOf(err error) []string {
 	return out
 }
 
+// keysOf lists an error's fields with their catalogue keys, "field:key", sorted by field.
+func keysOf(err error) string {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	var out []string
+	for _, f := range ae.Fields {
+		out = append(out, f.Field+":"+f.Key)
+	}
+	return strings.Join(out, ",")
+}
+
 func TestValidate(t *testing.T) {
 	ref := reference.Default()
 	cases := []struct {
@@ -127,26 +141,127 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestNew(t *testing.T) {
+	ref := reference.Default()
+	// 20:00 UTC on 2 November is already 3 November in Astana.
+	now := time.Date(2026, 11, 2, 20, 0, 0, 0, time.UTC)
+	today := domain.Today(now)
+	if today != "2026-11-03" {
+		t.Fatalf("Today(%s) = %s, want the Astana day 2026-11-03", now, today)
+	}
+	cases := []struct {
+		name, identifiedOn string
+		want               string // the lead's stage day, or the errors as "field:key"
+	}{
+		{"empty: today in Astana", "", "2026-11-03"},
+		{"today", "2026-11-03", "2026-11-03"},
+		{"last week", "2026-10-27", "2026-10-27"},
+		{"the first day allowed", "2000-01-01", "2000-01-01"},
+		{"tomorrow", "2026-11-04", "identified_on:error.future_date"},
+		{"before 2000", "1999-12-31", "identified_on:error.date_too_early"},
+		{"not YYYY-MM-DD", "27.10.2026", "identified_on:error.date"},
+		{"no such day", "2026-02-30", "identified_on:error.date"},
+		{"a time, not a day", "2026-10-27T10:00:00Z", "identified_on:error.date"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := valid()
+			d.IdentifiedOn = tc.identifiedOn
+			l, err := domain.New(d, ref, now, today)
+			if err != nil {
+				if got := keysOf(err); got != tc.want {
+					t.Fatalf("errors %q, want %q (%v)", got, tc.want, err)
+				}
+				return
+			}
+			if l.StageEffectiveOn != tc.want || l.Stage != domain.Identified || l.Version != 1 ||
+				!l.Probability.Equal(domain.Probability[domain.Identified]) || !l.StageChangedAt.Equal(now) ||
+				!l.CreatedAt.Equal(now) || l.InvestorName != d.InvestorName || !l.Capex.Amount.Equal(decimal.RequireFromString(d.CapexAmount)) {
+				t.Fatalf("new lead %+v, want stage day %s", l, tc.want)
+			}
+		})
+	}
+	// A bad day is reported together with the other fields' errors.
+	d := valid()
+	d.IdentifiedOn, d.Title, d.CapexAmount = "2030-01-01", "", "-1"
+	if got, want := keysOf(func() error { _, err := domain.New(d, ref, now, today); return err }()),
+		"capex.amount:error.negative,identified_on:error.future_date,title:error.required"; got != want {
+		t.Fatalf("errors %q, want all of %q", got, want)
+	}
+}
+
+func TestMoveToEffectiveOn(t *testing.T) {
+	ref := reference.Default()
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	const today = "2026-11-02"
+	cases := []struct {
+		name, effectiveOn string
+		want              string // the new stage day, or the errors as "field:key"
+	}{
+		{"empty: today", "", today},
+		{"today", today, today},
+		{"ten days ago", "2026-10-23", "2026-10-23"},
+		{"the day the current stage took effect", "2026-10-15", "2026-10-15"},
+		{"the day before the current stage took effect", "2026-10-14", "effective_on:error.before_stage_day"},
+		{"tomorrow", "2026-11-03", "effective_on:error.future_date"},
+		{"not YYYY-MM-DD", "23.10.2026", "effective_on:error.date"},
+		{"no such day", "2026-09-31", "effective_on:error.date"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := domain.Lead{Version: 3, Stage: domain.Negotiating, Probability: domain.Probability[domain.Negotiating],
+				StageChangedAt: time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC), StageEffectiveOn: "2026-10-15"}
+			l := before
+			err := l.MoveTo(domain.Move{To: domain.Committed, EffectiveOn: tc.effectiveOn, Comment: "agreement signed"}, ref, now, today)
+			if err != nil {
+				if got := keysOf(err); got != tc.want {
+					t.Fatalf("errors %q, want %q (%v)", got, tc.want, err)
+				}
+				if !reflect.DeepEqual(l, before) {
+					t.Fatalf("a refused move changed the lead: %+v", l)
+				}
+				return
+			}
+			if l.Stage != domain.Committed || l.StageEffectiveOn != tc.want || !l.StageChangedAt.Equal(now) {
+				t.Fatalf("after the move: stage %s, effective %s, recorded %s; want committed, %s, %s", l.Stage, l.StageEffectiveOn, l.StageChangedAt, tc.want, now)
+			}
+		})
+	}
+	// The message names both days, formatted.
+	l := domain.Lead{Stage: domain.Negotiating, StageEffectiveOn: "2026-10-15"}
+	var ae *apperr.Error
+	err := l.MoveTo(domain.Move{To: domain.Committed, EffectiveOn: "2026-10-01"}, ref, now, today)
+	if !errors.As(err, &ae) || ae.Fields[0].Message != "2026-10-01 is before the current stage took effect (2026-10-15)" {
+		t.Fatalf("before the stage day: %v", err)
+	}
+	// A lead without a stage day (none recorded) accepts any past day.
+	l = domain.Lead{Stage: domain.Negotiating}
+	if err := l.MoveTo(domain.Move{To: domain.Committed, EffectiveOn: "2001-05-05"}, ref, now, today); err != nil || l.StageEffectiveOn != "2001-05-05" {
+		t.Fatalf("no stage day: %v %+v", err, l)
+	}
+}
+
 func TestMoveTo(t *testing.T) {
 	ref := reference.Default()
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	today := domain.Today(now)
 	l := domain.Lead{Stage: domain.Negotiating, Probability: domain.Probability[domain.Negotiating]}
-	if err := l.MoveTo(domain.Move{To: domain.Lost}, ref, now); !strings.Contains(strings.Join(fieldsOf(err), ","), "lost_reason") {
+	if err := l.MoveTo(domain.Move{To: domain.Lost}, ref, now, today); !strings.Contains(strings.Join(fieldsOf(err), ","), "lost_reason") {
 		t.Fatalf("lost needs a reason, got %v", err)
 	}
-	if err := l.MoveTo(domain.Move{To: domain.Lost, LostReason: "went to Uzbekistan", CompetingCountry: "UZ"}, ref, now); err != nil {
+	if err := l.MoveTo(domain.Move{To: domain.Lost, LostReason: "went to Uzbekistan", CompetingCountry: "UZ"}, ref, now, today); err != nil {
 		t.Fatal(err)
 	}
-	if l.Stage != domain.Lost || !l.Probability.IsZero() || l.CompetingCountry != "UZ" || !l.StageChangedAt.Equal(now) {
+	if l.Stage != domain.Lost || !l.Probability.IsZero() || l.CompetingCountry != "UZ" || !l.StageChangedAt.Equal(now) || l.StageEffectiveOn != today {
 		t.Fatalf("after move: %+v", l)
 	}
-	if err := l.MoveTo(domain.Move{To: domain.Identified}, ref, now); err != nil {
+	if err := l.MoveTo(domain.Move{To: domain.Identified}, ref, now, today); err != nil {
 		t.Fatal(err)
 	}
 	if l.LostReason != "" || l.CompetingCountry != "" || !l.Probability.Equal(domain.Probability[domain.Identified]) {
 		t.Fatalf("reopening must clear the loss: %+v", l)
 	}
-	err := l.MoveTo(domain.Move{To: domain.Operational}, ref, now)
+	err := l.MoveTo(domain.Move{To: domain.Operational}, ref, now, today)
 	var ae *apperr.Error
 	if got := strings.Join(fieldsOf(err), ","); got != "stage" || !errors.As(err, &ae) || !strings.Contains(ae.Fields[0].Message, "contacted") || strings.Contains(ae.Fields[0].Message, "%!") {
 		t.Fatalf("forbidden jump must name the stage field and the allowed moves, got %v", err)

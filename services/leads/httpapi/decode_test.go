@@ -32,6 +32,10 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add([]byte(`{"investor_name":"A","capex":{"amount":"1.5","currency":"EUR"},"contacts":[{"name":"x"}]}`))
 	f.Add([]byte(`{"version":3,"title":"t","capex":{"amount":12,"currency":"USD"}}`))
 	f.Add([]byte(`{"version":1,"stage":"lost","lost_reason":"r"}`))
+	f.Add([]byte(`{"version":2,"stage":"committed","effective_on":"2026-03-10","comment":"signed in Berlin"}`))
+	f.Add([]byte(`{"version":2,"stage":"committed","effective_on":20260310}`))
+	f.Add([]byte(`{"investor_name":"A","identified_on":"2026-01-15","capex":{"amount":"1","currency":"EUR"}}`))
+	f.Add([]byte(`{"identified_on":null,"effective_on":["2026-01-15"]}`))
 	f.Add([]byte(`{"a":1}{}`))
 	f.Add([]byte(`[`))
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -84,7 +84,7 @@ func (h handlers) move(c *fiber.Ctx) error {
 		return err
 	}
 	lead, err := h.svc.MoveStage(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, domain.Move{
-		To: domain.Stage(req.Stage), LostReason: req.LostReason, CompetingCountry: req.CompetingCountry, Comment: req.Comment,
+		To: domain.Stage(req.Stage), EffectiveOn: req.EffectiveOn, LostReason: req.LostReason, CompetingCountry: req.CompetingCountry, Comment: req.Comment,
 	})
 	if err != nil {
 		return err
@@ -142,7 +142,9 @@ type ChangeJSON struct {
 	Changed []string `json:"changed,omitempty"`
 	From    string   `json:"from,omitempty"`
 	To      string   `json:"to,omitempty"`
-	Comment string   `json:"comment,omitempty"`
+	// EffectiveOn is the day the stage took effect, on a creation or a stage change.
+	EffectiveOn string `json:"effective_on,omitempty"`
+	Comment     string `json:"comment,omitempty"`
 }
 
 func (h handlers) history(c *fiber.Ctx) error {
@@ -153,7 +155,7 @@ func (h handlers) history(c *fiber.Ctx) error {
 	out := make([]ChangeJSON, len(changes))
 	for i, ch := range changes {
 		out[i] = ChangeJSON{EventID: ch.EventID, Type: ch.Type, Actor: ch.Actor, Time: ch.Time.Format("2006-01-02T15:04:05.000Z07:00"),
-			Version: ch.Version, Changed: ch.Changed, From: ch.From, To: ch.To, Comment: ch.Comment}
+			Version: ch.Version, Changed: ch.Changed, From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment}
 	}
 	return c.JSON(fiber.Map{"history": out})
 }

@@ -43,6 +43,7 @@ type LeadJSON struct {
 	CreatedAt            time.Time       `json:"created_at"`
 	UpdatedAt            time.Time       `json:"updated_at"`
 	StageChangedAt       time.Time       `json:"stage_changed_at"`
+	StageEffectiveOn     string          `json:"stage_effective_on"` // YYYY-MM-DD, Astana day the stage took effect
 }
 
 // CreateRequest is the body of POST /api/v1/leads.
@@ -62,6 +63,7 @@ type CreateRequest struct {
 	Source               string          `json:"source"`
 	SourceRef            string          `json:"source_ref"`
 	Contacts             []ContactJSON   `json:"contacts"`
+	IdentifiedOn         string          `json:"identified_on"` // YYYY-MM-DD; empty: today
 }
 
 // PatchRequest is the body of PATCH /api/v1/leads/:id: the version read, and the fields to change.
@@ -88,6 +90,7 @@ type PatchRequest struct {
 type MoveRequest struct {
 	Version          *int   `json:"version"`
 	Stage            string `json:"stage"`
+	EffectiveOn      string `json:"effective_on"` // YYYY-MM-DD, the day the move took effect; empty: today
 	LostReason       string `json:"lost_reason"`
 	CompetingCountry string `json:"competing_country"`
 	Comment          string `json:"comment"`
@@ -99,7 +102,7 @@ func (r CreateRequest) details() domain.Details {
 		Clauses: r.Clauses, TargetRegion: r.TargetRegion, InvestmentType: r.InvestmentType,
 		CapexAmount: string(r.Capex.Amount), CapexCurrency: r.Capex.Currency, ExpectedJobs: r.ExpectedJobs,
 		TechTransfer: r.TechTransfer, Green: r.Green, ExpectedDecisionDate: r.ExpectedDecisionDate,
-		Source: r.Source, SourceRef: r.SourceRef, Contacts: contactsIn(r.Contacts),
+		Source: r.Source, SourceRef: r.SourceRef, Contacts: contactsIn(r.Contacts), IdentifiedOn: r.IdentifiedOn,
 	}
 }
 
@@ -158,6 +161,6 @@ func ToJSON(l domain.Lead) LeadJSON {
 		ExpectedDecisionDate: l.ExpectedDecisionDate, Source: l.Source, SourceRef: l.SourceRef,
 		Stage: string(l.Stage), Probability: l.Probability.String(), LostReason: l.LostReason,
 		CompetingCountry: l.CompetingCountry, Contacts: contacts,
-		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, StageChangedAt: l.StageChangedAt,
+		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, StageChangedAt: l.StageChangedAt, StageEffectiveOn: l.StageEffectiveOn,
 	}
 }

@@ -98,4 +98,7 @@ var en = map[string]string{
 	"error.unknown_stage":             "%q is not a stage; stages are: %s",
 	"error.version":                   "you edited version %d but the record is now at version %d: reload it and apply your change again",
 	"error.version_required":          "required: send the version you read, so a concurrent change is not overwritten",
+	"error.before_stage_day":          "%s is before the current stage took effect (%s)",
+	"error.date_too_early":            "%s is too early: give a day from %s on",
+	"error.unknown_post_filter":       "%q is not one of the foreign posts (e.g. de-berlin)",
 }
