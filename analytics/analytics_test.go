@@ -38,19 +38,21 @@ func TestMigrateIsIdempotentAndRecordsEveryMigration(t *testing.T) {
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
+// lead is a lead state in USD, or in RUB (which has no rate) when fxMissing.
 func lead(id uuid.UUID, version uint32, post, sector, stage, usd, prob string, fxMissing bool) analytics.LeadStateRow {
 	at := time.Date(2026, 5, 10, 8, 0, 0, 0, time.UTC)
+	currency := "USD"
+	if fxMissing {
+		currency = "RUB"
+	}
 	return analytics.LeadStateRow{LeadID: id, Version: version, Post: post, Sector: sector, Stage: stage, Clauses: []string{"2.2"},
-		Capex: d(usd), Currency: "USD", CapexUSD: d(usd), CapexKZT: d(usd).Mul(d("480")), FXRateMonth: at, FXMissing: fxMissing,
+		Capex: d(usd), Currency: currency, StageDay: time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC),
 		Probability: d(prob), CreatedAt: at, UpdatedAt: at, StageChangedAt: at, EventID: uuid.New(), StreamSeq: uint64(version)}
 }
 
 func TestPipelineSumsTheLatestStateOfEachLeadOnce(t *testing.T) {
-	conn := chtest.Conn(t)
+	conn := migrated(t)
 	ctx := context.Background()
-	if err := analytics.Migrate(ctx, conn, obs.Discard()); err != nil {
-		t.Fatal(err)
-	}
 	a, b, c, e := uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	rows := &analytics.Rows{LeadStates: []analytics.LeadStateRow{
 		lead(a, 1, "de-berlin", "mining", "identified", "1000000.00", "0.05", false),

@@ -450,8 +450,11 @@ func DecisionsWithLeads(ctx context.Context, conn driver.Conn, asOf time.Time, f
 // matched lead from the defaults a LEFT JOIN gives a lead id with no row.
 // found is materialized so no server treats it as a constant of the right
 // side and hands it to unmatched rows as well.
-const leadsByKey = `SELECT toString(lead_id) AS lead_key, title, stage, capex_usd, fx_missing, materialize(toUInt8(1)) AS found
-	FROM lead_states FINAL`
+// Capex converts at the rates of the day the lead's current stage took effect.
+var leadsByKey = `SELECT lead_key, title, stage, amount_usd AS capex_usd, fx_missing, found FROM (` +
+	converted(`SELECT toString(lead_id) AS lead_key, title, stage, capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day,
+		materialize(toUInt8(1)) AS found
+	FROM lead_states FINAL`) + `)`
 
 // executionSums aggregates the flags of decisionsAsOf; executionDest scans them.
 const executionSums = `toUInt64(sum(is_due)) AS due, toUInt64(sum(is_on_time)) AS done_on_time,

@@ -12,7 +12,6 @@ import (
 
 	"econdip/analytics"
 	"econdip/analytics/chtest"
-	"econdip/services/platform/obs"
 )
 
 // The fixture, as of 2026-06-15 (asOf-1 = 2026-06-14). Three commissions:
@@ -85,7 +84,7 @@ func (s decisionSpec) row() analytics.DecisionStateRow {
 		CommissionID: "igc-" + s.commission, DecisionID: s.id, Version: s.version, PartnerCountry: map[string]string{"cn": "CN", "de": "DE", "tr": "TR"}[s.commission],
 		SessionID: s.commission + "-s" + string(rune('0'+s.session)), SessionNumber: s.session, SessionDate: day(s.sessionDate),
 		Item: s.item, Text: "Decision " + s.id, Agencies: s.agencies, Deadline: day(s.deadline), Sector: s.sector, Clauses: s.clauses,
-		FXRateMonth: day("1970-01-01"), LeadIDs: s.leads, Status: s.status, StatusDate: day(s.sessionDate),
+		LeadIDs: s.leads, Status: s.status, StatusDate: day(s.sessionDate),
 		CreatedAt: at, UpdatedAt: at, EventID: uuid.New(), StreamSeq: uint64(s.version),
 	}
 	if s.doneOn != "" {
@@ -95,11 +94,12 @@ func (s decisionSpec) row() analytics.DecisionStateRow {
 	return r
 }
 
-func investorLead(id string, version uint32, title, capex, currency, usd string, fxMissing bool) analytics.LeadStateRow {
+// investorLead is a lead state; its capex converts when read (RUB has no rate).
+func investorLead(id string, version uint32, title, capex, currency string) analytics.LeadStateRow {
 	at := time.Date(2026, 5, 10, 8, 0, 0, 0, time.UTC)
 	return analytics.LeadStateRow{LeadID: uuid.MustParse(id), Version: version, Post: "cn-beijing", Title: title, Sector: "mining",
-		Stage: "qualified", Clauses: []string{"2.2"}, Capex: money(capex), Currency: currency, CapexUSD: money(usd),
-		FXRateMonth: at, FXMissing: fxMissing, Probability: money("0.25"), CreatedAt: at, UpdatedAt: at, StageChangedAt: at,
+		Stage: "qualified", Clauses: []string{"2.2"}, Capex: money(capex), Currency: currency, StageDay: day("2026-05-10"),
+		Probability: money("0.25"), CreatedAt: at, UpdatedAt: at, StageChangedAt: at,
 		EventID: uuid.New(), StreamSeq: uint64(version)}
 }
 
@@ -136,10 +136,10 @@ func commissionFixture() (first, late *analytics.Rows) {
 			{CommissionID: "igc-cn", DecisionID: "cn-4", Version: 2, From: "open", To: "done", EffectiveOn: day("2026-01-01"), Actor: "u-men", Comment: "late", Time: at, EventID: uuid.New(), StreamSeq: 21},
 		},
 		LeadStates: []analytics.LeadStateRow{
-			investorLead(l1, 1, "Copper smelter", "900000.00", "USD", "900000.00", false),
-			investorLead(l1, 2, "Copper smelter", "1000000.00", "USD", "1000000.00", false),
-			investorLead(l2, 1, "Grain terminal", "90000000", "RUB", "0", true),
-			investorLead(l3, 1, "Wind farm", "250000.50", "USD", "250000.50", false),
+			investorLead(l1, 1, "Copper smelter", "900000.00", "USD"),
+			investorLead(l1, 2, "Copper smelter", "1000000.00", "USD"),
+			investorLead(l2, 1, "Grain terminal", "90000000", "RUB"),
+			investorLead(l3, 1, "Wind farm", "250000.50", "USD"),
 		},
 	}
 	// An older version of cn-3 arriving after the newer one (a late redelivery):
@@ -152,11 +152,8 @@ func commissionFixture() (first, late *analytics.Rows) {
 
 func loadCommissionFixture(t *testing.T) {
 	t.Helper()
-	conn := chtest.Conn(t)
+	conn := migrated(t)
 	ctx := context.Background()
-	if err := analytics.Migrate(ctx, conn, obs.Discard()); err != nil {
-		t.Fatal(err)
-	}
 	// Start from empty commission tables so the test can run again (-count).
 	for _, table := range []string{"commission_states", "session_states", "decision_states", "decision_status_history"} {
 		if err := conn.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {

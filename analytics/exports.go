@@ -12,10 +12,9 @@ package analytics
 //   - Deal date: the contract date when the deal has one, else the day it was
 //     created (Astana time). The year filter (ExportFilter.Years) and every
 //     per-year figure use the year of the deal date.
-//   - Value: the deal's value in USD, converted at the monthly average rate
-//     of the month of its contract date, or of its last change when it has
-//     none (see migration 0004). A deal whose currency has no rate is counted
-//     in DealsWithoutRate and left out of every sum and share.
+//   - Value: the deal's value in USD, converted at the rates in force on its
+//     deal date (analytics/fx.go). A deal whose currency has no rate then is
+//     counted in DealsWithoutRate and left out of every sum and share.
 //   - Sector and raw/non-raw come from hs_classification, joined by HS code
 //     when the query runs: the mapping the services were last started with,
 //     not the one in force when the deal was recorded. A deal whose sector
@@ -39,7 +38,7 @@ package analytics
 //     resolved; dormant barriers are neither open nor resolved and are
 //     counted on their own.
 //   - Value at stake: the open barriers' stated values in USD, converted at
-//     the month of the day each was reported; barriers without a stated value
+//     the rates in force on the day each was reported; barriers without a stated value
 //     add nothing, those whose currency has no rate are counted instead.
 //   - Days to resolve: resolved_on - reported_on of a resolved barrier. The
 //     median is the middle value of the sorted days, or the mean of the two
@@ -394,9 +393,10 @@ func dealsClassified(f ExportFilter, stageRule []string) (string, []any) {
 			SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, value_usd, fx_missing, deal_year,
 				if(sector = '', 'unassigned', sector) AS sector_code, sector_name, raw
 			FROM (
-				SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, value_usd, fx_missing,
-					toUInt16(toYear(deal_date)) AS deal_year
-				FROM deal_states FINAL
+				SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, amount_usd AS value_usd, fx_missing, deal_year
+				FROM (` + converted(`SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage,
+						toUInt16(toYear(deal_date)) AS deal_year, value AS fx_amount, currency AS fx_currency, deal_date AS fx_day
+					FROM deal_states FINAL`) + `)
 			) ANY LEFT JOIN (
 				SELECT hs6 AS hs_code, sector, sector_name, raw FROM hs_classification
 			) USING hs_code
@@ -555,7 +555,10 @@ func barriersBase(f BarrierFilter) (string, []any) {
 			toUInt8(status = 'dormant') AS is_dormant,
 			toUInt8(status = 'resolved') AS is_resolved,
 			toInt32(if(isNull(resolved_on), 0, dateDiff('day', reported_on, assumeNotNull(resolved_on)))) AS days_to_resolve
-		FROM (SELECT * FROM barrier_states FINAL)
+		FROM (
+			SELECT *, amount_usd AS value_at_stake_usd FROM (` + converted(`SELECT *, value_at_stake AS fx_amount,
+				currency AS fx_currency, reported_on AS fx_day FROM barrier_states FINAL`) + `)
+		)
 		` + cond
 	return q, args
 }

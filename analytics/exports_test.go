@@ -18,7 +18,6 @@ import (
 
 	"econdip/analytics"
 	"econdip/analytics/chtest"
-	"econdip/services/platform/obs"
 	"econdip/services/reference"
 )
 
@@ -79,12 +78,9 @@ func (s dealSpec) row() analytics.DealStateRow {
 		DealID: dealIDs[s.n-1], Version: s.version, Post: s.post, Attache: "attache." + s.post,
 		ExporterBIN: exporterBINs[0], ExporterName: "Fixture Exporter JSC", BuyerCountry: s.buyer, BuyerName: "Buyer " + s.buyer,
 		HSCode: s.hs, HSChapter: s.hs[:2], HSHeading: s.hs[:4], Product: "product " + s.hs,
-		Value: money(s.value), Currency: s.currency, FXRateMonth: day("1970-01-01"), FXMissing: s.usd == "",
+		Value: money(s.value), Currency: s.currency,
 		Unit: "t", Stage: s.stage, Support: []string{"b2b_meeting"}, Clauses: []string{"2.7"}, DealDate: created,
 		CreatedAt: at, UpdatedAt: at, StageChangedAt: at, EventID: uuid.New(), StreamSeq: uint64(100*s.n) + uint64(s.version),
-	}
-	if s.usd != "" {
-		r.ValueUSD, r.ValueKZT, r.FXRateMonth = money(s.usd), money(s.usd).Mul(money("500")), created
 	}
 	if s.n == 1 {
 		q := money("1500.5")
@@ -115,17 +111,12 @@ func (s barrierSpec) row() analytics.BarrierStateRow {
 	r := analytics.BarrierStateRow{
 		BarrierID: barrierIDs[s.n-1], Version: s.version, Post: map[string]string{"CN": "cn-beijing", "DE": "de-berlin", "UZ": "uz-tashkent"}[s.country],
 		Country: s.country, HSCodes: []string{"7601"}, Type: s.typ, Title: "Barrier B" + string(rune('0'+s.n)), Status: s.status,
-		LeadAgency: "mti", Clauses: []string{"2.6"}, ReportedOn: day(s.reportedOn), FXRateMonth: day("1970-01-01"),
+		LeadAgency: "mti", Clauses: []string{"2.6"}, ReportedOn: day(s.reportedOn),
 		ProgressOn: []time.Time{day(s.reportedOn)}, ProgressText: []string{"reported"}, ProgressAuthor: []string{"attache.x"},
 		CreatedAt: at, UpdatedAt: at, EventID: uuid.New(), StreamSeq: uint64(100*s.n) + uint64(s.version),
 	}
 	if s.value != "" {
 		r.HasValue, r.ValueAtStake, r.Currency = true, money(s.value), s.currency
-		if s.usd == "" {
-			r.FXMissing = true
-		} else {
-			r.ValueAtStakeUSD, r.FXRateMonth = money(s.usd), day(s.reportedOn)
-		}
 	}
 	if s.resolvedOn != "" {
 		on := day(s.resolvedOn)
@@ -231,11 +222,8 @@ func removeExportFixture(ctx context.Context, conn driver.Conn) error {
 
 func loadExportFixture(t *testing.T) {
 	t.Helper()
-	conn := chtest.Conn(t)
+	conn := migrated(t)
 	ctx := context.Background()
-	if err := analytics.Migrate(ctx, conn, obs.Discard()); err != nil {
-		t.Fatal(err)
-	}
 	clean := func() error { return removeExportFixture(ctx, conn) }
 	// Start clean (a previous run may have died before its clean-up), and clean up at the end.
 	if err := clean(); err != nil {
@@ -644,11 +632,8 @@ func TestExportsFollowTheEditedMapping(t *testing.T) {
 }
 
 func TestLoadHSClassificationReplacesTheTableForReaders(t *testing.T) {
-	conn := chtest.Conn(t)
+	conn := migrated(t)
 	ctx := context.Background()
-	if err := analytics.Migrate(ctx, conn, obs.Discard()); err != nil {
-		t.Fatal(err)
-	}
 	ref := reference.Default()
 	n, err := analytics.LoadHSClassification(ctx, conn, ref)
 	if err != nil {

@@ -157,11 +157,11 @@ func recordLoad(ctx context.Context, conn driver.Conn, table, digest string, row
 // kzt_rate_day. 18.16 allows one JOIN per SELECT: the conversion has its own.
 func converted(inner string) string {
 	return `SELECT *,
-			toDecimal128(toDecimal128(fx_amount, 10) / fx_per_usd + toDecimal128('0.005', 3), 2) AS amount_usd,
-			toDecimal128(toDecimal128(fx_amount, 4) * fx_kzt_per_usd / fx_per_usd + toDecimal128('0.005', 3), 2) AS amount_kzt
+			if(fx_found = 1, toDecimal128(toDecimal128(fx_amount, 10) / fx_per_usd + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_usd,
+			if(fx_found = 1, toDecimal128(toDecimal128(fx_amount, 4) * fx_kzt_per_usd / fx_per_usd + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_kzt
 		FROM (
 			SELECT *, toUInt8(1 - fx_found) AS fx_missing,
-				if(fx_found = 1, per_usd, toDecimal128(1, 6)) AS fx_per_usd,
+				if(fx_found = 1, per_usd, toDecimal128(1, 6)) AS fx_per_usd, -- both branches of if run: never divide by 0
 				if(fx_found = 1, kzt_per_usd, toDecimal128(0, 6)) AS fx_kzt_per_usd
 			FROM (` + inner + `) ANY LEFT JOIN (
 				SELECT currency AS fx_currency, day AS fx_day, per_usd, kzt_per_usd, usd_rate_day, kzt_rate_day, found AS fx_found

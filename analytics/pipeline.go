@@ -44,12 +44,16 @@ func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]Pipeli
 	if len(where) > 0 {
 		cond = "WHERE " + strings.Join(where, " AND ")
 	}
-	q := `SELECT if(sector = '', 'unassigned', sector) AS sector_code, stage,
+	// Capex converts at the rates of the day the lead's stage took effect;
+	// filters apply outside the FINAL read (see exports.go).
+	q := `SELECT sector_code, stage,
 			count() AS leads,
-			sumIf(capex_usd, fx_missing = 0) AS sum_capex_usd,
-			sumIf(capex_usd * probability, fx_missing = 0) AS sum_weighted_usd,
+			sumIf(amount_usd, fx_missing = 0) AS sum_capex_usd,
+			sumIf(amount_usd * probability, fx_missing = 0) AS sum_weighted_usd,
 			countIf(fx_missing = 1) AS no_rate
-		FROM lead_states FINAL ` + cond + `
+		FROM (` + converted(`SELECT if(sector = '', 'unassigned', sector) AS sector_code, stage, probability,
+				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
+			FROM (SELECT * FROM lead_states FINAL) `+cond) + `)
 		GROUP BY sector_code, stage
 		ORDER BY sector_code, stage`
 	rows, err := conn.Query(ctx, q, args...)

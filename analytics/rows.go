@@ -39,10 +39,6 @@ type LeadStateRow struct {
 	InvestmentType       string
 	Capex                decimal.Decimal
 	Currency             string
-	CapexUSD             decimal.Decimal
-	CapexKZT             decimal.Decimal
-	FXRateMonth          time.Time
-	FXMissing            bool
 	ExpectedJobs         uint32
 	TechTransfer         bool
 	Green                bool
@@ -55,8 +51,23 @@ type LeadStateRow struct {
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
 	StageChangedAt       time.Time
+	StageDay             time.Time // the day the current stage took effect (Astana), midnight UTC
 	EventID              uuid.UUID
 	StreamSeq            uint64
+}
+
+// LeadStageRow is one row of the lead_stage_history table: a lead entering a
+// stage (From is empty for the identified stage of a new lead).
+type LeadStageRow struct {
+	LeadID      uuid.UUID
+	Version     uint32
+	From        string
+	To          string
+	EffectiveOn time.Time // midnight UTC of the Astana day
+	Actor       string
+	Time        time.Time
+	EventID     uuid.UUID
+	StreamSeq   uint64
 }
 
 // CommissionStateRow is one row of the commission_states table.
@@ -108,10 +119,6 @@ type DecisionStateRow struct {
 	HasValue       bool
 	Value          decimal.Decimal
 	Currency       string
-	ValueUSD       decimal.Decimal
-	ValueKZT       decimal.Decimal
-	FXRateMonth    time.Time
-	FXMissing      bool
 	LeadIDs        []string
 	DealIDs        []string
 	Status         string
@@ -170,10 +177,6 @@ type DealStateRow struct {
 	Product        string
 	Value          decimal.Decimal
 	Currency       string
-	ValueUSD       decimal.Decimal
-	ValueKZT       decimal.Decimal
-	FXRateMonth    time.Time
-	FXMissing      bool
 	Quantity       *decimal.Decimal // nil: none stated
 	Unit           string
 	Stage          string
@@ -194,34 +197,30 @@ type DealStateRow struct {
 // BarrierStateRow is one row of the barrier_states table. Progress notes
 // are the parallel ProgressOn, ProgressText and ProgressAuthor.
 type BarrierStateRow struct {
-	BarrierID       string
-	Version         uint32
-	Post            string
-	Attache         string
-	Country         string
-	HSCodes         []string
-	Type            string
-	Title           string
-	Description     string
-	HasValue        bool
-	ValueAtStake    decimal.Decimal
-	Currency        string
-	ValueAtStakeUSD decimal.Decimal
-	ValueAtStakeKZT decimal.Decimal
-	FXRateMonth     time.Time
-	FXMissing       bool
-	Status          string
-	LeadAgency      string
-	Clauses         []string
-	ReportedOn      time.Time
-	ResolvedOn      *time.Time // nil unless resolved
-	ProgressOn      []time.Time
-	ProgressText    []string
-	ProgressAuthor  []string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	EventID         uuid.UUID
-	StreamSeq       uint64
+	BarrierID      string
+	Version        uint32
+	Post           string
+	Attache        string
+	Country        string
+	HSCodes        []string
+	Type           string
+	Title          string
+	Description    string
+	HasValue       bool
+	ValueAtStake   decimal.Decimal
+	Currency       string
+	Status         string
+	LeadAgency     string
+	Clauses        []string
+	ReportedOn     time.Time
+	ResolvedOn     *time.Time // nil unless resolved
+	ProgressOn     []time.Time
+	ProgressText   []string
+	ProgressAuthor []string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	EventID        uuid.UUID
+	StreamSeq      uint64
 }
 
 // BarrierStatusRow is one row of the barrier_status_history table.
@@ -242,6 +241,7 @@ type BarrierStatusRow struct {
 type Rows struct {
 	Events           []EventRow
 	LeadStates       []LeadStateRow
+	LeadStages       []LeadStageRow
 	CommissionStates []CommissionStateRow
 	SessionStates    []SessionStateRow
 	DecisionStates   []DecisionStateRow
@@ -254,7 +254,7 @@ type Rows struct {
 
 // Len counts all rows.
 func (r *Rows) Len() int {
-	return len(r.Events) + len(r.LeadStates) + len(r.CommissionStates) + len(r.SessionStates) +
+	return len(r.Events) + len(r.LeadStates) + len(r.LeadStages) + len(r.CommissionStates) + len(r.SessionStates) +
 		len(r.DecisionStates) + len(r.DecisionStatuses) +
 		len(r.ExporterStates) + len(r.DealStates) + len(r.BarrierStates) + len(r.BarrierStatuses)
 }
@@ -280,18 +280,18 @@ func Write(ctx context.Context, conn driver.Conn, rows *Rows) error {
 	}
 	if len(rows.LeadStates) > 0 {
 		b, err := conn.PrepareBatch(ctx, `INSERT INTO lead_states (lead_id, version, post, attache, investor_name, investor_country,
-			title, sector, clauses, target_region, investment_type, capex, currency, capex_usd, capex_kzt, fx_rate_month, fx_missing,
+			title, sector, clauses, target_region, investment_type, capex, currency,
 			expected_jobs, tech_transfer, green, expected_decision_date, source, stage, probability, lost_reason, competing_country,
-			created_at, updated_at, stage_changed_at, event_id, stream_seq)`)
+			created_at, updated_at, stage_changed_at, stage_day, event_id, stream_seq)`)
 		if err != nil {
 			return fmt.Errorf("prepare lead_states batch: %w", err)
 		}
 		for _, l := range rows.LeadStates {
 			if err := b.Append(l.LeadID, l.Version, l.Post, l.Attache, l.InvestorName, l.InvestorCountry,
-				l.Title, l.Sector, l.Clauses, l.TargetRegion, l.InvestmentType, l.Capex, l.Currency, l.CapexUSD, l.CapexKZT,
-				l.FXRateMonth, boolByte(l.FXMissing), l.ExpectedJobs, boolByte(l.TechTransfer), boolByte(l.Green),
+				l.Title, l.Sector, l.Clauses, l.TargetRegion, l.InvestmentType, l.Capex, l.Currency,
+				l.ExpectedJobs, boolByte(l.TechTransfer), boolByte(l.Green),
 				l.ExpectedDecisionDate, l.Source, l.Stage, l.Probability, l.LostReason, l.CompetingCountry,
-				l.CreatedAt, l.UpdatedAt, l.StageChangedAt, l.EventID, l.StreamSeq); err != nil {
+				l.CreatedAt, l.UpdatedAt, l.StageChangedAt, l.StageDay, l.EventID, l.StreamSeq); err != nil {
 				b.Abort()
 				return fmt.Errorf("append lead %s: %w", l.LeadID, err)
 			}
@@ -299,6 +299,12 @@ func Write(ctx context.Context, conn driver.Conn, rows *Rows) error {
 		if err := b.Send(); err != nil {
 			return fmt.Errorf("insert %d lead states: %w", len(rows.LeadStates), err)
 		}
+	}
+	if err := insert(ctx, conn, "lead_stage_history", "lead_id, version, from_stage, to_stage, effective_on, actor, time, event_id, stream_seq",
+		rows.LeadStages, func(h LeadStageRow) []any {
+			return []any{h.LeadID, h.Version, h.From, h.To, h.EffectiveOn, h.Actor, h.Time, h.EventID, h.StreamSeq}
+		}); err != nil {
+		return err
 	}
 	if err := insert(ctx, conn, "commission_states", `commission_id, version, name, partner_country, kazakh_co_chair,
 		secretariat_agency, partner_co_chair, created_at, updated_at, event_id, stream_seq`, rows.CommissionStates,
@@ -318,12 +324,12 @@ func Write(ctx context.Context, conn driver.Conn, rows *Rows) error {
 	}
 	if err := insert(ctx, conn, "decision_states", `commission_id, decision_id, version, partner_country, session_id,
 		session_number, session_date, item, text, agencies, deadline, sector, clauses, has_value, value, currency,
-		value_usd, value_kzt, fx_rate_month, fx_missing, lead_ids, deal_ids, status, status_date, done_on,
+		lead_ids, deal_ids, status, status_date, done_on,
 		created_at, updated_at, event_id, stream_seq`, rows.DecisionStates,
 		func(d DecisionStateRow) []any {
 			return []any{d.CommissionID, d.DecisionID, d.Version, d.PartnerCountry, d.SessionID,
 				d.SessionNumber, d.SessionDate, d.Item, d.Text, orEmpty(d.Agencies), d.Deadline, d.Sector, orEmpty(d.Clauses),
-				boolByte(d.HasValue), d.Value, d.Currency, d.ValueUSD, d.ValueKZT, d.FXRateMonth, boolByte(d.FXMissing),
+				boolByte(d.HasValue), d.Value, d.Currency,
 				orEmpty(d.LeadIDs), orEmpty(d.DealIDs), d.Status, d.StatusDate, d.DoneOn,
 				d.CreatedAt, d.UpdatedAt, d.EventID, d.StreamSeq}
 		}); err != nil {
@@ -350,19 +356,19 @@ func writeExports(ctx context.Context, conn driver.Conn, rows *Rows) error {
 		return err
 	}
 	if err := insert(ctx, conn, "deal_states", `deal_id, version, post, attache, exporter_bin, exporter_name,
-		buyer_country, buyer_name, hs_code, hs_chapter, hs_heading, product, value, currency, value_usd, value_kzt,
-		fx_rate_month, fx_missing, quantity, unit, stage, lost_reason, support, decision_id, commission_id,
+		buyer_country, buyer_name, hs_code, hs_chapter, hs_heading, product, value, currency,
+		quantity, unit, stage, lost_reason, support, decision_id, commission_id,
 		contract_date, deal_date, clauses, created_at, updated_at, stage_changed_at, event_id, stream_seq`, rows.DealStates,
 		func(d DealStateRow) []any {
 			return []any{d.DealID, d.Version, d.Post, d.Attache, d.ExporterBIN, d.ExporterName,
-				d.BuyerCountry, d.BuyerName, d.HSCode, d.HSChapter, d.HSHeading, d.Product, d.Value, d.Currency, d.ValueUSD, d.ValueKZT,
-				d.FXRateMonth, boolByte(d.FXMissing), d.Quantity, d.Unit, d.Stage, d.LostReason, orEmpty(d.Support), d.DecisionID, d.CommissionID,
+				d.BuyerCountry, d.BuyerName, d.HSCode, d.HSChapter, d.HSHeading, d.Product, d.Value, d.Currency,
+				d.Quantity, d.Unit, d.Stage, d.LostReason, orEmpty(d.Support), d.DecisionID, d.CommissionID,
 				d.ContractDate, d.DealDate, orEmpty(d.Clauses), d.CreatedAt, d.UpdatedAt, d.StageChangedAt, d.EventID, d.StreamSeq}
 		}); err != nil {
 		return err
 	}
 	if err := insert(ctx, conn, "barrier_states", `barrier_id, version, post, attache, country, hs_codes, type, title,
-		description, has_value, value_at_stake, currency, value_at_stake_usd, value_at_stake_kzt, fx_rate_month, fx_missing,
+		description, has_value, value_at_stake, currency,
 		status, lead_agency, clauses, reported_on, resolved_on, progress_on, progress_text, progress_author,
 		created_at, updated_at, event_id, stream_seq`, rows.BarrierStates,
 		func(b BarrierStateRow) []any {
@@ -371,7 +377,7 @@ func writeExports(ctx context.Context, conn driver.Conn, rows *Rows) error {
 				on = []time.Time{}
 			}
 			return []any{b.BarrierID, b.Version, b.Post, b.Attache, b.Country, orEmpty(b.HSCodes), b.Type, b.Title,
-				b.Description, boolByte(b.HasValue), b.ValueAtStake, b.Currency, b.ValueAtStakeUSD, b.ValueAtStakeKZT, b.FXRateMonth, boolByte(b.FXMissing),
+				b.Description, boolByte(b.HasValue), b.ValueAtStake, b.Currency,
 				b.Status, b.LeadAgency, orEmpty(b.Clauses), b.ReportedOn, b.ResolvedOn, on, orEmpty(b.ProgressText), orEmpty(b.ProgressAuthor),
 				b.CreatedAt, b.UpdatedAt, b.EventID, b.StreamSeq}
 		}); err != nil {

@@ -23,7 +23,6 @@ import (
 	"econdip/analytics"
 	"econdip/events"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
 )
 
 // Config tunes batching.
@@ -37,13 +36,12 @@ type Config struct {
 type Service struct {
 	js   jetstream.JetStream
 	conn driver.Conn
-	ref  *reference.Data
 	log  *slog.Logger
 	cfg  Config
 }
 
 // New returns an ingest service.
-func New(js jetstream.JetStream, conn driver.Conn, ref *reference.Data, log *slog.Logger, cfg Config) *Service {
+func New(js jetstream.JetStream, conn driver.Conn, log *slog.Logger, cfg Config) *Service {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 2000
 	}
@@ -53,7 +51,7 @@ func New(js jetstream.JetStream, conn driver.Conn, ref *reference.Data, log *slo
 	if cfg.Consumer == "" {
 		cfg.Consumer = events.ConsumerIngest
 	}
-	return &Service{js: js, conn: conn, ref: ref, log: log.With("service", "ingest"), cfg: cfg}
+	return &Service{js: js, conn: conn, log: log.With("service", "ingest"), cfg: cfg}
 }
 
 // Dead-letter headers say where a message came from and why it was set aside.
@@ -147,7 +145,7 @@ func (s *Service) handle(ctx context.Context, stream string, msgs []jetstream.Ms
 		}
 		env, ev, err := events.Decode(m.Data())
 		if err == nil {
-			err = project(&rows, s.ref, stream, meta.Sequence.Stream, env, ev)
+			err = project(&rows, stream, meta.Sequence.Stream, env, ev)
 		}
 		if err != nil {
 			poison, reasons = append(poison, m), append(reasons, err.Error())

@@ -9,29 +9,38 @@ import (
 
 	"econdip/analytics"
 	"econdip/events"
-	"econdip/services/reference"
 )
 
 // project turns one decoded event into the rows it adds to ClickHouse. It
 // strips personal data before anything is written: the events table keeps the
 // redacted data, and no projection has a column for contact persons.
-func project(rows *analytics.Rows, ref *reference.Data, stream string, seq uint64, env events.Envelope, ev events.Event) error {
+func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelope, ev events.Event) error {
 	id, err := uuid.Parse(env.ID)
 	if err != nil {
 		return fmt.Errorf("%w: event id %q: %v", events.ErrDecode, env.ID, err)
 	}
 	if s, ok := ev.(events.LeadSnapshot); ok {
 		lead := s.State()
-		row, err := leadRow(ref, lead, id, seq)
+		row, err := leadRow(lead, id, seq)
 		if err != nil {
 			return err
 		}
 		rows.LeadStates = append(rows.LeadStates, row)
+		// Entering a stage: creation enters identified, a stage change the new stage.
+		change := analytics.LeadStageRow{LeadID: row.LeadID, Version: row.Version, To: row.Stage, EffectiveOn: row.StageDay,
+			Actor: env.Actor, Time: env.Time.UTC(), EventID: id, StreamSeq: seq}
+		switch e := ev.(type) {
+		case *events.LeadCreatedV1:
+			rows.LeadStages = append(rows.LeadStages, change)
+		case *events.LeadStageChangedV1:
+			change.From = e.From
+			rows.LeadStages = append(rows.LeadStages, change)
+		}
 	}
-	if err := projectCommission(rows, ref, seq, env, id, ev); err != nil {
+	if err := projectCommission(rows, seq, env, id, ev); err != nil {
 		return err
 	}
-	if err := projectExports(rows, ref, seq, env, id, ev); err != nil {
+	if err := projectExports(rows, seq, env, id, ev); err != nil {
 		return err
 	}
 	data, err := json.Marshal(redact(ev))
@@ -77,7 +86,7 @@ func redactLead(ev events.Event) events.Event {
 	panic(fmt.Sprintf("redactLead: unhandled lead event %T", ev))
 }
 
-func leadRow(ref *reference.Data, l events.LeadV1, eventID uuid.UUID, seq uint64) (analytics.LeadStateRow, error) {
+func leadRow(l events.LeadV1, eventID uuid.UUID, seq uint64) (analytics.LeadStateRow, error) {
 	leadID, err := uuid.Parse(l.ID)
 	if err != nil {
 		return analytics.LeadStateRow{}, fmt.Errorf("%w: lead id %q: %v", events.ErrDecode, l.ID, err)
@@ -102,13 +111,8 @@ func leadRow(ref *reference.Data, l events.LeadV1, eventID uuid.UUID, seq uint64
 		}
 		row.ExpectedDecisionDate = &d
 	}
-	// The estimate is converted at the rate of the month it was last stated in.
-	conv, err := ref.Convert(l.Capex.Amount, l.Capex.Currency, l.UpdatedAt)
-	if err != nil {
-		row.FXMissing = true
-		row.FXRateMonth = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	} else {
-		row.CapexUSD, row.CapexKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
+	if row.StageDay, err = stageDay(l); err != nil {
+		return row, err
 	}
 	return row, nil
 }
@@ -116,7 +120,7 @@ func leadRow(ref *reference.Data, l events.LeadV1, eventID uuid.UUID, seq uint64
 // projectCommission adds the rows of a commission, session or decision event:
 // the commission's or session's state, the decision's state after every
 // decision event, and a history row for every status change.
-func projectCommission(rows *analytics.Rows, ref *reference.Data, seq uint64, env events.Envelope, eventID uuid.UUID, ev events.Event) error {
+func projectCommission(rows *analytics.Rows, seq uint64, env events.Envelope, eventID uuid.UUID, ev events.Event) error {
 	switch e := ev.(type) {
 	case *events.CommissionRecordedV1:
 		rows.CommissionStates = append(rows.CommissionStates, commissionRow(e.Commission, eventID, seq))
@@ -131,7 +135,7 @@ func projectCommission(rows *analytics.Rows, ref *reference.Data, seq uint64, en
 	if !ok {
 		return nil
 	}
-	row, err := decisionRow(ref, s.State(), eventID, seq)
+	row, err := decisionRow(s.State(), eventID, seq)
 	if err != nil {
 		return err
 	}
@@ -177,17 +181,15 @@ func appendSession(rows *analytics.Rows, s events.SessionV1, eventID uuid.UUID, 
 	return nil
 }
 
-// noRateMonth is stored as fx_rate_month when there is no value or no rate.
-var noRateMonth = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func decisionRow(ref *reference.Data, d events.DecisionV1, eventID uuid.UUID, seq uint64) (analytics.DecisionStateRow, error) {
+func decisionRow(d events.DecisionV1, eventID uuid.UUID, seq uint64) (analytics.DecisionStateRow, error) {
 	what := "decision " + d.ID
 	row := analytics.DecisionStateRow{
 		CommissionID: d.CommissionID, DecisionID: d.ID, Version: uint32(max(d.Version, 0)), PartnerCountry: d.PartnerCountry,
 		SessionID: d.SessionID, SessionNumber: uint32(max(d.SessionNumber, 0)), Item: d.Item, Text: d.Text,
 		Agencies: orEmpty(d.Agencies), Sector: d.Sector, Clauses: orEmpty(d.Clauses),
 		LeadIDs: canonicalIDs(d.LeadIDs), DealIDs: canonicalIDs(d.DealIDs), Status: d.Status,
-		FXRateMonth: noRateMonth, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), EventID: eventID, StreamSeq: seq,
+		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), EventID: eventID, StreamSeq: seq,
 	}
 	var err error
 	if row.SessionDate, err = day(what, "session_date", d.SessionDate); err != nil {
@@ -214,13 +216,6 @@ func decisionRow(ref *reference.Data, d events.DecisionV1, eventID uuid.UUID, se
 	}
 	if d.Value != nil {
 		row.HasValue, row.Value, row.Currency = true, d.Value.Amount, d.Value.Currency
-		// Converted at the rate of the session's month: the value was stated then.
-		conv, err := ref.Convert(d.Value.Amount, d.Value.Currency, row.SessionDate)
-		if err != nil {
-			row.FXMissing = true
-		} else {
-			row.ValueUSD, row.ValueKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
-		}
 	}
 	return row, nil
 }
@@ -270,6 +265,12 @@ func orEmpty(s []string) []string {
 	return s
 }
 
+// stageDay is the day the lead's current stage took effect (as the attaché
+// dated it, or the Astana day it was recorded), midnight UTC.
+func stageDay(l events.LeadV1) (time.Time, error) {
+	return exportDay("lead "+l.ID, "stage_effective_on", l.StageDay())
+}
+
 // astana is the zone of the product's calendar days: Kazakhstan has been
 // UTC+5 all year since 2024, with no daylight saving time.
 var astana = time.FixedZone("Asia/Astana", 5*3600)
@@ -278,7 +279,7 @@ var astana = time.FixedZone("Asia/Astana", 5*3600)
 // exporter's, deal's or barrier's state after the event, and a history row
 // for every barrier status change. Sector and raw/non-raw are not projected:
 // queries take them from hs_classification by HS code.
-func projectExports(rows *analytics.Rows, ref *reference.Data, seq uint64, env events.Envelope, eventID uuid.UUID, ev events.Event) error {
+func projectExports(rows *analytics.Rows, seq uint64, env events.Envelope, eventID uuid.UUID, ev events.Event) error {
 	switch e := ev.(type) {
 	case *events.ExporterRegisteredV1:
 		rows.ExporterStates = append(rows.ExporterStates, exporterRow(e.Exporter, eventID, seq))
@@ -288,7 +289,7 @@ func projectExports(rows *analytics.Rows, ref *reference.Data, seq uint64, env e
 		return nil
 	}
 	if s, ok := ev.(events.DealSnapshot); ok {
-		row, err := dealRow(ref, s.State(), eventID, seq)
+		row, err := dealRow(s.State(), eventID, seq)
 		if err != nil {
 			return err
 		}
@@ -306,7 +307,7 @@ func projectExports(rows *analytics.Rows, ref *reference.Data, seq uint64, env e
 	case events.BarrierStatusChangedV1:
 		change = &e
 	}
-	row, err := barrierRow(ref, s.State(), change, eventID, seq)
+	row, err := barrierRow(s.State(), change, eventID, seq)
 	if err != nil {
 		return err
 	}
@@ -329,13 +330,13 @@ func exporterRow(e events.ExporterV1, eventID uuid.UUID, seq uint64) analytics.E
 	}
 }
 
-func dealRow(ref *reference.Data, d events.DealV1, eventID uuid.UUID, seq uint64) (analytics.DealStateRow, error) {
+func dealRow(d events.DealV1, eventID uuid.UUID, seq uint64) (analytics.DealStateRow, error) {
 	what := "deal " + d.ID
 	row := analytics.DealStateRow{
 		DealID: canonicalID(d.ID), Version: uint32(max(d.Version, 0)), Post: d.Post, Attache: d.Attache,
 		ExporterBIN: d.ExporterBIN, ExporterName: d.ExporterName, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName,
 		HSCode: d.HSCode, HSChapter: prefix(d.HSCode, 2), HSHeading: prefix(d.HSCode, 4), Product: d.Product,
-		Value: d.Value.Amount, Currency: d.Value.Currency, FXRateMonth: noRateMonth, Unit: d.Unit, Stage: d.Stage,
+		Value: d.Value.Amount, Currency: d.Value.Currency, Unit: d.Unit, Stage: d.Stage,
 		LostReason: d.LostReason, Support: orEmpty(d.Support), DecisionID: d.DecisionID, CommissionID: d.CommissionID,
 		Clauses: orEmpty(d.Clauses), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), StageChangedAt: d.StageChangedAt.UTC(),
 		EventID: eventID, StreamSeq: seq,
@@ -344,16 +345,12 @@ func dealRow(ref *reference.Data, d events.DealV1, eventID uuid.UUID, seq uint64
 		q := *d.Quantity
 		row.Quantity = &q
 	}
-	// The value is converted at the rate of the month it was agreed in (the
-	// contract date), or, before there is a contract, of the month it was
-	// last stated in (updated_at, Astana time).
-	rateDay := d.UpdatedAt.In(astana)
 	if d.ContractDate != "" {
 		on, err := exportDay(what, "contract_date", d.ContractDate)
 		if err != nil {
 			return row, err
 		}
-		row.ContractDate, row.DealDate, rateDay = &on, on, on
+		row.ContractDate, row.DealDate = &on, on
 	} else {
 		// Dated by the day it was created, in Astana time.
 		c := d.CreatedAt.In(astana)
@@ -362,22 +359,16 @@ func dealRow(ref *reference.Data, d events.DealV1, eventID uuid.UUID, seq uint64
 			return row, fmt.Errorf("%w: %s created_at %s is outside the days ClickHouse can store", events.ErrDecode, what, d.CreatedAt)
 		}
 	}
-	conv, err := ref.Convert(d.Value.Amount, d.Value.Currency, rateDay)
-	if err != nil {
-		row.FXMissing = true
-	} else {
-		row.ValueUSD, row.ValueKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
-	}
 	return row, nil
 }
 
 // barrierRow projects a barrier's state; change is the status change the
 // event records, if it is one.
-func barrierRow(ref *reference.Data, b events.BarrierV1, change *events.BarrierStatusChangedV1, eventID uuid.UUID, seq uint64) (analytics.BarrierStateRow, error) {
+func barrierRow(b events.BarrierV1, change *events.BarrierStatusChangedV1, eventID uuid.UUID, seq uint64) (analytics.BarrierStateRow, error) {
 	what := "barrier " + b.ID
 	row := analytics.BarrierStateRow{
 		BarrierID: canonicalID(b.ID), Version: uint32(max(b.Version, 0)), Post: b.Post, Attache: b.Attache, Country: b.Country,
-		HSCodes: orEmpty(b.HSCodes), Type: b.Type, Title: b.Title, Description: b.Description, FXRateMonth: noRateMonth,
+		HSCodes: orEmpty(b.HSCodes), Type: b.Type, Title: b.Title, Description: b.Description,
 		Status: b.Status, LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses),
 		ProgressOn: make([]time.Time, 0, len(b.Progress)), ProgressText: make([]string, 0, len(b.Progress)),
 		ProgressAuthor: make([]string, 0, len(b.Progress)),
@@ -413,13 +404,6 @@ func barrierRow(ref *reference.Data, b events.BarrierV1, change *events.BarrierS
 	}
 	if v := b.ValueAtStake; v != nil {
 		row.HasValue, row.ValueAtStake, row.Currency = true, v.Amount, v.Currency
-		// Converted at the rate of the month the barrier was reported in.
-		conv, err := ref.Convert(v.Amount, v.Currency, row.ReportedOn)
-		if err != nil {
-			row.FXMissing = true
-		} else {
-			row.ValueAtStakeUSD, row.ValueAtStakeKZT, row.FXRateMonth = conv.USD, conv.KZT, conv.RateMonth
-		}
 	}
 	return row, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"econdip/analytics"
 	"econdip/events"
-	"econdip/services/reference"
 )
 
 func projectOne(t *testing.T, seq uint64, ev events.Event) (*analytics.Rows, events.Envelope) {
@@ -32,7 +31,7 @@ func projectOne(t *testing.T, seq uint64, ev events.Event) (*analytics.Rows, eve
 		t.Fatal(err)
 	}
 	rows := &analytics.Rows{}
-	if err := project(rows, reference.Default(), events.StreamCommissions, seq, env, decoded); err != nil {
+	if err := project(rows, events.StreamCommissions, seq, env, decoded); err != nil {
 		t.Fatal(err)
 	}
 	if len(rows.Events) != 1 || rows.Events[0].Type != ev.EventType() || rows.Events[0].StreamSeq != seq {
@@ -77,10 +76,9 @@ func TestProjectStatusChangeAddsStateAndHistory(t *testing.T) {
 	if d.DoneOn == nil || !d.DoneOn.Equal(date("2026-01-05")) {
 		t.Errorf("done_on = %v, want 2026-01-05", d.DoneOn)
 	}
-	// USD to USD is the amount itself, at the rate of the session's month (2025-03), not of updated_at (2026-11).
-	if !d.HasValue || d.FXMissing || !d.Value.Equal(decimal.RequireFromString("1234.5")) || !d.ValueUSD.Equal(decimal.RequireFromString("1234.50")) ||
-		!d.FXRateMonth.Equal(date("2025-03-01")) || !d.ValueKZT.IsPositive() {
-		t.Errorf("value = %v %s, usd %v, kzt %v, month %v, missing %v", d.Value, d.Currency, d.ValueUSD, d.ValueKZT, d.FXRateMonth, d.FXMissing)
+	// The value as stated: figures convert it when they are read (analytics/fx.go).
+	if !d.HasValue || !d.Value.Equal(decimal.RequireFromString("1234.5")) || d.Currency != "USD" {
+		t.Errorf("value = %v %s", d.Value, d.Currency)
 	}
 	// Lead ids canonical (lower case) and without repeats, for the join with lead_states.
 	if want := []string{"a0000000-0000-4000-8000-00000000000a", "b0000000-0000-4000-8000-00000000000b"}; !reflect.DeepEqual(d.LeadIDs, want) {
@@ -111,7 +109,8 @@ func TestProjectDecisionWithoutRateAndOpen(t *testing.T) {
 	if d.DoneOn != nil {
 		t.Errorf("an open decision has no done_on: %v", d.DoneOn)
 	}
-	if !d.HasValue || !d.FXMissing || !d.ValueUSD.IsZero() || !d.FXRateMonth.Equal(date("1970-01-01")) || d.Currency != "RUB" {
+	// A currency without a rate is stored as stated; figures count it apart.
+	if !d.HasValue || !d.Value.Equal(decimal.RequireFromString("5000000")) || d.Currency != "RUB" {
 		t.Errorf("value without a rate: %+v", d)
 	}
 	if d.Agencies == nil || d.Clauses == nil || d.LeadIDs == nil {
@@ -120,7 +119,7 @@ func TestProjectDecisionWithoutRateAndOpen(t *testing.T) {
 	// No value at all: has_value 0, and nothing missing.
 	state.Value = nil
 	rows, _ = projectOne(t, 8, &events.DecisionLinkedV1{Decision: state, Kind: "deal", TargetID: "deal-1"})
-	if d := rows.DecisionStates[0]; d.HasValue || d.FXMissing || !d.Value.IsZero() {
+	if d := rows.DecisionStates[0]; d.HasValue || !d.Value.IsZero() {
 		t.Errorf("no value: %+v", d)
 	}
 }
@@ -157,7 +156,7 @@ func TestProjectBadDayAddsNothing(t *testing.T) {
 	// Not through the decoder, which would refuse it: a status change whose day is not a day.
 	ev := &events.DecisionStatusChangedV1{Decision: decisionState(), From: "in_progress", To: "done", EffectiveOn: "2026-02-30"}
 	rows := &analytics.Rows{}
-	err = project(rows, reference.Default(), events.StreamCommissions, 9, env, ev)
+	err = project(rows, events.StreamCommissions, 9, env, ev)
 	if !errors.Is(err, events.ErrDecode) || rows.Len() != 0 {
 		t.Fatalf("err = %v, rows = %+v; want a decode error and no rows", err, rows)
 	}
@@ -180,7 +179,7 @@ func projectExport(t *testing.T, seq uint64, ev events.Event) (*analytics.Rows, 
 		t.Fatal(err)
 	}
 	rows := &analytics.Rows{}
-	if err := project(rows, reference.Default(), events.StreamExports, seq, env, decoded); err != nil {
+	if err := project(rows, events.StreamExports, seq, env, decoded); err != nil {
 		t.Fatal(err)
 	}
 	if len(rows.Events) != 1 || rows.Events[0].Type != ev.EventType() || rows.Events[0].Stream != events.StreamExports || rows.Events[0].StreamSeq != seq {
@@ -211,7 +210,7 @@ func TestProjectDealWithContract(t *testing.T) {
 		DealID: "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e", Version: 2, Post: "cn-beijing", Attache: "attache.cn-beijing",
 		ExporterBIN: "990340004593", ExporterName: "Kazakhstan Aluminium Smelter JSC", BuyerCountry: "CN", BuyerName: "Jiangsu Metals Trading",
 		HSCode: "760110", HSChapter: "76", HSHeading: "7601", Product: "Unwrought aluminium",
-		Value: d.Value, Currency: "USD", ValueUSD: d.ValueUSD, ValueKZT: d.ValueKZT, FXRateMonth: date("2026-03-01"),
+		Value: d.Value, Currency: "USD",
 		Quantity: d.Quantity, Unit: "t", Stage: "contracted", Support: []string{"b2b_meeting", "igc"},
 		DecisionID: "3f2b8c1d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", CommissionID: "igc-cn",
 		// Dated by the contract, not by the day it was created (2025-11-03).
@@ -222,10 +221,8 @@ func TestProjectDealWithContract(t *testing.T) {
 	if !reflect.DeepEqual(d, want) || d.EventID.String() != env.ID {
 		t.Errorf("deal row =\n%+v\nwant\n%+v", d, want)
 	}
-	// USD is the amount itself, converted at the contract's month (2026-03), not updated_at's (2026-04).
-	if !d.Value.Equal(decimal.RequireFromString("3750000")) || !d.ValueUSD.Equal(decimal.RequireFromString("3750000.00")) ||
-		!d.ValueKZT.IsPositive() || d.FXMissing || d.Quantity == nil || !d.Quantity.Equal(decimal.RequireFromString("1500")) {
-		t.Errorf("value %v usd %v kzt %v missing %v quantity %v", d.Value, d.ValueUSD, d.ValueKZT, d.FXMissing, d.Quantity)
+	if !d.Value.Equal(decimal.RequireFromString("3750000")) || d.Quantity == nil || !d.Quantity.Equal(decimal.RequireFromString("1500")) {
+		t.Errorf("value %v quantity %v", d.Value, d.Quantity)
 	}
 	// The event's redacted copy is the event itself: no personal data in deals.
 	if !strings.Contains(rows.Events[0].Data, `"buyer_name":"Jiangsu Metals Trading"`) {
@@ -246,17 +243,13 @@ func TestProjectDealWithoutContractIsDatedInAstana(t *testing.T) {
 	if d.ContractDate != nil || !d.DealDate.Equal(date("2026-01-01")) {
 		t.Errorf("contract %v, deal date %v; want none and 2026-01-01", d.ContractDate, d.DealDate)
 	}
-	// No contract: converted at the month of updated_at in Astana time.
-	if !d.FXRateMonth.Equal(date("2026-03-01")) || d.FXMissing {
-		t.Errorf("rate month %v, missing %v; want 2026-03-01", d.FXRateMonth, d.FXMissing)
-	}
 	if d.Quantity != nil || d.Support == nil || len(d.Support) != 0 {
 		t.Errorf("quantity %v, support %#v: want nil and empty", d.Quantity, d.Support)
 	}
-	// A currency without a rate: flagged, nothing converted.
+	// A currency without a rate: stored as stated.
 	state.Value = events.Money{Amount: decimal.RequireFromString("9000000"), Currency: "RUB"}
 	rows, _ = projectExport(t, 13, &events.DealUpdatedV1{Deal: state, Changed: []string{"value"}})
-	if d := rows.DealStates[0]; !d.FXMissing || !d.ValueUSD.IsZero() || !d.FXRateMonth.Equal(date("1970-01-01")) || d.Currency != "RUB" {
+	if d := rows.DealStates[0]; !d.Value.Equal(decimal.RequireFromString("9000000")) || d.Currency != "RUB" {
 		t.Errorf("no rate: %+v", d)
 	}
 }
@@ -290,9 +283,8 @@ func TestProjectBarrierStatusChange(t *testing.T) {
 		!reflect.DeepEqual(b.ProgressAuthor, []string{"attache.cn-beijing", "attache.cn-beijing"}) {
 		t.Errorf("progress = %v %v %v", b.ProgressOn, b.ProgressText, b.ProgressAuthor)
 	}
-	// EUR converted at the month it was reported in (2025-10).
-	if !b.HasValue || b.FXMissing || !b.FXRateMonth.Equal(date("2025-10-01")) || !b.ValueAtStakeUSD.IsPositive() || b.ValueAtStakeUSD.Equal(b.ValueAtStake) {
-		t.Errorf("value at stake %v %s, usd %v, month %v", b.ValueAtStake, b.Currency, b.ValueAtStakeUSD, b.FXRateMonth)
+	if !b.HasValue || b.Currency != "EUR" || !b.ValueAtStake.IsPositive() {
+		t.Errorf("value at stake %v %s", b.ValueAtStake, b.Currency)
 	}
 	want := analytics.BarrierStatusRow{BarrierID: b.BarrierID, Version: 4, From: "in_negotiation", To: "resolved",
 		EffectiveOn: date("2026-02-10"), Actor: "attache.cn-beijing", Comment: "lifted", Time: time.Date(2026, 4, 2, 7, 30, 0, 0, time.UTC),
@@ -304,7 +296,7 @@ func TestProjectBarrierStatusChange(t *testing.T) {
 	state := barrierState()
 	state.Status, state.Version, state.ValueAtStake, state.Progress = "verified", 2, nil, nil
 	rows, _ = projectExport(t, 22, &events.BarrierUpdatedV1{Barrier: state, Changed: []string{"description"}})
-	if b := rows.BarrierStates[0]; len(rows.BarrierStatuses) != 0 || b.ResolvedOn != nil || b.HasValue || b.FXMissing || b.ProgressOn == nil || len(b.ProgressOn) != 0 {
+	if b := rows.BarrierStates[0]; len(rows.BarrierStatuses) != 0 || b.ResolvedOn != nil || b.HasValue || b.ProgressOn == nil || len(b.ProgressOn) != 0 {
 		t.Errorf("open barrier: %+v, history %+v", b, rows.BarrierStatuses)
 	}
 }
@@ -337,7 +329,7 @@ func TestProjectExportBadDayAddsNothing(t *testing.T) {
 		"contract before 1970":    &events.DealUpdatedV1{Deal: early},
 	} {
 		rows := &analytics.Rows{}
-		err := project(rows, reference.Default(), events.StreamExports, 9, env, ev)
+		err := project(rows, events.StreamExports, 9, env, ev)
 		if !errors.Is(err, events.ErrDecode) || rows.Len() != 0 {
 			t.Errorf("%s: err = %v, rows = %+v; want a decode error and no rows", name, err, rows)
 		}

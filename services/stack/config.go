@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"econdip/services/reference"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,6 +32,8 @@ type Config struct {
 	DashboardAddr   string
 	UsersFile       string
 	MappingDir      string // the editable HS mapping files (ECONDIP_MAPPING_DIR); empty: <DataDir>/mapping
+	RatesFile       string // daily exchange rates (ECONDIP_RATES_FILE); empty: <DataDir>/reference/fx_daily.csv
+	TargetsFile     string // the scorecard's targets (ECONDIP_TARGETS_FILE); empty: <DataDir>/reference/targets.csv
 	Demo            bool
 	DemoLeads       int
 	DemoSeed        uint64
@@ -98,6 +101,8 @@ func ConfigFromEnv() (Config, error) {
 	}
 	c.UsersFile = env("ECONDIP_USERS_FILE", filepath.Join(c.DataDir, "users.json"))
 	c.MappingDir = env("ECONDIP_MAPPING_DIR", filepath.Join(c.DataDir, "mapping"))
+	c.RatesFile = env("ECONDIP_RATES_FILE", filepath.Join(c.DataDir, "reference", reference.RatesFile))
+	c.TargetsFile = env("ECONDIP_TARGETS_FILE", filepath.Join(c.DataDir, "reference", reference.TargetsFile))
 	c.LeadsURL = env("ECONDIP_LEADS_URL", "")
 	c.CommissionsURL = env("ECONDIP_COMMISSIONS_URL", "")
 	c.ExportsURL = env("ECONDIP_EXPORTS_URL", "")

@@ -161,8 +161,74 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		return err
 	}
 	s.Log.Info("HS classification loaded", "codes", n, "mapping", dir)
+	if _, err := s.LoadReferenceFiles(ctx); err != nil {
+		return err
+	}
 	s.Log.Info("ClickHouse ready", "addr", addr, "database", s.Cfg.CHDatabase)
 	return nil
+}
+
+// ReferenceLoad says what LoadReferenceFiles loaded.
+type ReferenceLoad struct {
+	RatesFile, TargetsFile string
+	Rates, RateDays        int  // lines of the rates file; currency-days in fx_daily
+	RatesLoaded            bool // false: the same rates were loaded already
+	Targets                int
+}
+
+// LoadReferenceFiles loads the rates and targets files administrators edit
+// into ClickHouse (writing the demo files first where there are none). Both
+// files are read and validated before either is loaded: a malformed file is
+// refused, naming its line and field, and the figures keep what they had.
+// It runs at every start and on a reload (SIGHUP, or the administrators'
+// reload in the dashboard).
+func (s *Stack) LoadReferenceFiles(ctx context.Context) (ReferenceLoad, error) {
+	out := ReferenceLoad{RatesFile: s.ratesFile(), TargetsFile: s.targetsFile()}
+	if _, err := os.Stat(out.RatesFile); errors.Is(err, os.ErrNotExist) {
+		if _, err := s.Ref.WriteRatesFile(filepath.Dir(out.RatesFile), false); err != nil {
+			return out, fmt.Errorf("write the demo rates file: %w", err)
+		}
+		if filepath.Base(out.RatesFile) != reference.RatesFile {
+			if err := os.Rename(filepath.Join(filepath.Dir(out.RatesFile), reference.RatesFile), out.RatesFile); err != nil {
+				return out, err
+			}
+		}
+	}
+	if err := reference.WriteTargetsFile(out.TargetsFile, false); err != nil {
+		return out, fmt.Errorf("write the demo targets file: %w", err)
+	}
+	rates, err := s.Ref.LoadRatesFile(out.RatesFile)
+	if err != nil {
+		return out, fmt.Errorf("rates file refused, nothing reloaded (ECONDIP_RATES_FILE): %w", err)
+	}
+	targets, err := s.Ref.LoadTargetsFile(out.TargetsFile)
+	if err != nil {
+		return out, fmt.Errorf("targets file refused, nothing reloaded (ECONDIP_TARGETS_FILE): %w", err)
+	}
+	out.Rates = rates.Lines()
+	if out.RateDays, out.RatesLoaded, err = analytics.LoadRates(ctx, s.CH, rates, out.RatesFile); err != nil {
+		return out, err
+	}
+	if out.Targets, err = analytics.LoadTargets(ctx, s.CH, targets); err != nil {
+		return out, err
+	}
+	s.Log.Info("reference files loaded", "rates_file", out.RatesFile, "rates", out.Rates, "rate_days", out.RateDays,
+		"rates_reloaded", out.RatesLoaded, "targets_file", out.TargetsFile, "targets", out.Targets)
+	return out, nil
+}
+
+func (s *Stack) ratesFile() string {
+	if s.Cfg.RatesFile != "" {
+		return s.Cfg.RatesFile
+	}
+	return filepath.Join(s.Cfg.DataDir, "reference", reference.RatesFile)
+}
+
+func (s *Stack) targetsFile() string {
+	if s.Cfg.TargetsFile != "" {
+		return s.Cfg.TargetsFile
+	}
+	return filepath.Join(s.Cfg.DataDir, "reference", reference.TargetsFile)
 }
 
 // DemoTokensFile holds the plain demo tokens next to the users file, so the
@@ -308,7 +374,7 @@ func (s *Stack) ServeDashboard() error {
 
 // RunIngest consumes into ClickHouse until ctx ends; Close waits for its final flush.
 func (s *Stack) RunIngest(ctx context.Context) {
-	svc := ingest.New(s.JS, s.CH, s.Ref, s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch})
+	svc := ingest.New(s.JS, s.CH, s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch})
 	ictx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
