@@ -24,10 +24,19 @@ import (
 // Lead is one generated lead and the stage it should end in.
 type Lead struct {
 	Post    string
-	Request httpapi.CreateRequest
-	Path    []domain.Stage // stages to move through after creation, in order
-	Lost    string         // reason, when the path ends in lost
+	Request httpapi.CreateRequest // IdentifiedOn is the day the lead was identified
+	Path    []domain.Stage        // stages to move through after creation, in order
+	Days    []string              // the day each move of Path took effect (YYYY-MM-DD)
+	Lost    string                // reason, when the path ends in lost
 }
+
+// The demo's history runs from the Concept's start to WindowEnd: every day
+// it generates is in that window, so the demo is the same whatever day it is
+// generated on (and never dated in the future once that day has passed).
+var (
+	windowStart = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	WindowEnd   = time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)
+)
 
 type company struct{ name, country string }
 
@@ -138,9 +147,30 @@ func Generate(seed uint64, n int, ref *reference.Data) []Lead {
 		case roll == 1:
 			l.Path = append(l.Path, domain.OnHold)
 		}
+		datePath(r, &l)
 		out = append(out, l)
 	}
 	return out
+}
+
+// datePath dates the lead: identified on a day of the window, each move 20
+// to 200 days after the one before; a path that would run past WindowEnd
+// stops there (the lead stays where it was on that day).
+func datePath(r *rand.Rand, l *Lead) {
+	span := int(WindowEnd.Sub(windowStart).Hours()/24) - 30
+	on := windowStart.AddDate(0, 0, r.IntN(span))
+	l.Request.IdentifiedOn = on.Format(time.DateOnly)
+	for i := range l.Path {
+		on = on.AddDate(0, 0, 20+r.IntN(181))
+		if on.After(WindowEnd) {
+			l.Path = l.Path[:i]
+			if l.Lost != "" && !slices.Contains(l.Path, domain.Lost) {
+				l.Lost = ""
+			}
+			break
+		}
+		l.Days = append(l.Days, on.Format(time.DateOnly))
+	}
 }
 
 // Loader sends generated leads to the leads API.
@@ -192,9 +222,10 @@ func (l *Loader) Load(ctx context.Context, seed uint64, leads []Lead) ([]Created
 				path = nil // moved by someone else: leave it
 			}
 		}
-		for _, st := range path {
+		days := d.Days[len(d.Path)-len(path):]
+		for i, st := range path {
 			v := lead.Version
-			req := httpapi.MoveRequest{Version: &v, Stage: string(st), LostReason: d.Lost}
+			req := httpapi.MoveRequest{Version: &v, Stage: string(st), LostReason: d.Lost, EffectiveOn: days[i]}
 			if err := l.call(ctx, tok, http.MethodPost, "/api/v1/leads/"+lead.ID+"/stage", "", req, &lead); err != nil {
 				return created, fmt.Errorf("demo lead %d: move to %s: %w", i, st, err)
 			}

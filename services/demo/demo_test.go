@@ -219,3 +219,34 @@ func TestSpreadOfOutcomes(t *testing.T) {
 		t.Error("igc-cn missing")
 	}
 }
+
+// Leads are dated in the demo's window, each move after the one before, so
+// committed investment has a history by year; the days do not depend on the
+// day the demo is generated.
+func TestLeadsAreDatedInTheWindow(t *testing.T) {
+	leads := demo.Generate(seed, 240, reference.Default())
+	years := map[int]int{}
+	for i, l := range leads {
+		prev, err := time.Parse(time.DateOnly, l.Request.IdentifiedOn)
+		if err != nil || prev.Year() < 2020 || prev.After(demo.WindowEnd) {
+			t.Fatalf("lead %d identified on %q", i, l.Request.IdentifiedOn)
+		}
+		if len(l.Days) != len(l.Path) {
+			t.Fatalf("lead %d: %d days for %d moves", i, len(l.Days), len(l.Path))
+		}
+		for j, d := range l.Days {
+			on, err := time.Parse(time.DateOnly, d)
+			if err != nil || !on.After(prev) || on.After(demo.WindowEnd) {
+				t.Fatalf("lead %d move %d to %s on %q after %s", i, j, l.Path[j], d, prev.Format(time.DateOnly))
+			}
+			if l.Path[j] == "committed" {
+				years[on.Year()]++
+			}
+			prev = on
+		}
+	}
+	// Commitments in most years of the window, not all in one.
+	if len(years) < 5 {
+		t.Errorf("commitments by year: %v", years)
+	}
+}
