@@ -481,7 +481,7 @@ func BarriersResolvedByYear(ctx context.Context, conn driver.Conn, f BarrierFilt
 		WHERE is_resolved = 1 AND isNotNull(resolved_on)
 		GROUP BY resolved_year
 		ORDER BY resolved_year`
-	rows, err := conn.Query(ctx, q, args...)
+	rows, err := conn.Query(joinContext(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("barriers resolved by year: %w", err)
 	}
@@ -515,7 +515,7 @@ func barrierTallies(ctx context.Context, conn driver.Conn, f BarrierFilter, keyE
 		FROM (` + base + `)
 		GROUP BY group_key
 		ORDER BY group_key`
-	rows, err := conn.Query(ctx, q, args...)
+	rows, err := conn.Query(joinContext(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("barriers by %s: %w", keyExpr, err)
 	}

@@ -56,7 +56,7 @@ func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]Pipeli
 			FROM (SELECT * FROM lead_states FINAL) `+cond) + `)
 		GROUP BY sector_code, stage
 		ORDER BY sector_code, stage`
-	rows, err := conn.Query(ctx, q, args...)
+	rows, err := conn.Query(joinContext(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline query: %w", err)
 	}
