@@ -124,6 +124,7 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 			t.Fatalf("register %s: %d %s", x.name, r.Status, r.Body)
 		}
 	}
+	var lastDeal time.Time
 	for _, d := range []struct{ bin, hs, value string }{{binRefinery, "271012", "800000"}, {binOilfield, "270900", "4000000"}} {
 		b.do("open a new deal", 10*time.Second, chromedp.Navigate(b.base+"/attache/deals/new"), chromedp.WaitVisible(chromedp.ID("deal-form")),
 			chromedp.SendKeys(chromedp.CSS(`#deal-form input[name=exporter_bin]`), d.bin),
@@ -132,8 +133,20 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS(`#deal-form select[name=value_currency]`), "USD"),
 		)
 		b.follow("create the deal for "+d.hs, `#deal-form button[type=submit]`, http.StatusOK)
+		lastDeal = time.Now()
 		if p := b.path(); !dealPath.MatchString(p) {
 			t.Fatalf("after creating the deal for %s, the browser is at %s", d.hs, p)
+		}
+	}
+	// How long until the analysts' figures have the last deal (logged, not asserted).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		r := stacktest.Do(t, "GET", b.base+"/api/exports/stages", stacktest.Tokens["analyst"], "")
+		if strings.Contains(string(r.Body), `"stage":"opportunity","deals":2`) {
+			t.Logf("the last deal was in the analysts' figures %s after the attaché saved it", time.Since(lastDeal).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s the analysts' stages figure is %s", r.Body)
 		}
 	}
 	b.do("open the deals board", 10*time.Second, chromedp.Navigate(b.base+"/attache/deals"), chromedp.WaitVisible(chromedp.CSS(`.deals-board`)))
@@ -181,7 +194,54 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 	b.expectContains("note shown", "main aside section:nth-of-type(1) ol", "Raised with the veterinary service")
 	b.checkLayout("barrier page")
 	b.screenshot("exports-4-barrier")
+
+	// 7. The analyst's Exports page: aluminium and refined oils count as
+	// non-raw in their sectors, crude oil as raw mining. Every stage counts
+	// in the sector figures: 1,500,000 + 800,000 + 4,000,000 USD.
+	b.follow("sign out", `header form.who button[type=submit]`, http.StatusOK)
+	b.signIn(stacktest.Tokens["analyst"], "/analyst/pipeline")
+	want := map[string][]string{
+		"Non-ferrous metallurgy":          {"1", "1,500,000.00", "1,500,000.00", "0"},
+		"Petrochemistry and oil refining": {"1", "800,000.00", "800,000.00", "0"},
+		"Mining":                          {"1", "4,000,000.00", "0.00", "0"},
+	}
+	var sectors map[string][]string
+	until := time.Now().Add(10 * time.Second)
+	for {
+		b.do("open the Exports page", 10*time.Second, chromedp.Navigate(b.base+"/analyst/exports"))
+		sectors = waitFor[map[string][]string](b, "read the sectors table", 5*time.Second, `(() => {
+			const rows = [...document.querySelectorAll("#table-sectors tbody tr")];
+			if (!rows.length) return null;
+			return Object.fromEntries(rows.map(tr => [tr.cells[0].textContent.trim(), [...tr.cells].slice(1).map(td => td.textContent.trim())]));
+		})()`)
+		if reflectEqual(sectors, want) {
+			break
+		}
+		if time.Now().After(until) {
+			t.Fatalf("the Exports page's sectors after 10 s: %q, want %q", sectors, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	committed := waitFor[string](b, "wait for the headline", 5*time.Second,
+		`(() => { const t = document.getElementById("h-committed").textContent.trim(); return t === "…" ? null : t; })()`)
+	if !strings.Contains(committed, "1.5 m") { // only the aluminium deal is contracted
+		t.Errorf("headline committed value: %q, want USD 1.5 m", committed)
+	}
+	b.checkLayout("Exports page")
+	b.screenshot("exports-5-analyst")
 	b.noExceptions()
+}
+
+func reflectEqual(a, b map[string][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range b {
+		if strings.Join(a[k], "|") != strings.Join(v, "|") {
+			return false
+		}
+	}
+	return true
 }
 
 // dealCount is how many deals the attaché's post has, from the API.
