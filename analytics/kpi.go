@@ -1,0 +1,578 @@
+package analytics
+
+// The key figures of the Concept scorecard, each defined once, here. Every
+// amount is in USD, converted at the rates in force on the day named in its
+// definition (fx.go): records whose currency has no rate that day are counted
+// in NoRate and left out of the sums, never dropped in silence.
+//
+// Investment (investor leads; each lead in its latest state; stage days are
+// the days each stage took effect, as the attaché dated them):
+//   - Committed investment of a year: the capex of the leads that entered
+//     the committed stage that year and are now committed, implementing or
+//     operational (a commitment later put on hold or lost no longer counts),
+//     converted at the rates of the day they entered committed.
+//   - Realised investment of a year: the capex of the leads that entered
+//     implementing that year and are now implementing or operational,
+//     converted at the rates of the day they entered implementing.
+//   - Projects of a year: the number of leads committed that year (as above).
+//   - Jobs of a year: the expected jobs of the leads committed that year.
+//   - Pipeline (now): the leads not yet committed and not lost
+//     (identified, contacted, qualified, negotiating, on hold): their capex at
+//     the rates of the day their stage took effect, and weighted by their
+//     stage's probability (0 on hold).
+//   - Conversion of a year: of the leads identified that year, the share
+//     that have entered committed since (whatever their stage now).
+//   - Days to commit: from the day a lead was identified to the day it
+//     entered committed, for the leads committed in the year; the median of
+//     the sorted days (mean of the middle two for an even count).
+//
+// Exports: as in exports.go: the realised or committed deals (contracted,
+// shipped, paid) by the year of their deal date, at its rates.
+//   - Non-raw exports: their value not classified raw by the HS mapping.
+//   - Export markets: the distinct buyer countries of those deals.
+//
+// Barriers: value resolved in a year is the value at stake of the barriers
+// resolved that year (resolved_on), at the rates of the day they were reported.
+//
+// Commissions: the execution rate is commissions.go's.
+//
+// Keys. A figure is broken down by sector (the lead's sector, or the deal's
+// HS sector under the mapping; "unassigned" when none), by Concept clause
+// (every clause the lead or deal names: a record naming two clauses counts
+// for each), or by country (the investor's home country, the buyer's
+// country). Sums over clauses can therefore exceed the total.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/shopspring/decimal"
+)
+
+// By is what a figure is broken down by.
+type By string
+
+// Breakdowns of the key figures.
+const (
+	BySector  By = "sector"
+	ByClause  By = "clause"
+	ByCountry By = "country"
+	ByTotal   By = "total" // one key, "all"
+)
+
+// KPIFilter narrows the key figures; the zero value takes every record.
+type KPIFilter struct {
+	Years   []int  // years of the figure's day; empty: every year
+	Sector  string // priority sector code ("unassigned" for records without one)
+	Clause  string // a Concept clause the record names
+	Country string // investor's country (investment) or buyer's country (exports)
+	Post    string
+}
+
+// KeyYear is one figure's value for one key and year.
+type KeyYear struct {
+	Key    string          `json:"key"`
+	Year   uint16          `json:"year"`
+	Value  decimal.Decimal `json:"value"`
+	Count  uint64          `json:"count"`   // records behind the value
+	NoRate uint64          `json:"no_rate"` // records left out of an amount for lack of a rate
+}
+
+// Investment metrics of InvestmentByYear.
+const (
+	Committed = "committed"
+	Realised  = "realised"
+)
+
+// InvestmentYear is the investment committed (or realised) for one key in one year.
+type InvestmentYear struct {
+	Key      string          `json:"key"`
+	Year     uint16          `json:"year"`
+	Projects uint64          `json:"projects"`
+	Jobs     uint64          `json:"jobs"`
+	USD      decimal.Decimal `json:"usd"`
+	NoRate   uint64          `json:"no_rate"`
+}
+
+// investmentStage names, for each investment metric, the stage whose entry
+// dates it and the current stages that still count.
+var investmentStage = map[string]struct {
+	entered string
+	now     []string
+}{
+	Committed: {"committed", []string{"committed", "implementing", "operational"}},
+	Realised:  {"implementing", []string{"implementing", "operational"}},
+}
+
+// queryRows runs q and scans each row into a T through dest; what names the
+// figure in errors.
+func queryRows[T any](ctx context.Context, conn driver.Conn, what, q string, args []any, dest func(*T) []any) ([]T, error) {
+	rows, err := conn.Query(joinContext(ctx), q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var r T
+		if err := rows.Scan(dest(&r)...); err != nil {
+			return nil, fmt.Errorf("%s row: %w", what, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// keyColumn is the SQL of a record's key for a breakdown, given the
+// expressions of the record's sector and country ("" when it has none).
+func keyColumn(by By, sector, country string) (string, error) {
+	key := map[By]string{BySector: sector, ByClause: "arrayJoin(clauses)", ByCountry: country, ByTotal: "'all'"}[by]
+	if key == "" {
+		return "", fmt.Errorf("no breakdown by %q here", by)
+	}
+	return key, nil
+}
+
+// leadKey is the SQL of a lead's key for a breakdown (over lead_states columns).
+func leadKey(by By) (string, error) {
+	return keyColumn(by, "if(sector = '', 'unassigned', sector)", "investor_country")
+}
+
+// leadFilter is the WHERE of lead_states columns for f (years are filtered by the caller).
+func leadFilter(f KPIFilter) (string, []any) {
+	var where []string
+	var args []any
+	if f.Sector != "" {
+		where = append(where, "if(sector = '', 'unassigned', sector) = ?")
+		args = append(args, f.Sector)
+	}
+	if f.Clause != "" {
+		where = append(where, "has(clauses, ?)")
+		args = append(args, f.Clause)
+	}
+	if f.Country != "" {
+		where = append(where, "investor_country = ?")
+		args = append(args, f.Country)
+	}
+	if f.Post != "" {
+		where = append(where, "post = ?")
+		args = append(args, f.Post)
+	}
+	if len(where) == 0 {
+		return "1", nil
+	}
+	return strings.Join(where, " AND "), args
+}
+
+func yearsIn(column string, years []int) string {
+	if len(years) == 0 {
+		return "1"
+	}
+	list := make([]string, len(years))
+	for i, y := range years {
+		list[i] = strconv.Itoa(y)
+	}
+	return column + " IN (" + strings.Join(list, ", ") + ")"
+}
+
+// enteredStage is the query of the leads that entered a stage, with the day
+// (the first time, should a lead enter it twice) and the lead's current state.
+func enteredStage(stage string, now []string, f KPIFilter) (string, []any) {
+	cond, args := leadFilter(f)
+	quoted := make([]string, len(now))
+	for i, s := range now {
+		quoted[i] = "'" + s + "'"
+	}
+	q := `SELECT * FROM (
+			SELECT lead_id, title, post, sector, clauses, investor_country, expected_jobs, capex, currency, stage, entered_on
+			FROM (SELECT * FROM lead_states FINAL)
+			ANY INNER JOIN (
+				SELECT lead_id, min(effective_on) AS entered_on
+				FROM lead_stage_history FINAL
+				WHERE to_stage = '` + stage + `'
+				GROUP BY lead_id
+			) USING lead_id
+		) WHERE stage IN (` + strings.Join(quoted, ", ") + `) AND ` + cond + ` AND ` + yearsIn("toYear(entered_on)", f.Years)
+	return q, args
+}
+
+// InvestmentByYear is the investment committed or realised (metric
+// Committed or Realised) per key and year: projects, jobs and USD.
+func InvestmentByYear(ctx context.Context, conn driver.Conn, metric string, by By, f KPIFilter) ([]InvestmentYear, error) {
+	st, ok := investmentStage[metric]
+	if !ok {
+		return nil, fmt.Errorf("investment: unknown metric %q", metric)
+	}
+	key, err := leadKey(by)
+	if err != nil {
+		return nil, err
+	}
+	base, args := enteredStage(st.entered, st.now, f)
+	q := `SELECT kpi_key, kpi_year, toUInt64(count()) AS projects, toUInt64(sum(expected_jobs)) AS jobs,
+			sumIf(amount_usd, fx_missing = 0) AS usd, toUInt64(countIf(fx_missing = 1)) AS no_rate
+		FROM (` + converted(`SELECT `+key+` AS kpi_key, toUInt16(toYear(entered_on)) AS kpi_year, expected_jobs,
+				capex AS fx_amount, currency AS fx_currency, entered_on AS fx_day
+			FROM (`+base+`)`) + `)
+		GROUP BY kpi_key, kpi_year
+		ORDER BY kpi_key, kpi_year`
+	return queryRows(ctx, conn, fmt.Sprintf("investment %s by %s", metric, by), q, args, func(r *InvestmentYear) []any {
+		return []any{&r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.NoRate}
+	})
+}
+
+// InvestmentRecord is one lead behind an investment figure.
+type InvestmentRecord struct {
+	LeadID    string          `json:"lead_id"`
+	Title     string          `json:"title"`
+	Post      string          `json:"post"`
+	Key       string          `json:"key"`
+	EnteredOn string          `json:"entered_on"` // the day it entered the stage that dates it
+	Stage     string          `json:"stage"`      // its stage now
+	Jobs      uint32          `json:"jobs"`
+	Capex     decimal.Decimal `json:"capex"`
+	Currency  string          `json:"currency"`
+	USD       decimal.Decimal `json:"usd"`     // 0 without a rate
+	NoRate    bool            `json:"no_rate"` // no rate that day: not in the figure's USD
+	RateDay   string          `json:"rate_day,omitempty"`
+}
+
+// InvestmentRecords lists the leads behind InvestmentByYear for the same
+// metric, breakdown and filter, in order of the day: the drill-down of a figure.
+func InvestmentRecords(ctx context.Context, conn driver.Conn, metric string, by By, key string, f KPIFilter) ([]InvestmentRecord, error) {
+	st, ok := investmentStage[metric]
+	if !ok {
+		return nil, fmt.Errorf("investment: unknown metric %q", metric)
+	}
+	keyExpr, err := leadKey(by)
+	if err != nil {
+		return nil, err
+	}
+	base, args := enteredStage(st.entered, st.now, f)
+	q := `SELECT toString(lead_id), title, post, kpi_key, entered_on, stage, expected_jobs, fx_amount, fx_currency,
+			amount_usd, fx_missing, usd_rate_day
+		FROM (` + converted(`SELECT lead_id, title, post, `+keyExpr+` AS kpi_key, entered_on, stage, expected_jobs,
+				capex AS fx_amount, currency AS fx_currency, entered_on AS fx_day
+			FROM (`+base+`)`) + `)
+		WHERE kpi_key = ?
+		ORDER BY entered_on, lead_id`
+	rows, err := conn.Query(joinContext(ctx), q, append(args, key)...)
+	if err != nil {
+		return nil, fmt.Errorf("investment records: %w", err)
+	}
+	defer rows.Close()
+	var out []InvestmentRecord
+	for rows.Next() {
+		var r InvestmentRecord
+		var entered, rateDay time.Time
+		var missing uint8
+		if err := rows.Scan(&r.LeadID, &r.Title, &r.Post, &r.Key, &entered, &r.Stage, &r.Jobs, &r.Capex, &r.Currency,
+			&r.USD, &missing, &rateDay); err != nil {
+			return nil, fmt.Errorf("investment record: %w", err)
+		}
+		r.EnteredOn, r.NoRate = entered.Format(time.DateOnly), missing == 1
+		if !r.NoRate {
+			r.RateDay = rateDay.Format(time.DateOnly)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// PipelineTotal is the open pipeline of one key: leads not yet committed and not lost.
+type PipelineTotal struct {
+	Key         string          `json:"key"`
+	Leads       uint64          `json:"leads"`
+	USD         decimal.Decimal `json:"usd"`
+	WeightedUSD decimal.Decimal `json:"weighted_usd"`
+	NoRate      uint64          `json:"no_rate"`
+	// ByDecisionYear is the weighted capex by the year of the expected
+	// decision date (leads without one are under 0): what the forecast adds.
+	ByDecisionYear map[uint16]decimal.Decimal `json:"by_decision_year"`
+}
+
+// OpenStages are the stages of the open pipeline.
+var OpenStages = []string{"identified", "contacted", "qualified", "negotiating", "on_hold"}
+
+// OpenPipeline is the pipeline now per key (the filter's years do not apply).
+func OpenPipeline(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]PipelineTotal, error) {
+	key, err := leadKey(by)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := leadFilter(f)
+	q := `SELECT kpi_key, decision_year, toUInt64(count()) AS leads, sumIf(amount_usd, fx_missing = 0) AS usd,
+			sumIf(amount_usd * probability, fx_missing = 0) AS weighted, toUInt64(countIf(fx_missing = 1)) AS no_rate
+		FROM (` + converted(`SELECT `+key+` AS kpi_key, probability,
+				toUInt16(if(isNull(expected_decision_date), 0, toYear(assumeNotNull(expected_decision_date)))) AS decision_year,
+				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
+			FROM (SELECT * FROM lead_states FINAL)
+			WHERE stage IN ('`+strings.Join(OpenStages, "', '")+`') AND `+cond) + `)
+		GROUP BY kpi_key, decision_year
+		ORDER BY kpi_key, decision_year`
+	rows, err := conn.Query(joinContext(ctx), q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("open pipeline by %s: %w", by, err)
+	}
+	defer rows.Close()
+	var out []PipelineTotal
+	for rows.Next() {
+		var k string
+		var year uint16
+		var leads, noRate uint64
+		var usd, weighted decimal.Decimal
+		if err := rows.Scan(&k, &year, &leads, &usd, &weighted, &noRate); err != nil {
+			return nil, fmt.Errorf("open pipeline row: %w", err)
+		}
+		if n := len(out); n == 0 || out[n-1].Key != k {
+			out = append(out, PipelineTotal{Key: k, USD: decimal.Zero, WeightedUSD: decimal.Zero, ByDecisionYear: map[uint16]decimal.Decimal{}})
+		}
+		p := &out[len(out)-1]
+		p.Leads += leads
+		p.NoRate += noRate
+		p.USD = p.USD.Add(usd)
+		p.WeightedUSD = p.WeightedUSD.Add(weighted)
+		p.ByDecisionYear[year] = p.ByDecisionYear[year].Add(weighted).Round(2)
+	}
+	for i := range out {
+		out[i].WeightedUSD = out[i].WeightedUSD.Round(2)
+	}
+	return out, rows.Err()
+}
+
+// ConversionYear is the conversion of the leads identified in one year.
+type ConversionYear struct {
+	Key        string           `json:"key"`
+	Year       uint16           `json:"year"`
+	Identified uint64           `json:"identified"`
+	Committed  uint64           `json:"committed"` // of them, entered committed since
+	Rate       *decimal.Decimal `json:"rate"`      // Committed / Identified, 4 places
+	// MedianDaysToCommit is over the leads committed in the year (by the day
+	// they entered committed), from the day each was identified.
+	MedianDaysToCommit *decimal.Decimal `json:"median_days_to_commit"`
+}
+
+// Conversion reports, per key and year, the conversion of the leads
+// identified in the year and the median days to commit of those committed in it.
+func Conversion(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]ConversionYear, error) {
+	key, err := leadKey(by)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := leadFilter(f)
+	// One row per lead: the day identified and the day committed (if ever).
+	perLead := `SELECT ` + key + ` AS kpi_key, identified_on, committed_on, was_committed
+		FROM (
+			SELECT * FROM (SELECT * FROM lead_states FINAL)
+			ANY INNER JOIN (
+				SELECT lead_id, minIf(effective_on, to_stage = 'identified') AS identified_on,
+					minIf(effective_on, to_stage = 'committed') AS committed_on,
+					toUInt8(countIf(to_stage = 'committed') > 0) AS was_committed,
+					toUInt8(countIf(to_stage = 'identified') > 0) AS has_identified
+				FROM lead_stage_history FINAL
+				GROUP BY lead_id
+			) USING lead_id
+		) WHERE has_identified = 1 AND ` + cond
+	byKeyYear := map[string]*ConversionYear{}
+	var order []string
+	at := func(key string, year uint16) *ConversionYear {
+		k := key + "\x00" + strconv.Itoa(int(year))
+		if byKeyYear[k] == nil {
+			byKeyYear[k] = &ConversionYear{Key: key, Year: year}
+			order = append(order, k)
+		}
+		return byKeyYear[k]
+	}
+	identified := `SELECT kpi_key, toUInt16(toYear(identified_on)) AS kpi_year, toUInt64(count()), toUInt64(sum(was_committed))
+		FROM (` + perLead + `) WHERE ` + yearsIn("toYear(identified_on)", f.Years) + `
+		GROUP BY kpi_key, kpi_year`
+	rows, err := conn.Query(joinContext(ctx), identified, args...)
+	if err != nil {
+		return nil, fmt.Errorf("conversion by %s: %w", by, err)
+	}
+	for rows.Next() {
+		var key string
+		var year uint16
+		var n, committed uint64
+		if err := rows.Scan(&key, &year, &n, &committed); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("conversion row: %w", err)
+		}
+		c := at(key, year)
+		c.Identified, c.Committed = n, committed
+	}
+	rows.Close()
+	committed := `SELECT kpi_key, toUInt16(toYear(committed_on)) AS kpi_year,
+			arraySort(groupArray(toInt32(dateDiff('day', identified_on, committed_on))))
+		FROM (` + perLead + `) WHERE was_committed = 1 AND ` + yearsIn("toYear(committed_on)", f.Years) + `
+		GROUP BY kpi_key, kpi_year`
+	rows, err = conn.Query(joinContext(ctx), committed, args...)
+	if err != nil {
+		return nil, fmt.Errorf("days to commit by %s: %w", by, err)
+	}
+	for rows.Next() {
+		var key string
+		var year uint16
+		var days []int32
+		if err := rows.Scan(&key, &year, &days); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("days to commit row: %w", err)
+		}
+		at(key, year).MedianDaysToCommit = median(days)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(order)
+	out := make([]ConversionYear, 0, len(order))
+	for _, k := range order {
+		c := byKeyYear[k]
+		if c.Identified > 0 {
+			x := decimal.NewFromUint64(c.Committed).DivRound(decimal.NewFromUint64(c.Identified), 4)
+			c.Rate = &x
+		}
+		out = append(out, *c)
+	}
+	return out, nil
+}
+
+// exportKey is the SQL of a deal's key for a breakdown (over dealsClassified columns).
+func exportKey(by By) (string, error) { return keyColumn(by, "sector_code", "buyer_country") }
+
+// ExportYear is the realised or committed exports of one key in one year.
+type ExportYear struct {
+	Key       string          `json:"key"`
+	Year      uint16          `json:"year"`
+	Deals     uint64          `json:"deals"`
+	USD       decimal.Decimal `json:"usd"`
+	NonRawUSD decimal.Decimal `json:"non_raw_usd"`
+	Markets   uint64          `json:"markets"` // distinct buyer countries
+	NoRate    uint64          `json:"no_rate"`
+}
+
+// ExportsByYear is the realised or committed exports per key and year: value,
+// non-raw value and markets.
+func ExportsByYear(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]ExportYear, error) {
+	key, err := exportKey(by)
+	if err != nil {
+		return nil, err
+	}
+	base, args := dealsClassified(ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.Country, Sector: f.Sector}, CommittedStages)
+	clause := "1"
+	if f.Clause != "" {
+		clause = "has(clauses, ?)"
+		args = append(args, f.Clause)
+	}
+	q := `SELECT kpi_key, deal_year, toUInt64(count()) AS deals, sumIf(value_usd, fx_missing = 0) AS usd,
+			sumIf(value_usd, fx_missing = 0 AND raw = 0) AS non_raw, toUInt64(uniqExact(buyer_country)) AS markets,
+			toUInt64(countIf(fx_missing = 1)) AS no_rate
+		FROM (SELECT ` + key + ` AS kpi_key, * FROM (` + base + `) WHERE ` + clause + `)
+		GROUP BY kpi_key, deal_year
+		ORDER BY kpi_key, deal_year`
+	return queryRows(ctx, conn, "exports by "+string(by), q, args, func(r *ExportYear) []any {
+		return []any{&r.Key, &r.Year, &r.Deals, &r.USD, &r.NonRawUSD, &r.Markets, &r.NoRate}
+	})
+}
+
+// BarrierValueYear is the value at stake of the barriers resolved in one year.
+type BarrierValueYear struct {
+	Key      string          `json:"key"`
+	Year     uint16          `json:"year"`
+	Resolved uint64          `json:"resolved"`
+	USD      decimal.Decimal `json:"usd"`
+	NoRate   uint64          `json:"no_rate"`
+}
+
+// BarrierValueResolved is the value at stake of the barriers resolved per
+// key (country, clause, or total) and year of resolution.
+func BarrierValueResolved(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]BarrierValueYear, error) {
+	key, err := keyColumn(by, "", "country") // barriers name HS codes, not one sector
+	if err != nil {
+		return nil, err
+	}
+	base, args := barriersBase(BarrierFilter{Post: f.Post, Country: f.Country})
+	clause := "1"
+	if f.Clause != "" {
+		clause = "has(clauses, ?)"
+		args = append(args, f.Clause)
+	}
+	q := `SELECT kpi_key, resolved_year, toUInt64(count()) AS resolved,
+			sumIf(value_at_stake_usd, has_value = 1 AND fx_missing = 0) AS usd,
+			toUInt64(countIf(has_value = 1 AND fx_missing = 1)) AS no_rate
+		FROM (
+			SELECT ` + key + ` AS kpi_key, toUInt16(toYear(assumeNotNull(resolved_on))) AS resolved_year, *
+			FROM (` + base + `)
+			WHERE is_resolved = 1 AND isNotNull(resolved_on) AND ` + clause + `
+		)
+		WHERE ` + yearsIn("resolved_year", f.Years) + `
+		GROUP BY kpi_key, resolved_year
+		ORDER BY kpi_key, resolved_year`
+	return queryRows(ctx, conn, "barrier value resolved", q, args, func(r *BarrierValueYear) []any {
+		return []any{&r.Key, &r.Year, &r.Resolved, &r.USD, &r.NoRate}
+	})
+}
+
+// ExportRecord is one deal behind an export figure.
+type ExportRecord struct {
+	DealID       string          `json:"deal_id"`
+	Key          string          `json:"key"`
+	Post         string          `json:"post"`
+	ExporterName string          `json:"exporter_name"`
+	BuyerCountry string          `json:"buyer_country"`
+	HSCode       string          `json:"hs_code"`
+	Sector       string          `json:"sector"`
+	Raw          bool            `json:"raw"`
+	Stage        string          `json:"stage"`
+	DealDate     string          `json:"deal_date"`
+	Value        decimal.Decimal `json:"value"`
+	Currency     string          `json:"currency"`
+	USD          decimal.Decimal `json:"usd"` // 0 without a rate
+	NoRate       bool            `json:"no_rate"`
+	RateDay      string          `json:"rate_day,omitempty"`
+}
+
+// ExportRecords lists the realised or committed deals behind ExportsByYear
+// for one key, in order of the deal date: the drill-down of an export figure.
+func ExportRecords(ctx context.Context, conn driver.Conn, by By, key string, f KPIFilter) ([]ExportRecord, error) {
+	keyExpr, err := exportKey(by)
+	if err != nil {
+		return nil, err
+	}
+	base, args := dealsClassified(ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.Country, Sector: f.Sector}, CommittedStages)
+	clause := "1"
+	if f.Clause != "" {
+		clause = "has(clauses, ?)"
+		args = append(args, f.Clause)
+	}
+	q := `SELECT deal_id, kpi_key, post, exporter_name, buyer_country, hs_code, sector_code, raw, stage, deal_date,
+			value, currency, value_usd, fx_missing, usd_rate_day
+		FROM (SELECT ` + keyExpr + ` AS kpi_key, * FROM (` + base + `) WHERE ` + clause + `)
+		WHERE kpi_key = ?
+		ORDER BY deal_date, deal_id`
+	rows, err := conn.Query(joinContext(ctx), q, append(args, key)...)
+	if err != nil {
+		return nil, fmt.Errorf("export records: %w", err)
+	}
+	defer rows.Close()
+	var out []ExportRecord
+	for rows.Next() {
+		var r ExportRecord
+		var raw, missing uint8
+		var dealDate, rateDay time.Time
+		if err := rows.Scan(&r.DealID, &r.Key, &r.Post, &r.ExporterName, &r.BuyerCountry, &r.HSCode, &r.Sector, &raw, &r.Stage,
+			&dealDate, &r.Value, &r.Currency, &r.USD, &missing, &rateDay); err != nil {
+			return nil, fmt.Errorf("export record: %w", err)
+		}
+		r.Raw, r.NoRate, r.DealDate = raw == 1, missing == 1, dealDate.Format(time.DateOnly)
+		if !r.NoRate {
+			r.RateDay = rateDay.Format(time.DateOnly)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,312 @@
+package analytics
+
+// The Concept scorecard: for each priority sector and each economic-
+// diplomacy clause, each metric of the targets file (reference.Metrics):
+// the target of the year, the actual figure (kpi.go), the share of the
+// target reached, the trend since 2020, a status, and a forecast to 2030.
+//
+// Status of a year (the rule shown on the page):
+//   - the expected value is the year's target; for the year in progress, the
+//     target pro rata of the days elapsed (day of year / days in the year);
+//   - green: actual ≥ expected; amber: actual ≥ 80 % of expected; red: below;
+//     none: no target for that year.
+//
+// Forecast to 2030 (the method shown on the page):
+//   - the trend: the least-squares straight line through the actual values of
+//     the last complete years (up to five, from 2020; the year in progress is
+//     left out), taken at 2030 and never below 0; with one complete year, its
+//     value; with none, 0;
+//   - for committed investment, plus the open pipeline weighted by its stages'
+//     probabilities whose expected decision date falls in 2030;
+//   - on track: forecast ≥ the 2030 target; at risk: ≥ 80 % of it; off track:
+//     below; none: no 2030 target.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/shopspring/decimal"
+
+	"econdip/services/reference"
+)
+
+// Horizon is the Concept's last year.
+const Horizon = 2030
+
+// firstYear is the Concept's first year: trends start there.
+const firstYear = 2020
+
+// amberShare is the share of the expected value below which a figure is red.
+var amberShare = decimal.RequireFromString("0.8")
+
+// YearValue is a figure's value in one year.
+type YearValue struct {
+	Year  int             `json:"year"`
+	Value decimal.Decimal `json:"value"`
+}
+
+// ScorecardFilter chooses the scorecard's year, targets edition and records.
+type ScorecardFilter struct {
+	Year    int       // the year shown; trends run from 2020 to it
+	Edition string    // targets edition; empty: the latest of each target
+	Today   time.Time // the day the current year is pro-rated to (Astana)
+	Scope   string    // sector or clause; empty: both
+	Code    string    // one sector code or clause id; empty: all
+	Country string    // investor's / buyer's country
+	Post    string
+}
+
+// ScorecardRow is one line of the scorecard.
+type ScorecardRow struct {
+	Scope         string           `json:"scope"`
+	Code          string           `json:"code"`
+	Metric        string           `json:"metric"`
+	Unit          string           `json:"unit"`
+	Target        *decimal.Decimal `json:"target"` // nil: no target for the year
+	TargetEdition string           `json:"target_edition,omitempty"`
+	TargetDemo    bool             `json:"target_demo"`
+	Actual        decimal.Decimal  `json:"actual"`
+	Records       uint64           `json:"records"`  // records behind the actual value
+	NoRate        uint64           `json:"no_rate"`  // records left out of an amount for lack of a rate
+	Expected      *decimal.Decimal `json:"expected"` // the target pro rata (the year in progress) or the target
+	Percent       *decimal.Decimal `json:"percent"`  // Actual / Target × 100, 1 place
+	Status        string           `json:"status"`   // green, amber, red, none
+	Trend         []YearValue      `json:"trend"`    // actual values from 2020 to the year
+	Forecast      decimal.Decimal  `json:"forecast"` // for 2030
+	Target2030    *decimal.Decimal `json:"target_2030"`
+	Status2030    string           `json:"status_2030"` // on_track, at_risk, off_track, none
+	PipelineAdded decimal.Decimal  `json:"pipeline_added"`
+}
+
+// Scorecard computes every line of the scorecard.
+func Scorecard(ctx context.Context, conn driver.Conn, f ScorecardFilter) ([]ScorecardRow, error) {
+	targets, err := Targets(ctx, conn, TargetFilter{Edition: f.Edition, Scope: f.Scope})
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ scope, code, metric string }
+	target := map[key]map[int]TargetRow{}
+	for _, t := range targets {
+		if f.Code != "" && t.Code != f.Code {
+			continue
+		}
+		k := key{t.Scope, t.Code, t.Metric}
+		if target[k] == nil {
+			target[k] = map[int]TargetRow{}
+		}
+		target[k][int(t.Year)] = t
+	}
+	actual := map[key]map[int]KeyYear{}
+	pipeline2030 := map[key]decimal.Decimal{}
+	for _, scope := range []string{reference.TargetScopeSector, reference.TargetScopeClause} {
+		if f.Scope != "" && f.Scope != scope {
+			continue
+		}
+		by := BySector
+		kf := KPIFilter{Country: f.Country, Post: f.Post}
+		if scope == reference.TargetScopeClause {
+			by = ByClause
+		}
+		values, err := metricValues(ctx, conn, by, kf)
+		if err != nil {
+			return nil, err
+		}
+		for metric, rows := range values {
+			for _, r := range rows {
+				if f.Code != "" && r.Key != f.Code {
+					continue
+				}
+				k := key{scope, r.Key, metric}
+				if actual[k] == nil {
+					actual[k] = map[int]KeyYear{}
+				}
+				actual[k][int(r.Year)] = r
+			}
+		}
+		open, err := OpenPipeline(ctx, conn, by, kf)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range open {
+			pipeline2030[key{scope, p.Key, string(reference.MetricInvestmentCommitted)}] = p.ByDecisionYear[Horizon]
+		}
+	}
+	keys := map[key]bool{}
+	for k := range target {
+		keys[k] = true
+	}
+	for k := range actual {
+		keys[k] = true
+	}
+	var out []ScorecardRow
+	for k := range keys {
+		m := reference.Metric(k.metric)
+		row := ScorecardRow{Scope: k.scope, Code: k.code, Metric: k.metric, Unit: m.Unit(), Actual: decimal.Zero}
+		if a, ok := actual[k][f.Year]; ok {
+			row.Actual, row.Records, row.NoRate = a.Value, a.Count, a.NoRate
+		}
+		for y := firstYear; y <= f.Year; y++ {
+			row.Trend = append(row.Trend, YearValue{Year: y, Value: actual[k][y].Value})
+		}
+		if t, ok := target[k][f.Year]; ok {
+			v := t.Value
+			row.Target, row.TargetEdition, row.TargetDemo = &v, t.Edition, t.Demo
+		}
+		row.Expected, row.Percent, row.Status = status(row.Actual, row.Target, f.Year, f.Today)
+		var complete []YearValue
+		for y := firstYear; y < min(f.Today.Year(), Horizon+1); y++ {
+			complete = append(complete, YearValue{Year: y, Value: actual[k][y].Value})
+		}
+		row.PipelineAdded = pipeline2030[k]
+		row.Forecast = Forecast(complete, row.PipelineAdded, m.Unit())
+		if t, ok := target[k][Horizon]; ok {
+			v := t.Value
+			row.Target2030 = &v
+		}
+		row.Status2030 = outlook(row.Forecast, row.Target2030)
+		out = append(out, row)
+	}
+	slices.SortFunc(out, func(a, b ScorecardRow) int {
+		if c := compareTargets(TargetRow{Scope: a.Scope, Code: a.Code, Metric: a.Metric}, TargetRow{Scope: b.Scope, Code: b.Code, Metric: b.Metric}); c != 0 {
+			return c
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// metricValues is every metric's actual values per key and year.
+func metricValues(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (map[string][]KeyYear, error) {
+	out := map[string][]KeyYear{}
+	for _, metric := range []string{Committed, Realised} {
+		rows, err := InvestmentByYear(ctx, conn, metric, by, f)
+		if err != nil {
+			return nil, err
+		}
+		usd := string(reference.MetricInvestmentCommitted)
+		if metric == Realised {
+			usd = string(reference.MetricInvestmentRealised)
+		}
+		for _, r := range rows {
+			out[usd] = append(out[usd], KeyYear{Key: r.Key, Year: r.Year, Value: r.USD, Count: r.Projects, NoRate: r.NoRate})
+			if metric == Committed {
+				out[string(reference.MetricProjects)] = append(out[string(reference.MetricProjects)],
+					KeyYear{Key: r.Key, Year: r.Year, Value: decimal.NewFromUint64(r.Projects), Count: r.Projects})
+				out[string(reference.MetricJobs)] = append(out[string(reference.MetricJobs)],
+					KeyYear{Key: r.Key, Year: r.Year, Value: decimal.NewFromUint64(r.Jobs), Count: r.Projects})
+			}
+		}
+	}
+	exports, err := ExportsByYear(ctx, conn, by, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range exports {
+		out[string(reference.MetricNonRawExports)] = append(out[string(reference.MetricNonRawExports)],
+			KeyYear{Key: r.Key, Year: r.Year, Value: r.NonRawUSD, Count: r.Deals, NoRate: r.NoRate})
+		out[string(reference.MetricExportMarkets)] = append(out[string(reference.MetricExportMarkets)],
+			KeyYear{Key: r.Key, Year: r.Year, Value: decimal.NewFromUint64(r.Markets), Count: r.Deals})
+	}
+	return out, nil
+}
+
+// status applies the status rule (top of this file) to a year's actual value.
+func status(actual decimal.Decimal, target *decimal.Decimal, year int, today time.Time) (expected, percent *decimal.Decimal, s string) {
+	if target == nil {
+		return nil, nil, "none"
+	}
+	e := *target
+	if year == today.Year() {
+		start := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
+		days := time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Sub(start).Hours() / 24
+		elapsed := today.YearDay()
+		e = target.Mul(decimal.NewFromInt(int64(elapsed))).DivRound(decimal.NewFromInt(int64(days)), 2)
+	}
+	if !target.IsZero() {
+		p := actual.Mul(decimal.NewFromInt(100)).DivRound(*target, 1)
+		percent = &p
+	}
+	switch {
+	case actual.GreaterThanOrEqual(e):
+		s = "green"
+	case actual.GreaterThanOrEqual(e.Mul(amberShare)):
+		s = "amber"
+	default:
+		s = "red"
+	}
+	return &e, percent, s
+}
+
+// outlook compares the 2030 forecast with the 2030 target.
+func outlook(forecast decimal.Decimal, target *decimal.Decimal) string {
+	switch {
+	case target == nil:
+		return "none"
+	case forecast.GreaterThanOrEqual(*target):
+		return "on_track"
+	case forecast.GreaterThanOrEqual(target.Mul(amberShare)):
+		return "at_risk"
+	}
+	return "off_track"
+}
+
+// Forecast is the value forecast for 2030 from the complete years' actual
+// values (see the top of this file), plus added (the weighted pipeline for
+// committed investment); USD to the cent, counts to whole numbers.
+func Forecast(complete []YearValue, added decimal.Decimal, unit string) decimal.Decimal {
+	if len(complete) > 5 {
+		complete = complete[len(complete)-5:]
+	}
+	var trend decimal.Decimal
+	switch len(complete) {
+	case 0:
+		trend = decimal.Zero
+	case 1:
+		trend = complete[0].Value
+	default:
+		n := decimal.NewFromInt(int64(len(complete)))
+		var sx, sy decimal.Decimal
+		for _, p := range complete {
+			sx = sx.Add(decimal.NewFromInt(int64(p.Year)))
+			sy = sy.Add(p.Value)
+		}
+		mx, my := sx.Div(n), sy.DivRound(n, 16)
+		var sxy, sxx decimal.Decimal
+		for _, p := range complete {
+			dx := decimal.NewFromInt(int64(p.Year)).Sub(mx)
+			sxy = sxy.Add(dx.Mul(p.Value.Sub(my)))
+			sxx = sxx.Add(dx.Mul(dx))
+		}
+		slope := sxy.DivRound(sxx, 16)
+		trend = my.Add(slope.Mul(decimal.NewFromInt(Horizon).Sub(mx)))
+	}
+	if trend.IsNegative() {
+		trend = decimal.Zero
+	}
+	places := int32(2)
+	if unit == reference.UnitCount {
+		places = 0
+	}
+	return trend.Add(added).Round(places)
+}
+
+// ScorecardDrill names one figure of the scorecard.
+type ScorecardDrill struct {
+	Scope, Code, Metric string
+	Year                int
+	Country, Post       string
+}
+
+// byOf is the breakdown of a scope.
+func byOf(scope string) (By, error) {
+	switch scope {
+	case reference.TargetScopeSector:
+		return BySector, nil
+	case reference.TargetScopeClause:
+		return ByClause, nil
+	}
+	return "", fmt.Errorf("unknown scope %q", scope)
+}
