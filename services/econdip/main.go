@@ -34,6 +34,9 @@ commands:
   ingest     run the JetStream -> ClickHouse ingest
   dashboard  run the dashboard against ClickHouse and the leads API
   migrate    apply the ClickHouse migrations and exit
+  reload     validate the HS mapping, rates and targets files and load them
+             into ClickHouse (a refused file changes nothing), then exit;
+             a running 'econdip up' reloads the rates and targets on SIGHUP
   demo       load demo leads, commissions and exports through their APIs
              (ECONDIP_LEADS_URL, ECONDIP_COMMISSIONS_URL, ECONDIP_EXPORTS_URL)
 
@@ -118,7 +121,9 @@ func run(cmd string) error {
 		if err := sys.ServeDashboard(); err != nil {
 			return err
 		}
-	case "migrate":
+	case "migrate", "reload":
+		// Starting ClickHouse applies the migrations and loads the mapping,
+		// rates and targets files, each validated before anything is loaded.
 		return sys.StartClickHouse(ctx, false)
 	case "demo":
 		return loadDemo(ctx, sys)
@@ -128,9 +133,31 @@ func run(cmd string) error {
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
+	if sys.CH != nil {
+		go reloadOnHangup(ctx, sys)
+	}
 	<-ctx.Done()
 	log.Info("shutting down: stopping services, flushing ingest, then NATS and ClickHouse")
 	return nil
+}
+
+// reloadOnHangup reloads the rates and targets files on each SIGHUP (kill
+// -HUP <pid>): the figures change at once; a refused file is logged with its
+// line and field, and the figures keep what they had.
+func reloadOnHangup(ctx context.Context, sys *stack.Stack) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if _, err := sys.LoadReferenceFiles(ctx); err != nil {
+				sys.Log.Error("reload refused: the figures keep the rates and targets they had", "err", err)
+			}
+		}
+	}
 }
 
 func up(ctx context.Context, sys *stack.Stack) error {
