@@ -40,6 +40,16 @@ import (
 // replaceTable replaces the content of table (one of the migrated reference
 // tables) with rows, written in columns by values.
 func replaceTable[T any](ctx context.Context, conn driver.Conn, table, columns string, rows []T, values func(T) []any) error {
+	return replace(ctx, conn, table, columns, rows, values, true)
+}
+
+// replaceJoinTable is replaceTable for a Join table, which 18.16 cannot
+// count with SELECT: the caller checks the rows in a readable twin.
+func replaceJoinTable[T any](ctx context.Context, conn driver.Conn, table, columns string, rows []T, values func(T) []any) error {
+	return replace(ctx, conn, table, columns, rows, values, false)
+}
+
+func replace[T any](ctx context.Context, conn driver.Conn, table, columns string, rows []T, values func(T) []any, count bool) error {
 	if !plainTable.MatchString(table) {
 		return fmt.Errorf("replace table: %q is not a plain table name", table)
 	}
@@ -61,12 +71,14 @@ func replaceTable[T any](ctx context.Context, conn driver.Conn, table, columns s
 	if err := insert(ctx, conn, load, columns, rows, values); err != nil {
 		return err
 	}
-	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM "+load).Scan(&n); err != nil {
-		return fmt.Errorf("count %s: %w", load, err)
-	}
-	if n != uint64(len(rows)) {
-		return fmt.Errorf("%s holds %d rows, %d were inserted", load, n, len(rows))
+	if count {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM "+load).Scan(&n); err != nil {
+			return fmt.Errorf("count %s: %w", load, err)
+		}
+		if n != uint64(len(rows)) {
+			return fmt.Errorf("%s holds %d rows, %d were inserted", load, n, len(rows))
+		}
 	}
 	atomicDB, err := atomicDatabase(ctx, conn)
 	if err != nil {
