@@ -23,8 +23,10 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -99,39 +101,48 @@ func Scorecard(ctx context.Context, conn driver.Conn, f ScorecardFilter) ([]Scor
 		}
 		target[k][int(t.Year)] = t
 	}
-	actual := map[key]map[int]KeyYear{}
-	pipeline2030 := map[key]decimal.Decimal{}
+	// The scopes' figures are independent queries: run them at once.
+	type scopeFigures struct {
+		scope  string
+		values map[string][]KeyYear
+		open   []PipelineTotal
+		errs   [2]error // one per goroutine
+	}
+	var scopes []*scopeFigures
+	var wg sync.WaitGroup
 	for _, scope := range []string{reference.TargetScopeSector, reference.TargetScopeClause} {
 		if f.Scope != "" && f.Scope != scope {
 			continue
 		}
-		by := BySector
+		sf := &scopeFigures{scope: scope}
+		scopes = append(scopes, sf)
+		by, _ := byOf(scope)
 		kf := KPIFilter{Country: f.Country, Post: f.Post}
-		if scope == reference.TargetScopeClause {
-			by = ByClause
-		}
-		values, err := metricValues(ctx, conn, by, kf)
-		if err != nil {
+		wg.Add(2)
+		go func() { defer wg.Done(); sf.values, sf.errs[0] = metricValues(ctx, conn, by, kf) }()
+		go func() { defer wg.Done(); sf.open, sf.errs[1] = OpenPipeline(ctx, conn, by, kf) }()
+	}
+	wg.Wait()
+	actual := map[key]map[int]KeyYear{}
+	pipeline2030 := map[key]decimal.Decimal{}
+	for _, sf := range scopes {
+		if err := errors.Join(sf.errs[:]...); err != nil {
 			return nil, err
 		}
-		for metric, rows := range values {
+		for metric, rows := range sf.values {
 			for _, r := range rows {
 				if f.Code != "" && r.Key != f.Code {
 					continue
 				}
-				k := key{scope, r.Key, metric}
+				k := key{sf.scope, r.Key, metric}
 				if actual[k] == nil {
 					actual[k] = map[int]KeyYear{}
 				}
 				actual[k][int(r.Year)] = r
 			}
 		}
-		open, err := OpenPipeline(ctx, conn, by, kf)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range open {
-			pipeline2030[key{scope, p.Key, string(reference.MetricInvestmentCommitted)}] = p.ByDecisionYear[Horizon]
+		for _, p := range sf.open {
+			pipeline2030[key{sf.scope, p.Key, string(reference.MetricInvestmentCommitted)}] = p.ByDecisionYear[Horizon]
 		}
 	}
 	keys := map[key]bool{}
