@@ -11,6 +11,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -129,8 +130,11 @@ type PipelineRecord struct {
 	DecisionDate    string          `json:"expected_decision_date,omitempty"`
 }
 
+// leadStageOrder is the order of the stages in lists: the pipeline's, then on hold and lost.
+var leadStageOrder = []string{"identified", "contacted", "qualified", "negotiating", "committed", "implementing", "operational", "on_hold", "lost"}
+
 // PipelineRecords lists the leads behind Pipeline for the same filter, by
-// sector, then stage, then the day their stage took effect.
+// sector, then stage (in pipeline order), then the day their stage took effect.
 func PipelineRecords(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]PipelineRecord, error) {
 	cond, args := leadFilter(KPIFilter{Post: f.Post, Country: f.Country})
 	q := `SELECT toString(lead_id), title, investor_name, investor_country, post, sector_code, stage, stage_day, expected_jobs,
@@ -140,7 +144,7 @@ func PipelineRecords(ctx context.Context, conn driver.Conn, f PipelineFilter) ([
 				stage, stage_day, expected_jobs, probability, expected_decision_date,
 				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
 			FROM (SELECT * FROM lead_states FINAL) WHERE `+cond) + `)
-		ORDER BY sector_code, stage, stage_day, lead_id`
+		ORDER BY sector_code, indexOf(['` + strings.Join(leadStageOrder, "', '") + `'], stage), stage_day, lead_id`
 	rows, err := conn.Query(joinContext(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline records: %w", err)

@@ -107,14 +107,14 @@ func TestPipelineRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// German investors' leads, by sector, stage and day: agro L3 lost (probability 0); mining L1
-	// implementing (1) and L6 negotiating (0.50: 200,000 of 400,000, decision 2030-06-30);
-	// no sector L5 committed, in RUB: no rate.
+	// German investors' leads, by sector, stage (in pipeline order) and day: agro L3 lost
+	// (probability 0); mining L6 negotiating (0.50: 200,000 of 400,000, decision 2030-06-30)
+	// and L1 implementing (1); no sector L5 committed, in RUB: no rate.
 	type want struct{ title, sector, stage, day, usd, weighted, decision string }
 	wants := []want{
 		{"Lead L3", "agro_industrial", "lost", "2024-06-01", "2000000", "0", ""},
-		{"Lead L1", "mining", "implementing", "2024-02-01", "1000000", "1000000", ""},
 		{"Lead L6", "mining", "negotiating", "2024-09-01", "400000", "200000", "2030-06-30"},
+		{"Lead L1", "mining", "implementing", "2024-02-01", "1000000", "1000000", ""},
 		{"Lead L5", "unassigned", "committed", "2024-07-01", "0", "0", ""},
 	}
 	if len(recs) != len(wants) {

@@ -24,6 +24,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
+	"econdip/services/platform/identity"
 	"econdip/services/reference"
 )
 
@@ -39,7 +40,8 @@ type Config struct {
 	CommissionsURL string // base URL of the commissions service
 	ExportsURL     string // base URL of the exports service
 	CH             driver.Conn
-	Users          *auth.Directory
+	Users          auth.Authenticator
+	Identity       *identity.Service // sign-in, sessions and accounts
 	Ref            *reference.Data
 	Log            *slog.Logger
 	Secure         bool // set the Secure flag on cookies (behind TLS)
@@ -89,6 +91,7 @@ func New(cfg Config) (*fiber.App, error) {
 	ui.Get("/api/commissions/:figure", s.commissionFigure)
 	s.attacheExportRoutes(ui)
 	s.analystExportRoutes(ui)
+	s.scorecardRoutes(ui)
 	return app, nil
 }
 
@@ -124,7 +127,7 @@ func (s *Server) parseTemplates() error {
 	}
 	s.pages = map[string]*template.Template{}
 	pages := []string{"signin", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
-	for _, page := range append(append(pages, attacheExportPages...), analystExportPages...) {
+	for _, page := range append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...) {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return err
@@ -168,9 +171,8 @@ var astana = func() *time.Location {
 	return loc
 }()
 
-const sessionCookie = "econdip_session"
-
 type pageData struct {
+	CSRF  string // the session's token for POST forms
 	Title string
 	User  auth.User
 	Data  any
@@ -178,52 +180,11 @@ type pageData struct {
 
 func (s *Server) render(c *fiber.Ctx, status int, page string, title string, data any) error {
 	var b strings.Builder
-	if err := s.pages[page].Execute(&b, pageData{Title: title, User: currentUser(c), Data: data}); err != nil {
+	if err := s.pages[page].Execute(&b, pageData{CSRF: csrfOf(c), Title: title, User: currentUser(c), Data: data}); err != nil {
 		return apperr.Wrap(apperr.Internal, err, "error.internal")
 	}
 	c.Type("html", "utf-8")
 	return c.Status(status).SendString(b.String())
-}
-
-func currentUser(c *fiber.Ctx) auth.User { u, _ := c.Locals("user").(auth.User); return u }
-func token(c *fiber.Ctx) string          { t, _ := c.Locals("token").(string); return t }
-
-// requireUser admits requests with a valid session cookie (or bearer token
-// for the JSON endpoints); pages redirect to sign-in, APIs answer 401.
-func (s *Server) requireUser(c *fiber.Ctx) error {
-	tok := c.Cookies(sessionCookie)
-	if h, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
-		tok = h
-	}
-	u, err := s.cfg.Users.Authenticate(tok)
-	if err != nil {
-		if strings.HasPrefix(c.Path(), "/api/") {
-			return err
-		}
-		return c.Redirect("/signin")
-	}
-	c.Locals("user", u)
-	c.Locals("token", tok)
-	return c.Next()
-}
-
-func (s *Server) signinPage(c *fiber.Ctx) error {
-	return s.render(c, 200, "signin", "Sign in", fiber.Map{})
-}
-
-func (s *Server) signin(c *fiber.Ctx) error {
-	tok := strings.TrimSpace(c.FormValue("token"))
-	if _, err := s.cfg.Users.Authenticate(tok); err != nil {
-		return s.render(c, fiber.StatusUnauthorized, "signin", "Sign in", fiber.Map{"Error": apperr.CodeOf(err) == apperr.Unauthorized})
-	}
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: tok, Path: "/", HTTPOnly: true, SameSite: "Strict", Secure: s.cfg.Secure,
-		Expires: time.Now().Add(12 * time.Hour)})
-	return c.Redirect("/", fiber.StatusSeeOther)
-}
-
-func (s *Server) signout(c *fiber.Ctx) error {
-	c.ClearCookie(sessionCookie)
-	return c.Redirect("/signin", fiber.StatusSeeOther)
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
@@ -233,7 +194,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 	case auth.Secretariat:
 		return c.Redirect("/secretariat/register")
 	}
-	return c.Redirect("/analyst/pipeline")
+	return c.Redirect("/analyst/scorecard")
 }
 
 // stageColumns are the board's columns, in pipeline order.

@@ -245,7 +245,7 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	if p := b.path(); p != "/signin" {
 		t.Fatalf("after signing out, the browser is at %s", p)
 	}
-	b.signIn(stacktest.Tokens["analyst"], "/analyst/pipeline")
+	b.signIn(stacktest.Tokens["analyst"], "/analyst/scorecard")
 	b.follow("open the Commissions page", `header nav a[href="/analyst/commissions"]`, http.StatusOK)
 	b.do("choose the commission", 5*time.Second, chromedp.SendKeys(chromedp.CSS(`#filters input[name=commission]`), "igc-cn"))
 	b.follow("apply the filter", `#filters button`, http.StatusOK)

@@ -199,7 +199,7 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 	// non-raw in their sectors, crude oil as raw mining. Every stage counts
 	// in the sector figures: 1,500,000 + 800,000 + 4,000,000 USD.
 	b.follow("sign out", `header form.who button[type=submit]`, http.StatusOK)
-	b.signIn(stacktest.Tokens["analyst"], "/analyst/pipeline")
+	b.signIn(stacktest.Tokens["analyst"], "/analyst/scorecard")
 	want := map[string][]string{
 		"Non-ferrous metallurgy":          {"1", "1,500,000.00", "1,500,000.00", "0"},
 		"Petrochemistry and oil refining": {"1", "800,000.00", "800,000.00", "0"},

@@ -238,7 +238,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 	if p := b.path(); p != "/signin" {
 		t.Fatalf("signed out, /attache/board still opens (at %s): the session cookie survived", p)
 	}
-	b.signIn(stacktest.Tokens["analyst"], "/analyst/pipeline")
+	b.signIn(stacktest.Tokens["analyst"], "/analyst/scorecard")
 
 	type pipelinePage struct {
 		Rows  [][]string `json:"rows"`
@@ -455,11 +455,13 @@ func (b *browser) follow(what, selector string, status int64) {
 	}
 }
 
-// signIn uses the sign-in form and checks where it lands.
+// signIn uses the sign-in form with a personal API token and checks where it lands.
 func (b *browser) signIn(token, landing string) {
 	b.t.Helper()
 	b.do("open the sign-in page", 10*time.Second,
 		chromedp.Navigate(b.base+"/signin"),
+		chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.Click(chromedp.CSS(`details.token-signin summary`)),
 		chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), token),
 	)

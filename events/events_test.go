@@ -30,6 +30,16 @@ func sampleLead() events.LeadV1 {
 	}
 }
 
+func sampleUser() events.UserV1 {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	revoked := at.Add(48 * time.Hour)
+	return events.UserV1{ID: "attache.de-berlin", Version: 3, Name: "Aigerim Sadykova", Role: "attache", Post: "de-berlin",
+		PasswordHash: "$2a$12$abcdefghijklmnopqrstuuJ0y0Qm1s3p3b0mGJ0o4d3j6fGQ4Sx2a",
+		Tokens: []events.UserTokenV1{{ID: "t-1", Name: "reporting script", SHA256: strings.Repeat("ab", 32), CreatedAt: at,
+			CreatedBy: "attache.de-berlin", RevokedAt: &revoked}},
+		CreatedAt: at, UpdatedAt: revoked}
+}
+
 func sampleDecision() events.DecisionV1 {
 	at := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
 	return events.DecisionV1{
@@ -68,6 +78,8 @@ func samples() []events.Event {
 	deal, barrier := sampleDeal(), sampleBarrier()
 	at := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
 	return []events.Event{
+		&events.UserCreatedV1{User: sampleUser()},
+		&events.UserChangedV1{User: sampleUser(), Change: "token_revoked", TokenID: "t-1"},
 		events.ExporterRegisteredV1{Exporter: events.ExporterV1{BIN: "990340004593", Version: 1, Name: "Kazakhstan Aluminium Smelter JSC", Region: "KZ-55", RegisteredBy: "attache.cn-beijing", CreatedAt: at, UpdatedAt: at}},
 		events.DealCreatedV1{Deal: deal},
 		events.DealUpdatedV1{Deal: deal, Changed: []string{"value"}},

@@ -115,6 +115,9 @@ func run(cmd string) error {
 		if err := sys.LoadUsers(false); err != nil {
 			return err
 		}
+		if err := sys.StartNATS(ctx, false); err != nil { // accounts and sessions
+			return err
+		}
 		if err := sys.StartClickHouse(ctx, false); err != nil {
 			return err
 		}

@@ -181,7 +181,6 @@ func appendSession(rows *analytics.Rows, s events.SessionV1, eventID uuid.UUID, 
 	return nil
 }
 
-
 func decisionRow(d events.DecisionV1, eventID uuid.UUID, seq uint64) (analytics.DecisionStateRow, error) {
 	what := "decision " + d.ID
 	row := analytics.DecisionStateRow{

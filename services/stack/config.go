@@ -41,6 +41,8 @@ type Config struct {
 	LogLevel        string
 	SecureCookies   bool
 	IngestBatch     int
+	BcryptCost      int // password hashing cost (ECONDIP_BCRYPT_COST); 0: bcrypt's default (10)
+	WritesPerMinute int // per user and service (ECONDIP_WRITES_PER_MINUTE)
 }
 
 func env(name, def string) string {
@@ -93,6 +95,8 @@ func ConfigFromEnv() (Config, error) {
 		LogLevel:        env("ECONDIP_LOG_LEVEL", "info"),
 		SecureCookies:   flag("ECONDIP_SECURE_COOKIES", false),
 		IngestBatch:     num("ECONDIP_INGEST_BATCH", 2000),
+		BcryptCost:      num("ECONDIP_BCRYPT_COST", 0),
+		WritesPerMinute: num("ECONDIP_WRITES_PER_MINUTE", 6000),
 	}
 	if pw, err := secretFromFile("ECONDIP_CLICKHOUSE_PASSWORD_FILE"); err != nil {
 		errs = append(errs, err.Error())

@@ -96,7 +96,11 @@ func TestEditedMappingReclassifiesDealsAfterRestart(t *testing.T) {
 
 	// The API classifies with the same mapping.
 	var d xapi.DealJSON
-	stacktest.Do(t, "GET", exportsURL(s, "/deals/"+alu.ID), berlin, "").JSON(t, &d)
+	r := stacktest.Do(t, "GET", exportsURL(s, "/deals/"+alu.ID), berlin, "")
+	if r.Status != 200 {
+		t.Fatalf("read the deal after the restart: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &d)
 	if d.Sector != "non_ferrous_metallurgy" || !d.Raw {
 		t.Errorf("the API after the edit: aluminium deal %+v, want raw non-ferrous metallurgy", d)
 	}

@@ -13,12 +13,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/crypto/bcrypt"
 
 	"econdip/analytics"
 	"econdip/analytics/chserver"
@@ -34,21 +36,24 @@ import (
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/identity"
 	"econdip/services/platform/natsx"
 	"econdip/services/reference"
 )
 
 // Stack holds the parts one command starts, and stops them in reverse order.
 type Stack struct {
-	Cfg     Config
-	Log     *slog.Logger
-	Ref     *reference.Data
-	NATSSrv *server.Server   // nil when NATS is external
-	CHSrv   *chserver.Server // nil when ClickHouse is external
-	NC      *nats.Conn
-	JS      jetstream.JetStream
-	CH      driver.Conn
-	Users   *auth.Directory
+	Cfg      Config
+	Log      *slog.Logger
+	Ref      *reference.Data
+	NATSSrv  *server.Server   // nil when NATS is external
+	CHSrv    *chserver.Server // nil when ClickHouse is external
+	NC       *nats.Conn
+	JS       jetstream.JetStream
+	CH       driver.Conn
+	Users    auth.Authenticator // the identity service once NATS runs
+	Identity *identity.Service
+	users    auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	stops                                                  []func()
@@ -94,6 +99,9 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 	s.NC, s.JS = nc, js
 	s.onStop(nc.Close)
 	if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
+		return err
+	}
+	if err := s.startIdentity(ctx); err != nil {
 		return err
 	}
 	s.Log.Info("NATS ready", "url", url)
@@ -243,21 +251,48 @@ func (s *Stack) LoadUsers(createDemo bool) error {
 			return err
 		}
 	}
-	users, err := auth.LoadFile(s.Cfg.UsersFile)
+	if _, err := os.Stat(s.Cfg.UsersFile); errors.Is(err, os.ErrNotExist) && !createDemo {
+		return nil // accounts come from the USERS stream only
+	}
+	users, err := auth.ReadFile(s.Cfg.UsersFile)
 	if err != nil {
 		return fmt.Errorf("%w (set ECONDIP_USERS_FILE to a users file)", err)
 	}
-	s.Users = users
+	s.users = users
+	return nil
+}
+
+// startIdentity opens the account store on the USERS stream and imports the
+// users file's accounts that are not there yet.
+func (s *Stack) startIdentity(ctx context.Context) error {
+	id, err := identity.New(ctx, s.JS, s.Ref, s.Log.With("service", "identity"), identity.Options{BcryptCost: s.Cfg.BcryptCost, Replicas: s.Cfg.NATSReplicas})
+	if err != nil {
+		return err
+	}
+	n, err := id.Import(ctx, s.users)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.Log.Info("accounts imported from the users file", "accounts", n, "file", s.Cfg.UsersFile)
+	}
+	s.Identity, s.Users = id, id
 	return nil
 }
 
 func (s *Stack) writeDemoUsers() error {
 	var file auth.File
 	tokens := map[string]string{}
+	// One random password for every demo account, printed at each start.
+	password := strings.TrimPrefix(auth.NewToken(), "edp_")[:20]
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), max(s.Cfg.BcryptCost, bcrypt.MinCost))
+	if err != nil {
+		return err
+	}
 	add := func(u auth.User) {
 		tok := auth.NewToken()
 		tokens[u.ID] = tok
-		file.Users = append(file.Users, auth.Entry{User: u, TokenSHA256: auth.HashToken(tok)})
+		file.Users = append(file.Users, auth.Entry{User: u, TokenSHA256: auth.HashToken(tok), PasswordBcrypt: string(hash)})
 	}
 	add(auth.User{ID: "analyst", Name: "Demo Analyst", Role: auth.Analyst})
 	add(auth.User{ID: "admin", Name: "Demo Administrator", Role: auth.Admin})
@@ -273,7 +308,24 @@ func (s *Stack) writeDemoUsers() error {
 	if err := writeJSON(s.DemoTokensFile(), tokens); err != nil {
 		return err
 	}
+	if err := writeJSON(s.DemoPasswordFile(), map[string]string{"password": password}); err != nil {
+		return err
+	}
 	return writeJSON(s.Cfg.UsersFile, file)
+}
+
+// DemoPasswordFile holds the demo accounts' password, printed at each start.
+func (s *Stack) DemoPasswordFile() string { return filepath.Join(s.Cfg.DataDir, "demo-password.json") }
+
+// DemoPassword is the demo accounts' password, "" when there is none.
+func (s *Stack) DemoPassword() string {
+	raw, err := os.ReadFile(s.DemoPasswordFile())
+	if err != nil {
+		return ""
+	}
+	var v map[string]string
+	_ = json.Unmarshal(raw, &v)
+	return v["password"]
 }
 
 func writeJSON(path string, v any) error {
@@ -320,10 +372,20 @@ func (s *Stack) ServeLeads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	app := httpx.New(httpx.Options{Name: "leads", Logger: s.Log})
-	httpapi.Routes(app, svc, s.Users)
+	app := httpx.New(httpx.Options{Name: "leads", Logger: s.Log, Secure: s.Cfg.SecureCookies})
+	httpapi.Routes(app, svc, s.Users, s.writeLimit())
 	s.LeadsAddr, err = s.listen("leads API", s.Cfg.LeadsAddr, app)
 	return err
+}
+
+// writeLimit is the per-user limit on writes of one service
+// (ECONDIP_WRITES_PER_MINUTE, with a burst of a tenth of it; 0: none).
+func (s *Stack) writeLimit() fiber.Handler {
+	var rl *httpx.RateLimiter
+	if per := s.Cfg.WritesPerMinute; per > 0 {
+		rl = httpx.NewRateLimiter(per, max(per/10, 1))
+	}
+	return httpx.WriteLimit(rl, func(c *fiber.Ctx) string { return auth.FromCtx(c).ID })
 }
 
 // ServeCommissions starts the commissions API; its read models follow the log until ctx ends.
@@ -332,8 +394,8 @@ func (s *Stack) ServeCommissions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	app := httpx.New(httpx.Options{Name: "commissions", Logger: s.Log, BodyLimit: commissionsapi.MaxCSVBytes + 64<<10})
-	commissionsapi.Routes(app, svc, s.Users)
+	app := httpx.New(httpx.Options{Name: "commissions", Logger: s.Log, Secure: s.Cfg.SecureCookies, BodyLimit: commissionsapi.MaxCSVBytes + 64<<10})
+	commissionsapi.Routes(app, svc, s.Users, s.writeLimit())
 	s.CommissionsAddr, err = s.listen("commissions API", s.Cfg.CommissionsAddr, app)
 	return err
 }
@@ -345,8 +407,8 @@ func (s *Stack) ServeExports(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	app := httpx.New(httpx.Options{Name: "exports", Logger: s.Log})
-	exportsapi.Routes(app, svc, s.Users)
+	app := httpx.New(httpx.Options{Name: "exports", Logger: s.Log, Secure: s.Cfg.SecureCookies})
+	exportsapi.Routes(app, svc, s.Users, s.writeLimit())
 	s.ExportsAddr, err = s.listen("exports API", s.Cfg.ExportsAddr, app)
 	return err
 }
@@ -364,7 +426,7 @@ func (s *Stack) ServeDashboard() error {
 	if exportsURL == "" {
 		exportsURL = "http://" + s.ExportsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: s.CH, Users: s.Users, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
+	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: s.CH, Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
 	if err != nil {
 		return err
 	}

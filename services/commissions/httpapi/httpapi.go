@@ -15,22 +15,23 @@ import (
 )
 
 // Routes mounts the API under /api/v1/commissions, behind bearer-token auth.
-func Routes(r fiber.Router, svc *app.Service, users *auth.Directory) {
+// limit runs after authentication: the per-user limit on writes.
+func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fiber.Handler) {
 	h := handlers{svc: svc}
-	g := r.Group("/api/v1/commissions", auth.Bearer(users))
-	g.Get("/", h.list)
-	g.Post("/", h.create)
-	g.Get("/:cid", h.get)
-	g.Put("/:cid", h.update)
-	g.Get("/:cid/sessions", h.sessions)
-	g.Post("/:cid/sessions", h.recordJSON)
-	g.Post("/:cid/sessions/import", h.recordCSV)
-	g.Get("/:cid/sessions/:sid", h.protocol)
-	g.Get("/:cid/decisions", h.register)
-	g.Get("/:cid/decisions/:did", h.decision)
-	g.Post("/:cid/decisions/:did/status", h.status)
-	g.Post("/:cid/decisions/:did/links", h.link)
-	g.Get("/:cid/decisions/:did/history", h.history)
+	g := auth.Protect(r, "commissions", "/api/v1/commissions", auth.Bearer(users), limit)
+	g.Get("/", auth.ReadCommissions, h.list)
+	g.Post("/", auth.ManageCommission, h.create)
+	g.Get("/:cid", auth.ReadCommissions, h.get)
+	g.Put("/:cid", auth.ManageCommission, h.update)
+	g.Get("/:cid/sessions", auth.ReadCommissions, h.sessions)
+	g.Post("/:cid/sessions", auth.WriteCommissions, h.recordJSON)
+	g.Post("/:cid/sessions/import", auth.WriteCommissions, h.recordCSV)
+	g.Get("/:cid/sessions/:sid", auth.ReadCommissions, h.protocol)
+	g.Get("/:cid/decisions", auth.ReadCommissions, h.register)
+	g.Get("/:cid/decisions/:did", auth.ReadCommissions, h.decision)
+	g.Post("/:cid/decisions/:did/status", auth.WriteCommissions, h.status)
+	g.Post("/:cid/decisions/:did/links", auth.WriteCommissions, h.link)
+	g.Get("/:cid/decisions/:did/history", auth.ReadCommissions, h.history)
 }
 
 type handlers struct{ svc *app.Service }

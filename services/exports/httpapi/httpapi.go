@@ -15,28 +15,29 @@ import (
 )
 
 // Routes mounts the API under /api/v1, behind bearer-token auth.
-func Routes(r fiber.Router, svc *app.Service, users *auth.Directory) {
+// limit runs after authentication: the per-user limit on writes.
+func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fiber.Handler) {
 	h := handlers{svc: svc}
 	bearer := auth.Bearer(users)
-	e := r.Group("/api/v1/exporters", bearer)
-	e.Post("/", h.registerExporter)
-	e.Get("/", h.exporters)
-	e.Get("/:bin", h.exporter)
-	d := r.Group("/api/v1/deals", bearer)
-	d.Post("/", h.createDeal)
-	d.Get("/", h.deals)
-	d.Get("/:id", h.deal)
-	d.Patch("/:id", h.updateDeal)
-	d.Post("/:id/stage", h.moveDeal)
-	d.Get("/:id/history", h.dealHistory)
-	b := r.Group("/api/v1/barriers", bearer)
-	b.Post("/", h.reportBarrier)
-	b.Get("/", h.barriers)
-	b.Get("/:id", h.barrier)
-	b.Patch("/:id", h.updateBarrier)
-	b.Post("/:id/status", h.barrierStatus)
-	b.Get("/:id/history", h.barrierHistory)
-	r.Get("/api/v1/hs", bearer, h.hs)
+	e := auth.Protect(r, "exports", "/api/v1/exporters", bearer, limit)
+	e.Post("/", auth.WriteExporters, h.registerExporter)
+	e.Get("/", auth.ReadExporters, h.exporters)
+	e.Get("/:bin", auth.ReadExporters, h.exporter)
+	d := auth.Protect(r, "exports", "/api/v1/deals", bearer, limit)
+	d.Post("/", auth.WriteExports, h.createDeal)
+	d.Get("/", auth.ReadExports, h.deals)
+	d.Get("/:id", auth.ReadExports, h.deal)
+	d.Patch("/:id", auth.WriteExports, h.updateDeal)
+	d.Post("/:id/stage", auth.WriteExports, h.moveDeal)
+	d.Get("/:id/history", auth.ReadExports, h.dealHistory)
+	b := auth.Protect(r, "exports", "/api/v1/barriers", bearer, limit)
+	b.Post("/", auth.WriteExports, h.reportBarrier)
+	b.Get("/", auth.ReadExports, h.barriers)
+	b.Get("/:id", auth.ReadExports, h.barrier)
+	b.Patch("/:id", auth.WriteExports, h.updateBarrier)
+	b.Post("/:id/status", auth.WriteExports, h.barrierStatus)
+	b.Get("/:id/history", auth.ReadExports, h.barrierHistory)
+	auth.Protect(r, "exports", "/api/v1/hs", bearer, limit).Get("", auth.SignedIn, h.hs)
 }
 
 type handlers struct{ svc *app.Service }

@@ -14,15 +14,16 @@ import (
 )
 
 // Routes mounts the API on app under /api/v1/leads, behind bearer-token auth.
-func Routes(r fiber.Router, svc *app.Service, users *auth.Directory) {
-	g := r.Group("/api/v1/leads", auth.Bearer(users))
+// limit runs after authentication: the per-user limit on writes.
+func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fiber.Handler) {
+	g := auth.Protect(r, "leads", "/api/v1/leads", auth.Bearer(users), limit)
 	h := handlers{svc: svc}
-	g.Post("/", h.create)
-	g.Get("/", h.list)
-	g.Get("/:id", h.get)
-	g.Patch("/:id", h.update)
-	g.Post("/:id/stage", h.move)
-	g.Get("/:id/history", h.history)
+	g.Post("/", auth.WriteLeads, h.create)
+	g.Get("/", auth.ReadLeads, h.list)
+	g.Get("/:id", auth.ReadLeads, h.get)
+	g.Patch("/:id", auth.WriteLeads, h.update)
+	g.Post("/:id/stage", auth.WriteLeads, h.move)
+	g.Get("/:id/history", auth.ReadLeads, h.history)
 }
 
 type handlers struct{ svc *app.Service }

@@ -19,13 +19,14 @@ type Code string
 
 // The codes, after Ben Johnson's WTF Dial: few, and each with one meaning.
 const (
-	Invalid      Code = "invalid"      // the input is wrong; nothing was changed
-	NotFound     Code = "not_found"    // the record does not exist (or is outside the caller's scope)
-	Conflict     Code = "conflict"     // someone else changed the record first, or it already exists
-	Unauthorized Code = "unauthorized" // no valid credentials
-	Forbidden    Code = "forbidden"    // valid credentials, but not allowed for this record or action
-	Unavailable  Code = "unavailable"  // a dependency (NATS, ClickHouse) did not answer; retry later
-	Internal     Code = "internal"     // a bug or an unexpected state; details are only logged
+	Invalid         Code = "invalid"           // the input is wrong; nothing was changed
+	NotFound        Code = "not_found"         // the record does not exist (or is outside the caller's scope)
+	Conflict        Code = "conflict"          // someone else changed the record first, or it already exists
+	Unauthorized    Code = "unauthorized"      // no valid credentials
+	Forbidden       Code = "forbidden"         // valid credentials, but not allowed for this record or action
+	TooManyRequests Code = "too_many_requests" // more writes than the caller's rate allows; nothing was changed, retry later
+	Unavailable     Code = "unavailable"       // a dependency (NATS, ClickHouse) did not answer; retry later
+	Internal        Code = "internal"          // a bug or an unexpected state; details are only logged
 )
 
 // FieldError names one wrong field of the input and what is wrong with it.

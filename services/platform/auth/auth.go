@@ -51,10 +51,18 @@ func (u User) Scope() string {
 	return "global"
 }
 
-// Entry is one user of the users file, with the SHA-256 of their token.
+// Entry is one user of the users file, with the SHA-256 of their token and,
+// optionally, the bcrypt hash of a password to sign in with.
 type Entry struct {
 	User
-	TokenSHA256 string `json:"token_sha256"`
+	TokenSHA256    string `json:"token_sha256"`
+	PasswordBcrypt string `json:"password_bcrypt,omitempty"`
+}
+
+// Authenticator resolves the token of a request to its user: the identity
+// service (sessions and personal tokens), or a static Directory.
+type Authenticator interface {
+	Authenticate(token string) (User, error)
 }
 
 // File is the users file.
@@ -70,6 +78,24 @@ type Directory struct {
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
+// ReadFile reads and validates a users file.
+func ReadFile(path string) (File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return File{}, fmt.Errorf("read users file: %w", err)
+	}
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return File{}, fmt.Errorf("users file: %w", err)
+	}
+	if _, err := directory(f); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
 // ParseFile decodes and validates a users file; errors name the user and field.
 func ParseFile(data []byte) (*Directory, error) {
 	var f File
@@ -78,6 +104,10 @@ func ParseFile(data []byte) (*Directory, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("users file: %w", err)
 	}
+	return directory(f)
+}
+
+func directory(f File) (*Directory, error) {
 	d := &Directory{byHash: map[[32]byte]User{}, byID: map[string]User{}}
 	for i, e := range f.Users {
 		where := fmt.Sprintf("users file, user %d (%q)", i+1, e.ID)
@@ -157,7 +187,7 @@ func (d *Directory) User(id string) (User, bool) {
 const localsKey = "econdip.user"
 
 // Bearer is Fiber middleware that requires "Authorization: Bearer <token>".
-func Bearer(d *Directory) fiber.Handler {
+func Bearer(d Authenticator) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		h := c.Get(fiber.HeaderAuthorization)
 		token, ok := strings.CutPrefix(h, "Bearer ")

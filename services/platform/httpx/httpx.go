@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/i18n"
@@ -22,13 +24,26 @@ import (
 
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[apperr.Code]int{
-	apperr.Invalid:      fiber.StatusBadRequest,
-	apperr.NotFound:     fiber.StatusNotFound,
-	apperr.Conflict:     fiber.StatusConflict,
-	apperr.Unauthorized: fiber.StatusUnauthorized,
-	apperr.Forbidden:    fiber.StatusForbidden,
-	apperr.Unavailable:  fiber.StatusServiceUnavailable,
-	apperr.Internal:     fiber.StatusInternalServerError,
+	apperr.Invalid:         fiber.StatusBadRequest,
+	apperr.NotFound:        fiber.StatusNotFound,
+	apperr.Conflict:        fiber.StatusConflict,
+	apperr.Unauthorized:    fiber.StatusUnauthorized,
+	apperr.Forbidden:       fiber.StatusForbidden,
+	apperr.TooManyRequests: fiber.StatusTooManyRequests,
+	apperr.Unavailable:     fiber.StatusServiceUnavailable,
+	apperr.Internal:        fiber.StatusInternalServerError,
+}
+
+// clientCodes are the codes whose message is about the caller's own request
+// (a field it sent, a record it named) and is shown as the error carries it.
+// Every other error answers a fixed catalogue sentence and a log reference.
+var clientCodes = map[apperr.Code]bool{
+	apperr.Invalid:         true,
+	apperr.NotFound:        true,
+	apperr.Conflict:        true,
+	apperr.Unauthorized:    true,
+	apperr.Forbidden:       true,
+	apperr.TooManyRequests: true,
 }
 
 // ErrorBody is the JSON shape of every error response.
@@ -36,6 +51,8 @@ type ErrorBody struct {
 	Error  string              `json:"error"`
 	Code   apperr.Code         `json:"code"`
 	Fields []apperr.FieldError `json:"fields,omitempty"`
+	// Ref names the log entry of a server-side failure, for support; only on 5xx.
+	Ref string `json:"ref,omitempty"`
 }
 
 // Options configure a new app.
@@ -43,25 +60,34 @@ type Options struct {
 	Name      string // service name, in logs and metrics
 	Logger    *slog.Logger
 	BodyLimit int // bytes; default 1 MiB
+	// Secure says the service is reached over TLS only (directly or behind a
+	// TLS proxy): responses then carry Strict-Transport-Security.
+	Secure bool
 }
 
-// New returns a Fiber app with econdip's error handler, limits, logging and metrics.
+// New returns a Fiber app with econdip's error handler, limits, security
+// headers, panic recovery, logging and metrics.
 func New(opts Options) *fiber.App {
 	if opts.BodyLimit == 0 {
 		opts.BodyLimit = 1 << 20
 	}
 	log := opts.Logger.With("service", opts.Name)
 	app := fiber.New(fiber.Config{
-		AppName:               opts.Name,
-		BodyLimit:             opts.BodyLimit,
+		AppName:   opts.Name,
+		BodyLimit: opts.BodyLimit,
+		// Fiber v2 has no ReadHeaderTimeout: fasthttp sets the ReadTimeout
+		// deadline before it reads a request's first header byte, so this one
+		// bounds header and body together (a slow-header client is cut at 15 s).
+		// Headers are also capped at ReadBufferSize (Fiber's 4 KiB default: 431).
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		DisableStartupMessage: true,
-		ErrorHandler:          errorHandler(log),
+		ErrorHandler:          errorHandler(opts, log),
 	})
 	app.Use(func(c *fiber.Ctx) error {
 		start := time.Now()
+		setSecurityHeaders(c, opts.Secure)
 		err := c.Next()
 		if err != nil {
 			// Run the error handler now so the logged status is the one sent.
@@ -82,38 +108,91 @@ func New(opts Options) *fiber.App {
 			"status", status, "ms", time.Since(start).Milliseconds())
 		return nil
 	})
+	// Inside the logging middleware, so a panic is logged and counted as the 500 it becomes.
+	// Without it a panic in any handler would end the whole process (fasthttp does not recover).
+	app.Use(fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: panicHandler(opts.Name, log)}))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/metrics", obs.MetricsHandler())
 	return app
 }
 
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+// errorHandler answers every error as an ErrorBody. Errors with a client code
+// show their catalogue message and field errors; anything else (an unexpected
+// error, a panic, a dependency that failed) shows only a fixed catalogue
+// sentence and a ref, and the real error goes to the log under that ref.
+// It also runs for errors fasthttp raises before any middleware (a body over
+// the limit, a malformed request), hence the security headers here too.
+func errorHandler(opts Options, log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
+		setSecurityHeaders(c, opts.Secure)
 		lang := Lang(c)
 		var fe *fiber.Error
-		if errors.As(err, &fe) {
+		isFiber := errors.As(err, &fe)
+		if isFiber && fe.Code < 500 {
 			// Fiber's own errors (404 route, 413 body too large, 405).
-			return c.Status(fe.Code).JSON(ErrorBody{Error: fe.Message, Code: codeForStatus(fe.Code)})
+			return c.Status(fe.Code).JSON(fiberErrorBody(fe, lang, opts.BodyLimit))
 		}
 		var ae *apperr.Error
-		if !errors.As(err, &ae) {
-			ae = apperr.Wrap(apperr.Internal, err, "error.internal")
+		isApp := errors.As(err, &ae)
+		if isApp && clientCodes[ae.Code] {
+			status := statusOf[ae.Code]
+			if status == fiber.StatusTooManyRequests {
+				obs.HTTPRateLimited.WithLabelValues(opts.Name).Inc()
+			}
+			body := ErrorBody{Error: ae.Localized(lang), Code: ae.Code}
+			for _, f := range ae.Fields {
+				f.Message = f.Localized(lang)
+				body.Fields = append(body.Fields, f)
+			}
+			return c.Status(status).JSON(body)
 		}
-		status := statusOf[ae.Code]
-		if status == 0 {
-			status = fiber.StatusInternalServerError
+		code, status := apperr.Internal, fiber.StatusInternalServerError
+		switch {
+		case isApp && statusOf[ae.Code] != 0:
+			code, status = ae.Code, statusOf[ae.Code]
+		case isFiber:
+			code, status = codeForStatus(fe.Code), fe.Code
 		}
-		if status >= 500 {
-			// Internals go to the log only; the user gets the catalogue text.
-			log.Error("request failed", "method", c.Method(), "path", c.Path(), "code", ae.Code, "err", err)
+		// One generic sentence per code: the error's own message may name a
+		// component ("the analytics store (ClickHouse)") or carry a cause's text
+		// in its arguments.
+		key := "error.internal"
+		if code == apperr.Unavailable {
+			key = "error.service_unavailable"
 		}
-		body := ErrorBody{Error: ae.Localized(lang), Code: ae.Code}
-		for _, f := range ae.Fields {
-			f.Message = f.Localized(lang)
-			body.Fields = append(body.Fields, f)
-		}
-		return c.Status(status).JSON(body)
+		ref := requestRef(c)
+		// Internals go to the log only; the user gets the catalogue text and the ref.
+		log.Error("request failed", "ref", ref, "method", c.Method(), "path", c.Path(),
+			"status", status, "code", code, "err", err)
+		return c.Status(status).JSON(ErrorBody{Error: i18n.T(lang, key), Code: code, Ref: ref})
 	}
+}
+
+// fiberErrorBody answers one of Fiber's own client errors. Their messages are
+// the standard status texts or "Cannot GET /path", except the 400 Fiber makes
+// from a fasthttp parse error, whose text is the parser's: that is replaced.
+func fiberErrorBody(fe *fiber.Error, lang i18n.Lang, bodyLimit int) ErrorBody {
+	code := codeForStatus(fe.Code)
+	switch {
+	case fe.Code == fiber.StatusRequestEntityTooLarge:
+		return ErrorBody{Error: i18n.T(lang, "error.body_too_large", sizeText(bodyLimit)), Code: code}
+	case fe.Message == utils.StatusMessage(fe.Code) || strings.HasPrefix(fe.Message, "Cannot "):
+		return ErrorBody{Error: fe.Message, Code: code}
+	}
+	return ErrorBody{Error: utils.StatusMessage(fe.Code), Code: code}
+}
+
+// sizeText writes a byte count for people: 1 MiB, 1.1 MiB, 64 KiB.
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func codeForStatus(status int) apperr.Code {

@@ -43,6 +43,12 @@ var (
 		Name: "econdip_http_request_seconds", Help: "HTTP request latency by service, method and route.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"service", "method", "route"})
+	HTTPRateLimited = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_http_rate_limited_total", Help: "Requests refused with 429 because the caller wrote too fast, by service.",
+	}, []string{"service"})
+	HTTPPanics = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_http_panics_total", Help: "Handler panics recovered into a 500 (the stack is in the log), by service.",
+	}, []string{"service"})
 	EventsPublished = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "econdip_events_published_total", Help: "Events acknowledged by JetStream, by type.",
 	}, []string{"type"})

@@ -1,0 +1,109 @@
+package dashboards
+
+// Sign-in, sessions and CSRF. A person signs in with their account's
+// password (or a personal API token); the identity service opens a session
+// whose token the dashboard keeps in an HttpOnly, SameSite=Strict cookie
+// (Secure behind TLS) and sends on to the services as the bearer token, so
+// every service checks the real user. Each session has a CSRF token that
+// every form carries and every write checks; signing out ends the session
+// for every service at once.
+
+import (
+	"crypto/subtle"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/identity"
+)
+
+const sessionCookie = "econdip_session"
+
+func currentUser(c *fiber.Ctx) auth.User { u, _ := c.Locals("user").(auth.User); return u }
+func token(c *fiber.Ctx) string          { t, _ := c.Locals("token").(string); return t }
+func csrfOf(c *fiber.Ctx) string         { t, _ := c.Locals("csrf").(string); return t }
+
+// requireUser admits requests with a valid session cookie (or a bearer token
+// for the JSON endpoints); pages redirect to sign-in, APIs answer 401. A
+// write with the cookie must carry the session's CSRF token (form field
+// csrf or header X-CSRF-Token).
+func (s *Server) requireUser(c *fiber.Ctx) error {
+	tok := c.Cookies(sessionCookie)
+	bearer := false
+	if h, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
+		tok, bearer = strings.TrimSpace(h), true
+	}
+	u, err := s.cfg.Users.Authenticate(tok)
+	if err != nil {
+		if bearer || strings.HasPrefix(c.Path(), "/api/") {
+			return err
+		}
+		c.ClearCookie(sessionCookie)
+		return c.Redirect("/signin")
+	}
+	c.Locals("user", u)
+	c.Locals("token", tok)
+	if !bearer {
+		sess, err := s.cfg.Identity.Session(c.UserContext(), tok)
+		if err != nil {
+			return err
+		}
+		c.Locals("csrf", sess.CSRF)
+		if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+			sent := c.FormValue("csrf")
+			if sent == "" {
+				sent = c.Get("X-CSRF-Token")
+			}
+			if subtle.ConstantTimeCompare([]byte(sent), []byte(sess.CSRF)) != 1 {
+				return apperr.E(apperr.Forbidden, "error.csrf")
+			}
+		}
+	}
+	return c.Next()
+}
+
+func (s *Server) signinPage(c *fiber.Ctx) error {
+	return s.render(c, 200, "signin", "Sign in", fiber.Map{})
+}
+
+// signin opens a session from an account's id and password, or from a
+// personal API token.
+func (s *Server) signin(c *fiber.Ctx) error {
+	id, password, tok := strings.TrimSpace(c.FormValue("user")), c.FormValue("password"), strings.TrimSpace(c.FormValue("token"))
+	var sess identity.Session
+	var err error
+	if tok != "" {
+		sess, err = s.cfg.Identity.SessionForToken(c.UserContext(), tok)
+	} else {
+		sess, err = s.cfg.Identity.SignIn(c.UserContext(), id, password)
+	}
+	if err != nil {
+		if apperr.CodeOf(err) != apperr.Unauthorized {
+			return err
+		}
+		return s.render(c, fiber.StatusUnauthorized, "signin", "Sign in", fiber.Map{"Error": messageOf(err), "User": id})
+	}
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true, SameSite: "Strict", Secure: s.cfg.Secure,
+		Expires: sess.Expires})
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+func (s *Server) signout(c *fiber.Ctx) error {
+	if err := s.cfg.Identity.SignOut(c.UserContext(), c.Cookies(sessionCookie)); err != nil {
+		return err
+	}
+	c.ClearCookie(sessionCookie)
+	return c.Redirect("/signin", fiber.StatusSeeOther)
+}
+
+// messageOf is the user-facing text of an application error.
+func messageOf(err error) string {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae.Message
+	}
+	return err.Error()
+}

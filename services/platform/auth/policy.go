@@ -1,0 +1,198 @@
+package auth
+
+// The access policy, in one place: what each role may do (Matrix), and what
+// every route of every service and of the dashboard does (each is
+// registered through a Router, with its Action). A route registered another
+// way has no entry, and the route-walking test fails on it.
+//
+// Role × action gives a Reach: None (403), Own (only the user's post or
+// commission: the service checks the record's scope and answers 404 or 403
+// for another's), or All. The README's role matrix is this table.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/services/platform/apperr"
+)
+
+// Action is what a route does.
+type Action string
+
+// The actions of econdip.
+const (
+	Public           Action = "public"             // no sign-in: health, metrics, static files, the sign-in page
+	SignedIn         Action = "signed_in"          // any signed-in user: home, sign-out, own account, HS search
+	ReadLeads        Action = "leads.read"         // investor leads, with their contacts
+	WriteLeads       Action = "leads.write"        // create, edit, move leads
+	ReadCommissions  Action = "commissions.read"   // commissions, sessions, decisions
+	WriteCommissions Action = "commissions.write"  // protocols, decision statuses and links
+	ManageCommission Action = "commissions.admin"  // create and rename commissions
+	ReadExports      Action = "exports.read"       // export deals, barriers
+	WriteExports     Action = "exports.write"      // record and move deals and barriers
+	ReadExporters    Action = "exporters.read"     // the exporter registry
+	WriteExporters   Action = "exporters.write"    // register exporters
+	ReadInvestment   Action = "figures.investment" // pipeline, scorecard, partner-country figures
+	ReadCommFigures  Action = "figures.commissions"
+	ReadExpFigures   Action = "figures.exports"
+	ManageUsers      Action = "users.admin" // accounts, roles, scopes, tokens of others; the audit trail
+)
+
+// Reach is how far a role may take an action.
+type Reach int
+
+// Reaches.
+const (
+	None Reach = iota
+	Own        // the user's post or commission
+	All
+)
+
+func (r Reach) String() string { return [...]string{"none", "own", "all"}[r] }
+
+// Matrix is the role matrix (README "Who may do what").
+var Matrix = map[Action]map[Role]Reach{
+	ReadLeads:        {Attache: Own, Analyst: All, Admin: All},
+	WriteLeads:       {Attache: Own},
+	ReadCommissions:  {Attache: Own, Secretariat: Own, Analyst: All, Admin: All},
+	WriteCommissions: {Secretariat: Own},
+	ManageCommission: {Admin: All},
+	ReadExports:      {Attache: Own, Analyst: All, Admin: All},
+	WriteExports:     {Attache: Own},
+	ReadExporters:    {Attache: All, Analyst: All, Admin: All},
+	WriteExporters:   {Attache: All, Admin: All},
+	ReadInvestment:   {Attache: Own, Analyst: All, Admin: All},
+	ReadCommFigures:  {Secretariat: Own, Analyst: All, Admin: All},
+	ReadExpFigures:   {Attache: Own, Analyst: All, Admin: All},
+	ManageUsers:      {Admin: All},
+}
+
+// Roles lists every role.
+var Roles = []Role{Attache, Secretariat, Analyst, Admin}
+
+// ReachOf is how far u may take a.
+func ReachOf(u User, a Action) Reach {
+	switch a {
+	case Public:
+		return All
+	case SignedIn:
+		if u.ID != "" {
+			return All
+		}
+		return None
+	}
+	return Matrix[a][u.Role]
+}
+
+// Allow refuses an action the user's role may not take at all.
+func Allow(u User, a Action) error {
+	if ReachOf(u, a) == None {
+		return apperr.E(apperr.Forbidden, "error.role_may_not", string(u.Role), string(a))
+	}
+	return nil
+}
+
+// Guard is Fiber middleware that refuses the action to roles without reach
+// (after authentication has stored the user).
+func Guard(a Action) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := Allow(FromCtx(c), a); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+// RouteKey names a route: "service METHOD /full/path".
+func RouteKey(service, method, path string) string { return service + " " + method + " " + path }
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Action{}
+)
+
+func register(service, method, path string, a Action) {
+	if _, ok := Matrix[a]; !ok && a != Public && a != SignedIn {
+		panic(fmt.Sprintf("auth: route %s %s %s has action %q, which the matrix does not know", service, method, path, a))
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registry[RouteKey(service, method, path)] = a
+}
+
+// Registered returns the action of every registered route of a service.
+func Registered(service string) map[string]Action {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	out := map[string]Action{}
+	for k, a := range registry {
+		if strings.HasPrefix(k, service+" ") {
+			out[k] = a
+		}
+	}
+	return out
+}
+
+// Router registers a service's routes with their actions. Routes under it
+// authenticate with a bearer token (or the before handlers given), then
+// pass the policy's Guard.
+type Router struct {
+	r       fiber.Router
+	service string
+	prefix  string
+	before  []fiber.Handler
+}
+
+// Protect returns a Router for routes under prefix; before authenticates
+// (e.g. Bearer(users)) and runs before the guard.
+func Protect(r fiber.Router, service, prefix string, before ...fiber.Handler) Router {
+	return Router{r: r, service: service, prefix: strings.TrimSuffix(prefix, "/"), before: before}
+}
+
+// Handle registers a route that performs action a.
+func (p Router) Handle(method, path string, a Action, h ...fiber.Handler) {
+	full := p.prefix + path
+	if full != "/" {
+		full = strings.TrimSuffix(full, "/")
+	}
+	register(p.service, method, full, a)
+	chain := slices.Clone(p.before)
+	if a != Public {
+		chain = append(chain, Guard(a))
+	}
+	p.r.Add(method, full, append(chain, h...)...)
+}
+
+// Get registers a GET route.
+func (p Router) Get(path string, a Action, h ...fiber.Handler) {
+	p.Handle(fiber.MethodGet, path, a, h...)
+}
+
+// Post registers a POST route.
+func (p Router) Post(path string, a Action, h ...fiber.Handler) {
+	p.Handle(fiber.MethodPost, path, a, h...)
+}
+
+// Put registers a PUT route.
+func (p Router) Put(path string, a Action, h ...fiber.Handler) {
+	p.Handle(fiber.MethodPut, path, a, h...)
+}
+
+// Patch registers a PATCH route.
+func (p Router) Patch(path string, a Action, h ...fiber.Handler) {
+	p.Handle(fiber.MethodPatch, path, a, h...)
+}
+
+// Use registers a prefix for public middleware (static files): every method.
+func (p Router) Use(path string, h fiber.Handler) {
+	register(p.service, "USE", p.prefix+path, Public)
+	p.r.Use(p.prefix+path, h)
+}
+
+// RegisterPublic records a route that needs no sign-in, registered directly
+// on the app (health and metrics endpoints).
+func RegisterPublic(service, method, path string) { register(service, method, path, Public) }
