@@ -63,32 +63,35 @@ func New(cfg Config) (*fiber.App, error) {
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log})
+	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure})
+	app.Use(s.pageErrors)
 	static, _ := fs.Sub(staticFiles, "static")
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
-	app.Get("/signin", s.signinPage)
-	app.Post("/signin", s.signin)
-	app.Post("/signout", s.signout)
+	public := auth.Protect(app, "dashboard", "")
+	public.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+	public.Get("/signin", auth.Public, s.signinPage)
+	public.Post("/signin", auth.Public, s.signin)
 
-	ui := app.Group("", s.requireUser)
-	ui.Get("/", s.home)
-	ui.Get("/attache/board", s.board)
-	ui.Get("/attache/leads/new", s.newLeadPage)
-	ui.Post("/attache/leads", s.createLead)
-	ui.Get("/attache/leads/:id", s.leadPage)
-	ui.Post("/attache/leads/:id", s.updateLead)
-	ui.Post("/attache/leads/:id/stage", s.moveLead)
-	ui.Get("/secretariat/register", s.register)
-	ui.Get("/secretariat/protocols/new", s.protocolPage)
-	ui.Post("/secretariat/protocols", s.recordProtocol)
-	ui.Get("/secretariat/decisions/:did", s.decisionPage)
-	ui.Post("/secretariat/decisions/:did/status", s.changeDecisionStatus)
-	ui.Post("/secretariat/decisions/:did/links", s.linkDecision)
-	ui.Get("/analyst/pipeline", s.pipelinePage)
-	ui.Get("/api/pipeline", s.pipeline)
-	ui.Get("/api/pipeline.csv", s.pipeline)
-	ui.Get("/analyst/commissions", s.commissionsPage)
-	ui.Get("/api/commissions/:figure", s.commissionFigure)
+	// Every page and figure: a session (or a bearer token), then the policy.
+	ui := auth.Protect(app, "dashboard", "", s.requireUser)
+	ui.Post("/signout", auth.SignedIn, s.signout)
+	ui.Get("/", auth.SignedIn, s.home)
+	ui.Get("/attache/board", auth.WriteLeads, s.board)
+	ui.Get("/attache/leads/new", auth.WriteLeads, s.newLeadPage)
+	ui.Post("/attache/leads", auth.WriteLeads, s.createLead)
+	ui.Get("/attache/leads/:id", auth.WriteLeads, s.leadPage)
+	ui.Post("/attache/leads/:id", auth.WriteLeads, s.updateLead)
+	ui.Post("/attache/leads/:id/stage", auth.WriteLeads, s.moveLead)
+	ui.Get("/secretariat/register", auth.WriteCommissions, s.register)
+	ui.Get("/secretariat/protocols/new", auth.WriteCommissions, s.protocolPage)
+	ui.Post("/secretariat/protocols", auth.WriteCommissions, s.recordProtocol)
+	ui.Get("/secretariat/decisions/:did", auth.WriteCommissions, s.decisionPage)
+	ui.Post("/secretariat/decisions/:did/status", auth.WriteCommissions, s.changeDecisionStatus)
+	ui.Post("/secretariat/decisions/:did/links", auth.WriteCommissions, s.linkDecision)
+	ui.Get("/analyst/pipeline", auth.ReadInvestment, s.pipelinePage)
+	ui.Get("/api/pipeline", auth.ReadInvestment, s.pipeline)
+	ui.Get("/api/pipeline.csv", auth.ReadInvestment, s.pipeline)
+	ui.Get("/analyst/commissions", auth.ReadCommFigures, s.commissionsPage)
+	ui.Get("/api/commissions/:figure", auth.ReadCommFigures, s.commissionFigure)
 	s.attacheExportRoutes(ui)
 	s.analystExportRoutes(ui)
 	s.scorecardRoutes(ui)
@@ -126,7 +129,7 @@ func (s *Server) parseTemplates() error {
 		},
 	}
 	s.pages = map[string]*template.Template{}
-	pages := []string{"signin", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
+	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
 	for _, page := range append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...) {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {

@@ -34,11 +34,11 @@ var analystExportPages = []string{"exports", "barriers"}
 
 // analystExportRoutes mounts the analysts' "Exports" and "Trade barriers"
 // pages and their JSON/CSV figures.
-func (s *Server) analystExportRoutes(ui fiber.Router) {
-	ui.Get("/analyst/exports", s.exportsPage)
-	ui.Get("/api/exports/:figure", s.exportFigure)
-	ui.Get("/analyst/barriers", s.barriersPage)
-	ui.Get("/api/barriers/:figure", s.barrierFigure)
+func (s *Server) analystExportRoutes(ui auth.Router) {
+	ui.Get("/analyst/exports", auth.ReadExpFigures, s.exportsPage)
+	ui.Get("/api/exports/:figure", auth.ReadExpFigures, s.exportFigure)
+	ui.Get("/analyst/barriers", auth.ReadExpFigures, s.barriersPage)
+	ui.Get("/api/barriers/:figure", auth.ReadExpFigures, s.barrierFigure)
 }
 
 // unassignedName names the deals whose HS code the mapping gives no sector.

@@ -28,36 +28,26 @@ import (
 var attacheExportPages = []string{"deals", "deal", "barrierlist", "barrier"}
 
 // attacheExportRoutes mounts the attachés' deal and barrier pages.
-func (s *Server) attacheExportRoutes(ui fiber.Router) {
-	a := ui.Group("/attache", requireAttache)
-	a.Get("/deals", s.dealsBoard)
-	a.Get("/deals/new", s.newDealPage)
-	a.Post("/deals", s.createDeal)
-	a.Get("/deals/:id", s.dealPage)
-	a.Post("/deals/:id", s.updateDeal)
-	a.Post("/deals/:id/stage", s.moveDeal)
-	a.Post("/exporters", s.registerExporter)
-	a.Get("/barriers", s.barrierList)
-	a.Get("/barriers/new", s.newBarrierPage)
-	a.Post("/barriers", s.reportBarrier)
-	a.Get("/barriers/:id", s.barrierPage)
-	a.Post("/barriers/:id", s.updateBarrier)
-	a.Post("/barriers/:id/status", s.barrierStatus)
-	ui.Get("/api/hs", s.hsSearch)
+func (s *Server) attacheExportRoutes(ui auth.Router) {
+	ui.Get("/attache/deals", auth.WriteExports, s.dealsBoard)
+	ui.Get("/attache/deals/new", auth.WriteExports, s.newDealPage)
+	ui.Post("/attache/deals", auth.WriteExports, s.createDeal)
+	ui.Get("/attache/deals/:id", auth.WriteExports, s.dealPage)
+	ui.Post("/attache/deals/:id", auth.WriteExports, s.updateDeal)
+	ui.Post("/attache/deals/:id/stage", auth.WriteExports, s.moveDeal)
+	ui.Post("/attache/exporters", auth.WriteExports, s.registerExporter)
+	ui.Get("/attache/barriers", auth.WriteExports, s.barrierList)
+	ui.Get("/attache/barriers/new", auth.WriteExports, s.newBarrierPage)
+	ui.Post("/attache/barriers", auth.WriteExports, s.reportBarrier)
+	ui.Get("/attache/barriers/:id", auth.WriteExports, s.barrierPage)
+	ui.Post("/attache/barriers/:id", auth.WriteExports, s.updateBarrier)
+	ui.Post("/attache/barriers/:id/status", auth.WriteExports, s.barrierStatus)
+	ui.Get("/api/hs", auth.SignedIn, s.hsSearch)
 }
 
 // barrierTypeNames are the barrier types as the pages name them.
 var barrierTypeNames = map[string]string{"tariff": "Tariff", "sps": "Sanitary and phytosanitary", "technical": "Technical regulation",
 	"procedural": "Procedural (customs, licences)", "discrimination": "Discrimination of Kazakh producers"}
-
-// requireAttache keeps the attachés' pages to attachés: the pages are the
-// post's working space; others read the figures pages.
-func requireAttache(c *fiber.Ctx) error {
-	if currentUser(c).Role != auth.Attache {
-		return apperr.E(apperr.Forbidden, "error.exports_write_role")
-	}
-	return c.Next()
-}
 
 // exportChoices are the lists the deal and barrier forms offer.
 type exportChoices struct {

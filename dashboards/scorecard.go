@@ -44,11 +44,11 @@ var scorecardPages = []string{"scorecard", "country"}
 
 // scorecardRoutes mounts the scorecard and partner-country pages and their
 // JSON/CSV figures.
-func (s *Server) scorecardRoutes(ui fiber.Router) {
-	ui.Get("/analyst/scorecard", s.scorecardPage)
-	ui.Get("/api/scorecard/:figure", s.scorecardFigure)
-	ui.Get("/analyst/countries", s.countryPage)
-	ui.Get("/api/countries/:figure", s.countryFigure)
+func (s *Server) scorecardRoutes(ui auth.Router) {
+	ui.Get("/analyst/scorecard", auth.ReadInvestment, s.scorecardPage)
+	ui.Get("/api/scorecard/:figure", auth.ReadInvestment, s.scorecardFigure)
+	ui.Get("/analyst/countries", auth.ReadInvestment, s.countryPage)
+	ui.Get("/api/countries/:figure", auth.ReadInvestment, s.countryFigure)
 }
 
 // metricNames are the scorecard's metrics as the pages name them

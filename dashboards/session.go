@@ -22,7 +22,7 @@ import (
 
 const sessionCookie = "econdip_session"
 
-func currentUser(c *fiber.Ctx) auth.User { u, _ := c.Locals("user").(auth.User); return u }
+func currentUser(c *fiber.Ctx) auth.User { return auth.FromCtx(c) }
 func token(c *fiber.Ctx) string          { t, _ := c.Locals("token").(string); return t }
 func csrfOf(c *fiber.Ctx) string         { t, _ := c.Locals("csrf").(string); return t }
 
@@ -44,7 +44,7 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 		c.ClearCookie(sessionCookie)
 		return c.Redirect("/signin")
 	}
-	c.Locals("user", u)
+	auth.SetUser(c, u)
 	c.Locals("token", tok)
 	if !bearer {
 		sess, err := s.cfg.Identity.Session(c.UserContext(), tok)
@@ -106,4 +106,28 @@ func messageOf(err error) string {
 		return ae.Message
 	}
 	return err.Error()
+}
+
+// pageErrors shows a refused or missing page as a page, not as the JSON the
+// figures' endpoints answer: what was wrong and the way back.
+func (s *Server) pageErrors(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil || strings.HasPrefix(c.Path(), "/api/") || strings.HasPrefix(c.Path(), "/static/") {
+		return err
+	}
+	var title string
+	status := fiber.StatusForbidden
+	switch apperr.CodeOf(err) {
+	case apperr.Forbidden:
+		title = "Not for your role"
+	case apperr.NotFound:
+		title, status = "Not found", fiber.StatusNotFound
+	default:
+		return err
+	}
+	msg := messageOf(err)
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:] + "."
+	}
+	return s.render(c, status, "error", title, fiber.Map{"Message": msg})
 }

@@ -51,7 +51,8 @@ type Stack struct {
 	NC       *nats.Conn
 	JS       jetstream.JetStream
 	CH       driver.Conn
-	Users    auth.Authenticator // the identity service once NATS runs
+	Apps     map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
+	Users    auth.Authenticator    // the identity service once NATS runs
 	Identity *identity.Service
 	users    auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
@@ -352,6 +353,10 @@ func (s *Stack) DemoTokens() map[string]string {
 
 // listen serves app on addr until Close, and returns the address it got.
 func (s *Stack) listen(name, addr string, app *fiber.App) (string, error) {
+	if s.Apps == nil {
+		s.Apps = map[string]*fiber.App{}
+	}
+	s.Apps[app.Config().AppName] = app
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("%s: listen on %s: %w (is another process using the port? change the address, see the README)", name, addr, err)

@@ -203,6 +203,10 @@ func Bearer(d Authenticator) fiber.Handler {
 	}
 }
 
+// SetUser stores the authenticated user of a request (Bearer does; the
+// dashboard's session check too), for Guard and the handlers.
+func SetUser(c *fiber.Ctx, u User) { c.Locals(localsKey, u) }
+
 // FromCtx returns the user that Bearer stored.
 func FromCtx(c *fiber.Ctx) User {
 	u, _ := c.Locals(localsKey).(User)

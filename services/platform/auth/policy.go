@@ -88,20 +88,43 @@ func ReachOf(u User, a Action) Reach {
 	return Matrix[a][u.Role]
 }
 
+// refusal is the message of a refused action, where one says more than the
+// generic "your role may not".
+var refusal = map[Action]string{
+	ReadLeads: "error.leads_read_role", WriteLeads: "error.leads_write_role",
+	WriteCommissions: "error.commission_write_role", ManageCommission: "error.admin_only", ManageUsers: "error.admin_only",
+	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
+	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
+}
+
 // Allow refuses an action the user's role may not take at all.
 func Allow(u User, a Action) error {
+	if u.ID == "" && a != Public {
+		return apperr.E(apperr.Unauthorized, "error.auth_missing")
+	}
 	if ReachOf(u, a) == None {
+		if key, ok := refusal[a]; ok {
+			return apperr.E(apperr.Forbidden, key)
+		}
 		return apperr.E(apperr.Forbidden, "error.role_may_not", string(u.Role), string(a))
 	}
 	return nil
 }
 
 // Guard is Fiber middleware that refuses the action to roles without reach
-// (after authentication has stored the user).
+// (after authentication has stored the user). Where the URL names the scope
+// itself (a commission, :cid), a user whose reach is their own commission is
+// refused another's here, before anything of the request is read; scopes a
+// URL does not name (the post of a lead) are checked by the service on the
+// record.
 func Guard(a Action) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := Allow(FromCtx(c), a); err != nil {
+		u := FromCtx(c)
+		if err := Allow(u, a); err != nil {
 			return err
+		}
+		if cid := c.Params("cid"); cid != "" && u.Commission != "" && ReachOf(u, a) == Own && cid != u.Commission {
+			return apperr.E(apperr.Forbidden, "error.other_commission")
 		}
 		return c.Next()
 	}

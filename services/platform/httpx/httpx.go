@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/obs"
 )
@@ -113,6 +114,8 @@ func New(opts Options) *fiber.App {
 	app.Use(fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: panicHandler(opts.Name, log)}))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/metrics", obs.MetricsHandler())
+	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/healthz")
+	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/metrics")
 	return app
 }
 
