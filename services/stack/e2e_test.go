@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -105,8 +106,22 @@ func TestLeadFlowsFromAPIThroughJetStreamIntoClickHouseInUSD(t *testing.T) {
 	}
 }
 
-func TestPersonalDataNeverReachesClickHouse(t *testing.T) {
-	s := stacktest.Start(t)
+// syncBuffer collects the stack's logs from its goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+func TestPersonalDataNeverReachesClickHouseNorTheLogs(t *testing.T) {
+	logs := &syncBuffer{}
+	s := stacktest.StartWith(t, stacktest.Options{Log: logs})
 	lead := create(t, s, berlin, leadBody("Privacy Test GmbH"))
 	if len(lead.Contacts) != 1 {
 		t.Fatalf("the attaché must see the contact person: %+v", lead.Contacts)
@@ -142,6 +157,22 @@ func TestPersonalDataNeverReachesClickHouse(t *testing.T) {
 	stacktest.Do(t, "GET", leadsURL(s)+"/"+lead.ID, analyst, "").JSON(t, &seen)
 	if seen.ID != lead.ID || len(seen.Contacts) != 0 {
 		t.Fatalf("analyst view: %+v", seen)
+	}
+	// The attaché's lead page (which shows the contacts), a refused update
+	// naming the contact, and the moves: logged at debug level, never with
+	// the contact's data.
+	stacktest.Do(t, "GET", "http://"+s.DashboardAddr+"/attache/leads/"+lead.ID, berlin, "")
+	stacktest.Do(t, "PATCH", leadsURL(s)+"/"+lead.ID, berlin, `{"version":1,"contacts":[{"name":"Jonas Privatmann","email":"not-an-email 5550199"}]}`)
+	stacktest.Do(t, "POST", leadsURL(s)+"/"+lead.ID+"/stage", berlin, `{"version":1,"stage":"contacted"}`)
+	text := logs.String()
+	if !strings.Contains(text, lead.ID) || !strings.Contains(text, `"level":"DEBUG"`) {
+		t.Fatalf("the stack logged nothing about the lead at debug level: the check below would prove nothing\n%.2000s", text)
+	}
+	for _, needle := range []string{"Privatmann", "jonas.privatmann@example.de", "5550199"} {
+		if strings.Contains(text, needle) {
+			i := strings.Index(text, needle)
+			t.Errorf("the logs hold personal data %q: …%s…", needle, text[max(0, i-200):min(len(text), i+100)])
+		}
 	}
 }
 

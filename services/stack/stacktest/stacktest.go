@@ -38,7 +38,8 @@ var dbSeq atomic.Int64
 
 // Options adjust a test stack.
 type Options struct {
-	Dir string // data folder to reuse (a restart test); empty: a new temp dir
+	Dir string    // data folder to reuse (a restart test); empty: a new temp dir
+	Log io.Writer // where the stack logs, at debug level (JSON); nil: nowhere
 }
 
 // Start runs a full stack and closes it when the test ends.
@@ -64,7 +65,11 @@ func StartWith(tb testing.TB, o Options) *stack.Stack {
 		// A restart keeps its database: it is named after the folder.
 		cfg.CHDatabase = fmt.Sprintf("%s_r%x", chtest.Database(), hash(dir))
 	}
-	s := stack.New(cfg, obs.Discard(), reference.Default())
+	log := obs.Discard()
+	if o.Log != nil {
+		log = obs.NewLogger(o.Log, "json", "debug")
+	}
+	s := stack.New(cfg, log, reference.Default())
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(func() { cancel(); s.Close() })
 	must(tb, s.LoadUsers(false))
