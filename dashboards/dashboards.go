@@ -95,6 +95,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.attacheExportRoutes(ui)
 	s.analystExportRoutes(ui)
 	s.scorecardRoutes(ui)
+	s.identityRoutes(ui)
 	return app, nil
 }
 
@@ -130,7 +131,7 @@ func (s *Server) parseTemplates() error {
 	}
 	s.pages = map[string]*template.Template{}
 	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
-	for _, page := range append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...) {
+	for _, page := range append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...) {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return err

@@ -116,14 +116,10 @@ var ErrWrongLastSequence = errors.New("another change was stored first")
 // The event id is the message id, so a retry of the same event is dropped
 // by the stream's duplicate window (the ack then says Duplicate).
 func Publish(ctx context.Context, js jetstream.JetStream, subject string, env Envelope, opts PublishOptions) (*jetstream.PubAck, error) {
-	raw, err := jsonMarshal(env)
+	msg, err := message(subject, env)
 	if err != nil {
 		return nil, err
 	}
-	msg := nats.NewMsg(subject)
-	msg.Data = raw
-	msg.Header.Set(HeaderType, env.Type)
-	msg.Header.Set(HeaderSource, env.Source)
 	pubOpts := []jetstream.PublishOpt{jetstream.WithMsgID(env.ID)}
 	if opts.ExpectLastSubjectSeq != nil {
 		pubOpts = append(pubOpts, jetstream.WithExpectLastSequencePerSubject(*opts.ExpectLastSubjectSeq))
@@ -138,6 +134,38 @@ func Publish(ctx context.Context, js jetstream.JetStream, subject string, env En
 		return nil, fmt.Errorf("publish %s to %s: %w", env.Type, subject, err)
 	}
 	return ack, nil
+}
+
+// PublishAsync sends env on subject as Publish does (same message, the event
+// id as message id) without waiting: the future resolves to JetStream's
+// acknowledgement or an error. Only an acknowledged event is stored; a caller
+// retries the others with the same envelope, and the duplicate window drops
+// a retry of one that was stored after all. Bound the events in flight with
+// jetstream.WithPublishAsyncMaxPending; bulk loads and replays use it.
+func PublishAsync(js jetstream.JetStream, subject string, env Envelope) (jetstream.PubAckFuture, error) {
+	msg, err := message(subject, env)
+	if err != nil {
+		return nil, err
+	}
+	f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(env.ID))
+	if err != nil {
+		return nil, fmt.Errorf("publish %s to %s: %w", env.Type, subject, err)
+	}
+	return f, nil
+}
+
+// message is the NATS message of an event: the envelope as JSON, with the
+// type and source in headers so consumers can route without decoding.
+func message(subject string, env Envelope) (*nats.Msg, error) {
+	raw, err := jsonMarshal(env)
+	if err != nil {
+		return nil, err
+	}
+	msg := nats.NewMsg(subject)
+	msg.Data = raw
+	msg.Header.Set(HeaderType, env.Type)
+	msg.Header.Set(HeaderSource, env.Source)
+	return msg, nil
 }
 
 // IsDeadLetterSubject reports whether subject is on the dead-letter stream.

@@ -15,7 +15,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -79,7 +81,16 @@ type Options struct {
 	HTTPPort int
 	// Logger receives progress lines; nil discards them.
 	Logger *slog.Logger
+	// ReadOnlyPassword, when set, adds the user ReadOnlyUser for the
+	// dashboard: it may read and change query settings, never write or
+	// change a table (profile "readonly", readonly = 2). users.xml keeps the
+	// password's SHA-256 only. Empty: no such user.
+	ReadOnlyPassword string
 }
+
+// ReadOnlyUser is the dashboard's read-only user (Options.ReadOnlyPassword);
+// production has a user of the same name (deploy/README.md).
+const ReadOnlyUser = "dashboard_ro"
 
 // Server is a running private ClickHouse server started by Start.
 type Server struct {
@@ -165,13 +176,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	major := serverMajorVersion(ctx, bin, args)
+	users := newUsersConfig(major, opts.ReadOnlyPassword)
 	autoPorts := opts.TCPPort == 0 || opts.HTTPPort == 0
 	for attempt := 1; ; attempt++ {
 		tcpPort, httpPort, err := choosePorts(opts.TCPPort, opts.HTTPPort)
 		if err != nil {
 			return nil, err
 		}
-		s, err := launch(ctx, logger, bin, args, dir, tcpPort, httpPort, major)
+		s, err := launch(ctx, logger, bin, args, dir, tcpPort, httpPort, users)
 		if err == nil {
 			return s, nil
 		}
@@ -187,9 +199,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 var errPortTaken = errors.New("port already in use")
 
-func launch(ctx context.Context, logger *slog.Logger, bin string, args []string, dir string, tcpPort, httpPort, major int) (*Server, error) {
+func launch(ctx context.Context, logger *slog.Logger, bin string, args []string, dir string, tcpPort, httpPort int, users usersConfig) (*Server, error) {
 	displayName := "econdip-chserver-" + strings.ToLower(rand.Text()[:12])
-	configPath, err := writeConfig(dir, tcpPort, httpPort, displayName, major)
+	configPath, err := writeConfig(dir, tcpPort, httpPort, displayName, users)
 	if err != nil {
 		return nil, fmt.Errorf("start clickhouse: %w", err)
 	}
@@ -476,12 +488,34 @@ func choosePorts(tcpPort, httpPort int) (int, int, error) {
 	return t, h, nil
 }
 
-func writeConfig(dir string, tcpPort, httpPort int, displayName string, major int) (string, error) {
+// usersConfig is what users.xml says beyond the passwordless default user
+// (local connections only).
+type usersConfig struct {
+	// LowCardinalityFlag: servers before 19.x need the setting for
+	// LowCardinality; servers that still tolerate it as obsolete all predate
+	// its removal.
+	LowCardinalityFlag bool
+	// The read-only user, when there is one: its name and the SHA-256 of its password, in hex.
+	ReadOnlyUser, ReadOnlyPasswordSHA256 string
+}
+
+// newUsersConfig is the users.xml of a server of major version major (0:
+// unknown, as 18.x says), with a read-only user when readOnlyPassword is set.
+func newUsersConfig(major int, readOnlyPassword string) usersConfig {
+	u := usersConfig{LowCardinalityFlag: major < 19}
+	if readOnlyPassword != "" {
+		sum := sha256.Sum256([]byte(readOnlyPassword))
+		u.ReadOnlyUser, u.ReadOnlyPasswordSHA256 = ReadOnlyUser, hex.EncodeToString(sum[:])
+	}
+	return u
+}
+
+func writeConfig(dir string, tcpPort, httpPort int, displayName string, users usersConfig) (string, error) {
 	data := struct {
 		DataDir, TmpDir, UserFilesDir, FormatSchemasDir, LogDir string
 		TCPPort, HTTPPort                                       int
 		DisplayName                                             string
-		LowCardinalityFlag                                      bool
+		usersConfig
 	}{
 		DataDir:          filepath.Join(dir, "data"),
 		TmpDir:           filepath.Join(dir, "tmp"),
@@ -491,9 +525,7 @@ func writeConfig(dir string, tcpPort, httpPort int, displayName string, major in
 		TCPPort:          tcpPort,
 		HTTPPort:         httpPort,
 		DisplayName:      displayName,
-		// 0: --version failed, as on 18.x. Servers that still need the flag, or
-		// still tolerate it as obsolete, all predate its removal.
-		LowCardinalityFlag: major < 19,
+		usersConfig:      users,
 	}
 	configDir := filepath.Join(dir, "config")
 	for _, name := range []string{"config.xml", "users.xml"} {

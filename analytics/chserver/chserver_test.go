@@ -1,7 +1,11 @@
 package chserver
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"log/slog"
@@ -305,7 +309,7 @@ func TestLowCardinalityFlagOnlyForOldServers(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := writeConfig(dir, 9000, 8123, "x", major); err != nil {
+		if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(major, "")); err != nil {
 			t.Fatal(err)
 		}
 		users, err := os.ReadFile(filepath.Join(dir, "config", "users.xml"))
@@ -325,5 +329,135 @@ func TestLowCardinalityFlagOnlyForOldServers(t *testing.T) {
 		if got := strings.Contains(string(users), flag); got != want {
 			t.Errorf("major %d: flag written = %v, want %v\n%s", major, got, want, users)
 		}
+	}
+}
+
+func TestReadOnlyUserReadsButCannotWrite(t *testing.T) {
+	dir := t.TempDir()
+	password := "ro-" + strings.ToLower(rand.Text())
+	var logs bytes.Buffer
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	s, err := Start(ctx, Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil)), ReadOnlyPassword: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop() })
+
+	users, err := os.ReadFile(filepath.Join(dir, "config", "users.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(password))
+	if !strings.Contains(string(users), "<password_sha256_hex>"+hex.EncodeToString(sum[:])+"</password_sha256_hex>") {
+		t.Errorf("users.xml lacks the password's SHA-256:\n%s", users)
+	}
+	if strings.Contains(string(users), password) || strings.Contains(logs.String(), password) {
+		t.Error("the plain password is in users.xml or the log")
+	}
+
+	admin := connect(t, s.Addr)
+	for _, q := range []string{
+		"CREATE DATABASE econdip_ro_test",
+		"CREATE TABLE econdip_ro_test.t (a UInt32, b String) ENGINE = MergeTree ORDER BY a",
+		"INSERT INTO econdip_ro_test.t SELECT toUInt32(number), toString(number) FROM system.numbers LIMIT 2",
+	} {
+		if err := admin.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	open := func(user, password string) driver.Conn {
+		conn, err := clickhouse.Open(&clickhouse.Options{
+			Addr: []string{s.Addr}, DialTimeout: 5 * time.Second,
+			Auth: clickhouse.Auth{Database: "econdip_ro_test", Username: user, Password: password},
+			// As analytics.Open does: every query carries it.
+			Settings: clickhouse.Settings{"allow_experimental_low_cardinality_type": 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return conn
+	}
+	ro := open(ReadOnlyUser, password)
+	var n uint64
+	const readonlyCode = 164 // READONLY
+	// Query settings, as the figures pin them, and changed from their
+	// defaults: readonly = 2 allows them (current servers refuse changed
+	// settings under readonly = 1).
+	for _, settings := range []clickhouse.Settings{{"join_use_nulls": 0}, {"join_use_nulls": 1, "max_execution_time": 30}} {
+		qctx := clickhouse.Context(t.Context(), clickhouse.WithSettings(settings))
+		if err := ro.QueryRow(qctx, "SELECT count() FROM t").Scan(&n); err != nil || n != 2 {
+			t.Fatalf("read-only user SELECT with settings %v: %d, %v", settings, n, err)
+		}
+	}
+
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		q    string
+	}{
+		{"insert", t.Context(), "INSERT INTO t SELECT 3, 'three'"},
+		{"insert after lowering readonly", clickhouse.Context(t.Context(), clickhouse.WithSettings(clickhouse.Settings{"readonly": 0})), "INSERT INTO t SELECT 3, 'three'"},
+		{"create table", t.Context(), "CREATE TABLE u (a UInt32) ENGINE = MergeTree ORDER BY a"},
+		{"create database", t.Context(), "CREATE DATABASE other"},
+		{"drop table", t.Context(), "DROP TABLE t"},
+		{"truncate", t.Context(), "TRUNCATE TABLE t"},
+		{"rename", t.Context(), "RENAME TABLE t TO t2"},
+		{"alter", t.Context(), "ALTER TABLE t ADD COLUMN c UInt8"},
+	} {
+		err := ro.Exec(tc.ctx, tc.q)
+		var ex *clickhouse.Exception
+		if !errors.As(err, &ex) {
+			t.Errorf("%s: %v, want refused", tc.name, err)
+			continue
+		}
+		t.Logf("%s: refused: %d %s", tc.name, ex.Code, ex.Message)
+		if ex.Code != readonlyCode {
+			t.Errorf("%s: code %d %s, want READONLY (%d)", tc.name, ex.Code, ex.Message, readonlyCode)
+		}
+	}
+	// Ingest's way of writing: a native batch.
+	err = func() error {
+		b, err := ro.PrepareBatch(t.Context(), "INSERT INTO t (a, b)")
+		if err != nil {
+			return err
+		}
+		if err := b.Append(uint32(4), "four"); err != nil {
+			return err
+		}
+		return b.Send()
+	}()
+	if ex := (*clickhouse.Exception)(nil); !errors.As(err, &ex) || ex.Code != readonlyCode {
+		t.Errorf("batch insert: %v, want READONLY", err)
+	}
+	if err := admin.QueryRow(t.Context(), "SELECT count() FROM econdip_ro_test.t").Scan(&n); err != nil || n != 2 {
+		t.Errorf("after the refused writes: %d rows, %v; want 2", n, err)
+	}
+	var tables uint64
+	if err := admin.QueryRow(t.Context(), "SELECT count() FROM system.tables WHERE database = 'econdip_ro_test'").Scan(&tables); err != nil || tables != 1 {
+		t.Errorf("tables after the refused DDL: %d, %v; want 1", tables, err)
+	}
+
+	if err := open(ReadOnlyUser, password+"x").Ping(t.Context()); err == nil {
+		t.Error("a wrong password was accepted")
+	}
+}
+
+func TestNoReadOnlyUserWithoutPassword(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(24, "")); err != nil {
+		t.Fatal(err)
+	}
+	users, err := os.ReadFile(filepath.Join(dir, "config", "users.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(users), ReadOnlyUser) || strings.Contains(string(users), "<readonly>") {
+		t.Errorf("users.xml has a read-only user without a password:\n%s", users)
 	}
 }

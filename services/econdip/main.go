@@ -39,6 +39,7 @@ commands:
              a running 'econdip up' reloads the rates and targets on SIGHUP
   demo       load demo leads, commissions and exports through their APIs
              (ECONDIP_LEADS_URL, ECONDIP_COMMISSIONS_URL, ECONDIP_EXPORTS_URL)
+` + loadUsage + `
 
 configuration comes from ECONDIP_* environment variables: see README.md`
 
@@ -65,6 +66,9 @@ func run(cmd string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Each production command runs as its own role: its NATS user and rights.
+	cfg.Role = map[string]string{"leads": "leads", "commissions": "commissions", "exports": "exports", "ingest": "ingest",
+		"dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool"}[cmd]
 	sys := stack.New(cfg, log, ref)
 	defer sys.Close()
 
@@ -125,11 +129,29 @@ func run(cmd string) error {
 			return err
 		}
 	case "migrate", "reload":
-		// Starting ClickHouse applies the migrations and loads the mapping,
-		// rates and targets files, each validated before anything is loaded.
+		// The administrators' setup: with ECONDIP_NATS_URL, the streams,
+		// key-value buckets and the users file's accounts; then ClickHouse:
+		// migrations and the mapping, rates and targets files, each validated
+		// before anything is loaded.
+		if cfg.NATSURL != "" {
+			if err := sys.LoadUsers(false); err != nil {
+				return err
+			}
+			if err := sys.StartNATS(ctx, false); err != nil {
+				return err
+			}
+		}
 		return sys.StartClickHouse(ctx, false)
 	case "demo":
 		return loadDemo(ctx, sys)
+	case "load":
+		return loadCommand(ctx, sys, os.Args[2:])
+	case "deadletter":
+		return runDeadLetter(ctx, sys, os.Args[2:])
+	case "rebuild":
+		return runRebuild(ctx, sys, os.Args[2:])
+	case "nats":
+		return runNATS(ctx, sys, os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil
@@ -352,6 +374,11 @@ func printWelcome(sys *stack.Stack) {
 	}
 	if sys.CHSrv != nil {
 		fmt.Fprintf(&b, "  ClickHouse:       %s native, %s HTTP (data in %s)\n", sys.CHSrv.Addr, sys.CHSrv.HTTPAddr, sys.CHSrv.Dir)
+	}
+	if pw := sys.DemoPassword(); pw != "" {
+		fmt.Fprintf(&b, "\n  Sign in at http://%s/signin with a user id and the demo password:\n", sys.Cfg.DashboardAddr)
+		fmt.Fprintf(&b, "    user ids   analyst, admin, attache.de-berlin (attache.<post> for every post), secretariat.igc-cn\n")
+		fmt.Fprintf(&b, "    password   %s   (the same for every demo account; change yours under your name, top right)\n", pw)
 	}
 	if len(tokens) > 0 {
 		fmt.Fprintf(&b, "\n  Demo sign-in tokens (paste one on the sign-in page, or send as Authorization: Bearer):\n")

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -30,7 +31,24 @@ type Config struct {
 	BatchSize int           // most messages per insert; default 2000
 	MaxWait   time.Duration // longest a message waits for its batch to fill; default 500 ms
 	Consumer  string        // durable consumer name; default events.ConsumerIngest
+	// InactiveThreshold, when set, lets JetStream remove the consumers once
+	// unused that long: a rebuild's consumers must not outlive it.
+	InactiveThreshold time.Duration
+	// NoDeadLetter logs and counts a message that cannot be projected
+	// instead of storing it on the dead-letter stream. A rebuild sets it:
+	// the live ingest has dead-lettered those messages already, and an
+	// operator may have redriven or removed them since.
+	NoDeadLetter bool
 }
+
+// AckWait is how long JetStream waits for the ack of a delivered message
+// before it delivers the message again. It bounds how long the batch of an
+// ingest that died (SIGKILL, a lost node) waits for the next ingest: with
+// the two minutes it once was, a few crashes in a row left MaxAckPending
+// full of dead deliveries and stalled a stream for two minutes. A batch
+// being written is never redelivered under its writer: ingest reports
+// progress on it every AckWait/3 until it is acknowledged.
+const AckWait = 30 * time.Second
 
 // Service consumes the ingest streams into ClickHouse.
 type Service struct {
@@ -38,6 +56,8 @@ type Service struct {
 	conn driver.Conn
 	log  *slog.Logger
 	cfg  Config
+
+	skipped atomic.Int64 // messages not projected, with NoDeadLetter
 }
 
 // New returns an ingest service.
@@ -68,12 +88,13 @@ func (s *Service) Run(ctx context.Context) error {
 	errs := make(chan error, len(events.IngestStreams()))
 	for _, st := range events.IngestStreams() {
 		cons, err := s.js.CreateOrUpdateConsumer(ctx, st.Name, jetstream.ConsumerConfig{
-			Durable:       s.cfg.Consumer,
-			Description:   "projects " + st.Name + " into ClickHouse",
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       2 * time.Minute, // longer than a slow insert, so a batch is not redelivered while it is written
-			MaxAckPending: 4 * s.cfg.BatchSize,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
+			Durable:           s.cfg.Consumer,
+			Description:       "projects " + st.Name + " into ClickHouse",
+			AckPolicy:         jetstream.AckExplicitPolicy,
+			AckWait:           AckWait,
+			MaxAckPending:     4 * s.cfg.BatchSize,
+			DeliverPolicy:     jetstream.DeliverAllPolicy,
+			InactiveThreshold: s.cfg.InactiveThreshold,
 		})
 		if err != nil {
 			return fmt.Errorf("consumer %s on %s: %w", s.cfg.Consumer, st.Name, err)
@@ -114,7 +135,9 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 		}
 		// The batch in hand is finished even when ctx ends: that is the graceful flush.
 		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		stopProgress := inProgress(msgs, AckWait/3)
 		err = s.handle(flushCtx, stream, msgs)
+		stopProgress()
 		cancel()
 		if err != nil {
 			obs.IngestFailures.WithLabelValues(stream).Inc()
@@ -131,25 +154,73 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	return nil
 }
 
+// inProgress tells JetStream every interval that msgs are still being
+// worked on, so their ack wait starts again; the returned func stops it and
+// returns once no report is under way.
+func inProgress(msgs []jetstream.Msg, interval time.Duration) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// Projectable reports whether this version of ingest can project a message
+// of stream with data: nil, or the reason it would be dead-lettered. The
+// dead-letter redrive checks a message with it before sending it back.
+func Projectable(stream string, data []byte) error {
+	env, ev, err := events.Decode(data)
+	if err != nil {
+		return err
+	}
+	var rows analytics.Rows
+	return project(&rows, stream, 0, env, ev)
+}
+
+// Skipped counts the messages left out with Config.NoDeadLetter.
+func (s *Service) Skipped() int64 { return s.skipped.Load() }
+
 // handle projects, inserts and acknowledges one batch. It returns an error
 // only when the insert failed; nothing is acknowledged then.
 func (s *Service) handle(ctx context.Context, stream string, msgs []jetstream.Msg) error {
+	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(msgs)))
 	var rows analytics.Rows
 	var poison []jetstream.Msg
 	var reasons []string
+	stamps := make([]time.Time, 0, len(msgs)) // envelope times, for the events' age once inserted
+	var pending uint64                        // JetStream's count of messages after the last one in hand
+	havePending := false
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
 			poison, reasons = append(poison, m), append(reasons, "no JetStream metadata: "+err.Error())
 			continue
 		}
+		pending, havePending = meta.NumPending, true
 		env, ev, err := events.Decode(m.Data())
 		if err == nil {
 			err = project(&rows, stream, meta.Sequence.Stream, env, ev)
 		}
 		if err != nil {
 			poison, reasons = append(poison, m), append(reasons, err.Error())
+			continue
 		}
+		stamps = append(stamps, env.Time)
+	}
+	if havePending {
+		obs.IngestConsumerLag.WithLabelValues(stream).Set(float64(pending))
 	}
 	start := time.Now()
 	if rows.Len() > 0 {
@@ -157,8 +228,18 @@ func (s *Service) handle(ctx context.Context, stream string, msgs []jetstream.Ms
 			return err
 		}
 	}
-	obs.IngestBatchSeconds.Observe(time.Since(start).Seconds())
+	inserted := time.Now()
+	obs.IngestBatchSeconds.Observe(inserted.Sub(start).Seconds())
+	age := obs.IngestEventAge.WithLabelValues(stream)
+	for _, t := range stamps {
+		age.Observe(inserted.Sub(t).Seconds())
+	}
 	for i, m := range poison {
+		if s.cfg.NoDeadLetter {
+			s.skipped.Add(1)
+			s.log.Warn("message cannot be projected; left out (not dead-lettered again)", "stream", stream, "subject", m.Subject(), "reason", truncate(reasons[i], 200))
+			continue
+		}
 		if err := s.deadLetter(ctx, stream, m, reasons[i]); err != nil {
 			return err
 		}

@@ -13,8 +13,10 @@ import (
 // ECONDIP_* variables the README lists.
 type Config struct {
 	DataDir         string // local default: NATS and ClickHouse data, users file
+	Role            string // the process's role (its NATS user and rights): leads, commissions, exports, ingest, dashboard, admin-tool; empty: everything (econdip up)
 	NATSURL         string // external NATS; empty: embedded server
 	NATSPort        int    // embedded server's client port
+	NATSSync        string // when the embedded server fsyncs (ECONDIP_NATS_SYNC): always, an interval, or "" for the server's default
 	NATSReplicas    int    // stream replicas (3 on a cluster)
 	CHAddr          string // external ClickHouse native address; empty: private server
 	CHDatabase      string
@@ -30,6 +32,7 @@ type Config struct {
 	ExportsAddr     string
 	ExportsURL      string // where the dashboard finds the exports API; empty: the one this stack serves
 	DashboardAddr   string
+	IngestAddr      string // ingest's health, readiness and metrics (ECONDIP_INGEST_ADDR); empty or "off": none
 	UsersFile       string
 	MappingDir      string // the editable HS mapping files (ECONDIP_MAPPING_DIR); empty: <DataDir>/mapping
 	RatesFile       string // daily exchange rates (ECONDIP_RATES_FILE); empty: <DataDir>/reference/fx_daily.csv
@@ -76,6 +79,7 @@ func ConfigFromEnv() (Config, error) {
 		DataDir:         dataDir,
 		NATSURL:         env("ECONDIP_NATS_URL", ""),
 		NATSPort:        num("ECONDIP_NATS_PORT", 14222),
+		NATSSync:        env("ECONDIP_NATS_SYNC", DefaultNATSSync),
 		NATSReplicas:    num("ECONDIP_NATS_REPLICAS", 1),
 		CHAddr:          env("ECONDIP_CLICKHOUSE_ADDR", ""),
 		CHDatabase:      env("ECONDIP_CLICKHOUSE_DATABASE", "econdip"),
@@ -86,6 +90,7 @@ func ConfigFromEnv() (Config, error) {
 		CHHTTPPort:      num("ECONDIP_CLICKHOUSE_HTTP_PORT", 18123),
 		LeadsAddr:       env("ECONDIP_LEADS_ADDR", "127.0.0.1:8081"),
 		DashboardAddr:   env("ECONDIP_DASHBOARD_ADDR", "127.0.0.1:8080"),
+		IngestAddr:      env("ECONDIP_INGEST_ADDR", "127.0.0.1:8084"),
 		CommissionsAddr: env("ECONDIP_COMMISSIONS_ADDR", "127.0.0.1:8082"),
 		ExportsAddr:     env("ECONDIP_EXPORTS_ADDR", "127.0.0.1:8083"),
 		Demo:            flag("ECONDIP_DEMO", true),

@@ -5,7 +5,9 @@
 package stack
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,20 +45,25 @@ import (
 
 // Stack holds the parts one command starts, and stops them in reverse order.
 type Stack struct {
-	Cfg      Config
-	Log      *slog.Logger
-	Ref      *reference.Data
-	NATSSrv  *server.Server   // nil when NATS is external
-	CHSrv    *chserver.Server // nil when ClickHouse is external
-	NC       *nats.Conn
-	JS       jetstream.JetStream
-	CH       driver.Conn
-	Apps     map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
-	Users    auth.Authenticator    // the identity service once NATS runs
-	Identity *identity.Service
-	users    auth.File // the users file, imported into the identity service at start
+	Cfg     Config
+	Log     *slog.Logger
+	Ref     *reference.Data
+	NATSSrv *server.Server   // nil when NATS is external
+	CHSrv   *chserver.Server // nil when ClickHouse is external
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	CH      driver.Conn
+	// CHReadOnly is the dashboard's connection as the read-only user, when
+	// this process started the private server; nil: the dashboard uses CH.
+	CHReadOnly driver.Conn
+	roPassword string
+	Apps       map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
+	Users      auth.Authenticator    // the identity service once NATS runs
+	Identity   *identity.Service
+	users      auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
+	IngestAddr                                             string // ingest's health and metrics; empty when not served
 	stops                                                  []func()
 }
 
@@ -84,8 +91,12 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 			return errors.New("ECONDIP_NATS_URL is not set: a single service needs the address of the NATS cluster (or use `econdip up` for everything in one process)")
 		}
 		dir := filepath.Join(s.Cfg.DataDir, "nats")
-		s.Log.Info("starting embedded NATS with JetStream", "store", dir, "port", s.Cfg.NATSPort)
-		srv, err := natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: dir, Port: s.Cfg.NATSPort})
+		opts := natsx.EmbeddedOptions{StoreDir: dir, Port: s.Cfg.NATSPort}
+		if err := ApplySync(&opts, s.Cfg.NATSSync); err != nil {
+			return err
+		}
+		s.Log.Info("starting embedded NATS with JetStream", "store", dir, "port", s.Cfg.NATSPort, "sync", SyncString(opts))
+		srv, err := natsx.StartEmbedded(opts)
 		if err != nil {
 			return err
 		}
@@ -93,17 +104,37 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 		s.onStop(func() { srv.Shutdown(); srv.WaitForShutdown(); s.Log.Info("NATS stopped") })
 		url = srv.ClientURL()
 	}
-	nc, js, err := natsx.Connect(ctx, url, "econdip", s.Log)
+	// Each process connects as its role (Cfg.Role: its own NATS user and
+	// subjects, natsx.ServicePermissions); the local default runs every
+	// role in one process on the embedded server, without a login.
+	role := s.Cfg.Role
+	var opts []nats.Option
+	if s.NATSSrv == nil {
+		creds, err := natsx.CredentialsFromEnv(role, os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		opts = creds.Options()
+	}
+	nc, js, err := natsx.Connect(ctx, url, "econdip-"+cmp.Or(role, "all"), s.Log, opts...)
 	if err != nil {
 		return err
 	}
 	s.NC, s.JS = nc, js
 	s.onStop(nc.Close)
-	if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
-		return err
+	if role == "" || role == natsx.ServiceAdminTool {
+		if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
+			return err
+		}
+	} else {
+		// A service may not create or change streams and buckets: it binds
+		// to those the administrators' setup (econdip migrate) made.
+		s.JS = natsx.Provisioned(js)
 	}
-	if err := s.startIdentity(ctx); err != nil {
-		return err
+	if role == "" || natsx.Reads(role, events.StreamUsers) {
+		if err := s.startIdentity(ctx); err != nil {
+			return err
+		}
 	}
 	s.Log.Info("NATS ready", "url", url)
 	return nil
@@ -117,7 +148,10 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		if !private {
 			return errors.New("ECONDIP_CLICKHOUSE_ADDR is not set: a single service needs the ClickHouse address (or use `econdip up`)")
 		}
-		srv, err := chserver.Start(ctx, chserver.Options{Dir: filepath.Join(s.Cfg.DataDir, "clickhouse"), TCPPort: s.Cfg.CHPort, HTTPPort: s.Cfg.CHHTTPPort, Logger: s.Log})
+		// The dashboard reads as a read-only user with a password made for this run.
+		s.roPassword = rand.Text()
+		srv, err := chserver.Start(ctx, chserver.Options{Dir: filepath.Join(s.Cfg.DataDir, "clickhouse"), TCPPort: s.Cfg.CHPort, HTTPPort: s.Cfg.CHHTTPPort,
+			Logger: s.Log, ReadOnlyPassword: s.roPassword})
 		if err != nil {
 			return err
 		}
@@ -132,6 +166,25 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		addr = srv.Addr
 	}
 	base := analytics.Config{Addr: addr, Database: "default", Username: s.Cfg.CHUser, Password: s.Cfg.CHPassword, TLS: s.Cfg.CHTLS}
+	if s.Cfg.Role == natsx.ServiceDashboard || s.Cfg.Role == natsx.ServiceIngest {
+		// Production roles: the database is migrated and loaded by `econdip
+		// migrate` (a user with DDL); these only read (dashboard, as a
+		// read-only user) or insert (ingest).
+		base.Database = s.Cfg.CHDatabase
+		conn, err := analytics.Open(ctx, base)
+		if err != nil {
+			return err
+		}
+		s.CH = conn
+		s.onStop(func() { _ = conn.Close() })
+		ref, err := s.Ref.WithMappingDir(cmp.Or(s.Cfg.MappingDir, filepath.Join(s.Cfg.DataDir, "mapping")))
+		if err != nil {
+			return fmt.Errorf("HS mapping (ECONDIP_MAPPING_DIR): %w", err)
+		}
+		s.Ref = ref
+		s.Log.Info("ClickHouse ready", "addr", addr, "database", s.Cfg.CHDatabase, "role", s.Cfg.Role)
+		return nil
+	}
 	boot, err := analytics.Open(ctx, base)
 	if err != nil {
 		return err
@@ -150,6 +203,14 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	s.onStop(func() { _ = conn.Close() })
 	if err := analytics.Migrate(ctx, conn, s.Log); err != nil {
 		return err
+	}
+	if s.roPassword != "" {
+		ro := base
+		ro.Username, ro.Password = chserver.ReadOnlyUser, s.roPassword
+		if s.CHReadOnly, err = analytics.Open(ctx, ro); err != nil {
+			return fmt.Errorf("ClickHouse read-only user: %w", err)
+		}
+		s.onStop(func() { _ = s.CHReadOnly.Close() })
 	}
 	// Export deals are classified (sector, raw/non-raw) with the mapping
 	// files administrators edit: reload the classification from them at
@@ -270,9 +331,11 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := id.Import(ctx, s.users)
-	if err != nil {
-		return err
+	n := 0
+	if s.Cfg.Role == "" || natsx.CanPublish(s.Cfg.Role, events.UserSubject("x")) {
+		if n, err = id.Import(ctx, s.users); err != nil {
+			return err
+		}
 	}
 	if n > 0 {
 		s.Log.Info("accounts imported from the users file", "accounts", n, "file", s.Cfg.UsersFile)
@@ -357,6 +420,7 @@ func (s *Stack) listen(name, addr string, app *fiber.App) (string, error) {
 		s.Apps = map[string]*fiber.App{}
 	}
 	s.Apps[app.Config().AppName] = app
+	s.addReadyChecks(app)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("%s: listen on %s: %w (is another process using the port? change the address, see the README)", name, addr, err)
@@ -369,6 +433,23 @@ func (s *Stack) listen(name, addr string, app *fiber.App) (string, error) {
 	s.onStop(func() { _ = app.Shutdown(); s.Log.Info(name + " stopped") })
 	s.Log.Info(name+" listening", "addr", ln.Addr().String())
 	return ln.Addr().String(), nil
+}
+
+// addReadyChecks makes app's /readyz check what its service needs: NATS
+// for every service (the log is their store), ClickHouse for the dashboard
+// and ingest.
+func (s *Stack) addReadyChecks(app *fiber.App) {
+	if nc := s.NC; nc != nil {
+		httpx.AddReadyCheck(app, "nats", func(context.Context) error {
+			if st := nc.Status(); st != nats.CONNECTED {
+				return fmt.Errorf("NATS connection is %s", st)
+			}
+			return nil
+		})
+	}
+	if name := app.Config().AppName; s.CH != nil && (name == "dashboard" || name == "ingest") {
+		httpx.AddReadyCheck(app, "clickhouse", s.CH.Ping)
+	}
 }
 
 // ServeLeads starts the leads API; its read model follows the log until ctx ends.
@@ -431,7 +512,7 @@ func (s *Stack) ServeDashboard() error {
 	if exportsURL == "" {
 		exportsURL = "http://" + s.ExportsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: s.CH, Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
+	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
 	if err != nil {
 		return err
 	}
@@ -451,4 +532,14 @@ func (s *Stack) RunIngest(ctx context.Context) {
 		}
 	}()
 	s.onStop(func() { cancel(); <-done; s.Log.Info("ingest stopped after flushing") })
+	// Its health, readiness and metrics, for probes and Prometheus. Without
+	// them ingest still runs (the error is logged): the insert path does
+	// not depend on a free port.
+	if addr := s.Cfg.IngestAddr; addr != "" && addr != "off" {
+		app := httpx.New(httpx.Options{Name: "ingest", Logger: s.Log})
+		var err error
+		if s.IngestAddr, err = s.listen("ingest health and metrics", addr, app); err != nil {
+			s.Log.Error("ingest runs without /healthz, /readyz and /metrics", "err", err)
+		}
+	}
 }

@@ -97,9 +97,9 @@ func New(opts Options) *fiber.App {
 			}
 		}
 		status := c.Response().StatusCode()
-		route := c.Route().Path
-		obs.HTTPRequests.WithLabelValues(opts.Name, c.Method(), route, fmt.Sprint(status)).Inc()
-		obs.HTTPDuration.WithLabelValues(opts.Name, c.Method(), route).Observe(time.Since(start).Seconds())
+		route, method := c.Route().Path, methodLabel(c.Method())
+		obs.HTTPRequests.WithLabelValues(opts.Name, method, route, fmt.Sprint(status)).Inc()
+		obs.HTTPDuration.WithLabelValues(opts.Name, method, route).Observe(time.Since(start).Seconds())
 		level := slog.LevelDebug
 		if status >= 500 {
 			level = slog.LevelWarn
@@ -112,11 +112,31 @@ func New(opts Options) *fiber.App {
 	// Inside the logging middleware, so a panic is logged and counted as the 500 it becomes.
 	// Without it a panic in any handler would end the whole process (fasthttp does not recover).
 	app.Use(fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: panicHandler(opts.Name, log)}))
+	// Liveness: the process serves. Readiness: its dependencies answer too
+	// (AddReadyCheck), so a load balancer sends it requests.
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", readyHandler(app, log))
 	app.Get("/metrics", obs.MetricsHandler())
 	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/healthz")
+	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/readyz")
 	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/metrics")
 	return app
+}
+
+// methodLabel is the method as a metric label: a constant string. Fiber's
+// c.Method() points into fasthttp's request buffer, which the next request
+// overwrites, and Prometheus keeps label values as given: a label taken
+// from it changed under the registry, which then held two series with the
+// same labels and answered /metrics with a 500. Unknown methods share one
+// label, so a client cannot add series at will.
+func methodLabel(m string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete,
+		fiber.MethodHead, fiber.MethodOptions} {
+		if m == known {
+			return known
+		}
+	}
+	return "other"
 }
 
 // errorHandler answers every error as an ErrorBody. Errors with a client code

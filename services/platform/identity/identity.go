@@ -60,6 +60,7 @@ type Options struct {
 
 // Service is the account store, sign-in and token resolution.
 type Service struct {
+	decoy    string // a bcrypt hash checked for unknown ids
 	store    *eventstore.Store[events.UserV1]
 	view     *eventstore.View[events.UserV1]
 	sessions jetstream.KeyValue
@@ -98,8 +99,12 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 		opts.Replicas = 1
 	}
 	s := &Service{ref: ref, opts: opts, log: log, now: time.Now}
+	decoy, err := bcrypt.GenerateFromPassword([]byte(randomToken("")), opts.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	s.decoy = string(decoy)
 	s.store = eventstore.New(js, events.StreamUsers, events.UserSubject, userState, func(u events.UserV1) string { return u.ID })
-	var err error
 	// ">": ids have dots (attache.de-berlin), so a subject has several tokens.
 	if s.view, err = s.store.Follow(ctx, events.UserSubject(">"), log); err != nil {
 		return nil, err
@@ -230,7 +235,7 @@ type failures struct {
 // the account for a while, whatever the password.
 func (s *Service) SignIn(ctx context.Context, id, password string) (Session, error) {
 	id = strings.TrimSpace(strings.ToLower(id))
-	key := "u." + hashHex(id)[:32] // any id is a valid key
+	key := failureKey(id) // any id is a valid key
 	var f failures
 	if e, err := s.failures.Get(ctx, key); err == nil {
 		_ = json.Unmarshal(e.Value(), &f)
@@ -240,8 +245,11 @@ func (s *Service) SignIn(ctx context.Context, id, password string) (Session, err
 		return Session{}, apperr.E(apperr.Unauthorized, "error.signin_locked", int(f.Until.Sub(now).Minutes())+1)
 	}
 	rec, ok := s.view.Get(id)
-	if !ok || rec.State.Disabled || rec.State.PasswordHash == "" ||
-		bcrypt.CompareHashAndPassword([]byte(rec.State.PasswordHash), []byte(password)) != nil {
+	hash := rec.State.PasswordHash
+	if !ok || hash == "" {
+		hash = s.decoy // the same work for an unknown id: timing does not tell which ids exist
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !ok || rec.State.Disabled || rec.State.PasswordHash == "" {
 		if f.Count >= s.opts.MaxFailures {
 			f.Count = 0 // the lock has run out: count afresh
 		}
@@ -513,8 +521,13 @@ func (s *Service) SetPassword(ctx context.Context, actor auth.User, id, current,
 		u.PasswordHash = string(hash)
 		return events.UserChangedV1{Change: "password"}, nil
 	})
+	if err == nil {
+		_ = s.failures.Delete(ctx, failureKey(id)) // a new password lifts a lock
+	}
 	return err
 }
+
+func failureKey(id string) string { return "u." + hashHex(strings.TrimSpace(strings.ToLower(id)))[:32] }
 
 // CreateToken creates a personal API token for an account (its user or an
 // administrator) and returns it: it is shown once, only its hash is kept.

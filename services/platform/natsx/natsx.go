@@ -5,8 +5,10 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -23,6 +25,10 @@ type EmbeddedOptions struct {
 	// "always" durability is SyncAlways.
 	SyncInterval time.Duration
 	SyncAlways   bool
+	// Users, when set, makes the server require authentication: only these
+	// users connect, each with its permissions (see EmbeddedUsers). Empty:
+	// anyone who reaches the port connects with every right.
+	Users []*server.User
 }
 
 // StartEmbedded runs a NATS server with JetStream in this process and waits until it accepts clients.
@@ -43,6 +49,7 @@ func StartEmbedded(opts EmbeddedOptions) (*server.Server, error) {
 		SyncAlways:   opts.SyncAlways,
 		NoSigs:       true, // signals belong to our process, which shuts NATS down in order
 		MaxPayload:   8 << 20,
+		Users:        opts.Users,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded nats: %w", err)
@@ -56,7 +63,10 @@ func StartEmbedded(opts EmbeddedOptions) (*server.Server, error) {
 }
 
 // Connect dials NATS and returns the connection and a JetStream handle. It
-// retries the initial connect and reconnects forever, logging each change.
+// retries the initial connect and reconnects forever, logging each change
+// and every error the server reports (a refused subject among them).
+// Credentials come in extra (Credentials.Options); a password in the URL
+// works too. Neither is ever logged or put in an error: URLs are redacted.
 func Connect(ctx context.Context, url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
 	opts := append([]nats.Option{
 		nats.Name(name),
@@ -66,11 +76,29 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger, extra ...n
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			log.Warn("nats disconnected", "client", name, "err", err)
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "client", name, "url", c.ConnectedUrl()) }),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("nats reconnected", "client", name, "url", c.ConnectedUrlRedacted())
+		}),
+		// Permission violations arrive here, naming the subject refused.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				log.Error("nats error", "client", name, "subscription", sub.Subject, "err", err)
+				return
+			}
+			log.Error("nats error", "client", name, "err", err)
+		}),
+		// After the same authentication error twice the client gives up
+		// for good (a rotated password the server no longer accepts).
+		nats.ClosedHandler(func(c *nats.Conn) {
+			if err := c.LastError(); isAuthError(err) {
+				log.Error("nats connection closed: the server refused the credentials", "client", name, "err", err)
+			}
+		}),
 	}, extra...)
+	shown := RedactURL(url)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to nats at %s: %w", url, err)
+		return nil, nil, fmt.Errorf("connect to nats at %s: %w", shown, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -80,11 +108,46 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger, extra ...n
 	// Wait for the first connection so callers can create streams right away.
 	deadline := time.Now().Add(15 * time.Second)
 	for !nc.IsConnected() {
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if nc.IsClosed() {
+			err := nc.LastError()
 			nc.Close()
-			return nil, nil, fmt.Errorf("connect to nats at %s: not connected after 15s; is the server running and the URL right (ECONDIP_NATS_URL)?", url)
+			if isAuthError(err) {
+				return nil, nil, fmt.Errorf("connect to nats at %s as %s: the server refused the credentials (%s, %s or %s): %w", shown, name, EnvUser, EnvPasswordFile, EnvCreds, err)
+			}
+			return nil, nil, fmt.Errorf("connect to nats at %s: %w", shown, err)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			err := nc.LastError()
+			nc.Close()
+			return nil, nil, fmt.Errorf("connect to nats at %s: not connected after 15s (%v); is the server running and the URL right (ECONDIP_NATS_URL)?", shown, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return nc, js, nil
+}
+
+func isAuthError(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked)
+}
+
+// RedactURL hides the password (or token) of each URL in a comma-separated
+// server list, keeping the user name.
+func RedactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		at := strings.LastIndex(p, "@")
+		if at < 0 {
+			continue
+		}
+		start := 0
+		if k := strings.Index(p, "://"); k >= 0 && k < at {
+			start = k + 3
+		}
+		userinfo := "xxxxx"
+		if j := strings.Index(p[start:at], ":"); j >= 0 {
+			userinfo = p[start:start+j+1] + "xxxxx"
+		}
+		parts[i] = p[:start] + userinfo + p[at:]
+	}
+	return strings.Join(parts, ",")
 }

@@ -65,6 +65,19 @@ var (
 	IngestFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "econdip_ingest_insert_failures_total", Help: "Failed ClickHouse inserts (the batch is retried).",
 	}, []string{"stream"})
+	IngestConsumerLag = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "econdip_ingest_consumer_lag_messages",
+		Help: "Messages on the stream the ingest consumer had not received after its last batch (JetStream's pending count), by stream.",
+	}, []string{"stream"})
+	IngestBatchMessages = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "econdip_ingest_batch_messages", Help: "Messages in each batch ingest fetched, by stream.",
+		Buckets: []float64{1, 10, 50, 100, 250, 500, 1000, 2000, 5000},
+	}, []string{"stream"})
+	IngestEventAge = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "econdip_ingest_event_age_seconds",
+		Help:    "Time from an event's envelope time to its insert into ClickHouse: how stale the figures are, by stream.",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600},
+	}, []string{"stream"})
 )
 
 // MetricsHandler serves the default Prometheus registry on a Fiber route.

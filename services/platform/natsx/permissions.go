@@ -1,0 +1,248 @@
+package natsx
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"econdip/events"
+)
+
+// The NATS users of econdip: one per service, each named after the service
+// (the econdip command that runs it), plus the administrator's tool.
+const (
+	ServiceLeads       = "leads"
+	ServiceCommissions = "commissions"
+	ServiceExports     = "exports"
+	ServiceIngest      = "ingest"
+	ServiceDashboard   = "dashboard"
+	// ServiceAdminTool sets JetStream up (streams, key-value buckets),
+	// imports the users file and inspects the dead letters. It runs at deploy
+	// time and in the administrator's hands, never as a long-running service.
+	ServiceAdminTool = "admin-tool"
+)
+
+// The identity service's key-value buckets (services/platform/identity).
+const (
+	BucketSessions       = "SESSIONS"
+	BucketSigninFailures = "SIGNIN_FAILURES"
+)
+
+// Access is what one service does with JetStream, in the contract's terms;
+// ServicePermissions turns it into subjects.
+type Access struct {
+	Append  []string // streams it stores events on (publishes to their subjects)
+	Follow  []string // streams it reads whole: ordered consumers, and single messages
+	Lookup  []string // streams it reads single messages of (the last one on a subject), nothing more
+	Durable []string // streams it consumes with the durable consumer events.ConsumerIngest, acking each message
+	KVRead  []string // buckets it reads keys of
+	KVWrite []string // buckets it reads and writes keys of
+	KVOpen  []string // buckets it only opens: identity.New opens both buckets in every process
+	Manage  bool     // creates and updates streams, consumers and buckets (the JetStream API, whole)
+}
+
+// ServiceAccess is the permissions table: what each service needs and
+// nothing more. Every other subject is refused by the server.
+//
+//   - The USERS stream holds password and token hashes. It is read by every
+//     process that authenticates requests (the APIs and the dashboard follow
+//     it, so a disabled account is refused everywhere at once) and by the
+//     admin tool; ingest never reads it. Only the dashboard (account
+//     administration, a user's own password and tokens) and the admin tool
+//     (the users file) write it.
+//   - Only the dashboard signs people in, so only it writes sessions; the
+//     APIs read them. A compromised API cannot mint a session.
+//   - Commissions checks that a linked lead or deal exists, exports that a
+//     linked decision exists: single-message reads, no consumers.
+//   - Ingest alone uses the durable consumer events.ConsumerIngest; the
+//     others may create ordered consumers on the streams they follow, but
+//     are denied that consumer's name, so they cannot delete it, redefine it
+//     or pull (and ack) its messages.
+var ServiceAccess = map[string]Access{
+	ServiceLeads: {
+		Append: []string{events.StreamLeads},
+		Follow: []string{events.StreamLeads, events.StreamUsers},
+		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+	},
+	ServiceCommissions: {
+		Append: []string{events.StreamCommissions},
+		Follow: []string{events.StreamCommissions, events.StreamUsers},
+		Lookup: []string{events.StreamLeads, events.StreamExports},
+		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+	},
+	ServiceExports: {
+		Append: []string{events.StreamExports},
+		Follow: []string{events.StreamExports, events.StreamUsers},
+		Lookup: []string{events.StreamCommissions},
+		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+	},
+	ServiceIngest: {
+		Append:  []string{events.StreamDeadLetter},
+		Durable: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports},
+	},
+	ServiceDashboard: {
+		Append:  []string{events.StreamUsers},
+		Follow:  []string{events.StreamUsers},
+		KVWrite: []string{BucketSessions, BucketSigninFailures},
+	},
+	ServiceAdminTool: {
+		Append:  []string{events.StreamUsers},
+		KVWrite: []string{BucketSessions, BucketSigninFailures},
+		Manage:  true,
+	},
+}
+
+// Services lists the services of the table, sorted.
+func Services() []string {
+	out := make([]string, 0, len(ServiceAccess))
+	for s := range ServiceAccess {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Permissions are the subjects one NATS user may publish and subscribe to.
+// A JetStream API call is a publish to its $JS.API subject, with the answer
+// coming back to the client's inbox.
+type Permissions struct {
+	Publish       []string // allowed publish subjects
+	DenyPublish   []string // exceptions to Publish
+	Subscribe     []string // allowed subscriptions: the service's own inbox only
+	DenySubscribe []string // exceptions to Subscribe
+}
+
+// InboxPrefix is where a service's replies arrive (JetStream acks and API
+// answers, consumer deliveries). Each service has its own, so none can
+// subscribe to the replies of another (a session read, a USERS message).
+func InboxPrefix(service string) string { return "_INBOX_" + service }
+
+// ServicePermissions returns the subjects a service may use. An unknown
+// service gets permissions that refuse everything.
+func ServicePermissions(service string) Permissions {
+	a, ok := ServiceAccess[service]
+	if !ok {
+		return Permissions{DenyPublish: []string{">"}, DenySubscribe: []string{">"}}
+	}
+	var p Permissions
+	pub := func(subjects ...string) {
+		for _, s := range subjects {
+			if !slices.Contains(p.Publish, s) {
+				p.Publish = append(p.Publish, s)
+			}
+		}
+	}
+	for _, name := range a.Append {
+		pub(streamSubjects(name)...)
+	}
+	for _, b := range a.KVWrite {
+		pub("$KV." + b + ".>")
+	}
+	const api = "$JS.API."
+	if a.Manage {
+		pub(api+"INFO", api+"STREAM.>", api+"CONSUMER.>", api+"DIRECT.GET.>")
+	} else {
+		// Single messages: STREAM.MSG.GET, or DIRECT.GET where a stream
+		// allows direct reads (key-value buckets do; the client picks).
+		get := func(stream string) {
+			pub(api+"STREAM.INFO."+stream, api+"STREAM.MSG.GET."+stream, api+"DIRECT.GET."+stream, api+"DIRECT.GET."+stream+".>")
+		}
+		for _, s := range a.Follow {
+			get(s)
+			// Ordered consumers have generated names; the filter subject
+			// follows the name in CREATE.
+			pub(api+"CONSUMER.CREATE."+s+".>", api+"CONSUMER.INFO."+s+".*",
+				api+"CONSUMER.MSG.NEXT."+s+".*", api+"CONSUMER.DELETE."+s+".*")
+		}
+		for _, s := range a.Lookup {
+			get(s)
+		}
+		for _, s := range a.Durable {
+			c := events.ConsumerIngest
+			pub(api+"CONSUMER.CREATE."+s+"."+c, api+"CONSUMER.CREATE."+s+"."+c+".>",
+				api+"CONSUMER.INFO."+s+"."+c, api+"CONSUMER.MSG.NEXT."+s+"."+c, "$JS.ACK."+s+"."+c+".>")
+		}
+		for _, b := range slices.Concat(a.KVRead, a.KVWrite) {
+			get("KV_" + b)
+		}
+		for _, b := range a.KVOpen {
+			pub(api + "STREAM.INFO.KV_" + b)
+		}
+		if len(a.Durable) == 0 {
+			c := events.ConsumerIngest
+			p.DenyPublish = []string{api + "CONSUMER.*.*." + c, api + "CONSUMER.*.*." + c + ".>", api + "CONSUMER.MSG.NEXT.*." + c}
+		}
+	}
+	p.Subscribe = []string{InboxPrefix(service) + ".>"}
+	return p
+}
+
+func streamSubjects(name string) []string {
+	for _, s := range events.Streams {
+		if s.Name == name {
+			return s.Subjects
+		}
+	}
+	panic(fmt.Sprintf("natsx: permissions name stream %q, which events.Streams lacks", name))
+}
+
+// CanPublish reports whether the table lets service publish to subject (a
+// literal subject). Wiring uses it to skip what a service may not do, e.g.
+// importing the users file; the server enforces the permissions either way.
+func CanPublish(service, subject string) bool {
+	p := ServicePermissions(service)
+	return anyMatch(p.Publish, subject) && !anyMatch(p.DenyPublish, subject)
+}
+
+// Reads reports whether service reads stream (follows it or looks messages up in it).
+func Reads(service, stream string) bool {
+	a := ServiceAccess[service]
+	return a.Manage || slices.Contains(a.Follow, stream) || slices.Contains(a.Lookup, stream)
+}
+
+func anyMatch(patterns []string, subject string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool { return subjectMatch(p, subject) })
+}
+
+// subjectMatch reports whether the literal subject matches pattern, with
+// NATS wildcards: "*" one token, ">" one or more trailing tokens.
+func subjectMatch(pattern, subject string) bool {
+	pt, st := strings.Split(pattern, "."), strings.Split(subject, ".")
+	for i, p := range pt {
+		if p == ">" {
+			return len(st) > i
+		}
+		if i >= len(st) || (p != "*" && p != st[i]) {
+			return false
+		}
+	}
+	return len(pt) == len(st)
+}
+
+// EmbeddedUsers returns the users of an embedded server that requires
+// authentication: one per service in passwords (service name → password),
+// named after it, with the service's permissions. Passwords stay in memory.
+func EmbeddedUsers(passwords map[string]string) ([]*server.User, error) {
+	var users []*server.User
+	for _, service := range slices.Sorted(maps.Keys(passwords)) {
+		if _, ok := ServiceAccess[service]; !ok {
+			return nil, fmt.Errorf("nats users: unknown service %q (known: %s)", service, strings.Join(Services(), ", "))
+		}
+		if passwords[service] == "" {
+			return nil, fmt.Errorf("nats users: the password of %s is empty", service)
+		}
+		p := ServicePermissions(service)
+		users = append(users, &server.User{
+			Username: service,
+			Password: passwords[service],
+			Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: p.Publish, Deny: p.DenyPublish},
+				Subscribe: &server.SubjectPermission{Allow: p.Subscribe, Deny: p.DenySubscribe},
+			},
+		})
+	}
+	return users, nil
+}
