@@ -32,8 +32,6 @@ import (
 	"econdip/analytics"
 	cdomain "econdip/services/commissions/domain"
 	"econdip/services/demo"
-	"econdip/services/platform/auth"
-	"econdip/services/reference"
 	"econdip/services/stack/stacktest"
 )
 
@@ -82,29 +80,7 @@ func (b *browser) tablesFit(what string) {
 // the demo leads, commissions, deals and barriers through the APIs.
 func startWithDemoData(t *testing.T) (string, map[string]string, func(context.Context) bool) {
 	t.Helper()
-	dir := t.TempDir()
-	tokens := map[string]string{}
-	var f auth.File
-	add := func(u auth.User) {
-		tokens[u.ID] = "tok-" + u.ID
-		f.Users = append(f.Users, auth.Entry{User: u, TokenSHA256: auth.HashToken(tokens[u.ID])})
-	}
-	add(auth.User{ID: "analyst", Name: "Analyst", Role: auth.Analyst})
-	add(auth.User{ID: "admin", Name: "Admin", Role: auth.Admin})
-	for _, id := range demo.CommissionIDs() {
-		add(auth.User{ID: "secretariat." + id, Name: "Secretariat " + id, Role: auth.Secretariat, Commission: id})
-	}
-	for _, p := range reference.Default().Posts() {
-		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
-	}
-	raw, err := json.Marshal(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "users.json"), raw, 0o600); err != nil { // stacktest keeps it
-		t.Fatal(err)
-	}
-	s := stacktest.StartWith(t, stacktest.Options{Dir: dir})
+	s, tokens := stacktest.StartWithUsers(t, stacktest.DemoUsers())
 	ctx := context.Background()
 	attache := func(post string) (string, bool) { tok, ok := tokens["attache."+post]; return tok, ok }
 	leads := demo.Generate(scorecardSeed, scorecardLeads, s.Ref)

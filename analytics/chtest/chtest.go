@@ -45,6 +45,12 @@ func Main(m *testing.M, database string) {
 	os.Exit(run(m, database))
 }
 
+// Run is Main without the exit: it returns the tests' exit code once the
+// server has stopped, for a TestMain that has more to clean up.
+func Run(m *testing.M, database string) int {
+	return run(m, database)
+}
+
 func run(m *testing.M, db string) (code int) {
 	if !identifier.MatchString(db) {
 		fmt.Fprintf(os.Stderr, "chtest: database name %q is not a plain identifier\n", db)

@@ -58,10 +58,9 @@ func hammer(url string, reqs []request, conns int, warm, d time.Duration) hammer
 	client := &fasthttp.Client{MaxConnsPerHost: conns, MaxIdleConnDuration: time.Minute, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, NoDefaultUserAgentHeader: true}
 	var (
-		mu   sync.Mutex
-		res  = hammerResult{statuses: map[int]int{}}
-		wg   sync.WaitGroup
-		next int
+		mu  sync.Mutex
+		res = hammerResult{statuses: map[int]int{}}
+		wg  sync.WaitGroup
 	)
 	start := time.Now()
 	measureFrom, end := start.Add(warm), start.Add(warm+d)
@@ -110,7 +109,6 @@ func hammer(url string, reqs []request, conns int, warm, d time.Duration) hammer
 			for k, v := range statuses {
 				res.statuses[k] += v
 			}
-			next++
 			mu.Unlock()
 		}()
 	}

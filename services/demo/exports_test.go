@@ -2,11 +2,8 @@ package demo_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -21,7 +18,6 @@ import (
 	"econdip/services/demo"
 	xdomain "econdip/services/exports/domain"
 	xapi "econdip/services/exports/httpapi"
-	"econdip/services/platform/auth"
 	"econdip/services/reference"
 	"econdip/services/stack"
 	"econdip/services/stack/stacktest"
@@ -317,35 +313,6 @@ func TestExportsSpread(t *testing.T) {
 	}
 }
 
-// startWithEveryPost starts a full stack whose users are an attaché of
-// every post, an analyst and an administrator, each with the token
-// "tok-" + id: stacktest's own users cover only two posts, and the demo
-// plan has deals for them all.
-func startWithEveryPost(t *testing.T) (*stack.Stack, map[string]string) {
-	t.Helper()
-	dir := t.TempDir()
-	tokens := map[string]string{}
-	var f auth.File
-	add := func(u auth.User) {
-		tokens[u.ID] = "tok-" + u.ID
-		f.Users = append(f.Users, auth.Entry{User: u, TokenSHA256: auth.HashToken(tokens[u.ID])})
-	}
-	add(auth.User{ID: "admin", Name: "Admin", Role: auth.Admin})
-	add(auth.User{ID: "analyst", Name: "Analyst", Role: auth.Analyst})
-	for _, p := range reference.Default().Posts() {
-		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
-	}
-	raw, err := json.Marshal(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// stacktest keeps a users file it finds in the folder.
-	if err := os.WriteFile(filepath.Join(dir, "users.json"), raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return stacktest.StartWith(t, stacktest.Options{Dir: dir}), tokens
-}
-
 // halfway is the plan as a load cut short would have left it: every
 // exporter registered, each deal half-way along its moves, each barrier
 // half-way through its steps.
@@ -367,7 +334,7 @@ func halfway(plan demo.ExportsPlan) demo.ExportsPlan {
 // stopped), then whole again (nothing changes). The API and ClickHouse then
 // hold each deal and barrier once, where the plan says it ends.
 func TestExportsLoad(t *testing.T) {
-	s, tokens := startWithEveryPost(t)
+	s, tokens := stacktest.StartWithUsers(t, stacktest.DemoUsers())
 	ctx := context.Background()
 	plan := demo.GenerateExports(seed, time.Now(), s.Ref)
 	loader := &demo.ExportsLoader{

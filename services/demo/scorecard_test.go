@@ -42,7 +42,7 @@ func (fs figures) add(scope, code, metric string, year int, v decimal.Decimal) *
 }
 
 func TestScorecardOnTheDemoDataMatchesAnIndependentComputation(t *testing.T) {
-	s, tokens := startWithEveryPost(t)
+	s, tokens := stacktest.StartWithUsers(t, stacktest.DemoUsers())
 	ctx := context.Background()
 	ref := s.Ref
 	rates, err := ref.DemoRates() // what the stack loaded from its rates file

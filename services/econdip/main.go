@@ -40,6 +40,7 @@ commands:
   demo       load demo leads, commissions and exports through their APIs
              (ECONDIP_LEADS_URL, ECONDIP_COMMISSIONS_URL, ECONDIP_EXPORTS_URL)
 ` + loadUsage + `
+` + opsUsage + `
 
 configuration comes from ECONDIP_* environment variables: see README.md`
 

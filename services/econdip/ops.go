@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -103,7 +105,8 @@ type deadLetter struct {
 	Subject string    `json:"subject"` // its original subject
 	OrigSeq uint64    `json:"orig_seq"`
 	Reason  string    `json:"reason"`
-	Data    string    `json:"data"`
+	Data    string    `json:"data"`                  // the message as it was
+	Base64  string    `json:"data_base64,omitempty"` // the message, when it is not UTF-8 text (then Data is empty)
 }
 
 // readDeadLetters reads every dead letter, or only the one at seq.
@@ -160,6 +163,9 @@ func listDeadLetters(w io.Writer, letters []deadLetter, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		for _, l := range letters {
+			if !utf8.ValidString(l.Data) { // JSON strings would mangle the bytes
+				l.Data, l.Base64 = "", base64.StdEncoding.EncodeToString([]byte(l.Data))
+			}
 			if err := enc.Encode(l); err != nil {
 				return err
 			}
@@ -311,6 +317,9 @@ func runRebuild(ctx context.Context, sys *stack.Stack, args []string) error {
 	if *drop && *resume {
 		return errors.New("rebuild: --drop and --resume exclude each other")
 	}
+	if !databaseName.MatchString(*into) {
+		return fmt.Errorf("rebuild: database name %q: use letters, digits and underscores", *into)
+	}
 	sys.Cfg.Role = natsx.ServiceAdminTool // creates a database and a consumer
 	sys.Cfg.CHDatabase = *into
 	consumer := "rebuild-" + *into
@@ -324,7 +333,9 @@ func runRebuild(ctx context.Context, sys *stack.Stack, args []string) error {
 	if existing > 0 && !*resume {
 		return fmt.Errorf("rebuild: database %s holds %d events already: rebuild into a fresh database (--into NAME), drop it first (--drop) or continue an earlier rebuild (--resume)", *into, existing)
 	}
-	if !*resume {
+	// A fresh database is built from sequence 1: a consumer left by an
+	// earlier rebuild (of a database dropped since) starts again too.
+	if !*resume || existing == 0 {
 		for _, st := range events.IngestStreams() {
 			if err := sys.JS.DeleteConsumer(ctx, st.Name, consumer); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 				return fmt.Errorf("remove the consumer of an earlier rebuild: %w", err)
@@ -363,6 +374,8 @@ func runRebuild(ctx context.Context, sys *stack.Stack, args []string) error {
 	bar := progressBar("rebuild "+*into, os.Stderr)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	var lastDone uint64
+	lastMove := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -390,13 +403,21 @@ func runRebuild(ctx context.Context, sys *stack.Stack, args []string) error {
 			if acked := info.AckFloor.Stream; acked >= t.first && t.last >= t.first {
 				done += min(acked, t.last) - t.first + 1
 			}
-			if info.AckFloor.Stream < t.last || info.NumAckPending > 0 {
+			if info.AckFloor.Stream < t.last {
 				caughtUp = false
 			}
 		}
 		bar(int(min(done, total)), int(total))
 		if caughtUp {
 			break
+		}
+		if done != lastDone {
+			lastDone, lastMove = done, time.Now()
+		} else if time.Since(lastMove) > time.Minute {
+			// Say so rather than wait in silence: ClickHouse refusing the
+			// inserts, or NATS refusing the acknowledgements.
+			sys.Log.Warn("rebuild: no progress for a minute; see the errors above", "done", done, "total", total)
+			lastMove = time.Now()
 		}
 	}
 	cancel()
@@ -414,6 +435,10 @@ func runRebuild(ctx context.Context, sys *stack.Stack, args []string) error {
 	fmt.Fprintln(os.Stdout)
 	return nil
 }
+
+// databaseName is what a rebuild accepts as a database name; it also names
+// the rebuild's consumer.
+var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // existingEvents counts the events the database holds (0 when it does not
 // exist); with drop, it drops a database that holds any.

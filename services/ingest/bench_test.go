@@ -262,8 +262,10 @@ func fetchAll(b *testing.B, js jetstream.JetStream, name string, batch, total in
 		if err != nil {
 			b.Fatal(err)
 		}
+		// As ingest's consumer; a loop that acknowledges each batch before
+		// the next fetch never has more than one batch pending.
 		cons, err := js.CreateOrUpdateConsumer(ctx, st.Name, jetstream.ConsumerConfig{Durable: name, AckPolicy: jetstream.AckExplicitPolicy,
-			AckWait: 2 * time.Minute, MaxAckPending: 4 * batch, DeliverPolicy: jetstream.DeliverAllPolicy})
+			AckWait: AckWait, MaxAckPending: 4 * batch, DeliverPolicy: jetstream.DeliverAllPolicy})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -44,11 +44,18 @@ type Config struct {
 // AckWait is how long JetStream waits for the ack of a delivered message
 // before it delivers the message again. It bounds how long the batch of an
 // ingest that died (SIGKILL, a lost node) waits for the next ingest: with
-// the two minutes it once was, a few crashes in a row left MaxAckPending
-// full of dead deliveries and stalled a stream for two minutes. A batch
+// the two minutes it once was, a restarted ingest left its predecessor's
+// batch unwritten for two minutes, and a few crashes in a row filled
+// MaxAckPending with such batches and stalled the stream as long. A batch
 // being written is never redelivered under its writer: ingest reports
 // progress on it every AckWait/3 until it is acknowledged.
-const AckWait = 30 * time.Second
+const AckWait = 10 * time.Second
+
+// maxAckPending is how many messages per stream may be delivered and not yet
+// acknowledged, in batches: the batch in hand, batches naked while
+// ClickHouse is away, and the batches of ingests that died, until AckWait
+// gives them to the next.
+const maxAckPending = 8
 
 // Service consumes the ingest streams into ClickHouse.
 type Service struct {
@@ -92,7 +99,7 @@ func (s *Service) Run(ctx context.Context) error {
 			Description:       "projects " + st.Name + " into ClickHouse",
 			AckPolicy:         jetstream.AckExplicitPolicy,
 			AckWait:           AckWait,
-			MaxAckPending:     4 * s.cfg.BatchSize,
+			MaxAckPending:     maxAckPending * s.cfg.BatchSize,
 			DeliverPolicy:     jetstream.DeliverAllPolicy,
 			InactiveThreshold: s.cfg.InactiveThreshold,
 		})

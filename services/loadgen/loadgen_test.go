@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestGeneratorIsDeterministicAndMixed(t *testing.T) {
 	a, b, other := loadgen.NewGenerator(7, ref), loadgen.NewGenerator(7, ref), loadgen.NewGenerator(8, ref)
 	byKind := map[loadgen.Kind]int{}
 	total, same := 0, 0
-	keys := map[string]bool{}
+	keys, sessions := map[string]bool{}, map[string]bool{}
 	for i := range 3000 {
 		sa, sb, so := a.Next(), b.Next(), other.Next()
 		ja, _ := json.Marshal(sa)
@@ -44,6 +45,14 @@ func TestGeneratorIsDeterministicAndMixed(t *testing.T) {
 		keys[sa.Key] = true
 		byKind[sa.Kind] += sa.Events()
 		total += sa.Events()
+		if p := sa.Protocol; p != nil {
+			// A commission records a session number once, from 1 to 10,000.
+			key := p.Commission.ID + "/" + strconv.Itoa(p.Request.Number)
+			if sessions[key] || p.Request.Number < 100 || p.Request.Number > 10_000 {
+				t.Fatalf("story %d: session %s used twice or out of range", i, key)
+			}
+			sessions[key] = true
+		}
 	}
 	if same > 10 {
 		t.Errorf("seeds 7 and 8 share %d stories of 3000", same)

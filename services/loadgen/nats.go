@@ -62,6 +62,15 @@ func (d *NATSDriver) publish(ctx context.Context, subject string, env events.Env
 	return ack.Sequence, nil
 }
 
+// errCodeAtomicTooManyInflight is JetStream's answer to an atomic batch
+// beyond the open batches a stream allows.
+const errCodeAtomicTooManyInflight = 10210
+
+func tooManyBatches(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeAtomicTooManyInflight
+}
+
 func stamp() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // Setup publishes the exporters' registrations and the commissions; those
@@ -294,6 +303,18 @@ func (d *NATSDriver) protocol(ctx context.Context, s Story, w *Writes) error {
 	}
 	start := time.Now()
 	ack, err := events.PublishBatch(ctx, d.JS, items)
+	// JetStream holds at most 50 atomic batches open per stream (the
+	// server's max_batch_inflight_per_stream) and refuses more with 429:
+	// wait a moment and send the batch again, as a client of the API would.
+	for try := 0; tooManyBatches(err) && try < 100; try++ {
+		w.Throttled()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(5+try) * time.Millisecond):
+		}
+		ack, err = events.PublishBatch(ctx, d.JS, items)
+	}
 	switch {
 	case errors.Is(err, events.ErrWrongLastSequence), errors.Is(err, events.ErrBatchReplayed):
 		return ErrSkip

@@ -95,6 +95,8 @@ type Generator struct {
 	protocols     []Protocol
 	protocolRound int
 	protocolNext  int
+	sessionBase   int            // where this seed's session numbers start
+	sessionNext   map[string]int // session numbers taken, by commission
 }
 
 // NewGenerator returns the generator of the load with this seed. Every day
@@ -181,24 +183,29 @@ func (g *Generator) lagging() Kind {
 }
 
 // Session numbers of a load: a commission numbers its sessions 1 to 10,000
-// and a number is recorded once, so a load's protocols take numbers from
-// firstSession on, sessionsPerRound per round. Past the last number they
-// wrap around; the API refuses a number recorded already (409), which the
-// load counts as a conflict and skips.
+// and records a number once, so a load's protocols take the numbers from
+// firstSession up, each commission's in turn from a point drawn from the
+// seed (loads of different seeds rarely meet), wrapping around at the
+// last. The API refuses a number recorded already (409): the load skips
+// that protocol and counts it as skipped.
 const (
-	firstSession     = 100
-	sessionsPerRound = 32 // the demo's session numbers are below 32
-	lastSession      = 10_000
+	firstSession = 100 // below: the demo's own sessions
+	lastSession  = 10_000
+	sessionSpan  = lastSession - firstSession + 1
 )
 
 // generateProtocols is one round of the demo's protocols, renumbered.
 func (g *Generator) generateProtocols(round int) []Protocol {
+	if g.sessionNext == nil {
+		g.sessionNext = map[string]int{}
+		g.sessionBase = rand.New(rand.NewPCG(g.seed, 0x5e55)).IntN(sessionSpan)
+	}
 	var out []Protocol
 	for _, c := range demo.GenerateCommissions(g.roundSeed(Decisions, round), demoDay(g.today), nil) {
 		for _, s := range c.Sessions {
 			p := Protocol{Commission: c.Request, Request: s.Request}
-			off := (round-1)*sessionsPerRound + s.Request.Number
-			p.Request.Number = firstSession + off%(lastSession-firstSession+1)
+			p.Request.Number = firstSession + (g.sessionBase+g.sessionNext[c.Request.ID])%sessionSpan
+			g.sessionNext[c.Request.ID]++
 			p.Request.ProtocolRef = fmt.Sprintf("IGC-%s-L%d", c.Request.PartnerCountry, p.Request.Number)
 			p.Request.Decisions = append([]cmapi.DecisionRequest(nil), s.Request.Decisions...)
 			for _, ch := range s.Changes {

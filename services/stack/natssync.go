@@ -15,12 +15,12 @@ import (
 // not just a crash of the process (a killed process loses nothing: every
 // message is written to the file before it is acknowledged, fsync or not).
 // Measured on a 2-core VM (BenchmarkPublishSync in services/reliability):
-// an API write's publish takes about 1.3 ms instead of 0.14 ms, invisible at
-// the rate people write; a bulk load keeps 256 publishes in flight and gets
-// about 1,400 events/s instead of 18,000, so a load test may set
+// an API write's publish takes about 1.05 ms instead of 0.15 ms, invisible
+// at the rate people write; a bulk load keeps 256 publishes in flight and
+// gets about 3,400 events/s instead of 19,000, so a load test may set
 // ECONDIP_NATS_SYNC=1s. A production cluster keeps the server's default
-// (deploy/README.md): three replicas in separate failure domains acknowledge
-// a write only once two hold it.
+// (README, "Durability"): three replicas in separate failure domains
+// acknowledge a write only once two hold it.
 const DefaultNATSSync = "always"
 
 // ApplySync sets how an embedded server fsyncs JetStream from a setting:

@@ -88,8 +88,12 @@ var ServiceAccess = map[string]Access{
 		Follow:  []string{events.StreamUsers},
 		KVWrite: []string{BucketSessions, BucketSigninFailures},
 	},
+	// The admin tool manages JetStream whole (it could delete any stream),
+	// so it may also append to the record streams: `deadletter redrive`
+	// sends dead letters back to their subjects, and `rebuild` runs an
+	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
-		Append:  []string{events.StreamUsers},
+		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
 		KVWrite: []string{BucketSessions, BucketSigninFailures},
 		Manage:  true,
 	},
@@ -143,7 +147,7 @@ func ServicePermissions(service string) Permissions {
 	}
 	const api = "$JS.API."
 	if a.Manage {
-		pub(api+"INFO", api+"STREAM.>", api+"CONSUMER.>", api+"DIRECT.GET.>")
+		pub(api+"INFO", api+"STREAM.>", api+"CONSUMER.>", api+"DIRECT.GET.>", "$JS.ACK.>")
 	} else {
 		// Single messages: STREAM.MSG.GET, or DIRECT.GET where a stream
 		// allows direct reads (key-value buckets do; the client picks).

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"econdip/analytics/chtest"
+	"econdip/services/demo"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/obs"
 	"econdip/services/reference"
@@ -168,4 +169,36 @@ func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() (
 		time.Sleep(50 * time.Millisecond)
 	}
 	tb.Fatalf("%s: not true after %s (last error: %v)", what, timeout, lastErr)
+}
+
+// DemoUsers are the demo's people: an administrator, an analyst, an attaché
+// of every post and a secretariat of every demo commission.
+func DemoUsers() []auth.User {
+	users := []auth.User{{ID: "admin", Name: "Admin", Role: auth.Admin}, {ID: "analyst", Name: "Analyst", Role: auth.Analyst}}
+	for _, p := range reference.Default().Posts() {
+		users = append(users, auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
+	}
+	for _, id := range demo.CommissionIDs() {
+		users = append(users, auth.User{ID: "secretariat." + id, Name: "Secretariat, " + id, Role: auth.Secretariat, Commission: id})
+	}
+	return users
+}
+
+// StartWithUsers runs a full stack whose users are users, each with the
+// token "tok-" + id (the returned map, by user id): Tokens covers only two
+// posts and two commissions.
+func StartWithUsers(tb testing.TB, users []auth.User) (*stack.Stack, map[string]string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	tokens := map[string]string{}
+	var f auth.File
+	for _, u := range users {
+		tokens[u.ID] = "tok-" + u.ID
+		f.Users = append(f.Users, auth.Entry{User: u, TokenSHA256: auth.HashToken(tokens[u.ID])})
+	}
+	raw, err := json.Marshal(f)
+	must(tb, err)
+	// StartWith keeps a users file it finds in the folder.
+	must(tb, os.WriteFile(filepath.Join(dir, "users.json"), raw, 0o600))
+	return StartWith(tb, Options{Dir: dir}), tokens
 }
