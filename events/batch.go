@@ -27,13 +27,43 @@ const MaxBatch = 1000
 // ErrBatchReplayed means the batch's event ids are stored already: a retry of a batch that was committed.
 var ErrBatchReplayed = errors.New("this batch was stored before")
 
+// ErrBatchesBusy means the stream holds as many open atomic batches as it
+// allows (the server's max_batch_inflight_per_stream, 50 by default) for
+// longer than PublishBatch waits: nothing was stored; retry shortly.
+var ErrBatchesBusy = errors.New("too many atomic batches open on the stream at once")
+
 // JetStream error codes of atomic batches.
-const errCodeBatchDuplicateMsgID = 10201
+const (
+	errCodeBatchDuplicateMsgID = 10201
+	errCodeBatchTooManyOpen    = 10210
+)
+
+// batchBusyWait bounds how long PublishBatch retries a batch the stream
+// refused for having too many batches open; a batch is open for the few
+// milliseconds its messages take, so a moment usually frees a place.
+const batchBusyWait = time.Second
 
 // PublishBatch stores every item or none (JetStream atomic batch publish,
 // ADR-50; the stream must allow it). It returns the ack of the last message;
 // the batch's messages have the sequences just before it, in order.
 func PublishBatch(ctx context.Context, js jetstream.JetStream, items []BatchItem) (*jetstream.PubAck, error) {
+	giveUp := time.Now().Add(batchBusyWait)
+	for try := 1; ; try++ {
+		ack, err := publishBatch(ctx, js, items)
+		if !errors.Is(err, ErrBatchesBusy) || time.Now().After(giveUp) {
+			return ack, err
+		}
+		// The refused batch was not committed, so the server dropped it:
+		// send it again whole, under a new batch id.
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(min(5*try, 50)) * time.Millisecond):
+		}
+	}
+}
+
+func publishBatch(ctx context.Context, js jetstream.JetStream, items []BatchItem) (*jetstream.PubAck, error) {
 	if len(items) == 0 || len(items) > MaxBatch {
 		return nil, fmt.Errorf("atomic batch of %d events: must be 1 to %d", len(items), MaxBatch)
 	}
@@ -87,6 +117,8 @@ func PublishBatch(ctx context.Context, js jetstream.JetStream, items []BatchItem
 				return nil, fmt.Errorf("atomic batch: %w", ErrWrongLastSequence)
 			case errCodeBatchDuplicateMsgID:
 				return nil, fmt.Errorf("atomic batch: %w", ErrBatchReplayed)
+			case errCodeBatchTooManyOpen:
+				return nil, fmt.Errorf("atomic batch: %w (%w)", ErrBatchesBusy, ack.Error)
 			}
 			return nil, fmt.Errorf("atomic batch rejected: %w", ack.Error)
 		}

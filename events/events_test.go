@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/shopspring/decimal"
 
 	"econdip/events"
@@ -332,5 +336,70 @@ func TestPublishBatchStoresAllOrNothing(t *testing.T) {
 	info, _ := st.Info(ctx)
 	if info.State.Msgs != 3 {
 		t.Fatalf("stream holds %d messages, want the first batch's 3 only", info.State.Msgs)
+	}
+}
+
+// TestPublishBatchWaitsForAPlaceAmongOpenBatches fills the stream's open
+// atomic batches (begun, never committed): PublishBatch retries while they
+// stay open, then says the stream is busy, storing nothing; once the open
+// batches are committed, a waiting PublishBatch gets through.
+func TestPublishBatchWaitsForAPlaceAmongOpenBatches(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := t.Context()
+	none := uint64(0)
+	item := func(decision string) events.BatchItem {
+		env, err := events.New(events.Meta{Source: "test", Subject: "x", Actor: "a", Scope: "global"}, events.DecisionRecordedV1{Decision: sampleDecision()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events.BatchItem{Subject: events.DecisionSubject("igc-cn", decision), Envelope: env, ExpectLastSubjectSeq: &none}
+	}
+	// Open batches until the stream refuses one (the server's limit, 50 by default).
+	var open []string
+	for i := 0; ; i++ {
+		if i > 1000 {
+			t.Fatal("the stream never refused another open batch")
+		}
+		id := uuid.NewString()
+		msg := nats.NewMsg(events.DecisionSubject("igc-cn", fmt.Sprintf("open-%d", i)))
+		msg.Data = []byte(`{}`)
+		msg.Header.Set("Nats-Batch-Id", id)
+		msg.Header.Set("Nats-Batch-Sequence", "1")
+		resp, err := ns.NC.RequestMsg(msg, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Data) > 0 && strings.Contains(string(resp.Data), `"error"`) {
+			break
+		}
+		open = append(open, id)
+	}
+	t.Logf("%d batches open", len(open))
+	if _, err := events.PublishBatch(ctx, ns.JS, []events.BatchItem{item("busy")}); !errors.Is(err, events.ErrBatchesBusy) {
+		t.Fatalf("with every place taken: %v, want ErrBatchesBusy", err)
+	}
+	// Commit the open batches a moment after PublishBatch begins waiting.
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		for i, id := range open {
+			msg := nats.NewMsg(events.DecisionSubject("igc-cn", fmt.Sprintf("open-%d", i)))
+			msg.Data = []byte(`{}`)
+			msg.Header.Set("Nats-Batch-Id", id)
+			msg.Header.Set("Nats-Batch-Sequence", "2")
+			msg.Header.Set("Nats-Batch-Commit", "1")
+			_, _ = ns.NC.RequestMsg(msg, 5*time.Second)
+		}
+	}()
+	ack, err := events.PublishBatch(ctx, ns.JS, []events.BatchItem{item("waited")})
+	if err != nil {
+		t.Fatalf("once places were free: %v", err)
+	}
+	st, _ := ns.JS.Stream(ctx, events.StreamCommissions)
+	msg, err := st.GetLastMsgForSubject(ctx, events.DecisionSubject("igc-cn", "waited"))
+	if err != nil || msg.Sequence != ack.Sequence {
+		t.Fatalf("the waiting batch is not on the stream at its ack's sequence %d: %v", ack.Sequence, err)
+	}
+	if _, err := st.GetLastMsgForSubject(ctx, events.DecisionSubject("igc-cn", "busy")); !errors.Is(err, jetstream.ErrMsgNotFound) {
+		t.Fatalf("the refused batch was stored: %v", err)
 	}
 }

@@ -62,14 +62,7 @@ func (d *NATSDriver) publish(ctx context.Context, subject string, env events.Env
 	return ack.Sequence, nil
 }
 
-// errCodeAtomicTooManyInflight is JetStream's answer to an atomic batch
-// beyond the open batches a stream allows.
-const errCodeAtomicTooManyInflight = 10210
-
-func tooManyBatches(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeAtomicTooManyInflight
-}
+func tooManyBatches(err error) bool { return errors.Is(err, events.ErrBatchesBusy) }
 
 func stamp() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 

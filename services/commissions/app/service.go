@@ -288,6 +288,8 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 		}
 		p, err := s.Protocol(ctx, u, c.ID, sessionID)
 		return p, true, err
+	case errors.Is(err, events.ErrBatchesBusy):
+		return Protocol{}, false, apperr.Wrap(apperr.TooManyRequests, err, "error.store_busy")
 	case err != nil:
 		return Protocol{}, false, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}

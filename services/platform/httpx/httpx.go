@@ -161,6 +161,9 @@ func errorHandler(opts Options, log *slog.Logger) fiber.ErrorHandler {
 			status := statusOf[ae.Code]
 			if status == fiber.StatusTooManyRequests {
 				obs.HTTPRateLimited.WithLabelValues(opts.Name).Inc()
+				if len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+					c.Set(fiber.HeaderRetryAfter, "1") // a busy store, not the caller's rate: a second will do
+				}
 			}
 			body := ErrorBody{Error: ae.Localized(lang), Code: ae.Code}
 			for _, f := range ae.Fields {

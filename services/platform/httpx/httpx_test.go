@@ -240,11 +240,15 @@ func TestClientErrorsShowTheirMessage(t *testing.T) {
 	app.Get("/conflict", func(*fiber.Ctx) error {
 		return fmt.Errorf("append: %w", apperr.Wrap(apperr.Conflict, errors.New("nats: wrong last sequence: 41"), "error.conflict"))
 	})
+	app.Post("/busy", func(*fiber.Ctx) error {
+		return apperr.Wrap(apperr.TooManyRequests, errors.New("nats: atomic publish too many inflight"), "error.store_busy")
+	})
 	tests := []struct {
 		method, path string
 		status       int
 		want         ErrorBody
 	}{
+		{http.MethodPost, "/busy", 429, ErrorBody{Code: apperr.TooManyRequests, Error: i18n.T(i18n.EN, "error.store_busy")}},
 		{http.MethodPost, "/fields", 400, ErrorBody{Code: apperr.Invalid, Error: i18n.T(i18n.EN, "error.fields_invalid"), Fields: []apperr.FieldError{
 			{Field: "capex.amount", Key: "error.negative", Message: i18n.T(i18n.EN, "error.negative")},
 			{Field: "country", Key: "error.unknown_country", Message: i18n.T(i18n.EN, "error.unknown_country", "XX")},
@@ -259,6 +263,10 @@ func TestClientErrorsShowTheirMessage(t *testing.T) {
 			resp, raw := app.do(t, tt.method, tt.path, "")
 			if resp.StatusCode != tt.status {
 				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			// A 429 says when to try again, whichever part refused.
+			if got := resp.Header.Get("Retry-After"); (tt.status == 429) != (got != "") {
+				t.Errorf("Retry-After %q on a %d", got, tt.status)
 			}
 			got := decodeBody(t, raw)
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {

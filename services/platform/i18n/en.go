@@ -86,6 +86,7 @@ var en = map[string]string{
 	"error.required":                  "required",
 	"error.stage_move":                "a lead cannot move from %[1]s to %[2]s; from %[1]s it can move to: %[3]s",
 	"error.store_unavailable":         "the event store (NATS JetStream) did not answer; nothing was saved. Try again in a moment",
+	"error.store_busy":                "the event store is taking many protocols at once; nothing was saved. Send again in a second",
 	"error.too_large":                 "too large: at most %s",
 	"error.too_long":                  "too long: at most %d characters",
 	"error.too_precise":               "at most %d decimal places",
