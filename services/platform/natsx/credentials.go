@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,6 +20,10 @@ const (
 	EnvPassword     = "ECONDIP_NATS_PASSWORD"
 	EnvPasswordFile = "ECONDIP_NATS_PASSWORD_FILE"
 	EnvCreds        = "ECONDIP_NATS_CREDS"
+	// EnvCAFile names the PEM file of the certificate authority that signed
+	// the NATS servers' TLS certificates (a private CA); with it the client
+	// requires TLS and checks the servers against that CA only.
+	EnvCAFile = "ECONDIP_NATS_CA_FILE"
 )
 
 // Credentials say how a service proves who it is to NATS. The zero value
@@ -28,6 +33,7 @@ type Credentials struct {
 	Password    string // never logged: see LogValue
 	CredsFile   string // path of a .creds file; read by the client at each (re)connect
 	InboxPrefix string // must lie inside the user's subscribe permission (InboxPrefix(service))
+	CAFile      string // PEM of the CA the servers' certificates must chain to; empty: system roots (for tls:// URLs)
 }
 
 // CredentialsFromEnv reads the credentials of service from the ECONDIP_NATS_*
@@ -43,6 +49,16 @@ func CredentialsFromEnv(service string, lookup func(string) (string, bool)) (Cre
 	var c Credentials
 	if service != "" {
 		c.InboxPrefix = InboxPrefix(service)
+	}
+	if ca := get(EnvCAFile); ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return Credentials{}, fmt.Errorf("%s: %w", EnvCAFile, err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return Credentials{}, fmt.Errorf("%s: %s holds no PEM certificate (give the CA certificate, e.g. ca.pem)", EnvCAFile, ca)
+		}
+		c.CAFile = ca
 	}
 	user, passwordFile, creds := get(EnvUser), get(EnvPasswordFile), get(EnvCreds)
 	password, _ := lookup(EnvPassword) // as given: a password may start or end with a space
@@ -95,6 +111,9 @@ func (c Credentials) Options() []nats.Option {
 	}
 	if c.InboxPrefix != "" {
 		opts = append(opts, nats.CustomInboxPrefix(c.InboxPrefix))
+	}
+	if c.CAFile != "" {
+		opts = append(opts, nats.RootCAs(c.CAFile))
 	}
 	return opts
 }
