@@ -181,7 +181,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 			if status != 200 || body != c.want {
 				t.Errorf("%s.csv: %d\n%s\nwant\n%s", c.figure, status, body, c.want)
 			}
-			if ct, cd := r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"); !strings.HasPrefix(ct, "text/csv") || !strings.Contains(cd, "attachment") {
+			if ct, cd := r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" || !strings.Contains(cd, "attachment") {
 				t.Errorf("%s.csv: Content-Type %q, Content-Disposition %q", c.figure, ct, cd)
 			}
 		}

@@ -29,7 +29,7 @@ func (t table[T]) send(c *fiber.Ctx, rows []T, extra fiber.Map) error {
 		}
 		w.Flush()
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+t.name+`.csv"`)
-		c.Type("csv", "utf-8")
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8") // not c.Type: Fiber's csv type carries a charset already
 		return c.Send(b.Bytes())
 	}
 	body := fiber.Map{"rows": rows}
