@@ -81,11 +81,46 @@ func splitStatements(sql string) []string {
 
 // CreateDatabase creates the database if it does not exist; conn may point at any database.
 func CreateDatabase(ctx context.Context, conn driver.Conn, database string) error {
-	if !regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`).MatchString(database) {
+	return CreateDatabaseCluster(ctx, conn, database, "")
+}
+
+// CreateDatabaseCluster is CreateDatabase on every node of cluster (ON
+// CLUSTER); an empty cluster is CreateDatabase.
+func CreateDatabaseCluster(ctx context.Context, conn driver.Conn, database, cluster string) error {
+	if !identRe.MatchString(database) {
 		return fmt.Errorf("database name %q: use letters, digits and underscores", database)
 	}
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
-		return fmt.Errorf("create database %s: %w", database, err)
+	q := "CREATE DATABASE IF NOT EXISTS " + database
+	if cluster != "" {
+		if !identRe.MatchString(cluster) {
+			return fmt.Errorf("cluster name %q: use letters, digits and underscores", cluster)
+		}
+		q += " ON CLUSTER " + cluster
+	}
+	if err := conn.Exec(ctx, q); err != nil {
+		return fmt.Errorf("create database %s: %w%s", database, err, clusterHint(cluster))
+	}
+	return nil
+}
+
+// DropDatabaseCluster drops the database, on every node of cluster when
+// cluster is set (ON CLUSTER): dropped on one node only, its replicated
+// tables would fetch the old rows back from the other replicas when they are
+// created again.
+func DropDatabaseCluster(ctx context.Context, conn driver.Conn, database, cluster string) error {
+	if !identRe.MatchString(database) {
+		return fmt.Errorf("database name %q: use letters, digits and underscores", database)
+	}
+	q := "DROP DATABASE `" + database + "`"
+	if cluster != "" {
+		if !identRe.MatchString(cluster) {
+			return fmt.Errorf("cluster name %q: use letters, digits and underscores", cluster)
+		}
+		// IF EXISTS: a node that lacks it must not fail the statement.
+		q = "DROP DATABASE IF EXISTS `" + database + "` ON CLUSTER " + cluster
+	}
+	if err := conn.Exec(ctx, q); err != nil {
+		return fmt.Errorf("drop database %s: %w%s", database, err, clusterHint(cluster))
 	}
 	return nil
 }
@@ -94,10 +129,34 @@ func CreateDatabase(ctx context.Context, conn driver.Conn, database string) erro
 // order, recording each in schema_migrations. Statements are idempotent
 // (IF NOT EXISTS), so a migration cut short by a crash is simply run again.
 func Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) error {
-	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version UInt32, name String, applied_at DateTime('UTC')
-	) ENGINE = MergeTree ORDER BY version`); err != nil {
+	return MigrateCluster(ctx, conn, log, "")
+}
+
+// MigrateCluster is Migrate in cluster mode: every statement is applied in
+// its cluster form (see cluster.go) ON CLUSTER cluster, to conn's current
+// database on every node. An empty cluster is Migrate, statement for
+// statement.
+func MigrateCluster(ctx context.Context, conn driver.Conn, log *slog.Logger, cluster string) error {
+	rewrite := func(stmts []string) ([]string, error) { return stmts, nil }
+	if cluster != "" {
+		var database string
+		if err := conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&database); err != nil {
+			return fmt.Errorf("migrate: current database: %w", err)
+		}
+		r, err := newClusterRewriter(cluster, database)
+		if err != nil {
+			return err
+		}
+		rewrite = r.migration
+	}
+	ledger, err := rewrite([]string{schemaMigrationsTable})
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, stmt := range ledger {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("create schema_migrations: %w%s", err, clusterHint(cluster))
+		}
 	}
 	applied := map[uint32]bool{}
 	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
@@ -122,9 +181,13 @@ func Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) error {
 			continue
 		}
 		start := time.Now()
-		for i, stmt := range m.Statements {
+		stmts, err := rewrite(m.Statements)
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+		for i, stmt := range stmts {
 			if err := conn.Exec(ctx, stmt); err != nil {
-				return fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
+				return fmt.Errorf("migration %s, statement %d: %w%s", m.Name, i+1, err, clusterHint(cluster))
 			}
 		}
 		batch, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
@@ -140,4 +203,17 @@ func Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) error {
 		log.Info("clickhouse migration applied", "migration", m.Name, "ms", time.Since(start).Milliseconds())
 	}
 	return nil
+}
+
+// schemaMigrationsTable records the migrations applied.
+const schemaMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version UInt32, name String, applied_at DateTime('UTC')
+	) ENGINE = MergeTree ORDER BY version`
+
+// clusterHint is what an operator needs to know when a DDL ON CLUSTER fails.
+func clusterHint(cluster string) string {
+	if cluster == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (cluster %s: a DDL ON CLUSTER waits for every node of the cluster and ZooKeeper; a node that is down runs it from the DDL queue when it is back; run the migration again once every node answers)", cluster)
 }

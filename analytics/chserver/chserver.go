@@ -86,6 +86,11 @@ type Options struct {
 	// change a table (profile "readonly", readonly = 2). users.xml keeps the
 	// password's SHA-256 only. Empty: no such user.
 	ReadOnlyPassword string
+	// ExtraConfig is XML written as given inside the root element of
+	// config.xml, for what a member of a cluster needs: remote_servers,
+	// zookeeper, macros, distributed_ddl, interserver_http_port (see
+	// analytics/chcluster). Empty: a server on its own.
+	ExtraConfig string
 }
 
 // ReadOnlyUser is the dashboard's read-only user (Options.ReadOnlyPassword);
@@ -183,7 +188,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := launch(ctx, logger, bin, args, dir, tcpPort, httpPort, users)
+		s, err := launch(ctx, logger, bin, args, dir, tcpPort, httpPort, users, opts.ExtraConfig)
 		if err == nil {
 			return s, nil
 		}
@@ -199,9 +204,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 var errPortTaken = errors.New("port already in use")
 
-func launch(ctx context.Context, logger *slog.Logger, bin string, args []string, dir string, tcpPort, httpPort int, users usersConfig) (*Server, error) {
+func launch(ctx context.Context, logger *slog.Logger, bin string, args []string, dir string, tcpPort, httpPort int, users usersConfig, extra string) (*Server, error) {
 	displayName := "econdip-chserver-" + strings.ToLower(rand.Text()[:12])
-	configPath, err := writeConfig(dir, tcpPort, httpPort, displayName, users)
+	configPath, err := writeConfig(dir, tcpPort, httpPort, displayName, users, extra)
 	if err != nil {
 		return nil, fmt.Errorf("start clickhouse: %w", err)
 	}
@@ -360,6 +365,20 @@ func (s *Server) stop() error {
 	return nil
 }
 
+// Kill ends the server at once with SIGKILL, as a crash would, and waits
+// until it is gone; its data folder is kept, so Start on the same folder
+// and ports brings it back. Safe on a nil *Server and after Stop.
+func (s *Server) Kill() {
+	if s == nil {
+		return
+	}
+	s.stopOnce.Do(func() {
+		s.logger.Info("killing clickhouse", "pid", s.cmd.Process.Pid)
+		s.kill()
+		s.stopErr = errors.New("stop clickhouse: the server was killed")
+	})
+}
+
 // kill ends the whole process group, including any helper processes
 // (odbc/library bridges) the server spawned, and waits for the reaping.
 func (s *Server) kill() {
@@ -510,13 +529,15 @@ func newUsersConfig(major int, readOnlyPassword string) usersConfig {
 	return u
 }
 
-func writeConfig(dir string, tcpPort, httpPort int, displayName string, users usersConfig) (string, error) {
+func writeConfig(dir string, tcpPort, httpPort int, displayName string, users usersConfig, extra string) (string, error) {
 	data := struct {
 		DataDir, TmpDir, UserFilesDir, FormatSchemasDir, LogDir string
 		TCPPort, HTTPPort                                       int
 		DisplayName                                             string
+		ExtraConfig                                             string
 		usersConfig
 	}{
+		ExtraConfig:      extra,
 		DataDir:          filepath.Join(dir, "data"),
 		TmpDir:           filepath.Join(dir, "tmp"),
 		UserFilesDir:     filepath.Join(dir, "user_files"),

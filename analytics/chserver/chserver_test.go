@@ -309,7 +309,7 @@ func TestLowCardinalityFlagOnlyForOldServers(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(major, "")); err != nil {
+		if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(major, ""), ""); err != nil {
 			t.Fatal(err)
 		}
 		users, err := os.ReadFile(filepath.Join(dir, "config", "users.xml"))
@@ -450,7 +450,7 @@ func TestNoReadOnlyUserWithoutPassword(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(24, "")); err != nil {
+	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(24, ""), ""); err != nil {
 		t.Fatal(err)
 	}
 	users, err := os.ReadFile(filepath.Join(dir, "config", "users.xml"))
@@ -459,5 +459,41 @@ func TestNoReadOnlyUserWithoutPassword(t *testing.T) {
 	}
 	if strings.Contains(string(users), ReadOnlyUser) || strings.Contains(string(users), "<readonly>") {
 		t.Errorf("users.xml has a read-only user without a password:\n%s", users)
+	}
+}
+
+func TestExtraConfigGoesInsideTheRoot(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	read := func() string {
+		data, err := os.ReadFile(filepath.Join(dir, "config", "config.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(18, ""), ""); err != nil {
+		t.Fatal(err)
+	}
+	plain := read()
+	if !strings.HasSuffix(plain, "<default_database>default</default_database>\n</clickhouse>\n") {
+		t.Errorf("config.xml without extra config ends\n%s", plain[max(0, len(plain)-120):])
+	}
+	const extra = "    <macros><replica>r1</replica></macros>"
+	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(18, ""), extra); err != nil {
+		t.Fatal(err)
+	}
+	withExtra := read()
+	if want := strings.Replace(plain, "</clickhouse>", extra+"\n</clickhouse>", 1); withExtra != want {
+		t.Errorf("config.xml with extra config:\n%s\nwant\n%s", withExtra, want)
+	}
+	var doc struct {
+		XMLName xml.Name
+		Replica string `xml:"macros>replica"`
+	}
+	if err := xml.Unmarshal([]byte(withExtra), &doc); err != nil || doc.Replica != "r1" {
+		t.Errorf("macros>replica = %q, %v", doc.Replica, err)
 	}
 }

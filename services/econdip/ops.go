@@ -443,7 +443,7 @@ var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // existingEvents counts the events the database holds (0 when it does not
 // exist); with drop, it drops a database that holds any.
 func existingEvents(ctx context.Context, sys *stack.Stack, db string, drop bool) (uint64, error) {
-	cfg := analytics.Config{Addr: sys.Cfg.CHAddr, Database: "default", Username: sys.Cfg.CHUser, Password: sys.Cfg.CHPassword, TLS: sys.Cfg.CHTLS}
+	cfg := analytics.Config{Addr: sys.Cfg.CHAddr, Database: "default", Username: sys.Cfg.CHUser, Password: sys.Cfg.CHPassword, TLS: sys.Cfg.CHTLS, Cluster: sys.Cfg.CHCluster}
 	if cfg.Addr == "" {
 		return 0, errors.New("rebuild: ECONDIP_CLICKHOUSE_ADDR is not set: the rebuild needs the ClickHouse address (the local default's is 127.0.0.1:19000)")
 	}
@@ -465,8 +465,10 @@ func existingEvents(ctx context.Context, sys *stack.Stack, db string, drop bool)
 	}
 	if n > 0 && drop {
 		sys.Log.Info("rebuild: dropping the database first", "database", db, "events", n)
-		if err := conn.Exec(ctx, "DROP DATABASE `"+db+"`"); err != nil {
-			return 0, fmt.Errorf("drop database %s: %w", db, err)
+		// In cluster mode on every node: dropped on one only, the replicated
+		// tables created again would fetch the old rows from the others.
+		if err := analytics.DropDatabaseCluster(ctx, conn, db, sys.Cfg.CHCluster); err != nil {
+			return 0, err
 		}
 		return 0, nil
 	}

@@ -18,7 +18,8 @@ type Config struct {
 	NATSPort        int    // embedded server's client port
 	NATSSync        string // when the embedded server fsyncs (ECONDIP_NATS_SYNC): always, an interval, or "" for the server's default
 	NATSReplicas    int    // stream replicas (3 on a cluster)
-	CHAddr          string // external ClickHouse native address; empty: private server
+	CHAddr          string // external ClickHouse native address (in cluster mode every replica's, comma-separated); empty: private server
+	CHCluster       string // ECONDIP_CLICKHOUSE_CLUSTER: the cluster's name in the servers' remote_servers; empty: a single node
 	CHDatabase      string
 	CHUser          string
 	CHPassword      string
@@ -82,6 +83,7 @@ func ConfigFromEnv() (Config, error) {
 		NATSSync:        env("ECONDIP_NATS_SYNC", DefaultNATSSync),
 		NATSReplicas:    num("ECONDIP_NATS_REPLICAS", 1),
 		CHAddr:          env("ECONDIP_CLICKHOUSE_ADDR", ""),
+		CHCluster:       env("ECONDIP_CLICKHOUSE_CLUSTER", ""),
 		CHDatabase:      env("ECONDIP_CLICKHOUSE_DATABASE", "econdip"),
 		CHUser:          env("ECONDIP_CLICKHOUSE_USER", "default"),
 		CHPassword:      env("ECONDIP_CLICKHOUSE_PASSWORD", ""),

@@ -90,6 +90,9 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 		if !embedded {
 			return errors.New("ECONDIP_NATS_URL is not set: a single service needs the address of the NATS cluster (or use `econdip up` for everything in one process)")
 		}
+		if s.Cfg.NATSReplicas > 1 {
+			return fmt.Errorf("ECONDIP_NATS_REPLICAS=%d needs a NATS cluster of as many servers, but the embedded server is one: set ECONDIP_NATS_URL to the cluster, or ECONDIP_NATS_REPLICAS=1", s.Cfg.NATSReplicas)
+		}
 		dir := filepath.Join(s.Cfg.DataDir, "nats")
 		opts := natsx.EmbeddedOptions{StoreDir: dir, Port: s.Cfg.NATSPort}
 		if err := ApplySync(&opts, s.Cfg.NATSSync); err != nil {
@@ -136,14 +139,20 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 			return err
 		}
 	}
-	s.Log.Info("NATS ready", "url", url)
+	s.Log.Info("NATS ready", "url", natsx.RedactURL(url))
 	return nil
 }
 
 // StartClickHouse connects to ECONDIP_CLICKHOUSE_ADDR, or starts the private
 // server under the data folder; then it creates the database and migrates.
+// With ECONDIP_CLICKHOUSE_CLUSTER it works in cluster mode (analytics/cluster.go):
+// the database and tables are created ON CLUSTER and the reference tables
+// loaded into every node ECONDIP_CLICKHOUSE_ADDR lists.
 func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	addr := s.Cfg.CHAddr
+	if addr == "" && s.Cfg.CHCluster != "" {
+		return errors.New("ECONDIP_CLICKHOUSE_CLUSTER is set but ECONDIP_CLICKHOUSE_ADDR is not: cluster mode needs every replica's native address, comma-separated")
+	}
 	if addr == "" {
 		if !private {
 			return errors.New("ECONDIP_CLICKHOUSE_ADDR is not set: a single service needs the ClickHouse address (or use `econdip up`)")
@@ -165,7 +174,7 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		})
 		addr = srv.Addr
 	}
-	base := analytics.Config{Addr: addr, Database: "default", Username: s.Cfg.CHUser, Password: s.Cfg.CHPassword, TLS: s.Cfg.CHTLS}
+	base := analytics.Config{Addr: addr, Database: "default", Username: s.Cfg.CHUser, Password: s.Cfg.CHPassword, TLS: s.Cfg.CHTLS, Cluster: s.Cfg.CHCluster}
 	if s.Cfg.Role == natsx.ServiceDashboard || s.Cfg.Role == natsx.ServiceIngest {
 		// Production roles: the database is migrated and loaded by `econdip
 		// migrate` (a user with DDL); these only read (dashboard, as a
@@ -189,7 +198,12 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	if err != nil {
 		return err
 	}
-	err = analytics.CreateDatabase(ctx, boot, s.Cfg.CHDatabase)
+	if s.Cfg.CHCluster != "" {
+		err = analytics.CheckCluster(ctx, boot, s.Cfg.CHCluster, base.Addrs())
+	}
+	if err == nil {
+		err = analytics.CreateDatabaseCluster(ctx, boot, s.Cfg.CHDatabase, s.Cfg.CHCluster)
+	}
 	boot.Close()
 	if err != nil {
 		return err
@@ -201,7 +215,7 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	}
 	s.CH = conn
 	s.onStop(func() { _ = conn.Close() })
-	if err := analytics.Migrate(ctx, conn, s.Log); err != nil {
+	if err := analytics.MigrateCluster(ctx, conn, s.Log, s.Cfg.CHCluster); err != nil {
 		return err
 	}
 	if s.roPassword != "" {
@@ -226,7 +240,11 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		return fmt.Errorf("HS mapping (ECONDIP_MAPPING_DIR): %w", err)
 	}
 	s.Ref = ref
-	n, err := analytics.LoadHSClassification(ctx, conn, ref)
+	var n int
+	err = s.eachCHNode(ctx, "the HS classification", func(ctx context.Context, conn driver.Conn) error {
+		n, err = analytics.LoadHSClassification(ctx, conn, ref)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -235,6 +253,49 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		return err
 	}
 	s.Log.Info("ClickHouse ready", "addr", addr, "database", s.Cfg.CHDatabase)
+	return nil
+}
+
+// eachCHNode runs load with a connection to every ClickHouse node that
+// holds reference tables: s.CH on a single node; in cluster mode each node
+// ECONDIP_CLICKHOUSE_ADDR lists, with a connection of its own, since every
+// node holds its own copy (analytics/cluster.go). A node that cannot be
+// reached or loaded does not stop the others; the error names it.
+func (s *Stack) eachCHNode(ctx context.Context, what string, load func(context.Context, driver.Conn) error) error {
+	if s.Cfg.CHCluster == "" {
+		return load(ctx, s.CH)
+	}
+	all := analytics.Config{Addr: s.Cfg.CHAddr}.Addrs()
+	var errs []error
+	var failed []string
+	replicaAt := map[string]string{} // replica name -> address
+	for _, addr := range all {
+		err := func() error {
+			conn, err := analytics.Open(ctx, analytics.Config{Addr: addr, Database: s.Cfg.CHDatabase, Username: s.Cfg.CHUser,
+				Password: s.Cfg.CHPassword, TLS: s.Cfg.CHTLS, Cluster: s.Cfg.CHCluster})
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			name, err := analytics.ReplicaName(ctx, conn)
+			if err != nil {
+				return err
+			}
+			if other, ok := replicaAt[name]; ok {
+				return fmt.Errorf("it is replica %s, as %s is: ECONDIP_CLICKHOUSE_ADDR must list each replica once", name, other)
+			}
+			replicaAt[name] = addr
+			return load(ctx, conn)
+		}()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ClickHouse node %s: load %s: %w", addr, what, err))
+			failed = append(failed, addr)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w\n%s is not loaded on %s (the nodes not named here have it): the figures read there are wrong until it is; run `econdip reload` once the node answers again",
+			errors.Join(errs...), what, strings.Join(failed, ", "))
+	}
 	return nil
 }
 
@@ -276,10 +337,16 @@ func (s *Stack) LoadReferenceFiles(ctx context.Context) (ReferenceLoad, error) {
 		return out, fmt.Errorf("targets file refused, nothing reloaded (ECONDIP_TARGETS_FILE): %w", err)
 	}
 	out.Rates = rates.Lines()
-	if out.RateDays, out.RatesLoaded, err = analytics.LoadRates(ctx, s.CH, rates, out.RatesFile); err != nil {
-		return out, err
-	}
-	if out.Targets, err = analytics.LoadTargets(ctx, s.CH, targets); err != nil {
+	err = s.eachCHNode(ctx, "the rates and targets", func(ctx context.Context, conn driver.Conn) error {
+		days, loaded, err := analytics.LoadRates(ctx, conn, rates, out.RatesFile)
+		if err != nil {
+			return err
+		}
+		out.RateDays, out.RatesLoaded = days, out.RatesLoaded || loaded
+		out.Targets, err = analytics.LoadTargets(ctx, conn, targets)
+		return err
+	})
+	if err != nil {
 		return out, err
 	}
 	s.Log.Info("reference files loaded", "rates_file", out.RatesFile, "rates", out.Rates, "rate_days", out.RateDays,

@@ -1,4 +1,6 @@
-// Package natstest starts an in-process NATS server with JetStream for tests.
+// Package natstest starts NATS with JetStream for tests: one in-process
+// server with econdip's streams (Start), or a cluster of servers, in the
+// test process or each in a child process that can be killed (Cluster).
 package natstest
 
 import (

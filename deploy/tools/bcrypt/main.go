@@ -1,0 +1,36 @@
+// Command bcrypt prints the bcrypt hash ($2a$, what nats-server and econdip
+// accept) of the password read from standard input, without its final
+// newline. deploy/compose/gen-secrets.sh uses it for the NATS users'
+// password hashes and the first administrator's password:
+//
+//	printf %s "$password" | go run ./deploy/tools/bcrypt
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func main() {
+	raw, err := io.ReadAll(bufio.NewReader(os.Stdin))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bcrypt:", err)
+		os.Exit(1)
+	}
+	pw := strings.TrimRight(string(raw), "\r\n")
+	if pw == "" {
+		fmt.Fprintln(os.Stderr, "bcrypt: empty password on standard input")
+		os.Exit(1)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), 11)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bcrypt:", err)
+		os.Exit(1)
+	}
+	fmt.Println(string(hash))
+}
