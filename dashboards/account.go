@@ -131,6 +131,14 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		err = s.cfg.Identity.SetPassword(c.UserContext(), me, me.ID, current, password)
 	}
 	if err == nil {
+		// The new password ended every session of the account, this one
+		// too: carry on in a new one.
+		_ = s.cfg.Identity.SignOut(c.UserContext(), c.Cookies(sessionCookie))
+		sess, err := s.cfg.Identity.SignIn(c.UserContext(), me.ID, password)
+		if err != nil {
+			return err
+		}
+		s.setSessionCookie(c, sess)
 		return c.Redirect("/account?saved=password", fiber.StatusSeeOther)
 	}
 	return s.accountFailure(c, err, "")

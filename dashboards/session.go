@@ -86,9 +86,13 @@ func (s *Server) signin(c *fiber.Ctx) error {
 		}
 		return s.render(c, fiber.StatusUnauthorized, "signin", "Sign in", fiber.Map{"Error": messageOf(err), "User": id})
 	}
+	s.setSessionCookie(c, sess)
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+func (s *Server) setSessionCookie(c *fiber.Ctx, sess identity.Session) {
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true, SameSite: "Strict", Secure: s.cfg.Secure,
 		Expires: sess.Expires})
-	return c.Redirect("/", fiber.StatusSeeOther)
 }
 
 func (s *Server) signout(c *fiber.Ctx) error {

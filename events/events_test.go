@@ -84,6 +84,12 @@ func samples() []events.Event {
 	return []events.Event{
 		&events.UserCreatedV1{User: sampleUser()},
 		&events.UserChangedV1{User: sampleUser(), Change: "token_revoked", TokenID: "t-1"},
+		&events.UserChangedV1{User: func() events.UserV1 {
+			u := sampleUser()
+			at := u.UpdatedAt.Add(time.Hour)
+			u.Version, u.UpdatedAt, u.PasswordChangedAt = 4, at, &at
+			return u
+		}(), Change: "password"},
 		events.ExporterRegisteredV1{Exporter: events.ExporterV1{BIN: "990340004593", Version: 1, Name: "Kazakhstan Aluminium Smelter JSC", Region: "KZ-55", RegisteredBy: "attache.cn-beijing", CreatedAt: at, UpdatedAt: at}},
 		events.DealCreatedV1{Deal: deal},
 		events.DealUpdatedV1{Deal: deal, Changed: []string{"value"}},

@@ -38,6 +38,9 @@ type UserV1 struct {
 	Tokens       []UserTokenV1 `json:"tokens"`
 	CreatedAt    time.Time     `json:"created_at"`
 	UpdatedAt    time.Time     `json:"updated_at"`
+	// PasswordChangedAt is when the password was last set after the
+	// account was created: sessions opened before it are over.
+	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
 }
 
 // Validate checks what readers rely on.

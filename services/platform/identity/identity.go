@@ -169,19 +169,36 @@ func (s *Service) Authenticate(token string) (auth.User, error) {
 		}
 		return sess.User, nil
 	}
+	u, _, ok := s.tokenOwner(token)
+	if !ok {
+		return auth.User{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
+	}
+	return toUser(u), nil
+}
+
+// tokenOwner finds the enabled account holding the active personal token,
+// and the token's id.
+func (s *Service) tokenOwner(token string) (events.UserV1, string, bool) {
 	sum := hashHex(token)
+	var id string
 	matches := s.view.Select(func(u events.UserV1) bool {
 		for _, t := range u.Tokens {
 			if t.RevokedAt == nil && subtle.ConstantTimeCompare([]byte(t.SHA256), []byte(sum)) == 1 {
+				id = t.ID
 				return true
 			}
 		}
 		return false
 	})
 	if len(matches) != 1 || matches[0].State.Disabled {
-		return auth.User{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
+		return events.UserV1{}, "", false
 	}
-	return toUser(matches[0].State), nil
+	return matches[0].State, id, true
+}
+
+// activeToken reports whether u holds the personal token id, not revoked.
+func activeToken(u events.UserV1, id string) bool {
+	return slices.ContainsFunc(u.Tokens, func(t events.UserTokenV1) bool { return t.ID == id && t.RevokedAt == nil })
 }
 
 // Session is a signed-in user's session.
@@ -191,6 +208,12 @@ type Session struct {
 	CSRF    string    `json:"csrf"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
+	// PasswordSetAt is the account's PasswordChangedAt when the session
+	// opened: a new password ends the sessions opened before it.
+	PasswordSetAt *time.Time `json:"password_set_at,omitempty"`
+	// ViaToken is the personal token a session was opened with: revoking
+	// the token ends the session.
+	ViaToken string `json:"via_token,omitempty"`
 }
 
 // session reads a session and checks its account is still active.
@@ -210,8 +233,11 @@ func (s *Service) session(ctx context.Context, token string) (Session, error) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.session_expired")
 	}
 	rec, ok := s.view.Get(sess.User.ID)
-	if !ok || rec.State.Disabled {
+	if !ok || rec.State.Disabled || (sess.ViaToken != "" && !activeToken(rec.State, sess.ViaToken)) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
+	}
+	if sess.ViaToken == "" && !sameTime(sess.PasswordSetAt, rec.State.PasswordChangedAt) {
+		return Session{}, apperr.E(apperr.Unauthorized, "error.session_expired")
 	}
 	sess.Token, sess.User = token, toUser(rec.State) // role or scope changes apply at once
 	return sess, nil
@@ -263,7 +289,7 @@ func (s *Service) SignIn(ctx context.Context, id, password string) (Session, err
 		return Session{}, apperr.E(apperr.Unauthorized, "error.signin_failed")
 	}
 	_ = s.failures.Delete(ctx, key)
-	return s.openSession(ctx, toUser(rec.State))
+	return s.openSession(ctx, rec.State, "")
 }
 
 // SessionForToken opens a session for the account of a personal API token
@@ -272,16 +298,18 @@ func (s *Service) SessionForToken(ctx context.Context, token string) (Session, e
 	if strings.HasPrefix(token, sessionPrefix) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
 	}
-	u, err := s.Authenticate(token)
-	if err != nil {
-		return Session{}, err
+	u, tokenID, ok := s.tokenOwner(token)
+	if !ok {
+		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
 	}
-	return s.openSession(ctx, u)
+	return s.openSession(ctx, u, tokenID)
 }
 
-func (s *Service) openSession(ctx context.Context, u auth.User) (Session, error) {
+func (s *Service) openSession(ctx context.Context, st events.UserV1, viaToken string) (Session, error) {
 	now := s.now()
-	sess := Session{Token: randomToken(sessionPrefix), User: u, CSRF: randomToken(""), Created: now, Expires: now.Add(s.opts.SessionTTL)}
+	u := toUser(st)
+	sess := Session{Token: randomToken(sessionPrefix), User: u, CSRF: randomToken(""), Created: now, Expires: now.Add(s.opts.SessionTTL),
+		PasswordSetAt: st.PasswordChangedAt, ViaToken: viaToken}
 	raw, _ := json.Marshal(sess)
 	if _, err := s.sessions.Put(ctx, hashHex(sess.Token), raw); err != nil {
 		return Session{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
@@ -299,6 +327,14 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 		return apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
 	return nil
+}
+
+// sameTime reports whether two optional instants are both unset or equal.
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
 }
 
 // --- accounts ---
@@ -495,8 +531,9 @@ func (s *Service) SetDisabled(ctx context.Context, actor auth.User, id string, v
 	})
 }
 
-// SetPassword sets an account's password: the user with the current one,
-// or an administrator for any account.
+// SetPassword sets an account's password (the user with the current one,
+// or an administrator for any account) and ends the account's sessions:
+// the user's own dashboard signs in again with the new password.
 func (s *Service) SetPassword(ctx context.Context, actor auth.User, id, current, password string) error {
 	if actor.ID != id {
 		if err := requireAdmin(actor); err != nil {
@@ -512,13 +549,15 @@ func (s *Service) SetPassword(ctx context.Context, actor auth.User, id, current,
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, err, "error.internal")
 	}
-	_, err = s.change(ctx, actor, id, 0, func(u *events.UserV1, _ time.Time) (events.UserChangedV1, error) {
+	_, err = s.change(ctx, actor, id, 0, func(u *events.UserV1, now time.Time) (events.UserChangedV1, error) {
 		if actor.ID == id && (u.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(current)) != nil) {
 			var f apperr.Fields
 			f.Add("current", "error.password_wrong")
 			return events.UserChangedV1{}, f.Err()
 		}
 		u.PasswordHash = string(hash)
+		at := now
+		u.PasswordChangedAt = &at // ends every session opened before
 		return events.UserChangedV1{Change: "password"}, nil
 	})
 	if err == nil {

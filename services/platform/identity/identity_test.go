@@ -216,3 +216,52 @@ func TestImportKeepsExistingAccounts(t *testing.T) {
 		t.Errorf("after a restart: %+v %v", u, err)
 	}
 }
+
+// TestANewPasswordOrARevokedTokenEndsTheSessionsBefore: a password set by
+// its user or reset by an administrator ends every session opened with the
+// old one; a session opened with a personal token ends when the token is
+// revoked; sessions opened afterwards, and other tokens' sessions, live on.
+func TestANewPasswordOrARevokedTokenEndsTheSessionsBefore(t *testing.T) {
+	s, _ := start(t)
+	ctx := context.Background()
+	me := auth.User{ID: "analyst.three", Role: auth.Analyst}
+	if _, err := s.CreateUser(ctx, admin, me.ID, identity.Details{Name: "Three", Role: "analyst"}, "the first long password"); err != nil {
+		t.Fatal(err)
+	}
+	alive := func(what string, sess identity.Session, want bool) {
+		t.Helper()
+		_, err := s.Authenticate(sess.Token)
+		if (err == nil) != want {
+			t.Errorf("%s: authenticate = %v, want alive %v", what, err, want)
+		}
+	}
+	laptop, err := s.SignIn(ctx, me.ID, "the first long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, _ := s.SignIn(ctx, me.ID, "the first long password")
+	plain, tok, _ := s.CreateToken(ctx, me, me.ID, "script")
+	viaToken, err := s.SessionForToken(ctx, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPassword(ctx, me, me.ID, "the first long password", "the second long password"); err != nil {
+		t.Fatal(err)
+	}
+	alive("a session opened before the user's new password", laptop, false)
+	alive("another session opened before it", phone, false)
+	alive("a session opened with a personal token", viaToken, true) // not the password's
+	after, err := s.SignIn(ctx, me.ID, "the second long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alive("a session opened with the new password", after, true)
+	if err := s.SetPassword(ctx, admin, me.ID, "", "reset by the administrator"); err != nil {
+		t.Fatal(err)
+	}
+	alive("a session opened before an administrator's reset", after, false)
+	if err := s.RevokeToken(ctx, me, me.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	alive("the session of a revoked token", viaToken, false)
+}
