@@ -14,6 +14,7 @@ import (
 	"econdip/analytics/chserver"
 	"econdip/events"
 	"econdip/services/platform/natsx/natstest"
+	"econdip/services/reliability/faultkit"
 )
 
 // TestClickHouseStoppedForThirtySecondsLosesAndDoublesNothing stops the
@@ -27,7 +28,7 @@ func TestClickHouseStoppedForThirtySecondsLosesAndDoublesNothing(t *testing.T) {
 		rate   = 2_000 // events a second: the load runs about a minute
 		outage = 30 * time.Second
 	)
-	until := deadline(t, 3*time.Minute)
+	until := faultkit.Deadline(t, 3*time.Minute)
 	ctx := context.Background()
 	chDir := filepath.Join(t.TempDir(), "clickhouse")
 	// Ports the server gets back when it starts again.
@@ -46,18 +47,18 @@ func TestClickHouseStoppedForThirtySecondsLosesAndDoublesNothing(t *testing.T) {
 	dir := t.TempDir()
 	logPath := ingestLogIn(t, dir)
 	env := append(ingestEnv(ns.ClientURL(), db, dir), "ECONDIP_CLICKHOUSE_ADDR="+srv.Addr) // the later value wins
-	migrate(t, env, filepath.Join(dir, "migrate.log"))
-	ing := startProc(t, "econdip ingest", logPath, env, "ingest")
+	faultkit.Migrate(t, env, filepath.Join(dir, "migrate.log"))
+	ing := faultkit.StartProc(t, "econdip ingest", logPath, env, "ingest")
 
 	js, err := jetstream.New(ns.NC, jetstream.WithPublishAsyncMaxPending(2048), jetstream.WithPublishAsyncTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newGenerator(11)
-	pub := newPublisher(t, js, 1024)
+	g := faultkit.NewGenerator(11)
+	pub := faultkit.NewPublisher(js, 1024)
 	began := time.Now()
 	loadDone := make(chan struct{})
-	go func() { runLoadAt(g, pub, n, rate); pub.close(); close(loadDone) }()
+	go func() { faultkit.RunLoad(ctx, g, pub, n, rate); pub.Close(); close(loadDone) }()
 
 	time.Sleep(10 * time.Second)
 	stopAt := time.Since(began)
@@ -65,11 +66,11 @@ func TestClickHouseStoppedForThirtySecondsLosesAndDoublesNothing(t *testing.T) {
 		t.Fatalf("stop clickhouse: %v", err)
 	}
 	stopped := time.Now()
-	ackedAtStop := pub.published.Load()
-	backlogAtStop, _ := ingestBacklog(ctx, ns.JS, events.ConsumerIngest)
+	ackedAtStop := pub.Published()
+	atStop, _ := faultkit.IngestConsumers(ctx, ns.JS, events.ConsumerIngest)
 	time.Sleep(outage - time.Since(stopped))
-	ackedDuringOutage := pub.published.Load() - ackedAtStop
-	backlogAtStart, _ := ingestBacklog(ctx, ns.JS, events.ConsumerIngest)
+	ackedDuringOutage := pub.Published() - ackedAtStop
+	atStart, _ := faultkit.IngestConsumers(ctx, ns.JS, events.ConsumerIngest)
 	var redelivered int
 	for _, st := range events.IngestStreams() {
 		c, err := ns.JS.Consumer(ctx, st.Name, events.ConsumerIngest)
@@ -93,9 +94,9 @@ func TestClickHouseStoppedForThirtySecondsLosesAndDoublesNothing(t *testing.T) {
 	down := time.Since(stopped)
 
 	<-loadDone
-	drain := waitIngestDrained(t, ns.JS, ing, until)
+	drain := faultkit.MustWaitDrained(t, ns.JS, events.ConsumerIngest, until, ing.Alive)
 	total := time.Since(began)
-	if err := ing.stop(30 * time.Second); err != nil {
+	if err := ing.Stop(30 * time.Second); err != nil {
 		t.Error(err)
 	}
 
@@ -104,7 +105,7 @@ func TestClickHouseStoppedForThirtySecondsLosesAndDoublesNothing(t *testing.T) {
 	if ackedDuringOutage < int64(rate)*int64(outage/time.Second)/2 {
 		t.Errorf("only %d events acknowledged during the %s outage", ackedDuringOutage, outage)
 	}
-	log := readFile(t, logPath)
+	log := faultkit.ReadFile(t, logPath)
 	failures := strings.Count(log, "insert into clickhouse failed; the batch will be redelivered")
 	var delays []string
 	for _, m := range regexp.MustCompile(`batch will be redelivered.*?retry_in=(\S+)`).FindAllStringSubmatch(log, -1) {
@@ -121,11 +122,11 @@ func TestClickHouseStoppedForThirtySecondsLosesAndDoublesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	res := checkExactlyOnce(t, conn, pub.acked())
-	checkStates(t, conn, g)
+	res := faultkit.CheckExactlyOnce(t, faultkit.DB(conn), pub.Acked())
+	faultkit.CheckStates(t, faultkit.DB(conn), g.Totals())
 	t.Logf("%d events at %d/s; ClickHouse stopped at %.1fs, down %.1fs, started again at %.1fs; %d events acknowledged by JetStream while it was down; "+
 		"backlog %d at the stop, %d at the restart; ingest logged %d failed inserts, retry delays %s, %d messages delivered again at the restart; drained %.1fs after the load ended; %.1fs in all",
-		n, rate, stopAt.Seconds(), down.Seconds(), restartedAt.Seconds(), ackedDuringOutage, backlogAtStop, backlogAtStart,
+		n, rate, stopAt.Seconds(), down.Seconds(), restartedAt.Seconds(), ackedDuringOutage, atStop.Backlog(), atStart.Backlog(),
 		failures, strings.Join(delays, " "), redelivered, drain.Seconds(), total.Seconds())
-	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d", res.rows, res.unique, res.final)
+	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d", res.Rows, res.Unique, res.Final)
 }

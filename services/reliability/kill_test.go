@@ -16,16 +16,8 @@ import (
 
 	"econdip/events"
 	"econdip/services/platform/natsx/natstest"
+	"econdip/services/reliability/faultkit"
 )
-
-// loadEvents is the load of the SIGKILL test; ECONDIP_RELIABILITY_EVENTS
-// changes it for a run by hand.
-func loadEvents() int {
-	if n, err := strconv.Atoi(os.Getenv("ECONDIP_RELIABILITY_EVENTS")); err == nil && n > 0 {
-		return n
-	}
-	return 1_000_000
-}
 
 // TestIngestKilledAtRandomMomentsLosesAndDoublesNothing runs `econdip ingest`
 // as a separate process and kills it with SIGKILL at random moments, 20
@@ -33,8 +25,8 @@ func loadEvents() int {
 // again. At the end ClickHouse holds exactly the acknowledged events.
 func TestIngestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 	const kills = 20
-	n := loadEvents()
-	until := deadline(t, 6*time.Minute)
+	n := faultkit.EnvInt("ECONDIP_RELIABILITY_EVENTS", 1_000_000) // changes the load for a run by hand
+	until := faultkit.Deadline(t, 6*time.Minute)
 	seed := uint64(time.Now().UnixNano())
 	if s, err := strconv.ParseUint(os.Getenv("ECONDIP_RELIABILITY_SEED"), 10, 64); err == nil {
 		seed = s
@@ -46,14 +38,14 @@ func TestIngestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 	// less often in this process (the ingest children keep the default).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	ns := natstest.Start(t)
-	db, conn := newDatabase(t, "kill")
+	db, conn := faultkit.NewDatabase(t, "kill")
 	dir := t.TempDir()
 	logPath := ingestLogIn(t, dir)
 	env := ingestEnv(ns.ClientURL(), db, dir)
-	migrate(t, env, filepath.Join(dir, "migrate.log"))
-	var ingests []*proc
-	startIngest := func() *proc {
-		p := startProc(t, "econdip ingest", logPath, env, "ingest")
+	faultkit.Migrate(t, env, filepath.Join(dir, "migrate.log"))
+	var ingests []*faultkit.Proc
+	startIngest := func() *faultkit.Proc {
+		p := faultkit.StartProc(t, "econdip ingest", logPath, env, "ingest")
 		ingests = append(ingests, p)
 		return p
 	}
@@ -63,14 +55,14 @@ func TestIngestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newGenerator(seed)
-	pub := newPublisher(t, js, 4096)
+	g := faultkit.NewGenerator(seed)
+	pub := faultkit.NewPublisher(js, 4096)
 	began := time.Now()
 	loadDone := make(chan int, 1)
 	var publishTime time.Duration
 	go func() {
-		k := runLoad(context.Background(), g, pub, n)
-		pub.close()
+		k := faultkit.RunLoad(context.Background(), g, pub, n, 0)
+		pub.Close()
 		publishTime = time.Since(began)
 		loadDone <- k
 	}()
@@ -80,52 +72,38 @@ func TestIngestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 	for k := 1; k <= kills; k++ {
 		wait := time.Duration(500+r.IntN(4000)) * time.Millisecond
 		time.Sleep(wait)
-		if ing.exited() {
-			t.Fatalf("ingest exited on its own before kill %d: %v\n%s", k, ing.err, logTail(logPath, 30))
+		if ing.Exited() {
+			t.Fatalf("ingest exited on its own before kill %d: %v\n%s", k, ing.Err(), faultkit.LogTail(logPath, 30))
 		}
-		pending, inFlight, _ := consumerState(context.Background(), ns.JS, events.ConsumerIngest)
-		ing.kill()
+		c, _ := faultkit.IngestConsumers(context.Background(), ns.JS, events.ConsumerIngest)
+		ing.Kill()
 		killLog = append(killLog, fmt.Sprintf("kill %2d at %5.1fs (%4dms after the last start): %7d published, %7d not delivered yet, %5d delivered and not acknowledged",
-			k, time.Since(began).Seconds(), wait.Milliseconds(), pub.published.Load(), pending, inFlight))
+			k, time.Since(began).Seconds(), wait.Milliseconds(), pub.Published(), c.Pending, c.AckPending))
 		ing = startIngest()
 	}
 	killsOver := time.Since(began)
 	published := <-loadDone
-	drain := waitDrained(t, ns.JS, events.ConsumerIngest, until, func() error {
-		if ing.exited() {
-			return fmt.Errorf("ingest exited: %v\n%s", ing.err, logTail(logPath, 30))
-		}
-		return nil
-	})
+	drain := faultkit.MustWaitDrained(t, ns.JS, events.ConsumerIngest, until, ing.Alive)
 	total := time.Since(began)
 	for _, l := range killLog {
 		t.Log(l)
 	}
-	if err := ing.stop(30 * time.Second); err != nil {
+	if err := ing.Stop(30 * time.Second); err != nil {
 		t.Error(err)
 	}
 	var children time.Duration
 	for _, p := range ingests {
-		children += p.cpu()
+		children += p.CPU()
 	}
 	use := cpuNow().since(cpu0, children)
-	acks := pub.acked()
-	res := checkExactlyOnce(t, conn, acks)
-	checkStates(t, conn, g)
-	starts := strings.Count(readFile(t, logPath), "ingest running")
+	acks := pub.Acked()
+	res := faultkit.CheckExactlyOnce(t, faultkit.DB(conn), acks)
+	faultkit.CheckStates(t, faultkit.DB(conn), g.Totals())
+	starts := strings.Count(faultkit.ReadFile(t, logPath), "ingest running")
 	t.Logf("%d events published (%d acknowledged, %d publish retries); %d kills over %.1fs; ingest started %d times; "+
 		"load published in %.1fs; drained %.1fs after the load; %.1fs in all",
-		published, len(acks), pub.retries.Load(), kills, killsOver.Seconds(), starts, publishTime.Seconds(), drain.Seconds(), total.Seconds())
+		published, len(acks), pub.Retries(), kills, killsOver.Seconds(), starts, publishTime.Seconds(), drain.Seconds(), total.Seconds())
 	t.Log(use)
 	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d: %d redelivered rows collapsed by ReplacingMergeTree",
-		res.rows, res.unique, res.final, res.rows-res.unique)
-}
-
-func readFile(tb testing.TB, path string) string {
-	tb.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(raw)
+		res.Rows, res.Unique, res.Final, res.Rows-res.Unique)
 }

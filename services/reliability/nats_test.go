@@ -18,6 +18,7 @@ import (
 	"econdip/events"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
+	"econdip/services/reliability/faultkit"
 )
 
 // TestNATSKilledAndRestartedKeepsEveryAcknowledgedEvent runs the embedded
@@ -33,7 +34,7 @@ func TestNATSKilledAndRestartedKeepsEveryAcknowledgedEvent(t *testing.T) {
 		n     = 150_000
 		kills = 3
 	)
-	until := deadline(t, 3*time.Minute)
+	until := faultkit.Deadline(t, 3*time.Minute)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(seed, 3))
@@ -45,17 +46,17 @@ func TestNATSKilledAndRestartedKeepsEveryAcknowledgedEvent(t *testing.T) {
 	url := "nats://127.0.0.1:" + strconv.Itoa(natsPort)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("nats log (last lines):\n%s", logTail(natsLog, 20))
-			t.Logf("ingest log (last lines):\n%s", logTail(filepath.Join(dir, "ingest.log"), 30))
+			t.Logf("nats log (last lines):\n%s", faultkit.LogTail(natsLog, 20))
+			t.Logf("ingest log (last lines):\n%s", faultkit.LogTail(filepath.Join(dir, "ingest.log"), 30))
 		}
 	})
 	starts := 0
-	startNATS := func() *proc {
-		p := startProc(t, "econdip nats", natsLog, processEnv(), "nats", "--store", store, "--port", strconv.Itoa(natsPort), "--sync", "default")
+	startNATS := func() *faultkit.Proc {
+		p := faultkit.StartProc(t, "econdip nats", natsLog, faultkit.ProcessEnv(), "nats", "--store", store, "--port", strconv.Itoa(natsPort), "--sync", "default")
 		starts++
-		for strings.Count(readFile(t, natsLog), "nats ready") < starts {
-			if p.exited() {
-				t.Fatalf("econdip nats exited: %v\n%s", p.err, logTail(natsLog, 20))
+		for strings.Count(faultkit.ReadFile(t, natsLog), "nats ready") < starts {
+			if p.Exited() {
+				t.Fatalf("econdip nats exited: %v\n%s", p.Err(), faultkit.LogTail(natsLog, 20))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -71,52 +72,52 @@ func TestNATSKilledAndRestartedKeepsEveryAcknowledgedEvent(t *testing.T) {
 	if err := events.EnsureStreams(ctx, js0, events.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	db, conn := newDatabase(t, "natskill")
+	db, conn := faultkit.NewDatabase(t, "natskill")
 	env := ingestEnv(url, db, dir)
-	migrate(t, env, filepath.Join(dir, "migrate.log"))
+	faultkit.Migrate(t, env, filepath.Join(dir, "migrate.log"))
 	ingestLog := filepath.Join(dir, "ingest.log")
-	ing := startProc(t, "econdip ingest", ingestLog, env, "ingest")
+	ing := faultkit.StartProc(t, "econdip ingest", ingestLog, env, "ingest")
 
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(3*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newGenerator(seed)
-	pub := newPublisher(t, js, 2048)
+	g := faultkit.NewGenerator(seed)
+	pub := faultkit.NewPublisher(js, 2048)
 	began := time.Now()
 	loadDone := make(chan struct{})
-	go func() { runLoadAt(g, pub, n, 5000); pub.close(); close(loadDone) }()
+	go func() { faultkit.RunLoad(ctx, g, pub, n, 5000); pub.Close(); close(loadDone) }()
 
 	var report []string
 	for k := 1; k <= kills; k++ {
 		// A random moment in the k-th third of the load.
 		at := int64(n) * int64((k-1)*100+10+r.IntN(80)) / int64(kills*100)
-		for pub.published.Load() < at {
+		for pub.Published() < at {
 			if time.Now().After(until) {
-				t.Fatalf("the load stalled at %d events before kill %d", pub.published.Load(), k)
+				t.Fatalf("the load stalled at %d events before kill %d", pub.Published(), k)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		ackedBefore := pub.published.Load()
-		srv.kill()
+		ackedBefore := pub.Published()
+		srv.Kill()
 		killedAt := time.Since(began)
 		time.Sleep(time.Second)
 		srv = startNATS()
 		back := time.Since(began) - killedAt
 		// Every acknowledgement so far names a message the restarted
 		// server has, at that sequence.
-		acks := pub.acked()
+		acks := pub.Acked()
 		checked := checkInStream(t, js0, acks)
 		report = append(report, fmt.Sprintf("kill %d at %.1fs: %d events acknowledged before it; NATS serving again %.1fs after the kill (1s down, then the restart); "+
 			"all %d events acknowledged so far found in the stream at their acknowledged sequence", k, killedAt.Seconds(), ackedBefore, back.Seconds(), checked))
 	}
 	<-loadDone
-	drain := waitIngestDrained(t, js0, ing, until)
+	drain := faultkit.MustWaitDrained(t, js0, events.ConsumerIngest, until, ing.Alive)
 	total := time.Since(began)
-	if err := ing.stop(30 * time.Second); err != nil {
+	if err := ing.Stop(30 * time.Second); err != nil {
 		t.Error(err)
 	}
-	acks := pub.acked()
+	acks := pub.Acked()
 	checkInStream(t, js0, acks)
 	// Nothing stored twice: the streams hold exactly the acknowledged events.
 	var stored uint64
@@ -130,29 +131,29 @@ func TestNATSKilledAndRestartedKeepsEveryAcknowledgedEvent(t *testing.T) {
 	if stored != uint64(len(acks)) {
 		t.Errorf("the streams hold %d messages, %d events were acknowledged", stored, len(acks))
 	}
-	res := checkExactlyOnce(t, conn, acks)
-	checkStates(t, conn, g)
+	res := faultkit.CheckExactlyOnce(t, faultkit.DB(conn), acks)
+	faultkit.CheckStates(t, faultkit.DB(conn), g.Totals())
 	for _, l := range report {
 		t.Log(l)
 	}
 	t.Logf("%d events; %d publishes sent again after a kill, %d of them answered Duplicate (stored before the kill, its ack lost); "+
 		"streams hold %d messages; drained %.1fs after the load; %.1fs in all",
-		len(acks), pub.retries.Load(), pub.dups.Load(), stored, drain.Seconds(), total.Seconds())
-	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d", res.rows, res.unique, res.final)
+		len(acks), pub.Retries(), pub.Duplicates(), stored, drain.Seconds(), total.Seconds())
+	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d", res.Rows, res.Unique, res.Final)
 }
 
 // checkInStream reads the streams and checks that each acknowledged event
 // is at the sequence its ack named; it returns how many it checked.
-func checkInStream(t *testing.T, js jetstream.JetStream, acks []ack) int {
+func checkInStream(t *testing.T, js jetstream.JetStream, acks []faultkit.Ack) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	want := map[string]map[uint64]uuid.UUID{}
 	for _, a := range acks {
-		if want[a.stream] == nil {
-			want[a.stream] = map[uint64]uuid.UUID{}
+		if want[a.Stream] == nil {
+			want[a.Stream] = map[uint64]uuid.UUID{}
 		}
-		want[a.stream][a.seq] = a.id
+		want[a.Stream][a.Seq] = a.ID
 	}
 	checked := 0
 	for stream, bySeq := range want {

@@ -18,6 +18,7 @@ import (
 	"econdip/events"
 	"econdip/services/ingest"
 	"econdip/services/platform/natsx/natstest"
+	"econdip/services/reliability/faultkit"
 )
 
 // leadArchivedV1 is an event type this version does not know, as a newer
@@ -55,14 +56,14 @@ type listedLetter struct {
 // and sends a fixed one back.
 func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	const valid = 6000
-	until := deadline(t, 2*time.Minute)
+	until := faultkit.Deadline(t, 2*time.Minute)
 	ns := natstest.Start(t)
-	db, conn := newDatabase(t, "poison")
+	db, conn := faultkit.NewDatabase(t, "poison")
 	dir := t.TempDir()
 	logPath := ingestLogIn(t, dir)
 	env := ingestEnv(ns.ClientURL(), db, dir)
-	migrate(t, env, filepath.Join(dir, "migrate.log"))
-	ing := startProc(t, "econdip ingest", logPath, env, "ingest")
+	faultkit.Migrate(t, env, filepath.Join(dir, "migrate.log"))
+	ing := faultkit.StartProc(t, "econdip ingest", logPath, env, "ingest")
 	ctx := context.Background()
 
 	lead := func(currency string) events.LeadV1 {
@@ -115,11 +116,11 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newGenerator(7)
-	pub := newPublisher(t, js, 256)
+	g := faultkit.NewGenerator(7)
+	pub := faultkit.NewPublisher(js, 256)
 	every := valid / (len(poisons) + 1)
 	for i := range valid {
-		pub.publish(g.next())
+		pub.Publish(g.Next())
 		if k := i / every; i%every == every/2 && k < len(poisons) {
 			p := poisons[k]
 			ack, err := ns.JS.PublishMsg(ctx, &nats.Msg{Subject: p.subject, Data: p.data})
@@ -129,13 +130,8 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 			p.stream, p.seq = ack.Stream, ack.Sequence
 		}
 	}
-	pub.close()
-	waitDrained(t, ns.JS, events.ConsumerIngest, until, func() error {
-		if ing.exited() {
-			return fmt.Errorf("ingest exited: %v", ing.err)
-		}
-		return nil
-	})
+	pub.Close()
+	faultkit.MustWaitDrained(t, ns.JS, events.ConsumerIngest, until, ing.Alive)
 
 	// Every poison message is on DEADLETTER with its reason and origin.
 	out, errOut, err := runEcondip(t, env, "deadletter", "list", "--json")
@@ -181,13 +177,13 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	// events (the test plays that ingest: it takes them from the durable
 	// consumer, stores them on DEADLETTER as ingest does and acks them).
 	// Later a third event follows the second on its subject.
-	if err := ing.stop(30 * time.Second); err != nil {
+	if err := ing.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	fixed, overtaken := lead("USD"), lead("EUR")
 	fixedEnv := mustEnvelope(t, fixed, &events.LeadCreatedV1{Lead: fixed})
 	overtakenEnv := mustEnvelope(t, overtaken, &events.LeadCreatedV1{Lead: overtaken})
-	var extra []ack
+	var extra []faultkit.Ack
 	for _, e := range []struct {
 		subject string
 		env     events.Envelope
@@ -196,7 +192,7 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		extra = append(extra, ack{id: uuid.MustParse(e.env.ID), stream: a.Stream, seq: a.Sequence})
+		extra = append(extra, faultkit.Ack{ID: uuid.MustParse(e.env.ID), Stream: a.Stream, Seq: a.Sequence})
 	}
 	oldIngestDeadLetters(t, ns.JS, 2)
 	later := overtaken
@@ -206,21 +202,21 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	laterAck := ack{id: uuid.MustParse(laterEnv.ID), stream: a.Stream, seq: a.Sequence}
-	ing = startProc(t, "econdip ingest", logPath, env, "ingest")
+	laterAck := faultkit.Ack{ID: uuid.MustParse(laterEnv.ID), Stream: a.Stream, Seq: a.Sequence}
+	ing = faultkit.StartProc(t, "econdip ingest", logPath, env, "ingest")
 
 	out, _, err = runEcondip(t, env, "deadletter", "list", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	letters = parseLetters(t, out)
-	dlSeqOf := func(a ack) uint64 {
+	dlSeqOf := func(a faultkit.Ack) uint64 {
 		for _, l := range letters {
-			if l.Stream == a.stream && l.OrigSeq == a.seq {
+			if l.Stream == a.Stream && l.OrigSeq == a.Seq {
 				return l.Seq
 			}
 		}
-		t.Fatalf("no dead letter of %s seq %d", a.stream, a.seq)
+		t.Fatalf("no dead letter of %s seq %d", a.Stream, a.Seq)
 		return 0
 	}
 	fixedDL, overtakenDL := dlSeqOf(extra[0]), dlSeqOf(extra[1])
@@ -239,8 +235,8 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	if err == nil || !strings.Contains(out, fmt.Sprintf("0 redriven, %d left", len(poisons)+1)) {
 		t.Errorf("redrive --all: err %v, output:\n%s", err, out)
 	}
-	waitDrained(t, ns.JS, events.ConsumerIngest, until, nil)
-	if err := ing.stop(30 * time.Second); err != nil {
+	faultkit.MustWaitDrained(t, ns.JS, events.ConsumerIngest, until, nil)
+	if err := ing.Stop(30 * time.Second); err != nil {
 		t.Error(err)
 	}
 
@@ -253,14 +249,14 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	if len(letters) != len(poisons)+1 {
 		t.Errorf("%d dead letters left, want %d (the poison and the overtaken event)", len(letters), len(poisons)+1)
 	}
-	inCH := append(pub.acked(), extra[0], laterAck)
-	res := checkExactlyOnce(t, conn, inCH)
+	inCH := append(pub.Acked(), extra[0], laterAck)
+	res := faultkit.CheckExactlyOnce(t, faultkit.DB(conn), inCH)
 	var redriven uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM lead_states FINAL WHERE lead_id = ?", uuid.MustParse(fixed.ID)).Scan(&redriven); err != nil || redriven != 1 {
 		t.Errorf("the redriven lead is in lead_states %d times (%v)", redriven, err)
 	}
 	t.Logf("%d valid events and %d poison messages: %d dead letters, all valid events ingested; events table count() %d, uniqExact %d, FINAL %d",
-		valid, len(poisons), len(poisons), res.rows, res.unique, res.final)
+		valid, len(poisons), len(poisons), res.Rows, res.Unique, res.Final)
 }
 
 func mustEnvelope(t *testing.T, l events.LeadV1, ev events.Event) events.Envelope {

@@ -15,6 +15,7 @@ import (
 	"econdip/events"
 	cdomain "econdip/services/commissions/domain"
 	"econdip/services/demo"
+	"econdip/services/reliability/faultkit"
 	"econdip/services/stack"
 	"econdip/services/stack/stacktest"
 )
@@ -26,7 +27,7 @@ import (
 // two databases. A poison message in the log is left out of the rebuild, not
 // dead-lettered twice; `--resume` catches up with events stored since.
 func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
-	until := deadline(t, 3*time.Minute)
+	until := faultkit.Deadline(t, 3*time.Minute)
 	s, tokens := stacktest.StartWithUsers(t, stacktest.DemoUsers())
 	ctx := context.Background()
 	const seed = 2030
@@ -49,14 +50,14 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 	if _, err := s.JS.PublishMsg(ctx, &nats.Msg{Subject: events.LeadSubject("not-a-lead"), Data: []byte("{oops")}); err != nil {
 		t.Fatal(err)
 	}
-	waitDrained(t, s.JS, events.ConsumerIngest, until, nil)
+	faultkit.MustWaitDrained(t, s.JS, events.ConsumerIngest, until, nil)
 	deadLetters := streamMsgs(t, s, events.StreamDeadLetter)
 	if deadLetters != 1 {
 		t.Fatalf("%d dead letters before the rebuild, want 1", deadLetters)
 	}
 
 	into := chtest.Database() + "_rebuilt"
-	env := processEnv("ECONDIP_NATS_URL="+s.NATSSrv.ClientURL(), "ECONDIP_CLICKHOUSE_ADDR="+chtest.Addr(),
+	env := faultkit.ProcessEnv("ECONDIP_NATS_URL="+s.NATSSrv.ClientURL(), "ECONDIP_CLICKHOUSE_ADDR="+chtest.Addr(),
 		"ECONDIP_CLICKHOUSE_DATABASE="+s.Cfg.CHDatabase, "ECONDIP_DATA_DIR="+s.Cfg.DataDir)
 	began := time.Now()
 	out, errOut, err := runEcondip(t, env, "rebuild", "--into", into)
@@ -82,14 +83,14 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 	if _, errOut, err := runEcondip(t, env, "rebuild", "--into", into); err == nil || !strings.Contains(errOut, "holds") {
 		t.Errorf("a rebuild into a database that holds events: err %v\n%s", err, errOut)
 	}
-	g := newGenerator(5)
+	g := faultkit.NewGenerator(5)
 	for range 50 {
-		subject, e := g.next()
+		subject, e := g.Next()
 		if _, err := events.Publish(ctx, s.JS, subject, e, events.PublishOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitDrained(t, s.JS, events.ConsumerIngest, until, nil)
+	faultkit.MustWaitDrained(t, s.JS, events.ConsumerIngest, until, nil)
 	if out, errOut, err := runEcondip(t, env, "rebuild", "--into", into, "--resume"); err != nil {
 		t.Fatalf("econdip rebuild --resume: %v\n%s\n%s", err, out, errOut)
 	}
@@ -152,7 +153,7 @@ func compareFigures(t *testing.T, live, rebuilt driver.Conn) {
 			t.Errorf("%s is empty on both: the demo data should give it figures", f.name)
 		}
 	}
-	for _, table := range append([]string{"events"}, figureTables...) {
+	for _, table := range analytics.ReplicatedTables() { // the event-derived tables
 		q := "SELECT count(), uniqExact(event_id) FROM " + table + " FINAL"
 		var la, lb, ra, rb uint64
 		if err := live.QueryRow(ctx, q).Scan(&la, &lb); err != nil {

@@ -10,6 +10,7 @@ import (
 	"econdip/events"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
+	"econdip/services/reliability/faultkit"
 )
 
 // BenchmarkPublishSync measures what JetStream's fsync setting costs the
@@ -38,10 +39,10 @@ func BenchmarkPublishSync(b *testing.B) {
 				if err := events.EnsureStreams(context.Background(), js, events.StreamOptions{}); err != nil {
 					b.Fatal(err)
 				}
-				g := newGenerator(1)
+				g := faultkit.NewGenerator(1)
 				subjects, envs := make([]string, b.N), make([]events.Envelope, b.N)
 				for i := range b.N {
-					subjects[i], envs[i] = g.next()
+					subjects[i], envs[i] = g.Next()
 				}
 				ctx := context.Background()
 				b.ResetTimer()
@@ -57,11 +58,11 @@ func BenchmarkPublishSync(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					p := newPublisher(b, ajs, 256)
+					p := faultkit.NewPublisher(ajs, 256)
 					for i := range b.N {
-						p.publish(subjects[i], envs[i])
+						p.Publish(subjects[i], envs[i])
 					}
-					p.close()
+					p.Close()
 				}
 				elapsed := time.Since(start)
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")

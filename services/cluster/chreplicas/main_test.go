@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/analytics/chcluster"
+	"econdip/services/reliability/faultkit"
 )
 
 // cluster is the package's ClickHouse cluster, started by TestMain.
@@ -57,9 +54,7 @@ func run(m *testing.M) (code int) {
 		if err := cluster.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "chreplicas: stop the cluster: %v\n", err)
 		}
-		if buildDir != "" {
-			os.RemoveAll(buildDir)
-		}
+		faultkit.RemoveBinary()
 	}()
 	return m.Run()
 }
@@ -119,143 +114,4 @@ func syncReplicas(tb testing.TB, ctx context.Context, database string) {
 			}
 		}
 	}
-}
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildDir  string
-)
-
-// econdipBinary builds ./services/econdip once per test run and returns its path.
-func econdipBinary(tb testing.TB) string {
-	tb.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "econdip-chreplicas-bin-")
-		if buildErr != nil {
-			return
-		}
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goBin); err != nil {
-			goBin = "go"
-		}
-		binPath = filepath.Join(buildDir, "econdip")
-		out, err := exec.Command(goBin, "build", "-o", binPath, "econdip/services/econdip").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build econdip: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// processEnv is this process's environment without any ECONDIP_ variable,
-// plus kv: a child sees only the configuration the test gives it.
-func processEnv(kv ...string) []string {
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "ECONDIP_") {
-			env = append(env, e)
-		}
-	}
-	return append(env, kv...)
-}
-
-// proc is a child process of the test: the econdip binary running one command.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-// startProc runs the binary with args, appending its output to logPath.
-func startProc(tb testing.TB, name, logPath string, env []string, args ...string) *proc {
-	tb.Helper()
-	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd := exec.Command(econdipBinary(tb), args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = out, out
-	// A test binary that dies must not leave the child running.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		tb.Fatalf("start %s: %v", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
-	tb.Cleanup(p.kill)
-	return p
-}
-
-// kill sends SIGKILL and waits until the process is gone.
-func (p *proc) kill() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// stop asks the process to finish (SIGTERM) and kills it after timeout.
-func (p *proc) stop(timeout time.Duration) error {
-	select {
-	case <-p.done:
-		return fmt.Errorf("%s had exited already: %v", p.name, p.err)
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(timeout):
-		p.kill()
-		return fmt.Errorf("%s did not stop within %s of SIGTERM", p.name, timeout)
-	}
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// runEcondip runs one econdip command to its end, its output in logPath.
-func runEcondip(tb testing.TB, env []string, logPath string, args ...string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, econdipBinary(tb), args...)
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.CombinedOutput()
-	_ = os.WriteFile(logPath, out, 0o644)
-	if err != nil {
-		tb.Fatalf("econdip %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// logTail returns the tail of a child's log for a failure message.
-func logTail(path string, n int) string {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

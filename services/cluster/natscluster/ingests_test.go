@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"econdip/services/platform/natsx"
+	"econdip/events"
 	"econdip/services/platform/natsx/natstest"
-	"econdip/services/platform/obs"
+	"econdip/services/reliability/faultkit"
 )
 
 // TestTwoIngestsShareTheConsumerOneKilled runs two `econdip ingest`
@@ -25,52 +23,43 @@ import (
 // acknowledged event once, and each extra raw row is a redelivery.
 func TestTwoIngestsShareTheConsumerOneKilled(t *testing.T) {
 	const replicas = 3
-	n := testEnvInt("ECONDIP_NATSCLUSTER_EVENTS", 40_000)
+	n := faultkit.EnvInt("ECONDIP_NATSCLUSTER_EVENTS", 40_000)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("%d events in two loads, seed %d", n, seed)
 
 	cl := natstest.StartCluster(t, 3)
-	db, conn := newDatabase(t, "ingests")
+	db, conn := faultkit.NewDatabase(t, "ingests")
 	dir := t.TempDir()
 	// Port 0: each ingest serves /metrics on a port of its own, which it logs.
 	env := econdipEnv(cl.URLs(), db, dir, "ECONDIP_NATS_REPLICAS="+strconv.Itoa(replicas), "ECONDIP_INGEST_ADDR=127.0.0.1:0")
-	migrate(t, env, filepath.Join(dir, "migrate.log"))
+	faultkit.Migrate(t, env, filepath.Join(dir, "migrate.log"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	until := deadline(t, 3*time.Minute)
-	nc, _, err := natsx.Connect(ctx, cl.URLs(), "natscluster-test", obs.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkReplicas(t, ctx, js, replicas)
+	until := faultkit.Deadline(t, 3*time.Minute)
+	_, js := connect(t, ctx, cl, replicas)
 
 	a := startProc(t, "econdip ingest A", filepath.Join(dir, "ingest-a.log"), env, "ingest")
 	b := startProc(t, "econdip ingest B", filepath.Join(dir, "ingest-b.log"), env, "ingest")
-	aURL, bURL := a.metricsURL(t, until), b.metricsURL(t, until)
+	aURL, bURL := metricsURL(t, a, until), metricsURL(t, b, until)
 	waitConsumers(t, ctx, js, replicas, a)
 	bothAlive := func() error {
-		if err := a.alive(); err != nil {
+		if err := a.Alive(); err != nil {
 			return err
 		}
-		return b.alive()
+		return b.Alive()
 	}
-	g := newGenerator(seed)
-	pub := newPublisher(js, 4096, until)
+	g := faultkit.NewGenerator(seed)
+	pub := faultkit.NewPublisherUntil(js, 4096, until)
 
 	// 1. Both consume the first load.
-	first := runLoadAt(ctx, g, pub, n/2, 0)
-	pub.close()
-	acks := pub.acked()
+	first := faultkit.RunLoad(ctx, g, pub, n/2, 0)
+	pub.Close()
+	acks := pub.Acked()
 	if len(acks) != first {
-		t.Fatalf("%d of %d events acknowledged (last error: %v)", len(acks), first, pub.err())
+		t.Fatalf("%d of %d events acknowledged (last error: %v)", len(acks), first, pub.Err())
 	}
-	totals, err := waitDrained(js, until, bothAlive)
+	totals, err := faultkit.WaitDrained(js, events.ConsumerIngest, until, bothAlive)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,41 +67,41 @@ func TestTwoIngestsShareTheConsumerOneKilled(t *testing.T) {
 	if a1 == 0 || b1 == 0 {
 		t.Errorf("both ingests should have consumed: A inserted %d events, B %d", a1, b1)
 	}
-	c1 := eventCounts(t, conn)
-	redelivered := totals.deliveries - totals.streamSeq
+	c1 := faultkit.CountEvents(t, faultkit.DB(conn))
+	redelivered := totals.Deliveries - totals.StreamSeq
 	t.Logf("first load: %d events; A inserted %d, B %d; %d redeliveries; events table %d rows, %d ids, %d with FINAL",
-		len(acks), a1, b1, redelivered, c1.rows, c1.unique, c1.final)
+		len(acks), a1, b1, redelivered, c1.Rows, c1.Unique, c1.Final)
 	if redelivered == 0 {
 		// Each message was delivered once, so to one ingest only.
-		if a1+b1 != int64(len(acks)) || c1.rows != uint64(len(acks)) || c1.unique != uint64(len(acks)) {
+		if a1+b1 != int64(len(acks)) || c1.Rows != uint64(len(acks)) || c1.Unique != uint64(len(acks)) {
 			t.Errorf("no redelivery, yet A and B inserted %d+%d events and the events table holds %d rows (%d ids) for %d events",
-				a1, b1, c1.rows, c1.unique, len(acks))
+				a1, b1, c1.Rows, c1.Unique, len(acks))
 		}
-	} else if c1.rows-c1.unique > redelivered {
-		t.Errorf("%d duplicate rows but only %d redeliveries: a message went to two ingests", c1.rows-c1.unique, redelivered)
+	} else if c1.Rows-c1.Unique > redelivered {
+		t.Errorf("%d duplicate rows but only %d redeliveries: a message went to two ingests", c1.Rows-c1.Unique, redelivered)
 	}
 
 	// 2. A second load; a third of the way through, A is killed.
-	pub = newPublisher(js, 4096, until)
+	pub = faultkit.NewPublisherUntil(js, 4096, until)
 	loadDone := make(chan int, 1)
 	go func() {
-		k := runLoadAt(ctx, g, pub, n-n/2, 4000)
-		pub.close()
+		k := faultkit.RunLoad(ctx, g, pub, n-n/2, 4000)
+		pub.Close()
 		loadDone <- k
 	}()
-	for pub.published.Load() < int64((n-n/2)/3) && ctx.Err() == nil {
+	for pub.Published() < int64((n-n/2)/3) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	aLast := mustIngested(t, aURL)
-	inFlight, _ := ingestConsumers(ctx, js)
-	a.kill()
-	t.Logf("killed A (SIGKILL) after it inserted %d events; %d delivered and not acknowledged then", aLast, inFlight.ackPending)
+	inFlight, _ := faultkit.IngestConsumers(ctx, js, events.ConsumerIngest)
+	a.Kill()
+	t.Logf("killed A (SIGKILL) after it inserted %d events; %d delivered and not acknowledged then", aLast, inFlight.AckPending)
 	second := <-loadDone
-	acks = append(acks, pub.acked()...)
+	acks = append(acks, pub.Acked()...)
 	if got := len(acks) - first; got != second {
-		t.Errorf("second load: %d of %d events acknowledged (last error: %v)", got, second, pub.err())
+		t.Errorf("second load: %d of %d events acknowledged (last error: %v)", got, second, pub.Err())
 	}
-	totals, err = waitDrained(js, until, b.alive)
+	totals, err = faultkit.WaitDrained(js, events.ConsumerIngest, until, b.Alive)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,19 +109,19 @@ func TestTwoIngestsShareTheConsumerOneKilled(t *testing.T) {
 	if b2 <= b1 {
 		t.Errorf("B inserted nothing during the second load (%d before, %d after)", b1, b2)
 	}
-	if err := b.stop(30 * time.Second); err != nil {
+	if err := b.Stop(30 * time.Second); err != nil {
 		t.Error(err)
 	}
-	res := checkExactlyOnce(t, conn, acks)
-	checkStates(t, conn, g)
-	redelivered = totals.deliveries - totals.streamSeq
-	if res.rows-res.unique > redelivered {
-		t.Errorf("%d duplicate rows but only %d redeliveries: a message went to two ingests", res.rows-res.unique, redelivered)
+	res := faultkit.CheckExactlyOnce(t, faultkit.DB(conn), acks)
+	faultkit.CheckStates(t, faultkit.DB(conn), g.Totals())
+	redelivered = totals.Deliveries - totals.StreamSeq
+	if res.Rows-res.Unique > redelivered {
+		t.Errorf("%d duplicate rows but only %d redeliveries: a message went to two ingests", res.Rows-res.Unique, redelivered)
 	}
 	t.Logf("in all: %d events acknowledged; B inserted %d during the second load; %d deliveries of %d messages (%d redeliveries)",
-		len(acks), b2-b1, totals.deliveries, totals.streamSeq, redelivered)
+		len(acks), b2-b1, totals.Deliveries, totals.StreamSeq, redelivered)
 	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d: %d redelivered rows collapsed by ReplacingMergeTree",
-		res.rows, res.unique, res.final, res.rows-res.unique)
+		res.Rows, res.Unique, res.Final, res.Rows-res.Unique)
 }
 
 func mustIngested(t *testing.T, url string) int64 {

@@ -16,9 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/events"
-	"econdip/services/platform/natsx"
 	"econdip/services/platform/natsx/natstest"
-	"econdip/services/platform/obs"
+	"econdip/services/reliability/faultkit"
 )
 
 // TestStreamLeaderKilledDuringLoadLosesAndDoublesNothing runs a 3-node
@@ -33,8 +32,8 @@ import (
 // ECONDIP_NATSCLUSTER_REPLICAS=1 runs it without replication (by hand: it
 // must fail), ECONDIP_NATSCLUSTER_EVENTS changes the load.
 func TestStreamLeaderKilledDuringLoadLosesAndDoublesNothing(t *testing.T) {
-	replicas := testEnvInt("ECONDIP_NATSCLUSTER_REPLICAS", 3)
-	n := testEnvInt("ECONDIP_NATSCLUSTER_EVENTS", 40_000)
+	replicas := faultkit.EnvInt("ECONDIP_NATSCLUSTER_REPLICAS", 3)
+	n := faultkit.EnvInt("ECONDIP_NATSCLUSTER_EVENTS", 40_000)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("%d events, streams with %d replicas, seed %d", n, replicas, seed)
 
@@ -48,40 +47,31 @@ func TestStreamLeaderKilledDuringLoadLosesAndDoublesNothing(t *testing.T) {
 			}
 		}
 	})
-	db, conn := newDatabase(t, "leader")
+	db, conn := faultkit.NewDatabase(t, "leader")
 	dir := t.TempDir()
 	env := econdipEnv(cl.URLs(), db, dir, "ECONDIP_NATS_REPLICAS="+strconv.Itoa(replicas), "ECONDIP_INGEST_ADDR=off")
-	migrate(t, env, filepath.Join(dir, "migrate.log"))
+	faultkit.Migrate(t, env, filepath.Join(dir, "migrate.log"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	nc, _, err := natsx.Connect(ctx, cl.URLs(), "natscluster-test", obs.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkReplicas(t, ctx, js, replicas)
+	nc, js := connect(t, ctx, cl, replicas)
 
 	ing := startProc(t, "econdip ingest", filepath.Join(dir, "ingest.log"), env, "ingest")
 	waitConsumers(t, ctx, js, replicas, ing)
 
 	// The load runs for about 20 s, or as long as the acknowledgements take.
 	began := time.Now()
-	g := newGenerator(seed)
-	pub := newPublisher(js, 4096, began.Add(2*time.Minute))
+	g := faultkit.NewGenerator(seed)
+	pub := faultkit.NewPublisherUntil(js, 4096, began.Add(2*time.Minute))
 	loadDone := make(chan int, 1)
 	go func() {
-		k := runLoadAt(ctx, g, pub, n, 2000)
-		pub.close()
+		k := faultkit.RunLoad(ctx, g, pub, n, 2000)
+		pub.Close()
 		loadDone <- k
 	}()
 
 	// A third of the way through, the leader of LEADS goes, for good.
-	for pub.published.Load() < int64(n/3) && time.Since(began) < time.Minute {
+	for pub.Published() < int64(n/3) && time.Since(began) < time.Minute {
 		time.Sleep(50 * time.Millisecond)
 	}
 	before := leaders(ctx, cl, js)
@@ -97,43 +87,43 @@ func TestStreamLeaderKilledDuringLoadLosesAndDoublesNothing(t *testing.T) {
 		}
 		before = leaders(ctx, cl, js)
 	}
-	atKill := pub.published.Load()
+	atKill := pub.Published()
 	killedAt := time.Since(began)
 	cl.Kill(victim)
 	t.Logf("at %.1fs, %d events acknowledged: killed %s (SIGKILL), which led %s", killedAt.Seconds(), atKill, cl.Name(victim), ledBy(before, before[events.StreamLeads]))
 
 	sent := <-loadDone
 	loadTime := time.Since(began)
-	acks := pub.acked()
-	if a := pub.abandoned.Load(); a > 0 {
-		t.Errorf("%d of %d events were never acknowledged: the survivors did not take over (last error: %v)", a, sent, pub.err())
+	acks := pub.Acked()
+	if a := pub.Abandoned(); a > 0 {
+		t.Errorf("%d of %d events were never acknowledged: the survivors did not take over (last error: %v)", a, sent, pub.Err())
 	}
 	after := leaders(ctx, cl, js)
 	t.Logf("after the kill: %v", after)
 
-	totals, err := waitDrained(js, began.Add(3*time.Minute), ing.alive)
+	totals, err := faultkit.WaitDrained(js, events.ConsumerIngest, began.Add(3*time.Minute), ing.Alive)
 	if err != nil {
 		t.Error(err)
 	}
 	drained := time.Since(began)
-	if err := ing.stop(30 * time.Second); err != nil {
+	if err := ing.Stop(30 * time.Second); err != nil {
 		t.Error(err)
 	}
-	res := checkExactlyOnce(t, conn, acks)
-	if pub.abandoned.Load() == 0 {
-		checkStates(t, conn, g)
+	res := faultkit.CheckExactlyOnce(t, faultkit.DB(conn), acks)
+	if pub.Abandoned() == 0 {
+		faultkit.CheckStates(t, faultkit.DB(conn), g.Totals())
 	}
 	// A publish retried after the failover names the event id as message
 	// id: the new leader drops it when the first attempt was stored.
 	stored, perStream, err := storedMessages(ctx, js)
-	if err == nil && pub.abandoned.Load() == 0 && stored != uint64(len(acks)) {
+	if err == nil && pub.Abandoned() == 0 && stored != uint64(len(acks)) {
 		t.Errorf("the streams hold %d messages for %d acknowledged events: a retried publish was stored twice", stored, len(acks))
 	}
 	t.Logf("%d events sent, %d acknowledged (%d publish retries, %d acknowledged as duplicates); JetStream holds %s",
-		sent, len(acks), pub.retries.Load(), pub.dups.Load(), perStream)
+		sent, len(acks), pub.Retries(), pub.Duplicates(), perStream)
 	t.Logf("load took %.1fs, drained at %.1fs; ingest: %d deliveries of %d messages, %d reconnects",
-		loadTime.Seconds(), drained.Seconds(), totals.deliveries, totals.streamSeq, countInLog(ing.logPath, "nats reconnected"))
-	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d", res.rows, res.unique, res.final)
+		loadTime.Seconds(), drained.Seconds(), totals.Deliveries, totals.StreamSeq, countInLog(ing.LogPath(), "nats reconnected"))
+	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d", res.Rows, res.Unique, res.Final)
 }
 
 // checkReplicas checks that every stream and key-value bucket econdip made
@@ -160,7 +150,7 @@ func checkReplicas(t *testing.T, ctx context.Context, js jetstream.JetStream, re
 
 // waitConsumers waits until ingest has made its durable consumers and checks
 // they have the streams' replicas (a durable consumer follows its stream).
-func waitConsumers(t *testing.T, ctx context.Context, js jetstream.JetStream, replicas int, ing *proc) {
+func waitConsumers(t *testing.T, ctx context.Context, js jetstream.JetStream, replicas int, ing *faultkit.Proc) {
 	t.Helper()
 	for _, s := range events.IngestStreams() {
 		for {
@@ -174,7 +164,7 @@ func waitConsumers(t *testing.T, ctx context.Context, js jetstream.JetStream, re
 				}
 				break
 			}
-			if err := ing.alive(); err != nil {
+			if err := ing.Alive(); err != nil {
 				t.Fatal(err)
 			}
 			if ctx.Err() != nil {
