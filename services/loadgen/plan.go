@@ -174,6 +174,7 @@ func (g *Generator) lagging() Kind {
 	}
 	best, gap := Leads, -1.0
 	for _, k := range Kinds {
+		// How many stories of kind k the mix is short of: counts, not money.
 		d := Mix[k]*float64(total+1) - float64(g.sent[k])
 		if d > gap {
 			best, gap = k, d

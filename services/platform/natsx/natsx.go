@@ -130,6 +130,9 @@ func isAuthError(err error) bool {
 	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked)
 }
 
+// secretMask replaces a password or token in a URL that is logged.
+const secretMask = "xxxxx"
+
 // RedactURL hides the password (or token) of each URL in a comma-separated
 // server list, keeping the user name.
 func RedactURL(urls string) string {
@@ -143,9 +146,9 @@ func RedactURL(urls string) string {
 		if k := strings.Index(p, "://"); k >= 0 && k < at {
 			start = k + 3
 		}
-		userinfo := "xxxxx"
+		userinfo := secretMask // a token alone
 		if j := strings.Index(p[start:at], ":"); j >= 0 {
-			userinfo = p[start:start+j+1] + "xxxxx"
+			userinfo = p[start:start+j+1] + secretMask // keep the user, hide the password
 		}
 		parts[i] = p[:start] + userinfo + p[at:]
 	}
