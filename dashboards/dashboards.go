@@ -120,6 +120,9 @@ func (s *Server) parseTemplates() error {
 		"dict": func(errs map[string]string, name string) map[string]any {
 			return map[string]any{"Errors": errs, "Name": name}
 		},
+		"tokenTable": func(tokens []tokenView, revoke, csrf, empty string) map[string]any {
+			return map[string]any{"Tokens": tokens, "Revoke": revoke, "CSRF": csrf, "Empty": empty}
+		},
 		"contains": func(list []string, v string) bool {
 			for _, x := range list {
 				if x == v {
