@@ -139,6 +139,20 @@ type DecisionLeads struct {
 	Leads            []LinkedLead    `json:"leads"`              // ordered by lead id
 	CapexUSD         decimal.Decimal `json:"capex_usd"`          // the leads' capex with a rate
 	LeadsWithoutRate uint64          `json:"leads_without_rate"` // leads whose currency has no rate
+	// DetailsWithheld: the reader may not read these leads (WithholdLeadDetails);
+	// only their ids are given, and CapexUSD and LeadsWithoutRate are zero.
+	DetailsWithheld bool `json:"details_withheld,omitempty"`
+}
+
+// WithholdLeadDetails keeps of d's leads their ids only, for a reader who
+// may link a decision to a lead (a secretariat) but not read the lead: its
+// title, stage and capex, and the decision's sum of them, are the lead's
+// record and stay with the roles that may read leads.
+func (d *DecisionLeads) WithholdLeadDetails() {
+	for i, l := range d.Leads {
+		d.Leads[i] = LinkedLead{LeadID: l.LeadID}
+	}
+	d.CapexUSD, d.LeadsWithoutRate, d.DetailsWithheld = decimal.Zero, 0, true
 }
 
 // LinkedLead is a lead a decision led to, in its current state.

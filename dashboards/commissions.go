@@ -143,6 +143,19 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 				return []string{r.CommissionID, r.Name, u64(r.Decisions), u64(r.DecisionsWithLeads), u64(r.Leads), r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate), u64(r.LeadsNotFound)}
 			}}, analytics.DecisionInvestment)
 	case "decision-leads":
+		// A secretariat may link its decisions to leads (the attaché or
+		// Kazakh Invest gives it the id) but may not read leads: it sees the
+		// ids it linked, never a lead's title, stage or capex.
+		query := analytics.DecisionsWithLeads
+		if auth.ReachOf(currentUser(c), auth.ReadLeads) != auth.All {
+			query = func(ctx context.Context, conn driver.Conn, asOf time.Time, f analytics.CommissionFilter) ([]analytics.DecisionLeads, error) {
+				rows, err := analytics.DecisionsWithLeads(ctx, conn, asOf, f)
+				for i := range rows {
+					rows[i].WithholdLeadDetails()
+				}
+				return rows, err
+			}
+		}
 		return figure(c, s.cfg.CH, table[analytics.DecisionLeads]{name: "decisions-with-leads",
 			header: []string{"commission", "session", "item", "decision", "status", "leads", "capex_usd", "leads_without_rate"},
 			record: func(r analytics.DecisionLeads) []string {
@@ -150,8 +163,12 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 				for i, l := range r.Leads {
 					ids[i] = l.LeadID
 				}
-				return []string{r.CommissionID, strconv.Itoa(int(r.SessionNumber)), r.Item, r.Text, r.Status, strings.Join(ids, ";"), r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate)}
-			}}, analytics.DecisionsWithLeads)
+				capex, noRate := r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate)
+				if r.DetailsWithheld {
+					capex, noRate = "", ""
+				}
+				return []string{r.CommissionID, strconv.Itoa(int(r.SessionNumber)), r.Item, r.Text, r.Status, strings.Join(ids, ";"), capex, noRate}
+			}}, query)
 	}
 	return apperr.E(apperr.NotFound, "error.not_found", name)
 }

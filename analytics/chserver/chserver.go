@@ -81,10 +81,19 @@ type Options struct {
 	HTTPPort int
 	// Logger receives progress lines; nil discards them.
 	Logger *slog.Logger
+	// AdminPassword, when set, replaces the passwordless default user with
+	// AdminUser, who has every right and this password: nobody connects
+	// without a password. Empty: the user default without a password, for
+	// tests' throwaway servers.
+	AdminPassword string
+	// WriterPassword, when set, adds WriterUser for ingest: it inserts and
+	// reads, never changes a table (profile "writer", allow_ddl = 0, which
+	// the user cannot turn back on). Empty: no such user.
+	WriterPassword string
 	// ReadOnlyPassword, when set, adds the user ReadOnlyUser for the
 	// dashboard: it may read and change query settings, never write or
-	// change a table (profile "readonly", readonly = 2). users.xml keeps the
-	// password's SHA-256 only. Empty: no such user.
+	// change a table (profile "readonly", readonly = 2). Empty: no such user.
+	// users.xml keeps the SHA-256 of each password only.
 	ReadOnlyPassword string
 	// ExtraConfig is XML written as given inside the root element of
 	// config.xml, for what a member of a cluster needs: remote_servers,
@@ -93,9 +102,14 @@ type Options struct {
 	ExtraConfig string
 }
 
-// ReadOnlyUser is the dashboard's read-only user (Options.ReadOnlyPassword);
-// production has a user of the same name (deploy/README.md).
-const ReadOnlyUser = "dashboard_ro"
+// The users of a server started with passwords, named as production's
+// (deploy/compose/clickhouse/users.d): AdminUser runs migrations and
+// reference loads, WriterUser is ingest's, ReadOnlyUser the dashboard's.
+const (
+	AdminUser    = "migrator"
+	WriterUser   = "ingest_writer"
+	ReadOnlyUser = "dashboard_ro"
+)
 
 // Server is a running private ClickHouse server started by Start.
 type Server struct {
@@ -181,7 +195,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	major := serverMajorVersion(ctx, bin, args)
-	users := newUsersConfig(major, opts.ReadOnlyPassword)
+	users := newUsersConfig(major, opts)
 	autoPorts := opts.TCPPort == 0 || opts.HTTPPort == 0
 	for attempt := 1; ; attempt++ {
 		tcpPort, httpPort, err := choosePorts(opts.TCPPort, opts.HTTPPort)
@@ -264,7 +278,7 @@ func launch(ctx context.Context, logger *slog.Logger, bin string, args []string,
 	readyCtx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	for {
-		version, err := probe(readyCtx, s.Addr, displayName)
+		version, err := probe(readyCtx, s.Addr, displayName, users.probeUser, users.probePassword)
 		if err == nil {
 			s.Version = version
 			break
@@ -297,10 +311,10 @@ func launch(ctx context.Context, logger *slog.Logger, bin string, args []string,
 
 // probe connects over the native protocol and checks that the server answering
 // is the one we launched, not another server already listening on the port.
-func probe(ctx context.Context, addr, displayName string) (string, error) {
+func probe(ctx context.Context, addr, displayName, user, password string) (string, error) {
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        []string{addr},
-		Auth:        clickhouse.Auth{Database: "default", Username: "default"},
+		Auth:        clickhouse.Auth{Database: "default", Username: user, Password: password},
 		DialTimeout: time.Second,
 	})
 	if err != nil {
@@ -514,17 +528,35 @@ type usersConfig struct {
 	// LowCardinality; servers that still tolerate it as obsolete all predate
 	// its removal.
 	LowCardinalityFlag bool
-	// The read-only user, when there is one: its name and the SHA-256 of its password, in hex.
+	// SettingConstraints: the server knows settings constraints (19.14 on;
+	// written from 20.x), so a profile can pin a setting.
+	SettingConstraints bool
+	// Each user that has a password: its name and the SHA-256 of its
+	// password, in hex. No AdminUser: the passwordless default user.
+	AdminUser, AdminPasswordSHA256       string
+	WriterUser, WriterPasswordSHA256     string
 	ReadOnlyUser, ReadOnlyPasswordSHA256 string
+
+	probeUser, probePassword string // who Start connects as to see the server is up
 }
 
 // newUsersConfig is the users.xml of a server of major version major (0:
-// unknown, as 18.x says), with a read-only user when readOnlyPassword is set.
-func newUsersConfig(major int, readOnlyPassword string) usersConfig {
-	u := usersConfig{LowCardinalityFlag: major < 19}
-	if readOnlyPassword != "" {
-		sum := sha256.Sum256([]byte(readOnlyPassword))
-		u.ReadOnlyUser, u.ReadOnlyPasswordSHA256 = ReadOnlyUser, hex.EncodeToString(sum[:])
+// unknown, as 18.x says), with the users whose passwords opts sets.
+func newUsersConfig(major int, opts Options) usersConfig {
+	u := usersConfig{LowCardinalityFlag: major < 19, SettingConstraints: major >= 20, probeUser: "default"}
+	sha := func(password string) string {
+		sum := sha256.Sum256([]byte(password))
+		return hex.EncodeToString(sum[:])
+	}
+	if opts.AdminPassword != "" {
+		u.AdminUser, u.AdminPasswordSHA256 = AdminUser, sha(opts.AdminPassword)
+		u.probeUser, u.probePassword = AdminUser, opts.AdminPassword
+	}
+	if opts.WriterPassword != "" {
+		u.WriterUser, u.WriterPasswordSHA256 = WriterUser, sha(opts.WriterPassword)
+	}
+	if opts.ReadOnlyPassword != "" {
+		u.ReadOnlyUser, u.ReadOnlyPasswordSHA256 = ReadOnlyUser, sha(opts.ReadOnlyPassword)
 	}
 	return u
 }

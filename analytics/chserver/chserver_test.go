@@ -309,7 +309,7 @@ func TestLowCardinalityFlagOnlyForOldServers(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(major, ""), ""); err != nil {
+		if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(major, Options{}), ""); err != nil {
 			t.Fatal(err)
 		}
 		users, err := os.ReadFile(filepath.Join(dir, "config", "users.xml"))
@@ -332,13 +332,18 @@ func TestLowCardinalityFlagOnlyForOldServers(t *testing.T) {
 	}
 }
 
-func TestReadOnlyUserReadsButCannotWrite(t *testing.T) {
+// TestPasswordUsersOnly starts a server as `econdip up` does: no
+// passwordless default user; an administrator, ingest's writer (no DDL) and
+// the dashboard's read-only user, each with a password.
+func TestPasswordUsersOnly(t *testing.T) {
 	dir := t.TempDir()
 	password := "ro-" + strings.ToLower(rand.Text())
+	adminPassword, writerPassword := "admin-"+strings.ToLower(rand.Text()), "writer-"+strings.ToLower(rand.Text())
 	var logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	s, err := Start(ctx, Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil)), ReadOnlyPassword: password})
+	s, err := Start(ctx, Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		AdminPassword: adminPassword, WriterPassword: writerPassword, ReadOnlyPassword: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,11 +357,36 @@ func TestReadOnlyUserReadsButCannotWrite(t *testing.T) {
 	if !strings.Contains(string(users), "<password_sha256_hex>"+hex.EncodeToString(sum[:])+"</password_sha256_hex>") {
 		t.Errorf("users.xml lacks the password's SHA-256:\n%s", users)
 	}
-	if strings.Contains(string(users), password) || strings.Contains(logs.String(), password) {
-		t.Error("the plain password is in users.xml or the log")
+	for _, pw := range []string{password, adminPassword, writerPassword} {
+		if strings.Contains(string(users), pw) || strings.Contains(logs.String(), pw) {
+			t.Error("a plain password is in users.xml or the log")
+		}
 	}
-
-	admin := connect(t, s.Addr)
+	openDB := func(db, user, password string) driver.Conn {
+		conn, err := clickhouse.Open(&clickhouse.Options{
+			Addr: []string{s.Addr}, DialTimeout: 5 * time.Second,
+			Auth: clickhouse.Auth{Database: db, Username: user, Password: password},
+			// As analytics.Open does: every query carries it.
+			Settings: clickhouse.Settings{"allow_experimental_low_cardinality_type": 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return conn
+	}
+	open := func(user, password string) driver.Conn { return openDB("econdip_ro_test", user, password) }
+	// Nobody connects without a password: not as default, not as any user.
+	for _, who := range []struct{ user, password string }{{"default", ""}, {AdminUser, ""}, {WriterUser, ""}, {ReadOnlyUser, ""}, {"default", adminPassword}} {
+		err := openDB("default", who.user, who.password).Ping(t.Context())
+		var ex *clickhouse.Exception
+		if !errors.As(err, &ex) {
+			t.Errorf("%s with password %q: %v, want refused", who.user, who.password, err)
+		} else if ex.Code != 192 && ex.Code != 193 && ex.Code != 194 && ex.Code != 516 { // UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED
+			t.Errorf("%s: code %d %s, want an authentication failure", who.user, ex.Code, ex.Message)
+		}
+	}
+	admin := openDB("default", AdminUser, adminPassword)
 	for _, q := range []string{
 		"CREATE DATABASE econdip_ro_test",
 		"CREATE TABLE econdip_ro_test.t (a UInt32, b String) ENGINE = MergeTree ORDER BY a",
@@ -367,19 +397,6 @@ func TestReadOnlyUserReadsButCannotWrite(t *testing.T) {
 		}
 	}
 
-	open := func(user, password string) driver.Conn {
-		conn, err := clickhouse.Open(&clickhouse.Options{
-			Addr: []string{s.Addr}, DialTimeout: 5 * time.Second,
-			Auth: clickhouse.Auth{Database: "econdip_ro_test", Username: user, Password: password},
-			// As analytics.Open does: every query carries it.
-			Settings: clickhouse.Settings{"allow_experimental_low_cardinality_type": 1},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
-		return conn
-	}
 	ro := open(ReadOnlyUser, password)
 	var n uint64
 	const readonlyCode = 164 // READONLY
@@ -443,6 +460,63 @@ func TestReadOnlyUserReadsButCannotWrite(t *testing.T) {
 	if err := open(ReadOnlyUser, password+"x").Ping(t.Context()); err == nil {
 		t.Error("a wrong password was accepted")
 	}
+
+	// Ingest's writer: a native batch insert works; no DDL, and it cannot
+	// turn DDL back on.
+	w := open(WriterUser, writerPassword)
+	b, err := w.PrepareBatch(t.Context(), "INSERT INTO t (a, b)")
+	if err == nil {
+		if err = b.Append(uint32(5), "five"); err == nil {
+			err = b.Send()
+		}
+	}
+	if err != nil {
+		t.Fatalf("writer's batch insert: %v", err)
+	}
+	refused := []struct {
+		name string
+		ctx  context.Context
+		q    string
+	}{
+		{"create table", t.Context(), "CREATE TABLE u (a UInt32) ENGINE = MergeTree ORDER BY a"},
+		{"create database", t.Context(), "CREATE DATABASE other"},
+		{"drop table", t.Context(), "DROP TABLE t"},
+		{"drop database", t.Context(), "DROP DATABASE econdip_ro_test"},
+		{"truncate", t.Context(), "TRUNCATE TABLE t"},
+		{"rename", t.Context(), "RENAME TABLE t TO t2"},
+		{"alter", t.Context(), "ALTER TABLE t ADD COLUMN c UInt8"},
+		{"delete", t.Context(), "ALTER TABLE t DELETE WHERE a = 5"},
+	}
+	// 18.16 lets a query set allow_ddl back (no settings constraints there:
+	// see users.xml.tmpl); from 20.x the profile's constraint refuses it.
+	if bin, args := mustBinary(t); serverMajorVersion(t.Context(), bin, args) >= 20 {
+		refused = append(refused, struct {
+			name string
+			ctx  context.Context
+			q    string
+		}{"create table after allowing DDL", clickhouse.Context(t.Context(), clickhouse.WithSettings(clickhouse.Settings{"allow_ddl": 1})), "CREATE TABLE u (a UInt32) ENGINE = MergeTree ORDER BY a"})
+	}
+	for _, tc := range refused {
+		err := w.Exec(tc.ctx, tc.q)
+		var ex *clickhouse.Exception
+		if !errors.As(err, &ex) {
+			t.Errorf("writer %s: %v, want refused", tc.name, err)
+			continue
+		}
+		t.Logf("writer %s: refused: %d %s", tc.name, ex.Code, ex.Message)
+	}
+	if err := admin.QueryRow(t.Context(), "SELECT count() FROM econdip_ro_test.t").Scan(&n); err != nil || n != 3 {
+		t.Errorf("after the writer's refused DDL: %d rows, %v; want 3", n, err)
+	}
+}
+
+func mustBinary(t *testing.T) (string, []string) {
+	t.Helper()
+	bin, args, err := FindBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, args
 }
 
 func TestNoReadOnlyUserWithoutPassword(t *testing.T) {
@@ -450,7 +524,7 @@ func TestNoReadOnlyUserWithoutPassword(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(24, ""), ""); err != nil {
+	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(24, Options{}), ""); err != nil {
 		t.Fatal(err)
 	}
 	users, err := os.ReadFile(filepath.Join(dir, "config", "users.xml"))
@@ -474,7 +548,7 @@ func TestExtraConfigGoesInsideTheRoot(t *testing.T) {
 		}
 		return string(data)
 	}
-	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(18, ""), ""); err != nil {
+	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(18, Options{}), ""); err != nil {
 		t.Fatal(err)
 	}
 	plain := read()
@@ -482,7 +556,7 @@ func TestExtraConfigGoesInsideTheRoot(t *testing.T) {
 		t.Errorf("config.xml without extra config ends\n%s", plain[max(0, len(plain)-120):])
 	}
 	const extra = "    <macros><replica>r1</replica></macros>"
-	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(18, ""), extra); err != nil {
+	if _, err := writeConfig(dir, 9000, 8123, "x", newUsersConfig(18, Options{}), extra); err != nil {
 		t.Fatal(err)
 	}
 	withExtra := read()

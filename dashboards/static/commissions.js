@@ -53,7 +53,9 @@
 
   C.load(url("decision-leads"), function (d) {
     C.fillTable("table-decision-leads", d.rows, function (r) {
-      return [r.commission_id, r.session_number, r.item, r.text, r.status.replace("_", " "), r.leads.map(function (l) { return l.title || l.lead_id; }).join("; "), {text: C.money(r.capex_usd), num: true}];
+      // details_withheld: the reader may not read leads (a secretariat): ids only.
+      return [r.commission_id, r.session_number, r.item, r.text, r.status.replace("_", " "), r.leads.map(function (l) { return l.title || l.lead_id; }).join("; "),
+        r.details_withheld ? {text: "not shown to your role", num: true} : {text: C.money(r.capex_usd), num: true}];
     });
   }, fail("table-decision-leads"));
 

@@ -108,7 +108,7 @@ func startSystem(b *testing.B, o systemOptions) *system {
 	must(b, s.StartNATS(ctx, true))
 	if o.clickhouse {
 		must(b, s.StartClickHouse(ctx, false))
-		s.RunIngest(ctx)
+		must(b, s.RunIngest(ctx))
 	}
 	for _, sv := range o.services {
 		switch sv {

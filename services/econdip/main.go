@@ -115,7 +115,9 @@ func run(cmd string) error {
 		if err := sys.StartClickHouse(ctx, false); err != nil {
 			return err
 		}
-		sys.RunIngest(ctx)
+		if err := sys.RunIngest(ctx); err != nil {
+			return err
+		}
 	case "dashboard":
 		if err := sys.LoadUsers(false); err != nil {
 			return err
@@ -187,8 +189,8 @@ func reloadOnHangup(ctx context.Context, sys *stack.Stack) {
 }
 
 func up(ctx context.Context, sys *stack.Stack) error {
-	if err := os.MkdirAll(sys.Cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("data folder: %w", err)
+	if err := stack.PrepareDataDir(sys.Cfg.DataDir, sys.Log); err != nil {
+		return err
 	}
 	if err := sys.LoadUsers(true); err != nil {
 		return err
@@ -199,7 +201,9 @@ func up(ctx context.Context, sys *stack.Stack) error {
 	if err := sys.StartClickHouse(ctx, true); err != nil {
 		return err
 	}
-	sys.RunIngest(ctx)
+	if err := sys.RunIngest(ctx); err != nil {
+		return err
+	}
 	if err := sys.ServeLeads(ctx); err != nil {
 		return err
 	}
@@ -375,6 +379,9 @@ func printWelcome(sys *stack.Stack) {
 	}
 	if sys.CHSrv != nil {
 		fmt.Fprintf(&b, "  ClickHouse:       %s native, %s HTTP (data in %s)\n", sys.CHSrv.Addr, sys.CHSrv.HTTPAddr, sys.CHSrv.Dir)
+	}
+	if sys.NATSSrv != nil || sys.CHSrv != nil {
+		fmt.Fprintf(&b, "  Passwords:        NATS and ClickHouse users in %s (README, Local credentials)\n", filepath.Join(sys.Cfg.DataDir, stack.SecretsDir))
 	}
 	if pw := sys.DemoPassword(); pw != "" {
 		fmt.Fprintf(&b, "\n  Sign in at http://%s/signin with a user id and the demo password:\n", sys.Cfg.DashboardAddr)

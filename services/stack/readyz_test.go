@@ -74,8 +74,9 @@ func TestReadinessAndIngestMetrics(t *testing.T) {
 		}
 	}
 
-	// Without NATS no service is ready; the reason stays in the log.
-	s.NC.Close()
+	// Without NATS no service is ready; the reason stays in the log. Each
+	// service has a connection of its own, so the server goes.
+	s.NATSSrv.Shutdown()
 	for _, sv := range services {
 		status, body := ready(t, sv.addr)
 		if status != http.StatusServiceUnavailable || body.Checks["nats"] != "failing" {

@@ -7,7 +7,6 @@ package stack
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,10 +52,17 @@ type Stack struct {
 	NC      *nats.Conn
 	JS      jetstream.JetStream
 	CH      driver.Conn
-	// CHReadOnly is the dashboard's connection as the read-only user, when
-	// this process started the private server; nil: the dashboard uses CH.
-	CHReadOnly driver.Conn
-	roPassword string
+	// CHReadOnly is the dashboard's connection as the read-only user, and
+	// CHWriter ingest's as the writer, when this process started the private
+	// server; nil: they use CH.
+	CHReadOnly, CHWriter driver.Conn
+	// secrets are the local default's passwords (LocalSecrets), loaded when
+	// this process runs the embedded NATS or the private ClickHouse; nil otherwise.
+	secrets *LocalSecrets
+	// serviceConns are the NATS connections of the services this process
+	// runs on the embedded server, each as its own NATS user, by service.
+	serviceConns map[string]*nats.Conn
+	serviceJSs   map[string]jetstream.JetStream
 	Apps       map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
 	Users      auth.Authenticator    // the identity service once NATS runs
 	Identity   *identity.Service
@@ -73,6 +79,52 @@ func New(cfg Config, log *slog.Logger, ref *reference.Data) *Stack {
 }
 
 func (s *Stack) onStop(f func()) { s.stops = append(s.stops, f) }
+
+// localSecrets loads the local default's passwords once (LocalSecrets).
+func (s *Stack) localSecrets() (*LocalSecrets, error) {
+	if s.secrets == nil {
+		sec, err := LoadLocalSecrets(filepath.Join(s.Cfg.DataDir, SecretsDir), s.Log)
+		if err != nil {
+			return nil, err
+		}
+		s.secrets = &sec
+	}
+	return s.secrets, nil
+}
+
+// natsCredentials are the credentials of NATS user service on the embedded server.
+func (sec *LocalSecrets) natsCredentials(service string) natsx.Credentials {
+	return natsx.Credentials{User: service, Password: sec.NATS[service], InboxPrefix: natsx.InboxPrefix(service)}
+}
+
+// serviceJS is the JetStream handle of a service this stack starts. On the
+// embedded server it is a connection of the service's own, as its NATS
+// user, so the local default runs with production's rights and a missing
+// right shows here first; otherwise the process's connection, which is
+// already the role's.
+func (s *Stack) serviceJS(ctx context.Context, service string) (jetstream.JetStream, error) {
+	if s.serviceConns == nil {
+		return s.JS, nil
+	}
+	if js, ok := s.serviceJSs[service]; ok {
+		return js, nil
+	}
+	nc, js, err := natsx.Connect(ctx, s.NATSSrv.ClientURL(), "econdip-"+service, s.Log, s.secrets.natsCredentials(service).Options()...)
+	if err != nil {
+		return nil, fmt.Errorf("NATS user %s: %w", service, err)
+	}
+	s.onStop(nc.Close)
+	s.serviceConns[service], s.serviceJSs[service] = nc, natsx.Provisioned(js)
+	return s.serviceJSs[service], nil
+}
+
+// natsConnOf is the NATS connection the service named name uses, for its readiness.
+func (s *Stack) natsConnOf(name string) *nats.Conn {
+	if nc, ok := s.serviceConns[name]; ok {
+		return nc
+	}
+	return s.NC
+}
 
 // Close stops everything started, last first.
 func (s *Stack) Close() {
@@ -94,7 +146,18 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 			return fmt.Errorf("ECONDIP_NATS_REPLICAS=%d needs a NATS cluster of as many servers, but the embedded server is one: set ECONDIP_NATS_URL to the cluster, or ECONDIP_NATS_REPLICAS=1", s.Cfg.NATSReplicas)
 		}
 		dir := filepath.Join(s.Cfg.DataDir, "nats")
-		opts := natsx.EmbeddedOptions{StoreDir: dir, Port: s.Cfg.NATSPort}
+		sec, err := s.localSecrets()
+		if err != nil {
+			return err
+		}
+		// The same users and rights as production (natsx.ServiceAccess):
+		// nobody connects without a password, and each service started
+		// here connects as its own user (serviceJS).
+		users, err := natsx.EmbeddedUsers(sec.NATS)
+		if err != nil {
+			return err
+		}
+		opts := natsx.EmbeddedOptions{StoreDir: dir, Port: s.Cfg.NATSPort, Users: users}
 		if err := ApplySync(&opts, s.Cfg.NATSSync); err != nil {
 			return err
 		}
@@ -108,8 +171,9 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 		url = srv.ClientURL()
 	}
 	// Each process connects as its role (Cfg.Role: its own NATS user and
-	// subjects, natsx.ServicePermissions); the local default runs every
-	// role in one process on the embedded server, without a login.
+	// subjects, natsx.ServicePermissions). On the embedded server this
+	// connection is the admin tool's, which sets JetStream up as `econdip
+	// migrate` does; the services then connect as their own users.
 	role := s.Cfg.Role
 	var opts []nats.Option
 	if s.NATSSrv == nil {
@@ -118,6 +182,8 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 			return err
 		}
 		opts = creds.Options()
+	} else {
+		opts = s.secrets.natsCredentials(natsx.ServiceAdminTool).Options()
 	}
 	nc, js, err := natsx.Connect(ctx, url, "econdip-"+cmp.Or(role, "all"), s.Log, opts...)
 	if err != nil {
@@ -125,6 +191,9 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 	}
 	s.NC, s.JS = nc, js
 	s.onStop(nc.Close)
+	if s.NATSSrv != nil {
+		s.serviceConns, s.serviceJSs = map[string]*nats.Conn{}, map[string]jetstream.JetStream{}
+	}
 	if role == "" || role == natsx.ServiceAdminTool {
 		if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
 			return err
@@ -157,10 +226,16 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		if !private {
 			return errors.New("ECONDIP_CLICKHOUSE_ADDR is not set: a single service needs the ClickHouse address (or use `econdip up`)")
 		}
-		// The dashboard reads as a read-only user with a password made for this run.
-		s.roPassword = rand.Text()
+		// Nobody connects without a password: migrations and reference
+		// loads run as the administrator, ingest writes as the writer, the
+		// dashboard reads as the read-only user (LocalSecrets).
+		sec, err := s.localSecrets()
+		if err != nil {
+			return err
+		}
 		srv, err := chserver.Start(ctx, chserver.Options{Dir: filepath.Join(s.Cfg.DataDir, "clickhouse"), TCPPort: s.Cfg.CHPort, HTTPPort: s.Cfg.CHHTTPPort,
-			Logger: s.Log, ReadOnlyPassword: s.roPassword})
+			Logger: s.Log, AdminPassword: sec.ClickHouse[chserver.AdminUser], WriterPassword: sec.ClickHouse[chserver.WriterUser],
+			ReadOnlyPassword: sec.ClickHouse[chserver.ReadOnlyUser]})
 		if err != nil {
 			return err
 		}
@@ -175,6 +250,9 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		addr = srv.Addr
 	}
 	base := analytics.Config{Addr: addr, Database: "default", Username: s.Cfg.CHUser, Password: s.Cfg.CHPassword, TLS: s.Cfg.CHTLS, Cluster: s.Cfg.CHCluster}
+	if s.CHSrv != nil {
+		base.Username, base.Password = chserver.AdminUser, s.secrets.ClickHouse[chserver.AdminUser]
+	}
 	if s.Cfg.Role == natsx.ServiceDashboard || s.Cfg.Role == natsx.ServiceIngest {
 		// Production roles: the database is migrated and loaded by `econdip
 		// migrate` (a user with DDL); these only read (dashboard, as a
@@ -218,13 +296,23 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	if err := analytics.MigrateCluster(ctx, conn, s.Log, s.Cfg.CHCluster); err != nil {
 		return err
 	}
-	if s.roPassword != "" {
-		ro := base
-		ro.Username, ro.Password = chserver.ReadOnlyUser, s.roPassword
-		if s.CHReadOnly, err = analytics.Open(ctx, ro); err != nil {
-			return fmt.Errorf("ClickHouse read-only user: %w", err)
+	if s.CHSrv != nil {
+		open := func(user string) (driver.Conn, error) {
+			cfg := base
+			cfg.Username, cfg.Password = user, s.secrets.ClickHouse[user]
+			conn, err := analytics.Open(ctx, cfg)
+			if err != nil {
+				return nil, fmt.Errorf("ClickHouse user %s: %w", user, err)
+			}
+			s.onStop(func() { _ = conn.Close() })
+			return conn, nil
 		}
-		s.onStop(func() { _ = s.CHReadOnly.Close() })
+		if s.CHReadOnly, err = open(chserver.ReadOnlyUser); err != nil {
+			return err
+		}
+		if s.CHWriter, err = open(chserver.WriterUser); err != nil {
+			return err
+		}
 	}
 	// Export deals are classified (sector, raw/non-raw) with the mapping
 	// files administrators edit: reload the classification from them at
@@ -394,7 +482,38 @@ func (s *Stack) LoadUsers(createDemo bool) error {
 // startIdentity opens the account store on the USERS stream and imports the
 // users file's accounts that are not there yet.
 func (s *Stack) startIdentity(ctx context.Context) error {
-	id, err := identity.New(ctx, s.JS, s.Ref, s.Log.With("service", "identity"), identity.Options{BcryptCost: s.Cfg.BcryptCost, Replicas: s.Cfg.NATSReplicas})
+	opts := identity.Options{BcryptCost: s.Cfg.BcryptCost, Replicas: s.Cfg.NATSReplicas}
+	log := s.Log.With("service", "identity")
+	if s.serviceConns != nil {
+		// On the embedded server the admin tool's connection makes the
+		// key-value buckets and imports the users file, as `econdip migrate`
+		// does in production; accounts and sessions are then served over
+		// the dashboard's connection, the user that writes them there.
+		setup, done := context.WithCancel(ctx)
+		admin, err := identity.New(setup, s.JS, s.Ref, log, opts)
+		n := 0
+		if err == nil {
+			n, err = admin.Import(setup, s.users)
+		}
+		done()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			s.Log.Info("accounts imported from the users file", "accounts", n, "file", s.Cfg.UsersFile)
+		}
+		js, err := s.serviceJS(ctx, natsx.ServiceDashboard)
+		if err != nil {
+			return err
+		}
+		id, err := identity.New(ctx, js, s.Ref, log, opts)
+		if err != nil {
+			return err
+		}
+		s.Identity, s.Users = id, id
+		return nil
+	}
+	id, err := identity.New(ctx, s.JS, s.Ref, log, opts)
 	if err != nil {
 		return err
 	}
@@ -506,7 +625,7 @@ func (s *Stack) listen(name, addr string, app *fiber.App) (string, error) {
 // for every service (the log is their store), ClickHouse for the dashboard
 // and ingest.
 func (s *Stack) addReadyChecks(app *fiber.App) {
-	if nc := s.NC; nc != nil {
+	if nc := s.natsConnOf(app.Config().AppName); nc != nil {
 		httpx.AddReadyCheck(app, "nats", func(context.Context) error {
 			if st := nc.Status(); st != nats.CONNECTED {
 				return fmt.Errorf("NATS connection is %s", st)
@@ -521,7 +640,11 @@ func (s *Stack) addReadyChecks(app *fiber.App) {
 
 // ServeLeads starts the leads API; its read model follows the log until ctx ends.
 func (s *Stack) ServeLeads(ctx context.Context) error {
-	svc, err := leadsapp.New(ctx, s.JS, s.Ref, s.Log.With("service", "leads"))
+	js, err := s.serviceJS(ctx, natsx.ServiceLeads)
+	if err != nil {
+		return err
+	}
+	svc, err := leadsapp.New(ctx, js, s.Ref, s.Log.With("service", "leads"))
 	if err != nil {
 		return err
 	}
@@ -543,7 +666,11 @@ func (s *Stack) writeLimit() fiber.Handler {
 
 // ServeCommissions starts the commissions API; its read models follow the log until ctx ends.
 func (s *Stack) ServeCommissions(ctx context.Context) error {
-	svc, err := commissionsapp.New(ctx, s.JS, s.Ref, commissionsapp.StreamTargets{JS: s.JS}, s.Log.With("service", "commissions"))
+	js, err := s.serviceJS(ctx, natsx.ServiceCommissions)
+	if err != nil {
+		return err
+	}
+	svc, err := commissionsapp.New(ctx, js, s.Ref, commissionsapp.StreamTargets{JS: js}, s.Log.With("service", "commissions"))
 	if err != nil {
 		return err
 	}
@@ -556,7 +683,11 @@ func (s *Stack) ServeCommissions(ctx context.Context) error {
 // ServeExports starts the exports API (exporters, export deals, trade
 // barriers, the HS picker); its read models follow the log until ctx ends.
 func (s *Stack) ServeExports(ctx context.Context) error {
-	svc, err := exportsapp.New(ctx, s.JS, s.Ref, exportsapp.StreamDecisions{JS: s.JS}, s.Log.With("service", "exports"))
+	js, err := s.serviceJS(ctx, natsx.ServiceExports)
+	if err != nil {
+		return err
+	}
+	svc, err := exportsapp.New(ctx, js, s.Ref, exportsapp.StreamDecisions{JS: js}, s.Log.With("service", "exports"))
 	if err != nil {
 		return err
 	}
@@ -588,8 +719,12 @@ func (s *Stack) ServeDashboard() error {
 }
 
 // RunIngest consumes into ClickHouse until ctx ends; Close waits for its final flush.
-func (s *Stack) RunIngest(ctx context.Context) {
-	svc := ingest.New(s.JS, s.CH, s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch})
+func (s *Stack) RunIngest(ctx context.Context) error {
+	js, err := s.serviceJS(ctx, natsx.ServiceIngest)
+	if err != nil {
+		return err
+	}
+	svc := ingest.New(js, cmp.Or(s.CHWriter, s.CH), s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch})
 	ictx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -609,4 +744,5 @@ func (s *Stack) RunIngest(ctx context.Context) {
 			s.Log.Error("ingest runs without /healthz, /readyz and /metrics", "err", err)
 		}
 	}
+	return nil
 }

@@ -76,7 +76,7 @@ func StartWith(tb testing.TB, o Options) *stack.Stack {
 	must(tb, s.LoadUsers(false))
 	must(tb, s.StartNATS(ctx, true))
 	must(tb, s.StartClickHouse(ctx, false))
-	s.RunIngest(ctx)
+	must(tb, s.RunIngest(ctx))
 	must(tb, s.ServeLeads(ctx))
 	must(tb, s.ServeCommissions(ctx))
 	must(tb, s.ServeExports(ctx))
