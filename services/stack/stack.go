@@ -63,10 +63,10 @@ type Stack struct {
 	// runs on the embedded server, each as its own NATS user, by service.
 	serviceConns map[string]*nats.Conn
 	serviceJSs   map[string]jetstream.JetStream
-	Apps       map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
-	Users      auth.Authenticator    // the identity service once NATS runs
-	Identity   *identity.Service
-	users      auth.File // the users file, imported into the identity service at start
+	Apps         map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
+	Users        auth.Authenticator    // the identity service once NATS runs
+	Identity     *identity.Service
+	users        auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
@@ -236,6 +236,9 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		srv, err := chserver.Start(ctx, chserver.Options{Dir: filepath.Join(s.Cfg.DataDir, "clickhouse"), TCPPort: s.Cfg.CHPort, HTTPPort: s.Cfg.CHHTTPPort,
 			Logger: s.Log, AdminPassword: sec.ClickHouse[chserver.AdminUser], WriterPassword: sec.ClickHouse[chserver.WriterUser],
 			ReadOnlyPassword: sec.ClickHouse[chserver.ReadOnlyUser]})
+		if err != nil && strings.Contains(err.Error(), "already in use") {
+			return fmt.Errorf("%w\n(another process, perhaps another econdip up, uses the port: stop it, or set ECONDIP_CLICKHOUSE_PORT and ECONDIP_CLICKHOUSE_HTTP_PORT)", err)
+		}
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package natsx_test
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +147,19 @@ func TestPermissionsTable(t *testing.T) {
 	}
 	if _, err := natsx.EmbeddedUsers(map[string]string{natsx.ServiceLeads: ""}); err == nil {
 		t.Error("EmbeddedUsers accepted an empty password")
+	}
+}
+
+// TestEmbeddedSaysThePortIsTaken: a port in use is named as such, with the
+// variable that moves it, not as a server that "did not become ready".
+func TestEmbeddedSaysThePortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: t.TempDir(), Port: ln.Addr().(*net.TCPAddr).Port})
+	if err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "ECONDIP_NATS_PORT") {
+		t.Fatalf("embedded NATS on a taken port: %v, want an error saying the port is in use and naming ECONDIP_NATS_PORT", err)
 	}
 }

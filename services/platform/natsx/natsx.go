@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +40,14 @@ func StartEmbedded(opts EmbeddedOptions) (*server.Server, error) {
 	}
 	if opts.Port == 0 {
 		opts.Port = -1
+	}
+	if opts.Port > 0 {
+		// Said plainly: the server itself only fails to become ready.
+		ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats: cannot listen on %s:%d: %w (another process, perhaps another econdip, uses the port: stop it, or choose another port with ECONDIP_NATS_PORT)", opts.Host, opts.Port, err)
+		}
+		ln.Close()
 	}
 	srv, err := server.NewServer(&server.Options{
 		ServerName:   "econdip-local",
