@@ -7,11 +7,23 @@ package dashboards
 // every service checks the real user. Each session has a CSRF token that
 // every form carries and every write checks; signing out ends the session
 // for every service at once.
+//
+// The sign-in form has a CSRF token of its own (login CSRF: another site
+// must not sign a browser in to the attacker's account). GET /signin sets
+// it in a cookie (SameSite=Strict, HttpOnly; __Host- prefixed behind TLS,
+// so a sibling subdomain cannot plant one) and in the form; POST /signin
+// compares the two in constant time and refuses a form without them with
+// the sign-in page and a fresh token. Password sign-ins are limited per
+// account and per client address (c.IP(): the dashboard is not behind a
+// proxy) by the identity service; see identity/attempts.go.
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -66,25 +78,63 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 }
 
 func (s *Server) signinPage(c *fiber.Ctx) error {
+	s.signinToken(c, true)
 	return s.render(c, 200, "signin", "Sign in", fiber.Map{})
 }
 
+// signinCookie is the name of the sign-in form's CSRF cookie.
+func (s *Server) signinCookie() string {
+	if s.cfg.Secure {
+		return "__Host-econdip_signin"
+	}
+	return "econdip_signin"
+}
+
+var signinTokenLen = len(rand.Text())
+
+// signinToken is the browser's sign-in form token: the one in its cookie
+// when reuse allows and it looks like one (another tab's form stays
+// valid), else a new one, set in the cookie. The forms rendered carry it.
+func (s *Server) signinToken(c *fiber.Ctx, reuse bool) string {
+	tok := c.Cookies(s.signinCookie())
+	if !reuse || len(tok) != signinTokenLen {
+		tok = rand.Text()
+		c.Cookie(&fiber.Cookie{Name: s.signinCookie(), Value: tok, Path: "/", HTTPOnly: true, SameSite: "Strict", Secure: s.cfg.Secure})
+	}
+	c.Locals("csrf", tok)
+	return tok
+}
+
 // signin opens a session from an account's id and password, or from a
-// personal API token.
+// personal API token, when the form carries the browser's sign-in token.
 func (s *Server) signin(c *fiber.Ctx) error {
 	id, password, tok := strings.TrimSpace(c.FormValue("user")), c.FormValue("password"), strings.TrimSpace(c.FormValue("token"))
+	sent, kept := c.FormValue("csrf"), c.Cookies(s.signinCookie())
+	if sent == "" || kept == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(kept)) != 1 {
+		s.signinToken(c, false)
+		return s.render(c, fiber.StatusForbidden, "signin", "Sign in", fiber.Map{"Error": messageOf(apperr.E(apperr.Forbidden, "error.signin_csrf")), "User": id})
+	}
 	var sess identity.Session
 	var err error
 	if tok != "" {
 		sess, err = s.cfg.Identity.SessionForToken(c.UserContext(), tok)
 	} else {
-		sess, err = s.cfg.Identity.SignIn(c.UserContext(), id, password)
+		sess, err = s.cfg.Identity.SignInFrom(c.UserContext(), c.IP(), id, password)
 	}
 	if err != nil {
-		if apperr.CodeOf(err) != apperr.Unauthorized {
+		status := fiber.StatusUnauthorized
+		switch apperr.CodeOf(err) {
+		case apperr.Unauthorized:
+		case apperr.TooManyRequests:
+			status = fiber.StatusTooManyRequests
+			if wait := identity.RetryAfter(err); wait > 0 {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			}
+		default:
 			return err
 		}
-		return s.render(c, fiber.StatusUnauthorized, "signin", "Sign in", fiber.Map{"Error": messageOf(err), "User": id})
+		c.Locals("csrf", kept)
+		return s.render(c, status, "signin", "Sign in", fiber.Map{"Error": messageOf(err), "User": id})
 	}
 	s.setSessionCookie(c, sess)
 	return c.Redirect("/", fiber.StatusSeeOther)

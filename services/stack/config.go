@@ -1,12 +1,15 @@
 package stack
 
 import (
-	"econdip/services/reference"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"econdip/services/reference"
 )
 
 // Config is every setting of econdip; ConfigFromEnv fills it from the
@@ -45,7 +48,7 @@ type Config struct {
 	LogLevel        string
 	SecureCookies   bool
 	IngestBatch     int
-	BcryptCost      int // password hashing cost (ECONDIP_BCRYPT_COST); 0: bcrypt's default (10)
+	BcryptCost      int // password hashing cost of every account and of the decoy (ECONDIP_BCRYPT_COST, default 10; tests use 4); 0: the default
 	WritesPerMinute int // per user and service (ECONDIP_WRITES_PER_MINUTE)
 }
 
@@ -102,8 +105,11 @@ func ConfigFromEnv() (Config, error) {
 		LogLevel:        env("ECONDIP_LOG_LEVEL", "info"),
 		SecureCookies:   flag("ECONDIP_SECURE_COOKIES", false),
 		IngestBatch:     num("ECONDIP_INGEST_BATCH", 2000),
-		BcryptCost:      num("ECONDIP_BCRYPT_COST", 0),
+		BcryptCost:      num("ECONDIP_BCRYPT_COST", bcrypt.DefaultCost),
 		WritesPerMinute: num("ECONDIP_WRITES_PER_MINUTE", 6000),
+	}
+	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
+		errs = append(errs, fmt.Sprintf("ECONDIP_BCRYPT_COST=%d is not a bcrypt cost: give %d to %d (default %d)", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost, bcrypt.DefaultCost))
 	}
 	if pw, err := secretFromFile("ECONDIP_CLICKHOUSE_PASSWORD_FILE"); err != nil {
 		errs = append(errs, err.Error())

@@ -536,9 +536,11 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 func (s *Stack) writeDemoUsers() error {
 	var file auth.File
 	tokens := map[string]string{}
-	// One random password for every demo account, printed at each start.
+	// One random password for every demo account, printed at each start,
+	// hashed at the cost of every other account and of the decoy checked
+	// for unknown ids: a cheaper hash would tell by timing which ids exist.
 	password := strings.TrimPrefix(auth.NewToken(), "edp_")[:20]
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), max(s.Cfg.BcryptCost, bcrypt.MinCost))
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), identity.PasswordCost(s.Cfg.BcryptCost))
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,14 @@
 //     token, so the services check the real user and record the real actor;
 //     signing out deletes it everywhere at once. Each session has its own
 //     CSRF token for the dashboard's forms.
-//   - Failed sign-ins are counted per account in the SIGNIN_FAILURES bucket;
-//     after MaxFailures within LockFor the account is locked for LockFor.
+//   - Password sign-ins are limited per account and per source address in
+//     the SIGNIN_FAILURES bucket, by compare-and-set (attempts.go says how).
+//   - Every password check costs the same: accounts and the decoy checked
+//     for an unknown id are hashed at the one configured cost (see
+//     PasswordCost), and a stored hash of a lower cost (a users file made
+//     at another cost) is checked with the decoy as well, so timing does
+//     not tell which ids exist. A stored hash of a higher cost still takes
+//     longer until its password is set again.
 //
 // Every service process follows the stream, so a disabled account or a
 // revoked token is refused by every API within moments.
@@ -51,16 +57,34 @@ const Source = "econdip/identity"
 
 // Options tune the service; zero values take the defaults.
 type Options struct {
-	BcryptCost  int           // default bcrypt.DefaultCost (10); tests use bcrypt.MinCost
+	BcryptCost  int           // see PasswordCost: 0 is bcrypt.DefaultCost (10); tests use bcrypt.MinCost
 	SessionTTL  time.Duration // default 12 h
-	MaxFailures int           // failed sign-ins before the account locks; default 5
-	LockFor     time.Duration // default 15 min
-	Replicas    int           // key-value bucket replicas; default 1
+	MaxFailures int           // password checks of an account before its password sign-in pauses; default 5
+	FirstLock   time.Duration // an account's first pause, doubling at each pause in a row; default 1 min (at most LockFor)
+	LockFor     time.Duration // an account's longest pause, and how long its failures are counted; default 15 min
+	// SourceMaxFailures is how many refused password sign-ins one source
+	// address may have within SourceLockFor before it is blocked; default 10.
+	SourceMaxFailures int
+	// SourceLockFor is a source address's first block, doubling at each
+	// block in a row up to 24 h; default 1 h.
+	SourceLockFor time.Duration
+	Replicas      int // key-value bucket replicas; default 1
+}
+
+// PasswordCost is the bcrypt cost of a configured cost: 0 (or anything
+// bcrypt would not take as a cost) is bcrypt.DefaultCost. Every password
+// hash and the decoy use it, so that checking any account takes as long.
+func PasswordCost(configured int) int {
+	if configured < bcrypt.MinCost {
+		return bcrypt.DefaultCost
+	}
+	return configured
 }
 
 // Service is the account store, sign-in and token resolution.
 type Service struct {
 	decoy    string // a bcrypt hash checked for unknown ids
+	onCheck  func() // called before each password check (tests)
 	store    *eventstore.Store[events.UserV1]
 	view     *eventstore.View[events.UserV1]
 	sessions jetstream.KeyValue
@@ -83,9 +107,7 @@ const MinPassword = 12
 // New opens the account store, follows the USERS stream until ctx ends and
 // creates the key-value buckets if they are missing.
 func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, opts Options) (*Service, error) {
-	if opts.BcryptCost == 0 {
-		opts.BcryptCost = bcrypt.DefaultCost
-	}
+	opts.BcryptCost = PasswordCost(opts.BcryptCost)
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 12 * time.Hour
 	}
@@ -94,6 +116,15 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	}
 	if opts.LockFor == 0 {
 		opts.LockFor = 15 * time.Minute
+	}
+	if opts.FirstLock == 0 {
+		opts.FirstLock = min(time.Minute, opts.LockFor)
+	}
+	if opts.SourceMaxFailures == 0 {
+		opts.SourceMaxFailures = 10
+	}
+	if opts.SourceLockFor == 0 {
+		opts.SourceLockFor = time.Hour
 	}
 	if opts.Replicas == 0 {
 		opts.Replicas = 1
@@ -112,7 +143,9 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if s.sessions, err = bucket(ctx, js, "SESSIONS", "sign-in sessions (SHA-256 of the token → user, CSRF token)", opts.SessionTTL, opts.Replicas); err != nil {
 		return nil, err
 	}
-	if s.failures, err = bucket(ctx, js, "SIGNIN_FAILURES", "failed sign-ins per account", opts.LockFor, opts.Replicas); err != nil {
+	// A record outlives its longest pause: it remembers how many pauses came in a row.
+	keep := 2 * max(opts.LockFor, s.sourceLimit().longest)
+	if s.failures, err = bucket(ctx, js, "SIGNIN_FAILURES", "password sign-in attempts per account and per source address", keep, opts.Replicas); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -251,49 +284,97 @@ func (s *Service) Session(ctx context.Context, token string) (Session, error) {
 	return s.session(ctx, token)
 }
 
-type failures struct {
-	Count int       `json:"count"`
-	Until time.Time `json:"until"` // locked until, once Count reaches the maximum
+// SignIn checks an account's password and opens a session, with no limit
+// per source address: for callers that are not a sign-in over the network
+// (the dashboard after a user's own new password). See SignInFrom.
+func (s *Service) SignIn(ctx context.Context, id, password string) (Session, error) {
+	return s.SignInFrom(ctx, "", id, password)
 }
 
-// SignIn checks an account's password and opens a session. Unknown
-// accounts and wrong passwords get the same answer; too many failures lock
-// the account for a while, whatever the password.
-func (s *Service) SignIn(ctx context.Context, id, password string) (Session, error) {
-	id = strings.TrimSpace(strings.ToLower(id))
-	key := failureKey(id) // any id is a valid key
-	var f failures
-	if e, err := s.failures.Get(ctx, key); err == nil {
-		_ = json.Unmarshal(e.Value(), &f)
-	}
+// SignInFrom checks an account's password, for a person at the source
+// address (the client's IP address), and opens a session. Unknown accounts
+// and wrong passwords get the same answer; too many attempts pause the
+// account's password sign-in (Unauthorized, error.signin_locked) or block
+// the source address (TooManyRequests, error.signin_source_blocked), with
+// RetryAfter on the error, whatever the password. An empty source is not
+// limited by address.
+func (s *Service) SignInFrom(ctx context.Context, source, id, password string) (Session, error) {
+	id = normalID(id)
 	now := s.now()
-	if f.Count >= s.opts.MaxFailures && now.Before(f.Until) {
-		return Session{}, apperr.E(apperr.Unauthorized, "error.signin_locked", int(f.Until.Sub(now).Minutes())+1)
-	}
-	rec, ok := s.view.Get(id)
-	hash := rec.State.PasswordHash
-	if !ok || hash == "" {
-		hash = s.decoy // the same work for an unknown id: timing does not tell which ids exist
-	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !ok || rec.State.Disabled || rec.State.PasswordHash == "" {
-		if f.Count >= s.opts.MaxFailures {
-			f.Count = 0 // the lock has run out: count afresh
+	var src limit
+	var srcKey string
+	if source != "" {
+		src, srcKey = s.sourceLimit(), s.sourceLimit().key(sourceOf(source))
+		a, ok, err := s.take(ctx, src, srcKey, now)
+		if err != nil {
+			return Session{}, err
 		}
-		f.Count++
-		f.Until = now.Add(s.opts.LockFor)
-		raw, _ := json.Marshal(f)
-		if _, err := s.failures.Put(ctx, key, raw); err != nil {
-			return Session{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+		if !ok {
+			s.log.Info("sign-in refused: source blocked", "user", id, "source", sourceOf(source))
+			return Session{}, apperr.Wrap(apperr.TooManyRequests, retryAfter(a.Until.Sub(now)), "error.signin_source_blocked", minutesLeft(a.Until, now))
 		}
-		s.log.Info("sign-in refused", "user", id, "failures", f.Count)
+	}
+	// Take the account's slot before bcrypt runs: concurrent requests
+	// cannot all see the account unpaused.
+	acct := s.accountLimit()
+	a, ok, err := s.take(ctx, acct, acct.key(id), now)
+	if err != nil {
+		return Session{}, err
+	}
+	if !ok {
+		s.log.Info("sign-in refused: account paused", "user", id)
+		return Session{}, apperr.Wrap(apperr.Unauthorized, retryAfter(a.Until.Sub(now)), "error.signin_locked", minutesLeft(a.Until, now))
+	}
+	rec, known := s.view.Get(id)
+	if !s.passwordMatches(rec.State.PasswordHash, password) || !known || rec.State.Disabled {
+		s.log.Info("sign-in refused", "user", id, "failures", a.Count)
 		return Session{}, apperr.E(apperr.Unauthorized, "error.signin_failed")
 	}
-	_ = s.failures.Delete(ctx, key)
+	if source != "" {
+		if _, err := s.updateAttempts(ctx, srcKey, func(a *attempts) bool { src.giveBack(a); return true }); err != nil {
+			return Session{}, err
+		}
+	}
+	if err := s.liftPause(ctx, id); err != nil {
+		return Session{}, err
+	}
 	return s.openSession(ctx, rec.State, "")
 }
 
+// passwordMatches checks password against hash, or against the decoy when
+// there is no hash (an unknown id, an account without a password), so that
+// every check costs the same. A hash of a lower cost than the configured
+// one is checked with the decoy as well, for the same reason.
+func (s *Service) passwordMatches(hash, password string) bool {
+	if s.onCheck != nil {
+		s.onCheck()
+	}
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword([]byte(s.decoy), []byte(password))
+		return false
+	}
+	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost < s.opts.BcryptCost {
+		_ = bcrypt.CompareHashAndPassword([]byte(s.decoy), []byte(password))
+	}
+	return ok
+}
+
+// liftPause forgets an account's password attempts: its user proved who
+// they are (the right password, a personal token) or has a new password.
+func (s *Service) liftPause(ctx context.Context, id string) error {
+	if err := s.failures.Delete(ctx, s.accountLimit().key(normalID(id))); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	return nil
+}
+
+func normalID(id string) string { return strings.TrimSpace(strings.ToLower(id)) }
+
 // SessionForToken opens a session for the account of a personal API token
-// (signing in to the dashboard with a token).
+// (signing in to the dashboard with a token). It works while the account's
+// password sign-in is paused, and lifts the pause: the token's holder is
+// the account's user.
 func (s *Service) SessionForToken(ctx context.Context, token string) (Session, error) {
 	if strings.HasPrefix(token, sessionPrefix) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
@@ -301,6 +382,9 @@ func (s *Service) SessionForToken(ctx context.Context, token string) (Session, e
 	u, tokenID, ok := s.tokenOwner(token)
 	if !ok {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
+	}
+	if err := s.liftPause(ctx, u.ID); err != nil {
+		return Session{}, err
 	}
 	return s.openSession(ctx, u, tokenID)
 }
@@ -561,12 +645,10 @@ func (s *Service) SetPassword(ctx context.Context, actor auth.User, id, current,
 		return events.UserChangedV1{Change: "password"}, nil
 	})
 	if err == nil {
-		_ = s.failures.Delete(ctx, failureKey(id)) // a new password lifts a lock
+		_ = s.liftPause(ctx, id) // a new password lifts a pause
 	}
 	return err
 }
-
-func failureKey(id string) string { return "u." + hashHex(strings.TrimSpace(strings.ToLower(id)))[:32] }
 
 // CreateToken creates a personal API token for an account (its user or an
 // administrator) and returns it: it is shown once, only its hash is kept.

@@ -21,13 +21,19 @@ var admin = auth.User{ID: "admin", Role: auth.Admin}
 
 func start(t *testing.T) (*identity.Service, *natstest.Server) {
 	t.Helper()
+	return startWith(t, identity.Options{BcryptCost: bcrypt.MinCost, MaxFailures: 3, LockFor: time.Minute})
+}
+
+// startWith runs the service with opts on a new embedded NATS server.
+func startWith(t *testing.T, opts identity.Options) (*identity.Service, *natstest.Server) {
+	t.Helper()
 	srv := natstest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	if err := events.EnsureStreams(ctx, srv.JS, events.StreamOptions{Replicas: 1}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := identity.New(ctx, srv.JS, reference.Default(), obs.Discard(), identity.Options{BcryptCost: bcrypt.MinCost, MaxFailures: 3, LockFor: time.Minute})
+	s, err := identity.New(ctx, srv.JS, reference.Default(), obs.Discard(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
