@@ -27,7 +27,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bcrypt: empty password on standard input")
 		os.Exit(1)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), 11)
+	// The cost econdip uses for every account (identity.PasswordCost): a first
+	// administrator hashed dearer than the rest would be told apart by timing.
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bcrypt:", err)
 		os.Exit(1)
