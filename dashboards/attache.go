@@ -133,7 +133,7 @@ func formRequest(c *fiber.Ctx) (httpapi.CreateRequest, apperr.Fields) {
 		Capex:          httpx.MoneyJSON{Amount: httpx.NumberText(strings.TrimSpace(c.FormValue("capex_amount"))), Currency: c.FormValue("capex_currency")},
 		ExpectedJobs:   jobs, TechTransfer: c.FormValue("tech_transfer") == "on", Green: c.FormValue("green") == "on",
 		ExpectedDecisionDate: c.FormValue("expected_decision_date"), Source: c.FormValue("source"), SourceRef: c.FormValue("source_ref"),
-		Contacts: []httpapi.ContactJSON{}, IdentifiedOn: strings.TrimSpace(c.FormValue("identified_on")),
+		Clauses: []string{}, Contacts: []httpapi.ContactJSON{}, IdentifiedOn: strings.TrimSpace(c.FormValue("identified_on")),
 	}
 	for _, v := range c.Request().PostArgs().PeekMulti("clauses") {
 		req.Clauses = append(req.Clauses, string(v))

@@ -19,6 +19,8 @@ type BatchItem struct {
 	Envelope Envelope
 	// ExpectLastSubjectSeq as in PublishOptions; checked for the whole batch at commit.
 	ExpectLastSubjectSeq *uint64
+	// RequestSHA256 as in PublishOptions.
+	RequestSHA256 string
 }
 
 // MaxBatch is JetStream's limit on the messages of one atomic batch.
@@ -83,6 +85,9 @@ func publishBatch(ctx context.Context, js jetstream.JetStream, items []BatchItem
 		msg.Header.Set(HeaderType, it.Envelope.Type)
 		msg.Header.Set(HeaderSource, it.Envelope.Source)
 		msg.Header.Set(jetstream.MsgIDHeader, it.Envelope.ID)
+		if it.RequestSHA256 != "" {
+			msg.Header.Set(HeaderRequestSHA256, it.RequestSHA256)
+		}
 		msg.Header.Set("Nats-Batch-Id", batchID)
 		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
 		if it.ExpectLastSubjectSeq != nil {

@@ -101,12 +101,20 @@ const (
 	HeaderSource = "Ce-Source"
 )
 
+// HeaderRequestSHA256 is set on the first event of a record created with an
+// Idempotency-Key: the SHA-256 (hex) of the request that created it, so a
+// retry with the same key is told apart from another request reusing the
+// key. Events stored before this header existed lack it.
+const HeaderRequestSHA256 = "Econdip-Request-Sha256"
+
 // PublishOptions constrain a publish.
 type PublishOptions struct {
 	// ExpectLastSubjectSeq, when set, makes JetStream refuse the event unless
 	// the last message on its subject has this stream sequence (0: no message
 	// yet). This is the optimistic-concurrency check of an update.
 	ExpectLastSubjectSeq *uint64
+	// RequestSHA256, when set, is stored as the HeaderRequestSHA256 header.
+	RequestSHA256 string
 }
 
 // ErrWrongLastSequence means another event reached the subject first.
@@ -119,6 +127,9 @@ func Publish(ctx context.Context, js jetstream.JetStream, subject string, env En
 	msg, err := message(subject, env)
 	if err != nil {
 		return nil, err
+	}
+	if opts.RequestSHA256 != "" {
+		msg.Header.Set(HeaderRequestSHA256, opts.RequestSHA256)
 	}
 	pubOpts := []jetstream.PublishOpt{jetstream.WithMsgID(env.ID)}
 	if opts.ExpectLastSubjectSeq != nil {

@@ -2,7 +2,10 @@ package reference
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"econdip/services/platform/apperr"
 )
 
 func TestCountryNamibiaIsNotMissing(t *testing.T) {
@@ -210,4 +213,40 @@ func hsCodes(hs []HSCode) []string {
 		out = append(out, h.Code)
 	}
 	return out
+}
+
+// TestFinding11_NonCurrencyCodesAreRefused: XXX (no currency), XTS (testing),
+// precious metals, units of account and fund codes are ISO 4217 codes but not
+// money a payment is made in; an amount in one is refused with a field error
+// that says what to use. Every such code is one currencies.csv holds, so the
+// list cannot drift from the data.
+func TestFinding11_NonCurrencyCodesAreRefused(t *testing.T) {
+	d := Default()
+	for _, code := range []string{"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "XAD", "CLF", "USN"} {
+		var f apperr.Fields
+		if d.MoneyCurrency(&f, "capex.currency", code) || len(f) != 1 || f[0].Field != "capex.currency" || f[0].Key != "error.currency_not_money" {
+			t.Errorf("%s: %+v, want one error.currency_not_money on capex.currency", code, f)
+			continue
+		}
+		if !strings.Contains(f[0].Message, "e.g. USD, EUR, KZT") {
+			t.Errorf("%s: the message must say what to use: %s", code, f[0].Message)
+		}
+	}
+	for code := range notMoney {
+		if _, ok := d.Currency(code); !ok {
+			t.Errorf("%s is not in currencies.csv: the list of non-money codes names a code ISO does not list", code)
+		}
+	}
+	for _, code := range []string{"USD", "EUR", "KZT", "XOF", "XAF", "XCD", "XPF"} {
+		var f apperr.Fields
+		if !d.MoneyCurrency(&f, "capex.currency", code) {
+			t.Errorf("%s is money: %+v", code, f)
+		}
+	}
+	var f apperr.Fields
+	d.MoneyCurrency(&f, "v", "")
+	d.MoneyCurrency(&f, "w", "ABC")
+	if len(f) != 2 || f[0].Key != "error.required" || f[1].Key != "error.unknown_currency" {
+		t.Errorf("empty and unknown codes: %+v", f)
+	}
 }

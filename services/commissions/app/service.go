@@ -215,7 +215,10 @@ type Protocol struct {
 // RecordProtocol stores a session and all its decisions in one atomic batch:
 // every event is stored or none. A session number exists once per
 // commission (its id is derived from it), so recording it twice is a
-// Conflict; with an idempotency key, a retry returns the first result.
+// Conflict; with an idempotency key, a retry returns the first result, and
+// the same key with another protocol is KeyReused (stores nothing). A key is
+// recognised by the session it recorded, and, for another session number,
+// by its event ids within the stream's duplicate window only.
 func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID, idempotencyKey string, in domain.SessionInput, rows domain.RowNamer) (Protocol, bool, error) {
 	c, err := s.Commission(ctx, u, commissionID)
 	if err != nil {
@@ -233,6 +236,12 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 			if err := s.checkTarget(ctx, "lead", id, rows(i, "lead_ids")); err != nil {
 				return Protocol{}, false, err
 			}
+		}
+	}
+	request := ""
+	if idempotencyKey != "" {
+		if request, err = eventstore.RequestSHA256("protocol", in); err != nil {
+			return Protocol{}, false, err
 		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -266,7 +275,7 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 	if err != nil {
 		return Protocol{}, false, err
 	}
-	items := []events.BatchItem{{Subject: events.SessionSubject(c.ID, sessionID), Envelope: env, ExpectLastSubjectSeq: &none}}
+	items := []events.BatchItem{{Subject: events.SessionSubject(c.ID, sessionID), Envelope: env, ExpectLastSubjectSeq: &none, RequestSHA256: request}}
 	for i, d := range decisions {
 		denv, err := s.envelope(u, eventID(i+1), "decision/"+d.ID, c.ID, events.DecisionRecordedV1{Decision: decisionToEvent(d)}, now)
 		if err != nil {
@@ -277,17 +286,27 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 	ack, err := events.PublishBatch(ctx, s.js, items)
 	switch {
 	case errors.Is(err, events.ErrBatchReplayed), errors.Is(err, events.ErrWrongLastSequence):
+		// Event ids derive from the key, the session id from its number: the
+		// events of this key are stored already (a replayed batch), or this
+		// session is (a wrong last sequence), or both.
 		first, ferr := s.sessions.First(ctx, c.ID+"/"+sessionID)
-		if ferr != nil {
+		if ferr != nil && apperr.CodeOf(ferr) != apperr.NotFound {
 			return Protocol{}, false, ferr
 		}
-		if first.Envelope.ID != env.ID {
-			var f apperr.Fields
-			f.Add("number", "error.session_exists", in.Number)
-			return Protocol{}, false, apperr.Wrap(apperr.Conflict, f.Err(), "error.session_exists", in.Number)
+		ours := ferr == nil && first.Envelope.ID == env.ID
+		switch {
+		case ours && eventstore.SameRequest(first.RequestSHA256, request):
+			p, err := s.Protocol(ctx, u, c.ID, sessionID)
+			return p, true, err
+		case ours, errors.Is(err, events.ErrBatchReplayed):
+			// This key recorded another protocol (or this one with other decisions).
+			return Protocol{}, false, apperr.E(apperr.KeyReused, "error.idempotency_reused")
+		case ferr != nil:
+			return Protocol{}, false, ferr
 		}
-		p, err := s.Protocol(ctx, u, c.ID, sessionID)
-		return p, true, err
+		var f apperr.Fields
+		f.Add("number", "error.session_exists", in.Number)
+		return Protocol{}, false, apperr.Wrap(apperr.Conflict, f.Err(), "error.session_exists", in.Number)
 	case errors.Is(err, events.ErrBatchesBusy):
 		return Protocol{}, false, apperr.Wrap(apperr.TooManyRequests, err, "error.store_busy")
 	case err != nil:

@@ -333,18 +333,11 @@ func (in SessionInput) Validate(ref *reference.Data, today Day, name RowNamer) (
 }
 
 func parseValue(f *apperr.Fields, ref *reference.Data, name RowNamer, i int, d DecisionInput) *Money {
-	amount := strings.TrimSpace(d.ValueAmount)
-	if amount == "" && d.ValueCurrency == "" {
+	if strings.TrimSpace(d.ValueAmount) == "" && d.ValueCurrency == "" {
 		return nil
 	}
-	v, _ := money.Parse(f, name(i, "value.amount"), amount)
-	if _, ok := ref.Currency(d.ValueCurrency); !ok {
-		if d.ValueCurrency == "" {
-			f.Add(name(i, "value.currency"), "error.required")
-		} else {
-			f.Add(name(i, "value.currency"), "error.unknown_currency", d.ValueCurrency)
-		}
-	}
+	v, _ := money.Parse(f, name(i, "value.amount"), d.ValueAmount)
+	ref.MoneyCurrency(f, name(i, "value.currency"), d.ValueCurrency)
 	return &Money{Amount: v, Currency: d.ValueCurrency}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"econdip/services/commissions/domain"
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/httpx"
 )
 
 // CSVColumns are the columns of a protocol file, in any order; item, sector,
@@ -28,7 +29,9 @@ const MaxCSVBytes = 1 << 20
 func CSVRows(i int, field string) string { return "rows[" + strconv.Itoa(i+2) + "]." + field }
 
 // ParseProtocolCSV reads the decisions of a protocol from a CSV file. Errors
-// name the line and column; a file with a broken row is refused whole.
+// name the line and column; a file with a broken row is refused whole, as is
+// a cell that is not UTF-8 or holds a control character other than TAB, LF
+// and CR (the rule DecodeStrict applies to JSON).
 func ParseProtocolCSV(data []byte) ([]domain.DecisionInput, error) {
 	var f apperr.Fields
 	if len(data) > MaxCSVBytes {
@@ -46,6 +49,11 @@ func ParseProtocolCSV(data []byte) ([]domain.DecisionInput, error) {
 	if err != nil {
 		f.Add("rows[1]", "error.csv_syntax", err.Error())
 		return nil, f.Err()
+	}
+	for _, h := range header {
+		if !httpx.CheckText(&f, "rows[1]", h) {
+			return nil, f.Err()
+		}
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -80,6 +88,13 @@ func ParseProtocolCSV(data []byte) ([]domain.DecisionInput, error) {
 		}
 		if len(rec) != len(header) {
 			f.Add("rows["+strconv.Itoa(line)+"]", "error.csv_field_count", len(rec), len(header))
+		}
+		for i, cell := range rec {
+			name := "rows[" + strconv.Itoa(line) + "]"
+			if i < len(header) {
+				name += "." + strings.ToLower(strings.TrimSpace(header[i]))
+			}
+			httpx.CheckText(&f, name, cell)
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {

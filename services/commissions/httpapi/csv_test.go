@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/httpx"
 )
 
 func TestParseProtocolCSV(t *testing.T) {
@@ -35,10 +36,42 @@ func TestParseProtocolCSV(t *testing.T) {
 	}
 }
 
+// TestFinding7_CSVCellsWithControlCharsOrInvalidUTF8AreRefused: a NUL (or
+// another C0 control) or invalid UTF-8 in a cell is a field error naming the
+// line and column, and the file is refused whole; TAB, LF and CR are text.
+func TestFinding7_CSVCellsWithControlCharsOrInvalidUTF8AreRefused(t *testing.T) {
+	const head = "item,text,agencies,deadline,clauses\n1,ok,mti,2027-01-01,2.2\n2,ok,mti,2027-01-01,2.2\n3,ok,mti,2027-01-01,2.2\n"
+	tests := []struct {
+		name, data, key, field string
+	}{
+		{"NUL", head + "4,A\x00B,mti,2027-01-01,2.2\n", "error.control_char", "rows[5].text"},
+		{"escape", head + "4,\x1b[31mred,mti,2027-01-01,2.2\n", "error.control_char", "rows[5].text"},
+		{"invalid UTF-8", head + "4,ok,mti\xff,2027-01-01,2.2\n", "error.invalid_utf8", "rows[5].agencies"},
+		{"in the header", "te\x00xt,agencies,deadline,clauses\nx,mti,2027-01-01,2.2\n", "error.control_char", "rows[1]"},
+		{"TAB and line breaks are text", head + "4,\"a\tb\r\nc\",mti,2027-01-01,2.2\n", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := ParseProtocolCSV([]byte(tt.data))
+			if tt.key == "" {
+				if err != nil || len(rows) != 4 {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || len(ae.Fields) == 0 || ae.Fields[0].Key != tt.key || ae.Fields[0].Field != tt.field {
+				t.Fatalf("got %v (%+v), want %s on %s", err, ae, tt.key, tt.field)
+			}
+		})
+	}
+}
+
 func FuzzParseProtocolCSV(f *testing.F) {
 	f.Add([]byte("item,text,agencies,deadline,clauses\n1,x,mti,2027-01-01,2.2\n"))
 	f.Add([]byte("text\n\"unterminated\n"))
 	f.Add([]byte("\xef\xbb\xbf"))
+	f.Add([]byte("text,agencies,deadline,clauses\nA\x00B,mti\xff,2027-01-01,2.2\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, err := ParseProtocolCSV(data)
 		var ae *apperr.Error
@@ -47,6 +80,18 @@ func FuzzParseProtocolCSV(f *testing.F) {
 		}
 		if err == nil && len(rows) == 0 {
 			t.Fatal("accepted a file with no decisions")
+		}
+		for _, r := range rows {
+			if err != nil {
+				break
+			}
+			var fe apperr.Fields
+			for _, s := range append([]string{r.Item, r.Text, r.Deadline, r.Sector, r.ValueAmount, r.ValueCurrency}, append(r.Agencies, r.Clauses...)...) {
+				httpx.CheckText(&fe, "cell", s)
+			}
+			if len(fe) > 0 {
+				t.Fatalf("accepted a cell with %v", fe)
+			}
 		}
 	})
 }

@@ -135,6 +135,13 @@ func (h handlers) recordCSV(c *fiber.Ctx) error {
 		f.Add("number", "error.not_a_whole_number", c.Query("number"))
 		return f.Err()
 	}
+	var f apperr.Fields
+	for _, name := range []string{"date", "place", "protocol_ref"} {
+		httpx.CheckText(&f, name, c.Query(name))
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
 	in := domain.SessionInput{Number: number, Date: c.Query("date"), Place: c.Query("place"), ProtocolRef: c.Query("protocol_ref"), Decisions: decisions}
 	return h.record(c, in, CSVRows)
 }

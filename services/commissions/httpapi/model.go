@@ -48,12 +48,12 @@ func CommissionToJSON(c domain.Commission) CommissionJSON {
 type DecisionRequest struct {
 	Item     string           `json:"item"`
 	Text     string           `json:"text"`
-	Agencies []string         `json:"agencies"`
+	Agencies []string         `json:"agencies,omitempty"`
 	Deadline string           `json:"deadline"`
 	Sector   string           `json:"sector"`
-	Clauses  []string         `json:"clauses"`
-	Value    *httpx.MoneyJSON `json:"value"`
-	LeadIDs  []string         `json:"lead_ids"`
+	Clauses  []string         `json:"clauses,omitempty"`
+	Value    *httpx.MoneyJSON `json:"value,omitempty"`
+	LeadIDs  []string         `json:"lead_ids,omitempty"`
 }
 
 // ProtocolRequest is a session with its decisions, recorded all or nothing.
@@ -62,7 +62,7 @@ type ProtocolRequest struct {
 	Date        string            `json:"date"`
 	Place       string            `json:"place"`
 	ProtocolRef string            `json:"protocol_ref"`
-	Decisions   []DecisionRequest `json:"decisions"`
+	Decisions   []DecisionRequest `json:"decisions,omitempty"`
 }
 
 // Input is the domain form of the request.
@@ -160,7 +160,7 @@ func protocolToJSON(p app.Protocol, today domain.Day) ProtocolJSON {
 
 // StatusRequest changes a decision's status.
 type StatusRequest struct {
-	Version     *int   `json:"version"`
+	Version     *int   `json:"version,omitempty"`
 	Status      string `json:"status"`
 	EffectiveOn string `json:"effective_on"`
 	Comment     string `json:"comment"`
@@ -169,7 +169,7 @@ type StatusRequest struct {
 
 // LinkRequest links a decision to a lead or deal it led to.
 type LinkRequest struct {
-	Version  *int   `json:"version"`
+	Version  *int   `json:"version,omitempty"`
 	Kind     string `json:"kind"`
 	TargetID string `json:"target_id"`
 }

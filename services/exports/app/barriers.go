@@ -36,7 +36,8 @@ func applyBarrier(b *Barrier, in domain.BarrierInput, value *domain.Money) {
 }
 
 // ReportBarrier records a trade barrier met in the attaché's host country.
-// With an idempotency key, a retry returns the first result (replayed=true).
+// With an idempotency key, a retry returns the first result (replayed=true);
+// the same key with another barrier is KeyReused and stores nothing.
 func (s *Service) ReportBarrier(ctx context.Context, u auth.User, idempotencyKey string, in domain.BarrierInput) (Barrier, bool, error) {
 	host, err := s.hostCountry(u)
 	if err != nil {
@@ -47,22 +48,22 @@ func (s *Service) ReportBarrier(ctx context.Context, u auth.User, idempotencyKey
 	if err != nil {
 		return Barrier{}, false, err
 	}
-	id, eventID, err := idsFor(u, "barrier", idempotencyKey)
+	ids, err := idsFor(u, "barrier", idempotencyKey, in)
 	if err != nil {
 		return Barrier{}, false, err
 	}
 	now := s.stamp()
-	b := Barrier{ID: id, Version: 1, Post: u.Post, Attache: u.ID, Country: in.Country, Status: domain.Reported,
+	b := Barrier{ID: ids.id, Version: 1, Post: u.Post, Attache: u.ID, Country: in.Country, Status: domain.Reported,
 		ReportedOn: in.ReportedOn, Progress: []Note{}, CreatedAt: now, UpdatedAt: now}
 	if b.ReportedOn == "" {
 		b.ReportedOn = today
 	}
 	applyBarrier(&b, in, value)
-	env, err := s.envelope(u, eventID, "barrier/"+b.ID, "post:"+b.Post, events.BarrierReportedV1{Barrier: barrierToEvent(b)}, now)
+	env, err := s.envelope(u, ids.eventID, "barrier/"+b.ID, "post:"+b.Post, events.BarrierReportedV1{Barrier: barrierToEvent(b)}, now)
 	if err != nil {
 		return Barrier{}, false, err
 	}
-	rec, replayed, err := s.barriers.Create(ctx, b.ID, env)
+	rec, replayed, err := s.barriers.CreateOnce(ctx, b.ID, env, ids.request)
 	if err != nil {
 		return Barrier{}, false, err
 	}

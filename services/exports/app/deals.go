@@ -124,7 +124,8 @@ func uniq(list []string) []string {
 
 // CreateDeal records a new export deal of the attaché's post, at the
 // opportunity stage. With an idempotency key, a retry returns the deal the
-// first request created (replayed=true) and stores nothing new.
+// first request created (replayed=true) and stores nothing new; the same key
+// with another deal is KeyReused and stores nothing either.
 func (s *Service) CreateDeal(ctx context.Context, u auth.User, idempotencyKey string, in domain.DealInput) (domain.Deal, bool, error) {
 	host, err := s.hostCountry(u)
 	if err != nil {
@@ -134,18 +135,18 @@ func (s *Service) CreateDeal(ctx context.Context, u auth.User, idempotencyKey st
 	if err != nil {
 		return domain.Deal{}, false, err
 	}
-	id, eventID, err := idsFor(u, "deal", idempotencyKey)
+	ids, err := idsFor(u, "deal", idempotencyKey, in)
 	if err != nil {
 		return domain.Deal{}, false, err
 	}
 	now := s.stamp()
-	d := domain.Deal{ID: id, Version: 1, Post: u.Post, Attache: u.ID, Stage: domain.Opportunity, CreatedAt: now, UpdatedAt: now, StageAt: now}
+	d := domain.Deal{ID: ids.id, Version: 1, Post: u.Post, Attache: u.ID, Stage: domain.Opportunity, CreatedAt: now, UpdatedAt: now, StageAt: now}
 	applyDeal(&d, in, c)
-	env, err := s.envelope(u, eventID, "deal/"+d.ID, "post:"+d.Post, events.DealCreatedV1{Deal: dealToEvent(d)}, now)
+	env, err := s.envelope(u, ids.eventID, "deal/"+d.ID, "post:"+d.Post, events.DealCreatedV1{Deal: dealToEvent(d)}, now)
 	if err != nil {
 		return domain.Deal{}, false, err
 	}
-	rec, replayed, err := s.deals.Create(ctx, d.ID, env)
+	rec, replayed, err := s.deals.CreateOnce(ctx, d.ID, env, ids.request)
 	if err != nil {
 		return domain.Deal{}, false, err
 	}

@@ -142,21 +142,26 @@ func (s *Service) envelope(u auth.User, eventID, subject, scope string, ev event
 	return env, nil
 }
 
+// createIDs are the ids of a new record and the fingerprint of the request
+// that creates it (empty without an Idempotency-Key).
+type createIDs struct{ id, eventID, request string }
+
 // idsFor derives a record id and its creation event id from an
-// Idempotency-Key (scoped to the user), or returns a random id and no event
-// id without one.
-func idsFor(u auth.User, kind, key string) (string, string, error) {
+// Idempotency-Key (scoped to the user) and fingerprints the request input,
+// or returns a random id, no event id and no fingerprint without one.
+func idsFor(u auth.User, kind, key string, input any) (createIDs, error) {
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return uuid.NewString(), "", nil
+		return createIDs{id: uuid.NewString()}, nil
 	}
 	if len(key) > 200 {
 		var f apperr.Fields
 		f.Add("Idempotency-Key", "error.too_long", 200)
-		return "", "", f.Err()
+		return createIDs{}, f.Err()
 	}
 	id := uuid.NewSHA1(idNamespace, []byte(kind+"\x00"+u.ID+"\x00"+key)).String()
-	return id, uuid.NewSHA1(idNamespace, []byte("created\x00"+id)).String(), nil
+	request, err := eventstore.RequestSHA256(kind, input)
+	return createIDs{id: id, eventID: uuid.NewSHA1(idNamespace, []byte("created\x00"+id)).String(), request: request}, err
 }
 
 func validID(id string) error {

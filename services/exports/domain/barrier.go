@@ -121,9 +121,7 @@ func (in BarrierInput) Validate(ref *reference.Data, hostCountry, today string) 
 	var value *Money
 	if strings.TrimSpace(in.ValueAmount) != "" || in.ValueCurrency != "" {
 		v, _ := money.Parse(&f, "value_at_stake.amount", in.ValueAmount)
-		if !known(ref.Currency, in.ValueCurrency) {
-			f.Add("value_at_stake.currency", "error.unknown_currency", in.ValueCurrency)
-		}
+		ref.MoneyCurrency(&f, "value_at_stake.currency", in.ValueCurrency)
 		value = &Money{Amount: v, Currency: in.ValueCurrency}
 	}
 	return value, f.Err()

@@ -115,7 +115,7 @@ func TestBarrierInputValidate(t *testing.T) {
 		{"unknown agency", func(in *BarrierInput) { in.LeadAgency = "ministry-of-magic" }, "lead_agency=error.unknown_agency"},
 		{"reported in the future", func(in *BarrierInput) { in.ReportedOn = "2026-05-21" }, "reported_on=error.future_date"},
 		{"value with a decimal comma", func(in *BarrierInput) { in.ValueAmount = "12,5" }, "value_at_stake.amount=error.decimal_comma"},
-		{"value without a currency", func(in *BarrierInput) { in.ValueCurrency = "" }, "value_at_stake.currency=error.unknown_currency"},
+		{"value without a currency", func(in *BarrierInput) { in.ValueCurrency = "" }, "value_at_stake.currency=error.required"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -169,13 +169,7 @@ func (in DealInput) Validate(ref *reference.Data, hostCountry string) (Money, *d
 	CheckHS6(&f, ref, "hs_code", in.HSCode)
 	value := Money{Currency: in.ValueCurrency}
 	value.Amount, _ = money.Parse(&f, "value.amount", in.ValueAmount)
-	if !known(ref.Currency, in.ValueCurrency) {
-		if in.ValueCurrency == "" {
-			f.Add("value.currency", "error.required")
-		} else {
-			f.Add("value.currency", "error.unknown_currency", in.ValueCurrency)
-		}
-	}
+	ref.MoneyCurrency(&f, "value.currency", in.ValueCurrency)
 	var qty *decimal.Decimal
 	if strings.TrimSpace(in.Quantity) != "" {
 		if q, ok := money.Parse(&f, "quantity", in.Quantity); ok {

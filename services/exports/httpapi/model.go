@@ -12,7 +12,7 @@ import (
 // it registers the BIN (or returns it as registered already); with the
 // version read, it changes the registered name and region.
 type ExporterRequest struct {
-	Version *int   `json:"version"`
+	Version *int   `json:"version,omitempty"`
 	BIN     string `json:"bin"`
 	Name    string `json:"name"`
 	Region  string `json:"region"`
@@ -43,12 +43,12 @@ type DealRequest struct {
 	HSCode       string            `json:"hs_code"`
 	Product      string            `json:"product"`
 	Value        httpx.MoneyJSON   `json:"value"`
-	Quantity     *httpx.NumberText `json:"quantity"`
+	Quantity     *httpx.NumberText `json:"quantity,omitempty"`
 	Unit         string            `json:"unit"`
-	Support      []string          `json:"support"`
+	Support      []string          `json:"support,omitempty"`
 	CommissionID string            `json:"commission_id"`
 	DecisionID   string            `json:"decision_id"`
-	Clauses      []string          `json:"clauses"`
+	Clauses      []string          `json:"clauses,omitempty"`
 }
 
 func (r DealRequest) input() domain.DealInput {
@@ -65,19 +65,19 @@ func (r DealRequest) input() domain.DealInput {
 // fields to change. An empty quantity removes it; empty commission_id and
 // decision_id unlink the decision.
 type DealPatch struct {
-	Version      *int              `json:"version"`
-	ExporterBIN  *string           `json:"exporter_bin"`
-	BuyerCountry *string           `json:"buyer_country"`
-	BuyerName    *string           `json:"buyer_name"`
-	HSCode       *string           `json:"hs_code"`
-	Product      *string           `json:"product"`
-	Value        *httpx.MoneyJSON  `json:"value"`
-	Quantity     *httpx.NumberText `json:"quantity"`
-	Unit         *string           `json:"unit"`
-	Support      *[]string         `json:"support"`
-	CommissionID *string           `json:"commission_id"`
-	DecisionID   *string           `json:"decision_id"`
-	Clauses      *[]string         `json:"clauses"`
+	Version      *int              `json:"version,omitempty"`
+	ExporterBIN  *string           `json:"exporter_bin,omitempty"`
+	BuyerCountry *string           `json:"buyer_country,omitempty"`
+	BuyerName    *string           `json:"buyer_name,omitempty"`
+	HSCode       *string           `json:"hs_code,omitempty"`
+	Product      *string           `json:"product,omitempty"`
+	Value        *httpx.MoneyJSON  `json:"value,omitempty"`
+	Quantity     *httpx.NumberText `json:"quantity,omitempty"`
+	Unit         *string           `json:"unit,omitempty"`
+	Support      *[]string         `json:"support,omitempty"`
+	CommissionID *string           `json:"commission_id,omitempty"`
+	DecisionID   *string           `json:"decision_id,omitempty"`
+	Clauses      *[]string         `json:"clauses,omitempty"`
 }
 
 func set[T any](dst *T, src *T) {
@@ -107,7 +107,7 @@ func (p DealPatch) apply(in *domain.DealInput) {
 
 // MoveRequest is the body of POST /api/v1/deals/:id/stage.
 type MoveRequest struct {
-	Version      *int   `json:"version"`
+	Version      *int   `json:"version,omitempty"`
 	Stage        string `json:"stage"`
 	LostReason   string `json:"lost_reason"`
 	ContractDate string `json:"contract_date"` // when moving to contracted; empty: today
@@ -178,13 +178,13 @@ func DealToJSON(d domain.Deal, hs app.HSInfo) DealJSON {
 // BarrierRequest is the body of POST /api/v1/barriers.
 type BarrierRequest struct {
 	Country      string           `json:"country"`
-	HSCodes      []string         `json:"hs_codes"`
+	HSCodes      []string         `json:"hs_codes,omitempty"`
 	Type         string           `json:"type"`
 	Title        string           `json:"title"`
 	Description  string           `json:"description"`
-	ValueAtStake *httpx.MoneyJSON `json:"value_at_stake"`
+	ValueAtStake *httpx.MoneyJSON `json:"value_at_stake,omitempty"`
 	LeadAgency   string           `json:"lead_agency"`
-	Clauses      []string         `json:"clauses"`
+	Clauses      []string         `json:"clauses,omitempty"`
 	ReportedOn   string           `json:"reported_on"`
 }
 
@@ -208,15 +208,15 @@ type NoteRequest struct {
 // day it was reported stay. A value_at_stake with an empty amount and
 // currency removes it.
 type BarrierPatch struct {
-	Version      *int             `json:"version"`
-	HSCodes      *[]string        `json:"hs_codes"`
-	Type         *string          `json:"type"`
-	Title        *string          `json:"title"`
-	Description  *string          `json:"description"`
-	ValueAtStake *httpx.MoneyJSON `json:"value_at_stake"`
-	LeadAgency   *string          `json:"lead_agency"`
-	Clauses      *[]string        `json:"clauses"`
-	Progress     *NoteRequest     `json:"progress"`
+	Version      *int             `json:"version,omitempty"`
+	HSCodes      *[]string        `json:"hs_codes,omitempty"`
+	Type         *string          `json:"type,omitempty"`
+	Title        *string          `json:"title,omitempty"`
+	Description  *string          `json:"description,omitempty"`
+	ValueAtStake *httpx.MoneyJSON `json:"value_at_stake,omitempty"`
+	LeadAgency   *string          `json:"lead_agency,omitempty"`
+	Clauses      *[]string        `json:"clauses,omitempty"`
+	Progress     *NoteRequest     `json:"progress,omitempty"`
 }
 
 func (p BarrierPatch) apply(in *domain.BarrierInput) {
@@ -233,7 +233,7 @@ func (p BarrierPatch) apply(in *domain.BarrierInput) {
 
 // StatusRequest is the body of POST /api/v1/barriers/:id/status.
 type StatusRequest struct {
-	Version     *int   `json:"version"`
+	Version     *int   `json:"version,omitempty"`
 	Status      string `json:"status"`
 	EffectiveOn string `json:"effective_on"` // empty: today
 	Comment     string `json:"comment"`

@@ -81,7 +81,8 @@ func visible(u auth.User, l domain.Lead) domain.Lead {
 
 // Create records a new lead for the user's post. With an idempotency key, a
 // retry returns the lead the first request created (replayed=true) and
-// creates nothing new.
+// creates nothing new; the same key with other details is KeyReused and
+// creates nothing either.
 func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string, d domain.Details) (domain.Lead, bool, error) {
 	if err := canWrite(u, u.Post); err != nil {
 		return domain.Lead{}, false, err
@@ -91,7 +92,7 @@ func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string
 	if err != nil {
 		return domain.Lead{}, false, err
 	}
-	leadID, eventID := uuid.NewString(), ""
+	leadID, eventID, request := uuid.NewString(), "", ""
 	if key := strings.TrimSpace(idempotencyKey); key != "" {
 		if len(key) > 200 {
 			var f apperr.Fields
@@ -100,13 +101,16 @@ func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string
 		}
 		leadID = uuid.NewSHA1(idNamespace, []byte(u.ID+"\x00"+key)).String()
 		eventID = uuid.NewSHA1(idNamespace, []byte("created\x00"+leadID)).String()
+		if request, err = eventstore.RequestSHA256("lead", d); err != nil {
+			return domain.Lead{}, false, err
+		}
 	}
 	l.ID, l.Post, l.Attache = leadID, u.Post, u.ID
 	env, err := s.envelope(u, eventID, l, events.LeadCreatedV1{Lead: toEvent(l)}, now)
 	if err != nil {
 		return domain.Lead{}, false, err
 	}
-	rec, replayed, err := s.store.Create(ctx, l.ID, env)
+	rec, replayed, err := s.store.CreateOnce(ctx, l.ID, env, request)
 	if err != nil {
 		return domain.Lead{}, false, err
 	}

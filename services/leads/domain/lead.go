@@ -275,13 +275,7 @@ func (d Details) check(f *apperr.Fields, ref *reference.Data) Money {
 		f.Add("source", "error.one_of", strings.Join(Sources, ", "))
 	}
 	capex := Money{Currency: d.CapexCurrency}
-	if _, ok := ref.Currency(d.CapexCurrency); !ok {
-		if d.CapexCurrency == "" {
-			f.Add("capex.currency", "error.required")
-		} else {
-			f.Add("capex.currency", "error.unknown_currency", d.CapexCurrency)
-		}
-	}
+	ref.MoneyCurrency(f, "capex.currency", d.CapexCurrency)
 	if amount, ok := money.Parse(f, "capex.amount", d.CapexAmount); ok {
 		capex.Amount = amount
 	}

@@ -52,7 +52,7 @@ type CreateRequest struct {
 	InvestorCountry      string          `json:"investor_country"`
 	Title                string          `json:"title"`
 	Sector               string          `json:"sector"`
-	Clauses              []string        `json:"clauses"`
+	Clauses              []string        `json:"clauses,omitempty"`
 	TargetRegion         string          `json:"target_region"`
 	InvestmentType       string          `json:"investment_type"`
 	Capex                httpx.MoneyJSON `json:"capex"`
@@ -62,33 +62,35 @@ type CreateRequest struct {
 	ExpectedDecisionDate string          `json:"expected_decision_date"`
 	Source               string          `json:"source"`
 	SourceRef            string          `json:"source_ref"`
-	Contacts             []ContactJSON   `json:"contacts"`
+	Contacts             []ContactJSON   `json:"contacts,omitempty"`
 	IdentifiedOn         string          `json:"identified_on"` // YYYY-MM-DD; empty: today
 }
 
-// PatchRequest is the body of PATCH /api/v1/leads/:id: the version read, and the fields to change.
+// PatchRequest is the body of PATCH /api/v1/leads/:id: the version read, and
+// the fields to change. A field left out keeps its value; null is refused
+// (DecodeStrict), so a change is never dropped in silence.
 type PatchRequest struct {
-	Version              *int             `json:"version"`
-	InvestorName         *string          `json:"investor_name"`
-	InvestorCountry      *string          `json:"investor_country"`
-	Title                *string          `json:"title"`
-	Sector               *string          `json:"sector"`
-	Clauses              *[]string        `json:"clauses"`
-	TargetRegion         *string          `json:"target_region"`
-	InvestmentType       *string          `json:"investment_type"`
-	Capex                *httpx.MoneyJSON `json:"capex"`
-	ExpectedJobs         *int             `json:"expected_jobs"`
-	TechTransfer         *bool            `json:"tech_transfer"`
-	Green                *bool            `json:"green"`
-	ExpectedDecisionDate *string          `json:"expected_decision_date"`
-	Source               *string          `json:"source"`
-	SourceRef            *string          `json:"source_ref"`
-	Contacts             *[]ContactJSON   `json:"contacts"`
+	Version              *int             `json:"version,omitempty"`
+	InvestorName         *string          `json:"investor_name,omitempty"`
+	InvestorCountry      *string          `json:"investor_country,omitempty"`
+	Title                *string          `json:"title,omitempty"`
+	Sector               *string          `json:"sector,omitempty"`
+	Clauses              *[]string        `json:"clauses,omitempty"`
+	TargetRegion         *string          `json:"target_region,omitempty"`
+	InvestmentType       *string          `json:"investment_type,omitempty"`
+	Capex                *httpx.MoneyJSON `json:"capex,omitempty"`
+	ExpectedJobs         *int             `json:"expected_jobs,omitempty"`
+	TechTransfer         *bool            `json:"tech_transfer,omitempty"`
+	Green                *bool            `json:"green,omitempty"`
+	ExpectedDecisionDate *string          `json:"expected_decision_date,omitempty"`
+	Source               *string          `json:"source,omitempty"`
+	SourceRef            *string          `json:"source_ref,omitempty"`
+	Contacts             *[]ContactJSON   `json:"contacts,omitempty"`
 }
 
 // MoveRequest is the body of POST /api/v1/leads/:id/stage.
 type MoveRequest struct {
-	Version          *int   `json:"version"`
+	Version          *int   `json:"version,omitempty"`
 	Stage            string `json:"stage"`
 	EffectiveOn      string `json:"effective_on"` // YYYY-MM-DD, the day the move took effect; empty: today
 	LostReason       string `json:"lost_reason"`

@@ -22,6 +22,7 @@ const (
 	Invalid         Code = "invalid"           // the input is wrong; nothing was changed
 	NotFound        Code = "not_found"         // the record does not exist (or is outside the caller's scope)
 	Conflict        Code = "conflict"          // someone else changed the record first, or it already exists
+	KeyReused       Code = "key_reused"        // the Idempotency-Key was used before for a different request; nothing was changed
 	Unauthorized    Code = "unauthorized"      // no valid credentials
 	Forbidden       Code = "forbidden"         // valid credentials, but not allowed for this record or action
 	TooManyRequests Code = "too_many_requests" // more writes than the caller's rate allows; nothing was changed, retry later

@@ -8,6 +8,9 @@ package eventstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -26,6 +29,10 @@ type Record[T any] struct {
 	Seq      uint64 // stream sequence: the version token for the next append
 	Envelope events.Envelope
 	Event    events.Event
+	// RequestSHA256 is the fingerprint of the request that stored the event
+	// (events.HeaderRequestSHA256); set by Load and First, empty on events
+	// stored without one.
+	RequestSHA256 string
 }
 
 // Store reads and appends the events of one kind of record.
@@ -58,7 +65,7 @@ func (s *Store[T]) Load(ctx context.Context, id string) (Record[T], error) {
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	return s.decode(msg.Data, msg.Sequence)
+	return s.decodeMsg(msg)
 }
 
 // First returns the first event of a record (its creation).
@@ -74,7 +81,13 @@ func (s *Store[T]) First(ctx context.Context, id string) (Record[T], error) {
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	return s.decode(msg.Data, msg.Sequence)
+	return s.decodeMsg(msg)
+}
+
+func (s *Store[T]) decodeMsg(msg *jetstream.RawStreamMsg) (Record[T], error) {
+	rec, err := s.decode(msg.Data, msg.Sequence)
+	rec.RequestSHA256 = msg.Header.Get(events.HeaderRequestSHA256)
+	return rec, err
 }
 
 func (s *Store[T]) decode(data []byte, seq uint64) (Record[T], error) {
@@ -93,24 +106,61 @@ func (s *Store[T]) decode(data []byte, seq uint64) (Record[T], error) {
 // and was created by this very event (a retry with the same id), the stored
 // record is returned with replayed=true; any other existing record is a Conflict.
 func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (rec Record[T], replayed bool, err error) {
+	return s.CreateOnce(ctx, id, env, "")
+}
+
+// CreateOnce is Create for a record whose id and first event id derive from
+// an Idempotency-Key; request is the fingerprint of the request
+// (RequestSHA256), stored with the event. A retry (the same event id) whose
+// request differs from the stored one is refused with KeyReused and stores
+// nothing: the key was used for another request. A first event stored
+// without a fingerprint predates the check and matches any request.
+func (s *Store[T]) CreateOnce(ctx context.Context, id string, env events.Envelope, request string) (rec Record[T], replayed bool, err error) {
 	none := uint64(0)
-	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &none})
-	if errors.Is(err, events.ErrWrongLastSequence) {
+	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &none, RequestSHA256: request})
+	// A duplicate (the event id within the stream's duplicate window) stored
+	// nothing either: answer, like a refused retry, with the stored record.
+	if errors.Is(err, events.ErrWrongLastSequence) || (err == nil && ack.Duplicate) {
 		first, ferr := s.First(ctx, id)
 		if ferr != nil {
 			return Record[T]{}, false, ferr
 		}
-		if first.Envelope.ID == env.ID {
-			return first, true, nil
+		if first.Envelope.ID != env.ID {
+			return Record[T]{}, false, apperr.E(apperr.Conflict, "error.exists", id)
 		}
-		return Record[T]{}, false, apperr.E(apperr.Conflict, "error.exists", id)
+		if !SameRequest(first.RequestSHA256, request) {
+			return Record[T]{}, false, apperr.E(apperr.KeyReused, "error.idempotency_reused")
+		}
+		return first, true, nil
 	}
 	if err != nil {
 		return Record[T]{}, false, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
 	obs.EventsPublished.WithLabelValues(env.Type).Inc()
 	rec, err = s.FromEnvelope(env, ack.Sequence)
-	return rec, ack.Duplicate, err
+	rec.RequestSHA256 = request
+	return rec, false, err
+}
+
+// SameRequest reports whether a request with fingerprint request is the one
+// whose fingerprint stored is; an event stored without one (before the check
+// existed, or without an Idempotency-Key) matches any request.
+func SameRequest(stored, request string) bool {
+	return stored == "" || stored == request
+}
+
+// RequestSHA256 is the fingerprint of a request: the SHA-256 (hex) of its
+// decoded input re-encoded as JSON, with kind naming what it creates. It is
+// computed from the domain input, not the body's bytes, so the JSON API, the
+// CSV import and the dashboard's forms (which call the API) fingerprint the
+// same record alike, whatever the spacing or key order of the body.
+func RequestSHA256(kind string, input any) (string, error) {
+	raw, err := json.Marshal(input)
+	if err != nil {
+		return "", apperr.Wrap(apperr.Internal, err, "error.internal")
+	}
+	sum := sha256.Sum256(append([]byte(kind+"\x00"), raw...))
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // Append stores the next event of a record, provided the record's last event

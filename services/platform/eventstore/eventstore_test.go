@@ -2,8 +2,11 @@ package eventstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/shopspring/decimal"
 
@@ -118,4 +121,118 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	if got, _ := view.Get(id); got.State.Title != "second" || view.Len() != 1 {
 		t.Fatalf("older put replaced the newer state: %+v", got)
 	}
+}
+
+// TestFinding8_CreateOnceRefusesAnotherRequestWithTheSameKey: a creation
+// retried with the same event id and the same request fingerprint is a
+// replay of the stored record; with another fingerprint it is KeyReused and
+// stores nothing, both inside the stream's duplicate window (JetStream drops
+// the publish) and after it (the subject's last sequence refuses it). A first
+// event stored without a fingerprint predates the check and matches any.
+func TestFinding8_CreateOnceRefusesAnotherRequestWithTheSameKey(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := context.Background()
+	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
+	msgs := func() uint64 {
+		t.Helper()
+		st, err := ns.JS.Stream(ctx, events.StreamLeads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs
+	}
+	reqA, _ := eventstore.RequestSHA256("lead", map[string]string{"title": "first"})
+	reqB, _ := eventstore.RequestSHA256("lead", map[string]string{"title": "other"})
+	if reqA == reqB || len(reqA) != 64 {
+		t.Fatalf("fingerprints %q %q", reqA, reqB)
+	}
+	created := envelope(t, events.LeadCreatedV1{Lead: lead(1, "first")})
+	rec, replayed, err := store.CreateOnce(ctx, id, created, reqA)
+	if err != nil || replayed || rec.RequestSHA256 != reqA {
+		t.Fatalf("create: %+v replayed=%v err=%v", rec, replayed, err)
+	}
+	if first, err := store.First(ctx, id); err != nil || first.RequestSHA256 != reqA {
+		t.Fatalf("the fingerprint is stored with the event: %+v %v", first, err)
+	}
+	// Inside the duplicate window.
+	again, replayed, err := store.CreateOnce(ctx, id, envelope2(t, created, "first, retried"), reqA)
+	if err != nil || !replayed || again.Seq != rec.Seq || again.State.Title != "first" {
+		t.Fatalf("same request again: %+v replayed=%v err=%v; want the stored record", again, replayed, err)
+	}
+	if _, _, err := store.CreateOnce(ctx, id, envelope2(t, created, "other"), reqB); apperr.CodeOf(err) != apperr.KeyReused {
+		t.Fatalf("another request with the same key: %v, want KeyReused", err)
+	}
+	if n := msgs(); n != 1 {
+		t.Fatalf("the stream holds %d events, want 1", n)
+	}
+
+	// After the duplicate window: stored without a message id, so JetStream has no record of it.
+	for _, tc := range []struct {
+		name, other, stored, request string
+		want                         apperr.Code // "" for a replay
+	}{
+		{"same request", "5c4e2d3b-7e8f-4a91-8b2c-3d4e5f6a7b81", reqA, reqA, ""},
+		{"another request", "5c4e2d3b-7e8f-4a91-8b2c-3d4e5f6a7b82", reqA, reqB, apperr.KeyReused},
+		{"an event stored before the check", "5c4e2d3b-7e8f-4a91-8b2c-3d4e5f6a7b83", "", reqB, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			other := tc.other
+			env := envelope(t, events.LeadCreatedV1{Lead: func() events.LeadV1 { l := lead(1, "first"); l.ID = other; return l }()})
+			raw, err := json.Marshal(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			subject := events.LeadSubject(other)
+			msg := nats.NewMsg(subject)
+			msg.Data = raw
+			if tc.stored != "" {
+				msg.Header.Set(events.HeaderRequestSHA256, tc.stored)
+			}
+			if _, err := ns.JS.PublishMsg(ctx, msg); err != nil {
+				t.Fatal(err)
+			}
+			before := msgs()
+			got, replayed, err := store.CreateOnce(ctx, other, envelope2(t, env, "later"), tc.request)
+			if tc.want != "" {
+				if apperr.CodeOf(err) != tc.want {
+					t.Fatalf("got %v, want %s", err, tc.want)
+				}
+			} else if err != nil || !replayed || got.State.Title != "first" {
+				t.Fatalf("got %+v replayed=%v err=%v, want the stored record", got, replayed, err)
+			}
+			if n := msgs(); n != before {
+				t.Fatalf("the stream grew from %d to %d", before, n)
+			}
+		})
+	}
+}
+
+// envelope2 is env (same event id) carrying a lead with another title, as a
+// retry with another body makes.
+func envelope2(t *testing.T, env events.Envelope, title string) events.Envelope {
+	t.Helper()
+	_, ev, err := events.Decode(mustJSON(t, env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ev.(*events.LeadCreatedV1).Lead
+	l.Title = title
+	out, err := events.New(events.Meta{ID: env.ID, Source: env.Source, Subject: env.Subject, Actor: env.Actor, Scope: env.Scope}, events.LeadCreatedV1{Lead: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

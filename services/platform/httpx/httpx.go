@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.Invalid:         fiber.StatusBadRequest,
 	apperr.NotFound:        fiber.StatusNotFound,
 	apperr.Conflict:        fiber.StatusConflict,
+	apperr.KeyReused:       fiber.StatusUnprocessableEntity,
 	apperr.Unauthorized:    fiber.StatusUnauthorized,
 	apperr.Forbidden:       fiber.StatusForbidden,
 	apperr.TooManyRequests: fiber.StatusTooManyRequests,
@@ -42,6 +44,7 @@ var clientCodes = map[apperr.Code]bool{
 	apperr.Invalid:         true,
 	apperr.NotFound:        true,
 	apperr.Conflict:        true,
+	apperr.KeyReused:       true,
 	apperr.Unauthorized:    true,
 	apperr.Forbidden:       true,
 	apperr.TooManyRequests: true,
@@ -245,10 +248,17 @@ func Lang(c *fiber.Ctx) i18n.Lang {
 }
 
 // DecodeStrict decodes one JSON value from body into v, refusing unknown
-// fields and trailing data, and turns decoder errors into field-level errors.
+// fields (at any depth), duplicate keys, null, invalid UTF-8, control
+// characters other than TAB, LF and CR, and trailing data, and turns decoder
+// errors into field-level errors that name the field's full path
+// (contacts[1].name). Null is never a value: a client leaves a field out to
+// keep it (in a PATCH) or to have its default (in a create).
 func DecodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return apperr.E(apperr.Invalid, "error.body_empty")
+	}
+	if err := scanJSON(body, reflect.TypeOf(v)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

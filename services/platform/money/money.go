@@ -22,12 +22,15 @@ const MaxDecimals = 4
 
 // Parse reads a non-negative amount such as "1250000" or "1250000.50". It
 // records a field error on f (and returns false) for anything else, saying
-// what was wrong: "12,5" (decimal comma), "1e309" (exponent), "-5", "abc".
+// what was wrong: "12,5" (decimal comma), "1e309" (exponent), "-5", "abc",
+// " 100" (blanks around it: an API client's bug that should not be guessed
+// at; forms and CSV cells are trimmed by their readers before they get here).
 func Parse(f *apperr.Fields, field, text string) (decimal.Decimal, bool) {
-	text = strings.TrimSpace(text)
 	switch {
-	case text == "":
+	case strings.TrimSpace(text) == "":
 		f.Add(field, "error.required")
+	case strings.TrimSpace(text) != text:
+		f.Add(field, "error.amount_spaces", text)
 	case strings.HasPrefix(text, "-"):
 		f.Add(field, "error.negative")
 	case strings.Contains(text, ","):

@@ -1,6 +1,7 @@
 package money
 
 import (
+	"strings"
 	"testing"
 
 	"econdip/services/platform/apperr"
@@ -11,7 +12,8 @@ func TestParse(t *testing.T) {
 		in, want, key string
 	}{
 		{"1250000", "1250000", ""},
-		{" 1250000.50 ", "1250000.5", ""},
+		{" 1250000.50 ", "", "error.amount_spaces"},
+		{"   ", "", "error.required"},
 		{"0", "0", ""},
 		{"0.0001", "0.0001", ""},
 		{"", "", "error.required"},
@@ -39,6 +41,22 @@ func TestParse(t *testing.T) {
 		if ok || len(f) != 1 || f[0].Key != tc.key || f[0].Field != "value" {
 			t.Errorf("Parse(%q): %+v, want one error %s", tc.in, f, tc.key)
 		}
+	}
+}
+
+// TestFinding11_AmountWithSpacesIsRefused: " 100" was read as 100; blanks
+// around an amount are an error that says to send the amount alone.
+func TestFinding11_AmountWithSpacesIsRefused(t *testing.T) {
+	for _, in := range []string{" 100", "100 ", "\t100", "100\n", " 1250000.50 ", "\u00a0100"} {
+		var f apperr.Fields
+		if v, ok := Parse(&f, "capex.amount", in); ok || len(f) != 1 || f[0].Field != "capex.amount" {
+			t.Errorf("Parse(%q) = %s, %v, %v; want one error on capex.amount", in, v, ok, f)
+		}
+	}
+	var f apperr.Fields
+	Parse(&f, "capex.amount", " 100")
+	if f[0].Key != "error.amount_spaces" || !strings.Contains(f[0].Message, "send the amount alone") {
+		t.Errorf("the error must say what to do: %+v", f[0])
 	}
 }
 
