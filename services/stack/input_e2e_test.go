@@ -1,11 +1,13 @@
 package stack_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"econdip/events"
 	"econdip/services/stack/stacktest"
@@ -69,6 +71,45 @@ func TestFinding8_IdempotencyKeyWithAnotherBodyIs422(t *testing.T) {
 				t.Fatalf("other body with a new key: %d %s", r.Status, r.Body)
 			}
 		})
+	}
+}
+
+// TestFinding8_ProtocolKeyReusedAfterTheDuplicateWindowIs422: a protocol's
+// session id derives from its number, not from the key, so a key reused for
+// another session is not caught by JetStream once the duplicate window has
+// passed (its event ids would be stored a second time); the sessions the
+// service has read still know the key.
+func TestFinding8_ProtocolKeyReusedAfterTheDuplicateWindowIs422(t *testing.T) {
+	s := stacktest.Start(t)
+	createCommission(t, s, "igc-cn", "CN")
+	ctx := context.Background()
+	st, err := s.JS.Stream(ctx, events.StreamCommissions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	const window = 300 * time.Millisecond
+	cfg.Duplicates = window
+	if _, err := s.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	url := commissionsURL(s) + "/igc-cn/sessions"
+	first := protocolBody(8, astanaDay(-20), []string{astanaDay(10), astanaDay(20)}, "")
+	if r := stacktest.Do(t, "POST", url, secCN, first, "Idempotency-Key", "reused-later"); r.Status != http.StatusCreated {
+		t.Fatalf("first protocol: %d %s", r.Status, r.Body)
+	}
+	time.Sleep(3 * window) // JetStream forgets the batch's message ids: a time window, not a condition to wait on
+	before := streamMsgs(t, s, events.StreamCommissions)
+	other := protocolBody(9, astanaDay(-20), []string{astanaDay(10), astanaDay(20)}, "")
+	r := stacktest.Do(t, "POST", url, secCN, other, "Idempotency-Key", "reused-later")
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "key_reused") {
+		t.Fatalf("the key of session 8 for session 9, after the duplicate window: %d %s; want 422 key_reused", r.Status, r.Body)
+	}
+	if after := streamMsgs(t, s, events.StreamCommissions); after != before {
+		t.Fatalf("the stream grew from %d to %d: nothing may be written", before, after)
+	}
+	if r := stacktest.Do(t, "POST", url, secCN, first, "Idempotency-Key", "reused-later"); r.Status != http.StatusCreated || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the first protocol again after the window: %d %s; want it replayed", r.Status, r.Body)
 	}
 }
 

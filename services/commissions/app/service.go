@@ -217,8 +217,8 @@ type Protocol struct {
 // commission (its id is derived from it), so recording it twice is a
 // Conflict; with an idempotency key, a retry returns the first result, and
 // the same key with another protocol is KeyReused (stores nothing). A key is
-// recognised by the session it recorded, and, for another session number,
-// by its event ids within the stream's duplicate window only.
+// recognised by the session it recorded: the same session through the batch,
+// another session through the sessions this service has read.
 func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID, idempotencyKey string, in domain.SessionInput, rows domain.RowNamer) (Protocol, bool, error) {
 	c, err := s.Commission(ctx, u, commissionID)
 	if err != nil {
@@ -251,6 +251,17 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 			return uuid.NewString()
 		}
 		return uuid.NewSHA1(idNamespace, []byte(u.ID+"\x00"+idempotencyKey+"\x00"+strconv.Itoa(n))).String()
+	}
+	if idempotencyKey != "" {
+		// A key that recorded another session is refused whenever that was
+		// (the batch's event ids only catch it within JetStream's duplicate
+		// window): a session's one event carries the key's first event id.
+		keyID := eventID(0)
+		for _, r := range s.sview.Select(func(st events.SessionV1) bool { return st.CommissionID == c.ID && st.ID != sessionID }) {
+			if r.Envelope.ID == keyID {
+				return Protocol{}, false, apperr.E(apperr.KeyReused, "error.idempotency_reused")
+			}
+		}
 	}
 	session := domain.Session{ID: sessionID, CommissionID: c.ID, Number: in.Number, Date: date,
 		Place: strings.TrimSpace(in.Place), ProtocolRef: strings.TrimSpace(in.ProtocolRef), CreatedAt: now}
