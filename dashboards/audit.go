@@ -8,7 +8,6 @@ package dashboards
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"net/url"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/csvx"
 )
 
 const (
@@ -173,7 +173,7 @@ func (s *Server) auditCSV(c *fiber.Ctx) error {
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), auditStreamTimeout)
 		defer cancel()
-		cw := csv.NewWriter(w)
+		cw := csvx.NewWriter(w)
 		_ = cw.Write(analytics.AuditHeader)
 		n := 0
 		err := analytics.Audit(ctx, ch, filter, analytics.MaxAuditRows, func(row analytics.AuditRow) error {
