@@ -399,7 +399,7 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 		return err
 	}
 	n := 0
-	if s.Cfg.Role == "" || natsx.CanPublish(s.Cfg.Role, events.UserSubject("x")) {
+	if s.Cfg.Role == "" || natsx.CanPublish(s.Cfg.Role, events.MustSubject(events.UserSubject("x"))) {
 		if n, err = id.Import(ctx, s.users); err != nil {
 			return err
 		}

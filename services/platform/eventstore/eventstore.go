@@ -32,7 +32,7 @@ type Record[T any] struct {
 type Store[T any] struct {
 	js      jetstream.JetStream
 	stream  string
-	subject func(key string) string
+	subject func(key string) (string, error)
 	state   func(events.Event) (T, bool)
 	idOf    func(T) string
 }
@@ -41,17 +41,34 @@ type Store[T any] struct {
 // subject(key); state extracts its state from one of them, and idOf names the
 // record in views and Record.ID. The key is usually the id; where the subject
 // needs more (a decision's commission), the caller's key carries it.
-func New[T any](js jetstream.JetStream, stream string, subject func(key string) string, state func(events.Event) (T, bool), idOf func(T) string) *Store[T] {
+// subject is one of the events package's builders: it refuses an id that is
+// not a subject token, and the store then answers NotFound without a
+// JetStream call (an id with '*' or '>' would otherwise match other records).
+func New[T any](js jetstream.JetStream, stream string, subject func(key string) (string, error), state func(events.Event) (T, bool), idOf func(T) string) *Store[T] {
 	return &Store[T]{js: js, stream: stream, subject: subject, state: state, idOf: idOf}
 }
 
-// Load returns the current state of a record. Returns NotFound if it has no event.
+// subjectOf is the subject of a record; an id no record can have is NotFound.
+func (s *Store[T]) subjectOf(id string) (string, error) {
+	subject, err := s.subject(id)
+	if err != nil {
+		return "", apperr.Wrap(apperr.NotFound, err, "error.id_invalid", id)
+	}
+	return subject, nil
+}
+
+// Load returns the current state of a record. Returns NotFound if it has no
+// event, or if id cannot be a record's id.
 func (s *Store[T]) Load(ctx context.Context, id string) (Record[T], error) {
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return Record[T]{}, err
+	}
 	st, err := s.js.Stream(ctx, s.stream)
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	msg, err := st.GetLastMsgForSubject(ctx, s.subject(id))
+	msg, err := st.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Record[T]{}, apperr.E(apperr.NotFound, "error.not_found", id)
 	}
@@ -63,11 +80,15 @@ func (s *Store[T]) Load(ctx context.Context, id string) (Record[T], error) {
 
 // First returns the first event of a record (its creation).
 func (s *Store[T]) First(ctx context.Context, id string) (Record[T], error) {
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return Record[T]{}, err
+	}
 	st, err := s.js.Stream(ctx, s.stream)
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	msg, err := st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(s.subject(id)))
+	msg, err := st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subject))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Record[T]{}, apperr.E(apperr.NotFound, "error.not_found", id)
 	}
@@ -93,8 +114,12 @@ func (s *Store[T]) decode(data []byte, seq uint64) (Record[T], error) {
 // and was created by this very event (a retry with the same id), the stored
 // record is returned with replayed=true; any other existing record is a Conflict.
 func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (rec Record[T], replayed bool, err error) {
+	subject, err := s.subject(id)
+	if err != nil {
+		return Record[T]{}, false, apperr.Wrap(apperr.Invalid, err, "error.id_invalid", id)
+	}
 	none := uint64(0)
-	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &none})
+	ack, err := events.Publish(ctx, s.js, subject, env, events.PublishOptions{ExpectLastSubjectSeq: &none})
 	if errors.Is(err, events.ErrWrongLastSequence) {
 		first, ferr := s.First(ctx, id)
 		if ferr != nil {
@@ -117,7 +142,11 @@ func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (
 // is still at sequence after (the version the writer read). Returns Conflict
 // when another event got there first; a retry of the same event succeeds.
 func (s *Store[T]) Append(ctx context.Context, id string, after uint64, env events.Envelope) (Record[T], error) {
-	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &after})
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return Record[T]{}, err
+	}
+	ack, err := events.Publish(ctx, s.js, subject, env, events.PublishOptions{ExpectLastSubjectSeq: &after})
 	if errors.Is(err, events.ErrWrongLastSequence) {
 		last, lerr := s.Load(ctx, id)
 		if lerr == nil && last.Envelope.ID == env.ID {
@@ -147,8 +176,12 @@ func (s *Store[T]) FromEnvelope(env events.Envelope, seq uint64) (Record[T], err
 
 // History returns every event of a record, oldest first.
 func (s *Store[T]) History(ctx context.Context, id string) ([]Record[T], error) {
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return nil, err
+	}
 	var out []Record[T]
-	err := s.replay(ctx, s.subject(id), func(r Record[T]) { out = append(out, r) })
+	err = s.replay(ctx, subject, func(r Record[T]) { out = append(out, r) })
 	if err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view, err := store.Follow(ctx, events.LeadSubject("*"), obs.Discard())
+	view, err := store.Follow(ctx, events.AllLeads, obs.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
