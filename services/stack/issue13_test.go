@@ -88,3 +88,81 @@ func TestFinding9_WildcardIdsNeverReachJetStream(t *testing.T) {
 	}
 }
 
+// Finding 11: pages and API answers that need a user carried no
+// Cache-Control, so a browser or proxy could keep them. Every GET route
+// that needs a user answers no-store, served or refused; static files stay
+// cacheable.
+func TestFinding11_AuthenticatedAnswersAreNoStore(t *testing.T) {
+	s := stacktest.Start(t)
+	f := accessFixture(t, s)
+	addr := map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "dashboard": s.DashboardAddr}
+	checked := 0
+	for service, a := range addr {
+		for key, action := range auth.Registered(service) {
+			method, path := strings.Fields(key)[1], strings.Fields(key)[2]
+			if method != fiber.MethodGet || action == auth.Public {
+				continue
+			}
+			url, _ := target(path, f)
+			for _, token := range []string{"", analyst, berlin, secCN} {
+				req, err := http.NewRequest(method, "http://"+a+url, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				resp, err := noRedirect.Do(req) // the redirect to /signin, not the sign-in page
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+					t.Errorf("%s GET %s (token %q): %d with Cache-Control %q, want no-store", service, url, token, resp.StatusCode, cc)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("checked only %d answers", checked)
+	}
+	r := stacktest.Do(t, "GET", "http://"+s.DashboardAddr+"/static/app.css", "", "")
+	if r.Status != http.StatusOK || strings.Contains(r.Header.Get("Cache-Control"), "no-store") {
+		t.Errorf("static file: %d, Cache-Control %q; want it served and cacheable", r.Status, r.Header.Get("Cache-Control"))
+	}
+}
+
+// Finding 11: /metrics was public on every port, the APIs' and the
+// dashboard's included. It is now only on internal addresses: ingest's
+// health address, and a single service's ECONDIP_METRICS_ADDR.
+func TestFinding11_MetricsNotPublic(t *testing.T) {
+	s := stacktest.Start(t)
+	// Some traffic, so that the registry has request series.
+	stacktest.Do(t, "GET", leadsURL(s), berlin, "")
+	for service, a := range map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "dashboard": s.DashboardAddr} {
+		for _, token := range []string{"", analyst, admin} {
+			r := stacktest.Do(t, "GET", "http://"+a+"/metrics", token, "")
+			if r.Status == http.StatusOK || strings.Contains(string(r.Body), "econdip_http_requests_total") {
+				t.Errorf("%s serves /metrics (token %q): %d %s", service, token, r.Status, trim(r.Body))
+			}
+		}
+		if _, ok := auth.Registered(service)[auth.RouteKey(service, fiber.MethodGet, "/metrics")]; ok {
+			t.Errorf("%s registers /metrics as a public route", service)
+		}
+	}
+	r := stacktest.Do(t, "GET", "http://"+s.IngestAddr+"/metrics", "", "")
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `econdip_http_requests_total{method="GET",route="/api/v1/leads",service="leads"`) {
+		t.Errorf("ingest's internal address: %d, want the whole process's metrics: %.300s", r.Status, r.Body)
+	}
+	// A service run on its own serves them on its internal metrics address.
+	s.Cfg.MetricsAddr = "127.0.0.1:0"
+	s.ServeMetrics()
+	if s.MetricsAddr == "" {
+		t.Fatal("ServeMetrics did not listen")
+	}
+	r = stacktest.Do(t, "GET", "http://"+s.MetricsAddr+"/metrics", "", "")
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "econdip_http_requests_total") {
+		t.Errorf("ECONDIP_METRICS_ADDR: %d %.300s", r.Status, r.Body)
+	}
+}
