@@ -18,6 +18,7 @@ import (
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/csvx"
+	"econdip/services/platform/httpx"
 )
 
 const (
@@ -49,16 +50,12 @@ func auditRangeOf(c *fiber.Ctx) (auditRange, error) {
 	}
 	var f apperr.Fields
 	day := func(field, v string) time.Time {
-		d, err := time.ParseInLocation(time.DateOnly, v, astana)
-		switch {
-		case v == "":
+		if v == "" {
 			f.Add(field, "error.required")
-		case err != nil:
-			f.Add(field, "error.date", v)
-		case d.Year() < 2000:
-			f.Add(field, "error.date_too_early", v, "2000-01-01")
+			return time.Time{}
 		}
-		return d
+		d := httpx.ParseDay(field, v, &f)
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, astana)
 	}
 	from, to := day("from", r.From), day("to", r.To)
 	if len(f) == 0 {

@@ -101,6 +101,7 @@ var en = map[string]string{
 	"error.version":                   "you edited version %d but the record is now at version %d: reload it and apply your change again",
 	"error.version_required":          "required: send the version you read, so a concurrent change is not overwritten",
 	"error.before_stage_day":          "%s is before the current stage took effect (%s)",
+	"error.date_out_of_range":         "%s is outside the days the figures cover: give a day from %s to %s",
 	"error.date_too_early":            "%s is too early: give a day from %s on",
 	"error.unknown_post_filter":       "%q is not one of the foreign posts (e.g. de-berlin)",
 	"error.session_expired":           "your session has ended: sign in again",
