@@ -78,7 +78,7 @@ var en = map[string]string{
 	"error.leads_write_role":          "only the attachés of a post may change its investor leads",
 	"error.negative":                  "must not be negative",
 	"error.not_a_number":              "%q is not a number: use digits with an optional decimal point, e.g. 1500000.50",
-	"error.id_invalid":                "no record has the id %q: an id holds only letters, digits, '-' and '_'; check the address",
+	"error.id_invalid":                "%q cannot be an id: ids hold only letters, digits, '-' and '_' (a user id also dots between them); check the address or the id you typed",
 	"error.not_found":                 "no record %s (or it is outside what you may see)",
 	"error.one_of":                    "must be one of: %s",
 	"error.other_post":                "this record belongs to another post: you can only work with your own post's records",
