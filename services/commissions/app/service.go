@@ -266,7 +266,7 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 	if err != nil {
 		return Protocol{}, false, err
 	}
-	// The ids are the loaded commission's and fresh uuids: they cannot fail the subject check.
+	// The ids are the loaded commission's and uuids made above: they cannot fail the subject check.
 	items := []events.BatchItem{{Subject: events.MustSubject(events.SessionSubject(c.ID, sessionID)), Envelope: env, ExpectLastSubjectSeq: &none}}
 	for i, d := range decisions {
 		denv, err := s.envelope(u, eventID(i+1), "decision/"+d.ID, c.ID, events.DecisionRecordedV1{Decision: decisionToEvent(d)}, now)
