@@ -10,22 +10,27 @@ import (
 	"econdip/services/platform/auth"
 )
 
-// canReadFigures: analysts and admins see every post; an attaché sees the pipeline of their own post.
-func pipelineFilter(c *fiber.Ctx) (analytics.PipelineFilter, error) {
-	u := currentUser(c)
-	f := analytics.PipelineFilter{Post: c.Query("post"), Country: c.Query("country")}
-	switch u.Role {
-	case auth.Analyst, auth.Admin:
-	case auth.Attache:
-		f.Post = u.Post
+// pipelineFilter reads the pipeline's filters, post and country, each
+// checked against the reference data (an unknown one is a field error, not
+// an empty figure). Analysts and admins see every post; an attaché sees
+// their own post's pipeline whatever post the URL names.
+func (s *Server) pipelineFilter(c *fiber.Ctx) (analytics.PipelineFilter, error) {
+	switch currentUser(c).Role {
+	case auth.Analyst, auth.Admin, auth.Attache:
 	default:
-		return f, apperr.E(apperr.Forbidden, "error.leads_read_role")
+		return analytics.PipelineFilter{}, apperr.E(apperr.Forbidden, "error.leads_read_role")
 	}
-	return f, nil
+	var fe apperr.Fields
+	post, err := s.figurePost(c, &fe)
+	if err != nil {
+		return analytics.PipelineFilter{}, err
+	}
+	f := analytics.PipelineFilter{Post: post, Country: s.countryParam(c, "country", &fe)}
+	return f, fe.Err()
 }
 
 func (s *Server) pipelineRows(c *fiber.Ctx) ([]analytics.PipelineRow, error) {
-	f, err := pipelineFilter(c)
+	f, err := s.pipelineFilter(c)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ package dashboards
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"net/url"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/csvx"
+	"econdip/services/platform/httpx"
 )
 
 const (
@@ -49,16 +50,12 @@ func auditRangeOf(c *fiber.Ctx) (auditRange, error) {
 	}
 	var f apperr.Fields
 	day := func(field, v string) time.Time {
-		d, err := time.ParseInLocation(time.DateOnly, v, astana)
-		switch {
-		case v == "":
+		if v == "" {
 			f.Add(field, "error.required")
-		case err != nil:
-			f.Add(field, "error.date", v)
-		case d.Year() < 2000:
-			f.Add(field, "error.date_too_early", v, "2000-01-01")
+			return time.Time{}
 		}
-		return d
+		d := httpx.ParseDay(field, v, &f)
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, astana)
 	}
 	from, to := day("from", r.From), day("to", r.To)
 	if len(f) == 0 {
@@ -173,7 +170,7 @@ func (s *Server) auditCSV(c *fiber.Ctx) error {
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), auditStreamTimeout)
 		defer cancel()
-		cw := csv.NewWriter(w)
+		cw := csvx.NewWriter(w)
 		_ = cw.Write(analytics.AuditHeader)
 		n := 0
 		err := analytics.Audit(ctx, ch, filter, analytics.MaxAuditRows, func(row analytics.AuditRow) error {

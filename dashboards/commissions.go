@@ -13,6 +13,7 @@ import (
 	"econdip/services/commissions/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 )
 
 // commissionFilter reads the figures' filters from the URL (commission, years,
@@ -28,25 +29,9 @@ func commissionFilter(c *fiber.Ctx) (analytics.CommissionFilter, time.Time, erro
 		return f, time.Time{}, apperr.E(apperr.Forbidden, "error.figures_role")
 	}
 	var fe apperr.Fields
-	for _, y := range strings.Split(c.Query("years"), ",") {
-		if y = strings.TrimSpace(y); y == "" {
-			continue
-		}
-		n, err := strconv.Atoi(y)
-		if err != nil || n < 2000 || n > 2100 {
-			fe.Add("years", "error.year", y)
-			continue
-		}
-		f.Years = append(f.Years, n)
-	}
-	asOf := time.Now()
-	if v := c.Query("as_of"); v != "" {
-		d, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			fe.Add("as_of", "error.date", v)
-		}
-		asOf = d
-	} else {
+	f.Years = httpx.YearsParam(c, "years", &fe)
+	asOf, given := httpx.DayParam(c, "as_of", &fe)
+	if !given {
 		asOf, _ = time.Parse(time.DateOnly, domain.Today(time.Now()).String())
 	}
 	return f, asOf, fe.Err()

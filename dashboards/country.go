@@ -34,6 +34,7 @@ import (
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 )
 
 // countryQuery is the partner-country page's filter as read from the URL.
@@ -53,15 +54,7 @@ func (s *Server) countryFilter(c *fiber.Ctx) (countryQuery, error) {
 	}
 	q := countryQuery{Post: post, Country: s.countryParam(c, "country", &fe), AsOf: astanaToday(),
 		Commissions: currentUser(c).Role != auth.Attache}
-	for _, y := range listParam(c, "years") {
-		n, err := strconv.Atoi(y)
-		if err != nil || n < 2000 || n > 2100 {
-			fe.Add("years", "error.year", y)
-			continue
-		}
-		q.Years = append(q.Years, n)
-	}
-	slices.Sort(q.Years)
+	q.Years = httpx.YearsParam(c, "years", &fe)
 	return q, fe.Err()
 }
 

@@ -25,6 +25,7 @@ import (
 	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/reference"
 )
@@ -96,15 +97,7 @@ func (s *Server) exportFilter(c *fiber.Ctx) (analytics.ExportFilter, error) {
 	}
 	f := analytics.ExportFilter{Post: post, BuyerCountry: s.countryParam(c, "buyer_country", &fe),
 		Sector: strings.TrimSpace(c.Query("sector"))}
-	for _, y := range listParam(c, "years") {
-		n, err := strconv.Atoi(y)
-		if err != nil || n < 2000 || n > 2100 {
-			fe.Add("years", "error.year", y)
-			continue
-		}
-		f.Years = append(f.Years, n)
-	}
-	slices.Sort(f.Years)
+	f.Years = httpx.YearsParam(c, "years", &fe)
 	if _, ok := s.cfg.Ref.Sector(f.Sector); f.Sector != "" && f.Sector != "unassigned" && !ok {
 		fe.Add("sector", "error.unknown_sector", f.Sector)
 	}

@@ -2,10 +2,11 @@ package dashboards
 
 import (
 	"bytes"
-	"encoding/csv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"econdip/services/platform/csvx"
 )
 
 // table is one figure's rows with its CSV form: every chart's JSON endpoint
@@ -22,7 +23,7 @@ func (t table[T]) send(c *fiber.Ctx, rows []T, extra fiber.Map) error {
 	}
 	if strings.HasSuffix(c.Path(), ".csv") {
 		var b bytes.Buffer
-		w := csv.NewWriter(&b)
+		w := csvx.NewWriter(&b) // cells that would start a formula are neutralised
 		_ = w.Write(t.header)
 		for _, r := range rows {
 			_ = w.Write(t.record(r))

@@ -1113,8 +1113,25 @@ func TestKubernetes(t *testing.T) {
 				t.Errorf("%s: %s copies, want 2", where, n)
 			}
 			_, port := hostPort(t, where+" "+addrVar(role), env[addrVar(role)])
-			if ports := containerPorts(c.(map[string]any)); !slices.Equal(ports, []int{port}) {
-				t.Errorf("%s: container ports %v, but it listens on %s=%s", where, ports, addrVar(role), env[addrVar(role)])
+			// /metrics is served only on an internal address: ingest's own
+			// (ECONDIP_INGEST_ADDR), every other service's ECONDIP_METRICS_ADDR,
+			// a port no Service exposes. Prometheus scrapes that one.
+			want, metricsPort := []int{port}, port
+			if role != natsx.ServiceIngest {
+				if env["ECONDIP_METRICS_ADDR"] == "" {
+					t.Errorf("%s: no ECONDIP_METRICS_ADDR: its metrics are on loopback, out of Prometheus's reach", where)
+				} else {
+					_, metricsPort = hostPort(t, where+" ECONDIP_METRICS_ADDR", env["ECONDIP_METRICS_ADDR"])
+					want = append(want, metricsPort)
+				}
+			}
+			if ports := containerPorts(c.(map[string]any)); !slices.Equal(ports, want) {
+				t.Errorf("%s: container ports %v, but it listens on %s=%s and ECONDIP_METRICS_ADDR=%s", where, ports,
+					addrVar(role), env[addrVar(role)], env["ECONDIP_METRICS_ADDR"])
+			}
+			ann := get(o.raw, "spec", "template", "metadata", "annotations")
+			if p := str(get(ann, "prometheus.io/port")); p != strconv.Itoa(metricsPort) || str(get(ann, "prometheus.io/path")) != "/metrics" {
+				t.Errorf("%s: Prometheus scrapes port %s, but /metrics is on %d", where, p, metricsPort)
 			}
 			for probe, path := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz"} {
 				p := get(c, probe, "httpGet")
@@ -1163,6 +1180,9 @@ func TestKubernetes(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("Service %s: target port %v is no port of the pods it selects", o.name, target)
+			}
+			if target == "metrics" {
+				t.Errorf("Service %s exposes the metrics port: /metrics is for Prometheus inside the cluster only", o.name)
 			}
 		}
 	}

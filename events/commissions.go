@@ -14,22 +14,6 @@ const (
 	TypeDecisionLinked        = "econdip.decision.linked.v1"
 )
 
-// Subjects of the COMMISSIONS stream: everything of one commission is under
-// econdip.commissions.<commission id>, so access can be granted per commission.
-func CommissionSubject(commissionID string) string {
-	return SubjectPrefix + ".commissions." + commissionID + ".commission"
-}
-
-// SessionSubject carries the event of one session of a commission.
-func SessionSubject(commissionID, sessionID string) string {
-	return SubjectPrefix + ".commissions." + commissionID + ".session." + sessionID
-}
-
-// DecisionSubject carries every event of one decision.
-func DecisionSubject(commissionID, decisionID string) string {
-	return SubjectPrefix + ".commissions." + commissionID + ".decision." + decisionID
-}
-
 // CommissionV1 is the full state of an intergovernmental commission.
 type CommissionV1 struct {
 	ID                string    `json:"id"` // e.g. "igc-cn"

@@ -268,7 +268,7 @@ func FuzzDecode(f *testing.F) {
 func TestPublishUsesEventIDForDeduplicationAndSubjectSequenceForConcurrency(t *testing.T) {
 	ns := natstest.Start(t)
 	ctx := context.Background()
-	subject := events.LeadSubject(sampleLead().ID)
+	subject := events.MustSubject(events.LeadSubject(sampleLead().ID))
 	env, err := events.New(events.Meta{Source: "test", Subject: "lead/x", Actor: "a", Scope: "global"}, events.LeadCreatedV1{Lead: sampleLead()})
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +325,7 @@ func TestPublishBatchStoresAllOrNothing(t *testing.T) {
 		}
 		return items
 	}
-	first := batch(events.DecisionSubject("igc-cn", "a"), events.DecisionSubject("igc-cn", "b"), events.DecisionSubject("igc-cn", "c"))
+	first := batch(events.MustSubject(events.DecisionSubject("igc-cn", "a")), events.MustSubject(events.DecisionSubject("igc-cn", "b")), events.MustSubject(events.DecisionSubject("igc-cn", "c")))
 	ack, err := events.PublishBatch(ctx, ns.JS, first)
 	if err != nil || ack.Sequence != 3 {
 		t.Fatalf("first batch: %+v %v", ack, err)
@@ -335,7 +335,7 @@ func TestPublishBatchStoresAllOrNothing(t *testing.T) {
 		t.Fatalf("replayed batch: %v", err)
 	}
 	// A batch whose last message conflicts stores none of its messages.
-	if _, err := events.PublishBatch(ctx, ns.JS, batch(events.DecisionSubject("igc-cn", "d"), events.DecisionSubject("igc-cn", "b"))); !errors.Is(err, events.ErrWrongLastSequence) {
+	if _, err := events.PublishBatch(ctx, ns.JS, batch(events.MustSubject(events.DecisionSubject("igc-cn", "d")), events.MustSubject(events.DecisionSubject("igc-cn", "b")))); !errors.Is(err, events.ErrWrongLastSequence) {
 		t.Fatalf("conflicting batch: %v", err)
 	}
 	st, _ := ns.JS.Stream(ctx, events.StreamCommissions)
@@ -358,7 +358,7 @@ func TestPublishBatchWaitsForAPlaceAmongOpenBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return events.BatchItem{Subject: events.DecisionSubject("igc-cn", decision), Envelope: env, ExpectLastSubjectSeq: &none}
+		return events.BatchItem{Subject: events.MustSubject(events.DecisionSubject("igc-cn", decision)), Envelope: env, ExpectLastSubjectSeq: &none}
 	}
 	// Open batches until the stream refuses one (the server's limit, 50 by default).
 	var open []string
@@ -367,7 +367,7 @@ func TestPublishBatchWaitsForAPlaceAmongOpenBatches(t *testing.T) {
 			t.Fatal("the stream never refused another open batch")
 		}
 		id := uuid.NewString()
-		msg := nats.NewMsg(events.DecisionSubject("igc-cn", fmt.Sprintf("open-%d", i)))
+		msg := nats.NewMsg(events.MustSubject(events.DecisionSubject("igc-cn", fmt.Sprintf("open-%d", i))))
 		msg.Data = []byte(`{}`)
 		msg.Header.Set("Nats-Batch-Id", id)
 		msg.Header.Set("Nats-Batch-Sequence", "1")
@@ -388,7 +388,7 @@ func TestPublishBatchWaitsForAPlaceAmongOpenBatches(t *testing.T) {
 	go func() {
 		time.Sleep(200 * time.Millisecond)
 		for i, id := range open {
-			msg := nats.NewMsg(events.DecisionSubject("igc-cn", fmt.Sprintf("open-%d", i)))
+			msg := nats.NewMsg(events.MustSubject(events.DecisionSubject("igc-cn", fmt.Sprintf("open-%d", i))))
 			msg.Data = []byte(`{}`)
 			msg.Header.Set("Nats-Batch-Id", id)
 			msg.Header.Set("Nats-Batch-Sequence", "2")
@@ -401,11 +401,11 @@ func TestPublishBatchWaitsForAPlaceAmongOpenBatches(t *testing.T) {
 		t.Fatalf("once places were free: %v", err)
 	}
 	st, _ := ns.JS.Stream(ctx, events.StreamCommissions)
-	msg, err := st.GetLastMsgForSubject(ctx, events.DecisionSubject("igc-cn", "waited"))
+	msg, err := st.GetLastMsgForSubject(ctx, events.MustSubject(events.DecisionSubject("igc-cn", "waited")))
 	if err != nil || msg.Sequence != ack.Sequence {
 		t.Fatalf("the waiting batch is not on the stream at its ack's sequence %d: %v", ack.Sequence, err)
 	}
-	if _, err := st.GetLastMsgForSubject(ctx, events.DecisionSubject("igc-cn", "busy")); !errors.Is(err, jetstream.ErrMsgNotFound) {
+	if _, err := st.GetLastMsgForSubject(ctx, events.MustSubject(events.DecisionSubject("igc-cn", "busy"))); !errors.Is(err, jetstream.ErrMsgNotFound) {
 		t.Fatalf("the refused batch was stored: %v", err)
 	}
 }

@@ -18,15 +18,6 @@ const (
 	TypeBarrierStatusChanged = "econdip.barrier.status_changed.v1"
 )
 
-// ExporterSubject carries the events of one Kazakh exporter, keyed by BIN.
-func ExporterSubject(bin string) string { return SubjectPrefix + ".exports.exporter." + bin }
-
-// DealSubject carries every event of one export deal.
-func DealSubject(id string) string { return SubjectPrefix + ".exports.deal." + id }
-
-// BarrierSubject carries every event of one trade barrier.
-func BarrierSubject(id string) string { return SubjectPrefix + ".exports.barrier." + id }
-
 // ExporterV1 is a Kazakh exporting company.
 type ExporterV1 struct {
 	BIN          string    `json:"bin"` // 12-digit business identification number

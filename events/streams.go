@@ -29,9 +29,6 @@ const (
 	ConsumerIngest = "ingest-clickhouse"
 )
 
-// LeadSubject is the subject that carries every event of one lead.
-func LeadSubject(leadID string) string { return SubjectPrefix + ".leads." + leadID }
-
 // Stream describes one JetStream stream of the contract.
 type Stream struct {
 	Name        string

@@ -12,9 +12,6 @@ const (
 	TypeUserChanged = "econdip.user.changed.v1"
 )
 
-// UserSubject carries every event of one user account.
-func UserSubject(id string) string { return SubjectPrefix + ".users." + id }
-
 // UserTokenV1 is a personal API token: only its SHA-256 is kept.
 type UserTokenV1 struct {
 	ID        string     `json:"id"`

@@ -88,6 +88,7 @@ func run(cmd string) error {
 		if err := sys.ServeLeads(ctx); err != nil {
 			return err
 		}
+		sys.ServeMetrics()
 	case "commissions":
 		if err := sys.LoadUsers(false); err != nil {
 			return err
@@ -98,6 +99,7 @@ func run(cmd string) error {
 		if err := sys.ServeCommissions(ctx); err != nil {
 			return err
 		}
+		sys.ServeMetrics()
 	case "exports":
 		if err := sys.LoadUsers(false); err != nil {
 			return err
@@ -108,6 +110,7 @@ func run(cmd string) error {
 		if err := sys.ServeExports(ctx); err != nil {
 			return err
 		}
+		sys.ServeMetrics()
 	case "ingest":
 		if err := sys.StartNATS(ctx, false); err != nil {
 			return err
@@ -131,6 +134,7 @@ func run(cmd string) error {
 		if err := sys.ServeDashboard(); err != nil {
 			return err
 		}
+		sys.ServeMetrics()
 	case "migrate", "reload":
 		// The administrators' setup: with ECONDIP_NATS_URL, the streams,
 		// key-value buckets and the users file's accounts; then ClickHouse:

@@ -80,7 +80,7 @@ func (d *NATSDriver) Setup(ctx context.Context, s Setup) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		switch _, err := d.publish(ctx, events.ExporterSubject(e.BIN), env, zero); {
+		switch _, err := d.publish(ctx, events.MustSubject(events.ExporterSubject(e.BIN)), env, zero); {
 		case err == nil:
 			n++
 		case !errors.Is(err, ErrSkip):
@@ -96,7 +96,7 @@ func (d *NATSDriver) Setup(ctx context.Context, s Setup) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		switch _, err := d.publish(ctx, events.CommissionSubject(c.ID), env, zero); {
+		switch _, err := d.publish(ctx, events.MustSubject(events.CommissionSubject(c.ID)), env, zero); {
 		case err == nil:
 			n++
 		case !errors.Is(err, ErrSkip):
@@ -172,7 +172,7 @@ func (d *NATSDriver) lead(ctx context.Context, s Story, w *Writes) error {
 	if err != nil {
 		return err
 	}
-	seq, err := d.timed(ctx, w, Write{Kind: Leads, Op: "create", ID: id, Events: 1}, events.LeadSubject(id), e, zero)
+	seq, err := d.timed(ctx, w, Write{Kind: Leads, Op: "create", ID: id, Events: 1}, events.MustSubject(events.LeadSubject(id)), e, zero)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (d *NATSDriver) lead(ctx context.Context, s Story, w *Writes) error {
 		if err != nil {
 			return err
 		}
-		if seq, err = d.timed(ctx, w, Write{Kind: Leads, Op: "move", ID: id, Events: 1}, events.LeadSubject(id), e, seq); err != nil {
+		if seq, err = d.timed(ctx, w, Write{Kind: Leads, Op: "move", ID: id, Events: 1}, events.MustSubject(events.LeadSubject(id)), e, seq); err != nil {
 			return err
 		}
 	}
@@ -228,7 +228,7 @@ func (d *NATSDriver) deal(ctx context.Context, s Story, w *Writes) error {
 	if err != nil {
 		return err
 	}
-	seq, err := d.timed(ctx, w, Write{Kind: Deals, Op: "create", ID: id, Events: 1}, events.DealSubject(id), e, zero)
+	seq, err := d.timed(ctx, w, Write{Kind: Deals, Op: "create", ID: id, Events: 1}, events.MustSubject(events.DealSubject(id)), e, zero)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (d *NATSDriver) deal(ctx context.Context, s Story, w *Writes) error {
 		if err != nil {
 			return err
 		}
-		if seq, err = d.timed(ctx, w, Write{Kind: Deals, Op: "move", ID: id, Events: 1}, events.DealSubject(id), e, seq); err != nil {
+		if seq, err = d.timed(ctx, w, Write{Kind: Deals, Op: "move", ID: id, Events: 1}, events.MustSubject(events.DealSubject(id)), e, seq); err != nil {
 			return err
 		}
 	}
@@ -283,13 +283,13 @@ func (d *NATSDriver) protocol(ctx context.Context, s Story, w *Writes) error {
 	if err != nil {
 		return err
 	}
-	items := []events.BatchItem{{Subject: events.SessionSubject(cid, sessionID), Envelope: env, ExpectLastSubjectSeq: &zero}}
+	items := []events.BatchItem{{Subject: events.MustSubject(events.SessionSubject(cid, sessionID)), Envelope: env, ExpectLastSubjectSeq: &zero}}
 	for _, dec := range decisions {
 		env, err := events.New(meta("decision/"+dec.ID, dec.ID, 1, now), events.DecisionRecordedV1{Decision: dec})
 		if err != nil {
 			return err
 		}
-		items = append(items, events.BatchItem{Subject: events.DecisionSubject(cid, dec.ID), Envelope: env, ExpectLastSubjectSeq: &zero})
+		items = append(items, events.BatchItem{Subject: events.MustSubject(events.DecisionSubject(cid, dec.ID)), Envelope: env, ExpectLastSubjectSeq: &zero})
 	}
 	if err := w.Take(ctx, len(items)); err != nil {
 		return err
@@ -332,7 +332,7 @@ func (d *NATSDriver) protocol(ctx context.Context, s Story, w *Writes) error {
 			if err != nil {
 				return err
 			}
-			if seq, err = d.timed(ctx, w, Write{Kind: Decisions, Op: "status", ID: dec.ID, Events: 1}, events.DecisionSubject(cid, dec.ID), e, seq); err != nil {
+			if seq, err = d.timed(ctx, w, Write{Kind: Decisions, Op: "status", ID: dec.ID, Events: 1}, events.MustSubject(events.DecisionSubject(cid, dec.ID)), e, seq); err != nil {
 				return err
 			}
 		}

@@ -200,6 +200,10 @@ func (rs *Rates) Convert(amount decimal.Decimal, currency string, day time.Time)
 // Bank's official daily rates in the same format.
 func (d *Data) DemoRatesCSV() []byte {
 	var b bytes.Buffer
+	// encoding/csv, not csvx: this is a data file ParseRates reads back, not
+	// an export for people, and every cell is a date, an ISO code or a
+	// positive rate from the embedded reference data: none can start a
+	// formula, and an apostrophe would change the values read back.
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"date", "currency", "per_usd"})
 	codes := make([]string, 0, len(d.fx))

@@ -98,16 +98,16 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	}
 	dealRaw, _ := json.Marshal(dealEnv)
 	poisons := []*poison{
-		{name: "bad JSON", subject: events.LeadSubject(l1.ID), data: []byte(`{"specversion":"1.0","id":"` + uuid.NewString() + `","type":`), reason: "unexpected EOF"},
+		{name: "bad JSON", subject: events.MustSubject(events.LeadSubject(l1.ID)), data: []byte(`{"specversion":"1.0","id":"` + uuid.NewString() + `","type":`), reason: "unexpected EOF"},
 		{name: "not JSON at all", subject: "econdip.commissions.igc-cn.decision.x", data: []byte("\x00\x01 binary garbage"), reason: "invalid character"},
 		{name: "not UTF-8", subject: "econdip.exports.deal.x", data: []byte{0xff, 0xfe, 'x'}, reason: "invalid character"},
-		{name: "unknown type", subject: events.LeadSubject(l1.ID), data: encode(l1, leadArchivedV1{Lead: l1}, nil), reason: `unknown event type "econdip.lead.archived.v1"`},
-		{name: "schema-invalid data (currency)", subject: events.LeadSubject(l2.ID), data: encode(l2, &events.LeadCreatedV1{Lead: l2}, nil), reason: "is not an ISO 4217 code"},
-		{name: "schema-invalid data (unknown field)", subject: events.LeadSubject(l3.ID), data: encode(l3, &events.LeadCreatedV1{Lead: l3}, func(e *events.Envelope) {
+		{name: "unknown type", subject: events.MustSubject(events.LeadSubject(l1.ID)), data: encode(l1, leadArchivedV1{Lead: l1}, nil), reason: `unknown event type "econdip.lead.archived.v1"`},
+		{name: "schema-invalid data (currency)", subject: events.MustSubject(events.LeadSubject(l2.ID)), data: encode(l2, &events.LeadCreatedV1{Lead: l2}, nil), reason: "is not an ISO 4217 code"},
+		{name: "schema-invalid data (unknown field)", subject: events.MustSubject(events.LeadSubject(l3.ID)), data: encode(l3, &events.LeadCreatedV1{Lead: l3}, func(e *events.Envelope) {
 			e.Data = json.RawMessage(strings.Replace(string(e.Data), `{"lead":`, `{"surprise":true,"lead":`, 1))
 		}), reason: `unknown field "surprise"`},
-		{name: "envelope without id", subject: events.LeadSubject(l4.ID), data: encode(l4, &events.LeadCreatedV1{Lead: l4}, func(e *events.Envelope) { e.ID = "" }), reason: "missing id"},
-		{name: "deal dated before 1970", subject: events.DealSubject(oldDeal.ID), data: dealRaw, reason: "outside 1970-01-01 to 2105-12-31"},
+		{name: "envelope without id", subject: events.MustSubject(events.LeadSubject(l4.ID)), data: encode(l4, &events.LeadCreatedV1{Lead: l4}, func(e *events.Envelope) { e.ID = "" }), reason: "missing id"},
+		{name: "deal dated before 1970", subject: events.MustSubject(events.DealSubject(oldDeal.ID)), data: dealRaw, reason: "outside 1970-01-01 to 2105-12-31"},
 	}
 
 	// The poison goes in between the valid events, through the publish of
@@ -187,7 +187,7 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	for _, e := range []struct {
 		subject string
 		env     events.Envelope
-	}{{events.LeadSubject(fixed.ID), fixedEnv}, {events.LeadSubject(overtaken.ID), overtakenEnv}} {
+	}{{events.MustSubject(events.LeadSubject(fixed.ID)), fixedEnv}, {events.MustSubject(events.LeadSubject(overtaken.ID)), overtakenEnv}} {
 		a, err := events.Publish(ctx, ns.JS, e.subject, e.env, events.PublishOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -198,7 +198,7 @@ func TestPoisonMessagesGoToTheDeadLettersAndCanBeRedriven(t *testing.T) {
 	later := overtaken
 	later.Version, later.Stage, later.Probability = 2, "contacted", decimal.RequireFromString("0.1")
 	laterEnv := mustEnvelope(t, later, &events.LeadStageChangedV1{Lead: later, From: "identified", To: "contacted"})
-	a, err := events.Publish(ctx, ns.JS, events.LeadSubject(later.ID), laterEnv, events.PublishOptions{})
+	a, err := events.Publish(ctx, ns.JS, events.MustSubject(events.LeadSubject(later.ID)), laterEnv, events.PublishOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

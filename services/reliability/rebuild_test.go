@@ -47,7 +47,7 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A message no version can read: the live ingest dead-letters it.
-	if _, err := s.JS.PublishMsg(ctx, &nats.Msg{Subject: events.LeadSubject("not-a-lead"), Data: []byte("{oops")}); err != nil {
+	if _, err := s.JS.PublishMsg(ctx, &nats.Msg{Subject: events.MustSubject(events.LeadSubject("not-a-lead")), Data: []byte("{oops")}); err != nil {
 		t.Fatal(err)
 	}
 	faultkit.MustWaitDrained(t, s.JS, events.ConsumerIngest, until, nil)

@@ -384,7 +384,7 @@ func TestRedeliveredEventsCountOnce(t *testing.T) {
 func TestPoisonMessagesGoToTheDeadLetterStreamAndDoNotBlock(t *testing.T) {
 	s := stacktest.Start(t)
 	for _, raw := range []string{`not json at all`, `{"specversion":"1.0"}`, `{"specversion":"1.0","id":"8f6e8c4e-8a51-4c3b-9d1e-1d2f3a4b5c6d","source":"x","type":"econdip.lead.exploded.v1","subject":"lead/x","time":"2026-01-01T00:00:00Z","datacontenttype":"application/json","dataschema":"x","actor":"a","scope":"s","data":{}}`} {
-		if _, err := s.JS.Publish(context.Background(), events.LeadSubject("poison"), []byte(raw)); err != nil {
+		if _, err := s.JS.Publish(context.Background(), events.MustSubject(events.LeadSubject("poison")), []byte(raw)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -402,7 +402,7 @@ func TestPoisonMessagesGoToTheDeadLetterStreamAndDoNotBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := nats.Header(msg.Header)
-		if h.Get(ingest.HeaderDLQReason) == "" || h.Get(ingest.HeaderDLQStream) != events.StreamLeads || h.Get(ingest.HeaderDLQSubject) != events.LeadSubject("poison") {
+		if h.Get(ingest.HeaderDLQReason) == "" || h.Get(ingest.HeaderDLQStream) != events.StreamLeads || h.Get(ingest.HeaderDLQSubject) != events.MustSubject(events.LeadSubject("poison")) {
 			t.Fatalf("dead letter %d lacks its provenance: %v", seq, h)
 		}
 	}

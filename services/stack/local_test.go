@@ -101,7 +101,7 @@ func TestFinding1And2_LocalDefaultRefusesWhoHasNoPassword(t *testing.T) {
 		}
 		wantRefused("leads publishing a session")
 		// Nor read the USERS stream's hashes through a subscription of its own.
-		if _, err := nc.SubscribeSync(events.UserSubject("admin")); err != nil {
+		if _, err := nc.SubscribeSync(events.MustSubject(events.UserSubject("admin"))); err != nil {
 			t.Fatal(err)
 		}
 		wantRefused("leads subscribing to a user subject")

@@ -70,6 +70,7 @@ type Stack struct {
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
+	MetricsAddr                                            string // the process's metrics (ServeMetrics); empty when not served
 	stops                                                  []func()
 }
 
@@ -521,7 +522,7 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 		return err
 	}
 	n := 0
-	if s.Cfg.Role == "" || natsx.CanPublish(s.Cfg.Role, events.UserSubject("x")) {
+	if s.Cfg.Role == "" || natsx.CanPublish(s.Cfg.Role, events.MustSubject(events.UserSubject("x"))) {
 		if n, err = id.Import(ctx, s.users); err != nil {
 			return err
 		}
@@ -743,11 +744,31 @@ func (s *Stack) RunIngest(ctx context.Context) error {
 	// them ingest still runs (the error is logged): the insert path does
 	// not depend on a free port.
 	if addr := s.Cfg.IngestAddr; addr != "" && addr != "off" {
-		app := httpx.New(httpx.Options{Name: "ingest", Logger: s.Log})
+		app := httpx.New(httpx.Options{Name: "ingest", Logger: s.Log, Metrics: true})
 		var err error
 		if s.IngestAddr, err = s.listen("ingest health and metrics", addr, app); err != nil {
 			s.Log.Error("ingest runs without /healthz, /readyz and /metrics", "err", err)
 		}
 	}
 	return nil
+}
+
+// ServeMetrics serves the process's /metrics (every service of the process
+// shares one Prometheus registry), /healthz and /readyz on Cfg.MetricsAddr:
+// an internal address for Prometheus, apart from the ports users reach,
+// which no longer serve /metrics. A single service process (econdip leads,
+// commissions, exports, dashboard) calls it; `econdip up` and `econdip
+// ingest` have ingest's health address for that. Without a free port the
+// service still runs and the error is logged: serving users does not
+// depend on metrics.
+func (s *Stack) ServeMetrics() {
+	addr := s.Cfg.MetricsAddr
+	if addr == "" || addr == "off" {
+		return
+	}
+	app := httpx.New(httpx.Options{Name: "metrics", Logger: s.Log, Metrics: true})
+	var err error
+	if s.MetricsAddr, err = s.listen("metrics", addr, app); err != nil {
+		s.Log.Error("this process serves no /metrics", "err", err)
+	}
 }

@@ -61,19 +61,19 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targe
 	s.commissions = eventstore.New(js, events.StreamCommissions, events.CommissionSubject, commissionState,
 		func(c events.CommissionV1) string { return c.ID })
 	s.sessions = eventstore.New(js, events.StreamCommissions,
-		func(key string) string { return events.SessionSubject(splitKey(key)) }, sessionState,
+		func(key string) (string, error) { return events.SessionSubject(splitKey(key)) }, sessionState,
 		func(x events.SessionV1) string { return x.ID })
 	s.decisions = eventstore.New(js, events.StreamCommissions,
-		func(key string) string { return events.DecisionSubject(splitKey(key)) }, decisionState,
+		func(key string) (string, error) { return events.DecisionSubject(splitKey(key)) }, decisionState,
 		func(d events.DecisionV1) string { return d.ID })
 	var err error
-	if s.cview, err = s.commissions.Follow(ctx, events.CommissionSubject("*"), log); err != nil {
+	if s.cview, err = s.commissions.Follow(ctx, events.AllCommissions, log); err != nil {
 		return nil, err
 	}
-	if s.sview, err = s.sessions.Follow(ctx, events.SessionSubject("*", "*"), log); err != nil {
+	if s.sview, err = s.sessions.Follow(ctx, events.AllSessions, log); err != nil {
 		return nil, err
 	}
-	if s.dview, err = s.decisions.Follow(ctx, events.DecisionSubject("*", "*"), log); err != nil {
+	if s.dview, err = s.decisions.Follow(ctx, events.AllDecisions, log); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -286,13 +286,14 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 	if err != nil {
 		return Protocol{}, false, err
 	}
-	items := []events.BatchItem{{Subject: events.SessionSubject(c.ID, sessionID), Envelope: env, ExpectLastSubjectSeq: &none, RequestSHA256: request}}
+	// The ids are the loaded commission's and uuids made above: they cannot fail the subject check.
+	items := []events.BatchItem{{Subject: events.MustSubject(events.SessionSubject(c.ID, sessionID)), Envelope: env, ExpectLastSubjectSeq: &none, RequestSHA256: request}}
 	for i, d := range decisions {
 		denv, err := s.envelope(u, eventID(i+1), "decision/"+d.ID, c.ID, events.DecisionRecordedV1{Decision: decisionToEvent(d)}, now)
 		if err != nil {
 			return Protocol{}, false, err
 		}
-		items = append(items, events.BatchItem{Subject: events.DecisionSubject(c.ID, d.ID), Envelope: denv, ExpectLastSubjectSeq: &none})
+		items = append(items, events.BatchItem{Subject: events.MustSubject(events.DecisionSubject(c.ID, d.ID)), Envelope: denv, ExpectLastSubjectSeq: &none})
 	}
 	ack, err := events.PublishBatch(ctx, s.js, items)
 	switch {

@@ -17,18 +17,23 @@ type StreamTargets struct{ JS jetstream.JetStream }
 
 // Exists reports whether the lead or deal with id exists.
 func (t StreamTargets) Exists(ctx context.Context, kind, id string) (bool, error) {
-	// Ids are UUIDs; checking here too keeps subject wildcards ("*", ">") out
-	// of the lookup, where they would match some other record.
+	// Ids are UUIDs; the subject builders also refuse wildcards ("*", ">").
 	if _, err := uuid.Parse(id); err != nil {
 		return false, nil
 	}
 	var stream, subject string
+	var err error
 	switch kind {
 	case "lead":
-		stream, subject = events.StreamLeads, events.LeadSubject(id)
+		stream = events.StreamLeads
+		subject, err = events.LeadSubject(id)
 	case "deal":
-		stream, subject = events.StreamExports, events.DealSubject(id)
+		stream = events.StreamExports
+		subject, err = events.DealSubject(id)
 	default:
+		return false, nil
+	}
+	if err != nil {
 		return false, nil
 	}
 	st, err := t.JS.Stream(ctx, stream)

@@ -17,17 +17,21 @@ type Decisions interface {
 
 // StreamDecisions reads decisions from the event log: a decision exists when
 // its subject in the COMMISSIONS stream has an event, and that last event is
-// its current state. The caller has checked both ids, so neither can carry a
-// subject wildcard.
+// its current state. An id that cannot be part of a subject (a wildcard) is
+// no decision.
 type StreamDecisions struct{ JS jetstream.JetStream }
 
 // Decision implements Decisions.
 func (t StreamDecisions) Decision(ctx context.Context, commissionID, decisionID string) (events.DecisionV1, bool, error) {
+	subject, err := events.DecisionSubject(commissionID, decisionID)
+	if err != nil {
+		return events.DecisionV1{}, false, nil
+	}
 	st, err := t.JS.Stream(ctx, events.StreamCommissions)
 	if err != nil {
 		return events.DecisionV1{}, false, err
 	}
-	msg, err := st.GetLastMsgForSubject(ctx, events.DecisionSubject(commissionID, decisionID))
+	msg, err := st.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return events.DecisionV1{}, false, nil
 	}

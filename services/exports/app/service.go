@@ -66,13 +66,13 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decis
 	s.barriers = eventstore.New(js, events.StreamExports, events.BarrierSubject, barrierState,
 		func(b events.BarrierV1) string { return b.ID })
 	var err error
-	if s.eview, err = s.exporters.Follow(ctx, events.ExporterSubject("*"), log); err != nil {
+	if s.eview, err = s.exporters.Follow(ctx, events.AllExporters, log); err != nil {
 		return nil, err
 	}
-	if s.dview, err = s.deals.Follow(ctx, events.DealSubject("*"), log); err != nil {
+	if s.dview, err = s.deals.Follow(ctx, events.AllDeals, log); err != nil {
 		return nil, err
 	}
-	if s.bview, err = s.barriers.Follow(ctx, events.BarrierSubject("*"), log); err != nil {
+	if s.bview, err = s.barriers.Follow(ctx, events.AllBarriers, log); err != nil {
 		return nil, err
 	}
 	return s, nil

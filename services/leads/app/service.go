@@ -41,7 +41,7 @@ type Service struct {
 // New builds the service and its read model from the LEADS stream; the view follows the stream until ctx ends.
 func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger) (*Service, error) {
 	store := eventstore.New(js, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
-	view, err := store.Follow(ctx, events.LeadSubject("*"), log)
+	view, err := store.Follow(ctx, events.AllLeads, log)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ package auth
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -183,11 +182,25 @@ func (p Router) Handle(method, path string, a Action, h ...fiber.Handler) {
 		full = strings.TrimSuffix(full, "/")
 	}
 	register(p.service, method, full, a)
-	chain := slices.Clone(p.before)
+	var chain []fiber.Handler
+	if a != Public {
+		// First, so that refusals (401, 403) carry it too.
+		chain = append(chain, noStore)
+	}
+	chain = append(chain, p.before...)
 	if a != Public {
 		chain = append(chain, Guard(a))
 	}
 	p.r.Add(method, full, append(chain, h...)...)
+}
+
+// noStore keeps every answer of a route that needs a user out of caches
+// (the browser's, a proxy's): a page or figure holds what the user may
+// see, and the back button of a shared computer must not show it to the
+// next person after sign-out. Public routes (static files) stay cacheable.
+func noStore(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
 }
 
 // Get registers a GET route.

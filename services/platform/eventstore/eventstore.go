@@ -39,7 +39,7 @@ type Record[T any] struct {
 type Store[T any] struct {
 	js      jetstream.JetStream
 	stream  string
-	subject func(key string) string
+	subject func(key string) (string, error)
 	state   func(events.Event) (T, bool)
 	idOf    func(T) string
 }
@@ -48,17 +48,34 @@ type Store[T any] struct {
 // subject(key); state extracts its state from one of them, and idOf names the
 // record in views and Record.ID. The key is usually the id; where the subject
 // needs more (a decision's commission), the caller's key carries it.
-func New[T any](js jetstream.JetStream, stream string, subject func(key string) string, state func(events.Event) (T, bool), idOf func(T) string) *Store[T] {
+// subject is one of the events package's builders: it refuses an id that is
+// not a subject token, and the store then answers NotFound without a
+// JetStream call (an id with '*' or '>' would otherwise match other records).
+func New[T any](js jetstream.JetStream, stream string, subject func(key string) (string, error), state func(events.Event) (T, bool), idOf func(T) string) *Store[T] {
 	return &Store[T]{js: js, stream: stream, subject: subject, state: state, idOf: idOf}
 }
 
-// Load returns the current state of a record. Returns NotFound if it has no event.
+// subjectOf is the subject of a record; an id no record can have is NotFound.
+func (s *Store[T]) subjectOf(id string) (string, error) {
+	subject, err := s.subject(id)
+	if err != nil {
+		return "", apperr.Wrap(apperr.NotFound, err, "error.id_invalid", id)
+	}
+	return subject, nil
+}
+
+// Load returns the current state of a record. Returns NotFound if it has no
+// event, or if id cannot be a record's id.
 func (s *Store[T]) Load(ctx context.Context, id string) (Record[T], error) {
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return Record[T]{}, err
+	}
 	st, err := s.js.Stream(ctx, s.stream)
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	msg, err := st.GetLastMsgForSubject(ctx, s.subject(id))
+	msg, err := st.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Record[T]{}, apperr.E(apperr.NotFound, "error.not_found", id)
 	}
@@ -70,11 +87,15 @@ func (s *Store[T]) Load(ctx context.Context, id string) (Record[T], error) {
 
 // First returns the first event of a record (its creation).
 func (s *Store[T]) First(ctx context.Context, id string) (Record[T], error) {
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return Record[T]{}, err
+	}
 	st, err := s.js.Stream(ctx, s.stream)
 	if err != nil {
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	msg, err := st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(s.subject(id)))
+	msg, err := st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subject))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Record[T]{}, apperr.E(apperr.NotFound, "error.not_found", id)
 	}
@@ -116,8 +137,12 @@ func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (
 // nothing: the key was used for another request. A first event stored
 // without a fingerprint predates the check and matches any request.
 func (s *Store[T]) CreateOnce(ctx context.Context, id string, env events.Envelope, request string) (rec Record[T], replayed bool, err error) {
+	subject, err := s.subject(id)
+	if err != nil {
+		return Record[T]{}, false, apperr.Wrap(apperr.Invalid, err, "error.id_invalid", id)
+	}
 	none := uint64(0)
-	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &none, RequestSHA256: request})
+	ack, err := events.Publish(ctx, s.js, subject, env, events.PublishOptions{ExpectLastSubjectSeq: &none, RequestSHA256: request})
 	// A duplicate (the event id within the stream's duplicate window) stored
 	// nothing either: answer, like a refused retry, with the stored record.
 	if errors.Is(err, events.ErrWrongLastSequence) || (err == nil && ack.Duplicate) {
@@ -167,7 +192,11 @@ func RequestSHA256(kind string, input any) (string, error) {
 // is still at sequence after (the version the writer read). Returns Conflict
 // when another event got there first; a retry of the same event succeeds.
 func (s *Store[T]) Append(ctx context.Context, id string, after uint64, env events.Envelope) (Record[T], error) {
-	ack, err := events.Publish(ctx, s.js, s.subject(id), env, events.PublishOptions{ExpectLastSubjectSeq: &after})
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return Record[T]{}, err
+	}
+	ack, err := events.Publish(ctx, s.js, subject, env, events.PublishOptions{ExpectLastSubjectSeq: &after})
 	if errors.Is(err, events.ErrWrongLastSequence) {
 		last, lerr := s.Load(ctx, id)
 		if lerr == nil && last.Envelope.ID == env.ID {
@@ -197,8 +226,12 @@ func (s *Store[T]) FromEnvelope(env events.Envelope, seq uint64) (Record[T], err
 
 // History returns every event of a record, oldest first.
 func (s *Store[T]) History(ctx context.Context, id string) ([]Record[T], error) {
+	subject, err := s.subjectOf(id)
+	if err != nil {
+		return nil, err
+	}
 	var out []Record[T]
-	err := s.replay(ctx, s.subject(id), func(r Record[T]) { out = append(out, r) })
+	err = s.replay(ctx, subject, func(r Record[T]) { out = append(out, r) })
 	if err != nil {
 		return nil, err
 	}

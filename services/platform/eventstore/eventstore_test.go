@@ -96,7 +96,7 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view, err := store.Follow(ctx, events.LeadSubject("*"), obs.Discard())
+	view, err := store.Follow(ctx, events.AllLeads, obs.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestFinding8_CreateOnceRefusesAnotherRequestWithTheSameKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			subject := events.LeadSubject(other)
+			subject := events.MustSubject(events.LeadSubject(other))
 			msg := nats.NewMsg(subject)
 			msg.Data = raw
 			if tc.stored != "" {

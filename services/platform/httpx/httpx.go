@@ -67,10 +67,16 @@ type Options struct {
 	// Secure says the service is reached over TLS only (directly or behind a
 	// TLS proxy): responses then carry Strict-Transport-Security.
 	Secure bool
+	// Metrics serves /metrics (the process's Prometheus registry). Only for
+	// apps on an internal address (ingest's health address, the process's
+	// ECONDIP_METRICS_ADDR): the APIs and the dashboard, which users reach,
+	// do not show their request counts, routes and internals to anyone.
+	Metrics bool
 }
 
 // New returns a Fiber app with econdip's error handler, limits, security
-// headers, panic recovery, logging and metrics.
+// headers, panic recovery, logging and request metrics (served on /metrics
+// only with Options.Metrics).
 func New(opts Options) *fiber.App {
 	if opts.BodyLimit == 0 {
 		opts.BodyLimit = 1 << 20
@@ -119,10 +125,12 @@ func New(opts Options) *fiber.App {
 	// (AddReadyCheck), so a load balancer sends it requests.
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", readyHandler(app, log))
-	app.Get("/metrics", obs.MetricsHandler())
 	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/healthz")
 	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/readyz")
-	auth.RegisterPublic(opts.Name, fiber.MethodGet, "/metrics")
+	if opts.Metrics {
+		app.Get("/metrics", obs.MetricsHandler())
+		auth.RegisterPublic(opts.Name, fiber.MethodGet, "/metrics")
+	}
 	return app
 }
 

@@ -85,7 +85,7 @@ func TestReadyzWithoutChecksIsReadyAndPublic(t *testing.T) {
 // The method label outlives the request: metrics of many requests with
 // several methods on one route stay distinct series, and /metrics answers.
 func TestMetricsSurviveRequestBufferReuse(t *testing.T) {
-	app := newTestApp(t, Options{})
+	app := newTestApp(t, Options{Metrics: true})
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut} {
 		app.Add(m, "/things/:id", func(c *fiber.Ctx) error { return c.SendStatus(http.StatusNoContent) })
 	}
@@ -104,5 +104,17 @@ func TestMetricsSurviveRequestBufferReuse(t *testing.T) {
 	}
 	if got := methodLabel("PROPFIND"); got != "other" {
 		t.Errorf("methodLabel(PROPFIND) = %q, want other", got)
+	}
+}
+
+// /metrics is served only where Options.Metrics says (internal addresses),
+// and is then a public route of that app only.
+func TestMetricsOnlyWhereAsked(t *testing.T) {
+	app := newTestApp(t, Options{})
+	if resp, _ := app.do(t, http.MethodGet, "/metrics", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an app without Metrics: /metrics %d, want 404", resp.StatusCode)
+	}
+	if _, ok := auth.Registered(app.name)[auth.RouteKey(app.name, http.MethodGet, "/metrics")]; ok {
+		t.Errorf("an app without Metrics registers /metrics")
 	}
 }

@@ -137,7 +137,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	s.decoy = string(decoy)
 	s.store = eventstore.New(js, events.StreamUsers, events.UserSubject, userState, func(u events.UserV1) string { return u.ID })
 	// ">": ids have dots (attache.de-berlin), so a subject has several tokens.
-	if s.view, err = s.store.Follow(ctx, events.UserSubject(">"), log); err != nil {
+	if s.view, err = s.store.Follow(ctx, events.AllUsers, log); err != nil {
 		return nil, err
 	}
 	if s.sessions, err = bucket(ctx, js, "SESSIONS", "sign-in sessions (SHA-256 of the token → user, CSRF token)", opts.SessionTTL, opts.Replicas); err != nil {
@@ -480,7 +480,11 @@ func requireAdmin(u auth.User) error {
 }
 
 func (s *Service) envelope(actor string, ev events.Event, u events.UserV1, now time.Time) (events.Envelope, error) {
-	env, err := events.New(events.Meta{ID: uuid.NewString(), Source: Source, Subject: events.UserSubject(u.ID), Actor: actor, Scope: "global", Time: now}, ev)
+	subject, err := events.UserSubject(u.ID)
+	if err != nil {
+		return events.Envelope{}, apperr.Wrap(apperr.Invalid, err, "error.id_invalid", u.ID)
+	}
+	env, err := events.New(events.Meta{ID: uuid.NewString(), Source: Source, Subject: subject, Actor: actor, Scope: "global", Time: now}, ev)
 	if err != nil {
 		return env, apperr.Wrap(apperr.Internal, err, "error.internal")
 	}

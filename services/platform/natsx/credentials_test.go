@@ -99,11 +99,11 @@ func TestPermissionsTable(t *testing.T) {
 		service, subject string
 		want             bool
 	}{
-		{natsx.ServiceLeads, events.LeadSubject("42"), true},
-		{natsx.ServiceLeads, events.DealSubject("42"), false},
-		{natsx.ServiceLeads, events.UserSubject("admin"), false},
-		{natsx.ServiceDashboard, events.UserSubject("attache.de-berlin"), true},
-		{natsx.ServiceAdminTool, events.UserSubject("admin"), true},
+		{natsx.ServiceLeads, events.MustSubject(events.LeadSubject("42")), true},
+		{natsx.ServiceLeads, events.MustSubject(events.DealSubject("42")), false},
+		{natsx.ServiceLeads, events.MustSubject(events.UserSubject("admin")), false},
+		{natsx.ServiceDashboard, events.MustSubject(events.UserSubject("attache.de-berlin")), true},
+		{natsx.ServiceAdminTool, events.MustSubject(events.UserSubject("admin")), true},
 		{natsx.ServiceIngest, events.DeadLetterPrefix + events.StreamLeads, true},
 		{natsx.ServiceIngest, "$JS.ACK.LEADS.ingest-clickhouse.1.2.3.4.5.6", true},
 		{natsx.ServiceIngest, "$JS.ACK.USERS.ingest-clickhouse.1.2.3.4.5.6", false},
@@ -112,7 +112,7 @@ func TestPermissionsTable(t *testing.T) {
 		{natsx.ServiceLeads, "$JS.API.CONSUMER.MSG.NEXT.LEADS.ingest-clickhouse", false},
 		{natsx.ServiceLeads, "$KV.SESSIONS.abc", false},
 		{natsx.ServiceDashboard, "$KV.SESSIONS.abc", true},
-		{"mallory", events.LeadSubject("42"), false},
+		{"mallory", events.MustSubject(events.LeadSubject("42")), false},
 		{"mallory", "_INBOX.x", false},
 	} {
 		if got := natsx.CanPublish(tc.service, tc.subject); got != tc.want {

@@ -292,8 +292,8 @@ func envelope(t *testing.T, subject string) events.Envelope {
 func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 	s := startSecured(t)
 	leadID, dealID := uuid.NewString(), uuid.NewString()
-	lead, deal := events.LeadSubject(leadID), events.DealSubject(dealID)
-	decision := events.DecisionSubject("kz-de", "d1")
+	lead, deal := events.MustSubject(events.LeadSubject(leadID)), events.MustSubject(events.DealSubject(dealID))
+	decision := events.MustSubject(events.DecisionSubject("kz-de", "d1"))
 	none := uint64(0)
 
 	t.Run("leads", func(t *testing.T) {
@@ -308,8 +308,8 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 			_, err = st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(lead))
 			return err
 		})
-		c.ok(t, "replays the leads", replay(c.js, events.StreamLeads, events.LeadSubject("*")))
-		c.ok(t, "follows the leads", follow(c.js, events.StreamLeads, events.LeadSubject("*"), publish(c.js, events.LeadSubject(uuid.NewString()))))
+		c.ok(t, "replays the leads", replay(c.js, events.StreamLeads, events.AllLeads))
+		c.ok(t, "follows the leads", follow(c.js, events.StreamLeads, events.AllLeads, publish(c.js, events.MustSubject(events.LeadSubject(uuid.NewString())))))
 		id := c.identity(t, natsx.Provisioned(c.js))
 		if u, err := id.Authenticate(s.accountToken); err != nil || u.ID != s.accountID {
 			t.Errorf("leads authenticates a personal token: %+v, %v", u, err)
@@ -320,8 +320,8 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 	t.Run("exports", func(t *testing.T) {
 		c := s.connect(t, natsx.ServiceExports)
 		c.ok(t, "creates a deal", publish(c.js, deal, jetstream.WithExpectLastSequencePerSubject(none)))
-		c.ok(t, "replays the deals", replay(c.js, events.StreamExports, events.DealSubject("*")))
-		c.ok(t, "follows the exports", follow(c.js, events.StreamExports, events.SubjectPrefix+".exports.>", publish(c.js, events.BarrierSubject(uuid.NewString()))))
+		c.ok(t, "replays the deals", replay(c.js, events.StreamExports, events.AllDeals))
+		c.ok(t, "follows the exports", follow(c.js, events.StreamExports, events.SubjectPrefix+".exports.>", publish(c.js, events.MustSubject(events.BarrierSubject(uuid.NewString())))))
 		c.identity(t, natsx.Provisioned(c.js))
 	})
 
@@ -329,12 +329,12 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 		c := s.connect(t, natsx.ServiceCommissions)
 		c.ok(t, "stores a protocol as an atomic batch", func(ctx context.Context) error {
 			_, err := events.PublishBatch(ctx, c.js, []events.BatchItem{
-				{Subject: events.SessionSubject("kz-de", "s1"), Envelope: envelope(t, "session/s1"), ExpectLastSubjectSeq: &none},
+				{Subject: events.MustSubject(events.SessionSubject("kz-de", "s1")), Envelope: envelope(t, "session/s1"), ExpectLastSubjectSeq: &none},
 				{Subject: decision, Envelope: envelope(t, "decision/d1"), ExpectLastSubjectSeq: &none},
 			})
 			return err
 		})
-		c.ok(t, "replays the decisions", replay(c.js, events.StreamCommissions, events.DecisionSubject("*", "*")))
+		c.ok(t, "replays the decisions", replay(c.js, events.StreamCommissions, events.AllDecisions))
 		c.ok(t, "checks a linked lead exists", lastMsg(c.js, events.StreamLeads, lead))
 		c.ok(t, "checks a linked deal exists", lastMsg(c.js, events.StreamExports, deal))
 		c.identity(t, natsx.Provisioned(c.js))
@@ -426,7 +426,7 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 	// consumes every stream with a consumer of its own and acks each message.
 	t.Run("admin tool redrives and rebuilds", func(t *testing.T) {
 		c := s.connect(t, natsx.ServiceAdminTool)
-		c.ok(t, "sends a dead letter back to a lead's subject", publish(c.js, events.LeadSubject(uuid.NewString())))
+		c.ok(t, "sends a dead letter back to a lead's subject", publish(c.js, events.MustSubject(events.LeadSubject(uuid.NewString()))))
 		c.ok(t, "consumes and acks with a rebuild consumer", func(ctx context.Context) error {
 			cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamLeads, jetstream.ConsumerConfig{Durable: "rebuild-test", AckPolicy: jetstream.AckExplicitPolicy})
 			if err != nil {
@@ -459,14 +459,14 @@ func TestEachServiceIsRefusedWhatItMustNot(t *testing.T) {
 	ingest := s.connect(t, natsx.ServiceIngest)
 	dash := s.connect(t, natsx.ServiceDashboard)
 	leadID := uuid.NewString()
-	leads.ok(t, "creates a lead", publish(leads.js, events.LeadSubject(leadID)))
+	leads.ok(t, "creates a lead", publish(leads.js, events.MustSubject(events.LeadSubject(leadID))))
 	ingest.ok(t, "creates its durable consumer", func(ctx context.Context) error {
 		_, err := ingest.js.CreateOrUpdateConsumer(ctx, events.StreamLeads, jetstream.ConsumerConfig{Durable: events.ConsumerIngest, AckPolicy: jetstream.AckExplicitPolicy})
 		return err
 	})
 	msgGet := func(c *client, stream string) func(context.Context) error {
 		return func(ctx context.Context) error {
-			req, _ := json.Marshal(map[string]string{"last_by_subj": events.LeadSubject(leadID)})
+			req, _ := json.Marshal(map[string]string{"last_by_subj": events.MustSubject(events.LeadSubject(leadID))})
 			_, err := c.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
 			return err
 		}
@@ -479,11 +479,11 @@ func TestEachServiceIsRefusedWhatItMustNot(t *testing.T) {
 		op      func(context.Context) error
 	}{
 		// Writing where a service does not own the stream.
-		{"the dashboard stores a lead event", dash, "econdip.leads.", publish(dash.js, events.LeadSubject(leadID))},
-		{"leads stores an export deal", leads, "econdip.exports.", publish(leads.js, events.DealSubject(uuid.NewString()))},
-		{"commissions stores a lead event", commissions, "econdip.leads.", publish(commissions.js, events.LeadSubject(leadID))},
-		{"ingest stores an account", ingest, "econdip.users.", publish(ingest.js, events.UserSubject("eve"))},
-		{"leads stores an account", leads, "econdip.users.", publish(leads.js, events.UserSubject("eve"))},
+		{"the dashboard stores a lead event", dash, "econdip.leads.", publish(dash.js, events.MustSubject(events.LeadSubject(leadID)))},
+		{"leads stores an export deal", leads, "econdip.exports.", publish(leads.js, events.MustSubject(events.DealSubject(uuid.NewString())))},
+		{"commissions stores a lead event", commissions, "econdip.leads.", publish(commissions.js, events.MustSubject(events.LeadSubject(leadID)))},
+		{"ingest stores an account", ingest, "econdip.users.", publish(ingest.js, events.MustSubject(events.UserSubject("eve")))},
+		{"leads stores an account", leads, "econdip.users.", publish(leads.js, events.MustSubject(events.UserSubject("eve")))},
 		// Sessions: only the dashboard signs people in.
 		{"leads mints a session", leads, "$KV.SESSIONS.", func(ctx context.Context) error {
 			kv, err := leads.js.KeyValue(ctx, natsx.BucketSessions)
@@ -498,11 +498,11 @@ func TestEachServiceIsRefusedWhatItMustNot(t *testing.T) {
 			return err
 		}},
 		// Reading what a service does not need.
-		{"ingest reads the accounts", ingest, "$JS.API.CONSUMER.CREATE.USERS.", replay(ingest.js, events.StreamUsers, events.UserSubject(">"))},
+		{"ingest reads the accounts", ingest, "$JS.API.CONSUMER.CREATE.USERS.", replay(ingest.js, events.StreamUsers, events.AllUsers)},
 		{"the dashboard reads the leads log", dash, "$JS.API.STREAM.MSG.GET.LEADS", msgGet(dash, events.StreamLeads)},
 		{"exports reads the leads log", exports, "$JS.API.STREAM.MSG.GET.LEADS", msgGet(exports, events.StreamLeads)},
-		{"commissions follows the leads", commissions, "$JS.API.CONSUMER.CREATE.LEADS.", replay(commissions.js, events.StreamLeads, events.LeadSubject("*"))},
-		{"leads reads the commissions log", leads, "$JS.API.STREAM.INFO.COMMISSIONS", lastMsg(leads.js, events.StreamCommissions, events.DecisionSubject("kz-de", "d1"))},
+		{"commissions follows the leads", commissions, "$JS.API.CONSUMER.CREATE.LEADS.", replay(commissions.js, events.StreamLeads, events.AllLeads)},
+		{"leads reads the commissions log", leads, "$JS.API.STREAM.INFO.COMMISSIONS", lastMsg(leads.js, events.StreamCommissions, events.MustSubject(events.DecisionSubject("kz-de", "d1")))},
 		// Ingest's durable consumer is ingest's alone.
 		{"leads pulls ingest's messages", leads, "$JS.API.CONSUMER.MSG.NEXT.LEADS." + events.ConsumerIngest, func(ctx context.Context) error {
 			_, err := leads.nc.RequestWithContext(ctx, "$JS.API.CONSUMER.MSG.NEXT.LEADS."+events.ConsumerIngest, []byte(`{"batch":1}`))
@@ -512,7 +512,7 @@ func TestEachServiceIsRefusedWhatItMustNot(t *testing.T) {
 			return leads.js.DeleteConsumer(ctx, events.StreamLeads, events.ConsumerIngest)
 		}},
 		{"leads redefines ingest's consumer", leads, "$JS.API.CONSUMER.CREATE.LEADS." + events.ConsumerIngest, func(ctx context.Context) error {
-			_, err := leads.js.CreateOrUpdateConsumer(ctx, events.StreamLeads, jetstream.ConsumerConfig{Durable: events.ConsumerIngest, FilterSubject: events.LeadSubject("none")})
+			_, err := leads.js.CreateOrUpdateConsumer(ctx, events.StreamLeads, jetstream.ConsumerConfig{Durable: events.ConsumerIngest, FilterSubject: events.MustSubject(events.LeadSubject("none"))})
 			return err
 		}},
 		// Configuration is the admin tool's.

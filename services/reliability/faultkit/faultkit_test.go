@@ -35,7 +35,7 @@ func TestGeneratorTotalsMatchItsEvents(t *testing.T) {
 	}
 	var want Totals
 	for subject, v := range versions {
-		if strings.HasPrefix(subject, events.LeadSubject("")) {
+		if strings.HasPrefix(subject, events.SubjectPrefix+".leads.") {
 			want.Leads++
 			want.LeadVersions += v
 		} else {

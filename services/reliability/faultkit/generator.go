@@ -107,7 +107,7 @@ func (g *Generator) nextLead() (string, events.Envelope) {
 	if err != nil {
 		panic(err)
 	}
-	return events.LeadSubject(l.ID), env
+	return events.MustSubject(events.LeadSubject(l.ID)), env // a uuid
 }
 
 func (g *Generator) nextDeal() (string, events.Envelope) {
@@ -148,5 +148,5 @@ func (g *Generator) nextDeal() (string, events.Envelope) {
 	if err != nil {
 		panic(err)
 	}
-	return events.DealSubject(d.ID), env
+	return events.MustSubject(events.DealSubject(d.ID)), env // a uuid
 }
