@@ -15,6 +15,7 @@ import (
 	"econdip/events"
 	cdomain "econdip/services/commissions/domain"
 	"econdip/services/demo"
+	"econdip/services/platform/natsx"
 	"econdip/services/reliability/faultkit"
 	"econdip/services/stack"
 	"econdip/services/stack/stacktest"
@@ -58,7 +59,8 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 
 	into := chtest.Database() + "_rebuilt"
 	env := faultkit.ProcessEnv("ECONDIP_NATS_URL="+s.NATSSrv.ClientURL(), "ECONDIP_CLICKHOUSE_ADDR="+chtest.Addr(),
-		"ECONDIP_CLICKHOUSE_DATABASE="+s.Cfg.CHDatabase, "ECONDIP_DATA_DIR="+s.Cfg.DataDir)
+		"ECONDIP_CLICKHOUSE_DATABASE="+s.Cfg.CHDatabase, "ECONDIP_DATA_DIR="+s.Cfg.DataDir,
+		"ECONDIP_NATS_PASSWORD_FILE="+s.Secrets().NATSFile(natsx.ServiceAdminTool))
 	began := time.Now()
 	out, errOut, err := runEcondip(t, env, "rebuild", "--into", into)
 	if err != nil {

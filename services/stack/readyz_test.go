@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -76,12 +77,16 @@ func TestReadinessAndIngestMetrics(t *testing.T) {
 
 	// Without NATS no service is ready; the reason stays in the log. Each
 	// service has a connection of its own, so the server goes.
+	// The clients notice the server's going on their own time: wait for it.
 	s.NATSSrv.Shutdown()
 	for _, sv := range services {
-		status, body := ready(t, sv.addr)
-		if status != http.StatusServiceUnavailable || body.Checks["nats"] != "failing" {
+		stacktest.Eventually(t, 20*time.Second, sv.name+" not ready without NATS", func() (bool, error) {
+			status, body := ready(t, sv.addr)
 			raw, _ := json.Marshal(body)
-			t.Errorf("%s without NATS: %d %s, want 503 with nats failing", sv.name, status, raw)
-		}
+			if status == http.StatusServiceUnavailable && body.Checks["nats"] == "failing" {
+				return true, nil
+			}
+			return false, fmt.Errorf("%d %s, want 503 with nats failing", status, raw)
+		})
 	}
 }

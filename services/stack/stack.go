@@ -93,6 +93,10 @@ func (s *Stack) localSecrets() (*LocalSecrets, error) {
 	return s.secrets, nil
 }
 
+// Secrets are the local default's passwords when this process runs the
+// embedded NATS or the private ClickHouse; nil otherwise.
+func (s *Stack) Secrets() *LocalSecrets { return s.secrets }
+
 // natsCredentials are the credentials of NATS user service on the embedded server.
 func (sec *LocalSecrets) natsCredentials(service string) natsx.Credentials {
 	return natsx.Credentials{User: service, Password: sec.NATS[service], InboxPrefix: natsx.InboxPrefix(service)}
