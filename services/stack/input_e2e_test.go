@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"econdip/events"
+	"econdip/services/stack"
 	"econdip/services/stack/stacktest"
 )
 
@@ -160,16 +161,7 @@ func TestFinding7_ControlCharsAndInvalidUTF8AreRefusedThroughTheAPIs(t *testing.
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := streamMsgs(t, s, tt.stream)
-			r := stacktest.Do(t, "POST", tt.url, tt.token, tt.body)
-			var eb errorBody
-			r.JSON(t, &eb)
-			if code, _, ok := eb.field(tt.field); r.Status != http.StatusBadRequest || !ok || code != tt.code {
-				t.Fatalf("%d %s; want 400 with %s on %s", r.Status, r.Body, tt.code, tt.field)
-			}
-			if after := streamMsgs(t, s, tt.stream); after != before {
-				t.Fatalf("the stream grew from %d to %d", before, after)
-			}
+			wantFieldErrorNothingStored(t, s, tt.stream, "POST", tt.url, tt.token, tt.body, tt.field, tt.code)
 		})
 	}
 	// TAB, LF and CR are text, in JSON and in CSV.
@@ -213,21 +205,28 @@ func TestFinding11_HostileInputThroughTheAPIs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := streamMsgs(t, s, tt.stream)
-			r := stacktest.Do(t, tt.method, tt.url, berlin, tt.body)
-			var eb errorBody
-			r.JSON(t, &eb)
-			if code, _, ok := eb.field(tt.field); r.Status != http.StatusBadRequest || !ok || code != tt.code {
-				t.Fatalf("%d %s; want 400 with %s on %s", r.Status, r.Body, tt.code, tt.field)
-			}
-			if after := streamMsgs(t, s, tt.stream); after != before {
-				t.Fatalf("the stream grew from %d to %d", before, after)
-			}
+			wantFieldErrorNothingStored(t, s, tt.stream, tt.method, tt.url, berlin, tt.body, tt.field, tt.code)
 		})
 	}
 	// Leaving a field out keeps it; the documented way.
 	r := stacktest.Do(t, "PATCH", leadPatch, berlin, fmt.Sprintf(`{"version":%d,"expected_jobs":7}`, lead.Version))
 	if r.Status != http.StatusOK {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+}
+
+// wantFieldErrorNothingStored sends a request that must be refused with a
+// 400 naming field with code, and checks that stream did not grow.
+func wantFieldErrorNothingStored(t *testing.T, s *stack.Stack, stream, method, url, token, body, field, code string) {
+	t.Helper()
+	before := streamMsgs(t, s, stream)
+	r := stacktest.Do(t, method, url, token, body)
+	var eb errorBody
+	r.JSON(t, &eb)
+	if got, _, ok := eb.field(field); r.Status != http.StatusBadRequest || !ok || got != code {
+		t.Fatalf("%d %s; want 400 with %s on %s", r.Status, r.Body, code, field)
+	}
+	if after := streamMsgs(t, s, stream); after != before {
+		t.Fatalf("the stream grew from %d to %d", before, after)
 	}
 }
