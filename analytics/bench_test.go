@@ -29,7 +29,7 @@ import (
 	"econdip/analytics"
 	"econdip/analytics/chtest"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 func benchEvents() int {

@@ -18,7 +18,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/analytics/chtest"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // The export fixture. Values are in USD (value_usd = value) unless said.

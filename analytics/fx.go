@@ -8,7 +8,7 @@ package analytics
 // rates of the rates file in force that day. So reloading the rates file
 // changes every figure at once, and nothing has to be replayed.
 //
-// The arithmetic is the one of services/reference/rates.go, in ClickHouse
+// The arithmetic is the one of services/platform/reference/rates.go, in ClickHouse
 // Decimal: USD = amount / per_usd and KZT = amount × kzt_per_usd / per_usd,
 // both cut to 10 decimal places (ClickHouse's Decimal division keeps the
 // dividend's scale and truncates), then rounded to the cent half away from
@@ -31,7 +31,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/shopspring/decimal"
 
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // RatesEnd is the last day fx_daily covers: the Concept's horizon and a year more.

@@ -14,7 +14,7 @@ import (
 	"econdip/analytics"
 	"econdip/analytics/chtest"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // migrated returns the test database's connection, migrated, with the demo rates loaded.

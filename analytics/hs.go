@@ -18,7 +18,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // HSClassificationRow is one row of hs_classification: a 6-digit HS code

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"econdip/analytics"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 func TestHSClassificationCoversEverySixDigitCode(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"econdip/analytics"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 const kpiRates = `date,currency,per_usd

@@ -32,7 +32,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/shopspring/decimal"
 
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // Horizon is the Concept's last year.

@@ -27,7 +27,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/shopspring/decimal"
 
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // TargetRow is one target in the targets table.

@@ -12,7 +12,7 @@ import (
 	"econdip/analytics"
 	"econdip/analytics/chtest"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // targetsConn returns a migrated connection.

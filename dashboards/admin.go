@@ -13,11 +13,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"econdip/services/identity"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/i18n"
-	"econdip/services/platform/identity"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // userForm is the data of the new-account page and of an account's page.

@@ -17,7 +17,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // maxContacts is how many contact rows the form offers.

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"econdip/analytics"
+	"econdip/services/identity"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/auth"
-	"econdip/services/platform/identity"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 // A lead's history from the leads API and the audit export of the

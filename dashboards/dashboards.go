@@ -19,13 +19,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"econdip/services/identity"
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
-	"econdip/services/platform/identity"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 //go:embed templates/*.html

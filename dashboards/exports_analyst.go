@@ -27,7 +27,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // analystExportPages are the templates of the analysts' export and barrier pages.

@@ -16,13 +16,13 @@ import (
 	"time"
 
 	xapi "econdip/services/exports/httpapi"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 // figuresBudget bounds the test, the stack's start included.
 const figuresBudget = 30 * time.Second
 
-// Valid BINs (see services/stack/exports_e2e_test.go for the hand computation).
+// Valid BINs (see services/cmd/econdip/stack/exports_e2e_test.go for the hand computation).
 const (
 	figBINAluminium = "990340004592"
 	figBINRefinery  = "050440001239"

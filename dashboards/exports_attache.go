@@ -21,7 +21,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // attacheExportPages are the templates of the attachés' deal and barrier pages.

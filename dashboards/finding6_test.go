@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 // TestFinding6_SecretariatReadsNoLeadThroughADecisionLink: a secretariat

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 // evil is a cell a spreadsheet would run as a formula.

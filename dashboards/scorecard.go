@@ -36,7 +36,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/i18n"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // scorecardPages are the templates of the scorecard and partner-country pages.

@@ -20,7 +20,7 @@ import (
 
 	"econdip/analytics"
 	lapi "econdip/services/leads/httpapi"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 // scorecardBudget bounds the test, the stack's start included.

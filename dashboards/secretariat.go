@@ -14,7 +14,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // protocolRows is how many decision rows the protocol form offers.

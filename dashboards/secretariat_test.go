@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"econdip/services/cmd/econdip/stack"
 	"econdip/services/commissions/domain"
-	"econdip/services/stack"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 func day(offset int) string {

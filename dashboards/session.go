@@ -27,9 +27,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"econdip/services/identity"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
-	"econdip/services/platform/identity"
 )
 
 const sessionCookie = "econdip_session"

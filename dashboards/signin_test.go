@@ -25,12 +25,12 @@ import (
 
 	"econdip/dashboards"
 	"econdip/events"
+	"econdip/services/identity"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/i18n"
-	"econdip/services/platform/identity"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 const signinUser, signinPassword = "analyst.signin", "a long enough password"

@@ -23,7 +23,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 const (

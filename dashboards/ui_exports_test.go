@@ -23,12 +23,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	xapi "econdip/services/exports/httpapi"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 const (
 	exportsBudget = 90 * time.Second
-	// Valid BINs (see services/stack/exports_e2e_test.go for the hand computation).
+	// Valid BINs (see services/cmd/econdip/stack/exports_e2e_test.go for the hand computation).
 	binAluminium = "990340004592"
 	binRefinery  = "050440001239"
 	binOilfield  = "121140007770"

@@ -21,10 +21,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"econdip/services/identity"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/auth"
-	"econdip/services/platform/identity"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 const (

@@ -31,8 +31,8 @@ import (
 
 	"econdip/analytics"
 	cdomain "econdip/services/commissions/domain"
-	"econdip/services/demo"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
+	"econdip/services/tools/demo"
 )
 
 const (

@@ -30,7 +30,7 @@ import (
 	"econdip/analytics/chtest"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/httpx"
-	"econdip/services/stack/stacktest"
+	"econdip/services/test/stacktest"
 )
 
 func TestMain(m *testing.M) { chtest.Main(m, "econdip_test_dashboards") }

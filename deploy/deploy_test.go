@@ -43,7 +43,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 func TestMain(m *testing.M) {
@@ -469,7 +469,7 @@ func TestCompose(t *testing.T) {
 		// Variables.
 		for k := range s.env {
 			if strings.HasPrefix(k, "ECONDIP_") && !vars[k] {
-				t.Errorf("%s sets %s, which no code reads (services/stack/config.go and the rest)", where, k)
+				t.Errorf("%s sets %s, which no code reads (services/cmd/econdip/stack/config.go and the rest)", where, k)
 			}
 		}
 		// Files: bind mounts exist in the repository; env files and secret
@@ -1076,7 +1076,7 @@ func TestKubernetes(t *testing.T) {
 			}
 			for k := range env {
 				if strings.HasPrefix(k, "ECONDIP_") && !vars[k] {
-					t.Errorf("%s sets %s, which no code reads (services/stack/config.go and the rest)", where, k)
+					t.Errorf("%s sets %s, which no code reads (services/cmd/econdip/stack/config.go and the rest)", where, k)
 				}
 			}
 			args := strs(get(c, "args"))
@@ -1398,7 +1398,7 @@ func TestDockerfile(t *testing.T) {
 	if !strings.HasPrefix(final, "gcr.io/distroless/static") || !strings.HasSuffix(final, ":nonroot") {
 		t.Errorf("Dockerfile: final image %s, want distroless static :nonroot", final)
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "./services/econdip", "./deploy/tools/probe", "USER 65532"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "./services/cmd/econdip", "./deploy/tools/probe", "USER 65532"} {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile: no %s", want)
 		}
@@ -1417,7 +1417,7 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 	// The image must not need anything the binary does not embed.
-	for _, pkg := range []string{"services/reference/reference.go", "analytics/migrate.go", "dashboards/dashboards.go"} {
+	for _, pkg := range []string{"services/platform/reference/reference.go", "analytics/migrate.go", "dashboards/dashboards.go"} {
 		if !strings.Contains(string(read(t, pkg)), "//go:embed") {
 			t.Errorf("%s no longer embeds its files: the image would need them", pkg)
 		}

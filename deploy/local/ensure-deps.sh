@@ -3,7 +3,7 @@
 # packages, and says so before it does: ClickHouse (the private server that
 # econdip starts itself); with --browser, Chromium for the UI tests; with
 # --cluster, ZooKeeper and a Java runtime for the ClickHouse cluster tests
-# (services/cluster/chreplicas) and openssl for the deployment files' test
+# (services/test/cluster/chreplicas) and openssl for the deployment files' test
 # (deploy/). Flags may be combined.
 set -euo pipefail
 

@@ -31,11 +31,11 @@ import (
 	"econdip/analytics"
 	"econdip/analytics/chtest"
 	"econdip/events"
-	"econdip/services/bench"
-	"econdip/services/loadgen"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
+	"econdip/services/test/bench"
+	"econdip/services/tools/loadgen"
 )
 
 // TestMain starts ClickHouse only for benchmarks: the package's tests do

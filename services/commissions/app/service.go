@@ -22,7 +22,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // Source is the CloudEvents source of commission events.

@@ -17,7 +17,7 @@ import (
 
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/money"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // Status is where a decision stands.

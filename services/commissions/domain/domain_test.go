@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"econdip/services/commissions/domain"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 func TestCanChange(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // Source is the CloudEvents source of exporter, deal and barrier events.

@@ -8,7 +8,7 @@ import (
 
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/money"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // Status is where a trade barrier stands.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 func TestBarrierStatusChanges(t *testing.T) {

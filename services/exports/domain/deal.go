@@ -14,7 +14,7 @@ import (
 
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/money"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // Stage is where an export deal stands.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"econdip/services/platform/apperr"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // fieldKeys lists an error's field errors as "field=key", sorted by field.

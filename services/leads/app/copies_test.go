@@ -12,7 +12,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // TestTwoCopiesShareTheStream runs the leads service twice on one JetStream,

@@ -18,7 +18,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 
 	"github.com/nats-io/nats.go/jetstream"
 )

@@ -18,7 +18,7 @@ import (
 
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/money"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // Stage is where a lead stands in the investment pipeline.

@@ -11,7 +11,7 @@ import (
 
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 func TestCanMove(t *testing.T) {

@@ -25,7 +25,7 @@ const (
 	ServiceAdminTool = "admin-tool"
 )
 
-// The identity service's key-value buckets (services/platform/identity).
+// The identity service's key-value buckets (services/identity).
 const (
 	BucketSessions       = "SESSIONS"
 	BucketSigninFailures = "SIGNIN_FAILURES"

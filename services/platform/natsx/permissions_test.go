@@ -22,11 +22,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"econdip/events"
+	"econdip/services/identity"
 	"econdip/services/platform/auth"
-	"econdip/services/platform/identity"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
-	"econdip/services/reference"
+	"econdip/services/platform/reference"
 )
 
 // secured is an embedded server that requires authentication, with a

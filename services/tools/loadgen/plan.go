@@ -1,0 +1,225 @@
+package loadgen
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	cmapi "econdip/services/commissions/httpapi"
+	xapi "econdip/services/exports/httpapi"
+	"econdip/services/platform/reference"
+	"econdip/services/tools/demo"
+)
+
+// Kind is what a story records.
+type Kind string
+
+// The kinds of story, and so of event, a load produces.
+const (
+	Leads     Kind = "leads"     // an investor lead and its stage moves
+	Deals     Kind = "deals"     // an export deal and its stage moves
+	Decisions Kind = "decisions" // a commission's protocol (a session and its decisions) and status changes
+)
+
+// Kinds lists every kind in the order results show them.
+var Kinds = []Kind{Leads, Deals, Decisions}
+
+// Mix is the share of events of each kind a load aims at: the generator picks
+// the kind that lags furthest behind its share, so any prefix of a load has
+// about this mix.
+var Mix = map[Kind]float64{Leads: 0.45, Deals: 0.35, Decisions: 0.20}
+
+// Story is one record's life, written in order by one worker: a lead or a
+// deal created and moved along, or a protocol recorded and its decisions moved.
+type Story struct {
+	Kind Kind
+	N    int    // position in the load (0, 1, ...)
+	Key  string // unique in the load and the seed: idempotency keys and record ids derive from it
+
+	Lead     *demo.Lead       // Kind Leads
+	Deal     *demo.ExportDeal // Kind Deals
+	Protocol *Protocol        // Kind Decisions
+}
+
+// Protocol is one session of a commission with its decisions, and each
+// decision's status changes afterwards (same order as Request.Decisions).
+type Protocol struct {
+	Commission cmapi.CommissionRequest
+	Request    cmapi.ProtocolRequest
+	Changes    [][]demo.Change // status changes only: a load links nothing
+}
+
+// Events is how many events the story produces when every write succeeds.
+func (s Story) Events() int {
+	switch s.Kind {
+	case Leads:
+		return 1 + len(s.Lead.Path)
+	case Deals:
+		return 1 + len(s.Deal.Moves)
+	case Decisions:
+		n := 1 + len(s.Protocol.Request.Decisions)
+		for _, ch := range s.Protocol.Changes {
+			n += len(ch)
+		}
+		return n
+	}
+	return 0
+}
+
+// Setup is what a load needs before its stories: the exporters its deals
+// name and the commissions its protocols belong to.
+type Setup struct {
+	Exporters   []xapi.ExporterRequest
+	Commissions []cmapi.CommissionRequest
+}
+
+// Generator produces a load's stories, the same sequence for the same seed.
+// It draws on the demo generators (services/tools/demo), round after round with a
+// seed derived from the load's seed and the round, so a load of any size is
+// made of realistic leads, deals and protocols. Not safe for concurrent use.
+type Generator struct {
+	seed  uint64
+	ref   *reference.Data
+	today time.Time
+	n     int
+	sent  map[Kind]int // events of each kind handed out so far
+
+	leads     []demo.Lead
+	leadRound int
+	leadNext  int
+
+	deals     []demo.ExportDeal
+	dealRound int
+	dealNext  int
+
+	protocols     []Protocol
+	protocolRound int
+	protocolNext  int
+	sessionBase   int            // where this seed's session numbers start
+	sessionNext   map[string]int // session numbers taken, by commission
+}
+
+// NewGenerator returns the generator of the load with this seed. Every day
+// it generates lies in the demo's fixed window (up to demo.WindowEnd), so
+// the sequence does not depend on the day it runs.
+func NewGenerator(seed uint64, ref *reference.Data) *Generator {
+	return &Generator{seed: seed, ref: ref, today: demo.WindowEnd, sent: map[Kind]int{}, leadRound: -1, dealRound: -1, protocolRound: -1}
+}
+
+// Setup is the exporters and commissions the stories need.
+func (g *Generator) Setup() Setup {
+	var s Setup
+	s.Exporters = demo.GenerateExports(g.seed, g.today, g.ref).Exporters
+	for _, c := range demo.GenerateCommissions(g.seed, demoDay(g.today), nil) {
+		s.Commissions = append(s.Commissions, c.Request)
+	}
+	return s
+}
+
+// roundSeed is the demo generators' seed for one round of a load.
+func (g *Generator) roundSeed(kind Kind, round int) uint64 {
+	r := rand.New(rand.NewPCG(g.seed, uint64(round)<<8|uint64(len(kind))))
+	return r.Uint64()
+}
+
+// leadsPerRound is how many leads one call of the demo generator makes.
+const leadsPerRound = 256
+
+// Next returns the next story.
+func (g *Generator) Next() Story {
+	kind := g.lagging()
+	s := Story{Kind: kind, N: g.n}
+	switch kind {
+	case Leads:
+		if g.leadNext == len(g.leads) {
+			g.leadRound++
+			g.leads = demo.Generate(g.roundSeed(Leads, g.leadRound), leadsPerRound, g.ref)
+			g.leadNext = 0
+		}
+		l := g.leads[g.leadNext]
+		s.Lead = &l
+		s.Key = fmt.Sprintf("load-%d-lead-%d-%d", g.seed, g.leadRound, g.leadNext)
+		g.leadNext++
+	case Deals:
+		for g.dealNext == len(g.deals) {
+			g.dealRound++
+			g.deals = demo.GenerateExports(g.roundSeed(Deals, g.dealRound), g.today, g.ref).Deals
+			g.dealNext = 0
+		}
+		d := g.deals[g.dealNext]
+		s.Deal = &d
+		s.Key = fmt.Sprintf("load-%d-deal-%d-%d", g.seed, g.dealRound, d.Index)
+		g.dealNext++
+	case Decisions:
+		for g.protocolNext == len(g.protocols) {
+			g.protocolRound++
+			g.protocols = g.generateProtocols(g.protocolRound)
+			g.protocolNext = 0
+		}
+		p := g.protocols[g.protocolNext]
+		s.Protocol = &p
+		s.Key = fmt.Sprintf("load-%d-%s-%d", g.seed, p.Commission.ID, p.Request.Number)
+		g.protocolNext++
+	}
+	g.sent[kind] += s.Events()
+	g.n++
+	return s
+}
+
+// lagging is the kind furthest below its share of the events handed out.
+func (g *Generator) lagging() Kind {
+	total := 0
+	for _, n := range g.sent {
+		total += n
+	}
+	best, gap := Leads, -1.0
+	for _, k := range Kinds {
+		// How many stories of kind k the mix is short of: counts, not money.
+		d := Mix[k]*float64(total+1) - float64(g.sent[k])
+		if d > gap {
+			best, gap = k, d
+		}
+	}
+	return best
+}
+
+// Session numbers of a load: a commission numbers its sessions 1 to 10,000
+// and records a number once, so a load's protocols take the numbers from
+// firstSession up, each commission's in turn from a point drawn from the
+// seed (loads of different seeds rarely meet), wrapping around at the
+// last. The API refuses a number recorded already (409): the load skips
+// that protocol and counts it as skipped.
+const (
+	firstSession = 100 // below: the demo's own sessions
+	lastSession  = 10_000
+	sessionSpan  = lastSession - firstSession + 1
+)
+
+// generateProtocols is one round of the demo's protocols, renumbered.
+func (g *Generator) generateProtocols(round int) []Protocol {
+	if g.sessionNext == nil {
+		g.sessionNext = map[string]int{}
+		g.sessionBase = rand.New(rand.NewPCG(g.seed, 0x5e55)).IntN(sessionSpan)
+	}
+	var out []Protocol
+	for _, c := range demo.GenerateCommissions(g.roundSeed(Decisions, round), demoDay(g.today), nil) {
+		for _, s := range c.Sessions {
+			p := Protocol{Commission: c.Request, Request: s.Request}
+			p.Request.Number = firstSession + (g.sessionBase+g.sessionNext[c.Request.ID])%sessionSpan
+			g.sessionNext[c.Request.ID]++
+			p.Request.ProtocolRef = fmt.Sprintf("IGC-%s-L%d", c.Request.PartnerCountry, p.Request.Number)
+			p.Request.Decisions = append([]cmapi.DecisionRequest(nil), s.Request.Decisions...)
+			for _, ch := range s.Changes {
+				var status []demo.Change
+				for _, c := range ch {
+					if !c.IsLink() {
+						status = append(status, c)
+					}
+				}
+				p.Changes = append(p.Changes, status)
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
