@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/stack"
 	"econdip/services/stack/stacktest"
 )
 
 func day(offset int) string {
-	return time.Now().In(domain.Astana).AddDate(0, 0, offset).Format(time.DateOnly)
+	return time.Now().In(kernel.Astana).AddDate(0, 0, offset).Format(time.DateOnly)
 }
 
 // postForm sends a multipart form as the user with token and returns status and body (redirects not followed).

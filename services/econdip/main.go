@@ -17,8 +17,8 @@ import (
 
 	_ "time/tzdata" // Asia/Almaty must resolve on hosts without a tz database
 
-	cdomain "econdip/services/commissions/domain"
 	"econdip/services/demo"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/obs"
 	"econdip/services/reference"
 	"econdip/services/stack"
@@ -283,7 +283,7 @@ func loadDemoCommissions(ctx context.Context, sys *stack.Stack, tokens map[strin
 		}
 	}
 	start := time.Now()
-	commissions := demo.GenerateCommissions(sys.Cfg.DemoSeed, cdomain.Today(time.Now()), leads)
+	commissions := demo.GenerateCommissions(sys.Cfg.DemoSeed, kernel.Today(time.Now()), leads)
 	cl := demo.CommissionLoader{
 		BaseURL:    commissionsURL(sys),
 		AdminToken: tokens["admin"],
