@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	_ "time/tzdata" // Asia/Almaty must resolve on hosts without a tz database
-
 	"econdip/services/demo"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/obs"
