@@ -17,6 +17,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -99,7 +100,7 @@ func (s *Server) choices() formChoices {
 }
 
 func (s *Server) newForm(l httpapi.LeadJSON) *leadForm {
-	f := &leadForm{Lead: l, Errors: map[string]string{}, Ref: s.choices(), Today: domain.Today(time.Now())}
+	f := &leadForm{Lead: l, Errors: map[string]string{}, Ref: s.choices(), Today: kernel.Today(time.Now()).String()}
 	f.Contacts = append(f.Contacts, l.Contacts...)
 	for len(f.Contacts) < maxContacts {
 		f.Contacts = append(f.Contacts, httpapi.ContactJSON{})

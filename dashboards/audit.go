@@ -19,6 +19,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/csvx"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/kernel"
 )
 
 const (
@@ -45,8 +46,8 @@ type auditRange struct {
 func auditRangeOf(c *fiber.Ctx) (auditRange, error) {
 	r := auditRange{From: strings.TrimSpace(c.Query("from")), To: strings.TrimSpace(c.Query("to"))}
 	if r.From == "" && r.To == "" {
-		today := time.Now().In(astana)
-		r.From, r.To = today.AddDate(0, 0, -29).Format(time.DateOnly), today.Format(time.DateOnly)
+		today := kernel.Today(time.Now())
+		r.From, r.To = today.AddDays(-29).String(), today.String()
 	}
 	var f apperr.Fields
 	day := func(field, v string) time.Time {
@@ -55,14 +56,12 @@ func auditRangeOf(c *fiber.Ctx) (auditRange, error) {
 			return time.Time{}
 		}
 		d := httpx.ParseDay(field, v, &f)
-		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, astana)
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, kernel.Astana)
 	}
 	from, to := day("from", r.From), day("to", r.To)
 	if len(f) == 0 {
 		// Calendar days, counted in UTC: Almaty's offset changed (UTC+6 to +5, 2024).
-		fromDay, _ := time.Parse(time.DateOnly, r.From)
-		toDay, _ := time.Parse(time.DateOnly, r.To)
-		switch days := int(toDay.Sub(fromDay).Hours()/24) + 1; {
+		switch days := kernel.DayOrZero(r.To).DaysSince(kernel.DayOrZero(r.From)) + 1; {
 		case to.Before(from):
 			f.Add("to", "error.to_before_from", r.To, r.From)
 		case days > maxAuditDays:

@@ -10,10 +10,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"econdip/analytics"
-	"econdip/services/commissions/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/kernel"
 )
 
 // commissionFilter reads the figures' filters from the URL (commission, years,
@@ -32,7 +32,7 @@ func commissionFilter(c *fiber.Ctx) (analytics.CommissionFilter, time.Time, erro
 	f.Years = httpx.YearsParam(c, "years", &fe)
 	asOf, given := httpx.DayParam(c, "as_of", &fe)
 	if !given {
-		asOf, _ = time.Parse(time.DateOnly, domain.Today(time.Now()).String())
+		asOf = kernel.Today(time.Now()).Time()
 	}
 	return f, asOf, fe.Err()
 }

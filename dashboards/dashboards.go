@@ -25,6 +25,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -102,13 +103,13 @@ func New(cfg Config) (*fiber.App, error) {
 func (s *Server) parseTemplates() error {
 	funcs := template.FuncMap{
 		"t":    func(key string, args ...any) string { return i18n.T(i18n.EN, key, args...) },
-		"date": func(t time.Time) string { return t.In(astana).Format("2006-01-02 15:04") },
+		"date": func(t time.Time) string { return t.In(kernel.Astana).Format("2006-01-02 15:04") },
 		"when": func(rfc3339 string) string { // an API timestamp, shown in Astana time
 			t, err := time.Parse(time.RFC3339, rfc3339)
 			if err != nil {
 				return rfc3339
 			}
-			return t.In(astana).Format("2006-01-02 15:04")
+			return t.In(kernel.Astana).Format("2006-01-02 15:04")
 		},
 		"join":   strings.Join,
 		"amount": groupDigits[httpx.NumberText],
@@ -168,15 +169,6 @@ func groupDigits[T ~string](amount T) string {
 	}
 	return sign + b.String()
 }
-
-// astana is the time zone of the ministry's dates (UTC+5 since 2024).
-var astana = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		return time.FixedZone("UTC+5", 5*3600)
-	}
-	return loc
-}()
 
 type pageData struct {
 	CSRF  string // the session's token for POST forms

@@ -36,6 +36,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/i18n"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -69,10 +70,7 @@ const economicDiplomacy = "economic_diplomacy"
 const firstYear = 2020
 
 // astanaToday is today's date in Astana, at midnight UTC.
-func astanaToday() time.Time {
-	n := time.Now().In(astana)
-	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
-}
+func astanaToday() time.Time { return kernel.Today(time.Now()).Time() }
 
 // figuresPost is the post the user's scorecard and country figures are
 // limited to: their own for an attaché, the one in the URL (checked) for

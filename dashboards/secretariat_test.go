@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"econdip/services/cmd/econdip/stack"
-	"econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/test/stacktest"
 )
 
 func day(offset int) string {
-	return time.Now().In(domain.Astana).AddDate(0, 0, offset).Format(time.DateOnly)
+	return time.Now().In(kernel.Astana).AddDate(0, 0, offset).Format(time.DateOnly)
 }
 
 // postForm sends a multipart form as the user with token and returns status and body (redirects not followed).

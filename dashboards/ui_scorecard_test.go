@@ -30,7 +30,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"econdip/analytics"
-	cdomain "econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/test/stacktest"
 	"econdip/services/tools/demo"
 )
@@ -90,7 +90,7 @@ func startWithDemoData(t *testing.T) (string, map[string]string, func(context.Co
 	}
 	cl := demo.CommissionLoader{BaseURL: "http://" + s.CommissionsAddr, AdminToken: tokens["admin"],
 		TokenFor: func(id string) (string, bool) { tok, ok := tokens["secretariat."+id]; return tok, ok }}
-	if _, err := cl.Load(ctx, scorecardSeed, demo.GenerateCommissions(scorecardSeed, cdomain.Today(time.Now()), leads), created); err != nil {
+	if _, err := cl.Load(ctx, scorecardSeed, demo.GenerateCommissions(scorecardSeed, kernel.Today(time.Now()), leads), created); err != nil {
 		t.Fatal(err)
 	}
 	plan := demo.GenerateExports(scorecardSeed, time.Now(), s.Ref)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"econdip/services/platform/kernel"
 )
 
 // Lead event types. The version is part of the name.
@@ -14,11 +16,10 @@ const (
 	TypeLeadStageChanged = "econdip.lead.stage_changed.v1"
 )
 
-// Money is an exact amount with its ISO 4217 currency; the amount travels as a JSON string.
-type Money struct {
-	Amount   decimal.Decimal `json:"amount"`
-	Currency string          `json:"currency"`
-}
+// Money is the kernel's Money under the contract's own name, so an event
+// field reads events.Money beside the other contract types; it is the same
+// type (an alias), with the same JSON: the amount travels as a string.
+type Money = kernel.Money
 
 // Contact is a person at the investor. Personal data: it stays in the
 // operational store (the LEADS stream) and is never projected into ClickHouse
@@ -67,15 +68,6 @@ type LeadV1 struct {
 	StageEffectiveOn string `json:"stage_effective_on,omitempty"`
 }
 
-// astana is the time zone lead days are counted in (UTC+5 since March 2024).
-var astana = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		return time.FixedZone("UTC+5", 5*3600)
-	}
-	return loc
-}()
-
 // StageDay is the Astana day (YYYY-MM-DD) the current stage took effect:
 // StageEffectiveOn, or for older events that lack it the Astana day of
 // StageChangedAt, which is what they meant. It is "" only when both are missing.
@@ -86,7 +78,7 @@ func (l LeadV1) StageDay() string {
 	if l.StageChangedAt.IsZero() {
 		return ""
 	}
-	return l.StageChangedAt.In(astana).Format(time.DateOnly)
+	return kernel.AstanaDay(l.StageChangedAt).String()
 }
 
 // Validate checks what a consumer relies on; the producer validated the rest.

@@ -9,6 +9,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/events"
+	"econdip/services/platform/kernel"
 )
 
 // project turns one decoded event into the rows it adds to ClickHouse. It
@@ -270,10 +271,6 @@ func stageDay(l events.LeadV1) (time.Time, error) {
 	return exportDay("lead "+l.ID, "stage_effective_on", l.StageDay())
 }
 
-// astana is the zone of the product's calendar days: Kazakhstan has been
-// UTC+5 all year since 2024, with no daylight saving time.
-var astana = time.FixedZone("Asia/Astana", 5*3600)
-
 // projectExports adds the rows of an exporter, deal or barrier event: the
 // exporter's, deal's or barrier's state after the event, and a history row
 // for every barrier status change. Sector and raw/non-raw are not projected:
@@ -352,8 +349,7 @@ func dealRow(d events.DealV1, eventID uuid.UUID, seq uint64) (analytics.DealStat
 		row.ContractDate, row.DealDate = &on, on
 	} else {
 		// Dated by the day it was created, in Astana time.
-		c := d.CreatedAt.In(astana)
-		row.DealDate = time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
+		row.DealDate = kernel.AstanaDay(d.CreatedAt).Time()
 		if !inDateRange(row.DealDate) {
 			return row, fmt.Errorf("%w: %s created_at %s is outside the days ClickHouse can store", events.ErrDecode, what, d.CreatedAt)
 		}

@@ -15,10 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "time/tzdata" // Asia/Almaty must resolve on hosts without a tz database
-
 	"econdip/services/cmd/econdip/stack"
-	cdomain "econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
 	"econdip/services/tools/demo"
@@ -283,7 +281,7 @@ func loadDemoCommissions(ctx context.Context, sys *stack.Stack, tokens map[strin
 		}
 	}
 	start := time.Now()
-	commissions := demo.GenerateCommissions(sys.Cfg.DemoSeed, cdomain.Today(time.Now()), leads)
+	commissions := demo.GenerateCommissions(sys.Cfg.DemoSeed, kernel.Today(time.Now()), leads)
 	cl := demo.CommissionLoader{
 		BaseURL:    commissionsURL(sys),
 		AdminToken: tokens["admin"],

@@ -29,6 +29,7 @@ import (
 	"econdip/events"
 	"econdip/services/cmd/econdip/stack"
 	"econdip/services/ingest"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/natsx"
 )
 
@@ -176,14 +177,10 @@ func listDeadLetters(w io.Writer, letters []deadLetter, asJSON bool) error {
 		fmt.Fprintln(w, "no dead letters")
 		return nil
 	}
-	astana, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		astana = time.FixedZone("UTC+5", 5*3600)
-	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME (ASTANA)\tSTREAM\tSUBJECT\tORIG SEQ\tREASON\tFIRST BYTES")
 	for _, l := range letters {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", l.Seq, l.Time.In(astana).Format("2006-01-02 15:04:05"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", l.Seq, l.Time.In(kernel.Astana).Format("2006-01-02 15:04:05"),
 			l.Stream, l.Subject, l.OrigSeq, clip(oneLine(l.Reason), 100), strconv.Quote(clip(l.Data, 48)))
 	}
 	if err := tw.Flush(); err != nil {

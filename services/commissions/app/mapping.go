@@ -3,9 +3,8 @@ package app
 import (
 	"econdip/events"
 	"econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 )
-
-func day(s string) domain.Day { d, _ := domain.ParseDay(s); return d }
 
 func commissionToEvent(c domain.Commission) events.CommissionV1 {
 	return events.CommissionV1{ID: c.ID, Version: c.Version, Name: c.Name, PartnerCountry: c.PartnerCountry,
@@ -25,7 +24,7 @@ func sessionToEvent(s domain.Session) events.SessionV1 {
 }
 
 func sessionFromEvent(e events.SessionV1) domain.Session {
-	return domain.Session{ID: e.ID, CommissionID: e.CommissionID, Number: e.Number, Date: day(e.Date),
+	return domain.Session{ID: e.ID, CommissionID: e.CommissionID, Number: e.Number, Date: kernel.DayOrZero(e.Date),
 		Place: e.Place, ProtocolRef: e.ProtocolRef, DecisionIDs: e.DecisionIDs, CreatedAt: e.CreatedAt}
 }
 
@@ -42,15 +41,15 @@ func decisionToEvent(d domain.Decision) events.DecisionV1 {
 }
 
 func decisionFromEvent(e events.DecisionV1) domain.Decision {
-	var value *domain.Money
+	var value *kernel.Money
 	if e.Value != nil {
-		value = &domain.Money{Amount: e.Value.Amount, Currency: e.Value.Currency}
+		value = &kernel.Money{Amount: e.Value.Amount, Currency: e.Value.Currency}
 	}
 	return domain.Decision{ID: e.ID, Version: e.Version, CommissionID: e.CommissionID, PartnerCountry: e.PartnerCountry,
-		SessionID: e.SessionID, SessionNumber: e.SessionNumber, SessionDate: day(e.SessionDate), Item: e.Item,
-		Text: e.Text, Agencies: e.Agencies, Deadline: day(e.Deadline), Sector: e.Sector, Clauses: e.Clauses,
+		SessionID: e.SessionID, SessionNumber: e.SessionNumber, SessionDate: kernel.DayOrZero(e.SessionDate), Item: e.Item,
+		Text: e.Text, Agencies: e.Agencies, Deadline: kernel.DayOrZero(e.Deadline), Sector: e.Sector, Clauses: e.Clauses,
 		Value: value, LeadIDs: e.LeadIDs, DealIDs: e.DealIDs, Status: domain.Status(e.Status),
-		StatusDate: day(e.StatusDate), DoneOn: day(e.DoneOn), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+		StatusDate: kernel.DayOrZero(e.StatusDate), DoneOn: kernel.DayOrZero(e.DoneOn), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
 func orEmpty(s []string) []string {

@@ -22,6 +22,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -85,7 +86,7 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
 
-func (s *Service) today() domain.Day { return domain.Today(s.now()) }
+func (s *Service) today() kernel.Day { return kernel.Today(s.now()) }
 
 // canRead: analysts and administrators read every commission; a secretariat
 // its own; an attaché the commissions with their post's host country.
@@ -411,15 +412,15 @@ type DecisionFilter struct {
 }
 
 // Register lists a commission's decisions: by deadline, then item.
-func (s *Service) Register(ctx context.Context, u auth.User, commissionID string, f DecisionFilter) ([]domain.Decision, domain.Day, error) {
+func (s *Service) Register(ctx context.Context, u auth.User, commissionID string, f DecisionFilter) ([]domain.Decision, kernel.Day, error) {
 	c, err := s.Commission(ctx, u, commissionID)
 	if err != nil {
-		return nil, domain.Day{}, err
+		return nil, kernel.Day{}, err
 	}
 	if f.Status != "" && !slices.Contains(domain.Statuses, domain.Status(f.Status)) {
 		var fe apperr.Fields
 		fe.Add("status", "error.unknown_status", f.Status, "open, in_progress, done, cancelled")
-		return nil, domain.Day{}, fe.Err()
+		return nil, kernel.Day{}, fe.Err()
 	}
 	today := s.today()
 	recs := s.dview.Select(func(d events.DecisionV1) bool {
@@ -443,17 +444,17 @@ func (s *Service) Register(ctx context.Context, u auth.User, commissionID string
 }
 
 // Decision returns one decision, read from the log.
-func (s *Service) Decision(ctx context.Context, u auth.User, commissionID, id string) (domain.Decision, domain.Day, error) {
+func (s *Service) Decision(ctx context.Context, u auth.User, commissionID, id string) (domain.Decision, kernel.Day, error) {
 	c, err := s.Commission(ctx, u, commissionID)
 	if err != nil {
-		return domain.Decision{}, domain.Day{}, err
+		return domain.Decision{}, kernel.Day{}, err
 	}
 	if _, err := uuid.Parse(id); err != nil {
-		return domain.Decision{}, domain.Day{}, apperr.E(apperr.NotFound, "error.not_found", id)
+		return domain.Decision{}, kernel.Day{}, apperr.E(apperr.NotFound, "error.not_found", id)
 	}
 	rec, err := s.decisions.Load(ctx, c.ID+"/"+id)
 	if err != nil {
-		return domain.Decision{}, domain.Day{}, err
+		return domain.Decision{}, kernel.Day{}, err
 	}
 	return decisionFromEvent(rec.State), s.today(), nil
 }

@@ -2,7 +2,7 @@
 // valid commission, session and decision are, the decision status machine,
 // and the derived facts (overdue, done late, days late) that are computed
 // from the deadline and the day of a status change, never typed in. Days are
-// calendar days in Astana time.
+// calendar days in Astana time (kernel.Day, kernel.Today).
 package domain
 
 import (
@@ -12,10 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
-
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
 )
@@ -58,65 +56,6 @@ func NextStatuses(from Status) []Status {
 	return out
 }
 
-// Astana is the time zone of deadlines (UTC+5 since March 2024).
-var Astana = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		return time.FixedZone("UTC+5", 5*3600)
-	}
-	return loc
-}()
-
-// Day is a calendar day; its zero value is "no day".
-type Day struct{ t time.Time }
-
-// ParseDay reads YYYY-MM-DD.
-func ParseDay(s string) (Day, error) {
-	t, err := time.Parse(time.DateOnly, s)
-	return Day{t}, err
-}
-
-// MustDay is ParseDay for constants in tests and demo data.
-func MustDay(s string) Day {
-	d, err := ParseDay(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// Today is the calendar day in Astana at instant now.
-func Today(now time.Time) Day {
-	y, m, d := now.In(Astana).Date()
-	return Day{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
-}
-
-// String is YYYY-MM-DD, or "" for no day.
-func (d Day) String() string {
-	if d.t.IsZero() {
-		return ""
-	}
-	return d.t.Format(time.DateOnly)
-}
-
-// IsZero reports whether d is no day.
-func (d Day) IsZero() bool { return d.t.IsZero() }
-
-// Before reports whether d is before e.
-func (d Day) Before(e Day) bool { return d.t.Before(e.t) }
-
-// After reports whether d is after e.
-func (d Day) After(e Day) bool { return d.t.After(e.t) }
-
-// DaysSince is the number of days from e to d (negative when d is earlier).
-func (d Day) DaysSince(e Day) int { return int(d.t.Sub(e.t).Hours() / 24) }
-
-// Money is an exact amount in an ISO 4217 currency.
-type Money struct {
-	Amount   decimal.Decimal
-	Currency string
-}
-
 // Commission is an intergovernmental commission with one partner country.
 type Commission struct {
 	ID                string
@@ -135,7 +74,7 @@ type Session struct {
 	ID           string
 	CommissionID string
 	Number       int
-	Date         Day
+	Date         kernel.Day
 	Place        string
 	ProtocolRef  string
 	DecisionIDs  []string
@@ -150,26 +89,26 @@ type Decision struct {
 	PartnerCountry string
 	SessionID      string
 	SessionNumber  int
-	SessionDate    Day
+	SessionDate    kernel.Day
 	Item           string
 	Text           string
 	Agencies       []string
-	Deadline       Day
+	Deadline       kernel.Day
 	Sector         string
 	Clauses        []string
-	Value          *Money
+	Value          *kernel.Money
 	LeadIDs        []string
 	DealIDs        []string
 	Status         Status
-	StatusDate     Day
-	DoneOn         Day
+	StatusDate     kernel.Day
+	DoneOn         kernel.Day
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
 
 // Overdue reports whether the decision is not finished and its deadline day
 // has ended by today: a deadline of today is not overdue yet.
-func (d Decision) Overdue(today Day) bool {
+func (d Decision) Overdue(today kernel.Day) bool {
 	return (d.Status == Open || d.Status == InProgress) && today.After(d.Deadline)
 }
 
@@ -178,7 +117,7 @@ func (d Decision) DoneLate() bool { return d.Status == Done && d.DoneOn.After(d.
 
 // DaysLate is how many days past the deadline the decision is (overdue, as of
 // today) or was done (done late); 0 otherwise.
-func (d Decision) DaysLate(today Day) int {
+func (d Decision) DaysLate(today kernel.Day) int {
 	switch {
 	case d.Overdue(today):
 		return today.DaysSince(d.Deadline)
@@ -254,18 +193,13 @@ func JSONRows(i int, field string) string { return "decisions[" + strconv.Itoa(i
 
 // Validate checks a protocol and returns every error at once, naming each
 // wrong row and field; it returns the parsed session date and decision values.
-func (in SessionInput) Validate(ref *reference.Data, today Day, name RowNamer) (Day, []Day, []*Money, error) {
+func (in SessionInput) Validate(ref *reference.Data, today kernel.Day, name RowNamer) (kernel.Day, []kernel.Day, []*kernel.Money, error) {
 	var f apperr.Fields
 	if in.Number < 1 || in.Number > 10_000 {
 		f.Add("number", "error.range", 1, 10_000)
 	}
-	date, err := ParseDay(in.Date)
-	switch {
-	case in.Date == "":
-		f.Add("date", "error.required")
-	case err != nil:
-		f.Add("date", "error.date", in.Date)
-	case date.After(today):
+	date, ok := f.Day("date", in.Date)
+	if ok && date.After(today) {
 		f.Add("date", "error.future_date", in.Date)
 	}
 	f.Text("place", in.Place, true, maxText)
@@ -276,8 +210,8 @@ func (in SessionInput) Validate(ref *reference.Data, today Day, name RowNamer) (
 	case len(in.Decisions) > MaxDecisions:
 		f.Add("decisions", "error.too_many", MaxDecisions)
 	}
-	deadlines := make([]Day, len(in.Decisions))
-	values := make([]*Money, len(in.Decisions))
+	deadlines := make([]kernel.Day, len(in.Decisions))
+	values := make([]*kernel.Money, len(in.Decisions))
 	items := map[string]bool{}
 	for i, d := range in.Decisions {
 		f.Text(name(i, "item"), d.Item, false, 20)
@@ -297,13 +231,8 @@ func (in SessionInput) Validate(ref *reference.Data, today Day, name RowNamer) (
 				break
 			}
 		}
-		dl, err := ParseDay(d.Deadline)
-		switch {
-		case d.Deadline == "":
-			f.Add(name(i, "deadline"), "error.required")
-		case err != nil:
-			f.Add(name(i, "deadline"), "error.date", d.Deadline)
-		case !date.IsZero() && dl.Before(date):
+		dl, ok := f.Day(name(i, "deadline"), d.Deadline)
+		if ok && !date.IsZero() && dl.Before(date) {
 			f.Add(name(i, "deadline"), "error.deadline_before_session", d.Deadline, in.Date)
 		}
 		deadlines[i] = dl
@@ -323,7 +252,7 @@ func (in SessionInput) Validate(ref *reference.Data, today Day, name RowNamer) (
 		}
 		values[i] = parseValue(&f, ref, name, i, d)
 		for _, id := range d.LeadIDs {
-			if _, err := uuid.Parse(id); err != nil {
+			if !kernel.IsID(id) {
 				f.Add(name(i, "lead_ids"), "error.not_an_id", id)
 				break
 			}
@@ -332,13 +261,13 @@ func (in SessionInput) Validate(ref *reference.Data, today Day, name RowNamer) (
 	return date, deadlines, values, f.Err()
 }
 
-func parseValue(f *apperr.Fields, ref *reference.Data, name RowNamer, i int, d DecisionInput) *Money {
+func parseValue(f *apperr.Fields, ref *reference.Data, name RowNamer, i int, d DecisionInput) *kernel.Money {
 	if strings.TrimSpace(d.ValueAmount) == "" && d.ValueCurrency == "" {
 		return nil
 	}
 	v, _ := money.Parse(f, name(i, "value.amount"), d.ValueAmount)
 	ref.MoneyCurrency(f, name(i, "value.currency"), d.ValueCurrency)
-	return &Money{Amount: v, Currency: d.ValueCurrency}
+	return &kernel.Money{Amount: v, Currency: d.ValueCurrency}
 }
 
 // StatusChange is a request to change a decision's status.
@@ -352,11 +281,11 @@ type StatusChange struct {
 // ChangeStatus applies a status change if the machine allows it. The day it
 // takes effect may be given (a completion recorded later), but not in the
 // future nor before the session.
-func (d *Decision) ChangeStatus(c StatusChange, today Day) (Day, error) {
+func (d *Decision) ChangeStatus(c StatusChange, today kernel.Day) (kernel.Day, error) {
 	var f apperr.Fields
 	if !slices.Contains(Statuses, c.To) {
 		f.Add("status", "error.unknown_status", string(c.To), "open, in_progress, done, cancelled")
-		return Day{}, f.Err()
+		return kernel.Day{}, f.Err()
 	}
 	if !CanChange(d.Status, c.To) {
 		next := make([]string, 0, 2)
@@ -368,25 +297,25 @@ func (d *Decision) ChangeStatus(c StatusChange, today Day) (Day, error) {
 			allowed = "none (it is final)"
 		}
 		f.Add("status", "error.status_move", string(d.Status), string(c.To), allowed)
-		return Day{}, f.Err()
+		return kernel.Day{}, f.Err()
 	}
 	on := today
 	if c.EffectiveOn != "" {
-		var err error
-		if on, err = ParseDay(c.EffectiveOn); err != nil {
-			f.Add("effective_on", "error.date", c.EffectiveOn)
-		} else if on.After(today) {
+		var ok bool
+		switch on, ok = f.Day("effective_on", c.EffectiveOn); {
+		case !ok:
+		case on.After(today):
 			f.Add("effective_on", "error.future_date", c.EffectiveOn)
-		} else if on.Before(d.SessionDate) {
+		case on.Before(d.SessionDate):
 			f.Add("effective_on", "error.before_session", c.EffectiveOn, d.SessionDate.String())
-		} else if on.Before(d.StatusDate) {
+		case on.Before(d.StatusDate):
 			f.Add("effective_on", "error.before_last_change", c.EffectiveOn, d.StatusDate.String())
 		}
 	}
 	f.Text("comment", c.Comment, true, 2000)
 	f.Text("evidence_ref", c.EvidenceRef, false, maxText)
 	if err := f.Err(); err != nil {
-		return Day{}, err
+		return kernel.Day{}, err
 	}
 	d.Status, d.StatusDate = c.To, on
 	if c.To == Done {
@@ -398,7 +327,7 @@ func (d *Decision) ChangeStatus(c StatusChange, today Day) (Day, error) {
 // Link records that the decision led to a lead or a deal; linking twice is a no-op (false).
 func (d *Decision) Link(kind, id string) (bool, error) {
 	var f apperr.Fields
-	if _, err := uuid.Parse(id); err != nil {
+	if !kernel.IsID(id) {
 		f.Add("target_id", "error.not_an_id", id)
 	}
 	list := &d.LeadIDs

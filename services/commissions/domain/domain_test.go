@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -42,14 +43,14 @@ func TestTodayTurnsAtMidnightAstana(t *testing.T) {
 	}
 	for instant, want := range cases {
 		at, _ := time.Parse(time.RFC3339, instant)
-		if got := domain.Today(at).String(); got != want {
+		if got := kernel.Today(at).String(); got != want {
 			t.Errorf("Today(%s) = %s, want %s", instant, got, want)
 		}
 	}
 }
 
 func TestOverdueDoneLateAndDaysLate(t *testing.T) {
-	deadline := domain.MustDay("2026-11-26")
+	deadline := kernel.MustDay("2026-11-26")
 	cases := []struct {
 		name     string
 		status   domain.Status
@@ -72,10 +73,10 @@ func TestOverdueDoneLateAndDaysLate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := domain.Decision{Deadline: deadline, Status: tc.status}
 			if tc.doneOn != "" {
-				d.DoneOn = domain.MustDay(tc.doneOn)
+				d.DoneOn = kernel.MustDay(tc.doneOn)
 			}
 			at, _ := time.Parse(time.RFC3339, tc.now)
-			today := domain.Today(at)
+			today := kernel.Today(at)
 			if d.Overdue(today) != tc.overdue || d.DoneLate() != tc.doneLate || d.DaysLate(today) != tc.daysLate {
 				t.Fatalf("as of %s: overdue=%v doneLate=%v daysLate=%d, want %v %v %d",
 					today, d.Overdue(today), d.DoneLate(), d.DaysLate(today), tc.overdue, tc.doneLate, tc.daysLate)
@@ -85,8 +86,8 @@ func TestOverdueDoneLateAndDaysLate(t *testing.T) {
 }
 
 func TestChangeStatus(t *testing.T) {
-	today := domain.MustDay("2026-11-26")
-	d := domain.Decision{Status: domain.Open, SessionDate: domain.MustDay("2026-09-01"), StatusDate: domain.MustDay("2026-09-01"), Deadline: domain.MustDay("2026-10-01")}
+	today := kernel.MustDay("2026-11-26")
+	d := domain.Decision{Status: domain.Open, SessionDate: kernel.MustDay("2026-09-01"), StatusDate: kernel.MustDay("2026-09-01"), Deadline: kernel.MustDay("2026-10-01")}
 	if _, err := d.ChangeStatus(domain.StatusChange{To: domain.Done, Comment: "x"}, today); err == nil || !strings.Contains(err.Error(), "fields") {
 		t.Fatalf("open -> done must be refused, got %v", err)
 	}
@@ -118,7 +119,7 @@ func TestChangeStatus(t *testing.T) {
 
 func TestValidateProtocol(t *testing.T) {
 	ref := reference.Default()
-	today := domain.MustDay("2026-11-26")
+	today := kernel.MustDay("2026-11-26")
 	good := func() domain.SessionInput {
 		return domain.SessionInput{Number: 12, Date: "2026-11-20", Place: "Beijing", Decisions: []domain.DecisionInput{
 			{Item: "1", Text: "Roadmap", Agencies: []string{"mti"}, Deadline: "2027-01-01", Clauses: []string{"2.2"}},

@@ -12,6 +12,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/kernel"
 )
 
 // Routes mounts the API under /api/v1/commissions, behind bearer-token auth.
@@ -109,7 +110,7 @@ func (h handlers) record(c *fiber.Ctx, in domain.SessionInput, rows domain.RowNa
 	if replayed {
 		c.Set("Idempotent-Replayed", "true")
 	}
-	today := domain.Today(h.svc.Now())
+	today := kernel.Today(h.svc.Now())
 	c.Location("/api/v1/commissions/" + p.Session.CommissionID + "/sessions/" + p.Session.ID)
 	return c.Status(fiber.StatusCreated).JSON(protocolToJSON(p, today))
 }
@@ -151,7 +152,7 @@ func (h handlers) protocol(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	today := domain.Today(h.svc.Now())
+	today := kernel.Today(h.svc.Now())
 	return c.JSON(protocolToJSON(p, today))
 }
 
@@ -189,7 +190,7 @@ func (h handlers) status(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(DecisionToJSON(d, domain.Today(h.svc.Now())))
+	return c.JSON(DecisionToJSON(d, kernel.Today(h.svc.Now())))
 }
 
 func (h handlers) link(c *fiber.Ctx) error {
@@ -204,7 +205,7 @@ func (h handlers) link(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(DecisionToJSON(d, domain.Today(h.svc.Now())))
+	return c.JSON(DecisionToJSON(d, kernel.Today(h.svc.Now())))
 }
 
 func (h handlers) history(c *fiber.Ctx) error {

@@ -6,6 +6,7 @@ import (
 	"econdip/services/commissions/app"
 	"econdip/services/commissions/domain"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/kernel"
 )
 
 // CommissionRequest creates (POST) or changes (PUT, with version) a commission.
@@ -128,7 +129,7 @@ type DecisionJSON struct {
 }
 
 // DecisionToJSON is the API form of a decision as of today.
-func DecisionToJSON(d domain.Decision, today domain.Day) DecisionJSON {
+func DecisionToJSON(d domain.Decision, today kernel.Day) DecisionJSON {
 	out := DecisionJSON{ID: d.ID, Version: d.Version, CommissionID: d.CommissionID, PartnerCountry: d.PartnerCountry,
 		SessionID: d.SessionID, SessionNumber: d.SessionNumber, SessionDate: d.SessionDate.String(), Item: d.Item, Text: d.Text,
 		Agencies: d.Agencies, Deadline: d.Deadline.String(), Sector: d.Sector, Clauses: d.Clauses, LeadIDs: d.LeadIDs,
@@ -150,7 +151,7 @@ type ProtocolJSON struct {
 	Decisions []DecisionJSON `json:"decisions"`
 }
 
-func protocolToJSON(p app.Protocol, today domain.Day) ProtocolJSON {
+func protocolToJSON(p app.Protocol, today kernel.Day) ProtocolJSON {
 	out := ProtocolJSON{Session: SessionToJSON(p.Session), Decisions: []DecisionJSON{}}
 	for _, d := range p.Decisions {
 		out.Decisions = append(out.Decisions, DecisionToJSON(d, today))

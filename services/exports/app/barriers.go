@@ -5,13 +5,13 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"econdip/events"
 	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
+	"econdip/services/platform/kernel"
 )
 
 // NoteInput is a progress note to add to a barrier.
@@ -22,14 +22,14 @@ type NoteInput struct {
 
 func barrierInput(b Barrier) domain.BarrierInput {
 	in := domain.BarrierInput{Country: b.Country, HSCodes: slices.Clone(b.HSCodes), Type: b.Type, Title: b.Title,
-		Description: b.Description, LeadAgency: b.LeadAgency, Clauses: slices.Clone(b.Clauses), ReportedOn: b.ReportedOn}
+		Description: b.Description, LeadAgency: b.LeadAgency, Clauses: slices.Clone(b.Clauses), ReportedOn: b.ReportedOn.String()}
 	if b.ValueAtStake != nil {
 		in.ValueAmount, in.ValueCurrency = b.ValueAtStake.Amount.String(), b.ValueAtStake.Currency
 	}
 	return in
 }
 
-func applyBarrier(b *Barrier, in domain.BarrierInput, value *domain.Money) {
+func applyBarrier(b *Barrier, in domain.BarrierInput, value *kernel.Money) {
 	b.HSCodes, b.Type = uniq(in.HSCodes), in.Type
 	b.Title, b.Description = strings.TrimSpace(in.Title), strings.TrimSpace(in.Description)
 	b.ValueAtStake, b.LeadAgency, b.Clauses = value, in.LeadAgency, uniq(in.Clauses)
@@ -54,8 +54,8 @@ func (s *Service) ReportBarrier(ctx context.Context, u auth.User, idempotencyKey
 	}
 	now := s.stamp()
 	b := Barrier{ID: ids.id, Version: 1, Post: u.Post, Attache: u.ID, Country: in.Country, Status: domain.Reported,
-		ReportedOn: in.ReportedOn, Progress: []Note{}, CreatedAt: now, UpdatedAt: now}
-	if b.ReportedOn == "" {
+		ReportedOn: kernel.DayOrZero(in.ReportedOn), Progress: []Note{}, CreatedAt: now, UpdatedAt: now}
+	if b.ReportedOn.IsZero() {
 		b.ReportedOn = today
 	}
 	applyBarrier(&b, in, value)
@@ -78,7 +78,7 @@ func (s *Service) UpdateBarrier(ctx context.Context, u auth.User, id string, ver
 		today := s.Today()
 		in := barrierInput(*b)
 		edit(&in)
-		in.Country, in.ReportedOn = b.Country, b.ReportedOn
+		in.Country, in.ReportedOn = b.Country, b.ReportedOn.String()
 		value, err := in.Validate(s.ref, b.Country, today)
 		f, err := fieldsOf(err)
 		if err != nil {
@@ -86,17 +86,16 @@ func (s *Service) UpdateBarrier(ctx context.Context, u auth.User, id string, ver
 		}
 		var added *Note
 		if note != nil {
-			added = &Note{On: note.On, Text: strings.TrimSpace(note.Text), Author: u.ID}
-			if added.On == "" {
-				added.On = today
-			}
-			switch _, err := time.Parse(time.DateOnly, added.On); {
-			case err != nil:
-				f.Add("progress.on", "error.date", added.On)
-			case added.On > today:
-				f.Add("progress.on", "error.future_date", added.On)
-			case added.On < b.ReportedOn:
-				f.Add("progress.on", "error.before_reported", added.On, b.ReportedOn)
+			added = &Note{On: today, Text: strings.TrimSpace(note.Text), Author: u.ID}
+			if note.On != "" {
+				var ok bool
+				switch added.On, ok = f.Day("progress.on", note.On); {
+				case !ok:
+				case added.On.After(today):
+					f.Add("progress.on", "error.future_date", note.On)
+				case added.On.Before(b.ReportedOn):
+					f.Add("progress.on", "error.before_reported", note.On, b.ReportedOn.String())
+				}
 			}
 			f.Text("progress.text", note.Text, true, 2000)
 		}
@@ -131,7 +130,7 @@ func (s *Service) ChangeBarrierStatus(ctx context.Context, u auth.User, id strin
 			}
 			for _, r := range recs {
 				if e, ok := r.Event.(*events.BarrierStatusChangedV1); ok {
-					last = e.EffectiveOn
+					last = kernel.DayOrZero(e.EffectiveOn)
 				}
 			}
 		}
@@ -144,7 +143,7 @@ func (s *Service) ChangeBarrierStatus(ctx context.Context, u auth.User, id strin
 		if c.To == domain.Resolved {
 			b.ResolvedOn = on
 		}
-		return events.BarrierStatusChangedV1{From: string(from), To: string(c.To), EffectiveOn: on, Comment: strings.TrimSpace(c.Comment)}, nil
+		return events.BarrierStatusChangedV1{From: string(from), To: string(c.To), EffectiveOn: on.String(), Comment: strings.TrimSpace(c.Comment)}, nil
 	})
 }
 
@@ -223,7 +222,7 @@ func (s *Service) BarrierHistory(ctx context.Context, u auth.User, id string) ([
 			c.Changed = e.Changed
 			if p := e.Barrier.Progress; slices.Contains(e.Changed, "progress") && len(p) > 0 {
 				n := p[len(p)-1]
-				c.Note = &Note{On: n.On, Text: n.Text, Author: n.Author}
+				c.Note = &Note{On: kernel.DayOrZero(n.On), Text: n.Text, Author: n.Author}
 			}
 		case *events.BarrierStatusChangedV1:
 			c.From, c.To, c.EffectiveOn, c.Comment = e.From, e.To, e.EffectiveOn, e.Comment

@@ -16,6 +16,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
+	"econdip/services/platform/kernel"
 )
 
 // commissionIDPattern is the commissions service's rule for a commission id.
@@ -23,7 +24,7 @@ var commissionIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,31}$`)
 
 // checked is a deal input that passed every rule, with what the checks found.
 type checked struct {
-	value        domain.Money
+	value        kernel.Money
 	quantity     *decimal.Decimal
 	exporterName string
 }

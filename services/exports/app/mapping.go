@@ -7,6 +7,7 @@ import (
 
 	"econdip/events"
 	"econdip/services/exports/domain"
+	"econdip/services/platform/kernel"
 )
 
 // Exporter is a registered Kazakh exporter.
@@ -22,7 +23,8 @@ type Exporter struct {
 
 // Note is a dated progress note on a barrier.
 type Note struct {
-	On, Text, Author string
+	On           kernel.Day
+	Text, Author string
 }
 
 // Barrier is a trade barrier as the attaché sees it.
@@ -34,12 +36,12 @@ type Barrier struct {
 	Type                 string
 	Title                string
 	Description          string
-	ValueAtStake         *domain.Money
+	ValueAtStake         *kernel.Money
 	Status               domain.Status
 	LeadAgency           string
 	Clauses              []string
-	ReportedOn           string
-	ResolvedOn           string
+	ReportedOn           kernel.Day
+	ResolvedOn           kernel.Day
 	Progress             []Note
 	CreatedAt, UpdatedAt time.Time
 }
@@ -66,9 +68,9 @@ func dealToEvent(d domain.Deal) events.DealV1 {
 	return events.DealV1{
 		ID: d.ID, Version: d.Version, Post: d.Post, Attache: d.Attache,
 		ExporterBIN: d.ExporterBIN, ExporterName: d.ExporterName, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName,
-		HSCode: d.HSCode, Product: d.Product, Value: events.Money{Amount: d.Value.Amount, Currency: d.Value.Currency},
+		HSCode: d.HSCode, Product: d.Product, Value: d.Value,
 		Quantity: qty, Unit: d.Unit, Stage: string(d.Stage), LostReason: d.LostReason, Support: orEmpty(d.Support),
-		DecisionID: d.DecisionID, CommissionID: d.CommissionID, ContractDate: d.ContractDate, Clauses: orEmpty(d.Clauses),
+		DecisionID: d.DecisionID, CommissionID: d.CommissionID, ContractDate: d.ContractDate.String(), Clauses: orEmpty(d.Clauses),
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, StageChangedAt: d.StageAt,
 	}
 }
@@ -77,9 +79,9 @@ func dealFromEvent(e events.DealV1) domain.Deal {
 	return domain.Deal{
 		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache,
 		ExporterBIN: e.ExporterBIN, ExporterName: e.ExporterName, BuyerCountry: e.BuyerCountry, BuyerName: e.BuyerName,
-		HSCode: e.HSCode, Product: e.Product, Value: domain.Money{Amount: e.Value.Amount, Currency: e.Value.Currency},
+		HSCode: e.HSCode, Product: e.Product, Value: e.Value,
 		Quantity: e.Quantity, Unit: e.Unit, Stage: domain.Stage(e.Stage), LostReason: e.LostReason, Support: orEmpty(e.Support),
-		DecisionID: e.DecisionID, CommissionID: e.CommissionID, ContractDate: e.ContractDate, Clauses: orEmpty(e.Clauses),
+		DecisionID: e.DecisionID, CommissionID: e.CommissionID, ContractDate: kernel.DayOrZero(e.ContractDate), Clauses: orEmpty(e.Clauses),
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, StageAt: e.StageChangedAt,
 	}
 }
@@ -91,29 +93,29 @@ func barrierToEvent(b Barrier) events.BarrierV1 {
 	}
 	progress := make([]events.ProgressNote, len(b.Progress))
 	for i, n := range b.Progress {
-		progress[i] = events.ProgressNote{On: n.On, Text: n.Text, Author: n.Author}
+		progress[i] = events.ProgressNote{On: n.On.String(), Text: n.Text, Author: n.Author}
 	}
 	return events.BarrierV1{
 		ID: b.ID, Version: b.Version, Post: b.Post, Attache: b.Attache, Country: b.Country, HSCodes: orEmpty(b.HSCodes),
 		Type: b.Type, Title: b.Title, Description: b.Description, ValueAtStake: value, Status: string(b.Status),
-		LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses), ReportedOn: b.ReportedOn, ResolvedOn: b.ResolvedOn,
+		LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses), ReportedOn: b.ReportedOn.String(), ResolvedOn: b.ResolvedOn.String(),
 		Progress: progress, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 	}
 }
 
 func barrierFromEvent(e events.BarrierV1) Barrier {
-	var value *domain.Money
+	var value *kernel.Money
 	if e.ValueAtStake != nil {
-		value = &domain.Money{Amount: e.ValueAtStake.Amount, Currency: e.ValueAtStake.Currency}
+		value = &kernel.Money{Amount: e.ValueAtStake.Amount, Currency: e.ValueAtStake.Currency}
 	}
 	progress := make([]Note, len(e.Progress))
 	for i, n := range e.Progress {
-		progress[i] = Note{On: n.On, Text: n.Text, Author: n.Author}
+		progress[i] = Note{On: kernel.DayOrZero(n.On), Text: n.Text, Author: n.Author}
 	}
 	return Barrier{
 		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache, Country: e.Country, HSCodes: orEmpty(e.HSCodes),
 		Type: e.Type, Title: e.Title, Description: e.Description, ValueAtStake: value, Status: domain.Status(e.Status),
-		LeadAgency: e.LeadAgency, Clauses: orEmpty(e.Clauses), ReportedOn: e.ReportedOn, ResolvedOn: e.ResolvedOn,
+		LeadAgency: e.LeadAgency, Clauses: orEmpty(e.Clauses), ReportedOn: kernel.DayOrZero(e.ReportedOn), ResolvedOn: kernel.DayOrZero(e.ResolvedOn),
 		Progress: progress, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 }

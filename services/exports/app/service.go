@@ -20,6 +20,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -29,16 +30,6 @@ const Source = "econdip/exports"
 // idNamespace makes deal, barrier and event ids derived from an
 // Idempotency-Key stable across restarts.
 var idNamespace = uuid.MustParse("9d3b6a52-1c4e-4f7a-b0d8-6e2f4a9c7b13")
-
-// Astana is the time zone of the days deals and barriers are dated by
-// (UTC+5 since March 2024).
-var Astana = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		return time.FixedZone("UTC+5", 5*3600)
-	}
-	return loc
-}()
 
 // Service is the exports application.
 type Service struct {
@@ -81,8 +72,8 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decis
 // SetClock replaces the clock (tests, demo data).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
-// Today is the service's day in Astana, YYYY-MM-DD.
-func (s *Service) Today() string { return s.now().In(Astana).Format(time.DateOnly) }
+// Today is the service's day in Astana.
+func (s *Service) Today() kernel.Day { return kernel.Today(s.now()) }
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 

@@ -4,9 +4,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
 )
@@ -72,13 +72,13 @@ type BarrierInput struct {
 	ValueCurrency string
 	LeadAgency    string
 	Clauses       []string
-	ReportedOn    string // empty: today
+	ReportedOn    string // YYYY-MM-DD as typed; empty: today
 }
 
 var hsAny = regexp.MustCompile(`^[0-9]{2}([0-9]{2}){0,2}$`)
 
 // Validate checks a barrier; hostCountry is the post's country, which must be the barrier's.
-func (in BarrierInput) Validate(ref *reference.Data, hostCountry, today string) (*Money, error) {
+func (in BarrierInput) Validate(ref *reference.Data, hostCountry string, today kernel.Day) (*kernel.Money, error) {
 	var f apperr.Fields
 	switch {
 	case in.Country == "":
@@ -112,17 +112,15 @@ func (in BarrierInput) Validate(ref *reference.Data, hostCountry, today string) 
 		}
 	}
 	if in.ReportedOn != "" {
-		if _, err := time.Parse(time.DateOnly, in.ReportedOn); err != nil {
-			f.Add("reported_on", "error.date", in.ReportedOn)
-		} else if in.ReportedOn > today {
+		if on, ok := f.Day("reported_on", in.ReportedOn); ok && on.After(today) {
 			f.Add("reported_on", "error.future_date", in.ReportedOn)
 		}
 	}
-	var value *Money
+	var value *kernel.Money
 	if strings.TrimSpace(in.ValueAmount) != "" || in.ValueCurrency != "" {
 		v, _ := money.Parse(&f, "value_at_stake.amount", in.ValueAmount)
 		ref.MoneyCurrency(&f, "value_at_stake.currency", in.ValueCurrency)
-		value = &Money{Amount: v, Currency: in.ValueCurrency}
+		value = &kernel.Money{Amount: v, Currency: in.ValueCurrency}
 	}
 	return value, f.Err()
 }
@@ -136,11 +134,11 @@ type StatusChange struct {
 
 // CheckStatusChange validates a change from a barrier's current status and
 // returns the day it takes effect (not in the future, not before reportedOn).
-func CheckStatusChange(from Status, c StatusChange, reportedOn, lastChange, today string) (string, error) {
+func CheckStatusChange(from Status, c StatusChange, reportedOn, lastChange, today kernel.Day) (kernel.Day, error) {
 	var f apperr.Fields
 	if !slices.Contains(Statuses, c.To) {
 		f.Add("status", "error.unknown_status", string(c.To), "reported, verified, in_negotiation, resolved_partly, resolved, dormant")
-		return "", f.Err()
+		return kernel.Day{}, f.Err()
 	}
 	if !CanChange(from, c.To) {
 		next := make([]string, 0, 3)
@@ -152,20 +150,19 @@ func CheckStatusChange(from Status, c StatusChange, reportedOn, lastChange, toda
 			allowed = "none (it is final)"
 		}
 		f.Add("status", "error.barrier_status_move", string(from), string(c.To), allowed)
-		return "", f.Err()
+		return kernel.Day{}, f.Err()
 	}
 	on := today
 	if c.EffectiveOn != "" {
-		on = c.EffectiveOn
-		switch _, err := time.Parse(time.DateOnly, on); {
-		case err != nil:
-			f.Add("effective_on", "error.date", on)
-		case on > today:
-			f.Add("effective_on", "error.future_date", on)
-		case on < reportedOn:
-			f.Add("effective_on", "error.before_reported", on, reportedOn)
-		case on < lastChange:
-			f.Add("effective_on", "error.before_last_change", on, lastChange)
+		var ok bool
+		switch on, ok = f.Day("effective_on", c.EffectiveOn); {
+		case !ok:
+		case on.After(today):
+			f.Add("effective_on", "error.future_date", c.EffectiveOn)
+		case on.Before(reportedOn):
+			f.Add("effective_on", "error.before_reported", c.EffectiveOn, reportedOn.String())
+		case on.Before(lastChange):
+			f.Add("effective_on", "error.before_last_change", c.EffectiveOn, lastChange.String())
 		}
 	}
 	f.Text("comment", c.Comment, true, 2000)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -47,7 +48,7 @@ func TestBarrierStatusChanges(t *testing.T) {
 }
 
 func TestCheckStatusChange(t *testing.T) {
-	const reported, last, today = "2026-01-10", "2026-03-01", "2026-05-20"
+	reported, last, today := kernel.MustDay("2026-01-10"), kernel.MustDay("2026-03-01"), kernel.MustDay("2026-05-20")
 	cases := []struct {
 		name   string
 		from   Status
@@ -55,9 +56,9 @@ func TestCheckStatusChange(t *testing.T) {
 		fields string // "" for accepted
 		on     string
 	}{
-		{"verified today by default", Reported, StatusChange{To: Verified, Comment: "confirmed by the ministry"}, "", today},
+		{"verified today by default", Reported, StatusChange{To: Verified, Comment: "confirmed by the ministry"}, "", today.String()},
 		{"backdated", InNegotiation, StatusChange{To: Resolved, EffectiveOn: "2026-04-02", Comment: "tariff lifted"}, "", "2026-04-02"},
-		{"on the day of the last change", Verified, StatusChange{To: InNegotiation, EffectiveOn: last, Comment: "talks"}, "", last},
+		{"on the day of the last change", Verified, StatusChange{To: InNegotiation, EffectiveOn: last.String(), Comment: "talks"}, "", last.String()},
 		{"out of order", Reported, StatusChange{To: Resolved, Comment: "x"}, "status=error.barrier_status_move", ""},
 		{"resolved is final", Resolved, StatusChange{To: InNegotiation, Comment: "x"}, "status=error.barrier_status_move", ""},
 		{"unknown status", Reported, StatusChange{To: "solved", Comment: "x"}, "status=error.unknown_status", ""},
@@ -71,7 +72,7 @@ func TestCheckStatusChange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			on, err := CheckStatusChange(tc.from, tc.change, reported, last, today)
 			if tc.fields == "" {
-				if err != nil || on != tc.on {
+				if err != nil || on.String() != tc.on {
 					t.Fatalf("got %q %v, want %q", on, err, tc.on)
 				}
 				return
@@ -93,7 +94,7 @@ func TestCheckStatusChange(t *testing.T) {
 
 func TestBarrierInputValidate(t *testing.T) {
 	ref := reference.Default()
-	const today = "2026-05-20"
+	today := kernel.MustDay("2026-05-20")
 	good := BarrierInput{Country: "CN", HSCodes: []string{"10", "1001", "271012"}, Type: "sps", Title: "Phytosanitary ban on wheat",
 		Description: "Imports of Kazakh wheat suspended since January", ValueAmount: "15000000", ValueCurrency: "USD",
 		LeadAgency: "mti", Clauses: []string{"2.6"}, ReportedOn: "2026-05-01"}

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
 )
@@ -75,22 +76,16 @@ type Deal struct {
 	ExporterBIN, ExporterName     string
 	BuyerCountry, BuyerName       string
 	HSCode, Product               string
-	Value                         Money
+	Value                         kernel.Money
 	Quantity                      *decimal.Decimal
 	Unit                          string
 	Stage                         Stage
 	LostReason                    string
 	Support                       []string
 	DecisionID, CommissionID      string
-	ContractDate                  string
+	ContractDate                  kernel.Day // set when contracted
 	Clauses                       []string
 	CreatedAt, UpdatedAt, StageAt time.Time
-}
-
-// Money is an exact amount in an ISO 4217 currency.
-type Money struct {
-	Amount   decimal.Decimal
-	Currency string
 }
 
 // DealInput is what an attaché types for a deal.
@@ -153,7 +148,7 @@ func CheckBINField(f *apperr.Fields, field, bin string) {
 
 // Validate checks a deal's details; hostCountry is the post's country, which
 // must be the buyer's. It returns the parsed value and quantity.
-func (in DealInput) Validate(ref *reference.Data, hostCountry string) (Money, *decimal.Decimal, error) {
+func (in DealInput) Validate(ref *reference.Data, hostCountry string) (kernel.Money, *decimal.Decimal, error) {
 	var f apperr.Fields
 	CheckBINField(&f, "exporter_bin", in.ExporterBIN)
 	switch {
@@ -167,7 +162,7 @@ func (in DealInput) Validate(ref *reference.Data, hostCountry string) (Money, *d
 	f.Text("buyer_name", in.BuyerName, false, 300)
 	f.Text("product", in.Product, false, 300)
 	CheckHS6(&f, ref, "hs_code", in.HSCode)
-	value := Money{Currency: in.ValueCurrency}
+	value := kernel.Money{Currency: in.ValueCurrency}
 	value.Amount, _ = money.Parse(&f, "value.amount", in.ValueAmount)
 	ref.MoneyCurrency(&f, "value.currency", in.ValueCurrency)
 	var qty *decimal.Decimal
@@ -211,7 +206,7 @@ type Move struct {
 }
 
 // MoveTo changes the deal's stage if allowed; today is the Astana day.
-func (d *Deal) MoveTo(m Move, today string) error {
+func (d *Deal) MoveTo(m Move, today kernel.Day) error {
 	var f apperr.Fields
 	if !slices.Contains(Stages, m.To) {
 		f.Add("stage", "error.unknown_stage", string(m.To), "opportunity, negotiating, contracted, shipped, paid, lost")
@@ -233,16 +228,14 @@ func (d *Deal) MoveTo(m Move, today string) error {
 		f.Text("lost_reason", m.LostReason, true, 300)
 	}
 	f.Text("comment", m.Comment, false, 2000)
-	contract := ""
+	var contract kernel.Day
 	if m.To == Contracted {
 		contract = today
 		if m.ContractDate != "" {
-			if _, err := time.Parse(time.DateOnly, m.ContractDate); err != nil {
-				f.Add("contract_date", "error.date", m.ContractDate)
-			} else if m.ContractDate > today {
+			var ok bool
+			if contract, ok = f.Day("contract_date", m.ContractDate); ok && contract.After(today) {
 				f.Add("contract_date", "error.future_date", m.ContractDate)
 			}
-			contract = m.ContractDate
 		}
 	}
 	if err := f.Err(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -63,7 +64,7 @@ func TestDealStageMoves(t *testing.T) {
 }
 
 func TestDealMoveTo(t *testing.T) {
-	const today = "2026-05-20"
+	today := kernel.MustDay("2026-05-20")
 	cases := []struct {
 		name     string
 		from     Stage
@@ -74,7 +75,7 @@ func TestDealMoveTo(t *testing.T) {
 		lost     string
 	}{
 		{"forward", Opportunity, Move{To: Negotiating}, "", Negotiating, "", ""},
-		{"contracted today by default", Negotiating, Move{To: Contracted}, "", Contracted, today, ""},
+		{"contracted today by default", Negotiating, Move{To: Contracted}, "", Contracted, today.String(), ""},
 		{"contracted on a past day", Negotiating, Move{To: Contracted, ContractDate: "2026-04-30"}, "", Contracted, "2026-04-30", ""},
 		{"contract in the future", Negotiating, Move{To: Contracted, ContractDate: "2026-05-21"}, "contract_date=error.future_date", Negotiating, "", ""},
 		{"contract date not a date", Negotiating, Move{To: Contracted, ContractDate: "30.04.2026"}, "contract_date=error.date", Negotiating, "", ""},
@@ -96,7 +97,7 @@ func TestDealMoveTo(t *testing.T) {
 			if tc.fields != "" && fieldKeys(err) != tc.fields {
 				t.Fatalf("errors %q, want %q", fieldKeys(err), tc.fields)
 			}
-			if d.Stage != tc.stage || d.ContractDate != tc.contract || d.LostReason != tc.lost {
+			if d.Stage != tc.stage || d.ContractDate.String() != tc.contract || d.LostReason != tc.lost {
 				t.Fatalf("deal after the move: stage %s contract %q lost %q", d.Stage, d.ContractDate, d.LostReason)
 			}
 		})
@@ -117,7 +118,7 @@ func TestDealMoveTo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if d.ContractDate != "2026-03-01" {
+	if d.ContractDate.String() != "2026-03-01" {
 		t.Errorf("contract date after payment = %q", d.ContractDate)
 	}
 }

@@ -162,7 +162,7 @@ func DealToJSON(d domain.Deal, hs app.HSInfo) DealJSON {
 		Sector: hs.Sector, SectorName: hs.SectorName, Raw: hs.Raw, Product: d.Product,
 		Value: httpx.MoneyJSON{Amount: httpx.NumberText(d.Value.Amount.String()), Currency: d.Value.Currency},
 		Unit:  d.Unit, Stage: string(d.Stage), NextStages: []string{}, LostReason: d.LostReason, Support: orEmpty(d.Support),
-		CommissionID: d.CommissionID, DecisionID: d.DecisionID, ContractDate: d.ContractDate, Clauses: orEmpty(d.Clauses),
+		CommissionID: d.CommissionID, DecisionID: d.DecisionID, ContractDate: d.ContractDate.String(), Clauses: orEmpty(d.Clauses),
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, StageChangedAt: d.StageAt,
 	}
 	if d.Quantity != nil {
@@ -246,6 +246,10 @@ type NoteJSON struct {
 	Author string `json:"author"`
 }
 
+func noteToJSON(n app.Note) NoteJSON {
+	return NoteJSON{On: n.On.String(), Text: n.Text, Author: n.Author}
+}
+
 // BarrierJSON is a barrier as the API returns it.
 type BarrierJSON struct {
 	ID           string           `json:"id"`
@@ -273,8 +277,8 @@ type BarrierJSON struct {
 func BarrierToJSON(b app.Barrier) BarrierJSON {
 	out := BarrierJSON{ID: b.ID, Version: b.Version, Post: b.Post, Attache: b.Attache, Country: b.Country,
 		HSCodes: orEmpty(b.HSCodes), Type: b.Type, Title: b.Title, Description: b.Description, Status: string(b.Status),
-		NextStatuses: []string{}, LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses), ReportedOn: b.ReportedOn,
-		ResolvedOn: b.ResolvedOn, Progress: []NoteJSON{}, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+		NextStatuses: []string{}, LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses), ReportedOn: b.ReportedOn.String(),
+		ResolvedOn: b.ResolvedOn.String(), Progress: []NoteJSON{}, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 	if b.ValueAtStake != nil {
 		out.ValueAtStake = &httpx.MoneyJSON{Amount: httpx.NumberText(b.ValueAtStake.Amount.String()), Currency: b.ValueAtStake.Currency}
 	}
@@ -282,7 +286,7 @@ func BarrierToJSON(b app.Barrier) BarrierJSON {
 		out.NextStatuses = append(out.NextStatuses, string(s))
 	}
 	for _, n := range b.Progress {
-		out.Progress = append(out.Progress, NoteJSON(n))
+		out.Progress = append(out.Progress, noteToJSON(n))
 	}
 	return out
 }
@@ -308,7 +312,7 @@ func changesToJSON(changes []app.Change) []ChangeJSON {
 		out[i] = ChangeJSON{EventID: c.EventID, Type: c.Type, Actor: c.Actor, Time: c.Time, Version: c.Version,
 			Changed: c.Changed, From: c.From, To: c.To, EffectiveOn: c.EffectiveOn, Comment: c.Comment}
 		if c.Note != nil {
-			n := NoteJSON(*c.Note)
+			n := noteToJSON(*c.Note)
 			out[i].Note = &n
 		}
 	}

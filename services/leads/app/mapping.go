@@ -3,6 +3,7 @@ package app
 import (
 	"econdip/events"
 	"econdip/services/leads/domain"
+	"econdip/services/platform/kernel"
 )
 
 // toEvent and fromEvent translate between the domain lead and the public
@@ -16,13 +17,13 @@ func toEvent(l domain.Lead) events.LeadV1 {
 		ID: l.ID, Version: l.Version, Post: l.Post, Attache: l.Attache,
 		InvestorName: l.InvestorName, InvestorCountry: l.InvestorCountry, Title: l.Title,
 		Sector: l.Sector, Clauses: append([]string{}, l.Clauses...), TargetRegion: l.TargetRegion,
-		InvestmentType: l.InvestmentType, Capex: events.Money{Amount: l.Capex.Amount, Currency: l.Capex.Currency},
+		InvestmentType: l.InvestmentType, Capex: l.Capex,
 		ExpectedJobs: l.ExpectedJobs, TechTransfer: l.TechTransfer, Green: l.Green,
-		ExpectedDecisionDate: l.ExpectedDecisionDate, Source: l.Source, SourceRef: l.SourceRef,
+		ExpectedDecisionDate: l.ExpectedDecisionDate.String(), Source: l.Source, SourceRef: l.SourceRef,
 		Stage: string(l.Stage), Probability: l.Probability, LostReason: l.LostReason,
 		CompetingCountry: l.CompetingCountry, Contacts: contacts,
 		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, StageChangedAt: l.StageChangedAt,
-		StageEffectiveOn: l.StageEffectiveOn,
+		StageEffectiveOn: l.StageEffectiveOn.String(),
 	}
 }
 
@@ -35,13 +36,13 @@ func fromEvent(e events.LeadV1) domain.Lead {
 		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache,
 		InvestorName: e.InvestorName, InvestorCountry: e.InvestorCountry, Title: e.Title,
 		Sector: e.Sector, Clauses: e.Clauses, TargetRegion: e.TargetRegion,
-		InvestmentType: e.InvestmentType, Capex: domain.Money{Amount: e.Capex.Amount, Currency: e.Capex.Currency},
+		InvestmentType: e.InvestmentType, Capex: e.Capex,
 		ExpectedJobs: e.ExpectedJobs, TechTransfer: e.TechTransfer, Green: e.Green,
-		ExpectedDecisionDate: e.ExpectedDecisionDate, Source: e.Source, SourceRef: e.SourceRef,
+		ExpectedDecisionDate: kernel.DayOrZero(e.ExpectedDecisionDate), Source: e.Source, SourceRef: e.SourceRef,
 		Stage: domain.Stage(e.Stage), Probability: e.Probability, LostReason: e.LostReason,
 		CompetingCountry: e.CompetingCountry, Contacts: contacts,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, StageChangedAt: e.StageChangedAt,
-		StageEffectiveOn: e.StageDay(), // older events lack it: the day the stage was recorded
+		StageEffectiveOn: kernel.DayOrZero(e.StageDay()), // older events lack it: the day the stage was recorded
 	}
 }
 

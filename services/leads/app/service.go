@@ -18,6 +18,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/eventstore"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -88,7 +89,7 @@ func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string
 		return domain.Lead{}, false, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	l, err := domain.New(d, s.ref, now, domain.Today(now))
+	l, err := domain.New(d, s.ref, now, kernel.Today(now))
 	if err != nil {
 		return domain.Lead{}, false, err
 	}
@@ -143,7 +144,7 @@ func (s *Service) Update(ctx context.Context, u auth.User, id string, version in
 func (s *Service) MoveStage(ctx context.Context, u auth.User, id string, version int, m domain.Move) (domain.Lead, error) {
 	return s.change(ctx, u, id, version, func(l *domain.Lead, now time.Time) (events.Event, error) {
 		from := l.Stage
-		if err := l.MoveTo(m, s.ref, now, domain.Today(now)); err != nil {
+		if err := l.MoveTo(m, s.ref, now, kernel.Today(now)); err != nil {
 			return nil, err
 		}
 		return events.LeadStageChangedV1{Lead: toEvent(*l), From: string(from), To: string(m.To), Comment: strings.TrimSpace(m.Comment)}, nil

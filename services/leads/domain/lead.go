@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
 )
@@ -107,12 +108,6 @@ var InvestmentTypes = []string{"greenfield", "expansion", "joint_venture", "m_an
 // Sources say where a lead came from.
 var Sources = []string{"own_research", "event", "igc_decision"}
 
-// Money is an exact amount in an ISO 4217 currency.
-type Money struct {
-	Amount   decimal.Decimal
-	Currency string
-}
-
 // Contact is a person at the investor (personal data).
 type Contact struct {
 	Name, Email, Phone, Role string
@@ -131,11 +126,11 @@ type Lead struct {
 	Clauses              []string
 	TargetRegion         string
 	InvestmentType       string
-	Capex                Money
+	Capex                kernel.Money
 	ExpectedJobs         int
 	TechTransfer         bool
 	Green                bool
-	ExpectedDecisionDate string
+	ExpectedDecisionDate kernel.Day
 	Source               string
 	SourceRef            string
 	Stage                Stage
@@ -145,8 +140,8 @@ type Lead struct {
 	Contacts             []Contact
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
-	StageChangedAt       time.Time // when the current stage was recorded
-	StageEffectiveOn     string    // YYYY-MM-DD, Astana day the current stage took effect
+	StageChangedAt       time.Time  // when the current stage was recorded
+	StageEffectiveOn     kernel.Day // Astana day the current stage took effect
 }
 
 // Details are the fields an attaché types in; create takes all, update those it names.
@@ -163,7 +158,7 @@ type Details struct {
 	ExpectedJobs         int
 	TechTransfer         bool
 	Green                bool
-	ExpectedDecisionDate string
+	ExpectedDecisionDate string // YYYY-MM-DD as typed; empty: none
 	Source               string
 	SourceRef            string
 	Contacts             []Contact
@@ -172,35 +167,19 @@ type Details struct {
 
 const maxText = 300
 
-// Astana is the time zone lead days are counted in (UTC+5 since March 2024).
-var Astana = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		return time.FixedZone("UTC+5", 5*3600)
-	}
-	return loc
-}()
-
-// Today is the calendar day in Astana at instant now, as YYYY-MM-DD.
-func Today(now time.Time) string { return now.In(Astana).Format(time.DateOnly) }
-
-// firstDay bounds identified_on: a lead identified before 2000 is a typing error.
-const firstDay = "2000-01-01"
-
-// checkDay adds an error on field unless day is a YYYY-MM-DD date that is
-// not after today and not before notBefore (skipped when empty); notBeforeKey
-// is the catalogue key that explains the lower bound.
-func checkDay(f *apperr.Fields, field, day, today, notBefore, notBeforeKey string) {
-	if _, err := time.Parse(time.DateOnly, day); err != nil {
-		f.Add(field, "error.date", day)
-		return
-	}
+// checkDay adds an error on field unless text is a day a user may write
+// (kernel range) that is not after today and not before notBefore (skipped
+// when zero); notBeforeKey is the catalogue key that explains the lower bound.
+func checkDay(f *apperr.Fields, field, text string, today, notBefore kernel.Day, notBeforeKey string) kernel.Day {
+	day, ok := f.Day(field, text)
 	switch {
-	case day > today: // YYYY-MM-DD compares as text
-		f.Add(field, "error.future_date", day)
-	case notBefore != "" && day < notBefore:
-		f.Add(field, notBeforeKey, day, notBefore)
+	case !ok:
+	case day.After(today):
+		f.Add(field, "error.future_date", text)
+	case !notBefore.IsZero() && day.Before(notBefore):
+		f.Add(field, notBeforeKey, text, notBefore.String())
 	}
+	return day
 }
 
 var (
@@ -209,7 +188,7 @@ var (
 
 // Validate checks every field and returns all errors at once, as field errors.
 // It also returns the parsed capex. IdentifiedOn is New's to check.
-func (d Details) Validate(ref *reference.Data) (Money, error) {
+func (d Details) Validate(ref *reference.Data) (kernel.Money, error) {
 	var f apperr.Fields
 	capex := d.check(&f, ref)
 	return capex, f.Err()
@@ -219,13 +198,12 @@ func (d Details) Validate(ref *reference.Data) (Money, error) {
 // attaché: version 1, identified with that stage's default probability,
 // recorded at now and effective on d.IdentifiedOn, a day not in the future
 // and not before 2000 (empty: today, the Astana day of now, given).
-func New(d Details, ref *reference.Data, now time.Time, today string) (Lead, error) {
+func New(d Details, ref *reference.Data, now time.Time, today kernel.Day) (Lead, error) {
 	var f apperr.Fields
 	capex := d.check(&f, ref)
 	on := today
 	if d.IdentifiedOn != "" {
-		on = d.IdentifiedOn
-		checkDay(&f, "identified_on", on, today, firstDay, "error.date_too_early")
+		on = checkDay(&f, "identified_on", d.IdentifiedOn, today, kernel.Day{}, "")
 	}
 	if err := f.Err(); err != nil {
 		return Lead{}, err
@@ -236,7 +214,7 @@ func New(d Details, ref *reference.Data, now time.Time, today string) (Lead, err
 	return l, nil
 }
 
-func (d Details) check(f *apperr.Fields, ref *reference.Data) Money {
+func (d Details) check(f *apperr.Fields, ref *reference.Data) kernel.Money {
 	text := func(field, v string, required bool) { f.Text(field, v, required, maxText) }
 	text("investor_name", d.InvestorName, true)
 	text("title", d.Title, true)
@@ -274,7 +252,7 @@ func (d Details) check(f *apperr.Fields, ref *reference.Data) Money {
 	if !slices.Contains(Sources, d.Source) {
 		f.Add("source", "error.one_of", strings.Join(Sources, ", "))
 	}
-	capex := Money{Currency: d.CapexCurrency}
+	capex := kernel.Money{Currency: d.CapexCurrency}
 	ref.MoneyCurrency(f, "capex.currency", d.CapexCurrency)
 	if amount, ok := money.Parse(f, "capex.amount", d.CapexAmount); ok {
 		capex.Amount = amount
@@ -283,9 +261,7 @@ func (d Details) check(f *apperr.Fields, ref *reference.Data) Money {
 		f.Add("expected_jobs", "error.range", 0, 1_000_000)
 	}
 	if d.ExpectedDecisionDate != "" {
-		if _, err := time.Parse(time.DateOnly, d.ExpectedDecisionDate); err != nil {
-			f.Add("expected_decision_date", "error.date", d.ExpectedDecisionDate)
-		}
+		f.Day("expected_decision_date", d.ExpectedDecisionDate)
 	}
 	for i, c := range d.Contacts {
 		field := func(name string) string { return "contacts[" + strconv.Itoa(i) + "]." + name }
@@ -304,7 +280,7 @@ func (d Details) check(f *apperr.Fields, ref *reference.Data) Money {
 }
 
 // Apply copies validated details onto the lead.
-func (l *Lead) Apply(d Details, capex Money) {
+func (l *Lead) Apply(d Details, capex kernel.Money) {
 	l.InvestorName = strings.TrimSpace(d.InvestorName)
 	l.InvestorCountry = d.InvestorCountry
 	l.Title = strings.TrimSpace(d.Title)
@@ -316,7 +292,7 @@ func (l *Lead) Apply(d Details, capex Money) {
 	l.ExpectedJobs = d.ExpectedJobs
 	l.TechTransfer = d.TechTransfer
 	l.Green = d.Green
-	l.ExpectedDecisionDate = d.ExpectedDecisionDate
+	l.ExpectedDecisionDate = kernel.DayOrZero(d.ExpectedDecisionDate) // validated: empty is none
 	l.Source = d.Source
 	l.SourceRef = d.SourceRef
 	l.Contacts = d.Contacts
@@ -328,7 +304,7 @@ func (l Lead) Details() Details {
 		InvestorName: l.InvestorName, InvestorCountry: l.InvestorCountry, Title: l.Title, Sector: l.Sector,
 		Clauses: l.Clauses, TargetRegion: l.TargetRegion, InvestmentType: l.InvestmentType,
 		CapexAmount: l.Capex.Amount.String(), CapexCurrency: l.Capex.Currency, ExpectedJobs: l.ExpectedJobs,
-		TechTransfer: l.TechTransfer, Green: l.Green, ExpectedDecisionDate: l.ExpectedDecisionDate,
+		TechTransfer: l.TechTransfer, Green: l.Green, ExpectedDecisionDate: l.ExpectedDecisionDate.String(),
 		Source: l.Source, SourceRef: l.SourceRef, Contacts: l.Contacts,
 	}
 }
@@ -343,10 +319,10 @@ type Move struct {
 }
 
 // MoveTo changes the stage if the state machine allows it. now is when the
-// move is recorded and today its Astana day (YYYY-MM-DD); the move may have
+// move is recorded and today its Astana day; the move may have
 // taken effect earlier (a signing recorded a week later), but not in the
 // future nor before the current stage took effect.
-func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time, today string) error {
+func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time, today kernel.Day) error {
 	var f apperr.Fields
 	if _, ok := Probability[m.To]; !ok {
 		f.Add("stage", "error.unknown_stage", string(m.To), joinStages(Stages))
@@ -369,8 +345,7 @@ func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time, today string) 
 	}
 	on := today
 	if m.EffectiveOn != "" {
-		on = m.EffectiveOn
-		checkDay(&f, "effective_on", on, today, l.StageEffectiveOn, "error.before_stage_day")
+		on = checkDay(&f, "effective_on", m.EffectiveOn, today, l.StageEffectiveOn, "error.before_stage_day")
 	}
 	if err := f.Err(); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -145,8 +146,8 @@ func TestNew(t *testing.T) {
 	ref := reference.Default()
 	// 20:00 UTC on 2 November is already 3 November in Astana.
 	now := time.Date(2026, 11, 2, 20, 0, 0, 0, time.UTC)
-	today := domain.Today(now)
-	if today != "2026-11-03" {
+	today := kernel.Today(now)
+	if today.String() != "2026-11-03" {
 		t.Fatalf("Today(%s) = %s, want the Astana day 2026-11-03", now, today)
 	}
 	cases := []struct {
@@ -174,7 +175,7 @@ func TestNew(t *testing.T) {
 				}
 				return
 			}
-			if l.StageEffectiveOn != tc.want || l.Stage != domain.Identified || l.Version != 1 ||
+			if l.StageEffectiveOn.String() != tc.want || l.Stage != domain.Identified || l.Version != 1 ||
 				!l.Probability.Equal(domain.Probability[domain.Identified]) || !l.StageChangedAt.Equal(now) ||
 				!l.CreatedAt.Equal(now) || l.InvestorName != d.InvestorName || !l.Capex.Amount.Equal(decimal.RequireFromString(d.CapexAmount)) {
 				t.Fatalf("new lead %+v, want stage day %s", l, tc.want)
@@ -193,13 +194,13 @@ func TestNew(t *testing.T) {
 func TestMoveToEffectiveOn(t *testing.T) {
 	ref := reference.Default()
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	const today = "2026-11-02"
+	today := kernel.MustDay("2026-11-02")
 	cases := []struct {
 		name, effectiveOn string
 		want              string // the new stage day, or the errors as "field:key"
 	}{
-		{"empty: today", "", today},
-		{"today", today, today},
+		{"empty: today", "", "2026-11-02"},
+		{"today", "2026-11-02", "2026-11-02"},
 		{"ten days ago", "2026-10-23", "2026-10-23"},
 		{"the day the current stage took effect", "2026-10-15", "2026-10-15"},
 		{"the day before the current stage took effect", "2026-10-14", "effective_on:error.before_stage_day"},
@@ -210,7 +211,7 @@ func TestMoveToEffectiveOn(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := domain.Lead{Version: 3, Stage: domain.Negotiating, Probability: domain.Probability[domain.Negotiating],
-				StageChangedAt: time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC), StageEffectiveOn: "2026-10-15"}
+				StageChangedAt: time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC), StageEffectiveOn: kernel.MustDay("2026-10-15")}
 			l := before
 			err := l.MoveTo(domain.Move{To: domain.Committed, EffectiveOn: tc.effectiveOn, Comment: "agreement signed"}, ref, now, today)
 			if err != nil {
@@ -222,13 +223,13 @@ func TestMoveToEffectiveOn(t *testing.T) {
 				}
 				return
 			}
-			if l.Stage != domain.Committed || l.StageEffectiveOn != tc.want || !l.StageChangedAt.Equal(now) {
+			if l.Stage != domain.Committed || l.StageEffectiveOn.String() != tc.want || !l.StageChangedAt.Equal(now) {
 				t.Fatalf("after the move: stage %s, effective %s, recorded %s; want committed, %s, %s", l.Stage, l.StageEffectiveOn, l.StageChangedAt, tc.want, now)
 			}
 		})
 	}
 	// The message names both days, formatted.
-	l := domain.Lead{Stage: domain.Negotiating, StageEffectiveOn: "2026-10-15"}
+	l := domain.Lead{Stage: domain.Negotiating, StageEffectiveOn: kernel.MustDay("2026-10-15")}
 	var ae *apperr.Error
 	err := l.MoveTo(domain.Move{To: domain.Committed, EffectiveOn: "2026-10-01"}, ref, now, today)
 	if !errors.As(err, &ae) || ae.Fields[0].Message != "2026-10-01 is before the current stage took effect (2026-10-15)" {
@@ -236,7 +237,7 @@ func TestMoveToEffectiveOn(t *testing.T) {
 	}
 	// A lead without a stage day (none recorded) accepts any past day.
 	l = domain.Lead{Stage: domain.Negotiating}
-	if err := l.MoveTo(domain.Move{To: domain.Committed, EffectiveOn: "2001-05-05"}, ref, now, today); err != nil || l.StageEffectiveOn != "2001-05-05" {
+	if err := l.MoveTo(domain.Move{To: domain.Committed, EffectiveOn: "2001-05-05"}, ref, now, today); err != nil || l.StageEffectiveOn.String() != "2001-05-05" {
 		t.Fatalf("no stage day: %v %+v", err, l)
 	}
 }
@@ -244,7 +245,7 @@ func TestMoveToEffectiveOn(t *testing.T) {
 func TestMoveTo(t *testing.T) {
 	ref := reference.Default()
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	today := domain.Today(now)
+	today := kernel.Today(now)
 	l := domain.Lead{Stage: domain.Negotiating, Probability: domain.Probability[domain.Negotiating]}
 	if err := l.MoveTo(domain.Move{To: domain.Lost}, ref, now, today); !strings.Contains(strings.Join(fieldsOf(err), ","), "lost_reason") {
 		t.Fatalf("lost needs a reason, got %v", err)
@@ -252,7 +253,7 @@ func TestMoveTo(t *testing.T) {
 	if err := l.MoveTo(domain.Move{To: domain.Lost, LostReason: "went to Uzbekistan", CompetingCountry: "UZ"}, ref, now, today); err != nil {
 		t.Fatal(err)
 	}
-	if l.Stage != domain.Lost || !l.Probability.IsZero() || l.CompetingCountry != "UZ" || !l.StageChangedAt.Equal(now) || l.StageEffectiveOn != today {
+	if l.Stage != domain.Lost || !l.Probability.IsZero() || l.CompetingCountry != "UZ" || !l.StageChangedAt.Equal(now) || !l.StageEffectiveOn.Equal(today) {
 		t.Fatalf("after move: %+v", l)
 	}
 	if err := l.MoveTo(domain.Move{To: domain.Identified}, ref, now, today); err != nil {

@@ -160,9 +160,9 @@ func ToJSON(l domain.Lead) LeadJSON {
 		TargetRegion: l.TargetRegion, InvestmentType: l.InvestmentType,
 		Capex:        httpx.MoneyJSON{Amount: httpx.NumberText(l.Capex.Amount.String()), Currency: l.Capex.Currency},
 		ExpectedJobs: l.ExpectedJobs, TechTransfer: l.TechTransfer, Green: l.Green,
-		ExpectedDecisionDate: l.ExpectedDecisionDate, Source: l.Source, SourceRef: l.SourceRef,
+		ExpectedDecisionDate: l.ExpectedDecisionDate.String(), Source: l.Source, SourceRef: l.SourceRef,
 		Stage: string(l.Stage), Probability: l.Probability.String(), LostReason: l.LostReason,
 		CompetingCountry: l.CompetingCountry, Contacts: contacts,
-		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, StageChangedAt: l.StageChangedAt, StageEffectiveOn: l.StageEffectiveOn,
+		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, StageChangedAt: l.StageChangedAt, StageEffectiveOn: l.StageEffectiveOn.String(),
 	}
 }

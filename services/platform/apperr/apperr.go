@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"econdip/services/platform/i18n"
+	"econdip/services/platform/kernel"
 )
 
 // Code classifies an error; it decides the HTTP status and the consumer action.
@@ -106,6 +107,27 @@ func (f *Fields) Text(field, value string, required bool, max int) {
 	case utf8.RuneCountInString(value) > max:
 		f.Add(field, "error.too_long", max)
 	}
+}
+
+// Day checks the text of a day a user writes: given, YYYY-MM-DD, and within
+// kernel.FirstDay..kernel.LastDay (a day outside was a typing error, and
+// ClickHouse could not store it). It returns the day and whether it passed;
+// every write-side date goes through it so each is refused the same way.
+func (f *Fields) Day(field, text string) (kernel.Day, bool) {
+	d, err := kernel.ParseDay(text)
+	switch {
+	case text == "":
+		f.Add(field, "error.required")
+	case err != nil:
+		f.Add(field, "error.date", text)
+	case d.Before(kernel.FirstDay):
+		f.Add(field, "error.date_too_early", text, kernel.FirstDay.String())
+	case d.After(kernel.LastDay):
+		f.Add(field, "error.date_too_late", text, kernel.LastDay.String())
+	default:
+		return d, true
+	}
+	return kernel.Day{}, false
 }
 
 // Has reports whether field already has an error.

@@ -9,25 +9,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"econdip/services/platform/apperr"
-)
-
-// The days and years a filter may name. The figures are in ClickHouse,
-// whose Date holds 1970-01-01 to 2105-12-31 (18.16): a day outside it made
-// the query fail, and the failure was answered as an outage (503). No
-// record of econdip is dated before 2000 (the reference data and the
-// Concept start later), and no deadline after 2100.
-const (
-	FirstYear = 2000
-	LastYear  = 2100
-)
-
-var (
-	firstDay = time.Date(FirstYear, 1, 1, 0, 0, 0, 0, time.UTC)
-	lastDay  = time.Date(LastYear, 12, 31, 0, 0, 0, 0, time.UTC)
+	"econdip/services/platform/kernel"
 )
 
 // DayParam reads the query parameter name as a day (YYYY-MM-DD) from
-// 2000-01-01 to 2100-12-31, at midnight UTC. given is false when the
+// 2000-01-01 to 2100-12-31 (kernel.FirstDay..LastDay), at midnight UTC. The
+// figures are in ClickHouse, whose Date holds 1970-01-01 to 2105-12-31
+// (18.16): a day outside it made the query fail, and the failure was
+// answered as an outage (503). given is false when the
 // parameter is absent or blank; a value that is not such a day adds a
 // field error naming the parameter to fe.
 func DayParam(c *fiber.Ctx, name string, fe *apperr.Fields) (day time.Time, given bool) {
@@ -41,14 +30,14 @@ func DayParam(c *fiber.Ctx, name string, fe *apperr.Fields) (day time.Time, give
 // ParseDay checks v as the day of field name, as DayParam does (for a
 // day that is not a query parameter of its own, or that has a default).
 func ParseDay(name, v string, fe *apperr.Fields) time.Time {
-	d, err := time.Parse(time.DateOnly, v)
+	d, err := kernel.ParseDay(v)
 	switch {
 	case err != nil:
 		fe.Add(name, "error.date", v)
-	case d.Before(firstDay) || d.After(lastDay):
-		fe.Add(name, "error.date_out_of_range", v, firstDay.Format(time.DateOnly), lastDay.Format(time.DateOnly))
+	case !d.InRange():
+		fe.Add(name, "error.date_out_of_range", v, kernel.FirstDay.String(), kernel.LastDay.String())
 	}
-	return d
+	return d.Time()
 }
 
 // YearsParam reads the query parameter name as years from 2000 to 2100,
@@ -62,7 +51,7 @@ func YearsParam(c *fiber.Ctx, name string, fe *apperr.Fields) []int {
 				continue
 			}
 			n, err := strconv.Atoi(v)
-			if err != nil || n < FirstYear || n > LastYear {
+			if err != nil || n < kernel.FirstYear || n > kernel.LastYear {
 				fe.Add(name, "error.year", v)
 				continue
 			}

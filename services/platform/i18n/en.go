@@ -110,6 +110,7 @@ var en = map[string]string{
 	"error.before_stage_day":          "%s is before the current stage took effect (%s)",
 	"error.date_out_of_range":         "%s is outside the days the figures cover: give a day from %s to %s",
 	"error.date_too_early":            "%s is too early: give a day from %s on",
+	"error.date_too_late":             "%s is too late: give a day up to %s",
 	"error.unknown_post_filter":       "%q is not one of the foreign posts (e.g. de-berlin)",
 	"error.session_expired":           "your session has ended: sign in again",
 	"error.signin_locked":             "too many failed sign-ins: password sign-in to this account is locked for %d more minutes; meanwhile sign in with a personal API token, or ask an administrator if you have forgotten your password",

@@ -14,7 +14,7 @@ import (
 	"econdip/analytics/chtest"
 	"econdip/events"
 	"econdip/services/cmd/econdip/stack"
-	cdomain "econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/natsx"
 	"econdip/services/test/reliability/faultkit"
 	"econdip/services/test/stacktest"
@@ -40,7 +40,7 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 	}
 	cl := demo.CommissionLoader{BaseURL: "http://" + s.CommissionsAddr, AdminToken: tokens["admin"],
 		TokenFor: func(id string) (string, bool) { return tokenOf("secretariat." + id) }}
-	if _, err := cl.Load(ctx, seed, demo.GenerateCommissions(seed, cdomain.Today(time.Now()), leads), created); err != nil {
+	if _, err := cl.Load(ctx, seed, demo.GenerateCommissions(seed, kernel.Today(time.Now()), leads), created); err != nil {
 		t.Fatal(err)
 	}
 	xl := demo.ExportsLoader{BaseURL: "http://" + s.ExportsAddr, AdminToken: tokens["admin"], TokenFor: func(p string) (string, bool) { return tokenOf("attache." + p) }}

@@ -15,6 +15,7 @@ import (
 	"econdip/services/commissions/domain"
 	cmapi "econdip/services/commissions/httpapi"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/kernel"
 )
 
 // DEMO DATA. The commissions below are Kazakhstan's real intergovernmental
@@ -377,11 +378,11 @@ type plannedStatus struct {
 
 // GenerateCommissions returns the demo commissions, their protocols and the
 // later life of every decision, the same for the same seed, leads and today
-// (in Astana, as domain.Today gives it). Nothing happens after today: a
+// (in Astana, as kernel.Today gives it). Nothing happens after today: a
 // session or status change that would fall later is left out, so recent
 // decisions stay open or in progress. Decisions of a partner that investors
 // in leads come from link to a few of those leads (by index into leads).
-func GenerateCommissions(seed uint64, today domain.Day, leads []Lead) []Commission {
+func GenerateCommissions(seed uint64, today kernel.Day, leads []Lead) []Commission {
 	r := rand.New(rand.NewPCG(seed^0xc0331551, seed+0x1c5))
 	lr := rand.New(rand.NewPCG(seed^0x11e4d5, seed+0x7))
 	now, err := time.Parse(time.DateOnly, today.String())

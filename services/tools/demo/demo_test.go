@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 	"econdip/services/tools/demo"
 )
@@ -16,17 +17,17 @@ const seed = 2030
 
 // days the demo may be generated on: the real today and fixed days, so the
 // checks hold whenever the tests run.
-func days() []domain.Day {
-	return []domain.Day{domain.Today(time.Now()), domain.MustDay("2026-11-27"), domain.MustDay("2027-06-30"), domain.MustDay("2030-01-15")}
+func days() []kernel.Day {
+	return []kernel.Day{kernel.Today(time.Now()), kernel.MustDay("2026-11-27"), kernel.MustDay("2027-06-30"), kernel.MustDay("2030-01-15")}
 }
 
-func generate(today domain.Day) ([]demo.Lead, []demo.Commission) {
+func generate(today kernel.Day) ([]demo.Lead, []demo.Commission) {
 	leads := demo.Generate(seed, 240, reference.Default())
 	return leads, demo.GenerateCommissions(seed, today, leads)
 }
 
 func TestGenerationIsDeterministic(t *testing.T) {
-	today := domain.MustDay("2026-11-27")
+	today := kernel.MustDay("2026-11-27")
 	_, a := generate(today)
 	_, b := generate(today)
 	if !reflect.DeepEqual(a, b) {
@@ -44,7 +45,7 @@ func TestGenerationIsDeterministic(t *testing.T) {
 	}
 	// A later day only adds what happened in between: the protocols of
 	// sessions already held and the changes already made stay the same.
-	_, later := generate(domain.MustDay("2027-06-30"))
+	_, later := generate(kernel.MustDay("2027-06-30"))
 	for ci, c := range a {
 		for si, s := range c.Sessions {
 			ls := later[ci].Sessions[si]
@@ -118,7 +119,7 @@ func TestCommissionsAreValid(t *testing.T) {
 					if strings.ContainsAny(d.Text, "{}") {
 						t.Errorf("%s: placeholder left in %q", c.Request.ID, d.Text)
 					}
-					sd, dl := domain.MustDay(s.Request.Date), domain.MustDay(d.Deadline)
+					sd, dl := kernel.MustDay(s.Request.Date), kernel.MustDay(d.Deadline)
 					if days := dl.DaysSince(sd); days < 55 || days > 18*31+31 {
 						t.Errorf("%s: deadline %s is %d days after the session %s", c.Request.ID, d.Deadline, days, s.Request.Date)
 					}
@@ -139,7 +140,7 @@ func TestStatusPathsAreAllowed(t *testing.T) {
 			for _, s := range c.Sessions {
 				for i, changes := range s.Changes {
 					req := s.Request.Decisions[i]
-					d := domain.Decision{Status: domain.Open, SessionDate: domain.MustDay(s.Request.Date), StatusDate: domain.MustDay(s.Request.Date), Deadline: domain.MustDay(req.Deadline)}
+					d := domain.Decision{Status: domain.Open, SessionDate: kernel.MustDay(s.Request.Date), StatusDate: kernel.MustDay(s.Request.Date), Deadline: kernel.MustDay(req.Deadline)}
 					where := c.Request.ID + " session " + s.Request.Date + " item " + req.Item
 					prev := d.StatusDate
 					for _, ch := range changes {
@@ -152,7 +153,7 @@ func TestStatusPathsAreAllowed(t *testing.T) {
 						if !domain.CanChange(d.Status, ch.Status) {
 							t.Errorf("%s: %s -> %s not allowed", where, d.Status, ch.Status)
 						}
-						on := domain.MustDay(ch.EffectiveOn)
+						on := kernel.MustDay(ch.EffectiveOn)
 						if on.After(today) || on.Before(prev) {
 							t.Errorf("%s: %s on %s: after today %s or before the last change %s", where, ch.Status, on, today, prev)
 						}
@@ -171,15 +172,15 @@ func TestStatusPathsAreAllowed(t *testing.T) {
 }
 
 func TestSpreadOfOutcomes(t *testing.T) {
-	today := domain.Today(time.Now())
+	today := kernel.Today(time.Now())
 	_, cs := generate(today)
 	count := map[string]int{}
 	linksBy := map[string]int{}
 	for _, c := range cs {
 		for _, s := range c.Sessions {
 			for i, changes := range s.Changes {
-				d := domain.Decision{Status: domain.Open, SessionDate: domain.MustDay(s.Request.Date), StatusDate: domain.MustDay(s.Request.Date),
-					Deadline: domain.MustDay(s.Request.Decisions[i].Deadline)}
+				d := domain.Decision{Status: domain.Open, SessionDate: kernel.MustDay(s.Request.Date), StatusDate: kernel.MustDay(s.Request.Date),
+					Deadline: kernel.MustDay(s.Request.Decisions[i].Deadline)}
 				for _, ch := range changes {
 					if ch.IsLink() {
 						linksBy[c.Request.PartnerCountry]++

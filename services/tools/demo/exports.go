@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
-	xapp "econdip/services/exports/app"
 	xdomain "econdip/services/exports/domain"
 	xapi "econdip/services/exports/httpapi"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -385,10 +385,7 @@ var (
 )
 
 // dayOf is the Astana calendar day of t, as a UTC midnight.
-func dayOf(t time.Time) time.Time {
-	y, m, d := t.In(xapp.Astana).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+func dayOf(t time.Time) time.Time { return kernel.AstanaDay(t).Time() }
 
 // GenerateExports returns the demo exporters, ExportDeals deals and the
 // barriers, the same for the same seed, reference data and today (its day in

@@ -18,6 +18,7 @@ import (
 	"econdip/services/cmd/econdip/stack"
 	xdomain "econdip/services/exports/domain"
 	xapi "econdip/services/exports/httpapi"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 	"econdip/services/tools/demo"
@@ -34,13 +35,7 @@ func exportDays() []time.Time {
 		time.Date(2030, 1, 15, 12, 0, 0, 0, time.UTC)}
 }
 
-func astanaDay(t time.Time) string {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		loc = time.FixedZone("UTC+5", 5*3600)
-	}
-	return t.In(loc).Format(time.DateOnly)
-}
+func astanaDay(t time.Time) string { return kernel.AstanaDay(t).String() }
 
 func TestExportsGenerationIsDeterministic(t *testing.T) {
 	ref := reference.Default()
@@ -138,7 +133,7 @@ func TestExportsPlanIsValid(t *testing.T) {
 			}
 			deal := xdomain.Deal{Stage: xdomain.Opportunity}
 			for _, m := range d.Moves {
-				if err := deal.MoveTo(xdomain.Move{To: m.Stage, LostReason: m.LostReason, ContractDate: m.ContractDate, Comment: m.Comment}, today); err != nil {
+				if err := deal.MoveTo(xdomain.Move{To: m.Stage, LostReason: m.LostReason, ContractDate: m.ContractDate, Comment: m.Comment}, kernel.MustDay(today)); err != nil {
 					t.Errorf("%s: move to %s: %v", where, m.Stage, err)
 				}
 				if (m.Stage == xdomain.Contracted) != (m.ContractDate != "") {
@@ -188,7 +183,7 @@ func TestExportsPlanIsValid(t *testing.T) {
 					t.Errorf("%s: value at stake in %s has no exchange rate: %v", where, v.Currency, err)
 				}
 			}
-			if _, err := in.Validate(ref, post.Country, today); err != nil {
+			if _, err := in.Validate(ref, post.Country, kernel.MustDay(today)); err != nil {
 				t.Errorf("%s: %v", where, err)
 			}
 			if req.ReportedOn < "2020-01-01" {
@@ -203,11 +198,11 @@ func TestExportsPlanIsValid(t *testing.T) {
 				if s.IsNote() {
 					continue
 				}
-				on, err := xdomain.CheckStatusChange(st, xdomain.StatusChange{To: s.Status, EffectiveOn: s.On, Comment: s.Text}, req.ReportedOn, last, today)
+				on, err := xdomain.CheckStatusChange(st, xdomain.StatusChange{To: s.Status, EffectiveOn: s.On, Comment: s.Text}, kernel.MustDay(req.ReportedOn), kernel.MustDay(last), kernel.MustDay(today))
 				if err != nil {
 					t.Errorf("%s: %s -> %s on %s: %v", where, st, s.Status, s.On, err)
 				}
-				st, last = s.Status, on
+				st, last = s.Status, on.String()
 			}
 			if st != b.Status() {
 				t.Errorf("%s: Status() %s, steps end in %s", where, b.Status(), st)

@@ -18,7 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	cdomain "econdip/services/commissions/domain"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
 
@@ -295,4 +295,4 @@ func percentiles(lat []int64) map[string]int64 {
 }
 
 // demoDay is the commissions' day of t (in Astana), as the demo takes it.
-func demoDay(t time.Time) cdomain.Day { return cdomain.Today(t) }
+func demoDay(t time.Time) kernel.Day { return kernel.Today(t) }

@@ -9,8 +9,8 @@ import (
 
 	"econdip/events"
 	"econdip/services/cmd/econdip/stack"
-	"econdip/services/commissions/domain"
 	"econdip/services/commissions/httpapi"
+	"econdip/services/platform/kernel"
 	"econdip/services/test/stacktest"
 )
 
@@ -22,7 +22,7 @@ func commissionsURL(s *stack.Stack) string {
 
 // astanaDay is today in Astana shifted by days, as YYYY-MM-DD.
 func astanaDay(days int) string {
-	return time.Now().In(domain.Astana).AddDate(0, 0, days).Format(time.DateOnly)
+	return time.Now().In(kernel.Astana).AddDate(0, 0, days).Format(time.DateOnly)
 }
 
 func createCommission(t *testing.T, s *stack.Stack, id, partner string) {
