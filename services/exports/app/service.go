@@ -8,17 +8,17 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/events"
+	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/eventstore"
 	"econdip/services/reference"
 )
@@ -42,12 +42,9 @@ var Astana = func() *time.Location {
 
 // Service is the exports application.
 type Service struct {
-	exporters *eventstore.Store[events.ExporterV1]
-	deals     *eventstore.Store[events.DealV1]
-	barriers  *eventstore.Store[events.BarrierV1]
-	eview     *eventstore.View[events.ExporterV1]
-	dview     *eventstore.View[events.DealV1]
-	bview     *eventstore.View[events.BarrierV1]
+	exporters *command.Kind[events.ExporterV1, domain.Exporter]
+	deals     *command.Kind[events.DealV1, domain.Deal]
+	barriers  *command.Kind[events.BarrierV1, domain.Barrier]
 	ref       *reference.Data
 	decisions Decisions
 	log       *slog.Logger
@@ -59,20 +56,51 @@ type Service struct {
 // decision a deal names exists.
 func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decisions Decisions, log *slog.Logger) (*Service, error) {
 	s := &Service{ref: ref, decisions: decisions, log: log, now: time.Now}
-	s.exporters = eventstore.New(js, events.StreamExports, events.ExporterSubject, exporterState,
+	now := func() time.Time { return s.now() }
+	ownPost := func(u auth.User, post string) bool { return u.Post == post }
+	exporters := eventstore.New(js, events.StreamExports, events.ExporterSubject, exporterState,
 		func(e events.ExporterV1) string { return e.BIN })
-	s.deals = eventstore.New(js, events.StreamExports, events.DealSubject, dealState,
+	deals := eventstore.New(js, events.StreamExports, events.DealSubject, dealState,
 		func(d events.DealV1) string { return d.ID })
-	s.barriers = eventstore.New(js, events.StreamExports, events.BarrierSubject, barrierState,
+	barriers := eventstore.New(js, events.StreamExports, events.BarrierSubject, barrierState,
 		func(b events.BarrierV1) string { return b.ID })
+	s.exporters = &command.Kind[events.ExporterV1, domain.Exporter]{
+		Name: "exporter", Source: Source, Store: exporters, FromEvent: exporterFromEvent, ToEvent: exporterToEvent,
+		Version: func(e domain.Exporter) int { return e.Version },
+		Touch:   func(e *domain.Exporter, now time.Time) { e.Version++; e.UpdatedAt = now },
+		// The registry is everyone's: an exporter's events carry the writer's scope.
+		Meta: func(u auth.User, e domain.Exporter) (string, string) { return "exporter/" + e.BIN, u.Scope() },
+		// A BIN that fails its rules is no record; checking first also keeps
+		// wildcards out of the subject.
+		Valid: func(bin string) bool { return domain.CheckBIN(bin) == domain.BINOK },
+		Now:   now,
+	}
+	s.deals = &command.Kind[events.DealV1, domain.Deal]{
+		Name: "deal", Source: Source, Store: deals, FromEvent: dealFromEvent, ToEvent: dealToEvent,
+		Version: func(d domain.Deal) int { return d.Version },
+		Touch:   func(d *domain.Deal, now time.Time) { d.Version++; d.UpdatedAt = now },
+		Meta:    func(_ auth.User, d domain.Deal) (string, string) { return "deal/" + d.ID, "post:" + d.Post },
+		Owns:    func(u auth.User, d domain.Deal) bool { return ownPost(u, d.Post) },
+		Other:   "error.other_post", Valid: validID, Now: now,
+		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
+	}
+	s.barriers = &command.Kind[events.BarrierV1, domain.Barrier]{
+		Name: "barrier", Source: Source, Store: barriers, FromEvent: barrierFromEvent, ToEvent: barrierToEvent,
+		Version: func(b domain.Barrier) int { return b.Version },
+		Touch:   func(b *domain.Barrier, now time.Time) { b.Version++; b.UpdatedAt = now },
+		Meta:    func(_ auth.User, b domain.Barrier) (string, string) { return "barrier/" + b.ID, "post:" + b.Post },
+		Owns:    func(u auth.User, b domain.Barrier) bool { return ownPost(u, b.Post) },
+		Other:   "error.other_post", Valid: validID, Now: now,
+		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
+	}
 	var err error
-	if s.eview, err = s.exporters.Follow(ctx, events.AllExporters, log); err != nil {
+	if s.exporters.View, err = exporters.Follow(ctx, events.AllExporters, log); err != nil {
 		return nil, err
 	}
-	if s.dview, err = s.deals.Follow(ctx, events.AllDeals, log); err != nil {
+	if s.deals.View, err = deals.Follow(ctx, events.AllDeals, log); err != nil {
 		return nil, err
 	}
-	if s.bview, err = s.barriers.Follow(ctx, events.AllBarriers, log); err != nil {
+	if s.barriers.View, err = barriers.Follow(ctx, events.AllBarriers, log); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -84,115 +112,17 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Today is the service's day in Astana, YYYY-MM-DD.
 func (s *Service) Today() string { return s.now().In(Astana).Format(time.DateOnly) }
 
-func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
-
 // hostCountry is the country of an attaché's post: the only country whose
-// deals and barriers the attaché records. Other roles do not write deals or barriers.
-func (s *Service) hostCountry(u auth.User) (string, error) {
-	if u.Role != auth.Attache {
-		return "", apperr.E(apperr.Forbidden, "error.exports_write_role")
-	}
-	p, ok := s.ref.Post(u.Post)
+// deals and barriers the attaché records.
+func (s *Service) hostCountry(post string) (string, error) {
+	p, ok := s.ref.Post(post)
 	if !ok {
-		return "", apperr.E(apperr.Forbidden, "error.unknown_post", u.Post)
+		return "", apperr.E(apperr.Forbidden, "error.unknown_post", post)
 	}
 	return p.Country, nil
 }
 
-// canWrite: only the attachés of the record's post change it.
-func canWrite(u auth.User, post string) error {
-	if u.Role != auth.Attache {
-		return apperr.E(apperr.Forbidden, "error.exports_write_role")
-	}
-	if u.Post != post {
-		return apperr.E(apperr.Forbidden, "error.other_post")
-	}
-	return nil
-}
-
-// canRead: analysts and administrators read every deal and barrier; an
-// attaché those of the own post; secretariats none.
-func canRead(u auth.User, post string) error {
-	switch u.Role {
-	case auth.Analyst, auth.Admin:
-		return nil
-	case auth.Attache:
-		if u.Post == post {
-			return nil
-		}
-		return apperr.E(apperr.Forbidden, "error.other_post")
-	}
-	return apperr.E(apperr.Forbidden, "error.exports_read_role")
-}
-
-// canReadAny is canRead for lists and the exporter registry.
-func canReadAny(u auth.User) error {
-	switch u.Role {
-	case auth.Analyst, auth.Admin, auth.Attache:
-		return nil
-	}
-	return apperr.E(apperr.Forbidden, "error.exports_read_role")
-}
-
-func (s *Service) envelope(u auth.User, eventID, subject, scope string, ev events.Event, now time.Time) (events.Envelope, error) {
-	env, err := events.New(events.Meta{ID: eventID, Source: Source, Subject: subject, Actor: u.ID, Scope: scope, Time: now}, ev)
-	if err != nil {
-		return env, apperr.Wrap(apperr.Internal, err, "error.internal")
-	}
-	return env, nil
-}
-
-// createIDs are the ids of a new record and the fingerprint of the request
-// that creates it (empty without an Idempotency-Key).
-type createIDs struct{ id, eventID, request string }
-
-// idsFor derives a record id and its creation event id from an
-// Idempotency-Key (scoped to the user) and fingerprints the request input,
-// or returns a random id, no event id and no fingerprint without one.
-func idsFor(u auth.User, kind, key string, input any) (createIDs, error) {
-	key = strings.TrimSpace(key)
-	if key == "" {
-		return createIDs{id: uuid.NewString()}, nil
-	}
-	if len(key) > 200 {
-		var f apperr.Fields
-		f.Add("Idempotency-Key", "error.too_long", 200)
-		return createIDs{}, f.Err()
-	}
-	id := uuid.NewSHA1(idNamespace, []byte(kind+"\x00"+u.ID+"\x00"+key)).String()
-	request, err := eventstore.RequestSHA256(kind, input)
-	return createIDs{id: id, eventID: uuid.NewSHA1(idNamespace, []byte("created\x00"+id)).String(), request: request}, err
-}
-
-func validID(id string) error {
-	if _, err := uuid.Parse(id); err != nil {
-		return apperr.E(apperr.NotFound, "error.not_found", id)
-	}
-	return nil
-}
-
-// fieldsOf returns the field errors of an Invalid error, so more checks can
-// add theirs and the caller gets every wrong field at once.
-func fieldsOf(err error) (apperr.Fields, error) {
-	if err == nil {
-		return nil, nil
-	}
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Code == apperr.Invalid && len(ae.Fields) > 0 {
-		return append(apperr.Fields(nil), ae.Fields...), nil
-	}
-	return nil, err
-}
-
-// page checks and defaults a list's paging.
-func page(f *apperr.Fields, limit, offset *int) {
-	if *limit == 0 {
-		*limit = 50
-	}
-	if *limit < 1 || *limit > 500 {
-		f.Add("limit", "error.range", 1, 500)
-	}
-	if *offset < 0 {
-		f.Add("offset", "error.range", 0, 1_000_000_000)
-	}
+func validID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil
 }

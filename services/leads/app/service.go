@@ -131,11 +131,7 @@ func (s *Service) Get(ctx context.Context, u auth.User, id string) (domain.Lead,
 
 // Change is one entry of a lead's history.
 type Change struct {
-	EventID string
-	Type    string
-	Actor   string
-	Time    time.Time
-	Version int
+	command.Entry
 	Changed []string
 	From    string
 	To      string
@@ -147,16 +143,13 @@ type Change struct {
 
 // History lists who changed a lead, when, and what.
 func (s *Service) History(ctx context.Context, u auth.User, id string) ([]Change, error) {
-	if _, err := s.Get(ctx, u, id); err != nil {
-		return nil, err
-	}
-	recs, err := s.leads.Store.History(ctx, id)
+	recs, entries, err := s.leads.History(ctx, u, auth.ReadLeads, id)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Change, 0, len(recs))
-	for _, r := range recs {
-		c := Change{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time, Version: r.State.Version}
+	out := make([]Change, len(recs))
+	for i, r := range recs {
+		c := Change{Entry: entries[i]}
 		switch e := r.Event.(type) {
 		case *events.LeadCreatedV1:
 			c.EffectiveOn = e.Lead.StageDay()
@@ -165,7 +158,7 @@ func (s *Service) History(ctx context.Context, u auth.User, id string) ([]Change
 		case *events.LeadStageChangedV1:
 			c.From, c.To, c.EffectiveOn, c.Comment = e.From, e.To, e.Lead.StageDay(), e.Comment
 		}
-		out = append(out, c)
+		out[i] = c
 	}
 	return out, nil
 }

@@ -109,10 +109,10 @@ func (k *Kind[E, D]) permit(u auth.User, a auth.Action, d D) error {
 // may take action a on it. Returns NotFound for a key no record has.
 func (k *Kind[E, D]) Get(ctx context.Context, u auth.User, a auth.Action, key string) (D, error) {
 	var zero D
-	if err := k.valid(key); err != nil {
+	if err := auth.Allow(u, a); err != nil {
 		return zero, err
 	}
-	if err := auth.Allow(u, a); err != nil {
+	if err := k.valid(key); err != nil {
 		return zero, err
 	}
 	rec, err := k.Store.Load(ctx, key)
@@ -134,11 +134,11 @@ func (k *Kind[E, D]) Get(ctx context.Context, u auth.User, a auth.Action, key st
 // nothing is stored.
 func (k *Kind[E, D]) Change(ctx context.Context, u auth.User, a auth.Action, key string, version int, rule Rule[E, D]) (D, error) {
 	var zero D
-	if err := k.valid(key); err != nil {
-		return zero, err
-	}
 	// A role without the action at all is refused before anything is read.
 	if err := auth.Allow(u, a); err != nil {
+		return zero, err
+	}
+	if err := k.valid(key); err != nil {
 		return zero, err
 	}
 	rec, err := k.Store.Load(ctx, key)
@@ -267,4 +267,30 @@ func (k *Kind[E, D]) put(rec eventstore.Record[E]) {
 	if k.View != nil {
 		k.View.Put(rec)
 	}
+}
+
+// Entry is what every entry of a record's history says: which event, of
+// what type, by whom, when, and the version of the record it made.
+type Entry struct {
+	EventID, Type, Actor string
+	Time                 time.Time
+	Version              int
+}
+
+// History returns the record at key's events, oldest first, each with its
+// Entry, if u may take action a (a read) on the record.
+func (k *Kind[E, D]) History(ctx context.Context, u auth.User, a auth.Action, key string) ([]eventstore.Record[E], []Entry, error) {
+	if _, err := k.Get(ctx, u, a, key); err != nil {
+		return nil, nil, err
+	}
+	recs, err := k.Store.History(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries := make([]Entry, len(recs))
+	for i, r := range recs {
+		entries[i] = Entry{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time,
+			Version: k.Version(k.FromEvent(r.State))}
+	}
+	return recs, entries, nil
 }
