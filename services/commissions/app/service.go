@@ -71,9 +71,11 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targe
 		Name: "commission", Source: Source, Store: commissions, FromEvent: commissionFromEvent, ToEvent: commissionToEvent,
 		Version: func(c domain.Commission) int { return c.Version },
 		Touch:   func(c *domain.Commission, now time.Time) { c.Version++; c.UpdatedAt = now },
-		Meta:    func(_ auth.User, c domain.Commission) (string, string) { return "commission/" + c.ID, "commission:" + c.ID },
-		Owns:    func(u auth.User, c domain.Commission) bool { return s.owns(u, c.ID, c.PartnerCountry) },
-		Other:   "error.other_commission", Now: now,
+		Meta: func(_ auth.User, c domain.Commission) (string, string) {
+			return "commission/" + c.ID, "commission:" + c.ID
+		},
+		Owns:  func(u auth.User, c domain.Commission) bool { return s.owns(u, c.ID, c.PartnerCountry) },
+		Other: "error.other_commission", Now: now,
 	}
 	s.decisions = &command.Kind[events.DecisionV1, domain.Decision]{
 		Name: "decision", Source: Source, Store: decisions, FromEvent: decisionFromEvent, ToEvent: decisionToEvent,
@@ -144,7 +146,9 @@ func (s *Service) CreateCommission(ctx context.Context, u auth.User, in domain.C
 	return c, err
 }
 
-func recorded(st events.CommissionV1) events.Event { return events.CommissionRecordedV1{Commission: st} }
+func recorded(st events.CommissionV1) events.Event {
+	return events.CommissionRecordedV1{Commission: st}
+}
 
 // UpdateCommission changes a commission's details (administrators only); the id and partner stay.
 func (s *Service) UpdateCommission(ctx context.Context, u auth.User, id string, version int, in domain.CommissionInput) (domain.Commission, error) {

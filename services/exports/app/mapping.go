@@ -1,7 +1,6 @@
 package app
 
 import (
-
 	"github.com/shopspring/decimal"
 
 	"econdip/events"

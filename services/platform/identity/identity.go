@@ -152,7 +152,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 			subject, _ := events.UserSubject(u.ID)
 			return subject, "global"
 		},
-		Now:  func() time.Time { return s.now() },
+		Now: func() time.Time { return s.now() },
 	}
 	if s.sessions, err = bucket(ctx, js, "SESSIONS", "sign-in sessions (SHA-256 of the token → user, CSRF token)", opts.SessionTTL, opts.Replicas); err != nil {
 		return nil, err
