@@ -86,8 +86,8 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targe
 		},
 		Owns:  func(u auth.User, d domain.Decision) bool { return s.owns(u, d.CommissionID, d.PartnerCountry) },
 		Other: "error.other_commission",
-		Valid: func(key string) bool { _, id := splitKey(key); _, err := uuid.Parse(id); return err == nil },
-		Now:   now,
+		Now:   now, // keys are checked by decisionKey
+
 	}
 	var err error
 	if s.commissions.View, err = commissions.Follow(ctx, events.AllCommissions, log); err != nil {
@@ -427,23 +427,37 @@ func (s *Service) Register(ctx context.Context, u auth.User, commissionID string
 
 // Decision returns one decision, read from the log.
 func (s *Service) Decision(ctx context.Context, u auth.User, commissionID, id string) (domain.Decision, domain.Day, error) {
-	c, err := s.Commission(ctx, u, commissionID)
+	key, err := s.decisionKey(ctx, u, commissionID, id)
 	if err != nil {
 		return domain.Decision{}, domain.Day{}, err
 	}
-	if _, err := uuid.Parse(id); err != nil {
-		return domain.Decision{}, domain.Day{}, apperr.E(apperr.NotFound, "error.not_found", id)
-	}
-	rec, err := s.decisions.Store.Load(ctx, c.ID+"/"+id)
+	rec, err := s.decisions.Store.Load(ctx, key)
 	if err != nil {
 		return domain.Decision{}, domain.Day{}, err
 	}
 	return decisionFromEvent(rec.State), s.today(), nil
 }
 
+// decisionKey is the store key of decision id of commission cid, which u
+// may read: an unknown commission, or an id that is no decision's, is
+// NotFound naming only what was wrong (never a real record's id beside it).
+func (s *Service) decisionKey(ctx context.Context, u auth.User, cid, id string) (string, error) {
+	if _, err := s.Commission(ctx, u, cid); err != nil {
+		return "", err
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return "", apperr.E(apperr.NotFound, "error.not_found", id)
+	}
+	return cid + "/" + id, nil
+}
+
 // ChangeStatus moves a decision through its statuses.
 func (s *Service) ChangeStatus(ctx context.Context, u auth.User, commissionID, id string, version int, c domain.StatusChange) (domain.Decision, error) {
-	return s.decisions.Change(ctx, u, auth.WriteCommissions, commissionID+"/"+id, version, func(d *domain.Decision, _ time.Time) (command.Event[events.DecisionV1], error) {
+	key, err := s.decisionKey(ctx, u, commissionID, id)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	return s.decisions.Change(ctx, u, auth.WriteCommissions, key, version, func(d *domain.Decision, _ time.Time) (command.Event[events.DecisionV1], error) {
 		from := d.Status
 		on, err := d.ChangeStatus(c, s.today())
 		if err != nil {
@@ -458,7 +472,11 @@ func (s *Service) ChangeStatus(ctx context.Context, u auth.User, commissionID, i
 
 // Link records that a decision led to a lead (or, later, a deal).
 func (s *Service) Link(ctx context.Context, u auth.User, commissionID, id string, version int, kind, targetID string) (domain.Decision, error) {
-	return s.decisions.Change(ctx, u, auth.WriteCommissions, commissionID+"/"+id, version, func(d *domain.Decision, _ time.Time) (command.Event[events.DecisionV1], error) {
+	key, err := s.decisionKey(ctx, u, commissionID, id)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	return s.decisions.Change(ctx, u, auth.WriteCommissions, key, version, func(d *domain.Decision, _ time.Time) (command.Event[events.DecisionV1], error) {
 		added, err := d.Link(kind, targetID)
 		if err != nil || !added {
 			return nil, err
@@ -480,7 +498,11 @@ type Change struct {
 
 // History lists every event of a decision.
 func (s *Service) History(ctx context.Context, u auth.User, commissionID, id string) ([]Change, error) {
-	recs, entries, err := s.decisions.History(ctx, u, auth.ReadCommissions, commissionID+"/"+id)
+	key, err := s.decisionKey(ctx, u, commissionID, id)
+	if err != nil {
+		return nil, err
+	}
+	recs, entries, err := s.decisions.History(ctx, u, auth.ReadCommissions, key)
 	if err != nil {
 		return nil, err
 	}

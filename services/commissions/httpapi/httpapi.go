@@ -96,7 +96,9 @@ func protocolLocation(p app.Protocol) string {
 	return "/api/v1/commissions/" + p.Session.CommissionID + "/sessions/" + p.Session.ID
 }
 
-func (h handlers) protocolBody(p app.Protocol) any { return protocolToJSON(p, domain.Today(h.svc.Now())) }
+func (h handlers) protocolBody(p app.Protocol) any {
+	return protocolToJSON(p, domain.Today(h.svc.Now()))
+}
 
 func (h handlers) record(c *fiber.Ctx, key string, in domain.SessionInput, rows domain.RowNamer) (app.Protocol, bool, error) {
 	return h.svc.RecordProtocol(c.UserContext(), auth.FromCtx(c), c.Params("cid"), key, in, rows)
