@@ -69,8 +69,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targe
 		func(d events.DecisionV1) string { return d.ID })
 	s.commissions = &command.Kind[events.CommissionV1, domain.Commission]{
 		Name: "commission", Source: Source, Store: commissions, FromEvent: commissionFromEvent, ToEvent: commissionToEvent,
-		Version: func(c domain.Commission) int { return c.Version },
-		Touch:   func(c *domain.Commission, now time.Time) { c.Version++; c.UpdatedAt = now },
+		Stamp: func(c *domain.Commission) (*int, *time.Time) { return &c.Version, &c.UpdatedAt },
 		Meta: func(_ auth.User, c domain.Commission) (string, string) {
 			return "commission/" + c.ID, "commission:" + c.ID
 		},
@@ -79,8 +78,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targe
 	}
 	s.decisions = &command.Kind[events.DecisionV1, domain.Decision]{
 		Name: "decision", Source: Source, Store: decisions, FromEvent: decisionFromEvent, ToEvent: decisionToEvent,
-		Version: func(d domain.Decision) int { return d.Version },
-		Touch:   func(d *domain.Decision, now time.Time) { d.Version++; d.UpdatedAt = now },
+		Stamp: func(d *domain.Decision) (*int, *time.Time) { return &d.Version, &d.UpdatedAt },
 		Meta: func(_ auth.User, d domain.Decision) (string, string) {
 			return "decision/" + d.ID, "commission:" + d.CommissionID
 		},

@@ -66,8 +66,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decis
 		func(b events.BarrierV1) string { return b.ID })
 	s.exporters = &command.Kind[events.ExporterV1, domain.Exporter]{
 		Name: "exporter", Source: Source, Store: exporters, FromEvent: exporterFromEvent, ToEvent: exporterToEvent,
-		Version: func(e domain.Exporter) int { return e.Version },
-		Touch:   func(e *domain.Exporter, now time.Time) { e.Version++; e.UpdatedAt = now },
+		Stamp: func(e *domain.Exporter) (*int, *time.Time) { return &e.Version, &e.UpdatedAt },
 		// The registry is everyone's: an exporter's events carry the writer's scope.
 		Meta: func(u auth.User, e domain.Exporter) (string, string) { return "exporter/" + e.BIN, u.Scope() },
 		// A BIN that fails its rules is no record; checking first also keeps
@@ -77,20 +76,18 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decis
 	}
 	s.deals = &command.Kind[events.DealV1, domain.Deal]{
 		Name: "deal", Source: Source, Store: deals, FromEvent: dealFromEvent, ToEvent: dealToEvent,
-		Version: func(d domain.Deal) int { return d.Version },
-		Touch:   func(d *domain.Deal, now time.Time) { d.Version++; d.UpdatedAt = now },
-		Meta:    func(_ auth.User, d domain.Deal) (string, string) { return "deal/" + d.ID, "post:" + d.Post },
-		Owns:    func(u auth.User, d domain.Deal) bool { return ownPost(u, d.Post) },
-		Other:   "error.other_post", Valid: validID, Now: now,
+		Stamp: func(d *domain.Deal) (*int, *time.Time) { return &d.Version, &d.UpdatedAt },
+		Meta:  func(_ auth.User, d domain.Deal) (string, string) { return "deal/" + d.ID, "post:" + d.Post },
+		Owns:  func(u auth.User, d domain.Deal) bool { return ownPost(u, d.Post) },
+		Other: "error.other_post", Valid: validID, Now: now,
 		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
 	}
 	s.barriers = &command.Kind[events.BarrierV1, domain.Barrier]{
 		Name: "barrier", Source: Source, Store: barriers, FromEvent: barrierFromEvent, ToEvent: barrierToEvent,
-		Version: func(b domain.Barrier) int { return b.Version },
-		Touch:   func(b *domain.Barrier, now time.Time) { b.Version++; b.UpdatedAt = now },
-		Meta:    func(_ auth.User, b domain.Barrier) (string, string) { return "barrier/" + b.ID, "post:" + b.Post },
-		Owns:    func(u auth.User, b domain.Barrier) bool { return ownPost(u, b.Post) },
-		Other:   "error.other_post", Valid: validID, Now: now,
+		Stamp: func(b *domain.Barrier) (*int, *time.Time) { return &b.Version, &b.UpdatedAt },
+		Meta:  func(_ auth.User, b domain.Barrier) (string, string) { return "barrier/" + b.ID, "post:" + b.Post },
+		Owns:  func(u auth.User, b domain.Barrier) bool { return ownPost(u, b.Post) },
+		Other: "error.other_post", Valid: validID, Now: now,
 		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
 	}
 	var err error

@@ -47,14 +47,13 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	s.leads = &command.Kind[events.LeadV1, domain.Lead]{
 		Name: "lead", Source: Source, Store: store, View: view,
 		FromEvent: fromEvent, ToEvent: toEvent,
-		Version: func(l domain.Lead) int { return l.Version },
-		Touch:   func(l *domain.Lead, now time.Time) { l.Version++; l.UpdatedAt = now },
-		Meta:    func(_ auth.User, l domain.Lead) (string, string) { return "lead/" + l.ID, "post:" + l.Post },
-		Owns:    func(u auth.User, l domain.Lead) bool { return u.Post == l.Post },
-		Other:   "error.other_post",
-		Valid:   validID,
-		Now:     func() time.Time { return s.now() },
-		IDs:     command.IDSpace{Namespace: idNamespace},
+		Stamp: func(l *domain.Lead) (*int, *time.Time) { return &l.Version, &l.UpdatedAt },
+		Meta:  func(_ auth.User, l domain.Lead) (string, string) { return "lead/" + l.ID, "post:" + l.Post },
+		Owns:  func(u auth.User, l domain.Lead) bool { return u.Post == l.Post },
+		Other: "error.other_post",
+		Valid: validID,
+		Now:   func() time.Time { return s.now() },
+		IDs:   command.IDSpace{Namespace: idNamespace},
 	}
 	return s, nil
 }

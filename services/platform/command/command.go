@@ -36,10 +36,9 @@ type Kind[E, D any] struct {
 
 	FromEvent func(E) D
 	ToEvent   func(D) E
-	// Version is the record's version, which a change must name.
-	Version func(D) int
-	// Touch gives a changed record its next version and the time of the change.
-	Touch func(d *D, now time.Time)
+	// Stamp is where a record keeps its version (which a change must name,
+	// and which each change counts up) and the time of its last change.
+	Stamp func(d *D) (version *int, changedAt *time.Time)
 	// Meta is the CloudEvents subject and scope of the record's events.
 	Meta func(u auth.User, d D) (subject, scope string)
 
@@ -92,6 +91,11 @@ func ErrVersion(read, current int) error {
 	return apperr.E(apperr.Conflict, "error.version", read, current)
 }
 
+func (k *Kind[E, D]) version(d D) int {
+	v, _ := k.Stamp(&d)
+	return *v
+}
+
 func (k *Kind[E, D]) stamp() time.Time { return k.Now().UTC().Truncate(time.Millisecond) }
 
 func (k *Kind[E, D]) valid(key string) error {
@@ -107,25 +111,32 @@ func (k *Kind[E, D]) Permit(u auth.User, a auth.Action, d D) error {
 	return auth.Permit(u, a, func(u auth.User) bool { return k.Owns != nil && k.Owns(u, d) }, k.Other)
 }
 
-// Get returns the record at key, read from the log (always current), if u
-// may take action a on it. Returns NotFound for a key no record has.
-func (k *Kind[E, D]) Get(ctx context.Context, u auth.User, a auth.Action, key string) (D, error) {
+// load reads the record at key for u, who must have action a on it.
+func (k *Kind[E, D]) load(ctx context.Context, u auth.User, a auth.Action, key string) (eventstore.Record[E], D, error) {
 	var zero D
+	// A role without the action at all is refused before anything is read.
 	if err := auth.Allow(u, a); err != nil {
-		return zero, err
+		return eventstore.Record[E]{}, zero, err
 	}
 	if err := k.valid(key); err != nil {
-		return zero, err
+		return eventstore.Record[E]{}, zero, err
 	}
 	rec, err := k.Store.Load(ctx, key)
 	if err != nil {
-		return zero, err
+		return eventstore.Record[E]{}, zero, err
 	}
 	d := k.FromEvent(rec.State)
 	if err := k.Permit(u, a, d); err != nil {
-		return zero, err
+		return eventstore.Record[E]{}, zero, err
 	}
-	return d, nil
+	return rec, d, nil
+}
+
+// Get returns the record at key, read from the log (always current), if u
+// may take action a on it. Returns NotFound for a key no record has.
+func (k *Kind[E, D]) Get(ctx context.Context, u auth.User, a auth.Action, key string) (D, error) {
+	_, d, err := k.load(ctx, u, a, key)
+	return d, err
 }
 
 // Change runs a command on the record at key for u: action a must reach it,
@@ -136,22 +147,11 @@ func (k *Kind[E, D]) Get(ctx context.Context, u auth.User, a auth.Action, key st
 // nothing is stored.
 func (k *Kind[E, D]) Change(ctx context.Context, u auth.User, a auth.Action, key string, version int, rule Rule[E, D]) (D, error) {
 	var zero D
-	// A role without the action at all is refused before anything is read.
-	if err := auth.Allow(u, a); err != nil {
-		return zero, err
-	}
-	if err := k.valid(key); err != nil {
-		return zero, err
-	}
-	rec, err := k.Store.Load(ctx, key)
+	rec, d, err := k.load(ctx, u, a, key)
 	if err != nil {
 		return zero, err
 	}
-	d := k.FromEvent(rec.State)
-	if err := k.Permit(u, a, d); err != nil {
-		return zero, err
-	}
-	if cur := k.Version(d); version != AnyVersion && version != cur {
+	if cur := k.version(d); version != AnyVersion && version != cur {
 		return zero, ErrVersion(version, cur)
 	}
 	now := k.stamp()
@@ -162,7 +162,8 @@ func (k *Kind[E, D]) Change(ctx context.Context, u auth.User, a auth.Action, key
 	if emit == nil {
 		return d, nil // nothing changed, nothing stored
 	}
-	k.Touch(&d, now)
+	v, at := k.Stamp(&d)
+	*v, *at = *v+1, now
 	env, err := k.envelope(u, "", d, emit(k.ToEvent(d)), now)
 	if err != nil {
 		return zero, err
@@ -292,7 +293,7 @@ func (k *Kind[E, D]) History(ctx context.Context, u auth.User, a auth.Action, ke
 	entries := make([]Entry, len(recs))
 	for i, r := range recs {
 		entries[i] = Entry{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time,
-			Version: k.Version(k.FromEvent(r.State))}
+			Version: k.version(k.FromEvent(r.State))}
 	}
 	return recs, entries, nil
 }

@@ -38,14 +38,13 @@ func leads(t *testing.T) *command.Kind[events.LeadV1, events.LeadV1] {
 	same := func(l events.LeadV1) events.LeadV1 { return l }
 	return &command.Kind[events.LeadV1, events.LeadV1]{
 		Name: "lead", Source: "test", Store: store, View: view, FromEvent: same, ToEvent: same,
-		Version: func(l events.LeadV1) int { return l.Version },
-		Touch:   func(l *events.LeadV1, now time.Time) { l.Version++; l.UpdatedAt = now },
-		Meta:    func(_ auth.User, l events.LeadV1) (string, string) { return "lead/" + l.ID, "post:" + l.Post },
-		Owns:    func(u auth.User, l events.LeadV1) bool { return u.Post == l.Post },
-		Other:   "error.other_post",
-		Valid:   func(id string) bool { _, err := uuid.Parse(id); return err == nil },
-		Now:     time.Now,
-		IDs:     command.IDSpace{Namespace: uuid.MustParse("0f0e0d0c-0b0a-4908-8706-050403020100")},
+		Stamp: func(l *events.LeadV1) (*int, *time.Time) { return &l.Version, &l.UpdatedAt },
+		Meta:  func(_ auth.User, l events.LeadV1) (string, string) { return "lead/" + l.ID, "post:" + l.Post },
+		Owns:  func(u auth.User, l events.LeadV1) bool { return u.Post == l.Post },
+		Other: "error.other_post",
+		Valid: func(id string) bool { _, err := uuid.Parse(id); return err == nil },
+		Now:   time.Now,
+		IDs:   command.IDSpace{Namespace: uuid.MustParse("0f0e0d0c-0b0a-4908-8706-050403020100")},
 	}
 }
 

@@ -144,8 +144,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	same := func(u events.UserV1) events.UserV1 { return u }
 	s.accounts = &command.Kind[events.UserV1, events.UserV1]{
 		Name: "user", Source: Source, Store: s.store, View: s.view, FromEvent: same, ToEvent: same,
-		Version: func(u events.UserV1) int { return u.Version },
-		Touch:   func(u *events.UserV1, now time.Time) { u.Version++; u.UpdatedAt = now },
+		Stamp: func(u *events.UserV1) (*int, *time.Time) { return &u.Version, &u.UpdatedAt },
 		// An account's events name it by its subject; accounts are global.
 		// An id that is no subject has none: the store refuses to create it.
 		Meta: func(_ auth.User, u events.UserV1) (string, string) {
