@@ -500,20 +500,14 @@ func (s *Service) History(ctx context.Context, u auth.User, commissionID, id str
 	if err != nil {
 		return nil, err
 	}
-	recs, entries, err := s.decisions.History(ctx, u, auth.ReadCommissions, key)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, len(recs))
-	for i, r := range recs {
-		c := Change{Entry: entries[i]}
-		switch e := r.Event.(type) {
+	return command.History(ctx, s.decisions, u, auth.ReadCommissions, key, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en}
+		switch e := ev.(type) {
 		case *events.DecisionStatusChangedV1:
 			c.From, c.To, c.EffectiveOn, c.Comment, c.EvidenceRef = e.From, e.To, e.EffectiveOn, e.Comment, e.EvidenceRef
 		case *events.DecisionLinkedV1:
 			c.LinkKind, c.LinkTarget = e.Kind, e.TargetID
 		}
-		out[i] = c
-	}
-	return out, nil
+		return c
+	})
 }

@@ -43,11 +43,9 @@ func (s *Service) UpdateBarrier(ctx context.Context, u auth.User, id string, ver
 		if err := b.Edit(in, note, u.ID, s.ref, s.Today()); err != nil {
 			return nil, err
 		}
-		changed := command.Changed(before, barrierToEvent(*b), barrierFields...)
-		if len(changed) == 0 {
-			return nil, nil
-		}
-		return func(st events.BarrierV1) events.Event { return events.BarrierUpdatedV1{Barrier: st, Changed: changed} }, nil
+		return command.Updated(before, barrierToEvent(*b), barrierFields, func(st events.BarrierV1, changed []string) events.Event {
+			return events.BarrierUpdatedV1{Barrier: st, Changed: changed}
+		}), nil
 	})
 }
 
@@ -87,14 +85,9 @@ func (s *Service) Barrier(ctx context.Context, u auth.User, id string) (domain.B
 
 // BarrierHistory lists every change of a barrier: details, progress notes and status changes.
 func (s *Service) BarrierHistory(ctx context.Context, u auth.User, id string) ([]Change, error) {
-	recs, entries, err := s.barriers.History(ctx, u, auth.ReadExports, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, len(recs))
-	for i, r := range recs {
-		c := Change{Entry: entries[i]}
-		switch e := r.Event.(type) {
+	return command.History(ctx, s.barriers, u, auth.ReadExports, id, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en}
+		switch e := ev.(type) {
 		case *events.BarrierUpdatedV1:
 			c.Changed = e.Changed
 			if p := e.Barrier.Progress; slices.Contains(e.Changed, "progress") && len(p) > 0 {
@@ -104,9 +97,8 @@ func (s *Service) BarrierHistory(ctx context.Context, u auth.User, id string) ([
 		case *events.BarrierStatusChangedV1:
 			c.From, c.To, c.EffectiveOn, c.Comment = e.From, e.To, e.EffectiveOn, e.Comment
 		}
-		out[i] = c
-	}
-	return out, nil
+		return c
+	})
 }
 
 // BarrierFilter narrows a list of barriers.

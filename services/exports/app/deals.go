@@ -127,11 +127,9 @@ func (s *Service) UpdateDeal(ctx context.Context, u auth.User, id string, versio
 		}
 		before := dealToEvent(*d)
 		d.Apply(in, c.value, c.quantity, c.exporterName)
-		changed := command.Changed(before, dealToEvent(*d), dealFields...)
-		if len(changed) == 0 {
-			return nil, nil
-		}
-		return func(st events.DealV1) events.Event { return events.DealUpdatedV1{Deal: st, Changed: changed} }, nil
+		return command.Updated(before, dealToEvent(*d), dealFields, func(st events.DealV1, changed []string) events.Event {
+			return events.DealUpdatedV1{Deal: st, Changed: changed}
+		}), nil
 	})
 }
 
@@ -167,22 +165,16 @@ type Change struct {
 
 // DealHistory lists who changed a deal, when, and what.
 func (s *Service) DealHistory(ctx context.Context, u auth.User, id string) ([]Change, error) {
-	recs, entries, err := s.deals.History(ctx, u, auth.ReadExports, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, len(recs))
-	for i, r := range recs {
-		c := Change{Entry: entries[i]}
-		switch e := r.Event.(type) {
+	return command.History(ctx, s.deals, u, auth.ReadExports, id, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en}
+		switch e := ev.(type) {
 		case *events.DealUpdatedV1:
 			c.Changed = e.Changed
 		case *events.DealStageChangedV1:
 			c.From, c.To, c.Comment = e.From, e.To, e.Comment
 		}
-		out[i] = c
-	}
-	return out, nil
+		return c
+	})
 }
 
 // DealFilter narrows a list of deals.

@@ -92,11 +92,9 @@ func (s *Service) Update(ctx context.Context, u auth.User, id string, version in
 		}
 		before := toEvent(*l)
 		l.Apply(d, capex)
-		changed := command.Changed(before, toEvent(*l), detailFields...)
-		if len(changed) == 0 {
-			return nil, nil
-		}
-		return func(st events.LeadV1) events.Event { return events.LeadUpdatedV1{Lead: st, Changed: changed} }, nil
+		return command.Updated(before, toEvent(*l), detailFields, func(st events.LeadV1, changed []string) events.Event {
+			return events.LeadUpdatedV1{Lead: st, Changed: changed}
+		}), nil
 	})
 }
 
@@ -142,14 +140,9 @@ type Change struct {
 
 // History lists who changed a lead, when, and what.
 func (s *Service) History(ctx context.Context, u auth.User, id string) ([]Change, error) {
-	recs, entries, err := s.leads.History(ctx, u, auth.ReadLeads, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, len(recs))
-	for i, r := range recs {
-		c := Change{Entry: entries[i]}
-		switch e := r.Event.(type) {
+	return command.History(ctx, s.leads, u, auth.ReadLeads, id, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en}
+		switch e := ev.(type) {
 		case *events.LeadCreatedV1:
 			c.EffectiveOn = e.Lead.StageDay()
 		case *events.LeadUpdatedV1:
@@ -157,9 +150,8 @@ func (s *Service) History(ctx context.Context, u auth.User, id string) ([]Change
 		case *events.LeadStageChangedV1:
 			c.From, c.To, c.EffectiveOn, c.Comment = e.From, e.To, e.Lead.StageDay(), e.Comment
 		}
-		out[i] = c
-	}
-	return out, nil
+		return c
+	})
 }
 
 // Filter narrows a list of leads.

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"econdip/events"
 )
 
 // Changed names the fields of a record's state, by their JSON names and in
@@ -29,6 +31,17 @@ func Changed[E any](before, after E, fields ...string) []string {
 		}
 	}
 	return out
+}
+
+// Updated is the event of an edit of a record's details: event gets the
+// state after the change and the fields (of those named) that changed; nil,
+// so nothing is stored, when none did.
+func Updated[E any](before, after E, fields []string, event func(state E, changed []string) events.Event) Event[E] {
+	changed := Changed(before, after, fields...)
+	if len(changed) == 0 {
+		return nil
+	}
+	return func(state E) events.Event { return event(state, changed) }
 }
 
 var indexes sync.Map // reflect.Type → map[string]int

@@ -280,20 +280,21 @@ type Entry struct {
 	Version              int
 }
 
-// History returns the record at key's events, oldest first, each with its
-// Entry, if u may take action a (a read) on the record.
-func (k *Kind[E, D]) History(ctx context.Context, u auth.User, a auth.Action, key string) ([]eventstore.Record[E], []Entry, error) {
+// History lists the events of the record at key, oldest first, as entry
+// makes them of each event's Entry and the event, if u may take action a
+// (a read) on the record.
+func History[E, D, C any](ctx context.Context, k *Kind[E, D], u auth.User, a auth.Action, key string, entry func(Entry, events.Event) C) ([]C, error) {
 	if _, err := k.Get(ctx, u, a, key); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	recs, err := k.Store.History(ctx, key)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	entries := make([]Entry, len(recs))
+	out := make([]C, len(recs))
 	for i, r := range recs {
-		entries[i] = Entry{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time,
-			Version: k.version(k.FromEvent(r.State))}
+		out[i] = entry(Entry{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time,
+			Version: k.version(k.FromEvent(r.State))}, r.Event)
 	}
-	return recs, entries, nil
+	return out, nil
 }

@@ -80,11 +80,9 @@ func retitle(title string) command.Rule[events.LeadV1, events.LeadV1] {
 		}
 		before := *l
 		l.Title = title
-		changed := command.Changed(before, *l, "title", "clauses", "capex")
-		if len(changed) == 0 {
-			return nil, nil
-		}
-		return func(st events.LeadV1) events.Event { return events.LeadUpdatedV1{Lead: st, Changed: changed} }, nil
+		return command.Updated(before, *l, []string{"title", "clauses", "capex"}, func(st events.LeadV1, changed []string) events.Event {
+			return events.LeadUpdatedV1{Lead: st, Changed: changed}
+		}), nil
 	}
 }
 

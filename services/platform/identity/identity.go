@@ -724,19 +724,13 @@ type Change struct {
 
 // History is an account's audit trail (its user, or an administrator).
 func (s *Service) History(ctx context.Context, actor auth.User, id string) ([]Change, error) {
-	recs, entries, err := s.accounts.History(ctx, actor, accountAction(actor, id), id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, len(recs))
-	for i, r := range recs {
-		c := Change{Entry: entries[i], Change: "created"}
-		if e, ok := r.Event.(*events.UserChangedV1); ok {
+	return command.History(ctx, s.accounts, actor, accountAction(actor, id), id, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en, Change: "created"}
+		if e, ok := ev.(*events.UserChangedV1); ok {
 			c.Change, c.Changed, c.TokenID = e.Change, e.Changed, e.TokenID
 		}
-		out[i] = c
-	}
-	return out, nil
+		return c
+	})
 }
 
 // Import creates the accounts of a users file that do not exist yet, with
