@@ -57,7 +57,6 @@ type Service struct {
 func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decisions Decisions, log *slog.Logger) (*Service, error) {
 	s := &Service{ref: ref, decisions: decisions, log: log, now: time.Now}
 	now := func() time.Time { return s.now() }
-	ownPost := func(u auth.User, post string) bool { return u.Post == post }
 	exporters := eventstore.New(js, events.StreamExports, events.ExporterSubject, exporterState,
 		func(e events.ExporterV1) string { return e.BIN })
 	deals := eventstore.New(js, events.StreamExports, events.DealSubject, dealState,
@@ -74,22 +73,12 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decis
 		Valid: func(bin string) bool { return domain.CheckBIN(bin) == domain.BINOK },
 		Now:   now,
 	}
-	s.deals = &command.Kind[events.DealV1, domain.Deal]{
-		Name: "deal", Source: Source, Store: deals, FromEvent: dealFromEvent, ToEvent: dealToEvent,
-		Stamp: func(d *domain.Deal) (*int, *time.Time) { return &d.Version, &d.UpdatedAt },
-		Meta:  func(_ auth.User, d domain.Deal) (string, string) { return "deal/" + d.ID, "post:" + d.Post },
-		Owns:  func(u auth.User, d domain.Deal) bool { return ownPost(u, d.Post) },
-		Other: "error.other_post", Valid: validID, Now: now,
-		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
-	}
-	s.barriers = &command.Kind[events.BarrierV1, domain.Barrier]{
-		Name: "barrier", Source: Source, Store: barriers, FromEvent: barrierFromEvent, ToEvent: barrierToEvent,
-		Stamp: func(b *domain.Barrier) (*int, *time.Time) { return &b.Version, &b.UpdatedAt },
-		Meta:  func(_ auth.User, b domain.Barrier) (string, string) { return "barrier/" + b.ID, "post:" + b.Post },
-		Owns:  func(u auth.User, b domain.Barrier) bool { return ownPost(u, b.Post) },
-		Other: "error.other_post", Valid: validID, Now: now,
-		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
-	}
+	s.deals = postRecord(s, "deal", deals, dealFromEvent, dealToEvent,
+		func(d *domain.Deal) (string, string, *int, *time.Time) { return d.ID, d.Post, &d.Version, &d.UpdatedAt })
+	s.barriers = postRecord(s, "barrier", barriers, barrierFromEvent, barrierToEvent,
+		func(b *domain.Barrier) (string, string, *int, *time.Time) {
+			return b.ID, b.Post, &b.Version, &b.UpdatedAt
+		})
 	var err error
 	if s.exporters.View, err = exporters.Follow(ctx, events.AllExporters, log); err != nil {
 		return nil, err
@@ -101,6 +90,26 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decis
 		return nil, err
 	}
 	return s, nil
+}
+
+// postRecord is the kind of a post's records, deals and barriers: their
+// events are "<name>/<id>" in the post's scope, the post's attachés own
+// them, and their ids are UUIDs. fields gives a record's id, post, version
+// and time of last change.
+func postRecord[E, D any](s *Service, name string, store *eventstore.Store[E], from func(E) D, to func(D) E,
+	fields func(*D) (id, post string, version *int, changedAt *time.Time)) *command.Kind[E, D] {
+	post := func(d D) string { _, p, _, _ := fields(&d); return p }
+	return &command.Kind[E, D]{
+		Name: name, Source: Source, Store: store, FromEvent: from, ToEvent: to,
+		Stamp: func(d *D) (*int, *time.Time) { _, _, v, at := fields(d); return v, at },
+		Meta: func(_ auth.User, d D) (string, string) {
+			id, p, _, _ := fields(&d)
+			return name + "/" + id, "post:" + p
+		},
+		Owns:  func(u auth.User, d D) bool { return u.Post == post(d) },
+		Other: "error.other_post", Valid: validID, Now: func() time.Time { return s.now() },
+		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
+	}
 }
 
 // SetClock replaces the clock (tests, demo data).
