@@ -41,13 +41,13 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/bcrypt"
 
 	"econdip/events"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/eventstore"
 	"econdip/services/platform/reference"
 )
@@ -87,6 +87,7 @@ type Service struct {
 	onCheck  func() // called before each password check (tests)
 	store    *eventstore.Store[events.UserV1]
 	view     *eventstore.View[events.UserV1]
+	accounts *command.Kind[events.UserV1, events.UserV1]
 	sessions jetstream.KeyValue
 	failures jetstream.KeyValue
 	ref      *reference.Data
@@ -139,6 +140,18 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	// ">": ids have dots (attache.de-berlin), so a subject has several tokens.
 	if s.view, err = s.store.Follow(ctx, events.AllUsers, log); err != nil {
 		return nil, err
+	}
+	same := func(u events.UserV1) events.UserV1 { return u }
+	s.accounts = &command.Kind[events.UserV1, events.UserV1]{
+		Name: "user", Source: Source, Store: s.store, View: s.view, FromEvent: same, ToEvent: same,
+		Stamp: func(u *events.UserV1) (*int, *time.Time) { return &u.Version, &u.UpdatedAt },
+		// An account's events name it by its subject; accounts are global.
+		// An id that is no subject has none: the store refuses to create it.
+		Meta: func(_ auth.User, u events.UserV1) (string, string) {
+			subject, _ := events.UserSubject(u.ID)
+			return subject, "global"
+		},
+		Now: func() time.Time { return s.now() },
 	}
 	if s.sessions, err = bucket(ctx, js, "SESSIONS", "sign-in sessions (SHA-256 of the token → user, CSRF token)", opts.SessionTTL, opts.Replicas); err != nil {
 		return nil, err
@@ -472,29 +485,23 @@ func checkPassword(f *apperr.Fields, field, password string) {
 	}
 }
 
-func requireAdmin(u auth.User) error {
-	if u.Role != auth.Admin {
-		return apperr.E(apperr.Forbidden, "error.admin_only")
-	}
-	return nil
-}
+// system is the actor of the accounts the users file brings in.
+var system = auth.User{ID: "system", Role: auth.Admin}
 
-func (s *Service) envelope(actor string, ev events.Event, u events.UserV1, now time.Time) (events.Envelope, error) {
-	subject, err := events.UserSubject(u.ID)
-	if err != nil {
-		return events.Envelope{}, apperr.Wrap(apperr.Invalid, err, "error.id_invalid", u.ID)
+// accountAction is what acting on account id is for actor: on their own
+// account, what every signed-in user may do (a password, tokens); on
+// another's, managing users.
+func accountAction(actor auth.User, id string) auth.Action {
+	if actor.ID == id {
+		return auth.SignedIn
 	}
-	env, err := events.New(events.Meta{ID: uuid.NewString(), Source: Source, Subject: subject, Actor: actor, Scope: "global", Time: now}, ev)
-	if err != nil {
-		return env, apperr.Wrap(apperr.Internal, err, "error.internal")
-	}
-	return env, nil
+	return auth.ManageUsers
 }
 
 // CreateUser opens an account (administrators). password may be empty: the
 // account then signs in only with tokens until a password is set.
 func (s *Service) CreateUser(ctx context.Context, actor auth.User, id string, d Details, password string) (events.UserV1, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := auth.Allow(actor, auth.ManageUsers); err != nil {
 		return events.UserV1{}, err
 	}
 	var f apperr.Fields
@@ -508,71 +515,50 @@ func (s *Service) CreateUser(ctx context.Context, actor auth.User, id string, d 
 	if err := f.Err(); err != nil {
 		return events.UserV1{}, err
 	}
-	return s.create(ctx, actor.ID, id, d, password, nil)
+	return s.create(ctx, actor, id, d, password, nil)
 }
 
-func (s *Service) create(ctx context.Context, actor, id string, d Details, password string, tokens []events.UserTokenV1) (events.UserV1, error) {
-	now := s.now().UTC().Truncate(time.Millisecond)
-	u := events.UserV1{ID: id, Version: 1, Name: strings.TrimSpace(d.Name), Role: d.Role, Post: d.Post, Commission: d.Commission,
-		Tokens: tokens, CreatedAt: now, UpdatedAt: now}
-	if u.Tokens == nil {
-		u.Tokens = []events.UserTokenV1{}
-	}
-	if password != "" {
-		h, err := bcrypt.GenerateFromPassword([]byte(password), s.opts.BcryptCost)
-		if err != nil {
-			return u, apperr.Wrap(apperr.Internal, err, "error.internal")
+func (s *Service) create(ctx context.Context, actor auth.User, id string, d Details, password string, tokens []events.UserTokenV1) (events.UserV1, error) {
+	u, _, err := s.accounts.Create(ctx, actor, auth.ManageUsers, command.New{ID: id}, func(id string, now time.Time) (events.UserV1, command.Event[events.UserV1], error) {
+		u := events.UserV1{ID: id, Version: 1, Name: strings.TrimSpace(d.Name), Role: d.Role, Post: d.Post, Commission: d.Commission,
+			Tokens: tokens, CreatedAt: now, UpdatedAt: now}
+		if u.Tokens == nil {
+			u.Tokens = []events.UserTokenV1{}
 		}
-		u.PasswordHash = string(h)
-	}
-	env, err := s.envelope(actor, events.UserCreatedV1{User: u}, u, now)
-	if err != nil {
-		return u, err
-	}
-	rec, _, err := s.store.Create(ctx, id, env)
+		if password != "" {
+			h, err := bcrypt.GenerateFromPassword([]byte(password), s.opts.BcryptCost)
+			if err != nil {
+				return u, nil, apperr.Wrap(apperr.Internal, err, "error.internal")
+			}
+			u.PasswordHash = string(h)
+		}
+		return u, func(st events.UserV1) events.Event { return events.UserCreatedV1{User: st} }, nil
+	})
 	if apperr.CodeOf(err) == apperr.Conflict {
 		return u, apperr.E(apperr.Conflict, "error.user_exists", id)
 	}
-	if err != nil {
-		return u, err
-	}
-	s.view.Put(rec)
-	return rec.State, nil
+	return u, err
 }
 
-// change applies one change to an account, checking the version read.
+// change applies one change to an account through the command helper.
+// version is the version read; 0 checks none (a change made without
+// reading the account: a new password, a token).
 func (s *Service) change(ctx context.Context, actor auth.User, id string, version int, apply func(*events.UserV1, time.Time) (events.UserChangedV1, error)) (events.UserV1, error) {
-	rec, err := s.store.Load(ctx, id)
-	if err != nil {
-		return events.UserV1{}, err
+	if version == 0 {
+		version = command.AnyVersion
 	}
-	u := rec.State
-	if version != 0 && version != u.Version {
-		return u, apperr.E(apperr.Conflict, "error.version", version, u.Version)
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	ev, err := apply(&u, now)
-	if err != nil {
-		return rec.State, err
-	}
-	u.Version++
-	u.UpdatedAt = now
-	ev.User = u
-	env, err := s.envelope(actor.ID, ev, u, now)
-	if err != nil {
-		return rec.State, err
-	}
-	stored, err := s.store.Append(ctx, id, rec.Seq, env)
-	if err != nil {
-		return rec.State, err
-	}
-	s.view.Put(stored)
-	return stored.State, nil
+	return s.accounts.Change(ctx, actor, accountAction(actor, id), id, version, func(u *events.UserV1, now time.Time) (command.Event[events.UserV1], error) {
+		ev, err := apply(u, now)
+		if err != nil {
+			return nil, err
+		}
+		return func(st events.UserV1) events.Event { ev.User = st; return ev }, nil
+	})
 }
 
 // UpdateUser changes an account's name, role and scope (administrators).
 func (s *Service) UpdateUser(ctx context.Context, actor auth.User, id string, version int, d Details) (events.UserV1, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := auth.Allow(actor, auth.ManageUsers); err != nil {
 		return events.UserV1{}, err
 	}
 	var f apperr.Fields
@@ -601,7 +587,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor auth.User, id string, ve
 // SetDisabled disables or enables an account (administrators, not their own).
 // A disabled account's sessions and tokens are refused at once.
 func (s *Service) SetDisabled(ctx context.Context, actor auth.User, id string, version int, disabled bool) (events.UserV1, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := auth.Allow(actor, auth.ManageUsers); err != nil {
 		return events.UserV1{}, err
 	}
 	if actor.ID == id && disabled {
@@ -623,10 +609,8 @@ func (s *Service) SetDisabled(ctx context.Context, actor auth.User, id string, v
 // or an administrator for any account) and ends the account's sessions:
 // the user's own dashboard signs in again with the new password.
 func (s *Service) SetPassword(ctx context.Context, actor auth.User, id, current, password string) error {
-	if actor.ID != id {
-		if err := requireAdmin(actor); err != nil {
-			return err
-		}
+	if err := auth.Allow(actor, accountAction(actor, id)); err != nil {
+		return err
 	}
 	var f apperr.Fields
 	checkPassword(&f, "password", password)
@@ -657,10 +641,8 @@ func (s *Service) SetPassword(ctx context.Context, actor auth.User, id, current,
 // CreateToken creates a personal API token for an account (its user or an
 // administrator) and returns it: it is shown once, only its hash is kept.
 func (s *Service) CreateToken(ctx context.Context, actor auth.User, id, name string) (string, events.UserTokenV1, error) {
-	if actor.ID != id {
-		if err := requireAdmin(actor); err != nil {
-			return "", events.UserTokenV1{}, err
-		}
+	if err := auth.Allow(actor, accountAction(actor, id)); err != nil {
+		return "", events.UserTokenV1{}, err
 	}
 	var f apperr.Fields
 	f.Text("name", name, true, 100)
@@ -692,10 +674,8 @@ func (s *Service) CreateToken(ctx context.Context, actor auth.User, id, name str
 
 // RevokeToken revokes a personal API token (its user or an administrator).
 func (s *Service) RevokeToken(ctx context.Context, actor auth.User, id, tokenID string) error {
-	if actor.ID != id {
-		if err := requireAdmin(actor); err != nil {
-			return err
-		}
+	if err := auth.Allow(actor, accountAction(actor, id)); err != nil {
+		return err
 	}
 	_, err := s.change(ctx, actor, id, 0, func(u *events.UserV1, now time.Time) (events.UserChangedV1, error) {
 		i := slices.IndexFunc(u.Tokens, func(t events.UserTokenV1) bool { return t.ID == tokenID && t.RevokedAt == nil })
@@ -711,10 +691,8 @@ func (s *Service) RevokeToken(ctx context.Context, actor auth.User, id, tokenID 
 
 // User returns an account (its user, or an administrator).
 func (s *Service) User(actor auth.User, id string) (events.UserV1, error) {
-	if actor.ID != id {
-		if err := requireAdmin(actor); err != nil {
-			return events.UserV1{}, err
-		}
+	if err := auth.Allow(actor, accountAction(actor, id)); err != nil {
+		return events.UserV1{}, err
 	}
 	rec, ok := s.view.Get(id)
 	if !ok {
@@ -725,7 +703,7 @@ func (s *Service) User(actor auth.User, id string) (events.UserV1, error) {
 
 // Users lists every account by id (administrators).
 func (s *Service) Users(actor auth.User) ([]events.UserV1, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := auth.Allow(actor, auth.ManageUsers); err != nil {
 		return nil, err
 	}
 	var out []events.UserV1
@@ -738,35 +716,21 @@ func (s *Service) Users(actor auth.User) ([]events.UserV1, error) {
 
 // Change is one entry of an account's history: who changed what, when.
 type Change struct {
-	Time    time.Time
-	Actor   string
-	Type    string
+	command.Entry
 	Change  string
 	Changed []string
 	TokenID string
-	Version int
 }
 
 // History is an account's audit trail (its user, or an administrator).
 func (s *Service) History(ctx context.Context, actor auth.User, id string) ([]Change, error) {
-	if actor.ID != id {
-		if err := requireAdmin(actor); err != nil {
-			return nil, err
-		}
-	}
-	recs, err := s.store.History(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, 0, len(recs))
-	for _, r := range recs {
-		c := Change{Time: r.Envelope.Time, Actor: r.Envelope.Actor, Type: r.Envelope.Type, Version: r.State.Version, Change: "created"}
-		if e, ok := r.Event.(*events.UserChangedV1); ok {
+	return command.History(ctx, s.accounts, actor, accountAction(actor, id), id, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en, Change: "created"}
+		if e, ok := ev.(*events.UserChangedV1); ok {
 			c.Change, c.Changed, c.TokenID = e.Change, e.Changed, e.TokenID
 		}
-		out = append(out, c)
-	}
-	return out, nil
+		return c
+	})
 }
 
 // Import creates the accounts of a users file that do not exist yet, with
@@ -782,12 +746,12 @@ func (s *Service) Import(ctx context.Context, f auth.File) (int, error) {
 		now := s.now().UTC().Truncate(time.Millisecond)
 		tokens := []events.UserTokenV1{{ID: "users-file", Name: "from the users file", SHA256: e.TokenSHA256, CreatedAt: now, CreatedBy: "system"}}
 		d := Details{Name: e.Name, Role: string(e.Role), Post: e.Post, Commission: e.Commission}
-		u, err := s.create(ctx, "system", e.ID, d, "", tokens)
+		u, err := s.create(ctx, system, e.ID, d, "", tokens)
 		if err != nil && apperr.CodeOf(err) != apperr.Conflict {
 			return n, fmt.Errorf("import user %s: %w", e.ID, err)
 		}
 		if err == nil && e.PasswordBcrypt != "" {
-			if _, err := s.change(ctx, auth.User{ID: "system"}, u.ID, 0, func(u *events.UserV1, _ time.Time) (events.UserChangedV1, error) {
+			if _, err := s.change(ctx, system, u.ID, 0, func(u *events.UserV1, _ time.Time) (events.UserChangedV1, error) {
 				u.PasswordHash = e.PasswordBcrypt
 				return events.UserChangedV1{Change: "password"}, nil
 			}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"econdip/services/commissions/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
@@ -39,12 +41,10 @@ type Targets interface {
 // Service is the commissions application.
 type Service struct {
 	js          jetstream.JetStream
-	commissions *eventstore.Store[events.CommissionV1]
+	commissions *command.Kind[events.CommissionV1, domain.Commission]
 	sessions    *eventstore.Store[events.SessionV1]
-	decisions   *eventstore.Store[events.DecisionV1]
-	cview       *eventstore.View[events.CommissionV1]
+	decisions   *command.Kind[events.DecisionV1, domain.Decision]
 	sview       *eventstore.View[events.SessionV1]
-	dview       *eventstore.View[events.DecisionV1]
 	ref         *reference.Data
 	targets     Targets
 	log         *slog.Logger
@@ -59,22 +59,43 @@ func splitKey(key string) (string, string) {
 // New builds the service and its read models from the COMMISSIONS stream.
 func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targets Targets, log *slog.Logger) (*Service, error) {
 	s := &Service{js: js, ref: ref, targets: targets, log: log, now: time.Now}
-	s.commissions = eventstore.New(js, events.StreamCommissions, events.CommissionSubject, commissionState,
+	now := func() time.Time { return s.now() }
+	commissions := eventstore.New(js, events.StreamCommissions, events.CommissionSubject, commissionState,
 		func(c events.CommissionV1) string { return c.ID })
 	s.sessions = eventstore.New(js, events.StreamCommissions,
 		func(key string) (string, error) { return events.SessionSubject(splitKey(key)) }, sessionState,
 		func(x events.SessionV1) string { return x.ID })
-	s.decisions = eventstore.New(js, events.StreamCommissions,
+	decisions := eventstore.New(js, events.StreamCommissions,
 		func(key string) (string, error) { return events.DecisionSubject(splitKey(key)) }, decisionState,
 		func(d events.DecisionV1) string { return d.ID })
+	s.commissions = &command.Kind[events.CommissionV1, domain.Commission]{
+		Name: "commission", Source: Source, Store: commissions, FromEvent: commissionFromEvent, ToEvent: commissionToEvent,
+		Stamp: func(c *domain.Commission) (*int, *time.Time) { return &c.Version, &c.UpdatedAt },
+		Meta: func(_ auth.User, c domain.Commission) (string, string) {
+			return "commission/" + c.ID, "commission:" + c.ID
+		},
+		Owns:  func(u auth.User, c domain.Commission) bool { return s.owns(u, c.ID, c.PartnerCountry) },
+		Other: "error.other_commission", Now: now,
+	}
+	s.decisions = &command.Kind[events.DecisionV1, domain.Decision]{
+		Name: "decision", Source: Source, Store: decisions, FromEvent: decisionFromEvent, ToEvent: decisionToEvent,
+		Stamp: func(d *domain.Decision) (*int, *time.Time) { return &d.Version, &d.UpdatedAt },
+		Meta: func(_ auth.User, d domain.Decision) (string, string) {
+			return "decision/" + d.ID, "commission:" + d.CommissionID
+		},
+		Owns:  func(u auth.User, d domain.Decision) bool { return s.owns(u, d.CommissionID, d.PartnerCountry) },
+		Other: "error.other_commission",
+		Now:   now, // keys are checked by decisionKey
+
+	}
 	var err error
-	if s.cview, err = s.commissions.Follow(ctx, events.AllCommissions, log); err != nil {
+	if s.commissions.View, err = commissions.Follow(ctx, events.AllCommissions, log); err != nil {
 		return nil, err
 	}
 	if s.sview, err = s.sessions.Follow(ctx, events.AllSessions, log); err != nil {
 		return nil, err
 	}
-	if s.dview, err = s.decisions.Follow(ctx, events.AllDecisions, log); err != nil {
+	if s.decisions.View, err = decisions.Follow(ctx, events.AllDecisions, log); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -88,34 +109,19 @@ func (s *Service) Now() time.Time { return s.now() }
 
 func (s *Service) today() kernel.Day { return kernel.Today(s.now()) }
 
-// canRead: analysts and administrators read every commission; a secretariat
-// its own; an attaché the commissions with their post's host country.
-func (s *Service) canRead(u auth.User, c events.CommissionV1) error {
-	switch u.Role {
-	case auth.Analyst, auth.Admin:
-		return nil
-	case auth.Secretariat:
-		if u.Commission == c.ID {
-			return nil
-		}
-	case auth.Attache:
-		if p, ok := s.ref.Post(u.Post); ok && p.Country == c.PartnerCountry {
-			return nil
-		}
+// owns is the scope of a commission and of its decisions and sessions: a
+// secretariat's own commission; for an attaché, the commissions with their
+// post's host country.
+func (s *Service) owns(u auth.User, commissionID, partnerCountry string) bool {
+	if u.Commission != "" {
+		return u.Commission == commissionID
 	}
-	return apperr.E(apperr.Forbidden, "error.other_commission")
+	p, ok := s.ref.Post(u.Post)
+	return ok && p.Country == partnerCountry
 }
 
-func canWrite(u auth.User, commissionID string) error {
-	if u.Role != auth.Secretariat {
-		return apperr.E(apperr.Forbidden, "error.commission_write_role")
-	}
-	if u.Commission != commissionID {
-		return apperr.E(apperr.Forbidden, "error.other_commission")
-	}
-	return nil
-}
-
+// envelope is the envelope of a protocol's events, which are stored in one
+// batch rather than through the command helper.
 func (s *Service) envelope(u auth.User, eventID, subject, commissionID string, ev events.Event, now time.Time) (events.Envelope, error) {
 	env, err := events.New(events.Meta{ID: eventID, Source: Source, Subject: subject, Actor: u.ID, Scope: "commission:" + commissionID, Time: now}, ev)
 	if err != nil {
@@ -126,85 +132,60 @@ func (s *Service) envelope(u auth.User, eventID, subject, commissionID string, e
 
 // CreateCommission records a new commission (administrators only).
 func (s *Service) CreateCommission(ctx context.Context, u auth.User, in domain.CommissionInput) (domain.Commission, error) {
-	if u.Role != auth.Admin {
-		return domain.Commission{}, apperr.E(apperr.Forbidden, "error.admin_only")
-	}
-	if err := in.Validate(s.ref); err != nil {
-		return domain.Commission{}, err
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	c := domain.Commission{ID: in.ID, Version: 1, Name: strings.TrimSpace(in.Name), PartnerCountry: in.PartnerCountry,
-		KazakhCoChair: strings.TrimSpace(in.KazakhCoChair), SecretariatAgency: in.SecretariatAgency,
-		PartnerCoChair: strings.TrimSpace(in.PartnerCoChair), CreatedAt: now, UpdatedAt: now}
-	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, events.CommissionRecordedV1{Commission: commissionToEvent(c)}, now)
-	if err != nil {
-		return domain.Commission{}, err
-	}
-	rec, _, err := s.commissions.Create(ctx, c.ID, env)
-	if err != nil {
-		return domain.Commission{}, err
-	}
-	s.cview.Put(rec)
-	return commissionFromEvent(rec.State), nil
+	c, _, err := s.commissions.Create(ctx, u, auth.ManageCommission, command.New{ID: in.ID},
+		func(id string, now time.Time) (domain.Commission, command.Event[events.CommissionV1], error) {
+			if err := in.Validate(s.ref); err != nil {
+				return domain.Commission{}, nil, err
+			}
+			c := domain.Commission{ID: id, Version: 1, Name: strings.TrimSpace(in.Name), PartnerCountry: in.PartnerCountry,
+				KazakhCoChair: strings.TrimSpace(in.KazakhCoChair), SecretariatAgency: in.SecretariatAgency,
+				PartnerCoChair: strings.TrimSpace(in.PartnerCoChair), CreatedAt: now, UpdatedAt: now}
+			return c, recorded, nil
+		})
+	return c, err
+}
+
+func recorded(st events.CommissionV1) events.Event {
+	return events.CommissionRecordedV1{Commission: st}
 }
 
 // UpdateCommission changes a commission's details (administrators only); the id and partner stay.
 func (s *Service) UpdateCommission(ctx context.Context, u auth.User, id string, version int, in domain.CommissionInput) (domain.Commission, error) {
-	if u.Role != auth.Admin {
-		return domain.Commission{}, apperr.E(apperr.Forbidden, "error.admin_only")
-	}
-	rec, err := s.commissions.Load(ctx, id)
-	if err != nil {
-		return domain.Commission{}, err
-	}
-	c := commissionFromEvent(rec.State)
-	if version != c.Version {
-		return domain.Commission{}, apperr.E(apperr.Conflict, "error.version", version, c.Version)
-	}
-	in.ID, in.PartnerCountry = c.ID, c.PartnerCountry
-	if err := in.Validate(s.ref); err != nil {
-		return domain.Commission{}, err
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	c.Name, c.KazakhCoChair, c.SecretariatAgency, c.PartnerCoChair = strings.TrimSpace(in.Name), strings.TrimSpace(in.KazakhCoChair), in.SecretariatAgency, strings.TrimSpace(in.PartnerCoChair)
-	c.Version++
-	c.UpdatedAt = now
-	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, events.CommissionRecordedV1{Commission: commissionToEvent(c)}, now)
-	if err != nil {
-		return domain.Commission{}, err
-	}
-	stored, err := s.commissions.Append(ctx, c.ID, rec.Seq, env)
-	if err != nil {
-		return domain.Commission{}, err
-	}
-	s.cview.Put(stored)
-	return commissionFromEvent(stored.State), nil
+	return s.commissions.Change(ctx, u, auth.ManageCommission, id, version, func(c *domain.Commission, _ time.Time) (command.Event[events.CommissionV1], error) {
+		in.ID, in.PartnerCountry = c.ID, c.PartnerCountry
+		if err := in.Validate(s.ref); err != nil {
+			return nil, err
+		}
+		c.Name, c.KazakhCoChair, c.SecretariatAgency, c.PartnerCoChair = strings.TrimSpace(in.Name), strings.TrimSpace(in.KazakhCoChair), in.SecretariatAgency, strings.TrimSpace(in.PartnerCoChair)
+		return recorded, nil
+	})
 }
 
 // Commission returns one commission the user may read.
 func (s *Service) Commission(ctx context.Context, u auth.User, id string) (domain.Commission, error) {
-	rec, ok := s.cview.Get(id)
+	if err := auth.Allow(u, auth.ReadCommissions); err != nil {
+		return domain.Commission{}, err
+	}
+	rec, ok := s.commissions.View.Get(id)
 	if !ok {
 		var err error
-		if rec, err = s.commissions.Load(ctx, id); err != nil {
+		if rec, err = s.commissions.Store.Load(ctx, id); err != nil {
 			return domain.Commission{}, err
 		}
 	}
-	if err := s.canRead(u, rec.State); err != nil {
+	c := commissionFromEvent(rec.State)
+	if err := s.commissions.Permit(u, auth.ReadCommissions, c); err != nil {
 		return domain.Commission{}, err
 	}
-	return commissionFromEvent(rec.State), nil
+	return c, nil
 }
 
 // Commissions lists the commissions the user may read, by name.
 func (s *Service) Commissions(u auth.User) []domain.Commission {
-	recs := s.cview.Select(func(c events.CommissionV1) bool { return s.canRead(u, c) == nil })
-	out := make([]domain.Commission, len(recs))
-	for i, r := range recs {
-		out[i] = commissionFromEvent(r.State)
-	}
-	slices.SortFunc(out, func(a, b domain.Commission) int { return cmp.Compare(a.Name, b.Name) })
-	return out
+	list, _ := s.commissions.List(func(c events.CommissionV1) bool {
+		return s.commissions.Permit(u, auth.ReadCommissions, commissionFromEvent(c)) == nil
+	}, func(a, b eventstore.Record[events.CommissionV1]) int { return cmp.Compare(a.State.Name, b.State.Name) }, command.Page{Limit: math.MaxInt})
+	return list
 }
 
 // Protocol is a recorded session with its decisions.
@@ -225,7 +206,7 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 	if err != nil {
 		return Protocol{}, false, err
 	}
-	if err := canWrite(u, c.ID); err != nil {
+	if err := s.commissions.Permit(u, auth.WriteCommissions, c); err != nil {
 		return Protocol{}, false, err
 	}
 	date, deadlines, values, err := in.Validate(s.ref, s.today(), rows)
@@ -334,11 +315,11 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 	s.sview.Put(srec)
 	out := Protocol{Session: sessionFromEvent(srec.State)}
 	for i, it := range items[1:] {
-		drec, err := s.decisions.FromEnvelope(it.Envelope, first+uint64(i)+1)
+		drec, err := s.decisions.Store.FromEnvelope(it.Envelope, first+uint64(i)+1)
 		if err != nil {
 			return Protocol{}, false, err
 		}
-		s.dview.Put(drec)
+		s.decisions.View.Put(drec)
 		out.Decisions = append(out.Decisions, decisionFromEvent(drec.State))
 	}
 	return out, false, nil
@@ -379,7 +360,7 @@ func (s *Service) Protocol(ctx context.Context, u auth.User, commissionID, sessi
 	}
 	p := Protocol{Session: sessionFromEvent(rec.State)}
 	for _, id := range rec.State.DecisionIDs {
-		d, err := s.decisions.Load(ctx, c.ID+"/"+id)
+		d, err := s.decisions.Store.Load(ctx, c.ID+"/"+id)
 		if err != nil {
 			return Protocol{}, err
 		}
@@ -423,7 +404,7 @@ func (s *Service) Register(ctx context.Context, u auth.User, commissionID string
 		return nil, kernel.Day{}, fe.Err()
 	}
 	today := s.today()
-	recs := s.dview.Select(func(d events.DecisionV1) bool {
+	recs := s.decisions.View.Select(func(d events.DecisionV1) bool {
 		return d.CommissionID == c.ID && (f.Status == "" || d.Status == f.Status) &&
 			(f.Agency == "" || slices.Contains(d.Agencies, f.Agency)) && (f.SessionID == "" || d.SessionID == f.SessionID)
 	})
@@ -445,36 +426,56 @@ func (s *Service) Register(ctx context.Context, u auth.User, commissionID string
 
 // Decision returns one decision, read from the log.
 func (s *Service) Decision(ctx context.Context, u auth.User, commissionID, id string) (domain.Decision, kernel.Day, error) {
-	c, err := s.Commission(ctx, u, commissionID)
+	key, err := s.decisionKey(ctx, u, commissionID, id)
 	if err != nil {
 		return domain.Decision{}, kernel.Day{}, err
 	}
-	if _, err := uuid.Parse(id); err != nil {
-		return domain.Decision{}, kernel.Day{}, apperr.E(apperr.NotFound, "error.not_found", id)
-	}
-	rec, err := s.decisions.Load(ctx, c.ID+"/"+id)
+	rec, err := s.decisions.Store.Load(ctx, key)
 	if err != nil {
 		return domain.Decision{}, kernel.Day{}, err
 	}
 	return decisionFromEvent(rec.State), s.today(), nil
 }
 
+// decisionKey is the store key of decision id of commission cid, which u
+// may read: an unknown commission, or an id that is no decision's, is
+// NotFound naming only what was wrong (never a real record's id beside it).
+func (s *Service) decisionKey(ctx context.Context, u auth.User, cid, id string) (string, error) {
+	if _, err := s.Commission(ctx, u, cid); err != nil {
+		return "", err
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return "", apperr.E(apperr.NotFound, "error.not_found", id)
+	}
+	return cid + "/" + id, nil
+}
+
 // ChangeStatus moves a decision through its statuses.
 func (s *Service) ChangeStatus(ctx context.Context, u auth.User, commissionID, id string, version int, c domain.StatusChange) (domain.Decision, error) {
-	return s.changeDecision(ctx, u, commissionID, id, version, func(d *domain.Decision) (events.Event, error) {
+	key, err := s.decisionKey(ctx, u, commissionID, id)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	return s.decisions.Change(ctx, u, auth.WriteCommissions, key, version, func(d *domain.Decision, _ time.Time) (command.Event[events.DecisionV1], error) {
 		from := d.Status
 		on, err := d.ChangeStatus(c, s.today())
 		if err != nil {
 			return nil, err
 		}
-		return &events.DecisionStatusChangedV1{From: string(from), To: string(c.To), EffectiveOn: on.String(),
-			Comment: strings.TrimSpace(c.Comment), EvidenceRef: strings.TrimSpace(c.EvidenceRef)}, nil
+		return func(st events.DecisionV1) events.Event {
+			return &events.DecisionStatusChangedV1{Decision: st, From: string(from), To: string(c.To), EffectiveOn: on.String(),
+				Comment: strings.TrimSpace(c.Comment), EvidenceRef: strings.TrimSpace(c.EvidenceRef)}
+		}, nil
 	})
 }
 
 // Link records that a decision led to a lead (or, later, a deal).
 func (s *Service) Link(ctx context.Context, u auth.User, commissionID, id string, version int, kind, targetID string) (domain.Decision, error) {
-	return s.changeDecision(ctx, u, commissionID, id, version, func(d *domain.Decision) (events.Event, error) {
+	key, err := s.decisionKey(ctx, u, commissionID, id)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	return s.decisions.Change(ctx, u, auth.WriteCommissions, key, version, func(d *domain.Decision, _ time.Time) (command.Event[events.DecisionV1], error) {
 		added, err := d.Link(kind, targetID)
 		if err != nil || !added {
 			return nil, err
@@ -482,78 +483,32 @@ func (s *Service) Link(ctx context.Context, u auth.User, commissionID, id string
 		if err := s.checkTarget(ctx, kind, targetID, "target_id"); err != nil {
 			return nil, err
 		}
-		return &events.DecisionLinkedV1{Kind: kind, TargetID: targetID}, nil
+		return func(st events.DecisionV1) events.Event {
+			return &events.DecisionLinkedV1{Decision: st, Kind: kind, TargetID: targetID}
+		}, nil
 	})
-}
-
-func (s *Service) changeDecision(ctx context.Context, u auth.User, commissionID, id string, version int, apply func(*domain.Decision) (events.Event, error)) (domain.Decision, error) {
-	if err := canWrite(u, commissionID); err != nil {
-		return domain.Decision{}, err
-	}
-	if _, err := uuid.Parse(id); err != nil {
-		return domain.Decision{}, apperr.E(apperr.NotFound, "error.not_found", id)
-	}
-	key := commissionID + "/" + id
-	rec, err := s.decisions.Load(ctx, key)
-	if err != nil {
-		return domain.Decision{}, err
-	}
-	d := decisionFromEvent(rec.State)
-	if version != d.Version {
-		return domain.Decision{}, apperr.E(apperr.Conflict, "error.version", version, d.Version)
-	}
-	ev, err := apply(&d)
-	if err != nil || ev == nil {
-		return d, err
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	d.Version++
-	d.UpdatedAt = now
-	state := decisionToEvent(d)
-	switch e := ev.(type) {
-	case *events.DecisionStatusChangedV1:
-		e.Decision = state
-	case *events.DecisionLinkedV1:
-		e.Decision = state
-	}
-	env, err := s.envelope(u, "", "decision/"+d.ID, commissionID, ev, now)
-	if err != nil {
-		return domain.Decision{}, err
-	}
-	stored, err := s.decisions.Append(ctx, key, rec.Seq, env)
-	if err != nil {
-		return domain.Decision{}, err
-	}
-	s.dview.Put(stored)
-	return decisionFromEvent(stored.State), nil
 }
 
 // Change is one entry of a decision's history.
 type Change struct {
-	EventID, Type, Actor, From, To, EffectiveOn, Comment, EvidenceRef, LinkKind, LinkTarget string
-	Time                                                                                    time.Time
-	Version                                                                                 int
+	command.Entry
+	From, To, EffectiveOn, Comment, EvidenceRef, LinkKind, LinkTarget string
 }
 
 // History lists every event of a decision.
 func (s *Service) History(ctx context.Context, u auth.User, commissionID, id string) ([]Change, error) {
-	if _, _, err := s.Decision(ctx, u, commissionID, id); err != nil {
-		return nil, err
-	}
-	recs, err := s.decisions.History(ctx, commissionID+"/"+id)
+	key, err := s.decisionKey(ctx, u, commissionID, id)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Change, 0, len(recs))
-	for _, r := range recs {
-		c := Change{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time, Version: r.State.Version}
-		switch e := r.Event.(type) {
+	return command.History(ctx, s.decisions, u, auth.ReadCommissions, key, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en}
+		switch e := ev.(type) {
 		case *events.DecisionStatusChangedV1:
 			c.From, c.To, c.EffectiveOn, c.Comment, c.EvidenceRef = e.From, e.To, e.EffectiveOn, e.Comment, e.EvidenceRef
 		case *events.DecisionLinkedV1:
 			c.LinkKind, c.LinkTarget = e.Kind, e.TargetID
 		}
-		out = append(out, c)
-	}
-	return out, nil
+		return c
+	})
 }

@@ -106,13 +106,24 @@ type Decision struct {
 	UpdatedAt      time.Time
 }
 
-// Overdue reports whether the decision is not finished and its deadline day
-// has ended by today: a deadline of today is not overdue yet.
+// These are the definitions of the derived facts of a decision, as of a
+// day: the register, the dashboards and the figures in ClickHouse
+// (analytics/commissions.go) use them, and the SQL is tested against them
+// on one fixture of decisions and days (analytics/derived_rules_test.go).
+
+// Due reports whether the decision should be finished by today: it is not
+// cancelled and its deadline day has ended (a deadline of today is not due yet).
+func (d Decision) Due(today kernel.Day) bool { return d.Status != Cancelled && today.After(d.Deadline) }
+
+// Overdue reports whether the decision is due and not finished (open or in progress).
 func (d Decision) Overdue(today kernel.Day) bool {
-	return (d.Status == Open || d.Status == InProgress) && today.After(d.Deadline)
+	return d.Due(today) && (d.Status == Open || d.Status == InProgress)
 }
 
-// DoneLate reports whether the decision was done after its deadline day.
+// DoneLate reports whether the decision was done after its deadline day. A
+// decision done late was due by the day it was done; as of an earlier day
+// (figures as of the past, with today's statuses) it counts as late only
+// once it is Due.
 func (d Decision) DoneLate() bool { return d.Status == Done && d.DoneOn.After(d.Deadline) }
 
 // DaysLate is how many days past the deadline the decision is (overdue, as of

@@ -25,7 +25,7 @@ func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fi
 	g.Get("/:cid", auth.ReadCommissions, h.get)
 	g.Put("/:cid", auth.ManageCommission, h.update)
 	g.Get("/:cid/sessions", auth.ReadCommissions, h.sessions)
-	g.Post("/:cid/sessions", auth.WriteCommissions, h.recordJSON)
+	g.Post("/:cid/sessions", auth.WriteCommissions, httpx.Create(h.recordJSON, protocolLocation, h.protocolBody))
 	g.Post("/:cid/sessions/import", auth.WriteCommissions, h.recordCSV)
 	g.Get("/:cid/sessions/:sid", auth.ReadCommissions, h.protocol)
 	g.Get("/:cid/decisions", auth.ReadCommissions, h.register)
@@ -66,21 +66,12 @@ func (h handlers) get(c *fiber.Ctx) error {
 	return c.JSON(CommissionToJSON(cm))
 }
 
-func requireVersion(v *int) error {
-	if v == nil {
-		var f apperr.Fields
-		f.Add("version", "error.version_required")
-		return f.Err()
-	}
-	return nil
-}
-
 func (h handlers) update(c *fiber.Ctx) error {
 	var req CommissionRequest
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	cm, err := h.svc.UpdateCommission(c.UserContext(), auth.FromCtx(c), c.Params("cid"), *req.Version, req.input())
@@ -102,25 +93,20 @@ func (h handlers) sessions(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"sessions": out})
 }
 
-func (h handlers) record(c *fiber.Ctx, in domain.SessionInput, rows domain.RowNamer) error {
-	p, replayed, err := h.svc.RecordProtocol(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Get("Idempotency-Key"), in, rows)
-	if err != nil {
-		return err
-	}
-	if replayed {
-		c.Set("Idempotent-Replayed", "true")
-	}
-	today := kernel.Today(h.svc.Now())
-	c.Location("/api/v1/commissions/" + p.Session.CommissionID + "/sessions/" + p.Session.ID)
-	return c.Status(fiber.StatusCreated).JSON(protocolToJSON(p, today))
+func protocolLocation(p app.Protocol) string {
+	return "/api/v1/commissions/" + p.Session.CommissionID + "/sessions/" + p.Session.ID
 }
 
-func (h handlers) recordJSON(c *fiber.Ctx) error {
-	var req ProtocolRequest
-	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
-		return err
-	}
-	return h.record(c, req.Input(), domain.JSONRows)
+func (h handlers) protocolBody(p app.Protocol) any {
+	return protocolToJSON(p, kernel.Today(h.svc.Now()))
+}
+
+func (h handlers) record(c *fiber.Ctx, key string, in domain.SessionInput, rows domain.RowNamer) (app.Protocol, bool, error) {
+	return h.svc.RecordProtocol(c.UserContext(), auth.FromCtx(c), c.Params("cid"), key, in, rows)
+}
+
+func (h handlers) recordJSON(c *fiber.Ctx, req *ProtocolRequest, key string) (app.Protocol, bool, error) {
+	return h.record(c, key, req.Input(), domain.JSONRows)
 }
 
 // recordCSV takes the decisions as a CSV body (Content-Type: text/csv) and the
@@ -144,7 +130,11 @@ func (h handlers) recordCSV(c *fiber.Ctx) error {
 		return err
 	}
 	in := domain.SessionInput{Number: number, Date: c.Query("date"), Place: c.Query("place"), ProtocolRef: c.Query("protocol_ref"), Decisions: decisions}
-	return h.record(c, in, CSVRows)
+	p, replayed, err := h.record(c, c.Get(httpx.HeaderIdempotencyKey), in, CSVRows)
+	if err != nil {
+		return err
+	}
+	return httpx.Created(c, protocolLocation(p), replayed, h.protocolBody(p))
 }
 
 func (h handlers) protocol(c *fiber.Ctx) error {
@@ -182,7 +172,7 @@ func (h handlers) status(c *fiber.Ctx) error {
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	d, err := h.svc.ChangeStatus(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Params("did"), *req.Version,
@@ -198,7 +188,7 @@ func (h handlers) link(c *fiber.Ctx) error {
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	d, err := h.svc.Link(c.UserContext(), auth.FromCtx(c), c.Params("cid"), c.Params("did"), *req.Version, req.Kind, req.TargetID)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"regexp"
 	"slices"
@@ -15,7 +14,7 @@ import (
 	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
-	"econdip/services/platform/eventstore"
+	"econdip/services/platform/command"
 	"econdip/services/platform/kernel"
 )
 
@@ -37,7 +36,7 @@ func (s *Service) checkDeal(ctx context.Context, in domain.DealInput, hostCountr
 	var out checked
 	var err error
 	out.value, out.quantity, err = in.Validate(s.ref, hostCountry)
-	f, err := fieldsOf(err)
+	f, err := apperr.FieldsOf(err)
 	if err != nil {
 		return out, err
 	}
@@ -45,7 +44,7 @@ func (s *Service) checkDeal(ctx context.Context, in domain.DealInput, hostCountr
 	case prev != nil && prev.ExporterBIN == in.ExporterBIN:
 		out.exporterName = prev.ExporterName
 	case !f.Has("exporter_bin"):
-		rec, err := s.exporters.Load(ctx, in.ExporterBIN)
+		rec, err := s.exporters.Store.Load(ctx, in.ExporterBIN)
 		switch {
 		case err == nil:
 			out.exporterName = rec.State.Name
@@ -87,205 +86,96 @@ func (s *Service) checkDecision(ctx context.Context, f *apperr.Fields, commissio
 	return nil
 }
 
-// dealInput is the input that would produce the deal's current details.
-func dealInput(d domain.Deal) domain.DealInput {
-	in := domain.DealInput{
-		ExporterBIN: d.ExporterBIN, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName, HSCode: d.HSCode,
-		Product: d.Product, ValueAmount: d.Value.Amount.String(), ValueCurrency: d.Value.Currency, Unit: d.Unit,
-		Support: slices.Clone(d.Support), DecisionID: d.DecisionID, CommissionID: d.CommissionID, Clauses: slices.Clone(d.Clauses),
-	}
-	if d.Quantity != nil {
-		in.Quantity = d.Quantity.String()
-	}
-	return in
-}
-
-// applyDeal puts checked details into a deal.
-func applyDeal(d *domain.Deal, in domain.DealInput, c checked) {
-	d.ExporterBIN, d.ExporterName = in.ExporterBIN, c.exporterName
-	d.BuyerCountry, d.BuyerName = in.BuyerCountry, strings.TrimSpace(in.BuyerName)
-	d.HSCode, d.Product = in.HSCode, strings.TrimSpace(in.Product)
-	d.Value, d.Quantity, d.Unit = c.value, c.quantity, ""
-	if c.quantity != nil {
-		d.Unit = in.Unit
-	}
-	d.Support, d.Clauses = uniq(in.Support), uniq(in.Clauses)
-	d.DecisionID, d.CommissionID = in.DecisionID, in.CommissionID
-}
-
-func uniq(list []string) []string {
-	out := []string{}
-	for _, s := range list {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // CreateDeal records a new export deal of the attaché's post, at the
 // opportunity stage. With an idempotency key, a retry returns the deal the
 // first request created (replayed=true) and stores nothing new; the same key
 // with another deal is KeyReused and stores nothing either.
 func (s *Service) CreateDeal(ctx context.Context, u auth.User, idempotencyKey string, in domain.DealInput) (domain.Deal, bool, error) {
-	host, err := s.hostCountry(u)
-	if err != nil {
-		return domain.Deal{}, false, err
-	}
-	c, err := s.checkDeal(ctx, in, host, nil)
-	if err != nil {
-		return domain.Deal{}, false, err
-	}
-	ids, err := idsFor(u, "deal", idempotencyKey, in)
-	if err != nil {
-		return domain.Deal{}, false, err
-	}
-	now := s.stamp()
-	d := domain.Deal{ID: ids.id, Version: 1, Post: u.Post, Attache: u.ID, Stage: domain.Opportunity, CreatedAt: now, UpdatedAt: now, StageAt: now}
-	applyDeal(&d, in, c)
-	env, err := s.envelope(u, ids.eventID, "deal/"+d.ID, "post:"+d.Post, events.DealCreatedV1{Deal: dealToEvent(d)}, now)
-	if err != nil {
-		return domain.Deal{}, false, err
-	}
-	rec, replayed, err := s.deals.CreateOnce(ctx, d.ID, env, ids.request)
-	if err != nil {
-		return domain.Deal{}, false, err
-	}
-	s.dview.Put(rec)
-	return dealFromEvent(rec.State), replayed, nil
+	return s.deals.Create(ctx, u, auth.WriteExports, command.New{IdempotencyKey: idempotencyKey, Input: in},
+		func(id string, now time.Time) (domain.Deal, command.Event[events.DealV1], error) {
+			host, err := s.hostCountry(u.Post)
+			if err != nil {
+				return domain.Deal{}, nil, err
+			}
+			c, err := s.checkDeal(ctx, in, host, nil)
+			if err != nil {
+				return domain.Deal{}, nil, err
+			}
+			d := domain.Deal{ID: id, Version: 1, Post: u.Post, Attache: u.ID, Stage: domain.Opportunity, CreatedAt: now, UpdatedAt: now, StageAt: now}
+			d.Apply(in, c.value, c.quantity, c.exporterName)
+			return d, func(st events.DealV1) events.Event { return events.DealCreatedV1{Deal: st} }, nil
+		})
 }
+
+// dealFields are the fields of a deal an update may change, as its event names them.
+var dealFields = []string{"exporter_bin", "exporter_name", "buyer_country", "buyer_name", "hs_code", "product",
+	"value", "quantity", "unit", "support", "commission_id", "decision_id", "clauses"}
 
 // UpdateDeal changes a deal's details (not its stage). version is the
 // version the caller read; Conflict if the deal changed since.
 func (s *Service) UpdateDeal(ctx context.Context, u auth.User, id string, version int, edit func(*domain.DealInput)) (domain.Deal, error) {
-	return s.changeDeal(ctx, u, id, version, func(d *domain.Deal, now time.Time) (events.Event, error) {
-		p, ok := s.ref.Post(d.Post)
-		if !ok {
-			return nil, apperr.E(apperr.Forbidden, "error.unknown_post", d.Post)
+	return s.deals.Change(ctx, u, auth.WriteExports, id, version, func(d *domain.Deal, _ time.Time) (command.Event[events.DealV1], error) {
+		host, err := s.hostCountry(d.Post)
+		if err != nil {
+			return nil, err
 		}
-		in := dealInput(*d)
+		in := d.Input()
 		edit(&in)
 		prev := *d
-		c, err := s.checkDeal(ctx, in, p.Country, &prev)
+		c, err := s.checkDeal(ctx, in, host, &prev)
 		if err != nil {
 			return nil, err
 		}
 		before := dealToEvent(*d)
-		applyDeal(d, in, c)
-		changed := dealChanges(before, dealToEvent(*d))
-		if len(changed) == 0 {
-			return nil, nil
-		}
-		return events.DealUpdatedV1{Changed: changed}, nil
+		d.Apply(in, c.value, c.quantity, c.exporterName)
+		return command.Updated(before, dealToEvent(*d), dealFields, func(st events.DealV1, changed []string) events.Event {
+			return events.DealUpdatedV1{Deal: st, Changed: changed}
+		}), nil
 	})
 }
 
 // MoveDeal moves a deal to another stage: forward one at a time, or lost
 // (with a reason) before it is paid; moving to contracted dates the contract.
 func (s *Service) MoveDeal(ctx context.Context, u auth.User, id string, version int, m domain.Move) (domain.Deal, error) {
-	return s.changeDeal(ctx, u, id, version, func(d *domain.Deal, now time.Time) (events.Event, error) {
+	return s.deals.Change(ctx, u, auth.WriteExports, id, version, func(d *domain.Deal, now time.Time) (command.Event[events.DealV1], error) {
 		from := d.Stage
 		if err := d.MoveTo(m, s.Today()); err != nil {
 			return nil, err
 		}
 		d.StageAt = now
-		return events.DealStageChangedV1{From: string(from), To: string(d.Stage), Comment: strings.TrimSpace(m.Comment)}, nil
+		return func(st events.DealV1) events.Event {
+			return events.DealStageChangedV1{Deal: st, From: string(from), To: string(d.Stage), Comment: strings.TrimSpace(m.Comment)}
+		}, nil
 	})
-}
-
-// changeDeal is the shape of every deal update: load, check access and
-// version, apply, append with the sequence read.
-func (s *Service) changeDeal(ctx context.Context, u auth.User, id string, version int, apply func(*domain.Deal, time.Time) (events.Event, error)) (domain.Deal, error) {
-	if err := validID(id); err != nil {
-		return domain.Deal{}, err
-	}
-	rec, err := s.deals.Load(ctx, id)
-	if err != nil {
-		return domain.Deal{}, err
-	}
-	d := dealFromEvent(rec.State)
-	if err := canWrite(u, d.Post); err != nil {
-		return domain.Deal{}, err
-	}
-	if version != d.Version {
-		return domain.Deal{}, apperr.E(apperr.Conflict, "error.version", version, d.Version)
-	}
-	now := s.stamp()
-	ev, err := apply(&d, now)
-	if err != nil || ev == nil {
-		return d, err // nil event: nothing changed, nothing stored
-	}
-	d.Version++
-	d.UpdatedAt = now
-	state := dealToEvent(d)
-	switch e := ev.(type) {
-	case events.DealUpdatedV1:
-		e.Deal = state
-		ev = e
-	case events.DealStageChangedV1:
-		e.Deal = state
-		ev = e
-	}
-	env, err := s.envelope(u, "", "deal/"+d.ID, "post:"+d.Post, ev, now)
-	if err != nil {
-		return domain.Deal{}, err
-	}
-	stored, err := s.deals.Append(ctx, id, rec.Seq, env)
-	if err != nil {
-		return domain.Deal{}, err
-	}
-	s.dview.Put(stored)
-	return dealFromEvent(stored.State), nil
 }
 
 // Deal returns one deal, read from the log (always current).
 func (s *Service) Deal(ctx context.Context, u auth.User, id string) (domain.Deal, error) {
-	if err := validID(id); err != nil {
-		return domain.Deal{}, err
-	}
-	rec, err := s.deals.Load(ctx, id)
-	if err != nil {
-		return domain.Deal{}, err
-	}
-	if err := canRead(u, rec.State.Post); err != nil {
-		return domain.Deal{}, err
-	}
-	return dealFromEvent(rec.State), nil
+	return s.deals.Get(ctx, u, auth.ReadExports, id)
 }
 
 // Change is one entry of a deal's or barrier's history.
 type Change struct {
-	EventID, Type, Actor string
-	Time                 time.Time
-	Version              int
-	Changed              []string
-	From, To             string
-	EffectiveOn          string // barrier status changes
-	Comment              string
-	Note                 *Note // the progress note a barrier update added
+	command.Entry
+	Changed     []string
+	From, To    string
+	EffectiveOn string // barrier status changes
+	Comment     string
+	Note        *domain.Note // the progress note a barrier update added
 }
 
 // DealHistory lists who changed a deal, when, and what.
 func (s *Service) DealHistory(ctx context.Context, u auth.User, id string) ([]Change, error) {
-	if _, err := s.Deal(ctx, u, id); err != nil {
-		return nil, err
-	}
-	recs, err := s.deals.History(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, 0, len(recs))
-	for _, r := range recs {
-		c := Change{EventID: r.Envelope.ID, Type: r.Envelope.Type, Actor: r.Envelope.Actor, Time: r.Envelope.Time, Version: r.State.Version}
-		switch e := r.Event.(type) {
+	return command.History(ctx, s.deals, u, auth.ReadExports, id, func(en command.Entry, ev events.Event) Change {
+		c := Change{Entry: en}
+		switch e := ev.(type) {
 		case *events.DealUpdatedV1:
 			c.Changed = e.Changed
 		case *events.DealStageChangedV1:
 			c.From, c.To, c.Comment = e.From, e.To, e.Comment
 		}
-		out = append(out, c)
-	}
-	return out, nil
+		return c
+	})
 }
 
 // DealFilter narrows a list of deals.
@@ -304,12 +194,9 @@ var hsPrefix = regexp.MustCompile(`^[0-9]{2,6}$`)
 
 // Deals returns the deals the user may see that pass the filter, most recently updated first.
 func (s *Service) Deals(u auth.User, f DealFilter) ([]domain.Deal, int, error) {
-	switch u.Role {
-	case auth.Attache:
-		f.Post = u.Post
-	case auth.Analyst, auth.Admin:
-	default:
-		return nil, 0, apperr.E(apperr.Forbidden, "error.exports_read_role")
+	post, err := command.Mine(u, auth.ReadExports, u.Post, f.Post)
+	if err != nil {
+		return nil, 0, err
 	}
 	var fe apperr.Fields
 	if f.Stage != "" && !slices.Contains(domain.Stages, domain.Stage(f.Stage)) {
@@ -328,55 +215,20 @@ func (s *Service) Deals(u auth.User, f DealFilter) ([]domain.Deal, int, error) {
 	if f.HS != "" && !hsPrefix.MatchString(f.HS) {
 		fe.Add("hs", "error.hs_prefix", f.HS)
 	}
-	page(&fe, &f.Limit, &f.Offset)
+	p := command.Page{Limit: f.Limit, Offset: f.Offset}
+	p.Check(&fe)
 	if err := fe.Err(); err != nil {
 		return nil, 0, err
 	}
-	recs := s.dview.Select(func(d events.DealV1) bool {
+	list, total := s.deals.List(func(d events.DealV1) bool {
 		if f.Sector != "" {
 			if sec, ok := s.ref.SectorForHS(d.HSCode); !ok || sec.Code != f.Sector {
 				return false
 			}
 		}
-		return (f.Post == "" || d.Post == f.Post) && (f.Stage == "" || d.Stage == f.Stage) &&
+		return (post == "" || d.Post == post) && (f.Stage == "" || d.Stage == f.Stage) &&
 			(f.BuyerCountry == "" || d.BuyerCountry == f.BuyerCountry) && strings.HasPrefix(d.HSCode, f.HS) &&
 			(f.ExporterBIN == "" || d.ExporterBIN == f.ExporterBIN)
-	})
-	slices.SortFunc(recs, func(a, b eventstore.Record[events.DealV1]) int {
-		if c := b.State.UpdatedAt.Compare(a.State.UpdatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	var out []domain.Deal
-	for i := f.Offset; i < len(recs) && i < f.Offset+f.Limit; i++ {
-		out = append(out, dealFromEvent(recs[i].State))
-	}
-	return out, len(recs), nil
-}
-
-// dealChanges names the JSON fields that differ between two states of a deal.
-func dealChanges(a, b events.DealV1) []string {
-	var out []string
-	add := func(name string, differ bool) {
-		if differ {
-			out = append(out, name)
-		}
-	}
-	sameQty := a.Quantity == nil && b.Quantity == nil ||
-		a.Quantity != nil && b.Quantity != nil && a.Quantity.Equal(*b.Quantity)
-	add("exporter_bin", a.ExporterBIN != b.ExporterBIN)
-	add("exporter_name", a.ExporterName != b.ExporterName)
-	add("buyer_country", a.BuyerCountry != b.BuyerCountry)
-	add("buyer_name", a.BuyerName != b.BuyerName)
-	add("hs_code", a.HSCode != b.HSCode)
-	add("product", a.Product != b.Product)
-	add("value", !a.Value.Amount.Equal(b.Value.Amount) || a.Value.Currency != b.Value.Currency)
-	add("quantity", !sameQty)
-	add("unit", a.Unit != b.Unit)
-	add("support", !slices.Equal(a.Support, b.Support))
-	add("commission_id", a.CommissionID != b.CommissionID)
-	add("decision_id", a.DecisionID != b.DecisionID)
-	add("clauses", !slices.Equal(a.Clauses, b.Clauses))
-	return out
+	}, command.Newest(func(d events.DealV1) time.Time { return d.UpdatedAt }), p)
+	return list, total, nil
 }

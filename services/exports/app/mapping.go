@@ -1,8 +1,6 @@
 package app
 
 import (
-	"time"
-
 	"github.com/shopspring/decimal"
 
 	"econdip/events"
@@ -10,52 +8,16 @@ import (
 	"econdip/services/platform/kernel"
 )
 
-// Exporter is a registered Kazakh exporter.
-type Exporter struct {
-	BIN          string
-	Version      int
-	Name         string
-	Region       string
-	RegisteredBy string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
-
-// Note is a dated progress note on a barrier.
-type Note struct {
-	On           kernel.Day
-	Text, Author string
-}
-
-// Barrier is a trade barrier as the attaché sees it.
-type Barrier struct {
-	ID, Post, Attache    string
-	Version              int
-	Country              string
-	HSCodes              []string
-	Type                 string
-	Title                string
-	Description          string
-	ValueAtStake         *kernel.Money
-	Status               domain.Status
-	LeadAgency           string
-	Clauses              []string
-	ReportedOn           kernel.Day
-	ResolvedOn           kernel.Day
-	Progress             []Note
-	CreatedAt, UpdatedAt time.Time
-}
-
 // toEvent and fromEvent translate between the app's records and the public
 // event contract, which evolve separately.
 
-func exporterToEvent(e Exporter) events.ExporterV1 {
+func exporterToEvent(e domain.Exporter) events.ExporterV1 {
 	return events.ExporterV1{BIN: e.BIN, Version: e.Version, Name: e.Name, Region: e.Region,
 		RegisteredBy: e.RegisteredBy, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
-func exporterFromEvent(e events.ExporterV1) Exporter {
-	return Exporter{BIN: e.BIN, Version: e.Version, Name: e.Name, Region: e.Region,
+func exporterFromEvent(e events.ExporterV1) domain.Exporter {
+	return domain.Exporter{BIN: e.BIN, Version: e.Version, Name: e.Name, Region: e.Region,
 		RegisteredBy: e.RegisteredBy, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
@@ -86,7 +48,7 @@ func dealFromEvent(e events.DealV1) domain.Deal {
 	}
 }
 
-func barrierToEvent(b Barrier) events.BarrierV1 {
+func barrierToEvent(b domain.Barrier) events.BarrierV1 {
 	var value *events.Money
 	if b.ValueAtStake != nil {
 		value = &events.Money{Amount: b.ValueAtStake.Amount, Currency: b.ValueAtStake.Currency}
@@ -103,16 +65,16 @@ func barrierToEvent(b Barrier) events.BarrierV1 {
 	}
 }
 
-func barrierFromEvent(e events.BarrierV1) Barrier {
+func barrierFromEvent(e events.BarrierV1) domain.Barrier {
 	var value *kernel.Money
 	if e.ValueAtStake != nil {
 		value = &kernel.Money{Amount: e.ValueAtStake.Amount, Currency: e.ValueAtStake.Currency}
 	}
-	progress := make([]Note, len(e.Progress))
+	progress := make([]domain.Note, len(e.Progress))
 	for i, n := range e.Progress {
-		progress[i] = Note{On: kernel.DayOrZero(n.On), Text: n.Text, Author: n.Author}
+		progress[i] = domain.Note{On: kernel.DayOrZero(n.On), Text: n.Text, Author: n.Author}
 	}
-	return Barrier{
+	return domain.Barrier{
 		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache, Country: e.Country, HSCodes: orEmpty(e.HSCodes),
 		Type: e.Type, Title: e.Title, Description: e.Description, ValueAtStake: value, Status: domain.Status(e.Status),
 		LeadAgency: e.LeadAgency, Clauses: orEmpty(e.Clauses), ReportedOn: kernel.DayOrZero(e.ReportedOn), ResolvedOn: kernel.DayOrZero(e.ResolvedOn),

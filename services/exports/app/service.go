@@ -8,17 +8,17 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/events"
+	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
@@ -33,12 +33,9 @@ var idNamespace = uuid.MustParse("9d3b6a52-1c4e-4f7a-b0d8-6e2f4a9c7b13")
 
 // Service is the exports application.
 type Service struct {
-	exporters *eventstore.Store[events.ExporterV1]
-	deals     *eventstore.Store[events.DealV1]
-	barriers  *eventstore.Store[events.BarrierV1]
-	eview     *eventstore.View[events.ExporterV1]
-	dview     *eventstore.View[events.DealV1]
-	bview     *eventstore.View[events.BarrierV1]
+	exporters *command.Kind[events.ExporterV1, domain.Exporter]
+	deals     *command.Kind[events.DealV1, domain.Deal]
+	barriers  *command.Kind[events.BarrierV1, domain.Barrier]
 	ref       *reference.Data
 	decisions Decisions
 	log       *slog.Logger
@@ -50,23 +47,60 @@ type Service struct {
 // decision a deal names exists.
 func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decisions Decisions, log *slog.Logger) (*Service, error) {
 	s := &Service{ref: ref, decisions: decisions, log: log, now: time.Now}
-	s.exporters = eventstore.New(js, events.StreamExports, events.ExporterSubject, exporterState,
+	now := func() time.Time { return s.now() }
+	exporters := eventstore.New(js, events.StreamExports, events.ExporterSubject, exporterState,
 		func(e events.ExporterV1) string { return e.BIN })
-	s.deals = eventstore.New(js, events.StreamExports, events.DealSubject, dealState,
+	deals := eventstore.New(js, events.StreamExports, events.DealSubject, dealState,
 		func(d events.DealV1) string { return d.ID })
-	s.barriers = eventstore.New(js, events.StreamExports, events.BarrierSubject, barrierState,
+	barriers := eventstore.New(js, events.StreamExports, events.BarrierSubject, barrierState,
 		func(b events.BarrierV1) string { return b.ID })
+	s.exporters = &command.Kind[events.ExporterV1, domain.Exporter]{
+		Name: "exporter", Source: Source, Store: exporters, FromEvent: exporterFromEvent, ToEvent: exporterToEvent,
+		Stamp: func(e *domain.Exporter) (*int, *time.Time) { return &e.Version, &e.UpdatedAt },
+		// The registry is everyone's: an exporter's events carry the writer's scope.
+		Meta: func(u auth.User, e domain.Exporter) (string, string) { return "exporter/" + e.BIN, u.Scope() },
+		// A BIN that fails its rules is no record; checking first also keeps
+		// wildcards out of the subject.
+		Valid: func(bin string) bool { return domain.CheckBIN(bin) == domain.BINOK },
+		Now:   now,
+	}
+	s.deals = postRecord(s, "deal", deals, dealFromEvent, dealToEvent,
+		func(d *domain.Deal) (string, string, *int, *time.Time) { return d.ID, d.Post, &d.Version, &d.UpdatedAt })
+	s.barriers = postRecord(s, "barrier", barriers, barrierFromEvent, barrierToEvent,
+		func(b *domain.Barrier) (string, string, *int, *time.Time) {
+			return b.ID, b.Post, &b.Version, &b.UpdatedAt
+		})
 	var err error
-	if s.eview, err = s.exporters.Follow(ctx, events.AllExporters, log); err != nil {
+	if s.exporters.View, err = exporters.Follow(ctx, events.AllExporters, log); err != nil {
 		return nil, err
 	}
-	if s.dview, err = s.deals.Follow(ctx, events.AllDeals, log); err != nil {
+	if s.deals.View, err = deals.Follow(ctx, events.AllDeals, log); err != nil {
 		return nil, err
 	}
-	if s.bview, err = s.barriers.Follow(ctx, events.AllBarriers, log); err != nil {
+	if s.barriers.View, err = barriers.Follow(ctx, events.AllBarriers, log); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// postRecord is the kind of a post's records, deals and barriers: their
+// events are "<name>/<id>" in the post's scope, the post's attachés own
+// them, and their ids are UUIDs. fields gives a record's id, post, version
+// and time of last change.
+func postRecord[E, D any](s *Service, name string, store *eventstore.Store[E], from func(E) D, to func(D) E,
+	fields func(*D) (id, post string, version *int, changedAt *time.Time)) *command.Kind[E, D] {
+	post := func(d D) string { _, p, _, _ := fields(&d); return p }
+	return &command.Kind[E, D]{
+		Name: name, Source: Source, Store: store, FromEvent: from, ToEvent: to,
+		Stamp: func(d *D) (*int, *time.Time) { _, _, v, at := fields(d); return v, at },
+		Meta: func(_ auth.User, d D) (string, string) {
+			id, p, _, _ := fields(&d)
+			return name + "/" + id, "post:" + p
+		},
+		Owns:  func(u auth.User, d D) bool { return u.Post == post(d) },
+		Other: "error.other_post", Valid: validID, Now: func() time.Time { return s.now() },
+		IDs: command.IDSpace{Namespace: idNamespace, WithName: true},
+	}
 }
 
 // SetClock replaces the clock (tests, demo data).
@@ -75,115 +109,17 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Today is the service's day in Astana.
 func (s *Service) Today() kernel.Day { return kernel.Today(s.now()) }
 
-func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
-
 // hostCountry is the country of an attaché's post: the only country whose
-// deals and barriers the attaché records. Other roles do not write deals or barriers.
-func (s *Service) hostCountry(u auth.User) (string, error) {
-	if u.Role != auth.Attache {
-		return "", apperr.E(apperr.Forbidden, "error.exports_write_role")
-	}
-	p, ok := s.ref.Post(u.Post)
+// deals and barriers the attaché records.
+func (s *Service) hostCountry(post string) (string, error) {
+	p, ok := s.ref.Post(post)
 	if !ok {
-		return "", apperr.E(apperr.Forbidden, "error.unknown_post", u.Post)
+		return "", apperr.E(apperr.Forbidden, "error.unknown_post", post)
 	}
 	return p.Country, nil
 }
 
-// canWrite: only the attachés of the record's post change it.
-func canWrite(u auth.User, post string) error {
-	if u.Role != auth.Attache {
-		return apperr.E(apperr.Forbidden, "error.exports_write_role")
-	}
-	if u.Post != post {
-		return apperr.E(apperr.Forbidden, "error.other_post")
-	}
-	return nil
-}
-
-// canRead: analysts and administrators read every deal and barrier; an
-// attaché those of the own post; secretariats none.
-func canRead(u auth.User, post string) error {
-	switch u.Role {
-	case auth.Analyst, auth.Admin:
-		return nil
-	case auth.Attache:
-		if u.Post == post {
-			return nil
-		}
-		return apperr.E(apperr.Forbidden, "error.other_post")
-	}
-	return apperr.E(apperr.Forbidden, "error.exports_read_role")
-}
-
-// canReadAny is canRead for lists and the exporter registry.
-func canReadAny(u auth.User) error {
-	switch u.Role {
-	case auth.Analyst, auth.Admin, auth.Attache:
-		return nil
-	}
-	return apperr.E(apperr.Forbidden, "error.exports_read_role")
-}
-
-func (s *Service) envelope(u auth.User, eventID, subject, scope string, ev events.Event, now time.Time) (events.Envelope, error) {
-	env, err := events.New(events.Meta{ID: eventID, Source: Source, Subject: subject, Actor: u.ID, Scope: scope, Time: now}, ev)
-	if err != nil {
-		return env, apperr.Wrap(apperr.Internal, err, "error.internal")
-	}
-	return env, nil
-}
-
-// createIDs are the ids of a new record and the fingerprint of the request
-// that creates it (empty without an Idempotency-Key).
-type createIDs struct{ id, eventID, request string }
-
-// idsFor derives a record id and its creation event id from an
-// Idempotency-Key (scoped to the user) and fingerprints the request input,
-// or returns a random id, no event id and no fingerprint without one.
-func idsFor(u auth.User, kind, key string, input any) (createIDs, error) {
-	key = strings.TrimSpace(key)
-	if key == "" {
-		return createIDs{id: uuid.NewString()}, nil
-	}
-	if len(key) > 200 {
-		var f apperr.Fields
-		f.Add("Idempotency-Key", "error.too_long", 200)
-		return createIDs{}, f.Err()
-	}
-	id := uuid.NewSHA1(idNamespace, []byte(kind+"\x00"+u.ID+"\x00"+key)).String()
-	request, err := eventstore.RequestSHA256(kind, input)
-	return createIDs{id: id, eventID: uuid.NewSHA1(idNamespace, []byte("created\x00"+id)).String(), request: request}, err
-}
-
-func validID(id string) error {
-	if _, err := uuid.Parse(id); err != nil {
-		return apperr.E(apperr.NotFound, "error.not_found", id)
-	}
-	return nil
-}
-
-// fieldsOf returns the field errors of an Invalid error, so more checks can
-// add theirs and the caller gets every wrong field at once.
-func fieldsOf(err error) (apperr.Fields, error) {
-	if err == nil {
-		return nil, nil
-	}
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Code == apperr.Invalid && len(ae.Fields) > 0 {
-		return append(apperr.Fields(nil), ae.Fields...), nil
-	}
-	return nil, err
-}
-
-// page checks and defaults a list's paging.
-func page(f *apperr.Fields, limit, offset *int) {
-	if *limit == 0 {
-		*limit = 50
-	}
-	if *limit < 1 || *limit > 500 {
-		f.Add("limit", "error.range", 1, 500)
-	}
-	if *offset < 0 {
-		f.Add("offset", "error.range", 0, 1_000_000_000)
-	}
+func validID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil
 }

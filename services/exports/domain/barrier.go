@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/kernel"
@@ -123,6 +124,128 @@ func (in BarrierInput) Validate(ref *reference.Data, hostCountry string, today k
 		value = &kernel.Money{Amount: v, Currency: in.ValueCurrency}
 	}
 	return value, f.Err()
+}
+
+// Note is a dated progress note on a barrier.
+type Note struct {
+	On           kernel.Day
+	Text, Author string
+}
+
+// NoteInput is a progress note to add to a barrier.
+type NoteInput struct {
+	On   string // YYYY-MM-DD; empty: today
+	Text string
+}
+
+// Barrier is a trade barrier as the attaché follows it: reported in the
+// post's host country, with its details, its progress notes and its status.
+type Barrier struct {
+	ID, Post, Attache    string
+	Version              int
+	Country              string
+	HSCodes              []string
+	Type                 string
+	Title                string
+	Description          string
+	ValueAtStake         *kernel.Money
+	Status               Status
+	LeadAgency           string
+	Clauses              []string
+	ReportedOn           kernel.Day
+	ResolvedOn           kernel.Day
+	Progress             []Note
+	CreatedAt, UpdatedAt time.Time
+}
+
+// NewBarrier is a barrier reported by an attaché of post in hostCountry, at
+// time now (today is the Astana day): the details pass Validate, and it
+// starts reported, on the day given or today.
+func NewBarrier(in BarrierInput, ref *reference.Data, post, attache, hostCountry string, today kernel.Day, now time.Time) (Barrier, error) {
+	value, err := in.Validate(ref, hostCountry, today)
+	if err != nil {
+		return Barrier{}, err
+	}
+	b := Barrier{Version: 1, Post: post, Attache: attache, Country: in.Country, Status: Reported,
+		ReportedOn: kernel.DayOrZero(in.ReportedOn), Progress: []Note{}, CreatedAt: now, UpdatedAt: now}
+	if b.ReportedOn.IsZero() {
+		b.ReportedOn = today
+	}
+	b.apply(in, value)
+	return b, nil
+}
+
+// Input is the input that would produce the barrier's current details.
+func (b Barrier) Input() BarrierInput {
+	in := BarrierInput{Country: b.Country, HSCodes: slices.Clone(b.HSCodes), Type: b.Type, Title: b.Title,
+		Description: b.Description, LeadAgency: b.LeadAgency, Clauses: slices.Clone(b.Clauses), ReportedOn: b.ReportedOn.String()}
+	if b.ValueAtStake != nil {
+		in.ValueAmount, in.ValueCurrency = b.ValueAtStake.Amount.String(), b.ValueAtStake.Currency
+	}
+	return in
+}
+
+func (b *Barrier) apply(in BarrierInput, value *kernel.Money) {
+	b.HSCodes, b.Type = uniq(in.HSCodes), in.Type
+	b.Title, b.Description = strings.TrimSpace(in.Title), strings.TrimSpace(in.Description)
+	b.ValueAtStake, b.LeadAgency, b.Clauses = value, in.LeadAgency, uniq(in.Clauses)
+}
+
+// Edit changes a barrier's details to in and adds note (if not nil) by
+// author: the country and the day it was reported stay. A note is dated
+// today unless given a day, which may be neither in the future nor before
+// the barrier was reported. Every wrong field is reported at once, and
+// then nothing changes.
+func (b *Barrier) Edit(in BarrierInput, note *NoteInput, author string, ref *reference.Data, today kernel.Day) error {
+	in.Country, in.ReportedOn = b.Country, b.ReportedOn.String()
+	value, err := in.Validate(ref, b.Country, today)
+	f, err := apperr.FieldsOf(err)
+	if err != nil {
+		return err
+	}
+	var added *Note
+	if note != nil {
+		added = &Note{On: today, Text: strings.TrimSpace(note.Text), Author: author}
+		if note.On != "" {
+			var ok bool
+			switch added.On, ok = f.Day("progress.on", note.On); {
+			case !ok:
+			case added.On.After(today):
+				f.Add("progress.on", "error.future_date", note.On)
+			case added.On.Before(b.ReportedOn):
+				f.Add("progress.on", "error.before_reported", note.On, b.ReportedOn.String())
+			}
+		}
+		f.Text("progress.text", note.Text, true, 2000)
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	b.apply(in, value)
+	if added != nil {
+		b.Progress = append(slices.Clone(b.Progress), *added)
+	}
+	return nil
+}
+
+// ChangeStatus moves the barrier to c.To if CanChange allows it, effective
+// on c.EffectiveOn (empty: today), which may be neither in the future, nor
+// before the barrier was reported, nor before its last status change
+// (lastChange, empty when it had none); resolving it dates the resolution.
+// It returns the day the change takes effect.
+func (b *Barrier) ChangeStatus(c StatusChange, lastChange, today kernel.Day) (kernel.Day, error) {
+	if lastChange.Before(b.ReportedOn) {
+		lastChange = b.ReportedOn // also when the barrier had no status change (zero)
+	}
+	on, err := CheckStatusChange(b.Status, c, b.ReportedOn, lastChange, today)
+	if err != nil {
+		return kernel.Day{}, err
+	}
+	b.Status = c.To
+	if c.To == Resolved {
+		b.ResolvedOn = on
+	}
+	return on, nil
 }
 
 // StatusChange is a request to change a barrier's status.

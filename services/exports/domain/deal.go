@@ -64,11 +64,6 @@ var Supports = []string{"b2b_meeting", "trade_mission", "barrier_removal", "exhi
 // Units of quantity a deal may state.
 var Units = []string{"kg", "t", "pcs", "l", "m3", "m2", "m", "kwh", "head", "pair", "set"}
 
-// Exporter is a Kazakh exporting company.
-type Exporter struct {
-	BIN, Name, Region string
-}
-
 // Deal is an export deal as the attaché sees it.
 type Deal struct {
 	ID, Post, Attache             string
@@ -250,4 +245,42 @@ func (d *Deal) MoveTo(m Move, today kernel.Day) error {
 		d.LostReason = strings.TrimSpace(m.LostReason)
 	}
 	return nil
+}
+
+// uniq is list without repeats, in the order first given (never nil).
+func uniq(list []string) []string {
+	out := []string{}
+	for _, s := range list {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Input is the input that would produce the deal's current details.
+func (d Deal) Input() DealInput {
+	in := DealInput{
+		ExporterBIN: d.ExporterBIN, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName, HSCode: d.HSCode,
+		Product: d.Product, ValueAmount: d.Value.Amount.String(), ValueCurrency: d.Value.Currency, Unit: d.Unit,
+		Support: slices.Clone(d.Support), DecisionID: d.DecisionID, CommissionID: d.CommissionID, Clauses: slices.Clone(d.Clauses),
+	}
+	if d.Quantity != nil {
+		in.Quantity = d.Quantity.String()
+	}
+	return in
+}
+
+// Apply puts details that passed Validate into the deal: value and
+// quantity as Validate parsed them, and the registered name of the exporter.
+func (d *Deal) Apply(in DealInput, value kernel.Money, quantity *decimal.Decimal, exporterName string) {
+	d.ExporterBIN, d.ExporterName = in.ExporterBIN, exporterName
+	d.BuyerCountry, d.BuyerName = in.BuyerCountry, strings.TrimSpace(in.BuyerName)
+	d.HSCode, d.Product = in.HSCode, strings.TrimSpace(in.Product)
+	d.Value, d.Quantity, d.Unit = value, quantity, ""
+	if quantity != nil {
+		d.Unit = in.Unit
+	}
+	d.Support, d.Clauses = uniq(in.Support), uniq(in.Clauses)
+	d.DecisionID, d.CommissionID = in.DecisionID, in.CommissionID
 }

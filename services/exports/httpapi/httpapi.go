@@ -3,14 +3,13 @@
 package httpapi
 
 import (
-	"strconv"
-
 	"github.com/gofiber/fiber/v2"
 
 	"econdip/services/exports/app"
 	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/httpx"
 )
 
@@ -24,14 +23,14 @@ func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fi
 	e.Get("/", auth.ReadExporters, h.exporters)
 	e.Get("/:bin", auth.ReadExporters, h.exporter)
 	d := auth.Protect(r, "exports", "/api/v1/deals", bearer, limit)
-	d.Post("/", auth.WriteExports, h.createDeal)
+	d.Post("/", auth.WriteExports, httpx.Create(h.createDeal, func(d domain.Deal) string { return "/api/v1/deals/" + d.ID }, h.dealBody))
 	d.Get("/", auth.ReadExports, h.deals)
 	d.Get("/:id", auth.ReadExports, h.deal)
 	d.Patch("/:id", auth.WriteExports, h.updateDeal)
 	d.Post("/:id/stage", auth.WriteExports, h.moveDeal)
 	d.Get("/:id/history", auth.ReadExports, h.dealHistory)
 	b := auth.Protect(r, "exports", "/api/v1/barriers", bearer, limit)
-	b.Post("/", auth.WriteExports, h.reportBarrier)
+	b.Post("/", auth.WriteExports, httpx.Create(h.reportBarrier, func(b domain.Barrier) string { return "/api/v1/barriers/" + b.ID }, barrierBody))
 	b.Get("/", auth.ReadExports, h.barriers)
 	b.Get("/:id", auth.ReadExports, h.barrier)
 	b.Patch("/:id", auth.WriteExports, h.updateBarrier)
@@ -42,40 +41,13 @@ func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fi
 
 type handlers struct{ svc *app.Service }
 
-func requireVersion(v *int) error {
-	if v == nil {
-		var f apperr.Fields
-		f.Add("version", "error.version_required")
-		return f.Err()
-	}
-	return nil
-}
-
-// query reads the integer query parameters of a list.
-type query struct {
-	c *fiber.Ctx
-	f apperr.Fields
-}
-
-func (q *query) int(name string) int {
-	v := q.c.Query(name)
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		q.f.Add(name, "error.not_a_whole_number", v)
-	}
-	return n
-}
-
 func (h handlers) registerExporter(c *fiber.Ctx) error {
 	var req ExporterRequest
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
 	e, what, err := h.svc.RegisterExporter(c.UserContext(), auth.FromCtx(c), req.Version,
-		domain.Exporter{BIN: req.BIN, Name: req.Name, Region: req.Region})
+		domain.ExporterInput{BIN: req.BIN, Name: req.Name, Region: req.Region})
 	if err != nil {
 		return err
 	}
@@ -99,9 +71,9 @@ func (h handlers) exporter(c *fiber.Ctx) error {
 }
 
 func (h handlers) exporters(c *fiber.Ctx) error {
-	q := query{c: c}
-	f := app.ExporterFilter{Query: c.Query("q"), Region: c.Query("region"), Limit: q.int("limit"), Offset: q.int("offset")}
-	if err := q.f.Err(); err != nil {
+	var fe apperr.Fields
+	f := app.ExporterFilter{Query: c.Query("q"), Region: c.Query("region"), Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe)}
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	list, total, err := h.svc.Exporters(auth.FromCtx(c), f)
@@ -112,32 +84,17 @@ func (h handlers) exporters(c *fiber.Ctx) error {
 	for _, e := range list {
 		out = append(out, ExporterToJSON(e))
 	}
-	return c.JSON(fiber.Map{"exporters": out, "total": total, "limit": listLimit(f.Limit), "offset": f.Offset})
-}
-
-func listLimit(n int) int {
-	if n == 0 {
-		return 50
-	}
-	return n
+	return c.JSON(fiber.Map{"exporters": out, "total": total, "limit": command.Page{Limit: f.Limit}.Size(), "offset": f.Offset})
 }
 
 func (h handlers) dealJSON(d domain.Deal) DealJSON { return DealToJSON(d, h.svc.Classify(d.HSCode)) }
 
-func (h handlers) createDeal(c *fiber.Ctx) error {
-	var req DealRequest
-	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
-		return err
-	}
-	d, replayed, err := h.svc.CreateDeal(c.UserContext(), auth.FromCtx(c), c.Get("Idempotency-Key"), req.input())
-	if err != nil {
-		return err
-	}
-	if replayed {
-		c.Set("Idempotent-Replayed", "true")
-	}
-	c.Location("/api/v1/deals/" + d.ID)
-	return c.Status(fiber.StatusCreated).JSON(h.dealJSON(d))
+func (h handlers) dealBody(d domain.Deal) any { return h.dealJSON(d) }
+
+func barrierBody(b domain.Barrier) any { return BarrierToJSON(b) }
+
+func (h handlers) createDeal(c *fiber.Ctx, req *DealRequest, key string) (domain.Deal, bool, error) {
+	return h.svc.CreateDeal(c.UserContext(), auth.FromCtx(c), key, req.input())
 }
 
 func (h handlers) deal(c *fiber.Ctx) error {
@@ -153,7 +110,7 @@ func (h handlers) updateDeal(c *fiber.Ctx) error {
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	d, err := h.svc.UpdateDeal(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, req.apply)
@@ -168,7 +125,7 @@ func (h handlers) moveDeal(c *fiber.Ctx) error {
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	d, err := h.svc.MoveDeal(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, domain.Move{
@@ -189,11 +146,11 @@ func (h handlers) dealHistory(c *fiber.Ctx) error {
 }
 
 func (h handlers) deals(c *fiber.Ctx) error {
-	q := query{c: c}
+	var fe apperr.Fields
 	f := app.DealFilter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"),
 		BuyerCountry: c.Query("buyer_country"), HS: c.Query("hs"), ExporterBIN: c.Query("exporter_bin"),
-		Limit: q.int("limit"), Offset: q.int("offset")}
-	if err := q.f.Err(); err != nil {
+		Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe)}
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	list, total, err := h.svc.Deals(auth.FromCtx(c), f)
@@ -204,23 +161,11 @@ func (h handlers) deals(c *fiber.Ctx) error {
 	for _, d := range list {
 		out = append(out, h.dealJSON(d))
 	}
-	return c.JSON(fiber.Map{"deals": out, "total": total, "limit": listLimit(f.Limit), "offset": f.Offset})
+	return c.JSON(fiber.Map{"deals": out, "total": total, "limit": command.Page{Limit: f.Limit}.Size(), "offset": f.Offset})
 }
 
-func (h handlers) reportBarrier(c *fiber.Ctx) error {
-	var req BarrierRequest
-	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
-		return err
-	}
-	b, replayed, err := h.svc.ReportBarrier(c.UserContext(), auth.FromCtx(c), c.Get("Idempotency-Key"), req.input())
-	if err != nil {
-		return err
-	}
-	if replayed {
-		c.Set("Idempotent-Replayed", "true")
-	}
-	c.Location("/api/v1/barriers/" + b.ID)
-	return c.Status(fiber.StatusCreated).JSON(BarrierToJSON(b))
+func (h handlers) reportBarrier(c *fiber.Ctx, req *BarrierRequest, key string) (domain.Barrier, bool, error) {
+	return h.svc.ReportBarrier(c.UserContext(), auth.FromCtx(c), key, req.input())
 }
 
 func (h handlers) barrier(c *fiber.Ctx) error {
@@ -236,12 +181,12 @@ func (h handlers) updateBarrier(c *fiber.Ctx) error {
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
-	var note *app.NoteInput
+	var note *domain.NoteInput
 	if req.Progress != nil {
-		note = &app.NoteInput{On: req.Progress.On, Text: req.Progress.Text}
+		note = &domain.NoteInput{On: req.Progress.On, Text: req.Progress.Text}
 	}
 	b, err := h.svc.UpdateBarrier(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, req.apply, note)
 	if err != nil {
@@ -255,7 +200,7 @@ func (h handlers) barrierStatus(c *fiber.Ctx) error {
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	b, err := h.svc.ChangeBarrierStatus(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version,
@@ -275,10 +220,10 @@ func (h handlers) barrierHistory(c *fiber.Ctx) error {
 }
 
 func (h handlers) barriers(c *fiber.Ctx) error {
-	q := query{c: c}
+	var fe apperr.Fields
 	f := app.BarrierFilter{Post: c.Query("post"), Status: c.Query("status"), Type: c.Query("type"), Country: c.Query("country"),
-		HS: c.Query("hs"), Query: c.Query("q"), Limit: q.int("limit"), Offset: q.int("offset")}
-	if err := q.f.Err(); err != nil {
+		HS: c.Query("hs"), Query: c.Query("q"), Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe)}
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	list, total, err := h.svc.Barriers(auth.FromCtx(c), f)
@@ -289,14 +234,14 @@ func (h handlers) barriers(c *fiber.Ctx) error {
 	for _, b := range list {
 		out = append(out, BarrierToJSON(b))
 	}
-	return c.JSON(fiber.Map{"barriers": out, "total": total, "limit": listLimit(f.Limit), "offset": f.Offset})
+	return c.JSON(fiber.Map{"barriers": out, "total": total, "limit": command.Page{Limit: f.Limit}.Size(), "offset": f.Offset})
 }
 
 // hs is the HS code picker: GET /api/v1/hs?q=aluminium&limit=20.
 func (h handlers) hs(c *fiber.Ctx) error {
-	q := query{c: c}
-	limit := q.int("limit")
-	if err := q.f.Err(); err != nil {
+	var fe apperr.Fields
+	limit := httpx.IntParam(c, "limit", &fe)
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	list, err := h.svc.SearchHS(auth.FromCtx(c), c.Query("q"), limit)

@@ -30,7 +30,7 @@ type ExporterJSON struct {
 }
 
 // ExporterToJSON is the API form of an exporter.
-func ExporterToJSON(e app.Exporter) ExporterJSON {
+func ExporterToJSON(e domain.Exporter) ExporterJSON {
 	return ExporterJSON{BIN: e.BIN, Version: e.Version, Name: e.Name, Region: e.Region, RegisteredBy: e.RegisteredBy,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
@@ -246,7 +246,7 @@ type NoteJSON struct {
 	Author string `json:"author"`
 }
 
-func noteToJSON(n app.Note) NoteJSON {
+func noteToJSON(n domain.Note) NoteJSON {
 	return NoteJSON{On: n.On.String(), Text: n.Text, Author: n.Author}
 }
 
@@ -274,7 +274,7 @@ type BarrierJSON struct {
 }
 
 // BarrierToJSON is the API form of a barrier.
-func BarrierToJSON(b app.Barrier) BarrierJSON {
+func BarrierToJSON(b domain.Barrier) BarrierJSON {
 	out := BarrierJSON{ID: b.ID, Version: b.Version, Post: b.Post, Attache: b.Attache, Country: b.Country,
 		HSCodes: orEmpty(b.HSCodes), Type: b.Type, Title: b.Title, Description: b.Description, Status: string(b.Status),
 		NextStatuses: []string{}, LeadAgency: b.LeadAgency, Clauses: orEmpty(b.Clauses), ReportedOn: b.ReportedOn.String(),

@@ -2,14 +2,13 @@
 package httpapi
 
 import (
-	"strconv"
-
 	"github.com/gofiber/fiber/v2"
 
 	"econdip/services/leads/app"
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/httpx"
 )
 
@@ -18,7 +17,7 @@ import (
 func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fiber.Handler) {
 	g := auth.Protect(r, "leads", "/api/v1/leads", auth.Bearer(users), limit)
 	h := handlers{svc: svc}
-	g.Post("/", auth.WriteLeads, h.create)
+	g.Post("/", auth.WriteLeads, httpx.Create(h.create, func(l domain.Lead) string { return "/api/v1/leads/" + l.ID }, func(l domain.Lead) any { return ToJSON(l) }))
 	g.Get("/", auth.ReadLeads, h.list)
 	g.Get("/:id", auth.ReadLeads, h.get)
 	g.Patch("/:id", auth.WriteLeads, h.update)
@@ -28,20 +27,8 @@ func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fi
 
 type handlers struct{ svc *app.Service }
 
-func (h handlers) create(c *fiber.Ctx) error {
-	var req CreateRequest
-	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
-		return err
-	}
-	lead, replayed, err := h.svc.Create(c.UserContext(), auth.FromCtx(c), c.Get("Idempotency-Key"), req.details())
-	if err != nil {
-		return err
-	}
-	if replayed {
-		c.Set("Idempotent-Replayed", "true")
-	}
-	c.Location("/api/v1/leads/" + lead.ID)
-	return c.Status(fiber.StatusCreated).JSON(ToJSON(lead))
+func (h handlers) create(c *fiber.Ctx, req *CreateRequest, key string) (domain.Lead, bool, error) {
+	return h.svc.Create(c.UserContext(), auth.FromCtx(c), key, req.details())
 }
 
 func (h handlers) get(c *fiber.Ctx) error {
@@ -52,21 +39,12 @@ func (h handlers) get(c *fiber.Ctx) error {
 	return c.JSON(ToJSON(lead))
 }
 
-func requireVersion(v *int) error {
-	if v == nil {
-		var f apperr.Fields
-		f.Add("version", "error.version_required")
-		return f.Err()
-	}
-	return nil
-}
-
 func (h handlers) update(c *fiber.Ctx) error {
 	var req PatchRequest
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	lead, err := h.svc.Update(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, req.apply)
@@ -81,7 +59,7 @@ func (h handlers) move(c *fiber.Ctx) error {
 	if err := httpx.DecodeStrict(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := requireVersion(req.Version); err != nil {
+	if err := httpx.RequireVersion(req.Version); err != nil {
 		return err
 	}
 	lead, err := h.svc.MoveStage(c.UserContext(), auth.FromCtx(c), c.Params("id"), *req.Version, domain.Move{
@@ -103,19 +81,8 @@ type ListJSON struct {
 
 func (h handlers) list(c *fiber.Ctx) error {
 	var f apperr.Fields
-	intParam := func(name string) int {
-		v := c.Query(name)
-		if v == "" {
-			return 0
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			f.Add(name, "error.not_a_number", v)
-		}
-		return n
-	}
 	filter := app.Filter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"), Query: c.Query("q"),
-		Limit: intParam("limit"), Offset: intParam("offset")}
+		Limit: httpx.IntParam(c, "limit", &f), Offset: httpx.IntParam(c, "offset", &f)}
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -123,10 +90,7 @@ func (h handlers) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := ListJSON{Leads: []LeadJSON{}, Total: page.Total, Limit: filter.Limit, Offset: filter.Offset}
-	if out.Limit == 0 {
-		out.Limit = 50
-	}
+	out := ListJSON{Leads: []LeadJSON{}, Total: page.Total, Limit: command.Page{Limit: filter.Limit}.Size(), Offset: filter.Offset}
 	for _, l := range page.Leads {
 		out.Leads = append(out.Leads, ToJSON(l))
 	}

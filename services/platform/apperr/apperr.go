@@ -151,3 +151,17 @@ func (f Fields) Err() error {
 	e.Fields = sorted
 	return e
 }
+
+// FieldsOf returns the field errors of an Invalid error, so that more checks
+// can add theirs and the caller gets every wrong field at once; any other
+// error is returned as it is (nil, nil for no error).
+func FieldsOf(err error) (Fields, error) {
+	if err == nil {
+		return nil, nil
+	}
+	var ae *Error
+	if errors.As(err, &ae) && ae.Code == Invalid && len(ae.Fields) > 0 {
+		return append(Fields(nil), ae.Fields...), nil
+	}
+	return nil, err
+}

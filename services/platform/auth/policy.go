@@ -110,6 +110,30 @@ func Allow(u User, a Action) error {
 	return nil
 }
 
+// Permit refuses u action a on one record: a role without reach at all
+// (Allow), or a reach of Own on a record that is not the user's: owns says
+// whether it is (their post's lead, their commission's decision), and other
+// is the message when it is not ("error.other_post"). Each kind of record
+// has its scope function; the roles are decided here alone.
+func Permit(u User, a Action, owns func(User) bool, other string) error {
+	if err := Allow(u, a); err != nil {
+		return err
+	}
+	if ReachOf(u, a) == Own && (owns == nil || !owns(u)) {
+		return apperr.E(apperr.Forbidden, other)
+	}
+	return nil
+}
+
+// OwnOnly reports whether a list of records for action a is narrowed to the
+// user's own (a reach of Own), or refuses a role without reach.
+func OwnOnly(u User, a Action) (bool, error) {
+	if err := Allow(u, a); err != nil {
+		return false, err
+	}
+	return ReachOf(u, a) == Own, nil
+}
+
 // Guard is Fiber middleware that refuses the action to roles without reach
 // (after authentication has stored the user). Where the URL names the scope
 // itself (a commission, :cid), a user whose reach is their own commission is

@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
+
+	"econdip/services/platform/apperr"
 )
 
 // The README's role matrix is the policy's: a change to one without the
@@ -38,5 +41,42 @@ func TestREADMERoleMatrixIsThePolicy(t *testing.T) {
 	}
 	if rows != len(Matrix) {
 		t.Errorf("README lists %d actions, the policy has %d", rows, len(Matrix))
+	}
+}
+
+// TestPermitChecksTheReachThenTheScope: a role without the action is
+// refused whatever the record; a reach of Own needs the record to be the
+// user's; a reach of All does not ask.
+func TestPermitChecksTheReachThenTheScope(t *testing.T) {
+	berlin := User{ID: "a", Role: Attache, Post: "de-berlin"}
+	analyst := User{ID: "n", Role: Analyst}
+	owns := func(post string) func(User) bool { return func(u User) bool { return u.Post == post } }
+	tests := []struct {
+		name string
+		u    User
+		a    Action
+		post string
+		want string // message key; "" allowed
+	}{
+		{"own post", berlin, WriteLeads, "de-berlin", ""},
+		{"another post", berlin, WriteLeads, "cn-beijing", "error.other_post"},
+		{"role without the action", analyst, WriteLeads, "de-berlin", "error.leads_write_role"},
+		{"reach of all", analyst, ReadLeads, "cn-beijing", ""},
+		{"signed out", User{}, ReadLeads, "de-berlin", "error.auth_missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Permit(tt.u, tt.a, owns(tt.post), "error.other_post")
+			got := ""
+			var ae *apperr.Error
+			if errors.As(err, &ae) {
+				got = ae.Key
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("%q; want %q", got, tt.want)
+			}
+		})
 	}
 }
