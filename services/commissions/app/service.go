@@ -135,11 +135,12 @@ func (s *Service) CreateCommission(ctx context.Context, u auth.User, in domain.C
 	c := domain.Commission{ID: in.ID, Version: 1, Name: strings.TrimSpace(in.Name), PartnerCountry: in.PartnerCountry,
 		KazakhCoChair: strings.TrimSpace(in.KazakhCoChair), SecretariatAgency: in.SecretariatAgency,
 		PartnerCoChair: strings.TrimSpace(in.PartnerCoChair), CreatedAt: now, UpdatedAt: now}
-	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, events.CommissionRecordedV1{Commission: commissionToEvent(c)}, now)
+	ev := events.CommissionRecordedV1{Commission: commissionToEvent(c)}
+	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, ev, now)
 	if err != nil {
 		return domain.Commission{}, err
 	}
-	rec, _, err := s.commissions.Create(ctx, c.ID, env)
+	rec, _, err := s.commissions.Create(ctx, c.ID, env, ev)
 	if err != nil {
 		return domain.Commission{}, err
 	}
@@ -168,11 +169,12 @@ func (s *Service) UpdateCommission(ctx context.Context, u auth.User, id string, 
 	c.Name, c.KazakhCoChair, c.SecretariatAgency, c.PartnerCoChair = strings.TrimSpace(in.Name), strings.TrimSpace(in.KazakhCoChair), in.SecretariatAgency, strings.TrimSpace(in.PartnerCoChair)
 	c.Version++
 	c.UpdatedAt = now
-	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, events.CommissionRecordedV1{Commission: commissionToEvent(c)}, now)
+	ev := events.CommissionRecordedV1{Commission: commissionToEvent(c)}
+	env, err := s.envelope(u, "", "commission/"+c.ID, c.ID, ev, now)
 	if err != nil {
 		return domain.Commission{}, err
 	}
-	stored, err := s.commissions.Append(ctx, c.ID, rec.Seq, env)
+	stored, err := s.commissions.Append(ctx, c.ID, rec.Seq, env, ev)
 	if err != nil {
 		return domain.Commission{}, err
 	}
@@ -519,7 +521,7 @@ func (s *Service) changeDecision(ctx context.Context, u auth.User, commissionID,
 	if err != nil {
 		return domain.Decision{}, err
 	}
-	stored, err := s.decisions.Append(ctx, key, rec.Seq, env)
+	stored, err := s.decisions.Append(ctx, key, rec.Seq, env, ev)
 	if err != nil {
 		return domain.Decision{}, err
 	}

@@ -59,11 +59,12 @@ func (s *Service) ReportBarrier(ctx context.Context, u auth.User, idempotencyKey
 		b.ReportedOn = today
 	}
 	applyBarrier(&b, in, value)
-	env, err := s.envelope(u, ids.eventID, "barrier/"+b.ID, "post:"+b.Post, events.BarrierReportedV1{Barrier: barrierToEvent(b)}, now)
+	ev := events.BarrierReportedV1{Barrier: barrierToEvent(b)}
+	env, err := s.envelope(u, ids.eventID, "barrier/"+b.ID, "post:"+b.Post, ev, now)
 	if err != nil {
 		return Barrier{}, false, err
 	}
-	rec, replayed, err := s.barriers.CreateOnce(ctx, b.ID, env, ids.request)
+	rec, replayed, err := s.barriers.CreateOnce(ctx, b.ID, env, ev, ids.request)
 	if err != nil {
 		return Barrier{}, false, err
 	}
@@ -183,7 +184,7 @@ func (s *Service) changeBarrier(ctx context.Context, u auth.User, id string, ver
 	if err != nil {
 		return Barrier{}, err
 	}
-	stored, err := s.barriers.Append(ctx, id, rec.Seq, env)
+	stored, err := s.barriers.Append(ctx, id, rec.Seq, env, ev)
 	if err != nil {
 		return Barrier{}, err
 	}

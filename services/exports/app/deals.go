@@ -142,11 +142,12 @@ func (s *Service) CreateDeal(ctx context.Context, u auth.User, idempotencyKey st
 	now := s.stamp()
 	d := domain.Deal{ID: ids.id, Version: 1, Post: u.Post, Attache: u.ID, Stage: domain.Opportunity, CreatedAt: now, UpdatedAt: now, StageAt: now}
 	applyDeal(&d, in, c)
-	env, err := s.envelope(u, ids.eventID, "deal/"+d.ID, "post:"+d.Post, events.DealCreatedV1{Deal: dealToEvent(d)}, now)
+	ev := events.DealCreatedV1{Deal: dealToEvent(d)}
+	env, err := s.envelope(u, ids.eventID, "deal/"+d.ID, "post:"+d.Post, ev, now)
 	if err != nil {
 		return domain.Deal{}, false, err
 	}
-	rec, replayed, err := s.deals.CreateOnce(ctx, d.ID, env, ids.request)
+	rec, replayed, err := s.deals.CreateOnce(ctx, d.ID, env, ev, ids.request)
 	if err != nil {
 		return domain.Deal{}, false, err
 	}
@@ -229,7 +230,7 @@ func (s *Service) changeDeal(ctx context.Context, u auth.User, id string, versio
 	if err != nil {
 		return domain.Deal{}, err
 	}
-	stored, err := s.deals.Append(ctx, id, rec.Seq, env)
+	stored, err := s.deals.Append(ctx, id, rec.Seq, env, ev)
 	if err != nil {
 		return domain.Deal{}, err
 	}

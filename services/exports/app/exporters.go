@@ -78,11 +78,12 @@ func (s *Service) RegisterExporter(ctx context.Context, u auth.User, version *in
 	now := s.stamp()
 	cur.Name, cur.Region, cur.UpdatedAt = in.Name, in.Region, now
 	cur.Version++
-	env, err := s.envelope(u, "", "exporter/"+cur.BIN, u.Scope(), events.ExporterRegisteredV1{Exporter: exporterToEvent(cur)}, now)
+	ev := events.ExporterRegisteredV1{Exporter: exporterToEvent(cur)}
+	env, err := s.envelope(u, "", "exporter/"+cur.BIN, u.Scope(), ev, now)
 	if err != nil {
 		return Exporter{}, 0, err
 	}
-	stored, err := s.exporters.Append(ctx, cur.BIN, rec.Seq, env)
+	stored, err := s.exporters.Append(ctx, cur.BIN, rec.Seq, env, ev)
 	if err != nil {
 		return Exporter{}, 0, err
 	}
@@ -93,11 +94,12 @@ func (s *Service) RegisterExporter(ctx context.Context, u auth.User, version *in
 func (s *Service) createExporter(ctx context.Context, u auth.User, in domain.Exporter) (Exporter, Registration, error) {
 	now := s.stamp()
 	e := Exporter{BIN: in.BIN, Version: 1, Name: in.Name, Region: in.Region, RegisteredBy: u.ID, CreatedAt: now, UpdatedAt: now}
-	env, err := s.envelope(u, "", "exporter/"+e.BIN, u.Scope(), events.ExporterRegisteredV1{Exporter: exporterToEvent(e)}, now)
+	ev := events.ExporterRegisteredV1{Exporter: exporterToEvent(e)}
+	env, err := s.envelope(u, "", "exporter/"+e.BIN, u.Scope(), ev, now)
 	if err != nil {
 		return Exporter{}, 0, err
 	}
-	rec, _, err := s.exporters.Create(ctx, e.BIN, env)
+	rec, _, err := s.exporters.Create(ctx, e.BIN, env, ev)
 	if apperr.CodeOf(err) == apperr.Conflict {
 		// Someone registered the BIN in the meantime: theirs is the record.
 		if rec, err := s.exporters.Load(ctx, e.BIN); err == nil {

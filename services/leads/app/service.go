@@ -106,11 +106,12 @@ func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string
 		}
 	}
 	l.ID, l.Post, l.Attache = leadID, u.Post, u.ID
-	env, err := s.envelope(u, eventID, l, events.LeadCreatedV1{Lead: toEvent(l)}, now)
+	ev := events.LeadCreatedV1{Lead: toEvent(l)}
+	env, err := s.envelope(u, eventID, l, ev, now)
 	if err != nil {
 		return domain.Lead{}, false, err
 	}
-	rec, replayed, err := s.store.CreateOnce(ctx, l.ID, env, request)
+	rec, replayed, err := s.store.CreateOnce(ctx, l.ID, env, ev, request)
 	if err != nil {
 		return domain.Lead{}, false, err
 	}
@@ -130,11 +131,12 @@ func (s *Service) Update(ctx context.Context, u auth.User, id string, version in
 		}
 		before := toEvent(*l)
 		l.Apply(d, capex)
-		changed := changedFields(before, toEvent(*l))
+		after := toEvent(*l)
+		changed := changedFields(before, after)
 		if len(changed) == 0 {
 			return nil, nil
 		}
-		return events.LeadUpdatedV1{Lead: toEvent(*l), Changed: changed}, nil
+		return events.LeadUpdatedV1{Lead: after, Changed: changed}, nil
 	})
 }
 
@@ -173,12 +175,12 @@ func (s *Service) change(ctx context.Context, u auth.User, id string, version in
 	}
 	l.Version++
 	l.UpdatedAt = now
-	ev = withState(ev, toEvent(l))
+	ev = withState(ev, l.Version, now)
 	env, err := s.envelope(u, "", l, ev, now)
 	if err != nil {
 		return domain.Lead{}, err
 	}
-	stored, err := s.store.Append(ctx, id, rec.Seq, env)
+	stored, err := s.store.Append(ctx, id, rec.Seq, env, ev)
 	if err != nil {
 		return domain.Lead{}, err
 	}
@@ -186,14 +188,15 @@ func (s *Service) change(ctx context.Context, u auth.User, id string, version in
 	return fromEvent(stored.State), nil
 }
 
-// withState puts the final state (version, updated_at) into the event.
-func withState(ev events.Event, state events.LeadV1) events.Event {
+// withState puts the final state into the event: apply made it from the
+// lead it changed, and only the version and updated_at changed since.
+func withState(ev events.Event, version int, updated time.Time) events.Event {
 	switch e := ev.(type) {
 	case events.LeadUpdatedV1:
-		e.Lead = state
+		e.Lead.Version, e.Lead.UpdatedAt = version, updated
 		return e
 	case events.LeadStageChangedV1:
-		e.Lead = state
+		e.Lead.Version, e.Lead.UpdatedAt = version, updated
 		return e
 	}
 	return ev

@@ -525,11 +525,12 @@ func (s *Service) create(ctx context.Context, actor, id string, d Details, passw
 		}
 		u.PasswordHash = string(h)
 	}
-	env, err := s.envelope(actor, events.UserCreatedV1{User: u}, u, now)
+	ev := events.UserCreatedV1{User: u}
+	env, err := s.envelope(actor, ev, u, now)
 	if err != nil {
 		return u, err
 	}
-	rec, _, err := s.store.Create(ctx, id, env)
+	rec, _, err := s.store.Create(ctx, id, env, ev)
 	if apperr.CodeOf(err) == apperr.Conflict {
 		return u, apperr.E(apperr.Conflict, "error.user_exists", id)
 	}
@@ -562,7 +563,7 @@ func (s *Service) change(ctx context.Context, actor auth.User, id string, versio
 	if err != nil {
 		return rec.State, err
 	}
-	stored, err := s.store.Append(ctx, id, rec.Seq, env)
+	stored, err := s.store.Append(ctx, id, rec.Seq, env, ev)
 	if err != nil {
 		return rec.State, err
 	}
