@@ -17,13 +17,24 @@ import (
 type View[T any] struct {
 	mu   sync.RWMutex
 	recs map[string]Record[T]
+	// followed is the stream sequence of the last event the follower took;
+	// put holds the sequences writers put past it, so the follower skips
+	// their events without decoding them again (each write puts its own
+	// result, then meets it on the stream).
+	followed uint64
+	put      map[uint64]struct{}
 }
+
+// maxPut bounds the sequences a view remembers for its follower; past it the
+// ones the follower has passed are dropped (a writer's put of an event the
+// follower never sees, outside its filter, must not stay for ever).
+const maxPut = 4096
 
 // Follow builds a view of every record on the store's stream and keeps it up to date until ctx ends.
 func (s *Store[T]) Follow(ctx context.Context, filter string, log *slog.Logger) (*View[T], error) {
-	v := &View[T]{recs: map[string]Record[T]{}}
+	v := &View[T]{recs: map[string]Record[T]{}, put: map[uint64]struct{}{}}
 	var last uint64
-	if err := s.replay(ctx, filter, func(r Record[T]) { v.Put(r); last = r.Seq }); err != nil {
+	if err := s.replay(ctx, filter, func(r Record[T]) { v.apply(r); last = r.Seq }); err != nil {
 		return nil, err
 	}
 	cons, err := s.js.OrderedConsumer(ctx, s.stream, jetstream.OrderedConsumerConfig{
@@ -39,12 +50,15 @@ func (s *Store[T]) Follow(ctx context.Context, filter string, log *slog.Logger) 
 		if err != nil {
 			return
 		}
+		if v.seen(meta.Sequence.Stream) {
+			return // a write of this process put it already
+		}
 		rec, err := s.decode(msg.Data(), meta.Sequence.Stream)
 		if err != nil {
 			log.Error("view: undecodable event in the log", "stream", s.stream, "seq", meta.Sequence.Stream, "err", err)
 			return
 		}
-		v.Put(rec)
+		v.apply(rec)
 	})
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
@@ -53,14 +67,50 @@ func (s *Store[T]) Follow(ctx context.Context, filter string, log *slog.Logger) 
 	return v, nil
 }
 
-// Put stores rec unless the view already has a later event of the same record.
+// Put stores rec, a writer's result, unless the view already has a later
+// event of the same record. The follower then skips rec's event.
 func (v *View[T]) Put(rec Record[T]) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if rec.Seq > v.followed && v.put != nil {
+		if len(v.put) >= maxPut {
+			for seq := range v.put {
+				if seq <= v.followed {
+					delete(v.put, seq)
+				}
+			}
+		}
+		v.put[rec.Seq] = struct{}{}
+	}
+	v.store(rec)
+}
+
+// apply stores a record the follower decoded.
+func (v *View[T]) apply(rec Record[T]) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.store(rec)
+}
+
+func (v *View[T]) store(rec Record[T]) {
 	if cur, ok := v.recs[rec.ID]; ok && cur.Seq >= rec.Seq {
 		return
 	}
 	v.recs[rec.ID] = rec
+}
+
+// seen tells the follower, about to take the event at seq, whether a writer
+// put that record at seq already: the view holds it (or a later event of
+// the same record), and decoding it again would change nothing.
+func (v *View[T]) seen(seq uint64) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.followed = max(v.followed, seq)
+	if _, ok := v.put[seq]; ok {
+		delete(v.put, seq)
+		return true
+	}
+	return false
 }
 
 // Get returns the record with id.
