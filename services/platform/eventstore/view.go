@@ -23,6 +23,10 @@ type View[T any] struct {
 	// result, then meets it on the stream).
 	followed uint64
 	put      map[uint64]struct{}
+	// keys, when the store has an index (IndexBy), names each record in
+	// index: key -> ids of the records with that key.
+	keys  func(T) []string
+	index map[string]map[string]struct{}
 }
 
 // maxPut bounds the sequences a view remembers for its follower; past it the
@@ -30,9 +34,13 @@ type View[T any] struct {
 // follower never sees, outside its filter, must not stay for ever).
 const maxPut = 4096
 
+// IndexBy makes the views the store follows index their records by
+// keys(state), for View.Lookup; call it before Follow.
+func (s *Store[T]) IndexBy(keys func(T) []string) { s.keys = keys }
+
 // Follow builds a view of every record on the store's stream and keeps it up to date until ctx ends.
 func (s *Store[T]) Follow(ctx context.Context, filter string, log *slog.Logger) (*View[T], error) {
-	v := &View[T]{recs: map[string]Record[T]{}, put: map[uint64]struct{}{}}
+	v := &View[T]{recs: map[string]Record[T]{}, put: map[uint64]struct{}{}, keys: s.keys, index: map[string]map[string]struct{}{}}
 	var last uint64
 	if err := s.replay(ctx, filter, func(r Record[T]) { v.apply(r); last = r.Seq }); err != nil {
 		return nil, err
@@ -93,10 +101,40 @@ func (v *View[T]) apply(rec Record[T]) {
 }
 
 func (v *View[T]) store(rec Record[T]) {
-	if cur, ok := v.recs[rec.ID]; ok && cur.Seq >= rec.Seq {
+	cur, had := v.recs[rec.ID]
+	if had && cur.Seq >= rec.Seq {
 		return
 	}
 	v.recs[rec.ID] = rec
+	if v.keys == nil {
+		return
+	}
+	if had {
+		for _, k := range v.keys(cur.State) {
+			delete(v.index[k], rec.ID)
+			if len(v.index[k]) == 0 {
+				delete(v.index, k)
+			}
+		}
+	}
+	for _, k := range v.keys(rec.State) {
+		if v.index[k] == nil {
+			v.index[k] = map[string]struct{}{}
+		}
+		v.index[k][rec.ID] = struct{}{}
+	}
+}
+
+// Lookup returns the records whose state has key among its index keys
+// (IndexBy), in no particular order: a map lookup, not a scan.
+func (v *View[T]) Lookup(key string) []Record[T] {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var out []Record[T]
+	for id := range v.index[key] {
+		out = append(out, v.recs[id])
+	}
+	return out
 }
 
 // seen tells the follower, about to take the event at seq, whether a writer

@@ -37,3 +37,39 @@ func TestViewSkipsOnlyWhatWritersPut(t *testing.T) {
 		t.Errorf("view: %+v", r)
 	}
 }
+
+// TestViewIndexFollowsTheRecords: a record is found by the keys of its
+// current state only; an older event changes nothing.
+func TestViewIndexFollowsTheRecords(t *testing.T) {
+	v := &View[[]string]{recs: map[string]Record[[]string]{}, put: map[uint64]struct{}{},
+		keys: func(ks []string) []string { return ks }, index: map[string]map[string]struct{}{}}
+	ids := func(key string) []string {
+		var out []string
+		for _, r := range v.Lookup(key) {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	v.Put(Record[[]string]{ID: "a", State: []string{"k1", "k2"}, Seq: 1})
+	v.apply(Record[[]string]{ID: "b", State: []string{"k2"}, Seq: 2})
+	if got := ids("k1"); len(got) != 1 || got[0] != "a" {
+		t.Errorf("k1: %v", got)
+	}
+	if got := ids("k2"); len(got) != 2 {
+		t.Errorf("k2: %v", got)
+	}
+	v.Put(Record[[]string]{ID: "a", State: []string{"k3"}, Seq: 3}) // k1 and k2 revoked, k3 added
+	v.Put(Record[[]string]{ID: "a", State: []string{"k1"}, Seq: 1}) // older: ignored
+	if got := ids("k1"); len(got) != 0 {
+		t.Errorf("k1 after its removal: %v", got)
+	}
+	if got := ids("k2"); len(got) != 1 || got[0] != "b" {
+		t.Errorf("k2: %v", got)
+	}
+	if got := ids("k3"); len(got) != 1 || got[0] != "a" {
+		t.Errorf("k3: %v", got)
+	}
+	if len(v.index) != 2 {
+		t.Errorf("index keeps empty keys: %v", v.index)
+	}
+}
