@@ -1,47 +1,83 @@
 package eventstore
 
-import "testing"
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
 
-// TestViewSkipsOnlyWhatWritersPut: the follower skips the event at a
-// sequence a writer put (once), decodes every other, and a writer's put of
-// an event the follower has passed leaves nothing behind.
-func TestViewSkipsOnlyWhatWritersPut(t *testing.T) {
-	v := &View[string]{recs: map[string]Record[string]{}, put: map[uint64]struct{}{}}
-	v.Put(Record[string]{ID: "a", State: "a1", Seq: 5})
-	if v.seen(4) {
-		t.Error("seq 4: no writer put it, the follower must decode it")
+// testView is a view whose follower's events are "id=state" and counted when decoded.
+func testView(decoded *int) *View[string] {
+	return &View[string]{recs: map[string]Record[string]{}, put: map[uint64]struct{}{}, pending: map[uint64][]byte{}, wait: time.Hour,
+		index: map[string]map[string]struct{}{}, log: slog.New(slog.DiscardHandler),
+		decode: func(data []byte, seq uint64) (Record[string], error) {
+			*decoded++
+			id, state, _ := strings.Cut(string(data), "=")
+			return Record[string]{ID: id, State: state, Seq: seq}, nil
+		}}
+}
+
+// TestViewDecodesOnlyWhatNoWriterPut: the follower's events that a writer
+// of this process put, before or after the follower received them, are
+// never decoded; the others are, before any read and after flushAfter.
+func TestViewDecodesOnlyWhatNoWriterPut(t *testing.T) {
+	decoded := 0
+	v := testView(&decoded)
+	count := func() int { v.mu.RLock(); defer v.mu.RUnlock(); return decoded }
+	v.Put(Record[string]{ID: "a", State: "a1", Seq: 5}) // put, then received
+	v.received(4, []byte("b=b1"))                       // received, never put
+	v.received(5, []byte("a=a1"))
+	v.received(6, []byte("a=a2")) // received, then put
+	v.Put(Record[string]{ID: "a", State: "a2", Seq: 6})
+	if n := count(); n != 0 {
+		t.Fatalf("%d events decoded before any read", n)
 	}
-	if !v.seen(5) {
-		t.Error("seq 5: a writer put it, the follower must skip it")
+	if r, ok := v.Get("b"); !ok || r.State != "b1" || count() != 1 {
+		t.Fatalf("a read sees every event received: %+v %v, %d decoded", r, ok, count())
 	}
-	if v.seen(5) {
-		t.Error("seq 5 again (a redelivery): decode it, putting it changes nothing")
+	if r, _ := v.Get("a"); r.State != "a2" || r.Seq != 6 {
+		t.Fatalf("a: %+v", r)
+	}
+	// Without a read, an event no writer put is decoded after flushAfter.
+	other := 0
+	w := testView(&other)
+	w.wait = 10 * time.Millisecond
+	w.received(7, []byte("c=c1"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.RLock()
+		_, ok := w.recs["c"]
+		w.mu.RUnlock()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pending event was not decoded")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// A put of what the follower has passed (a replayed create answering the
-	// stored record, or a put after the follower took the event first).
-	v.Put(Record[string]{ID: "b", State: "b1", Seq: 3})
-	v.Put(Record[string]{ID: "a", State: "a1", Seq: 5})
-	if len(v.put) != 0 {
-		t.Errorf("sequences the follower passed are remembered: %v", v.put)
+	// stored record) leaves nothing behind.
+	v.Put(Record[string]{ID: "b", State: "b1", Seq: 4})
+	if len(v.put) != 0 || len(v.pending) != 0 {
+		t.Errorf("remembered: put %v, pending %v", v.put, v.pending)
 	}
 	// Puts the follower never meets (outside its filter) are dropped once it has passed them.
 	for seq := uint64(10); seq < 10+maxPut; seq++ {
-		v.Put(Record[string]{ID: "c", State: "c", Seq: seq})
+		v.Put(Record[string]{ID: "d", State: "d", Seq: seq})
 	}
-	v.seen(10 + maxPut)
-	v.Put(Record[string]{ID: "c", State: "c", Seq: 20 + maxPut})
+	v.received(10+maxPut, []byte("e=e1"))
+	v.Put(Record[string]{ID: "d", State: "d", Seq: 20 + maxPut})
 	if len(v.put) != 1 {
 		t.Errorf("%d sequences remembered, want 1", len(v.put))
-	}
-	if r, _ := v.Get("b"); r.State != "b1" {
-		t.Errorf("view: %+v", r)
 	}
 }
 
 // TestViewIndexFollowsTheRecords: a record is found by the keys of its
 // current state only; an older event changes nothing.
 func TestViewIndexFollowsTheRecords(t *testing.T) {
-	v := &View[[]string]{recs: map[string]Record[[]string]{}, put: map[uint64]struct{}{},
+	v := &View[[]string]{recs: map[string]Record[[]string]{}, put: map[uint64]struct{}{}, pending: map[uint64][]byte{},
 		keys: func(ks []string) []string { return ks }, index: map[string]map[string]struct{}{}}
 	ids := func(key string) []string {
 		var out []string
