@@ -24,7 +24,7 @@ func (s *Store[T]) FromEvent(env events.Envelope, ev events.Event, seq uint64) (
 		return Record[T]{}, apperr.Wrap(apperr.Internal, fmt.Errorf("event %s carries no state", env.Type), "error.internal")
 	}
 	rec := Record[T]{ID: s.idOf(state), State: state, Seq: seq, Envelope: env, Event: ev}
-	if verifyInHand {
+	if VerifyInHand {
 		if err := s.verify(rec); err != nil {
 			return Record[T]{}, apperr.Wrap(apperr.Internal, err, "error.internal")
 		}
@@ -60,11 +60,12 @@ func asDecoded(ev events.Event) events.Event {
 	return p.Interface().(events.Event)
 }
 
-// verifyInHand makes every service's tests check the shortcut: under go
+// VerifyInHand makes every service's tests check the shortcut: under go
 // test, each record built from the event in hand is compared with the one
 // decoding its envelope gives, as JSON (decimals may differ in exponent and
-// still be equal), and a difference fails the write.
-var verifyInHand = testing.Testing()
+// still be equal), and a difference fails the write. Benchmarks, which
+// measure the production path, turn it off.
+var VerifyInHand = testing.Testing()
 
 func (s *Store[T]) verify(rec Record[T]) error {
 	decoded, err := s.FromEnvelope(rec.Envelope, rec.Seq)
