@@ -137,6 +137,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	}
 	s.decoy = string(decoy)
 	s.store = eventstore.New(js, events.StreamUsers, events.UserSubject, userState, func(u events.UserV1) string { return u.ID })
+	s.store.IndexBy(activeTokenHashes)
 	// ">": ids have dots (attache.de-berlin), so a subject has several tokens.
 	if s.view, err = s.store.Follow(ctx, events.AllUsers, log); err != nil {
 		return nil, err
@@ -227,19 +228,30 @@ func (s *Service) Authenticate(token string) (auth.User, error) {
 func (s *Service) tokenOwner(token string) (events.UserV1, string, bool) {
 	sum := hashHex(token)
 	var id string
-	matches := s.view.Select(func(u events.UserV1) bool {
-		for _, t := range u.Tokens {
-			if t.RevokedAt == nil && subtle.ConstantTimeCompare([]byte(t.SHA256), []byte(sum)) == 1 {
-				id = t.ID
-				return true
-			}
-		}
-		return false
-	})
+	// A lookup by the hash, not a scan of the accounts: its timing does not
+	// depend on how much of a guess matches.
+	matches := s.view.Lookup(sum)
 	if len(matches) != 1 || matches[0].State.Disabled {
 		return events.UserV1{}, "", false
 	}
+	for _, t := range matches[0].State.Tokens {
+		if t.RevokedAt == nil && subtle.ConstantTimeCompare([]byte(t.SHA256), []byte(sum)) == 1 {
+			id = t.ID
+			break
+		}
+	}
 	return matches[0].State, id, true
+}
+
+// activeTokenHashes index an account by the SHA-256 of its personal tokens not revoked.
+func activeTokenHashes(u events.UserV1) []string {
+	var out []string
+	for _, t := range u.Tokens {
+		if t.RevokedAt == nil {
+			out = append(out, t.SHA256)
+		}
+	}
+	return out
 }
 
 // activeToken reports whether u holds the personal token id, not revoked.

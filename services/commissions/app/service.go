@@ -264,14 +264,17 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 		decisions = append(decisions, dec)
 	}
 	none := uint64(0)
-	env, err := s.envelope(u, eventID(0), "session/"+sessionID, c.ID, events.SessionRecordedV1{Session: sessionToEvent(session)}, now)
+	sessionEv := events.SessionRecordedV1{Session: sessionToEvent(session)}
+	env, err := s.envelope(u, eventID(0), "session/"+sessionID, c.ID, sessionEv, now)
 	if err != nil {
 		return Protocol{}, false, err
 	}
+	decisionEvs := make([]events.DecisionRecordedV1, len(decisions))
 	// The ids are the loaded commission's and uuids made above: they cannot fail the subject check.
 	items := []events.BatchItem{{Subject: events.MustSubject(events.SessionSubject(c.ID, sessionID)), Envelope: env, ExpectLastSubjectSeq: &none, RequestSHA256: request}}
 	for i, d := range decisions {
-		denv, err := s.envelope(u, eventID(i+1), "decision/"+d.ID, c.ID, events.DecisionRecordedV1{Decision: decisionToEvent(d)}, now)
+		decisionEvs[i] = events.DecisionRecordedV1{Decision: decisionToEvent(d)}
+		denv, err := s.envelope(u, eventID(i+1), "decision/"+d.ID, c.ID, decisionEvs[i], now)
 		if err != nil {
 			return Protocol{}, false, err
 		}
@@ -308,7 +311,7 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 	}
 	// The batch's messages sit at the sequences just before the commit's.
 	first := ack.Sequence - uint64(len(items)) + 1
-	srec, err := s.sessions.FromEnvelope(items[0].Envelope, first)
+	srec, err := s.sessions.FromEvent(items[0].Envelope, sessionEv, first)
 	if err != nil {
 		return Protocol{}, false, err
 	}

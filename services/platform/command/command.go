@@ -164,11 +164,12 @@ func (k *Kind[E, D]) Change(ctx context.Context, u auth.User, a auth.Action, key
 	}
 	v, at := k.Stamp(&d)
 	*v, *at = *v+1, now
-	env, err := k.envelope(u, "", d, emit(k.ToEvent(d)), now)
+	ev := emit(k.ToEvent(d))
+	env, err := k.envelope(u, "", d, ev, now)
 	if err != nil {
 		return zero, err
 	}
-	stored, err := k.Store.Append(ctx, key, rec.Seq, env)
+	stored, err := k.Store.Append(ctx, key, rec.Seq, env, ev)
 	if err != nil {
 		return zero, err
 	}
@@ -245,11 +246,12 @@ func (k *Kind[E, D]) Create(ctx context.Context, u auth.User, a auth.Action, n N
 	if err := k.Permit(u, a, d); err != nil {
 		return zero, false, err
 	}
-	env, err := k.envelope(u, eventID, d, emit(k.ToEvent(d)), now)
+	ev := emit(k.ToEvent(d))
+	env, err := k.envelope(u, eventID, d, ev, now)
 	if err != nil {
 		return zero, false, err
 	}
-	stored, replayed, err := k.Store.CreateOnce(ctx, id, env, request)
+	stored, replayed, err := k.Store.CreateOnce(ctx, id, env, ev, request)
 	if err != nil {
 		return zero, false, err
 	}

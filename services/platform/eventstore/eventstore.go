@@ -42,6 +42,7 @@ type Store[T any] struct {
 	subject func(key string) (string, error)
 	state   func(events.Event) (T, bool)
 	idOf    func(T) string
+	keys    func(T) []string // the views' index (IndexBy)
 }
 
 // New returns a store for records on stream. A record's events are on
@@ -123,11 +124,12 @@ func (s *Store[T]) decode(data []byte, seq uint64) (Record[T], error) {
 	return Record[T]{ID: s.idOf(state), State: state, Seq: seq, Envelope: env, Event: ev}, nil
 }
 
-// Create appends the first event of a record. If the record exists already
-// and was created by this very event (a retry with the same id), the stored
-// record is returned with replayed=true; any other existing record is a Conflict.
-func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (rec Record[T], replayed bool, err error) {
-	return s.CreateOnce(ctx, id, env, "")
+// Create appends the first event of a record: env, which events.New built
+// from ev. If the record exists already and was created by this very event
+// (a retry with the same id), the stored record is returned with
+// replayed=true; any other existing record is a Conflict.
+func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope, ev events.Event) (rec Record[T], replayed bool, err error) {
+	return s.CreateOnce(ctx, id, env, ev, "")
 }
 
 // CreateOnce is Create for a record whose id and first event id derive from
@@ -136,10 +138,13 @@ func (s *Store[T]) Create(ctx context.Context, id string, env events.Envelope) (
 // request differs from the stored one is refused with KeyReused and stores
 // nothing: the key was used for another request. A first event stored
 // without a fingerprint predates the check and matches any request.
-func (s *Store[T]) CreateOnce(ctx context.Context, id string, env events.Envelope, request string) (rec Record[T], replayed bool, err error) {
+func (s *Store[T]) CreateOnce(ctx context.Context, id string, env events.Envelope, ev events.Event, request string) (rec Record[T], replayed bool, err error) {
 	subject, err := s.subject(id)
 	if err != nil {
 		return Record[T]{}, false, apperr.Wrap(apperr.Invalid, err, "error.id_invalid", id)
+	}
+	if err := checkEvent(env, ev); err != nil {
+		return Record[T]{}, false, err
 	}
 	none := uint64(0)
 	ack, err := events.Publish(ctx, s.js, subject, env, events.PublishOptions{ExpectLastSubjectSeq: &none, RequestSHA256: request})
@@ -162,7 +167,7 @@ func (s *Store[T]) CreateOnce(ctx context.Context, id string, env events.Envelop
 		return Record[T]{}, false, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
 	obs.EventsPublished.WithLabelValues(env.Type).Inc()
-	rec, err = s.FromEnvelope(env, ack.Sequence)
+	rec, err = s.FromEvent(env, ev, ack.Sequence)
 	rec.RequestSHA256 = request
 	return rec, false, err
 }
@@ -188,12 +193,16 @@ func RequestSHA256(kind string, input any) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// Append stores the next event of a record, provided the record's last event
-// is still at sequence after (the version the writer read). Returns Conflict
-// when another event got there first; a retry of the same event succeeds.
-func (s *Store[T]) Append(ctx context.Context, id string, after uint64, env events.Envelope) (Record[T], error) {
+// Append stores the next event of a record (env, which events.New built from
+// ev), provided the record's last event is still at sequence after (the
+// version the writer read). Returns Conflict when another event got there
+// first; a retry of the same event succeeds.
+func (s *Store[T]) Append(ctx context.Context, id string, after uint64, env events.Envelope, ev events.Event) (Record[T], error) {
 	subject, err := s.subjectOf(id)
 	if err != nil {
+		return Record[T]{}, err
+	}
+	if err := checkEvent(env, ev); err != nil {
 		return Record[T]{}, err
 	}
 	ack, err := events.Publish(ctx, s.js, subject, env, events.PublishOptions{ExpectLastSubjectSeq: &after})
@@ -208,10 +217,12 @@ func (s *Store[T]) Append(ctx context.Context, id string, after uint64, env even
 		return Record[T]{}, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
 	obs.EventsPublished.WithLabelValues(env.Type).Inc()
-	return s.FromEnvelope(env, ack.Sequence)
+	return s.FromEvent(env, ev, ack.Sequence)
 }
 
-// FromEnvelope is the record an event stored at seq makes, for callers that publish themselves (atomic batches).
+// FromEnvelope is the record an event stored at seq makes, decoded from its
+// envelope, for callers that publish themselves (atomic batches) and no
+// longer hold the typed event; FromEvent is cheaper.
 func (s *Store[T]) FromEnvelope(env events.Envelope, seq uint64) (Record[T], error) {
 	ev, err := events.DecodeData(env)
 	if err != nil {

@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -43,6 +44,16 @@ func envelope(t *testing.T, ev events.Event) events.Envelope {
 	return env
 }
 
+// data is the typed event env carries, as the writer that built env holds it.
+func data(t *testing.T, env events.Envelope) events.Event {
+	t.Helper()
+	ev, err := events.DecodeData(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reflect.ValueOf(ev).Elem().Interface().(events.Event) // a value, as writers pass it
+}
+
 func TestCreateAppendConflictAndHistory(t *testing.T) {
 	ns := natstest.Start(t)
 	ctx := context.Background()
@@ -52,29 +63,31 @@ func TestCreateAppendConflictAndHistory(t *testing.T) {
 		t.Fatalf("load before create: %v", err)
 	}
 	created := envelope(t, events.LeadCreatedV1{Lead: lead(1, "first")})
-	rec, replayed, err := store.Create(ctx, id, created)
+	rec, replayed, err := store.Create(ctx, id, created, data(t, created))
 	if err != nil || replayed || rec.State.Title != "first" || rec.ID != id {
 		t.Fatalf("create: %+v replayed=%v err=%v", rec, replayed, err)
 	}
 	// The same event again is recognised as a replay, even though JetStream refuses it.
-	again, replayed, err := store.Create(ctx, id, created)
+	again, replayed, err := store.Create(ctx, id, created, data(t, created))
 	if err != nil || !replayed || again.Seq != rec.Seq {
 		t.Fatalf("replayed create: %+v replayed=%v err=%v", again, replayed, err)
 	}
 	// Another creation on the same id is a conflict.
-	if _, _, err := store.Create(ctx, id, envelope(t, events.LeadCreatedV1{Lead: lead(1, "other")})); apperr.CodeOf(err) != apperr.Conflict {
+	other := envelope(t, events.LeadCreatedV1{Lead: lead(1, "other")})
+	if _, _, err := store.Create(ctx, id, other, data(t, other)); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("second create: %v", err)
 	}
 	upd := envelope(t, events.LeadUpdatedV1{Lead: lead(2, "second"), Changed: []string{"title"}})
-	next, err := store.Append(ctx, id, rec.Seq, upd)
+	next, err := store.Append(ctx, id, rec.Seq, upd, data(t, upd))
 	if err != nil || next.State.Version != 2 {
 		t.Fatalf("append: %+v %v", next, err)
 	}
 	// A retry of the same append succeeds; a stale one conflicts.
-	if r, err := store.Append(ctx, id, rec.Seq, upd); err != nil || r.Seq != next.Seq {
+	if r, err := store.Append(ctx, id, rec.Seq, upd, data(t, upd)); err != nil || r.Seq != next.Seq {
 		t.Fatalf("retried append: %+v %v", r, err)
 	}
-	if _, err := store.Append(ctx, id, rec.Seq, envelope(t, events.LeadUpdatedV1{Lead: lead(2, "stale"), Changed: []string{"title"}})); apperr.CodeOf(err) != apperr.Conflict {
+	stale := envelope(t, events.LeadUpdatedV1{Lead: lead(2, "stale"), Changed: []string{"title"}})
+	if _, err := store.Append(ctx, id, rec.Seq, stale, data(t, stale)); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("stale append: %v", err)
 	}
 	cur, err := store.Load(ctx, id)
@@ -92,7 +105,8 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
-	rec, _, err := store.Create(ctx, id, envelope(t, events.LeadCreatedV1{Lead: lead(1, "first")}))
+	created := envelope(t, events.LeadCreatedV1{Lead: lead(1, "first")})
+	rec, _, err := store.Create(ctx, id, created, data(t, created))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +117,8 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	if got, ok := view.Get(id); !ok || got.State.Title != "first" {
 		t.Fatalf("view after replay: %+v %v", got, ok)
 	}
-	if _, err := store.Append(ctx, id, rec.Seq, envelope(t, events.LeadUpdatedV1{Lead: lead(2, "second"), Changed: []string{"title"}})); err != nil {
+	upd := envelope(t, events.LeadUpdatedV1{Lead: lead(2, "second"), Changed: []string{"title"}})
+	if _, err := store.Append(ctx, id, rec.Seq, upd, data(t, upd)); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -151,7 +166,7 @@ func TestFinding8_CreateOnceRefusesAnotherRequestWithTheSameKey(t *testing.T) {
 		t.Fatalf("fingerprints %q %q", reqA, reqB)
 	}
 	created := envelope(t, events.LeadCreatedV1{Lead: lead(1, "first")})
-	rec, replayed, err := store.CreateOnce(ctx, id, created, reqA)
+	rec, replayed, err := store.CreateOnce(ctx, id, created, data(t, created), reqA)
 	if err != nil || replayed || rec.RequestSHA256 != reqA {
 		t.Fatalf("create: %+v replayed=%v err=%v", rec, replayed, err)
 	}
@@ -159,11 +174,13 @@ func TestFinding8_CreateOnceRefusesAnotherRequestWithTheSameKey(t *testing.T) {
 		t.Fatalf("the fingerprint is stored with the event: %+v %v", first, err)
 	}
 	// Inside the duplicate window.
-	again, replayed, err := store.CreateOnce(ctx, id, envelope2(t, created, "first, retried"), reqA)
+	retried := envelope2(t, created, "first, retried")
+	again, replayed, err := store.CreateOnce(ctx, id, retried, data(t, retried), reqA)
 	if err != nil || !replayed || again.Seq != rec.Seq || again.State.Title != "first" {
 		t.Fatalf("same request again: %+v replayed=%v err=%v; want the stored record", again, replayed, err)
 	}
-	if _, _, err := store.CreateOnce(ctx, id, envelope2(t, created, "other"), reqB); apperr.CodeOf(err) != apperr.KeyReused {
+	reused := envelope2(t, created, "other")
+	if _, _, err := store.CreateOnce(ctx, id, reused, data(t, reused), reqB); apperr.CodeOf(err) != apperr.KeyReused {
 		t.Fatalf("another request with the same key: %v, want KeyReused", err)
 	}
 	if n := msgs(); n != 1 {
@@ -196,7 +213,8 @@ func TestFinding8_CreateOnceRefusesAnotherRequestWithTheSameKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := msgs()
-			got, replayed, err := store.CreateOnce(ctx, other, envelope2(t, env, "later"), tc.request)
+			later := envelope2(t, env, "later")
+			got, replayed, err := store.CreateOnce(ctx, other, later, data(t, later), tc.request)
 			if tc.want != "" {
 				if apperr.CodeOf(err) != tc.want {
 					t.Fatalf("got %v, want %s", err, tc.want)
@@ -235,4 +253,90 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// TestRecordsAreBuiltFromTheEventInHand: what Create and Append answer is
+// the record decoding the stored event gives (the state, and the event as a
+// pointer, as decoding makes it), without decoding it; an event that is not
+// the one its envelope carries is refused and stores nothing.
+func TestRecordsAreBuiltFromTheEventInHand(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := context.Background()
+	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
+	ev := events.LeadCreatedV1{Lead: lead(1, "first")}
+	env := envelope(t, ev)
+	if _, _, err := store.Create(ctx, id, env, events.LeadUpdatedV1{Lead: lead(1, "first")}); apperr.CodeOf(err) != apperr.Internal {
+		t.Fatalf("create with another event than the envelope's: %v, want Internal", err)
+	}
+	rec, _, err := store.Create(ctx, id, env, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd := events.LeadUpdatedV1{Lead: lead(2, "second"), Changed: []string{"title"}}
+	next, err := store.Append(ctx, id, rec.Seq, envelope(t, upd), upd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, err := store.History(ctx, id)
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("history: %d %v", len(hist), err)
+	}
+	for i, got := range []eventstore.Record[events.LeadV1]{rec, next} {
+		want := hist[i]
+		if got.Seq != want.Seq || got.ID != want.ID || got.Envelope.ID != want.Envelope.ID ||
+			reflect.TypeOf(got.Event) != reflect.TypeOf(want.Event) ||
+			string(mustJSON(t, got.State)) != string(mustJSON(t, want.State)) ||
+			string(mustJSON(t, got.Event)) != string(mustJSON(t, want.Event)) {
+			t.Errorf("record %d from the event in hand:\n %+v\nstored and decoded:\n %+v", i, got, want)
+		}
+	}
+}
+
+// TestFollowSkipsWhatWritersPut: with writers putting their own results
+// (which the follower then skips, view_test.go), the follower still takes
+// every other event, and a writer's put of an older event changes nothing.
+func TestFollowSkipsWhatWritersPut(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
+	view, err := store.Follow(ctx, events.AllLeads, obs.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := envelope(t, events.LeadCreatedV1{Lead: lead(1, "first")})
+	rec, _, err := store.Create(ctx, id, created, data(t, created))
+	if err != nil {
+		t.Fatal(err)
+	}
+	view.Put(rec)
+	// Written by this process's writer, put at once: skipped by the follower.
+	upd := events.LeadUpdatedV1{Lead: lead(2, "second"), Changed: []string{"title"}}
+	next, err := store.Append(ctx, id, rec.Seq, envelope(t, upd), upd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	view.Put(next)
+	// Written by someone else (not put): the follower decodes it.
+	third := events.LeadUpdatedV1{Lead: lead(3, "third"), Changed: []string{"title"}}
+	raw := mustJSON(t, envelope(t, third))
+	msg := nats.NewMsg(events.MustSubject(events.LeadSubject(id)))
+	msg.Data = raw
+	if _, err := ns.JS.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if got, _ := view.Get(id); got.State.Title == "third" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the view did not take the event written elsewhere")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	view.Put(next)
+	if got, _ := view.Get(id); got.State.Title != "third" || view.Len() != 1 {
+		t.Fatalf("an older put replaced the newer state: %+v", got)
+	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"econdip/analytics/chtest"
 	"econdip/services/cmd/econdip/stack"
+	"econdip/services/platform/eventstore"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
 	"econdip/services/tools/loadgen"
@@ -32,6 +33,7 @@ func TestMain(m *testing.M) {
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
 		os.Exit(m.Run())
 	}
+	eventstore.VerifyInHand = false // measure what runs in production
 	chtest.Main(m, "econdip_bench")
 }
 
