@@ -33,8 +33,8 @@ const Source = "econdip/commissions"
 
 var idNamespace = uuid.MustParse("0c6f4f1e-2b7d-4a1c-8d3e-5f9a7b6c4d21")
 
-// Targets says whether a lead or deal that a decision links to exists.
-type Targets interface {
+// LinkedRecords says whether a lead or deal that a decision links to exists.
+type LinkedRecords interface {
 	Exists(ctx context.Context, kind, id string) (bool, error)
 }
 
@@ -46,7 +46,7 @@ type Service struct {
 	decisions   *command.Kind[events.DecisionV1, domain.Decision]
 	sview       *eventstore.View[events.SessionV1]
 	ref         *reference.Data
-	targets     Targets
+	linked      LinkedRecords
 	log         *slog.Logger
 	now         func() time.Time
 }
@@ -57,8 +57,8 @@ func splitKey(key string) (string, string) {
 }
 
 // New builds the service and its read models from the COMMISSIONS stream.
-func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, targets Targets, log *slog.Logger) (*Service, error) {
-	s := &Service{js: js, ref: ref, targets: targets, log: log, now: time.Now}
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, linked LinkedRecords, log *slog.Logger) (*Service, error) {
+	s := &Service{js: js, ref: ref, linked: linked, log: log, now: time.Now}
 	now := func() time.Time { return s.now() }
 	commissions := eventstore.New(js, events.StreamCommissions, events.CommissionSubject, commissionState,
 		func(c events.CommissionV1) string { return c.ID })
@@ -339,7 +339,7 @@ func uniq(ids []string) []string {
 }
 
 func (s *Service) checkTarget(ctx context.Context, kind, id, field string) error {
-	ok, err := s.targets.Exists(ctx, kind, id)
+	ok, err := s.linked.Exists(ctx, kind, id)
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}

@@ -15,10 +15,10 @@ import (
 	"econdip/services/platform/reference"
 )
 
-// noTargets: no lead or deal exists, so a link is refused by the rule.
-type noTargets struct{}
+// noLinkedRecords: no lead or deal exists, so a link is refused by the rule.
+type noLinkedRecords struct{}
 
-func (noTargets) Exists(context.Context, string, string) (bool, error) { return false, nil }
+func (noLinkedRecords) Exists(context.Context, string, string) (bool, error) { return false, nil }
 
 var (
 	admin   = auth.User{ID: "admin", Role: auth.Admin}
@@ -34,7 +34,7 @@ var (
 func start(t *testing.T) *app.Service {
 	t.Helper()
 	ns := natstest.Start(t)
-	svc, err := app.New(t.Context(), ns.JS, reference.Default(), noTargets{}, obs.Discard())
+	svc, err := app.New(t.Context(), ns.JS, reference.Default(), noLinkedRecords{}, obs.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -680,7 +680,7 @@ func (s *Stack) ServeCommissions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := commissionsapp.New(ctx, js, s.Ref, commissionsapp.StreamTargets{JS: js}, s.Log.With("service", "commissions"))
+	svc, err := commissionsapp.New(ctx, js, s.Ref, commissionsapp.StreamRecords{JS: js}, s.Log.With("service", "commissions"))
 	if err != nil {
 		return err
 	}

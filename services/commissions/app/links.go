@@ -10,13 +10,13 @@ import (
 	"econdip/events"
 )
 
-// StreamTargets checks link targets in the event log: a lead exists when its
+// StreamRecords checks the records a decision links to in the event log: a lead exists when its
 // subject in the LEADS stream has an event, an export deal when its subject
 // in the EXPORTS stream has one.
-type StreamTargets struct{ JS jetstream.JetStream }
+type StreamRecords struct{ JS jetstream.JetStream }
 
 // Exists reports whether the lead or deal with id exists.
-func (t StreamTargets) Exists(ctx context.Context, kind, id string) (bool, error) {
+func (t StreamRecords) Exists(ctx context.Context, kind, id string) (bool, error) {
 	// Ids are UUIDs; the subject builders also refuse wildcards ("*", ">").
 	if _, err := uuid.Parse(id); err != nil {
 		return false, nil
