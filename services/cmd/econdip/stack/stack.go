@@ -27,14 +27,11 @@ import (
 	"econdip/analytics/chserver"
 	"econdip/dashboards"
 	"econdip/events"
-	commissionsapp "econdip/services/commissions/app"
-	commissionsapi "econdip/services/commissions/httpapi"
-	exportsapp "econdip/services/exports/app"
-	exportsapi "econdip/services/exports/httpapi"
+	"econdip/services/commissions"
+	"econdip/services/exports"
 	"econdip/services/identity"
 	"econdip/services/ingest"
-	leadsapp "econdip/services/leads/app"
-	"econdip/services/leads/httpapi"
+	"econdip/services/leads"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/natsx"
@@ -654,14 +651,17 @@ func (s *Stack) ServeLeads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := leadsapp.New(ctx, js, s.Ref, s.Log.With("service", "leads"))
+	app, err := leads.New(ctx, js, s.Ref, s.Log.With("service", "leads"), s.Users, s.writeLimit(), s.httpOptions("leads"))
 	if err != nil {
 		return err
 	}
-	app := httpx.New(httpx.Options{Name: "leads", Logger: s.Log, Secure: s.Cfg.SecureCookies})
-	httpapi.Routes(app, svc, s.Users, s.writeLimit())
 	s.LeadsAddr, err = s.listen("leads API", s.Cfg.LeadsAddr, app)
 	return err
+}
+
+// httpOptions are the HTTP settings of the API named name.
+func (s *Stack) httpOptions(name string) httpx.Options {
+	return httpx.Options{Name: name, Logger: s.Log, Secure: s.Cfg.SecureCookies}
 }
 
 // writeLimit is the per-user limit on writes of one service
@@ -680,12 +680,10 @@ func (s *Stack) ServeCommissions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := commissionsapp.New(ctx, js, s.Ref, commissionsapp.StreamRecords{JS: js}, s.Log.With("service", "commissions"))
+	app, err := commissions.New(ctx, js, s.Ref, s.Log.With("service", "commissions"), s.Users, s.writeLimit(), s.httpOptions("commissions"))
 	if err != nil {
 		return err
 	}
-	app := httpx.New(httpx.Options{Name: "commissions", Logger: s.Log, Secure: s.Cfg.SecureCookies, BodyLimit: commissionsapi.MaxCSVBytes + 64<<10})
-	commissionsapi.Routes(app, svc, s.Users, s.writeLimit())
 	s.CommissionsAddr, err = s.listen("commissions API", s.Cfg.CommissionsAddr, app)
 	return err
 }
@@ -697,12 +695,10 @@ func (s *Stack) ServeExports(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := exportsapp.New(ctx, js, s.Ref, exportsapp.StreamDecisions{JS: js}, s.Log.With("service", "exports"))
+	app, err := exports.New(ctx, js, s.Ref, s.Log.With("service", "exports"), s.Users, s.writeLimit(), s.httpOptions("exports"))
 	if err != nil {
 		return err
 	}
-	app := httpx.New(httpx.Options{Name: "exports", Logger: s.Log, Secure: s.Cfg.SecureCookies})
-	exportsapi.Routes(app, svc, s.Users, s.writeLimit())
 	s.ExportsAddr, err = s.listen("exports API", s.Cfg.ExportsAddr, app)
 	return err
 }

@@ -1,0 +1,32 @@
+// Package exports is the exports service: the register of exporters (by
+// BIN), export deals (HS 2022) and trade barriers. Its parts are domain/
+// (the rules, no I/O), app/ (the use cases on the EXPORTS stream) and
+// httpapi/ (the Fiber routes, the HS picker); New wires them.
+package exports
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/services/exports/app"
+	"econdip/services/exports/httpapi"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+	"econdip/services/platform/reference"
+)
+
+// New starts the service on js (its read models follow the log until ctx
+// ends; a deal's decision is looked up in the COMMISSIONS stream) and
+// returns its HTTP app, made with opts.
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
+	svc, err := app.New(ctx, js, ref, app.StreamDecisions{JS: js}, log)
+	if err != nil {
+		return nil, err
+	}
+	a := httpx.New(opts)
+	httpapi.Routes(a, svc, users, writeLimit)
+	return a, nil
+}

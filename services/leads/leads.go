@@ -1,0 +1,32 @@
+// Package leads is the leads service: investor leads and their pipeline
+// stages. Its parts are domain/ (the rules, no I/O), app/ (the use cases on
+// the LEADS stream) and httpapi/ (the Fiber routes); New wires them, so the
+// command and the tests start the service through one call.
+package leads
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/services/leads/app"
+	"econdip/services/leads/httpapi"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+	"econdip/services/platform/reference"
+)
+
+// New starts the service on js (its read model follows the log until ctx
+// ends) and returns its HTTP app, made with opts: users authenticate
+// requests, writeLimit limits each user's writes.
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
+	svc, err := app.New(ctx, js, ref, log)
+	if err != nil {
+		return nil, err
+	}
+	a := httpx.New(opts)
+	httpapi.Routes(a, svc, users, writeLimit)
+	return a, nil
+}
