@@ -647,21 +647,28 @@ func (s *Stack) addReadyChecks(app *fiber.App) {
 
 // ServeLeads starts the leads API; its read model follows the log until ctx ends.
 func (s *Stack) ServeLeads(ctx context.Context) error {
-	js, err := s.serviceJS(ctx, natsx.ServiceLeads)
-	if err != nil {
-		return err
-	}
-	app, err := leads.New(ctx, js, s.Ref, s.Log.With("service", "leads"), s.Users, s.writeLimit(), s.httpOptions("leads"))
-	if err != nil {
-		return err
-	}
-	s.LeadsAddr, err = s.listen("leads API", s.Cfg.LeadsAddr, app)
+	var err error
+	s.LeadsAddr, err = s.serveAPI(ctx, natsx.ServiceLeads, "leads API", s.Cfg.LeadsAddr, leads.New)
 	return err
 }
 
-// httpOptions are the HTTP settings of the API named name.
-func (s *Stack) httpOptions(name string) httpx.Options {
-	return httpx.Options{Name: name, Logger: s.Log, Secure: s.Cfg.SecureCookies}
+// newAPI is a service's constructor (leads.New, commissions.New, exports.New).
+type newAPI func(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger,
+	users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error)
+
+// serveAPI starts the API of service, connected as its own NATS user, and
+// serves it on addr until Close; it returns the address it got.
+func (s *Stack) serveAPI(ctx context.Context, service, what, addr string, start newAPI) (string, error) {
+	js, err := s.serviceJS(ctx, service)
+	if err != nil {
+		return "", err
+	}
+	app, err := start(ctx, js, s.Ref, s.Log.With("service", service), s.Users, s.writeLimit(),
+		httpx.Options{Name: service, Logger: s.Log, Secure: s.Cfg.SecureCookies})
+	if err != nil {
+		return "", err
+	}
+	return s.listen(what, addr, app)
 }
 
 // writeLimit is the per-user limit on writes of one service
@@ -676,30 +683,16 @@ func (s *Stack) writeLimit() fiber.Handler {
 
 // ServeCommissions starts the commissions API; its read models follow the log until ctx ends.
 func (s *Stack) ServeCommissions(ctx context.Context) error {
-	js, err := s.serviceJS(ctx, natsx.ServiceCommissions)
-	if err != nil {
-		return err
-	}
-	app, err := commissions.New(ctx, js, s.Ref, s.Log.With("service", "commissions"), s.Users, s.writeLimit(), s.httpOptions("commissions"))
-	if err != nil {
-		return err
-	}
-	s.CommissionsAddr, err = s.listen("commissions API", s.Cfg.CommissionsAddr, app)
+	var err error
+	s.CommissionsAddr, err = s.serveAPI(ctx, natsx.ServiceCommissions, "commissions API", s.Cfg.CommissionsAddr, commissions.New)
 	return err
 }
 
 // ServeExports starts the exports API (exporters, export deals, trade
 // barriers, the HS picker); its read models follow the log until ctx ends.
 func (s *Stack) ServeExports(ctx context.Context) error {
-	js, err := s.serviceJS(ctx, natsx.ServiceExports)
-	if err != nil {
-		return err
-	}
-	app, err := exports.New(ctx, js, s.Ref, s.Log.With("service", "exports"), s.Users, s.writeLimit(), s.httpOptions("exports"))
-	if err != nil {
-		return err
-	}
-	s.ExportsAddr, err = s.listen("exports API", s.Cfg.ExportsAddr, app)
+	var err error
+	s.ExportsAddr, err = s.serveAPI(ctx, natsx.ServiceExports, "exports API", s.Cfg.ExportsAddr, exports.New)
 	return err
 }
 
