@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/events"
+	"econdip/services/platform/deadletter"
 	"econdip/services/platform/obs"
 )
 
@@ -80,14 +80,6 @@ func New(js jetstream.JetStream, conn driver.Conn, log *slog.Logger, cfg Config)
 	}
 	return &Service{js: js, conn: conn, log: log.With("service", "ingest"), cfg: cfg}
 }
-
-// Dead-letter headers say where a message came from and why it was set aside.
-const (
-	HeaderDLQReason  = "Econdip-Dlq-Reason"
-	HeaderDLQStream  = "Econdip-Dlq-Stream"
-	HeaderDLQSubject = "Econdip-Dlq-Subject"
-	HeaderDLQSeq     = "Econdip-Dlq-Seq"
-)
 
 // Run consumes until ctx ends, then finishes the batch in hand and returns.
 func (s *Service) Run(ctx context.Context) error {
@@ -262,22 +254,12 @@ func (s *Service) handle(ctx context.Context, stream string, msgs []jetstream.Ms
 }
 
 // deadLetter stores a message that cannot be projected on the dead-letter
-// stream with the reason, under a message id that makes a repeat a no-op.
+// stream with the reason; a repeat of the same message is a no-op.
 func (s *Service) deadLetter(ctx context.Context, stream string, m jetstream.Msg, reason string) error {
-	seq := "unknown"
-	if meta, err := m.Metadata(); err == nil {
-		seq = strconv.FormatUint(meta.Sequence.Stream, 10)
+	seq, err := deadletter.Publish(ctx, s.js, stream, m, reason)
+	if err != nil {
+		return err
 	}
-	dl := nats.NewMsg(events.DeadLetterPrefix + stream)
-	dl.Data = m.Data()
-	dl.Header.Set(HeaderDLQReason, truncate(reason, 1000))
-	dl.Header.Set(HeaderDLQStream, stream)
-	dl.Header.Set(HeaderDLQSubject, m.Subject())
-	dl.Header.Set(HeaderDLQSeq, seq)
-	if _, err := s.js.PublishMsg(ctx, dl, jetstream.WithMsgID("dlq-"+stream+"-"+seq)); err != nil {
-		return fmt.Errorf("dead-letter message %s of %s: %w", seq, stream, err)
-	}
-	obs.EventsDeadLettered.WithLabelValues(stream, "decode").Inc()
 	s.log.Warn("message moved to the dead-letter stream", "stream", stream, "seq", seq, "reason", truncate(reason, 200))
 	return nil
 }
