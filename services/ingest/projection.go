@@ -1,9 +1,13 @@
 package ingest
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
+	"strings"
 	"time"
+	"unsafe"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/google/uuid"
 
@@ -43,47 +47,119 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 	if err := projectExports(rows, seq, env, id, ev); err != nil {
 		return err
 	}
-	data, err := json.Marshal(redact(ev))
+	data, err := redacted(env, ev)
 	if err != nil {
-		return fmt.Errorf("encode redacted %s: %w", env.Type, err)
+		return err
 	}
 	rows.Events = append(rows.Events, analytics.EventRow{
 		EventID: id, Type: env.Type, Source: env.Source, Subject: env.Subject, Time: env.Time.UTC(),
-		Actor: env.Actor, Scope: env.Scope, Stream: stream, StreamSeq: seq, Data: string(data),
+		Actor: env.Actor, Scope: env.Scope, Stream: stream, StreamSeq: seq,
+		// data is a buffer of its own (events.Decode copies the data, and
+		// withoutContacts builds a new one) that nothing writes: the row
+		// shares it rather than copy it once more.
+		Data: unsafe.String(unsafe.SliceData(data), len(data)),
 	})
 	return nil
 }
 
-// redact returns the event as it may be stored in ClickHouse. Lead events
-// lose their contact persons. Commission, session and decision events carry
-// no personal data (co-chairs are named in their official role, actors are
-// user ids, as in every event's envelope), nor do exporter, deal and barrier
-// events (exporters and buyers are companies, progress notes are signed with
-// user ids): they are stored as they are; a personal field added to them
-// later gets its redaction here.
-func redact(ev events.Event) events.Event {
-	if _, ok := ev.(events.LeadSnapshot); ok {
-		return redactLead(ev)
+// redacted returns the event's data as it may be stored in ClickHouse: the
+// bytes as they came, not encoded again. Lead events lose their contact
+// persons. Commission, session and decision events carry no personal data
+// (co-chairs are named in their official role, actors are user ids, as in
+// every event's envelope), nor do exporter, deal and barrier events
+// (exporters and buyers are companies, progress notes are signed with user
+// ids): they are stored as they are; a personal field added to them later
+// gets its redaction here.
+func redacted(env events.Envelope, ev events.Event) ([]byte, error) {
+	if _, ok := ev.(events.LeadSnapshot); !ok {
+		return env.Data, nil
 	}
-	return ev
+	data, err := withoutContacts(env.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: redact %s data: %v", events.ErrDecode, env.Type, err)
+	}
+	return data, nil
 }
 
-func redactLead(ev events.Event) events.Event {
-	switch e := ev.(type) {
-	case *events.LeadCreatedV1:
-		c := *e
-		c.Lead = c.Lead.Redacted()
-		return c
-	case *events.LeadUpdatedV1:
-		c := *e
-		c.Lead = c.Lead.Redacted()
-		return c
-	case *events.LeadStageChangedV1:
-		c := *e
-		c.Lead = c.Lead.Redacted()
-		return c
+// withoutContacts returns the data of a lead event without the contact
+// persons: every member of its lead object named contacts, in any case
+// (the decoder matches names as encoding/json does, case-insensitively, so
+// "Contacts" is read into Lead.Contacts too; and of repeated names it keeps
+// the last). The other members stay as they came; for an event as the leads
+// service writes it, the result is the encoding of LeadV1.Redacted.
+func withoutContacts(data []byte) ([]byte, error) {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	out := make([]byte, 0, len(data))
+	err := copyObject(dec, data, &out, func(name string) memberRule {
+		if strings.EqualFold(name, "lead") {
+			return redactLeadMember
+		}
+		return keepMember
+	})
+	return out, err
+}
+
+// memberRule is what copyObject does with a member.
+type memberRule int
+
+const (
+	keepMember memberRule = iota
+	dropMember
+	redactLeadMember // an object whose contacts are dropped
+)
+
+// copyObject appends the object dec is at to out, member by member as the
+// input has them (data is dec's input), doing with each what rule says.
+func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule func(name string) memberRule) error {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return fmt.Errorf("not an object (%v)", err)
 	}
-	panic(fmt.Sprintf("redactLead: unhandled lead event %T", ev))
+	*out = append(*out, '{')
+	first := true
+	for dec.PeekKind() != '}' {
+		from := dec.InputOffset()
+		name, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		r := rule(name.String())
+		if r == redactLeadMember && dec.PeekKind() != '{' {
+			r = keepMember // not an object: the decoder refused it already
+		}
+		if r == dropMember {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if !first {
+			*out = append(*out, ',')
+		}
+		first = false
+		if r == redactLeadMember {
+			*out = append(*out, bytes.TrimLeft(data[from:dec.InputOffset()], ", \t\r\n")...)
+			*out = append(*out, ':')
+			err := copyObject(dec, data, out, func(name string) memberRule {
+				if strings.EqualFold(name, "contacts") {
+					return dropMember
+				}
+				return keepMember
+			})
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+		*out = append(*out, bytes.TrimLeft(data[from:dec.InputOffset()], ", \t\r\n")...)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	*out = append(*out, '}')
+	return nil
 }
 
 func leadRow(l events.LeadV1, eventID uuid.UUID, seq uint64) (analytics.LeadStateRow, error) {
