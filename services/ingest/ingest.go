@@ -1,6 +1,7 @@
 // Package ingest is the service that projects the JetStream log into
 // ClickHouse: one durable pull consumer per stream, size- and time-bounded
-// batches, each acknowledged only after ClickHouse accepted its insert.
+// batches, each acknowledged only after ClickHouse accepted its insert. Per
+// stream, fetching, decoding and inserting overlap in a bounded pipeline.
 // Delivery is at least once; every table collapses duplicates, so a
 // redelivered event still counts once. A message that cannot be decoded goes
 // to the dead-letter stream with the reason and is then acknowledged; an
@@ -47,14 +48,14 @@ type Config struct {
 // the two minutes it once was, a restarted ingest left its predecessor's
 // batch unwritten for two minutes, and a few crashes in a row filled
 // MaxAckPending with such batches and stalled the stream as long. A batch
-// being written is never redelivered under its writer: ingest reports
-// progress on it every AckWait/3 until it is acknowledged.
+// in ingest's hands is never redelivered under it: ingest reports progress
+// on it every AckWait/3 from its fetch until it is acknowledged.
 const AckWait = 10 * time.Second
 
 // maxAckPending is how many messages per stream may be delivered and not yet
-// acknowledged, in batches: the batch in hand, batches naked while
-// ClickHouse is away, and the batches of ingests that died, until AckWait
-// gives them to the next.
+// acknowledged, in batches: the batches in hand (up to inFlight), batches
+// naked while ClickHouse is away, and the batches of ingests that died,
+// until AckWait gives them to the next.
 const maxAckPending = 8
 
 // Service consumes the ingest streams into ClickHouse.
@@ -112,38 +113,61 @@ func (s *Service) Run(ctx context.Context) error {
 	return <-errs
 }
 
+// batch is one fetch of a stream on its way through consume's pipeline.
+type batch struct {
+	msgs         []jetstream.Msg
+	stopProgress func() // ends the progress reports on msgs
+	rows         analytics.Rows
+	poison       []jetstream.Msg // messages that cannot be projected, and why
+	reasons      []string
+	stamps       []time.Time // envelope times, for the events' age once inserted
+}
+
+// inFlight bounds the batches of a stream between fetch and ack: one being
+// fetched, one being decoded, one waiting for the insert and one being
+// inserted. It stays below maxAckPending, so a new ingest takes its batches
+// while those of one that died still wait for AckWait.
+const inFlight = 4
+
+// consume runs a stream's pipeline: a goroutine fetches batches, a second
+// decodes and projects them, and this one inserts each into ClickHouse and
+// then acknowledges it. So the next batch is fetched and decoded while the
+// previous one is inserted, and a message is still acknowledged only after
+// the insert of its rows. When ctx ends, fetching stops and the batches in
+// hand go through to the end: that is the graceful flush.
 func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Consumer) error {
 	log := s.log.With("stream", stream)
+	fetched := make(chan *batch)             // the fetcher holds the next batch until the decoder takes it
+	decoded := make(chan *batch, inFlight-3) // then fetcher, decoder and inserter each hold one
+	go func() {
+		defer close(fetched)
+		s.fetch(ctx, log, cons, fetched)
+	}()
+	go func() {
+		defer close(decoded)
+		for b := range fetched {
+			s.decode(stream, b)
+			decoded <- b
+		}
+	}()
 	backoff := time.Second
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.MaxWait))
-		if err != nil {
-			log.Warn("fetch failed; retrying", "err", err)
-			sleep(ctx, backoff)
+	release := false // ctx ended and an insert failed: hand the rest back at once
+	for b := range decoded {
+		if release {
+			b.stopProgress()
+			nak(b.msgs, 0)
 			continue
 		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-			log.Warn("fetch ended with an error", "err", err, "received", len(msgs))
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		// The batch in hand is finished even when ctx ends: that is the graceful flush.
+		// Finished even when ctx ends, within a minute.
 		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		stopProgress := inProgress(msgs, AckWait/3)
-		err = s.handle(flushCtx, stream, msgs)
-		stopProgress()
+		err := s.write(flushCtx, stream, b)
+		b.stopProgress()
 		cancel()
 		if err != nil {
 			obs.IngestFailures.WithLabelValues(stream).Inc()
-			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", len(msgs), "err", err, "retry_in", backoff.String())
-			for _, m := range msgs {
-				_ = m.NakWithDelay(backoff)
-			}
+			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", len(b.msgs), "err", err, "retry_in", backoff.String())
+			nak(b.msgs, backoff)
+			release = ctx.Err() != nil
 			sleep(ctx, backoff)
 			backoff = min(backoff*2, 30*time.Second)
 			continue
@@ -151,6 +175,42 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 		backoff = time.Second
 	}
 	return nil
+}
+
+// nak hands msgs back to JetStream for redelivery after delay.
+func nak(msgs []jetstream.Msg, delay time.Duration) {
+	for _, m := range msgs {
+		if delay > 0 {
+			_ = m.NakWithDelay(delay)
+		} else {
+			_ = m.Nak()
+		}
+	}
+}
+
+// fetch sends batches of cons to out until ctx ends. From the moment it is
+// fetched, a batch is reported in progress until it is acknowledged.
+func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Consumer, out chan<- *batch) {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		fb, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.MaxWait))
+		if err != nil {
+			log.Warn("fetch failed; retrying", "err", err)
+			sleep(ctx, backoff)
+			continue
+		}
+		var msgs []jetstream.Msg
+		for m := range fb.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := fb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+			log.Warn("fetch ended with an error", "err", err, "received", len(msgs))
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		out <- &batch{msgs: msgs, stopProgress: inProgress(msgs, AckWait/3)}
+	}
 }
 
 // inProgress tells JetStream every interval that msgs are still being
@@ -191,65 +251,68 @@ func Projectable(stream string, data []byte) error {
 // Skipped counts the messages left out with Config.NoDeadLetter.
 func (s *Service) Skipped() int64 { return s.skipped.Load() }
 
-// handle projects, inserts and acknowledges one batch. It returns an error
-// only when the insert failed; nothing is acknowledged then.
-func (s *Service) handle(ctx context.Context, stream string, msgs []jetstream.Msg) error {
-	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(msgs)))
-	var rows analytics.Rows
-	var poison []jetstream.Msg
-	var reasons []string
-	stamps := make([]time.Time, 0, len(msgs)) // envelope times, for the events' age once inserted
-	var pending uint64                        // JetStream's count of messages after the last one in hand
+// decode decodes and projects the messages of b into its rows, and sets
+// aside those that cannot be projected.
+func (s *Service) decode(stream string, b *batch) {
+	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(b.msgs)))
+	b.stamps = make([]time.Time, 0, len(b.msgs))
+	var pending uint64 // JetStream's count of messages after the last one in hand
 	havePending := false
-	for _, m := range msgs {
+	for _, m := range b.msgs {
 		meta, err := m.Metadata()
 		if err != nil {
-			poison, reasons = append(poison, m), append(reasons, "no JetStream metadata: "+err.Error())
+			b.poison, b.reasons = append(b.poison, m), append(b.reasons, "no JetStream metadata: "+err.Error())
 			continue
 		}
 		pending, havePending = meta.NumPending, true
 		env, ev, err := events.Decode(m.Data())
 		if err == nil {
-			err = project(&rows, stream, meta.Sequence.Stream, env, ev)
+			err = project(&b.rows, stream, meta.Sequence.Stream, env, ev)
 		}
 		if err != nil {
-			poison, reasons = append(poison, m), append(reasons, err.Error())
+			b.poison, b.reasons = append(b.poison, m), append(b.reasons, err.Error())
 			continue
 		}
-		stamps = append(stamps, env.Time)
+		b.stamps = append(b.stamps, env.Time)
 	}
 	if havePending {
 		obs.IngestConsumerLag.WithLabelValues(stream).Set(float64(pending))
 	}
+}
+
+// write inserts the rows of b, dead-letters its poison and acknowledges
+// every message. It returns an error only when the insert or a dead letter
+// failed; nothing is acknowledged then.
+func (s *Service) write(ctx context.Context, stream string, b *batch) error {
 	start := time.Now()
-	if rows.Len() > 0 {
-		if err := analytics.Write(ctx, s.conn, &rows); err != nil {
+	if b.rows.Len() > 0 {
+		if err := analytics.Write(ctx, s.conn, &b.rows); err != nil {
 			return err
 		}
 	}
 	inserted := time.Now()
 	obs.IngestBatchSeconds.Observe(inserted.Sub(start).Seconds())
 	age := obs.IngestEventAge.WithLabelValues(stream)
-	for _, t := range stamps {
+	for _, t := range b.stamps {
 		age.Observe(inserted.Sub(t).Seconds())
 	}
-	for i, m := range poison {
+	for i, m := range b.poison {
 		if s.cfg.NoDeadLetter {
 			s.skipped.Add(1)
-			s.log.Warn("message cannot be projected; left out (not dead-lettered again)", "stream", stream, "subject", m.Subject(), "reason", truncate(reasons[i], 200))
+			s.log.Warn("message cannot be projected; left out (not dead-lettered again)", "stream", stream, "subject", m.Subject(), "reason", truncate(b.reasons[i], 200))
 			continue
 		}
-		if err := s.deadLetter(ctx, stream, m, reasons[i]); err != nil {
+		if err := s.deadLetter(ctx, stream, m, b.reasons[i]); err != nil {
 			return err
 		}
 	}
-	for _, m := range msgs {
+	for _, m := range b.msgs {
 		if err := m.Ack(); err != nil {
 			// The insert is done; a lost ack only means a harmless redelivery.
 			s.log.Warn("ack failed; the message will be redelivered and collapse in ClickHouse", "err", err)
 		}
 	}
-	obs.EventsIngested.WithLabelValues(stream).Add(float64(len(msgs) - len(poison)))
+	obs.EventsIngested.WithLabelValues(stream).Add(float64(len(b.msgs) - len(b.poison)))
 	return nil
 }
 
