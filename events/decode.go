@@ -25,8 +25,11 @@ import (
 
 // decodeOptions are v1's semantics (case-insensitive names, duplicate names,
 // invalid UTF-8 replaced, v1's time and number rules) with unknown fields
-// refused, as the v1 Decoder with DisallowUnknownFields does.
-var decodeOptions = json.JoinOptions(jsonv1.DefaultOptionsV1(), json.RejectUnknownMembers(true))
+// refused, as the v1 Decoder with DisallowUnknownFields does. Not v1's
+// errors: those need a pass over the input before decoding it, and an
+// input decodeOnce refuses gets its error from the v1 decoder anyway.
+var decodeOptions = json.JoinOptions(jsonv1.DefaultOptionsV1(), json.RejectUnknownMembers(true),
+	jsonv1.ReportErrorsWithLegacySemantics(false))
 
 // wireEnvelope is Envelope as decodeOnce reads it.
 type wireEnvelope struct {

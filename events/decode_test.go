@@ -106,6 +106,11 @@ func TestDecodeAgreesWithV1(t *testing.T) {
 		"not an object":            `[1]`,
 		"deeply nested unknown":    strings.Replace(good, `{"lead":`, `{"x":[[[[{"a":[1,2,{}]}]]]],"lead":`, 1),
 		"contacts in another case": strings.Replace(good, `"contacts":`, `"CONTACTS":`, 1),
+		"name without underscore":  strings.Replace(good, `"investor_name":`, `"investorname":`, 1),
+		"name with a dash":         strings.Replace(good, `"investor_name":`, `"investor-name":`, 1),
+		"name with an underscore":  strings.Replace(good, `"contacts":`, `"con_tacts":`, 1),
+		"name with long s":         strings.Replace(good, `"contacts":`, `"contactſ":`, 1),
+		"name with Kelvin sign":    strings.Replace(good, `"tech_transfer":`, `"tech_transfer":true,"Kind":`, 1),
 	}
 	for name, raw := range cases {
 		t.Run(name, func(t *testing.T) { sameAsV1(t, []byte(raw)) })

@@ -88,6 +88,14 @@ func redacted(env events.Envelope, ev events.Event) ([]byte, error) {
 // the last). The other members stay as they came; for an event as the leads
 // service writes it, the result is the encoding of LeadV1.Redacted.
 func withoutContacts(data []byte) ([]byte, error) {
+	if out, ok := cutContacts(data); ok {
+		return out, nil
+	}
+	return walkWithoutContacts(data)
+}
+
+// walkWithoutContacts is withoutContacts for any data, token by token.
+func walkWithoutContacts(data []byte) ([]byte, error) {
 	dec := jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	out := make([]byte, 0, len(data))
 	err := copyObject(dec, data, &out, func(name string) memberRule {
@@ -136,9 +144,12 @@ func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule func(name 
 			*out = append(*out, ',')
 		}
 		first = false
+		// The name and the value as they came, without the spaces around
+		// the colon, as cutObject writes them.
+		afterName := dec.InputOffset()
+		*out = append(*out, bytes.TrimLeft(data[from:afterName], ", \t\r\n")...)
+		*out = append(*out, ':')
 		if r == redactLeadMember {
-			*out = append(*out, bytes.TrimLeft(data[from:dec.InputOffset()], ", \t\r\n")...)
-			*out = append(*out, ':')
 			err := copyObject(dec, data, out, func(name string) memberRule {
 				if strings.EqualFold(name, "contacts") {
 					return dropMember
@@ -153,7 +164,7 @@ func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule func(name 
 		if err := dec.SkipValue(); err != nil {
 			return err
 		}
-		*out = append(*out, bytes.TrimLeft(data[from:dec.InputOffset()], ", \t\r\n")...)
+		*out = append(*out, bytes.TrimLeft(data[afterName:dec.InputOffset()], " \t\r\n:")...)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return err
@@ -523,4 +534,158 @@ func prefix(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// cutContacts is withoutContacts for data whose object names are plain
+// ASCII without escapes, as encoding/json writes them: it reads the bytes
+// without decoding them (the decoder has checked they are valid JSON).
+// ok is false for any other data, which the token walk then redacts.
+func cutContacts(data []byte) (out []byte, ok bool) {
+	out = make([]byte, 0, len(data))
+	end, ok := cutObject(data, skipSpace(data, 0), &out, "lead")
+	return out, ok && skipSpace(data, end) == len(data)
+}
+
+// cutObject appends the object at data[i] to out without the members named
+// drop (any case), or, when drop is "lead", with the contacts of its lead
+// members cut. It returns the index after the object.
+func cutObject(data []byte, i int, out *[]byte, drop string) (int, bool) {
+	if i >= len(data) || data[i] != '{' {
+		return 0, false
+	}
+	*out = append(*out, '{')
+	i = skipSpace(data, i+1)
+	read, wrote := false, false // a member read from data, written to out
+	for i < len(data) && data[i] != '}' {
+		if read {
+			if data[i] != ',' {
+				return 0, false
+			}
+			i = skipSpace(data, i+1)
+		}
+		read = true
+		from := i
+		name, next, ok := plainName(data, i)
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(data, next)
+		if i >= len(data) || data[i] != ':' {
+			return 0, false
+		}
+		i = skipSpace(data, i+1)
+		match := asciiEqualFold(name, drop)
+		if match && drop == "contacts" {
+			if i, ok = skipJSON(data, i); !ok {
+				return 0, false
+			}
+			i = skipSpace(data, i)
+			continue
+		}
+		if wrote {
+			*out = append(*out, ',')
+		}
+		wrote = true
+		*out = append(*out, data[from:next]...)
+		*out = append(*out, ':')
+		if match && drop == "lead" && i < len(data) && data[i] == '{' {
+			i, ok = cutObject(data, i, out, "contacts")
+		} else {
+			start := i
+			if i, ok = skipJSON(data, i); ok {
+				*out = append(*out, data[start:i]...)
+			}
+		}
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(data, i)
+	}
+	if i >= len(data) {
+		return 0, false
+	}
+	*out = append(*out, '}')
+	return i + 1, true
+}
+
+// plainName reads the object name at data[i]: its text and the index after
+// its closing quote; ok is false unless it is printable ASCII without escapes.
+func plainName(data []byte, i int) (name []byte, next int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return data[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// skipJSON returns the index after the JSON value at data[i], which is valid.
+func skipJSON(data []byte, i int) (int, bool) {
+	if i >= len(data) {
+		return 0, false
+	}
+	switch data[i] {
+	case '"':
+		for j := i + 1; j < len(data); j++ {
+			switch data[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, true
+			}
+		}
+		return 0, false
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				end, ok := skipJSON(data, j)
+				if !ok {
+					return 0, false
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	j := i // a number, true, false or null
+	for j < len(data) && !isSpace(data[j]) && data[j] != ',' && data[j] != '}' && data[j] != ']' {
+		j++
+	}
+	return j, j > i
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// asciiEqualFold reports whether name is word (lower-case ASCII) in any case.
+func asciiEqualFold(name []byte, word string) bool {
+	if len(name) != len(word) {
+		return false
+	}
+	for i := range name {
+		if name[i]|0x20 != word[i] {
+			return false
+		}
+	}
+	return true
 }

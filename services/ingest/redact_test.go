@@ -82,6 +82,11 @@ func TestEventsTableKeepsTheBytesAsWrittenLessContacts(t *testing.T) {
 		if got := storedData(t, raw); got != string(want) {
 			t.Errorf("%s: stored\n%s\nwant\n%s", ev.EventType(), got, want)
 		}
+		if env, _, _ := events.Decode(raw); ev.EventType() != events.TypeDealCreated {
+			if _, ok := cutContacts(env.Data); !ok {
+				t.Errorf("%s: the event as written is not redacted by the cut in its bytes", ev.EventType())
+			}
+		}
 	}
 }
 
@@ -125,9 +130,23 @@ func TestNoContactReachesTheEventsTable(t *testing.T) {
 		"last member":     strings.Replace(strings.Replace(good, `"contacts":`+contacts+`,`, ``, 1), `"stage_effective_on":"2026-03-10"`, `"stage_effective_on":"2026-03-10","contacts":`+contacts, 1),
 		"spaces":          strings.Replace(good, `"contacts":`, " \n\t\"contacts\" \n :\n ", 1),
 		"lead repeated":   strings.Replace(good, `{"lead":`, `{"lead":{"contacts":`+contacts+`},"Lead":`, 1),
+		"long s":          strings.Replace(good, `"contacts":`, `"contactſ":`, 1),
+		"only member":     strings.Replace(good, `{"lead":`, `{"lead":{"contacts":[]},"Lead":`, 1),
 	} {
 		t.Run(name, func(t *testing.T) {
 			got := storedData(t, []byte(raw))
+			// The cut in the bytes, where it applies, agrees with the walk.
+			env, _, err := events.Decode([]byte(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			walked, err := walkWithoutContacts(env.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cut, ok := cutContacts(env.Data); ok && string(cut) != string(walked) {
+				t.Errorf("the cut gives\n%s\nthe walk\n%s", cut, walked)
+			}
 			for _, personal := range []string{"Jonas", "Weber", "Anna", "Schmidt", "example.de", "1234567", "CFO", "ontacts"} {
 				if strings.Contains(got, personal) {
 					t.Errorf("stored data holds %q:\n%s", personal, got)
@@ -147,4 +166,22 @@ func TestNoContactReachesTheEventsTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCutContactsAgreesWithWalk: on any valid JSON, the cut in the bytes
+// either declines or gives what the token walk gives.
+func FuzzCutContactsAgreesWithWalk(f *testing.F) {
+	f.Add([]byte(`{"lead":{"a":1,"contacts":[{"name":"x"}],"b":"}\"]"},"x":[1,{"lead":2}]}`))
+	f.Add([]byte(`{"Lead":{"CONTACTS":null},"lead":{"contacts":[],"c":{"contacts":1}}}`))
+	f.Add([]byte(` { "a" : 1 , "lead" : { "x" : [ 1 , "]" ] , "contacts" : [ ] } } `))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		walked, err := walkWithoutContacts(data)
+		cut, ok := cutContacts(data)
+		if ok && (err != nil || string(cut) != string(walked)) {
+			t.Fatalf("on %s the cut gives %s, the walk %s (%v)", data, cut, walked, err)
+		}
+	})
 }
