@@ -256,6 +256,7 @@ func (s *Service) Skipped() int64 { return s.skipped.Load() }
 func (s *Service) decode(stream string, b *batch) {
 	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(b.msgs)))
 	b.stamps = make([]time.Time, 0, len(b.msgs))
+	b.rows.Events = make([]analytics.EventRow, 0, len(b.msgs)) // one each
 	var pending uint64 // JetStream's count of messages after the last one in hand
 	havePending := false
 	for _, m := range b.msgs {
