@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,7 +57,7 @@ const AckWait = 10 * time.Second
 // acknowledged, in batches: the batches in hand (up to inFlight), batches
 // naked while ClickHouse is away, and the batches of ingests that died,
 // until AckWait gives them to the next.
-const maxAckPending = 8
+const maxAckPending = 12
 
 // Service consumes the ingest streams into ClickHouse.
 type Service struct {
@@ -113,60 +114,69 @@ func (s *Service) Run(ctx context.Context) error {
 	return <-errs
 }
 
-// batch is one fetch of a stream on its way through consume's pipeline.
-type batch struct {
+// fetched is one fetch of a stream, reported in progress from then on.
+type fetched struct {
 	msgs         []jetstream.Msg
 	stopProgress func() // ends the progress reports on msgs
-	rows         analytics.Rows
-	poison       []jetstream.Msg // messages that cannot be projected, and why
-	reasons      []string
-	stamps       []time.Time // envelope times, for the events' age once inserted
 }
 
-// inFlight bounds the batches of a stream between fetch and ack: one being
-// fetched, one being decoded, one waiting for the insert and one being
+// load is what one insert writes: the rows of one or more fetches, decoded
+// and projected, then acknowledged together.
+type load struct {
+	fetches []fetched
+	msgs    int
+	rows    analytics.Rows
+	poison  []jetstream.Msg // messages that cannot be projected, and why
+	reasons []string
+	stamps  []time.Time // envelope times, for the events' age once inserted
+}
+
+// maxMerge is the most fetches one insert takes. ClickHouse 18.16 spends
+// about as much on each insert as on a few thousand rows, so while an insert
+// runs, the fetches decoded meanwhile wait to go into the next one together;
+// a lone fetch goes in as soon as the inserter is free, as before.
+const maxMerge = 4
+
+// inFlight bounds the fetches of a stream between fetch and ack: one being
+// fetched, maxMerge being decoded into the next load and maxMerge being
 // inserted. It stays below maxAckPending, so a new ingest takes its batches
 // while those of one that died still wait for AckWait.
-const inFlight = 4
+const inFlight = 1 + 2*maxMerge
 
 // consume runs a stream's pipeline: a goroutine fetches batches, a second
-// decodes and projects them, and this one inserts each into ClickHouse and
-// then acknowledges it. So the next batch is fetched and decoded while the
-// previous one is inserted, and a message is still acknowledged only after
-// the insert of its rows. When ctx ends, fetching stops and the batches in
-// hand go through to the end: that is the graceful flush.
+// decodes and projects them into the next load, and this one inserts each
+// load into ClickHouse and then acknowledges its messages. So the next
+// batches are fetched and decoded while the previous ones are inserted, and
+// a message is still acknowledged only after the insert of its rows. When
+// ctx ends, fetching stops and the batches in hand go through to the end:
+// that is the graceful flush.
 func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Consumer) error {
 	log := s.log.With("stream", stream)
-	fetched := make(chan *batch)             // the fetcher holds the next batch until the decoder takes it
-	decoded := make(chan *batch, inFlight-3) // then fetcher, decoder and inserter each hold one
+	fetches := make(chan fetched) // the fetcher holds the next fetch until the decoder takes it
+	loads := make(chan *load)     // the decoder hands a load over when the inserter is free
 	go func() {
-		defer close(fetched)
-		s.fetch(ctx, log, cons, fetched)
+		defer close(fetches)
+		s.fetch(ctx, log, cons, fetches)
 	}()
 	go func() {
-		defer close(decoded)
-		for b := range fetched {
-			s.decode(stream, b)
-			decoded <- b
-		}
+		defer close(loads)
+		s.decodeInto(stream, fetches, loads)
 	}()
 	backoff := time.Second
 	release := false // ctx ended and an insert failed: hand the rest back at once
-	for b := range decoded {
+	for l := range loads {
 		if release {
-			b.stopProgress()
-			nak(b.msgs, 0)
+			l.release(0)
 			continue
 		}
 		// Finished even when ctx ends, within a minute.
 		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		err := s.write(flushCtx, stream, b)
-		b.stopProgress()
+		err := s.write(flushCtx, stream, l)
 		cancel()
 		if err != nil {
 			obs.IngestFailures.WithLabelValues(stream).Inc()
-			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", len(b.msgs), "err", err, "retry_in", backoff.String())
-			nak(b.msgs, backoff)
+			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", l.msgs, "err", err, "retry_in", backoff.String())
+			l.release(backoff)
 			release = ctx.Err() != nil
 			sleep(ctx, backoff)
 			backoff = min(backoff*2, 30*time.Second)
@@ -177,20 +187,56 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	return nil
 }
 
-// nak hands msgs back to JetStream for redelivery after delay.
-func nak(msgs []jetstream.Msg, delay time.Duration) {
-	for _, m := range msgs {
-		if delay > 0 {
-			_ = m.NakWithDelay(delay)
-		} else {
-			_ = m.Nak()
+// decodeInto decodes and projects each fetch into a load, and hands the load
+// to the inserter as soon as it is free, or once it holds maxMerge fetches.
+func (s *Service) decodeInto(stream string, in <-chan fetched, out chan<- *load) {
+	var next *load
+	for {
+		if next == nil {
+			f, ok := <-in
+			if !ok {
+				return
+			}
+			next = &load{}
+			s.decode(stream, f, next)
+			continue
+		}
+		if len(next.fetches) == maxMerge {
+			out <- next
+			next = nil
+			continue
+		}
+		select {
+		case out <- next:
+			next = nil
+		case f, ok := <-in:
+			if !ok {
+				out <- next
+				return
+			}
+			s.decode(stream, f, next)
+		}
+	}
+}
+
+// release ends the progress reports on the load's messages and hands them
+// back to JetStream for redelivery after delay.
+func (l *load) release(delay time.Duration) {
+	for _, f := range l.fetches {
+		f.stopProgress()
+		for _, m := range f.msgs {
+			if delay > 0 {
+				_ = m.NakWithDelay(delay)
+			} else {
+				_ = m.Nak()
+			}
 		}
 	}
 }
 
 // fetch sends batches of cons to out until ctx ends. From the moment it is
 // fetched, a batch is reported in progress until it is acknowledged.
-func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Consumer, out chan<- *batch) {
+func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Consumer, out chan<- fetched) {
 	backoff := time.Second
 	for ctx.Err() == nil {
 		fb, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.MaxWait))
@@ -209,7 +255,7 @@ func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Co
 		if len(msgs) == 0 {
 			continue
 		}
-		out <- &batch{msgs: msgs, stopProgress: inProgress(msgs, AckWait/3)}
+		out <- fetched{msgs: msgs, stopProgress: inProgress(msgs, AckWait/3)}
 	}
 }
 
@@ -251,69 +297,74 @@ func Projectable(stream string, data []byte) error {
 // Skipped counts the messages left out with Config.NoDeadLetter.
 func (s *Service) Skipped() int64 { return s.skipped.Load() }
 
-// decode decodes and projects the messages of b into its rows, and sets
+// decode decodes and projects the messages of f into l's rows, and sets
 // aside those that cannot be projected.
-func (s *Service) decode(stream string, b *batch) {
-	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(b.msgs)))
-	b.stamps = make([]time.Time, 0, len(b.msgs))
-	b.rows.Events = make([]analytics.EventRow, 0, len(b.msgs)) // one each
-	var pending uint64 // JetStream's count of messages after the last one in hand
+func (s *Service) decode(stream string, f fetched, l *load) {
+	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(f.msgs)))
+	l.fetches = append(l.fetches, f)
+	l.msgs += len(f.msgs)
+	l.stamps = slices.Grow(l.stamps, len(f.msgs))
+	l.rows.Events = slices.Grow(l.rows.Events, len(f.msgs)) // a row each
+	var pending uint64                                      // JetStream's count of messages after the last one in hand
 	havePending := false
-	for _, m := range b.msgs {
+	for _, m := range f.msgs {
 		meta, err := m.Metadata()
 		if err != nil {
-			b.poison, b.reasons = append(b.poison, m), append(b.reasons, "no JetStream metadata: "+err.Error())
+			l.poison, l.reasons = append(l.poison, m), append(l.reasons, "no JetStream metadata: "+err.Error())
 			continue
 		}
 		pending, havePending = meta.NumPending, true
 		env, ev, err := events.Decode(m.Data())
 		if err == nil {
-			err = project(&b.rows, stream, meta.Sequence.Stream, env, ev)
+			err = project(&l.rows, stream, meta.Sequence.Stream, env, ev)
 		}
 		if err != nil {
-			b.poison, b.reasons = append(b.poison, m), append(b.reasons, err.Error())
+			l.poison, l.reasons = append(l.poison, m), append(l.reasons, err.Error())
 			continue
 		}
-		b.stamps = append(b.stamps, env.Time)
+		l.stamps = append(l.stamps, env.Time)
 	}
 	if havePending {
 		obs.IngestConsumerLag.WithLabelValues(stream).Set(float64(pending))
 	}
 }
 
-// write inserts the rows of b, dead-letters its poison and acknowledges
+// write inserts the rows of l, dead-letters its poison and acknowledges
 // every message. It returns an error only when the insert or a dead letter
 // failed; nothing is acknowledged then.
-func (s *Service) write(ctx context.Context, stream string, b *batch) error {
+func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	start := time.Now()
-	if b.rows.Len() > 0 {
-		if err := analytics.Write(ctx, s.conn, &b.rows); err != nil {
+	if l.rows.Len() > 0 {
+		if err := analytics.Write(ctx, s.conn, &l.rows); err != nil {
 			return err
 		}
 	}
 	inserted := time.Now()
 	obs.IngestBatchSeconds.Observe(inserted.Sub(start).Seconds())
 	age := obs.IngestEventAge.WithLabelValues(stream)
-	for _, t := range b.stamps {
+	for _, t := range l.stamps {
 		age.Observe(inserted.Sub(t).Seconds())
 	}
-	for i, m := range b.poison {
+	for i, m := range l.poison {
 		if s.cfg.NoDeadLetter {
 			s.skipped.Add(1)
-			s.log.Warn("message cannot be projected; left out (not dead-lettered again)", "stream", stream, "subject", m.Subject(), "reason", truncate(b.reasons[i], 200))
+			s.log.Warn("message cannot be projected; left out (not dead-lettered again)", "stream", stream, "subject", m.Subject(), "reason", truncate(l.reasons[i], 200))
 			continue
 		}
-		if err := s.deadLetter(ctx, stream, m, b.reasons[i]); err != nil {
+		if err := s.deadLetter(ctx, stream, m, l.reasons[i]); err != nil {
 			return err
 		}
 	}
-	for _, m := range b.msgs {
-		if err := m.Ack(); err != nil {
-			// The insert is done; a lost ack only means a harmless redelivery.
-			s.log.Warn("ack failed; the message will be redelivered and collapse in ClickHouse", "err", err)
+	for _, f := range l.fetches {
+		f.stopProgress()
+		for _, m := range f.msgs {
+			if err := m.Ack(); err != nil {
+				// The insert is done; a lost ack only means a harmless redelivery.
+				s.log.Warn("ack failed; the message will be redelivered and collapse in ClickHouse", "err", err)
+			}
 		}
 	}
-	obs.EventsIngested.WithLabelValues(stream).Add(float64(len(b.msgs) - len(b.poison)))
+	obs.EventsIngested.WithLabelValues(stream).Add(float64(l.msgs - len(l.poison)))
 	return nil
 }
 
