@@ -84,6 +84,15 @@ func decodeOnce(raw []byte) (env Envelope, ev Event, ok bool) {
 	if checkEnvelope(env) != nil || validate(w.Data.ev) != nil {
 		return env, nil, false
 	}
-	env.Data = bytes.Clone(env.Data)
 	return env, w.Data.ev, true
+}
+
+// DecodeInPlace is Decode for a caller that owns raw and leaves it as it is
+// while it uses the result: Envelope.Data is then raw's bytes, not a copy.
+// Ingest decodes each message once and stores its data as it came.
+func DecodeInPlace(raw []byte) (Envelope, Event, error) {
+	if env, ev, ok := decodeOnce(raw); ok {
+		return env, ev, nil
+	}
+	return decodeV1(raw)
 }

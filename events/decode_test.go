@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -125,6 +126,23 @@ func moveToEnd(s, member string) string {
 func replaceData(s, data string) string {
 	i := strings.Index(s, `"data":`)
 	return s[:i] + `"data":` + data + "}"
+}
+
+// TestDecodeInPlaceSharesData: DecodeInPlace decodes as Decode does, with
+// Envelope.Data the input's bytes.
+func TestDecodeInPlaceSharesData(t *testing.T) {
+	raw := []byte(testEvent(t, &events.LeadCreatedV1{Lead: testLead()}))
+	env, ev, err := events.DecodeInPlace(raw)
+	env2, ev2, err2 := events.Decode(raw)
+	if err != nil || err2 != nil || !reflect.DeepEqual(env, env2) || !reflect.DeepEqual(ev, ev2) {
+		t.Fatalf("DecodeInPlace %v %v, Decode %v %v", env, err, env2, err2)
+	}
+	if i := strings.Index(string(raw), `"data":`) + len(`"data":`); &raw[i] != &env.Data[0] {
+		t.Error("DecodeInPlace copied the data")
+	}
+	if _, _, err := events.DecodeInPlace([]byte(`{"id":`)); !errors.Is(err, events.ErrDecode) {
+		t.Errorf("DecodeInPlace of a broken event: %v", err)
+	}
 }
 
 // TestDecodeCopiesData: Envelope.Data stays as it was when the input is reused.

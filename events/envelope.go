@@ -141,8 +141,15 @@ func checkEnvelope(e Envelope) error {
 // type. Envelope.Data is a copy: raw may be reused afterwards.
 func Decode(raw []byte) (Envelope, Event, error) {
 	if env, ev, ok := decodeOnce(raw); ok {
+		env.Data = bytes.Clone(env.Data)
 		return env, ev, nil
 	}
+	return decodeV1(raw)
+}
+
+// decodeV1 decodes with encoding/json: the answer for every input
+// decodeOnce declines, and the error of every input that is not an event.
+func decodeV1(raw []byte) (Envelope, Event, error) {
 	env, err := DecodeEnvelope(raw)
 	if err != nil {
 		return env, nil, err

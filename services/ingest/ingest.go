@@ -314,7 +314,9 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 			continue
 		}
 		pending, havePending = meta.NumPending, true
-		env, ev, err := events.Decode(m.Data())
+		// The message's bytes stay as they are until it is acknowledged:
+		// the events row keeps the data from them, not a copy.
+		env, ev, err := events.DecodeInPlace(m.Data())
 		if err == nil {
 			err = project(&l.rows, stream, meta.Sequence.Stream, env, ev)
 		}

@@ -54,9 +54,10 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 	rows.Events = append(rows.Events, analytics.EventRow{
 		EventID: id, Type: env.Type, Source: env.Source, Subject: env.Subject, Time: env.Time.UTC(),
 		Actor: env.Actor, Scope: env.Scope, Stream: stream, StreamSeq: seq,
-		// data is a buffer of its own (events.Decode copies the data, and
-		// withoutContacts builds a new one) that nothing writes: the row
-		// shares it rather than copy it once more.
+		// data is the message's bytes (ingest decodes in place and holds the
+		// message until the insert is done), the copy events.Decode made,
+		// or the buffer withoutContacts built: nothing writes any of them,
+		// so the row shares them rather than copy them once more.
 		Data: unsafe.String(unsafe.SliceData(data), len(data)),
 	})
 	return nil
