@@ -83,7 +83,7 @@ func New(js jetstream.JetStream, conn driver.Conn, log *slog.Logger, cfg Config)
 	return &Service{js: js, conn: conn, log: log.With("service", "ingest"), cfg: cfg}
 }
 
-// Run consumes until ctx ends, then finishes the batch in hand and returns.
+// Run consumes until ctx ends, then finishes the batches in hand and returns.
 func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, len(events.IngestStreams()))
