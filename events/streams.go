@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,7 +20,8 @@ const (
 	StreamUsers       = "USERS"
 	StreamDeadLetter  = "DEADLETTER"
 
-	// DeadLetterPrefix is followed by the stream the message came from.
+	// DeadLetterPrefix is followed by the stream the message came from; the
+	// package services/platform/deadletter publishes, lists and redrives them.
 	DeadLetterPrefix = SubjectPrefix + ".deadletter."
 
 	// ConsumerIngest is the durable consumer that projects events into
@@ -175,6 +175,3 @@ func message(subject string, env Envelope) (*nats.Msg, error) {
 	msg.Header.Set(HeaderSource, env.Source)
 	return msg, nil
 }
-
-// IsDeadLetterSubject reports whether subject is on the dead-letter stream.
-func IsDeadLetterSubject(subject string) bool { return strings.HasPrefix(subject, DeadLetterPrefix) }

@@ -1,6 +1,7 @@
 // Package ingest is the service that projects the JetStream log into
 // ClickHouse: one durable pull consumer per stream, size- and time-bounded
-// batches, each acknowledged only after ClickHouse accepted its insert.
+// batches, each acknowledged only after ClickHouse accepted its insert. Per
+// stream, fetching, decoding and inserting overlap in a bounded pipeline.
 // Delivery is at least once; every table collapses duplicates, so a
 // redelivered event still counts once. A message that cannot be decoded goes
 // to the dead-letter stream with the reason and is then acknowledged; an
@@ -12,7 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/events"
+	"econdip/services/platform/deadletter"
 	"econdip/services/platform/obs"
 )
 
@@ -47,15 +49,15 @@ type Config struct {
 // the two minutes it once was, a restarted ingest left its predecessor's
 // batch unwritten for two minutes, and a few crashes in a row filled
 // MaxAckPending with such batches and stalled the stream as long. A batch
-// being written is never redelivered under its writer: ingest reports
-// progress on it every AckWait/3 until it is acknowledged.
+// in ingest's hands is never redelivered under it: ingest reports progress
+// on it every AckWait/3 from its fetch until it is acknowledged.
 const AckWait = 10 * time.Second
 
 // maxAckPending is how many messages per stream may be delivered and not yet
-// acknowledged, in batches: the batch in hand, batches naked while
-// ClickHouse is away, and the batches of ingests that died, until AckWait
-// gives them to the next.
-const maxAckPending = 8
+// acknowledged, in batches: the batches in hand (up to inFlight), batches
+// naked while ClickHouse is away, and the batches of ingests that died,
+// until AckWait gives them to the next.
+const maxAckPending = 12
 
 // Service consumes the ingest streams into ClickHouse.
 type Service struct {
@@ -81,15 +83,7 @@ func New(js jetstream.JetStream, conn driver.Conn, log *slog.Logger, cfg Config)
 	return &Service{js: js, conn: conn, log: log.With("service", "ingest"), cfg: cfg}
 }
 
-// Dead-letter headers say where a message came from and why it was set aside.
-const (
-	HeaderDLQReason  = "Econdip-Dlq-Reason"
-	HeaderDLQStream  = "Econdip-Dlq-Stream"
-	HeaderDLQSubject = "Econdip-Dlq-Subject"
-	HeaderDLQSeq     = "Econdip-Dlq-Seq"
-)
-
-// Run consumes until ctx ends, then finishes the batch in hand and returns.
+// Run consumes until ctx ends, then finishes the batches in hand and returns.
 func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, len(events.IngestStreams()))
@@ -120,38 +114,70 @@ func (s *Service) Run(ctx context.Context) error {
 	return <-errs
 }
 
+// fetched is one fetch of a stream, reported in progress from then on.
+type fetched struct {
+	msgs         []jetstream.Msg
+	stopProgress func() // ends the progress reports on msgs
+}
+
+// load is what one insert writes: the rows of one or more fetches, decoded
+// and projected, then acknowledged together.
+type load struct {
+	fetches []fetched
+	msgs    int
+	rows    analytics.Rows
+	poison  []jetstream.Msg // messages that cannot be projected, and why
+	reasons []string
+	stamps  []time.Time // envelope times, for the events' age once inserted
+}
+
+// maxMerge is the most fetches one insert takes. ClickHouse 18.16 spends
+// about as much on each insert as on a few thousand rows, so while an insert
+// runs, the fetches decoded meanwhile wait to go into the next one together;
+// a lone fetch goes in as soon as the inserter is free, as before.
+const maxMerge = 4
+
+// inFlight bounds the fetches of a stream between fetch and ack: one being
+// fetched, maxMerge being decoded into the next load and maxMerge being
+// inserted. It stays below maxAckPending, so a new ingest takes its batches
+// while those of one that died still wait for AckWait.
+const inFlight = 1 + 2*maxMerge
+
+// consume runs a stream's pipeline: a goroutine fetches batches, a second
+// decodes and projects them into the next load, and this one inserts each
+// load into ClickHouse and then acknowledges its messages. So the next
+// batches are fetched and decoded while the previous ones are inserted, and
+// a message is still acknowledged only after the insert of its rows. When
+// ctx ends, fetching stops and the batches in hand go through to the end:
+// that is the graceful flush.
 func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Consumer) error {
 	log := s.log.With("stream", stream)
+	fetches := make(chan fetched) // the fetcher holds the next fetch until the decoder takes it
+	loads := make(chan *load)     // the decoder hands a load over when the inserter is free
+	go func() {
+		defer close(fetches)
+		s.fetch(ctx, log, cons, fetches)
+	}()
+	go func() {
+		defer close(loads)
+		s.decodeInto(stream, fetches, loads)
+	}()
 	backoff := time.Second
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.MaxWait))
-		if err != nil {
-			log.Warn("fetch failed; retrying", "err", err)
-			sleep(ctx, backoff)
+	release := false // ctx ended and an insert failed: hand the rest back at once
+	for l := range loads {
+		if release {
+			l.release(0)
 			continue
 		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-			log.Warn("fetch ended with an error", "err", err, "received", len(msgs))
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		// The batch in hand is finished even when ctx ends: that is the graceful flush.
+		// Finished even when ctx ends, within a minute.
 		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		stopProgress := inProgress(msgs, AckWait/3)
-		err = s.handle(flushCtx, stream, msgs)
-		stopProgress()
+		err := s.write(flushCtx, stream, l)
 		cancel()
 		if err != nil {
 			obs.IngestFailures.WithLabelValues(stream).Inc()
-			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", len(msgs), "err", err, "retry_in", backoff.String())
-			for _, m := range msgs {
-				_ = m.NakWithDelay(backoff)
-			}
+			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", l.msgs, "err", err, "retry_in", backoff.String())
+			l.release(backoff)
+			release = ctx.Err() != nil
 			sleep(ctx, backoff)
 			backoff = min(backoff*2, 30*time.Second)
 			continue
@@ -159,6 +185,78 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 		backoff = time.Second
 	}
 	return nil
+}
+
+// decodeInto decodes and projects each fetch into a load, and hands the load
+// to the inserter as soon as it is free, or once it holds maxMerge fetches.
+func (s *Service) decodeInto(stream string, in <-chan fetched, out chan<- *load) {
+	var next *load
+	for {
+		if next == nil {
+			f, ok := <-in
+			if !ok {
+				return
+			}
+			next = &load{}
+			s.decode(stream, f, next)
+			continue
+		}
+		if len(next.fetches) == maxMerge {
+			out <- next
+			next = nil
+			continue
+		}
+		select {
+		case out <- next:
+			next = nil
+		case f, ok := <-in:
+			if !ok {
+				out <- next
+				return
+			}
+			s.decode(stream, f, next)
+		}
+	}
+}
+
+// release ends the progress reports on the load's messages and hands them
+// back to JetStream for redelivery after delay.
+func (l *load) release(delay time.Duration) {
+	for _, f := range l.fetches {
+		f.stopProgress()
+		for _, m := range f.msgs {
+			if delay > 0 {
+				_ = m.NakWithDelay(delay)
+			} else {
+				_ = m.Nak()
+			}
+		}
+	}
+}
+
+// fetch sends batches of cons to out until ctx ends. From the moment it is
+// fetched, a batch is reported in progress until it is acknowledged.
+func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Consumer, out chan<- fetched) {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		fb, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.MaxWait))
+		if err != nil {
+			log.Warn("fetch failed; retrying", "err", err)
+			sleep(ctx, backoff)
+			continue
+		}
+		var msgs []jetstream.Msg
+		for m := range fb.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := fb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+			log.Warn("fetch ended with an error", "err", err, "received", len(msgs))
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		out <- fetched{msgs: msgs, stopProgress: inProgress(msgs, AckWait/3)}
+	}
 }
 
 // inProgress tells JetStream every interval that msgs are still being
@@ -199,85 +297,86 @@ func Projectable(stream string, data []byte) error {
 // Skipped counts the messages left out with Config.NoDeadLetter.
 func (s *Service) Skipped() int64 { return s.skipped.Load() }
 
-// handle projects, inserts and acknowledges one batch. It returns an error
-// only when the insert failed; nothing is acknowledged then.
-func (s *Service) handle(ctx context.Context, stream string, msgs []jetstream.Msg) error {
-	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(msgs)))
-	var rows analytics.Rows
-	var poison []jetstream.Msg
-	var reasons []string
-	stamps := make([]time.Time, 0, len(msgs)) // envelope times, for the events' age once inserted
-	var pending uint64                        // JetStream's count of messages after the last one in hand
+// decode decodes and projects the messages of f into l's rows, and sets
+// aside those that cannot be projected.
+func (s *Service) decode(stream string, f fetched, l *load) {
+	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(f.msgs)))
+	l.fetches = append(l.fetches, f)
+	l.msgs += len(f.msgs)
+	l.stamps = slices.Grow(l.stamps, len(f.msgs))
+	l.rows.Events = slices.Grow(l.rows.Events, len(f.msgs)) // a row each
+	var pending uint64                                      // JetStream's count of messages after the last one in hand
 	havePending := false
-	for _, m := range msgs {
+	for _, m := range f.msgs {
 		meta, err := m.Metadata()
 		if err != nil {
-			poison, reasons = append(poison, m), append(reasons, "no JetStream metadata: "+err.Error())
+			l.poison, l.reasons = append(l.poison, m), append(l.reasons, "no JetStream metadata: "+err.Error())
 			continue
 		}
 		pending, havePending = meta.NumPending, true
-		env, ev, err := events.Decode(m.Data())
+		// The message's bytes stay as they are until it is acknowledged:
+		// the events row keeps the data from them, not a copy.
+		env, ev, err := events.DecodeInPlace(m.Data())
 		if err == nil {
-			err = project(&rows, stream, meta.Sequence.Stream, env, ev)
+			err = project(&l.rows, stream, meta.Sequence.Stream, env, ev)
 		}
 		if err != nil {
-			poison, reasons = append(poison, m), append(reasons, err.Error())
+			l.poison, l.reasons = append(l.poison, m), append(l.reasons, err.Error())
 			continue
 		}
-		stamps = append(stamps, env.Time)
+		l.stamps = append(l.stamps, env.Time)
 	}
 	if havePending {
 		obs.IngestConsumerLag.WithLabelValues(stream).Set(float64(pending))
 	}
+}
+
+// write inserts the rows of l, dead-letters its poison and acknowledges
+// every message. It returns an error only when the insert or a dead letter
+// failed; nothing is acknowledged then.
+func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	start := time.Now()
-	if rows.Len() > 0 {
-		if err := analytics.Write(ctx, s.conn, &rows); err != nil {
+	if l.rows.Len() > 0 {
+		if err := analytics.Write(ctx, s.conn, &l.rows); err != nil {
 			return err
 		}
 	}
 	inserted := time.Now()
 	obs.IngestBatchSeconds.Observe(inserted.Sub(start).Seconds())
 	age := obs.IngestEventAge.WithLabelValues(stream)
-	for _, t := range stamps {
+	for _, t := range l.stamps {
 		age.Observe(inserted.Sub(t).Seconds())
 	}
-	for i, m := range poison {
+	for i, m := range l.poison {
 		if s.cfg.NoDeadLetter {
 			s.skipped.Add(1)
-			s.log.Warn("message cannot be projected; left out (not dead-lettered again)", "stream", stream, "subject", m.Subject(), "reason", truncate(reasons[i], 200))
+			s.log.Warn("message cannot be projected; left out (not dead-lettered again)", "stream", stream, "subject", m.Subject(), "reason", truncate(l.reasons[i], 200))
 			continue
 		}
-		if err := s.deadLetter(ctx, stream, m, reasons[i]); err != nil {
+		if err := s.deadLetter(ctx, stream, m, l.reasons[i]); err != nil {
 			return err
 		}
 	}
-	for _, m := range msgs {
-		if err := m.Ack(); err != nil {
-			// The insert is done; a lost ack only means a harmless redelivery.
-			s.log.Warn("ack failed; the message will be redelivered and collapse in ClickHouse", "err", err)
+	for _, f := range l.fetches {
+		f.stopProgress()
+		for _, m := range f.msgs {
+			if err := m.Ack(); err != nil {
+				// The insert is done; a lost ack only means a harmless redelivery.
+				s.log.Warn("ack failed; the message will be redelivered and collapse in ClickHouse", "err", err)
+			}
 		}
 	}
-	obs.EventsIngested.WithLabelValues(stream).Add(float64(len(msgs) - len(poison)))
+	obs.EventsIngested.WithLabelValues(stream).Add(float64(l.msgs - len(l.poison)))
 	return nil
 }
 
 // deadLetter stores a message that cannot be projected on the dead-letter
-// stream with the reason, under a message id that makes a repeat a no-op.
+// stream with the reason; a repeat of the same message is a no-op.
 func (s *Service) deadLetter(ctx context.Context, stream string, m jetstream.Msg, reason string) error {
-	seq := "unknown"
-	if meta, err := m.Metadata(); err == nil {
-		seq = strconv.FormatUint(meta.Sequence.Stream, 10)
+	seq, err := deadletter.Publish(ctx, s.js, stream, m, reason)
+	if err != nil {
+		return err
 	}
-	dl := nats.NewMsg(events.DeadLetterPrefix + stream)
-	dl.Data = m.Data()
-	dl.Header.Set(HeaderDLQReason, truncate(reason, 1000))
-	dl.Header.Set(HeaderDLQStream, stream)
-	dl.Header.Set(HeaderDLQSubject, m.Subject())
-	dl.Header.Set(HeaderDLQSeq, seq)
-	if _, err := s.js.PublishMsg(ctx, dl, jetstream.WithMsgID("dlq-"+stream+"-"+seq)); err != nil {
-		return fmt.Errorf("dead-letter message %s of %s: %w", seq, stream, err)
-	}
-	obs.EventsDeadLettered.WithLabelValues(stream, "decode").Inc()
 	s.log.Warn("message moved to the dead-letter stream", "stream", stream, "seq", seq, "reason", truncate(reason, 200))
 	return nil
 }

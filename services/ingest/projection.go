@@ -1,9 +1,13 @@
 package ingest
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
+	"strings"
 	"time"
+	"unsafe"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/google/uuid"
 
@@ -44,47 +48,131 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 	if err := projectExports(rows, seq, env, id, ev); err != nil {
 		return err
 	}
-	data, err := json.Marshal(redact(ev))
+	data, err := redacted(env, ev)
 	if err != nil {
-		return fmt.Errorf("encode redacted %s: %w", env.Type, err)
+		return err
 	}
 	rows.Events = append(rows.Events, analytics.EventRow{
 		EventID: id, Type: env.Type, Source: env.Source, Subject: env.Subject, Time: env.Time.UTC(),
-		Actor: env.Actor, Scope: env.Scope, Stream: stream, StreamSeq: seq, Data: string(data),
+		Actor: env.Actor, Scope: env.Scope, Stream: stream, StreamSeq: seq,
+		// data is the message's bytes (ingest decodes in place and holds the
+		// message until the insert is done), the copy events.Decode made,
+		// or the buffer withoutContacts built: nothing writes any of them,
+		// so the row shares them rather than copy them once more.
+		Data: unsafe.String(unsafe.SliceData(data), len(data)),
 	})
 	return nil
 }
 
-// redact returns the event as it may be stored in ClickHouse. Lead events
-// lose their contact persons. Commission, session and decision events carry
-// no personal data (co-chairs are named in their official role, actors are
-// user ids, as in every event's envelope), nor do exporter, deal and barrier
-// events (exporters and buyers are companies, progress notes are signed with
-// user ids): they are stored as they are; a personal field added to them
-// later gets its redaction here.
-func redact(ev events.Event) events.Event {
-	if _, ok := ev.(events.LeadSnapshot); ok {
-		return redactLead(ev)
+// redacted returns the event's data as it may be stored in ClickHouse: the
+// bytes as they came, not encoded again. Lead events lose their contact
+// persons. Commission, session and decision events carry no personal data
+// (co-chairs are named in their official role, actors are user ids, as in
+// every event's envelope), nor do exporter, deal and barrier events
+// (exporters and buyers are companies, progress notes are signed with user
+// ids): they are stored as they are; a personal field added to them later
+// gets its redaction here.
+func redacted(env events.Envelope, ev events.Event) ([]byte, error) {
+	if _, ok := ev.(events.LeadSnapshot); !ok {
+		return env.Data, nil
 	}
-	return ev
+	data, err := withoutContacts(env.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: redact %s data: %v", events.ErrDecode, env.Type, err)
+	}
+	return data, nil
 }
 
-func redactLead(ev events.Event) events.Event {
-	switch e := ev.(type) {
-	case *events.LeadCreatedV1:
-		c := *e
-		c.Lead = c.Lead.Redacted()
-		return c
-	case *events.LeadUpdatedV1:
-		c := *e
-		c.Lead = c.Lead.Redacted()
-		return c
-	case *events.LeadStageChangedV1:
-		c := *e
-		c.Lead = c.Lead.Redacted()
-		return c
+// withoutContacts returns the data of a lead event without the contact
+// persons: every member of its lead object named contacts, in any case
+// (the decoder matches names as encoding/json does, case-insensitively, so
+// "Contacts" is read into Lead.Contacts too; and of repeated names it keeps
+// the last). The other members stay as they came; for an event as the leads
+// service writes it, the result is the encoding of LeadV1.Redacted.
+func withoutContacts(data []byte) ([]byte, error) {
+	if out, ok := cutContacts(data); ok {
+		return out, nil
 	}
-	panic(fmt.Sprintf("redactLead: unhandled lead event %T", ev))
+	return walkWithoutContacts(data)
+}
+
+// walkWithoutContacts is withoutContacts for any data, token by token.
+func walkWithoutContacts(data []byte) ([]byte, error) {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	out := make([]byte, 0, len(data))
+	err := copyObject(dec, data, &out, func(name string) memberRule {
+		if strings.EqualFold(name, "lead") {
+			return redactLeadMember
+		}
+		return keepMember
+	})
+	return out, err
+}
+
+// memberRule is what copyObject does with a member.
+type memberRule int
+
+const (
+	keepMember memberRule = iota
+	dropMember
+	redactLeadMember // an object whose contacts are dropped
+)
+
+// copyObject appends the object dec is at to out, member by member as the
+// input has them (data is dec's input), doing with each what rule says.
+func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule func(name string) memberRule) error {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return fmt.Errorf("not an object (%v)", err)
+	}
+	*out = append(*out, '{')
+	first := true
+	for dec.PeekKind() != '}' {
+		from := dec.InputOffset()
+		name, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		r := rule(name.String())
+		if r == redactLeadMember && dec.PeekKind() != '{' {
+			r = keepMember // not an object: the decoder refused it already
+		}
+		if r == dropMember {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if !first {
+			*out = append(*out, ',')
+		}
+		first = false
+		// The name and the value as they came, without the spaces around
+		// the colon, as cutObject writes them.
+		afterName := dec.InputOffset()
+		*out = append(*out, bytes.TrimLeft(data[from:afterName], ", \t\r\n")...)
+		*out = append(*out, ':')
+		if r == redactLeadMember {
+			err := copyObject(dec, data, out, func(name string) memberRule {
+				if strings.EqualFold(name, "contacts") {
+					return dropMember
+				}
+				return keepMember
+			})
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+		*out = append(*out, bytes.TrimLeft(data[afterName:dec.InputOffset()], " \t\r\n:")...)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	*out = append(*out, '}')
+	return nil
 }
 
 func leadRow(l events.LeadV1, eventID uuid.UUID, seq uint64) (analytics.LeadStateRow, error) {
@@ -443,4 +531,158 @@ func prefix(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// cutContacts is withoutContacts for data whose object names are plain
+// ASCII without escapes, as encoding/json writes them: it reads the bytes
+// without decoding them (the decoder has checked they are valid JSON).
+// ok is false for any other data, which the token walk then redacts.
+func cutContacts(data []byte) (out []byte, ok bool) {
+	out = make([]byte, 0, len(data))
+	end, ok := cutObject(data, skipSpace(data, 0), &out, "lead")
+	return out, ok && skipSpace(data, end) == len(data)
+}
+
+// cutObject appends the object at data[i] to out without the members named
+// drop (any case), or, when drop is "lead", with the contacts of its lead
+// members cut. It returns the index after the object.
+func cutObject(data []byte, i int, out *[]byte, drop string) (int, bool) {
+	if i >= len(data) || data[i] != '{' {
+		return 0, false
+	}
+	*out = append(*out, '{')
+	i = skipSpace(data, i+1)
+	read, wrote := false, false // a member read from data, written to out
+	for i < len(data) && data[i] != '}' {
+		if read {
+			if data[i] != ',' {
+				return 0, false
+			}
+			i = skipSpace(data, i+1)
+		}
+		read = true
+		from := i
+		name, next, ok := plainName(data, i)
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(data, next)
+		if i >= len(data) || data[i] != ':' {
+			return 0, false
+		}
+		i = skipSpace(data, i+1)
+		match := asciiEqualFold(name, drop)
+		if match && drop == "contacts" {
+			if i, ok = skipJSON(data, i); !ok {
+				return 0, false
+			}
+			i = skipSpace(data, i)
+			continue
+		}
+		if wrote {
+			*out = append(*out, ',')
+		}
+		wrote = true
+		*out = append(*out, data[from:next]...)
+		*out = append(*out, ':')
+		if match && drop == "lead" && i < len(data) && data[i] == '{' {
+			i, ok = cutObject(data, i, out, "contacts")
+		} else {
+			start := i
+			if i, ok = skipJSON(data, i); ok {
+				*out = append(*out, data[start:i]...)
+			}
+		}
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(data, i)
+	}
+	if i >= len(data) {
+		return 0, false
+	}
+	*out = append(*out, '}')
+	return i + 1, true
+}
+
+// plainName reads the object name at data[i]: its text and the index after
+// its closing quote; ok is false unless it is printable ASCII without escapes.
+func plainName(data []byte, i int) (name []byte, next int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return data[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// skipJSON returns the index after the JSON value at data[i], which is valid.
+func skipJSON(data []byte, i int) (int, bool) {
+	if i >= len(data) {
+		return 0, false
+	}
+	switch data[i] {
+	case '"':
+		for j := i + 1; j < len(data); j++ {
+			switch data[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, true
+			}
+		}
+		return 0, false
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				end, ok := skipJSON(data, j)
+				if !ok {
+					return 0, false
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	j := i // a number, true, false or null
+	for j < len(data) && !isSpace(data[j]) && data[j] != ',' && data[j] != '}' && data[j] != ']' {
+		j++
+	}
+	return j, j > i
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// asciiEqualFold reports whether name is word (lower-case ASCII) in any case.
+func asciiEqualFold(name []byte, word string) bool {
+	if len(name) != len(word) {
+		return false
+	}
+	for i := range name {
+		if name[i]|0x20 != word[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -22,13 +22,13 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/analytics"
 	"econdip/events"
 	"econdip/services/cmd/econdip/stack"
 	"econdip/services/ingest"
+	"econdip/services/platform/deadletter"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/natsx"
 )
@@ -98,8 +98,20 @@ func runDeadLetter(ctx context.Context, sys *stack.Stack, args []string) error {
 	return redrive(ctx, sys.JS, os.Stdout, letters, *dry)
 }
 
-// deadLetter is one message on the DEADLETTER stream.
-type deadLetter struct {
+// readDeadLetters reads every dead letter, or only the one at seq.
+func readDeadLetters(ctx context.Context, js jetstream.JetStream, seq uint64) ([]deadletter.Letter, error) {
+	if seq == 0 {
+		return deadletter.List(ctx, js)
+	}
+	l, ok, err := deadletter.Get(ctx, js, seq)
+	if !ok {
+		return nil, err
+	}
+	return []deadletter.Letter{l}, nil
+}
+
+// listedLetter is a line of `deadletter list --json`.
+type listedLetter struct {
 	Seq     uint64    `json:"seq"`     // on DEADLETTER
 	Time    time.Time `json:"time"`    // when it was dead-lettered
 	Stream  string    `json:"stream"`  // where it came from
@@ -110,64 +122,15 @@ type deadLetter struct {
 	Base64  string    `json:"data_base64,omitempty"` // the message, when it is not UTF-8 text (then Data is empty)
 }
 
-// readDeadLetters reads every dead letter, or only the one at seq.
-func readDeadLetters(ctx context.Context, js jetstream.JetStream, seq uint64) ([]deadLetter, error) {
-	st, err := js.Stream(ctx, events.StreamDeadLetter)
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", events.StreamDeadLetter, err)
-	}
-	if seq != 0 {
-		m, err := st.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("dead letter %d: %w", seq, err)
-		}
-		return []deadLetter{toDeadLetter(m.Sequence, m.Time, m.Header, m.Data)}, nil
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if info.State.Msgs == 0 {
-		return nil, nil
-	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return nil, err
-	}
-	var out []deadLetter
-	for {
-		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			return nil, fmt.Errorf("read %s after %d messages: %w", events.StreamDeadLetter, len(out), err)
-		}
-		meta, err := m.Metadata()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, toDeadLetter(meta.Sequence.Stream, meta.Timestamp, m.Headers(), m.Data()))
-		if meta.NumPending == 0 {
-			return out, nil
-		}
-	}
-}
-
-func toDeadLetter(seq uint64, at time.Time, h nats.Header, data []byte) deadLetter {
-	orig, _ := strconv.ParseUint(h.Get(ingest.HeaderDLQSeq), 10, 64)
-	return deadLetter{Seq: seq, Time: at, Stream: h.Get(ingest.HeaderDLQStream), Subject: h.Get(ingest.HeaderDLQSubject),
-		OrigSeq: orig, Reason: h.Get(ingest.HeaderDLQReason), Data: string(data)}
-}
-
-func listDeadLetters(w io.Writer, letters []deadLetter, asJSON bool) error {
+func listDeadLetters(w io.Writer, letters []deadletter.Letter, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		for _, l := range letters {
-			if !utf8.ValidString(l.Data) { // JSON strings would mangle the bytes
-				l.Data, l.Base64 = "", base64.StdEncoding.EncodeToString([]byte(l.Data))
+			line := listedLetter{Seq: l.Seq, Time: l.Time, Stream: l.Stream, Subject: l.Subject, OrigSeq: l.OrigSeq, Reason: l.Reason, Data: string(l.Data)}
+			if !utf8.Valid(l.Data) { // JSON strings would mangle the bytes
+				line.Data, line.Base64 = "", base64.StdEncoding.EncodeToString(l.Data)
 			}
-			if err := enc.Encode(l); err != nil {
+			if err := enc.Encode(line); err != nil {
 				return err
 			}
 		}
@@ -181,7 +144,7 @@ func listDeadLetters(w io.Writer, letters []deadLetter, asJSON bool) error {
 	fmt.Fprintln(tw, "SEQ\tTIME (ASTANA)\tSTREAM\tSUBJECT\tORIG SEQ\tREASON\tFIRST BYTES")
 	for _, l := range letters {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", l.Seq, l.Time.In(kernel.Astana).Format("2006-01-02 15:04:05"),
-			l.Stream, l.Subject, l.OrigSeq, clip(oneLine(l.Reason), 100), strconv.Quote(clip(l.Data, 48)))
+			l.Stream, l.Subject, l.OrigSeq, clip(oneLine(l.Reason), 100), strconv.Quote(clip(string(l.Data), 48)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -190,99 +153,41 @@ func listDeadLetters(w io.Writer, letters []deadLetter, asJSON bool) error {
 	return nil
 }
 
-// HeaderRedriveOf names the dead letter (stream:seq of the original) that a
-// redriven message is a copy of.
-const HeaderRedriveOf = "Econdip-Redrive-Of"
-
-// redrive sends each dead letter back to its original subject and removes it
-// from DEADLETTER. It refuses, leaving the dead letter in place, when this
-// version still cannot project the message, or when a later event is on the
-// subject: the last event of a subject is the record's current state for
-// the services, so appending an older one would turn the record back.
-func redrive(ctx context.Context, js jetstream.JetStream, w io.Writer, letters []deadLetter, dry bool) error {
+// redrive runs deadletter.Redrive with ingest's check and prints what
+// became of each letter; it fails when any was left in place.
+func redrive(ctx context.Context, js jetstream.JetStream, w io.Writer, letters []deadletter.Letter, dry bool) error {
 	if len(letters) == 0 {
 		fmt.Fprintln(w, "no dead letters")
 		return nil
 	}
-	dls, err := js.Stream(ctx, events.StreamDeadLetter)
+	results, err := deadletter.Redrive(ctx, js, letters, ingest.Projectable, dry)
 	if err != nil {
 		return err
 	}
 	var done, refused int
-	for _, l := range letters {
-		what := fmt.Sprintf("dead letter %d (%s seq %d, %s)", l.Seq, l.Stream, l.OrigSeq, l.Subject)
-		newSeq, err := redriveOne(ctx, js, l, dry)
-		if err != nil {
+	for _, r := range results {
+		l := r.Letter
+		switch r.Outcome {
+		case deadletter.Left:
 			refused++
-			fmt.Fprintf(w, "left   %s: %v\n", what, err)
-			continue
-		}
-		if dry {
+			fmt.Fprintf(w, "left   %s: %v\n", l, r.Err)
+		case deadletter.WouldRedrive:
 			done++
-			fmt.Fprintf(w, "would redrive %s\n", what)
-			continue
-		}
-		if err := dls.DeleteMsg(ctx, l.Seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			fmt.Fprintf(w, "would redrive %s\n", l)
+		case deadletter.NotRemoved:
 			refused++
 			fmt.Fprintf(w, "sent   %s as %s seq %d, but it could not be removed from %s: %v (a second redrive removes it)\n",
-				what, l.Stream, newSeq, events.StreamDeadLetter, err)
-			continue
+				l, l.Stream, r.NewSeq, events.StreamDeadLetter, r.Err)
+		case deadletter.Redriven:
+			done++
+			fmt.Fprintf(w, "redriven %s -> %s seq %d\n", l, l.Stream, r.NewSeq)
 		}
-		done++
-		fmt.Fprintf(w, "redriven %s -> %s seq %d\n", what, l.Stream, newSeq)
 	}
 	fmt.Fprintf(w, "%d redriven, %d left on %s\n", done, refused, events.StreamDeadLetter)
 	if refused > 0 {
 		return fmt.Errorf("deadletter redrive: %d of %d dead letters left in place (reasons above)", refused, len(letters))
 	}
 	return nil
-}
-
-// redriveOne publishes one dead letter to its original subject and returns
-// its new stream sequence. A redrive that was sent before (its removal from
-// DEADLETTER failed) is recognised and not sent twice.
-func redriveOne(ctx context.Context, js jetstream.JetStream, l deadLetter, dry bool) (uint64, error) {
-	if l.Stream == "" || l.Subject == "" || l.OrigSeq == 0 {
-		return 0, errors.New("the dead letter lacks its origin headers")
-	}
-	if err := ingest.Projectable(l.Stream, []byte(l.Data)); err != nil {
-		return 0, fmt.Errorf("this version still cannot project it: %w", err)
-	}
-	src, err := js.Stream(ctx, l.Stream)
-	if err != nil {
-		return 0, fmt.Errorf("stream %s: %w", l.Stream, err)
-	}
-	ref := l.Stream + ":" + strconv.FormatUint(l.OrigSeq, 10)
-	expect := l.OrigSeq
-	last, err := src.GetLastMsgForSubject(ctx, l.Subject)
-	switch {
-	case errors.Is(err, jetstream.ErrMsgNotFound):
-		expect = 0 // the original was removed from the stream
-	case err != nil:
-		return 0, fmt.Errorf("last message on %s: %w", l.Subject, err)
-	case last.Header.Get(HeaderRedriveOf) == ref:
-		return last.Sequence, nil // sent already
-	case last.Sequence != l.OrigSeq:
-		return 0, fmt.Errorf("a later event (%s seq %d) is on %s: sending this one again would make an older state the record's "+
-			"current one; the figures hold the later state, and `econdip rebuild` projects this one with this version", l.Stream, last.Sequence, l.Subject)
-	}
-	if dry {
-		return 0, nil
-	}
-	msg := nats.NewMsg(l.Subject)
-	msg.Data = []byte(l.Data)
-	if env, err := events.DecodeEnvelope(msg.Data); err == nil {
-		msg.Header.Set(events.HeaderType, env.Type)
-		msg.Header.Set(events.HeaderSource, env.Source)
-	}
-	msg.Header.Set(HeaderRedriveOf, ref)
-	// Not the event id: the original, with that id, is still in the
-	// stream's duplicate window for two minutes and would swallow the copy.
-	ack, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID("redrive-"+ref), jetstream.WithExpectLastSequencePerSubject(expect))
-	if err != nil {
-		return 0, fmt.Errorf("publish to %s: %w", l.Subject, err)
-	}
-	return ack.Sequence, nil
 }
 
 func clip(s string, n int) string {

@@ -16,7 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/events"
-	"econdip/services/ingest"
+	"econdip/services/platform/deadletter"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/test/reliability/faultkit"
 )
@@ -290,12 +290,12 @@ func oldIngestDeadLetters(t *testing.T, js jetstream.JetStream, n int) {
 			t.Fatal(err)
 		}
 		seq := strconv.FormatUint(meta.Sequence.Stream, 10)
-		dl := nats.NewMsg(events.DeadLetterPrefix + events.StreamLeads)
+		dl := nats.NewMsg(deadletter.Subject(events.StreamLeads))
 		dl.Data = m.Data()
-		dl.Header.Set(ingest.HeaderDLQReason, `not a valid econdip event: unknown event type "econdip.lead.created.v1" (an older ingest)`)
-		dl.Header.Set(ingest.HeaderDLQStream, events.StreamLeads)
-		dl.Header.Set(ingest.HeaderDLQSubject, m.Subject())
-		dl.Header.Set(ingest.HeaderDLQSeq, seq)
+		dl.Header.Set(deadletter.HeaderReason, `not a valid econdip event: unknown event type "econdip.lead.created.v1" (an older ingest)`)
+		dl.Header.Set(deadletter.HeaderStream, events.StreamLeads)
+		dl.Header.Set(deadletter.HeaderSubject, m.Subject())
+		dl.Header.Set(deadletter.HeaderSeq, seq)
 		if _, err := js.PublishMsg(ctx, dl, jetstream.WithMsgID("dlq-LEADS-"+seq)); err != nil {
 			t.Fatal(err)
 		}

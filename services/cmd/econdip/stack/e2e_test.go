@@ -19,6 +19,7 @@ import (
 	"econdip/services/cmd/econdip/stack"
 	"econdip/services/ingest"
 	"econdip/services/leads/httpapi"
+	"econdip/services/platform/deadletter"
 	"econdip/services/test/stacktest"
 )
 
@@ -402,7 +403,7 @@ func TestPoisonMessagesGoToTheDeadLetterStreamAndDoNotBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := nats.Header(msg.Header)
-		if h.Get(ingest.HeaderDLQReason) == "" || h.Get(ingest.HeaderDLQStream) != events.StreamLeads || h.Get(ingest.HeaderDLQSubject) != events.MustSubject(events.LeadSubject("poison")) {
+		if h.Get(deadletter.HeaderReason) == "" || h.Get(deadletter.HeaderStream) != events.StreamLeads || h.Get(deadletter.HeaderSubject) != events.MustSubject(events.LeadSubject("poison")) {
 			t.Fatalf("dead letter %d lacks its provenance: %v", seq, h)
 		}
 	}
