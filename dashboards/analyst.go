@@ -15,13 +15,8 @@ import (
 // an empty figure). Analysts and admins see every post; an attaché sees
 // their own post's pipeline whatever post the URL names.
 func (s *Server) pipelineFilter(c *fiber.Ctx) (analytics.PipelineFilter, error) {
-	switch currentUser(c).Role {
-	case auth.Analyst, auth.Admin, auth.Attache:
-	default:
-		return analytics.PipelineFilter{}, apperr.E(apperr.Forbidden, "error.leads_read_role")
-	}
 	var fe apperr.Fields
-	post, err := s.figurePost(c, &fe)
+	post, err := s.postScope(c, &fe, auth.ReadInvestment, "error.leads_read_role")
 	if err != nil {
 		return analytics.PipelineFilter{}, err
 	}

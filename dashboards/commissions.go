@@ -21,9 +21,9 @@ import (
 func commissionFilter(c *fiber.Ctx) (analytics.CommissionFilter, time.Time, error) {
 	u := currentUser(c)
 	f := analytics.CommissionFilter{CommissionID: c.Query("commission")}
-	switch u.Role {
-	case auth.Analyst, auth.Admin:
-	case auth.Secretariat:
+	switch auth.ReachOf(u, auth.ReadCommFigures) { // the access policy: a secretariat its own commission
+	case auth.All:
+	case auth.Own:
 		f.CommissionID = u.Commission
 	default:
 		return f, time.Time{}, apperr.E(apperr.Forbidden, "error.figures_role")
@@ -165,6 +165,6 @@ func (s *Server) commissionsPage(c *fiber.Ctx) error {
 	}
 	return s.render(c, 200, "commissions", "Commissions", fiber.Map{
 		"Commission": f.CommissionID, "Years": c.Query("years"), "AsOf": asOf.Format(time.DateOnly),
-		"Locked": currentUser(c).Role == auth.Secretariat,
+		"Locked": auth.ReachOf(currentUser(c), auth.ReadCommFigures) == auth.Own,
 	})
 }

@@ -45,22 +45,29 @@ func (s *Server) analystExportRoutes(ui auth.Router) {
 // unassignedName names the deals whose HS code the mapping gives no sector.
 const unassignedName = "No sector given"
 
-// figurePost is the post the user's export and barrier figures are limited
-// to: their own for an attaché, the one in the URL (checked) for analysts and
-// admins, who may leave it empty for every post. Other roles are refused.
-func (s *Server) figurePost(c *fiber.Ctx, fe *apperr.Fields) (string, error) {
+// postScope is the post the user's figures of action are limited to, by
+// the access policy: their own post where the role's reach is its own (an
+// attaché), the one in the URL (checked) where it is all (analysts and
+// administrators, who may leave it empty for every post); refused with
+// refusal where the role has none.
+func (s *Server) postScope(c *fiber.Ctx, fe *apperr.Fields, a auth.Action, refusal string) (string, error) {
 	u := currentUser(c)
-	switch u.Role {
-	case auth.Attache:
+	switch auth.ReachOf(u, a) {
+	case auth.Own:
 		return u.Post, nil
-	case auth.Analyst, auth.Admin:
+	case auth.All:
 		p := strings.TrimSpace(c.Query("post"))
 		if _, ok := s.cfg.Ref.Post(p); p != "" && !ok {
 			fe.Add("post", "error.unknown_post_filter", p)
 		}
 		return p, nil
 	}
-	return "", apperr.E(apperr.Forbidden, "error.exports_read_role")
+	return "", apperr.E(apperr.Forbidden, refusal)
+}
+
+// figurePost is the post the user's export and barrier figures are limited to (postScope).
+func (s *Server) figurePost(c *fiber.Ctx, fe *apperr.Fields) (string, error) {
+	return s.postScope(c, fe, auth.ReadExpFigures, "error.exports_read_role")
 }
 
 // countryParam reads an ISO alpha-2 code from the URL, in upper case.
@@ -403,7 +410,7 @@ type filterPage struct {
 // the status to answer with.
 func (s *Server) newFilterPage(c *fiber.Ctx, err error) (filterPage, int) {
 	u := currentUser(c)
-	p := filterPage{Posts: s.cfg.Ref.Posts(), Post: c.Query("post"), Locked: u.Role == auth.Attache, Errors: map[string]string{}}
+	p := filterPage{Posts: s.cfg.Ref.Posts(), Post: c.Query("post"), Locked: auth.ReachOf(u, auth.ReadExpFigures) == auth.Own, Errors: map[string]string{}}
 	if p.Locked {
 		p.Post, p.PostName = u.Post, u.Post
 		if po, ok := s.cfg.Ref.Post(u.Post); ok {

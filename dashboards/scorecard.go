@@ -77,11 +77,7 @@ func astanaToday() time.Time { return kernel.Today(time.Now()).Time() }
 // analysts and admins, who may leave it empty for every post. Other roles are
 // refused.
 func (s *Server) figuresPost(c *fiber.Ctx, fe *apperr.Fields) (string, error) {
-	switch currentUser(c).Role {
-	case auth.Attache, auth.Analyst, auth.Admin:
-		return s.figurePost(c, fe)
-	}
-	return "", apperr.E(apperr.Forbidden, "error.figures_role")
+	return s.postScope(c, fe, auth.ReadInvestment, "error.figures_role")
 }
 
 // scorecardQuery is the scorecard's filter as read from the URL.

@@ -220,7 +220,7 @@ func (s *Server) decisionView(c *fiber.Ctx, did string) (*decisionPage, error) {
 		return nil, err
 	}
 	return &decisionPage{Commission: cm, Decision: d, History: h, Errors: map[string]string{},
-		CanWrite: u.Role == auth.Secretariat && u.Commission == cid}, nil
+		CanWrite: auth.ReachOf(u, auth.WriteCommissions) == auth.Own && u.Commission == cid}, nil
 }
 
 func (s *Server) decisionPage(c *fiber.Ctx) error {
