@@ -132,10 +132,18 @@ type load struct {
 }
 
 // maxMerge is the most fetches one insert takes. ClickHouse 18.16 spends
-// about as much on each insert as on a few thousand rows, so while an insert
-// runs, the fetches decoded meanwhile wait to go into the next one together;
-// a lone fetch goes in as soon as the inserter is free, as before.
-const maxMerge = 4
+// about as much on each insert as on a few thousand rows, so merging the
+// fetches decoded while an insert runs made ingest about twice as fast on a
+// backlog (38,000 events/s at 4) but held up to nine batches a stream: 628
+// MB at its peak against the 200 MB goal (BENCHMARKS.md, Memory). At 1 the
+// stages still overlap (one batch fetched, one decoded, one inserted per
+// stream) and the peak stays under the goal with MemoryLimit.
+const maxMerge = 1
+
+// MemoryLimit is the soft memory limit `econdip ingest` runs with when
+// GOMEMLIMIT does not set one: the garbage collector works harder near it,
+// so a backlog drains without the heap's usual doubling.
+const MemoryLimit = 160 << 20
 
 // inFlight bounds the fetches of a stream between fetch and ack: one being
 // fetched, maxMerge being decoded into the next load and maxMerge being

@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
 	"econdip/services/cmd/econdip/stack"
+	"econdip/services/ingest"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
@@ -110,6 +112,10 @@ func run(cmd string) error {
 		}
 		sys.ServeMetrics()
 	case "ingest":
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(ingest.MemoryLimit)
+			log.Info("ingest runs with a soft memory limit; set GOMEMLIMIT to change it", "limit_mib", ingest.MemoryLimit>>20)
+		}
 		if err := sys.StartNATS(ctx, false); err != nil {
 			return err
 		}
