@@ -30,9 +30,13 @@ const MaxAuditRows = 1_000_000
 // auditBlockRows is the block size ClickHouse sends an audit export in.
 const auditBlockRows = 8192
 
-// AuditFilter is the time range of an audit export: From inclusive, To exclusive.
+// AuditFilter is the time range of an audit export: From inclusive, To
+// exclusive; IngestedBefore (zero: no cut) keeps only the events ingest
+// wrote before it, so a count and the rows read after it, with the same
+// filter, agree while ingest goes on writing.
 type AuditFilter struct {
-	From, To time.Time
+	From, To       time.Time
+	IngestedBefore time.Time
 }
 
 // AuditRow is one event of the audit trail.
@@ -68,7 +72,11 @@ func auditWhere(f AuditFilter) (string, []any, error) {
 	}
 	// Unix seconds: toDateTime(number) means the same instant on every server,
 	// whatever its time zone, and leaves time itself compared (partition pruning).
-	return "time >= toDateTime(?) AND time < toDateTime(?)", []any{f.From.Unix(), f.To.Unix()}, nil
+	where, args := "time >= toDateTime(?) AND time < toDateTime(?)", []any{f.From.Unix(), f.To.Unix()}
+	if !f.IngestedBefore.IsZero() {
+		where, args = where+" AND ingested_at < toDateTime(?)", append(args, f.IngestedBefore.Unix())
+	}
+	return where, args, nil
 }
 
 // AuditCount counts the events in the range.

@@ -71,9 +71,16 @@ func auditRangeOf(c *fiber.Ctx) (auditRange, error) {
 	if err := f.Err(); err != nil {
 		return r, err
 	}
-	r.Filter = analytics.AuditFilter{From: from, To: to.AddDate(0, 0, 1)}
+	// The events ingest wrote until a few seconds ago: a count and the rows
+	// read after it agree while ingest goes on (an insert's rows carry the
+	// time it began, and are visible once it ends, well within auditSettle).
+	r.Filter = analytics.AuditFilter{From: from, To: to.AddDate(0, 0, 1), IngestedBefore: time.Now().Add(-auditSettle).Truncate(time.Second)}
 	return r, nil
 }
+
+// auditSettle is how long before an export's start an event must have been
+// ingested to be in it.
+const auditSettle = 5 * time.Second
 
 func (r auditRange) query() string { return url.Values{"from": {r.From}, "to": {r.To}}.Encode() }
 
@@ -162,6 +169,7 @@ func (s *Server) auditCSV(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit-`+r.From+`-to-`+r.To+`.csv"`)
 	c.Set("X-Audit-Rows", strconv.FormatUint(total, 10))
+	c.Set("X-Audit-Ingested-Before", r.Filter.IngestedBefore.UTC().Format(time.RFC3339))
 	noStore(c)
 	// Not c.Type("csv", "utf-8"): Fiber's csv type has its charset already, and that gives it twice.
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")

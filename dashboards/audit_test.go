@@ -71,7 +71,7 @@ func TestAuditCSVMatchesTheLeadHistoryChangeByChange(t *testing.T) {
 	var rows [][]string // the lead's rows
 	var all int
 	var header http.Header
-	stacktest.Eventually(t, 15*time.Second, "the lead's four changes in the audit CSV", func() (bool, error) {
+	stacktest.Eventually(t, 45*time.Second, "the lead's four changes in the audit CSV", func() (bool, error) {
 		r := stacktest.Do(t, "GET", csvURL, stacktest.Tokens["admin"], "")
 		if r.Status != http.StatusOK {
 			t.Fatalf("audit CSV: %d %s", r.Status, r.Body)
