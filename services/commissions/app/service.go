@@ -257,7 +257,7 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 			ID: uuid.NewSHA1(idNamespace, []byte(sessionID+"\x00"+item)).String(), Version: 1,
 			CommissionID: c.ID, PartnerCountry: c.PartnerCountry, SessionID: sessionID, SessionNumber: in.Number, SessionDate: date,
 			Item: item, Text: strings.TrimSpace(d.Text), Agencies: d.Agencies, Deadline: deadlines[i], Sector: d.Sector,
-			Clauses: d.Clauses, Value: values[i], LeadIDs: uniq(d.LeadIDs), DealIDs: []string{},
+			Clauses: d.Clauses, Value: values[i], LeadIDs: kernel.Distinct(d.LeadIDs), DealIDs: []string{},
 			Status: domain.Open, StatusDate: date, CreatedAt: now, UpdatedAt: now,
 		}
 		session.DecisionIDs = append(session.DecisionIDs, dec.ID)
@@ -326,16 +326,6 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 		out.Decisions = append(out.Decisions, decisionFromEvent(drec.State))
 	}
 	return out, false, nil
-}
-
-func uniq(ids []string) []string {
-	out := []string{}
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func (s *Service) checkTarget(ctx context.Context, kind, id, field string) error {

@@ -186,9 +186,9 @@ func (b Barrier) Input() BarrierInput {
 }
 
 func (b *Barrier) apply(in BarrierInput, value *kernel.Money) {
-	b.HSCodes, b.Type = uniq(in.HSCodes), in.Type
+	b.HSCodes, b.Type = kernel.Distinct(in.HSCodes), in.Type
 	b.Title, b.Description = strings.TrimSpace(in.Title), strings.TrimSpace(in.Description)
-	b.ValueAtStake, b.LeadAgency, b.Clauses = value, in.LeadAgency, uniq(in.Clauses)
+	b.ValueAtStake, b.LeadAgency, b.Clauses = value, in.LeadAgency, kernel.Distinct(in.Clauses)
 }
 
 // Edit changes a barrier's details to in and adds note (if not nil) by

@@ -248,15 +248,6 @@ func (d *Deal) MoveTo(m Move, today kernel.Day) error {
 }
 
 // uniq is list without repeats, in the order first given (never nil).
-func uniq(list []string) []string {
-	out := []string{}
-	for _, s := range list {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // Input is the input that would produce the deal's current details.
 func (d Deal) Input() DealInput {
@@ -281,6 +272,6 @@ func (d *Deal) Apply(in DealInput, value kernel.Money, quantity *decimal.Decimal
 	if quantity != nil {
 		d.Unit = in.Unit
 	}
-	d.Support, d.Clauses = uniq(in.Support), uniq(in.Clauses)
+	d.Support, d.Clauses = kernel.Distinct(in.Support), kernel.Distinct(in.Clauses)
 	d.DecisionID, d.CommissionID = in.DecisionID, in.CommissionID
 }

@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -123,6 +124,18 @@ func TestIsID(t *testing.T) {
 	} {
 		if got := kernel.IsID(in); got != want {
 			t.Errorf("IsID(%q) = %v", in, got)
+		}
+	}
+}
+
+func TestDistinctKeepsFirstOrderAndNeverNil(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{nil, []string{}},
+		{[]string{"2.2", "2.3", "2.2"}, []string{"2.2", "2.3"}},
+		{[]string{"b", "a", "b", "a"}, []string{"b", "a"}},
+	} {
+		if got := kernel.Distinct(tc.in); got == nil || !slices.Equal(got, tc.want) {
+			t.Errorf("Distinct(%q) = %#v, want %q", tc.in, got, tc.want)
 		}
 	}
 }
