@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	xapi "econdip/services/exports/httpapi"
+	"econdip/services/exports/httpapi"
 	"econdip/services/test/stacktest"
 )
 
@@ -49,9 +49,9 @@ func (a figuresAPI) call(method, path, token, body string, want int, out any) {
 // deal creates a deal on HS code hs, worth amount of currency, sold to a
 // buyer in the attaché's host country, and moves it through the stages in
 // moves (each the JSON fields of one move, e.g. `"stage":"negotiating"`).
-func (a figuresAPI) deal(token, bin, buyer, hs, amount, currency string, moves ...string) xapi.DealJSON {
+func (a figuresAPI) deal(token, bin, buyer, hs, amount, currency string, moves ...string) httpapi.DealJSON {
 	a.t.Helper()
-	var d xapi.DealJSON
+	var d httpapi.DealJSON
 	a.call("POST", "/deals", token, fmt.Sprintf(`{"exporter_bin":%q,"buyer_country":%q,"buyer_name":"Buyer GmbH","hs_code":%q,
 		"product":"export lot","value":{"amount":%q,"currency":%q},"support":["b2b_meeting"],"clauses":["2.7"]}`,
 		bin, buyer, hs, amount, currency), http.StatusCreated, &d)
@@ -63,13 +63,13 @@ func (a figuresAPI) deal(token, bin, buyer, hs, amount, currency string, moves .
 
 // barrier reports a barrier on reportedOn (value: `"amount":..,"currency":..`
 // or empty for none) and moves it through statuses, each "status@day".
-func (a figuresAPI) barrier(token, country, typ, value, reportedOn string, statuses ...string) xapi.BarrierJSON {
+func (a figuresAPI) barrier(token, country, typ, value, reportedOn string, statuses ...string) httpapi.BarrierJSON {
 	a.t.Helper()
 	stake := ""
 	if value != "" {
 		stake = `"value_at_stake":{` + value + `},`
 	}
-	var b xapi.BarrierJSON
+	var b httpapi.BarrierJSON
 	a.call("POST", "/barriers", token, fmt.Sprintf(`{"country":%q,"hs_codes":["1001"],"type":%q,"title":"Barrier on Kazakh wheat",
 		"description":"reported for the figures test",%s"lead_agency":"mti","clauses":["2.6"],"reported_on":%q}`, country, typ, stake, reportedOn),
 		http.StatusCreated, &b)

@@ -19,7 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
-	lapi "econdip/services/leads/httpapi"
+	"econdip/services/leads/httpapi"
 	"econdip/services/test/stacktest"
 )
 
@@ -28,13 +28,13 @@ const scorecardBudget = 40 * time.Second
 
 // scLead creates a lead with token, identified on the first day, and moves
 // it one stage at a time along stages, each on its day.
-func scLead(t *testing.T, leadsAPI, token, body string, stages []string, days []string) lapi.LeadJSON {
+func scLead(t *testing.T, leadsAPI, token, body string, stages []string, days []string) httpapi.LeadJSON {
 	t.Helper()
 	r := stacktest.Do(t, "POST", leadsAPI, token, strings.TrimSuffix(body, "}")+`,"identified_on":"`+days[0]+`"}`)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create lead: %d %s", r.Status, r.Body)
 	}
-	var l lapi.LeadJSON
+	var l httpapi.LeadJSON
 	r.JSON(t, &l)
 	for i, st := range stages {
 		r := stacktest.Do(t, "POST", leadsAPI+"/"+l.ID+"/stage", token, fmt.Sprintf(`{"version":%d,"stage":%q,"effective_on":%q}`, l.Version, st, days[i+1]))

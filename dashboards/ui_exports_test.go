@@ -22,7 +22,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	xapi "econdip/services/exports/httpapi"
+	"econdip/services/exports/httpapi"
 	"econdip/services/test/stacktest"
 )
 
@@ -249,7 +249,7 @@ func dealCount(t *testing.T, api, token string) int {
 	t.Helper()
 	r := stacktest.Do(t, "GET", api+"/deals", token, "")
 	var out struct {
-		Deals []xapi.DealJSON
+		Deals []httpapi.DealJSON
 		Total int
 	}
 	r.JSON(t, &out)

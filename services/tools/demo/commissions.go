@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"econdip/services/commissions/domain"
-	cmapi "econdip/services/commissions/httpapi"
+	"econdip/services/commissions/httpapi"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/kernel"
 )
@@ -30,14 +30,14 @@ import (
 // Commission is one demo commission with the protocols of its sessions and
 // what became of their decisions.
 type Commission struct {
-	Request  cmapi.CommissionRequest
+	Request  httpapi.CommissionRequest
 	Sessions []Session
 }
 
 // Session is one protocol and, for each of its decisions (same order as
 // Request.Decisions), the changes recorded after it.
 type Session struct {
-	Request cmapi.ProtocolRequest
+	Request httpapi.ProtocolRequest
 	Changes [][]Change
 }
 
@@ -393,7 +393,7 @@ func GenerateCommissions(seed uint64, today kernel.Day, leads []Lead) []Commissi
 	out := make([]Commission, 0, len(partners))
 	for _, p := range partners {
 		repl := strings.NewReplacer("{A}", p.adj, "{N}", p.countryName, "{C}", p.capital)
-		c := Commission{Request: cmapi.CommissionRequest{ID: p.id, Name: p.name, PartnerCountry: p.country,
+		c := Commission{Request: httpapi.CommissionRequest{ID: p.id, Name: p.name, PartnerCountry: p.country,
 			KazakhCoChair: p.kzChair, SecretariatAgency: p.secretariat, PartnerCoChair: p.partnerChair}}
 		own := shuffled(r, p.items)
 		generic := shuffled(r, genericItems)
@@ -420,12 +420,12 @@ func GenerateCommissions(seed uint64, today kernel.Day, leads []Lead) []Commissi
 
 			// Draw everything before deciding what lies in the future, so a
 			// later day changes nothing but what is cut off.
-			s := Session{Request: cmapi.ProtocolRequest{Number: spec.number, Date: date.Format(time.DateOnly), Place: spec.place,
+			s := Session{Request: httpapi.ProtocolRequest{Number: spec.number, Date: date.Format(time.DateOnly), Place: spec.place,
 				ProtocolRef: fmt.Sprintf("IGC-%s-%d", p.country, spec.number)}}
 			for di, it := range its {
 				months := []int{2, 3, 3, 4, 6, 6, 6, 9, 9, 12, 12, 12, 12, 18}[r.IntN(14)]
 				deadline := time.Date(date.Year(), date.Month()+time.Month(months)+1, 0, 0, 0, 0, 0, time.UTC)
-				d := cmapi.DecisionRequest{Item: strconv.Itoa(di + 1), Text: repl.Replace(it.text), Agencies: it.agencies,
+				d := httpapi.DecisionRequest{Item: strconv.Itoa(di + 1), Text: repl.Replace(it.text), Agencies: it.agencies,
 					Deadline: deadline.Format(time.DateOnly), Sector: it.sector, Clauses: it.clauses}
 				if it.value > 0 {
 					cur := cmp.Or(it.currency, p.currency)
@@ -642,7 +642,7 @@ func (l *CommissionLoader) Load(ctx context.Context, seed uint64, commissions []
 	}
 	for _, c := range commissions {
 		cid := c.Request.ID
-		var created cmapi.CommissionJSON
+		var created httpapi.CommissionJSON
 		_, err := callAPI(ctx, l.Client, l.BaseURL, l.AdminToken, http.MethodPost, "/api/v1/commissions", "", c.Request, &created)
 		var apiErr *APIError
 		switch {
@@ -661,7 +661,7 @@ func (l *CommissionLoader) Load(ctx context.Context, seed uint64, commissions []
 		base := "/api/v1/commissions/" + cid
 		for _, s := range c.Sessions {
 			key := fmt.Sprintf("demo-%d-%s-%d", seed, cid, s.Request.Number)
-			var p cmapi.ProtocolJSON
+			var p httpapi.ProtocolJSON
 			hdr, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, base+"/sessions", key, s.Request, &p)
 			if err != nil {
 				return sum, fmt.Errorf("demo commission %s: session %d: %w", cid, s.Request.Number, err)
@@ -672,7 +672,7 @@ func (l *CommissionLoader) Load(ctx context.Context, seed uint64, commissions []
 				sum.Protocols++
 			}
 			tick(1)
-			byItem := map[string]cmapi.DecisionJSON{}
+			byItem := map[string]httpapi.DecisionJSON{}
 			for _, d := range p.Decisions {
 				byItem[d.Item] = d
 			}
@@ -691,13 +691,13 @@ func (l *CommissionLoader) Load(ctx context.Context, seed uint64, commissions []
 						if ch.Lead >= len(leads) {
 							return sum, fmt.Errorf("demo commission %s: decision %s: lead %d was not created", cid, d.Item, ch.Lead)
 						}
-						req := cmapi.LinkRequest{Version: &v, Kind: "lead", TargetID: leads[ch.Lead].ID}
+						req := httpapi.LinkRequest{Version: &v, Kind: "lead", TargetID: leads[ch.Lead].ID}
 						if _, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, base+"/decisions/"+d.ID+"/links", "", req, &d); err != nil {
 							return sum, fmt.Errorf("demo commission %s: decision %s: link: %w", cid, d.Item, err)
 						}
 						sum.Links++
 					} else {
-						req := cmapi.StatusRequest{Version: &v, Status: string(ch.Status), EffectiveOn: ch.EffectiveOn, Comment: ch.Comment, EvidenceRef: ch.EvidenceRef}
+						req := httpapi.StatusRequest{Version: &v, Status: string(ch.Status), EffectiveOn: ch.EffectiveOn, Comment: ch.Comment, EvidenceRef: ch.EvidenceRef}
 						if _, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, base+"/decisions/"+d.ID+"/status", "", req, &d); err != nil {
 							return sum, fmt.Errorf("demo commission %s: decision %s: %s: %w", cid, d.Item, ch.Status, err)
 						}

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	xdomain "econdip/services/exports/domain"
-	xapi "econdip/services/exports/httpapi"
+	"econdip/services/exports/domain"
+	"econdip/services/exports/httpapi"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
@@ -29,7 +29,7 @@ import (
 // register, the deals to record and the barriers to report, each with what
 // happens to it afterwards.
 type ExportsPlan struct {
-	Exporters []xapi.ExporterRequest
+	Exporters []httpapi.ExporterRequest
 	Deals     []ExportDeal
 	Barriers  []ExportBarrier
 }
@@ -39,22 +39,22 @@ type ExportsPlan struct {
 type ExportDeal struct {
 	Index   int // position in the full plan: the idempotency key derives from it, so a part of the plan loads with the same keys
 	Post    string
-	Request xapi.DealRequest
+	Request httpapi.DealRequest
 	Moves   []DealMove
 }
 
 // DealMove is one stage change of a demo deal.
 type DealMove struct {
-	Stage        xdomain.Stage
+	Stage        domain.Stage
 	ContractDate string // moving to contracted: the day the contract was signed
 	LostReason   string
 	Comment      string
 }
 
 // Stage is where the deal ends after its moves.
-func (d ExportDeal) Stage() xdomain.Stage {
+func (d ExportDeal) Stage() domain.Stage {
 	if len(d.Moves) == 0 {
-		return xdomain.Opportunity
+		return domain.Opportunity
 	}
 	return d.Moves[len(d.Moves)-1].Stage
 }
@@ -75,14 +75,14 @@ func (d ExportDeal) ContractDate() string {
 type ExportBarrier struct {
 	Index   int // position in the full plan: the idempotency key derives from it
 	Post    string
-	Request xapi.BarrierRequest
+	Request httpapi.BarrierRequest
 	Steps   []BarrierStep
 }
 
 // BarrierStep is a status change (Status set) effective on On with Text as
 // its comment, or, when Status is empty, a progress note dated On.
 type BarrierStep struct {
-	Status xdomain.Status
+	Status domain.Status
 	On     string
 	Text   string
 }
@@ -91,10 +91,10 @@ type BarrierStep struct {
 func (s BarrierStep) IsNote() bool { return s.Status == "" }
 
 // Status is the barrier's status after its steps.
-func (b ExportBarrier) Status() xdomain.Status { return barrierStatusAfter(b.Steps) }
+func (b ExportBarrier) Status() domain.Status { return barrierStatusAfter(b.Steps) }
 
-func barrierStatusAfter(steps []BarrierStep) xdomain.Status {
-	st := xdomain.Reported
+func barrierStatusAfter(steps []BarrierStep) domain.Status {
+	st := domain.Reported
 	for _, s := range steps {
 		if !s.IsNote() {
 			st = s.Status
@@ -279,7 +279,7 @@ func (e kzExporter) BIN() string {
 		for i := range d {
 			d[i] = int(s[i] - '0')
 		}
-		if c, ok := xdomain.BINCheckDigit11(d); ok {
+		if c, ok := domain.BINCheckDigit11(d); ok {
 			return s + strconv.Itoa(c)
 		}
 		serial = (serial + 1) % 100_000
@@ -401,7 +401,7 @@ func GenerateExports(seed uint64, today time.Time, ref *reference.Data) ExportsP
 	makers := map[string][]int{}
 	for i, e := range kzExporters {
 		bins[i] = e.BIN()
-		plan.Exporters = append(plan.Exporters, xapi.ExporterRequest{BIN: bins[i], Name: e.name, Region: e.region})
+		plan.Exporters = append(plan.Exporters, httpapi.ExporterRequest{BIN: bins[i], Name: e.name, Region: e.region})
 		for _, hs := range e.goods {
 			makers[hs] = append(makers[hs], i)
 		}
@@ -517,7 +517,7 @@ func generateDeals(seed uint64, day time.Time, ref *reference.Data, bins []strin
 		}
 		amount := roundAmount(usd * perUSD[cur])
 		q := httpx.NumberText(strconv.FormatInt(qty, 10))
-		req := xapi.DealRequest{
+		req := httpapi.DealRequest{
 			ExporterBIN: bins[maker], BuyerCountry: country, BuyerName: buyerName, HSCode: g.hs, Product: g.product,
 			Value:    httpx.MoneyJSON{Amount: httpx.NumberText(strconv.FormatInt(amount, 10)), Currency: cur},
 			Quantity: &q, Unit: g.unit, Support: pickSupport(r), Clauses: dealClauses(r, g, ref.IsRawHS(g.hs)),
@@ -533,26 +533,26 @@ const fateSigned = 40
 // moves are the stage changes of a deal as of day: a contract signed after
 // day is not signed yet, a shipment or payment after it has not happened.
 func (d dealDraft) moves(day time.Time) []DealMove {
-	negotiating := DealMove{Stage: xdomain.Negotiating}
-	signed := []DealMove{negotiating, {Stage: xdomain.Contracted, ContractDate: d.contract.Format(time.DateOnly), Comment: d.note}}
+	negotiating := DealMove{Stage: domain.Negotiating}
+	signed := []DealMove{negotiating, {Stage: domain.Contracted, ContractDate: d.contract.Format(time.DateOnly), Comment: d.note}}
 	switch {
 	case d.fate < 15: // an opportunity still
 		return nil
 	case d.fate < 29:
 		return []DealMove{negotiating}
 	case d.fate < 34:
-		return []DealMove{{Stage: xdomain.Lost, LostReason: d.lost}}
+		return []DealMove{{Stage: domain.Lost, LostReason: d.lost}}
 	case d.fate < fateSigned:
-		return []DealMove{negotiating, {Stage: xdomain.Lost, LostReason: d.lost}}
+		return []DealMove{negotiating, {Stage: domain.Lost, LostReason: d.lost}}
 	case d.contract.After(day):
 		return []DealMove{negotiating}
 	case d.fate < fateSigned+2:
-		return append(signed, DealMove{Stage: xdomain.Lost, LostReason: d.lostLate})
+		return append(signed, DealMove{Stage: domain.Lost, LostReason: d.lostLate})
 	}
 	if d.stall >= 6 && !d.contract.AddDate(0, 0, d.shipAfter).After(day) {
-		signed = append(signed, DealMove{Stage: xdomain.Shipped})
+		signed = append(signed, DealMove{Stage: domain.Shipped})
 		if d.stall >= 15 && !d.contract.AddDate(0, 0, d.paidAfter).After(day) {
-			signed = append(signed, DealMove{Stage: xdomain.Paid})
+			signed = append(signed, DealMove{Stage: domain.Paid})
 		}
 	}
 	return signed
@@ -669,96 +669,96 @@ type barrierSpec struct {
 	currency    string
 	agency      string
 	clauses     []string
-	year        int            // reported in
-	final       xdomain.Status // where it ends by the horizon
-	via         string         // "partly": resolved after resolved_partly; "revived": in negotiation again after dormant; "negotiated": dormant after talks
+	year        int           // reported in
+	final       domain.Status // where it ends by the horizon
+	via         string        // "partly": resolved after resolved_partly; "revived": in negotiation again after dormant; "negotiated": dormant after talks
 }
 
 var barrierSpecs = []barrierSpec{
 	{"cn-beijing", "sps", []string{"100199"}, "Wheat admitted only from six northern regions under the quarantine protocol",
-		"The phytosanitary protocol admits Kazakh wheat only from six regions; growers in the other regions cannot ship to China.", 180_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2020, xdomain.Resolved, "partly"},
+		"The phytosanitary protocol admits Kazakh wheat only from six regions; growers in the other regions cannot ship to China.", 180_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2020, domain.Resolved, "partly"},
 	{"cn-urumqi", "sps", []string{"0201", "0202"}, "Beef exports limited to plants on the customs registration list",
-		"Only registered plants may export beef; applications from four Kazakh meat plants have waited for inspection since the pandemic.", 60_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2021, xdomain.ResolvedPartly, ""},
+		"Only registered plants may export beef; applications from four Kazakh meat plants have waited for inspection since the pandemic.", 60_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2021, domain.ResolvedPartly, ""},
 	{"cn-beijing", "sps", []string{"120400"}, "Linseed consignments returned over quarantine weed seeds",
-		"Several linseed consignments were returned at the border after weed seeds were found; the exporters dispute the sampling.", 25_000_000, "USD", "moa", []string{"2.7"}, 2021, xdomain.Resolved, ""},
+		"Several linseed consignments were returned at the border after weed seeds were found; the exporters dispute the sampling.", 25_000_000, "USD", "moa", []string{"2.7"}, 2021, domain.Resolved, ""},
 	{"cn-shanghai", "technical", []string{"180690", "190531"}, "Chinese labelling rules hold confectionery at the port",
-		"Consignments of chocolate and biscuits are held for relabelling: the labels must be in Chinese with the importer's registration.", 30_000_000, "CNY", "mti", []string{"2.7"}, 2022, xdomain.Resolved, ""},
+		"Consignments of chocolate and biscuits are held for relabelling: the labels must be in Chinese with the importer's registration.", 30_000_000, "CNY", "mti", []string{"2.7"}, 2022, domain.Resolved, ""},
 	{"cn-urumqi", "procedural", []string{"10"}, "Too few rail slots for grain at the Alashankou transshipment",
-		"Grain trains wait up to three weeks for transshipment into Chinese-gauge wagons; exporters pay demurrage.", 40_000_000, "USD", "mtr", []string{"2.7", "2.8"}, 2022, xdomain.ResolvedPartly, ""},
+		"Grain trains wait up to three weeks for transshipment into Chinese-gauge wagons; exporters pay demurrage.", 40_000_000, "USD", "mtr", []string{"2.7", "2.8"}, 2022, domain.ResolvedPartly, ""},
 	{"cn-shanghai", "tariff", []string{"151211"}, "Higher MFN duty on crude sunflower oil than for FTA partners",
-		"Kazakh crude sunflower oil pays the MFN duty while competitors from FTA partners enter duty-free.", 30_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2024, xdomain.Verified, ""},
+		"Kazakh crude sunflower oil pays the MFN duty while competitors from FTA partners enter duty-free.", 30_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2024, domain.Verified, ""},
 	{"cn-urumqi", "discrimination", []string{"100199", "100390"}, "Grain import quota allocated mostly to state traders",
-		"The tariff-rate quota for grain goes mostly to state trading companies, leaving private buyers of Kazakh grain little volume.", 100_000_000, "USD", "mti", []string{"2.6", "2.12"}, 2020, xdomain.Dormant, "negotiated"},
+		"The tariff-rate quota for grain goes mostly to state trading companies, leaving private buyers of Kazakh grain little volume.", 100_000_000, "USD", "mti", []string{"2.6", "2.12"}, 2020, domain.Dormant, "negotiated"},
 	{"cn-beijing", "technical", []string{"040221"}, "No registration route for camel milk powder",
-		"The dairy registration list has no category for camel milk, so the product cannot be registered for export.", 15_000_000, "CNY", "moa", []string{"2.7"}, 2025, xdomain.InNegotiation, ""},
+		"The dairy registration list has no category for camel milk, so the product cannot be registered for export.", 15_000_000, "CNY", "moa", []string{"2.7"}, 2025, domain.InNegotiation, ""},
 	{"de-berlin", "technical", []string{"030489"}, "Catch certificates for zander fillets rejected under the IUU rules",
-		"Importers' authorities reject catch certificates whose format does not match the EU template.", 8_000_000, "EUR", "meco", []string{"2.7"}, 2020, xdomain.Resolved, ""},
+		"Importers' authorities reject catch certificates whose format does not match the EU template.", 8_000_000, "EUR", "meco", []string{"2.7"}, 2020, domain.Resolved, ""},
 	{"de-frankfurt", "sps", []string{"040900"}, "Kazakhstan not on the EU list for honey residue monitoring",
-		"Without an approved residue monitoring plan, Kazakh honey cannot enter the EU.", 5_000_000, "EUR", "moa", []string{"2.7", "2.13"}, 2023, xdomain.InNegotiation, ""},
+		"Without an approved residue monitoring plan, Kazakh honey cannot enter the EU.", 5_000_000, "EUR", "moa", []string{"2.7", "2.13"}, 2023, domain.InNegotiation, ""},
 	{"de-berlin", "technical", []string{"720241", "760110"}, "Emissions reporting for ferroalloys and aluminium under CBAM",
-		"Importers ask for installation-level embedded emissions data verified by accredited bodies, which Kazakh smelters lack.", 450_000_000, "EUR", "mti", []string{"2.4", "2.7"}, 2024, xdomain.InNegotiation, ""},
+		"Importers ask for installation-level embedded emissions data verified by accredited bodies, which Kazakh smelters lack.", 450_000_000, "EUR", "mti", []string{"2.4", "2.7"}, 2024, domain.InNegotiation, ""},
 	{"de-frankfurt", "procedural", []string{"120400"}, "Extended documentary checks on linseed at the port of entry",
-		"Every consignment of linseed gets a documentary and identity check, adding two weeks to clearance.", 0, "", "moa", []string{"2.7"}, 2022, xdomain.Dormant, ""},
+		"Every consignment of linseed gets a documentary and identity check, adding two weeks to clearance.", 0, "", "moa", []string{"2.7"}, 2022, domain.Dormant, ""},
 	{"fr-paris", "sps", []string{"100119"}, "Mycotoxin sampling regime for durum wheat of Kazakh origin",
-		"Durum wheat is sampled for DON at a higher rate than other origins, with results taking up to 10 days.", 12_000_000, "EUR", "moa", []string{"2.7", "2.13"}, 2021, xdomain.Resolved, ""},
+		"Durum wheat is sampled for DON at a higher rate than other origins, with results taking up to 10 days.", 12_000_000, "EUR", "moa", []string{"2.7", "2.13"}, 2021, domain.Resolved, ""},
 	{"fr-paris", "procedural", []string{"2844"}, "Lengthy origin documentation checks for uranium concentrate",
-		"Buyers' supply contracts need origin documentation reviewed by the supply agency, which takes months.", 0, "", "moe", []string{"2.10"}, 2025, xdomain.Verified, ""},
+		"Buyers' supply contracts need origin documentation reviewed by the supply agency, which takes months.", 0, "", "moe", []string{"2.10"}, 2025, domain.Verified, ""},
 	{"it-rome", "tariff", []string{"100119"}, "EU import duty on medium-quality durum wheat",
-		"Durum wheat below the high-quality standard pays the EU import duty, which Italian mills pass back in the price.", 20_000_000, "EUR", "mti", []string{"2.7", "2.12"}, 2022, xdomain.ResolvedPartly, ""},
+		"Durum wheat below the high-quality standard pays the EU import duty, which Italian mills pass back in the price.", 20_000_000, "EUR", "mti", []string{"2.7", "2.12"}, 2022, domain.ResolvedPartly, ""},
 	{"it-rome", "technical", []string{"5101", "5105"}, "Traceability and animal welfare certification demanded for wool",
-		"Italian spinners ask for certified traceability and animal welfare schemes that Kazakh farms do not yet have.", 0, "", "moa", []string{"2.7"}, 2025, xdomain.Verified, ""},
+		"Italian spinners ask for certified traceability and animal welfare schemes that Kazakh farms do not yet have.", 0, "", "moa", []string{"2.7"}, 2025, domain.Verified, ""},
 	{"gb-london", "tariff", []string{"760120"}, "UK tariff on aluminium alloy ingots",
-		"Aluminium alloy ingots pay the UK Global Tariff while competitors with trade agreements do not.", 18_000_000, "GBP", "mti", []string{"2.7", "2.12"}, 2023, xdomain.InNegotiation, ""},
+		"Aluminium alloy ingots pay the UK Global Tariff while competitors with trade agreements do not.", 18_000_000, "GBP", "mti", []string{"2.7", "2.12"}, 2023, domain.InNegotiation, ""},
 	{"gb-london", "discrimination", []string{"270900"}, "Kazakh crude flagged as Russian in sanctions screening",
-		"Banks and insurers screen CPC Blend cargoes as Russian-origin, delaying letters of credit and cover.", 300_000_000, "USD", "mfa", []string{"2.6", "2.10"}, 2022, xdomain.Resolved, ""},
+		"Banks and insurers screen CPC Blend cargoes as Russian-origin, delaying letters of credit and cover.", 300_000_000, "USD", "mfa", []string{"2.6", "2.10"}, 2022, domain.Resolved, ""},
 	{"us-washington", "tariff", []string{"7601"}, "Additional tariff on aluminium imports",
-		"Primary aluminium and alloys pay an additional national-security tariff, with exclusions hard to obtain.", 120_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2020, xdomain.InNegotiation, "revived"},
+		"Primary aluminium and alloys pay an additional national-security tariff, with exclusions hard to obtain.", 120_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2020, domain.InNegotiation, "revived"},
 	{"us-new-york", "procedural", []string{"180690", "190531"}, "Food facility registration and prior notice for confectionery",
-		"Shipments were refused because the Kazakh factories' registration and prior notices were incomplete.", 3_000_000, "USD", "qaztrade", []string{"2.7"}, 2023, xdomain.Resolved, ""},
+		"Shipments were refused because the Kazakh factories' registration and prior notices were incomplete.", 3_000_000, "USD", "qaztrade", []string{"2.7"}, 2023, domain.Resolved, ""},
 	{"us-washington", "discrimination", []string{"810820"}, "Titanium sponge left out of aerospace supplier qualification",
-		"Aerospace buyers qualify only sponge from domestic or allied sources, leaving out Kazakh producers.", 40_000_000, "USD", "mic", []string{"2.6", "2.5"}, 2024, xdomain.Verified, ""},
+		"Aerospace buyers qualify only sponge from domestic or allied sources, leaving out Kazakh producers.", 40_000_000, "USD", "mic", []string{"2.6", "2.5"}, 2024, domain.Verified, ""},
 	{"ru-moscow", "procedural", []string{"020230", "020442"}, "Veterinary certificate mismatches hold meat at the border",
-		"Electronic veterinary certificates do not match the paper ones, and meat trucks wait at the border for days.", 9_000_000_000, "KZT", "moa", []string{"2.7", "2.9"}, 2021, xdomain.Resolved, ""},
+		"Electronic veterinary certificates do not match the paper ones, and meat trucks wait at the border for days.", 9_000_000_000, "KZT", "moa", []string{"2.7", "2.9"}, 2021, domain.Resolved, ""},
 	{"ru-moscow", "discrimination", []string{"110100"}, "Regional procurement rules favour local flour",
-		"Regional public procurement of flour gives local mills a price preference, contrary to EAEU national treatment.", 0, "", "mti", []string{"2.6"}, 2021, xdomain.Dormant, ""},
+		"Regional public procurement of flour gives local mills a price preference, contrary to EAEU national treatment.", 0, "", "mti", []string{"2.6"}, 2021, domain.Dormant, ""},
 	{"ru-moscow", "technical", []string{"843351", "870194"}, "Conformity certificates for agricultural machinery issued again",
-		"Combines and tractors certified in Kazakhstan under the EAEU technical regulation had to be certified again.", 15_000_000, "USD", "mic", []string{"2.7", "2.9"}, 2022, xdomain.Resolved, ""},
+		"Combines and tractors certified in Kazakhstan under the EAEU technical regulation had to be certified again.", 15_000_000, "USD", "mic", []string{"2.7", "2.9"}, 2022, domain.Resolved, ""},
 	{"ru-moscow", "procedural", []string{"2701"}, "Rail capacity quotas for Kazakh coal",
-		"Monthly rail quotas for Kazakh coal bound for the Baltic and Far East ports were cut without notice.", 90_000_000, "USD", "mtr", []string{"2.8", "2.10"}, 2023, xdomain.ResolvedPartly, ""},
+		"Monthly rail quotas for Kazakh coal bound for the Baltic and Far East ports were cut without notice.", 90_000_000, "USD", "mtr", []string{"2.8", "2.10"}, 2023, domain.ResolvedPartly, ""},
 	{"uz-tashkent", "tariff", []string{"110100"}, "Import duty on wheat flour",
-		"Wheat flour paid an import duty while grain entered duty-free, favouring local mills.", 70_000_000, "USD", "mti", []string{"2.7", "2.9"}, 2020, xdomain.Resolved, ""},
+		"Wheat flour paid an import duty while grain entered duty-free, favouring local mills.", 70_000_000, "USD", "mti", []string{"2.7", "2.9"}, 2020, domain.Resolved, ""},
 	{"uz-tashkent", "sps", []string{"02"}, "Veterinary certificate forms not mutually recognised",
-		"Veterinary certificates in the Kazakh format were not accepted, so meat needed a second inspection.", 10_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2023, xdomain.Resolved, ""},
+		"Veterinary certificates in the Kazakh format were not accepted, so meat needed a second inspection.", 10_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2023, domain.Resolved, ""},
 	{"uz-tashkent", "procedural", []string{"252329"}, "Licensing requirement for cement imports",
-		"Cement imports needed a licence issued quarterly, in volumes below Kazakh plants' contracts.", 8_000_000, "USD", "mic", []string{"2.7"}, 2021, xdomain.Resolved, "partly"},
+		"Cement imports needed a licence issued quarterly, in volumes below Kazakh plants' contracts.", 8_000_000, "USD", "mic", []string{"2.7"}, 2021, domain.Resolved, "partly"},
 	{"uz-tashkent", "discrimination", []string{"300490", "300420"}, "Medicine registration fast-tracked for local producers only",
-		"Local producers register medicines within months; Kazakh producers wait up to 18 months for the same registration.", 6_000_000, "USD", "mh", []string{"2.6", "3.20"}, 2024, xdomain.InNegotiation, ""},
+		"Local producers register medicines within months; Kazakh producers wait up to 18 months for the same registration.", 6_000_000, "USD", "mh", []string{"2.6", "3.20"}, 2024, domain.InNegotiation, ""},
 	{"uz-tashkent", "technical", []string{"854449"}, "Mandatory national certification of power cables",
-		"Cables certified under EAEU rules must be tested again by a national laboratory.", 0, "", "mic", []string{"2.7"}, 2026, xdomain.Reported, ""},
+		"Cables certified under EAEU rules must be tested again by a national laboratory.", 0, "", "mic", []string{"2.7"}, 2026, domain.Reported, ""},
 	{"tr-ankara", "tariff", []string{"1001"}, "Turkish import duty on wheat outside inward processing",
-		"Wheat imported outside the inward processing regime pays a high duty, so only mills that export flour buy Kazakh wheat.", 50_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2022, xdomain.Dormant, "negotiated"},
+		"Wheat imported outside the inward processing regime pays a high duty, so only mills that export flour buy Kazakh wheat.", 50_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2022, domain.Dormant, "negotiated"},
 	{"tr-istanbul", "procedural", []string{"720241"}, "Import surveillance licence for ferroalloys",
-		"Each ferrochrome consignment needs a surveillance document, with the reference price above current market prices.", 25_000_000, "USD", "mti", []string{"2.7"}, 2024, xdomain.ResolvedPartly, ""},
+		"Each ferrochrome consignment needs a surveillance document, with the reference price above current market prices.", 25_000_000, "USD", "mti", []string{"2.7"}, 2024, domain.ResolvedPartly, ""},
 	{"tr-istanbul", "sps", []string{"071320", "071340"}, "New fumigation certificate for pulses",
-		"Pulses need a fumigation certificate in a new format that Kazakh laboratories do not yet issue.", 4_000_000, "USD", "moa", []string{"2.7"}, 2026, xdomain.Reported, ""},
+		"Pulses need a fumigation certificate in a new format that Kazakh laboratories do not yet issue.", 4_000_000, "USD", "moa", []string{"2.7"}, 2026, domain.Reported, ""},
 	{"kr-seoul", "sps", []string{"0201", "0202"}, "Only heat-treated beef admitted",
-		"Korea admits only heat-treated beef from Kazakhstan until the foot-and-mouth status is recognised.", 20_000_000_000, "KRW", "moa", []string{"2.7", "2.13"}, 2023, xdomain.InNegotiation, ""},
+		"Korea admits only heat-treated beef from Kazakhstan until the foot-and-mouth status is recognised.", 20_000_000_000, "KRW", "moa", []string{"2.7", "2.13"}, 2023, domain.InNegotiation, ""},
 	{"kr-seoul", "tariff", []string{"100390"}, "Tariff-rate quota for feed barley",
-		"Feed barley above the quota pays a high out-of-quota duty; the quota is allocated to a few importers.", 9_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2025, xdomain.Verified, ""},
+		"Feed barley above the quota pays a high out-of-quota duty; the quota is allocated to a few importers.", 9_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2025, domain.Verified, ""},
 	{"jp-tokyo", "technical", []string{"020500"}, "Residue testing list for horse meat",
-		"Horse meat is tested against a residue list for which Kazakh laboratories had no accredited methods.", 1_200_000_000, "JPY", "moa", []string{"2.7"}, 2021, xdomain.Resolved, ""},
+		"Horse meat is tested against a residue list for which Kazakh laboratories had no accredited methods.", 1_200_000_000, "JPY", "moa", []string{"2.7"}, 2021, domain.Resolved, ""},
 	{"jp-tokyo", "procedural", []string{"284420"}, "Lead times of nuclear material transfer approvals",
-		"Each fuel pellet consignment needs approvals under the bilateral agreement that take up to six months.", 0, "", "moe", []string{"2.10"}, 2020, xdomain.Resolved, ""},
+		"Each fuel pellet consignment needs approvals under the bilateral agreement that take up to six months.", 0, "", "moe", []string{"2.10"}, 2020, domain.Resolved, ""},
 	{"ae-dubai", "technical", []string{"0202", "0204"}, "Halal certificates of Kazakh bodies not accepted",
-		"Halal certificates issued by Kazakh bodies were not accepted until the bodies are accredited in the UAE.", 12_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2022, xdomain.Resolved, ""},
+		"Halal certificates issued by Kazakh bodies were not accepted until the bodies are accredited in the UAE.", 12_000_000, "USD", "moa", []string{"2.7", "2.13"}, 2022, domain.Resolved, ""},
 	{"ae-abu-dhabi", "discrimination", []string{"110100", "1001"}, "State food company tenders open only to registered regional suppliers",
-		"Tenders of the state food security company require local registration that Kazakh exporters cannot obtain.", 0, "", "mti", []string{"2.6", "2.13"}, 2026, xdomain.Reported, ""},
+		"Tenders of the state food security company require local registration that Kazakh exporters cannot obtain.", 0, "", "mti", []string{"2.6", "2.13"}, 2026, domain.Reported, ""},
 	{"in-new-delhi", "tariff", []string{"071340"}, "Changing import duty on lentils",
-		"The duty on lentils changes several times a year, and contracts signed at zero duty become loss-making.", 20_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2023, xdomain.ResolvedPartly, ""},
+		"The duty on lentils changes several times a year, and contracts signed at zero duty become loss-making.", 20_000_000, "USD", "mti", []string{"2.7", "2.12"}, 2023, domain.ResolvedPartly, ""},
 	{"in-new-delhi", "sps", []string{"100199", "120400"}, "Methyl bromide fumigation demanded for grain and oilseeds",
-		"Consignments must be fumigated with methyl bromide at origin, which Kazakh terminals do not offer.", 2_000_000, "USD", "moa", []string{"2.7"}, 2026, xdomain.Reported, ""},
+		"Consignments must be fumigated with methyl bromide at origin, which Kazakh terminals do not offer.", 2_000_000, "USD", "moa", []string{"2.7"}, 2026, domain.Reported, ""},
 	{"ch-geneva", "procedural", []string{"270900", "271019"}, "Enhanced due diligence on Kazakh oil cargoes by trade finance banks",
-		"Trade finance banks ask for extra origin documentation for every cargo, delaying financing.", 0, "", "mfa", []string{"2.10", "2.11"}, 2022, xdomain.Dormant, ""},
+		"Trade finance banks ask for extra origin documentation for every cargo, delaying financing.", 0, "", "mfa", []string{"2.10", "2.11"}, 2022, domain.Dormant, ""},
 }
 
 var (
@@ -817,36 +817,36 @@ func generateBarriers(seed uint64, day time.Time, ref *reference.Data) []ExportB
 
 		// Status changes as days after the report.
 		type change struct {
-			to      xdomain.Status
+			to      domain.Status
 			gap     int
 			comment string
 		}
-		verified := change{xdomain.Verified, 10 + r.IntN(51), pick(verifiedComments)}
-		talks := change{xdomain.InNegotiation, 20 + r.IntN(131), pick(negotiationComments)}
+		verified := change{domain.Verified, 10 + r.IntN(51), pick(verifiedComments)}
+		talks := change{domain.InNegotiation, 20 + r.IntN(131), pick(negotiationComments)}
 		var plan []change
 		switch s.final {
-		case xdomain.Verified:
+		case domain.Verified:
 			plan = []change{verified}
-		case xdomain.InNegotiation:
+		case domain.InNegotiation:
 			plan = []change{verified, talks}
 			if s.via == "revived" {
-				plan = append(plan, change{xdomain.Dormant, 150 + r.IntN(200), pick(dormantComments)},
-					change{xdomain.InNegotiation, 200 + r.IntN(300), pick(revivedComments)})
+				plan = append(plan, change{domain.Dormant, 150 + r.IntN(200), pick(dormantComments)},
+					change{domain.InNegotiation, 200 + r.IntN(300), pick(revivedComments)})
 			}
-		case xdomain.ResolvedPartly:
-			plan = []change{verified, talks, {xdomain.ResolvedPartly, 90 + r.IntN(300), pick(partlyComments)}}
-		case xdomain.Resolved:
+		case domain.ResolvedPartly:
+			plan = []change{verified, talks, {domain.ResolvedPartly, 90 + r.IntN(300), pick(partlyComments)}}
+		case domain.Resolved:
 			plan = []change{verified, talks}
 			if s.via == "partly" {
-				plan = append(plan, change{xdomain.ResolvedPartly, 90 + r.IntN(250), pick(partlyComments)})
+				plan = append(plan, change{domain.ResolvedPartly, 90 + r.IntN(250), pick(partlyComments)})
 			}
-			plan = append(plan, change{xdomain.Resolved, 60 + r.IntN(360), pick(resolvedComments)})
-		case xdomain.Dormant:
+			plan = append(plan, change{domain.Resolved, 60 + r.IntN(360), pick(resolvedComments)})
+		case domain.Dormant:
 			plan = []change{verified}
 			if s.via == "negotiated" {
 				plan = append(plan, talks)
 			}
-			plan = append(plan, change{xdomain.Dormant, 90 + r.IntN(211), pick(dormantComments)})
+			plan = append(plan, change{domain.Dormant, 90 + r.IntN(211), pick(dormantComments)})
 		}
 
 		// Steps with days after the report: a note soon after the report,
@@ -873,9 +873,9 @@ func generateBarriers(seed uint64, day time.Time, ref *reference.Data) []ExportB
 			next := at + c.gap
 			if k > 0 {
 				switch plan[k-1].to {
-				case xdomain.Verified:
+				case domain.Verified:
 					noteIn(at, next, verifiedNotes)
-				case xdomain.InNegotiation, xdomain.ResolvedPartly:
+				case domain.InNegotiation, domain.ResolvedPartly:
 					mid := at + (next-at)/2
 					noteIn(at, mid, negotiationNotes)
 					noteIn(mid, next, negotiationNotes)
@@ -886,7 +886,7 @@ func generateBarriers(seed uint64, day time.Time, ref *reference.Data) []ExportB
 		}
 		if len(plan) > 0 {
 			// Work goes on after the last change while the barrier is open.
-			if last := plan[len(plan)-1].to; last == xdomain.Verified || last == xdomain.InNegotiation || last == xdomain.ResolvedPartly {
+			if last := plan[len(plan)-1].to; last == domain.Verified || last == domain.InNegotiation || last == domain.ResolvedPartly {
 				noteIn(at, at+60+r.IntN(120), negotiationNotes)
 			}
 		}
@@ -917,7 +917,7 @@ func generateBarriers(seed uint64, day time.Time, ref *reference.Data) []ExportB
 			st.On = on.Format(time.DateOnly)
 			b.Steps = append(b.Steps, st.BarrierStep)
 		}
-		b.Request = xapi.BarrierRequest{Country: hostOf(ref, s.post), HSCodes: s.hs, Type: s.typ, Title: s.title, Description: s.desc,
+		b.Request = httpapi.BarrierRequest{Country: hostOf(ref, s.post), HSCodes: s.hs, Type: s.typ, Title: s.title, Description: s.desc,
 			LeadAgency: s.agency, Clauses: s.clauses, ReportedOn: reported.Format(time.DateOnly)}
 		if s.value > 0 {
 			b.Request.ValueAtStake = &httpx.MoneyJSON{Amount: httpx.NumberText(strconv.FormatInt(s.value, 10)), Currency: s.currency}
@@ -984,7 +984,7 @@ func (l *ExportsLoader) Load(ctx context.Context, seed uint64, plan ExportsPlan)
 		}
 	}
 	for _, e := range plan.Exporters {
-		var out xapi.ExporterJSON
+		var out httpapi.ExporterJSON
 		hdr, err := callAPI(ctx, l.Client, l.BaseURL, l.AdminToken, http.MethodPost, "/api/v1/exporters", "", e, &out)
 		if err != nil {
 			return sum, fmt.Errorf("demo exporter %s: register: %w", e.BIN, err)
@@ -1016,7 +1016,7 @@ func (l *ExportsLoader) loadDeal(ctx context.Context, seed uint64, d ExportDeal,
 	if !ok {
 		return fmt.Errorf("demo deal %d: no attaché token for post %s", d.Index, d.Post)
 	}
-	var deal xapi.DealJSON
+	var deal httpapi.DealJSON
 	key := fmt.Sprintf("demo-deal-%d-%d", seed, d.Index)
 	hdr, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, "/api/v1/deals", key, d.Request, &deal)
 	if err != nil {
@@ -1039,7 +1039,7 @@ func (l *ExportsLoader) loadDeal(ctx context.Context, seed uint64, d ExportDeal,
 	}
 	for _, m := range moves {
 		v := deal.Version
-		req := xapi.MoveRequest{Version: &v, Stage: string(m.Stage), LostReason: m.LostReason, ContractDate: m.ContractDate, Comment: m.Comment}
+		req := httpapi.MoveRequest{Version: &v, Stage: string(m.Stage), LostReason: m.LostReason, ContractDate: m.ContractDate, Comment: m.Comment}
 		if _, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, "/api/v1/deals/"+deal.ID+"/stage", "", req, &deal); err != nil {
 			return fmt.Errorf("demo deal %d: move to %s: %w", d.Index, m.Stage, err)
 		}
@@ -1053,7 +1053,7 @@ func (l *ExportsLoader) loadBarrier(ctx context.Context, seed uint64, b ExportBa
 	if !ok {
 		return fmt.Errorf("demo barrier %d: no attaché token for post %s", b.Index, b.Post)
 	}
-	var cur xapi.BarrierJSON
+	var cur httpapi.BarrierJSON
 	key := fmt.Sprintf("demo-barrier-%d-%d", seed, b.Index)
 	path := "/api/v1/barriers"
 	hdr, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, path, key, b.Request, &cur)
@@ -1068,7 +1068,7 @@ func (l *ExportsLoader) loadBarrier(ctx context.Context, seed uint64, b ExportBa
 			return fmt.Errorf("demo barrier %d: read: %w", b.Index, err)
 		}
 		applied := cur.Version - 1
-		if applied > len(steps) || barrierStatusAfter(steps[:applied]) != xdomain.Status(cur.Status) || notesIn(steps[:applied]) != len(cur.Progress) {
+		if applied > len(steps) || barrierStatusAfter(steps[:applied]) != domain.Status(cur.Status) || notesIn(steps[:applied]) != len(cur.Progress) {
 			sum.BarriersSkipped++
 			return nil
 		}
@@ -1079,14 +1079,14 @@ func (l *ExportsLoader) loadBarrier(ctx context.Context, seed uint64, b ExportBa
 	for _, s := range steps {
 		v := cur.Version
 		if s.IsNote() {
-			req := xapi.BarrierPatch{Version: &v, Progress: &xapi.NoteRequest{On: s.On, Text: s.Text}}
+			req := httpapi.BarrierPatch{Version: &v, Progress: &httpapi.NoteRequest{On: s.On, Text: s.Text}}
 			if _, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPatch, path, "", req, &cur); err != nil {
 				return fmt.Errorf("demo barrier %d: note of %s: %w", b.Index, s.On, err)
 			}
 			sum.BarrierNotes++
 			continue
 		}
-		req := xapi.StatusRequest{Version: &v, Status: string(s.Status), EffectiveOn: s.On, Comment: s.Text}
+		req := httpapi.StatusRequest{Version: &v, Status: string(s.Status), EffectiveOn: s.On, Comment: s.Text}
 		if _, err := callAPI(ctx, l.Client, l.BaseURL, tok, http.MethodPost, path+"/status", "", req, &cur); err != nil {
 			return fmt.Errorf("demo barrier %d: %s on %s: %w", b.Index, s.Status, s.On, err)
 		}

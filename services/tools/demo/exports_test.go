@@ -16,8 +16,8 @@ import (
 	"econdip/analytics"
 	"econdip/analytics/chtest"
 	"econdip/services/cmd/econdip/stack"
-	xdomain "econdip/services/exports/domain"
-	xapi "econdip/services/exports/httpapi"
+	"econdip/services/exports/domain"
+	"econdip/services/exports/httpapi"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
@@ -82,7 +82,7 @@ func TestExportsPlanIsValid(t *testing.T) {
 		bins := map[string]bool{}
 		names := map[string]bool{}
 		for _, e := range plan.Exporters {
-			if rule := xdomain.CheckBIN(e.BIN); rule != xdomain.BINOK {
+			if rule := domain.CheckBIN(e.BIN); rule != domain.BINOK {
 				t.Errorf("exporter %s: BIN %s fails %s", e.Name, e.BIN, rule)
 			}
 			if _, ok := ref.Region(e.Region); !ok {
@@ -113,13 +113,13 @@ func TestExportsPlanIsValid(t *testing.T) {
 				t.Fatalf("%s: unknown post %s", where, d.Post)
 			}
 			req := d.Request
-			if h, ok := ref.HS(req.HSCode); !ok || h.Level != 6 || !xdomain.IsHS2022(h) {
+			if h, ok := ref.HS(req.HSCode); !ok || h.Level != 6 || !domain.IsHS2022(h) {
 				t.Errorf("%s: HS code %s not an HS 2022 subheading of the reference data", where, req.HSCode)
 			}
 			if !bins[req.ExporterBIN] {
 				t.Errorf("%s: exporter %s not in the plan", where, req.ExporterBIN)
 			}
-			in := xdomain.DealInput{ExporterBIN: req.ExporterBIN, BuyerCountry: req.BuyerCountry, BuyerName: req.BuyerName,
+			in := domain.DealInput{ExporterBIN: req.ExporterBIN, BuyerCountry: req.BuyerCountry, BuyerName: req.BuyerName,
 				HSCode: req.HSCode, Product: req.Product, ValueAmount: string(req.Value.Amount), ValueCurrency: req.Value.Currency,
 				Unit: req.Unit, Support: req.Support, Clauses: req.Clauses}
 			if req.Quantity != nil {
@@ -131,12 +131,12 @@ func TestExportsPlanIsValid(t *testing.T) {
 			if _, err := ref.Convert(decimal.RequireFromString(string(req.Value.Amount)), req.Value.Currency, time.Now()); err != nil {
 				t.Errorf("%s: value in %s has no exchange rate: %v", where, req.Value.Currency, err)
 			}
-			deal := xdomain.Deal{Stage: xdomain.Opportunity}
+			deal := domain.Deal{Stage: domain.Opportunity}
 			for _, m := range d.Moves {
-				if err := deal.MoveTo(xdomain.Move{To: m.Stage, LostReason: m.LostReason, ContractDate: m.ContractDate, Comment: m.Comment}, kernel.MustDay(today)); err != nil {
+				if err := deal.MoveTo(domain.Move{To: m.Stage, LostReason: m.LostReason, ContractDate: m.ContractDate, Comment: m.Comment}, kernel.MustDay(today)); err != nil {
 					t.Errorf("%s: move to %s: %v", where, m.Stage, err)
 				}
-				if (m.Stage == xdomain.Contracted) != (m.ContractDate != "") {
+				if (m.Stage == domain.Contracted) != (m.ContractDate != "") {
 					t.Errorf("%s: move to %s with contract date %q", where, m.Stage, m.ContractDate)
 				}
 			}
@@ -167,7 +167,7 @@ func TestExportsPlanIsValid(t *testing.T) {
 			t.Errorf("%s: %d raw and %d non-raw deals: want both, non-raw most", today, raw, nonRaw)
 		}
 
-		types, statuses := map[string]int{}, map[xdomain.Status]int{}
+		types, statuses := map[string]int{}, map[domain.Status]int{}
 		for _, b := range plan.Barriers {
 			where := fmt.Sprintf("%s barrier %d", today, b.Index)
 			post, ok := ref.Post(b.Post)
@@ -175,7 +175,7 @@ func TestExportsPlanIsValid(t *testing.T) {
 				t.Fatalf("%s: unknown post %s", where, b.Post)
 			}
 			req := b.Request
-			in := xdomain.BarrierInput{Country: req.Country, HSCodes: req.HSCodes, Type: req.Type, Title: req.Title,
+			in := domain.BarrierInput{Country: req.Country, HSCodes: req.HSCodes, Type: req.Type, Title: req.Title,
 				Description: req.Description, LeadAgency: req.LeadAgency, Clauses: req.Clauses, ReportedOn: req.ReportedOn}
 			if v := req.ValueAtStake; v != nil {
 				in.ValueAmount, in.ValueCurrency = string(v.Amount), v.Currency
@@ -189,7 +189,7 @@ func TestExportsPlanIsValid(t *testing.T) {
 			if req.ReportedOn < "2020-01-01" {
 				t.Errorf("%s: reported on %s", where, req.ReportedOn)
 			}
-			st, last, prevOn := xdomain.Reported, req.ReportedOn, req.ReportedOn
+			st, last, prevOn := domain.Reported, req.ReportedOn, req.ReportedOn
 			for _, s := range b.Steps {
 				if s.On < prevOn || s.On > today || strings.TrimSpace(s.Text) == "" {
 					t.Errorf("%s: step %+v out of order (after %s), after today or without text", where, s, prevOn)
@@ -198,7 +198,7 @@ func TestExportsPlanIsValid(t *testing.T) {
 				if s.IsNote() {
 					continue
 				}
-				on, err := xdomain.CheckStatusChange(st, xdomain.StatusChange{To: s.Status, EffectiveOn: s.On, Comment: s.Text}, kernel.MustDay(req.ReportedOn), kernel.MustDay(last), kernel.MustDay(today))
+				on, err := domain.CheckStatusChange(st, domain.StatusChange{To: s.Status, EffectiveOn: s.On, Comment: s.Text}, kernel.MustDay(req.ReportedOn), kernel.MustDay(last), kernel.MustDay(today))
 				if err != nil {
 					t.Errorf("%s: %s -> %s on %s: %v", where, st, s.Status, s.On, err)
 				}
@@ -213,12 +213,12 @@ func TestExportsPlanIsValid(t *testing.T) {
 		if n := len(plan.Barriers); n < 35 || n > 50 {
 			t.Errorf("%s: %d barriers, want about 40", today, n)
 		}
-		for _, typ := range xdomain.BarrierTypes {
+		for _, typ := range domain.BarrierTypes {
 			if types[typ] < 3 {
 				t.Errorf("%s: %d barriers of type %s", today, types[typ], typ)
 			}
 		}
-		for _, s := range xdomain.Statuses {
+		for _, s := range domain.Statuses {
 			if statuses[s] < 2 {
 				t.Errorf("%s: %d barriers %s", today, statuses[s], s)
 			}
@@ -233,17 +233,17 @@ func TestExportsPlanIsValid(t *testing.T) {
 func TestExportsSpread(t *testing.T) {
 	ref := reference.Default()
 	plan := demo.GenerateExports(seed, time.Now(), ref)
-	stages := map[xdomain.Stage]int{}
+	stages := map[domain.Stage]int{}
 	byYear, rawByYear := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	var rawUSD, allUSD decimal.Decimal
 	rawDeals, committed := 0, 0
 	for _, d := range plan.Deals {
 		stages[d.Stage()]++
-		if d.Stage() == xdomain.Lost && d.Moves[len(d.Moves)-1].LostReason == "" {
+		if d.Stage() == domain.Lost && d.Moves[len(d.Moves)-1].LostReason == "" {
 			t.Errorf("deal %d lost without a reason", d.Index)
 		}
 		c := d.ContractDate()
-		if c == "" || d.Stage() == xdomain.Lost {
+		if c == "" || d.Stage() == domain.Lost {
 			continue
 		}
 		on, _ := time.Parse(time.DateOnly, c)
@@ -278,12 +278,12 @@ func TestExportsSpread(t *testing.T) {
 	if rawDeals*2 >= committed {
 		t.Errorf("%d of %d committed deals raw, want a minority", rawDeals, committed)
 	}
-	for _, s := range xdomain.Stages {
+	for _, s := range domain.Stages {
 		if stages[s] < 10 {
 			t.Errorf("%d deals %s", stages[s], s)
 		}
 	}
-	if stages[xdomain.Paid] <= stages[xdomain.Shipped] {
+	if stages[domain.Paid] <= stages[domain.Shipped] {
 		t.Errorf("most old contracts should be paid: %v", stages)
 	}
 	if !byYear["2025"].GreaterThan(byYear["2020"]) || !byYear["2024"].GreaterThan(byYear["2021"]) {
@@ -294,7 +294,7 @@ func TestExportsSpread(t *testing.T) {
 	counts := map[string]int{}
 	for _, b := range plan.Barriers {
 		counts[b.Request.Type+"/"+string(b.Status())]++
-		if b.Status() != xdomain.Resolved {
+		if b.Status() != domain.Resolved {
 			continue
 		}
 		rep, _ := time.Parse(time.DateOnly, b.Request.ReportedOn)
@@ -384,7 +384,7 @@ func TestExportsLoad(t *testing.T) {
 
 	// The API: each deal and barrier once, where the plan says it ends.
 	var deals struct {
-		Deals []xapi.DealJSON
+		Deals []httpapi.DealJSON
 		Total int
 	}
 	get(t, s, tokens["analyst"], "/api/v1/deals?limit=500", &deals)
@@ -401,11 +401,11 @@ func TestExportsLoad(t *testing.T) {
 		t.Errorf("deals in the API (%d):\n%s\nwant:\n%s", deals.Total, strings.Join(gotDeals, "\n"), strings.Join(wantDeals, "\n"))
 	}
 	var barriers struct {
-		Barriers []xapi.BarrierJSON
+		Barriers []httpapi.BarrierJSON
 		Total    int
 	}
 	get(t, s, tokens["analyst"], "/api/v1/barriers?limit=500", &barriers)
-	byTitle := map[string]xapi.BarrierJSON{}
+	byTitle := map[string]httpapi.BarrierJSON{}
 	for _, b := range barriers.Barriers {
 		byTitle[b.Title] = b
 	}
@@ -418,7 +418,7 @@ func TestExportsLoad(t *testing.T) {
 		if !ok || got.Status != string(b.Status()) || got.ReportedOn != b.Request.ReportedOn || len(got.Progress) != wantNotes || got.Version != 1+len(b.Steps) {
 			t.Errorf("barrier %q: %+v, want %s reported on %s with %d notes", b.Request.Title, got, b.Status(), b.Request.ReportedOn, wantNotes)
 		}
-		if b.Status() == xdomain.Resolved && got.ResolvedOn != b.Steps[len(b.Steps)-1].On {
+		if b.Status() == domain.Resolved && got.ResolvedOn != b.Steps[len(b.Steps)-1].On {
 			t.Errorf("barrier %q resolved on %s, want %s", b.Request.Title, got.ResolvedOn, b.Steps[len(b.Steps)-1].On)
 		}
 	}
@@ -456,7 +456,7 @@ func TestExportsLoad(t *testing.T) {
 }
 
 func lostReason(d demo.ExportDeal) string {
-	if d.Stage() == xdomain.Lost {
+	if d.Stage() == domain.Lost {
 		return d.Moves[len(d.Moves)-1].LostReason
 	}
 	return ""

@@ -18,8 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
-	xapi "econdip/services/exports/httpapi"
-	lapi "econdip/services/leads/httpapi"
+	"econdip/services/exports/httpapi"
 	"econdip/services/test/stacktest"
 	"econdip/services/tools/demo"
 )
@@ -70,17 +69,14 @@ func TestScorecardOnTheDemoDataMatchesAnIndependentComputation(t *testing.T) {
 
 	// Leads, from the leads API: committed and realised by the day they
 	// entered the stage, if they still count.
-	var list lapi.ListJSON
-	getURL(t, "http://"+s.LeadsAddr+"/api/v1/leads?limit=500", tokens["analyst"], &list)
+	list := listLeads(t, s.LeadsAddr, tokens["analyst"])
 	if list.Total != len(leads) {
 		t.Fatalf("the leads API lists %d leads, %d were loaded", list.Total, len(leads))
 	}
 	noRate := 0
 	for _, l := range list.Leads {
-		var h struct{ History []lapi.ChangeJSON }
-		getURL(t, "http://"+s.LeadsAddr+"/api/v1/leads/"+l.ID+"/history", tokens["analyst"], &h)
 		entered := map[string]string{}
-		for _, c := range h.History {
+		for _, c := range leadHistory(t, s.LeadsAddr, l.ID, tokens["analyst"]) {
 			if c.To != "" && entered[c.To] == "" {
 				entered[c.To] = c.EffectiveOn
 			}
@@ -120,7 +116,7 @@ func TestScorecardOnTheDemoDataMatchesAnIndependentComputation(t *testing.T) {
 
 	// Deals, from the exports API: signed deals by their deal date.
 	var deals struct {
-		Deals []xapi.DealJSON
+		Deals []httpapi.DealJSON
 		Total int
 	}
 	getURL(t, "http://"+s.ExportsAddr+"/api/v1/deals?limit=500", tokens["analyst"], &deals)
@@ -221,7 +217,7 @@ func countProjects(fs figures) uint64 {
 	return n
 }
 
-func countSigned(deals []xapi.DealJSON) uint64 {
+func countSigned(deals []httpapi.DealJSON) uint64 {
 	var n uint64
 	for _, d := range deals {
 		if slices.Contains(analytics.CommittedStages, d.Stage) {

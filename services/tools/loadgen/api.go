@@ -11,10 +11,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	cmapi "econdip/services/commissions/httpapi"
-	xapi "econdip/services/exports/httpapi"
-	ldomain "econdip/services/leads/domain"
-	leadsapi "econdip/services/leads/httpapi"
 	"econdip/services/tools/demo"
 )
 
@@ -103,82 +99,6 @@ func (d *APIDriver) Run(ctx context.Context, s Story, w *Writes) error {
 		return d.protocol(ctx, s, w)
 	}
 	return fmt.Errorf("unknown story kind %q", s.Kind)
-}
-
-func (d *APIDriver) lead(ctx context.Context, s Story, w *Writes) error {
-	l := s.Lead
-	tok, err := d.token("attache." + l.Post)
-	if err != nil {
-		return err
-	}
-	var rec recordJSON
-	if err := d.write(ctx, w, Write{Kind: Leads, Op: "create", Events: 1}, tok, d.LeadsURL+"/api/v1/leads", s.Key, l.Request, &rec); err != nil {
-		return err
-	}
-	for i, st := range l.Path {
-		v := rec.Version
-		req := leadsapi.MoveRequest{Version: &v, Stage: string(st), EffectiveOn: l.Days[i]}
-		if st == ldomain.Lost {
-			req.LostReason = l.Lost
-		}
-		if err := d.write(ctx, w, Write{Kind: Leads, Op: "move", Events: 1}, tok, d.LeadsURL+"/api/v1/leads/"+rec.ID+"/stage", "", req, &rec); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d *APIDriver) deal(ctx context.Context, s Story, w *Writes) error {
-	dl := s.Deal
-	tok, err := d.token("attache." + dl.Post)
-	if err != nil {
-		return err
-	}
-	var rec recordJSON
-	if err := d.write(ctx, w, Write{Kind: Deals, Op: "create", Events: 1}, tok, d.ExportsURL+"/api/v1/deals", s.Key, dl.Request, &rec); err != nil {
-		return err
-	}
-	for _, m := range dl.Moves {
-		v := rec.Version
-		req := xapi.MoveRequest{Version: &v, Stage: string(m.Stage), LostReason: m.LostReason, ContractDate: m.ContractDate, Comment: m.Comment}
-		if err := d.write(ctx, w, Write{Kind: Deals, Op: "move", Events: 1}, tok, d.ExportsURL+"/api/v1/deals/"+rec.ID+"/stage", "", req, &rec); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d *APIDriver) protocol(ctx context.Context, s Story, w *Writes) error {
-	p := s.Protocol
-	cid := p.Commission.ID
-	tok, err := d.token("secretariat." + cid)
-	if err != nil {
-		return err
-	}
-	base := d.CommissionsURL + "/api/v1/commissions/" + cid
-	var out protocolJSON
-	wr := Write{Kind: Decisions, Op: "protocol", Events: 1 + len(p.Request.Decisions)}
-	if err := d.write(ctx, w, wr, tok, base+"/sessions", s.Key, p.Request, &out); err != nil {
-		return err
-	}
-	byItem := map[string]recordJSON{}
-	for _, dec := range out.Decisions {
-		byItem[dec.Item] = dec.recordJSON
-	}
-	for i, changes := range p.Changes {
-		rec, ok := byItem[p.Request.Decisions[i].Item]
-		if !ok {
-			return fmt.Errorf("protocol %s %d: no decision %s in the answer", cid, p.Request.Number, p.Request.Decisions[i].Item)
-		}
-		for _, ch := range changes {
-			v := rec.Version
-			req := cmapi.StatusRequest{Version: &v, Status: string(ch.Status), EffectiveOn: ch.EffectiveOn, Comment: ch.Comment, EvidenceRef: ch.EvidenceRef}
-			if err := d.write(ctx, w, Write{Kind: Decisions, Op: "status", Events: 1}, tok, base+"/decisions/"+rec.ID+"/status", "", req, &rec); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // write makes one paced write of a story: a replayed creation (the seed was

@@ -46,6 +46,22 @@ func protocolBody(number int, date string, deadlines []string, extra string) str
 	return fmt.Sprintf(`{"number":%d,"date":%q,"place":"Astana","protocol_ref":"P-%d","decisions":[%s]%s}`, number, date, number, strings.Join(ds, ","), extra)
 }
 
+// protocolDecisions reads the decisions of a recorded protocol's answer.
+func protocolDecisions(t *testing.T, r stacktest.Response) []httpapi.DecisionJSON {
+	t.Helper()
+	var p httpapi.ProtocolJSON
+	r.JSON(t, &p)
+	return p.Decisions
+}
+
+// decisionOf reads a decision's answer.
+func decisionOf(t *testing.T, r stacktest.Response) httpapi.DecisionJSON {
+	t.Helper()
+	var d httpapi.DecisionJSON
+	r.JSON(t, &d)
+	return d
+}
+
 func decisionStatus(t *testing.T, s *stack.Stack, token string, d httpapi.DecisionJSON, status, effectiveOn string) (httpapi.DecisionJSON, stacktest.Response) {
 	t.Helper()
 	body := fmt.Sprintf(`{"version":%d,"status":%q,"effective_on":%q,"comment":"per the ministry's report","evidence_ref":"letter 12-3/456"}`, d.Version, status, effectiveOn)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"econdip/events"
-	cxapi "econdip/services/commissions/httpapi"
+	"econdip/services/commissions/httpapi"
 	"econdip/services/test/stacktest"
 )
 
@@ -39,7 +39,7 @@ func TestDaysOutsideTheRangeAreRefusedThroughTheAPIs(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("record protocol: %d %s", r.Status, r.Body)
 	}
-	var protocol cxapi.ProtocolJSON
+	var protocol httpapi.ProtocolJSON
 	r.JSON(t, &protocol)
 	decision := protocol.Decisions[0]
 

@@ -11,9 +11,8 @@ import (
 
 	"econdip/events"
 	"econdip/services/cmd/econdip/stack"
-	cxapi "econdip/services/commissions/httpapi"
 	"econdip/services/exports/domain"
-	xapi "econdip/services/exports/httpapi"
+	"econdip/services/exports/httpapi"
 	"econdip/services/test/stacktest"
 )
 
@@ -56,13 +55,13 @@ func (e errorBody) field(name string) (code, message string, ok bool) {
 	return "", "", false
 }
 
-func registerExporter(t *testing.T, s *stack.Stack, token, bin, name string) xapi.ExporterJSON {
+func registerExporter(t *testing.T, s *stack.Stack, token, bin, name string) httpapi.ExporterJSON {
 	t.Helper()
 	r := stacktest.Do(t, "POST", exportsURL(s, "/exporters"), token, fmt.Sprintf(`{"bin":%q,"name":%q,"region":"KZ-55"}`, bin, name))
 	if r.Status != http.StatusCreated && r.Status != http.StatusOK {
 		t.Fatalf("register exporter %s: %d %s", bin, r.Status, r.Body)
 	}
-	var e xapi.ExporterJSON
+	var e httpapi.ExporterJSON
 	r.JSON(t, &e)
 	return e
 }
@@ -74,28 +73,28 @@ func dealBody(bin, hs, amount string) string {
 	"support":["b2b_meeting","trade_mission"],"clauses":["2.7"]}`, bin, hs, amount)
 }
 
-func createDeal(t *testing.T, s *stack.Stack, token, body string, headers ...string) xapi.DealJSON {
+func createDeal(t *testing.T, s *stack.Stack, token, body string, headers ...string) httpapi.DealJSON {
 	t.Helper()
 	r := stacktest.Do(t, "POST", exportsURL(s, "/deals"), token, body, headers...)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create deal: %d %s", r.Status, r.Body)
 	}
-	var d xapi.DealJSON
+	var d httpapi.DealJSON
 	r.JSON(t, &d)
 	return d
 }
 
-func moveDeal(t *testing.T, s *stack.Stack, token string, d xapi.DealJSON, extra string) (xapi.DealJSON, stacktest.Response) {
+func moveDeal(t *testing.T, s *stack.Stack, token string, d httpapi.DealJSON, extra string) (httpapi.DealJSON, stacktest.Response) {
 	t.Helper()
 	r := stacktest.Do(t, "POST", exportsURL(s, "/deals/"+d.ID+"/stage"), token, fmt.Sprintf(`{"version":%d,%s}`, d.Version, extra))
-	var out xapi.DealJSON
+	var out httpapi.DealJSON
 	if r.Status == 200 {
 		r.JSON(t, &out)
 	}
 	return out, r
 }
 
-func mustMove(t *testing.T, s *stack.Stack, token string, d xapi.DealJSON, extra string) xapi.DealJSON {
+func mustMove(t *testing.T, s *stack.Stack, token string, d httpapi.DealJSON, extra string) httpapi.DealJSON {
 	t.Helper()
 	out, r := moveDeal(t, s, token, d, extra)
 	if r.Status != 200 {
@@ -156,7 +155,7 @@ func TestExportersDealsAndTheirStages(t *testing.T) {
 		t.Fatalf("registered exporter: %+v", alu)
 	}
 	r = stacktest.Do(t, "POST", exportsURL(s, "/exporters"), beijing, `{"bin":"`+binAluminium+`","name":"Another name"}`)
-	var again xapi.ExporterJSON
+	var again httpapi.ExporterJSON
 	r.JSON(t, &again)
 	if r.Status != 200 || again.Name != "Pavlodar Aluminium JSC" || again.Version != 1 || r.Header.Get("Exporter-Registered-Before") != "true" {
 		t.Fatalf("second registration: %d %s", r.Status, r.Body)
@@ -176,7 +175,7 @@ func TestExportersDealsAndTheirStages(t *testing.T) {
 		t.Fatalf("exporter lookup: %d %s", r.Status, r.Body)
 	}
 	var reg struct {
-		Exporters []xapi.ExporterJSON
+		Exporters []httpapi.ExporterJSON
 		Total     int
 	}
 	stacktest.Do(t, "GET", exportsURL(s, "/exporters?q=pavlodar"), beijing, "").JSON(t, &reg)
@@ -185,13 +184,13 @@ func TestExportersDealsAndTheirStages(t *testing.T) {
 	}
 
 	// The HS picker: 6-digit codes first, each with sector and raw flag.
-	var hs struct{ Results []xapi.HSJSON }
+	var hs struct{ Results []httpapi.HSJSON }
 	r = stacktest.Do(t, "GET", exportsURL(s, "/hs?q=aluminium&limit=20"), berlin, "")
 	r.JSON(t, &hs)
 	if r.Status != 200 || len(hs.Results) != 20 || hs.Results[0].Level != 6 {
 		t.Fatalf("picker: %d %s", r.Status, r.Body)
 	}
-	i := slices.IndexFunc(hs.Results, func(h xapi.HSJSON) bool { return h.Code == "760110" })
+	i := slices.IndexFunc(hs.Results, func(h httpapi.HSJSON) bool { return h.Code == "760110" })
 	if i < 0 || hs.Results[i].Sector != "non_ferrous_metallurgy" || hs.Results[i].Raw {
 		t.Fatalf("760110 in the picker: %+v", hs.Results)
 	}
@@ -209,7 +208,7 @@ func TestExportersDealsAndTheirStages(t *testing.T) {
 	refined := createDeal(t, s, berlin, dealBody(binRefinery, "271012", `"800000"`))
 	crude := createDeal(t, s, berlin, dealBody(binOilfield, "270900", `15000000`))
 	for _, c := range []struct {
-		d      xapi.DealJSON
+		d      httpapi.DealJSON
 		sector string
 		raw    bool
 	}{{aluminium, "non_ferrous_metallurgy", false}, {refined, "petrochemistry_refining", false}, {crude, "mining", true}} {
@@ -246,7 +245,7 @@ func TestExportersDealsAndTheirStages(t *testing.T) {
 	crude = mustMove(t, s, berlin, crude, `"stage":"negotiating"`)
 
 	// History says who moved it, from where to where.
-	var h struct{ History []xapi.ChangeJSON }
+	var h struct{ History []httpapi.ChangeJSON }
 	stacktest.Do(t, "GET", exportsURL(s, "/deals/"+aluminium.ID+"/history"), analyst, "").JSON(t, &h)
 	if len(h.History) != 5 || h.History[0].Type != events.TypeDealCreated || h.History[2].To != "contracted" ||
 		h.History[2].Comment != "signed at the trade fair" || h.History[4].From != "shipped" || h.History[4].Actor != "attache.de-berlin" {
@@ -257,7 +256,7 @@ func TestExportersDealsAndTheirStages(t *testing.T) {
 	list := func(token, query string) (ids []string) {
 		t.Helper()
 		var out struct {
-			Deals []xapi.DealJSON
+			Deals []httpapi.DealJSON
 			Total int
 		}
 		r := stacktest.Do(t, "GET", exportsURL(s, "/deals"+query), token, "")
@@ -290,7 +289,7 @@ func TestExportersDealsAndTheirStages(t *testing.T) {
 		}
 	}
 	var paged struct {
-		Deals         []xapi.DealJSON
+		Deals         []httpapi.DealJSON
 		Total, Offset int
 	}
 	stacktest.Do(t, "GET", exportsURL(s, "/deals?limit=2&offset=2"), analyst, "").JSON(t, &paged)
@@ -308,7 +307,7 @@ func TestBadExportInputGetsFieldErrorsAndStoresNothing(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("report barrier: %d %s", r.Status, r.Body)
 	}
-	var barrier xapi.BarrierJSON
+	var barrier httpapi.BarrierJSON
 	r.JSON(t, &barrier)
 	good := dealBody(binAluminium, "760110", `"1000"`)
 	cases := []struct {
@@ -401,7 +400,7 @@ func TestIdempotentDealCreateAndLostUpdates(t *testing.T) {
 	first := createDeal(t, s, berlin, dealBody(binAluminium, "760110", `"1000"`), "Idempotency-Key", "deal-form-7")
 	before := streamMsgs(t, s, events.StreamExports)
 	r := stacktest.Do(t, "POST", exportsURL(s, "/deals"), berlin, dealBody(binAluminium, "760110", `"1000"`), "Idempotency-Key", "deal-form-7")
-	var again xapi.DealJSON
+	var again httpapi.DealJSON
 	r.JSON(t, &again)
 	if r.Status != http.StatusCreated || again.ID != first.ID || r.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("retry: %d %s", r.Status, r.Body)
@@ -438,7 +437,7 @@ func TestIdempotentDealCreateAndLostUpdates(t *testing.T) {
 		t.Fatalf("stale update: %d %s", r.Status, r.Body)
 	}
 	// An update that changes nothing stores nothing.
-	var now xapi.DealJSON
+	var now httpapi.DealJSON
 	stacktest.Do(t, "GET", exportsURL(s, "/deals/"+first.ID), berlin, "").JSON(t, &now)
 	before = streamMsgs(t, s, events.StreamExports)
 	if r := stacktest.Do(t, "PATCH", exportsURL(s, "/deals/"+first.ID), berlin, fmt.Sprintf(`{"version":%d,"hs_code":"760110"}`, now.Version)); r.Status != 200 {
@@ -449,12 +448,12 @@ func TestIdempotentDealCreateAndLostUpdates(t *testing.T) {
 	}
 	// A real update names what changed; removing the quantity drops its unit.
 	r = stacktest.Do(t, "PATCH", exportsURL(s, "/deals/"+first.ID), berlin, fmt.Sprintf(`{"version":%d,"hs_code":"760120","quantity":""}`, now.Version))
-	var updated xapi.DealJSON
+	var updated httpapi.DealJSON
 	r.JSON(t, &updated)
 	if r.Status != 200 || updated.HSCode != "760120" || updated.Quantity != nil || updated.Unit != "" || updated.Version != now.Version+1 {
 		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
-	var h struct{ History []xapi.ChangeJSON }
+	var h struct{ History []httpapi.ChangeJSON }
 	stacktest.Do(t, "GET", exportsURL(s, "/deals/"+first.ID+"/history"), berlin, "").JSON(t, &h)
 	if last := h.History[len(h.History)-1]; strings.Join(last.Changed, ",") != "hs_code,quantity,unit" || last.Type != events.TypeDealUpdated {
 		t.Fatalf("history: %+v", h.History)
@@ -468,11 +467,11 @@ func barrierBody(reportedOn string) string {
 	"lead_agency":"mti","clauses":["2.6","2.7"],"reported_on":%q}`, reportedOn)
 }
 
-func barrierStatus(t *testing.T, s *stack.Stack, b xapi.BarrierJSON, status, on string) (xapi.BarrierJSON, stacktest.Response) {
+func barrierStatus(t *testing.T, s *stack.Stack, b httpapi.BarrierJSON, status, on string) (httpapi.BarrierJSON, stacktest.Response) {
 	t.Helper()
 	r := stacktest.Do(t, "POST", exportsURL(s, "/barriers/"+b.ID+"/status"), beijing,
 		fmt.Sprintf(`{"version":%d,"status":%q,"effective_on":%q,"comment":"per the ministry's note"}`, b.Version, status, on))
-	var out xapi.BarrierJSON
+	var out httpapi.BarrierJSON
 	if r.Status == 200 {
 		r.JSON(t, &out)
 	}
@@ -486,7 +485,7 @@ func TestBarrierReportProgressAndStatus(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("report: %d %s", r.Status, r.Body)
 	}
-	var b xapi.BarrierJSON
+	var b httpapi.BarrierJSON
 	r.JSON(t, &b)
 	if b.Status != "reported" || b.Country != "CN" || b.ReportedOn != astanaDay(-10) || b.ValueAtStake == nil ||
 		b.ValueAtStake.Amount != "25000000" || len(b.Progress) != 0 || strings.Join(b.NextStatuses, ",") != "verified,dormant" {
@@ -530,7 +529,7 @@ func TestBarrierReportProgressAndStatus(t *testing.T) {
 		t.Fatalf("resolved is final: %d %s", r.Status, r.Body)
 	}
 
-	var h struct{ History []xapi.ChangeJSON }
+	var h struct{ History []httpapi.ChangeJSON }
 	stacktest.Do(t, "GET", exportsURL(s, "/barriers/"+b.ID+"/history"), analyst, "").JSON(t, &h)
 	types := []string{}
 	for _, c := range h.History {
@@ -543,7 +542,7 @@ func TestBarrierReportProgressAndStatus(t *testing.T) {
 	}
 
 	var list struct {
-		Barriers []xapi.BarrierJSON
+		Barriers []httpapi.BarrierJSON
 		Total    int
 	}
 	stacktest.Do(t, "GET", exportsURL(s, "/barriers?status=resolved&hs=100190"), analyst, "").JSON(t, &list)
@@ -564,9 +563,7 @@ func TestDealFollowsAnIGCDecisionAndTheDecisionLinksToIt(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("protocol: %d %s", r.Status, r.Body)
 	}
-	var p cxapi.ProtocolJSON
-	r.JSON(t, &p)
-	decision := p.Decisions[0]
+	decision := protocolDecisions(t, r)[0]
 	registerExporter(t, s, beijing, binAluminium, "Kazakhstan Aluminium Smelter JSC")
 	cnDeal := func(commission, decisionID string) string {
 		return strings.Replace(strings.Replace(dealBody(binAluminium, "760110", `"3000000"`), `"DE"`, `"CN"`, 1),
@@ -608,8 +605,7 @@ func TestDealFollowsAnIGCDecisionAndTheDecisionLinksToIt(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("link: %d %s", r.Status, r.Body)
 	}
-	var linked cxapi.DecisionJSON
-	r.JSON(t, &linked)
+	linked := decisionOf(t, r)
 	if len(linked.DealIDs) != 1 || linked.DealIDs[0] != deal.ID || linked.Version != decision.Version+1 {
 		t.Fatalf("linked decision: %+v", linked)
 	}
@@ -620,7 +616,7 @@ func TestDealFollowsAnIGCDecisionAndTheDecisionLinksToIt(t *testing.T) {
 	}
 	// Unlinking the deal from the decision is an update.
 	r = stacktest.Do(t, "PATCH", exportsURL(s, "/deals/"+deal.ID), beijing, fmt.Sprintf(`{"version":%d,"commission_id":"","decision_id":""}`, moved.Version))
-	var unlinked xapi.DealJSON
+	var unlinked httpapi.DealJSON
 	r.JSON(t, &unlinked)
 	if r.Status != 200 || unlinked.DecisionID != "" || unlinked.CommissionID != "" {
 		t.Fatalf("unlink: %d %s", r.Status, r.Body)

@@ -10,7 +10,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/services/cmd/econdip/stack"
-	xapi "econdip/services/exports/httpapi"
+	"econdip/services/exports/httpapi"
 	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 )
@@ -95,7 +95,7 @@ func TestEditedMappingReclassifiesDealsAfterRestart(t *testing.T) {
 	}
 
 	// The API classifies with the same mapping.
-	var d xapi.DealJSON
+	var d httpapi.DealJSON
 	r := stacktest.Do(t, "GET", exportsURL(s, "/deals/"+alu.ID), berlin, "")
 	if r.Status != 200 {
 		t.Fatalf("read the deal after the restart: %d %s", r.Status, r.Body)
