@@ -19,6 +19,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/csvx"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 )
 
@@ -99,7 +100,7 @@ func analyticsDown(err error) error {
 func (s *Server) auditPage(c *fiber.Ctx) error {
 	r, err := auditRangeOf(c)
 	data := fiber.Map{"From": r.From, "To": r.To, "Errors": map[string]string{}, "MaxDays": maxAuditDays,
-		"Limit": groupDigits(strconv.Itoa(analytics.MaxAuditRows))}
+		"Limit": i18n.Int(httpx.Lang(c), analytics.MaxAuditRows)}
 	if err == nil {
 		var total uint64
 		if total, err = analytics.AuditCount(c.UserContext(), s.cfg.CH, r.Filter); err != nil {

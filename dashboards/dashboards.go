@@ -5,11 +5,13 @@
 package dashboards
 
 import (
-	"cmp"
 	"embed"
+	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/shopspring/decimal"
 
 	"econdip/services/identity"
 	"econdip/services/leads/domain"
@@ -54,7 +57,7 @@ type Server struct {
 	leads       leadsClient
 	commissions commissionsClient
 	exports     exportsClient
-	pages       map[string]*template.Template
+	pages       map[i18n.Lang]map[string]*template.Template // per language, per page
 }
 
 // New builds the dashboard app.
@@ -65,6 +68,7 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, err
 	}
 	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure})
+	app.Use(language)
 	app.Use(s.pageErrors)
 	static, _ := fs.Sub(staticFiles, "static")
 	public := auth.Protect(app, "dashboard", "")
@@ -100,74 +104,97 @@ func New(cfg Config) (*fiber.App, error) {
 	return app, nil
 }
 
+// parseTemplates parses every page once per language, each set with its
+// language's functions: t (a message), tn (a plural message), label (an
+// enumeration value's name), num, money, day, date and when (numbers and
+// dates by the language's CLDR rules). Handlers stay language-free.
 func (s *Server) parseTemplates() error {
-	funcs := template.FuncMap{
-		"t":    func(key string, args ...any) string { return i18n.T(i18n.EN, key, args...) },
-		"date": func(t time.Time) string { return t.In(kernel.Astana).Format("2006-01-02 15:04") },
+	s.pages = map[i18n.Lang]map[string]*template.Template{}
+	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
+	for _, lang := range i18n.Langs {
+		funcs := pageFuncs(lang)
+		s.pages[lang] = map[string]*template.Template{}
+		for _, page := range append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...) {
+			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
+			if err != nil {
+				return err
+			}
+			s.pages[lang][page] = t
+		}
+	}
+	return nil
+}
+
+// pageFuncs are the template functions for pages in lang.
+func pageFuncs(lang i18n.Lang) template.FuncMap {
+	moment := func(t time.Time) string { return i18n.DateTime(lang, t.In(kernel.Astana)) }
+	return template.FuncMap{
+		"t":  func(key string, args ...any) string { return i18n.T(lang, key, args...) },
+		"tn": func(key string, n int, args ...any) string { return i18n.TN(lang, key, n, args...) },
+		// label names an enumeration's value, e.g. label "lead_stage" "on_hold".
+		"label": func(kind string, value any) string { return label(lang, kind, fmt.Sprint(value)) },
+		"date":  moment,
 		"when": func(rfc3339 string) string { // an API timestamp, shown in Astana time
 			t, err := time.Parse(time.RFC3339, rfc3339)
 			if err != nil {
 				return rfc3339
 			}
-			return t.In(kernel.Astana).Format("2006-01-02 15:04")
+			return moment(t)
 		},
-		"join":   strings.Join,
-		"amount": groupDigits[httpx.NumberText],
+		"day": func(day any) string { return i18n.Date(lang, fmt.Sprint(day)) },
+		// num and amount format a decimal given as text or number; money adds its currency.
+		"num":    func(v any) string { return numberText(lang, v) },
+		"amount": func(v any) string { return numberText(lang, v) },
+		"money":  func(v any, code string) string { return moneyText(lang, v, code) },
+		"pct": func(share any, places int) string {
+			d, err := decimal.NewFromString(fmt.Sprint(share))
+			if err != nil {
+				return fmt.Sprint(share)
+			}
+			return i18n.Percent(lang, d, int32(places))
+		},
+		"join": strings.Join,
 		"without": func(list []string, drop string) []string {
 			return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == drop })
 		},
-		"barrierType": func(t string) string { return cmp.Or(barrierTypeNames[t], t) },
-		"stageName":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"barrierType": func(t string) string { return label(lang, "barrier_type", t) },
+		"stageName":   func(s string) string { return label(lang, "lead_stage", s) },
 		"dict": func(errs map[string]string, name string) map[string]any {
 			return map[string]any{"Errors": errs, "Name": name}
 		},
 		"tokenTable": func(tokens []tokenView, revoke, csrf, empty string) map[string]any {
 			return map[string]any{"Tokens": tokens, "Revoke": revoke, "CSRF": csrf, "Empty": empty}
 		},
-		"contains": func(list []string, v string) bool {
-			for _, x := range list {
-				if x == v {
-					return true
-				}
-			}
-			return false
-		},
+		"contains": slices.Contains[[]string],
 	}
-	s.pages = map[string]*template.Template{}
-	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
-	for _, page := range append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...) {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
-		if err != nil {
-			return err
-		}
-		s.pages[page] = t
-	}
-	return nil
 }
 
-// groupDigits shows a decimal amount with thousands separators:
-// "1500000.5" -> "1,500,000.5". Anything else is shown as it is.
-func groupDigits[T ~string](amount T) string {
-	s := string(amount)
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	sign := ""
-	if strings.HasPrefix(whole, "-") {
-		sign, whole = "-", whole[1:]
+// label is the name of an enumeration's value in lang (the catalogue's
+// "enum.<kind>.<value>"); a value the catalogue lacks shows as it is.
+func label(lang i18n.Lang, kind, value string) string {
+	key := "enum." + kind + "." + value
+	if !i18n.Has(i18n.EN, key) {
+		return value
 	}
-	if whole == "" || strings.Trim(whole, "0123456789") != "" {
-		return s
+	return i18n.T(lang, key)
+}
+
+// numberText formats a decimal given as text ("1500000.5") or a number for
+// lang; anything else is shown as it is.
+func numberText(lang i18n.Lang, v any) string {
+	d, err := decimal.NewFromString(fmt.Sprint(v))
+	if err != nil {
+		return fmt.Sprint(v)
 	}
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
+	return i18n.Number(lang, d)
+}
+
+func moneyText(lang i18n.Lang, v any, code string) string {
+	d, err := decimal.NewFromString(fmt.Sprint(v))
+	if err != nil {
+		return strings.TrimSpace(fmt.Sprint(v) + " " + code)
 	}
-	if hasFrac {
-		return sign + b.String() + "." + frac
-	}
-	return sign + b.String()
+	return i18n.Money(lang, d, code)
 }
 
 type pageData struct {
@@ -175,15 +202,53 @@ type pageData struct {
 	Title string
 	User  auth.User
 	Data  any
+	Lang  i18n.Lang   // the page's language, for <html lang> and the scripts
+	Langs []i18n.Lang // the language menu
+	Path  string      // the page's path, for the language menu's links
+	// Script is the catalogue's "js." and "enum." messages in Lang, as JSON
+	// for the page's scripts (static/i18n.js).
+	Script template.JS
 }
 
+// render executes page in the request's language. title is a catalogue key
+// (a text that is not one shows as it is).
 func (s *Server) render(c *fiber.Ctx, status int, page string, title string, data any) error {
+	lang := httpx.Lang(c)
 	var b strings.Builder
-	if err := s.pages[page].Execute(&b, pageData{CSRF: csrfOf(c), Title: title, User: currentUser(c), Data: data}); err != nil {
+	d := pageData{CSRF: csrfOf(c), Title: i18n.T(lang, title), User: currentUser(c), Data: data,
+		Lang: lang, Langs: i18n.Langs, Path: c.Path(), Script: scriptCatalogue(lang)}
+	if err := s.pages[lang][page].Execute(&b, d); err != nil {
 		return apperr.Wrap(apperr.Internal, err, "error.internal")
 	}
 	c.Type("html", "utf-8")
+	c.Set(fiber.HeaderContentLanguage, string(lang))
 	return c.Status(status).SendString(b.String())
+}
+
+// scriptCatalogue is the "js." and "enum." messages of lang as JSON, made
+// once per language.
+var scriptCatalogue = func() func(i18n.Lang) template.JS {
+	made := map[i18n.Lang]template.JS{}
+	for _, l := range i18n.Langs {
+		msgs := i18n.Prefixed(l, "js.")
+		maps.Copy(msgs, i18n.Prefixed(l, "enum."))
+		raw, err := json.Marshal(msgs)
+		if err != nil {
+			panic(err)
+		}
+		made[l] = template.JS(raw)
+	}
+	return func(l i18n.Lang) template.JS { return made[l] }
+}()
+
+// language remembers a language chosen with ?lang= in a cookie, so the next
+// pages keep it (requireUser puts a signed-in user's own setting first).
+func language(c *fiber.Ctx) error {
+	if l, ok := i18n.Parse(c.Query("lang")); ok {
+		c.Cookie(&fiber.Cookie{Name: httpx.LangCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
+	}
+	return c.Next()
 }
 
 func (s *Server) home(c *fiber.Ctx) error {

@@ -30,6 +30,8 @@ import (
 	"econdip/services/identity"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
 )
 
 const sessionCookie = "econdip_session"
@@ -57,6 +59,9 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 		return c.Redirect("/signin")
 	}
 	auth.SetUser(c, u)
+	if l, ok := i18n.Parse(u.Lang); ok {
+		httpx.SetLang(c, l)
+	}
 	c.Locals("token", tok)
 	if !bearer {
 		sess, err := s.cfg.Identity.Session(c.UserContext(), tok)

@@ -38,6 +38,7 @@ type User struct {
 	Role       Role   `json:"role"`
 	Post       string `json:"post,omitempty"`       // attachés: the post they work for
 	Commission string `json:"commission,omitempty"` // secretariats: the commission they run
+	Lang       string `json:"lang,omitempty"`       // the language the user chose for pages and messages (kk, ru, en); empty: the browser's
 }
 
 // Scope is the string events record as the writer's scope, e.g. "post:de-berlin".

@@ -160,6 +160,7 @@ func errorHandler(opts Options, log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		setSecurityHeaders(c, opts.Secure)
 		lang := Lang(c)
+		c.Set(fiber.HeaderContentLanguage, string(lang))
 		var fe *fiber.Error
 		isFiber := errors.As(err, &fe)
 		if isFiber && fe.Code < 500 {
@@ -244,15 +245,28 @@ func codeForStatus(status int) apperr.Code {
 	return apperr.Invalid
 }
 
-// Lang picks the user's language from Accept-Language (en, kk, ru).
+// LangCookie remembers a language chosen with ?lang= on this browser, for
+// pages before sign-in and users without a setting of their own.
+const LangCookie = "econdip_lang"
+
+const langLocal = "econdip.lang"
+
+// SetLang fixes the request's language, for a middleware that knows the
+// signed-in user's own setting.
+func SetLang(c *fiber.Ctx, l i18n.Lang) { c.Locals(langLocal, l) }
+
+// Lang is the language to answer the request in (i18n.Choose): the one set
+// with SetLang (the user's setting), else ?lang=, else the language cookie,
+// else Accept-Language, else English.
 func Lang(c *fiber.Ctx) i18n.Lang {
-	switch {
-	case strings.HasPrefix(c.Get(fiber.HeaderAcceptLanguage), "kk"):
-		return i18n.KK
-	case strings.HasPrefix(c.Get(fiber.HeaderAcceptLanguage), "ru"):
-		return i18n.RU
+	if l, ok := c.Locals(langLocal).(i18n.Lang); ok {
+		return l
 	}
-	return i18n.EN
+	explicit := c.Query("lang")
+	if explicit == "" {
+		explicit = c.Cookies(LangCookie)
+	}
+	return i18n.Choose("", explicit, c.Get(fiber.HeaderAcceptLanguage))
 }
 
 // DecodeStrict decodes one JSON value from body into v, refusing unknown
