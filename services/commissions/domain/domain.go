@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
@@ -303,11 +304,8 @@ func (d *Decision) ChangeStatus(c StatusChange, today kernel.Day) (kernel.Day, e
 		for _, s := range NextStatuses(d.Status) {
 			next = append(next, string(s))
 		}
-		allowed := strings.Join(next, ", ")
-		if allowed == "" {
-			allowed = "none (it is final)"
-		}
-		f.Add("status", "error.status_move", string(d.Status), string(c.To), allowed)
+		f.Add("status", "error.status_move", i18n.Label{Kind: "decision_status", Value: string(d.Status)},
+			i18n.Label{Kind: "decision_status", Value: string(c.To)}, i18n.Labels{Kind: "decision_status", Values: next})
 		return kernel.Day{}, f.Err()
 	}
 	on := today

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
@@ -268,11 +269,8 @@ func CheckStatusChange(from Status, c StatusChange, reportedOn, lastChange, toda
 		for _, s := range NextStatuses(from) {
 			next = append(next, string(s))
 		}
-		allowed := strings.Join(next, ", ")
-		if allowed == "" {
-			allowed = "none (it is final)"
-		}
-		f.Add("status", "error.barrier_status_move", string(from), string(c.To), allowed)
+		f.Add("status", "error.barrier_status_move", i18n.Label{Kind: "barrier_status", Value: string(from)},
+			i18n.Label{Kind: "barrier_status", Value: string(c.To)}, i18n.Labels{Kind: "barrier_status", Values: next})
 		return kernel.Day{}, f.Err()
 	}
 	on := today

@@ -83,7 +83,7 @@ func TestCheckStatusChange(t *testing.T) {
 		})
 	}
 	_, err := CheckStatusChange(Reported, StatusChange{To: InNegotiation, Comment: "x"}, reported, reported, today)
-	if msg := firstMessage(err); !strings.Contains(msg, "from reported it can go to: verified, dormant") {
+	if msg := firstMessage(err); !strings.Contains(msg, "from Reported it can go to: Verified, Dormant") {
 		t.Errorf("message %q does not name the allowed statuses", msg)
 	}
 	_, err = CheckStatusChange(Resolved, StatusChange{To: Dormant, Comment: "x"}, reported, reported, today)

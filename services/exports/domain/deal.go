@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
@@ -212,11 +213,8 @@ func (d *Deal) MoveTo(m Move, today kernel.Day) error {
 		for _, s := range NextStages(d.Stage) {
 			next = append(next, string(s))
 		}
-		allowed := strings.Join(next, ", ")
-		if allowed == "" {
-			allowed = "none (it is final)"
-		}
-		f.Add("stage", "error.deal_stage_move", string(d.Stage), string(m.To), allowed)
+		f.Add("stage", "error.deal_stage_move", i18n.Label{Kind: "deal_stage", Value: string(d.Stage)},
+			i18n.Label{Kind: "deal_stage", Value: string(m.To)}, i18n.Labels{Kind: "deal_stage", Values: next})
 		return f.Err()
 	}
 	if m.To == Lost {

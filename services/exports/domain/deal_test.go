@@ -104,7 +104,7 @@ func TestDealMoveTo(t *testing.T) {
 	}
 	// The message of a refused move names the stages allowed, or says it is final.
 	d := Deal{Stage: Opportunity}
-	if msg := firstMessage(d.MoveTo(Move{To: Paid}, today)); !strings.Contains(msg, "from opportunity it can move to: negotiating, lost") {
+	if msg := firstMessage(d.MoveTo(Move{To: Paid}, today)); !strings.Contains(msg, "from Opportunity it can move to: Negotiating, Lost") {
 		t.Errorf("message %q does not name the allowed stages", msg)
 	}
 	d = Deal{Stage: Paid}

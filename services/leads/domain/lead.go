@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
@@ -329,7 +330,12 @@ func (l *Lead) MoveTo(m Move, ref *reference.Data, now time.Time, today kernel.D
 		return f.Err()
 	}
 	if !CanMove(l.Stage, m.To) {
-		f.Add("stage", "error.stage_move", string(l.Stage), string(m.To), joinStages(NextStages(l.Stage)))
+		next := make([]string, 0, 3)
+		for _, s := range NextStages(l.Stage) {
+			next = append(next, string(s))
+		}
+		f.Add("stage", "error.stage_move", i18n.Label{Kind: "lead_stage", Value: string(l.Stage)},
+			i18n.Label{Kind: "lead_stage", Value: string(m.To)}, i18n.Labels{Kind: "lead_stage", Values: next})
 		return f.Err()
 	}
 	if m.To == Lost && strings.TrimSpace(m.LostReason) == "" {

@@ -11,6 +11,7 @@ import (
 
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 )
@@ -264,7 +265,11 @@ func TestMoveTo(t *testing.T) {
 	}
 	err := l.MoveTo(domain.Move{To: domain.Operational}, ref, now, today)
 	var ae *apperr.Error
-	if got := strings.Join(fieldsOf(err), ","); got != "stage" || !errors.As(err, &ae) || !strings.Contains(ae.Fields[0].Message, "contacted") || strings.Contains(ae.Fields[0].Message, "%!") {
+	if got := strings.Join(fieldsOf(err), ","); got != "stage" || !errors.As(err, &ae) || !strings.Contains(ae.Fields[0].Message, "Contacted") || strings.Contains(ae.Fields[0].Message, "%!") {
 		t.Fatalf("forbidden jump must name the stage field and the allowed moves, got %v", err)
+	}
+	// The stages are named in the reader's language, not as codes.
+	if ru := ae.Fields[0].Localized(i18n.RU); !strings.Contains(ru, "Установлен контакт") || strings.Contains(ru, "contacted") {
+		t.Errorf("in Russian the allowed moves are named in Russian, got %q", ru)
 	}
 }

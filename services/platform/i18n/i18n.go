@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -109,13 +110,13 @@ func loadFile(b *goi18n.Bundle, idx map[Lang]map[string]string, files fs.FS, nam
 // language lacks falls back to English, and an unknown key shows itself
 // (tests catch both).
 func T(lang Lang, key string, args ...any) string {
-	return format(lookup(lang, key, nil), args)
+	return format(lang, lookup(lang, key, nil), args)
 }
 
 // TN is T for a message with plural forms, chosen by n under lang's CLDR
 // rules; n is not passed to the format unless it is among args.
 func TN(lang Lang, key string, n int, args ...any) string {
-	return format(lookup(lang, key, n), args)
+	return format(lang, lookup(lang, key, n), args)
 }
 
 func lookup(lang Lang, key string, n any) string {
@@ -130,11 +131,20 @@ func lookup(lang Lang, key string, n any) string {
 	return msg
 }
 
-func format(msg string, args []any) string {
+func format(lang Lang, msg string, args []any) string {
 	if len(args) == 0 {
 		return msg
 	}
-	return fmt.Sprintf(msg, args...)
+	shown := args
+	for i, a := range args {
+		if l, ok := a.(Localizer); ok {
+			if &shown[0] == &args[0] {
+				shown = slices.Clone(args) // the caller's arguments stay as they are
+			}
+			shown[i] = l.Localize(lang)
+		}
+	}
+	return fmt.Sprintf(msg, shown...)
 }
 
 // Has reports whether key exists in lang's catalogue itself (no fallback).
@@ -153,4 +163,41 @@ func Prefixed(lang Lang, prefix string) map[string]string {
 		}
 	}
 	return out
+}
+
+// Localizer is a message argument with words of its own in each language,
+// such as an enumeration's value: T shows it in the message's language.
+type Localizer interface{ Localize(Lang) string }
+
+// Label is an enumeration's value as a message argument, e.g.
+// Label{"lead_stage", "on_hold"}: "On hold", «Приостановлен».
+type Label struct{ Kind, Value string }
+
+// Localize names the value in lang (the catalogue's enum.<kind>.<value>;
+// a value it lacks shows as it is).
+func (l Label) Localize(lang Lang) string {
+	key := "enum." + l.Kind + "." + l.Value
+	if !Has(EN, key) {
+		return l.Value
+	}
+	return lookup(lang, key, nil)
+}
+
+// Labels is several values of one enumeration, joined by commas; none
+// reads "none (it is final)".
+type Labels struct {
+	Kind   string
+	Values []string
+}
+
+// Localize names each value in lang.
+func (l Labels) Localize(lang Lang) string {
+	if len(l.Values) == 0 {
+		return lookup(lang, "enum.none_final", nil)
+	}
+	names := make([]string, len(l.Values))
+	for i, v := range l.Values {
+		names[i] = Label{l.Kind, v}.Localize(lang)
+	}
+	return strings.Join(names, ", ")
 }
