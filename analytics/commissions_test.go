@@ -12,6 +12,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/analytics/chtest"
+	"econdip/services/platform/kernel"
 )
 
 // The fixture, as of 2026-06-15 (asOf-1 = 2026-06-14). Three commissions:
@@ -42,7 +43,7 @@ const (
 	l4 = "10000000-0000-4000-8000-000000000004"
 )
 
-var astana = time.FixedZone("Asia/Astana", 5*3600)
+var astana = kernel.Astana
 
 // day is a calendar day as Date columns hold it: midnight UTC.
 func day(s string) time.Time {

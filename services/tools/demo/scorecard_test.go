@@ -19,6 +19,7 @@ import (
 
 	"econdip/analytics"
 	"econdip/services/exports/httpapi"
+	"econdip/services/platform/kernel"
 	"econdip/services/test/stacktest"
 	"econdip/services/tools/demo"
 )
@@ -123,7 +124,7 @@ func TestScorecardOnTheDemoDataMatchesAnIndependentComputation(t *testing.T) {
 	if deals.Total != len(plan.Deals) {
 		t.Fatalf("the exports API lists %d deals, %d were loaded", deals.Total, len(plan.Deals))
 	}
-	astana := time.FixedZone("Astana", 5*3600)
+	astana := kernel.Astana
 	for _, d := range deals.Deals {
 		if !slices.Contains(analytics.CommittedStages, d.Stage) {
 			continue

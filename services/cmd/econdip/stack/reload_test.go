@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 )
@@ -79,7 +80,7 @@ func TestReloadedRatesAndTargetsChangeTheFiguresAndBadFilesChangeNothing(t *test
 	}
 
 	// Good edits: EUR at 0.5 from the lead's day; the mining 2027 target doubled.
-	day := time.Now().In(time.FixedZone("Astana", 5*3600)).Format(time.DateOnly)
+	day := time.Now().In(kernel.Astana).Format(time.DateOnly)
 	must(t, os.WriteFile(ratesFile, append(append([]byte{}, rates...), []byte(day+",EUR,0.5\n")...), 0o644))
 	doubled := decimal.RequireFromString(before).Mul(decimal.NewFromInt(2)).String()
 	edited := strings.Replace(string(targets), ",investment_committed_usd,2027,"+before+",", ",investment_committed_usd,2027,"+doubled+",", 1)
