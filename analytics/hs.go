@@ -59,7 +59,7 @@ func HSClassification(ref *reference.Data) []HSClassificationRow {
 				}
 				row := HSClassificationRow{HS6: code, Chapter: chapter, Heading: heading, Description: e.Description, Raw: ref.IsRawHS(code)}
 				if sec, ok := ref.SectorForHS(code); ok {
-					row.Sector, row.SectorName = sec.Code, sec.Name
+					row.Sector, row.SectorName = sec.Code, sec.NameEN
 				}
 				out = append(out, row)
 			}

@@ -45,7 +45,7 @@ func (s *Server) viewOf(u events.UserV1) accountView {
 	case u.Post != "":
 		v.Scope = "post " + u.Post
 		if p, ok := s.cfg.Ref.Post(u.Post); ok {
-			v.Scope += " (" + p.City + ")"
+			v.Scope += " (" + p.CityEN + ")"
 		}
 	case u.Commission != "":
 		v.Scope = "commission " + u.Commission

@@ -52,7 +52,7 @@ func (s *Server) pipeline(c *fiber.Ctx) error {
 	}
 	names := map[string]string{"unassigned": "No sector given"}
 	for _, sec := range s.cfg.Ref.Sectors() {
-		names[sec.Code] = sec.Name
+		names[sec.Code] = sec.NameEN
 	}
 	return pipelineTable.send(c, rows, fiber.Map{"sectors": names, "stages": stageColumns()})
 }

@@ -536,7 +536,7 @@ func (s *Server) countryPage(c *fiber.Ctx) error {
 	var countries []option
 	for _, co := range s.cfg.Ref.Countries() {
 		if co.Alpha2 != "KZ" {
-			countries = append(countries, option{co.Alpha2, co.Name})
+			countries = append(countries, option{co.Alpha2, co.NameEN})
 		}
 	}
 	return s.render(c, status, "country", title, fiber.Map{

@@ -225,7 +225,7 @@ type barrierCountryRow struct {
 
 func (s *Server) countryName(code string) string {
 	if c, ok := s.cfg.Ref.Country(code); ok {
-		return c.Name
+		return c.NameEN
 	}
 	return code
 }
@@ -414,7 +414,7 @@ func (s *Server) newFilterPage(c *fiber.Ctx, err error) (filterPage, int) {
 	if p.Locked {
 		p.Post, p.PostName = u.Post, u.Post
 		if po, ok := s.cfg.Ref.Post(u.Post); ok {
-			p.PostName = po.City
+			p.PostName = po.CityEN
 		}
 	}
 	var ae *apperr.Error

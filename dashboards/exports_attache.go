@@ -322,8 +322,19 @@ func (s *Server) dealFailure(c *fiber.Ctx, id string, submitted *httpapi.DealReq
 	return s.render(c, status, "deal", "Export deal "+stored.HSCode, f)
 }
 
-// hsSearch is the HS code picker's search, through the exports API:
-// GET /api/hs?q=aluminium.
+// hsResult is one HS picker answer: description and sector_name in the
+// request's language (English where no translation exists), plus the English
+// description and, for an entry with no translation of its own, the
+// translated name of its heading or chapter (within).
+type hsResult struct {
+	httpapi.HSJSON
+	DescriptionEN string `json:"description_en"`
+	Within        string `json:"within,omitempty"`
+}
+
+// hsSearch is the HS code picker's search, through the exports API, which
+// matches English, Russian and Kazakh names: GET /api/hs?q=aluminium (or
+// q=пшеница, q=бидай, q=1001).
 func (s *Server) hsSearch(c *fiber.Ctx) error {
 	q := url.Values{"q": {c.Query("q")}}
 	if l := c.Query("limit"); l != "" {
@@ -333,7 +344,18 @@ func (s *Server) hsSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"results": res})
+	lang := httpx.Lang(c)
+	out := make([]hsResult, len(res))
+	for i, h := range res {
+		out[i] = hsResult{HSJSON: h, DescriptionEN: h.Description}
+		if name, within := s.cfg.Ref.HSLabel(h.Code, lang); name != "" {
+			out[i].Description, out[i].Within = name, within
+		}
+		if sec, ok := s.cfg.Ref.Sector(h.Sector); ok {
+			out[i].SectorName = sec.Name(lang)
+		}
+	}
+	return c.JSON(fiber.Map{"results": out, "lang": lang})
 }
 
 // --- barriers ---

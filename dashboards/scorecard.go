@@ -201,7 +201,7 @@ type scorecardRow struct {
 func (s *Server) codeName(scope, code string) string {
 	if scope == reference.TargetScopeClause {
 		if cl, ok := s.cfg.Ref.Clause(code); ok {
-			return cl.Title
+			return cl.TitleEN
 		}
 		return code
 	}
@@ -209,7 +209,7 @@ func (s *Server) codeName(scope, code string) string {
 		return unassignedName
 	}
 	if sec, ok := s.cfg.Ref.Sector(code); ok {
-		return sec.Name
+		return sec.NameEN
 	}
 	return code
 }
@@ -366,7 +366,7 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 		extra["kind"] = "exports"
 		names := map[string]string{"unassigned": unassignedName}
 		for _, sec := range s.cfg.Ref.Sectors() {
-			names[sec.Code] = sec.Name
+			names[sec.Code] = sec.NameEN
 		}
 		extra["sector_names"] = names
 		return table[analytics.ExportRecord]{name: name, header: exportRecordsHeader, record: exportRecord}.send(c, rows, extra)
@@ -464,7 +464,7 @@ func (s *Server) scorecardPage(c *fiber.Ctx) error {
 	var clauses []choice
 	for _, cl := range s.cfg.Ref.Clauses() {
 		if cl.Area == economicDiplomacy {
-			clauses = append(clauses, choice{cl.ID, cl.ID + " " + cl.Title})
+			clauses = append(clauses, choice{cl.ID, cl.ID + " " + cl.TitleEN})
 		}
 	}
 	demo := false

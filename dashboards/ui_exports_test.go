@@ -15,6 +15,7 @@ package dashboards_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -136,6 +137,19 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 		lastDeal = time.Now()
 		if p := b.path(); !dealPath.MatchString(p) {
 			t.Fatalf("after creating the deal for %s, the browser is at %s", d.hs, p)
+		}
+	}
+	// The HS picker's search in Russian and Kazakh answers in the request's language, with the English beside it.
+	for _, tt := range []struct{ q, lang, want string }{
+		{"пшеница", "ru", `"code":"100111","description":"Cereals; wheat and meslin, durum wheat, seed"`},
+		{"пшеница", "ru", `"within":"Пшеница и меслин"`},
+		{"бидай", "kk", `"code":"1001","description":"Бидай және меслин (бидай мен қарабидай қоспасы)"`},
+		{"бидай", "kk", `"description_en":"Wheat and meslin"`},
+		{"wheat", "en", `"code":"1001","description":"Wheat and meslin"`},
+	} {
+		r := stacktest.Do(t, "GET", b.base+"/api/hs?limit=50&q="+url.QueryEscape(tt.q), berlin, "", "Accept-Language", tt.lang)
+		if r.Status != 200 || !strings.Contains(string(r.Body), tt.want) {
+			t.Errorf("/api/hs?q=%s in %s: %d %s\nwant %s", tt.q, tt.lang, r.Status, r.Body, tt.want)
 		}
 	}
 	// How long until the analysts' figures have the last deal (logged, not asserted).

@@ -13,8 +13,13 @@
     var multiple = picker.dataset.multiple === "1";
     var timer = null, seq = 0;
 
+    // label: the description in the page's language; an untranslated
+    // subheading is shown under its translated heading or chapter (within).
+    function label(h) {
+      return (h.within ? h.within + " › " : "") + h.description;
+    }
     function describe(h) {
-      return h.description + " · " + (h.sector_name || "no priority sector") + " · " + (h.raw ? "raw" : "non-raw");
+      return label(h) + " · " + (h.sector_name || "no priority sector") + " · " + (h.raw ? "raw" : "non-raw");
     }
     function pick(h) {
       if (multiple) {
@@ -47,7 +52,8 @@
         b.dataset.code = h.code;
         b.innerHTML = "<code></code> <span></span> <small></small>";
         b.querySelector("code").textContent = h.code;
-        b.querySelector("span").textContent = h.description;
+        b.querySelector("span").textContent = label(h);
+        if (h.description_en && h.description_en !== h.description) { b.title = h.description_en; }
         b.querySelector("small").textContent = (h.sector_name || "no priority sector") + " · " + (h.raw ? "raw" : "non-raw");
         b.addEventListener("click", function () { pick(h); });
         li.appendChild(b);

@@ -26,7 +26,7 @@ func (s *Service) Classify(code string) HSInfo {
 		out.Description, out.Parent, out.Section, out.Level = h.Description, h.Parent, h.Section, h.Level
 	}
 	if sec, ok := s.ref.SectorForHS(code); ok {
-		out.Sector, out.SectorName = sec.Code, sec.Name
+		out.Sector, out.SectorName = sec.Code, sec.NameEN
 	}
 	return out
 }

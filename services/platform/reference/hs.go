@@ -1,44 +1,134 @@
 package reference
 
-import "strings"
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"econdip/services/platform/i18n"
+)
 
 // HS returns the HS 2022 entry with the given 2-, 4- or 6-digit code.
 func (d *Data) HS(code string) (HSCode, bool) { return lookup(d.hs, d.hsIdx, code) }
 
+// HSLabel returns the entry's description in lang and, when the entry itself
+// has no translation in lang, the translated name of its nearest heading or
+// chapter (within), so a Russian or Kazakh reader sees where an English-only
+// subheading belongs. within is "" for English and for translated entries.
+func (d *Data) HSLabel(code string, lang i18n.Lang) (name, within string) {
+	h, ok := d.HS(code)
+	if !ok {
+		return "", ""
+	}
+	name = h.Name(lang)
+	if lang == i18n.EN || name != h.Description {
+		return name, ""
+	}
+	for _, n := range []int{4, 2} {
+		if p, ok := d.HS(code[:min(n, len(code))]); ok && p.Code != code && p.Name(lang) != p.Description {
+			return name, p.Name(lang)
+		}
+	}
+	return name, ""
+}
+
 // SearchHS returns at most limit entries (all when limit <= 0) whose code
-// starts with query or whose description contains every word of it, in any
-// order and ignoring case ("unwrought aluminium" finds "Aluminium;
-// unwrought, (not alloyed)"); 6-digit codes come first, then headings, then
-// chapters.
+// starts with query or whose names contain every word of it, in any order,
+// ignoring case, in English, Russian or Kazakh ("unwrought aluminium" finds
+// "Aluminium; unwrought, (not alloyed)", "пшеница" and "бидай" find heading
+// 1001 "Wheat and meslin"); 6-digit codes come first, then headings, then
+// chapters. A subheading also matches on the Russian and Kazakh names of its
+// heading and chapter, since only those are translated.
 func (d *Data) SearchHS(query string, limit int) []HSCode {
-	query = strings.ToLower(strings.TrimSpace(query))
-	if query == "" {
+	code, words := parseHSQuery(query)
+	if code == "" && len(words) == 0 {
 		return nil
 	}
-	words := strings.Fields(query)
-	matches := func(description string) bool {
-		for _, w := range words {
-			if !strings.Contains(description, w) {
-				return false
+	all := uint64(1)<<len(words) - 1
+	// found returns the bit mask of the words text contains.
+	found := func(text string) (m uint64) {
+		for i, w := range words {
+			if text != "" && strings.Contains(text, w) {
+				m |= 1 << i
 			}
 		}
-		return true
+		return m
 	}
-	var out []HSCode
-	for _, level := range []int{6, 4, 2} {
-		for i, h := range d.hs {
-			if h.Level != level {
-				continue
-			}
-			if strings.HasPrefix(h.Code, query) || matches(d.hsLower[i]) {
-				out = append(out, h)
-				if len(out) == limit {
-					return out
-				}
-			}
+	// A translation's words count for the entry and everything under it:
+	// parents precede their children in d.hs, so one pass suffices, and the
+	// long chapter names are scanned once, not once per subheading.
+	inherited := make([]uint64, len(d.hs))
+	var byLevel [3][]HSCode // 6, 4 and 2 digits
+	for i, h := range d.hs {
+		inherited[i] = found(d.hsTranslated[i])
+		if p, ok := d.hsIdx[h.Parent]; ok && h.Parent != "" {
+			inherited[i] |= inherited[p]
 		}
+		if (code != "" && strings.HasPrefix(h.Code, code)) || (len(words) > 0 && (inherited[i]|found(d.hsEnglish[i])) == all) {
+			l := 3 - h.Level/2
+			byLevel[l] = append(byLevel[l], h)
+		}
+	}
+	out := slices.Concat(byLevel[0], byLevel[1], byLevel[2])
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
+}
+
+// kazakhFold maps the Kazakh letters to the Russian ones people type for
+// them on a Russian keyboard (қ → к, ү → у ...), and ё to е, so "Караганды"
+// finds "Қарағанды" and "мед" finds "мёд".
+var kazakhFold = strings.NewReplacer("ә", "а", "ғ", "г", "қ", "к", "ң", "н", "ө", "о", "ұ", "у", "ү", "у", "һ", "х", "і", "и", "ё", "е")
+
+// foldText lower-cases s (Unicode-aware: Cyrillic and Kazakh capitals too) and folds Kazakh letters and ё.
+func foldText(s string) string { return kazakhFold.Replace(strings.ToLower(s)) }
+
+// parseHSQuery decodes a search box: a query of digits with optional spaces
+// and dots ("1001", "1001.10", "10 01") is also a code prefix; every query is
+// also split into folded words, stripped of surrounding punctuation ("wheat,"),
+// with inflected Cyrillic endings cut ("пшеницы" → "пшениц", see stem).
+func parseHSQuery(q string) (code string, words []string) {
+	if strings.ContainsFunc(q, unicode.IsDigit) && !strings.ContainsFunc(q, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' && !unicode.IsSpace(r) }) {
+		code = strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, q)
+	}
+	for _, w := range strings.Fields(foldText(q)) {
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if w != "" && len(words) < 64 { // SearchHS keeps a bit per word
+			words = append(words, stem(w))
+		}
+	}
+	return code, words
+}
+
+// cyrillicEndings are the (folded) vowels and signs a Russian or Kazakh word
+// ends in when inflected: cutting them lets "пшеницы" find "пшеница".
+const cyrillicEndings = "аеиоуыэюяьй"
+
+// stem cuts the trailing vowels of a Cyrillic word of 5 or more letters,
+// keeping at least 4; shorter and Latin words are kept as typed (the English
+// search has always matched substrings as typed).
+func stem(w string) string {
+	if !strings.ContainsFunc(w, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) || utf8.RuneCountInString(w) < 5 {
+		return w
+	}
+	for utf8.RuneCountInString(w) > 4 {
+		r, size := utf8.DecodeLastRuneInString(w)
+		if !strings.ContainsRune(cyrillicEndings, r) {
+			break
+		}
+		w = w[:len(w)-size]
+	}
+	return w
 }
 
 // SectorForHS returns the priority sector of a goods code of any length (HS or a longer national code); a heading mapping beats a chapter mapping.

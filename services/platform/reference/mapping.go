@@ -2,11 +2,13 @@ package reference
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Mapping file names: the HS → priority sector map and the raw-commodity
@@ -30,8 +32,11 @@ func DefaultMapping() (sectors, raw []byte) {
 // errors name the file, line and field, and d is unchanged.
 func (d *Data) WithMapping(sectors, raw io.Reader) (*Data, error) {
 	c := *d
-	var err error
-	if c.sectors, err = parseSectors(sectors, d.clauseIdx, d.hsIdx); err != nil {
+	b, err := io.ReadAll(sectors)
+	if err != nil {
+		return nil, err
+	}
+	if c.sectors, err = parseSectors(bytes.NewReader(upgradeLegacySectors(b, d.sectors)), d.clauseIdx, d.hsIdx); err != nil {
 		return nil, err
 	}
 	if c.raw, err = parseRaw(raw, d.hsIdx); err != nil {
@@ -85,4 +90,41 @@ func WriteMappingFiles(dir string, overwrite bool) error {
 		}
 	}
 	return nil
+}
+
+// legacySectorsHeader is the header of sector mapping files written before
+// sector names were translated (name_ru and name_kk).
+const legacySectorsHeader = "code,name_en,concept_clause,hs_chapters,hs_headings,note"
+
+// upgradeLegacySectors adds the name_ru and name_kk columns to a sector
+// mapping file of the old format, taking the names of each sector code from
+// known, so an administrator's edited file keeps working after an upgrade; a
+// sector known has no names for is then refused by parseSectors with its
+// line and column. Any other file is returned as is.
+func upgradeLegacySectors(in []byte, known []Sector) []byte {
+	cr := csv.NewReader(bytes.NewReader(in))
+	cr.FieldsPerRecord = -1
+	recs, err := cr.ReadAll()
+	if err != nil || len(recs) == 0 || strings.Join(recs[0], ",") != legacySectorsHeader {
+		return in
+	}
+	names := map[string]Sector{}
+	for _, s := range known {
+		names[s.Code] = s
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	for i, r := range recs {
+		if len(r) == 6 {
+			ru, kk := "name_ru", "name_kk"
+			if i > 0 {
+				s := names[strings.TrimSpace(r[0])]
+				ru, kk = s.NameRU, s.NameKK
+			}
+			r = slices.Concat(r[:2], []string{ru, kk}, r[2:])
+		}
+		_ = w.Write(r) // a bytes.Buffer does not fail
+	}
+	w.Flush()
+	return out.Bytes()
 }

@@ -27,6 +27,7 @@ const (
 	fileRegions    = "kz_regions.csv"
 	filePosts      = "posts.csv"
 	fileAgencies   = "agencies.csv"
+	fileHSNames    = "hs_names.csv"
 	fileFRED       = "fx_rates.csv"
 	fileKZT        = "fx_kzt_usd_monthly.csv"
 )
@@ -53,19 +54,20 @@ var postKinds = []string{"embassy", "consulate", "trade_mission"}
 // checked against the indexes of earlier ones.
 func load(fsys fs.FS) (*Data, error) {
 	d := &Data{}
-	var sections map[string]bool
+	var sections map[string]HSSection
 	var fred map[string]map[int]decimal.Decimal
 	var kzt map[int]decimal.Decimal
 	steps := []struct {
 		file  string
 		parse func(io.Reader) error
 	}{
-		{fileSections, func(r io.Reader) (err error) { sections, err = parseSections(r); return }},
+		{fileSections, func(r io.Reader) (err error) { sections, err = parseSections(r); d.sections = sections; return }},
 		{fileHS, func(r io.Reader) (err error) {
 			d.hs, err = parseHS(r, sections)
 			d.hsIdx = indexBy(d.hs, func(h HSCode) string { return h.Code })
 			return
 		}},
+		{fileHSNames, func(r io.Reader) error { return parseHSNames(r, d.hs, d.hsIdx) }},
 		{fileClauses, func(r io.Reader) (err error) {
 			d.clauses, err = parseClauses(r)
 			d.clauseIdx = indexBy(d.clauses, func(c Clause) string { return c.ID })
@@ -118,9 +120,10 @@ func load(fsys fs.FS) (*Data, error) {
 			d.sectorPrefix[p] = i
 		}
 	}
-	d.hsLower = make([]string, len(d.hs))
+	d.hsEnglish, d.hsTranslated = make([]string, len(d.hs)), make([]string, len(d.hs))
 	for i, h := range d.hs {
-		d.hsLower[i] = strings.ToLower(h.Description)
+		// A newline keeps a query word from matching across the two names.
+		d.hsEnglish[i], d.hsTranslated[i] = foldText(h.Description), foldText(strings.TrimSpace(h.NameRU+"\n"+h.NameKK))
 	}
 	d.fx = buildFX(fred, kzt)
 	return d, nil
@@ -176,6 +179,18 @@ func (r row) list(field string, re *regexp.Regexp, what string) ([]string, error
 		}
 	}
 	return items, nil
+}
+
+// translation returns a name column that every row must fill (sectors,
+// agencies, regions): the UI shows it in the user's language, with no
+// English fallback for a state body's or region's official name.
+func (r row) translation(field string) (string, error) {
+	v := r.get(field)
+	if v == "" {
+		return "", fmt.Errorf("%s line %d, column %d (%s): the translation is missing: every row needs its name in English, Russian and Kazakh",
+			r.file, r.line, slices.Index(r.header, field)+1, field)
+	}
+	return v, nil
 }
 
 func (r row) nonEmpty(field string) (string, error) {
@@ -262,24 +277,26 @@ func csvErr(file string, err error) error {
 	return fmt.Errorf("%s: %w", file, err)
 }
 
-func parseSections(in io.Reader) (map[string]bool, error) {
-	out := map[string]bool{}
+func parseSections(in io.Reader) (map[string]HSSection, error) {
+	out := map[string]HSSection{}
 	dup := seen{}
-	err := readCSV(fileSections, in, []string{"section", "name"}, func(r row) error {
-		s, err := r.match("section", reSection, "a Roman numeral")
-		if err != nil {
+	err := readCSV(fileSections, in, []string{"section", "name", "name_ru", "name_kk"}, func(r row) error {
+		var s HSSection
+		var err error
+		if s.ID, err = r.match("section", reSection, "a Roman numeral"); err != nil {
 			return err
 		}
-		if _, err := r.nonEmpty("name"); err != nil {
+		if s.NameEN, err = r.nonEmpty("name"); err != nil {
 			return err
 		}
-		out[s] = true
-		return dup.add(r, "section", s)
+		s.NameRU, s.NameKK = r.get("name_ru"), r.get("name_kk")
+		out[s.ID] = s
+		return dup.add(r, "section", s.ID)
 	})
 	return out, err
 }
 
-func parseHS(in io.Reader, sections map[string]bool) ([]HSCode, error) {
+func parseHS(in io.Reader, sections map[string]HSSection) ([]HSCode, error) {
 	var out []HSCode
 	dup := seen{}
 	err := readCSV(fileHS, in, []string{"section", "hscode", "description", "parent", "level"}, func(r row) error {
@@ -306,7 +323,7 @@ func parseHS(in io.Reader, sections map[string]bool) ([]HSCode, error) {
 		h.Section = r.get("section")
 		if h.Section == "TOTAL" && strings.HasPrefix(code, "99") {
 			h.Section = "" // chapter 99 (not specified by kind) belongs to no section
-		} else if !sections[h.Section] {
+		} else if _, ok := sections[h.Section]; !ok {
 			return r.errf("section", "%q is not in %s", h.Section, fileSections)
 		}
 		if err := dup.add(r, "hscode", code); err != nil {
@@ -318,10 +335,36 @@ func parseHS(in io.Reader, sections map[string]bool) ([]HSCode, error) {
 	return out, err
 }
 
+// hsNameSources are the values of hs_names.csv's source column (PROVENANCE.md says what each means).
+var hsNameSources = []string{"eaeu-chapter", "ours"}
+
+// parseHSNames adds the Russian and Kazakh names of hs_names.csv to hs.
+func parseHSNames(in io.Reader, hs []HSCode, idx map[string]int) error {
+	dup := seen{}
+	return readCSV(fileHSNames, in, []string{"code", "name_ru", "name_kk", "source"}, func(r row) error {
+		code := r.get("code")
+		i, ok := idx[code]
+		if !ok {
+			return r.errf("code", "%q is not in %s", code, fileHS)
+		}
+		var err error
+		if hs[i].NameRU, err = r.translation("name_ru"); err != nil {
+			return err
+		}
+		if hs[i].NameKK, err = r.translation("name_kk"); err != nil {
+			return err
+		}
+		if src := r.get("source"); !slices.Contains(hsNameSources, src) {
+			return r.errf("source", "%q is not one of %s", src, strings.Join(hsNameSources, ", "))
+		}
+		return dup.add(r, "code", code)
+	})
+}
+
 func parseClauses(in io.Reader) ([]Clause, error) {
 	var out []Clause
 	dup := seen{}
-	err := readCSV(fileClauses, in, []string{"clause", "area", "short_title"}, func(r row) error {
+	err := readCSV(fileClauses, in, []string{"clause", "area", "short_title", "short_title_ru", "short_title_kk"}, func(r row) error {
 		var c Clause
 		var err error
 		if c.ID, err = r.match("clause", reClause, "a clause number like 2.7"); err != nil {
@@ -330,9 +373,10 @@ func parseClauses(in io.Reader) ([]Clause, error) {
 		if c.Area, err = r.match("area", reToken, "a lower_case area"); err != nil {
 			return err
 		}
-		if c.Title, err = r.nonEmpty("short_title"); err != nil {
+		if c.TitleEN, err = r.nonEmpty("short_title"); err != nil {
 			return err
 		}
+		c.TitleRU, c.TitleKK = r.get("short_title_ru"), r.get("short_title_kk")
 		out = append(out, c)
 		return dup.add(r, "clause", c.ID)
 	})
@@ -343,7 +387,7 @@ func parseSectors(in io.Reader, clauses, hs map[string]int) ([]Sector, error) {
 	var out []Sector
 	dup := seen{}
 	owner := map[string]string{} // HS prefix -> sector code
-	header := []string{"code", "name_en", "concept_clause", "hs_chapters", "hs_headings", "note"}
+	header := []string{"code", "name_en", "name_ru", "name_kk", "concept_clause", "hs_chapters", "hs_headings", "note"}
 	err := readCSV(fileSectors, in, header, func(r row) error {
 		var s Sector
 		var err error
@@ -353,7 +397,13 @@ func parseSectors(in io.Reader, clauses, hs map[string]int) ([]Sector, error) {
 		if err := dup.add(r, "code", s.Code); err != nil {
 			return err
 		}
-		if s.Name, err = r.nonEmpty("name_en"); err != nil {
+		if s.NameEN, err = r.nonEmpty("name_en"); err != nil {
+			return err
+		}
+		if s.NameRU, err = r.translation("name_ru"); err != nil {
+			return err
+		}
+		if s.NameKK, err = r.translation("name_kk"); err != nil {
 			return err
 		}
 		if s.Clauses, err = r.list("concept_clause", reClause, "a clause number like 2.2"); err != nil {
@@ -455,7 +505,7 @@ func parseCurrencies(in io.Reader) (map[string]Currency, error) {
 func parseCountries(in io.Reader, currencies map[string]Currency) ([]Country, error) {
 	var out []Country
 	dup2, dup3, dupN := seen{}, seen{}, seen{}
-	header := []string{"alpha2", "alpha3", "numeric", "name", "region", "sub_region", "currency"}
+	header := []string{"alpha2", "alpha3", "numeric", "name", "name_ru", "region", "sub_region", "currency"}
 	err := readCSV(fileCountries, in, header, func(r row) error {
 		var c Country
 		var err error
@@ -471,9 +521,10 @@ func parseCountries(in io.Reader, currencies map[string]Currency) ([]Country, er
 		}
 		n, _ := strconv.Atoi(num)
 		c.Numeric = fmt.Sprintf("%03d", n)
-		if c.Name, err = r.nonEmpty("name"); err != nil {
+		if c.NameEN, err = r.nonEmpty("name"); err != nil {
 			return err
 		}
+		c.NameRU, c.NameKK = r.get("name_ru"), kazakhName(c.Alpha2)
 		c.Region, c.SubRegion, c.Currency = r.get("region"), r.get("sub_region"), r.get("currency")
 		if _, ok := currencies[c.Currency]; c.Currency != "" && !ok {
 			return r.errf("currency", "%q is not a currency in force in %s", c.Currency, fileCurrencies)
@@ -492,13 +543,19 @@ func parseCountries(in io.Reader, currencies map[string]Currency) ([]Country, er
 func parseRegions(in io.Reader) ([]Region, error) {
 	var out []Region
 	dup := seen{}
-	err := readCSV(fileRegions, in, []string{"code", "name_en", "type", "name_iso_codes"}, func(r row) error {
+	err := readCSV(fileRegions, in, []string{"code", "name_en", "name_ru", "name_kk", "type", "name_iso_codes"}, func(r row) error {
 		var g Region
 		var err error
 		if g.Code, err = r.match("code", reRegion, "an ISO 3166-2:KZ code like KZ-75"); err != nil {
 			return err
 		}
-		if g.Name, err = r.nonEmpty("name_en"); err != nil {
+		if g.NameEN, err = r.nonEmpty("name_en"); err != nil {
+			return err
+		}
+		if g.NameRU, err = r.translation("name_ru"); err != nil {
+			return err
+		}
+		if g.NameKK, err = r.translation("name_kk"); err != nil {
 			return err
 		}
 		if t := r.get("type"); t != "Region" && t != "City" {
@@ -513,7 +570,7 @@ func parseRegions(in io.Reader) ([]Region, error) {
 func parsePosts(in io.Reader, countries map[string]int) ([]Post, error) {
 	var out []Post
 	dup := seen{}
-	err := readCSV(filePosts, in, []string{"code", "country", "city", "kind"}, func(r row) error {
+	err := readCSV(filePosts, in, []string{"code", "country", "city", "city_ru", "city_kk", "kind"}, func(r row) error {
 		var p Post
 		var err error
 		if p.Code, err = r.match("code", rePostCode, "a lower-case token of letters, digits and hyphens"); err != nil {
@@ -525,9 +582,10 @@ func parsePosts(in io.Reader, countries map[string]int) ([]Post, error) {
 		if _, ok := countries[p.Country]; !ok {
 			return r.errf("country", "%q is not in %s", p.Country, fileCountries)
 		}
-		if p.City, err = r.nonEmpty("city"); err != nil {
+		if p.CityEN, err = r.nonEmpty("city"); err != nil {
 			return err
 		}
+		p.CityRU, p.CityKK = r.get("city_ru"), r.get("city_kk")
 		if p.Kind = r.get("kind"); !slices.Contains(postKinds, p.Kind) {
 			return r.errf("kind", "%q is not one of %s", p.Kind, strings.Join(postKinds, ", "))
 		}
@@ -540,13 +598,19 @@ func parsePosts(in io.Reader, countries map[string]int) ([]Post, error) {
 func parseAgencies(in io.Reader) ([]Agency, error) {
 	var out []Agency
 	dup := seen{}
-	err := readCSV(fileAgencies, in, []string{"code", "name_en", "kind"}, func(r row) error {
+	err := readCSV(fileAgencies, in, []string{"code", "name_en", "name_ru", "name_kk", "kind"}, func(r row) error {
 		var a Agency
 		var err error
 		if a.Code, err = r.match("code", rePostCode, "a lower-case token of letters, digits and hyphens"); err != nil {
 			return err
 		}
-		if a.Name, err = r.nonEmpty("name_en"); err != nil {
+		if a.NameEN, err = r.nonEmpty("name_en"); err != nil {
+			return err
+		}
+		if a.NameRU, err = r.translation("name_ru"); err != nil {
+			return err
+		}
+		if a.NameKK, err = r.translation("name_kk"); err != nil {
 			return err
 		}
 		if a.Kind = r.get("kind"); !slices.Contains(agencyKinds, a.Kind) {

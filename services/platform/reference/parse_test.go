@@ -37,47 +37,47 @@ func dataWith(t testing.TB, file, content string) fs.FS {
 }
 
 const (
-	sectorsHeader = "code,name_en,concept_clause,hs_chapters,hs_headings,note\n"
-	countryHeader = "alpha2,alpha3,numeric,name,region,sub_region,currency\n"
+	sectorsHeader = "code,name_en,name_ru,name_kk,concept_clause,hs_chapters,hs_headings,note\n"
+	countryHeader = "alpha2,alpha3,numeric,name,name_ru,region,sub_region,currency\n"
 )
 
 func TestLoadRejectsMalformedData(t *testing.T) {
 	tests := []struct {
 		file, content, want string
 	}{
-		{fileSectors, sectorsHeader + "machine_building,Machines,2.2,84;85,,\nx,X,2.2,\"8x\",,\n",
+		{fileSectors, sectorsHeader + "machine_building,Machines,Р,Қ,2.2,84;85,,\nx,X,Р,Қ,2.2,\"8x\",,\n",
 			`priority_sectors.csv line 3, field hs_chapters: "8x" is not a 2-digit HS chapter`},
-		{fileSectors, sectorsHeader + "x,X,2.2,,271,\n",
+		{fileSectors, sectorsHeader + "x,X,Р,Қ,2.2,,271,\n",
 			`priority_sectors.csv line 2, field hs_headings: "271" is not a 4-digit HS heading`},
-		{fileSectors, sectorsHeader + "x,X,9.9,84,,\n",
+		{fileSectors, sectorsHeader + "x,X,Р,Қ,9.9,84,,\n",
 			`priority_sectors.csv line 2, field concept_clause: "9.9" is not in concept_priorities.csv`},
-		{fileSectors, sectorsHeader + "x,X,2.2,77,,\n",
+		{fileSectors, sectorsHeader + "x,X,Р,Қ,2.2,77,,\n",
 			`priority_sectors.csv line 2, field hs_chapters: "77" is not in hs_codes.csv`},
-		{fileSectors, sectorsHeader + "x,X,2.2,84,,\ny,Y,2.2,,2709;2709,\n",
+		{fileSectors, sectorsHeader + "x,X,Р,Қ,2.2,84,,\ny,Y,Р,Қ,2.2,,2709;2709,\n",
 			`priority_sectors.csv line 3, field hs_headings: "2709" is already mapped to sector y`},
-		{fileSectors, sectorsHeader + "x,X,2.2,84,,\nx,X,2.2,85,,\n",
+		{fileSectors, sectorsHeader + "x,X,Р,Қ,2.2,84,,\nx,X,Р,Қ,2.2,85,,\n",
 			`priority_sectors.csv line 3, field code: duplicate "x" (first on line 2)`},
-		{fileSectors, sectorsHeader + "x,X,2.2,84,\n",
-			`priority_sectors.csv line 2: 5 fields, want 6`},
+		{fileSectors, sectorsHeader + "x,X,Р,Қ,2.2,84,\n",
+			`priority_sectors.csv line 2: 7 fields, want 8`},
 		{fileSectors, "code,name,concept_clause,hs_chapters,hs_headings,note\n",
 			`priority_sectors.csv line 1: header is`},
 		{fileRaw, "hs_prefix,description\n2709,crude\n27091,odd\n",
 			`raw_commodities.csv line 3, field hs_prefix: "27091" is not a 2-, 4- or 6-digit HS code`},
-		{fileCountries, countryHeader + "AF,AFG,4,Afghanistan,Asia,Southern Asia,AFN\nNa,NAM,516,Namibia,Africa,,NAD\n",
+		{fileCountries, countryHeader + "AF,AFG,4,Afghanistan,Намибия,Asia,Southern Asia,AFN\nNa,NAM,516,Namibia,Намибия,Africa,,NAD\n",
 			`countries.csv line 3, field alpha2: "Na" is not a 2-letter upper-case ISO alpha-2 code`},
-		{fileCountries, countryHeader + "NA,NAM,516,Namibia,Africa,,NAD\nNA,NAX,517,Namibia,Africa,,NAD\n",
+		{fileCountries, countryHeader + "NA,NAM,516,Namibia,Намибия,Africa,,NAD\nNA,NAX,517,Namibia,Намибия,Africa,,NAD\n",
 			`countries.csv line 3, field alpha2: duplicate "NA" (first on line 2)`},
-		{fileCountries, countryHeader + "NA,NAM,516,Namibia,Africa,,BGN\n",
+		{fileCountries, countryHeader + "NA,NAM,516,Namibia,Намибия,Africa,,BGN\n",
 			`countries.csv line 2, field currency: "BGN" is not a currency in force in currencies.csv`},
-		{fileCountries, countryHeader + "NA,NAM,0516,Namibia,Africa,,NAD\n",
+		{fileCountries, countryHeader + "NA,NAM,0516,Namibia,Намибия,Africa,,NAD\n",
 			`countries.csv line 2, field numeric: "0516" is not a 1- to 3-digit ISO numeric code`},
 		{fileCurrencies, "Entity,Currency,AlphabeticCode,NumericCode,MinorUnit,WithdrawalDate\nX,Euro,EUR,978,2,\nY,Euro,EUR,978,3,\n",
 			`currencies.csv line 3, field AlphabeticCode: "EUR" differs from line 2 in name or minor units`},
 		{fileCurrencies, "Entity,Currency,AlphabeticCode,NumericCode,MinorUnit,WithdrawalDate\nX,Euro,EUR,978,two,\n",
 			`currencies.csv line 2, field MinorUnit: "two" is not a digit or -`},
-		{fileRegions, "code,name_en,type,name_iso_codes\nKZ-7,Astana,City,Astana\n",
+		{fileRegions, "code,name_en,name_ru,name_kk,type,name_iso_codes\nKZ-7,Astana,Астана,Астана,City,Astana\n",
 			`kz_regions.csv line 2, field code: "KZ-7" is not an ISO 3166-2:KZ code like KZ-75`},
-		{fileClauses, "clause,area,short_title\n2.7,economic_diplomacy,\n",
+		{fileClauses, "clause,area,short_title,short_title_ru,short_title_kk\n2.7,economic_diplomacy,,,\n",
 			`concept_priorities.csv line 2, field short_title: is empty`},
 		{fileHS, "section,hscode,description,parent,level\nI,01,Animals,TOTAL,2\nI,0101,Horses,01,6\n",
 			`hs_codes.csv line 3, field level: "6" does not match the 4-digit code 0101`},
@@ -85,15 +85,15 @@ func TestLoadRejectsMalformedData(t *testing.T) {
 			`hs_codes.csv line 3, field parent: "01" is not the code's parent listed above it`},
 		{fileHS, "section,hscode,description,parent,level\nXXX,01,Animals,TOTAL,2\n",
 			`hs_codes.csv line 2, field section: "XXX" is not in hs_sections.csv`},
-		{filePosts, "code,country,city,kind\nDe-Berlin,DE,Berlin,embassy\n",
+		{filePosts, "code,country,city,city_ru,city_kk,kind\nDe-Berlin,DE,Berlin,,,embassy\n",
 			`posts.csv line 2, field code: "De-Berlin" is not a lower-case token of letters, digits and hyphens`},
-		{filePosts, "code,country,city,kind\nde-berlin,DE,Berlin,office\n",
+		{filePosts, "code,country,city,city_ru,city_kk,kind\nde-berlin,DE,Berlin,,,office\n",
 			`posts.csv line 2, field kind: "office" is not one of embassy, consulate, trade_mission`},
-		{filePosts, "code,country,city,kind\nxx-atlantis,XX,Atlantis,embassy\n",
+		{filePosts, "code,country,city,city_ru,city_kk,kind\nxx-atlantis,XX,Atlantis,,,embassy\n",
 			`posts.csv line 2, field country: "XX" is not in countries.csv`},
-		{fileAgencies, "code,name_en,kind\nmti,Ministry of Trade,ministry\nmti,Again,ministry\n",
+		{fileAgencies, "code,name_en,name_ru,name_kk,kind\nmti,Ministry of Trade,М,С,ministry\nmti,Again,М,С,ministry\n",
 			`agencies.csv line 3, field code: duplicate "mti"`},
-		{fileAgencies, "code,name_en,kind\nmti,Ministry of Trade,club\n",
+		{fileAgencies, "code,name_en,name_ru,name_kk,kind\nmti,Ministry of Trade,М,С,club\n",
 			`agencies.csv line 2, field kind: "club" is not one of ministry, agency, holding, company, local`},
 		{fileFRED, "Date,Country,Exchange rate\r\n2024-01-01,Euro,0.91\r\n2024-02-01,Euro,0\r\n",
 			`fx_rates.csv line 3, field Exchange rate: "0" is not a positive decimal rate`},
@@ -155,7 +155,7 @@ func FuzzParseSections(f *testing.F) {
 }
 
 func FuzzParseHS(f *testing.F) {
-	sections := map[string]bool{"I": true, "V": true}
+	sections := map[string]HSSection{"I": {}, "V": {}}
 	fuzzParser(f, fileHS, func(r io.Reader) error { _, err := parseHS(r, sections); return err })
 }
 

@@ -34,7 +34,9 @@ type Data struct {
 	raw          map[string]bool
 	hs           []HSCode
 	hsIdx        map[string]int
-	hsLower      []string // lower-case descriptions, parallel to hs
+	hsEnglish    []string // folded English descriptions, parallel to hs
+	hsTranslated []string // folded Russian and Kazakh names, parallel to hs ("" for most subheadings)
+	sections     map[string]HSSection
 	posts        []Post
 	agencies     []Agency
 	agencyIdx    map[string]int
@@ -47,7 +49,9 @@ type Country struct {
 	Alpha2    string // e.g. "NA" for Namibia
 	Alpha3    string
 	Numeric   string // zero-padded to three digits, e.g. "004"
-	Name      string // UN English name
+	NameEN    string // UN English official name
+	NameRU    string // UN Russian short name
+	NameKK    string // CLDR Kazakh name (x/text); empty where CLDR has none
 	Region    string // UN M49 region, empty for Antarctica
 	SubRegion string // UN M49 sub-region
 	Currency  string // ISO 4217 code of the main currency, empty when there is none
@@ -61,15 +65,17 @@ type Currency struct {
 }
 
 // Region is a first-level subdivision of Kazakhstan (ISO 3166-2:KZ), e.g. KZ-75 Almaty.
-type Region struct{ Code, Name string }
+type Region struct{ Code, NameEN, NameRU, NameKK string }
 
 // Clause is a clause of the foreign-policy Concept that leads, deals and decisions are tagged with.
-type Clause struct{ ID, Area, Title string }
+type Clause struct{ ID, Area, TitleEN, TitleRU, TitleKK string }
 
 // Sector is one of the Concept's basic (priority) sectors with its default HS mapping.
 type Sector struct {
 	Code       string
-	Name       string
+	NameEN     string
+	NameRU     string
+	NameKK     string
 	Clause     string   // main Concept clause, the first of Clauses
 	Clauses    []string // every Concept clause the sector belongs to
 	HSChapters []string // 2-digit HS chapters
@@ -79,17 +85,24 @@ type Sector struct {
 // HSCode is an entry of the HS 2022 nomenclature.
 type HSCode struct {
 	Code        string
-	Description string
+	Description string // English (UN Comtrade short description)
+	NameRU      string // empty where hs_names.csv has no translation
+	NameKK      string
 	Parent      string // empty for chapters
 	Section     string // Roman numeral I-XXI, empty for chapter 99
 	Level       int    // 2, 4 or 6 digits
 }
 
+// HSSection is a section I-XXI of the HS nomenclature.
+type HSSection struct{ ID, NameEN, NameRU, NameKK string }
+
 // Post is a Kazakh foreign post used as an attaché scope.
 type Post struct {
 	Code    string // lower-case token usable in NATS subjects and URLs, e.g. "de-berlin"
 	Country string // ISO 3166-1 alpha-2
-	City    string
+	CityEN  string
+	CityRU  string // empty: falls back to CityEN
+	CityKK  string
 	Kind    string // embassy, consulate or trade_mission
 }
 
@@ -154,14 +167,22 @@ func (d *Data) Sectors() []Sector {
 	return out
 }
 
+// HSSection returns the HS section with the given Roman numeral, e.g. "XV".
+func (d *Data) HSSection(id string) (HSSection, bool) {
+	s, ok := d.sections[id]
+	return s, ok
+}
+
 // Post returns the foreign post with the given code, e.g. "de-berlin".
 func (d *Data) Post(code string) (Post, bool) { return lookup(d.posts, d.postIdx, code) }
 
 // Agency is a Kazakh state body that can be responsible for a commission decision.
 type Agency struct {
-	Code string // e.g. "mti"
-	Name string
-	Kind string // ministry, agency, holding, company, local
+	Code   string // e.g. "mti"
+	NameEN string // full official names
+	NameRU string
+	NameKK string
+	Kind   string // ministry, agency, holding, company, local
 }
 
 var agencyKinds = []string{"ministry", "agency", "holding", "company", "local"}

@@ -10,7 +10,7 @@ import (
 
 func TestCountryNamibiaIsNotMissing(t *testing.T) {
 	c, ok := Default().Country("NA")
-	want := Country{Alpha2: "NA", Alpha3: "NAM", Numeric: "516", Name: "Namibia", Region: "Africa", SubRegion: "Sub-Saharan Africa", Currency: "NAD"}
+	want := Country{Alpha2: "NA", Alpha3: "NAM", Numeric: "516", NameEN: "Namibia", NameRU: "Намибия", NameKK: "Намибия", Region: "Africa", SubRegion: "Sub-Saharan Africa", Currency: "NAD"}
 	if !ok || c != want {
 		t.Fatalf("Country(NA) = %+v, %v; want %+v", c, ok, want)
 	}
@@ -53,7 +53,7 @@ func TestCurrency(t *testing.T) {
 
 func TestRegionsClausesPosts(t *testing.T) {
 	d := Default()
-	if r, ok := d.Region("KZ-75"); !ok || r.Name != "Almaty" {
+	if r, ok := d.Region("KZ-75"); !ok || r.NameEN != "Almaty" {
 		t.Errorf("KZ-75 = %+v, %v", r, ok)
 	}
 	if n := len(d.Regions()); n != 20 {
@@ -65,7 +65,7 @@ func TestRegionsClausesPosts(t *testing.T) {
 	if cs := d.Clauses(); len(cs) != 26 || cs[0].ID != "1.3" || cs[len(cs)-1].ID != "3.20" {
 		t.Errorf("clauses not in file order: %d, first %v", len(cs), cs[0])
 	}
-	if p, ok := d.Post("de-berlin"); !ok || p != (Post{"de-berlin", "DE", "Berlin", "embassy"}) {
+	if p, ok := d.Post("de-berlin"); !ok || p != (Post{"de-berlin", "DE", "Berlin", "Берлин", "Берлин", "embassy"}) {
 		t.Errorf("de-berlin = %+v, %v", p, ok)
 	}
 	if p, _ := d.Post("tr-istanbul"); p.Kind != "consulate" {

@@ -176,7 +176,7 @@ func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() (
 func DemoUsers() []auth.User {
 	users := []auth.User{{ID: "admin", Name: "Admin", Role: auth.Admin}, {ID: "analyst", Name: "Analyst", Role: auth.Analyst}}
 	for _, p := range reference.Default().Posts() {
-		users = append(users, auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
+		users = append(users, auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.CityEN, Role: auth.Attache, Post: p.Code})
 	}
 	for _, id := range demo.CommissionIDs() {
 		users = append(users, auth.User{ID: "secretariat." + id, Name: "Secretariat, " + id, Role: auth.Secretariat, Commission: id})

@@ -124,7 +124,7 @@ func Generate(seed uint64, n int, ref *reference.Data) []Lead {
 		decision := time.Date(2026+r.IntN(3), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
 		req := httpapi.CreateRequest{
 			InvestorName: inv.name, InvestorCountry: inv.country,
-			Title:  titles[r.IntN(len(titles))] + " in " + regions[r.IntN(len(regions))].Name,
+			Title:  titles[r.IntN(len(titles))] + " in " + regions[r.IntN(len(regions))].NameEN,
 			Sector: sec.Code, Clauses: clauses, TargetRegion: regions[r.IntN(len(regions))].Code,
 			InvestmentType: domain.InvestmentTypes[r.IntN(len(domain.InvestmentTypes))],
 			Capex:          httpx.MoneyJSON{Amount: httpx.NumberText(strconv.FormatInt(amount, 10)), Currency: cur},

@@ -508,7 +508,7 @@ func generateDeals(seed uint64, day time.Time, ref *reference.Data, bins []strin
 		country := d.post.Country
 		g := pickGood(r, ref, country, class[i])
 		maker := makers[g.hs][r.IntN(len(makers[g.hs]))]
-		buyerName := pickBuyer(r, country, d.post.City, g.kind)
+		buyerName := pickBuyer(r, country, d.post.CityEN, g.kind)
 		qty := niceRound(g.qty[0] + r.Int64N(g.qty[1]-g.qty[0]+1))
 		usd := float64(qty) * g.price * (0.85 + 0.3*r.Float64()) * priceIndex[d.yi] * volumeIndex[d.yi]
 		cur := "USD"

@@ -23,7 +23,7 @@ func TestAccounts(ref *reference.Data, prefix string) (auth.File, map[string]str
 	add(auth.User{ID: "analyst", Name: "Load Analyst", Role: auth.Analyst})
 	add(auth.User{ID: "admin", Name: "Load Administrator", Role: auth.Admin})
 	for _, p := range ref.Posts() {
-		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
+		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.CityEN, Role: auth.Attache, Post: p.Code})
 	}
 	for _, id := range demo.CommissionIDs() {
 		add(auth.User{ID: "secretariat." + id, Name: "Secretariat, " + id, Role: auth.Secretariat, Commission: id})

@@ -554,7 +554,7 @@ func (s *Stack) writeDemoUsers() error {
 	add(auth.User{ID: "analyst", Name: "Demo Analyst", Role: auth.Analyst})
 	add(auth.User{ID: "admin", Name: "Demo Administrator", Role: auth.Admin})
 	for _, p := range s.Ref.Posts() {
-		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.City, Role: auth.Attache, Post: p.Code})
+		add(auth.User{ID: "attache." + p.Code, Name: "Attaché, " + p.CityEN, Role: auth.Attache, Post: p.Code})
 	}
 	for _, id := range demo.CommissionIDs() {
 		add(auth.User{ID: "secretariat." + id, Name: "Secretariat, " + id, Role: auth.Secretariat, Commission: id})
