@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
 	"econdip/services/leads/domain"
@@ -24,9 +25,105 @@ import (
 // maxContacts is how many contact rows the form offers.
 const maxContacts = 3
 
+// stageDayLimits are the days a lead may stay in a stage before the board
+// marks it as stalled: roughly the pace the ministry expects of an
+// investment project (a first contact within a month or so, a negotiation
+// within a quarter, a commitment within four months, a plant built within a
+// year). Operational, on hold and lost have no limit: nothing is expected
+// of them. One table, so the board, its test and its legend agree.
+var stageDayLimits = map[domain.Stage]int{
+	domain.Identified:   30,
+	domain.Contacted:    45,
+	domain.Qualified:    60,
+	domain.Negotiating:  90,
+	domain.Committed:    120,
+	domain.Implementing: 365,
+}
+
+// stalled reports whether a lead days in stage is past the stage's limit.
+func stalled(stage string, days int) bool {
+	limit, ok := stageDayLimits[domain.Stage(stage)]
+	return ok && days > limit
+}
+
+// daysInStage counts the days from the stage's effective day to today (both
+// Astana days); an unreadable or future day counts as 0.
+func daysInStage(effectiveOn string, today kernel.Day) int {
+	d, err := kernel.ParseDay(effectiveOn)
+	if err != nil || d.After(today) {
+		return 0
+	}
+	return today.DaysSince(d)
+}
+
+// weighted is an amount times its probability, to the cent.
+func weighted(usd, probability decimal.Decimal) decimal.Decimal {
+	return usd.Mul(probability).Round(2)
+}
+
+// boardCard is one lead on the board with its figures: capex as entered and
+// in USD (at the latest monthly rate the reference data has for today),
+// probability, weighted value and days in its stage.
+type boardCard struct {
+	Lead        httpapi.LeadJSON
+	Amount      decimal.Decimal
+	USD         decimal.Decimal
+	HasUSD      bool // false: the currency has no rate, the card adds nothing to the sums
+	Probability decimal.Decimal
+	Weighted    decimal.Decimal
+	Days        int
+	Limit       int // the stage's day limit, 0: none
+	Stalled     bool
+	Competitor  string // the competing country's name, when lost to one
+}
+
 type boardColumn struct {
-	Stage string
-	Leads []httpapi.LeadJSON
+	Stage       string
+	Cards       []boardCard
+	SumUSD      decimal.Decimal
+	WeightedUSD decimal.Decimal
+	NoRate      int // cards left out of the sums for want of a rate
+}
+
+func (s *Server) boardCard(l httpapi.LeadJSON, today kernel.Day) boardCard {
+	card := boardCard{Lead: l, Days: daysInStage(l.StageEffectiveOn, today), Limit: stageDayLimits[domain.Stage(l.Stage)]}
+	card.Stalled = stalled(l.Stage, card.Days)
+	card.Amount, _ = decimal.NewFromString(string(l.Capex.Amount))
+	card.Probability, _ = decimal.NewFromString(l.Probability)
+	if conv, err := s.cfg.Ref.Convert(card.Amount, l.Capex.Currency, today.Time()); err == nil {
+		card.USD, card.HasUSD = conv.USD, true
+		card.Weighted = weighted(conv.USD, card.Probability)
+	}
+	if c, ok := s.cfg.Ref.Country(l.CompetingCountry); ok {
+		card.Competitor = c.Name // TODO(i18n-reference): c.Name(lang) once the reference names are on main
+	} else {
+		card.Competitor = l.CompetingCountry
+	}
+	return card
+}
+
+// boardColumns puts the leads in pipeline order (domain.Stages), with each
+// column's count and sums in USD.
+func (s *Server) boardColumns(leads []httpapi.LeadJSON, today kernel.Day) []boardColumn {
+	cols := make([]boardColumn, 0, len(domain.Stages))
+	for _, st := range stageColumns() {
+		col := boardColumn{Stage: st}
+		for _, l := range leads {
+			if l.Stage != st {
+				continue
+			}
+			card := s.boardCard(l, today)
+			if card.HasUSD {
+				col.SumUSD = col.SumUSD.Add(card.USD)
+				col.WeightedUSD = col.WeightedUSD.Add(card.Weighted)
+			} else {
+				col.NoRate++
+			}
+			col.Cards = append(col.Cards, card)
+		}
+		cols = append(cols, col)
+	}
+	return cols
 }
 
 func (s *Server) board(c *fiber.Ctx) error {
@@ -42,18 +139,30 @@ func (s *Server) board(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cols := make([]boardColumn, 0, len(domain.Stages))
-	for _, st := range stageColumns() {
-		col := boardColumn{Stage: st}
-		for _, l := range list.Leads {
-			if l.Stage == st {
-				col.Leads = append(col.Leads, l)
-			}
-		}
-		cols = append(cols, col)
+	cols := s.boardColumns(list.Leads, kernel.Today(time.Now()))
+	var sum, weightedSum decimal.Decimal
+	for _, col := range cols {
+		sum, weightedSum = sum.Add(col.SumUSD), weightedSum.Add(col.WeightedUSD)
 	}
 	post, _ := s.cfg.Ref.Post(u.Post)
-	return s.render(c, 200, "board", "Pipeline board", fiber.Map{"Columns": cols, "Total": list.Total, "Post": post, "Query": c.Query("q")})
+	return s.render(c, 200, "board", "ui.attache.board_title", fiber.Map{"Columns": cols, "Total": list.Total, "Post": post,
+		"Query": c.Query("q"), "SumUSD": sum, "WeightedUSD": weightedSum, "Limits": boardLimits()})
+}
+
+// stageLimit is a stage and its day limit, for the board's legend.
+type stageLimit struct {
+	Stage string
+	Days  int
+}
+
+func boardLimits() []stageLimit {
+	var out []stageLimit
+	for _, st := range domain.Stages {
+		if d, ok := stageDayLimits[st]; ok {
+			out = append(out, stageLimit{string(st), d})
+		}
+	}
+	return out
 }
 
 // leadForm is what the lead template shows: values, field errors and choices.
@@ -74,6 +183,12 @@ type leadForm struct {
 	Move httpapi.MoveRequest
 	// Today is the Astana day, the latest a stage may take effect (the date inputs' max).
 	Today string
+	// Days in the current stage, its limit and whether it is past it (see stageDayLimits).
+	Days    int
+	Limit   int
+	Stalled bool
+	// Competitor names the country a lost lead went to.
+	Competitor string
 }
 
 type formChoices struct {
@@ -112,7 +227,7 @@ func (s *Server) newLeadPage(c *fiber.Ctx) error {
 	f := s.newForm(httpapi.LeadJSON{Capex: httpx.MoneyJSON{Currency: "USD"}, Clauses: []string{"2.2"}, InvestmentType: "greenfield", Source: "own_research"})
 	f.IsNew = true
 	f.IdemKey = uuid.NewString() // a double submit or a retry on a poor line creates one lead
-	return s.render(c, 200, "lead", "New investor lead", f)
+	return s.render(c, 200, "lead", "ui.attache.new_lead", f)
 }
 
 // formRequest reads the lead form into an API create request; fields the
@@ -194,7 +309,7 @@ func (s *Server) createLead(c *fiber.Ctx) error {
 		if err := formErrors(f, err); err != nil {
 			return err
 		}
-		return s.render(c, fiber.StatusBadRequest, "lead", "New investor lead", f)
+		return s.render(c, fiber.StatusBadRequest, "lead", "ui.attache.new_lead", f)
 	}
 	return c.Redirect("/attache/leads/"+lead.ID+"?saved=1", fiber.StatusSeeOther)
 }
@@ -209,6 +324,8 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 	if f.Decisions, err = analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID); err != nil {
 		s.cfg.Log.Warn("lead page: linked decisions unavailable", "lead", l.ID, "err", err)
 	}
+	card := s.boardCard(l, kernel.Today(time.Now()))
+	f.Days, f.Limit, f.Stalled, f.Competitor = card.Days, card.Limit, card.Stalled, card.Competitor
 	for _, st := range domain.NextStages(domain.Stage(l.Stage)) {
 		f.Next = append(f.Next, string(st))
 	}
@@ -252,9 +369,56 @@ func (s *Server) moveLead(c *fiber.Ctx) error {
 	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), EffectiveOn: strings.TrimSpace(c.FormValue("effective_on")),
 		LostReason: c.FormValue("lost_reason"), CompetingCountry: c.FormValue("competing_country"), Comment: c.FormValue("comment")}
 	if _, err := s.leads.move(c.UserContext(), token(c), id, req); err != nil {
-		return s.formFailure(c, id, httpapi.LeadJSON{}, req, version, err)
+		if apperr.CodeOf(err) != apperr.Conflict || !s.repeatedLeadMove(c, id, req, version) {
+			return s.formFailure(c, id, httpapi.LeadJSON{}, req, version, err)
+		}
 	}
 	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
+}
+
+// move is a recorded stage or status change, as repeatedMove compares it.
+type move struct {
+	Version int // the record's version the change made
+	Actor   string
+	To      string
+	Day     string // the day it took effect ("" when the record keeps none)
+}
+
+// repeatedMove reports whether a move refused for a version conflict only
+// repeats the user's own move that has just been made: the latest change is
+// the one right after the version the form showed, by the same user, to the
+// same stage on the same day. A double click then answers as done, not as
+// "someone else changed this record". day "" compares no day.
+func repeatedMove(last move, formVersion int, user, to, day string) bool {
+	return last.Version == formVersion+1 && last.Actor == user && last.To == to && last.Day == day
+}
+
+// latestMove is the change with the highest version in a history.
+func latestMove[C any](changes []C, as func(C) move) move {
+	var last move
+	for _, ch := range changes {
+		if m := as(ch); m.Version > last.Version {
+			last = m
+		}
+	}
+	return last
+}
+
+// moveDay is the day a move takes effect: the one typed, else today.
+func moveDay(typed string) string {
+	if typed = strings.TrimSpace(typed); typed != "" {
+		return typed
+	}
+	return kernel.Today(time.Now()).String()
+}
+
+func (s *Server) repeatedLeadMove(c *fiber.Ctx, id string, req httpapi.MoveRequest, version int) bool {
+	hist, err := s.leads.history(c.UserContext(), token(c), id)
+	if err != nil {
+		return false
+	}
+	last := latestMove(hist, func(ch httpapi.ChangeJSON) move { return move{ch.Version, ch.Actor, ch.To, ch.EffectiveOn} })
+	return repeatedMove(last, version, currentUser(c).ID, req.Stage, moveDay(req.EffectiveOn))
 }
 
 // formFailure re-renders a lead page with the API's field errors. submitted,
@@ -287,7 +451,7 @@ func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON
 	status := fiber.StatusBadRequest
 	if conflict {
 		status = fiber.StatusConflict
-		f.Error = i18n.T(i18n.EN, "ui.conflict_kept", stored.Version)
+		f.Error = i18n.T(httpx.Lang(c), "ui.conflict_kept", stored.Version)
 	}
 	return s.render(c, status, "lead", stored.Title, f)
 }

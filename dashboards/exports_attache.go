@@ -21,6 +21,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/reference"
 )
 
@@ -152,7 +153,7 @@ func (s *Server) dealsBoard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, 200, "deals", "Export deals", fiber.Map{"Columns": cols, "Total": total, "Post": post, "Ref": ch,
+	return s.render(c, 200, "deals", "ui.attache.deals_title", fiber.Map{"Columns": cols, "Total": total, "Post": post, "Ref": ch,
 		"HS": c.Query("hs"), "Registered": c.Query("registered"), "Errors": map[string]string{}, "Exporter": httpapi.ExporterRequest{}})
 }
 
@@ -171,7 +172,7 @@ func (s *Server) registerExporter(c *fiber.Ctx) error {
 	}
 	post, _ := s.cfg.Ref.Post(currentUser(c).Post)
 	ch := s.exportChoices(c)
-	return s.render(c, fiber.StatusBadRequest, "deals", "Export deals", fiber.Map{"Post": post, "Ref": ch, "Errors": errs,
+	return s.render(c, fiber.StatusBadRequest, "deals", "ui.attache.deals_title", fiber.Map{"Post": post, "Ref": ch, "Errors": errs,
 		"Error": msg, "Exporter": req, "OnlyExporter": true})
 }
 
@@ -203,7 +204,7 @@ func (s *Server) newDealPage(c *fiber.Ctx) error {
 	}
 	f.IsNew = true
 	f.IdemKey = uuid.NewString() // a double submit creates one deal
-	return s.render(c, 200, "deal", "New export deal", f)
+	return s.render(c, 200, "deal", "ui.attache.new_deal", f)
 }
 
 // dealRequest reads the deal form.
@@ -241,7 +242,7 @@ func (s *Server) createDeal(c *fiber.Ctx) error {
 	if f.Error, err = apiFormErrors(f.Errors, err); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusBadRequest, "deal", "New export deal", f)
+	return s.render(c, fiber.StatusBadRequest, "deal", "ui.attache.new_deal", f)
 }
 
 func (s *Server) dealFormFor(c *fiber.Ctx, d httpapi.DealJSON) (*dealForm, error) {
@@ -263,7 +264,7 @@ func (s *Server) dealPage(c *fiber.Ctx) error {
 		return err
 	}
 	f.Saved = c.Query("saved") == "1"
-	return s.render(c, 200, "deal", "Export deal "+d.HSCode, f)
+	return s.render(c, 200, "deal", i18n.T(httpx.Lang(c), "ui.attache.deal_title", d.HSCode), f)
 }
 
 func (s *Server) updateDeal(c *fiber.Ctx) error {
@@ -287,7 +288,9 @@ func (s *Server) moveDeal(c *fiber.Ctx) error {
 	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), LostReason: trimmed(c, "lost_reason"),
 		ContractDate: c.FormValue("contract_date"), Comment: trimmed(c, "comment")}
 	if _, err := s.exports.moveDeal(c.UserContext(), token(c), id, req); err != nil {
-		return s.dealFailure(c, id, nil, err)
+		if apperr.CodeOf(err) != apperr.Conflict || !s.repeatedDealMove(c, id, req, version) {
+			return s.dealFailure(c, id, nil, err)
+		}
 	}
 	return c.Redirect("/attache/deals/"+id+"?saved=1", fiber.StatusSeeOther)
 }
@@ -319,7 +322,7 @@ func (s *Server) dealFailure(c *fiber.Ctx, id string, submitted *httpapi.DealReq
 	if apperr.CodeOf(apiErr) == apperr.Conflict {
 		status = fiber.StatusConflict
 	}
-	return s.render(c, status, "deal", "Export deal "+stored.HSCode, f)
+	return s.render(c, status, "deal", i18n.T(httpx.Lang(c), "ui.attache.deal_title", stored.HSCode), f)
 }
 
 // hsSearch is the HS code picker's search, through the exports API:
@@ -354,8 +357,18 @@ func (s *Server) barrierList(c *fiber.Ctx) error {
 	for _, st := range domain.Statuses {
 		statuses = append(statuses, string(st))
 	}
-	return s.render(c, 200, "barrierlist", "Trade barriers", fiber.Map{"Barriers": list, "Total": total, "Post": post,
-		"Status": c.Query("status"), "Type": c.Query("type"), "Query": c.Query("q"), "Statuses": statuses, "Types": domain.BarrierTypes})
+	return s.render(c, 200, "barrierlist", "ui.attache.barriers_title", fiber.Map{"Barriers": list, "Total": total, "Post": post,
+		"Status": c.Query("status"), "Type": c.Query("type"), "Query": c.Query("q"), "Statuses": statuses, "Types": domain.BarrierTypes,
+		"Agencies": s.agencyNames()})
+}
+
+// agencyNames names the state bodies by code, for lists that show a code.
+func (s *Server) agencyNames() map[string]string {
+	out := map[string]string{}
+	for _, a := range s.cfg.Ref.Agencies() {
+		out[a.Code] = a.Name // TODO(i18n-reference): a.Name(lang) once the reference names are on main
+	}
+	return out
 }
 
 // barrierForm is what the barrier template shows.
@@ -382,7 +395,7 @@ func (s *Server) newBarrierPage(c *fiber.Ctx) error {
 	ch := s.exportChoices(c)
 	f := s.newBarrierForm(c, httpapi.BarrierJSON{Country: ch.Host.Alpha2, Clauses: []string{"2.7"}, HSCodes: []string{}}, "")
 	f.IsNew, f.IdemKey = true, uuid.NewString()
-	return s.render(c, 200, "barrier", "Report a trade barrier", f)
+	return s.render(c, 200, "barrier", "ui.attache.new_barrier", f)
 }
 
 // splitCodes reads "760110, 271012 271019" into codes.
@@ -423,7 +436,7 @@ func (s *Server) reportBarrier(c *fiber.Ctx) error {
 	if f.Error, err = apiFormErrors(f.Errors, err); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusBadRequest, "barrier", "Report a trade barrier", f)
+	return s.render(c, fiber.StatusBadRequest, "barrier", "ui.attache.new_barrier", f)
 }
 
 func (s *Server) barrierFormFor(c *fiber.Ctx, b httpapi.BarrierJSON, hsCodes string) (*barrierForm, error) {
@@ -469,7 +482,9 @@ func (s *Server) barrierStatus(c *fiber.Ctx) error {
 	req := httpapi.StatusRequest{Version: &version, Status: c.FormValue("status"), EffectiveOn: c.FormValue("effective_on"),
 		Comment: trimmed(c, "comment")}
 	if _, err := s.exports.barrierStatus(c.UserContext(), token(c), id, req); err != nil {
-		return s.barrierFailure(c, id, nil, err)
+		if apperr.CodeOf(err) != apperr.Conflict || !s.repeatedBarrierMove(c, id, req, version) {
+			return s.barrierFailure(c, id, nil, err)
+		}
 	}
 	return c.Redirect("/attache/barriers/"+id+"?saved=1", fiber.StatusSeeOther)
 }
@@ -498,4 +513,32 @@ func (s *Server) barrierFailure(c *fiber.Ctx, id string, submitted *httpapi.Barr
 		status = fiber.StatusConflict
 	}
 	return s.render(c, status, "barrier", stored.Title, f)
+}
+
+// repeatedDealMove is repeatedMove for a deal: deal changes keep no day,
+// so a move to contracted also compares the stored contract day.
+func (s *Server) repeatedDealMove(c *fiber.Ctx, id string, req httpapi.MoveRequest, version int) bool {
+	hist, err := s.exports.dealHistory(c.UserContext(), token(c), id)
+	if err != nil {
+		return false
+	}
+	last := latestMove(hist, func(ch httpapi.ChangeJSON) move { return move{ch.Version, ch.Actor, ch.To, ""} })
+	if !repeatedMove(last, version, currentUser(c).ID, req.Stage, "") {
+		return false
+	}
+	if req.Stage != string(domain.Contracted) {
+		return true
+	}
+	d, err := s.exports.deal(c.UserContext(), token(c), id)
+	return err == nil && d.ContractDate == moveDay(req.ContractDate)
+}
+
+// repeatedBarrierMove is repeatedMove for a barrier's status change.
+func (s *Server) repeatedBarrierMove(c *fiber.Ctx, id string, req httpapi.StatusRequest, version int) bool {
+	hist, err := s.exports.barrierHistory(c.UserContext(), token(c), id)
+	if err != nil {
+		return false
+	}
+	last := latestMove(hist, func(ch httpapi.ChangeJSON) move { return move{ch.Version, ch.Actor, ch.To, ch.EffectiveOn} })
+	return repeatedMove(last, version, currentUser(c).ID, req.Status, moveDay(req.EffectiveOn))
 }
