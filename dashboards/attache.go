@@ -77,6 +77,11 @@ type boardCard struct {
 	Competitor  string // the competing country's name, when lost to one
 }
 
+// USDWhole and WeightedWhole are the card's USD figures to the dollar: a
+// board column is narrow, and cents say nothing at that scale.
+func (c boardCard) USDWhole() decimal.Decimal      { return c.USD.Round(0) }
+func (c boardCard) WeightedWhole() decimal.Decimal { return c.Weighted.Round(0) }
+
 type boardColumn struct {
 	Stage       string
 	Cards       []boardCard
@@ -84,6 +89,10 @@ type boardColumn struct {
 	WeightedUSD decimal.Decimal
 	NoRate      int // cards left out of the sums for want of a rate
 }
+
+// SumWhole and WeightedWhole are the column's sums to the dollar.
+func (c boardColumn) SumWhole() decimal.Decimal      { return c.SumUSD.Round(0) }
+func (c boardColumn) WeightedWhole() decimal.Decimal { return c.WeightedUSD.Round(0) }
 
 func (s *Server) boardCard(l httpapi.LeadJSON, today kernel.Day) boardCard {
 	card := boardCard{Lead: l, Days: daysInStage(l.StageEffectiveOn, today), Limit: stageDayLimits[domain.Stage(l.Stage)]}
@@ -135,7 +144,7 @@ func (s *Server) board(c *fiber.Ctx) error {
 	if v := c.Query("q"); v != "" {
 		q.Set("q", v)
 	}
-	list, err := s.leads.list(c.UserContext(), token(c), q)
+	list, err := s.leads.list(apiContext(c), token(c), q)
 	if err != nil {
 		return err
 	}
@@ -146,7 +155,7 @@ func (s *Server) board(c *fiber.Ctx) error {
 	}
 	post, _ := s.cfg.Ref.Post(u.Post)
 	return s.render(c, 200, "board", "ui.attache.board_title", fiber.Map{"Columns": cols, "Total": list.Total, "Post": post,
-		"Query": c.Query("q"), "SumUSD": sum, "WeightedUSD": weightedSum, "Limits": boardLimits()})
+		"Query": c.Query("q"), "SumUSD": sum.Round(0), "WeightedUSD": weightedSum.Round(0), "Limits": boardLimits()})
 }
 
 // stageLimit is a stage and its day limit, for the board's legend.
@@ -277,12 +286,12 @@ func asLead(req httpapi.CreateRequest) httpapi.LeadJSON {
 // formErrors turns an API error into messages per form field; other errors
 // propagate. Most API fields are form fields of the same name (identified_on,
 // and effective_on of the stage form); capex and contacts are renamed.
-func formErrors(f *leadForm, err error) error {
+func formErrors(lang i18n.Lang, f *leadForm, err error) error {
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) {
 		return err
 	}
-	f.Error = ae.Message
+	f.Error = ae.Localized(lang)
 	for _, fe := range ae.Fields {
 		name := strings.NewReplacer("capex.amount", "capex_amount", "capex.currency", "capex_currency").Replace(fe.Field)
 		if rest, ok := strings.CutPrefix(name, "contacts["); ok {
@@ -291,9 +300,19 @@ func formErrors(f *leadForm, err error) error {
 				name = "contact_" + field + "_" + idx
 			}
 		}
-		f.Errors[name] = fe.Message
+		f.Errors[name] = fieldMessage(lang, fe)
 	}
 	return nil
+}
+
+// fieldMessage is a field error in lang: one made here (it has its
+// arguments) is translated; one from an API comes in the language the
+// dashboard asked for (apiContext) and is shown as it is.
+func fieldMessage(lang i18n.Lang, fe apperr.FieldError) string {
+	if len(fe.Args) > 0 || fe.Message == "" {
+		return fe.Localized(lang)
+	}
+	return fe.Message
 }
 
 func (s *Server) createLead(c *fiber.Ctx) error {
@@ -301,12 +320,12 @@ func (s *Server) createLead(c *fiber.Ctx) error {
 	var lead httpapi.LeadJSON
 	err := bad.Err()
 	if err == nil {
-		lead, err = s.leads.create(c.UserContext(), token(c), c.FormValue("idempotency_key"), req)
+		lead, err = s.leads.create(apiContext(c), token(c), c.FormValue("idempotency_key"), req)
 	}
 	if err != nil {
 		f := s.newForm(asLead(req))
 		f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
-		if err := formErrors(f, err); err != nil {
+		if err := formErrors(httpx.Lang(c), f, err); err != nil {
 			return err
 		}
 		return s.render(c, fiber.StatusBadRequest, "lead", "ui.attache.new_lead", f)
@@ -316,7 +335,7 @@ func (s *Server) createLead(c *fiber.Ctx) error {
 
 func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 	f := s.newForm(l)
-	hist, err := s.leads.history(c.UserContext(), token(c), l.ID)
+	hist, err := s.leads.history(apiContext(c), token(c), l.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +352,7 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 }
 
 func (s *Server) leadPage(c *fiber.Ctx) error {
-	l, err := s.leads.get(c.UserContext(), token(c), c.Params("id"))
+	l, err := s.leads.get(apiContext(c), token(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -357,7 +376,7 @@ func (s *Server) updateLead(c *fiber.Ctx) error {
 		InvestmentType: &req.InvestmentType, Capex: &req.Capex, ExpectedJobs: &req.ExpectedJobs, TechTransfer: &req.TechTransfer,
 		Green: &req.Green, ExpectedDecisionDate: &req.ExpectedDecisionDate, Source: &req.Source, SourceRef: &req.SourceRef,
 		Contacts: &req.Contacts}
-	if _, err := s.leads.update(c.UserContext(), token(c), id, patch); err != nil {
+	if _, err := s.leads.update(apiContext(c), token(c), id, patch); err != nil {
 		return s.formFailure(c, id, asLead(req), httpapi.MoveRequest{}, version, err)
 	}
 	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
@@ -368,7 +387,7 @@ func (s *Server) moveLead(c *fiber.Ctx) error {
 	version, _ := strconv.Atoi(c.FormValue("version"))
 	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), EffectiveOn: strings.TrimSpace(c.FormValue("effective_on")),
 		LostReason: c.FormValue("lost_reason"), CompetingCountry: c.FormValue("competing_country"), Comment: c.FormValue("comment")}
-	if _, err := s.leads.move(c.UserContext(), token(c), id, req); err != nil {
+	if _, err := s.leads.move(apiContext(c), token(c), id, req); err != nil {
 		if apperr.CodeOf(err) != apperr.Conflict || !s.repeatedLeadMove(c, id, req, version) {
 			return s.formFailure(c, id, httpapi.LeadJSON{}, req, version, err)
 		}
@@ -413,7 +432,7 @@ func moveDay(typed string) string {
 }
 
 func (s *Server) repeatedLeadMove(c *fiber.Ctx, id string, req httpapi.MoveRequest, version int) bool {
-	hist, err := s.leads.history(c.UserContext(), token(c), id)
+	hist, err := s.leads.history(apiContext(c), token(c), id)
 	if err != nil {
 		return false
 	}
@@ -425,7 +444,7 @@ func (s *Server) repeatedLeadMove(c *fiber.Ctx, id string, req httpapi.MoveReque
 // when it has an investor name, replaces the stored values, and move fills the
 // stage form, so nothing typed is lost.
 func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON, move httpapi.MoveRequest, version int, apiErr error) error {
-	stored, err := s.leads.get(c.UserContext(), token(c), id)
+	stored, err := s.leads.get(apiContext(c), token(c), id)
 	if err != nil {
 		return err
 	}
@@ -445,7 +464,7 @@ func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON
 		return err
 	}
 	f.Move = move
-	if err := formErrors(f, apiErr); err != nil {
+	if err := formErrors(httpx.Lang(c), f, apiErr); err != nil {
 		return err
 	}
 	status := fiber.StatusBadRequest
