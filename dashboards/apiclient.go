@@ -10,9 +10,12 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
 )
 
 // apiClient calls a service's API with the signed-in user's token, so the
@@ -24,6 +27,17 @@ type apiClient struct {
 
 func newAPIClient(base string) *apiClient {
 	return &apiClient{base: base, http: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// langKey carries a page's language to the API calls made for it.
+type langKey struct{}
+
+// apiContext is the request's context with its language, for API calls
+// whose messages (validation errors) the page shows: a user who chose
+// Kazakh by ?lang= or the cookie, not in an account setting the API knows,
+// still reads them in Kazakh.
+func apiContext(c *fiber.Ctx) context.Context {
+	return context.WithValue(c.UserContext(), langKey{}, httpx.Lang(c))
 }
 
 // rawBody is a request body sent as is, with its content type.
@@ -54,6 +68,9 @@ func (c *apiClient) call(ctx context.Context, token, method, path string, header
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", contentType)
+	if l, ok := ctx.Value(langKey{}).(i18n.Lang); ok {
+		req.Header.Set("Accept-Language", string(l)) // the API's messages in the page's language
+	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}

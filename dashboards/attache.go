@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
 	"econdip/services/leads/domain"
@@ -24,9 +25,114 @@ import (
 // maxContacts is how many contact rows the form offers.
 const maxContacts = 3
 
+// stageDayLimits are the days a lead may stay in a stage before the board
+// marks it as stalled: roughly the pace the ministry expects of an
+// investment project (a first contact within a month or so, a negotiation
+// within a quarter, a commitment within four months, a plant built within a
+// year). Operational, on hold and lost have no limit: nothing is expected
+// of them. One table, so the board, its test and its legend agree.
+var stageDayLimits = map[domain.Stage]int{
+	domain.Identified:   30,
+	domain.Contacted:    45,
+	domain.Qualified:    60,
+	domain.Negotiating:  90,
+	domain.Committed:    120,
+	domain.Implementing: 365,
+}
+
+// stalled reports whether a lead days in stage is past the stage's limit.
+func stalled(stage string, days int) bool {
+	limit, ok := stageDayLimits[domain.Stage(stage)]
+	return ok && days > limit
+}
+
+// daysInStage counts the days from the stage's effective day to today (both
+// Astana days); an unreadable or future day counts as 0.
+func daysInStage(effectiveOn string, today kernel.Day) int {
+	d, err := kernel.ParseDay(effectiveOn)
+	if err != nil || d.After(today) {
+		return 0
+	}
+	return today.DaysSince(d)
+}
+
+// weighted is an amount times its probability, to the cent.
+func weighted(usd, probability decimal.Decimal) decimal.Decimal {
+	return usd.Mul(probability).Round(2)
+}
+
+// boardCard is one lead on the board with its figures: capex as entered and
+// in USD (at the latest monthly rate the reference data has for today),
+// probability, weighted value and days in its stage.
+type boardCard struct {
+	Lead        httpapi.LeadJSON
+	Amount      decimal.Decimal
+	USD         decimal.Decimal
+	HasUSD      bool // false: the currency has no rate, the card adds nothing to the sums
+	Probability decimal.Decimal
+	Weighted    decimal.Decimal
+	Days        int
+	Limit       int // the stage's day limit, 0: none
+	Stalled     bool
+	Competitor  string // the competing country's name, when lost to one
+}
+
+// USDWhole and WeightedWhole are the card's USD figures to the dollar: a
+// board column is narrow, and cents say nothing at that scale.
+func (c boardCard) USDWhole() decimal.Decimal      { return c.USD.Round(0) }
+func (c boardCard) WeightedWhole() decimal.Decimal { return c.Weighted.Round(0) }
+
 type boardColumn struct {
-	Stage string
-	Leads []httpapi.LeadJSON
+	Stage       string
+	Cards       []boardCard
+	SumUSD      decimal.Decimal
+	WeightedUSD decimal.Decimal
+	NoRate      int // cards left out of the sums for want of a rate
+}
+
+// SumWhole and WeightedWhole are the column's sums to the dollar.
+func (c boardColumn) SumWhole() decimal.Decimal      { return c.SumUSD.Round(0) }
+func (c boardColumn) WeightedWhole() decimal.Decimal { return c.WeightedUSD.Round(0) }
+
+func (s *Server) boardCard(l httpapi.LeadJSON, today kernel.Day, lang i18n.Lang) boardCard {
+	card := boardCard{Lead: l, Days: daysInStage(l.StageEffectiveOn, today), Limit: stageDayLimits[domain.Stage(l.Stage)]}
+	card.Stalled = stalled(l.Stage, card.Days)
+	card.Amount, _ = decimal.NewFromString(string(l.Capex.Amount))
+	card.Probability, _ = decimal.NewFromString(l.Probability)
+	if conv, err := s.cfg.Ref.Convert(card.Amount, l.Capex.Currency, today.Time()); err == nil {
+		card.USD, card.HasUSD = conv.USD, true
+		card.Weighted = weighted(conv.USD, card.Probability)
+	}
+	if c, ok := s.cfg.Ref.Country(l.CompetingCountry); ok {
+		card.Competitor = c.Name(lang)
+	} else {
+		card.Competitor = l.CompetingCountry
+	}
+	return card
+}
+
+// boardColumns puts the leads in pipeline order (domain.Stages), with each
+// column's count and sums in USD.
+func (s *Server) boardColumns(leads []httpapi.LeadJSON, today kernel.Day, lang i18n.Lang) []boardColumn {
+	cols := make([]boardColumn, 0, len(domain.Stages))
+	for _, st := range stageColumns() {
+		col := boardColumn{Stage: st}
+		for _, l := range leads {
+			if l.Stage != st {
+				continue
+			}
+			card := s.boardCard(l, today, lang)
+			if card.HasUSD {
+				col.SumUSD = col.SumUSD.Add(card.USD)
+				col.WeightedUSD = col.WeightedUSD.Add(card.Weighted)
+			} else {
+				col.NoRate++
+			}
+			col.Cards = append(col.Cards, card)
+		}
+		cols = append(cols, col)
+	}
+	return cols
 }
 
 func (s *Server) board(c *fiber.Ctx) error {
@@ -38,22 +144,34 @@ func (s *Server) board(c *fiber.Ctx) error {
 	if v := c.Query("q"); v != "" {
 		q.Set("q", v)
 	}
-	list, err := s.leads.list(c.UserContext(), token(c), q)
+	list, err := s.leads.list(apiContext(c), token(c), q)
 	if err != nil {
 		return err
 	}
-	cols := make([]boardColumn, 0, len(domain.Stages))
-	for _, st := range stageColumns() {
-		col := boardColumn{Stage: st}
-		for _, l := range list.Leads {
-			if l.Stage == st {
-				col.Leads = append(col.Leads, l)
-			}
-		}
-		cols = append(cols, col)
+	cols := s.boardColumns(list.Leads, kernel.Today(time.Now()), httpx.Lang(c))
+	var sum, weightedSum decimal.Decimal
+	for _, col := range cols {
+		sum, weightedSum = sum.Add(col.SumUSD), weightedSum.Add(col.WeightedUSD)
 	}
 	post, _ := s.cfg.Ref.Post(u.Post)
-	return s.render(c, 200, "board", "Pipeline board", fiber.Map{"Columns": cols, "Total": list.Total, "Post": post, "Query": c.Query("q")})
+	return s.render(c, 200, "board", "ui.attache.board_title", fiber.Map{"Columns": cols, "Total": list.Total, "Post": post,
+		"Query": c.Query("q"), "SumUSD": sum.Round(0), "WeightedUSD": weightedSum.Round(0), "Limits": boardLimits()})
+}
+
+// stageLimit is a stage and its day limit, for the board's legend.
+type stageLimit struct {
+	Stage string
+	Days  int
+}
+
+func boardLimits() []stageLimit {
+	var out []stageLimit
+	for _, st := range domain.Stages {
+		if d, ok := stageDayLimits[st]; ok {
+			out = append(out, stageLimit{string(st), d})
+		}
+	}
+	return out
 }
 
 // leadForm is what the lead template shows: values, field errors and choices.
@@ -74,6 +192,12 @@ type leadForm struct {
 	Move httpapi.MoveRequest
 	// Today is the Astana day, the latest a stage may take effect (the date inputs' max).
 	Today string
+	// Days in the current stage, its limit and whether it is past it (see stageDayLimits).
+	Days    int
+	Limit   int
+	Stalled bool
+	// Competitor names the country a lost lead went to.
+	Competitor string
 }
 
 type formChoices struct {
@@ -112,7 +236,7 @@ func (s *Server) newLeadPage(c *fiber.Ctx) error {
 	f := s.newForm(httpapi.LeadJSON{Capex: httpx.MoneyJSON{Currency: "USD"}, Clauses: []string{"2.2"}, InvestmentType: "greenfield", Source: "own_research"})
 	f.IsNew = true
 	f.IdemKey = uuid.NewString() // a double submit or a retry on a poor line creates one lead
-	return s.render(c, 200, "lead", "New investor lead", f)
+	return s.render(c, 200, "lead", "ui.attache.new_lead", f)
 }
 
 // formRequest reads the lead form into an API create request; fields the
@@ -162,12 +286,12 @@ func asLead(req httpapi.CreateRequest) httpapi.LeadJSON {
 // formErrors turns an API error into messages per form field; other errors
 // propagate. Most API fields are form fields of the same name (identified_on,
 // and effective_on of the stage form); capex and contacts are renamed.
-func formErrors(f *leadForm, err error) error {
+func formErrors(lang i18n.Lang, f *leadForm, err error) error {
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) {
 		return err
 	}
-	f.Error = ae.Message
+	f.Error = ae.Localized(lang)
 	for _, fe := range ae.Fields {
 		name := strings.NewReplacer("capex.amount", "capex_amount", "capex.currency", "capex_currency").Replace(fe.Field)
 		if rest, ok := strings.CutPrefix(name, "contacts["); ok {
@@ -176,9 +300,19 @@ func formErrors(f *leadForm, err error) error {
 				name = "contact_" + field + "_" + idx
 			}
 		}
-		f.Errors[name] = fe.Message
+		f.Errors[name] = fieldMessage(lang, fe)
 	}
 	return nil
+}
+
+// fieldMessage is a field error in lang: one made here (it has its
+// arguments) is translated; one from an API comes in the language the
+// dashboard asked for (apiContext) and is shown as it is.
+func fieldMessage(lang i18n.Lang, fe apperr.FieldError) string {
+	if len(fe.Args) > 0 || fe.Message == "" {
+		return fe.Localized(lang)
+	}
+	return fe.Message
 }
 
 func (s *Server) createLead(c *fiber.Ctx) error {
@@ -186,22 +320,22 @@ func (s *Server) createLead(c *fiber.Ctx) error {
 	var lead httpapi.LeadJSON
 	err := bad.Err()
 	if err == nil {
-		lead, err = s.leads.create(c.UserContext(), token(c), c.FormValue("idempotency_key"), req)
+		lead, err = s.leads.create(apiContext(c), token(c), c.FormValue("idempotency_key"), req)
 	}
 	if err != nil {
 		f := s.newForm(asLead(req))
 		f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
-		if err := formErrors(f, err); err != nil {
+		if err := formErrors(httpx.Lang(c), f, err); err != nil {
 			return err
 		}
-		return s.render(c, fiber.StatusBadRequest, "lead", "New investor lead", f)
+		return s.render(c, fiber.StatusBadRequest, "lead", "ui.attache.new_lead", f)
 	}
 	return c.Redirect("/attache/leads/"+lead.ID+"?saved=1", fiber.StatusSeeOther)
 }
 
 func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 	f := s.newForm(l)
-	hist, err := s.leads.history(c.UserContext(), token(c), l.ID)
+	hist, err := s.leads.history(apiContext(c), token(c), l.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +343,8 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 	if f.Decisions, err = analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID); err != nil {
 		s.cfg.Log.Warn("lead page: linked decisions unavailable", "lead", l.ID, "err", err)
 	}
+	card := s.boardCard(l, kernel.Today(time.Now()), httpx.Lang(c))
+	f.Days, f.Limit, f.Stalled, f.Competitor = card.Days, card.Limit, card.Stalled, card.Competitor
 	for _, st := range domain.NextStages(domain.Stage(l.Stage)) {
 		f.Next = append(f.Next, string(st))
 	}
@@ -216,7 +352,7 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 }
 
 func (s *Server) leadPage(c *fiber.Ctx) error {
-	l, err := s.leads.get(c.UserContext(), token(c), c.Params("id"))
+	l, err := s.leads.get(apiContext(c), token(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -240,7 +376,7 @@ func (s *Server) updateLead(c *fiber.Ctx) error {
 		InvestmentType: &req.InvestmentType, Capex: &req.Capex, ExpectedJobs: &req.ExpectedJobs, TechTransfer: &req.TechTransfer,
 		Green: &req.Green, ExpectedDecisionDate: &req.ExpectedDecisionDate, Source: &req.Source, SourceRef: &req.SourceRef,
 		Contacts: &req.Contacts}
-	if _, err := s.leads.update(c.UserContext(), token(c), id, patch); err != nil {
+	if _, err := s.leads.update(apiContext(c), token(c), id, patch); err != nil {
 		return s.formFailure(c, id, asLead(req), httpapi.MoveRequest{}, version, err)
 	}
 	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
@@ -251,17 +387,64 @@ func (s *Server) moveLead(c *fiber.Ctx) error {
 	version, _ := strconv.Atoi(c.FormValue("version"))
 	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), EffectiveOn: strings.TrimSpace(c.FormValue("effective_on")),
 		LostReason: c.FormValue("lost_reason"), CompetingCountry: c.FormValue("competing_country"), Comment: c.FormValue("comment")}
-	if _, err := s.leads.move(c.UserContext(), token(c), id, req); err != nil {
-		return s.formFailure(c, id, httpapi.LeadJSON{}, req, version, err)
+	if _, err := s.leads.move(apiContext(c), token(c), id, req); err != nil {
+		if apperr.CodeOf(err) != apperr.Conflict || !s.repeatedLeadMove(c, id, req, version) {
+			return s.formFailure(c, id, httpapi.LeadJSON{}, req, version, err)
+		}
 	}
 	return c.Redirect("/attache/leads/"+id+"?saved=1", fiber.StatusSeeOther)
+}
+
+// move is a recorded stage or status change, as repeatedMove compares it.
+type move struct {
+	Version int // the record's version the change made
+	Actor   string
+	To      string
+	Day     string // the day it took effect ("" when the record keeps none)
+}
+
+// repeatedMove reports whether a move refused for a version conflict only
+// repeats the user's own move that has just been made: the latest change is
+// the one right after the version the form showed, by the same user, to the
+// same stage on the same day. A double click then answers as done, not as
+// "someone else changed this record". day "" compares no day.
+func repeatedMove(last move, formVersion int, user, to, day string) bool {
+	return last.Version == formVersion+1 && last.Actor == user && last.To == to && last.Day == day
+}
+
+// latestMove is the change with the highest version in a history.
+func latestMove[C any](changes []C, as func(C) move) move {
+	var last move
+	for _, ch := range changes {
+		if m := as(ch); m.Version > last.Version {
+			last = m
+		}
+	}
+	return last
+}
+
+// moveDay is the day a move takes effect: the one typed, else today.
+func moveDay(typed string) string {
+	if typed = strings.TrimSpace(typed); typed != "" {
+		return typed
+	}
+	return kernel.Today(time.Now()).String()
+}
+
+func (s *Server) repeatedLeadMove(c *fiber.Ctx, id string, req httpapi.MoveRequest, version int) bool {
+	hist, err := s.leads.history(apiContext(c), token(c), id)
+	if err != nil {
+		return false
+	}
+	last := latestMove(hist, func(ch httpapi.ChangeJSON) move { return move{ch.Version, ch.Actor, ch.To, ch.EffectiveOn} })
+	return repeatedMove(last, version, currentUser(c).ID, req.Stage, moveDay(req.EffectiveOn))
 }
 
 // formFailure re-renders a lead page with the API's field errors. submitted,
 // when it has an investor name, replaces the stored values, and move fills the
 // stage form, so nothing typed is lost.
 func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON, move httpapi.MoveRequest, version int, apiErr error) error {
-	stored, err := s.leads.get(c.UserContext(), token(c), id)
+	stored, err := s.leads.get(apiContext(c), token(c), id)
 	if err != nil {
 		return err
 	}
@@ -281,13 +464,13 @@ func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON
 		return err
 	}
 	f.Move = move
-	if err := formErrors(f, apiErr); err != nil {
+	if err := formErrors(httpx.Lang(c), f, apiErr); err != nil {
 		return err
 	}
 	status := fiber.StatusBadRequest
 	if conflict {
 		status = fiber.StatusConflict
-		f.Error = i18n.T(i18n.EN, "ui.conflict_kept", stored.Version)
+		f.Error = i18n.T(httpx.Lang(c), "ui.conflict_kept", stored.Version)
 	}
 	return s.render(c, status, "lead", stored.Title, f)
 }

@@ -21,6 +21,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/reference"
 )
 
@@ -87,7 +88,7 @@ func formField(apiField string) string {
 // apiFormErrors puts an API's field errors into errs (first message per
 // field) and returns the overall message; errors other than a refused input
 // or a conflict propagate.
-func apiFormErrors(errs map[string]string, err error) (string, error) {
+func apiFormErrors(lang i18n.Lang, errs map[string]string, err error) (string, error) {
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) {
 		return "", err
@@ -95,10 +96,10 @@ func apiFormErrors(errs map[string]string, err error) (string, error) {
 	for _, fe := range ae.Fields {
 		name := formField(fe.Field)
 		if _, seen := errs[name]; !seen {
-			errs[name] = fe.Message
+			errs[name] = fieldMessage(lang, fe)
 		}
 	}
-	return ae.Message, nil
+	return ae.Localized(lang), nil
 }
 
 func formList(c *fiber.Ctx, name string) []string {
@@ -132,7 +133,7 @@ func (s *Server) dealsBoard(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
-	deals, total, err := s.exports.deals(c.UserContext(), token(c), q)
+	deals, total, err := s.exports.deals(apiContext(c), token(c), q)
 	if err != nil {
 		return err
 	}
@@ -148,11 +149,11 @@ func (s *Server) dealsBoard(c *fiber.Ctx) error {
 	}
 	post, _ := s.cfg.Ref.Post(currentUser(c).Post)
 	ch := s.exportChoices(c)
-	ch.Exporters, err = s.exports.exporters(c.UserContext(), token(c), url.Values{"limit": {"500"}})
+	ch.Exporters, err = s.exports.exporters(apiContext(c), token(c), url.Values{"limit": {"500"}})
 	if err != nil {
 		return err
 	}
-	return s.render(c, 200, "deals", "Export deals", fiber.Map{"Columns": cols, "Total": total, "Post": post, "Ref": ch,
+	return s.render(c, 200, "deals", "ui.attache.deals_title", fiber.Map{"Columns": cols, "Total": total, "Post": post, "Ref": ch,
 		"HS": c.Query("hs"), "Registered": c.Query("registered"), "Errors": map[string]string{}, "Exporter": httpapi.ExporterRequest{}})
 }
 
@@ -160,18 +161,18 @@ func (s *Server) dealsBoard(c *fiber.Ctx) error {
 // deals board, then opens a new deal for it.
 func (s *Server) registerExporter(c *fiber.Ctx) error {
 	req := httpapi.ExporterRequest{BIN: trimmed(c, "bin"), Name: trimmed(c, "name"), Region: c.FormValue("region")}
-	e, err := s.exports.registerExporter(c.UserContext(), token(c), req)
+	e, err := s.exports.registerExporter(apiContext(c), token(c), req)
 	if err == nil {
 		return c.Redirect("/attache/deals/new?exporter_bin="+url.QueryEscape(e.BIN), fiber.StatusSeeOther)
 	}
 	errs := map[string]string{}
-	msg, err := apiFormErrors(errs, err)
+	msg, err := apiFormErrors(httpx.Lang(c), errs, err)
 	if err != nil {
 		return err
 	}
 	post, _ := s.cfg.Ref.Post(currentUser(c).Post)
 	ch := s.exportChoices(c)
-	return s.render(c, fiber.StatusBadRequest, "deals", "Export deals", fiber.Map{"Post": post, "Ref": ch, "Errors": errs,
+	return s.render(c, fiber.StatusBadRequest, "deals", "ui.attache.deals_title", fiber.Map{"Post": post, "Ref": ch, "Errors": errs,
 		"Error": msg, "Exporter": req, "OnlyExporter": true})
 }
 
@@ -190,7 +191,7 @@ type dealForm struct {
 func (s *Server) newDealForm(c *fiber.Ctx, d httpapi.DealJSON) (*dealForm, error) {
 	f := &dealForm{Deal: d, Errors: map[string]string{}, Ref: s.exportChoices(c)}
 	var err error
-	f.Ref.Exporters, err = s.exports.exporters(c.UserContext(), token(c), url.Values{"limit": {"500"}})
+	f.Ref.Exporters, err = s.exports.exporters(apiContext(c), token(c), url.Values{"limit": {"500"}})
 	return f, err
 }
 
@@ -203,7 +204,7 @@ func (s *Server) newDealPage(c *fiber.Ctx) error {
 	}
 	f.IsNew = true
 	f.IdemKey = uuid.NewString() // a double submit creates one deal
-	return s.render(c, 200, "deal", "New export deal", f)
+	return s.render(c, 200, "deal", "ui.attache.new_deal", f)
 }
 
 // dealRequest reads the deal form.
@@ -229,7 +230,7 @@ func asDeal(req httpapi.DealRequest) httpapi.DealJSON {
 
 func (s *Server) createDeal(c *fiber.Ctx) error {
 	req := dealRequest(c)
-	d, err := s.exports.createDeal(c.UserContext(), token(c), c.FormValue("idempotency_key"), req)
+	d, err := s.exports.createDeal(apiContext(c), token(c), c.FormValue("idempotency_key"), req)
 	if err == nil {
 		return c.Redirect("/attache/deals/"+d.ID+"?saved=1", fiber.StatusSeeOther)
 	}
@@ -238,10 +239,10 @@ func (s *Server) createDeal(c *fiber.Ctx) error {
 		return ferr
 	}
 	f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
-	if f.Error, err = apiFormErrors(f.Errors, err); err != nil {
+	if f.Error, err = apiFormErrors(httpx.Lang(c), f.Errors, err); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusBadRequest, "deal", "New export deal", f)
+	return s.render(c, fiber.StatusBadRequest, "deal", "ui.attache.new_deal", f)
 }
 
 func (s *Server) dealFormFor(c *fiber.Ctx, d httpapi.DealJSON) (*dealForm, error) {
@@ -249,12 +250,12 @@ func (s *Server) dealFormFor(c *fiber.Ctx, d httpapi.DealJSON) (*dealForm, error
 	if err != nil {
 		return nil, err
 	}
-	f.History, err = s.exports.dealHistory(c.UserContext(), token(c), d.ID)
+	f.History, err = s.exports.dealHistory(apiContext(c), token(c), d.ID)
 	return f, err
 }
 
 func (s *Server) dealPage(c *fiber.Ctx) error {
-	d, err := s.exports.deal(c.UserContext(), token(c), c.Params("id"))
+	d, err := s.exports.deal(apiContext(c), token(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -263,7 +264,7 @@ func (s *Server) dealPage(c *fiber.Ctx) error {
 		return err
 	}
 	f.Saved = c.Query("saved") == "1"
-	return s.render(c, 200, "deal", "Export deal "+d.HSCode, f)
+	return s.render(c, 200, "deal", i18n.T(httpx.Lang(c), "ui.attache.deal_title", d.HSCode), f)
 }
 
 func (s *Server) updateDeal(c *fiber.Ctx) error {
@@ -276,7 +277,7 @@ func (s *Server) updateDeal(c *fiber.Ctx) error {
 	patch := httpapi.DealPatch{Version: &version, ExporterBIN: &req.ExporterBIN, BuyerName: &req.BuyerName, HSCode: &req.HSCode,
 		Product: &req.Product, Value: &req.Value, Quantity: qty, Unit: &req.Unit, Support: &req.Support,
 		CommissionID: &req.CommissionID, DecisionID: &req.DecisionID, Clauses: &req.Clauses}
-	if _, err := s.exports.updateDeal(c.UserContext(), token(c), id, patch); err != nil {
+	if _, err := s.exports.updateDeal(apiContext(c), token(c), id, patch); err != nil {
 		return s.dealFailure(c, id, &req, err)
 	}
 	return c.Redirect("/attache/deals/"+id+"?saved=1", fiber.StatusSeeOther)
@@ -286,8 +287,10 @@ func (s *Server) moveDeal(c *fiber.Ctx) error {
 	id, version := c.Params("id"), formVersion(c)
 	req := httpapi.MoveRequest{Version: &version, Stage: c.FormValue("stage"), LostReason: trimmed(c, "lost_reason"),
 		ContractDate: c.FormValue("contract_date"), Comment: trimmed(c, "comment")}
-	if _, err := s.exports.moveDeal(c.UserContext(), token(c), id, req); err != nil {
-		return s.dealFailure(c, id, nil, err)
+	if _, err := s.exports.moveDeal(apiContext(c), token(c), id, req); err != nil {
+		if apperr.CodeOf(err) != apperr.Conflict || !s.repeatedDealMove(c, id, req, version) {
+			return s.dealFailure(c, id, nil, err)
+		}
 	}
 	return c.Redirect("/attache/deals/"+id+"?saved=1", fiber.StatusSeeOther)
 }
@@ -297,7 +300,7 @@ func (s *Server) moveDeal(c *fiber.Ctx) error {
 // conflict the form carries the current version: saving again is a
 // deliberate choice after reading the message.
 func (s *Server) dealFailure(c *fiber.Ctx, id string, submitted *httpapi.DealRequest, apiErr error) error {
-	stored, err := s.exports.deal(c.UserContext(), token(c), id)
+	stored, err := s.exports.deal(apiContext(c), token(c), id)
 	if err != nil {
 		return err
 	}
@@ -312,14 +315,14 @@ func (s *Server) dealFailure(c *fiber.Ctx, id string, submitted *httpapi.DealReq
 	if err != nil {
 		return err
 	}
-	if f.Error, err = apiFormErrors(f.Errors, apiErr); err != nil {
+	if f.Error, err = apiFormErrors(httpx.Lang(c), f.Errors, apiErr); err != nil {
 		return err
 	}
 	status := fiber.StatusBadRequest
 	if apperr.CodeOf(apiErr) == apperr.Conflict {
 		status = fiber.StatusConflict
 	}
-	return s.render(c, status, "deal", "Export deal "+stored.HSCode, f)
+	return s.render(c, status, "deal", i18n.T(httpx.Lang(c), "ui.attache.deal_title", stored.HSCode), f)
 }
 
 // hsResult is one HS picker answer: description and sector_name in the
@@ -367,7 +370,7 @@ func (s *Server) barrierList(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
-	list, total, err := s.exports.barriers(c.UserContext(), token(c), q)
+	list, total, err := s.exports.barriers(apiContext(c), token(c), q)
 	if err != nil {
 		return err
 	}
@@ -376,8 +379,18 @@ func (s *Server) barrierList(c *fiber.Ctx) error {
 	for _, st := range domain.Statuses {
 		statuses = append(statuses, string(st))
 	}
-	return s.render(c, 200, "barrierlist", "Trade barriers", fiber.Map{"Barriers": list, "Total": total, "Post": post,
-		"Status": c.Query("status"), "Type": c.Query("type"), "Query": c.Query("q"), "Statuses": statuses, "Types": domain.BarrierTypes})
+	return s.render(c, 200, "barrierlist", "ui.attache.barriers_title", fiber.Map{"Barriers": list, "Total": total, "Post": post,
+		"Status": c.Query("status"), "Type": c.Query("type"), "Query": c.Query("q"), "Statuses": statuses, "Types": domain.BarrierTypes,
+		"Agencies": s.agencyNames(httpx.Lang(c))})
+}
+
+// agencyNames names the state bodies by code, for lists that show a code.
+func (s *Server) agencyNames(lang i18n.Lang) map[string]string {
+	out := map[string]string{}
+	for _, a := range s.cfg.Ref.Agencies() {
+		out[a.Code] = a.Name(lang)
+	}
+	return out
 }
 
 // barrierForm is what the barrier template shows.
@@ -404,7 +417,7 @@ func (s *Server) newBarrierPage(c *fiber.Ctx) error {
 	ch := s.exportChoices(c)
 	f := s.newBarrierForm(c, httpapi.BarrierJSON{Country: ch.Host.Alpha2, Clauses: []string{"2.7"}, HSCodes: []string{}}, "")
 	f.IsNew, f.IdemKey = true, uuid.NewString()
-	return s.render(c, 200, "barrier", "Report a trade barrier", f)
+	return s.render(c, 200, "barrier", "ui.attache.new_barrier", f)
 }
 
 // splitCodes reads "760110, 271012 271019" into codes.
@@ -436,27 +449,27 @@ func asBarrier(req httpapi.BarrierRequest) httpapi.BarrierJSON {
 
 func (s *Server) reportBarrier(c *fiber.Ctx) error {
 	req := barrierRequest(c)
-	b, err := s.exports.reportBarrier(c.UserContext(), token(c), c.FormValue("idempotency_key"), req)
+	b, err := s.exports.reportBarrier(apiContext(c), token(c), c.FormValue("idempotency_key"), req)
 	if err == nil {
 		return c.Redirect("/attache/barriers/"+b.ID+"?saved=1", fiber.StatusSeeOther)
 	}
 	f := s.newBarrierForm(c, asBarrier(req), c.FormValue("hs_codes"))
 	f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
-	if f.Error, err = apiFormErrors(f.Errors, err); err != nil {
+	if f.Error, err = apiFormErrors(httpx.Lang(c), f.Errors, err); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusBadRequest, "barrier", "Report a trade barrier", f)
+	return s.render(c, fiber.StatusBadRequest, "barrier", "ui.attache.new_barrier", f)
 }
 
 func (s *Server) barrierFormFor(c *fiber.Ctx, b httpapi.BarrierJSON, hsCodes string) (*barrierForm, error) {
 	f := s.newBarrierForm(c, b, hsCodes)
 	var err error
-	f.History, err = s.exports.barrierHistory(c.UserContext(), token(c), b.ID)
+	f.History, err = s.exports.barrierHistory(apiContext(c), token(c), b.ID)
 	return f, err
 }
 
 func (s *Server) barrierPage(c *fiber.Ctx) error {
-	b, err := s.exports.barrier(c.UserContext(), token(c), c.Params("id"))
+	b, err := s.exports.barrier(apiContext(c), token(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -480,7 +493,7 @@ func (s *Server) updateBarrier(c *fiber.Ctx) error {
 	if text := trimmed(c, "note_text"); text != "" {
 		patch.Progress = &httpapi.NoteRequest{On: c.FormValue("note_on"), Text: text}
 	}
-	if _, err := s.exports.updateBarrier(c.UserContext(), token(c), id, patch); err != nil {
+	if _, err := s.exports.updateBarrier(apiContext(c), token(c), id, patch); err != nil {
 		return s.barrierFailure(c, id, &req, err)
 	}
 	return c.Redirect("/attache/barriers/"+id+"?saved=1", fiber.StatusSeeOther)
@@ -490,14 +503,16 @@ func (s *Server) barrierStatus(c *fiber.Ctx) error {
 	id, version := c.Params("id"), formVersion(c)
 	req := httpapi.StatusRequest{Version: &version, Status: c.FormValue("status"), EffectiveOn: c.FormValue("effective_on"),
 		Comment: trimmed(c, "comment")}
-	if _, err := s.exports.barrierStatus(c.UserContext(), token(c), id, req); err != nil {
-		return s.barrierFailure(c, id, nil, err)
+	if _, err := s.exports.barrierStatus(apiContext(c), token(c), id, req); err != nil {
+		if apperr.CodeOf(err) != apperr.Conflict || !s.repeatedBarrierMove(c, id, req, version) {
+			return s.barrierFailure(c, id, nil, err)
+		}
 	}
 	return c.Redirect("/attache/barriers/"+id+"?saved=1", fiber.StatusSeeOther)
 }
 
 func (s *Server) barrierFailure(c *fiber.Ctx, id string, submitted *httpapi.BarrierRequest, apiErr error) error {
-	stored, err := s.exports.barrier(c.UserContext(), token(c), id)
+	stored, err := s.exports.barrier(apiContext(c), token(c), id)
 	if err != nil {
 		return err
 	}
@@ -512,7 +527,7 @@ func (s *Server) barrierFailure(c *fiber.Ctx, id string, submitted *httpapi.Barr
 	if err != nil {
 		return err
 	}
-	if f.Error, err = apiFormErrors(f.Errors, apiErr); err != nil {
+	if f.Error, err = apiFormErrors(httpx.Lang(c), f.Errors, apiErr); err != nil {
 		return err
 	}
 	status := fiber.StatusBadRequest
@@ -520,4 +535,32 @@ func (s *Server) barrierFailure(c *fiber.Ctx, id string, submitted *httpapi.Barr
 		status = fiber.StatusConflict
 	}
 	return s.render(c, status, "barrier", stored.Title, f)
+}
+
+// repeatedDealMove is repeatedMove for a deal: deal changes keep no day,
+// so a move to contracted also compares the stored contract day.
+func (s *Server) repeatedDealMove(c *fiber.Ctx, id string, req httpapi.MoveRequest, version int) bool {
+	hist, err := s.exports.dealHistory(apiContext(c), token(c), id)
+	if err != nil {
+		return false
+	}
+	last := latestMove(hist, func(ch httpapi.ChangeJSON) move { return move{ch.Version, ch.Actor, ch.To, ""} })
+	if !repeatedMove(last, version, currentUser(c).ID, req.Stage, "") {
+		return false
+	}
+	if req.Stage != string(domain.Contracted) {
+		return true
+	}
+	d, err := s.exports.deal(apiContext(c), token(c), id)
+	return err == nil && d.ContractDate == moveDay(req.ContractDate)
+}
+
+// repeatedBarrierMove is repeatedMove for a barrier's status change.
+func (s *Server) repeatedBarrierMove(c *fiber.Ctx, id string, req httpapi.StatusRequest, version int) bool {
+	hist, err := s.exports.barrierHistory(apiContext(c), token(c), id)
+	if err != nil {
+		return false
+	}
+	last := latestMove(hist, func(ch httpapi.ChangeJSON) move { return move{ch.Version, ch.Actor, ch.To, ch.EffectiveOn} })
+	return repeatedMove(last, version, currentUser(c).ID, req.Status, moveDay(req.EffectiveOn))
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"econdip/services/exports/httpapi"
+	"econdip/services/platform/i18n"
 	"econdip/services/test/stacktest"
 )
 
@@ -115,8 +116,8 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#stage-form input[name=contract_date]`), contract),
 	)
 	b.follow("move to contracted", `#stage-form button[type=submit]`, http.StatusOK)
-	b.expectContains("stage shown", "h1 .stage", "contracted")
-	b.expectContains("contract day shown", "#stage-form p", "contract of "+contract)
+	b.expectContains("stage shown", "h1 .stage", "Contracted")
+	b.expectContains("contract day shown", "#stage-form p", "contract of "+i18n.Date(i18n.EN, contract))
 
 	// 5. Two more deals, their codes typed directly.
 	for _, x := range []struct{ bin, name string }{{binRefinery, "Shymkent Refinery LLP"}, {binOilfield, "Atyrau Oilfield JSC"}} {
@@ -202,7 +203,7 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#status-form input[name=comment]`), "confirmed with the exporters' union"),
 	)
 	b.follow("change the status", `#status-form button[type=submit]`, http.StatusOK)
-	b.expectContains("status shown", "h1 .stage", "verified")
+	b.expectContains("status shown", "h1 .stage", "Verified")
 	b.do("add a progress note", 5*time.Second, chromedp.SendKeys(chromedp.CSS(`#barrier-form input[name=note_text]`), "Raised with the veterinary service"))
 	b.follow("save the note", `#barrier-form button[type=submit]`, http.StatusOK)
 	b.expectContains("note shown", "main aside section:nth-of-type(1) ol", "Raised with the veterinary service")

@@ -162,7 +162,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 		t.Fatalf("after creating, the browser is at %s, not on a lead page", p)
 	}
 	b.expectText("lead saved", `p.ok`, "Saved.")
-	b.expectText("stage badge", `h1 .stage`, "identified")
+	b.expectText("stage badge", `h1 .stage`, "Identified")
 
 	b.do("choose the next stage", 5*time.Second,
 		chromedp.SetValue(chromedp.CSS(`#stage-form select[name=stage]`), "contacted"),
@@ -170,11 +170,11 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 	)
 	b.follow("move the stage", `#stage-form button[type=submit]`, http.StatusOK)
 	b.expectText("stage moved", `p.ok`, "Saved.")
-	b.expectText("stage badge", `h1 .stage`, "contacted")
+	b.expectText("stage badge", `h1 .stage`, "Contacted")
 	history := run(b, "read the history", 5*time.Second, chromedp.Evaluate[[]string](
 		`[...document.querySelectorAll('ol.history li')].map(li => li.textContent.replace(/\s+/g, " ").trim())`))
 	if !slices.ContainsFunc(history, func(h string) bool {
-		return strings.Contains(h, "attache.de-berlin: moved identified → contacted ("+comment+")")
+		return strings.Contains(h, "attache.de-berlin: moved Identified → Contacted ("+comment+")")
 	}) || !slices.ContainsFunc(history, func(h string) bool { return strings.Contains(h, "created") }) {
 		t.Errorf("history does not show the creation and the move: %q", history)
 	}

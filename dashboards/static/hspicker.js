@@ -5,6 +5,7 @@
 // JavaScript the code is typed into the field directly.
 (function () {
   "use strict";
+  var i18n = window.econdipI18n;
   document.querySelectorAll(".hs-picker").forEach(function (picker) {
     var search = picker.querySelector(".hs-search");
     var list = picker.querySelector(".hs-results");
@@ -18,8 +19,11 @@
     function label(h) {
       return (h.within ? h.within + " › " : "") + h.description;
     }
+    function classification(h) {
+      return (h.sector_name || i18n.t("js.attache.no_priority_sector")) + " · " + i18n.t(h.raw ? "js.attache.raw" : "js.attache.non_raw");
+    }
     function describe(h) {
-      return label(h) + " · " + (h.sector_name || "no priority sector") + " · " + (h.raw ? "raw" : "non-raw");
+      return label(h) + " · " + classification(h);
     }
     function pick(h) {
       if (multiple) {
@@ -39,7 +43,7 @@
       if (!results.length) {
         var li = document.createElement("li");
         li.className = "muted";
-        li.textContent = "No HS code matches “" + q + "”.";
+        li.textContent = i18n.t("js.attache.hs_no_match", q);
         list.appendChild(li);
         return;
       }
@@ -54,7 +58,7 @@
         b.querySelector("code").textContent = h.code;
         b.querySelector("span").textContent = label(h);
         if (h.description_en && h.description_en !== h.description) { b.title = h.description_en; }
-        b.querySelector("small").textContent = (h.sector_name || "no priority sector") + " · " + (h.raw ? "raw" : "non-raw");
+        b.querySelector("small").textContent = classification(h);
         b.addEventListener("click", function () { pick(h); });
         li.appendChild(b);
         list.appendChild(li);
@@ -67,7 +71,7 @@
       fetch("/api/hs?limit=15&q=" + encodeURIComponent(q), {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.json() : r.json().then(function (e) { throw new Error(e.error || r.status); }); })
         .then(function (d) { if (mine === seq) { show(d.results, q); } })
-        .catch(function (e) { if (mine === seq) { list.innerHTML = "<li class='error'></li>"; list.firstChild.textContent = "Search failed: " + e.message; } });
+        .catch(function (e) { if (mine === seq) { list.innerHTML = "<li class='error'></li>"; list.firstChild.textContent = i18n.t("js.attache.hs_search_failed", e.message); } });
     }
     search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 200); });
     search.addEventListener("keydown", function (e) {
