@@ -158,7 +158,13 @@ func pageFuncs(lang i18n.Lang) template.FuncMap {
 			return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == drop })
 		},
 		"barrierType": func(t string) string { return label(lang, "barrier_type", t) },
-		"stageName":   func(s string) string { return label(lang, "lead_stage", s) },
+		// stageName names a lead stage; any other code shows with spaces for underscores.
+		"stageName": func(s string) string {
+			if l := label(lang, "lead_stage", s); l != s {
+				return l
+			}
+			return strings.ReplaceAll(s, "_", " ")
+		},
 		"dict": func(errs map[string]string, name string) map[string]any {
 			return map[string]any{"Errors": errs, "Name": name}
 		},
