@@ -626,13 +626,14 @@ func (s *Service) SetLang(ctx context.Context, actor auth.User, id string, versi
 	if err := auth.Allow(actor, accountAction(actor, id)); err != nil {
 		return events.UserV1{}, err
 	}
-	if lang != "" {
-		l, ok := i18n.Parse(lang)
-		if !ok || string(l) != lang {
-			var f apperr.Fields
-			f.Add("lang", "error.one_of", "kk, ru, en")
-			return events.UserV1{}, f.Err()
+	if l, ok := i18n.Parse(lang); lang != "" && (!ok || string(l) != lang) {
+		names := make([]string, len(i18n.Langs))
+		for i, l := range i18n.Langs {
+			names[i] = string(l)
 		}
+		var f apperr.Fields
+		f.Add("lang", "error.one_of", strings.Join(names, ", "))
+		return events.UserV1{}, f.Err()
 	}
 	return s.change(ctx, actor, id, version, func(u *events.UserV1, _ time.Time) (events.UserChangedV1, error) {
 		if u.Lang == lang {
