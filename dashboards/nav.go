@@ -92,6 +92,7 @@ func here(c *fiber.Ctx) string {
 		return c.Path()
 	}
 	q.Del("lang")
+	q.Del("saved") // a confirmation is for the answer to a form, not for every later view
 	if len(q) == 0 {
 		return c.Path()
 	}
