@@ -16,6 +16,7 @@ import (
 	"econdip/events"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 )
 
@@ -23,7 +24,8 @@ import (
 // password or token hashes.
 type accountView struct {
 	ID, Name, Role, Post, Commission string
-	Scope                            string // e.g. "post de-berlin (Berlin)", "commission igc-cn", "all"
+	Lang                             string // the account's language setting; empty: the browser's
+	Scope                            string // in the page's language, e.g. "Post: Berlin", "IGC igc-cn", "all"
 	Disabled, HasPassword            bool
 	Version                          int
 	Created, Updated                 time.Time
@@ -38,19 +40,16 @@ type tokenView struct {
 	Revoked             *time.Time
 }
 
-func (s *Server) viewOf(u events.UserV1) accountView {
-	v := accountView{ID: u.ID, Name: u.Name, Role: u.Role, Post: u.Post, Commission: u.Commission, Disabled: u.Disabled,
+func (s *Server) viewOf(lang i18n.Lang, u events.UserV1) accountView {
+	v := accountView{ID: u.ID, Name: u.Name, Role: u.Role, Post: u.Post, Commission: u.Commission, Lang: u.Lang, Disabled: u.Disabled,
 		HasPassword: u.PasswordHash != "", Version: u.Version, Created: u.CreatedAt, Updated: u.UpdatedAt}
 	switch {
 	case u.Post != "":
-		v.Scope = "post " + u.Post
-		if p, ok := s.cfg.Ref.Post(u.Post); ok {
-			v.Scope += " (" + p.CityEN + ")"
-		}
+		v.Scope = i18n.T(lang, "ui.account.scope_post", s.postCity(lang, u.Post))
 	case u.Commission != "":
-		v.Scope = "commission " + u.Commission
+		v.Scope = i18n.T(lang, "ui.account.scope_commission", u.Commission)
 	default:
-		v.Scope = "all (no post or commission)"
+		v.Scope = i18n.T(lang, "ui.account.scope_all")
 	}
 	for _, t := range u.Tokens {
 		v.Tokens = append(v.Tokens, tokenView{ID: t.ID, Name: t.Name, CreatedBy: t.CreatedBy, Created: t.CreatedAt, Revoked: t.RevokedAt})
@@ -62,6 +61,28 @@ func (s *Server) viewOf(u events.UserV1) accountView {
 	return v
 }
 
+// postCity names a foreign post by its city; a code the list lacks shows as it is.
+func (s *Server) postCity(lang i18n.Lang, code string) string {
+	if p, ok := s.cfg.Ref.Post(code); ok {
+		return p.City(lang)
+	}
+	return code
+}
+
+// scopeText names a writer's scope as events record it ("post:de-berlin",
+// "commission:igc-cn", "global") in lang.
+func (s *Server) scopeText(lang i18n.Lang, scope string) string {
+	switch kind, id, _ := strings.Cut(scope, ":"); kind {
+	case "post":
+		return i18n.T(lang, "ui.account.scope_post", s.postCity(lang, id))
+	case "commission":
+		return i18n.T(lang, "ui.account.scope_commission", id)
+	case "global":
+		return i18n.T(lang, "ui.account.scope_all")
+	}
+	return scope
+}
+
 // accountPage is the data of the own-account page.
 type accountPage struct {
 	Account accountView
@@ -71,6 +92,7 @@ type accountPage struct {
 	Saved                  string
 	Error                  string // a message that is not about one field
 	Errors                 map[string]string
+	Langs                  []i18n.Lang // the choices of the language setting
 }
 
 // savedMessages are the confirmations a redirect may ask for (?saved=...):
@@ -78,26 +100,27 @@ type accountPage struct {
 var savedMessages = map[string]string{
 	"password": "ui.password_changed", "revoked": "ui.token_revoked", "created": "ui.account_created",
 	"details": "ui.account_saved", "disabled": "ui.account_disabled", "enabled": "ui.account_enabled", "password_set": "ui.password_set",
+	"language": "ui.account.lang_saved",
 }
 
 func savedMessage(c *fiber.Ctx) string {
 	if key, ok := savedMessages[c.Query("saved")]; ok {
-		return i18n.T(i18n.EN, key)
+		return i18n.T(httpx.Lang(c), key)
 	}
 	return ""
 }
 
 // formErrorsOf splits an Invalid or Conflict error into field messages and
-// a general message; other errors are returned as they are.
-func formErrorsOf(err error, errs map[string]string) (string, error) {
+// a general message in lang; other errors are returned as they are.
+func formErrorsOf(lang i18n.Lang, err error, errs map[string]string) (string, error) {
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) {
 		return "", err
 	}
 	for _, fe := range ae.Fields {
-		errs[fe.Field] = fe.Message
+		errs[fe.Field] = fe.Localized(lang)
 	}
-	return ae.Message, nil
+	return ae.Localized(lang), nil
 }
 
 func (s *Server) accountData(c *fiber.Ctx) (*accountPage, error) {
@@ -106,7 +129,7 @@ func (s *Server) accountData(c *fiber.Ctx) (*accountPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &accountPage{Account: s.viewOf(u), Errors: map[string]string{}}, nil
+	return &accountPage{Account: s.viewOf(httpx.Lang(c), u), Errors: map[string]string{}, Langs: i18n.Langs}, nil
 }
 
 func (s *Server) accountPage(c *fiber.Ctx) error {
@@ -115,7 +138,7 @@ func (s *Server) accountPage(c *fiber.Ctx) error {
 		return err
 	}
 	p.Saved = savedMessage(c)
-	return s.render(c, 200, "account", "Your account", p)
+	return s.render(c, 200, "account", "ui.account.title", p)
 }
 
 // changePassword sets the user's own password: the current one, and the new one twice.
@@ -158,7 +181,7 @@ func (s *Server) createOwnToken(c *fiber.Ctx) error {
 	}
 	p.NewToken, p.NewTokenName = plain, tok.Name
 	noStore(c)
-	return s.render(c, 200, "account", "Your account", p)
+	return s.render(c, 200, "account", "ui.account.title", p)
 }
 
 func (s *Server) revokeOwnToken(c *fiber.Ctx) error {
@@ -175,7 +198,7 @@ func (s *Server) accountFailure(c *fiber.Ctx, err error, tokenName string) error
 	if perr != nil {
 		return perr
 	}
-	msg, err := formErrorsOf(err, p.Errors)
+	msg, err := formErrorsOf(httpx.Lang(c), err, p.Errors)
 	if err != nil {
 		return err
 	}
@@ -184,7 +207,54 @@ func (s *Server) accountFailure(c *fiber.Ctx, err error, tokenName string) error
 		p.Errors["token_name"] = m
 	}
 	p.Error, p.TokenName = msg, tokenName
-	return s.render(c, fiber.StatusBadRequest, "account", "Your account", p)
+	return s.render(c, fiber.StatusBadRequest, "account", "ui.account.title", p)
+}
+
+// setOwnLang sets the user's language from the account page's form (with
+// the version read) or from the header's language menu (no version: a
+// choice, not an edit of what was read), then goes back: to the account
+// page, or to the page the menu was on. The cookie follows, so the
+// sign-in page after signing out is in the same language.
+func (s *Server) setOwnLang(c *fiber.Ctx) error {
+	me, lang := currentUser(c), c.FormValue("lang")
+	version := 0
+	fromAccount := c.FormValue("version") != ""
+	var err error
+	if fromAccount {
+		version, err = versionOf(c)
+	}
+	if err == nil {
+		_, err = s.cfg.Identity.SetLang(c.UserContext(), me, me.ID, version, lang)
+	}
+	if err != nil && !unchanged(err) {
+		if fromAccount {
+			return s.accountFailure(c, err, "")
+		}
+		return err
+	}
+	if l, ok := i18n.Parse(lang); ok {
+		c.Cookie(&fiber.Cookie{Name: httpx.LangCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
+	}
+	if fromAccount {
+		return c.Redirect("/account?saved=language", fiber.StatusSeeOther)
+	}
+	return c.Redirect(localPath(c.FormValue("back")), fiber.StatusSeeOther)
+}
+
+// unchanged reports a change refused because the account already had it.
+func unchanged(err error) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Key == "error.nothing_changed"
+}
+
+// localPath is back when it is a path of this site ("/analyst/pipeline?year=2025"),
+// else "/": a form must not send the browser elsewhere.
+func localPath(back string) string {
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.HasPrefix(back, "/\\") || strings.ContainsAny(back, "\r\n") {
+		return "/"
+	}
+	return back
 }
 
 // noStore keeps a page that shows a secret out of every cache, the
@@ -195,6 +265,7 @@ func noStore(c *fiber.Ctx) { c.Set(fiber.HeaderCacheControl, "no-store") }
 func (s *Server) identityRoutes(ui auth.Router) {
 	ui.Get("/account", auth.SignedIn, s.accountPage)
 	ui.Post("/account/password", auth.SignedIn, s.changePassword)
+	ui.Post("/account/language", auth.SignedIn, s.setOwnLang)
 	ui.Post("/account/tokens", auth.SignedIn, s.createOwnToken)
 	ui.Post("/account/tokens/:tid/revoke", auth.SignedIn, s.revokeOwnToken)
 
@@ -205,6 +276,7 @@ func (s *Server) identityRoutes(ui auth.Router) {
 	ui.Post("/admin/users/:uid", auth.ManageUsers, s.updateUser)
 	ui.Post("/admin/users/:uid/disabled", auth.ManageUsers, s.setDisabled)
 	ui.Post("/admin/users/:uid/password", auth.ManageUsers, s.resetPassword)
+	ui.Post("/admin/users/:uid/language", auth.ManageUsers, s.setUserLang)
 	ui.Post("/admin/users/:uid/tokens", auth.ManageUsers, s.createUserToken)
 	ui.Post("/admin/users/:uid/tokens/:tid/revoke", auth.ManageUsers, s.revokeUserToken)
 

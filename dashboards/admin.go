@@ -7,17 +7,20 @@ package dashboards
 // and validates; these handlers turn its answers into forms with errors.
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/collate"
+	xlanguage "golang.org/x/text/language"
 
 	"econdip/services/identity"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
-	"econdip/services/platform/reference"
 )
 
 // userForm is the data of the new-account page and of an account's page.
@@ -28,14 +31,19 @@ type userForm struct {
 	// The details as typed (or as stored), and the version they were read at.
 	ID, Name, Role, Post, Commission string
 	Version                          int
-	Posts                            []reference.Post
+	Lang                             string // the account's language setting
+	Posts                            []postOption
 	Roles                            []auth.Role
+	Langs                            []i18n.Lang
 	History                          []historyEntry
 	NewToken, NewTokenName           string // a token just created: shown once
 	TokenName                        string
 	Saved, Error                     string
 	Errors                           map[string]string
 }
+
+// postOption is a foreign post in the form's list: its code and city.
+type postOption struct{ Code, City string }
 
 // historyEntry is one change of an account, said in words.
 type historyEntry struct {
@@ -52,19 +60,26 @@ func (s *Server) usersPage(c *fiber.Ctx) error {
 	}
 	views := make([]accountView, len(users))
 	for i, u := range users {
-		views[i] = s.viewOf(u)
+		views[i] = s.viewOf(httpx.Lang(c), u)
 	}
-	return s.render(c, 200, "admin_users", "Users", fiber.Map{"Users": views, "Saved": savedMessage(c)})
+	return s.render(c, 200, "admin_users", "ui.admin.users_title", fiber.Map{"Users": views, "Saved": savedMessage(c)})
 }
 
-func (s *Server) emptyUserForm() *userForm {
-	return &userForm{Posts: s.cfg.Ref.Posts(), Roles: auth.Roles, Errors: map[string]string{}}
+func (s *Server) emptyUserForm(lang i18n.Lang) *userForm {
+	f := &userForm{Roles: auth.Roles, Langs: i18n.Langs, Errors: map[string]string{}}
+	for _, p := range s.cfg.Ref.Posts() {
+		f.Posts = append(f.Posts, postOption{Code: p.Code, City: s.postCity(lang, p.Code)})
+	}
+	// By city in the language's alphabetical order (Cyrillic ones too).
+	order := collate.New(xlanguage.Make(string(lang)))
+	slices.SortStableFunc(f.Posts, func(a, b postOption) int { return order.CompareString(a.City, b.City) })
+	return f
 }
 
 func (s *Server) newUserPage(c *fiber.Ctx) error {
-	f := s.emptyUserForm()
+	f := s.emptyUserForm(httpx.Lang(c))
 	f.IsNew, f.Role = true, string(auth.Attache)
-	return s.render(c, 200, "admin_user", "New account", f)
+	return s.render(c, 200, "admin_user", "ui.admin.new_title", f)
 }
 
 // detailsOf reads the details form. The scope fields a role does not have
@@ -90,24 +105,25 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect("/admin/users/"+id+"?saved=created", fiber.StatusSeeOther)
 	}
-	f := s.emptyUserForm()
+	lang := httpx.Lang(c)
+	f := s.emptyUserForm(lang)
 	f.IsNew, f.ID, f.Name, f.Role, f.Post, f.Commission = true, id, d.Name, d.Role, d.Post, d.Commission
 	if apperr.CodeOf(err) == apperr.Conflict { // the id is taken
-		f.Errors["id"] = messageOf(err)
-		return s.render(c, fiber.StatusConflict, "admin_user", "New account", f)
+		f.Errors["id"] = messageOf(lang, err)
+		return s.render(c, fiber.StatusConflict, "admin_user", "ui.admin.new_title", f)
 	}
-	if f.Error, err = formErrorsOf(err, f.Errors); err != nil {
+	if f.Error, err = formErrorsOf(lang, err, f.Errors); err != nil {
 		return err
 	}
-	postChosen(f.Errors, d)
-	return s.render(c, fiber.StatusBadRequest, "admin_user", "New account", f)
+	postChosen(lang, f.Errors, d)
+	return s.render(c, fiber.StatusBadRequest, "admin_user", "ui.admin.new_title", f)
 }
 
 // postChosen words the error of an attaché without a post: identity says
 // `"" is not a foreign post of the list`.
-func postChosen(errs map[string]string, d identity.Details) {
+func postChosen(lang i18n.Lang, errs map[string]string, d identity.Details) {
 	if _, ok := errs["post"]; ok && d.Post == "" && auth.Role(d.Role) == auth.Attache {
-		errs["post"] = i18n.T(i18n.EN, "error.post_required")
+		errs["post"] = i18n.T(lang, "error.post_required")
 	}
 }
 
@@ -122,21 +138,22 @@ func (s *Server) userForm(c *fiber.Ctx, uid string) (*userForm, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := s.emptyUserForm()
-	f.Account, f.Self = s.viewOf(u), uid == me.ID
-	f.ID, f.Name, f.Role, f.Post, f.Commission, f.Version = u.ID, u.Name, u.Role, u.Post, u.Commission, u.Version
+	lang := httpx.Lang(c)
+	f := s.emptyUserForm(lang)
+	f.Account, f.Self = s.viewOf(lang, u), uid == me.ID
+	f.ID, f.Name, f.Role, f.Post, f.Commission, f.Version, f.Lang = u.ID, u.Name, u.Role, u.Post, u.Commission, u.Version, u.Lang
 	tokens := map[string]string{}
 	for _, t := range u.Tokens {
 		tokens[t.ID] = t.Name
 	}
 	for _, ch := range changes {
-		f.History = append(f.History, historyEntry{Time: ch.Time, Actor: ch.Actor, What: changeText(ch, uid, tokens), Version: ch.Version})
+		f.History = append(f.History, historyEntry{Time: ch.Time, Actor: ch.Actor, What: changeText(lang, ch, uid, tokens), Version: ch.Version})
 	}
 	return f, nil
 }
 
-// changeText says what a change of an account did.
-func changeText(ch identity.Change, account string, tokens map[string]string) string {
+// changeText says what a change of an account did, in lang.
+func changeText(lang i18n.Lang, ch identity.Change, account string, tokens map[string]string) string {
 	token := func() string {
 		if name := tokens[ch.TokenID]; name != "" {
 			return "“" + name + "” (" + ch.TokenID + ")"
@@ -144,23 +161,29 @@ func changeText(ch identity.Change, account string, tokens map[string]string) st
 		return ch.TokenID
 	}
 	switch ch.Change {
-	case "created":
-		return "created the account"
 	case "details":
-		return "changed " + strings.Join(ch.Changed, ", ")
-	case "disabled":
-		return "disabled the account"
-	case "enabled":
-		return "enabled the account"
+		fields := make([]string, len(ch.Changed))
+		for i, f := range ch.Changed {
+			fields[i] = label(lang, "account_field", f)
+		}
+		return i18n.T(lang, "ui.admin.history_details", strings.Join(fields, ", "))
 	case "password":
 		if ch.Actor == account {
-			return "changed the password"
+			return i18n.T(lang, "ui.admin.history_password_changed")
 		}
-		return "set the password"
+		return i18n.T(lang, "ui.admin.history_password_set")
 	case "token_created":
-		return "created the token " + token()
+		return i18n.T(lang, "ui.admin.history_token_created", token())
 	case "token_revoked":
-		return "revoked the token " + token()
+		return i18n.T(lang, "ui.admin.history_token_revoked", token())
+	case "created":
+		return i18n.T(lang, "ui.admin.history_created")
+	case "disabled":
+		return i18n.T(lang, "ui.admin.history_disabled")
+	case "enabled":
+		return i18n.T(lang, "ui.admin.history_enabled")
+	case "language":
+		return i18n.T(lang, "ui.admin.history_language")
 	}
 	return ch.Change
 }
@@ -172,6 +195,19 @@ func (s *Server) userPage(c *fiber.Ctx) error {
 	}
 	f.Saved = savedMessage(c)
 	return s.render(c, 200, "admin_user", f.Account.Name, f)
+}
+
+// setUserLang sets an account's language (administrators), with the version read.
+func (s *Server) setUserLang(c *fiber.Ctx) error {
+	uid := c.Params("uid")
+	version, err := versionOf(c)
+	if err == nil {
+		_, err = s.cfg.Identity.SetLang(c.UserContext(), currentUser(c), uid, version, c.FormValue("lang"))
+	}
+	if err != nil && !unchanged(err) {
+		return s.userFailure(c, uid, err, nil)
+	}
+	return c.Redirect("/admin/users/"+uid+"?saved=language", fiber.StatusSeeOther)
 }
 
 // userFailure shows an account's page again after a refused change, with
@@ -186,14 +222,15 @@ func (s *Server) userFailure(c *fiber.Ctx, uid string, err error, typed *identit
 	if apperr.CodeOf(err) == apperr.Conflict {
 		status = fiber.StatusConflict
 	}
-	if f.Error, err = formErrorsOf(err, f.Errors); err != nil {
+	lang := httpx.Lang(c)
+	if f.Error, err = formErrorsOf(lang, err, f.Errors); err != nil {
 		return err
 	}
 	if typed != nil {
-		postChosen(f.Errors, *typed)
+		postChosen(lang, f.Errors, *typed)
 		f.Name, f.Role, f.Post, f.Commission = typed.Name, typed.Role, typed.Post, typed.Commission
 		if status == fiber.StatusConflict {
-			f.Error = i18n.T(i18n.EN, "ui.conflict_kept", f.Version)
+			f.Error = i18n.T(lang, "ui.conflict_kept", f.Version)
 		}
 	}
 	return s.render(c, status, "admin_user", f.Account.Name, f)
@@ -294,7 +331,7 @@ func (s *Server) tokenFailure(c *fiber.Ctx, uid, name string, err error) error {
 	if ferr != nil {
 		return ferr
 	}
-	if f.Error, err = formErrorsOf(err, f.Errors); err != nil {
+	if f.Error, err = formErrorsOf(httpx.Lang(c), err, f.Errors); err != nil {
 		return err
 	}
 	if msg, ok := f.Errors["name"]; ok {

@@ -100,24 +100,24 @@ func analyticsDown(err error) error {
 func (s *Server) auditPage(c *fiber.Ctx) error {
 	r, err := auditRangeOf(c)
 	data := fiber.Map{"From": r.From, "To": r.To, "Errors": map[string]string{}, "MaxDays": maxAuditDays,
-		"Limit": i18n.Int(httpx.Lang(c), analytics.MaxAuditRows)}
+		"Limit": i18n.Int(httpx.Lang(c), analytics.MaxAuditRows), "JSONLimit": i18n.Int(httpx.Lang(c), auditJSONRows)}
 	if err == nil {
 		var total uint64
 		if total, err = analytics.AuditCount(c.UserContext(), s.cfg.CH, r.Filter); err != nil {
 			return analyticsDown(err)
 		}
-		data["Total"] = total
+		data["Total"], data["Count"] = total, int(min(total, uint64(analytics.MaxAuditRows)+1))
 		if total > analytics.MaxAuditRows {
 			err = tooManyForOneFile(total)
 		}
 	}
 	if err != nil {
-		msg, err := formErrorsOf(err, data["Errors"].(map[string]string))
+		msg, err := formErrorsOf(httpx.Lang(c), err, data["Errors"].(map[string]string))
 		if err != nil {
 			return err
 		}
 		data["Error"] = msg
-		return s.render(c, fiber.StatusBadRequest, "admin_audit", "Audit trail", data)
+		return s.render(c, fiber.StatusBadRequest, "admin_audit", "ui.audit.title", data)
 	}
 	var rows []analytics.AuditRow
 	if err := analytics.Audit(c.UserContext(), s.cfg.CH, r.Filter, auditPreviewRows, func(row analytics.AuditRow) error {
@@ -126,8 +126,36 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 	}); err != nil {
 		return analyticsDown(err)
 	}
-	data["Rows"], data["CSV"], data["JSON"] = rows, "/api/audit.csv?"+r.query(), "/api/audit?"+r.query()
-	return s.render(c, 200, "admin_audit", "Audit trail", data)
+	data["Rows"], data["CSV"], data["JSON"] = s.auditViews(httpx.Lang(c), rows), "/api/audit.csv?"+r.query(), "/api/audit?"+r.query()
+	return s.render(c, 200, "admin_audit", "ui.audit.title", data)
+}
+
+// auditView is an audit row as the page shows it: names, not codes.
+type auditView struct {
+	analytics.AuditRow
+	Event, Record, ScopeText, Change string
+}
+
+// statusKinds are the enumerations of a record type's stage or status.
+var statusKinds = map[string]string{"lead": "lead_stage", "deal": "deal_stage", "barrier": "barrier_status", "decision": "decision_status"}
+
+func (s *Server) auditViews(lang i18n.Lang, rows []analytics.AuditRow) []auditView {
+	out := make([]auditView, len(rows))
+	for i, r := range rows {
+		// econdip.lead.stage_changed.v1 is the catalogue's enum.event_type.lead_stage_changed.
+		event := strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(r.Type, "econdip."), ".v1"), ".", "_")
+		v := auditView{AuditRow: r, Event: label(lang, "event_type", event), Record: label(lang, "record_type", r.RecordType),
+			ScopeText: s.scopeText(lang, r.Scope)}
+		switch {
+		case r.To != "":
+			kind := statusKinds[r.RecordType]
+			v.Change = label(lang, kind, r.From) + " → " + label(lang, kind, r.To)
+		case len(r.Changed) > 0:
+			v.Change = strings.Join(r.Changed, ", ")
+		}
+		out[i] = v
+	}
+	return out
 }
 
 // auditJSON answers /api/audit: at most auditJSONRows events, and how many the range has.

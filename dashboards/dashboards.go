@@ -101,6 +101,9 @@ func New(cfg Config) (*fiber.App, error) {
 	s.analystExportRoutes(ui)
 	s.scorecardRoutes(ui)
 	s.identityRoutes(ui)
+	if err := checkMenu(); err != nil {
+		return nil, err
+	}
 	return app, nil
 }
 
@@ -211,6 +214,12 @@ type pageData struct {
 	Lang  i18n.Lang   // the page's language, for <html lang> and the scripts
 	Langs []i18n.Lang // the language menu
 	Path  string      // the page's path, for the language menu's links
+	Menu  []navItem   // the header's menu: the pages the user's role may open
+	Post  string      // the user's post, by its city
+	// Here is the page's address without ?lang=, for the language menu to
+	// come back to; "/" for a page answering a form (its POST address has
+	// no page to come back to).
+	Here string
 	// Script is the catalogue's "js." and "enum." messages in Lang, as JSON
 	// for the page's scripts (static/i18n.js).
 	Script template.JS
@@ -222,7 +231,10 @@ func (s *Server) render(c *fiber.Ctx, status int, page string, title string, dat
 	lang := httpx.Lang(c)
 	var b strings.Builder
 	d := pageData{CSRF: csrfOf(c), Title: i18n.T(lang, title), User: currentUser(c), Data: data,
-		Lang: lang, Langs: i18n.Langs, Path: c.Path(), Script: scriptCatalogue(lang)}
+		Lang: lang, Langs: i18n.Langs, Path: c.Path(), Script: scriptCatalogue(lang), Menu: menuFor(currentUser(c)), Here: here(c)}
+	if d.User.Post != "" {
+		d.Post = s.postCity(lang, d.User.Post)
+	}
 	if err := s.pages[lang][page].Execute(&b, d); err != nil {
 		return apperr.Wrap(apperr.Internal, err, "error.internal")
 	}

@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -84,7 +86,7 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 
 func (s *Server) signinPage(c *fiber.Ctx) error {
 	s.signinToken(c, true)
-	return s.render(c, 200, "signin", "Sign in", fiber.Map{})
+	return s.render(c, 200, "signin", "ui.signin.title", fiber.Map{})
 }
 
 // signinCookie is the name of the sign-in form's CSRF cookie.
@@ -117,7 +119,7 @@ func (s *Server) signin(c *fiber.Ctx) error {
 	sent, kept := c.FormValue("csrf"), c.Cookies(s.signinCookie())
 	if sent == "" || kept == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(kept)) != 1 {
 		s.signinToken(c, false)
-		return s.render(c, fiber.StatusForbidden, "signin", "Sign in", fiber.Map{"Error": messageOf(apperr.E(apperr.Forbidden, "error.signin_csrf")), "User": id})
+		return s.render(c, fiber.StatusForbidden, "signin", "ui.signin.title", fiber.Map{"Error": messageOf(httpx.Lang(c), apperr.E(apperr.Forbidden, "error.signin_csrf")), "User": id})
 	}
 	var sess identity.Session
 	var err error
@@ -139,7 +141,7 @@ func (s *Server) signin(c *fiber.Ctx) error {
 			return err
 		}
 		c.Locals("csrf", kept)
-		return s.render(c, status, "signin", "Sign in", fiber.Map{"Error": messageOf(err), "User": id})
+		return s.render(c, status, "signin", "ui.signin.title", fiber.Map{"Error": messageOf(httpx.Lang(c), err), "User": id})
 	}
 	s.setSessionCookie(c, sess)
 	return c.Redirect("/", fiber.StatusSeeOther)
@@ -158,11 +160,11 @@ func (s *Server) signout(c *fiber.Ctx) error {
 	return c.Redirect("/signin", fiber.StatusSeeOther)
 }
 
-// messageOf is the user-facing text of an application error.
-func messageOf(err error) string {
+// messageOf is the user-facing text of an application error in lang.
+func messageOf(lang i18n.Lang, err error) string {
 	var ae *apperr.Error
 	if errors.As(err, &ae) {
-		return ae.Message
+		return ae.Localized(lang)
 	}
 	return err.Error()
 }
@@ -178,15 +180,26 @@ func (s *Server) pageErrors(c *fiber.Ctx) error {
 	status := fiber.StatusForbidden
 	switch apperr.CodeOf(err) {
 	case apperr.Forbidden:
-		title = "Not for your role"
+		title = "ui.error.forbidden_title"
 	case apperr.NotFound:
-		title, status = "Not found", fiber.StatusNotFound
+		title, status = "ui.error.not_found_title", fiber.StatusNotFound
 	default:
 		return err
 	}
-	msg := messageOf(err)
-	if msg != "" {
-		msg = strings.ToUpper(msg[:1]) + msg[1:] + "."
-	}
+	msg := sentence(messageOf(httpx.Lang(c), err))
 	return s.render(c, status, "error", title, fiber.Map{"Message": msg})
+}
+
+// sentence starts a message with a capital letter (of any alphabet) and
+// ends it with a full stop, for a message shown on its own.
+func sentence(msg string) string {
+	r, size := utf8.DecodeRuneInString(msg)
+	if size == 0 {
+		return msg
+	}
+	msg = string(unicode.ToUpper(r)) + msg[size:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }

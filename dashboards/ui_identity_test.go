@@ -163,8 +163,8 @@ func TestUIIdentityAdminCreatesAnAttacheWhoSignsInWithAPassword(t *testing.T) {
 		rows := run(b, "read the audit table", 5*time.Second, chromedp.Evaluate[[][]string](
 			`[...document.querySelectorAll('#audit-table tbody tr')].map(tr => [...tr.cells].map(td => td.textContent.replace(/\s+/g, " ").trim()))`))
 		// Actor, event, record (type and id) and scope of each row.
-		if len(rows) == 2 && slices.Equal(rows[0][1:5], []string{"attache.de-berlin", "econdip.lead.created.v1", "lead " + berlinLead.ID, "post:de-berlin"}) &&
-			slices.Equal(rows[1][1:5], []string{"attache.cn-beijing", "econdip.lead.created.v1", "lead " + beijingLead.ID, "post:cn-beijing"}) {
+		if len(rows) == 2 && slices.Equal(rows[0][1:5], []string{"attache.de-berlin", "Investor lead created", "Investor lead " + berlinLead.ID, "Post: Berlin"}) &&
+			slices.Equal(rows[1][1:5], []string{"attache.cn-beijing", "Investor lead created", "Investor lead " + beijingLead.ID, "Post: Beijing"}) {
 			break
 		}
 		if time.Now().After(until) {
@@ -217,8 +217,8 @@ func TestUIIdentityAdminCreatesAnAttacheWhoSignsInWithAPassword(t *testing.T) {
 	// 5. The own account: who, password change with errors, then a token.
 	b.follow("open the account", `header a.account-link`, http.StatusOK)
 	b.expectText("id", `#account-id`, newUser)
-	b.expectText("role", `#account-role`, "attache")
-	b.expectText("scope", `#account-scope`, "post de-berlin (Berlin)")
+	b.expectText("role", `#account-role`, "Trade attaché")
+	b.expectText("scope", `#account-scope`, "Post: Berlin")
 	b.do("type a mismatched and short new password", 5*time.Second,
 		chromedp.SendKeys(chromedp.CSS(`#password-form input[name=current]`), "not the password"),
 		chromedp.SendKeys(chromedp.CSS(`#password-form input[name=password]`), "too short"),

@@ -90,6 +90,11 @@ func samples() []events.Event {
 			u.Version, u.UpdatedAt, u.PasswordChangedAt = 4, at, &at
 			return u
 		}(), Change: "password"},
+		&events.UserChangedV1{User: func() events.UserV1 {
+			u := sampleUser()
+			u.Version, u.Lang = 4, "kk"
+			return u
+		}(), Change: "language"},
 		events.ExporterRegisteredV1{Exporter: events.ExporterV1{BIN: "990340004593", Version: 1, Name: "Kazakhstan Aluminium Smelter JSC", Region: "KZ-55", RegisteredBy: "attache.cn-beijing", CreatedAt: at, UpdatedAt: at}},
 		events.DealCreatedV1{Deal: deal},
 		events.DealUpdatedV1{Deal: deal, Changed: []string{"value"}},
@@ -178,6 +183,31 @@ func TestSchemaRejectsWhatTheContractForbids(t *testing.T) {
 				t.Fatalf("schema accepted %s", bad)
 			}
 		})
+	}
+}
+
+// A user's language is one the catalogue has, or absent (the browser's).
+func TestUserLanguageChange(t *testing.T) {
+	u := sampleUser()
+	u.Version, u.Lang = 4, "ru"
+	good := string(encode(t, &events.UserChangedV1{User: u, Change: "language"}))
+	if err := events.ValidateSchema([]byte(good)); err != nil {
+		t.Fatalf("schema refused a language change: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"unknown language": strings.Replace(good, `"lang":"ru"`, `"lang":"de"`, 1),
+		"unknown change":   strings.Replace(good, `"change":"language"`, `"change":"locale"`, 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: replacement not found in %s", name, good)
+		}
+		if err := events.ValidateSchema([]byte(bad)); err == nil {
+			t.Errorf("%s: schema accepted %s", name, bad)
+		}
+	}
+	// Accounts recorded before the setting existed have none.
+	if _, ev, err := events.Decode(encode(t, &events.UserCreatedV1{User: sampleUser()})); err != nil || ev.(*events.UserCreatedV1).User.Lang != "" {
+		t.Errorf("an account without a language decodes as %+v, %v", ev, err)
 	}
 }
 

@@ -24,12 +24,15 @@ type UserTokenV1 struct {
 
 // UserV1 is the full state of a user account after an event.
 type UserV1 struct {
-	ID           string        `json:"id"`
-	Version      int           `json:"version"`
-	Name         string        `json:"name"`
-	Role         string        `json:"role"`
-	Post         string        `json:"post,omitempty"`
-	Commission   string        `json:"commission,omitempty"`
+	ID         string `json:"id"`
+	Version    int    `json:"version"`
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	Post       string `json:"post,omitempty"`
+	Commission string `json:"commission,omitempty"`
+	// Lang is the language the user chose for pages and messages (kk, ru,
+	// en); empty: the browser's.
+	Lang         string        `json:"lang,omitempty"`
 	Disabled     bool          `json:"disabled"`
 	PasswordHash string        `json:"password_hash,omitempty"` // bcrypt; empty: no password, tokens only
 	Tokens       []UserTokenV1 `json:"tokens"`
@@ -54,8 +57,8 @@ type UserCreatedV1 struct {
 }
 
 // UserChangedV1 records a change to an account; Change says which:
-// details (name, role, scope), disabled, enabled, password,
-// token_created or token_revoked (TokenID names the token).
+// details (name, role, scope), disabled, enabled, password, language
+// (User.Lang), token_created or token_revoked (TokenID names the token).
 type UserChangedV1 struct {
 	User    UserV1   `json:"user"`
 	Change  string   `json:"change"`

@@ -15,7 +15,8 @@
         // No clipboard API outside a secure context (plain http on a LAN).
         copied = document.execCommand && document.execCommand("copy");
       }
-      button.textContent = copied ? "Copied" : "Selected: press Ctrl+C";
+      const t = window.econdipI18n.t;
+      button.textContent = copied ? t("js.account.copied") : t("js.account.selected");
     });
   }
   const role = document.querySelector("#user-form select[name=role]");

@@ -49,6 +49,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
 	"econdip/services/platform/eventstore"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/reference"
 )
 
@@ -187,7 +188,7 @@ func userState(ev events.Event) (events.UserV1, bool) {
 }
 
 func toUser(u events.UserV1) auth.User {
-	return auth.User{ID: u.ID, Name: u.Name, Role: auth.Role(u.Role), Post: u.Post, Commission: u.Commission}
+	return auth.User{ID: u.ID, Name: u.Name, Role: auth.Role(u.Role), Post: u.Post, Commission: u.Commission, Lang: u.Lang}
 }
 
 func hashHex(token string) string {
@@ -614,6 +615,32 @@ func (s *Service) SetDisabled(ctx context.Context, actor auth.User, id string, v
 			return events.UserChangedV1{Change: "disabled"}, nil
 		}
 		return events.UserChangedV1{Change: "enabled"}, nil
+	})
+}
+
+// SetLang sets the language an account's pages and API messages are in
+// (its user or an administrator): one of i18n.Langs, or "" for the
+// browser's. version is the version read, as for the details; it applies
+// at once, also to sessions and tokens in use.
+func (s *Service) SetLang(ctx context.Context, actor auth.User, id string, version int, lang string) (events.UserV1, error) {
+	if err := auth.Allow(actor, accountAction(actor, id)); err != nil {
+		return events.UserV1{}, err
+	}
+	if l, ok := i18n.Parse(lang); lang != "" && (!ok || string(l) != lang) {
+		names := make([]string, len(i18n.Langs))
+		for i, l := range i18n.Langs {
+			names[i] = string(l)
+		}
+		var f apperr.Fields
+		f.Add("lang", "error.one_of", strings.Join(names, ", "))
+		return events.UserV1{}, f.Err()
+	}
+	return s.change(ctx, actor, id, version, func(u *events.UserV1, _ time.Time) (events.UserChangedV1, error) {
+		if u.Lang == lang {
+			return events.UserChangedV1{}, apperr.E(apperr.Invalid, "error.nothing_changed")
+		}
+		u.Lang = lang
+		return events.UserChangedV1{Change: "language", Changed: []string{"lang"}}, nil
 	})
 }
 

@@ -271,3 +271,79 @@ func TestANewPasswordOrARevokedTokenEndsTheSessionsBefore(t *testing.T) {
 	}
 	alive("the session of a revoked token", viaToken, false)
 }
+
+// An account's language is set like its details (its user or an
+// administrator, with the version read), recorded on the USERS stream, and
+// carried by its sessions and tokens at once.
+func TestLanguageSettingFollowsTheAccount(t *testing.T) {
+	s, srv := start(t)
+	ctx := context.Background()
+	me := auth.User{ID: "analyst.lang", Role: auth.Analyst}
+	u, err := s.CreateUser(ctx, admin, me.ID, identity.Details{Name: "Lang", Role: "analyst"}, "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := s.CreateToken(ctx, me, me.ID, "script")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.SignIn(ctx, me.ID, "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ = s.User(me, me.ID)
+	for _, c := range []struct {
+		name    string
+		actor   auth.User
+		version int
+		lang    string
+		want    string
+	}{
+		{"another user", auth.User{ID: "someone.else", Role: auth.Analyst}, u.Version, "kk", "forbidden"},
+		{"not a language of the catalogue", me, u.Version, "de", "lang:error.one_of"},
+		{"a tag, not the code", me, u.Version, "kk-KZ", "lang:error.one_of"},
+		{"a stale version", me, u.Version - 1, "kk", "conflict"},
+		{"the same as stored", me, u.Version, "", "invalid"},
+	} {
+		if _, err := s.SetLang(ctx, c.actor, me.ID, c.version, c.lang); fieldOf(err) != c.want {
+			t.Errorf("%s: %v (%s), want %s", c.name, err, fieldOf(err), c.want)
+		}
+	}
+	if u, err = s.SetLang(ctx, me, me.ID, u.Version, "kk"); err != nil || u.Lang != "kk" {
+		t.Fatalf("set kk: %+v %v", u, err)
+	}
+	for what, tok := range map[string]string{"session": sess.Token, "token": plain} {
+		if got, err := s.Authenticate(tok); err != nil || got.Lang != "kk" {
+			t.Errorf("the %s's user after setting kk: %+v %v", what, got, err)
+		}
+	}
+	// An administrator may set it too, and "" gives the browser's back.
+	if u, err = s.SetLang(ctx, admin, me.ID, u.Version, ""); err != nil || u.Lang != "" {
+		t.Fatalf("admin clears it: %+v %v", u, err)
+	}
+	if got, _ := s.Authenticate(plain); got.Lang != "" {
+		t.Errorf("after clearing, the token's user has %q", got.Lang)
+	}
+	history, err := s.History(ctx, me, me.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []string
+	for _, h := range history {
+		changes = append(changes, h.Actor+":"+h.Change)
+	}
+	if want := "analyst.lang:language admin:language"; !strings.HasSuffix(strings.Join(changes, " "), want) {
+		t.Errorf("history %q, want it to end with %q", changes, want)
+	}
+	st, _ := srv.JS.Stream(ctx, events.StreamUsers)
+	info, _ := st.Info(ctx)
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		msg, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := events.ValidateSchema(msg.Data); err != nil {
+			t.Errorf("event %d: %v", seq, err)
+		}
+	}
+}

@@ -256,8 +256,9 @@ const langLocal = "econdip.lang"
 func SetLang(c *fiber.Ctx, l i18n.Lang) { c.Locals(langLocal, l) }
 
 // Lang is the language to answer the request in (i18n.Choose): the one set
-// with SetLang (the user's setting), else ?lang=, else the language cookie,
-// else Accept-Language, else English.
+// with SetLang, else the authenticated user's own setting (auth.User.Lang,
+// which every service's bearer check and the dashboard's session store),
+// else ?lang=, else the language cookie, else Accept-Language, else English.
 func Lang(c *fiber.Ctx) i18n.Lang {
 	if l, ok := c.Locals(langLocal).(i18n.Lang); ok {
 		return l
@@ -266,7 +267,7 @@ func Lang(c *fiber.Ctx) i18n.Lang {
 	if explicit == "" {
 		explicit = c.Cookies(LangCookie)
 	}
-	return i18n.Choose("", explicit, c.Get(fiber.HeaderAcceptLanguage))
+	return i18n.Choose(auth.FromCtx(c).Lang, explicit, c.Get(fiber.HeaderAcceptLanguage))
 }
 
 // DecodeStrict decodes one JSON value from body into v, refusing unknown

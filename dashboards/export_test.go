@@ -1,0 +1,4 @@
+package dashboards
+
+// MenuPaths is the header menu's pages of a role.
+var MenuPaths = menuPaths
