@@ -48,6 +48,15 @@ window.econdipCharts = (function () {
     svg.removeChild(t);
     return w;
   }
+  // fit cuts s at a word (or a letter) with "…" until it is at most max px wide.
+  function fit(svg, s, size, max) {
+    if (textWidth(svg, s, size) <= max) return s;
+    var words = s.split(" ");
+    while (words.length > 1) { words.pop(); var t = words.join(" ").replace(/[,;:(–-]+$/, "") + "…"; if (textWidth(svg, t, size) <= max) return t; }
+    var c = s;
+    while (c.length > 4 && textWidth(svg, c + "…", size) > max) c = c.slice(0, -1);
+    return c + "…";
+  }
   var palette = ["#1e6b8f", "#2f8f5b", "#c9822b", "#8a4f9e", "#c7534a", "#4f7fb0", "#7a8b2f", "#3d9c9c", "#a0522d", "#5b6775"];
 
   // bars: items [{label, value (0..1 or number), text, title}], horizontal.
@@ -58,14 +67,19 @@ window.econdipCharts = (function () {
     var rowH = 26, top = 6;
     var svg = el("svg", {role: "img", "aria-label": opts.label || ""});
     container.appendChild(svg);
-    var left = 8 + Math.max.apply(null, items.map(function (i) { return textWidth(svg, i.label, FONT); }));
+    // Long names (commissions, state bodies) are cut to fit half the box, whole in their tooltip.
+    var avail = room(container, 0), most = Math.max(110, avail * 0.5);
+    var labels = items.map(function (i) { return fit(svg, i.label, FONT, most); });
+    var left = 8 + Math.max.apply(null, labels.map(function (l) { return textWidth(svg, l, FONT); }));
     var right = 10 + Math.max.apply(null, items.map(function (i) { return textWidth(svg, i.text || "", FONT); }));
     var total = room(container, left + right + 80), width = total - left - right;
     var max = opts.max || Math.max.apply(null, items.map(function (i) { return i.value || 0; })) || 1;
     fix(svg, total, top + items.length * rowH + 6);
     items.forEach(function (it, n) {
       var y = top + n * rowH;
-      svg.appendChild(el("text", {x: left - 6, y: y + 17, "text-anchor": "end", "font-size": FONT}, it.label));
+      var name = el("text", {x: left - 6, y: y + 17, "text-anchor": "end", "font-size": FONT}, labels[n]);
+      if (labels[n] !== it.label) name.appendChild(el("title", {}, it.label));
+      svg.appendChild(name);
       var w = it.value == null ? 0 : Math.max(1, it.value / max * width);
       var r = el("rect", {x: left, y: y + 4, width: w, height: rowH - 8, fill: it.colour || "#1e6b8f"});
       r.appendChild(el("title", {}, it.title || it.label));
