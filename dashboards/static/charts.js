@@ -175,5 +175,5 @@ window.econdipCharts = (function () {
   // day is a date cell, sorted by its ISO form.
   function day(s) { return s ? {text: I.day(s), sort: String(s).slice(0, 10)} : {text: "–", sort: ""}; }
 
-  return {n: n, usd: usd, pct: pctCell, day: day, bars: bars, lines: lines, money: money, compact: compact, fillTable: fillTable, load: load, fix: fix, room: room, empty: empty, FONT: FONT};
+  return {fit: fit, n: n, usd: usd, pct: pctCell, day: day, bars: bars, lines: lines, money: money, compact: compact, fillTable: fillTable, load: load, fix: fix, room: room, empty: empty, FONT: FONT};
 })();

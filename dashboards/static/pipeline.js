@@ -37,8 +37,12 @@
     var svg = el("svg", {role: "img", "aria-label": I.t("js.analyst.pipeline.chart_label")});
     chart.appendChild(svg); // in the page first, so that labels can be measured
     // Sector names are as long as they need to be: the bars start after the longest.
+    // On a narrow screen, names are cut to 40 % of the box (whole in their tooltip).
+    var most = Math.max(110, C.room(chart, 0) * 0.4);
     var labels = order.map(function (sector, i) {
-      var t = el("text", {x: 0, y: top + i * rowH + 17, "text-anchor": "end", "font-size": 13}, data.sectors[sector] || sector);
+      var name = data.sectors[sector] || sector, shown = C.fit(svg, name, 13, most);
+      var t = el("text", {x: 0, y: top + i * rowH + 17, "text-anchor": "end", "font-size": 13}, shown);
+      if (shown !== name) t.appendChild(el("title", {}, name));
       svg.appendChild(t);
       return t;
     });
