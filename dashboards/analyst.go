@@ -1,6 +1,8 @@
 package dashboards
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -8,6 +10,7 @@ import (
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 )
 
 // pipelineFilter reads the pipeline's filters, post and country, each
@@ -33,7 +36,23 @@ func (s *Server) pipelineRows(c *fiber.Ctx) ([]analytics.PipelineRow, error) {
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 	}
+	inPipelineOrder(rows)
 	return rows, nil
+}
+
+// inPipelineOrder sorts rows by sector, keeping the sectors' order, and
+// within a sector by the stages' order in the pipeline (domain.Stages), not
+// by their names.
+func inPipelineOrder(rows []analytics.PipelineRow) {
+	first := map[string]int{}
+	for i, r := range rows {
+		if _, seen := first[r.Sector]; !seen {
+			first[r.Sector] = i
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b analytics.PipelineRow) int {
+		return cmp.Or(cmp.Compare(first[a.Sector], first[b.Sector]), cmp.Compare(stageIndex(a.Stage), stageIndex(b.Stage)))
+	})
 }
 
 var pipelineTable = table[analytics.PipelineRow]{
@@ -50,15 +69,19 @@ func (s *Server) pipeline(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	names := map[string]string{"unassigned": "No sector given"}
-	for _, sec := range s.cfg.Ref.Sectors() {
-		names[sec.Code] = sec.NameEN
-	}
-	return pipelineTable.send(c, rows, fiber.Map{"sectors": names, "stages": stageColumns()})
+	return pipelineTable.send(c, rows, fiber.Map{"sectors": s.sectorNames(httpx.Lang(c)), "stages": stageColumns()})
 }
 
+// pipelinePage offers in its post filter only the posts whose pipeline the
+// user may see (postOptions): an attaché their own post, analysts every post.
 func (s *Server) pipelinePage(c *fiber.Ctx) error {
-	return s.render(c, 200, "pipeline", "Investment pipeline by priority sector and stage", fiber.Map{
-		"Posts": s.cfg.Ref.Posts(), "Post": c.Query("post"), "Country": c.Query("country"),
+	u, lang := currentUser(c), httpx.Lang(c)
+	posts, all := s.postOptions(lang, u, auth.ReadInvestment)
+	post := c.Query("post")
+	if !all {
+		post = u.Post
+	}
+	return s.render(c, 200, "pipeline", "ui.analyst.pipeline.title", fiber.Map{
+		"Posts": posts, "AllPosts": all, "Post": post, "Country": c.Query("country"),
 	})
 }

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -69,9 +70,11 @@ func tallyRecord(t analytics.DecisionTally) []string {
 
 var tallyHeader = []string{"decisions", "done", "open", "overdue", "cancelled"}
 
-// figure serves one table of the Commissions page as JSON or CSV.
+// figure serves one table of the Commissions page as JSON or CSV, with
+// names beside the rows (names: the page's names of agencies, sectors and
+// clauses for the scripts).
 func figure[T any](c *fiber.Ctx, conn driver.Conn, t table[T],
-	query func(context.Context, driver.Conn, time.Time, analytics.CommissionFilter) ([]T, error)) error {
+	query func(context.Context, driver.Conn, time.Time, analytics.CommissionFilter) ([]T, error), names ...fiber.Map) error {
 	f, asOf, err := commissionFilter(c)
 	if err != nil {
 		return err
@@ -80,11 +83,17 @@ func figure[T any](c *fiber.Ctx, conn driver.Conn, t table[T],
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 	}
-	return t.send(c, rows, fiber.Map{"as_of": asOf.Format(time.DateOnly)})
+	extra := fiber.Map{"as_of": asOf.Format(time.DateOnly)}
+	for _, n := range names {
+		maps.Copy(extra, n)
+	}
+	return t.send(c, rows, extra)
 }
 
 func (s *Server) commissionFigure(c *fiber.Ctx) error {
 	name := strings.TrimSuffix(c.Params("figure"), ".csv")
+	lang := httpx.Lang(c)
+	agencies := fiber.Map{"agency_names": s.agencyNames(lang)}
 	switch name {
 	case "execution":
 		return figure(c, s.cfg.CH, table[analytics.CommissionExecution]{name: "commission-execution",
@@ -98,7 +107,7 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 			record: func(r analytics.AgencyExecution) []string {
 				return append([]string{r.Agency}, executionRecord(r.Execution)...)
 			}},
-			analytics.ExecutionByAgency)
+			analytics.ExecutionByAgency, agencies)
 	case "years":
 		return figure(c, s.cfg.CH, table[analytics.YearExecution]{name: "execution-by-year",
 			header: append([]string{"commission", "deadline_year"}, executionHeader...),
@@ -106,21 +115,21 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 				return append([]string{r.CommissionID, strconv.Itoa(int(r.Year))}, executionRecord(r.Execution)...)
 			}}, analytics.ExecutionByYear)
 	case "overdue":
-		return figure(c, s.cfg.CH, table[analytics.LateDecision]{name: "overdue-decisions", header: lateHeader, record: lateRecord}, analytics.OverdueDecisions)
+		return figure(c, s.cfg.CH, table[analytics.LateDecision]{name: "overdue-decisions", header: lateHeader, record: lateRecord}, analytics.OverdueDecisions, agencies)
 	case "late":
-		return figure(c, s.cfg.CH, table[analytics.LateDecision]{name: "decisions-done-late", header: lateHeader, record: lateRecord}, analytics.DoneLateDecisions)
+		return figure(c, s.cfg.CH, table[analytics.LateDecision]{name: "decisions-done-late", header: lateHeader, record: lateRecord}, analytics.DoneLateDecisions, agencies)
 	case "sectors":
 		return figure(c, s.cfg.CH, table[analytics.SectorDecisions]{name: "decisions-by-sector", header: append([]string{"sector"}, tallyHeader...),
 			record: func(r analytics.SectorDecisions) []string {
 				return append([]string{r.Sector}, tallyRecord(r.DecisionTally)...)
 			}},
-			analytics.DecisionsBySector)
+			analytics.DecisionsBySector, fiber.Map{"sector_names": s.sectorNames(lang)})
 	case "clauses":
 		return figure(c, s.cfg.CH, table[analytics.ClauseDecisions]{name: "decisions-by-clause", header: append([]string{"clause"}, tallyHeader...),
 			record: func(r analytics.ClauseDecisions) []string {
 				return append([]string{r.Clause}, tallyRecord(r.DecisionTally)...)
 			}},
-			analytics.DecisionsByClause)
+			analytics.DecisionsByClause, fiber.Map{"clause_titles": s.clauseTitles(lang)})
 	case "investment":
 		return figure(c, s.cfg.CH, table[analytics.CommissionInvestment]{name: "decisions-that-led-to-investment",
 			header: []string{"commission", "name", "decisions", "decisions_with_leads", "leads", "capex_usd", "leads_without_rate", "leads_not_found"},
@@ -158,13 +167,30 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 	return apperr.E(apperr.NotFound, "error.not_found", name)
 }
 
+// commissionsPage offers in its commission filter only the commissions whose
+// figures the user may see (commissionOptions): a secretariat its own,
+// analysts every commission.
 func (s *Server) commissionsPage(c *fiber.Ctx) error {
 	f, asOf, err := commissionFilter(c)
 	if err != nil {
 		return err
 	}
-	return s.render(c, 200, "commissions", "Commissions", fiber.Map{
-		"Commission": f.CommissionID, "Years": c.Query("years"), "AsOf": asOf.Format(time.DateOnly),
-		"Locked": auth.ReachOf(currentUser(c), auth.ReadCommFigures) == auth.Own,
+	u := currentUser(c)
+	known := map[string]string{}
+	if all, err := analytics.ExecutionByCommission(c.UserContext(), s.cfg.CH, asOf, analytics.CommissionFilter{}); err == nil {
+		for _, e := range all {
+			known[e.CommissionID] = e.Name
+		}
+	} else {
+		s.cfg.Log.Warn("commissions page: no list of commissions for the filter", "err", err)
+	}
+	if f.CommissionID != "" && known[f.CommissionID] == "" {
+		known[f.CommissionID] = f.CommissionID // keep the one asked for selectable
+	}
+	opts, all := commissionOptions(u, known)
+	locked := auth.ReachOf(u, auth.ReadCommFigures) == auth.Own
+	return s.render(c, 200, "commissions", "ui.analyst.commissions.title", fiber.Map{
+		"Commission": f.CommissionID, "Commissions": opts, "AllCommissions": all, "Years": c.Query("years"), "AsOf": asOf.Format(time.DateOnly),
+		"Locked": locked, "CommissionName": cmpOr(known[u.Commission], u.Commission),
 	})
 }

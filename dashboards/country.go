@@ -35,6 +35,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
 )
 
 // countryQuery is the partner-country page's filter as read from the URL.
@@ -124,7 +125,7 @@ type countryRow struct {
 
 // countryRows gathers every partner country's headline figures (or q.Country's
 // only), by country name.
-func (s *Server) countryRows(ctx context.Context, q countryQuery) ([]countryRow, error) {
+func (s *Server) countryRows(ctx context.Context, lang i18n.Lang, q countryQuery) ([]countryRow, error) {
 	var committed []analytics.InvestmentYear
 	var open []analytics.PipelineTotal
 	var exports []analytics.ExportYear
@@ -153,7 +154,7 @@ func (s *Server) countryRows(ctx context.Context, q countryQuery) ([]countryRow,
 	byCode := map[string]*countryRow{}
 	at := func(code string) *countryRow {
 		if byCode[code] == nil {
-			byCode[code] = &countryRow{Country: code, Name: s.countryName(code), CommittedUSD: decimal.Zero, PipelineUSD: decimal.Zero,
+			byCode[code] = &countryRow{Country: code, Name: s.countryName(lang, code), CommittedUSD: decimal.Zero, PipelineUSD: decimal.Zero,
 				PipelineWeightedUSD: decimal.Zero, ExportsUSD: decimal.Zero, NonRawUSD: decimal.Zero, OpenValueUSD: decimal.Zero, Commissions: []string{}}
 		}
 		return byCode[code]
@@ -192,7 +193,8 @@ func (s *Server) countryRows(ctx context.Context, q countryQuery) ([]countryRow,
 	for _, c := range byCode {
 		out = append(out, *c)
 	}
-	slices.SortFunc(out, func(a, b countryRow) int { return strings.Compare(a.Name, b.Name) })
+	order := nameOrder(lang)
+	slices.SortFunc(out, func(a, b countryRow) int { return order(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -401,11 +403,12 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 	if years == nil {
 		years = []int{}
 	}
+	lang := httpx.Lang(c)
 	extra := fiber.Map{"filter": fiber.Map{"country": q.Country, "years": years, "post": q.Post}, "as_of": q.AsOf.Format(time.DateOnly),
 		"commissions_shown": q.Commissions}
 	if name == "overview" {
 		q.Country = "" // every country, whatever the URL says
-		rows, err := s.countryRows(c.UserContext(), q)
+		rows, err := s.countryRows(c.UserContext(), lang, q)
 		if err != nil {
 			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 		}
@@ -421,7 +424,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 	unavailable := func(err error) error { return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable") }
 	switch name {
 	case "summary":
-		rows, err := s.countryRows(ctx, q)
+		rows, err := s.countryRows(ctx, lang, q)
 		if err != nil {
 			return unavailable(err)
 		}
@@ -448,7 +451,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		}
 		rows := make([]leadRow, len(recs))
 		for i, r := range recs {
-			rows[i] = leadRow{r, s.codeName("sector", r.Sector)}
+			rows[i] = leadRow{r, s.sectorName(lang, r.Sector)}
 		}
 		return table[leadRow]{name: file("leads"), header: []string{"lead_id", "title", "investor_name", "post", "sector", "stage", "stage_day", "jobs",
 			"capex", "currency", "usd", "weighted_usd", "no_rate", "expected_decision_date"},
@@ -466,12 +469,13 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		return serveFigure(c, s.cfg.CH, q.exports(), table[analytics.SectorExports]{name: file("deals-by-sector"), header: append([]string{"sector", "sector_name"}, totalsHeader...),
 			record: func(r analytics.SectorExports) []string {
 				return append([]string{r.Sector, r.SectorName}, totalsRecord(r.ExportTotals)...)
-			}}, s.sectorsNamed, extra)
+			}}, s.sectorsNamed(lang), extra)
 	case "deals":
 		rows, err := analytics.ExportRecords(ctx, s.cfg.CH, analytics.ByCountry, q.Country, q.kpi())
 		if err != nil {
 			return unavailable(err)
 		}
+		extra["sector_names"] = s.sectorNames(lang)
 		return table[analytics.ExportRecord]{name: file("signed-deals"), header: exportRecordsHeader, record: exportRecord}.send(c, rows, extra)
 	case "barrier-types":
 		return serveFigure(c, s.cfg.CH, q.barriers(), table[barrierTypeRow]{name: file("barriers-by-type"), header: append([]string{"type", "type_name"}, barrierTallyHeader...),
@@ -489,7 +493,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 				}
 				return []string{r.BarrierID, r.Post, r.Country, r.Type, r.Title, r.Status, r.LeadAgency, strings.Join(r.HSCodes, ";"), r.ReportedOn,
 					r.ResolvedOn, value, r.Currency, r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay}
-			}}, analytics.BarrierRecords, fiber.Map{"filter": extra["filter"], "type_names": barrierTypeNames})
+			}}, analytics.BarrierRecords, fiber.Map{"filter": extra["filter"], "agency_names": s.agencyNames(lang)})
 	case "commissions", "overdue":
 		if !q.Commissions {
 			return apperr.E(apperr.Forbidden, "error.figures_role")
@@ -523,22 +527,24 @@ func (s *Server) countryPage(c *fiber.Ctx) error {
 	if err := pageError(err); err != nil {
 		return err
 	}
-	page, status := s.newFilterPage(c, err)
+	lang := httpx.Lang(c)
+	page, status := s.newFilterPage(c, err, auth.ReadInvestment)
 	if status == fiber.StatusForbidden {
-		page.Forbidden = forbiddenText()
+		page.Forbidden = forbiddenText(lang)
 	}
-	title, name := "Partner countries", ""
+	title, name := "ui.analyst.country.title", ""
 	if q.Country != "" && err == nil {
-		name = s.countryName(q.Country)
+		name = s.countryName(lang, q.Country)
 		title = name
 	}
-	type option struct{ Code, Name string }
-	var countries []option
+	var countries []choice
 	for _, co := range s.cfg.Ref.Countries() {
 		if co.Alpha2 != "KZ" {
-			countries = append(countries, option{co.Alpha2, co.NameEN})
+			countries = append(countries, choice{co.Alpha2, s.countryName(lang, co.Alpha2)})
 		}
 	}
+	order := nameOrder(lang)
+	slices.SortFunc(countries, func(a, b choice) int { return order(a.Name, b.Name) })
 	return s.render(c, status, "country", title, fiber.Map{
 		"Page": page, "Country": q.Country, "CountryName": name, "Countries": countries, "Years": c.Query("years"),
 		"Commissions": q.Commissions, "AsOf": q.AsOf.Format(time.DateOnly),

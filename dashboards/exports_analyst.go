@@ -27,7 +27,6 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
-	"econdip/services/platform/reference"
 )
 
 // analystExportPages are the templates of the analysts' export and barrier pages.
@@ -41,9 +40,6 @@ func (s *Server) analystExportRoutes(ui auth.Router) {
 	ui.Get("/analyst/barriers", auth.ReadExpFigures, s.barriersPage)
 	ui.Get("/api/barriers/:figure", auth.ReadExpFigures, s.barrierFigure)
 }
-
-// unassignedName names the deals whose HS code the mapping gives no sector.
-const unassignedName = "No sector given"
 
 // postScope is the post the user's figures of action are limited to, by
 // the access policy: their own post where the role's reach is its own (an
@@ -158,13 +154,13 @@ func totalsRecord(t analytics.ExportTotals) []string {
 
 var totalsHeader = []string{"deals", "value_usd", "non_raw_usd", "deals_without_rate"}
 
-// exportHeadline is the Exports page's headline: the realised or committed
-// deals (contracted, shipped or paid) in the filter, over every year it
-// admits, and the non-raw share, markets and products of the latest of those
-// years.
+// exportHeadline is the Exports page's headline: the committed deals
+// (contracted, shipped or paid) of one year, the latest the filter admits
+// with such a deal: their value, the non-raw share of it, their markets and
+// products. Every figure is of that year, so that they can stand side by side.
 type exportHeadline struct {
-	CommittedUSD     decimal.Decimal  `json:"committed_usd"`      // deals with a rate
-	CommittedDeals   uint64           `json:"committed_deals"`    // with or without a rate
+	CommittedUSD     decimal.Decimal  `json:"committed_usd"`      // deals of Year with a rate
+	CommittedDeals   uint64           `json:"committed_deals"`    // of Year, with or without a rate
 	DealsWithoutRate uint64           `json:"deals_without_rate"` // counted in CommittedDeals, not in CommittedUSD
 	Year             *uint16          `json:"year"`               // latest year with a committed deal; nil when none
 	NonRawShare      *decimal.Decimal `json:"non_raw_share"`      // of Year; nil when Year has no value with a rate
@@ -181,22 +177,25 @@ func exportHeadlines(ctx context.Context, conn driver.Conn, f analytics.ExportFi
 	if err != nil {
 		return nil, err
 	}
+	return []exportHeadline{headlineOf(years, mp)}, nil
+}
+
+// headlineOf is the headline of the latest of years (sorted by year), with
+// that year's markets and products from mp.
+func headlineOf(years []analytics.NonRawYear, mp []analytics.MarketsProductsYear) exportHeadline {
 	h := exportHeadline{CommittedUSD: decimal.Zero}
-	for _, y := range years {
-		h.CommittedUSD = h.CommittedUSD.Add(y.ValueUSD)
-		h.CommittedDeals += y.Deals
-		h.DealsWithoutRate += y.DealsWithoutRate
+	if len(years) == 0 {
+		return h
 	}
-	if n := len(years); n > 0 {
-		latest := years[n-1]
-		h.Year, h.NonRawShare = &latest.Year, latest.Share
-		for _, m := range mp {
-			if m.Year == latest.Year {
-				h.Markets, h.Products = m.Markets, m.Products
-			}
+	latest := years[len(years)-1]
+	h.Year, h.NonRawShare = &latest.Year, latest.Share
+	h.CommittedUSD, h.CommittedDeals, h.DealsWithoutRate = latest.ValueUSD, latest.Deals, latest.DealsWithoutRate
+	for _, m := range mp {
+		if m.Year == latest.Year {
+			h.Markets, h.Products = m.Markets, m.Products
 		}
 	}
-	return []exportHeadline{h}, nil
+	return h
 }
 
 // destinationRow is a destination with the country's name.
@@ -223,42 +222,42 @@ type barrierCountryRow struct {
 	CountryName string `json:"country_name"`
 }
 
-func (s *Server) countryName(code string) string {
-	if c, ok := s.cfg.Ref.Country(code); ok {
-		return c.NameEN
-	}
-	return code
-}
-
-func (s *Server) sectorsNamed(ctx context.Context, conn driver.Conn, f analytics.ExportFilter) ([]analytics.SectorExports, error) {
-	rows, err := analytics.ExportsBySector(ctx, conn, f)
-	for i := range rows {
-		if rows[i].Sector == "unassigned" && rows[i].SectorName == "" {
-			rows[i].SectorName = unassignedName
+// sectorsNamed is ExportsBySector with the sectors' names in lang.
+func (s *Server) sectorsNamed(lang i18n.Lang) func(context.Context, driver.Conn, analytics.ExportFilter) ([]analytics.SectorExports, error) {
+	return func(ctx context.Context, conn driver.Conn, f analytics.ExportFilter) ([]analytics.SectorExports, error) {
+		rows, err := analytics.ExportsBySector(ctx, conn, f)
+		for i := range rows {
+			rows[i].SectorName = s.sectorName(lang, rows[i].Sector)
 		}
+		return rows, err
 	}
-	return rows, err
 }
 
-func (s *Server) destinationsNamed(ctx context.Context, conn driver.Conn, f analytics.ExportFilter) ([]destinationRow, error) {
-	rows, err := analytics.ExportsByDestination(ctx, conn, f)
-	out := make([]destinationRow, len(rows))
-	for i, r := range rows {
-		out[i] = destinationRow{r, s.countryName(r.BuyerCountry)}
-	}
-	return out, err
-}
-
-func (s *Server) chaptersNamed(ctx context.Context, conn driver.Conn, f analytics.ExportFilter) ([]chapterRow, error) {
-	rows, err := analytics.ExportsByChapter(ctx, conn, f)
-	out := make([]chapterRow, len(rows))
-	for i, r := range rows {
-		out[i] = chapterRow{ChapterExports: r}
-		if h, ok := s.cfg.Ref.HS(r.Chapter); ok {
-			out[i].ChapterName = h.Description
+// destinationsNamed is ExportsByDestination with the countries' names in lang.
+func (s *Server) destinationsNamed(lang i18n.Lang) func(context.Context, driver.Conn, analytics.ExportFilter) ([]destinationRow, error) {
+	return func(ctx context.Context, conn driver.Conn, f analytics.ExportFilter) ([]destinationRow, error) {
+		rows, err := analytics.ExportsByDestination(ctx, conn, f)
+		out := make([]destinationRow, len(rows))
+		for i, r := range rows {
+			out[i] = destinationRow{r, s.countryName(lang, r.BuyerCountry)}
 		}
+		return out, err
 	}
-	return out, err
+}
+
+// chaptersNamed is ExportsByChapter with the chapters' names in lang.
+func (s *Server) chaptersNamed(lang i18n.Lang) func(context.Context, driver.Conn, analytics.ExportFilter) ([]chapterRow, error) {
+	return func(ctx context.Context, conn driver.Conn, f analytics.ExportFilter) ([]chapterRow, error) {
+		rows, err := analytics.ExportsByChapter(ctx, conn, f)
+		out := make([]chapterRow, len(rows))
+		for i, r := range rows {
+			out[i] = chapterRow{ChapterExports: r}
+			if h, ok := s.cfg.Ref.HS(r.Chapter); ok {
+				out[i].ChapterName = h.Name(lang)
+			}
+		}
+		return out, err
+	}
 }
 
 func barrierSummary(ctx context.Context, conn driver.Conn, f analytics.BarrierFilter) ([]analytics.BarrierTally, error) {
@@ -282,7 +281,7 @@ func (s *Server) barrierCountriesNamed(ctx context.Context, conn driver.Conn, f 
 	rows, err := analytics.BarriersByCountry(ctx, conn, f)
 	out := make([]barrierCountryRow, len(rows))
 	for i, r := range rows {
-		out[i] = barrierCountryRow{r, s.countryName(r.Country)}
+		out[i] = barrierCountryRow{r, s.countryName(i18n.EN, r.Country)}
 	}
 	return out, err
 }
@@ -328,18 +327,18 @@ func (s *Server) exportFigure(c *fiber.Ctx) error {
 		return serveFigure(c, conn, f, table[analytics.SectorExports]{name: "exports-by-sector", header: append([]string{"sector", "sector_name"}, totalsHeader...),
 			record: func(r analytics.SectorExports) []string {
 				return append([]string{r.Sector, r.SectorName}, totalsRecord(r.ExportTotals)...)
-			}}, s.sectorsNamed, extra)
+			}}, s.sectorsNamed(httpx.Lang(c)), extra)
 	case "destinations":
 		return serveFigure(c, conn, f, table[destinationRow]{name: "exports-by-destination", header: append([]string{"buyer_country", "buyer_country_name"}, totalsHeader...),
 			record: func(r destinationRow) []string {
 				return append([]string{r.BuyerCountry, r.CountryName}, totalsRecord(r.ExportTotals)...)
-			}}, s.destinationsNamed, extra)
+			}}, s.destinationsNamed(httpx.Lang(c)), extra)
 	case "chapters":
 		return serveFigure(c, conn, f, table[chapterRow]{name: "exports-by-hs-chapter", header: append([]string{"hs_chapter", "chapter_name"}, totalsHeader...),
 			record: func(r chapterRow) []string {
 				return append([]string{r.Chapter, r.ChapterName}, totalsRecord(r.ExportTotals)...)
 			}},
-			s.chaptersNamed, extra)
+			s.chaptersNamed(httpx.Lang(c)), extra)
 	case "non-raw":
 		return serveFigure(c, conn, f, table[analytics.NonRawYear]{name: "non-raw-share-by-year", header: append(append([]string{"year"}, totalsHeader...), "non_raw_share"),
 			record: func(r analytics.NonRawYear) []string {
@@ -398,9 +397,10 @@ func (s *Server) barrierFigure(c *fiber.Ctx) error {
 // is then shown with the errors and without figures, status 400). A role
 // that may not read the figures gets the page with the reason, status 403.
 type filterPage struct {
-	Posts     []reference.Post
-	Post      string // the post asked for (analysts), or the attaché's own
-	PostName  string // the attaché's own post, shown instead of the choice
+	Posts     []choice // the posts the user may choose (postOptions)
+	AllPosts  bool     // "all posts" may be chosen
+	Post      string   // the post asked for (analysts), or the attaché's own
+	PostName  string   // the attaché's own post, shown instead of the choice
 	Locked    bool
 	Errors    map[string]string
 	Forbidden string
@@ -408,14 +408,12 @@ type filterPage struct {
 
 // newFilterPage builds the pages' common part from the filter's error, and
 // the status to answer with.
-func (s *Server) newFilterPage(c *fiber.Ctx, err error) (filterPage, int) {
-	u := currentUser(c)
-	p := filterPage{Posts: s.cfg.Ref.Posts(), Post: c.Query("post"), Locked: auth.ReachOf(u, auth.ReadExpFigures) == auth.Own, Errors: map[string]string{}}
+func (s *Server) newFilterPage(c *fiber.Ctx, err error, a auth.Action) (filterPage, int) {
+	u, lang := currentUser(c), httpx.Lang(c)
+	p := filterPage{Post: c.Query("post"), Locked: auth.ReachOf(u, a) == auth.Own, Errors: map[string]string{}}
+	p.Posts, p.AllPosts = s.postOptions(lang, u, a)
 	if p.Locked {
-		p.Post, p.PostName = u.Post, u.Post
-		if po, ok := s.cfg.Ref.Post(u.Post); ok {
-			p.PostName = po.CityEN
-		}
+		p.Post, p.PostName = u.Post, s.postCity(lang, u.Post)
 	}
 	var ae *apperr.Error
 	switch {
@@ -429,7 +427,7 @@ func (s *Server) newFilterPage(c *fiber.Ctx, err error) (filterPage, int) {
 		}
 		return p, fiber.StatusBadRequest
 	}
-	msg := i18n.T(i18n.EN, "error.exports_read_role")
+	msg := i18n.T(lang, "error.exports_read_role")
 	p.Forbidden = strings.ToUpper(msg[:1]) + msg[1:] + "."
 	return p, fiber.StatusForbidden
 }
@@ -447,10 +445,10 @@ func (s *Server) exportsPage(c *fiber.Ctx) error {
 	if err := pageError(err); err != nil {
 		return err
 	}
-	page, status := s.newFilterPage(c, err)
-	return s.render(c, status, "exports", "Exports", fiber.Map{
+	page, status := s.newFilterPage(c, err, auth.ReadExpFigures)
+	return s.render(c, status, "exports", "ui.analyst.exports.title", fiber.Map{
 		"Page": page, "Years": c.Query("years"), "BuyerCountry": c.Query("buyer_country"), "Sector": c.Query("sector"),
-		"Sectors": s.cfg.Ref.Sectors(), "Stages": analytics.DealStages, "Chosen": listParam(c, "stage"), "Unassigned": unassignedName,
+		"Sectors": s.sectorChoices(httpx.Lang(c)), "Stages": analytics.DealStages, "Chosen": listParam(c, "stage"),
 	})
 }
 
@@ -459,8 +457,7 @@ func (s *Server) barriersPage(c *fiber.Ctx) error {
 	if err := pageError(err); err != nil {
 		return err
 	}
-	page, status := s.newFilterPage(c, err)
-	type choice struct{ Code, Name string }
+	page, status := s.newFilterPage(c, err, auth.ReadExpFigures)
 	types := make([]choice, len(domain.BarrierTypes))
 	for i, t := range domain.BarrierTypes {
 		types[i] = choice{t, barrierTypeNames[t]}

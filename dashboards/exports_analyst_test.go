@@ -149,9 +149,11 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 
 	t.Run("exports CSV for the analyst, computed by hand", func(t *testing.T) {
 		cases := []struct{ figure, want string }{
-			// Committed (contracted, shipped, paid): A, B, C, G with a rate, D without.
+			// Committed (contracted, shipped, paid) in the latest year, 2025: A, B, G
+			// with a rate, D without (C, 2024, is not in the headline: every
+			// figure of it is of one year).
 			{"summary", csvLines("committed_usd,committed_deals,deals_without_rate,year,non_raw_share,markets,products",
-				"6500000.50,5,1,2025,0.5000,2,2")},
+				"6000000.00,4,1,2025,0.5000,2,2")},
 			{"stages", stagesCSV},
 			{"sectors", csvLines("sector,sector_name,deals,value_usd,non_raw_usd,deals_without_rate",
 				"mining,Mining,2,3700000.00,0.00,0",
@@ -202,7 +204,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 			}
 		}
 		stacktest.Do(t, "GET", dash+"/api/exports/summary", analyst, "").JSON(t, &summary)
-		if h := summary.Rows[0]; h.CommittedUSD != "6500000.5" || h.Share == nil || *h.Share != "0.5" || h.Year == nil || *h.Year != 2025 || h.Markets != 2 {
+		if h := summary.Rows[0]; h.CommittedUSD != "6000000" || h.Share == nil || *h.Share != "0.5" || h.Year == nil || *h.Year != 2025 || h.Markets != 2 {
 			t.Errorf("summary: %+v", summary)
 		}
 		var conc struct {
@@ -231,7 +233,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 	t.Run("export filters", func(t *testing.T) {
 		cases := []struct{ name, path, token, want string }{
 			{"post", "summary.csv?post=cn-beijing", analyst, "2000000.00,1,0,2025,1.0000,1,1"},
-			{"admin's post", "summary.csv?post=de-berlin", admin, "4500000.50,4,1,2025,0.2500,1,2"},
+			{"admin's post", "summary.csv?post=de-berlin", admin, "4000000.00,3,1,2025,0.2500,1,2"},
 			{"year", "non-raw.csv?years=2024", analyst, "2024,1,500000.50,500000.50,0,1.0000"},
 			{"sector", "stages.csv?sector=mining", analyst, "shipped,1,3000000.00,0.00,0\nlost,1,700000.00,0.00,0"},
 			// Only B is shipped or paid: raw, so the share is 0.
@@ -249,7 +251,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 	})
 
 	t.Run("an attaché sees the own post only", func(t *testing.T) {
-		berlinSummary := "4500000.50,4,1,2025,0.2500,1,2"
+		berlinSummary := "4000000.00,3,1,2025,0.2500,1,2" // 2025's: the headline is of one year
 		for _, path := range []string{"summary.csv", "summary.csv?post=cn-beijing"} {
 			_, body, _ := figureBody(t, dash+"/api/exports/"+path, berlin)
 			if _, rows, _ := strings.Cut(body, "\n"); strings.TrimSuffix(rows, "\n") != berlinSummary {

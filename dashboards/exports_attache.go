@@ -384,15 +384,6 @@ func (s *Server) barrierList(c *fiber.Ctx) error {
 		"Agencies": s.agencyNames(httpx.Lang(c))})
 }
 
-// agencyNames names the state bodies by code, for lists that show a code.
-func (s *Server) agencyNames(lang i18n.Lang) map[string]string {
-	out := map[string]string{}
-	for _, a := range s.cfg.Ref.Agencies() {
-		out[a.Code] = a.Name(lang)
-	}
-	return out
-}
-
 // barrierForm is what the barrier template shows.
 type barrierForm struct {
 	Barrier httpapi.BarrierJSON

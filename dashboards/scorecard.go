@@ -31,10 +31,12 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
@@ -50,17 +52,6 @@ func (s *Server) scorecardRoutes(ui auth.Router) {
 	ui.Get("/api/scorecard/:figure", auth.ReadInvestment, s.scorecardFigure)
 	ui.Get("/analyst/countries", auth.ReadInvestment, s.countryPage)
 	ui.Get("/api/countries/:figure", auth.ReadInvestment, s.countryFigure)
-}
-
-// metricNames are the scorecard's metrics as the pages name them
-// (definitions: analytics/kpi.go).
-var metricNames = map[reference.Metric]string{
-	reference.MetricInvestmentCommitted: "Investment committed",
-	reference.MetricInvestmentRealised:  "Investment realised",
-	reference.MetricProjects:            "Projects committed",
-	reference.MetricJobs:                "Jobs expected",
-	reference.MetricNonRawExports:       "Non-raw exports signed",
-	reference.MetricExportMarkets:       "Export markets",
 }
 
 // economicDiplomacy is the Concept area whose clauses have targets.
@@ -197,28 +188,12 @@ type scorecardRow struct {
 	MetricName string `json:"metric_name"`
 }
 
-// codeName names a sector code or clause id.
-func (s *Server) codeName(scope, code string) string {
+// codeName names a sector code or clause id in lang.
+func (s *Server) codeName(lang i18n.Lang, scope, code string) string {
 	if scope == reference.TargetScopeClause {
-		if cl, ok := s.cfg.Ref.Clause(code); ok {
-			return cl.TitleEN
-		}
-		return code
+		return s.clauseTitle(lang, code)
 	}
-	if code == "unassigned" {
-		return unassignedName
-	}
-	if sec, ok := s.cfg.Ref.Sector(code); ok {
-		return sec.NameEN
-	}
-	return code
-}
-
-func metricName(m string) string {
-	if n, ok := metricNames[reference.Metric(m)]; ok {
-		return n
-	}
-	return m
+	return s.sectorName(lang, code)
 }
 
 // parallel runs each function at once and returns the first error: the
@@ -233,7 +208,7 @@ func parallel(fns ...func() error) error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) scorecardRows(ctx context.Context, q scorecardQuery) ([]scorecardRow, error) {
+func (s *Server) scorecardRows(ctx context.Context, lang i18n.Lang, q scorecardQuery) ([]scorecardRow, error) {
 	filters := q.scopes()
 	results := make([][]analytics.ScorecardRow, len(filters))
 	fns := make([]func() error, len(filters))
@@ -246,7 +221,7 @@ func (s *Server) scorecardRows(ctx context.Context, q scorecardQuery) ([]scoreca
 	var out []scorecardRow
 	for _, rows := range results {
 		for _, r := range rows {
-			out = append(out, scorecardRow{ScorecardRow: r, Name: s.codeName(r.Scope, r.Code), MetricName: metricName(r.Metric)})
+			out = append(out, scorecardRow{ScorecardRow: r, Name: s.codeName(lang, r.Scope, r.Code), MetricName: metricLabel(lang, r.Metric)})
 		}
 	}
 	return out, nil
@@ -354,8 +329,9 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 	}
 	f := analytics.KPIFilter{Years: []int{d.Year}, Country: country, Post: post}
 	name := fmt.Sprintf("scorecard-records-%s-%s-%s-%d", d.Scope, d.Code, d.Metric, d.Year)
-	extra := fiber.Map{"figure": fiber.Map{"scope": d.Scope, "code": d.Code, "name": s.codeName(d.Scope, d.Code), "metric": d.Metric,
-		"metric_name": metricName(d.Metric), "unit": reference.Metric(d.Metric).Unit(), "year": d.Year, "country": country, "post": post}}
+	lang := httpx.Lang(c)
+	extra := fiber.Map{"figure": fiber.Map{"scope": d.Scope, "code": d.Code, "name": s.codeName(lang, d.Scope, d.Code), "metric": d.Metric,
+		"metric_name": metricLabel(lang, d.Metric), "unit": reference.Metric(d.Metric).Unit(), "year": d.Year, "country": country, "post": post}}
 	ctx := c.UserContext()
 	switch reference.Metric(d.Metric) {
 	case reference.MetricNonRawExports, reference.MetricExportMarkets:
@@ -364,11 +340,9 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 		}
 		extra["kind"] = "exports"
-		names := map[string]string{"unassigned": unassignedName}
-		for _, sec := range s.cfg.Ref.Sectors() {
-			names[sec.Code] = sec.NameEN
-		}
-		extra["sector_names"] = names
+		extra["sector_names"] = s.sectorNames(lang)
+		extra["country_names"] = s.countryNames(lang, rows)
+		extra["post_names"] = s.postNames(lang)
 		return table[analytics.ExportRecord]{name: name, header: exportRecordsHeader, record: exportRecord}.send(c, rows, extra)
 	}
 	// Investment: realised is dated by the start of implementation; the
@@ -382,6 +356,7 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 	}
 	extra["kind"] = "investment"
+	extra["post_names"] = s.postNames(lang)
 	extra["entered_stage"] = map[string]string{analytics.Committed: "committed", analytics.Realised: "implementing"}[metric]
 	return table[analytics.InvestmentRecord]{name: name, header: investmentRecordsHeader, record: investmentRecord}.send(c, rows, extra)
 }
@@ -418,19 +393,16 @@ func (s *Server) scorecardFigure(c *fiber.Ctx) error {
 		}
 		return targetsTable.send(c, rows, extra)
 	}
-	rows, err := s.scorecardRows(c.UserContext(), q)
+	rows, err := s.scorecardRows(c.UserContext(), httpx.Lang(c), q)
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 	}
 	return scorecardTable(q.Year).send(c, rows, extra)
 }
 
-// choice is an option of a select.
-type choice struct{ Code, Name string }
-
 // forbiddenText is the page's sentence for a role that may not read the figures.
-func forbiddenText() string {
-	msg := i18n.T(i18n.EN, "error.figures_role")
+func forbiddenText(lang i18n.Lang) string {
+	msg := i18n.T(lang, "error.figures_role")
 	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
@@ -453,9 +425,10 @@ func (s *Server) scorecardPage(c *fiber.Ctx) error {
 			err = fe.Err()
 		}
 	}
-	page, status := s.newFilterPage(c, err)
+	lang := httpx.Lang(c)
+	page, status := s.newFilterPage(c, err, auth.ReadInvestment)
 	if status == fiber.StatusForbidden {
-		page.Forbidden = forbiddenText()
+		page.Forbidden = forbiddenText(lang)
 	}
 	var years []int
 	for y := q.Today.Year(); y >= firstYear; y-- {
@@ -464,7 +437,7 @@ func (s *Server) scorecardPage(c *fiber.Ctx) error {
 	var clauses []choice
 	for _, cl := range s.cfg.Ref.Clauses() {
 		if cl.Area == economicDiplomacy {
-			clauses = append(clauses, choice{cl.ID, cl.ID + " " + cl.TitleEN})
+			clauses = append(clauses, choice{cl.ID, cl.ID + " " + s.clauseTitle(lang, cl.ID)})
 		}
 	}
 	demo := false
@@ -479,12 +452,12 @@ func (s *Server) scorecardPage(c *fiber.Ctx) error {
 	}
 	start := time.Date(q.Today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 	daysInYear := int(start.AddDate(1, 0, 0).Sub(start).Hours() / 24)
-	return s.render(c, status, "scorecard", "Concept scorecard", fiber.Map{
+	return s.render(c, status, "scorecard", "ui.analyst.scorecard.title", fiber.Map{
 		"Page": page, "Year": q.Year, "Years": years, "Edition": q.Edition, "Editions": q.Editions, "DemoTargets": demo,
 		"Sector": c.Query("sector"), "Clause": c.Query("clause"), "Country": c.Query("country"),
-		"Sectors": s.cfg.Ref.Sectors(), "Clauses": clauses, "Unassigned": unassignedName,
-		"Today": q.Today.Format("2 January 2006"), "DayOfYear": q.Today.YearDay(), "DaysInYear": daysInYear,
-		"ShareOfYear": fmt.Sprintf("%.1f", float64(q.Today.YearDay())*100/float64(daysInYear)), "CurrentYear": q.Today.Year(),
+		"Sectors": s.sectorChoices(lang), "Clauses": clauses,
+		"Today": q.Today.Format(time.DateOnly), "DayOfYear": q.Today.YearDay(), "DaysInYear": daysInYear,
+		"ShareOfYear": decimal.NewFromInt(int64(q.Today.YearDay())).Div(decimal.NewFromInt(int64(daysInYear))).Round(3), "CurrentYear": q.Today.Year(),
 		"Drill": d, "DrillErrors": drillErrors,
 	})
 }

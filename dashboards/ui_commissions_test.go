@@ -23,6 +23,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"econdip/services/platform/i18n"
 	"econdip/services/test/stacktest"
 )
 
@@ -247,7 +248,7 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	}
 	b.signIn(stacktest.Tokens["analyst"], "/analyst/scorecard")
 	b.follow("open the Commissions page", `header nav a[href="/analyst/commissions"]`, http.StatusOK)
-	b.do("choose the commission", 5*time.Second, chromedp.SendKeys(chromedp.CSS(`#filters input[name=commission]`), "igc-cn"))
+	b.do("choose the commission", 5*time.Second, chromedp.SetValue(chromedp.CSS(`#filters select[name=commission]`), "igc-cn"))
 	b.follow("apply the filter", `#filters button`, http.StatusOK)
 	pageURL := run(b, "page address", 5*time.Second, chromedp.Evaluate[string](`location.href`))
 	if !strings.Contains(pageURL, "commission=igc-cn") {
@@ -326,12 +327,12 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	}
 	for i, r := range page.Overdue {
 		item, _ := strconv.Atoi(r[2])
-		if len(r) != 8 || r[0] != "igc-cn" || r[1] != "12" || r[3] != protocolInputs[item-1].text || r[5] != day(protocolInputs[item-1].offset) || r[6] != "open" {
+		if len(r) != 8 || r[0] != "igc-cn" || r[1] != "12" || r[3] != protocolInputs[item-1].text || r[5] != shownDay(protocolInputs[item-1].offset) || r[6] != "Open" {
 			t.Errorf("overdue row %d: %q", i+1, r)
 		}
 	}
-	if r := page.Late[0]; len(r) != 8 || r[3] != protocolInputs[0].text || r[5] != day(-40) || r[6] != day(-37) {
-		t.Errorf("done-late row: %q, want item 1, deadline %s, done %s, 3 days late", r, day(-40), day(-37))
+	if r := page.Late[0]; len(r) != 8 || r[3] != protocolInputs[0].text || r[5] != shownDay(-40) || r[6] != shownDay(-37) {
+		t.Errorf("done-late row: %q, want item 1, deadline %s, done %s, 3 days late", r, shownDay(-40), shownDay(-37))
 	}
 	if len(page.Clipped) > 0 || len(page.Overlaps) > 0 {
 		t.Errorf("charts: texts cut off at the edge: %q; drawn over each other: %q", page.Clipped, page.Overlaps)
@@ -346,6 +347,9 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	b.screenshot("c4-analyst-commissions")
 	b.noExceptions()
 }
+
+// shownDay is day(offset) as an English page shows it (7 Dec 2026).
+func shownDay(offset int) string { return i18n.Date(i18n.EN, day(offset)) }
 
 // assertDecisions checks through the API that the commission has n decisions.
 func assertDecisions(t *testing.T, api string, n int) {

@@ -249,7 +249,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 		Clipped  []string `json:"clipped"`
 		Overlaps []string `json:"overlaps"`
 	}
-	want := []string{sectorName, "contacted", "1", capexUSDShown, weightedUSDShown, "0"}
+	want := []string{sectorName, "Contacted", "1", capexUSDShown, weightedUSDShown, "0"} // the stage's label, not its code
 	var page pipelinePage
 	until := time.Now().Add(10 * time.Second)
 	for {

@@ -1,26 +1,35 @@
 // The analysts' Commissions page: execution rates per commission, per agency
 // and over time, the overdue list, and the decisions that led to investment,
-// each from its JSON endpoint under /api/commissions/ (CSV with .csv).
+// each from its JSON endpoint under /api/commissions/ (CSV with .csv). Words,
+// numbers and dates in the page's language (window.econdipI18n).
 (function () {
   "use strict";
-  var C = window.econdipCharts;
+  var C = window.econdipCharts, I = window.econdipI18n;
   var query = new URLSearchParams(window.location.search).toString();
   function url(figure, csv) { return "/api/commissions/" + figure + (csv ? ".csv" : "") + (query ? "?" + query : ""); }
   document.querySelectorAll("a.csv").forEach(function (a) { a.href = url(a.dataset.figure, true); });
-  function pct(r) { return r == null ? "no decision due" : (Math.round(Number(r) * 1000) / 10) + "%"; }
-  function fail(id) { return function (msg) { document.getElementById(id).innerHTML = "<p class='error'>" + msg + "</p>"; }; }
+  // pct: a rate with one decimal where it has one (66.7 %, 20 %).
+  function pct(r) { if (r == null) return I.t("js.analyst.commissions.none_due"); var n = Number(r); return I.pct(n, Math.round(n * 1000) % 10 ? 1 : 0); }
+  function fail(id) { return function (msg) { var e = document.getElementById(id), p = document.createElement("p"); p.className = "error"; p.textContent = msg; e.innerHTML = ""; e.appendChild(p); }; }
+  function status(s) { return I.label("decision_status", s); }
+  function agencies(list, names) { return list.map(function (a) { return (names || {})[a] || a; }).join(", "); }
 
   C.load(url("execution"), function (d) {
     C.bars(document.getElementById("chart-execution"), d.rows.map(function (r) {
-      return {label: r.name || r.commission_id, value: r.rate == null ? null : Number(r.rate), text: r.rate == null ? pct(r.rate) : pct(r.rate) + " of " + r.due + " due · " + r.overdue + " overdue",
-        title: (r.name || r.commission_id) + ": " + r.done_on_time + " done on time, " + r.done_late + " late, " + r.overdue + " overdue of " + r.due + " due"};
-    }), {max: 1, label: "Execution rate per commission"});
+      var name = r.name || r.commission_id;
+      return {label: name, value: r.rate == null ? null : Number(r.rate),
+        text: r.rate == null ? pct(r.rate) : I.t("js.analyst.commissions.rate_text", pct(r.rate), I.num(r.due), I.num(r.overdue)),
+        title: I.t("js.analyst.commissions.rate_title", name, I.num(r.done_on_time), I.num(r.done_late), I.num(r.overdue), I.num(r.due))};
+    }), {max: 1, label: I.t("js.analyst.commissions.per_commission")});
   }, fail("chart-execution"));
 
   C.load(url("agencies"), function (d) {
     C.bars(document.getElementById("chart-agencies"), d.rows.map(function (r) {
-      return {label: r.agency, value: r.rate == null ? null : Number(r.rate), text: r.rate == null ? pct(r.rate) : pct(r.rate) + " of " + r.due, colour: "#2f8f5b"};
-    }), {max: 1, label: "Execution rate per agency"});
+      var name = (d.agency_names || {})[r.agency] || r.agency;
+      return {label: name, value: r.rate == null ? null : Number(r.rate), colour: "#2f8f5b",
+        text: r.rate == null ? pct(r.rate) : I.t("js.analyst.commissions.rate_of_due", pct(r.rate), I.num(r.due)),
+        title: I.t("js.analyst.commissions.rate_title", name, I.num(r.done_on_time), I.num(r.done_late), I.num(r.overdue), I.num(r.due))};
+    }), {max: 1, label: I.t("js.analyst.commissions.per_agency")});
   }, fail("chart-agencies"));
 
   C.load(url("years"), function (d) {
@@ -30,40 +39,42 @@
       xs[r.year] = true;
     });
     var years = Object.keys(xs).map(Number).sort();
-    C.lines(document.getElementById("chart-years"), Object.keys(by).sort().map(function (k) { return {name: k, points: by[k]}; }), years, {label: "Execution rate by deadline year"});
+    C.lines(document.getElementById("chart-years"), Object.keys(by).sort().map(function (k) { return {name: k, points: by[k]}; }), years,
+      {label: I.t("js.analyst.commissions.over_time"), fmt: function (v) { return I.pct(v, 0); }});
   }, fail("chart-years"));
 
+  function lateCells(d, last) {
+    return function (r) {
+      return [r.commission_id, C.n(r.session_number), r.item, r.text, agencies(r.agencies, d.agency_names), C.day(r.deadline), last(r), C.n(r.days_late)];
+    };
+  }
   C.load(url("overdue"), function (d) {
-    C.fillTable("table-overdue", d.rows, function (r) {
-      return [r.commission_id, r.session_number, r.item, r.text, r.agencies.join(", "), r.deadline.slice(0, 10), r.status.replace("_", " "), {text: r.days_late, num: true}];
-    });
+    C.fillTable("table-overdue", d.rows, lateCells(d, function (r) { return status(r.status); }));
   }, fail("table-overdue"));
 
   C.load(url("late"), function (d) {
-    C.fillTable("table-late", d.rows, function (r) {
-      return [r.commission_id, r.session_number, r.item, r.text, r.agencies.join(", "), r.deadline.slice(0, 10), (r.done_on || "").slice(0, 10), {text: r.days_late, num: true}];
-    });
+    C.fillTable("table-late", d.rows, lateCells(d, function (r) { return C.day(r.done_on); }));
   }, fail("table-late"));
 
   C.load(url("investment"), function (d) {
     C.fillTable("table-investment", d.rows, function (r) {
-      return [r.name || r.commission_id, {text: r.decisions, num: true}, {text: r.decisions_with_leads, num: true}, {text: r.leads, num: true}, {text: C.money(r.capex_usd), num: true}, {text: r.leads_without_rate, num: true}];
+      return [r.name || r.commission_id, C.n(r.decisions), C.n(r.decisions_with_leads), C.n(r.leads), C.usd(r.capex_usd), C.n(r.leads_without_rate)];
     });
   }, fail("table-investment"));
 
   C.load(url("decision-leads"), function (d) {
     C.fillTable("table-decision-leads", d.rows, function (r) {
       // details_withheld: the reader may not read leads (a secretariat): ids only.
-      return [r.commission_id, r.session_number, r.item, r.text, r.status.replace("_", " "), r.leads.map(function (l) { return l.title || l.lead_id; }).join("; "),
-        r.details_withheld ? {text: "not shown to your role", num: true} : {text: C.money(r.capex_usd), num: true}];
+      return [r.commission_id, C.n(r.session_number), r.item, r.text, status(r.status), r.leads.map(function (l) { return l.title || l.lead_id; }).join("; "),
+        r.details_withheld ? {text: I.t("js.analyst.commissions.withheld"), num: true, sort: ""} : C.usd(r.capex_usd)];
     });
   }, fail("table-decision-leads"));
 
-  function tally(id, key) {
+  function tally(id, name) {
     return function (d) {
-      C.fillTable(id, d.rows, function (r) { return [r[key], {text: r.decisions, num: true}, {text: r.done, num: true}, {text: r.open, num: true}, {text: r.overdue, num: true}]; });
+      C.fillTable(id, d.rows, function (r) { return [name(r, d), C.n(r.decisions), C.n(r.done), C.n(r.open), C.n(r.overdue)]; });
     };
   }
-  C.load(url("sectors"), tally("table-sectors", "sector"), fail("table-sectors"));
-  C.load(url("clauses"), tally("table-clauses", "clause"), fail("table-clauses"));
+  C.load(url("sectors"), tally("table-sectors", function (r, d) { return (d.sector_names || {})[r.sector] || r.sector; }), fail("table-sectors"));
+  C.load(url("clauses"), tally("table-clauses", function (r, d) { var t = (d.clause_titles || {})[r.clause]; return t ? r.clause + " " + t : r.clause; }), fail("table-clauses"));
 })();

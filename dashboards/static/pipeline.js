@@ -9,23 +9,11 @@
   var query = params.toString();
   document.getElementById("csv").href = "/api/pipeline.csv" + (query ? "?" + query : "");
   var data = null;
+  var I = window.econdipI18n, C = window.econdipCharts;
 
-  function fmt(v) {
-    var n = Number(v); // display only: sums are exact decimals in the JSON and the CSV
-    if (n >= 1e9) return (n / 1e9).toFixed(2) + " bn";
-    if (n >= 1e6) return (n / 1e6).toFixed(1) + " m";
-    return n.toLocaleString("en");
-  }
-  // grouped writes an exact decimal string with thousands separators, and
-  // money with two decimals, keeping every digit (no float).
-  function grouped(v, money) {
-    var s = String(v), sign = "";
-    if (s.charAt(0) === "-") { sign = "-"; s = s.slice(1); }
-    var parts = s.split(".");
-    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    if (money) parts[1] = ((parts[1] || "") + "00").slice(0, Math.max(2, (parts[1] || "").length));
-    return sign + parts.join(".");
-  }
+  // fmt: a bar's total, short (display only: sums are exact decimals in the JSON and the CSV).
+  function fmt(v) { return measure() === "leads" ? I.num(v) : C.compact(v); }
+  function stageName(stage) { return I.label("lead_stage", stage); }
   function el(name, attrs, text) {
     var e = document.createElementNS("http://www.w3.org/2000/svg", name);
     for (var k in attrs) e.setAttribute(k, attrs[k]);
@@ -37,7 +25,7 @@
   function draw() {
     var m = measure(), chart = document.getElementById("chart");
     chart.innerHTML = "";
-    if (!data.rows.length) { chart.innerHTML = "<p class='muted'>No leads yet.</p>"; return; }
+    if (!data.rows.length) { var p = document.createElement("p"); p.className = "muted"; p.textContent = I.t("js.analyst.pipeline.no_leads"); chart.appendChild(p); return; }
     var bySector = {}, order = [];
     data.rows.forEach(function (r) {
       if (!bySector[r.sector]) { bySector[r.sector] = {}; order.push(r.sector); }
@@ -45,17 +33,22 @@
     });
     var totals = order.map(function (s) { var t = 0; for (var k in bySector[s]) t += bySector[s][k]; return t; });
     var max = Math.max.apply(null, totals) || 1;
-    var rowH = 26, total = 1250, right = 90, top = 10, legendRow = 20;
-    var svg = el("svg", {role: "img", "aria-label": "Pipeline by sector and stage"});
+    var rowH = 26, right = 80, top = 10, legendRow = 20;
+    var svg = el("svg", {role: "img", "aria-label": I.t("js.analyst.pipeline.chart_label")});
     chart.appendChild(svg); // in the page first, so that labels can be measured
     // Sector names are as long as they need to be: the bars start after the longest.
+    // On a narrow screen, names are cut to 40 % of the box (whole in their tooltip).
+    var most = Math.max(110, C.room(chart, 0) * 0.4);
     var labels = order.map(function (sector, i) {
-      var t = el("text", {x: 0, y: top + i * rowH + 17, "text-anchor": "end", "font-size": 13}, data.sectors[sector] || sector);
+      var name = data.sectors[sector] || sector, shown = C.fit(svg, name, 13, most);
+      var t = el("text", {x: 0, y: top + i * rowH + 17, "text-anchor": "end", "font-size": 13}, shown);
+      if (shown !== name) t.appendChild(el("title", {}, name));
       svg.appendChild(t);
       return t;
     });
     var left = 8 + Math.ceil(Math.max.apply(null, labels.map(function (t) { return t.getComputedTextLength(); })));
-    var width = total - left - right;
+    // Drawn at the box's width in CSS pixels, never scaled down (charts.js).
+    var total = C.room(chart, left + right + 100), width = total - left - right;
     order.forEach(function (sector, i) {
       var y = top + i * rowH, x = left;
       labels[i].setAttribute("x", left - 8);
@@ -64,7 +57,7 @@
         if (!v) return;
         var w = v / max * width;
         var r = el("rect", {x: x, y: y + 3, width: Math.max(w, 1), height: rowH - 6, fill: colours[stage], "data-stage": stage});
-        r.appendChild(el("title", {}, (data.sectors[sector] || sector) + " · " + stage.replace("_", " ") + ": " + fmt(v)));
+        r.appendChild(el("title", {}, (data.sectors[sector] || sector) + " · " + stageName(stage) + ": " + fmt(v)));
         svg.appendChild(r);
         x += w;
       });
@@ -73,7 +66,7 @@
     // Legend: each entry as wide as its name, wrapping to a new line at the right edge.
     var lx = left, ly = top + order.length * rowH + 18;
     data.stages.forEach(function (stage) {
-      var t = el("text", {x: lx + 16, y: ly, "font-size": 12}, stage.replace("_", " "));
+      var t = el("text", {x: lx + 16, y: ly, "font-size": 12}, stageName(stage));
       svg.appendChild(t);
       var w = 16 + t.getComputedTextLength() + 18;
       if (lx > left && lx + w > total) {
@@ -83,7 +76,7 @@
       svg.appendChild(el("rect", {x: lx, y: ly - 10, width: 12, height: 12, fill: colours[stage]}));
       lx += w;
     });
-    svg.setAttribute("viewBox", "0 0 " + total + " " + (ly + 12));
+    C.fix(svg, total, ly + 12);
   }
 
   function table() {
@@ -91,10 +84,11 @@
     body.innerHTML = "";
     data.rows.forEach(function (r) {
       var tr = document.createElement("tr");
-      [data.sectors[r.sector] || r.sector, r.stage.replace("_", " "), r.leads, r.capex_usd, r.weighted_usd, r.leads_without_rate].forEach(function (v, i) {
+      [data.sectors[r.sector] || r.sector, stageName(r.stage), r.leads, r.capex_usd, r.weighted_usd, r.leads_without_rate].forEach(function (v, i) {
         var td = document.createElement("td");
-        td.textContent = i >= 2 ? grouped(v, i === 3 || i === 4) : v;
-        if (i >= 2) td.className = "num";
+        td.textContent = i >= 2 ? (i === 3 || i === 4 ? C.money(v) : I.num(v)) : v;
+        if (i >= 2) { td.className = "num"; td.dataset.sort = String(v); }
+        if (i === 1) td.dataset.sort = String(data.stages.indexOf(r.stage)); // pipeline order, not the names'
         tr.appendChild(td);
       });
       body.appendChild(tr);
@@ -102,8 +96,8 @@
   }
 
   fetch("/api/pipeline" + (query ? "?" + query : ""), {credentials: "same-origin"})
-    .then(function (r) { if (!r.ok) throw new Error("the server answered " + r.status); return r.json(); })
+    .then(function (r) { if (!r.ok) throw new Error(I.t("js.analyst.server_answered", r.status)); return r.json(); })
     .then(function (d) { data = d; draw(); table(); })
-    .catch(function (e) { document.getElementById("chart").innerHTML = "<p class='error'>Could not load the figures: " + e.message + ". Reload the page; if it persists, the analytics store may be down.</p>"; });
+    .catch(function (e) { var c = document.getElementById("chart"), p = document.createElement("p"); p.className = "error"; p.textContent = I.t("js.analyst.load_failed", e.message); c.innerHTML = ""; c.appendChild(p); });
   document.querySelectorAll("input[name=measure]").forEach(function (i) { i.addEventListener("change", draw); });
 })();

@@ -9,7 +9,7 @@
 // JSON, shown without going through floats except for a bar's length.
 (function () {
   "use strict";
-  var C = window.econdipCharts;
+  var C = window.econdipCharts, I = window.econdipI18n, FONT = C.FONT;
   var NS = "http://www.w3.org/2000/svg";
   var params = new URLSearchParams(window.location.search);
   var FILTERS = ["year", "edition", "sector", "clause", "country", "post"];
@@ -68,22 +68,18 @@
   }
   function set(id, text) { document.getElementById(id).textContent = text; }
 
-  // grouped writes an integer string with thousands separators.
-  function grouped(s) { s = String(s); var neg = s.charAt(0) === "-"; if (neg) s = s.slice(1); return (neg ? "-" : "") + s.split(".")[0].replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
+  // grouped writes an integer with the language's thousands separators.
+  function grouped(s) { return I.num(Math.trunc(Number(s))); }
   // short: "1.25 bn", "12.3 m", "450 k" for dollars, grouped digits for counts (display only).
   function short(v, unit) {
     if (v == null) return "–";
     if (unit !== "USD") return grouped(Math.round(Number(v)));
-    var n = Number(v), a = Math.abs(n);
-    if (a >= 1e9) return (n / 1e9).toFixed(2) + " bn";
-    if (a >= 1e6) return (n / 1e6).toFixed(1) + " m";
-    if (a >= 1e3) return (n / 1e3).toFixed(0) + " k";
-    return n.toFixed(0);
+    return C.compact(v);
   }
   // exact: the value to the cent (dollars) or the unit (counts), for titles and tables.
   function exact(v, unit) {
-    if (v == null) return "none";
-    return unit === "USD" ? "USD " + C.money(v) : grouped(v);
+    if (v == null) return I.t("js.analyst.scorecard.none");
+    return unit === "USD" ? C.money(v) + "\u00a0USD" : grouped(v);
   }
   // cents adds decimal strings with at most two places, exactly.
   function addCents(a, b) {
@@ -95,11 +91,11 @@
 
   // axisLabel writes a gridline's value: "1.5 bn", "200 m", "50 k", "12".
   function axisLabel(v, unit) {
-    function trim(x) { return String(Math.round(x * 100) / 100); }
+    function trim(x) { return I.num(Math.round(x * 100) / 100); }
     if (unit !== "USD") return grouped(Math.round(v));
-    if (v >= 1e9) return trim(v / 1e9) + " bn";
-    if (v >= 1e6) return trim(v / 1e6) + " m";
-    if (v >= 1e3) return trim(v / 1e3) + " k";
+    if (v >= 1e9) return I.t("js.analyst.bn", trim(v / 1e9));
+    if (v >= 1e6) return I.t("js.analyst.m", trim(v / 1e6));
+    if (v >= 1e3) return I.t("js.analyst.k", trim(v / 1e3));
     return trim(v);
   }
   // niceStep is a step of 1, 2, 2.5 or 5 × 10^k that covers max in four (whole steps for counts).
@@ -116,8 +112,12 @@
     return (sp > n / 2 ? cut.slice(0, sp) : cut).replace(/[,;:(]+$/, "") + "…";
   }
 
-  var STATUS = {green: ["On target", "s-green"], amber: ["Close", "s-amber"], red: ["Behind", "s-red"], none: ["No target", "s-none"]};
-  var OUTLOOK = {on_track: ["On track", "s-green"], at_risk: ["At risk", "s-amber"], off_track: ["Off track", "s-red"], none: ["No 2030 target", "s-none"]};
+  var STATUS = {green: [I.t("js.analyst.scorecard.on_target"), "s-green"], amber: [I.t("js.analyst.scorecard.close"), "s-amber"],
+    red: [I.t("js.analyst.scorecard.behind"), "s-red"], none: [I.t("js.analyst.scorecard.no_target"), "s-none"]};
+  var OUTLOOK = {on_track: [I.t("js.analyst.scorecard.on_track"), "s-green"], at_risk: [I.t("js.analyst.scorecard.at_risk"), "s-amber"],
+    off_track: [I.t("js.analyst.scorecard.off_track"), "s-red"], none: [I.t("js.analyst.scorecard.no_2030"), "s-none"]};
+  function measureName(r) { return r.metric_name + (r.unit === "USD" ? ", USD" : ""); }
+  var SHOW = I.t("js.analyst.scorecard.show_records");
   function badge(map, key, title) {
     var m = map[key] || [key, "s-none"];
     var b = h("span", {className: "status " + m[1], text: m[0]});
@@ -131,12 +131,12 @@
     var values = row.trend.map(function (p) { return Number(p.value); });
     var max = Math.max.apply(null, values.concat(row.target == null ? [] : [Number(row.target)])) || 1;
     var svg = el("svg", {width: w, height: ht, viewBox: "0 0 " + w + " " + ht, role: "img", class: "spark",
-      "aria-label": row.metric_name + " from " + FIRST + " to " + row.trend[n - 1].year});
+      "aria-label": I.t("js.analyst.scorecard.spark_label", row.metric_name, FIRST, row.trend[n - 1].year)});
     row.trend.forEach(function (p, i) {
       var v = values[i], bh = v > 0 ? Math.max(2, v / max * (ht - 2)) : 1;
       var a = el("a", {href: drillHref(row, p.year)});
       var r = el("rect", {x: i * (bw + gap), y: ht - bh, width: bw, height: bh, fill: i === n - 1 ? "#1e6b8f" : "#9fc2d3"});
-      r.appendChild(el("title", {}, p.year + ": " + exact(p.value, row.unit) + " (show the records)"));
+      r.appendChild(el("title", {}, p.year + ": " + exact(p.value, row.unit) + " " + SHOW));
       a.appendChild(r);
       svg.appendChild(a);
     });
@@ -150,7 +150,7 @@
     var body = document.querySelector("#" + id + " tbody");
     body.innerHTML = "";
     if (!rows.length) {
-      body.appendChild(h("tr", {}, [h("td", {colspan: 10, className: "muted", text: "None for these filters."})]));
+      body.appendChild(h("tr", {}, [h("td", {colspan: 10, className: "muted", text: I.t("js.analyst.nothing_to_show")})]));
       return;
     }
     var groups = [], last = null;
@@ -162,22 +162,22 @@
           tr.className = "group-start";
           var label = scope === "clause" ? r.code + " " + r.name : r.name;
           tr.appendChild(h("th", {scope: "rowgroup", rowspan: g.rows.length, className: "name"},
-            [h("a", {href: focusHref(r), text: clip(label, 64), title: label + ": only this " + scope + ", with its charts and year-by-year figures"})]));
+            [h("a", {href: focusHref(r), text: clip(label, 64), title: I.t("js.analyst.scorecard.only_this", label)})]));
         }
-        tr.appendChild(h("td", {className: "measure", text: r.metric_name + (r.unit === "USD" ? ", USD" : "")}));
+        tr.appendChild(h("td", {className: "measure", text: measureName(r)}));
         var target = h("td", {className: "num", text: short(r.target, r.unit)});
-        if (r.target != null) target.title = exact(r.target, r.unit) + " · " + r.target_edition + " edition" + (r.target_demo ? " · DEMO target, not a Government figure" : "");
+        if (r.target != null) target.title = exact(r.target, r.unit) + " · " + I.t("js.analyst.scorecard.edition", r.target_edition) + (r.target_demo ? " · " + I.t("js.analyst.scorecard.demo_target") : "");
         tr.appendChild(target);
         var actual = h("a", {href: drillHref(r, r.trend[r.trend.length - 1].year), className: "figure", text: short(r.actual, r.unit),
-          title: exact(r.actual, r.unit) + " from " + r.records + " record" + (r.records === 1 ? "" : "s") + (r.no_rate ? "; " + r.no_rate + " without rate, not in the sum" : "") + " (show them)"});
-        tr.appendChild(h("td", {className: "num"}, [actual, r.no_rate ? h("span", {className: "norate", text: " *", title: r.no_rate + " without rate"}) : null]));
-        tr.appendChild(h("td", {className: "num", text: r.percent == null ? "–" : Number(r.percent).toFixed(1) + " %"}));
-        var st = h("td", {className: "status-cell"}, [badge(STATUS, r.status, r.expected != null ? "expected by now: " + exact(r.expected, r.unit) : "")]);
-        if (r.expected != null && r.target != null && r.expected !== r.target) st.appendChild(h("span", {className: "expected", text: "expected by now " + short(r.expected, r.unit)}));
+          title: I.t("js.analyst.scorecard.actual_title", exact(r.actual, r.unit), I.num(r.records)) + (r.no_rate ? "; " + I.t("js.analyst.scorecard.no_rate_sum", I.num(r.no_rate)) : "") + " " + SHOW});
+        tr.appendChild(h("td", {className: "num"}, [actual, r.no_rate ? h("span", {className: "norate", text: " *", title: I.t("js.analyst.scorecard.no_rate", I.num(r.no_rate))}) : null]));
+        tr.appendChild(h("td", {className: "num", text: r.percent == null ? "–" : I.pct(Number(r.percent) / 100, 1)}));
+        var st = h("td", {className: "status-cell"}, [badge(STATUS, r.status, r.expected != null ? I.t("js.analyst.scorecard.expected_title", exact(r.expected, r.unit)) : "")]);
+        if (r.expected != null && r.target != null && r.expected !== r.target) st.appendChild(h("span", {className: "expected", text: I.t("js.analyst.scorecard.expected", short(r.expected, r.unit))}));
         tr.appendChild(st);
         tr.appendChild(h("td", {className: "trend"}, [sparkline(r)]));
         var fc = h("td", {className: "num", text: short(r.forecast, r.unit), title: exact(r.forecast, r.unit) +
-          (Number(r.pipeline_added) ? ", of which USD " + C.money(r.pipeline_added) + " weighted pipeline expected to be decided in 2030" : "")});
+          (Number(r.pipeline_added) ? ", " + I.t("js.analyst.scorecard.pipeline_added", C.money(r.pipeline_added)) : "")});
         tr.appendChild(fc);
         tr.appendChild(h("td", {className: "num", text: short(r.target_2030, r.unit), title: r.target_2030 == null ? "" : exact(r.target_2030, r.unit)}));
         tr.appendChild(h("td", {}, [badge(OUTLOOK, r.status_2030)]));
@@ -190,15 +190,15 @@
     var n = {green: 0, amber: 0, red: 0, none: 0}, o = {on_track: 0, at_risk: 0, off_track: 0, none: 0};
     rows.forEach(function (r) { n[r.status] = (n[r.status] || 0) + 1; o[r.status_2030] = (o[r.status_2030] || 0) + 1; });
     var withTarget = n.green + n.amber + n.red;
-    set("h-green", withTarget ? n.green + " of " + withTarget : "–");
-    set("h-green-note", withTarget ? "figures with a target for the year" + (n.none ? "; " + n.none + " without one" : "") : "no figure has a target for the year");
-    set("h-amber", String(n.amber));
-    set("h-amber-note", "at least 80 % of what was expected by now");
-    set("h-red", String(n.red));
-    set("h-red-note", "below 80 % of what was expected by now");
+    set("h-green", withTarget ? I.t("js.analyst.scorecard.n_of", I.num(n.green), I.num(withTarget)) : "–");
+    set("h-green-note", withTarget ? I.t("js.analyst.scorecard.with_target") + (n.none ? "; " + I.t("js.analyst.scorecard.without_target", I.num(n.none)) : "") : I.t("js.analyst.scorecard.no_figure_target"));
+    set("h-amber", I.num(n.amber));
+    set("h-amber-note", I.t("js.analyst.scorecard.amber_note", I.pct(0.8, 0)));
+    set("h-red", I.num(n.red));
+    set("h-red-note", I.t("js.analyst.scorecard.red_note", I.pct(0.8, 0)));
     var with2030 = o.on_track + o.at_risk + o.off_track;
-    set("h-outlook", with2030 ? o.on_track + " of " + with2030 + " on track" : "–");
-    set("h-outlook-note", with2030 ? o.at_risk + " at risk, " + o.off_track + " off track" : "no figure has a 2030 target");
+    set("h-outlook", with2030 ? I.t("js.analyst.scorecard.on_track_of", I.num(o.on_track), I.num(with2030)) : "–");
+    set("h-outlook-note", with2030 ? I.t("js.analyst.scorecard.outlook_note", I.num(o.at_risk), I.num(o.off_track)) : I.t("js.analyst.scorecard.no_figure_2030"));
   }
 
   var rowsLoaded = new Promise(function (resolve) {
@@ -226,10 +226,10 @@
     var all = values.concat(Object.keys(targets).map(function (k) { return Number(targets[k]); }), [Number(row.forecast)]);
     var max = Math.max.apply(null, all) || 1;
     var nice = niceStep(max, row.unit) * 4;
-    var svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": row.metric_name + ": actual figures, targets and 2030 forecast"});
+    var svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": I.t("js.analyst.scorecard.chart_label", row.metric_name)});
     container.appendChild(svg); // in the page, so that text can be measured
     var L = 10 + Math.max.apply(null, [0, 0.25, 0.5, 0.75, 1].map(function (g) {
-      var t = el("text", {"font-size": 11}, axisLabel(g * nice, row.unit)); svg.appendChild(t);
+      var t = el("text", {"font-size": FONT}, axisLabel(g * nice, row.unit)); svg.appendChild(t);
       var w = t.getComputedTextLength ? t.getComputedTextLength() : 40; svg.removeChild(t); return w;
     }));
     var band = (W - L - R) / years.length;
@@ -238,37 +238,37 @@
     [0, 0.25, 0.5, 0.75, 1].forEach(function (g) {
       var v = g * nice;
       svg.appendChild(el("line", {x1: L, x2: W - R, y1: py(v), y2: py(v), stroke: "#e3e7eb"}));
-      svg.appendChild(el("text", {x: L - 6, y: py(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#5b6775"}, axisLabel(v, row.unit)));
+      svg.appendChild(el("text", {x: L - 6, y: py(v) + 4, "text-anchor": "end", "font-size": FONT, fill: "#5b6775"}, axisLabel(v, row.unit)));
     });
-    var every = band < 34 ? 2 : 1;
+    var every = Math.max(1, Math.ceil(FONT * 3.2 / band));
     years.forEach(function (yr, i) {
-      if (i % every === 0 || yr === HORIZON) svg.appendChild(el("text", {x: px(yr) + band / 2, y: H - B + 16, "text-anchor": "middle", "font-size": 11, fill: "#5b6775"}, String(yr)));
+      if (i % every === 0 || yr === HORIZON) svg.appendChild(el("text", {x: px(yr) + band / 2, y: H - B + 16, "text-anchor": "middle", "font-size": FONT, fill: "#5b6775"}, String(yr)));
     });
     row.trend.forEach(function (p, i) {
       var v = values[i], bh = Math.max(v > 0 ? 1.5 : 0, v / nice * (H - T - B));
       var a = el("a", {href: drillHref(row, p.year)});
       var r = el("rect", {x: px(p.year) + band * 0.18, y: py(0) - bh, width: band * 0.64, height: Math.max(bh, 0.5), fill: "#1e6b8f", "data-year": p.year});
-      r.appendChild(el("title", {}, p.year + ": " + exact(p.value, row.unit) + " (show the records)"));
+      r.appendChild(el("title", {}, p.year + ": " + exact(p.value, row.unit) + " " + SHOW));
       a.appendChild(r);
       svg.appendChild(a);
     });
     Object.keys(targets).forEach(function (k) {
       var yr = Number(k), v = Number(targets[k]);
       var t = el("line", {x1: px(yr) + band * 0.08, x2: px(yr) + band * 0.92, y1: py(v), y2: py(v), stroke: "#c9822b", "stroke-width": 3});
-      t.appendChild(el("title", {}, "Target " + yr + ": " + exact(targets[k], row.unit)));
+      t.appendChild(el("title", {}, I.t("js.analyst.scorecard.target_of", yr, exact(targets[k], row.unit))));
       svg.appendChild(t);
     });
     var fx = px(HORIZON) + band / 2, fy = py(Number(row.forecast)), d = 6;
     var dia = el("path", {d: "M" + fx + " " + (fy - d) + " L" + (fx + d) + " " + fy + " L" + fx + " " + (fy + d) + " L" + (fx - d) + " " + fy + " Z",
       fill: "#fff", stroke: "#8a4f9e", "stroke-width": 2});
-    dia.appendChild(el("title", {}, "Forecast 2030: " + exact(row.forecast, row.unit)));
+    dia.appendChild(el("title", {}, I.t("js.analyst.scorecard.forecast_of", exact(row.forecast, row.unit))));
     svg.appendChild(dia);
     var lx = L, ly = H - 9;
-    [["rect", "Actual", "#1e6b8f"], ["line", "Target", "#c9822b"], ["diamond", "Forecast 2030", "#8a4f9e"]].forEach(function (it) {
+    [["rect", I.t("js.analyst.scorecard.actual"), "#1e6b8f"], ["line", I.t("js.analyst.scorecard.target"), "#c9822b"], ["diamond", I.t("js.analyst.scorecard.forecast_2030"), "#8a4f9e"]].forEach(function (it) {
       if (it[0] === "rect") svg.appendChild(el("rect", {x: lx, y: ly - 9, width: 10, height: 10, fill: it[2]}));
       else if (it[0] === "line") svg.appendChild(el("line", {x1: lx, x2: lx + 12, y1: ly - 4, y2: ly - 4, stroke: it[2], "stroke-width": 3}));
       else svg.appendChild(el("path", {d: "M" + (lx + 5) + " " + (ly - 9) + " L" + (lx + 10) + " " + (ly - 4) + " L" + (lx + 5) + " " + (ly + 1) + " L" + lx + " " + (ly - 4) + " Z", fill: "#fff", stroke: it[2], "stroke-width": 1.5}));
-      var t = el("text", {x: lx + 16, y: ly, "font-size": 11}, it[1]);
+      var t = el("text", {x: lx + 16, y: ly, "font-size": FONT}, it[1]);
       svg.appendChild(t);
       lx += 16 + (t.getComputedTextLength ? t.getComputedTextLength() : it[1].length * 6.2) + 14;
     });
@@ -279,15 +279,15 @@
     var section = document.getElementById("focus");
     section.hidden = false;
     var name = rows.length ? (focus.scope === "clause" ? focus.code + " " + rows[0].name : rows[0].name) : focus.code;
-    set("focus-title", name + ": trend, targets and forecast to 2030");
+    set("focus-title", I.t("js.analyst.scorecard.focus_title", name));
     var byMetric = {};
     targetRows.forEach(function (t) { if (t.scope === focus.scope && t.code === focus.code) (byMetric[t.metric] = byMetric[t.metric] || {})[t.year] = t.value; });
     var charts = document.getElementById("focus-charts");
     charts.innerHTML = "";
-    if (!rows.length) { charts.appendChild(h("p", {className: "muted", text: "No figure and no target for these filters."})); }
+    if (!rows.length) { charts.appendChild(h("p", {className: "muted", text: I.t("js.analyst.nothing_to_show")})); }
     rows.forEach(function (r) {
       var box = h("figure", {className: "chart-box", "data-metric": r.metric}, [
-        h("figcaption", {}, [h("strong", {text: r.metric_name + (r.unit === "USD" ? ", USD" : "")}), " ", badge(OUTLOOK, r.status_2030)]),
+        h("figcaption", {}, [h("strong", {text: measureName(r)}), " ", badge(OUTLOOK, r.status_2030)]),
         h("div", {className: "chart"})]);
       charts.appendChild(box);
       targetChart(box.querySelector(".chart"), r, byMetric[r.metric] || {});
@@ -295,18 +295,18 @@
     // Year by year: per metric, the actual figures (links to the records), then the targets.
     var head = document.querySelector("#table-years thead tr"), body = document.querySelector("#table-years tbody");
     head.innerHTML = ""; body.innerHTML = "";
-    head.appendChild(h("th", {text: "Measure"}));
+    head.appendChild(h("th", {text: I.t("js.analyst.scorecard.measure")}));
     head.appendChild(h("th", {text: ""}));
     for (var y = FIRST; y <= HORIZON; y++) head.appendChild(h("th", {className: "num", text: String(y)}));
     rows.forEach(function (r) {
-      var a = h("tr", {className: "group-start"}, [h("th", {rowspan: 2, scope: "rowgroup", text: r.metric_name + (r.unit === "USD" ? ", USD" : "")}), h("td", {className: "muted", text: "actual"})]);
+      var a = h("tr", {className: "group-start"}, [h("th", {rowspan: 2, scope: "rowgroup", text: measureName(r)}), h("td", {className: "muted", text: I.t("js.analyst.scorecard.actual_row")})]);
       for (var y = FIRST; y <= HORIZON; y++) {
         var p = r.trend[y - FIRST];
         if (p) a.appendChild(h("td", {className: "num"}, [h("a", {href: drillHref(r, y), text: short(p.value, r.unit), title: exact(p.value, r.unit) + " (show the records)"})]));
-        else if (y === HORIZON) a.appendChild(h("td", {className: "num forecast", text: short(r.forecast, r.unit), title: "forecast: " + exact(r.forecast, r.unit)}));
+        else if (y === HORIZON) a.appendChild(h("td", {className: "num forecast", text: short(r.forecast, r.unit), title: I.t("js.analyst.scorecard.forecast_of", exact(r.forecast, r.unit))}));
         else a.appendChild(h("td", {className: "num muted", text: ""}));
       }
-      var t = h("tr", {}, [h("td", {className: "muted", text: "target"})]);
+      var t = h("tr", {}, [h("td", {className: "muted", text: I.t("js.analyst.scorecard.target_row")})]);
       var ts = byMetric[r.metric] || {};
       for (y = FIRST; y <= HORIZON; y++) t.appendChild(h("td", {className: "num target", text: ts[y] == null ? "–" : short(ts[y], r.unit), title: ts[y] == null ? "" : exact(ts[y], r.unit)}));
       body.appendChild(a);
@@ -333,38 +333,42 @@
     document.getElementById("records-close").href = page({drill_scope: null, drill_code: null, drill_metric: null, drill_year: null});
     C.load("/api/scorecard/records?" + recFilters.toString(), function (d) {
       var f = d.figure, rows = d.rows, unit = f.unit;
-      set("records-title", "Records behind " + f.metric_name.toLowerCase() + " " + f.year + ": " + (f.scope === "clause" ? "clause " + f.code + " " + f.name : f.name));
+      set("records-title", I.t("js.analyst.scorecard.records_title", f.metric_name, f.year, f.scope === "clause" ? f.code + " " + f.name : f.name));
       var head = document.querySelector("#table-records thead tr");
       head.innerHTML = "";
       var summary;
       if (d.kind === "investment") {
-        ["Lead", "Post", "Entered " + d.entered_stage, "Stage now", "Jobs", "Capex", "USD", "Rate day"].forEach(function (c, i) {
+        [I.t("js.analyst.scorecard.col_lead"), I.t("js.analyst.scorecard.col_post"), I.t("js.analyst.scorecard.col_entered", I.label("lead_stage", d.entered_stage)), I.t("js.analyst.scorecard.col_stage_now"),
+          I.t("js.analyst.scorecard.col_jobs"), I.t("js.analyst.scorecard.col_capex"), "USD", I.t("js.analyst.scorecard.col_rate_day")].forEach(function (c, i) {
           head.appendChild(h("th", {className: i >= 4 && i <= 6 ? "num" : "", text: c}));
         });
         var usd = "0", jobs = 0, noRate = 0;
         rows.forEach(function (r) { usd = addCents(usd, r.usd); jobs += r.jobs; if (r.no_rate) noRate++; });
-        summary = rows.length + (rows.length === 1 ? " lead" : " leads") + " · USD " + C.money(usd) + " · " + grouped(jobs) + " jobs" +
-          (noRate ? " · " + noRate + " without a rate on their day, not in the dollar sum" : "");
+        summary = I.t("js.analyst.scorecard.leads_summary", I.num(rows.length), C.money(usd) + "\u00a0USD", grouped(jobs)) +
+          (noRate ? " · " + I.t("js.analyst.scorecard.no_rate_day", I.num(noRate)) : "");
+        var posts = d.post_names || {};
         C.fillTable("table-records", rows, function (r) {
-          return [r.title + " (" + r.lead_id.slice(0, 8) + ")", r.post, r.entered_on, r.stage.replace("_", " "), {text: String(r.jobs), num: true},
-            {text: C.money(r.capex).replace(/\.00$/, "") + " " + r.currency, num: true}, {text: r.no_rate ? "no rate" : C.money(r.usd), num: true}, r.rate_day || "–"];
+          return [r.title + " (" + r.lead_id.slice(0, 8) + ")", posts[r.post] || r.post, C.day(r.entered_on), I.label("lead_stage", r.stage), C.n(r.jobs),
+            {text: I.num(r.capex) + "\u00a0" + r.currency, num: true, sort: String(r.capex)}, r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : C.usd(r.usd), C.day(r.rate_day)];
         });
       } else {
-        ["Exporter", "Post", "Buyer", "HS code", "Sector", "Class", "Stage", "Deal date", "Value", "USD"].forEach(function (c, i) {
+        ["col_exporter", "col_post", "col_buyer", "col_hs", "col_sector", "col_class", "col_stage", "col_deal_date", "col_value", "USD"].map(function (k) { return k === "USD" ? k : I.t("js.analyst.scorecard." + k); }).forEach(function (c, i) {
           head.appendChild(h("th", {className: i >= 8 ? "num" : "", text: c}));
         });
         var nonRaw = "0", markets = {}, nr = 0, noRateX = 0;
         rows.forEach(function (r) { markets[r.buyer_country] = true; if (r.no_rate) noRateX++; if (!r.raw) { nr++; nonRaw = addCents(nonRaw, r.usd); } });
-        summary = rows.length + (rows.length === 1 ? " signed deal" : " signed deals") + " · " + Object.keys(markets).length + " buyer countries · " +
-          nr + " non-raw, USD " + C.money(nonRaw) + (noRateX ? " · " + noRateX + " without a rate on their day, not in the dollar sums" : "");
+        summary = I.t("js.analyst.scorecard.deals_summary", I.num(rows.length), I.num(Object.keys(markets).length), I.num(nr), C.money(nonRaw) + "\u00a0USD") +
+          (noRateX ? " · " + I.t("js.analyst.scorecard.no_rate_day", I.num(noRateX)) : "");
+        var postsX = d.post_names || {}, countries = d.country_names || {};
         C.fillTable("table-records", rows, function (r) {
-          return [r.exporter_name, r.post, r.buyer_country, r.hs_code, (d.sector_names || {})[r.sector] || r.sector || "–", r.raw ? "raw" : "non-raw", r.stage, r.deal_date,
-            {text: C.money(r.value).replace(/\.00$/, "") + " " + r.currency, num: true}, {text: r.no_rate ? "no rate" : C.money(r.usd), num: true}];
+          return [r.exporter_name, postsX[r.post] || r.post, countries[r.buyer_country] || r.buyer_country, r.hs_code, (d.sector_names || {})[r.sector] || r.sector || "–",
+            r.raw ? I.t("js.analyst.exports.raw") : I.t("js.analyst.exports.non_raw"), I.label("deal_stage", r.stage), C.day(r.deal_date),
+            {text: I.num(r.value) + "\u00a0" + r.currency, num: true, sort: String(r.value)}, r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : C.usd(r.usd)];
         });
       }
       rowsLoaded.then(function () {
         var row = rowsByKey[key(f.scope, f.code, f.metric)], p = row && row.trend[f.year - FIRST];
-        set("records-summary", summary + (p ? ". The scorecard's figure: " + exact(p.value, unit) + "." : "."));
+        set("records-summary", summary + (p ? ". " + I.t("js.analyst.scorecard.figure_is", exact(p.value, unit)) : "."));
       });
       if (window.location.hash === "#records") rec.scrollIntoView();
     }, function (msg) { var p = document.getElementById("records-summary"); p.className = "error"; p.textContent = msg; });

@@ -1,0 +1,157 @@
+package dashboards_test
+
+// The analysts' pages in Russian, in a real browser, on the demo data: the
+// scorecard, pipeline, commissions and exports pages show Russian text, no
+// catalogue key, numbers as Russian writes them; a sortable table sorts by a
+// numeric column; chart text is at least 12 CSS px, at 1400 and at 390 px;
+// and no page scrolls sideways at 390 px.
+//
+//	go test -count=1 -run UIAnalystInRussian ./dashboards/ -v
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"econdip/services/test/stacktest"
+)
+
+// pageCheck is what the test reads from each page once its figures are in.
+type pageCheck struct {
+	Lang      string   `json:"lang"`
+	Text      string   `json:"text"`
+	Keys      []string `json:"keys"`      // texts that look like catalogue keys
+	MinFont   float64  `json:"minFont"`   // the smallest chart text, in CSS px as shown
+	Charts    int      `json:"charts"`    // SVG charts with text
+	ScrollW   int      `json:"scrollW"`   // document width
+	Errors    []string `json:"errors"`    // error messages on the page
+	SmallText []string `json:"smallText"` // chart texts under 12 px
+	Wide      []string `json:"wide"`      // elements of main past the window's right edge (not scrolling in a box)
+}
+
+// readPage waits until the page's charts and tables are filled (no "Загрузка…" left) and reads it.
+const readPage = `(() => {
+	const main = document.querySelector("main");
+	if (!main || document.querySelector("#focus[hidden]") && /[?&](sector|clause)=/.test(location.search)) return null;
+	const loading = [...document.querySelectorAll("main .tile strong, main td, #records-summary")].some(e => /^…$|Загрузка…|Loading…/.test(e.textContent.trim()));
+	const empty = [...document.querySelectorAll("main .chart")].some(c => !c.closest("[hidden]") && c.childElementCount === 0);
+	if (loading || empty || document.querySelector("main .chart p.muted:only-child") && /Загрузка/.test(document.querySelector("main .chart").textContent)) return null;
+	let min = 1e9, charts = 0; const small = [];
+	for (const svg of document.querySelectorAll("main .chart svg, main .chart-box svg")) {
+		const texts = [...svg.querySelectorAll("text")];
+		if (!texts.length) continue;
+		charts++;
+		const vb = svg.viewBox.baseVal, scale = vb && vb.width ? svg.getBoundingClientRect().width / vb.width : 1;
+		for (const t of texts) {
+			const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+			if (px < min) min = px;
+			if (px < 11.95) small.push(t.textContent + " " + px.toFixed(1) + "px");
+		}
+	}
+	const text = main.innerText;
+	return {lang: document.documentElement.lang, text, keys: (document.body.innerText.match(/\b(ui|js|error|enum)\.[a-z_]+\.[a-z_]+/g) || []),
+		minFont: charts ? min : 0, charts, scrollW: document.documentElement.scrollWidth,
+		errors: [...document.querySelectorAll("main .error")].map(e => e.textContent.trim()), smallText: small.slice(0, 5),
+		wide: [...document.querySelectorAll("main, main *")].filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.parentElement.closest(".table-wrap, .chart"))
+			.slice(0, 6).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && e.className.baseVal === undefined ? "." + e.className : "") + " " + Math.round(e.getBoundingClientRect().right) + "px")};
+})()`
+
+func TestUIAnalystInRussian(t *testing.T) {
+	deadline, cancelAll := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancelAll()
+	exe := chromium(t)
+	base, tokens, ingested := startWithDemoData(t)
+	stacktest.Eventually(t, 30*time.Second, "the demo data in ClickHouse", func() (bool, error) { return ingested(deadline), nil })
+	b := startBrowser(t, deadline, exe, base)
+	b.signIn(tokens["analyst"], "/analyst/scorecard")
+
+	pages := []struct {
+		name, path string
+		want       []string // Russian texts the page must show
+		charts     bool
+	}{
+		{"scorecard", "/analyst/scorecard", []string{"Показатели Концепции", "Приоритетные секторы", "Цель 2030"}, false},
+		{"scorecard-sector", "/analyst/scorecard?sector=" + focusSector, []string{"динамика, цели и прогноз до 2030 года", "По годам"}, true},
+		{"pipeline", "/analyst/pipeline", []string{"Воронка проектов по приоритетным секторам и этапам", "Взвешенная стоимость (USD)"}, true},
+		{"commissions", "/analyst/commissions", []string{"Межправительственные комиссии", "Доля исполнения по комиссиям", "Просроченные решения"}, true},
+		{"exports", "/analyst/exports", []string{"Экспорт", "Стоимость заключённых сделок в ", "Доля несырьевого экспорта в ", "Стоимость по этапам"}, true},
+		{"countries", "/analyst/countries", nil, false},
+	}
+	ruNumber := regexp.MustCompile(`\d\x{a0}\d{3},\d{2}`) // 1 234,56: no-break space groups, decimal comma
+	for _, width := range []int64{1400, 390} {
+		b.do("set the width", 5*time.Second, chromedp.EmulateViewport(width, 900))
+		for i, p := range pages {
+			url := base + p.path
+			if i == 0 && width == 1400 {
+				url += "?lang=ru" // remembered in a cookie for the next pages
+			}
+			b.do("open the "+p.name+" page", 10*time.Second, chromedp.Navigate(url))
+			got := waitFor[pageCheck](b, "wait for the "+p.name+" page's figures", 20*time.Second, readPage)
+			what := p.name + " at " + itoa(width) + " px"
+			if got.Lang != "ru" {
+				t.Errorf("%s: <html lang=%q>, want ru", what, got.Lang)
+			}
+			if len(got.Keys) > 0 {
+				t.Errorf("%s shows catalogue keys: %q", what, got.Keys)
+			}
+			if len(got.Errors) > 0 {
+				t.Errorf("%s shows errors: %q", what, got.Errors)
+			}
+			for _, w := range p.want {
+				if !strings.Contains(got.Text, w) {
+					t.Errorf("%s does not show %q", what, w)
+				}
+			}
+			if p.charts && (got.Charts == 0 || got.MinFont < 11.95) {
+				t.Errorf("%s: %d charts, smallest chart text %.1f px, want at least 12 (%q)", what, got.Charts, got.MinFont, got.SmallText)
+			}
+			// The page's own content must fit; the header is the layout's (it
+			// folds behind a menu on small screens in the shell's branch).
+			if width == 390 && len(got.Wide) > 0 {
+				t.Errorf("%s: the page is %d px wide: it scrolls sideways (past the edge: %q)", what, got.ScrollW, got.Wide)
+			} else if width == 390 && got.ScrollW > 390 {
+				t.Logf("%s: the page is %d px wide, by the header alone (the layout's)", what, got.ScrollW)
+			}
+			if p.name == "pipeline" && width == 1400 && !ruNumber.MatchString(got.Text) {
+				t.Errorf("the pipeline shows no amount written the Russian way (1 234,56)")
+			}
+			b.screenshot("analyst-ru-" + p.name + "-" + itoa(width))
+		}
+	}
+
+	// A sortable table sorted by a numeric column: the pipeline's capex, ascending then descending.
+	b.do("set the width", 5*time.Second, chromedp.EmulateViewport(1400, 900))
+	b.do("open the pipeline", 10*time.Second, chromedp.Navigate(base+"/analyst/pipeline"))
+	waitFor[bool](b, "wait for the pipeline table", 20*time.Second, `document.querySelectorAll("#table tbody tr").length > 2 || null`)
+	type sorted struct {
+		Sort  string    `json:"sort"`
+		Keys  []float64 `json:"keys"`
+		Shown []string  `json:"shown"`
+	}
+	read := `(() => { const th = document.querySelectorAll("#table thead th")[3];
+		const rows = [...document.querySelectorAll("#table tbody tr")];
+		return {sort: th.getAttribute("aria-sort"), keys: rows.map(r => Number(r.cells[3].dataset.sort)), shown: rows.slice(0, 3).map(r => r.cells[3].textContent)}; })()`
+	for _, dir := range []string{"ascending", "descending"} {
+		b.do("click the capex header", 5*time.Second, chromedp.Click(chromedp.CSS(`#table thead th:nth-child(4)`)))
+		s := run(b, "read the sorted table", 5*time.Second, chromedp.Evaluate[sorted](read))
+		ok := s.Sort == dir && len(s.Keys) > 2
+		for i := 1; ok && i < len(s.Keys); i++ {
+			ok = dir == "ascending" && s.Keys[i-1] <= s.Keys[i] || dir == "descending" && s.Keys[i-1] >= s.Keys[i]
+		}
+		if !ok {
+			t.Errorf("after sorting by capex %s: aria-sort %q, keys %v", dir, s.Sort, s.Keys)
+		}
+		if dir == "descending" && len(s.Shown) > 0 && !ruNumber.MatchString(s.Shown[0]) {
+			t.Errorf("the largest capex shows as %q, want it written the Russian way", s.Shown[0])
+		}
+	}
+	b.noExceptions()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
