@@ -64,6 +64,13 @@ func TestUIShellEveryMenuPageAt390px(t *testing.T) {
 	}
 	read := func(what string) pageState {
 		waitFor[bool](b, "wait for "+what, 15*time.Second, settled)
+		// Charts and tables filled by script take the width of their box once the
+		// layout settles; a page still too wide after 3 s fails below.
+		waitFor[bool](b, "settle the width of "+what, 15*time.Second, `(() => {
+			const de = document.documentElement;
+			window.__measuredSince ??= Date.now();
+			return de.scrollWidth <= de.clientWidth || Date.now() - window.__measuredSince > 3000 ? true : null;
+		})()`)
 		return run(b, "read "+what, 5*time.Second, chromedp.Evaluate[pageState](`(() => {
 			const de = document.documentElement, vw = de.clientWidth, wide = [];
 			for (const el of document.querySelectorAll("body *")) {
