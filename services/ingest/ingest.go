@@ -54,7 +54,7 @@ type Config struct {
 const AckWait = 10 * time.Second
 
 // maxAckPending is how many messages per stream may be delivered and not yet
-// acknowledged, in batches: the batches in hand (up to inFlight), batches
+// acknowledged, in batches: the batches in hand (at most inFlight), batches
 // naked while ClickHouse is away, and the batches of ingests that died,
 // until AckWait gives them to the next.
 const maxAckPending = 12
@@ -108,7 +108,7 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}(st.Name)
 	}
-	s.log.Info("ingest running", "streams", len(events.IngestStreams()), "batch", s.cfg.BatchSize, "max_wait", s.cfg.MaxWait.String())
+	s.log.Info("ingest running", "streams", len(events.IngestStreams()), "batch", s.cfg.BatchSize, "max_wait", s.cfg.MaxWait.String(), "budget_mib_per_stream", budget>>20)
 	wg.Wait()
 	close(errs)
 	return <-errs
@@ -117,6 +117,7 @@ func (s *Service) Run(ctx context.Context) error {
 // fetched is one fetch of a stream, reported in progress from then on.
 type fetched struct {
 	msgs         []jetstream.Msg
+	bytes        int64  // what msgs and their rows hold, against the stream's budget
 	stopProgress func() // ends the progress reports on msgs
 }
 
@@ -125,6 +126,7 @@ type fetched struct {
 type load struct {
 	fetches []fetched
 	msgs    int
+	bytes   int64 // the sum of the fetches' bytes
 	rows    analytics.Rows
 	poison  []jetstream.Msg // messages that cannot be projected, and why
 	reasons []string
@@ -133,12 +135,21 @@ type load struct {
 
 // maxMerge is the most fetches one insert takes. ClickHouse 18.16 spends
 // about as much on each insert as on a few thousand rows, so merging the
-// fetches decoded while an insert runs made ingest about twice as fast on a
-// backlog (38,000 events/s at 4) but held up to nine batches a stream: 628
-// MB at its peak against the 200 MB goal (BENCHMARKS.md, Memory). At 1 the
-// stages still overlap (one batch fetched, one decoded, one inserted per
-// stream) and the peak stays under the goal with MemoryLimit.
-const maxMerge = 1
+// fetches decoded while an insert runs makes ingest about twice as fast on
+// a backlog. What bounds memory is budget, not this: it keeps the messages
+// in flight below maxAckPending however small they are.
+const maxMerge = 4
+
+// budget is how many bytes (see msgBytes) a stream may hold between fetch
+// and ack; the fetcher waits while more are in flight, so a stream holds at
+// most budget plus one batch. Merging up to 4 batches without it held 628
+// MB at its peak against the 200 MB goal (BENCHMARKS.md, Memory); three
+// streams at this budget stay under it with MemoryLimit.
+const budget = 16 << 20
+
+// msgBytes is what a message costs in flight: its data, the rows' strings
+// decoded from it (about as long), and the message and row structs.
+func msgBytes(m jetstream.Msg) int64 { return int64(2*len(m.Data()) + 1024) }
 
 // MemoryLimit is the soft memory limit `econdip ingest` runs with when
 // GOMEMLIMIT does not set one: the garbage collector works harder near it,
@@ -151,6 +162,37 @@ const MemoryLimit = 160 << 20
 // while those of one that died still wait for AckWait.
 const inFlight = 1 + 2*maxMerge
 
+// held counts the bytes a stream holds between fetch and ack.
+type held struct {
+	n     atomic.Int64
+	freed chan struct{} // a token after each release, for a waiting fetcher
+}
+
+func newHeld() *held { return &held{freed: make(chan struct{}, 1)} }
+
+func (h *held) add(n int64) { h.n.Add(n) }
+
+func (h *held) release(n int64) {
+	h.n.Add(-n)
+	select {
+	case h.freed <- struct{}{}:
+	default:
+	}
+}
+
+// waitBelow returns true once fewer than max bytes are held, false if ctx
+// ends first.
+func (h *held) waitBelow(ctx context.Context, max int64) bool {
+	for h.n.Load() >= max {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-h.freed:
+		}
+	}
+	return true
+}
+
 // consume runs a stream's pipeline: a goroutine fetches batches, a second
 // decodes and projects them into the next load, and this one inserts each
 // load into ClickHouse and then acknowledges its messages. So the next
@@ -162,9 +204,10 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	log := s.log.With("stream", stream)
 	fetches := make(chan fetched) // the fetcher holds the next fetch until the decoder takes it
 	loads := make(chan *load)     // the decoder hands a load over when the inserter is free
+	h := newHeld()
 	go func() {
 		defer close(fetches)
-		s.fetch(ctx, log, cons, fetches)
+		s.fetch(ctx, log, cons, h, fetches)
 	}()
 	go func() {
 		defer close(loads)
@@ -175,6 +218,7 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	for l := range loads {
 		if release {
 			l.release(0)
+			h.release(l.bytes)
 			continue
 		}
 		// Finished even when ctx ends, within a minute.
@@ -185,11 +229,13 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 			obs.IngestFailures.WithLabelValues(stream).Inc()
 			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", l.msgs, "err", err, "retry_in", backoff.String())
 			l.release(backoff)
+			h.release(l.bytes)
 			release = ctx.Err() != nil
 			sleep(ctx, backoff)
 			backoff = min(backoff*2, 30*time.Second)
 			continue
 		}
+		h.release(l.bytes) // acknowledged
 		backoff = time.Second
 	}
 	return nil
@@ -242,11 +288,12 @@ func (l *load) release(delay time.Duration) {
 	}
 }
 
-// fetch sends batches of cons to out until ctx ends. From the moment it is
-// fetched, a batch is reported in progress until it is acknowledged.
-func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Consumer, out chan<- fetched) {
+// fetch sends batches of cons to out until ctx ends, while the stream holds
+// less than budget. From the moment it is fetched, a batch is reported in
+// progress until it is acknowledged.
+func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Consumer, h *held, out chan<- fetched) {
 	backoff := time.Second
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && h.waitBelow(ctx, budget) {
 		fb, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.MaxWait))
 		if err != nil {
 			log.Warn("fetch failed; retrying", "err", err)
@@ -254,8 +301,10 @@ func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Co
 			continue
 		}
 		var msgs []jetstream.Msg
+		var n int64
 		for m := range fb.Messages() {
 			msgs = append(msgs, m)
+			n += msgBytes(m)
 		}
 		if err := fb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			log.Warn("fetch ended with an error", "err", err, "received", len(msgs))
@@ -263,7 +312,8 @@ func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Co
 		if len(msgs) == 0 {
 			continue
 		}
-		out <- fetched{msgs: msgs, stopProgress: inProgress(msgs, AckWait/3)}
+		h.add(n)
+		out <- fetched{msgs: msgs, bytes: n, stopProgress: inProgress(msgs, AckWait/3)}
 	}
 }
 
@@ -311,6 +361,7 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 	obs.IngestBatchMessages.WithLabelValues(stream).Observe(float64(len(f.msgs)))
 	l.fetches = append(l.fetches, f)
 	l.msgs += len(f.msgs)
+	l.bytes += f.bytes
 	l.stamps = slices.Grow(l.stamps, len(f.msgs))
 	l.rows.Events = slices.Grow(l.rows.Events, len(f.msgs)) // a row each
 	var pending uint64                                      // JetStream's count of messages after the last one in hand
