@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"econdip/services/cmd/econdip/stack"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/test/stacktest"
 )
@@ -106,7 +107,7 @@ func TestSecretariatPagesRecordAProtocolAndChangeAStatus(t *testing.T) {
 		t.Fatalf("status change: %d", status)
 	}
 	_, page = get(t, base+loc, "tok-sec-cn")
-	if !strings.Contains(page, "open → in progress effective "+day(-20)) {
+	if !strings.Contains(page, "Open → In progress effective "+i18n.Date(i18n.EN, day(-20))) {
 		t.Fatalf("history does not show the change:\n%s", page)
 	}
 	// Out of order: in progress -> open is not offered, and the API refuses it with the field named.
