@@ -221,7 +221,7 @@ func TestAnalystSeesExecutionOverdueAndInvestment(t *testing.T) {
 	}
 	// CSV export of the overdue list.
 	csv := stacktest.Do(t, "GET", base+"overdue.csv", "tok-analyst", "")
-	if csv.Status != 200 || !strings.HasPrefix(string(csv.Body), "commission,session,item,decision,agencies,deadline,status,done_on,days_late\n") {
+	if csv.Status != 200 || !strings.HasPrefix(string(csv.Body), "\ufeffcommission,session,item,decision,agencies,deadline,status,done_on,days_late\n") {
 		t.Fatalf("csv: %d %s", csv.Status, csv.Body)
 	}
 	// The lead's side of the link: the attaché's lead page names the decision.
