@@ -111,8 +111,8 @@ func TestExcelProtocolImportsAsItsPlainTwin(t *testing.T) {
 	}
 	plain := "item,text,agencies,deadline,sector,clauses,value,currency\n" +
 		`1,"Open a trade house in Urumqi; ""Silk Road"" brand",mti;qaztrade,` + day(30) + ",,2.7,1250000.50,USD\n" +
-		"2,Feasibility study of a joint venture,kazakh-invest,"+day(60)+",machine_building,2.2;2.3,35000000,EUR\n" +
-		"3,Phytosanitary protocol for wheat bran,moa,"+day(90)+",agro_industrial,2.7,,\n"
+		"2,Feasibility study of a joint venture,kazakh-invest," + day(60) + ",machine_building,2.2;2.3,35000000,EUR\n" +
+		"3,Phytosanitary protocol for wheat bran,moa," + day(90) + ",agro_industrial,2.7,,\n"
 	excel := "\ufeffПункт протокола;Текст решения;Государственные органы;Срок;Сектор (код);Пункты Концепции;Стоимость;Валюта\r\n" +
 		`1;"Open a trade house in Urumqi; ""Silk Road"" brand";"mti;qaztrade";` + dd(30) + ";;2,7;1\u00a0250\u00a0000,50;USD\r\n" +
 		"2;Feasibility study of a joint venture;kazakh-invest;" + dd(60) + ";machine_building;\"2.2;2.3\";35000000;EUR\r\n" +
