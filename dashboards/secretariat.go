@@ -278,7 +278,11 @@ func (s *Server) recordProtocol(c *fiber.Ctx) error {
 		d := httpapi.DecisionRequest{Item: row.Item, Text: row.Text, Agencies: row.Agencies.Chosen, Deadline: row.Deadline,
 			Sector: row.Sector, Clauses: row.Clauses}
 		if row.Value != "" {
-			d.Value = &httpx.MoneyJSON{Amount: httpx.NumberText(row.Value), Currency: row.Currency}
+			amount, bad := formAmount(row.Value)
+			if bad != "" {
+				f.Errors["value_"+n] = i18n.T(httpx.Lang(c), bad, row.Value)
+			}
+			d.Value = &httpx.MoneyJSON{Amount: httpx.NumberText(amount), Currency: row.Currency}
 		}
 		f.Session.Decisions = append(f.Session.Decisions, d)
 		kept = append(kept, i)
@@ -288,6 +292,9 @@ func (s *Server) recordProtocol(c *fiber.Ctx) error {
 			f.Rows = append(f.Rows, s.newRow(c, f, strconv.Itoa(i), protocolRow{Currency: "USD"}))
 		}
 		return s.render(c, 200, "protocol", "ui.secretariat.protocol_title", f)
+	}
+	if len(f.Errors) > 0 { // a value that reads two ways: asked back before anything is sent
+		return s.render(c, fiber.StatusBadRequest, "protocol", "ui.secretariat.protocol_title", f)
 	}
 	var p httpapi.ProtocolJSON
 	if file, ferr := c.FormFile("csv"); ferr == nil && file.Size > 0 {
@@ -316,6 +323,16 @@ func (s *Server) recordProtocol(c *fiber.Ctx) error {
 		to += "&csv=" + url.QueryEscape(p.CSV.ReadAs)
 	}
 	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// formAmount reads a value typed into the form: 1250000.50 as the API
+// takes it, or as a Russian or Kazakh reader writes it, 1 250 000,50. A
+// comma that could group thousands (1,234) is the key of an error, not a guess.
+func formAmount(v string) (amount, errKey string) {
+	if !strings.ContainsAny(v, ", \u00a0\u202f") {
+		return v, ""
+	}
+	return httpapi.CSVDialect{Comma: ';', DecimalComma: true}.Number(v)
 }
 
 // rowFields are the decision fields the form shows an error next to.

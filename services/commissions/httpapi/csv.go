@@ -196,7 +196,7 @@ func ReadProtocolCSV(data []byte) ([]domain.DecisionInput, CSVDialect, error) {
 			}
 			return ""
 		}
-		value, key := dialect.number(get("value"))
+		value, key := dialect.Number(get("value"))
 		if key != "" {
 			f.Add(row+".value", key, get("value"))
 		}
@@ -234,9 +234,9 @@ var (
 	dottedDay    = regexp.MustCompile(`^([0-9]{2})\.([0-9]{2})\.([0-9]{4})$`)
 )
 
-// number gives a value cell as the domain takes it (digits, a decimal
+// Number gives a value cell as the domain takes it (digits, a decimal
 // point), or the key of the error that it could be read two ways.
-func (d CSVDialect) number(s string) (string, string) {
+func (d CSVDialect) Number(s string) (string, string) {
 	if s == "" {
 		return s, ""
 	}
