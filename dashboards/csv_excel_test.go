@@ -78,6 +78,12 @@ func TestCSVExportsOpenWithABOMAndComeInThreeFormats(t *testing.T) {
 		case head(excel) == "\ufeff"+strings.ReplaceAll(head(plain), ",", ";"):
 			t.Errorf("%s: the Excel header for a Russian reader is in English: %q", e.path, head(excel))
 		}
+		plainCols, excelCols := strings.Split(head(plain), ","), strings.Split(strings.TrimPrefix(head(excel), "\ufeff"), ";")
+		for i := range min(len(plainCols), len(excelCols)) {
+			if plainCols[i] == excelCols[i] {
+				t.Errorf("%s: column %q has no Russian label (csv.col.%s)", e.path, plainCols[i], plainCols[i])
+			}
+		}
 		if !strings.Contains(string(def.Header.Get("Content-Disposition")), ".csv") {
 			t.Errorf("%s: Content-Disposition %q", e.path, def.Header.Get("Content-Disposition"))
 		}

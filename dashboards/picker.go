@@ -35,7 +35,6 @@ type pickerOption struct {
 // the point: 2.2 and 2.7 are chapter 2), each chapter titled by its areas.
 // The template func clausePicker calls it: {{template "clause-picker"
 // (clausePicker "clauses" .Clauses .Chosen)}}.
-// TODO(i18n-reference): clause titles in lang once reference has them.
 func newClausePicker(lang i18n.Lang, name string, clauses []reference.Clause, chosen []string) picker {
 	p := picker{Name: name, ID: "picker-" + name, Label: i18n.T(lang, "ui.clause_picker.label"), Chosen: chosen}
 	var chapters []string
@@ -52,7 +51,7 @@ func newClausePicker(lang i18n.Lang, name string, clauses []reference.Clause, ch
 		if !slices.Contains(areas[chapter], c.Area) {
 			areas[chapter] = append(areas[chapter], c.Area)
 		}
-		g.Options = append(g.Options, pickerOption{Value: c.ID, Code: c.ID, Title: c.Title, Chosen: slices.Contains(chosen, c.ID)})
+		g.Options = append(g.Options, pickerOption{Value: c.ID, Code: c.ID, Title: c.Title(lang), Chosen: slices.Contains(chosen, c.ID)})
 	}
 	for _, ch := range chapters {
 		var names []string
@@ -68,9 +67,8 @@ func newClausePicker(lang i18n.Lang, name string, clauses []reference.Clause, ch
 
 // agencyPicker offers the state bodies by full name, grouped by kind
 // (ministries, agencies, holdings ...).
-// TODO(i18n-reference): agency names in lang once reference has them.
 func agencyPicker(lang i18n.Lang, name string, agencies []reference.Agency, chosen []string) picker {
-	p := picker{Name: name, ID: "picker-" + name, Label: i18n.T(lang, "ui.secretariat.agencies"), Chosen: agencyNames(agencies, chosen)}
+	p := picker{Name: name, ID: "picker-" + name, Label: i18n.T(lang, "ui.secretariat.agencies"), Chosen: namesOfAgencies(lang, agencies, chosen)}
 	idx := map[string]int{}
 	for _, a := range agencies {
 		i, ok := idx[a.Kind]
@@ -79,19 +77,19 @@ func agencyPicker(lang i18n.Lang, name string, agencies []reference.Agency, chos
 			idx[a.Kind] = i
 			p.Groups = append(p.Groups, pickerGroup{Title: label(lang, "agency_kind", a.Kind)})
 		}
-		p.Groups[i].Options = append(p.Groups[i].Options, pickerOption{Value: a.Code, Title: a.Name, Chosen: slices.Contains(chosen, a.Code)})
+		p.Groups[i].Options = append(p.Groups[i].Options, pickerOption{Value: a.Code, Title: a.Name(lang), Chosen: slices.Contains(chosen, a.Code)})
 	}
 	return p
 }
 
-// agencyNames names agency codes (an unknown code shows as it is).
-func agencyNames(agencies []reference.Agency, codes []string) []string {
+// namesOfAgencies names agency codes in lang (an unknown code shows as it is).
+func namesOfAgencies(lang i18n.Lang, agencies []reference.Agency, codes []string) []string {
 	out := make([]string, 0, len(codes))
 	for _, code := range codes {
 		name := code
 		for _, a := range agencies {
 			if a.Code == code {
-				name = a.Name
+				name = a.Name(lang)
 				break
 			}
 		}

@@ -69,19 +69,23 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	lang := httpx.Lang(c)
 	agencies := s.cfg.Ref.Agencies()
 	rows := make([]registerRow, len(list))
 	for i, d := range list {
-		rows[i] = registerRow{d, agencyNames(agencies, d.Agencies)}
+		rows[i] = registerRow{d, namesOfAgencies(lang, agencies, d.Agencies)}
+	}
+	var agencyChoices []choice
+	for _, a := range agencies {
+		agencyChoices = append(agencyChoices, choice{a.Code, a.Name(lang)})
 	}
 	recorded, _ := strconv.Atoi(c.Query("recorded")) // set by recordProtocol's redirect
 	csvURL := "/secretariat/register.csv"
 	if len(q) > 0 {
 		csvURL += "?" + q.Encode()
 	}
-	lang := httpx.Lang(c)
 	return s.render(c, 200, "register", "ui.secretariat.register_title", fiber.Map{
-		"Commission": cm, "Partner": s.countryLabel(cm.PartnerCountry), "Decisions": rows, "AsOf": asOf, "Agencies": agencies,
+		"Commission": cm, "Partner": s.countryLabel(lang, cm.PartnerCountry), "Decisions": rows, "AsOf": asOf, "Agencies": agencyChoices,
 		"Status": c.Query("status"), "Agency": c.Query("agency"), "Overdue": c.Query("overdue") != "",
 		"Statuses": []string{"open", "in_progress", "done", "cancelled"},
 		"Recorded": recorded, "ReadAs": c.Query("csv"),
@@ -133,7 +137,7 @@ type protocolForm struct {
 	Error      string
 	Errors     map[string]string // field -> message, e.g. "date", "deadline_3"
 	Other      []otherError      // CSV lines and whole-protocol errors
-	Sectors    []reference.Sector
+	Sectors    []choice // in the page's language
 	Currencies []string
 	Clauses    []reference.Clause
 	CSV        string // the protocol file template's link
@@ -156,7 +160,7 @@ type protocolRow struct {
 	Agencies picker
 	Errors   map[string]string
 
-	Sectors    []reference.Sector // the choices, the form's
+	Sectors    []choice // the choices, the form's
 	Currencies []string
 	AllClauses []reference.Clause
 }
@@ -171,8 +175,12 @@ func (s *Server) newProtocolForm(c *fiber.Ctx) (*protocolForm, error) {
 		return nil, err
 	}
 	const tpl = "/secretariat/protocols/template.csv"
-	f := &protocolForm{Commission: cm, Errors: map[string]string{}, Sectors: s.cfg.Ref.Sectors(), Currencies: s.cfg.Ref.FXCurrencies(),
-		Clauses: s.cfg.Ref.Clauses(), CSV: tpl, ExcelCSV: excelURL(tpl), OfferExcel: httpx.Lang(c) != i18n.EN}
+	lang := httpx.Lang(c)
+	f := &protocolForm{Commission: cm, Errors: map[string]string{}, Currencies: s.cfg.Ref.FXCurrencies(),
+		Clauses: s.cfg.Ref.Clauses(), CSV: tpl, ExcelCSV: excelURL(tpl), OfferExcel: lang != i18n.EN}
+	for _, sec := range s.cfg.Ref.Sectors() {
+		f.Sectors = append(f.Sectors, choice{sec.Code, sec.Name(lang)})
+	}
 	f.Blank = s.newRow(c, f, "__i__", protocolRow{Currency: "USD"}) // no number: the script writes the legend
 	return f, nil
 }
@@ -389,11 +397,10 @@ func csvColumnLabel(lang i18n.Lang, name string) string {
 	return name
 }
 
-// countryLabel names a partner country code.
-// TODO(i18n-reference): the name in lang once reference has it.
-func (s *Server) countryLabel(code string) string {
+// countryLabel names a partner country code in lang.
+func (s *Server) countryLabel(lang i18n.Lang, code string) string {
 	if c, ok := s.cfg.Ref.Country(code); ok {
-		return c.Name
+		return c.Name(lang)
 	}
 	return code
 }
@@ -403,7 +410,7 @@ type decisionPage struct {
 	Decision    httpapi.DecisionJSON
 	AgencyNames []string
 	SectorName  string
-	Clauses     []reference.Clause
+	Clauses     []choice // id and title
 	History     []httpapi.ChangeJSON
 	Error       string
 	Errors      map[string]string
@@ -417,7 +424,7 @@ func (s *Server) decisionView(c *fiber.Ctx, did string) (*decisionPage, error) {
 	if cid == "" {
 		cid = c.Query("commission")
 	}
-	ctx := apiContext(c)
+	ctx, lang := apiContext(c), httpx.Lang(c)
 	cm, err := s.commissions.commission(ctx, token(c), cid)
 	if err != nil {
 		return nil, err
@@ -431,19 +438,19 @@ func (s *Server) decisionView(c *fiber.Ctx, did string) (*decisionPage, error) {
 		return nil, err
 	}
 	p := &decisionPage{Commission: cm, Decision: d, History: h, Errors: map[string]string{},
-		AgencyNames: agencyNames(s.cfg.Ref.Agencies(), d.Agencies),
+		AgencyNames: namesOfAgencies(lang, s.cfg.Ref.Agencies(), d.Agencies),
 		CanWrite:    auth.ReachOf(u, auth.WriteCommissions) == auth.Own && u.Commission == cid}
-	if sec, ok := s.cfg.Ref.Sector(d.Sector); ok { // TODO(i18n-reference): the name in lang
-		p.SectorName = sec.Name
+	if sec, ok := s.cfg.Ref.Sector(d.Sector); ok {
+		p.SectorName = sec.Name(lang)
 	} else {
 		p.SectorName = d.Sector
 	}
 	for _, id := range d.Clauses {
-		cl, ok := s.cfg.Ref.Clause(id)
-		if !ok {
-			cl = reference.Clause{ID: id}
+		title := ""
+		if cl, ok := s.cfg.Ref.Clause(id); ok {
+			title = cl.Title(lang)
 		}
-		p.Clauses = append(p.Clauses, cl)
+		p.Clauses = append(p.Clauses, choice{id, title})
 	}
 	return p, nil
 }
