@@ -137,7 +137,7 @@ type protocolForm struct {
 	Error      string
 	Errors     map[string]string // field -> message, e.g. "date", "deadline_3"
 	Other      []otherError      // CSV lines and whole-protocol errors
-	Sectors    []choice // in the page's language
+	Sectors    []choice          // in the page's language
 	Currencies []string
 	Clauses    []reference.Clause
 	CSV        string // the protocol file template's link
