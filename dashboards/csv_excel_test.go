@@ -144,7 +144,7 @@ func TestExcelProtocolImportsAsItsPlainTwin(t *testing.T) {
 		}
 		var out []httpapi.DecisionJSON
 		for _, d := range l.Decisions {
-			if n := strings.TrimSpace(number); d.SessionNumber == atoi(n) {
+			if n := strings.TrimSpace(number); d.SessionNumber == sessionNumber(n) {
 				out = append(out, d)
 			}
 		}
@@ -181,7 +181,7 @@ func TestExcelProtocolImportsAsItsPlainTwin(t *testing.T) {
 	}
 }
 
-func atoi(s string) int {
+func sessionNumber(s string) int {
 	n := 0
 	for _, r := range s {
 		n = n*10 + int(r-'0')

@@ -20,8 +20,8 @@ import (
 	"econdip/services/test/stacktest"
 )
 
-// pageCheck is what every page of the test must satisfy.
-type pageCheck struct {
+// secretariatPageCheck is what every page of the test must satisfy.
+type secretariatPageCheck struct {
 	Lang        string   `json:"lang"`
 	ScrollWidth int      `json:"scrollWidth"`
 	RawKeys     []string `json:"rawKeys"`
@@ -29,11 +29,11 @@ type pageCheck struct {
 	Header      int      `json:"header"`
 }
 
-// checkPage fails unless the page is in lang, shows no raw catalogue key and
+// checkSecretariatPage fails unless the page is in lang, shows no raw catalogue key and
 // does not scroll sideways wider than width.
-func (b *browser) checkPage(what, lang string, width int) {
+func (b *browser) checkSecretariatPage(what, lang string, width int) {
 	b.t.Helper()
-	p := run(b, "check "+what, 5*time.Second, chromedp.Evaluate[pageCheck](`(() => ({
+	p := run(b, "check "+what, 5*time.Second, chromedp.Evaluate[secretariatPageCheck](`(() => ({
 		lang: document.documentElement.lang,
 		scrollWidth: document.documentElement.scrollWidth,
 		header: document.querySelector("header.top").scrollWidth,
@@ -82,14 +82,14 @@ func TestUISecretariatKazakhAt390px(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#register`)))
 	b.expectText("the register's button", `a.button[href="/secretariat/protocols/new"]`, "Хаттама енгізу")
 	b.expectText("the empty register", `#register tbody td`, "Сәйкес шешімдер жоқ.")
-	b.checkPage("the empty register", "kk", 390)
+	b.checkSecretariatPage("the empty register", "kk", 390)
 
 	// The protocol form: three blocks, a fourth added, clauses ticked by hand.
 	b.follow("open the protocol form", `a.button[href="/secretariat/protocols/new"]`, http.StatusOK)
 	b.expectText("the form's heading", `h1`, "Хаттама енгізу · "+commissionName)
 	b.do("add a decision", 5*time.Second, chromedp.Click(chromedp.CSS(`#add-decision`)))
 	b.expectText("the added block", `#protocol-rows fieldset.decision-row:nth-child(4) > legend`, "4-шешім")
-	b.checkPage("the protocol form", "kk", 390)
+	b.checkSecretariatPage("the protocol form", "kk", 390)
 	b.screenshot("kk-1-protocol-form-390")
 	b.do("type a decision with its deadline before the session", 10*time.Second,
 		chromedp.SendKeys(chromedp.CSS(`#protocol-form input[name=number]`), "7"),
@@ -104,7 +104,7 @@ func TestUISecretariatKazakhAt390px(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#picker-clauses_3 input[value="2.2"]`)),
 	)
 	b.expectText("the clause list's summary", `#picker-clauses_3 .picker-chosen`, "2.2, 2.7")
-	b.checkPage("the form with the lists open", "kk", 390)
+	b.checkSecretariatPage("the form with the lists open", "kk", 390)
 	b.screenshot("kk-2-clauses-picked-390")
 	b.viewShot("kk-2a-row-390", `#protocol-rows fieldset.decision-row:nth-child(4)`)
 	b.viewShot("kk-2b-clauses-390", `#picker-clauses_3`)
@@ -118,7 +118,7 @@ func TestUISecretariatKazakhAt390px(t *testing.T) {
 	if strings.Join(ticked, " ") != "agencies_3=mti clauses_3=2.2 clauses_3=2.7" {
 		t.Errorf("after the refusal the ticks are %q", ticked)
 	}
-	b.checkPage("the refused form", "kk", 390)
+	b.checkSecretariatPage("the refused form", "kk", 390)
 	b.screenshot("kk-3-refused-390")
 	b.viewShot("kk-3a-refused-row-390", `#err-deadline_3`)
 
@@ -126,12 +126,12 @@ func TestUISecretariatKazakhAt390px(t *testing.T) {
 	b.do("correct the deadline", 5*time.Second, chromedp.SetValue(chromedp.CSS(`#protocol-form input[name=deadline_3]`), day(20)))
 	b.follow("record", `#record`, http.StatusOK)
 	b.expectText("confirmation", `#recorded`, "Хаттама енгізілді: 1 шешім.")
-	b.checkPage("the register", "kk", 390)
+	b.checkSecretariatPage("the register", "kk", 390)
 	b.screenshot("kk-4-register-390")
 	b.viewShot("kk-4a-register-390", `main`)
 	b.follow("open the decision", `#register tbody a`, http.StatusOK)
 	b.expectText("the decision's status", `h1 .stage`, "Ашық")
-	b.checkPage("the decision page", "kk", 390)
+	b.checkSecretariatPage("the decision page", "kk", 390)
 	b.screenshot("kk-5-decision-390")
 	b.viewShot("kk-5a-decision-390", `main`)
 	b.do("wide window", 5*time.Second, chromedp.EmulateViewport(1400, 900))
