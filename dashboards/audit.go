@@ -196,7 +196,12 @@ func (s *Server) auditCSV(c *fiber.Ctx) error {
 	if total > analytics.MaxAuditRows {
 		return tooManyForOneFile(total)
 	}
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit-`+r.From+`-to-`+r.To+`.csv"`)
+	format, err := csvFormat(c)
+	if err != nil {
+		return err
+	}
+	header, numeric := csvColumns(httpx.Lang(c), format, analytics.AuditHeader)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+csvFileName("audit-"+r.From+"-to-"+r.To, format)+`"`)
 	c.Set("X-Audit-Rows", strconv.FormatUint(total, 10))
 	c.Set("X-Audit-Ingested-Before", r.Filter.IngestedBefore.UTC().Format(time.RFC3339))
 	noStore(c)
@@ -206,8 +211,8 @@ func (s *Server) auditCSV(c *fiber.Ctx) error {
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), auditStreamTimeout)
 		defer cancel()
-		cw := csvx.NewWriter(w)
-		_ = cw.Write(analytics.AuditHeader)
+		cw := csvx.NewFormatWriter(w, format, numeric)
+		_ = cw.Write(header)
 		n := 0
 		err := analytics.Audit(ctx, ch, filter, analytics.MaxAuditRows, func(row analytics.AuditRow) error {
 			if err := cw.Write(row.Record()); err != nil {

@@ -76,7 +76,11 @@ func TestAuditCSVMatchesTheLeadHistoryChangeByChange(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("audit CSV: %d %s", r.Status, r.Body)
 		}
-		recs, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+		body, ok := bytes.CutPrefix(r.Body, []byte("\ufeff"))
+		if !ok {
+			t.Fatalf("the audit CSV does not start with a byte order mark")
+		}
+		recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
 		if err != nil {
 			return false, err
 		}

@@ -87,6 +87,8 @@ func New(cfg Config) (*fiber.App, error) {
 	ui.Post("/attache/leads/:id", auth.WriteLeads, s.updateLead)
 	ui.Post("/attache/leads/:id/stage", auth.WriteLeads, s.moveLead)
 	ui.Get("/secretariat/register", auth.WriteCommissions, s.register)
+	ui.Get("/secretariat/register.csv", auth.WriteCommissions, s.registerCSV)
+	ui.Get("/secretariat/protocols/template.csv", auth.WriteCommissions, s.protocolTemplate)
 	ui.Get("/secretariat/protocols/new", auth.WriteCommissions, s.protocolPage)
 	ui.Post("/secretariat/protocols", auth.WriteCommissions, s.recordProtocol)
 	ui.Get("/secretariat/decisions/:did", auth.WriteCommissions, s.decisionPage)
@@ -175,6 +177,10 @@ func pageFuncs(lang i18n.Lang) template.FuncMap {
 			return map[string]any{"Tokens": tokens, "Revoke": revoke, "CSRF": csrf, "Empty": empty}
 		},
 		"contains": slices.Contains[[]string],
+		// clausePicker makes the "clause-picker" template's data: field name, clauses, chosen ids.
+		"clausePicker": func(name string, clauses []reference.Clause, chosen []string) picker {
+			return newClausePicker(lang, name, clauses, chosen)
+		},
 	}
 }
 

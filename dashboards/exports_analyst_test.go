@@ -85,7 +85,14 @@ func (a figuresAPI) barrier(token, country, typ, value, reportedOn string, statu
 func figureBody(t *testing.T, url, token string) (int, string, stacktest.Response) {
 	t.Helper()
 	r := stacktest.Do(t, "GET", url, token, "")
-	return r.Status, strings.ReplaceAll(string(r.Body), "\r\n", "\n"), r
+	body := string(r.Body)
+	if r.Status == 200 && strings.Contains(url, ".csv") { // every CSV export opens with a BOM, for Excel
+		if !strings.HasPrefix(body, "\ufeff") {
+			t.Errorf("%s: the CSV does not start with a byte order mark", url)
+		}
+		body = strings.TrimPrefix(body, "\ufeff")
+	}
+	return r.Status, strings.ReplaceAll(body, "\r\n", "\n"), r
 }
 
 // csvLines joins CSV lines with the final newline encoding/csv writes.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"econdip/services/cmd/econdip/stack"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/test/stacktest"
 )
@@ -106,7 +107,7 @@ func TestSecretariatPagesRecordAProtocolAndChangeAStatus(t *testing.T) {
 		t.Fatalf("status change: %d", status)
 	}
 	_, page = get(t, base+loc, "tok-sec-cn")
-	if !strings.Contains(page, "open → in progress effective "+day(-20)) {
+	if !strings.Contains(page, "Open → In progress effective "+i18n.Date(i18n.EN, day(-20))) {
 		t.Fatalf("history does not show the change:\n%s", page)
 	}
 	// Out of order: in progress -> open is not offered, and the API refuses it with the field named.
@@ -220,7 +221,7 @@ func TestAnalystSeesExecutionOverdueAndInvestment(t *testing.T) {
 	}
 	// CSV export of the overdue list.
 	csv := stacktest.Do(t, "GET", base+"overdue.csv", "tok-analyst", "")
-	if csv.Status != 200 || !strings.HasPrefix(string(csv.Body), "commission,session,item,decision,agencies,deadline,status,done_on,days_late\n") {
+	if csv.Status != 200 || !strings.HasPrefix(string(csv.Body), "\ufeffcommission,session,item,decision,agencies,deadline,status,done_on,days_late\n") {
 		t.Fatalf("csv: %d %s", csv.Status, csv.Body)
 	}
 	// The lead's side of the link: the attaché's lead page names the decision.
@@ -234,5 +235,27 @@ func TestAnalystSeesExecutionOverdueAndInvestment(t *testing.T) {
 	}
 	if st, _ := get(t, base+"execution", "tok-berlin"); st != 403 {
 		t.Fatalf("attaché reading commission figures: %d", st)
+	}
+}
+
+// A value typed with a decimal comma and grouped by spaces is read as the
+// reader meant it; 1,234 is asked back, never guessed.
+func TestProtocolFormReadsDecimalCommas(t *testing.T) {
+	s := stacktest.Start(t)
+	setupCommission(t, s)
+	base := "http://" + s.DashboardAddr
+	form := map[string]string{"idempotency_key": "dc1", "number": "21", "date": day(-3), "place": "Астана",
+		"text_0": "Build a wool scouring plant in Taraz", "agencies_0": "mic", "deadline_0": day(30), "clauses_0": "2.2", "value_0": "1,234", "currency_0": "EUR"}
+	status, body, _ := postForm(t, base+"/secretariat/protocols?lang=ru", "tok-sec-cn", form, "")
+	if status != 400 || !strings.Contains(body, `id="err-value_0"`) || !strings.Contains(body, "1,234") {
+		t.Fatalf("1,234: %d\n%s", status, body)
+	}
+	form["value_0"] = "35\u00a0000\u00a0000,50"
+	if status, body, _ := postForm(t, base+"/secretariat/protocols", "tok-sec-cn", form, ""); status != http.StatusSeeOther {
+		t.Fatalf("35 000 000,50: %d\n%s", status, body)
+	}
+	r := stacktest.Do(t, "GET", "http://"+s.CommissionsAddr+"/api/v1/commissions/igc-cn/decisions", "tok-sec-cn", "")
+	if !strings.Contains(string(r.Body), `"amount":"35000000.5`) {
+		t.Errorf("the value was not recorded as 35000000.50: %s", r.Body)
 	}
 }

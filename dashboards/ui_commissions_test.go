@@ -59,6 +59,9 @@ var protocolInputs = []protocolInput{
 	{"Build a wool scouring plant in Taraz", "mic;akimats", 40, "light_industry", "2.2", "35000000", "EUR"},
 }
 
+// enDay is day(offset) as the English pages show it.
+func enDay(offset int) string { return i18n.Date(i18n.EN, day(offset)) }
+
 // badRow is the row first typed with a deadline before the session.
 const badRow = 2
 
@@ -79,8 +82,15 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	// 1. The secretariat signs in, lands on the (empty) register and opens the protocol form.
 	b.signIn(stacktest.Tokens["secretariat.igc-cn"], "/secretariat/register")
 	b.follow("open the protocol form", `a.button[href="/secretariat/protocols/new"]`, http.StatusOK)
-	if n := run(b, "count the rows", 5*time.Second, chromedp.Evaluate[int](`document.querySelectorAll('#protocol-form input[name^="text_"]').length`)); n != 12 {
-		t.Fatalf("the protocol form has %d decision rows, want 12", n)
+	if n := run(b, "count the rows", 5*time.Second, chromedp.Evaluate[int](`document.querySelectorAll('#protocol-form [name^="text_"]').length`)); n != 3 {
+		t.Fatalf("the protocol form has %d decision rows, want 3", n)
+	}
+	// "Add decision" adds a row in place until there is one per decision.
+	for range len(protocolInputs) - 3 {
+		b.do("add a decision row", 5*time.Second, chromedp.Click(chromedp.CSS(`#add-decision`)))
+	}
+	if n := run(b, "count the rows", 5*time.Second, chromedp.Evaluate[int](`document.querySelectorAll('#protocol-form [name^="text_"]').length`)); n != len(protocolInputs) {
+		t.Fatalf("after adding rows the protocol form has %d decision rows, want %d", n, len(protocolInputs))
 	}
 
 	// The whole protocol is typed; row 3 has a deadline five days before the session.
@@ -98,19 +108,23 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 			dl = badDeadline
 		}
 		steps = append(steps,
-			chromedp.SendKeys(chromedp.CSS(`#protocol-form input[name=text_`+n+`]`), r.text),
-			chromedp.SendKeys(chromedp.CSS(`#protocol-form input[name=agencies_`+n+`]`), r.agencies),
+			chromedp.SendKeys(chromedp.CSS(`#protocol-form textarea[name=text_`+n+`]`), r.text),
 			chromedp.SetValue(chromedp.CSS(`#protocol-form input[name=deadline_`+n+`]`), dl),
 			chromedp.SetValue(chromedp.CSS(`#protocol-form select[name=sector_`+n+`]`), r.sector),
-			chromedp.SendKeys(chromedp.CSS(`#protocol-form input[name=clauses_`+n+`]`), r.clauses),
 			chromedp.SetValue(chromedp.CSS(`#protocol-form select[name=currency_`+n+`]`), r.currency),
 		)
+		// Agencies and clauses are ticked in their (folded) checkbox lists.
+		for _, pick := range []struct{ name, values string }{{"agencies_" + n, r.agencies}, {"clauses_" + n, r.clauses}} {
+			for _, v := range strings.Split(pick.values, ";") {
+				steps = append(steps, chromedp.Evaluate[chromedp.Void](`document.querySelector('#protocol-form input[type=checkbox][name="`+pick.name+`"][value="`+v+`"]').click()`))
+			}
+		}
 		if r.value != "" {
 			steps = append(steps, chromedp.SendKeys(chromedp.CSS(`#protocol-form input[name=value_`+n+`]`), r.value))
 		}
 	}
 	b.do("type the protocol", 20*time.Second, steps...)
-	b.follow("submit the protocol with a bad row", `#protocol-form button[type=submit]`, http.StatusBadRequest)
+	b.follow("submit the protocol with a bad row", `#record`, http.StatusBadRequest)
 
 	// The error is at row 3's deadline, and only there.
 	if ids := run(b, "list the field errors", 5*time.Second, chromedp.Evaluate[[]string](
@@ -142,7 +156,14 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	}
 	// Everything typed is kept.
 	values := run(b, "read the form back", 5*time.Second, chromedp.Evaluate[map[string]string](
-		`Object.fromEntries([...document.querySelectorAll('#protocol-form [name]')].filter(e => e.type !== "file" && e.type !== "hidden").map(e => [e.name, e.value]))`))
+		`(() => { const out = {};
+			for (const e of document.querySelectorAll('#protocol-form [name]')) {
+				if (e.type === "file" || e.type === "hidden" || e.type === "submit") continue;
+				if (e.type === "checkbox") { if (e.checked) out[e.name] = (out[e.name] ? out[e.name] + ";" : "") + e.value; continue; }
+				out[e.name] = e.value;
+			}
+			return out; })()`))
+	sorted := func(list string) string { l := strings.Split(list, ";"); slices.Sort(l); return strings.Join(l, ";") }
 	want := map[string]string{"number": "12", "date": day(sessionOffset), "place": "Beijing", "protocol_ref": "P-12"}
 	for i, r := range protocolInputs {
 		n := strconv.Itoa(i)
@@ -151,6 +172,9 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	}
 	want["deadline_2"] = badDeadline
 	for k, v := range want {
+		if strings.HasPrefix(k, "agencies_") || strings.HasPrefix(k, "clauses_") { // ticked in the list's order
+			v, values[k] = sorted(v), sorted(values[k])
+		}
 		if values[k] != v {
 			t.Errorf("after the refusal the form shows %s = %q, want what was typed, %q", k, values[k], v)
 		}
@@ -166,7 +190,7 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	// Corrected on the re-rendered form, the ten decisions are recorded in one go.
 	b.do("correct row 3's deadline", 5*time.Second,
 		chromedp.SetValue(chromedp.CSS(`#protocol-form input[name=deadline_2]`), day(protocolInputs[badRow].offset)))
-	b.follow("record the protocol", `#protocol-form button[type=submit]`, http.StatusOK)
+	b.follow("record the protocol", `#record`, http.StatusOK)
 	if p := b.path(); p != "/secretariat/register" {
 		t.Fatalf("after recording, the browser is at %s, want the register", p)
 	}
@@ -181,7 +205,7 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	var overdue []string
 	for i, r := range reg {
 		item := strconv.Itoa(i + 1)
-		if r.Item != item || r.Text != protocolInputs[i].text || r.Deadline != day(protocolInputs[i].offset) || r.Session != "12 ("+day(sessionOffset)+")" {
+		if r.Item != item || r.Text != protocolInputs[i].text || r.Deadline != enDay(protocolInputs[i].offset) || r.Session != "No 12 of "+enDay(sessionOffset) {
 			t.Errorf("register row %d: %+v, want item %s %q due %s of session 12", i+1, r, item, protocolInputs[i].text, day(protocolInputs[i].offset))
 		}
 		if r.Overdue {
@@ -201,23 +225,23 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 
 	// 2. Decision 2 to in progress, then done on its deadline day (30 days ago).
 	b.openDecision(2)
-	b.changeStatus("in_progress", day(-50), "working group formed", "in progress")
-	b.changeStatus("done", day(-30), "protocol signed by both ministries", "done")
+	b.changeStatus("in_progress", day(-50), "working group formed", "In progress")
+	b.changeStatus("done", day(-30), "protocol signed by both ministries", "Done")
 	if late := run(b, "late mark of item 2", 5*time.Second, chromedp.Evaluate[int](`document.querySelectorAll('h1 .late').length`)); late != 0 {
 		t.Errorf("decision 2, done on its deadline day, is marked late")
 	}
-	b.expectHistory("open → in progress effective "+day(-50)+" (working group formed)",
-		"in progress → done effective "+day(-30)+" (protocol signed by both ministries)")
+	b.expectHistory("Open → In progress effective "+enDay(-50)+" (working group formed)",
+		"In progress → Done effective "+enDay(-30)+" (protocol signed by both ministries)")
 
 	// Decision 1 to in progress, then done 3 days after its deadline (40 days ago): late.
 	b.follow("back to the register", `header nav a[href="/secretariat/register"]`, http.StatusOK)
 	b.openDecision(1)
-	b.changeStatus("in_progress", day(-45), "the trade house's lease is being negotiated", "in progress")
-	b.changeStatus("done", day(-37), "the trade house opened", "done")
+	b.changeStatus("in_progress", day(-45), "the trade house's lease is being negotiated", "In progress")
+	b.changeStatus("done", day(-37), "the trade house opened", "Done")
 	b.expectText("late mark of item 1", `h1 .late`, "done 3 days late")
-	b.expectHistory("in progress → done effective " + day(-37) + " (the trade house opened)")
+	b.expectHistory("In progress → Done effective " + enDay(-37) + " (the trade house opened)")
 	if final := run(b, "final note", 5*time.Second, chromedp.Evaluate[string](
-		`(document.querySelector('#status-form') || {textContent: ""}).textContent.replace(/\s+/g, " ").trim()`)); !strings.Contains(final, "This decision is done: final.") {
+		`(document.querySelector('#status-form') || {textContent: ""}).textContent.replace(/\s+/g, " ").trim()`)); !strings.Contains(final, "Final status: Done.") {
 		t.Errorf("the status form of a done decision shows %q, want it to say the status is final", final)
 	}
 	b.checkLayout("decision page")
@@ -226,8 +250,8 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	// Decision 10 is cancelled, effective today (the date left empty).
 	b.follow("back to the register", `header nav a[href="/secretariat/register"]`, http.StatusOK)
 	b.openDecision(10)
-	b.changeStatus("cancelled", "", "the akimat withdrew the land plot", "cancelled")
-	b.expectHistory("open → cancelled effective " + day(0) + " (the akimat withdrew the land plot)")
+	b.changeStatus("cancelled", "", "the akimat withdrew the land plot", "Cancelled")
+	b.expectHistory("Open → Cancelled effective " + enDay(0) + " (the akimat withdrew the land plot)")
 
 	// The register now has items 3, 4 and 5 overdue, and shows item 1 done late.
 	b.follow("back to the register", `header nav a[href="/secretariat/register"]`, http.StatusOK)
@@ -236,8 +260,8 @@ func TestUICommissionsSecretariatRecordsAProtocolAndAnalystSeesExecution(t *test
 	for _, r := range reg {
 		marks = append(marks, r.Item+":"+r.Status+":"+r.DaysLate)
 	}
-	if got, want := strings.Join(marks, " "), "1:done done late:3 2:done: 3:open overdue:20 4:open overdue:10 5:open overdue:1 "+
-		"6:open: 7:open: 8:open: 9:open: 10:cancelled:"; got != want {
+	if got, want := strings.Join(marks, " "), "1:Done done late:3 2:Done: 3:Open overdue:20 4:Open overdue:10 5:Open overdue:1 "+
+		"6:Open: 7:Open: 8:Open: 9:Open: 10:Cancelled:"; got != want {
 		t.Errorf("register after the changes (item:status:days late):\n got %s\nwant %s", got, want)
 	}
 

@@ -236,7 +236,10 @@ func TestUIScorecardDrillDownAndCSV(t *testing.T) {
 	b.screenshot("scorecard-3-records")
 
 	// 4. Download them as CSV: a file with a header and a line per record.
-	csvText := b.download("download the records", "#records-csv")
+	csvText, bom := strings.CutPrefix(b.download("download the records", "#records-csv"), "\ufeff")
+	if !bom {
+		t.Errorf("the downloaded CSV does not start with a byte order mark")
+	}
 	lines := strings.Split(strings.TrimSuffix(strings.ReplaceAll(csvText, "\r\n", "\n"), "\n"), "\n")
 	if len(lines) != recs.Rows+1 || (!strings.HasPrefix(lines[0], "lead_id,") && !strings.HasPrefix(lines[0], "deal_id,")) {
 		t.Errorf("the downloaded CSV has %d lines for %d records:\n%.300s", len(lines), recs.Rows, csvText)

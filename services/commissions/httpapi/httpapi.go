@@ -111,8 +111,9 @@ func (h handlers) recordJSON(c *fiber.Ctx, req *ProtocolRequest, key string) (ap
 
 // recordCSV takes the decisions as a CSV body (Content-Type: text/csv) and the
 // session's number, date, place and protocol_ref as query parameters.
+// The answer's "csv" says how the file was read (separator, decimal mark).
 func (h handlers) recordCSV(c *fiber.Ctx) error {
-	decisions, err := ParseProtocolCSV(c.Body())
+	decisions, dialect, err := ReadProtocolCSV(c.Body())
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,10 @@ func (h handlers) recordCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return httpx.Created(c, protocolLocation(p), replayed, h.protocolBody(p))
+	body := protocolToJSON(p, kernel.Today(h.svc.Now()))
+	body.CSV = &CSVReadJSON{Separator: string(dialect.Comma), DecimalMark: map[bool]string{true: ",", false: "."}[dialect.DecimalComma],
+		BOM: dialect.BOM, ReadAs: dialect.ReadAs()}
+	return httpx.Created(c, protocolLocation(p), replayed, body)
 }
 
 func (h handlers) protocol(c *fiber.Ctx) error {

@@ -149,6 +149,15 @@ func DecisionToJSON(d domain.Decision, today kernel.Day) DecisionJSON {
 type ProtocolJSON struct {
 	Session   SessionJSON    `json:"session"`
 	Decisions []DecisionJSON `json:"decisions"`
+	CSV       *CSVReadJSON   `json:"csv,omitempty"` // how an imported file was read
+}
+
+// CSVReadJSON says how a protocol's CSV file was read.
+type CSVReadJSON struct {
+	Separator   string `json:"separator"`    // "," or ";"
+	DecimalMark string `json:"decimal_mark"` // "." or ","
+	BOM         bool   `json:"bom"`
+	ReadAs      string `json:"read_as"` // "comma" or "semicolon"
 }
 
 func protocolToJSON(p app.Protocol, today kernel.Day) ProtocolJSON {

@@ -62,3 +62,41 @@ func TestFinding5_CSVCellsCannotStartAFormula(t *testing.T) {
 		}
 	}
 }
+
+func TestFormats(t *testing.T) {
+	rec := []string{"2.2", "-12.5", "=1+2", "1350000000.00", "7"}
+	numeric := []bool{false, true, false, true, true} // a clause, then measures
+	tests := []struct {
+		format, bom, want string
+	}{
+		{"", "", "\ufeff2.2,-12.5,'=1+2,1350000000.00,7\n"},
+		{"plain", "", "2.2,-12.5,'=1+2,1350000000.00,7\n"},
+		{"", "0", "2.2,-12.5,'=1+2,1350000000.00,7\n"},
+		{"excel", "", "\ufeff2.2;-12,5;'=1+2;1350000000,00;7\n"},
+		{"EXCEL", "0", "2.2;-12,5;'=1+2;1350000000,00;7\n"},
+	}
+	for _, tt := range tests {
+		f, err := csvx.ParseFormat(tt.format, tt.bom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		w := csvx.NewFormatWriter(&b, f, numeric)
+		_ = w.Write(rec)
+		w.Flush()
+		if b.String() != tt.want {
+			t.Errorf("format %q bom %q: %q, want %q", tt.format, tt.bom, b.String(), tt.want)
+		}
+	}
+	if _, err := csvx.ParseFormat("xlsx", ""); err == nil {
+		t.Error("an unknown format was accepted")
+	}
+	// A cell with the separator is quoted, whatever the separator.
+	var b bytes.Buffer
+	w := csvx.NewFormatWriter(&b, csvx.Excel, nil)
+	_ = w.Write([]string{"mti;qaztrade", "a,b"})
+	w.Flush()
+	if b.String() != "\ufeff\"mti;qaztrade\";a,b\n" {
+		t.Errorf("quoting: %q", b.String())
+	}
+}
