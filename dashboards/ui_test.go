@@ -149,7 +149,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#lead-form input[name=title]`), leadTitle),
 		chromedp.SetValue(chromedp.CSS(`#lead-form select[name=investor_country]`), "DE"),
 		chromedp.SetValue(chromedp.CSS(`#lead-form select[name=sector]`), "machine_building"),
-		chromedp.Evaluate[chromedp.Void](`for (const o of document.querySelector('#lead-form select[name=clauses]').options) o.selected = o.value === "2.2"`),
+		chromedp.Evaluate[chromedp.Void](`for (const box of document.querySelectorAll('#lead-form input[name=clauses]')) box.checked = box.value === "2.2"`),
 		chromedp.Clear(chromedp.CSS(`#lead-form input[name=capex_amount]`)),
 		chromedp.SendKeys(chromedp.CSS(`#lead-form input[name=capex_amount]`), "2500000"),
 		chromedp.SetValue(chromedp.CSS(`#lead-form select[name=capex_currency]`), "EUR"),
