@@ -481,7 +481,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		return serveFigure(c, s.cfg.CH, q.barriers(), table[barrierTypeRow]{name: file("barriers-by-type"), header: append([]string{"type", "type_name"}, barrierTallyHeader...),
 			record: func(r barrierTypeRow) []string {
 				return append([]string{r.Type, r.TypeName}, barrierTallyRecord(r.BarrierTally)...)
-			}}, barrierTypesNamed, extra)
+			}}, barrierTypesNamed(lang), extra)
 	case "barriers":
 		return serveFigure(c, s.cfg.CH, q.barriers(), table[analytics.BarrierRecord]{name: file("barriers"),
 			header: []string{"barrier_id", "post", "country", "type", "title", "status", "lead_agency", "hs_codes", "reported_on", "resolved_on",
@@ -517,6 +517,11 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 			}
 			late = append(late, rows...)
 		}
+		names := map[string]string{}
+		for _, cm := range commissions {
+			names[cm.CommissionID] = cmpOr(cm.Name, cm.CommissionID)
+		}
+		extra["commission_names"], extra["agency_names"] = names, s.agencyNames(lang)
 		return table[analytics.LateDecision]{name: file("overdue-decisions"), header: lateHeader, record: lateRecord}.send(c, late, extra)
 	}
 	return apperr.E(apperr.NotFound, "error.not_found", name)
@@ -537,6 +542,15 @@ func (s *Server) countryPage(c *fiber.Ctx) error {
 		name = s.countryName(lang, q.Country)
 		title = name
 	}
+	return s.render(c, status, "country", title, fiber.Map{
+		"Page": page, "Country": q.Country, "CountryName": name, "Countries": s.partnerCountries(lang), "Years": c.Query("years"),
+		"Commissions": q.Commissions, "AsOf": q.AsOf.Format(time.DateOnly),
+	})
+}
+
+// partnerCountries are the countries a filter offers: every country but
+// Kazakhstan, by name in lang.
+func (s *Server) partnerCountries(lang i18n.Lang) []choice {
 	var countries []choice
 	for _, co := range s.cfg.Ref.Countries() {
 		if co.Alpha2 != "KZ" {
@@ -545,8 +559,5 @@ func (s *Server) countryPage(c *fiber.Ctx) error {
 	}
 	order := nameOrder(lang)
 	slices.SortFunc(countries, func(a, b choice) int { return order(a.Name, b.Name) })
-	return s.render(c, status, "country", title, fiber.Map{
-		"Page": page, "Country": q.Country, "CountryName": name, "Countries": countries, "Years": c.Query("years"),
-		"Commissions": q.Commissions, "AsOf": q.AsOf.Format(time.DateOnly),
-	})
+	return countries
 }

@@ -268,22 +268,28 @@ func barrierSummary(ctx context.Context, conn driver.Conn, f analytics.BarrierFi
 	return []analytics.BarrierTally{t}, nil
 }
 
-func barrierTypesNamed(ctx context.Context, conn driver.Conn, f analytics.BarrierFilter) ([]barrierTypeRow, error) {
-	rows, err := analytics.BarriersByType(ctx, conn, f)
-	out := make([]barrierTypeRow, len(rows))
-	for i, r := range rows {
-		out[i] = barrierTypeRow{r, barrierTypeNames[r.Type]}
+// barrierTypesNamed is BarriersByType with the types' names in lang.
+func barrierTypesNamed(lang i18n.Lang) func(context.Context, driver.Conn, analytics.BarrierFilter) ([]barrierTypeRow, error) {
+	return func(ctx context.Context, conn driver.Conn, f analytics.BarrierFilter) ([]barrierTypeRow, error) {
+		rows, err := analytics.BarriersByType(ctx, conn, f)
+		out := make([]barrierTypeRow, len(rows))
+		for i, r := range rows {
+			out[i] = barrierTypeRow{r, label(lang, "barrier_type", r.Type)}
+		}
+		return out, err
 	}
-	return out, err
 }
 
-func (s *Server) barrierCountriesNamed(ctx context.Context, conn driver.Conn, f analytics.BarrierFilter) ([]barrierCountryRow, error) {
-	rows, err := analytics.BarriersByCountry(ctx, conn, f)
-	out := make([]barrierCountryRow, len(rows))
-	for i, r := range rows {
-		out[i] = barrierCountryRow{r, s.countryName(i18n.EN, r.Country)}
+// barrierCountriesNamed is BarriersByCountry with the countries' names in lang.
+func (s *Server) barrierCountriesNamed(lang i18n.Lang) func(context.Context, driver.Conn, analytics.BarrierFilter) ([]barrierCountryRow, error) {
+	return func(ctx context.Context, conn driver.Conn, f analytics.BarrierFilter) ([]barrierCountryRow, error) {
+		rows, err := analytics.BarriersByCountry(ctx, conn, f)
+		out := make([]barrierCountryRow, len(rows))
+		for i, r := range rows {
+			out[i] = barrierCountryRow{r, s.countryName(lang, r.Country)}
+		}
+		return out, err
 	}
-	return out, err
 }
 
 func barrierTallyRecord(t analytics.BarrierTally) []string {
@@ -377,12 +383,12 @@ func (s *Server) barrierFigure(c *fiber.Ctx) error {
 			record: func(r barrierTypeRow) []string {
 				return append([]string{r.Type, r.TypeName}, barrierTallyRecord(r.BarrierTally)...)
 			}},
-			barrierTypesNamed, extra)
+			barrierTypesNamed(httpx.Lang(c)), extra)
 	case "countries":
 		return serveFigure(c, conn, f, table[barrierCountryRow]{name: "barriers-by-country", header: append([]string{"country", "country_name"}, barrierTallyHeader...),
 			record: func(r barrierCountryRow) []string {
 				return append([]string{r.Country, r.CountryName}, barrierTallyRecord(r.BarrierTally)...)
-			}}, s.barrierCountriesNamed, extra)
+			}}, s.barrierCountriesNamed(httpx.Lang(c)), extra)
 	case "resolved":
 		return serveFigure(c, conn, f, table[analytics.BarrierYear]{name: "barriers-resolved-by-year", header: []string{"year", "resolved", "median_days_to_resolve"},
 			record: func(r analytics.BarrierYear) []string {
@@ -458,11 +464,8 @@ func (s *Server) barriersPage(c *fiber.Ctx) error {
 		return err
 	}
 	page, status := s.newFilterPage(c, err, auth.ReadExpFigures)
-	types := make([]choice, len(domain.BarrierTypes))
-	for i, t := range domain.BarrierTypes {
-		types[i] = choice{t, barrierTypeNames[t]}
-	}
-	return s.render(c, status, "barriers", "Trade barriers", fiber.Map{
-		"Page": page, "Country": c.Query("country"), "Type": c.Query("type"), "Types": types,
+	return s.render(c, status, "barriers", "ui.country.barriers.title", fiber.Map{
+		"Page": page, "Country": strings.ToUpper(strings.TrimSpace(c.Query("country"))), "Countries": s.partnerCountries(httpx.Lang(c)),
+		"Type": c.Query("type"), "Types": domain.BarrierTypes,
 	})
 }

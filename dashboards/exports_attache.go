@@ -46,10 +46,6 @@ func (s *Server) attacheExportRoutes(ui auth.Router) {
 	ui.Get("/api/hs", auth.SignedIn, s.hsSearch)
 }
 
-// barrierTypeNames are the barrier types as the pages name them.
-var barrierTypeNames = map[string]string{"tariff": "Tariff", "sps": "Sanitary and phytosanitary", "technical": "Technical regulation",
-	"procedural": "Procedural (customs, licences)", "discrimination": "Discrimination of Kazakh producers"}
-
 // exportChoices are the lists the deal and barrier forms offer.
 type exportChoices struct {
 	Host       reference.Country // the post's host country: every deal's buyer and barrier's country

@@ -1,72 +1,70 @@
 // The analysts' Trade barriers page: headline numbers, barriers by type and
 // by the country that raised them, and those resolved per year with the
 // median days they took. Each figure comes from its JSON endpoint under
-// /api/barriers/ (CSV with .csv), with the page's own filters.
+// /api/barriers/ (CSV with .csv), with the page's own filters. Words,
+// numbers and dates are the page's language's (window.econdipI18n).
 (function () {
   "use strict";
-  var C = window.econdipCharts;
+  var C = window.econdipCharts, I = window.econdipI18n;
   var query = new URLSearchParams(window.location.search).toString();
   function url(figure, csv) { return "/api/barriers/" + figure + (csv ? ".csv" : "") + (query ? "?" + query : ""); }
   document.querySelectorAll("a.csv").forEach(function (a) { a.href = url(a.dataset.figure, true); });
 
   function fail(id) { return function (msg) { var e = document.getElementById(id); e.innerHTML = ""; var p = document.createElement("p"); p.className = "error"; p.textContent = msg; e.appendChild(p); }; }
   function set(id, text) { document.getElementById(id).textContent = text; }
-  function num(v) { return {text: String(v), num: true}; }
-  function days(m) { return m == null ? "–" : String(m); }
-  function plural(n, one, many) { return n + " " + (String(n) === "1" ? one : many); }
-  function short(v) {
-    var n = Number(v);
-    if (n >= 1e9) return "USD " + (n / 1e9).toFixed(2) + " bn";
-    if (n >= 1e6) return "USD " + (n / 1e6).toFixed(1) + " m";
-    if (n >= 1e3) return "USD " + (n / 1e3).toFixed(0) + " k";
-    return "USD " + n.toFixed(0);
-  }
+  var num = C.n;
+  function days(m) { return m == null ? "–" : I.num(m); }
+  function short(v) { return I.t("js.analyst.usd", C.compact(v)); }
+  function money(v) { return C.money(v) + "\u00a0USD"; }
   function tallyCells(label, r) {
-    return [label, num(r.open), num(r.dormant), num(r.resolved), {text: C.money(r.open_value_at_stake_usd), num: true},
-      num(r.open_without_rate), {text: days(r.median_days_to_resolve), num: true}];
+    return [label, num(r.open), num(r.dormant), num(r.resolved), C.usd(r.open_value_at_stake_usd), num(r.open_without_rate), num(r.median_days_to_resolve)];
   }
   // openBar: the bar is the open barriers; the text adds their value at stake and what else there is.
   function openBar(label, r) {
-    return {label: label, value: r.open, colour: "#c7534a",
-      text: r.open + " open" + (Number(r.open_value_at_stake_usd) ? " · " + short(r.open_value_at_stake_usd) + " at stake" : "") +
-        (r.open_without_rate ? " · " + r.open_without_rate + " without rate" : "") + " · " + r.resolved + " resolved" +
-        (r.dormant ? " · " + r.dormant + " dormant" : ""),
-      title: label + ": " + r.open + " open (USD " + C.money(r.open_value_at_stake_usd) + " at stake), " + r.dormant + " dormant, " + r.resolved + " resolved"};
+    var text = [I.t("js.country.barriers.open_n", I.num(r.open))];
+    if (Number(r.open_value_at_stake_usd)) text.push(I.t("js.country.barriers.at_stake", short(r.open_value_at_stake_usd)));
+    if (r.open_without_rate) text.push(I.t("js.analyst.exports.without_rate", I.num(r.open_without_rate)));
+    text.push(I.t("js.country.barriers.resolved_n", I.num(r.resolved)));
+    if (r.dormant) text.push(I.t("js.country.barriers.dormant_n", I.num(r.dormant)));
+    return {label: label, value: r.open, colour: "#c7534a", text: text.join(" · "),
+      title: I.t("js.country.barriers.bar_title", label, I.num(r.open), money(r.open_value_at_stake_usd), I.num(r.dormant), I.num(r.resolved))};
   }
+  function typeName(r) { return I.label("barrier_type", r.type); }
+  function countryName(r) { return r.country_name || r.country; }
 
   C.load(url("summary"), function (d) {
     var t = d.rows[0];
-    set("h-open", String(t.open));
-    set("h-open-note", "of " + plural(t.barriers, "barrier", "barriers") + " in all");
+    set("h-open", I.num(t.open));
+    set("h-open-note", I.t("js.country.barriers.open_note", I.num(t.barriers)));
     set("h-value", short(t.open_value_at_stake_usd));
-    set("h-value-note", "USD " + C.money(t.open_value_at_stake_usd) + " held up by the open barriers");
-    set("h-resolved", String(t.resolved));
-    set("h-resolved-note", "resolved in full");
+    set("h-value-note", I.t("js.country.barriers.value_note", money(t.open_value_at_stake_usd)));
+    set("h-resolved", I.num(t.resolved));
+    set("h-resolved-note", I.t("js.country.barriers.resolved_note"));
     set("h-median", days(t.median_days_to_resolve));
-    set("h-median-note", t.median_days_to_resolve == null ? "no barrier resolved yet" : "from report to resolution");
-    set("h-dormant", String(t.dormant));
-    set("h-dormant-note", "neither open nor resolved");
-    set("h-norate", String(t.open_without_rate));
-    set("h-norate-note", t.open_without_rate ? "open, value in a currency without a rate: not in the sum" : "every stated value converted");
+    set("h-median-note", I.t(t.median_days_to_resolve == null ? "js.country.barriers.none_resolved" : "js.country.barriers.median_note"));
+    set("h-dormant", I.num(t.dormant));
+    set("h-dormant-note", I.t("js.country.barriers.dormant_note"));
+    set("h-norate", I.num(t.open_without_rate));
+    set("h-norate-note", I.t(t.open_without_rate ? "js.country.barriers.no_rate_note" : "js.country.barriers.all_converted"));
   }, fail("headline"));
 
   C.load(url("types"), function (d) {
-    C.bars(document.getElementById("chart-types"), d.rows.map(function (r) { return openBar(r.type_name || r.type, r); }), {label: "Open barriers by type"});
-    C.fillTable("table-types", d.rows, function (r) { return tallyCells(r.type_name || r.type, r); });
+    C.bars(document.getElementById("chart-types"), d.rows.map(function (r) { return openBar(typeName(r), r); }), {label: I.t("js.country.barriers.by_type_chart")});
+    C.fillTable("table-types", d.rows, function (r) { return tallyCells(typeName(r), r); });
   }, fail("chart-types"));
 
   C.load(url("countries"), function (d) {
-    C.bars(document.getElementById("chart-countries"), d.rows.map(function (r) { return openBar((r.country_name || r.country) + " (" + r.country + ")", r); }),
-      {label: "Open barriers by the country that raised them"});
-    C.fillTable("table-countries", d.rows, function (r) { return tallyCells((r.country_name || r.country) + " (" + r.country + ")", r); });
+    C.bars(document.getElementById("chart-countries"), d.rows.map(function (r) { return openBar(countryName(r), r); }),
+      {label: I.t("js.country.barriers.by_country_chart")});
+    C.fillTable("table-countries", d.rows, function (r) { return tallyCells(countryName(r), r); });
   }, fail("chart-countries"));
 
   C.load(url("resolved"), function (d) {
     C.bars(document.getElementById("chart-resolved"), d.rows.map(function (r) {
       return {label: String(r.year), value: r.resolved, colour: "#2f8f5b",
-        text: r.resolved + " resolved · median " + plural(days(r.median_days_to_resolve), "day", "days"),
-        title: r.year + ": " + r.resolved + " resolved, in a median of " + days(r.median_days_to_resolve) + " days"};
-    }), {label: "Barriers resolved per year"});
-    C.fillTable("table-resolved", d.rows, function (r) { return [String(r.year), num(r.resolved), {text: days(r.median_days_to_resolve), num: true}]; });
+        text: I.t("js.country.barriers.resolved_text", I.num(r.resolved), days(r.median_days_to_resolve)),
+        title: I.t("js.country.barriers.resolved_title", String(r.year), I.num(r.resolved), days(r.median_days_to_resolve))};
+    }), {label: I.t("js.country.barriers.per_year_chart")});
+    C.fillTable("table-resolved", d.rows, function (r) { return [{text: String(r.year), sort: String(r.year)}, num(r.resolved), num(r.median_days_to_resolve)]; });
   }, fail("chart-resolved"));
 })();

@@ -4,10 +4,11 @@
 // country, every partner country's headline figures. Each figure comes from
 // its JSON endpoint under /api/countries/ (CSV with .csv), with the page's
 // own filters. Plain SVG; amounts are exact decimal strings in the JSON and
-// shown without going through floats, except for a bar's length.
+// shown without going through floats, except for a bar's length. Words,
+// numbers and dates are the page's language's (window.econdipI18n).
 (function () {
   "use strict";
-  var C = window.econdipCharts;
+  var C = window.econdipCharts, I = window.econdipI18n, FONT = C.FONT;
   var NS = "http://www.w3.org/2000/svg";
   var query = new URLSearchParams(window.location.search).toString();
   function url(figure, csv) { return "/api/countries/" + figure + (csv ? ".csv" : "") + (query ? "?" + query : ""); }
@@ -21,43 +22,33 @@
     };
   }
   function set(id, text) { var e = document.getElementById(id); if (e) e.textContent = text; }
-  function num(v) { return {text: String(v), num: true}; }
-  function usd(v) { return {text: C.money(v), num: true}; }
-  function pct(s) { return s == null ? "–" : (Math.round(Number(s) * 1000) / 10).toFixed(1) + " %"; }
-  function short(v) {
-    var n = Number(v);
-    if (n >= 1e9) return "USD " + (n / 1e9).toFixed(2) + " bn";
-    if (n >= 1e6) return "USD " + (n / 1e6).toFixed(1) + " m";
-    if (n >= 1e3) return "USD " + (n / 1e3).toFixed(0) + " k";
-    return "USD " + n.toFixed(0);
-  }
-  function axis(v) {
-    if (v >= 1e9) return (v / 1e9).toFixed(1) + " bn";
-    if (v >= 1e6) return (v / 1e6).toFixed(0) + " m";
-    if (v >= 1e3) return (v / 1e3).toFixed(0) + " k";
-    return String(Math.round(v));
-  }
-  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  var num = C.n, usd = C.usd;
+  function pct(s) { return s == null ? "–" : I.pct(Number(s), 1); }
+  // short: "3.5 m USD" for a headline or a chart (display only).
+  function short(v) { return I.t("js.analyst.usd", C.compact(v)); }
+  function money(v) { return C.money(v) + "\u00a0USD"; }
+  function noRate(n) { return n ? " · " + I.t("js.analyst.exports.without_rate", I.num(n)) : ""; }
   function el(name, attrs, text) {
     var e = document.createElementNS(NS, name);
     for (var k in attrs) e.setAttribute(k, attrs[k]);
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function stage(s) { return s.replace(/_/g, " "); }
-  // amount: a dollar amount in short, the exact one in its title (display only; the CSV is exact).
-  function amount(v) { return {text: shortN(v), num: true, title: "USD " + C.money(v)}; }
-  function shortN(v) { var n = Number(v); return n === 0 ? "0" : short(v).replace("USD ", ""); }
-  function grouped(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
+  function leadStage(s) { return I.label("lead_stage", s); }
+  function dealStage(s) { return I.label("deal_stage", s); }
+  // amount: a dollar amount in short, the exact one in its title, sorted by the exact one.
+  function amount(v) { return {text: Number(v) === 0 ? I.num(0) : C.compact(v), num: true, title: money(v), sort: String(v)}; }
+  // original: an amount in its own currency.
+  function original(v, code) { return {text: I.money(v, code), num: true, sort: String(v)}; }
   // fill is C.fillTable with a title on the cells that have one.
   function fill(id, rows, cells) {
-    C.fillTable(id, rows, function (r) { return cells(r).map(function (c) { return c && typeof c === "object" ? {text: c.text, num: c.num, href: c.href} : c; }); });
+    var all = rows.map(cells);
+    C.fillTable(id, all, function (r) { return r; });
     var trs = document.querySelectorAll("#" + id + " tbody tr");
-    rows.forEach(function (r, i) {
-      cells(r).forEach(function (c, j) { if (c && c.title && trs[i] && trs[i].cells[j]) trs[i].cells[j].title = c.title; });
+    all.forEach(function (r, i) {
+      r.forEach(function (c, j) { if (c && c.title && trs[i] && trs[i].cells[j]) trs[i].cells[j].title = c.title; });
     });
   }
-  function noRate(n) { return n ? " · " + n + " without rate" : ""; }
 
   var page = document.getElementById("country-page");
   if (!page) {
@@ -67,13 +58,13 @@
       fill("table-countries", d.rows, function (r) {
         var q = new URLSearchParams(window.location.search); q.set("country", r.country);
         var committed = amount(r.committed_usd), exports = amount(r.exports_usd);
-        if (r.committed_without_rate) { committed.text += " *"; committed.title += "; " + r.committed_without_rate + " project(s) without a rate, not in the sum"; }
-        if (r.deals_without_rate) { exports.text += " *"; exports.title += "; " + r.deals_without_rate + " deal(s) without a rate, not in the sum"; }
-        var cells = [{text: r.name + " (" + r.country + ")", href: "/analyst/countries?" + q.toString()}, committed, num(r.projects),
+        if (r.committed_without_rate) { committed.text += " *"; committed.title += "; " + I.t("js.country.projects_no_rate", I.num(r.committed_without_rate)); }
+        if (r.deals_without_rate) { exports.text += " *"; exports.title += "; " + I.t("js.country.deals_no_rate", I.num(r.deals_without_rate)); }
+        var cells = [{text: r.name, href: "/analyst/countries?" + q.toString()}, committed, num(r.projects),
           num(r.open_leads), amount(r.pipeline_weighted_usd), exports, amount(r.non_raw_usd), num(r.barriers_open), amount(r.open_value_at_stake_usd)];
         if (shown) {
           var e = r.execution;
-          cells.push(r.commissions.join(", ") || "–", {text: e ? pct(e.rate) : "–", num: true}, {text: e ? String(e.overdue) : "–", num: true});
+          cells.push(r.commissions.join(", ") || "–", e ? C.pct(e.rate, 1) : num(null), e ? num(e.overdue) : num(null));
         }
         return cells;
       });
@@ -85,137 +76,153 @@
   C.load(url("summary"), function (d) {
     var r = d.rows[0];
     set("h-committed", short(r.committed_usd));
-    set("h-committed-note", plural(r.projects, "project", "projects") + ", " + grouped(r.jobs) + " jobs expected" + noRate(r.committed_without_rate));
+    set("h-committed-note", I.t("js.country.committed_note", I.num(r.projects), I.num(r.jobs)) + noRate(r.committed_without_rate));
     set("h-pipeline", short(r.pipeline_weighted_usd));
-    set("h-pipeline-note", plural(r.open_leads, "open lead", "open leads") + ", " + short(r.pipeline_usd) + " of capex before weighting");
+    set("h-pipeline-note", I.t("js.country.pipeline_note", I.num(r.open_leads), short(r.pipeline_usd)));
     set("h-exports", short(r.exports_usd));
-    set("h-exports-note", plural(r.deals, "signed deal", "signed deals") + ", " + short(r.non_raw_usd) + " non-raw" + noRate(r.deals_without_rate));
-    set("h-barriers", String(r.barriers_open));
-    set("h-barriers-note", "of " + plural(r.barriers, "barrier", "barriers") + " reported; " + short(r.open_value_at_stake_usd) + " at stake in the open ones");
+    set("h-exports-note", I.t("js.country.exports_note", I.num(r.deals), short(r.non_raw_usd)) + noRate(r.deals_without_rate));
+    set("h-barriers", I.num(r.barriers_open));
+    set("h-barriers-note", I.t("js.country.barriers_note", I.num(r.barriers), short(r.open_value_at_stake_usd)));
     if (showCommissions) {
       var e = r.execution;
       set("h-execution", e ? pct(e.rate) : "–");
-      set("h-execution-note", e ? r.commissions.join(", ") + ": " + e.done_on_time + " of " + e.due + " due decisions on time, " + e.overdue + " overdue" : "no intergovernmental commission with this country");
+      set("h-execution-note", e ? I.t("js.country.execution_note", r.commissions.join(", "), I.num(e.done_on_time), I.num(e.due), I.num(e.overdue)) :
+        I.t("js.country.no_commission"));
     }
   }, fail("headline"));
 
-  // groupedBars draws, per year, a bar for each series side by side, with a legend.
+  // groupedBars draws, per year, a bar for each series side by side, with a
+  // legend under the plot that wraps at the chart's width.
   function groupedBars(container, years, series, label) {
     container.innerHTML = "";
     var any = series.some(function (s) { return years.some(function (y) { return Number(s.values[y] || 0) > 0; }); });
-    if (!years.length || !any) { container.innerHTML = "<p class='muted'>Nothing to show for these filters.</p>"; return; }
-    var W = Math.max(container.clientWidth || 0, 480), H = 250, L = 56, R = 10, T = 10, B = 46;
+    if (!years.length || !any) { C.empty(container); return; }
+    var svg = el("svg", {role: "img", "aria-label": label});
+    container.appendChild(svg); // in the page, so that text can be measured
+    function width(s) { var t = el("text", {"font-size": FONT, x: -1000, y: -1000}, s); svg.appendChild(t); var w = t.getComputedTextLength ? t.getComputedTextLength() : s.length * FONT * 0.6; svg.removeChild(t); return w; }
     var max = 0;
     series.forEach(function (s) { years.forEach(function (y) { max = Math.max(max, Number(s.values[y] || 0)); }); });
     var step = Math.pow(10, Math.floor(Math.log10(max))), nice = Math.ceil(max / step) * step;
-    var svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": label});
-    container.appendChild(svg); // in the page, so that text can be measured
-    function py(v) { return T + (1 - v / nice) * (H - T - B); }
-    [0, 0.25, 0.5, 0.75, 1].forEach(function (g) {
-      svg.appendChild(el("line", {x1: L, x2: W - R, y1: py(g * nice), y2: py(g * nice), stroke: "#e3e7eb"}));
-      svg.appendChild(el("text", {x: L - 6, y: py(g * nice) + 4, "text-anchor": "end", "font-size": 11, fill: "#5b6775"}, axis(g * nice)));
+    var grid = [0, 0.25, 0.5, 0.75, 1].map(function (g) { return {v: g * nice, text: C.compact(g * nice)}; });
+    var W = C.room(container, 300), plotH = 200, T = 10, R = 10;
+    var L = 10 + Math.max.apply(null, grid.map(function (g) { return width(g.text); }));
+    function py(v) { return T + (1 - v / nice) * plotH; }
+    grid.forEach(function (g) {
+      svg.appendChild(el("line", {x1: L, x2: W - R, y1: py(g.v), y2: py(g.v), stroke: "#e3e7eb"}));
+      svg.appendChild(el("text", {x: L - 6, y: py(g.v) + 4, "text-anchor": "end", "font-size": FONT, fill: "#5b6775"}, g.text));
     });
     var band = (W - L - R) / years.length, bw = band * 0.8 / series.length;
+    var every = Math.max(1, Math.ceil(FONT * 3.4 / band)); // a year label is about 3 em wide
     years.forEach(function (y, i) {
       var x0 = L + i * band + band * 0.1;
       series.forEach(function (s, j) {
-        var v = Number(s.values[y] || 0), h = v / nice * (H - T - B);
+        var v = Number(s.values[y] || 0), h = v / nice * plotH;
         if (v <= 0) return;
         var r = el("rect", {x: x0 + j * bw, y: py(v), width: Math.max(bw - 1, 1), height: Math.max(h, 1), fill: s.colour});
-        r.appendChild(el("title", {}, s.name + " " + y + ": USD " + C.money(s.values[y])));
+        r.appendChild(el("title", {}, s.name + " " + y + ": " + money(s.values[y])));
         svg.appendChild(r);
       });
-      svg.appendChild(el("text", {x: L + i * band + band / 2, y: H - B + 16, "text-anchor": "middle", "font-size": 11, fill: "#5b6775"}, String(y)));
+      if (i % every === 0) svg.appendChild(el("text", {x: L + i * band + band / 2, y: T + plotH + 18, "text-anchor": "middle", "font-size": FONT, fill: "#5b6775"}, String(y)));
     });
-    var lx = L, ly = H - 8;
+    var lx = L, ly = T + plotH + 42;
     series.forEach(function (s) {
-      svg.appendChild(el("rect", {x: lx, y: ly - 10, width: 10, height: 10, fill: s.colour}));
-      var t = el("text", {x: lx + 14, y: ly, "font-size": 11}, s.name);
-      svg.appendChild(t);
-      lx += 14 + (t.getComputedTextLength ? t.getComputedTextLength() : s.name.length * 6.2) + 16;
+      var w = 16 + width(s.name) + 16;
+      if (lx > L && lx + w > W) { lx = L; ly += 20; }
+      svg.appendChild(el("rect", {x: lx, y: ly - 10, width: 11, height: 11, fill: s.colour}));
+      svg.appendChild(el("text", {x: lx + 16, y: ly, "font-size": FONT}, s.name));
+      lx += w;
     });
+    C.fix(svg, W, ly + 8);
   }
 
   C.load(url("years"), function (d) {
     var years = d.rows.map(function (r) { return r.year; }), by = function (k) { var o = {}; d.rows.forEach(function (r) { o[r.year] = r[k]; }); return o; };
     groupedBars(document.getElementById("chart-years"), years, [
-      {name: "Investment committed", colour: "#1e6b8f", values: by("committed_usd")},
-      {name: "Investment realised", colour: "#3d9c9c", values: by("realised_usd")},
-      {name: "Exports signed", colour: "#c9822b", values: by("exports_usd")},
-      {name: "of which non-raw", colour: "#2f8f5b", values: by("non_raw_usd")}
-    ], "Investment and exports per year, USD");
+      {name: I.t("js.country.series_committed"), colour: "#1e6b8f", values: by("committed_usd")},
+      {name: I.t("js.country.series_realised"), colour: "#3d9c9c", values: by("realised_usd")},
+      {name: I.t("js.country.series_exports"), colour: "#c9822b", values: by("exports_usd")},
+      {name: I.t("js.country.series_non_raw"), colour: "#2f8f5b", values: by("non_raw_usd")}
+    ], I.t("js.country.years_chart"));
     fill("table-years", d.rows, function (r) {
-      var cells = [String(r.year), amount(r.committed_usd), num(r.projects), num(grouped(r.jobs)), amount(r.realised_usd), amount(r.exports_usd), amount(r.non_raw_usd),
-        num(r.deals), num(r.barriers_reported), num(r.barriers_resolved)];
+      var cells = [{text: String(r.year), sort: String(r.year)}, amount(r.committed_usd), num(r.projects), num(r.jobs), amount(r.realised_usd), amount(r.exports_usd),
+        amount(r.non_raw_usd), num(r.deals), num(r.barriers_reported), num(r.barriers_resolved)];
       if (showCommissions) {
         var e = r.execution || {due: 0, done_on_time: 0, rate: null};
-        cells.push(num(e.due), num(e.done_on_time), {text: pct(e.rate), num: true});
+        cells.push(num(e.due), num(e.done_on_time), C.pct(e.rate, 1));
       }
       return cells;
     });
   }, fail("chart-years"));
 
+  function order(rows) { return function (r) { return String(rows.indexOf(r)); }; }
+
   C.load(url("pipeline"), function (d) {
     C.bars(document.getElementById("chart-pipeline"), d.rows.map(function (r) {
-      return {label: stage(r.stage), value: Number(r.capex_usd), colour: r.stage === "lost" ? "#c7837c" : "#1e6b8f",
-        text: short(r.capex_usd) + " · " + plural(r.leads, "lead", "leads") + noRate(r.leads_without_rate),
-        title: stage(r.stage) + ": USD " + C.money(r.capex_usd) + ", weighted USD " + C.money(r.weighted_usd)};
-    }), {label: "Capex of the country's investor leads by stage, USD"});
-    C.fillTable("table-pipeline", d.rows, function (r) { return [stage(r.stage), num(r.leads), usd(r.capex_usd), usd(r.weighted_usd)]; });
+      return {label: leadStage(r.stage), value: Number(r.capex_usd), colour: r.stage === "lost" ? "#c7837c" : "#1e6b8f",
+        text: short(r.capex_usd) + " · " + I.t("js.country.leads", I.num(r.leads)) + noRate(r.leads_without_rate),
+        title: I.t("js.country.stage_title", leadStage(r.stage), money(r.capex_usd), money(r.weighted_usd))};
+    }), {label: I.t("js.country.pipeline_chart")});
+    var at = order(d.rows);
+    C.fillTable("table-pipeline", d.rows, function (r) { return [{text: leadStage(r.stage), sort: at(r)}, num(r.leads), usd(r.capex_usd), usd(r.weighted_usd)]; });
   }, fail("chart-pipeline"));
 
   C.load(url("leads"), function (d) {
-    set("leads-summary", "Every lead (" + d.rows.length + ")");
+    set("leads-summary", I.t("js.country.every_lead", I.num(d.rows.length)));
     C.fillTable("table-leads", d.rows, function (r) {
-      return [r.title, r.investor_name || "–", r.sector_name, stage(r.stage), r.stage_day,
-        {text: C.money(r.capex).replace(/\.00$/, "") + " " + r.currency, num: true}, {text: r.no_rate ? "no rate" : C.money(r.usd), num: true}, usd(r.weighted_usd)];
+      return [r.title, r.investor_name || "–", r.sector_name, leadStage(r.stage), C.day(r.stage_day), original(r.capex, r.currency),
+        r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : usd(r.usd), usd(r.weighted_usd)];
     });
   }, fail("table-leads"));
 
   C.load(url("deal-stages"), function (d) {
     C.bars(document.getElementById("chart-deal-stages"), d.rows.map(function (r) {
-      return {label: stage(r.stage), value: Number(r.value_usd), colour: r.stage === "lost" ? "#c7837c" : "#c9822b",
-        text: short(r.value_usd) + " · " + plural(r.deals, "deal", "deals") + noRate(r.deals_without_rate), title: stage(r.stage) + ": USD " + C.money(r.value_usd)};
-    }), {label: "Export deals with the country by stage, USD"});
+      return {label: dealStage(r.stage), value: Number(r.value_usd), colour: r.stage === "lost" ? "#c7837c" : "#c9822b",
+        text: short(r.value_usd) + " · " + I.t("js.analyst.exports.deals", I.num(r.deals)) + noRate(r.deals_without_rate),
+        title: dealStage(r.stage) + ": " + money(r.value_usd)};
+    }), {label: I.t("js.country.deal_stages_chart")});
   }, fail("chart-deal-stages"));
 
   C.load(url("deal-sectors"), function (d) {
-    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || "No sector given", num(r.deals), usd(r.value_usd), usd(r.non_raw_usd)]; });
+    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || r.sector, num(r.deals), usd(r.value_usd), usd(r.non_raw_usd)]; });
   }, fail("table-deal-sectors"));
 
   C.load(url("deals"), function (d) {
-    set("deals-summary", "Every signed deal (" + d.rows.length + ")");
+    var sectors = d.sector_names || {};
+    set("deals-summary", I.t("js.country.every_deal", I.num(d.rows.length)));
     C.fillTable("table-deals", d.rows, function (r) {
-      return [r.exporter_name, r.hs_code, r.sector || "–", r.raw ? "raw" : "non-raw", r.stage, r.deal_date,
-        {text: C.money(r.value).replace(/\.00$/, "") + " " + r.currency, num: true}, {text: r.no_rate ? "no rate" : C.money(r.usd), num: true}];
+      return [r.exporter_name, r.hs_code, r.sector ? sectors[r.sector] || r.sector : "–", I.t(r.raw ? "js.analyst.exports.raw" : "js.analyst.exports.non_raw"),
+        dealStage(r.stage), C.day(r.deal_date), original(r.value, r.currency),
+        r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : usd(r.usd)];
     });
   }, fail("table-deals"));
 
   C.load(url("barrier-types"), function (d) {
     C.fillTable("table-barrier-types", d.rows, function (r) {
-      return [r.type_name || r.type, num(r.barriers), num(r.open), num(r.resolved), usd(r.open_value_at_stake_usd),
-        {text: r.median_days_to_resolve == null ? "–" : String(r.median_days_to_resolve), num: true}];
+      return [I.label("barrier_type", r.type), num(r.barriers), num(r.open), num(r.resolved), usd(r.open_value_at_stake_usd), num(r.median_days_to_resolve)];
     });
   }, fail("table-barrier-types"));
 
   C.load(url("barriers"), function (d) {
-    var names = d.type_names || {};
+    var agencies = d.agency_names || {};
     C.fillTable("table-barriers", d.rows, function (r) {
-      return [r.title, names[r.type] || r.type, stage(r.status), r.reported_on, r.resolved_on || "–", r.lead_agency,
-        {text: !r.has_value ? "–" : C.money(r.value).replace(/\.00$/, "") + " " + r.currency, num: true},
-        {text: !r.has_value ? "–" : r.no_rate ? "no rate" : C.money(r.usd), num: true}];
+      return [r.title, I.label("barrier_type", r.type), I.label("barrier_status", r.status), C.day(r.reported_on), C.day(r.resolved_on),
+        agencies[r.lead_agency] || r.lead_agency || "–",
+        r.has_value ? original(r.value, r.currency) : num(null),
+        !r.has_value ? num(null) : r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : usd(r.usd)];
     });
   }, fail("table-barriers"));
 
   if (showCommissions) {
     C.load(url("commissions"), function (d) {
       C.fillTable("table-commissions", d.rows, function (r) {
-        return [r.name || r.commission_id, num(r.total), num(r.due), num(r.done_on_time), num(r.done_late), num(r.overdue), {text: pct(r.rate), num: true}];
+        return [r.name || r.commission_id, num(r.total), num(r.due), num(r.done_on_time), num(r.done_late), num(r.overdue), C.pct(r.rate, 1)];
       });
     }, fail("table-commissions"));
     C.load(url("overdue"), function (d) {
+      var commissions = d.commission_names || {}, agencies = d.agency_names || {};
       C.fillTable("table-overdue", d.rows, function (r) {
-        return [r.commission_id, String(r.session_number), r.item, r.text, r.agencies.join(", "), r.deadline.slice(0, 10), num(r.days_late)];
+        return [commissions[r.commission_id] || r.commission_id, num(r.session_number), r.item, r.text,
+          r.agencies.map(function (a) { return agencies[a] || a; }).join(", "), C.day(r.deadline), num(r.days_late)];
       });
     }, fail("table-overdue"));
   }

@@ -16,6 +16,9 @@
       return v === undefined ? "" : String(v);
     });
   }
+  // Chromium's ICU data has no Kazakh number symbols (it writes 1,234.5 for
+  // "kk"); CLDR's Kazakh ones are the Russian ones, as the server writes them.
+  var numberLang = lang === "kk" ? "ru" : lang;
   var numbers = {};
   // num formats a number (or a decimal given as text, kept exact up to 15 digits) for the page's language.
   function num(v, places) {
@@ -23,7 +26,7 @@
     if (!isFinite(n)) { return String(v); }
     var key = places === undefined ? "auto" : places;
     if (!numbers[key]) {
-      numbers[key] = new Intl.NumberFormat(lang, places === undefined ? { maximumFractionDigits: 20 } :
+      numbers[key] = new Intl.NumberFormat(numberLang, places === undefined ? { maximumFractionDigits: 20 } :
         { minimumFractionDigits: places, maximumFractionDigits: places });
     }
     return numbers[key].format(n);
