@@ -154,4 +154,3 @@ func TestUIAnalystInRussian(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
