@@ -150,6 +150,32 @@ func TestUIAnalystInRussian(t *testing.T) {
 			t.Errorf("the largest capex shows as %q, want it written the Russian way", s.Shown[0])
 		}
 	}
+
+	// The CSV link has its Excel (ru/kk) twin: the same figure with a BOM,
+	// ';' between fields and decimal commas, with the page's filters.
+	type excelCSV struct {
+		Href  string `json:"href"`
+		BOM   bool   `json:"bom"`
+		Head  string `json:"head"`
+		Comma bool   `json:"comma"` // a number with a decimal comma in the rows
+	}
+	x := waitFor[excelCSV](b, "the Excel twin of the CSV link", 10*time.Second, `(() => {
+		const twin = document.querySelector("#csv + .csv-excel, #csv ~ .csv-excel");
+		if (!twin) return null;
+		twin.dispatchEvent(new Event("mouseenter"));
+		if (window.__excel) return window.__excel;
+		window.__excel = null;
+		fetch(twin.href).then(r => r.arrayBuffer()).then(buf => {
+			const bytes = new Uint8Array(buf), text = new TextDecoder().decode(bytes);
+			const lines = text.split(/\r?\n/);
+			window.__excel = {href: twin.getAttribute("href"), bom: bytes[0] === 0xEF && bytes[1] === 0xBB && bytes[2] === 0xBF,
+				head: lines[0], comma: lines.slice(1).some(l => /;-?\d+,\d+(;|$)/.test(l))};
+		});
+		return null;
+	})()`)
+	if !strings.Contains(x.Href, "format=excel") || !x.BOM || !strings.Contains(x.Head, ";") || strings.Contains(x.Head, ",") || !x.Comma {
+		t.Errorf("the Excel (ru/kk) CSV: %+v; want format=excel, a BOM, ';' between fields and decimal commas", x)
+	}
 	b.noExceptions()
 }
 
