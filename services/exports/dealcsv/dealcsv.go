@@ -356,7 +356,9 @@ func Day(s string) string {
 // blanks between them, and ',' too in a file of decimal points. In a file
 // of decimal commas a clause 2.7 may have become 2,7: it is read back.
 func (d Dialect) list(s string) []string {
-	split := func(r rune) bool { return r == ';' || r == ' ' || r == '\t' || r == '\n' || (!d.DecimalComma && r == ',') }
+	split := func(r rune) bool {
+		return r == ';' || r == ' ' || r == '\t' || r == '\n' || (!d.DecimalComma && r == ',')
+	}
 	out := []string{}
 	for _, item := range strings.FieldsFunc(s, split) {
 		if d.DecimalComma && clauseWithComma.MatchString(item) {
