@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -190,5 +191,27 @@ func TestImportIsIdempotentAndWhole(t *testing.T) {
 	}
 	if _, err := svc.ImportDeals(ctx, analyst, lines, ""); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Fatalf("an analyst imports: %v", err)
+	}
+}
+
+// TestREADMEDealFileImports: the example file of the README imports as it says.
+func TestREADMEDealFileImports(t *testing.T) {
+	raw, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(raw), "### Importing a post's deals from a file")
+	_, rest, _ = strings.Cut(rest, "```csv\n")
+	file, _, _ := strings.Cut(rest, "```")
+	svc := start(t)
+	if _, _, err := svc.RegisterExporter(t.Context(), admin, nil, domain.ExporterInput{BIN: "050440001239", Name: "Shymkent Refinery LLP"}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := svc.ImportDeals(t.Context(), berlin, parse(t, file), "")
+	if err != nil || plan.New != 3 {
+		t.Fatalf("the README's file: %+v %v", plan, fieldKeys(err))
+	}
+	if s := plan.Deals[2].Deal; s.Stage != domain.Lost || s.LostReason != "price" || !slices.Equal(s.Support, []string{"trade_mission", "exhibition"}) {
+		t.Fatalf("third row: %+v", s)
 	}
 }
