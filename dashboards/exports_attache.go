@@ -26,13 +26,16 @@ import (
 )
 
 // attacheExportPages are the templates of the attachés' deal and barrier pages.
-var attacheExportPages = []string{"deals", "deal", "barrierlist", "barrier"}
+var attacheExportPages = []string{"deals", "deal", "barrierlist", "barrier", "dealimport"}
 
 // attacheExportRoutes mounts the attachés' deal and barrier pages.
 func (s *Server) attacheExportRoutes(ui auth.Router) {
 	ui.Get("/attache/deals", auth.WriteExports, s.dealsBoard)
 	ui.Get("/attache/deals/new", auth.WriteExports, s.newDealPage)
 	ui.Post("/attache/deals", auth.WriteExports, s.createDeal)
+	ui.Get("/attache/deals/import", auth.WriteExports, s.dealImportPage) // before /attache/deals/:id
+	ui.Post("/attache/deals/import", auth.WriteExports, s.dealImportPreview)
+	ui.Post("/attache/deals/import/confirm", auth.WriteExports, s.dealImportConfirm)
 	ui.Get("/attache/deals/:id", auth.WriteExports, s.dealPage)
 	ui.Post("/attache/deals/:id", auth.WriteExports, s.updateDeal)
 	ui.Post("/attache/deals/:id/stage", auth.WriteExports, s.moveDeal)

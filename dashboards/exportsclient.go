@@ -122,3 +122,18 @@ func (c exportsClient) hs(ctx context.Context, token string, q url.Values) ([]ht
 	err := c.call(ctx, token, http.MethodGet, epath("hs")+"?"+q.Encode(), nil, nil, &out)
 	return out.Results, err
 }
+
+// importDeals sends a deal file to the import: dry (a preview) or for real,
+// with expect the digest of the preview the attaché confirmed.
+func (c exportsClient) importDeals(ctx context.Context, token string, file []byte, dry bool, expect string) (httpapi.ImportJSON, error) {
+	var out httpapi.ImportJSON
+	q := url.Values{}
+	if dry {
+		q.Set("dry_run", "true")
+	}
+	if expect != "" {
+		q.Set("expect", expect)
+	}
+	err := c.call(ctx, token, http.MethodPost, epath("deals", "import")+"?"+q.Encode(), nil, rawBody{contentType: "text/csv", data: file}, &out)
+	return out, err
+}

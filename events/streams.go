@@ -35,14 +35,14 @@ type Stream struct {
 	Subjects    []string
 	Description string
 	Ingest      bool // projected into ClickHouse by the ingest service
-	Atomic      bool // accepts atomic batches (a protocol: a session and its decisions, all or nothing)
+	Atomic      bool // accepts atomic batches (a protocol: a session and its decisions; a deal import file: all or nothing)
 }
 
 // Streams lists every stream econdip uses.
 var Streams = []Stream{
 	{Name: StreamLeads, Subjects: []string{SubjectPrefix + ".leads.>"}, Description: "investor lead events (operational store, holds contact persons)", Ingest: true},
 	{Name: StreamCommissions, Subjects: []string{SubjectPrefix + ".commissions.>"}, Description: "intergovernmental commissions, sessions and decisions", Ingest: true, Atomic: true},
-	{Name: StreamExports, Subjects: []string{SubjectPrefix + ".exports.>"}, Description: "Kazakh exporters, export deals and trade barriers", Ingest: true},
+	{Name: StreamExports, Subjects: []string{SubjectPrefix + ".exports.>"}, Description: "Kazakh exporters, export deals and trade barriers", Ingest: true, Atomic: true},
 	{Name: StreamUsers, Subjects: []string{SubjectPrefix + ".users.>"}, Description: "user accounts (password and token hashes): never projected into ClickHouse"},
 	{Name: StreamDeadLetter, Subjects: []string{DeadLetterPrefix + ">"}, Description: "messages ingest could not decode, with the reason in headers"},
 }

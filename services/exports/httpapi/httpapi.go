@@ -5,6 +5,8 @@ package httpapi
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"econdip/services/exports/dealcsv"
+
 	"econdip/services/exports/app"
 	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
@@ -24,6 +26,7 @@ func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fi
 	e.Get("/:bin", auth.ReadExporters, h.exporter)
 	d := auth.Protect(r, "exports", "/api/v1/deals", bearer, limit)
 	d.Post("/", auth.WriteExports, httpx.Create(h.createDeal, func(d domain.Deal) string { return "/api/v1/deals/" + d.ID }, h.dealBody))
+	d.Post("/import", auth.WriteExports, h.importDeals)
 	d.Get("/", auth.ReadExports, h.deals)
 	d.Get("/:id", auth.ReadExports, h.deal)
 	d.Patch("/:id", auth.WriteExports, h.updateDeal)
@@ -254,4 +257,49 @@ func (h handlers) hs(c *fiber.Ctx) error {
 			Sector: x.Sector, SectorName: x.SectorName, Raw: x.Raw})
 	}
 	return c.JSON(fiber.Map{"results": out})
+}
+
+// importDeals reads a CSV file of the post's deals (the body, as it is)
+// and, with ?dry_run=true, answers what it would create (200); without, it
+// creates the deals that do not exist yet, all or none, and answers 201 if
+// it created any, 200 if every deal existed already. ?expect=<digest of a
+// preview> refuses (409) a file that no longer plans what was previewed.
+func (h handlers) importDeals(c *fiber.Ctx) error {
+	lines, dialect, err := dealcsv.Parse(c.Body())
+	if err != nil {
+		return err
+	}
+	u := auth.FromCtx(c)
+	var plan app.ImportPlan
+	dry := c.QueryBool("dry_run")
+	if dry {
+		plan, err = h.svc.PlanDealImport(c.UserContext(), u, lines)
+	} else {
+		plan, err = h.svc.ImportDeals(c.UserContext(), u, lines, c.Query("expect"))
+	}
+	if err != nil {
+		return err
+	}
+	out := ImportJSON{DryRun: dry, New: plan.New, Existing: plan.Existing, Digest: plan.Digest,
+		Dialect: DialectJSON{Separator: string(dialect.Comma), DecimalMark: ".", BOM: dialect.BOM}, Deals: []ImportRowJSON{}}
+	if dialect.DecimalComma {
+		out.Dialect.DecimalMark = ","
+	}
+	for _, p := range plan.Deals {
+		status := "new"
+		switch {
+		case p.Exists:
+			status = "exists"
+		case !dry:
+			status = "created"
+		}
+		out.Deals = append(out.Deals, ImportRowJSON{Row: p.Row, Status: status, Deal: h.dealJSON(p.Deal), Similar: p.Similar})
+	}
+	if !dry {
+		out.Created = plan.New
+	}
+	if out.Created > 0 {
+		return c.Status(fiber.StatusCreated).JSON(out)
+	}
+	return c.JSON(out)
 }

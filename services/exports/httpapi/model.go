@@ -330,3 +330,31 @@ type HSJSON struct {
 	SectorName  string `json:"sector_name,omitempty"`
 	Raw         bool   `json:"raw"` // a raw commodity export under the current mapping
 }
+
+// ImportJSON answers a deal import: what the file creates (a dry run) or
+// created, row by row.
+type ImportJSON struct {
+	DryRun   bool            `json:"dry_run"`
+	New      int             `json:"new"`      // deals the file has that did not exist
+	Created  int             `json:"created"`  // stored by this request (0 on a dry run)
+	Existing int             `json:"existing"` // imported before: nothing stored for them
+	Digest   string          `json:"digest"`   // pass as ?expect= to store only what was previewed
+	Dialect  DialectJSON     `json:"dialect"`
+	Deals    []ImportRowJSON `json:"deals"`
+}
+
+// DialectJSON is how the file was read.
+type DialectJSON struct {
+	Separator   string `json:"separator"`
+	DecimalMark string `json:"decimal_mark"`
+	BOM         bool   `json:"bom"`
+}
+
+// ImportRowJSON is one row of an import: its deal, and "new" (a dry run),
+// "created" or "exists".
+type ImportRowJSON struct {
+	Row     int      `json:"row"`
+	Status  string   `json:"status"`
+	Deal    DealJSON `json:"deal"`
+	Similar []string `json:"similar,omitempty"` // ids of the post's deals with the same exporter, buyer and HS code
+}

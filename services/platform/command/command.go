@@ -300,3 +300,48 @@ func History[E, D, C any](ctx context.Context, k *Kind[E, D], u auth.User, a aut
 	}
 	return out, nil
 }
+
+// CreateAll stores new records for u, who must have action a on each, all
+// or none: one atomic batch (eventstore.Store.CreateAll; the kind's stream
+// must allow atomic publish). ids are the records' ids, chosen by the
+// caller (an import derives them from what each record says, so that the
+// same file twice is the same records); build checks and makes record i at
+// time now, given its id, and returns its creation event. Each creation
+// event's id derives from its record's id, as with an Idempotency-Key, so
+// a batch retried within JetStream's duplicate window is refused as a
+// replay. Returns build's first error, Forbidden, or Conflict when any of
+// the records exists already; on an error nothing is stored.
+func (k *Kind[E, D]) CreateAll(ctx context.Context, u auth.User, a auth.Action, ids []string,
+	build func(i int, id string, now time.Time) (D, Event[E], error)) ([]D, error) {
+	if err := auth.Allow(u, a); err != nil {
+		return nil, err
+	}
+	now := k.stamp()
+	recs := make([]eventstore.NewRecord, len(ids))
+	for i, id := range ids {
+		d, emit, err := build(i, id, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := k.Permit(u, a, d); err != nil {
+			return nil, err
+		}
+		ev := emit(k.ToEvent(d))
+		eventID := uuid.NewSHA1(k.IDs.Namespace, []byte("created\x00"+id)).String()
+		env, err := k.envelope(u, eventID, d, ev, now)
+		if err != nil {
+			return nil, err
+		}
+		recs[i] = eventstore.NewRecord{ID: id, Envelope: env, Event: ev}
+	}
+	stored, err := k.Store.CreateAll(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]D, len(stored))
+	for i, rec := range stored {
+		k.put(rec)
+		out[i] = k.FromEvent(rec.State)
+	}
+	return out, nil
+}
