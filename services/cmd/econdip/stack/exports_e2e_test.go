@@ -510,7 +510,7 @@ func TestBarrierReportProgressAndStatus(t *testing.T) {
 
 	// Status changes: out of order refused naming the allowed ones, then in order, backdated.
 	_, r = barrierStatus(t, s, b, "in_negotiation", "")
-	if r.Status != 400 || !strings.Contains(string(r.Body), "verified, dormant") {
+	if r.Status != 400 || !strings.Contains(strings.ToLower(string(r.Body)), "verified, dormant") {
 		t.Fatalf("out of order: %d %s", r.Status, r.Body)
 	}
 	b, r = barrierStatus(t, s, b, "verified", astanaDay(-7))
