@@ -44,6 +44,9 @@ type Config struct {
 	CommissionsURL string // base URL of the commissions service
 	ExportsURL     string // base URL of the exports service
 	CH             driver.Conn
+	// CHWriter writes what administrators import from the dashboard (BNS
+	// trade statistics); nil: CH (which must then be allowed to insert).
+	CHWriter driver.Conn
 	Users          auth.Authenticator
 	Identity       *identity.Service // sign-in, sessions and accounts
 	Ref            *reference.Data
@@ -101,6 +104,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.analystExportRoutes(ui)
 	s.scorecardRoutes(ui)
 	s.identityRoutes(ui)
+	s.tradeRoutes(ui)
 	if err := checkMenu(); err != nil {
 		return nil, err
 	}
@@ -117,7 +121,7 @@ func (s *Server) parseTemplates() error {
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
-		for _, page := range append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...) {
+		for _, page := range append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...) {
 			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 			if err != nil {
 				return err
