@@ -44,14 +44,14 @@ type Config struct {
 	CommissionsURL string // base URL of the commissions service
 	ExportsURL     string // base URL of the exports service
 	CH             driver.Conn
-	// CHWriter writes what administrators import from the dashboard (BNS
-	// trade statistics); nil: CH (which must then be allowed to insert).
-	CHWriter driver.Conn
 	Users          auth.Authenticator
 	Identity       *identity.Service // sign-in, sessions and accounts
 	Ref            *reference.Data
 	Log            *slog.Logger
 	Secure         bool // set the Secure flag on cookies (behind TLS)
+	// CHWriter writes what administrators import from the dashboard (BNS
+	// trade statistics); nil: CH (which must then be allowed to insert).
+	CHWriter driver.Conn
 }
 
 // Server is the dashboard web app.

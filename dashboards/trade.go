@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
@@ -28,6 +27,7 @@ import (
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/tradestats"
+	"github.com/gofiber/fiber/v2"
 )
 
 // tradePages are the templates of the realised-trade pages.
