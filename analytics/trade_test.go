@@ -234,6 +234,35 @@ func TestTradeCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("realised after the correction", &total.Total.RealisedUSD, "18000000")
+
+	// The scorecard's non-raw exports of clause 2.7 gain the realised line:
+	// after the correction, March's 76 (3,000,000) is the only non-raw chapter.
+	rows, err := analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: 2025, Today: day("2026-12-07"), Scope: "clause", Code: "2.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		if r.Metric != "non_raw_exports_usd" {
+			continue
+		}
+		found = true
+		if r.RealisedBNS == nil || !r.RealisedBNS.Value.Equal(decimal.RequireFromString("3000000")) || strings.Join(r.RealisedBNS.Months, ",") != "2025-03,2025-06" {
+			t.Errorf("realised line of 2.7: %+v", r.RealisedBNS)
+		}
+	}
+	if !found {
+		t.Errorf("no non-raw exports row for 2.7: %+v", rows)
+	}
+	rows, err = analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: 2025, Today: day("2026-12-07"), Scope: "clause", Code: "2.7", Post: "de-berlin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.RealisedBNS != nil {
+			t.Errorf("a post's scorecard has a realised line: %+v", r)
+		}
+	}
 }
 
 func fixedOr(d *decimal.Decimal) string {
