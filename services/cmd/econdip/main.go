@@ -247,6 +247,9 @@ func loadDemoOnce(ctx context.Context, sys *stack.Stack) error {
 	if err := loadDemo(ctx, sys); err != nil {
 		return err
 	}
+	if err := loadDemoTrade(ctx, sys); err != nil {
+		return err
+	}
 	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 }
 

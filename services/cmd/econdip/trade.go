@@ -163,3 +163,19 @@ func printEditions(w io.Writer, eds []analytics.TradeEdition) {
 			e.FileName, e.FileSHA256[:min(12, len(e.FileSHA256))], e.Label, e.LoadedBy, e.LoadedAt.Format("2006-01-02T15:04:05Z")}, "\t"))
 	}
 }
+
+// loadDemoTrade imports the BNS file of July 2026 (real statistics,
+// services/tradestats/data/PROVENANCE.md) into the demo, as an import by
+// "demo", so the analysts' "Realised trade" page has a month to compare.
+func loadDemoTrade(ctx context.Context, sys *stack.Stack) error {
+	f, err := tradestats.Parse(tradestats.DemoFileName, tradestats.DemoFile, sys.Ref)
+	if err != nil {
+		return fmt.Errorf("the demo's BNS file: %w", err)
+	}
+	done, err := analytics.ImportTrade(ctx, sys.CH, []*tradestats.File{f}, analytics.TradeImportOptions{LoadedBy: "demo"})
+	if err != nil {
+		return err
+	}
+	sys.Log.Info("demo data: BNS export statistics imported", "file", f.Name, "months", len(done))
+	return nil
+}
