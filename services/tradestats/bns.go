@@ -218,8 +218,8 @@ func Parse(name string, data []byte, known Known) (*File, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
+		if err != nil { // FieldPos may only be asked about a record read
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.StartLine
@@ -227,6 +227,7 @@ func Parse(name string, data []byte, known Known) (*File, error) {
 			fe.Add(Field(line, ""), "error.csv_syntax", err.Error())
 			return nil, fe.Err()
 		}
+		line, _ := r.FieldPos(0)
 		out.Lines++
 		if out.Lines > MaxRows {
 			fe.Add("file", "error.trade_too_many_rows", MaxRows)
