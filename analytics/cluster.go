@@ -67,6 +67,18 @@ var replicatedTables = []string{
 	"exporter_states", "deal_states", "barrier_states", "barrier_status_history",
 }
 
+// importedTables are not from events, but, like them, written once through
+// one node and needed on every replica: the BNS statistics
+// (analytics/trade.go). Cluster mode treats them as replicatedTables
+// (<t>_local replicated, <t> Distributed); they have no event ids.
+var importedTables = []string{"trade_exports", "trade_editions"}
+
+// distributed says whether table is replicated and read through a
+// Distributed table in cluster mode.
+func distributed(table string) bool {
+	return slices.Contains(replicatedTables, table) || slices.Contains(importedTables, table)
+}
+
 // nodeTables are the reference tables each node holds a copy of, loaded
 // into every node from the files administrators edit.
 var nodeTables = []string{"hs_classification", "targets", "fx_daily", "reference_loads", "fx_join"}
@@ -121,7 +133,7 @@ func (r clusterRewriter) migration(stmts []string) ([]string, error) {
 		if m := alterTableRe.FindStringSubmatch(stmt); m != nil {
 			table, actions := m[1], m[2]
 			switch {
-			case slices.Contains(replicatedTables, table):
+			case distributed(table):
 				out = append(out, fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s %s", r.qualified(table+LocalSuffix), r.cluster, actions))
 				if !slices.Contains(altered, table) {
 					altered = append(altered, table)
@@ -153,7 +165,7 @@ func (r clusterRewriter) statement(stmt string) ([]string, error) {
 			create += "IF NOT EXISTS "
 		}
 		switch {
-		case slices.Contains(replicatedTables, table):
+		case distributed(table):
 			local := table + LocalSuffix
 			replicated, err := r.replicatedEngine(local, engine, args)
 			if err != nil {
@@ -185,7 +197,7 @@ func (r clusterRewriter) statement(stmt string) ([]string, error) {
 			drop += "IF EXISTS "
 		}
 		switch {
-		case slices.Contains(replicatedTables, table):
+		case distributed(table):
 			return []string{
 				fmt.Sprintf("%s%s ON CLUSTER %s", drop, r.qualified(table), r.cluster),
 				fmt.Sprintf("%s%s ON CLUSTER %s", drop, r.qualified(table+LocalSuffix), r.cluster),

@@ -34,7 +34,7 @@ func TestEveryMigratedTableIsClassifiedForClusterMode(t *testing.T) {
 	if _, err := r.migration([]string{schemaMigrationsTable}); err != nil {
 		t.Errorf("schema_migrations has no cluster form: %v", err)
 	}
-	for _, list := range [][]string{replicatedTables, nodeTables} {
+	for _, list := range [][]string{replicatedTables, importedTables, nodeTables} {
 		for _, table := range list {
 			if !created[table] {
 				t.Errorf("%s is classified in cluster.go but no migration creates it", table)

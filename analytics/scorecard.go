@@ -81,7 +81,26 @@ type ScorecardRow struct {
 	Target2030    *decimal.Decimal `json:"target_2030"`
 	Status2030    string           `json:"status_2030"` // on_track, at_risk, off_track, none
 	PipelineAdded decimal.Decimal  `json:"pipeline_added"`
+	// RealisedBNS is the second line of the non-raw exports measure: the
+	// realised non-raw exports of the BNS statistics (analytics/trade.go),
+	// where they exist; nil otherwise (another metric, a post filter, a
+	// clause other than 2.7, or no month of the year imported).
+	RealisedBNS *RealisedLine `json:"realised_bns"`
 }
+
+// RealisedLine is a scorecard measure read from the BNS statistics instead
+// of the posts' deals.
+type RealisedLine struct {
+	Value    decimal.Decimal  `json:"value"`    // USD, to the cent: the non-raw chapters of the months imported
+	Months   []string         `json:"months"`   // YYYY-MM with statistics in the year
+	Expected *decimal.Decimal `json:"expected"` // the target pro rata of the months imported (12 months: the target)
+	Percent  *decimal.Decimal `json:"percent"`  // Value / Target × 100, 1 place
+	Status   string           `json:"status"`   // green, amber, red, none: Value against Expected
+}
+
+// NonRawClause is the Concept clause of non-raw exports: the clause whose
+// non-raw exports measure the BNS statistics can give as a whole.
+const NonRawClause = "2.7"
 
 // Scorecard computes every line of the scorecard.
 func Scorecard(ctx context.Context, conn driver.Conn, f ScorecardFilter) ([]ScorecardRow, error) {
@@ -186,7 +205,71 @@ func Scorecard(ctx context.Context, conn driver.Conn, f ScorecardFilter) ([]Scor
 		}
 		return 0
 	})
+	if err := addRealised(ctx, conn, f, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// addRealised gives the non-raw exports rows their realised line: for a
+// sector, the sector's non-raw chapters (a chapter split between sectors
+// counts for none of them); for clause 2.7, every non-raw chapter; the
+// months of f.Year with statistics for all partners (or for f.Country).
+// The statistics have no post: with a post filter there is no line.
+func addRealised(ctx context.Context, conn driver.Conn, f ScorecardFilter, rows []ScorecardRow) error {
+	want := false
+	for _, r := range rows {
+		want = want || r.Metric == string(reference.MetricNonRawExports)
+	}
+	if !want || f.Post != "" {
+		return nil
+	}
+	cmp, err := TradeCompare(ctx, conn, TradeBySector, TradeFilter{From: time.Date(f.Year, 1, 1, 0, 0, 0, 0, time.UTC),
+		To: time.Date(f.Year, 12, 1, 0, 0, 0, 0, time.UTC), Partner: f.Country})
+	if err != nil || len(cmp.MonthsWith) == 0 {
+		return err
+	}
+	bySector := map[string]decimal.Decimal{}
+	for _, r := range cmp.Rows {
+		bySector[r.Key] = r.RealisedNonRawUSD
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.Metric != string(reference.MetricNonRawExports) {
+			continue
+		}
+		var v decimal.Decimal
+		switch {
+		case r.Scope == reference.TargetScopeClause && r.Code == NonRawClause:
+			v = cmp.Total.RealisedNonRawUSD
+		case r.Scope == reference.TargetScopeSector:
+			v = bySector[r.Code]
+			if v.IsZero() {
+				v = decimal.Zero
+			}
+		default:
+			continue
+		}
+		line := &RealisedLine{Value: v, Months: cmp.MonthsWith, Status: "none"}
+		if r.Target != nil {
+			e := r.Target.Mul(decimal.NewFromInt(int64(len(cmp.MonthsWith)))).DivRound(decimal.NewFromInt(12), 2)
+			line.Expected = &e
+			if !r.Target.IsZero() {
+				p := v.Mul(decimal.NewFromInt(100)).DivRound(*r.Target, 1)
+				line.Percent = &p
+			}
+			switch {
+			case v.GreaterThanOrEqual(e):
+				line.Status = "green"
+			case v.GreaterThanOrEqual(e.Mul(amberShare)):
+				line.Status = "amber"
+			default:
+				line.Status = "red"
+			}
+		}
+		r.RealisedBNS = line
+	}
+	return nil
 }
 
 // metricValues is every metric's actual values per key and year.

@@ -49,6 +49,9 @@ type Config struct {
 	Ref            *reference.Data
 	Log            *slog.Logger
 	Secure         bool // set the Secure flag on cookies (behind TLS)
+	// CHWriter writes what administrators import from the dashboard (BNS
+	// trade statistics); nil: CH (which must then be allowed to insert).
+	CHWriter driver.Conn
 }
 
 // Server is the dashboard web app.
@@ -103,6 +106,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.analystExportRoutes(ui)
 	s.scorecardRoutes(ui)
 	s.identityRoutes(ui)
+	s.tradeRoutes(ui)
 	if err := checkMenu(); err != nil {
 		return nil, err
 	}
@@ -119,7 +123,7 @@ func (s *Server) parseTemplates() error {
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
-		for _, page := range append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...) {
+		for _, page := range append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...) {
 			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 			if err != nil {
 				return err

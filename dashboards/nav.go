@@ -37,9 +37,11 @@ var menu = []navItem{
 	{"/analyst/commissions", "ui.nav.commissions", auth.ReadCommFigures},
 	{"/analyst/exports", "ui.nav.exports", auth.ReadExpFigures},
 	{"/analyst/barriers", "ui.nav.trade_barriers", auth.ReadExpFigures},
+	{"/analyst/trade", "ui.nav.realised_trade", auth.ReadTradeFigures},
 	{"/analyst/countries", "ui.nav.countries", auth.ReadInvestment},
 	{"/admin/users", "ui.nav.users", auth.ManageUsers},
 	{"/admin/audit", "ui.nav.audit", auth.ManageUsers},
+	{"/admin/trade", "ui.nav.trade_import", auth.ImportTrade},
 }
 
 // menuFor is the menu of u: the pages whose action u's role may take.

@@ -170,7 +170,20 @@
         tr.appendChild(target);
         var actual = h("a", {href: drillHref(r, r.trend[r.trend.length - 1].year), className: "figure", text: short(r.actual, r.unit),
           title: I.t("js.analyst.scorecard.actual_title", exact(r.actual, r.unit), I.num(r.records)) + (r.no_rate ? "; " + I.t("js.analyst.scorecard.no_rate_sum", I.num(r.no_rate)) : "") + " " + SHOW});
-        tr.appendChild(h("td", {className: "num"}, [actual, r.no_rate ? h("span", {className: "norate", text: " *", title: I.t("js.analyst.scorecard.no_rate", I.num(r.no_rate))}) : null]));
+        var cell = h("td", {className: "num"}, [actual, r.no_rate ? h("span", {className: "norate", text: " *", title: I.t("js.analyst.scorecard.no_rate", I.num(r.no_rate))}) : null]);
+        // The non-raw exports measure: the deals' figure says its source, and
+        // the BNS statistics, where imported, add a second line.
+        if (r.metric === "non_raw_exports_usd") {
+          cell.appendChild(h("span", {className: "source muted small", text: " " + I.t("js.trade.source_deals")}));
+          var b = r.realised_bns;
+          if (b) {
+            cell.appendChild(h("br"));
+            cell.appendChild(h("span", {className: "realised-bns status-" + b.status, text: I.t("js.trade.realised_line", short(b.value, r.unit),
+              b.percent == null ? "–" : I.pct(Number(b.percent) / 100, 1)),
+              title: I.t("js.trade.realised_title", exact(b.value, r.unit), b.months.join(", "))}));
+          }
+        }
+        tr.appendChild(cell);
         tr.appendChild(h("td", {className: "num", text: r.percent == null ? "–" : I.pct(Number(r.percent) / 100, 1)}));
         var st = h("td", {className: "status-cell"}, [badge(STATUS, r.status, r.expected != null ? I.t("js.analyst.scorecard.expected_title", exact(r.expected, r.unit)) : "")]);
         if (r.expected != null && r.target != null && r.expected !== r.target) st.appendChild(h("span", {className: "expected", text: I.t("js.analyst.scorecard.expected", short(r.expected, r.unit))}));

@@ -41,6 +41,7 @@ commands:
              (ECONDIP_LEADS_URL, ECONDIP_COMMISSIONS_URL, ECONDIP_EXPORTS_URL)
 ` + loadUsage + `
 ` + opsUsage + `
+` + tradeUsage + `
 
 configuration comes from ECONDIP_* environment variables: see README.md`
 
@@ -161,6 +162,8 @@ func run(cmd string) error {
 		return runDeadLetter(ctx, sys, os.Args[2:])
 	case "rebuild":
 		return runRebuild(ctx, sys, os.Args[2:])
+	case "trade":
+		return runTrade(ctx, sys, os.Args[2:])
 	case "nats":
 		return runNATS(ctx, sys, os.Args[2:])
 	case "help", "-h", "--help":
@@ -242,6 +245,9 @@ func loadDemoOnce(ctx context.Context, sys *stack.Stack) error {
 		return nil
 	}
 	if err := loadDemo(ctx, sys); err != nil {
+		return err
+	}
+	if err := loadDemoTrade(ctx, sys); err != nil {
 		return err
 	}
 	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)

@@ -38,7 +38,9 @@ const (
 	ReadInvestment   Action = "figures.investment" // pipeline, scorecard, partner-country figures
 	ReadCommFigures  Action = "figures.commissions"
 	ReadExpFigures   Action = "figures.exports"
-	ManageUsers      Action = "users.admin" // accounts, roles, scopes, tokens of others; the audit trail
+	ManageUsers      Action = "users.admin"   // accounts, roles, scopes, tokens of others; the audit trail
+	ReadTradeFigures Action = "figures.trade" // realised trade (BNS statistics) against the posts' deals
+	ImportTrade      Action = "trade.import"  // import BNS statistics
 )
 
 // Reach is how far a role may take an action.
@@ -68,6 +70,10 @@ var Matrix = map[Action]map[Role]Reach{
 	ReadCommFigures:  {Secretariat: Own, Analyst: All, Admin: All},
 	ReadExpFigures:   {Attache: Own, Analyst: All, Admin: All},
 	ManageUsers:      {Admin: All},
+	// Realised trade is national statistics set against every post's deals:
+	// the analysts' view; an attaché's own figures are the Exports page's.
+	ReadTradeFigures: {Analyst: All, Admin: All},
+	ImportTrade:      {Admin: All},
 }
 
 // Roles lists every role.
@@ -94,6 +100,7 @@ var refusal = map[Action]string{
 	WriteCommissions: "error.commission_write_role", ManageCommission: "error.admin_only", ManageUsers: "error.admin_only",
 	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
+	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only",
 }
 
 // Allow refuses an action the user's role may not take at all.

@@ -1,0 +1,98 @@
+package dashboards_test
+
+// Realised trade over HTTP: an administrator imports the July 2026 BNS file
+// through the upload form (twice: it counts once), a wrong file is refused
+// naming its line and column, and the analysts' page and CSV set the
+// statistics against a deal recorded through the exports API.
+//
+//	go test -count=1 -run Trade ./dashboards/ -v
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"econdip/services/test/stacktest"
+	"econdip/services/tradestats"
+)
+
+// upload posts files to the administrators' import form as multipart.
+func upload(t *testing.T, url, token string, files map[string][]byte) stacktest.Response {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for name, data := range files {
+		part, err := w.CreateFormFile("file", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = part.Write(data)
+	}
+	_ = w.Close()
+	return stacktest.Do(t, "POST", url, token, b.String(), "Content-Type", w.FormDataContentType())
+}
+
+func TestTradeImportAndComparison(t *testing.T) {
+	start := time.Now()
+	s := stacktest.Start(t)
+	dash := "http://" + s.DashboardAddr
+	api := figuresAPI{t: t, base: "http://" + s.ExportsAddr + "/api/v1"}
+	admin, analyst, berlin := stacktest.Tokens["admin"], stacktest.Tokens["analyst"], stacktest.Tokens["attache.de-berlin"]
+
+	// Only administrators import; only analysts and administrators read.
+	if r := upload(t, dash+"/admin/trade", analyst, map[string][]byte{"x.csv": tradestats.DemoFile}); r.Status != http.StatusForbidden {
+		t.Fatalf("an analyst's upload: %d", r.Status)
+	}
+	if r := stacktest.Do(t, "GET", dash+"/analyst/trade", berlin, ""); r.Status != http.StatusForbidden {
+		t.Fatalf("an attaché's page: %d", r.Status)
+	}
+
+	// A wrong file is refused whole, naming its line and column.
+	bad := []byte("date,item_code,hs_chapter,value_thousand_usd\n2026-06-01,HS01,01,5\n2026-06-01,HS02,02,\"1,5\"\n")
+	r := upload(t, dash+"/admin/trade", admin, map[string][]byte{"june.csv": bad})
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "rows[3].value_thousand_usd") || !strings.Contains(string(r.Body), "june.csv") {
+		t.Fatalf("a wrong file: %d %.2000s", r.Status, r.Body)
+	}
+
+	for round := range 2 {
+		r := upload(t, dash+"/admin/trade", admin, map[string][]byte{tradestats.DemoFileName: tradestats.DemoFile})
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `id="imported"`) {
+			t.Fatalf("import %d: %d %.2000s", round+1, r.Status, r.Body)
+		}
+		if replaced := strings.Contains(string(r.Body), "replaces "+tradestats.DemoFileName); replaced != (round == 1) {
+			t.Fatalf("import %d names a replaced import: %v", round+1, replaced)
+		}
+	}
+
+	// A Berlin deal in July 2026: aluminium (chapter 76), 1,000,000 USD, contracted.
+	api.call("POST", "/exporters", berlin, `{"bin":"`+figBINAluminium+`","name":"Aluminium exporter","region":"KZ-55"}`, http.StatusCreated, nil)
+	api.deal(berlin, figBINAluminium, "DE", "760110", "1000000", "USD", `"stage":"negotiating"`, `"stage":"contracted","contract_date":"2026-07-10"`)
+
+	// Realised July 2026: 10,169,912,737.56 USD (the lines' exact sum, to the
+	// cent); chapter 76: 72,853.66431999997 thousand USD = 72,853,664.32 USD,
+	// which the deal covers to 1,000,000 / 72,853,664.32 = 0.013726... = 1.37 %.
+	want := "all,Total,10169912737.56,"
+	var body string
+	stacktest.Eventually(t, 30*time.Second-time.Since(start), "the deal reaches the comparison", func() (bool, error) {
+		_, body, _ = figureBody(t, dash+"/api/trade/total.csv?from=2026-07&to=2026-07", analyst)
+		return strings.Contains(body, want) && strings.Contains(body, ",1,1000000.00,0,0.00,0,0.00,1000000.00,0,"), nil
+	})
+	status, chapters, _ := figureBody(t, dash+"/api/trade/chapter.csv?from=2026-07&to=2026-07&chapter=76", analyst)
+	if status != 200 || !strings.Contains(chapters, "76,76 Aluminium and articles thereof,72853664.32,") || !strings.Contains(chapters, ",0.0137,") {
+		t.Fatalf("chapter 76: %d\n%s", status, chapters)
+	}
+
+	// The page, in Russian, says where its figures come from.
+	r = stacktest.Do(t, "GET", dash+"/analyst/trade?from=2026-07&to=2026-07&lang=ru", analyst, "", "Accept-Language", "ru")
+	page := string(r.Body)
+	if r.Status != 200 || !strings.Contains(page, "Бюро национальной статистики") || !strings.Contains(page, tradestats.DemoFileName) || !strings.Contains(page, `id="trade-total"`) {
+		t.Fatalf("page: %d %.3000s", r.Status, page)
+	}
+	// Bad filters are named, not guessed at.
+	if r := stacktest.Do(t, "GET", dash+"/analyst/trade?from=2026-13", analyst, ""); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `id="err-from"`) {
+		t.Fatalf("a bad month: %d", r.Status)
+	}
+}
