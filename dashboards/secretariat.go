@@ -16,6 +16,7 @@ import (
 	"econdip/services/commissions/httpapi"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/csvx"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/reference"
@@ -340,7 +341,11 @@ func formAmount(v string) (amount, errKey string) {
 	if !strings.ContainsAny(v, ", \u00a0\u202f") {
 		return v, ""
 	}
-	return httpapi.CSVDialect{Comma: ';', DecimalComma: true}.Number(v)
+	amount, err := csvx.DecimalText(csvx.Excel.Dialect(), v)
+	if ve := (*csvx.ValueError)(nil); errors.As(err, &ve) {
+		return amount, ve.Key
+	}
+	return amount, ""
 }
 
 // rowFields are the decision fields the form shows an error next to.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -67,13 +68,17 @@ func TestFinding7_CSVCellsWithControlCharsOrInvalidUTF8AreRefused(t *testing.T) 
 	}
 }
 
+var commaNumber = regexp.MustCompile(`^[+-]?[0-9]+,[0-9]+$`)
+
 func FuzzParseProtocolCSV(f *testing.F) {
 	f.Add([]byte("item,text,agencies,deadline,clauses\n1,x,mti,2027-01-01,2.2\n"))
 	f.Add([]byte("text\n\"unterminated\n"))
 	f.Add([]byte("\xef\xbb\xbf"))
 	f.Add([]byte("text,agencies,deadline,clauses\nA\x00B,mti\xff,2027-01-01,2.2\n"))
+	f.Add([]byte("\xef\xbb\xbfitem;text;agencies;deadline;clauses;value\r\n1;x;mti;31.01.2027;2,7;1 234,5\r\n"))
+	f.Add([]byte("text,agencies,deadline,clauses,value\nx,mti,2027-01-01,2.2,\"1,234\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, err := ParseProtocolCSV(data)
+		rows, d, err := ReadProtocolCSV(data)
 		var ae *apperr.Error
 		if err != nil && (!errors.As(err, &ae) || ae.Code != apperr.Invalid) {
 			t.Fatalf("error of the wrong kind: %v", err)
@@ -91,6 +96,10 @@ func FuzzParseProtocolCSV(f *testing.F) {
 			}
 			if len(fe) > 0 {
 				t.Fatalf("accepted a cell with %v", fe)
+			}
+			// A value is converted or refused, never left with a decimal comma.
+			if strings.Contains(r.ValueAmount, ",") && (!d.DecimalComma || commaNumber.MatchString(r.ValueAmount)) {
+				t.Fatalf("value %q accepted with its comma from a %s file", r.ValueAmount, d.ReadAs())
 			}
 		}
 	})

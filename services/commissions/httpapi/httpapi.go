@@ -136,7 +136,7 @@ func (h handlers) recordCSV(c *fiber.Ctx) error {
 		return err
 	}
 	body := protocolToJSON(p, kernel.Today(h.svc.Now()))
-	body.CSV = &CSVReadJSON{Separator: string(dialect.Comma), DecimalMark: map[bool]string{true: ",", false: "."}[dialect.DecimalComma],
+	body.CSV = &CSVReadJSON{Separator: string(dialect.Comma), DecimalMark: dialect.DecimalMark(),
 		BOM: dialect.BOM, ReadAs: dialect.ReadAs()}
 	return httpx.Created(c, protocolLocation(p), replayed, body)
 }

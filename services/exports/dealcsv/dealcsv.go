@@ -1,7 +1,8 @@
 // Package dealcsv reads a post's file of export deals for import: a CSV
 // file as people keep it, written by a program or saved by Excel in any
 // language's settings (',' or ';' between cells, a decimal point or comma,
-// with or without a byte-order mark, CRLF or LF line ends). It only turns
+// with or without a byte-order mark, CRLF or LF line ends; the dialect and
+// its numbers and dates are read by csvx, as for every import). It only turns
 // cells into the domain's input (domain.ImportRow): every rule of a deal is
 // checked afterwards by the exports service, as for the form and the API.
 // Errors name the row as a spreadsheet numbers it (the header is row 1) and
@@ -14,13 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"econdip/services/exports/domain"
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/csvx"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 )
@@ -54,57 +55,6 @@ type Line struct {
 	Deal domain.ImportRow
 }
 
-// Dialect is how a file was written: what separates its cells, its decimal
-// mark and whether it starts with a byte-order mark.
-type Dialect struct {
-	Comma        rune // ',' or ';'
-	DecimalComma bool // ';'-separated files (Excel in Russian, Kazakh or German settings) write 12,5
-	BOM          bool
-}
-
-// DetectDialect reads the dialect from the header line: the separator is
-// the one of ',' and ';' found there outside quotes; Excel writes ';' and
-// decimal commas where the list separator is ';', ',' and decimal points
-// elsewhere, so the separator gives the decimal mark too. A header with
-// both is an error on rows[1]. (A shared detector for every CSV import is
-// being written in services/platform/csvx; this one follows the same rule
-// and should give way to it.)
-func DetectDialect(data []byte) (Dialect, error) {
-	d := Dialect{Comma: ','}
-	if rest, ok := bytes.CutPrefix(data, []byte(bom)); ok {
-		d.BOM, data = true, rest
-	}
-	commas, semicolons, quoted := 0, 0, false
-	for _, b := range data {
-		if b == '"' {
-			quoted = !quoted
-		}
-		if quoted {
-			continue
-		}
-		if b == '\n' {
-			break
-		}
-		switch b {
-		case ',':
-			commas++
-		case ';':
-			semicolons++
-		}
-	}
-	if commas > 0 && semicolons > 0 {
-		var f apperr.Fields
-		f.Add(Field(1, ""), "error.dealimport_separator", commas, semicolons)
-		return d, f.Err()
-	}
-	if semicolons > 0 {
-		d.Comma, d.DecimalComma = ';', true
-	}
-	return d, nil
-}
-
-const bom = "\xef\xbb\xbf"
-
 // headerNames maps a header cell, lower case, to its column.
 var headerNames = func() map[string]string {
 	m := map[string]string{}
@@ -126,26 +76,23 @@ var headerNames = func() map[string]string {
 // takes: a number that could be read two ways (1,234 in a file of decimal
 // points; 1.234 in one of decimal commas) is an error, never a guess. Rows
 // with every cell blank are skipped (Excel saves them as ;;;;).
-func Parse(data []byte) ([]Line, Dialect, error) {
+func Parse(data []byte) ([]Line, csvx.Dialect, error) {
 	var f apperr.Fields
 	switch {
 	case len(data) > MaxBytes:
 		f.Add("file", "error.too_large", fmt.Sprintf("%d bytes", MaxBytes))
-		return nil, Dialect{}, f.Err()
+		return nil, csvx.Dialect{}, f.Err()
 	case bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}):
 		f.Add("file", "error.dealimport_utf16")
-		return nil, Dialect{}, f.Err()
+		return nil, csvx.Dialect{}, f.Err()
 	case !utf8.Valid(data):
 		f.Add("file", "error.dealimport_not_utf8")
-		return nil, Dialect{}, f.Err()
+		return nil, csvx.Dialect{}, f.Err()
 	}
-	dialect, err := DetectDialect(data)
+	r, dialect, err := csvx.Open(data)
 	if err != nil {
 		return nil, dialect, err
 	}
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte(bom))))
-	r.Comma = dialect.Comma
-	r.FieldsPerRecord = -1
 	rows := rowCounter{r: r}
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
@@ -220,17 +167,16 @@ func Parse(data []byte) ([]Line, Dialect, error) {
 			ExporterBIN: excelDigits(get("exporter_bin"), 12, 2), BuyerCountry: strings.ToUpper(get("buyer_country")),
 			BuyerName: get("buyer_name"), HSCode: excelDigits(get("hs_code"), 6, 1), Product: get("product"),
 			ValueCurrency: strings.ToUpper(get("currency")), Unit: get("unit"),
-			Support: dialect.list(get("support")), Clauses: dialect.list(get("clauses")),
+			Support: list(dialect, get("support")), Clauses: list(dialect, get("clauses")),
 			CommissionID: get("commission_id"), DecisionID: get("decision_id"),
-		}, Stage: get("stage"), ContractDate: Day(get("contract_date")), LostReason: get("lost_reason")}
+		}, Stage: get("stage"), ContractDate: csvx.ReadDay(dialect, get("contract_date")), LostReason: get("lost_reason")}
 		for _, n := range []struct {
 			col string
 			to  *string
 		}{{"value", &d.ValueAmount}, {"quantity", &d.Quantity}} {
-			cell := get(n.col)
-			v, key := dialect.Number(cell)
-			if key != "" {
-				f.Add(Field(row, n.col), key, cell)
+			v, err := csvx.DecimalText(dialect, get(n.col))
+			if ve := (*csvx.ValueError)(nil); errors.As(err, &ve) {
+				f.Add(Field(row, n.col), ve.Key, ve.Text)
 			}
 			*n.to = v
 		}
@@ -300,73 +246,16 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-var (
-	clauseWithComma = regexp.MustCompile(`^[0-9]+,[0-9]+$`)
-	// grouped is a number with its thousands grouped by a space (also the
-	// no-break and narrow no-break spaces Excel writes), as 1 234 567,50.
-	grouped = regexp.MustCompile(`^[0-9]{1,3}([ \x{a0}\x{202f}][0-9]{3})+([.,][0-9]+)?$`)
-	// dotGrouped is 1.234.567,50: dots grouping thousands before a decimal
-	// comma (Excel in German settings).
-	dotGrouped = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{3})+,[0-9]+$`)
-	dottedDay  = regexp.MustCompile(`^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$`)
-)
-
-// Number gives a number cell as the domain takes it (digits and a decimal
-// point), or the catalogue key of why it cannot be read without guessing.
-// Anything else (a minus, letters) is left for the domain to refuse.
-func (d Dialect) Number(s string) (string, string) {
-	if grouped.MatchString(s) {
-		s = strings.Map(func(r rune) rune {
-			if r == ' ' || r == '\u00a0' || r == '\u202f' {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	if !d.DecimalComma {
-		if strings.Contains(s, ",") { // 1,234: grouping or a decimal comma? The file's separator says points.
-			return s, "error.dealimport_comma_in_point_file"
-		}
-		return s, ""
-	}
-	if dotGrouped.MatchString(s) {
-		s = strings.ReplaceAll(s, ".", "")
-	}
-	switch {
-	case strings.Contains(s, "."): // 1.234 groups thousands in some settings, is a fraction in others
-		return s, "error.dealimport_point_in_comma_file"
-	case strings.Count(s, ",") > 1:
-		return s, "error.dealimport_comma_in_point_file"
-	}
-	return strings.Replace(s, ",", ".", 1), ""
-}
-
-// Day gives a date as the domain takes it: YYYY-MM-DD as it is, and
-// DD.MM.YYYY (Excel in Russian, Kazakh or German settings) turned round.
-// Anything else is left for the domain to refuse, naming the format.
-func Day(s string) string {
-	m := dottedDay.FindStringSubmatch(s)
-	if m == nil {
-		return s
-	}
-	day, _ := strconv.Atoi(m[1])
-	month, _ := strconv.Atoi(m[2])
-	return fmt.Sprintf("%s-%02d-%02d", m[3], month, day)
-}
-
 // list splits a cell of several codes (support kinds, clauses): ';' or
 // blanks between them, and ',' too in a file of decimal points. In a file
 // of decimal commas a clause 2.7 may have become 2,7: it is read back.
-func (d Dialect) list(s string) []string {
+func list(d csvx.Dialect, s string) []string {
 	split := func(r rune) bool {
 		return r == ';' || r == ' ' || r == '\t' || r == '\n' || (!d.DecimalComma && r == ',')
 	}
 	out := []string{}
 	for _, item := range strings.FieldsFunc(s, split) {
-		if d.DecimalComma && clauseWithComma.MatchString(item) {
-			item = strings.Replace(item, ",", ".", 1)
-		}
-		out = append(out, item)
+		out = append(out, csvx.ReadCode(d, item))
 	}
 	return out
 }

@@ -281,10 +281,7 @@ func (h handlers) importDeals(c *fiber.Ctx) error {
 		return err
 	}
 	out := ImportJSON{DryRun: dry, New: plan.New, Existing: plan.Existing, Digest: plan.Digest,
-		Dialect: DialectJSON{Separator: string(dialect.Comma), DecimalMark: ".", BOM: dialect.BOM}, Deals: []ImportRowJSON{}}
-	if dialect.DecimalComma {
-		out.Dialect.DecimalMark = ","
-	}
+		Dialect: DialectJSON{Separator: string(dialect.Comma), DecimalMark: dialect.DecimalMark(), BOM: dialect.BOM}, Deals: []ImportRowJSON{}}
 	for _, p := range plan.Deals {
 		status := "new"
 		switch {

@@ -12,6 +12,14 @@
 //
 // The data files econdip reads back itself (the rates and targets files) are
 // not written through it: the apostrophe would become part of their values.
+//
+// It is also where every import of a file people keep in a spreadsheet
+// (a commission's protocol, a post's deals) learns how the file was written
+// (dialect.go): DetectDialect finds the Dialect (',' with decimal points or
+// ';' with decimal commas, a byte order mark) from the header line, Open
+// and NewReader read it, and ReadDecimal, DecimalText, ReadDay and ReadCode
+// read its numbers, dates and dotted codes, refusing a value that could be
+// read two ways with a catalogue key rather than guessing.
 package csvx
 
 import (
