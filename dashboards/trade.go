@@ -13,7 +13,9 @@ package dashboards
 
 import (
 	"errors"
+	"html/template"
 	"io"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -252,7 +254,7 @@ func (s *Server) tradePage(c *fiber.Ctx) error {
 		}
 	}
 	data := fiber.Map{"Q": q, "Errors": errs, "Sectors": append(s.sectorChoices(lang), choice{analytics.SectorMixed, i18n.T(lang, "ui.trade.sector_mixed")}),
-		"Classes": analytics.TradeClasses, "Breakdowns": analytics.TradeBreakdowns, "CSV": s.tradeCSVQuery(q)}
+		"Classes": analytics.TradeClasses, "Breakdowns": analytics.TradeBreakdowns, "CSV": s.tradeCSVURL(q)}
 	if len(errs) == 0 {
 		rows, total, cmp, err := s.tradeComparison(c, q)
 		if err != nil {
@@ -270,15 +272,17 @@ func (s *Server) tradePage(c *fiber.Ctx) error {
 	return s.render(c, status, "trade", "ui.trade.title", data)
 }
 
-// tradeCSVQuery is the page's filter as a query string for its CSV link.
-func (s *Server) tradeCSVQuery(q tradeQuery) string {
-	v := []string{"from=" + q.From, "to=" + q.To}
+// tradeCSVURL is the page's CSV link with the page's filter. It is made
+// whole here, escaped as a URL, so the template does not escape its query
+// again (it would turn the '=' and '&' into text).
+func (s *Server) tradeCSVURL(q tradeQuery) template.URL {
+	v := url.Values{"from": {q.From}, "to": {q.To}}
 	for _, p := range [][2]string{{"partner", q.Partner}, {"chapter", q.Chapter}, {"sector", q.Sector}, {"class", q.Class}} {
 		if p[1] != "" {
-			v = append(v, p[0]+"="+p[1])
+			v.Set(p[0], p[1])
 		}
 	}
-	return strings.Join(v, "&")
+	return template.URL("/api/trade/" + url.PathEscape(string(q.By)) + ".csv?" + v.Encode())
 }
 
 // tradeAdminPage lists every import and offers the upload form.

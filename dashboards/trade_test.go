@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"mime/multipart"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,10 @@ func TestTradeImportAndComparison(t *testing.T) {
 	page := string(r.Body)
 	if r.Status != 200 || !strings.Contains(page, "Бюро национальной статистики") || !strings.Contains(page, tradestats.DemoFileName) || !strings.Contains(page, `id="trade-total"`) {
 		t.Fatalf("page: %d %.3000s", r.Status, page)
+	}
+	// Its CSV link carries the page's filter as query parameters.
+	if !strings.Contains(page, `href="/api/trade/chapter.csv?from=2026-07&amp;to=2026-07"`) {
+		t.Errorf("the CSV link does not carry the filter: %s", regexp.MustCompile(`href="/api/trade/[^"]*"`).FindString(page))
 	}
 	// Bad filters are named, not guessed at.
 	if r := stacktest.Do(t, "GET", dash+"/analyst/trade?from=2026-13", analyst, ""); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `id="err-from"`) {
