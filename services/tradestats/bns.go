@@ -34,6 +34,7 @@ import (
 
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/kernel"
+	"econdip/services/platform/money"
 	"econdip/services/platform/reference"
 )
 
@@ -128,7 +129,6 @@ func Field(line int, column string) string {
 }
 
 var (
-	valuePattern   = regexp.MustCompile(`^[0-9]{1,15}(\.[0-9]+)?$`)
 	chapterPattern = regexp.MustCompile(`^[0-9]{2}$`)
 	monthPattern   = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}$`)
 )
@@ -271,7 +271,7 @@ func Parse(name string, data []byte, known Known) (*File, error) {
 		case !strings.EqualFold(item, "HS"+chapter):
 			fe.Add(Field(line, ColItemCode), "error.trade_item_code", item, "HS"+chapter)
 		}
-		value, vok := parseValue(&fe, Field(line, ColValue), get(ColValue))
+		value, vok := values.Parse(&fe, Field(line, ColValue), get(ColValue))
 		desc := get(ColDescription)
 		if utf8.RuneCountInString(desc) > maxDescription {
 			fe.Add(Field(line, ColDescription), "error.too_long", maxDescription)
@@ -367,32 +367,9 @@ func parseMonth(fe *apperr.Fields, field, text string) (kernel.Day, bool) {
 	return kernel.Day{}, false
 }
 
-// parseValue reads a value in thousand USD.
-func parseValue(fe *apperr.Fields, field, text string) (decimal.Decimal, bool) {
-	switch {
-	case text == "":
-		fe.Add(field, "error.required")
-	case strings.HasPrefix(text, "-"):
-		fe.Add(field, "error.negative")
-	case strings.Contains(text, ","):
-		fe.Add(field, "error.decimal_comma", text)
-	case strings.ContainsAny(text, "eE"):
-		fe.Add(field, "error.exponent", text)
-	case !valuePattern.MatchString(text):
-		fe.Add(field, "error.not_a_number", text)
-	default:
-		v, err := decimal.NewFromString(text)
-		switch {
-		case err != nil:
-			fe.Add(field, "error.not_a_number", text)
-		case v.Exponent() < -MaxDecimals:
-			fe.Add(field, "error.too_precise", MaxDecimals)
-		default:
-			return v, true
-		}
-	}
-	return decimal.Decimal{}, false
-}
+// values are read as amounts are everywhere (money.Rules), with the BNS
+// tables' decimals and no upper bound of a single record's amount.
+var values = money.Rules{MaxDecimals: MaxDecimals}
 
 // monthText writes a month as YYYY-MM.
 func monthText(d kernel.Day) string { return d.Time().Format("2006-01") }

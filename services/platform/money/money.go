@@ -12,7 +12,7 @@ import (
 	"econdip/services/platform/apperr"
 )
 
-var plain = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,12})?$`)
+var plain = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]+)?$`) // too many decimals: error.too_precise, below
 
 // Limits of an amount: beyond MaxAmount in any currency is a typing error.
 var MaxAmount = decimal.New(1, 13)
@@ -26,6 +26,20 @@ const MaxDecimals = 4
 // " 100" (blanks around it: an API client's bug that should not be guessed
 // at; forms and CSV cells are trimmed by their readers before they get here).
 func Parse(f *apperr.Fields, field, text string) (decimal.Decimal, bool) {
+	return Amounts.Parse(f, field, text)
+}
+
+// Rules are the limits a kind of amount keeps; Parse reads by them.
+type Rules struct {
+	MaxDecimals int32           // the most decimal places
+	Max         decimal.Decimal // the largest value; zero: no limit
+}
+
+// Amounts are the rules of money in records: MaxDecimals places, at most MaxAmount.
+var Amounts = Rules{MaxDecimals: MaxDecimals, Max: MaxAmount}
+
+// Parse reads a non-negative decimal by r, with Parse's words for what was wrong.
+func (r Rules) Parse(f *apperr.Fields, field, text string) (decimal.Decimal, bool) {
 	switch {
 	case strings.TrimSpace(text) == "":
 		f.Add(field, "error.required")
@@ -44,10 +58,10 @@ func Parse(f *apperr.Fields, field, text string) (decimal.Decimal, bool) {
 		switch {
 		case err != nil:
 			f.Add(field, "error.not_a_number", text)
-		case v.GreaterThan(MaxAmount):
-			f.Add(field, "error.too_large", MaxAmount.String())
-		case v.Exponent() < -MaxDecimals:
-			f.Add(field, "error.too_precise", MaxDecimals)
+		case !r.Max.IsZero() && v.GreaterThan(r.Max):
+			f.Add(field, "error.too_large", r.Max.String())
+		case v.Exponent() < -r.MaxDecimals:
+			f.Add(field, "error.too_precise", r.MaxDecimals)
 		default:
 			return v, true
 		}
