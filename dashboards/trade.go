@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
@@ -29,7 +31,6 @@ import (
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/tradestats"
-	"github.com/gofiber/fiber/v2"
 )
 
 // tradePages are the templates of the realised-trade pages.
