@@ -106,13 +106,13 @@ func kpiFixture(t *testing.T) driver.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := analytics.LoadRates(ctx, conn, rs, "kpi rates"); err != nil {
+	if _, _, err := analytics.LoadRates(ctx, conn, rs, reference.DefaultRateLimits, "kpi rates"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		clear()
 		demo, _ := ref.DemoRates()
-		if _, _, err := analytics.LoadRates(ctx, conn, demo, "demo"); err != nil {
+		if _, _, err := analytics.LoadRates(ctx, conn, demo, reference.DefaultRateLimits, "demo"); err != nil {
 			t.Error(err)
 		}
 	})
