@@ -40,6 +40,7 @@ var menu = []navItem{
 	{"/analyst/countries", "ui.nav.countries", auth.ReadInvestment},
 	{"/admin/users", "ui.nav.users", auth.ManageUsers},
 	{"/admin/audit", "ui.nav.audit", auth.ManageUsers},
+	{"/admin/rates", "ui.nav.rates", auth.ManageReference},
 }
 
 // menuFor is the menu of u: the pages whose action u's role may take.

@@ -85,7 +85,7 @@ func (s *Server) newProtocolForm(c *fiber.Ctx) (*protocolForm, error) {
 		return nil, err
 	}
 	return &protocolForm{Commission: cm, Errors: map[string]string{}, Agencies: s.cfg.Ref.Agencies(),
-		Sectors: s.cfg.Ref.Sectors(), Currencies: s.cfg.Ref.FXCurrencies()}, nil
+		Sectors: s.cfg.Ref.Sectors(), Currencies: s.cfg.Ref.RatedCurrencies()}, nil
 }
 
 func (s *Server) protocolPage(c *fiber.Ctx) error {

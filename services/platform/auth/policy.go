@@ -38,7 +38,8 @@ const (
 	ReadInvestment   Action = "figures.investment" // pipeline, scorecard, partner-country figures
 	ReadCommFigures  Action = "figures.commissions"
 	ReadExpFigures   Action = "figures.exports"
-	ManageUsers      Action = "users.admin" // accounts, roles, scopes, tokens of others; the audit trail
+	ManageUsers      Action = "users.admin"     // accounts, roles, scopes, tokens of others; the audit trail
+	ManageReference  Action = "reference.admin" // reference data: the official exchange rates
 )
 
 // Reach is how far a role may take an action.
@@ -68,6 +69,7 @@ var Matrix = map[Action]map[Role]Reach{
 	ReadCommFigures:  {Secretariat: Own, Analyst: All, Admin: All},
 	ReadExpFigures:   {Attache: Own, Analyst: All, Admin: All},
 	ManageUsers:      {Admin: All},
+	ManageReference:  {Admin: All},
 }
 
 // Roles lists every role.
@@ -91,7 +93,7 @@ func ReachOf(u User, a Action) Reach {
 // generic "your role may not".
 var refusal = map[Action]string{
 	ReadLeads: "error.leads_read_role", WriteLeads: "error.leads_write_role",
-	WriteCommissions: "error.commission_write_role", ManageCommission: "error.admin_only", ManageUsers: "error.admin_only",
+	WriteCommissions: "error.commission_write_role", ManageCommission: "error.admin_only", ManageUsers: "error.admin_only", ManageReference: "error.admin_only",
 	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
 }

@@ -154,7 +154,10 @@ func demoLevel(levels []decimal.Decimal, day time.Time) decimal.Decimal {
 // Bank's feed, the FRED series, KZT and USD) and grows with the rates store
 // a process loads (SetRatedCurrencies).
 type ratedSet struct {
-	codes atomic.Pointer[map[string]bool]
+	codes    atomic.Pointer[map[string]bool]
+	demoOnce sync.Once // the demo store, made once (DemoRates)
+	demo     *Rates
+	demoErr  error
 }
 
 func (d *Data) ratedCodes() map[string]bool {

@@ -67,8 +67,8 @@ const RatesFile = "rates_kzt.csv"
 // converts: older than StaleDays it is flagged, older than MaxAgeDays it is
 // not used at all.
 type RateLimits struct {
-	StaleDays  int // default 7 (ECONDIP_RATE_STALE_DAYS)
-	MaxAgeDays int // default 45 (ECONDIP_RATE_MAX_AGE_DAYS)
+	StaleDays  int `json:"stale_days"`   // default 7 (ECONDIP_RATE_STALE_DAYS)
+	MaxAgeDays int `json:"max_age_days"` // default 45 (ECONDIP_RATE_MAX_AGE_DAYS)
 }
 
 // DefaultRateLimits are the limits when nothing is configured.
@@ -398,9 +398,16 @@ func (rs *Rates) WriteCSV(w io.Writer) error {
 	return bw.Flush()
 }
 
-// DemoRates is the rates store shipped for the demo (DemoRatesCSV).
+// DemoRates is the rates store shipped for the demo (DemoRatesCSV), made
+// once per Data (a store is never changed in place: an import makes a copy).
 func (d *Data) DemoRates() (*Rates, error) {
-	return d.ParseRates("demo "+RatesFile, bytes.NewReader(d.DemoRatesCSV()))
+	if d.rated == nil {
+		return d.ParseRates("demo "+RatesFile, bytes.NewReader(d.DemoRatesCSV()))
+	}
+	d.rated.demoOnce.Do(func() {
+		d.rated.demo, d.rated.demoErr = d.ParseRates("demo "+RatesFile, bytes.NewReader(d.DemoRatesCSV()))
+	})
+	return d.rated.demo, d.rated.demoErr
 }
 
 // WriteRatesFile writes the demo rates to path unless a file is there

@@ -762,7 +762,8 @@ func (s *Stack) ServeDashboard() error {
 	if exportsURL == "" {
 		exportsURL = "http://" + s.ExportsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
+	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
+		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates})
 	if err != nil {
 		return err
 	}
