@@ -112,3 +112,79 @@ func TestNBKDayConvertsARoubleLeadAndAnUzbekDeal(t *testing.T) {
 		t.Fatalf("%d rows", n)
 	}
 }
+
+// Done when (issue 16): a deal dated after the last rate shows the stale
+// flag on the figure and its record; past the hard limit it counts as
+// without rate, the figure and the record saying why.
+func TestFiguresFlagStaleAndTooOldRates(t *testing.T) {
+	conn := kpiFixture(t) // puts the demo rates back at the end
+	ctx := context.Background()
+	ref := reference.Default()
+	rs, _, err := ref.ImportRates(nil, []reference.RatesInput{{Name: "03.11.2026.xml", Body: []byte(nbkDay)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := analytics.LoadRates(ctx, conn, rs, reference.DefaultRateLimits, "03.11.2026.xml"); err != nil {
+		t.Fatal(err)
+	}
+	rows := &analytics.Rows{}
+	for _, d := range []dealSpec{
+		// 9,876,543,210 UZS of aluminium (non-raw) each: 811,527.74 USD, 415,802,469.14 KZT at the rates of 3 November.
+		{6, 1, "uz-tashkent", "UZ", "760110", "contracted", "9876543210", "UZS", "", "2026-11-05", "2026-11-01"}, // 2 days after the rate
+		{7, 1, "uz-tashkent", "UZ", "760110", "contracted", "9876543210", "UZS", "", "2026-11-11", "2026-11-01"}, // 8 days: stale
+		{8, 1, "uz-tashkent", "UZ", "760110", "contracted", "9876543210", "UZS", "", "2026-12-19", "2026-11-01"}, // 46 days: too old
+	} {
+		rows.DealStates = append(rows.DealStates, d.row())
+	}
+	if err := analytics.Write(ctx, conn, rows); err != nil {
+		t.Fatal(err)
+	}
+	f := analytics.KPIFilter{Years: []int{2026}, Country: "UZ"}
+	years, err := analytics.ExportsByYear(ctx, conn, analytics.ByTotal, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(years) != 1 {
+		t.Fatalf("exports 2026 to UZ: %+v", years)
+	}
+	y := years[0]
+	if y.Deals != 3 || y.NonRawUSD.String() != "1623055.48" || y.NonRawKZT.String() != "831604938.28" || y.NoRate != 1 ||
+		y.Stale != 1 || y.MaxRateAge != 8 || y.TooOld != 1 {
+		t.Errorf("exports 2026 to UZ: %+v", y)
+	}
+	recs, err := analytics.ExportRecords(ctx, conn, analytics.ByTotal, "all", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("records: %+v", recs)
+	}
+	for i, want := range []struct {
+		usd, kzt      string
+		age           int32
+		stale, tooOld bool
+	}{{"811527.74", "415802469.14", 2, false, false}, {"811527.74", "415802469.14", 8, true, false}, {"0", "0", 46, false, true}} {
+		r := recs[i]
+		if r.USD.String() != want.usd || r.KZT.String() != want.kzt || r.RateDay != "2026-11-03" || r.RateAge != want.age || r.Stale != want.stale ||
+			r.TooOld != want.tooOld || r.NoRate != want.tooOld {
+			t.Errorf("record %d (%s): %+v", i, r.DealDate, r)
+		}
+	}
+	// The scorecard line of clause 2.7's non-raw exports says the same.
+	lines, err := analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: 2026, Today: day("2026-12-20"), Scope: "clause", Code: "2.7", Country: "UZ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range lines {
+		if l.Metric == "non_raw_exports_usd" {
+			found = true
+			if l.Stale != 1 || l.TooOld != 1 || l.NoRate != 1 || l.MaxRateAge != 8 || l.Actual.String() != "1623055.48" || l.ActualKZT.String() != "831604938.28" {
+				t.Errorf("scorecard line: %+v", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no non-raw exports line: %+v", lines)
+	}
+}
