@@ -27,8 +27,9 @@ type NBKCurrency struct {
 	DemoUSD  []decimal.Decimal // DEMO: units per USD in 2020..2026, where no real series exists
 }
 
-// Demo rates span these years, one point a week.
-const demoFirstYear, demoLastYear = 2020, 2026
+// Demo rates span these years, one point a week: 2020-2026, and 2027 carried
+// (DEMO) so that the local default's new records keep a rate for a year.
+const demoFirstYear, demoLastYear = 2020, 2027
 
 // NBKCurrencies returns the currencies of the National Bank's daily rates
 // (data/nbk_currencies.csv), in the feed's order.
@@ -58,7 +59,7 @@ var nbkList = sync.OnceValue(func() []NBKCurrency {
 })
 
 // DemoRatesCSV is the rates store shipped for the demo and the local
-// default: a point every 7 days from 2020-01-01 to the end of 2026 for every
+// default: a point every 7 days from 2020-01-01 to the end of 2027 for every
 // currency of the National Bank's feed and every currency of the FRED
 // series. Its source column says what each rate is:
 //

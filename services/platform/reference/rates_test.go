@@ -270,7 +270,7 @@ func TestDemoRates(t *testing.T) {
 	}
 	for _, c := range NBKCurrencies() {
 		s := rs.Series(c.Code)
-		if len(s) < 360 || s[0].Day.Format(time.DateOnly) != "2020-01-01" || s[len(s)-1].Day.Year() != 2026 || s[0].Quant != c.Quant {
+		if len(s) < 360 || s[0].Day.Format(time.DateOnly) != "2020-01-01" || s[len(s)-1].Day.Year() != 2027 || s[0].Quant != c.Quant {
 			t.Fatalf("%s: %d rates", c.Code, len(s))
 		}
 		if len(c.DemoUSD) > 0 && !strings.HasPrefix(s[0].Source, "DEMO") {
