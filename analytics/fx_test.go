@@ -58,15 +58,15 @@ func TestConversionInClickHouseMatchesTheRatesFile(t *testing.T) {
 	var selects []string
 	for i := range 500 {
 		// Amounts from cents to 10^13, with up to 4 decimals; days from 2019
-		// (before the first rate, 2020: no rate) to mid-2027 (the demo rates
-		// end in December 2026: stale, then past the hard limit).
+		// (before the first rate, 2020: no rate) to 2027, and one in ten from
+		// late December 2027 (the demo rates end then: stale, then past the hard limit).
 		amount := decimal.New(r.Int64N(10_000_000_000_000), -int32(r.IntN(5))) // the money limit is 10^13
 		if i == 0 {
 			amount = decimal.RequireFromString("10000000000000")
 		}
 		s := sample{amount, currencies[r.IntN(len(currencies))], time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(8*365))}
 		if i%10 == 1 {
-			s.day = time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(90))
+			s.day = time.Date(2027, 12, 20, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(90))
 		}
 		samples = append(samples, s)
 		selects = append(selects, fmt.Sprintf("SELECT toInt32(%d) AS n, toDecimal128('%s', 4) AS fx_amount, '%s' AS fx_currency, toDate('%s') AS fx_day",

@@ -84,12 +84,12 @@ type ScorecardRow struct {
 	TargetEdition string           `json:"target_edition,omitempty"`
 	TargetDemo    bool             `json:"target_demo"`
 	Actual        decimal.Decimal  `json:"actual"`
-	Records       uint64           `json:"records"`  // records behind the actual value
-	NoRate        uint64           `json:"no_rate"`  // records left out of an amount for lack of a rate
+	Records       uint64           `json:"records"` // records behind the actual value
+	NoRate        uint64           `json:"no_rate"` // records left out of an amount for lack of a rate
 	rateAge
 	// ActualUSD and ActualKZT are a money line's actual value in both units, whichever the scorecard shows.
-	ActualUSD *decimal.Decimal `json:"actual_usd,omitempty"`
-	ActualKZT *decimal.Decimal `json:"actual_kzt,omitempty"`
+	ActualUSD     *decimal.Decimal `json:"actual_usd,omitempty"`
+	ActualKZT     *decimal.Decimal `json:"actual_kzt,omitempty"`
 	Expected      *decimal.Decimal `json:"expected"` // the target pro rata (the year in progress) or the target
 	Percent       *decimal.Decimal `json:"percent"`  // Actual / Target × 100, 1 place
 	Status        string           `json:"status"`   // green, amber, red, none

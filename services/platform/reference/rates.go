@@ -190,8 +190,13 @@ func (d *Data) ParseRatesCSV(name string, in io.Reader) ([]DayRate, error) {
 	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	first, _, _ := bytes.Cut(body, []byte("\n"))
 	header := ratesHeader
-	if got := strings.Split(strings.TrimSpace(string(first)), ","); slices.Equal(got, ratesHeaderShort) {
+	switch got := strings.Split(strings.TrimSpace(string(first)), ","); {
+	case slices.Equal(got, ratesHeaderShort):
 		header = ratesHeaderShort
+	case slices.Equal(got, []string{"date", "currency", "per_usd"}):
+		return nil, fmt.Errorf("%s line 1: this is the former rates file (units per USD): rates are now tenge per quant units, "+
+			"header %s; import the National Bank's files, or write kzt = KZT's per_usd / the currency's per_usd with quant 1 (and USD at KZT's per_usd)",
+			name, strings.Join(ratesHeader, ","))
 	}
 	var out []DayRate
 	var errs []error

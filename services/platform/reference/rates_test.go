@@ -140,6 +140,7 @@ func TestParseRatesRefusesBadLinesNamingThem(t *testing.T) {
 		{h + usd + "2026-01-01,USD,1,501\n", "line 3, field date: duplicate \"2026-01-01 USD\" (first on line 2)"},
 		{h + "2026-01-01,EUR,1,590\n", "no USD rate"},
 		{"day,currency,rate\n", "header is"},
+		{"date,currency,per_usd\n2026-01-01,KZT,500\n", "line 1: this is the former rates file (units per USD)"},
 		{h + "2026-01-01,EUR\n", "line 2: 2 fields, want 4"},
 	} {
 		_, err := Default().ParseRates("rates.csv", strings.NewReader(c.body))
