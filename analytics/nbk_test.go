@@ -187,4 +187,18 @@ func TestFiguresFlagStaleAndTooOldRates(t *testing.T) {
 	if !found {
 		t.Errorf("no non-raw exports line: %+v", lines)
 	}
+	// In KZT: the same line in tenge, and the targets' rate is the dollar's in force on the day.
+	lines, err = analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: 2026, Today: day("2026-12-20"), Scope: "clause", Code: "2.7", Country: "UZ", InKZT: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.Metric == "non_raw_exports_usd" && (l.Unit != "KZT" || l.Actual.String() != "831604938.28" || l.ActualUSD.String() != "1623055.48") {
+			t.Errorf("scorecard line in KZT: %+v", l)
+		}
+	}
+	rate, err := analytics.TargetRate(ctx, conn, 2026, day("2026-12-20"))
+	if err != nil || !rate.Found || rate.KZTPerUSD.String() != "512.37" || rate.RateDay != "2026-11-03" || rate.Day != "2026-12-20" {
+		t.Errorf("the targets' rate: %+v %v", rate, err)
+	}
 }

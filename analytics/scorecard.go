@@ -261,7 +261,7 @@ func TargetRate(ctx context.Context, conn driver.Conn, year int, today time.Time
 		day = t
 	}
 	out := ScorecardRate{Day: day.Format(time.DateOnly)}
-	rows, err := conn.Query(ctx, "SELECT kzt_per_usd, rate_day FROM fx_daily WHERE currency = 'USD' AND day = ?", day)
+	rows, err := conn.Query(ctx, "SELECT kzt_per_usd, rate_day FROM fx_daily WHERE currency = 'USD' AND day = toDate(?)", out.Day)
 	if err != nil {
 		return out, fmt.Errorf("the USD rate of %s: %w", out.Day, err)
 	}
