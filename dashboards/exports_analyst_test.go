@@ -10,9 +10,9 @@ package dashboards_test
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
