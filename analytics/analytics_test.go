@@ -38,12 +38,12 @@ func TestMigrateIsIdempotentAndRecordsEveryMigration(t *testing.T) {
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-// lead is a lead state in USD, or in RUB (which has no rate) when fxMissing.
+// lead is a lead state in USD, or in XOF (which has no rate) when fxMissing.
 func lead(id uuid.UUID, version uint32, post, sector, stage, usd, prob string, fxMissing bool) analytics.LeadStateRow {
 	at := time.Date(2026, 5, 10, 8, 0, 0, 0, time.UTC)
 	currency := "USD"
 	if fxMissing {
-		currency = "RUB"
+		currency = "XOF"
 	}
 	return analytics.LeadStateRow{LeadID: id, Version: version, Post: post, Sector: sector, Stage: stage, Clauses: []string{"2.2"},
 		Capex: d(usd), Currency: currency, StageDay: time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC),

@@ -153,7 +153,7 @@ func BenchmarkDashboardQueries(b *testing.B) {
 		b.Fatal(err)
 	}
 	rs, _ := reference.Default().DemoRates()
-	if _, _, err := analytics.LoadRates(ctx, conn, rs, "demo"); err != nil {
+	if _, _, err := analytics.LoadRates(ctx, conn, rs, reference.DefaultRateLimits, "demo"); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {

@@ -35,7 +35,7 @@ import (
 //	tr-1  tr    1 (2026-05-20)     1    2026-12-31  open         -           MFA           transport        2.5       -          not due: igc-tr has no rate
 //
 // Leads: L1 capex 1,000,000.00 USD (version 2; version 1 said 900,000.00),
-// L2 90,000,000 RUB without a rate, L3 250,000.50 USD; L4 is not in lead_states.
+// L2 90,000,000 XOF without a rate, L3 250,000.50 USD; L4 is not in lead_states.
 const (
 	l1 = "10000000-0000-4000-8000-000000000001"
 	l2 = "10000000-0000-4000-8000-000000000002"
@@ -95,7 +95,7 @@ func (s decisionSpec) row() analytics.DecisionStateRow {
 	return r
 }
 
-// investorLead is a lead state; its capex converts when read (RUB has no rate).
+// investorLead is a lead state; its capex converts when read (XOF has no rate).
 func investorLead(id string, version uint32, title, capex, currency string) analytics.LeadStateRow {
 	at := time.Date(2026, 5, 10, 8, 0, 0, 0, time.UTC)
 	return analytics.LeadStateRow{LeadID: uuid.MustParse(id), Version: version, Post: "cn-beijing", Title: title, Sector: "mining",
@@ -139,7 +139,7 @@ func commissionFixture() (first, late *analytics.Rows) {
 		LeadStates: []analytics.LeadStateRow{
 			investorLead(l1, 1, "Copper smelter", "900000.00", "USD"),
 			investorLead(l1, 2, "Copper smelter", "1000000.00", "USD"),
-			investorLead(l2, 1, "Grain terminal", "90000000", "RUB"),
+			investorLead(l2, 1, "Grain terminal", "90000000", "XOF"),
 			investorLead(l3, 1, "Wind farm", "250000.50", "USD"),
 		},
 	}

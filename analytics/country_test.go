@@ -22,7 +22,7 @@ func TestBarriersReportedByYear(t *testing.T) {
 		want []analytics.BarrierReportedYear
 	}{
 		// 2024: B1, resolved since, 1,000,000 EUR at 0.9 = 1,111,111.11 USD.
-		// 2025: B2 (resolved, no value), B3 (open, 500,000 USD), B4 (resolved, RUB: no rate).
+		// 2025: B2 (resolved, no value), B3 (open, 500,000 USD), B4 (resolved, XOF: no rate).
 		{"all", analytics.BarrierFilter{}, []analytics.BarrierReportedYear{
 			{Year: 2024, Reported: 1, Resolved: 1, ValueAtStakeUSD: money("1111111.11")},
 			{Year: 2025, Reported: 3, Open: 1, Resolved: 2, ValueAtStakeUSD: money("500000"), NoRate: 1},
@@ -52,7 +52,7 @@ func TestBarrierRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// B3 reported 2025-01-01, open, 500,000 USD; B4 reported 2025-03-03, resolved 2025-09-09, RUB without a rate.
+	// B3 reported 2025-01-01, open, 500,000 USD; B4 reported 2025-03-03, resolved 2025-09-09, XOF without a rate.
 	if len(recs) != 2 {
 		t.Fatalf("Uzbekistan's barriers: %+v", recs)
 	}
@@ -62,7 +62,7 @@ func TestBarrierRecords(t *testing.T) {
 		t.Errorf("B3: %+v", b3)
 	}
 	if b4.Title != "Barrier B4" || b4.ResolvedOn != "2025-09-09" || !b4.NoRate || !b4.USD.IsZero() || b4.RateDay != "" ||
-		!b4.Value.Equal(money("9000000")) || b4.Currency != "RUB" {
+		!b4.Value.Equal(money("9000000")) || b4.Currency != "XOF" {
 		t.Errorf("B4: %+v", b4)
 	}
 	all, err := analytics.BarrierRecords(ctx, conn, analytics.BarrierFilter{})
@@ -77,8 +77,9 @@ func TestBarrierRecords(t *testing.T) {
 	if fmt.Sprint(titles) != "[Barrier B1 Barrier B3 Barrier B2 Barrier B4]" {
 		t.Errorf("every barrier: %q", titles)
 	}
-	// B1 at the EUR rate in force on 2024-11-01 (from 2024-01-01); B2 has no value: nothing to convert.
-	if b1 := all[0]; !b1.USD.Equal(money("1111111.11")) || b1.RateDay != "2024-01-01" || b1.NoRate {
+	// B1 at the EUR rate in force on 2024-11-01 (from 2024-01-01) and the USD rate (from 2020-01-01):
+	// the rate day is the older; B2 has no value: nothing to convert.
+	if b1 := all[0]; !b1.USD.Equal(money("1111111.11")) || b1.RateDay != "2020-01-01" || b1.NoRate {
 		t.Errorf("B1: %+v", b1)
 	}
 	if b2 := all[2]; b2.HasValue || b2.NoRate || !b2.USD.IsZero() || b2.RateDay != "" {
@@ -109,7 +110,7 @@ func TestPipelineRecords(t *testing.T) {
 	}
 	// German investors' leads, by sector, stage (in pipeline order) and day: agro L3 lost
 	// (probability 0); mining L6 negotiating (0.50: 200,000 of 400,000, decision 2030-06-30)
-	// and L1 implementing (1); no sector L5 committed, in RUB: no rate.
+	// and L1 implementing (1); no sector L5 committed, in XOF: no rate.
 	type want struct{ title, sector, stage, day, usd, weighted, decision string }
 	wants := []want{
 		{"Lead L3", "agro_industrial", "lost", "2024-06-01", "2000000", "0", ""},
@@ -127,7 +128,7 @@ func TestPipelineRecords(t *testing.T) {
 			t.Errorf("lead %d: %+v, want %+v", i, r, w)
 		}
 	}
-	if !recs[3].NoRate || recs[3].Currency != "RUB" || !recs[3].Capex.Equal(money("800000")) || recs[0].NoRate {
+	if !recs[3].NoRate || recs[3].Currency != "XOF" || !recs[3].Capex.Equal(money("800000")) || recs[0].NoRate {
 		t.Errorf("no-rate flags: %+v", recs)
 	}
 	// The records add up to Pipeline's cells.

@@ -391,11 +391,12 @@ func dealsClassified(f ExportFilter, stageRule []string) (string, []any) {
 	// code is not there gets the defaults: sector '' (unassigned), raw 0.
 	q := `SELECT * FROM (
 			SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, value_usd, fx_missing, deal_year, clauses,
-				exporter_name, value, currency, deal_date, usd_rate_day,
+				exporter_name, value, currency, deal_date, usd_rate_day, value_kzt, fx_stale, fx_expired, fx_age_days,
 				if(sector = '', 'unassigned', sector) AS sector_code, sector_name, raw
 			FROM (
 				SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, amount_usd AS value_usd, fx_missing, deal_year, clauses,
-					exporter_name, fx_amount AS value, fx_currency AS currency, fx_day AS deal_date, usd_rate_day
+					exporter_name, fx_amount AS value, fx_currency AS currency, fx_day AS deal_date, usd_rate_day,
+					amount_kzt AS value_kzt, fx_stale, fx_expired, fx_age_days
 				FROM (` + converted(`SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, clauses, exporter_name,
 						toUInt16(toYear(deal_date)) AS deal_year, value AS fx_amount, currency AS fx_currency, deal_date AS fx_day
 					FROM deal_states FINAL`) + `)

@@ -34,7 +34,7 @@ import (
 //	D3    de-berlin   DE     271012  shipped        200,000.00   contract 2025-09-15 (2025)
 //	D4    de-berlin   DE     760110  negotiating  1,000,000.25   created 2025-11-20 (2025), no contract
 //	D5    cn-beijing  UZ     100199  lost            80,000.75   created 2025-02-01 (2025)
-//	D6    cn-beijing  CN     271012  contracted   9,000,000 RUB  contract 2025-12-01 (2025): no rate
+//	D6    cn-beijing  CN     271012  contracted   9,000,000 XOF  contract 2025-12-01 (2025): no rate
 //	D7    de-berlin   DE     270900  paid           300,000.00   contract 2026-02-10 (2026)
 //	D8    de-berlin   FR     760110  contracted     300,000.00   contract 2026-03-05 (2026)
 //	D9    cn-beijing  KR     760120  shipped        300,000.00   contract 2026-04-20 (2026)
@@ -139,7 +139,7 @@ func exportFixture() (first, late *analytics.Rows) {
 			dealSpec{3, 1, "de-berlin", "DE", "271012", "shipped", "200000.00", "USD", "200000.00", "2025-09-15", "2025-08-01"}.row(),
 			dealSpec{4, 1, "de-berlin", "DE", "760110", "negotiating", "1000000.25", "USD", "1000000.25", "", "2025-11-20"}.row(),
 			dealSpec{5, 1, "cn-beijing", "UZ", "100199", "lost", "80000.75", "USD", "80000.75", "", "2025-02-01"}.row(),
-			dealSpec{6, 1, "cn-beijing", "CN", "271012", "contracted", "9000000", "RUB", "", "2025-12-01", "2025-10-01"}.row(),
+			dealSpec{6, 1, "cn-beijing", "CN", "271012", "contracted", "9000000", "XOF", "", "2025-12-01", "2025-10-01"}.row(),
 			dealSpec{7, 1, "de-berlin", "DE", "270900", "paid", "300000.00", "USD", "300000.00", "2026-02-10", "2025-12-01"}.row(),
 			dealSpec{8, 1, "de-berlin", "FR", "760110", "contracted", "300000.00", "USD", "300000.00", "2026-03-05", "2026-01-20"}.row(),
 			dealSpec{9, 1, "cn-beijing", "KR", "760120", "shipped", "300000.00", "USD", "300000.00", "2026-04-20", "2026-02-01"}.row(),
@@ -172,7 +172,7 @@ func exportFixture() (first, late *analytics.Rows) {
 //	B4       UZ       tariff          resolved         -                         2025-06-01  2026-01-15  228
 //	B5       DE       sps             dormant          1,000,000 EUR (1,080,000.00 USD)  2025-04-01  -
 //	B6       CN       procedural      resolved_partly  500,000.50 USD            2025-05-05  -
-//	B7       UZ       discrimination  reported         50,000,000 RUB: no rate   2025-07-07  -
+//	B7       UZ       discrimination  reported         50,000,000 XOF: no rate   2025-07-07  -
 //	B8       DE       tariff          verified         -                         2025-08-08  -
 //
 // B3: 2025-02-10 to 2025-03-10 is 28 days, to 2025-12-10 another
@@ -186,7 +186,7 @@ func barrierFixture() []analytics.BarrierStateRow {
 		barrierSpec{4, 3, "UZ", "tariff", "resolved", "", "", "", "2025-06-01", "2026-01-15"}.row(),
 		barrierSpec{5, 1, "DE", "sps", "dormant", "1000000", "EUR", "1080000.00", "2025-04-01", ""}.row(),
 		barrierSpec{6, 1, "CN", "procedural", "resolved_partly", "500000.50", "USD", "500000.50", "2025-05-05", ""}.row(),
-		barrierSpec{7, 1, "UZ", "discrimination", "reported", "50000000", "RUB", "", "2025-07-07", ""}.row(),
+		barrierSpec{7, 1, "UZ", "discrimination", "reported", "50000000", "XOF", "", "2025-07-07", ""}.row(),
 		barrierSpec{8, 1, "DE", "tariff", "verified", "", "", "", "2025-08-08", ""}.row(),
 	}
 }

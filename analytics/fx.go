@@ -8,18 +8,28 @@ package analytics
 // rates of the rates file in force that day. So reloading the rates file
 // changes every figure at once, and nothing has to be replayed.
 //
-// The arithmetic is the one of services/platform/reference/rates.go, in ClickHouse
-// Decimal: USD = amount / per_usd and KZT = amount × kzt_per_usd / per_usd,
-// both cut to 10 decimal places (ClickHouse's Decimal division keeps the
-// dividend's scale and truncates), then rounded to the cent half away from
-// zero (amounts are never negative, so: add 0.005 and cut to 2 places). Each
-// record is rounded to the cent before any sum, so a figure equals the sum of
-// the records a drill-down lists. The ranges fit Decimal128: amounts are at
-// most 10^13 (services/platform/money) and rates have 6 decimal places.
+// The arithmetic is the one of services/platform/reference/rates.go, in
+// ClickHouse Decimal, through the tenge: KZT = amount × kzt_per_unit
+// (exact: Decimal(38,4) × Decimal(38,8) is Decimal(38,12)) and USD = that
+// / kzt_per_usd (ClickHouse's Decimal division keeps the dividend's 12
+// places and truncates), both then rounded to the cent half away from zero
+// (amounts are never negative, so: add 0.005 and cut to 2 places). Each
+// record is rounded to the cent before any sum, so a figure equals the sum
+// of the records a drill-down lists. The ranges fit Decimal128: amounts are
+// at most 10^13 (services/platform/money), rates below 10^5 KZT per unit
+// with 8 decimal places, so the division's dividend, 10^30 at scale 12,
+// times 10^8, stays below 1.7 × 10^38.
 //
-// An amount whose currency (or KZT) has no rate on or before its day has
-// fx_missing = 1 and converts to 0: every figure counts such records apart
-// ("without rate") instead of dropping them in silence.
+// Every row also says the rate day it used (rate_day: the older of the
+// currency's and the dollar's rate days), how many days older than the
+// amount's day it is (fx_age_days), and whether that is past the stale
+// limit (fx_stale) or the hard limit (fx_expired: the amount then has no
+// rate). The limits are applied when the rates are loaded (LoadRates).
+//
+// An amount whose currency (or USD) has no rate on or before its day, or
+// only one older than the hard limit, has fx_missing = 1 and converts to 0:
+// every figure counts such records apart ("without rate") instead of
+// dropping them in silence.
 
 import (
 	"context"
@@ -41,90 +51,97 @@ var RatesEnd = time.Date(2031, 12, 31, 0, 0, 0, 0, time.UTC)
 type FXDailyRow struct {
 	Currency   string
 	Day        time.Time
-	PerUSD     decimal.Decimal // units of the currency per USD
+	KZTPerUnit decimal.Decimal // tenge per unit of the currency
 	KZTPerUSD  decimal.Decimal
-	USDRateDay time.Time // the day of the currency's rate in force
-	KZTRateDay time.Time // the day of the KZT rate in force
+	RateDay    time.Time // the older of the currency's and the dollar's rate days
+	Found      bool      // a rate no older than the hard limit
+	Stale      bool      // found, and older than the stale limit
+	Expired    bool      // a rate, but older than the hard limit
 }
 
 // FXDaily expands rates to every day from each currency's first day with
-// both its own and a KZT rate to RatesEnd, in currency and day order.
-func FXDaily(rs *reference.Rates) []FXDailyRow {
+// both its own and a USD rate to RatesEnd, in currency and day order,
+// applying lim as Rates.Convert does.
+func FXDaily(rs *reference.Rates, lim reference.RateLimits) []FXDailyRow {
 	var out []FXDailyRow
-	kzt := rs.Series("KZT")
-	if len(kzt) == 0 {
+	usd := rs.Series("USD")
+	if len(usd) == 0 {
 		return nil
 	}
-	one := decimal.NewFromInt(1)
 	for _, cur := range rs.Currencies() {
 		series := rs.Series(cur)
-		if cur == "USD" {
-			series = []reference.DayRate{{Day: kzt[0].Day, Currency: "USD", PerUSD: one}}
+		if cur == "KZT" {
+			series = []reference.DayRate{{Day: usd[0].Day, Currency: "KZT", PerUnit: decimal.NewFromInt(1)}}
 		}
 		start := series[0].Day
-		if kzt[0].Day.After(start) {
-			start = kzt[0].Day
+		if usd[0].Day.After(start) {
+			start = usd[0].Day
 		}
-		i, k := 0, 0 // the rates in force: series[i], kzt[k]
+		i, k := 0, 0 // the rates in force: series[i], usd[k]
 		for d := start; !d.After(RatesEnd); d = d.AddDate(0, 0, 1) {
 			for i+1 < len(series) && !series[i+1].Day.After(d) {
 				i++
 			}
-			for k+1 < len(kzt) && !kzt[k+1].Day.After(d) {
+			for k+1 < len(usd) && !usd[k+1].Day.After(d) {
 				k++
 			}
-			if series[i].Day.After(d) || kzt[k].Day.After(d) {
-				continue
+			rateDay := usd[k].Day
+			if cur != "KZT" && series[i].Day.Before(rateDay) {
+				rateDay = series[i].Day
 			}
-			usdDay := series[i].Day
-			if cur == "USD" {
-				usdDay = d
-			}
-			out = append(out, FXDailyRow{Currency: cur, Day: d, PerUSD: series[i].PerUSD, KZTPerUSD: kzt[k].PerUSD,
-				USDRateDay: usdDay, KZTRateDay: kzt[k].Day})
+			age := int(d.Sub(rateDay).Hours() / 24)
+			found := age <= lim.MaxAgeDays
+			out = append(out, FXDailyRow{Currency: cur, Day: d, KZTPerUnit: series[i].PerUnit, KZTPerUSD: usd[k].PerUnit,
+				RateDay: rateDay, Found: found, Stale: found && age > lim.StaleDays, Expired: !found})
 		}
 	}
 	return out
 }
 
-// RatesDigest identifies the content of rates, to skip a load of unchanged rates.
-func RatesDigest(rs *reference.Rates) string {
+// RatesDigest identifies the content of rates and limits, to skip a load of unchanged rates.
+func RatesDigest(rs *reference.Rates, lim reference.RateLimits) string {
 	h := sha256.New()
 	for _, cur := range rs.Currencies() {
 		for _, r := range rs.Series(cur) {
-			fmt.Fprintf(h, "%s %s %s\n", r.Day.Format(time.DateOnly), cur, r.PerUSD)
+			fmt.Fprintf(h, "%s %s %s\n", r.Day.Format(time.DateOnly), cur, r.PerUnit)
 		}
 	}
-	// The tables it fills: a new table makes every database load the rates again.
-	fmt.Fprintf(h, "end %s; tables fx_daily, fx_join\n", RatesEnd.Format(time.DateOnly))
+	// The tables it fills and the limits: a change makes every database load the rates again.
+	fmt.Fprintf(h, "end %s; limits %d %d; tables fx_daily, fx_join v2\n", RatesEnd.Format(time.DateOnly), lim.StaleDays, lim.MaxAgeDays)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// LoadRates replaces fx_daily with rates (source names the file, for the
-// record), unless the same rates are loaded already; it returns the number
-// of days×currencies and whether it loaded them. Parse and validate the
-// file first: a refused file never reaches this, and the figures keep the
-// rates they had.
-func LoadRates(ctx context.Context, conn driver.Conn, rs *reference.Rates, source string) (int, bool, error) {
-	digest := RatesDigest(rs)
+// LoadRates replaces fx_daily with rates under the limits lim (source names
+// the file, for the record), unless the same are loaded already; it returns
+// the number of days×currencies and whether it loaded them. Parse and
+// validate the file first: a refused file never reaches this, and the
+// figures keep the rates they had.
+func LoadRates(ctx context.Context, conn driver.Conn, rs *reference.Rates, lim reference.RateLimits, source string) (int, bool, error) {
+	digest := RatesDigest(rs, lim)
 	if n, same, err := loadedAlready(ctx, conn, "fx_daily", digest); err != nil || same {
 		return n, false, err
 	}
-	rows := FXDaily(rs)
+	rows := FXDaily(rs, lim)
 	if len(rows) == 0 {
-		return 0, false, fmt.Errorf("rates from %s: no day has both a currency rate and a KZT rate", source)
+		return 0, false, fmt.Errorf("rates from %s: no USD rate", source)
+	}
+	b := func(v bool) uint8 {
+		if v {
+			return 1
+		}
+		return 0
 	}
 	values := func(r FXDailyRow) []any {
-		return []any{r.Currency, r.Day, r.PerUSD, r.KZTPerUSD, r.USDRateDay, r.KZTRateDay, uint8(1)}
+		return []any{r.Currency, r.Day, r.KZTPerUnit, r.KZTPerUSD, r.RateDay, b(r.Found), b(r.Stale), b(r.Expired)}
 	}
 	// The readable table first: it is counted, and the join table gets the same rows.
-	if err := replaceTable(ctx, conn, "fx_daily", "currency, day, per_usd, kzt_per_usd, usd_rate_day, kzt_rate_day, found", rows, values); err != nil {
+	if err := replaceTable(ctx, conn, "fx_daily", "currency, day, kzt_per_unit, kzt_per_usd, rate_day, found, stale, expired", rows, values); err != nil {
 		return 0, false, fmt.Errorf("rates from %s: %w", source, err)
 	}
 	joinValues := func(r FXDailyRow) []any {
-		return []any{r.Currency + r.Day.Format(time.DateOnly), r.PerUSD, r.KZTPerUSD, r.USDRateDay, r.KZTRateDay, uint8(1)}
+		return []any{r.Currency + r.Day.Format(time.DateOnly), r.KZTPerUnit, r.KZTPerUSD, r.RateDay, b(r.Found), b(r.Stale), b(r.Expired)}
 	}
-	if err := replaceJoinTable(ctx, conn, "fx_join", "fx_key, per_usd, kzt_per_usd, usd_rate_day, kzt_rate_day, fx_found", rows, joinValues); err != nil {
+	if err := replaceJoinTable(ctx, conn, "fx_join", "fx_key, kzt_per_unit, kzt_per_usd, rate_day, fx_found, fx_stale, fx_expired", rows, joinValues); err != nil {
 		return 0, false, fmt.Errorf("rates from %s: %w", source, err)
 	}
 	if err := recordLoad(ctx, conn, "fx_daily", digest, len(rows), source); err != nil {
@@ -160,22 +177,29 @@ func recordLoad(ctx context.Context, conn driver.Conn, table, digest string, row
 // converted wraps a query that gives each row an amount (column fx_amount,
 // Decimal), its currency (fx_currency) and the day it converts at (fx_day,
 // Date) with the columns amount_usd and amount_kzt (Decimal(38, 2), 0 when
-// there is no rate), fx_missing (1 when there is none), usd_rate_day and
-// kzt_rate_day. The rates come from the Join table fx_join by joinGet: no
+// there is no rate), fx_missing (1 when there is none, or only one past the
+// hard limit), rate_day (the rate day used; usd_rate_day and kzt_rate_day
+// are the same day, under their former names), fx_age_days, fx_stale and
+// fx_expired. The rates come from the Join table fx_join by joinGet: no
 // JOIN (18.16 allows one per SELECT) and no hash table built per query.
 func converted(inner string) string {
 	get := func(column string) string { return "joinGet('fx_join', '" + column + "', fx_key)" }
 	return `SELECT *,
-			if(fx_found = 1, toDecimal128(toDecimal128(fx_amount, 10) / fx_per_usd + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_usd,
-			if(fx_found = 1, toDecimal128(toDecimal128(fx_amount, 4) * fx_kzt_per_usd / fx_per_usd + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_kzt
+			if(fx_found = 1, toDecimal128(fx_kzt_exact + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_kzt,
+			if(fx_found = 1, toDecimal128(fx_kzt_exact / fx_kzt_per_usd + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_usd
 		FROM (
-			SELECT *, toUInt8(1 - fx_found) AS fx_missing,
-				if(fx_found = 1, ` + get("per_usd") + `, toDecimal128(1, 6)) AS fx_per_usd, -- both branches of if run: never divide by 0
-				if(fx_found = 1, ` + get("kzt_per_usd") + `, toDecimal128(0, 6)) AS fx_kzt_per_usd,
-				` + get("usd_rate_day") + ` AS usd_rate_day, ` + get("kzt_rate_day") + ` AS kzt_rate_day
+			SELECT *, toDecimal128(fx_amount, 4) * fx_kzt_per_unit AS fx_kzt_exact
 			FROM (
-				SELECT *, ` + get("fx_found") + ` AS fx_found
-				FROM (SELECT *, concat(fx_currency, toString(fx_day)) AS fx_key FROM (` + inner + `))
+				SELECT *, toUInt8(1 - fx_found) AS fx_missing,
+					if(fx_found = 1, ` + get("kzt_per_unit") + `, toDecimal128(0, 8)) AS fx_kzt_per_unit,
+					if(fx_found = 1, ` + get("kzt_per_usd") + `, toDecimal128(1, 8)) AS fx_kzt_per_usd, -- both branches of if run: never divide by 0
+					` + get("rate_day") + ` AS rate_day, rate_day AS usd_rate_day, rate_day AS kzt_rate_day,
+					` + get("fx_stale") + ` AS fx_stale, ` + get("fx_expired") + ` AS fx_expired,
+					if(fx_found = 1 OR fx_expired = 1, toInt32(dateDiff('day', rate_day, fx_day)), toInt32(0)) AS fx_age_days
+				FROM (
+					SELECT *, ` + get("fx_found") + ` AS fx_found
+					FROM (SELECT *, concat(fx_currency, toString(fx_day)) AS fx_key FROM (` + inner + `))
+				)
 			)
 		)`
 }

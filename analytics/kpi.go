@@ -76,12 +76,33 @@ type KPIFilter struct {
 
 // KeyYear is one figure's value for one key and year.
 type KeyYear struct {
-	Key    string          `json:"key"`
-	Year   uint16          `json:"year"`
-	Value  decimal.Decimal `json:"value"`
-	Count  uint64          `json:"count"`   // records behind the value
-	NoRate uint64          `json:"no_rate"` // records left out of an amount for lack of a rate
+	Key      string          `json:"key"`
+	Year     uint16          `json:"year"`
+	Value    decimal.Decimal `json:"value"`
+	ValueKZT decimal.Decimal `json:"value_kzt"` // an amount's value in KZT (0 for counts)
+	Count    uint64          `json:"count"`     // records behind the value
+	NoRate   uint64          `json:"no_rate"`   // records left out of an amount for lack of a rate (TooOld of them past the hard limit)
+	rateAge
 }
+
+// rateAge says how old the rates behind an amount were: records converted
+// at a rate older than the stale limit (Stale, the oldest MaxRateAge days
+// older than its record), and records left without rate because their
+// latest rate is older than the hard limit (TooOld, counted in NoRate too).
+type rateAge struct {
+	Stale      uint64 `json:"stale_rate"`
+	MaxRateAge int32  `json:"max_rate_age_days"`
+	TooOld     uint64 `json:"rate_too_old"`
+}
+
+// rateAgeSQL are the rateAge columns of a figure over converted rows; cond
+// limits them to the records with an amount.
+func rateAgeSQL(cond string) string {
+	return `toUInt64(countIf(` + cond + ` AND fx_stale = 1)) AS stale_rate, toInt32(maxIf(fx_age_days, ` + cond + ` AND fx_missing = 0)) AS max_rate_age,
+			toUInt64(countIf(` + cond + ` AND fx_expired = 1)) AS rate_too_old`
+}
+
+func (a *rateAge) dest() []any { return []any{&a.Stale, &a.MaxRateAge, &a.TooOld} }
 
 // Investment metrics of InvestmentByYear.
 const (
@@ -96,7 +117,9 @@ type InvestmentYear struct {
 	Projects uint64          `json:"projects"`
 	Jobs     uint64          `json:"jobs"`
 	USD      decimal.Decimal `json:"usd"`
+	KZT      decimal.Decimal `json:"kzt"`
 	NoRate   uint64          `json:"no_rate"`
+	rateAge
 }
 
 // investmentStage names, for each investment metric, the stage whose entry
@@ -214,14 +237,15 @@ func InvestmentByYear(ctx context.Context, conn driver.Conn, metric string, by B
 	}
 	base, args := enteredStage(st.entered, st.now, f)
 	q := `SELECT kpi_key, kpi_year, toUInt64(count()) AS projects, toUInt64(sum(expected_jobs)) AS jobs,
-			sumIf(amount_usd, fx_missing = 0) AS usd, toUInt64(countIf(fx_missing = 1)) AS no_rate
+			sumIf(amount_usd, fx_missing = 0) AS usd, sumIf(amount_kzt, fx_missing = 0) AS kzt, toUInt64(countIf(fx_missing = 1)) AS no_rate,
+			` + rateAgeSQL("1") + `
 		FROM (` + converted(`SELECT `+key+` AS kpi_key, toUInt16(toYear(entered_on)) AS kpi_year, expected_jobs,
 				capex AS fx_amount, currency AS fx_currency, entered_on AS fx_day
 			FROM (`+base+`)`) + `)
 		GROUP BY kpi_key, kpi_year
 		ORDER BY kpi_key, kpi_year`
 	return queryRows(ctx, conn, fmt.Sprintf("investment %s by %s", metric, by), q, args, func(r *InvestmentYear) []any {
-		return []any{&r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.NoRate}
+		return append([]any{&r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.KZT, &r.NoRate}, r.rateAge.dest()...)
 	})
 }
 
@@ -238,7 +262,26 @@ type InvestmentRecord struct {
 	Currency  string          `json:"currency"`
 	USD       decimal.Decimal `json:"usd"`     // 0 without a rate
 	NoRate    bool            `json:"no_rate"` // no rate that day: not in the figure's USD
-	RateDay   string          `json:"rate_day,omitempty"`
+	recordRate
+}
+
+// recordRate is a record's amount in KZT and the rate day it used: how many
+// days older than the record it is, past the stale limit (Stale), or past
+// the hard limit (TooOld: the record has no rate, NoRate).
+type recordRate struct {
+	KZT     decimal.Decimal `json:"kzt"` // 0 without a rate
+	RateDay string          `json:"rate_day,omitempty"`
+	RateAge int32           `json:"rate_age_days,omitempty"`
+	Stale   bool            `json:"stale_rate,omitempty"`
+	TooOld  bool            `json:"rate_too_old,omitempty"`
+}
+
+// set fills r from a row: whether it has no rate, its rate day and age, and the flags.
+func (r *recordRate) set(noRate bool, rateDay time.Time, age int32, stale, tooOld uint8) {
+	r.Stale, r.TooOld = stale == 1, tooOld == 1
+	if !noRate || r.TooOld {
+		r.RateDay, r.RateAge = rateDay.Format(time.DateOnly), age
+	}
 }
 
 // InvestmentRecords lists the leads behind InvestmentByYear for the same
@@ -254,7 +297,7 @@ func InvestmentRecords(ctx context.Context, conn driver.Conn, metric string, by 
 	}
 	base, args := enteredStage(st.entered, st.now, f)
 	q := `SELECT toString(lead_id), title, post, kpi_key, entered_on, stage, expected_jobs, fx_amount, fx_currency,
-			amount_usd, fx_missing, usd_rate_day
+			amount_usd, fx_missing, usd_rate_day, amount_kzt, fx_age_days, fx_stale, fx_expired
 		FROM (` + converted(`SELECT lead_id, title, post, `+keyExpr+` AS kpi_key, entered_on, stage, expected_jobs,
 				capex AS fx_amount, currency AS fx_currency, entered_on AS fx_day
 			FROM (`+base+`)`) + `)
@@ -269,15 +312,14 @@ func InvestmentRecords(ctx context.Context, conn driver.Conn, metric string, by 
 	for rows.Next() {
 		var r InvestmentRecord
 		var entered, rateDay time.Time
-		var missing uint8
+		var missing, stale, tooOld uint8
+		var age int32
 		if err := rows.Scan(&r.LeadID, &r.Title, &r.Post, &r.Key, &entered, &r.Stage, &r.Jobs, &r.Capex, &r.Currency,
-			&r.USD, &missing, &rateDay); err != nil {
+			&r.USD, &missing, &rateDay, &r.KZT, &age, &stale, &tooOld); err != nil {
 			return nil, fmt.Errorf("investment record: %w", err)
 		}
 		r.EnteredOn, r.NoRate = entered.Format(time.DateOnly), missing == 1
-		if !r.NoRate {
-			r.RateDay = rateDay.Format(time.DateOnly)
-		}
+		r.set(r.NoRate, rateDay, age, stale, tooOld)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -451,8 +493,10 @@ type ExportYear struct {
 	Deals     uint64          `json:"deals"`
 	USD       decimal.Decimal `json:"usd"`
 	NonRawUSD decimal.Decimal `json:"non_raw_usd"`
+	NonRawKZT decimal.Decimal `json:"non_raw_kzt"`
 	Markets   uint64          `json:"markets"` // distinct buyer countries
 	NoRate    uint64          `json:"no_rate"`
+	rateAge
 }
 
 // ExportsByYear is the realised or committed exports per key and year: value,
@@ -469,13 +513,13 @@ func ExportsByYear(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([
 		args = append(args, f.Clause)
 	}
 	q := `SELECT kpi_key, deal_year, toUInt64(count()) AS deals, sumIf(value_usd, fx_missing = 0) AS usd,
-			sumIf(value_usd, fx_missing = 0 AND raw = 0) AS non_raw, toUInt64(uniqExact(buyer_country)) AS markets,
-			toUInt64(countIf(fx_missing = 1)) AS no_rate
+			sumIf(value_usd, fx_missing = 0 AND raw = 0) AS non_raw, sumIf(value_kzt, fx_missing = 0 AND raw = 0) AS non_raw_kzt,
+			toUInt64(uniqExact(buyer_country)) AS markets, toUInt64(countIf(fx_missing = 1)) AS no_rate, ` + rateAgeSQL("1") + `
 		FROM (SELECT ` + key + ` AS kpi_key, * FROM (` + base + `) WHERE ` + clause + `)
 		GROUP BY kpi_key, deal_year
 		ORDER BY kpi_key, deal_year`
 	return queryRows(ctx, conn, "exports by "+string(by), q, args, func(r *ExportYear) []any {
-		return []any{&r.Key, &r.Year, &r.Deals, &r.USD, &r.NonRawUSD, &r.Markets, &r.NoRate}
+		return append([]any{&r.Key, &r.Year, &r.Deals, &r.USD, &r.NonRawUSD, &r.NonRawKZT, &r.Markets, &r.NoRate}, r.rateAge.dest()...)
 	})
 }
 
@@ -533,7 +577,7 @@ type ExportRecord struct {
 	Currency     string          `json:"currency"`
 	USD          decimal.Decimal `json:"usd"` // 0 without a rate
 	NoRate       bool            `json:"no_rate"`
-	RateDay      string          `json:"rate_day,omitempty"`
+	recordRate
 }
 
 // ExportRecords lists the realised or committed deals behind ExportsByYear
@@ -550,7 +594,7 @@ func ExportRecords(ctx context.Context, conn driver.Conn, by By, key string, f K
 		args = append(args, f.Clause)
 	}
 	q := `SELECT deal_id, kpi_key, post, exporter_name, buyer_country, hs_code, sector_code, raw, stage, deal_date,
-			value, currency, value_usd, fx_missing, usd_rate_day
+			value, currency, value_usd, fx_missing, usd_rate_day, value_kzt, fx_age_days, fx_stale, fx_expired
 		FROM (SELECT ` + keyExpr + ` AS kpi_key, * FROM (` + base + `) WHERE ` + clause + `)
 		WHERE kpi_key = ?
 		ORDER BY deal_date, deal_id`
@@ -562,16 +606,15 @@ func ExportRecords(ctx context.Context, conn driver.Conn, by By, key string, f K
 	var out []ExportRecord
 	for rows.Next() {
 		var r ExportRecord
-		var raw, missing uint8
+		var raw, missing, stale, tooOld uint8
+		var age int32
 		var dealDate, rateDay time.Time
 		if err := rows.Scan(&r.DealID, &r.Key, &r.Post, &r.ExporterName, &r.BuyerCountry, &r.HSCode, &r.Sector, &raw, &r.Stage,
-			&dealDate, &r.Value, &r.Currency, &r.USD, &missing, &rateDay); err != nil {
+			&dealDate, &r.Value, &r.Currency, &r.USD, &missing, &rateDay, &r.KZT, &age, &stale, &tooOld); err != nil {
 			return nil, fmt.Errorf("export record: %w", err)
 		}
 		r.Raw, r.NoRate, r.DealDate = raw == 1, missing == 1, dealDate.Format(time.DateOnly)
-		if !r.NoRate {
-			r.RateDay = rateDay.Format(time.DateOnly)
-		}
+		r.set(r.NoRate, rateDay, age, stale, tooOld)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -1,8 +1,9 @@
 package analytics_test
 
 // The key figures of the scorecard on a small fixture, each expected value
-// computed by hand in the comments: rates of 0.8 EUR per USD until the end
-// of 2023 and 0.9 from 2024 (KZT 450 throughout), RUB without any rate.
+// computed by hand in the comments: KZT 450 per USD throughout, EUR 562.5
+// KZT (0.8 EUR per USD) until the end of 2023 and 500 KZT (0.9 per USD) from
+// 2024, XOF without any rate.
 
 import (
 	"context"
@@ -19,11 +20,15 @@ import (
 	"econdip/services/platform/reference"
 )
 
-const kpiRates = `date,currency,per_usd
-2020-01-01,KZT,450
-2020-01-01,EUR,0.8
-2024-01-01,EUR,0.9
+const kpiRates = `date,currency,quant,kzt
+2020-01-01,USD,1,450
+2020-01-01,EUR,1,562.5
+2024-01-01,EUR,1,500
 `
+
+// kpiLimits keep the fixture's few rates in use for years (the limits of a
+// rate's age have their own tests).
+var kpiLimits = reference.RateLimits{StaleDays: 100000, MaxAgeDays: 100000}
 
 // kpiLead is a lead and the days it entered each stage, in order.
 type kpiLead struct {
@@ -52,8 +57,8 @@ var kpiLeads = []kpiLead{
 	{3, "agro_industrial", []string{"2.2"}, "DE", "2000000", "USD", 300, []string{"identified", "committed", "lost"}, []string{"2023-06-01", "2024-03-01", "2024-06-01"}, ""},
 	// L4 committed 2024 and implementing 2025: 300,000 EUR / 0.9 = 333,333.33 USD both times.
 	{4, "agro_industrial", []string{"2.2"}, "CN", "300000", "EUR", 20, []string{"identified", "committed", "implementing", "operational"}, []string{"2024-02-01", "2024-04-01", "2025-01-10", "2025-12-01"}, ""},
-	// L5 committed 2024 in RUB: a project and jobs, no USD (no rate).
-	{5, "", []string{"2.3"}, "DE", "800000", "RUB", 10, []string{"identified", "committed"}, []string{"2024-05-01", "2024-07-01"}, ""},
+	// L5 committed 2024 in XOF: a project and jobs, no USD (no rate).
+	{5, "", []string{"2.3"}, "DE", "800000", "XOF", 10, []string{"identified", "committed"}, []string{"2024-05-01", "2024-07-01"}, ""},
 	// L6 open, negotiating (0.50), decision expected in 2030: 400,000 USD, weighted 200,000.
 	{6, "mining", []string{"2.2"}, "DE", "400000", "USD", 40, []string{"identified", "negotiating"}, []string{"2024-01-10", "2024-09-01"}, "2030-06-30"},
 	// L7 open, contacted (0.10), decision in 2027: 100,000 USD, weighted 10,000.
@@ -106,13 +111,13 @@ func kpiFixture(t *testing.T) driver.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := analytics.LoadRates(ctx, conn, rs, "kpi rates"); err != nil {
+	if _, _, err := analytics.LoadRates(ctx, conn, rs, kpiLimits, "kpi rates"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		clear()
 		demo, _ := ref.DemoRates()
-		if _, _, err := analytics.LoadRates(ctx, conn, demo, "demo"); err != nil {
+		if _, _, err := analytics.LoadRates(ctx, conn, demo, reference.DefaultRateLimits, "demo"); err != nil {
 			t.Error(err)
 		}
 	})
@@ -147,8 +152,8 @@ func kpiFixture(t *testing.T) driver.Conn {
 		{2, 2, "DE", "sps", "resolved", "", "", "", "2025-02-01", "2025-08-01"},
 		// B3 open: not resolved.
 		{3, 1, "UZ", "procedural", "verified", "500000", "USD", "", "2025-01-01", ""},
-		// B4 resolved 2025-09-09 in RUB: resolved, value without a rate.
-		{4, 2, "UZ", "tariff", "resolved", "9000000", "RUB", "", "2025-03-03", "2025-09-09"},
+		// B4 resolved 2025-09-09 in XOF: resolved, value without a rate.
+		{4, 2, "UZ", "tariff", "resolved", "9000000", "XOF", "", "2025-03-03", "2025-09-09"},
 	} {
 		rows.BarrierStates = append(rows.BarrierStates, b.row())
 	}
@@ -271,10 +276,22 @@ func TestExportsAndBarrierKPIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fixture's rates are years old but inside its limits: no amount is
+	// stale (the limits have their own test, nbk_test.go); KZT at 450 per USD.
+	strip := func(rows []analytics.ExportYear) []analytics.ExportYear {
+		for i := range rows {
+			if rows[i].Stale != 0 || rows[i].TooOld != 0 {
+				t.Errorf("stale rates under the fixture's limits: %+v", rows[i])
+			}
+			rows[i].MaxRateAge = 0
+		}
+		return rows
+	}
+	got = strip(got)
 	want := []analytics.ExportYear{
-		{Key: "2.6", Year: 2025, Deals: 1, USD: money("500000"), NonRawUSD: money("500000"), Markets: 1},   // D3
-		{Key: "2.7", Year: 2025, Deals: 3, USD: money("4500000"), NonRawUSD: money("1500000"), Markets: 2}, // D1-D3: CN, DE
-		{Key: "2.7", Year: 2026, Deals: 1, USD: money("100000"), NonRawUSD: money("100000"), Markets: 1},   // D5
+		{Key: "2.6", Year: 2025, Deals: 1, USD: money("500000"), NonRawUSD: money("500000"), NonRawKZT: money("225000000"), Markets: 1},   // D3
+		{Key: "2.7", Year: 2025, Deals: 3, USD: money("4500000"), NonRawUSD: money("1500000"), NonRawKZT: money("675000000"), Markets: 2}, // D1-D3: CN, DE
+		{Key: "2.7", Year: 2026, Deals: 1, USD: money("100000"), NonRawUSD: money("100000"), NonRawKZT: money("45000000"), Markets: 1},    // D5
 	}
 	if !reflect.DeepEqual(fmt.Sprint(got), fmt.Sprint(want)) {
 		t.Errorf("exports by clause:\n got %+v\nwant %+v", got, want)
@@ -283,10 +300,10 @@ func TestExportsAndBarrierKPIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(bySector) != fmt.Sprint([]analytics.ExportYear{
-		{Key: "mining", Year: 2025, Deals: 1, USD: money("3000000"), NonRawUSD: money("0"), Markets: 1},
-		{Key: "non_ferrous_metallurgy", Year: 2025, Deals: 1, USD: money("1000000"), NonRawUSD: money("1000000"), Markets: 1},
-		{Key: "petrochemistry_refining", Year: 2025, Deals: 1, USD: money("500000"), NonRawUSD: money("500000"), Markets: 1},
+	if fmt.Sprint(strip(bySector)) != fmt.Sprint([]analytics.ExportYear{
+		{Key: "mining", Year: 2025, Deals: 1, USD: money("3000000"), NonRawUSD: money("0"), NonRawKZT: money("0"), Markets: 1},
+		{Key: "non_ferrous_metallurgy", Year: 2025, Deals: 1, USD: money("1000000"), NonRawUSD: money("1000000"), NonRawKZT: money("450000000"), Markets: 1},
+		{Key: "petrochemistry_refining", Year: 2025, Deals: 1, USD: money("500000"), NonRawUSD: money("500000"), NonRawKZT: money("225000000"), Markets: 1},
 	}) {
 		t.Errorf("exports by sector 2025: %+v", bySector)
 	}
@@ -294,7 +311,7 @@ func TestExportsAndBarrierKPIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 3 || recs[2].HSCode != "271012" || recs[2].USD.String() != "500000" || recs[2].RateDay != "2024-01-01" || recs[1].Raw != true {
+	if len(recs) != 3 || recs[2].HSCode != "271012" || recs[2].USD.String() != "500000" || recs[2].RateDay != "2020-01-01" || recs[1].Raw != true {
 		t.Errorf("export records: %+v", recs)
 	}
 	barriers, err := analytics.BarrierValueResolved(ctx, conn, analytics.ByTotal, analytics.KPIFilter{})

@@ -20,6 +20,18 @@ package analytics
 //     probabilities whose expected decision date falls in 2030;
 //   - on track: forecast ≥ the 2030 target; at risk: ≥ 80 % of it; off track:
 //     below; none: no 2030 target.
+//
+// In KZT (ScorecardFilter.InKZT) the money lines read the same records at
+// their own days' rates in tenge (actual and trend), and the targets, which
+// are written in USD, are converted at one rate: KZT per USD in force on the
+// scorecard's day (31 December of a past year, today for the current year;
+// ScorecardRates says which). The status and the forecast are then computed
+// in tenge, so they can differ from the USD view when the tenge moved.
+//
+// Each money line also says how old the rates behind it were: records
+// converted at a rate older than the stale limit (StaleRate, the oldest
+// MaxRateAge days), and records without rate because their latest rate is
+// older than the hard limit (RateTooOld, counted in NoRate).
 
 import (
 	"context"
@@ -59,6 +71,7 @@ type ScorecardFilter struct {
 	Code    string    // one sector code or clause id; empty: all
 	Country string    // investor's / buyer's country
 	Post    string
+	InKZT   bool // money in tenge instead of dollars (see the top of this file)
 }
 
 // ScorecardRow is one line of the scorecard.
@@ -71,8 +84,12 @@ type ScorecardRow struct {
 	TargetEdition string           `json:"target_edition,omitempty"`
 	TargetDemo    bool             `json:"target_demo"`
 	Actual        decimal.Decimal  `json:"actual"`
-	Records       uint64           `json:"records"`  // records behind the actual value
-	NoRate        uint64           `json:"no_rate"`  // records left out of an amount for lack of a rate
+	Records       uint64           `json:"records"` // records behind the actual value
+	NoRate        uint64           `json:"no_rate"` // records left out of an amount for lack of a rate
+	rateAge
+	// ActualUSD and ActualKZT are a money line's actual value in both units, whichever the scorecard shows.
+	ActualUSD     *decimal.Decimal `json:"actual_usd,omitempty"`
+	ActualKZT     *decimal.Decimal `json:"actual_kzt,omitempty"`
 	Expected      *decimal.Decimal `json:"expected"` // the target pro rata (the year in progress) or the target
 	Percent       *decimal.Decimal `json:"percent"`  // Actual / Target × 100, 1 place
 	Status        string           `json:"status"`   // green, amber, red, none
@@ -171,30 +188,63 @@ func Scorecard(ctx context.Context, conn driver.Conn, f ScorecardFilter) ([]Scor
 	for k := range actual {
 		keys[k] = true
 	}
+	var rate ScorecardRate
+	if f.InKZT {
+		if rate, err = TargetRate(ctx, conn, f.Year, f.Today); err != nil {
+			return nil, err
+		}
+	}
 	var out []ScorecardRow
 	for k := range keys {
 		m := reference.Metric(k.metric)
+		money := f.InKZT && m.Unit() == reference.UnitUSD
+		value := func(a KeyYear) decimal.Decimal {
+			if money {
+				return a.ValueKZT
+			}
+			return a.Value
+		}
+		// toUnit converts a USD value of the targets or the pipeline: nil without a rate.
+		toUnit := func(v decimal.Decimal) *decimal.Decimal {
+			if !money {
+				return &v
+			}
+			if !rate.Found {
+				return nil
+			}
+			x := v.Mul(rate.KZTPerUSD).Round(2)
+			return &x
+		}
 		row := ScorecardRow{Scope: k.scope, Code: k.code, Metric: k.metric, Unit: m.Unit(), Actual: decimal.Zero}
+		if money {
+			row.Unit = UnitKZT
+		}
 		if a, ok := actual[k][f.Year]; ok {
-			row.Actual, row.Records, row.NoRate = a.Value, a.Count, a.NoRate
+			row.Actual, row.Records, row.NoRate, row.rateAge = value(a), a.Count, a.NoRate, a.rateAge
+		}
+		if m.Unit() == reference.UnitUSD {
+			a := actual[k][f.Year]
+			usd, kzt := a.Value, a.ValueKZT
+			row.ActualUSD, row.ActualKZT = &usd, &kzt
 		}
 		for y := firstYear; y <= f.Year; y++ {
-			row.Trend = append(row.Trend, YearValue{Year: y, Value: actual[k][y].Value})
+			row.Trend = append(row.Trend, YearValue{Year: y, Value: value(actual[k][y])})
 		}
 		if t, ok := target[k][f.Year]; ok {
-			v := t.Value
-			row.Target, row.TargetEdition, row.TargetDemo = &v, t.Edition, t.Demo
+			row.Target, row.TargetEdition, row.TargetDemo = toUnit(t.Value), t.Edition, t.Demo
 		}
 		row.Expected, row.Percent, row.Status = status(row.Actual, row.Target, f.Year, f.Today)
 		var complete []YearValue
 		for y := firstYear; y < min(f.Today.Year(), Horizon+1); y++ {
-			complete = append(complete, YearValue{Year: y, Value: actual[k][y].Value})
+			complete = append(complete, YearValue{Year: y, Value: value(actual[k][y])})
 		}
 		row.PipelineAdded = pipeline2030[k]
+		if p := toUnit(row.PipelineAdded); p != nil {
+			row.PipelineAdded = *p
+		}
 		row.Forecast = Forecast(complete, row.PipelineAdded, m.Unit())
 		if t, ok := target[k][Horizon]; ok {
-			v := t.Value
-			row.Target2030 = &v
+			row.Target2030 = toUnit(t.Value)
 		}
 		row.Status2030 = outlook(row.Forecast, row.Target2030)
 		out = append(out, row)
@@ -215,13 +265,15 @@ func Scorecard(ctx context.Context, conn driver.Conn, f ScorecardFilter) ([]Scor
 // sector, the sector's non-raw chapters (a chapter split between sectors
 // counts for none of them); for clause 2.7, every non-raw chapter; the
 // months of f.Year with statistics for all partners (or for f.Country).
-// The statistics have no post: with a post filter there is no line.
+// The statistics have no post: with a post filter there is no line; nor in
+// a scorecard in KZT (the statistics are dollars).
 func addRealised(ctx context.Context, conn driver.Conn, f ScorecardFilter, rows []ScorecardRow) error {
 	want := false
 	for _, r := range rows {
 		want = want || r.Metric == string(reference.MetricNonRawExports)
 	}
-	if !want || f.Post != "" {
+	// The statistics are in dollars: a scorecard in tenge has no such line.
+	if !want || f.Post != "" || f.InKZT {
 		return nil
 	}
 	cmp, err := TradeCompare(ctx, conn, TradeBySector, TradeFilter{From: time.Date(f.Year, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -272,6 +324,43 @@ func addRealised(ctx context.Context, conn driver.Conn, f ScorecardFilter, rows 
 	return nil
 }
 
+// UnitKZT is the unit of a money line of the scorecard shown in tenge.
+const UnitKZT = "KZT"
+
+// ScorecardRate is the rate the USD targets of a scorecard in KZT are
+// converted at: KZT per USD in force on Day (the rate of RateDay).
+type ScorecardRate struct {
+	Day       string          `json:"day"`
+	RateDay   string          `json:"rate_day,omitempty"`
+	KZTPerUSD decimal.Decimal `json:"kzt_per_usd"`
+	Found     bool            `json:"found"` // false: no USD rate on or before Day
+}
+
+// TargetRate is the rate of a scorecard of year in KZT: KZT per USD on 31
+// December of a past year, on today for the current year; the latest rate on
+// or before that day, however old (the targets are not records: a rate past
+// the hard limit still shows them, and RateDay says which).
+func TargetRate(ctx context.Context, conn driver.Conn, year int, today time.Time) (ScorecardRate, error) {
+	day := time.Date(year, 12, 31, 0, 0, 0, 0, time.UTC)
+	if t := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC); t.Before(day) {
+		day = t
+	}
+	out := ScorecardRate{Day: day.Format(time.DateOnly)}
+	rows, err := conn.Query(ctx, "SELECT kzt_per_usd, rate_day FROM fx_daily WHERE currency = 'USD' AND day = toDate(?)", out.Day)
+	if err != nil {
+		return out, fmt.Errorf("the USD rate of %s: %w", out.Day, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rateDay time.Time
+		if err := rows.Scan(&out.KZTPerUSD, &rateDay); err != nil {
+			return out, fmt.Errorf("the USD rate of %s: %w", out.Day, err)
+		}
+		out.RateDay, out.Found = rateDay.Format(time.DateOnly), true
+	}
+	return out, rows.Err()
+}
+
 // metricValues is every metric's actual values per key and year.
 func metricValues(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (map[string][]KeyYear, error) {
 	out := map[string][]KeyYear{}
@@ -285,7 +374,7 @@ func metricValues(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (ma
 			usd = string(reference.MetricInvestmentRealised)
 		}
 		for _, r := range rows {
-			out[usd] = append(out[usd], KeyYear{Key: r.Key, Year: r.Year, Value: r.USD, Count: r.Projects, NoRate: r.NoRate})
+			out[usd] = append(out[usd], KeyYear{Key: r.Key, Year: r.Year, Value: r.USD, ValueKZT: r.KZT, Count: r.Projects, NoRate: r.NoRate, rateAge: r.rateAge})
 			if metric == Committed {
 				out[string(reference.MetricProjects)] = append(out[string(reference.MetricProjects)],
 					KeyYear{Key: r.Key, Year: r.Year, Value: decimal.NewFromUint64(r.Projects), Count: r.Projects})
@@ -300,7 +389,7 @@ func metricValues(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (ma
 	}
 	for _, r := range exports {
 		out[string(reference.MetricNonRawExports)] = append(out[string(reference.MetricNonRawExports)],
-			KeyYear{Key: r.Key, Year: r.Year, Value: r.NonRawUSD, Count: r.Deals, NoRate: r.NoRate})
+			KeyYear{Key: r.Key, Year: r.Year, Value: r.NonRawUSD, ValueKZT: r.NonRawKZT, Count: r.Deals, NoRate: r.NoRate, rateAge: r.rateAge})
 		out[string(reference.MetricExportMarkets)] = append(out[string(reference.MetricExportMarkets)],
 			KeyYear{Key: r.Key, Year: r.Year, Value: decimal.NewFromUint64(r.Markets), Count: r.Deals})
 	}

@@ -99,7 +99,7 @@ func (s *Server) boardCard(l httpapi.LeadJSON, today kernel.Day, lang i18n.Lang)
 	card.Stalled = stalled(l.Stage, card.Days)
 	card.Amount, _ = decimal.NewFromString(string(l.Capex.Amount))
 	card.Probability, _ = decimal.NewFromString(l.Probability)
-	if conv, err := s.cfg.Ref.Convert(card.Amount, l.Capex.Currency, today.Time()); err == nil {
+	if conv, err := s.rates().Convert(card.Amount, l.Capex.Currency, today.Time(), s.rateLimits()); err == nil {
 		card.USD, card.HasUSD = conv.USD, true
 		card.Weighted = weighted(conv.USD, card.Probability)
 	}
@@ -218,7 +218,7 @@ func (s *Server) choices() formChoices {
 		}
 	}
 	return formChoices{
-		Countries: s.cfg.Ref.Countries(), Currencies: s.cfg.Ref.FXCurrencies(), Sectors: s.cfg.Ref.Sectors(),
+		Countries: s.cfg.Ref.Countries(), Currencies: s.cfg.Ref.RatedCurrencies(), Sectors: s.cfg.Ref.Sectors(),
 		Clauses: clauses, Regions: s.cfg.Ref.Regions(), InvestmentTypes: domain.InvestmentTypes, Sources: domain.Sources,
 	}
 }

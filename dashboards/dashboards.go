@@ -5,6 +5,7 @@
 package dashboards
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -52,6 +53,38 @@ type Config struct {
 	// CHWriter writes what administrators import from the dashboard (BNS
 	// trade statistics); nil: CH (which must then be allowed to insert).
 	CHWriter driver.Conn
+	// RateLimits are the stale and hard limits of a rate's age the figures
+	// were loaded with (zero: the defaults).
+	RateLimits reference.RateLimits
+	// Rates is the rates store last loaded (nil: the demo store), for the
+	// conversions made in Go (the attaché's board).
+	Rates func() *reference.Rates
+	// ImportRates imports the National Bank's rates into the store and loads
+	// them (the administrator's page); nil where this process cannot (a
+	// dashboard without the store: use `econdip rates import`).
+	ImportRates func(ctx context.Context, files []reference.RatesInput, progress func(done, total int, name string)) (reference.ImportSummary, error)
+}
+
+// rateLimits are the configured limits of a rate's age.
+func (s *Server) rateLimits() reference.RateLimits {
+	if s.cfg.RateLimits == (reference.RateLimits{}) {
+		return reference.DefaultRateLimits
+	}
+	return s.cfg.RateLimits
+}
+
+// rates is the rates store for conversions made in Go.
+func (s *Server) rates() *reference.Rates {
+	if s.cfg.Rates != nil {
+		if rs := s.cfg.Rates(); rs != nil {
+			return rs
+		}
+	}
+	rs, err := s.cfg.Ref.DemoRates()
+	if err != nil {
+		return reference.NewRates(nil)
+	}
+	return rs
 }
 
 // Server is the dashboard web app.
@@ -70,7 +103,8 @@ func New(cfg Config) (*fiber.App, error) {
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure})
+	// 8 MiB: the administrator's upload of rates files (about two years of daily XML; the command line takes more).
+	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: 8 << 20})
 	app.Use(language)
 	app.Use(s.pageErrors)
 	static, _ := fs.Sub(staticFiles, "static")
@@ -107,6 +141,8 @@ func New(cfg Config) (*fiber.App, error) {
 	s.scorecardRoutes(ui)
 	s.identityRoutes(ui)
 	s.tradeRoutes(ui)
+	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
+	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
 		return nil, err
 	}
@@ -119,7 +155,7 @@ func New(cfg Config) (*fiber.App, error) {
 // dates by the language's CLDR rules). Handlers stay language-free.
 func (s *Server) parseTemplates() error {
 	s.pages = map[i18n.Lang]map[string]*template.Template{}
-	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions"}
+	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates"}
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}

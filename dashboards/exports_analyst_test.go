@@ -11,11 +11,14 @@ package dashboards_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"econdip/services/exports/httpapi"
+	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 )
 
@@ -100,7 +103,22 @@ func csvLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" 
 
 func TestAnalystExportAndBarrierFigures(t *testing.T) {
 	start := time.Now()
-	s := stacktest.Start(t)
+	// The demo rates without RUB: a currency the forms accept (the National
+	// Bank publishes it) whose rates this store lacks, so its amounts are "without rate".
+	dir := t.TempDir()
+	var noRUB []string
+	for _, line := range strings.SplitAfter(string(reference.Default().DemoRatesCSV()), "\n") {
+		if !strings.Contains(line, ",RUB,") {
+			noRUB = append(noRUB, line)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "reference"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "reference", reference.RatesFile), []byte(strings.Join(noRUB, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := stacktest.StartWith(t, stacktest.Options{Dir: dir})
 	api := figuresAPI{t: t, base: "http://" + s.ExportsAddr + "/api/v1"}
 	dash := "http://" + s.DashboardAddr
 	berlin, beijing := stacktest.Tokens["attache.de-berlin"], stacktest.Tokens["attache.cn-beijing"]
@@ -109,8 +127,8 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 	for _, bin := range []string{figBINAluminium, figBINRefinery, figBINOilfield} {
 		api.call("POST", "/exporters", berlin, `{"bin":"`+bin+`","name":"Exporter `+bin+`","region":"KZ-55"}`, http.StatusCreated, nil)
 	}
-	// Deals, in USD unless said (USD converts 1:1; RUB has no rate in the
-	// reference data). 760110 aluminium: non-ferrous metallurgy, non-raw;
+	// Deals, in USD unless said (USD converts 1:1; RUB has no rate in this
+	// test's rates store). 760110 aluminium: non-ferrous metallurgy, non-raw;
 	// 271012 light oils: petrochemistry, non-raw; 270900 crude: mining, raw.
 	//   A Berlin 760110  1,000,000      contracted 2025-03-10
 	//   B Berlin 270900  3,000,000      contracted 2025-05-20, shipped

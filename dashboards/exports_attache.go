@@ -71,7 +71,7 @@ func (s *Server) exportChoices(c *fiber.Ctx) exportChoices {
 			clauses = append(clauses, cl)
 		}
 	}
-	return exportChoices{Host: host, Currencies: s.cfg.Ref.FXCurrencies(), Units: domain.Units, Supports: domain.Supports,
+	return exportChoices{Host: host, Currencies: s.cfg.Ref.RatedCurrencies(), Units: domain.Units, Supports: domain.Supports,
 		Clauses: clauses, Regions: s.cfg.Ref.Regions(), Types: domain.BarrierTypes, Agencies: s.cfg.Ref.Agencies()}
 }
 

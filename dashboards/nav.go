@@ -42,6 +42,7 @@ var menu = []navItem{
 	{"/admin/users", "ui.nav.users", auth.ManageUsers},
 	{"/admin/audit", "ui.nav.audit", auth.ManageUsers},
 	{"/admin/trade", "ui.nav.trade_import", auth.ImportTrade},
+	{"/admin/rates", "ui.nav.rates", auth.ManageReference},
 }
 
 // menuFor is the menu of u: the pages whose action u's role may take.

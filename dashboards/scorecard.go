@@ -12,7 +12,9 @@ package dashboards
 // year; the current year by default), edition (a targets edition; by default
 // the latest edition of each target), sector and clause (each chooses the
 // rows of one sector or clause; with both, both sets of rows), country (the
-// investor's or buyer's country) and post.
+// investor's or buyer's country) and post; in=KZT shows money in tenge
+// (default USD: analytics/scorecard.go says how the targets are converted),
+// and every CSV carries both units.
 //
 // Access: analysts and admins see every post and may filter by one; an
 // attaché sees the own post's records only (a post in the URL is ignored);
@@ -24,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +83,7 @@ type scorecardQuery struct {
 	Country  string
 	Post     string
 	Scope    string // sector or clause: only those rows (a table's CSV); empty: both
+	InKZT    bool   // money in tenge (?in=KZT)
 	Today    time.Time
 	Editions []analytics.TargetEdition
 }
@@ -140,6 +144,7 @@ func (s *Server) scorecardFilter(c *fiber.Ctx) (scorecardQuery, error) {
 	if q.Scope != "" && q.Scope != reference.TargetScopeSector && q.Scope != reference.TargetScopeClause {
 		fe.Add("scope", "error.one_of", "sector, clause")
 	}
+	q.InKZT = unitParam(c, &fe)
 	q.Editions, err = analytics.TargetEditions(c.UserContext(), s.cfg.CH)
 	if err != nil {
 		return q, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
@@ -157,7 +162,7 @@ func (s *Server) scorecardFilter(c *fiber.Ctx) (scorecardQuery, error) {
 // scopes are the scorecard filters q asks for: one per chosen sector or
 // clause, or one for everything.
 func (q scorecardQuery) scopes() []analytics.ScorecardFilter {
-	base := analytics.ScorecardFilter{Year: q.Year, Edition: q.Edition, Today: q.Today, Country: q.Country, Post: q.Post}
+	base := analytics.ScorecardFilter{Year: q.Year, Edition: q.Edition, Today: q.Today, Country: q.Country, Post: q.Post, InKZT: q.InKZT}
 	var out []analytics.ScorecardFilter
 	if q.Sector != "" {
 		f := base
@@ -232,7 +237,8 @@ func (s *Server) scorecardRows(ctx context.Context, lang i18n.Lang, q scorecardQ
 func scorecardTable(year int) table[scorecardRow] {
 	header := []string{"scope", "code", "name", "metric", "unit", "year", "target", "target_edition", "demo_target",
 		"expected_to_date", "actual", "percent_of_target", "status", "records", "records_without_rate",
-		"forecast_2030", "pipeline_added_2030", "target_2030", "outlook_2030"}
+		"forecast_2030", "pipeline_added_2030", "target_2030", "outlook_2030",
+		"actual_usd", "actual_kzt", "records_stale_rate", "max_rate_age_days", "records_rate_too_old"}
 	for y := firstYear; y <= year; y++ {
 		header = append(header, fmt.Sprintf("actual_%d", y))
 	}
@@ -244,7 +250,8 @@ func scorecardTable(year int) table[scorecardRow] {
 			}
 			out := []string{r.Scope, r.Code, r.Name, r.Metric, r.Unit, strconv.Itoa(year), fixed(r.Target, places), r.TargetEdition,
 				strconv.FormatBool(r.TargetDemo), fixed(r.Expected, 2), r.Actual.StringFixed(places), fixed(r.Percent, 1), r.Status,
-				u64(r.Records), u64(r.NoRate), r.Forecast.StringFixed(places), r.PipelineAdded.StringFixed(2), fixed(r.Target2030, places), r.Status2030}
+				u64(r.Records), u64(r.NoRate), r.Forecast.StringFixed(places), r.PipelineAdded.StringFixed(2), fixed(r.Target2030, places), r.Status2030,
+				fixed(r.ActualUSD, 2), fixed(r.ActualKZT, 2), u64(r.Stale), strconv.Itoa(int(r.MaxRateAge)), u64(r.TooOld)}
 			for _, p := range r.Trend {
 				out = append(out, p.Value.StringFixed(places))
 			}
@@ -259,19 +266,62 @@ var targetsTable = table[analytics.TargetRow]{name: "concept-targets",
 			strconv.FormatBool(t.Demo), strconv.Itoa(int(t.Line))}
 	}}
 
-var investmentRecordsHeader = []string{"lead_id", "title", "post", "key", "entered_on", "stage_now", "jobs", "capex", "currency", "usd", "no_rate", "rate_day"}
+var investmentRecordsHeader = []string{"lead_id", "title", "post", "key", "entered_on", "stage_now", "jobs", "capex", "currency", "usd", "no_rate", "rate_day",
+	"kzt", "rate_age_days", "stale_rate", "rate_too_old"}
 
 func investmentRecord(r analytics.InvestmentRecord) []string {
 	return []string{r.LeadID, r.Title, r.Post, r.Key, r.EnteredOn, r.Stage, strconv.FormatUint(uint64(r.Jobs), 10), r.Capex.String(), r.Currency,
-		r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay}
+		r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay,
+		r.KZT.StringFixed(2), strconv.Itoa(int(r.RateAge)), strconv.FormatBool(r.Stale), strconv.FormatBool(r.TooOld)}
 }
 
 var exportRecordsHeader = []string{"deal_id", "key", "post", "exporter_name", "buyer_country", "hs_code", "sector", "raw", "stage", "deal_date",
-	"value", "currency", "usd", "no_rate", "rate_day"}
+	"value", "currency", "usd", "no_rate", "rate_day", "kzt", "rate_age_days", "stale_rate", "rate_too_old"}
 
 func exportRecord(r analytics.ExportRecord) []string {
 	return []string{r.DealID, r.Key, r.Post, r.ExporterName, r.BuyerCountry, r.HSCode, r.Sector, strconv.FormatBool(r.Raw), r.Stage, r.DealDate,
-		r.Value.String(), r.Currency, r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay}
+		r.Value.String(), r.Currency, r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay,
+		r.KZT.StringFixed(2), strconv.Itoa(int(r.RateAge)), strconv.FormatBool(r.Stale), strconv.FormatBool(r.TooOld)}
+}
+
+// unitParam reads in=USD|KZT, the unit money figures show in (USD by default).
+func unitParam(c *fiber.Ctx, fe *apperr.Fields) bool {
+	switch v := strings.TrimSpace(c.Query("in")); v {
+	case "", "USD":
+		return false
+	case "KZT":
+		return true
+	default:
+		fe.Add("in", "error.one_of", "USD, KZT")
+		return false
+	}
+}
+
+// unitHref is this page's address with in=unit (empty: USD, the default).
+func unitHref(c *fiber.Ctx, unit string) string {
+	args := c.Request().URI().QueryArgs()
+	q := url.Values{}
+	args.VisitAll(func(k, v []byte) {
+		if string(k) != "in" {
+			q.Add(string(k), string(v))
+		}
+	})
+	if unit != "" {
+		q.Set("in", unit)
+	}
+	if len(q) == 0 {
+		return c.Path()
+	}
+	return c.Path() + "?" + q.Encode()
+}
+
+// unitOf is a metric's unit as a figure in the chosen unit shows it.
+func unitOf(metric string, inKZT bool) string {
+	u := reference.Metric(metric).Unit()
+	if inKZT && u == reference.UnitUSD {
+		return analytics.UnitKZT
+	}
+	return u
 }
 
 // drill is one figure of the scorecard whose records are asked for.
@@ -319,6 +369,7 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 	}
 	today := astanaToday()
 	country := s.countryParam(c, "country", &fe)
+	inKZT := unitParam(c, &fe)
 	d := s.drillParams(c, "", today, &fe)
 	if err := fe.Err(); err != nil {
 		return err
@@ -331,7 +382,7 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 	name := fmt.Sprintf("scorecard-records-%s-%s-%s-%d", d.Scope, d.Code, d.Metric, d.Year)
 	lang := httpx.Lang(c)
 	extra := fiber.Map{"figure": fiber.Map{"scope": d.Scope, "code": d.Code, "name": s.codeName(lang, d.Scope, d.Code), "metric": d.Metric,
-		"metric_name": metricLabel(lang, d.Metric), "unit": reference.Metric(d.Metric).Unit(), "year": d.Year, "country": country, "post": post}}
+		"metric_name": metricLabel(lang, d.Metric), "unit": unitOf(d.Metric, inKZT), "year": d.Year, "country": country, "post": post}}
 	ctx := c.UserContext()
 	switch reference.Metric(d.Metric) {
 	case reference.MetricNonRawExports, reference.MetricExportMarkets:
@@ -376,8 +427,19 @@ func (s *Server) scorecardFigure(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	extra := fiber.Map{"year": q.Year, "today": q.Today.Format(time.DateOnly),
-		"filter": fiber.Map{"year": q.Year, "edition": q.Edition, "sector": q.Sector, "clause": q.Clause, "country": q.Country, "post": q.Post}}
+	unit := reference.UnitUSD
+	if q.InKZT {
+		unit = analytics.UnitKZT
+	}
+	extra := fiber.Map{"year": q.Year, "today": q.Today.Format(time.DateOnly), "in": unit, "rate_limits": s.rateLimits(),
+		"filter": fiber.Map{"year": q.Year, "edition": q.Edition, "sector": q.Sector, "clause": q.Clause, "country": q.Country, "post": q.Post, "in": unit}}
+	if q.InKZT {
+		rate, err := analytics.TargetRate(c.UserContext(), s.cfg.CH, q.Year, q.Today)
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		}
+		extra["targets_rate"] = rate
+	}
 	if name == "targets" {
 		var rows []analytics.TargetRow
 		for _, f := range q.scopes() {
@@ -452,7 +514,14 @@ func (s *Server) scorecardPage(c *fiber.Ctx) error {
 	}
 	start := time.Date(q.Today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 	daysInYear := int(start.AddDate(1, 0, 0).Sub(start).Hours() / 24)
+	var rate analytics.ScorecardRate
+	if q.InKZT && status == fiber.StatusOK {
+		if rate, err = analytics.TargetRate(c.UserContext(), s.cfg.CH, q.Year, q.Today); err != nil {
+			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		}
+	}
 	return s.render(c, status, "scorecard", "ui.analyst.scorecard.title", fiber.Map{
+		"InKZT": q.InKZT, "USDHref": unitHref(c, ""), "KZTHref": unitHref(c, "KZT"), "RateLimits": s.rateLimits(), "TargetsRate": rate,
 		"Page": page, "Year": q.Year, "Years": years, "Edition": q.Edition, "Editions": q.Editions, "DemoTargets": demo,
 		"Sector": c.Query("sector"), "Clause": c.Query("clause"), "Country": c.Query("country"),
 		"Sectors": s.sectorChoices(lang), "Clauses": clauses,

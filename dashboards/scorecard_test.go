@@ -234,12 +234,23 @@ func TestScorecardAndCountryFigures(t *testing.T) {
 		status, body, r := figureBody(t, dash+"/api/scorecard/rows.csv?year=2025&sector=machine_building", analyst)
 		lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
 		header := "scope,code,name,metric,unit,year,target,target_edition,demo_target,expected_to_date,actual,percent_of_target,status,records," +
-			"records_without_rate,forecast_2030,pipeline_added_2030,target_2030,outlook_2030,actual_2020,actual_2021,actual_2022,actual_2023,actual_2024,actual_2025"
+			"records_without_rate,forecast_2030,pipeline_added_2030,target_2030,outlook_2030,actual_usd,actual_kzt,records_stale_rate,max_rate_age_days,records_rate_too_old," +
+			"actual_2020,actual_2021,actual_2022,actual_2023,actual_2024,actual_2025"
 		if status != 200 || len(lines) != 7 || lines[0] != header {
 			t.Fatalf("rows.csv: %d\n%s", status, body)
 		}
+		// In KZT (?in=KZT): the same records at their days' rates in tenge (1,000,000 USD on 2025-03-01 at
+		// 506.03 KZT, the February 2025 average of the demo rates), both units in the CSV.
+		status, body, _ = figureBody(t, dash+"/api/scorecard/rows.csv?year=2025&sector=machine_building&in=KZT", analyst)
+		if lines := strings.Split(body, "\n"); status != 200 || !strings.HasPrefix(lines[1], "sector,machine_building,Machine building and instrument making,investment_committed_usd,KZT,2025,") ||
+			!strings.Contains(lines[1], ",1000000.00,506030000.00,0,3,0,") {
+			t.Errorf("rows.csv in KZT: %d\n%s", status, body)
+		}
+		if status, body, _ := figureBody(t, dash+"/api/scorecard/rows?year=2025&in=EUR", analyst); status != 400 || !strings.Contains(body, `"field":"in"`) {
+			t.Errorf("in=EUR: %d %s", status, body)
+		}
 		if !strings.HasPrefix(lines[1], "sector,machine_building,Machine building and instrument making,investment_committed_usd,USD,2025,460000000.00,2024,true,460000000.00,1000000.00,0.2,red,1,0,") ||
-			!strings.HasSuffix(lines[1], ",705000000.00,off_track,0.00,0.00,0.00,0.00,500000.00,1000000.00") {
+			!strings.HasSuffix(lines[1], ",705000000.00,off_track,1000000.00,506030000.00,0,3,0,0.00,0.00,0.00,0.00,500000.00,1000000.00") {
 			t.Errorf("committed line: %s", lines[1])
 		}
 		if !strings.HasPrefix(lines[3], "sector,machine_building,Machine building and instrument making,projects,count,2025,7,2024,true,7.00,1,14.3,red,1,0,") {
@@ -310,8 +321,8 @@ func TestScorecardAndCountryFigures(t *testing.T) {
 		}
 		status, body, resp := figureBody(t, dash+"/api/scorecard/records.csv?scope=sector&code=machine_building&metric=investment_committed_usd&year=2025", analyst)
 		lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
-		if status != 200 || len(lines) != 2 || lines[0] != "lead_id,title,post,key,entered_on,stage_now,jobs,capex,currency,usd,no_rate,rate_day" ||
-			!strings.HasSuffix(lines[1], ",Tractor plant,de-berlin,machine_building,2025-03-01,committed,100,1000000,USD,1000000.00,false,2025-03-01") {
+		if status != 200 || len(lines) != 2 || lines[0] != "lead_id,title,post,key,entered_on,stage_now,jobs,capex,currency,usd,no_rate,rate_day,kzt,rate_age_days,stale_rate,rate_too_old" ||
+			!strings.HasSuffix(lines[1], ",Tractor plant,de-berlin,machine_building,2025-03-01,committed,100,1000000,USD,1000000.00,false,2025-02-26,506030000.00,3,false,false") {
 			t.Errorf("records CSV: %d\n%s", status, body)
 		}
 		if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "scorecard-records-sector-machine_building-investment_committed_usd-2025.csv") {

@@ -177,7 +177,7 @@ func (s *Server) newProtocolForm(c *fiber.Ctx) (*protocolForm, error) {
 	}
 	const tpl = "/secretariat/protocols/template.csv"
 	lang := httpx.Lang(c)
-	f := &protocolForm{Commission: cm, Errors: map[string]string{}, Currencies: s.cfg.Ref.FXCurrencies(),
+	f := &protocolForm{Commission: cm, Errors: map[string]string{}, Currencies: s.cfg.Ref.RatedCurrencies(),
 		Clauses: s.cfg.Ref.Clauses(), CSV: tpl, ExcelCSV: excelURL(tpl), OfferExcel: lang != i18n.EN}
 	for _, sec := range s.cfg.Ref.Sectors() {
 		f.Sectors = append(f.Sectors, choice{sec.Code, sec.Name(lang)})

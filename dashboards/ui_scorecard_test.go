@@ -195,6 +195,31 @@ func TestUIScorecardDrillDownAndCSV(t *testing.T) {
 	b.tablesFit("sector's scorecard")
 	b.screenshot("scorecard-2-sector")
 
+	// 2b. The same sector in KZT: the switch keeps the filters in the URL, the money lines say KZT,
+	// the page names the rate the USD targets are shown at; then back to USD.
+	b.follow("show the amounts in KZT", `#unit-switch a`, http.StatusOK)
+	type kztPage struct {
+		Search, Measure, Rate, Current string
+	}
+	kzt := waitFor[kztPage](b, "wait for the scorecard in KZT", 10*time.Second, `(() => {
+		const m = document.querySelector('#table-sector tr[data-metric="investment_committed_usd"] td.measure');
+		if (!m) return null;
+		const r = document.getElementById("targets-rate");
+		return {search: location.search, measure: m.textContent, rate: r ? r.textContent : "",
+			current: document.querySelector("#unit-switch strong").textContent};
+	})()`)
+	if !strings.Contains(kzt.Search, "in=KZT") || !strings.Contains(kzt.Search, "sector="+focusSector) || !strings.HasSuffix(kzt.Measure, ", KZT") ||
+		!strings.Contains(kzt.Rate, "KZT per USD") || kzt.Current != "KZT" {
+		t.Errorf("the scorecard in KZT: %+v", kzt)
+	}
+	b.checkLayout("scorecard in KZT")
+	b.screenshot("scorecard-2b-kzt")
+	b.follow("back to USD", `#unit-switch a`, http.StatusOK)
+	waitFor[bool](b, "wait for the sector's figures in USD", 10*time.Second, `(() => {
+		const f = document.getElementById("focus");
+		return !f.hidden && document.querySelectorAll("#table-years a").length > 0 && !location.search.includes("in=") ? true : null;
+	})()`)
+
 	// 3. The records behind one of its figures: the first year with a value.
 	href := run(b, "find a figure with records", 5*time.Second, chromedp.Evaluate[string](`(() => {
 		const a = [...document.querySelectorAll("#table-years a")].find(a => a.textContent.trim() !== "0");

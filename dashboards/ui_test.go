@@ -25,15 +25,38 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
 	"econdip/analytics/chtest"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
+	"econdip/services/platform/kernel"
+	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 )
 
 func TestMain(m *testing.M) { chtest.Main(m, "econdip_test_dashboards") }
+
+// The lead's 2,500,000 EUR in USD at the demo store's rates of today (the
+// stage moves take effect today), as the Go conversion gives them: from
+// November 2026 to the end of 2027 the carried rates, 508.27 KZT per EUR and
+// 441.39 per USD: 2,500,000 × 508.27 / 441.39 = 2,878,803.3167… → 2,878,803.33 USD;
+// weighted by the probability of "contacted", 0.10. The pipeline table shows
+// them with thousands separators.
+var capexUSD, weightedUSD, capexUSDShown, weightedUSDShown = func() (string, string, string, string) {
+	demo, err := reference.Default().DemoRates()
+	if err != nil {
+		panic(err)
+	}
+	c, err := demo.Convert(decimal.NewFromInt(2500000), "EUR", kernel.Today(time.Now()).Time(), reference.DefaultRateLimits)
+	if err != nil {
+		panic(err)
+	}
+	w := c.USD.Mul(decimal.RequireFromString("0.10")).Round(2)
+	return c.USD.String(), w.String(), i18n.Number(i18n.EN, c.USD), i18n.Number(i18n.EN, w)
+}()
 
 const (
 	chromiumPath = "/usr/bin/chromium"
@@ -44,15 +67,6 @@ const (
 	sectorName = "Machine building and instrument making"
 	comment    = "Met the CFO at Hannover Messe"
 	badEmail   = "jonas.privatmann(at)example.de"
-
-	// 2,500,000 EUR in USD at the monthly average of June 2026, the latest
-	// month in fx_rates.csv and so the month a change made now falls back to:
-	// FRED gives 0.8684 EUR per USD, 2500000 / 0.8684 = 2878857.6692... USD.
-	capexUSD = "2878857.67"
-	// Weighted by the probability of "contacted", 0.10: 287885.767 USD.
-	weightedUSD = "287885.77"
-	// The pipeline table shows them with thousands separators.
-	capexUSDShown, weightedUSDShown = "2,878,857.67", "287,885.77"
 
 	// testBudget bounds the whole test, the stack's start included.
 	testBudget = 55 * time.Second

@@ -1534,15 +1534,15 @@ func TestGrafanaDashboards(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	path, err := ref.WriteRatesFile(dir, true)
-	if err != nil {
+	path := dir + "/" + reference.RatesFile
+	if err := ref.WriteRatesFile(path, true); err != nil {
 		t.Fatal(err)
 	}
 	rates, err := ref.LoadRatesFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := analytics.LoadRates(ctx, conn, rates, path); err != nil {
+	if _, _, err := analytics.LoadRates(ctx, conn, rates, reference.DefaultRateLimits, path); err != nil {
 		t.Fatal(err)
 	}
 	// A few rows so the joins and conversions have something to chew on.

@@ -12,7 +12,9 @@
   var C = window.econdipCharts, I = window.econdipI18n, FONT = C.FONT;
   var NS = "http://www.w3.org/2000/svg";
   var params = new URLSearchParams(window.location.search);
-  var FILTERS = ["year", "edition", "sector", "clause", "country", "post"];
+  var FILTERS = ["year", "edition", "sector", "clause", "country", "post", "in"];
+  // IN is the unit of money on the page: USD, or KZT with ?in=KZT (kept in every link).
+  var IN = params.get("in") === "KZT" ? "KZT" : "USD";
   var filters = new URLSearchParams();
   FILTERS.forEach(function (k) { if (params.get(k)) filters.set(k, params.get(k)); });
   var sector = params.get("sector") || "", clause = params.get("clause") || "";
@@ -68,18 +70,20 @@
   }
   function set(id, text) { document.getElementById(id).textContent = text; }
 
+  // money units: a line in USD or KZT (the others are counts).
+  function isMoney(unit) { return unit === "USD" || unit === "KZT"; }
   // grouped writes an integer with the language's thousands separators.
   function grouped(s) { return I.num(Math.trunc(Number(s))); }
   // short: "1.25 bn", "12.3 m", "450 k" for dollars, grouped digits for counts (display only).
   function short(v, unit) {
     if (v == null) return "–";
-    if (unit !== "USD") return grouped(Math.round(Number(v)));
+    if (!isMoney(unit)) return grouped(Math.round(Number(v)));
     return C.compact(v);
   }
   // exact: the value to the cent (dollars) or the unit (counts), for titles and tables.
   function exact(v, unit) {
     if (v == null) return I.t("js.analyst.scorecard.none");
-    return unit === "USD" ? C.money(v) + "\u00a0USD" : grouped(v);
+    return isMoney(unit) ? C.money(v) + "\u00a0" + unit : grouped(v);
   }
   // cents adds decimal strings with at most two places, exactly.
   function addCents(a, b) {
@@ -92,7 +96,7 @@
   // axisLabel writes a gridline's value: "1.5 bn", "200 m", "50 k", "12".
   function axisLabel(v, unit) {
     function trim(x) { return I.num(Math.round(x * 100) / 100); }
-    if (unit !== "USD") return grouped(Math.round(v));
+    if (!isMoney(unit)) return grouped(Math.round(v));
     if (v >= 1e9) return I.t("js.analyst.bn", trim(v / 1e9));
     if (v >= 1e6) return I.t("js.analyst.m", trim(v / 1e6));
     if (v >= 1e3) return I.t("js.analyst.k", trim(v / 1e3));
@@ -101,8 +105,8 @@
   // niceStep is a step of 1, 2, 2.5 or 5 × 10^k that covers max in four (whole steps for counts).
   function niceStep(max, unit) {
     var raw = max / 4 || 1, mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    var steps = unit === "USD" ? [1, 2, 2.5, 3, 5, 10] : [1, 2, 3, 5, 10];
-    for (var i = 0; i < steps.length; i++) if (steps[i] * mag >= raw) return unit === "USD" ? steps[i] * mag : Math.max(1, Math.ceil(steps[i] * mag));
+    var steps = isMoney(unit) ? [1, 2, 2.5, 3, 5, 10] : [1, 2, 3, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * mag >= raw) return isMoney(unit) ? steps[i] * mag : Math.max(1, Math.ceil(steps[i] * mag));
     return 10 * mag;
   }
   // clip shortens a clause's title at a word, for a table's first column.
@@ -116,7 +120,25 @@
     red: [I.t("js.analyst.scorecard.behind"), "s-red"], none: [I.t("js.analyst.scorecard.no_target"), "s-none"]};
   var OUTLOOK = {on_track: [I.t("js.analyst.scorecard.on_track"), "s-green"], at_risk: [I.t("js.analyst.scorecard.at_risk"), "s-amber"],
     off_track: [I.t("js.analyst.scorecard.off_track"), "s-red"], none: [I.t("js.analyst.scorecard.no_2030"), "s-none"]};
-  function measureName(r) { return r.metric_name + (r.unit === "USD" ? ", USD" : ""); }
+  function measureName(r) { return r.metric_name + (isMoney(r.unit) ? ", " + r.unit : ""); }
+  // rateNote says how old the rates behind a line's amount were, or "" when none was stale or too old.
+  function rateNote(r) {
+    var notes = [];
+    if (r.stale_rate) notes.push(I.t("js.analyst.scorecard.stale_sum", I.num(r.stale_rate), I.num(r.max_rate_age_days)));
+    if (r.rate_too_old) notes.push(I.t("js.analyst.scorecard.too_old_sum", I.num(r.rate_too_old)));
+    return notes.join("; ");
+  }
+  // rateCell is a record's rate day, flagged when older than the stale limit or past the hard limit.
+  function rateCell(r) {
+    if (r.rate_too_old) return {text: I.t("js.analyst.scorecard.too_old_cell", C.day(r.rate_day).text || r.rate_day, I.num(r.rate_age_days)), sort: r.rate_day || "", className: "stale"};
+    if (r.stale_rate) return {text: I.t("js.analyst.scorecard.stale_cell", C.day(r.rate_day).text || r.rate_day, I.num(r.rate_age_days)), sort: r.rate_day || "", className: "stale"};
+    return C.day(r.rate_day);
+  }
+  // amountCell is a record's amount in the page's unit.
+  function amountCell(r) {
+    if (r.no_rate) return {text: r.rate_too_old ? I.t("js.analyst.scorecard.too_old_short") : I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""};
+    return C.usd(IN === "KZT" ? r.kzt : r.usd);
+  }
   var SHOW = I.t("js.analyst.scorecard.show_records");
   function badge(map, key, title) {
     var m = map[key] || [key, "s-none"];
@@ -170,9 +192,12 @@
         tr.appendChild(target);
         var actual = h("a", {href: drillHref(r, r.trend[r.trend.length - 1].year), className: "figure", text: short(r.actual, r.unit),
           title: I.t("js.analyst.scorecard.actual_title", exact(r.actual, r.unit), I.num(r.records)) + (r.no_rate ? "; " + I.t("js.analyst.scorecard.no_rate_sum", I.num(r.no_rate)) : "") + " " + SHOW});
-        var cell = h("td", {className: "num"}, [actual, r.no_rate ? h("span", {className: "norate", text: " *", title: I.t("js.analyst.scorecard.no_rate", I.num(r.no_rate))}) : null]);
+        var note = rateNote(r);
+        var cell = h("td", {className: "num"}, [actual, r.no_rate ? h("span", {className: "norate", text: " *", title: I.t("js.analyst.scorecard.no_rate", I.num(r.no_rate))}) : null,
+          note ? h("span", {className: "stale", text: " \u26a0", title: note}) : null]);
         // The non-raw exports measure: the deals' figure says its source, and
-        // the BNS statistics, where imported, add a second line.
+        // the BNS statistics, where imported, add a second line (the server
+        // gives it in the USD view only: the statistics are dollars).
         if (r.metric === "non_raw_exports_usd") {
           cell.appendChild(h("span", {className: "source muted small", text: " " + I.t("js.trade.source_deals")}));
           var b = r.realised_bns;
@@ -190,7 +215,7 @@
         tr.appendChild(st);
         tr.appendChild(h("td", {className: "trend"}, [sparkline(r)]));
         var fc = h("td", {className: "num", text: short(r.forecast, r.unit), title: exact(r.forecast, r.unit) +
-          (Number(r.pipeline_added) ? ", " + I.t("js.analyst.scorecard.pipeline_added", C.money(r.pipeline_added)) : "")});
+          (Number(r.pipeline_added) ? ", " + I.t("js.analyst.scorecard.pipeline_added", C.money(r.pipeline_added) + "\u00a0" + r.unit) : "")});
         tr.appendChild(fc);
         tr.appendChild(h("td", {className: "num", text: short(r.target_2030, r.unit), title: r.target_2030 == null ? "" : exact(r.target_2030, r.unit)}));
         tr.appendChild(h("td", {}, [badge(OUTLOOK, r.status_2030)]));
@@ -340,7 +365,7 @@
     var drill = {scope: rec.dataset.scope, code: rec.dataset.code, metric: rec.dataset.metric, year: rec.dataset.year};
     var q = {scope: drill.scope, code: drill.code, metric: drill.metric, year: drill.year};
     var recFilters = new URLSearchParams();
-    ["country", "post"].forEach(function (k) { if (filters.get(k)) recFilters.set(k, filters.get(k)); });
+    ["country", "post", "in"].forEach(function (k) { if (filters.get(k)) recFilters.set(k, filters.get(k)); });
     for (var k in q) recFilters.set(k, q[k]);
     document.getElementById("records-csv").href = "/api/scorecard/records.csv?" + recFilters.toString();
     document.getElementById("records-close").href = page({drill_scope: null, drill_code: null, drill_metric: null, drill_year: null});
@@ -352,31 +377,31 @@
       var summary;
       if (d.kind === "investment") {
         [I.t("js.analyst.scorecard.col_lead"), I.t("js.analyst.scorecard.col_post"), I.t("js.analyst.scorecard.col_entered", I.label("lead_stage", d.entered_stage)), I.t("js.analyst.scorecard.col_stage_now"),
-          I.t("js.analyst.scorecard.col_jobs"), I.t("js.analyst.scorecard.col_capex"), "USD", I.t("js.analyst.scorecard.col_rate_day")].forEach(function (c, i) {
+          I.t("js.analyst.scorecard.col_jobs"), I.t("js.analyst.scorecard.col_capex"), IN, I.t("js.analyst.scorecard.col_rate_day")].forEach(function (c, i) {
           head.appendChild(h("th", {className: i >= 4 && i <= 6 ? "num" : "", text: c}));
         });
         var usd = "0", jobs = 0, noRate = 0;
-        rows.forEach(function (r) { usd = addCents(usd, r.usd); jobs += r.jobs; if (r.no_rate) noRate++; });
-        summary = I.t("js.analyst.scorecard.leads_summary", I.num(rows.length), C.money(usd) + "\u00a0USD", grouped(jobs)) +
+        rows.forEach(function (r) { usd = addCents(usd, IN === "KZT" ? r.kzt : r.usd); jobs += r.jobs; if (r.no_rate) noRate++; });
+        summary = I.t("js.analyst.scorecard.leads_summary", I.num(rows.length), C.money(usd) + "\u00a0" + IN, grouped(jobs)) +
           (noRate ? " · " + I.t("js.analyst.scorecard.no_rate_day", I.num(noRate)) : "");
         var posts = d.post_names || {};
         C.fillTable("table-records", rows, function (r) {
           return [r.title + " (" + r.lead_id.slice(0, 8) + ")", posts[r.post] || r.post, C.day(r.entered_on), I.label("lead_stage", r.stage), C.n(r.jobs),
-            {text: I.num(r.capex) + "\u00a0" + r.currency, num: true, sort: String(r.capex)}, r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : C.usd(r.usd), C.day(r.rate_day)];
+            {text: I.num(r.capex) + "\u00a0" + r.currency, num: true, sort: String(r.capex)}, amountCell(r), rateCell(r)];
         });
       } else {
-        ["col_exporter", "col_post", "col_buyer", "col_hs", "col_sector", "col_class", "col_stage", "col_deal_date", "col_value", "USD"].map(function (k) { return k === "USD" ? k : I.t("js.analyst.scorecard." + k); }).forEach(function (c, i) {
+        ["col_exporter", "col_post", "col_buyer", "col_hs", "col_sector", "col_class", "col_stage", "col_deal_date", "col_value", IN, "col_rate_day"].map(function (k) { return k === IN ? k : I.t("js.analyst.scorecard." + k); }).forEach(function (c, i) {
           head.appendChild(h("th", {className: i >= 8 ? "num" : "", text: c}));
         });
         var nonRaw = "0", markets = {}, nr = 0, noRateX = 0;
-        rows.forEach(function (r) { markets[r.buyer_country] = true; if (r.no_rate) noRateX++; if (!r.raw) { nr++; nonRaw = addCents(nonRaw, r.usd); } });
-        summary = I.t("js.analyst.scorecard.deals_summary", I.num(rows.length), I.num(Object.keys(markets).length), I.num(nr), C.money(nonRaw) + "\u00a0USD") +
+        rows.forEach(function (r) { markets[r.buyer_country] = true; if (r.no_rate) noRateX++; if (!r.raw) { nr++; nonRaw = addCents(nonRaw, IN === "KZT" ? r.kzt : r.usd); } });
+        summary = I.t("js.analyst.scorecard.deals_summary", I.num(rows.length), I.num(Object.keys(markets).length), I.num(nr), C.money(nonRaw) + "\u00a0" + IN) +
           (noRateX ? " · " + I.t("js.analyst.scorecard.no_rate_day", I.num(noRateX)) : "");
         var postsX = d.post_names || {}, countries = d.country_names || {};
         C.fillTable("table-records", rows, function (r) {
           return [r.exporter_name, postsX[r.post] || r.post, countries[r.buyer_country] || r.buyer_country, r.hs_code, (d.sector_names || {})[r.sector] || r.sector || "–",
             r.raw ? I.t("js.analyst.exports.raw") : I.t("js.analyst.exports.non_raw"), I.label("deal_stage", r.stage), C.day(r.deal_date),
-            {text: I.num(r.value) + "\u00a0" + r.currency, num: true, sort: String(r.value)}, r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : C.usd(r.usd)];
+            {text: I.num(r.value) + "\u00a0" + r.currency, num: true, sort: String(r.value)}, amountCell(r), rateCell(r)];
         });
       }
       rowsLoaded.then(function () {

@@ -40,6 +40,7 @@ commands:
   demo       load demo leads, commissions and exports through their APIs
              (ECONDIP_LEADS_URL, ECONDIP_COMMISSIONS_URL, ECONDIP_EXPORTS_URL)
 ` + loadUsage + `
+` + ratesUsage + `
 ` + opsUsage + `
 ` + tradeUsage + `
 
@@ -70,7 +71,7 @@ func run(cmd string) error {
 	defer stop()
 	// Each production command runs as its own role: its NATS user and rights.
 	cfg.Role = map[string]string{"leads": "leads", "commissions": "commissions", "exports": "exports", "ingest": "ingest",
-		"dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool"}[cmd]
+		"dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
 	sys := stack.New(cfg, log, ref)
 	defer sys.Close()
 
@@ -160,6 +161,8 @@ func run(cmd string) error {
 		return loadCommand(ctx, sys, os.Args[2:])
 	case "deadletter":
 		return runDeadLetter(ctx, sys, os.Args[2:])
+	case "rates":
+		return runRates(ctx, sys, os.Args[2:])
 	case "rebuild":
 		return runRebuild(ctx, sys, os.Args[2:])
 	case "trade":

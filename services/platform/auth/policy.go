@@ -38,9 +38,10 @@ const (
 	ReadInvestment   Action = "figures.investment" // pipeline, scorecard, partner-country figures
 	ReadCommFigures  Action = "figures.commissions"
 	ReadExpFigures   Action = "figures.exports"
-	ManageUsers      Action = "users.admin"   // accounts, roles, scopes, tokens of others; the audit trail
-	ReadTradeFigures Action = "figures.trade" // realised trade (BNS statistics) against the posts' deals
-	ImportTrade      Action = "trade.import"  // import BNS statistics
+	ManageUsers      Action = "users.admin"     // accounts, roles, scopes, tokens of others; the audit trail
+	ManageReference  Action = "reference.admin" // reference data: the official exchange rates
+	ReadTradeFigures Action = "figures.trade"   // realised trade (BNS statistics) against the posts' deals
+	ImportTrade      Action = "trade.import"    // import BNS statistics
 )
 
 // Reach is how far a role may take an action.
@@ -74,6 +75,7 @@ var Matrix = map[Action]map[Role]Reach{
 	// the analysts' view; an attaché's own figures are the Exports page's.
 	ReadTradeFigures: {Analyst: All, Admin: All},
 	ImportTrade:      {Admin: All},
+	ManageReference:  {Admin: All},
 }
 
 // Roles lists every role.
@@ -97,7 +99,7 @@ func ReachOf(u User, a Action) Reach {
 // generic "your role may not".
 var refusal = map[Action]string{
 	ReadLeads: "error.leads_read_role", WriteLeads: "error.leads_write_role",
-	WriteCommissions: "error.commission_write_role", ManageCommission: "error.admin_only", ManageUsers: "error.admin_only",
+	WriteCommissions: "error.commission_write_role", ManageCommission: "error.admin_only", ManageUsers: "error.admin_only", ManageReference: "error.admin_only",
 	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
 	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only",

@@ -32,8 +32,10 @@ func NotMoney(code string) (string, bool) {
 }
 
 // MoneyCurrency checks code as the currency of an amount: given, an ISO 4217
-// currency in force, and money a payment is made in (not XXX, XTS, gold or a
-// fund code). It records a field error on field for anything else.
+// currency in force, money a payment is made in (not XXX, XTS, gold or a
+// fund code), and with official rates (HasRates: every currency the National
+// Bank publishes, and any other the rates store has). It records a field
+// error on field for anything else.
 func (d *Data) MoneyCurrency(f *apperr.Fields, field, code string) bool {
 	if what, ok := notMoney[code]; ok {
 		f.Add(field, "error.currency_not_money", code, what)
@@ -45,6 +47,10 @@ func (d *Data) MoneyCurrency(f *apperr.Fields, field, code string) bool {
 		} else {
 			f.Add(field, "error.unknown_currency", code)
 		}
+		return false
+	}
+	if !d.HasRates(code) {
+		f.Add(field, "error.currency_without_rates", code)
 		return false
 	}
 	return true

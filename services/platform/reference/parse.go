@@ -53,7 +53,7 @@ var postKinds = []string{"embassy", "consulate", "trade_mission"}
 // load parses every file in fsys in dependency order: later files are
 // checked against the indexes of earlier ones.
 func load(fsys fs.FS) (*Data, error) {
-	d := &Data{}
+	d := &Data{rated: &ratedSet{}}
 	var sections map[string]HSSection
 	var fred map[string]map[int]decimal.Decimal
 	var kzt map[int]decimal.Decimal

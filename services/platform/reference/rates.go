@@ -1,32 +1,48 @@
 package reference
 
-// Daily exchange rates: the file administrators load (the National Bank's
-// official rates, or any other source), read by the figures in ClickHouse.
+// Official exchange rates: the rates store administrators load (the
+// National Bank of Kazakhstan's daily rates, imported with `econdip rates
+// import` or from the administrator's page), read by the figures in
+// ClickHouse and by the Go conversion.
 //
-// Format (CSV, UTF-8, one header line):
+// The store is a CSV file (UTF-8, one header line):
 //
-//	date,currency,per_usd
-//	2026-06-01,EUR,0.8684
-//	2026-06-01,KZT,512.31
+//	date,currency,quant,kzt,source
+//	2026-06-01,USD,1,512.31,NBK
+//	2026-06-01,UZS,100,4.02,NBK
 //
 //   - date: YYYY-MM-DD, the day the rate applies from;
-//   - currency: an ISO 4217 code in force (currencies.csv), not USD;
-//   - per_usd: units of the currency per 1 US dollar on that day, positive,
-//     digits with at most 6 decimal places (KZT per USD for KZT).
+//   - currency: an ISO 4217 code in force (currencies.csv), not KZT;
+//   - quant: the number of units the rate is for: 1, 10, 100, ... 1000000,
+//     as the National Bank publishes it (100 UZS);
+//   - kzt: tenge per quant units, positive, a point or a comma as the
+//     decimal mark, at most 6 decimal places, and at most 8 decimal places
+//     once divided by quant;
+//   - source (optional column): where the rate comes from (NBK for the
+//     National Bank's files; DEMO... for invented demo rates).
 //
-// A rate applies from its day until the day of the next rate of the same
-// currency: an amount dated on a day without a rate uses the latest earlier
-// rate. Amounts convert as
+// A rate is kept as KZT per one unit: kzt / quant, exact (quant is a power of
+// ten). A rate applies from its day until the day of the next rate of the
+// same currency: an amount dated on a day without a rate uses the latest
+// earlier rate. Amounts convert through the tenge (a cross rate of the same
+// day for US dollars):
 //
-//	USD = amount / per_usd(currency)
-//	KZT = amount × per_usd(KZT) / per_usd(currency)
+//	KZT = amount × kzt_per_unit(currency)
+//	USD = amount × kzt_per_unit(currency) / kzt_per_unit(USD)
 //
-// computed exactly to 10 decimal places (truncated), then rounded to the cent
-// (tiyn), half away from zero: the same arithmetic in Go (Rates.Convert) and
-// in ClickHouse (analytics), so a figure equals the sum of its records.
-// An amount dated before its currency's (or KZT's) first rate has no rate.
+// KZT is exact before rounding; USD is cut to 12 decimal places; both are
+// then rounded to the cent (tiyn), half away from zero: the same arithmetic
+// in Go (Rates.Convert) and in ClickHouse (analytics/fx.go), so a figure
+// equals the sum of its records. A tenge amount has the rate 1 on every day.
+//
+// The rate day of an amount is the older of the two rate days it uses (its
+// currency's and the dollar's; only the dollar's for tenge and dollars). An
+// amount whose rate day is more than RateLimits.StaleDays before its own day
+// is flagged stale; more than RateLimits.MaxAgeDays before, it has no rate
+// (counted "without rate", never converted at a rate that old).
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -37,49 +53,178 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 )
 
-// RatesFile is the name of the rates file in its folder.
-const RatesFile = "fx_daily.csv"
+// RatesFile is the name of the rates store in its folder.
+const RatesFile = "rates_kzt.csv"
 
-// DayRate is one line of the rates file.
+// RateLimits say how old a rate may be against the day of the amount it
+// converts: older than StaleDays it is flagged, older than MaxAgeDays it is
+// not used at all.
+type RateLimits struct {
+	StaleDays  int `json:"stale_days"`   // default 7 (ECONDIP_RATE_STALE_DAYS)
+	MaxAgeDays int `json:"max_age_days"` // default 45 (ECONDIP_RATE_MAX_AGE_DAYS)
+}
+
+// DefaultRateLimits are the limits when nothing is configured.
+var DefaultRateLimits = RateLimits{StaleDays: 7, MaxAgeDays: 45}
+
+// Check says what is wrong with the limits, if anything.
+func (l RateLimits) Check() error {
+	switch {
+	case l.StaleDays < 0:
+		return fmt.Errorf("stale limit %d days: must be 0 or more", l.StaleDays)
+	case l.MaxAgeDays < l.StaleDays:
+		return fmt.Errorf("hard limit %d days: must not be below the stale limit (%d days)", l.MaxAgeDays, l.StaleDays)
+	case l.MaxAgeDays > 3660:
+		return fmt.Errorf("hard limit %d days: at most 3660", l.MaxAgeDays)
+	}
+	return nil
+}
+
+// DayRate is one rate of the store.
 type DayRate struct {
 	Day      time.Time // UTC midnight
 	Currency string
-	PerUSD   decimal.Decimal
-	Line     int
+	Quant    int64
+	KZT      decimal.Decimal // tenge per Quant units, as published
+	PerUnit  decimal.Decimal // tenge per unit: KZT / Quant, exact
+	Source   string
 }
 
-// Rates are daily exchange rates by currency, each series sorted by day.
+// Rates are the official rates by currency, each series sorted by day.
 type Rates struct {
 	series map[string][]DayRate
 }
 
-// ratesScale is the most decimal places a rate may have: it keeps the
+// UnitScale is the most decimal places of a rate per unit: it keeps the
 // exact conversion within ClickHouse's Decimal128 (see analytics/fx.go).
-const ratesScale = 6
+const UnitScale = 8
 
-var reRateDigits = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,6})?$`)
+// maxPerUnit bounds a rate per unit (the dearest currency, the Kuwaiti
+// dinar, is below 2,000 KZT): with amounts below 10^13 the products stay
+// inside Decimal128.
+var maxPerUnit = decimal.New(1, 5)
 
-// ParseRates reads a rates file; name is how errors call it. Every error
-// names the file, line and field; duplicate (day, currency) lines are refused.
-func (d *Data) ParseRates(name string, in io.Reader) (*Rates, error) {
-	out := &Rates{series: map[string][]DayRate{}}
-	dup := seen{}
+var reRateText = regexp.MustCompile(`^[0-9]{1,9}([.,][0-9]{1,6})?$`)
+
+// rateFields are the names a format gives the fields of a rate, for errors.
+type rateFields struct{ date, currency, quant, kzt string }
+
+var csvFields = rateFields{"date", "currency", "quant", "kzt"}
+
+// newDayRate validates one rate; where says where it is (file, line or
+// day), for the errors, which name the currency and the field.
+func (d *Data) newDayRate(where string, day time.Time, cur, quant, kzt, source string, names rateFields) (DayRate, error) {
+	fail := func(field, format string, args ...any) (DayRate, error) {
+		c := cur
+		if c == "" {
+			c = "(none)"
+		}
+		return DayRate{}, fmt.Errorf("%s, currency %s, field %s: %s", where, c, field, fmt.Sprintf(format, args...))
+	}
+	if day.Year() < 1990 || day.Year() > 2100 {
+		return fail(names.date, "%s is outside 1990-2100", day.Format(time.DateOnly))
+	}
+	switch _, known := d.Currency(cur); {
+	case cur == "KZT":
+		return fail(names.currency, "KZT is the base (1 KZT = 1 KZT): leave it out")
+	case !known:
+		return fail(names.currency, "%q is not an ISO 4217 currency in force (currencies.csv)", cur)
+	}
+	q, err := strconv.ParseInt(quant, 10, 64)
+	if err != nil || q < 1 || q > 1_000_000 || !isPowerOfTen(q) {
+		return fail(names.quant, "%q is not a quant: write 1, 10, 100, 1000, 10000, 100000 or 1000000 (the units the rate is for)", quant)
+	}
+	if !reRateText.MatchString(kzt) {
+		return fail(names.kzt, "%q is not a rate: write digits with a point or a comma and at most 6 decimal places, e.g. 512.31 or 4,02", kzt)
+	}
+	v, _ := decimal.NewFromString(strings.Replace(kzt, ",", ".", 1))
+	if !v.IsPositive() {
+		return fail(names.kzt, "%q is not positive", kzt)
+	}
+	per := v.Shift(-int32(len(quant) - 1))
+	if -per.Exponent() > UnitScale && !per.Equal(per.Truncate(UnitScale)) {
+		return fail(names.kzt, "%q per %d units has more than %d decimal places per unit: publish it for fewer units", kzt, q, UnitScale)
+	}
+	if per.GreaterThanOrEqual(maxPerUnit) {
+		return fail(names.kzt, "%q per %d units is %s KZT per unit: more than any currency is worth (the limit is %s)", kzt, q, per, maxPerUnit)
+	}
+	if len(source) > 200 || strings.ContainsAny(source, "\r\n") {
+		return fail("source", "at most 200 characters on one line")
+	}
+	return DayRate{Day: day, Currency: cur, Quant: q, KZT: v, PerUnit: per.Truncate(UnitScale), Source: source}, nil
+}
+
+func isPowerOfTen(q int64) bool {
+	for q%10 == 0 {
+		q /= 10
+	}
+	return q == 1
+}
+
+// ratesHeader and ratesHeaderShort are the columns of the rates CSV: source
+// may be left out.
+var (
+	ratesHeader      = []string{"date", "currency", "quant", "kzt", "source"}
+	ratesHeaderShort = ratesHeader[:4]
+)
+
+// ParseRatesCSV reads rates in the CSV format (see the package comment of
+// this file) without the store's own checks; name is how errors call it.
+// Every error names the file, line, currency and field; a day and currency
+// twice is refused.
+func (d *Data) ParseRatesCSV(name string, in io.Reader) ([]DayRate, error) {
+	body, err := io.ReadAll(io.LimitReader(in, maxImportBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(body) > maxImportBytes {
+		return nil, fmt.Errorf("%s: larger than %d MB: split it", name, maxImportBytes>>20)
+	}
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
+	first, _, _ := bytes.Cut(body, []byte("\n"))
+	header := ratesHeader
+	switch got := strings.Split(strings.TrimSpace(string(first)), ","); {
+	case slices.Equal(got, ratesHeaderShort):
+		header = ratesHeaderShort
+	case slices.Equal(got, []string{"date", "currency", "per_usd"}):
+		return nil, fmt.Errorf("%s line 1: this is the former rates file (units per USD): rates are now tenge per quant units, "+
+			"header %s; import the National Bank's files, or write kzt = KZT's per_usd / the currency's per_usd with quant 1 (and USD at KZT's per_usd)",
+			name, strings.Join(ratesHeader, ","))
+	}
+	var out []DayRate
 	var errs []error
-	err := readCSV(name, in, []string{"date", "currency", "per_usd"}, func(r row) error {
+	dup := seen{}
+	err = readCSV(name, bytes.NewReader(body), header, func(r row) error {
 		if len(errs) >= 20 {
 			return errors.Join(append(errs, fmt.Errorf("%s: stopped after 20 errors", name))...)
 		}
-		rate, err := d.rateRow(r, dup)
+		where := fmt.Sprintf("%s line %d", name, r.line)
+		v := r.get("date")
+		day, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s, currency %s, field date: %q is not a YYYY-MM-DD date", where, r.get("currency"), v))
+			return nil
+		}
+		source := ""
+		if len(header) == 5 {
+			source = r.get("source")
+		}
+		rate, err := d.newDayRate(where, day, r.get("currency"), r.get("quant"), r.get("kzt"), source, csvFields)
+		if err == nil {
+			err = dup.add(r, "date", v+" "+rate.Currency)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			return nil
 		}
-		out.series[rate.Currency] = append(out.series[rate.Currency], rate)
+		out = append(out, rate)
 		return nil
 	})
 	if err != nil {
@@ -88,48 +233,66 @@ func (d *Data) ParseRates(name string, in io.Reader) (*Rates, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if len(out.series["KZT"]) == 0 {
-		return nil, fmt.Errorf("%s: no KZT rate: every conversion to tenge needs KZT per USD (lines like 2026-06-01,KZT,512.31)", name)
-	}
-	for _, s := range out.series {
-		sort.Slice(s, func(i, j int) bool { return s[i].Day.Before(s[j].Day) })
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no rates (a header line and one line per rate: %s)", name, strings.Join(ratesHeader, ","))
 	}
 	return out, nil
 }
 
-func (d *Data) rateRow(r row, dup seen) (DayRate, error) {
-	v := r.get("date")
-	day, err := time.Parse(time.DateOnly, v)
+// ParseRates reads the rates store: the CSV format, with at least one USD
+// rate (every conversion to dollars needs it).
+func (d *Data) ParseRates(name string, in io.Reader) (*Rates, error) {
+	list, err := d.ParseRatesCSV(name, in)
 	if err != nil {
-		return DayRate{}, r.errf("date", "%q is not a YYYY-MM-DD date", v)
+		return nil, err
 	}
-	if day.Year() < 1990 || day.Year() > 2100 {
-		return DayRate{}, r.errf("date", "%q is outside 1990-2100", v)
+	rs := NewRates(list)
+	if len(rs.series["USD"]) == 0 {
+		return nil, fmt.Errorf("%s: no USD rate: every conversion to dollars goes through KZT per USD (lines like 2026-06-01,USD,1,512.31,NBK)", name)
 	}
-	cur := r.get("currency")
-	switch _, known := d.Currency(cur); {
-	case cur == "USD":
-		return DayRate{}, r.errf("currency", "USD is the base (1 USD = 1 USD): leave it out")
-	case !known:
-		return DayRate{}, r.errf("currency", "%q is not an ISO 4217 currency in force (currencies.csv)", cur)
-	}
-	p := r.get("per_usd")
-	if !reRateDigits.MatchString(p) {
-		return DayRate{}, r.errf("per_usd", "%q is not a rate: write digits with a point and at most %d decimal places, e.g. 512.31", p, ratesScale)
-	}
-	per, _ := decimal.NewFromString(p)
-	if !per.IsPositive() {
-		return DayRate{}, r.errf("per_usd", "%q is not positive", p)
-	}
-	if err := dup.add(r, "date", v+" "+cur); err != nil {
-		return DayRate{}, err
-	}
-	return DayRate{Day: day, Currency: cur, PerUSD: per, Line: r.line}, nil
+	return rs, nil
 }
 
-// Currencies returns the currencies with rates, USD included, sorted.
+// NewRates builds the store from rates; a later rate of the same day and
+// currency replaces an earlier one.
+func NewRates(list []DayRate) *Rates {
+	rs := &Rates{series: map[string][]DayRate{}}
+	rs.merge(list)
+	return rs
+}
+
+// merge adds rates, replacing those of the same day and currency; it returns how many it replaced.
+func (rs *Rates) merge(list []DayRate) int {
+	replaced := 0
+	for _, r := range list {
+		s := rs.series[r.Currency]
+		i := sort.Search(len(s), func(i int) bool { return !s[i].Day.Before(r.Day) })
+		if i < len(s) && s[i].Day.Equal(r.Day) {
+			s[i] = r
+			replaced++
+			continue
+		}
+		if i == len(s) {
+			rs.series[r.Currency] = append(s, r)
+			continue
+		}
+		rs.series[r.Currency] = slices.Insert(s, i, r)
+	}
+	return replaced
+}
+
+// Clone copies the store.
+func (rs *Rates) Clone() *Rates {
+	out := &Rates{series: map[string][]DayRate{}}
+	for c, s := range rs.series {
+		out.series[c] = slices.Clone(s)
+	}
+	return out
+}
+
+// Currencies returns the currencies with rates, KZT and USD included, sorted.
 func (rs *Rates) Currencies() []string {
-	out := []string{"USD"}
+	out := []string{"KZT"}
 	for c := range rs.series {
 		out = append(out, c)
 	}
@@ -137,7 +300,7 @@ func (rs *Rates) Currencies() []string {
 	return out
 }
 
-// Series returns a currency's rates in day order (nil for USD or a currency without rates).
+// Series returns a currency's rates in day order (nil for KZT or a currency without rates).
 func (rs *Rates) Series(currency string) []DayRate { return rs.series[currency] }
 
 // Lines is the number of rates.
@@ -150,9 +313,9 @@ func (rs *Rates) Lines() int {
 }
 
 // At returns the rate of currency in force on day (the latest on or before
-// it), in units per USD, and the day of that rate; USD is 1 on every day.
-func (rs *Rates) At(currency string, day time.Time) (perUSD decimal.Decimal, from time.Time, ok bool) {
-	if currency == "USD" {
+// it), in KZT per unit, and the day of that rate; KZT is 1 on every day.
+func (rs *Rates) At(currency string, day time.Time) (perUnit decimal.Decimal, from time.Time, ok bool) {
+	if currency == "KZT" {
 		return decimal.NewFromInt(1), day, true
 	}
 	s := rs.series[currency]
@@ -160,101 +323,112 @@ func (rs *Rates) At(currency string, day time.Time) (perUSD decimal.Decimal, fro
 	if i < 0 {
 		return decimal.Decimal{}, time.Time{}, false
 	}
-	return s[i].PerUSD, s[i].Day, true
+	return s[i].PerUnit, s[i].Day, true
 }
 
-// DayConversion is an amount converted at the rates of one day.
+// ErrRateTooOld is returned (with ErrNoRate) when the latest rate is older
+// than the hard limit.
+var ErrRateTooOld = errors.New("reference: the latest exchange rate is too old")
+
+// DayConversion is an amount converted at the rates in force on its day.
 type DayConversion struct {
-	USD, KZT          decimal.Decimal // rounded to the cent, half away from zero
-	USDRateDay        time.Time       // day of the currency's rate used
-	KZTRateDay        time.Time       // day of the KZT rate used
-	PerUSD, KZTPerUSD decimal.Decimal // the rates used
+	USD, KZT   decimal.Decimal // rounded to the cent, half away from zero
+	RateDay    time.Time       // the older of the rate days used
+	AgeDays    int             // days from RateDay to the amount's day
+	Stale      bool            // AgeDays above the stale limit
+	KZTPerUnit decimal.Decimal // the currency's rate used
+	KZTPerUSD  decimal.Decimal // the dollar's rate used
 }
 
-// convertScale is the number of decimal places the exact quotient is cut to
-// before rounding to the cent; ClickHouse's Decimal division does the same.
-const convertScale = 10
+// ConvertScale is the number of decimal places the exact dollar quotient
+// is cut to before rounding to the cent; ClickHouse's Decimal division of
+// a 12-place dividend does the same.
+const ConvertScale = 12
 
 // Convert converts a non-negative amount dated day (a calendar day; its
-// clock is ignored) to USD and KZT, or says why it cannot.
-func (rs *Rates) Convert(amount decimal.Decimal, currency string, day time.Time) (DayConversion, error) {
+// clock is ignored) to USD and KZT, or says why it cannot: no rate on or
+// before the day, or a rate older than lim.MaxAgeDays (ErrNoRate, and
+// ErrRateTooOld for the latter).
+func (rs *Rates) Convert(amount decimal.Decimal, currency string, day time.Time, lim RateLimits) (DayConversion, error) {
 	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	on := day.Format(time.DateOnly)
 	per, from, ok := rs.At(currency, day)
 	if !ok {
-		return DayConversion{}, fmt.Errorf("%w for %s on %s: the rates file has no %s rate on or before that day", ErrNoRate, currency, day.Format(time.DateOnly), currency)
+		return DayConversion{}, fmt.Errorf("%w for %s on %s: the rates store has no %s rate on or before that day", ErrNoRate, currency, on, currency)
 	}
-	kzt, kztFrom, ok := rs.At("KZT", day)
+	usd, usdFrom, ok := rs.At("USD", day)
 	if !ok {
-		return DayConversion{}, fmt.Errorf("%w for KZT on %s: the rates file has no KZT rate on or before that day", ErrNoRate, day.Format(time.DateOnly))
+		return DayConversion{}, fmt.Errorf("%w for USD on %s: the rates store has no USD rate on or before that day", ErrNoRate, on)
 	}
-	usdExact, _ := amount.QuoRem(per, convertScale)
-	kztExact, _ := amount.Mul(kzt).QuoRem(per, convertScale)
-	return DayConversion{USD: usdExact.Round(2), KZT: kztExact.Round(2), USDRateDay: from, KZTRateDay: kztFrom, PerUSD: per, KZTPerUSD: kzt}, nil
+	rateDay := from
+	if currency == "KZT" || usdFrom.Before(rateDay) {
+		rateDay = usdFrom
+	}
+	age := int(day.Sub(rateDay).Hours() / 24)
+	if age > lim.MaxAgeDays {
+		return DayConversion{RateDay: rateDay, AgeDays: age}, fmt.Errorf("%w: %w: %s on %s: the latest rate is of %s, %d days older than the record (the limit is %d)",
+			ErrNoRate, ErrRateTooOld, currency, on, rateDay.Format(time.DateOnly), age, lim.MaxAgeDays)
+	}
+	kztExact := amount.Mul(per)
+	usdExact, _ := kztExact.QuoRem(usd, ConvertScale)
+	return DayConversion{USD: usdExact.Round(2), KZT: kztExact.Round(2), RateDay: rateDay, AgeDays: age, Stale: age > lim.StaleDays,
+		KZTPerUnit: per, KZTPerUSD: usd}, nil
 }
 
-// DemoRatesCSV is the rates file shipped for the demo and the local
-// default: the real monthly average rates of the embedded reference data
-// (FRED for currencies per USD, the National Bank of Kazakhstan for KZT),
-// each written on the first day of its month from 2015 on (amounts dated earlier have no rate), so an amount
-// converts at its month's average. A ministry replaces it with the National
-// Bank's official daily rates in the same format.
-func (d *Data) DemoRatesCSV() []byte {
-	var b bytes.Buffer
+// WriteCSV writes the store in its CSV format, by day and currency.
+func (rs *Rates) WriteCSV(w io.Writer) error {
 	// encoding/csv, not csvx: this is a data file ParseRates reads back, not
-	// an export for people, and every cell is a date, an ISO code or a
-	// positive rate from the embedded reference data: none can start a
-	// formula, and an apostrophe would change the values read back.
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"date", "currency", "per_usd"})
-	codes := make([]string, 0, len(d.fx))
-	byMonth := map[string]map[int]decimal.Decimal{}
-	for c, series := range d.fx {
-		if c == "USD" {
-			continue
-		}
-		codes = append(codes, c)
-		byMonth[c] = map[int]decimal.Decimal{}
-		for _, r := range series {
-			byMonth[c][r.month] = r.perUSD
-		}
+	// an export for people; every cell is a date, an ISO code, a number or a
+	// source the import checked, and an apostrophe would change what is read back.
+	var all []DayRate
+	for _, s := range rs.series {
+		all = append(all, s...)
 	}
-	slices.Sort(codes)
-	from := monthIndex(time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC))
-	for _, m := range d.fx["KZT"] {
-		if m.month < from {
-			continue
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].Day.Equal(all[j].Day) {
+			return all[i].Day.Before(all[j].Day)
 		}
-		day := monthTime(m.month).Format(time.DateOnly)
-		for _, c := range codes {
-			if r, ok := byMonth[c][m.month]; ok {
-				_ = w.Write([]string{day, c, r.Round(ratesScale).String()})
-			}
-		}
+		return all[i].Currency < all[j].Currency
+	})
+	bw := bufio.NewWriter(w)
+	cw := csv.NewWriter(bw)
+	_ = cw.Write(ratesHeader)
+	for _, r := range all {
+		_ = cw.Write([]string{r.Day.Format(time.DateOnly), r.Currency, strconv.FormatInt(r.Quant, 10), r.KZT.String(), r.Source})
 	}
-	w.Flush()
-	return b.Bytes()
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
-// DemoRates parses DemoRatesCSV.
+// DemoRates is the rates store shipped for the demo (DemoRatesCSV), made
+// once per Data (a store is never changed in place: an import makes a copy).
 func (d *Data) DemoRates() (*Rates, error) {
-	return d.ParseRates("demo "+RatesFile, bytes.NewReader(d.DemoRatesCSV()))
+	if d.rated == nil {
+		return d.ParseRates("demo "+RatesFile, bytes.NewReader(d.DemoRatesCSV()))
+	}
+	d.rated.demoOnce.Do(func() {
+		d.rated.demo, d.rated.demoErr = d.ParseRates("demo "+RatesFile, bytes.NewReader(d.DemoRatesCSV()))
+	})
+	return d.rated.demo, d.rated.demoErr
 }
 
-// WriteRatesFile writes the demo rates to dir/RatesFile unless a file is
-// there already (or overwrite is set), so an administrator has a file in the
-// documented format to extend or replace.
-func (d *Data) WriteRatesFile(dir string, overwrite bool) (string, error) {
-	path := filepath.Join(dir, RatesFile)
+// WriteRatesFile writes the demo rates to path unless a file is there
+// already (or overwrite is set), so an administrator has a store in the
+// documented format to import into.
+func (d *Data) WriteRatesFile(path string, overwrite bool) error {
 	if _, err := os.Stat(path); err == nil && !overwrite {
-		return path, nil
+		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return path, err
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
-	return path, os.WriteFile(path, d.DemoRatesCSV(), 0o644)
+	return writeFileAtomic(path, d.DemoRatesCSV())
 }
 
-// LoadRatesFile reads and validates a rates file.
+// LoadRatesFile reads and validates the rates store.
 func (d *Data) LoadRatesFile(path string) (*Rates, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -262,4 +436,30 @@ func (d *Data) LoadRatesFile(path string) (*Rates, error) {
 	}
 	defer f.Close()
 	return d.ParseRates(path, f)
+}
+
+// writeFileAtomic replaces path with body: a temporary file in the same
+// folder, synced, then renamed over it, so a reader never sees half a file.
+func writeFileAtomic(path string, body []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(body); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -42,6 +42,7 @@ type Data struct {
 	agencyIdx    map[string]int
 	postIdx      map[string]int
 	fx           map[string][]monthRate
+	rated        *ratedSet // the currencies with rates (demorates.go)
 }
 
 // Country is an ISO 3166-1 country or territory.

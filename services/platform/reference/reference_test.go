@@ -237,10 +237,18 @@ func TestFinding11_NonCurrencyCodesAreRefused(t *testing.T) {
 			t.Errorf("%s is not in currencies.csv: the list of non-money codes names a code ISO does not list", code)
 		}
 	}
-	for _, code := range []string{"USD", "EUR", "KZT", "XOF", "XAF", "XCD", "XPF"} {
+	for _, code := range []string{"USD", "EUR", "KZT", "RUB", "UZS"} {
 		var f apperr.Fields
 		if !d.MoneyCurrency(&f, "capex.currency", code) {
 			t.Errorf("%s is money: %+v", code, f)
+		}
+	}
+	// Money without official rates (no rate in the National Bank's feed nor
+	// the rates store) is refused as such, not as "not money".
+	for _, code := range []string{"XOF", "XAF", "XCD", "XPF"} {
+		var f apperr.Fields
+		if d.MoneyCurrency(&f, "capex.currency", code) || len(f) != 1 || f[0].Key != "error.currency_without_rates" {
+			t.Errorf("%s has no rates: %+v", code, f)
 		}
 	}
 	var f apperr.Fields

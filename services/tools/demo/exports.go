@@ -337,8 +337,8 @@ var buyersByCountry = map[string][]buyer{
 
 // Currencies a deal with a buyer in the country may be in (repeats weigh
 // more); metals and energy are priced in USD everywhere. Every currency here
-// has an exchange rate in the reference data (RUB, TRY, AED and UZS have
-// none, so deals in them would drop out of the USD figures).
+// has an exchange rate in the demo rates store (which has every currency of
+// the National Bank's feed, RUB, TRY, AED and UZS included).
 var dealCurrencies = map[string][]string{
 	"DE": {"EUR", "EUR", "USD"}, "FR": {"EUR", "EUR", "USD"}, "IT": {"EUR", "EUR", "USD"},
 	"CN": {"CNY", "USD", "USD"}, "GB": {"GBP", "USD"}, "JP": {"JPY", "USD"}, "KR": {"KRW", "USD"},

@@ -20,6 +20,7 @@ import (
 	"econdip/analytics"
 	"econdip/services/exports/httpapi"
 	"econdip/services/platform/kernel"
+	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 	"econdip/services/tools/demo"
 )
@@ -64,7 +65,7 @@ func TestScorecardOnTheDemoDataMatchesAnIndependentComputation(t *testing.T) {
 	want := figures{}
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	convert := func(amount, currency string, on time.Time) (decimal.Decimal, bool) {
-		c, err := rates.Convert(decimal.RequireFromString(amount), currency, on)
+		c, err := rates.Convert(decimal.RequireFromString(amount), currency, on, reference.DefaultRateLimits)
 		return c.USD, err == nil
 	}
 

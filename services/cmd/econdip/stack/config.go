@@ -39,9 +39,10 @@ type Config struct {
 	IngestAddr      string // ingest's health, readiness and metrics (ECONDIP_INGEST_ADDR); empty or "off": none
 	MetricsAddr     string // a single service's internal metrics address (ECONDIP_METRICS_ADDR); empty or "off": none
 	UsersFile       string
-	MappingDir      string // the editable HS mapping files (ECONDIP_MAPPING_DIR); empty: <DataDir>/mapping
-	RatesFile       string // daily exchange rates (ECONDIP_RATES_FILE); empty: <DataDir>/reference/fx_daily.csv
-	TargetsFile     string // the scorecard's targets (ECONDIP_TARGETS_FILE); empty: <DataDir>/reference/targets.csv
+	MappingDir      string               // the editable HS mapping files (ECONDIP_MAPPING_DIR); empty: <DataDir>/mapping
+	RatesFile       string               // the official rates store (ECONDIP_RATES_FILE); empty: <DataDir>/reference/rates_kzt.csv
+	RateLimits      reference.RateLimits // stale and hard limits of a rate's age (ECONDIP_RATE_STALE_DAYS, ECONDIP_RATE_MAX_AGE_DAYS)
+	TargetsFile     string               // the scorecard's targets (ECONDIP_TARGETS_FILE); empty: <DataDir>/reference/targets.csv
 	Demo            bool
 	DemoLeads       int
 	DemoSeed        uint64
@@ -121,6 +122,11 @@ func ConfigFromEnv() (Config, error) {
 	c.UsersFile = env("ECONDIP_USERS_FILE", filepath.Join(c.DataDir, "users.json"))
 	c.MappingDir = env("ECONDIP_MAPPING_DIR", filepath.Join(c.DataDir, "mapping"))
 	c.RatesFile = env("ECONDIP_RATES_FILE", filepath.Join(c.DataDir, "reference", reference.RatesFile))
+	c.RateLimits = reference.RateLimits{StaleDays: num("ECONDIP_RATE_STALE_DAYS", reference.DefaultRateLimits.StaleDays),
+		MaxAgeDays: num("ECONDIP_RATE_MAX_AGE_DAYS", reference.DefaultRateLimits.MaxAgeDays)}
+	if err := c.RateLimits.Check(); err != nil {
+		errs = append(errs, "ECONDIP_RATE_STALE_DAYS / ECONDIP_RATE_MAX_AGE_DAYS: "+err.Error())
+	}
 	c.TargetsFile = env("ECONDIP_TARGETS_FILE", filepath.Join(c.DataDir, "reference", reference.TargetsFile))
 	c.LeadsURL = env("ECONDIP_LEADS_URL", "")
 	c.CommissionsURL = env("ECONDIP_COMMISSIONS_URL", "")

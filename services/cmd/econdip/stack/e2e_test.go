@@ -20,6 +20,8 @@ import (
 	"econdip/services/ingest"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/deadletter"
+	"econdip/services/platform/kernel"
+	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 )
 
@@ -88,21 +90,30 @@ func TestLeadFlowsFromAPIThroughJetStreamIntoClickHouseInUSD(t *testing.T) {
 	if !capex.Equal(decimal.RequireFromString("1000000")) || currency != "EUR" {
 		t.Errorf("stored capex %s %s, want 1000000 EUR", capex, currency)
 	}
-	// By hand: the demo rates' last EUR rate is FRED's June 2026 average, 0.8684
-	// EUR per USD, in force from 2026-06-01 on, so 1,000,000 / 0.8684 = 1,151,543.07 USD.
-	capexUSD := decimal.RequireFromString("1151543.07")
+	// The demo store's rates of today (the lead is identified today), as the Go
+	// conversion gives them: the figure must say the same.
+	demo, err := reference.Default().DemoRates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := demo.Convert(decimal.NewFromInt(1000000), "EUR", kernel.Today(time.Now()).Time(), reference.DefaultRateLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capexUSD := conv.USD
+	weightedUSD := capexUSD.Mul(decimal.RequireFromString("0.05")).Round(2)
 	// The analyst figure shows the same lead, weighted by the identified stage (0.05).
 	rows, err := analytics.Pipeline(context.Background(), s.CH, analytics.PipelineFilter{Post: "de-berlin"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 1 || rows[0].Leads != 1 || !rows[0].CapexUSD.Equal(capexUSD) ||
-		!rows[0].WeightedUSD.Equal(decimal.RequireFromString("57577.15")) { // 1,151,543.07 × 0.05, rounded to the cent
+		!rows[0].WeightedUSD.Equal(weightedUSD) {
 		t.Fatalf("pipeline rows = %+v", rows)
 	}
 	// And through the dashboard's JSON endpoint, with the analyst's token.
 	r := stacktest.Do(t, "GET", "http://"+s.DashboardAddr+"/api/pipeline?post=de-berlin", analyst, "")
-	if r.Status != 200 || !strings.Contains(string(r.Body), `"capex_usd":"1151543.07"`) {
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"capex_usd":"`+capexUSD.String()+`"`) {
 		t.Fatalf("dashboard pipeline: %d %s", r.Status, r.Body)
 	}
 }

@@ -44,9 +44,18 @@ func TestReloadedRatesAndTargetsChangeTheFiguresAndBadFilesChangeNothing(t *test
 		}
 		return rows[0].Value.String()
 	}
-	// The demo rates: EUR at 0.8684 per USD (June 2026, in force since): 1,151,543.07 USD.
-	if got := pipelineUSD(); got.String() != "1151543.07" {
-		t.Fatalf("pipeline before the reload: %s USD", got)
+	// The demo rates of today, as the Go conversion of the demo store gives them.
+	demo, err := reference.Default().DemoRates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := kernel.Today(time.Now()).Time()
+	want, err := demo.Convert(decimal.NewFromInt(1000000), "EUR", today, reference.DefaultRateLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pipelineUSD(); !got.Equal(want.USD) {
+		t.Fatalf("pipeline before the reload: %s USD, want %s", got, want.USD)
 	}
 	before := target()
 
@@ -62,11 +71,11 @@ func TestReloadedRatesAndTargetsChangeTheFiguresAndBadFilesChangeNothing(t *test
 	}
 
 	// A bad line in each file: refused, naming line and field; nothing changes.
-	badRates := append(append([]byte{}, rates...), []byte(lead.CreatedAt.Format(time.DateOnly)+",EUR,\"0,5\"\n")...)
+	badRates := append(append([]byte{}, rates...), []byte(lead.CreatedAt.Format(time.DateOnly)+",EUR,1,half,NBK\n")...)
 	must(t, os.WriteFile(ratesFile, badRates, 0o644))
 	_, err = s.LoadReferenceFiles(ctx)
-	if err == nil || !strings.Contains(err.Error(), "field per_usd") || !strings.Contains(err.Error(), "line ") {
-		t.Fatalf("a rate with a decimal comma: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "currency EUR, field kzt") || !strings.Contains(err.Error(), "line ") {
+		t.Fatalf("a rate that is not a number: %v", err)
 	}
 	must(t, os.WriteFile(ratesFile, rates, 0o644))
 	badTargets := strings.Replace(string(targets), ",investment_committed_usd,2027,", ",investment_committed_usd,2027x,", 1)
@@ -75,13 +84,29 @@ func TestReloadedRatesAndTargetsChangeTheFiguresAndBadFilesChangeNothing(t *test
 	if err == nil || !strings.Contains(err.Error(), "field year") {
 		t.Fatalf("a target with a bad year: %v", err)
 	}
-	if got := pipelineUSD(); got.String() != "1151543.07" || target() != before {
+	if got := pipelineUSD(); !got.Equal(want.USD) || target() != before {
 		t.Fatalf("after refused files: pipeline %s USD, target %s (was %s)", got, target(), before)
 	}
 
-	// Good edits: EUR at 0.5 from the lead's day; the mining 2027 target doubled.
-	day := time.Now().In(kernel.Astana).Format(time.DateOnly)
-	must(t, os.WriteFile(ratesFile, append(append([]byte{}, rates...), []byte(day+",EUR,0.5\n")...), 0o644))
+	must(t, os.WriteFile(targetsFile, targets, 0o644))
+	// An import with a bad file is refused whole, naming the file, currency and field; nothing changes.
+	day := today.Format(time.DateOnly)
+	good := reference.RatesInput{Name: "eur.csv", Body: []byte("date,currency,quant,kzt\n" + day + ",EUR,1," + want.KZTPerUSD.Mul(decimal.NewFromInt(2)).String() + "\n")}
+	bad := reference.RatesInput{Name: "bad.xml", Body: []byte("<rates><date>" + today.Format("02.01.2006") + "</date><item><title>RUB</title><description>6.3.7</description><quant>1</quant></item></rates>")}
+	if _, err := s.ImportRates(ctx, []reference.RatesInput{good, bad}, nil); err == nil || !strings.Contains(err.Error(), "bad.xml, day "+today.Format("02.01.2006")+", item 1, currency RUB, field description") {
+		t.Fatalf("an import with a bad file: %v", err)
+	}
+	if after, _ := os.ReadFile(ratesFile); string(after) != string(rates) {
+		t.Fatal("a refused import changed the rates store")
+	}
+	// Good edits: EUR at twice the dollar's tenge rate from today (imported, and loaded at once); the mining 2027 target doubled.
+	sum, err := s.ImportRates(ctx, []reference.RatesInput{good}, nil)
+	if err != nil || sum.Rates != 1 {
+		t.Fatalf("import: %+v %v", sum, err)
+	}
+	if got := pipelineUSD(); got.String() != "2000000" { // 1,000,000 × 2 × (KZT per USD) / (KZT per USD)
+		t.Errorf("pipeline after the import: %s USD, want 2000000", got)
+	}
 	doubled := decimal.RequireFromString(before).Mul(decimal.NewFromInt(2)).String()
 	edited := strings.Replace(string(targets), ",investment_committed_usd,2027,"+before+",", ",investment_committed_usd,2027,"+doubled+",", 1)
 	if edited == string(targets) {
@@ -89,11 +114,8 @@ func TestReloadedRatesAndTargetsChangeTheFiguresAndBadFilesChangeNothing(t *test
 	}
 	must(t, os.WriteFile(targetsFile, []byte(edited), 0o644))
 	load, err := s.LoadReferenceFiles(ctx)
-	if err != nil || !load.RatesLoaded || load.Targets == 0 {
-		t.Fatalf("reload: %+v %v", load, err)
-	}
-	if got := pipelineUSD(); got.String() != "2000000" { // 1,000,000 / 0.5
-		t.Errorf("pipeline after the reload: %s USD, want 2000000", got)
+	if err != nil || load.RatesLoaded || load.Targets == 0 {
+		t.Fatalf("reload (the rates were loaded by the import): %+v %v", load, err)
 	}
 	if got := target(); got != doubled {
 		t.Errorf("mining 2027 target after the reload: %s, want %s", got, doubled)

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/gofiber/fiber/v2"
@@ -69,6 +71,8 @@ type Stack struct {
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
 	MetricsAddr                                            string // the process's metrics (ServeMetrics); empty when not served
 	stops                                                  []func()
+	rates                                                  atomic.Pointer[reference.Rates] // the store loaded last
+	ratesMu                                                sync.Mutex                      // one import at a time in this process
 }
 
 // New returns a stack that has started nothing yet.
@@ -408,30 +412,24 @@ type ReferenceLoad struct {
 // reload in the dashboard).
 func (s *Stack) LoadReferenceFiles(ctx context.Context) (ReferenceLoad, error) {
 	out := ReferenceLoad{RatesFile: s.ratesFile(), TargetsFile: s.targetsFile()}
-	if _, err := os.Stat(out.RatesFile); errors.Is(err, os.ErrNotExist) {
-		if _, err := s.Ref.WriteRatesFile(filepath.Dir(out.RatesFile), false); err != nil {
-			return out, fmt.Errorf("write the demo rates file: %w", err)
-		}
-		if filepath.Base(out.RatesFile) != reference.RatesFile {
-			if err := os.Rename(filepath.Join(filepath.Dir(out.RatesFile), reference.RatesFile), out.RatesFile); err != nil {
-				return out, err
-			}
-		}
+	if err := s.Ref.WriteRatesFile(out.RatesFile, false); err != nil {
+		return out, fmt.Errorf("write the demo rates store: %w", err)
 	}
 	if err := reference.WriteTargetsFile(out.TargetsFile, false); err != nil {
 		return out, fmt.Errorf("write the demo targets file: %w", err)
 	}
 	rates, err := s.Ref.LoadRatesFile(out.RatesFile)
 	if err != nil {
-		return out, fmt.Errorf("rates file refused, nothing reloaded (ECONDIP_RATES_FILE): %w", err)
+		return out, fmt.Errorf("rates store refused, nothing reloaded (ECONDIP_RATES_FILE): %w", err)
 	}
 	targets, err := s.Ref.LoadTargetsFile(out.TargetsFile)
 	if err != nil {
 		return out, fmt.Errorf("targets file refused, nothing reloaded (ECONDIP_TARGETS_FILE): %w", err)
 	}
 	out.Rates = rates.Lines()
+	lim := s.RateLimits()
 	err = s.eachCHNode(ctx, "the rates and targets", func(ctx context.Context, conn driver.Conn) error {
-		days, loaded, err := analytics.LoadRates(ctx, conn, rates, out.RatesFile)
+		days, loaded, err := analytics.LoadRates(ctx, conn, rates, lim, out.RatesFile)
 		if err != nil {
 			return err
 		}
@@ -442,9 +440,64 @@ func (s *Stack) LoadReferenceFiles(ctx context.Context) (ReferenceLoad, error) {
 	if err != nil {
 		return out, err
 	}
+	s.setRates(rates)
 	s.Log.Info("reference files loaded", "rates_file", out.RatesFile, "rates", out.Rates, "rate_days", out.RateDays,
-		"rates_reloaded", out.RatesLoaded, "targets_file", out.TargetsFile, "targets", out.Targets)
+		"rates_reloaded", out.RatesLoaded, "stale_days", lim.StaleDays, "max_age_days", lim.MaxAgeDays,
+		"targets_file", out.TargetsFile, "targets", out.Targets)
 	return out, nil
+}
+
+// RateLimits are the configured limits of a rate's age (the defaults when
+// the configuration was built without them).
+func (s *Stack) RateLimits() reference.RateLimits {
+	if s.Cfg.RateLimits == (reference.RateLimits{}) {
+		return reference.DefaultRateLimits
+	}
+	return s.Cfg.RateLimits
+}
+
+// Rates returns the rates store this process loaded last (the demo store
+// before any load); the Go conversions of the dashboard read it.
+func (s *Stack) Rates() *reference.Rates {
+	if rs := s.rates.Load(); rs != nil {
+		return rs
+	}
+	rs, err := s.Ref.LoadRatesFile(s.ratesFile())
+	if err != nil {
+		if rs, err = s.Ref.DemoRates(); err != nil {
+			return reference.NewRates(nil)
+		}
+	}
+	s.rates.CompareAndSwap(nil, rs)
+	return s.rates.Load()
+}
+
+func (s *Stack) setRates(rs *reference.Rates) {
+	s.rates.Store(rs)
+	s.Ref.AddRatedCurrencies(rs.Currencies())
+}
+
+// ImportRates imports files of the National Bank's rates XML or the rates
+// CSV into the rates store (all or nothing: a refused file changes
+// nothing) and loads the store into ClickHouse when this process has it.
+// progress is called after each file read.
+func (s *Stack) ImportRates(ctx context.Context, files []reference.RatesInput, progress func(done, total int, name string)) (reference.ImportSummary, error) {
+	s.ratesMu.Lock()
+	defer s.ratesMu.Unlock()
+	rs, sum, err := s.Ref.ImportRatesFile(s.ratesFile(), files, progress)
+	if err != nil {
+		return sum, err
+	}
+	s.setRates(rs)
+	s.Log.Info("rates imported", "files", sum.Files, "rates", sum.Rates, "added", sum.Added, "replaced", sum.Replaced,
+		"days", sum.Days, "currencies", len(sum.Currencies), "currencies_with_gaps", len(sum.Gaps), "store", s.ratesFile())
+	if s.CH == nil {
+		return sum, nil
+	}
+	if _, err := s.LoadReferenceFiles(ctx); err != nil {
+		return sum, fmt.Errorf("the rates are imported into %s but not loaded into ClickHouse: %w; run `econdip reload`", s.ratesFile(), err)
+	}
+	return sum, nil
 }
 
 func (s *Stack) ratesFile() string {
@@ -709,7 +762,8 @@ func (s *Stack) ServeDashboard() error {
 	if exportsURL == "" {
 		exportsURL = "http://" + s.ExportsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies})
+	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
+		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates})
 	if err != nil {
 		return err
 	}
