@@ -2,8 +2,6 @@ package dashboards_test
 
 import (
 	"bytes"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,31 +20,15 @@ const nbkDayXML = `<?xml version="1.0" encoding="utf-8"?>
 <item><fullname>100 УЗБЕКСКИХ СУМОВ</fullname><title>UZS</title><description>4.21</description><quant>100</quant><index>DOWN</index><change>-0.01</change></item>
 </rates>`
 
-// upload posts files to /admin/rates as a multipart form.
-func upload(t *testing.T, url, token string, files map[string]string) (int, string) {
+// uploadRates posts files to /admin/rates (upload, in trade_test.go).
+func uploadRates(t *testing.T, url, token string, files map[string]string) (int, string) {
 	t.Helper()
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
+	raw := map[string][]byte{}
 	for name, body := range files {
-		fw, err := w.CreateFormFile("files", name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw.Write([]byte(body))
+		raw[name] = []byte(body)
 	}
-	w.Close()
-	req, _ := http.NewRequest("POST", url, &b)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept-Language", "en")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out bytes.Buffer
-	out.ReadFrom(resp.Body)
-	return resp.StatusCode, out.String()
+	r := upload(t, url, token, "files", raw)
+	return r.Status, string(r.Body)
 }
 
 // The administrator imports the National Bank's rates from the page: a bad
@@ -68,18 +50,18 @@ func TestAdminImportsNBKRatesFromThePage(t *testing.T) {
 	if r := stacktest.Do(t, "GET", page, analyst, ""); r.Status != 403 {
 		t.Errorf("an analyst opens the rates page: %d", r.Status)
 	}
-	if status, _ := upload(t, page, analyst, map[string]string{"day.xml": nbkDayXML}); status != 403 {
+	if status, _ := uploadRates(t, page, analyst, map[string]string{"day.xml": nbkDayXML}); status != 403 {
 		t.Errorf("an analyst uploads rates: %d", status)
 	}
 	bad := strings.Replace(nbkDayXML, "<quant>100</quant>", "<quant>3</quant>", 1)
-	status, body := upload(t, page, admin, map[string]string{"03.11.2026.xml": nbkDayXML, "bad.xml": bad})
+	status, body := uploadRates(t, page, admin, map[string]string{"03.11.2026.xml": nbkDayXML, "bad.xml": bad})
 	if status != 400 || !strings.Contains(body, "bad.xml, day 03.11.2026, item 3, currency UZS, field quant") || !strings.Contains(body, "Nothing was imported") {
 		t.Fatalf("a bad file: %d\n%s", status, body)
 	}
 	if after, _ := os.ReadFile(store); !bytes.Equal(after, before) {
 		t.Fatal("a refused upload changed the rates store")
 	}
-	status, body = upload(t, page, admin, map[string]string{"03.11.2026.xml": nbkDayXML})
+	status, body = uploadRates(t, page, admin, map[string]string{"03.11.2026.xml": nbkDayXML})
 	if status != 200 || !strings.Contains(body, `id="rates-summary"`) || !strings.Contains(body, "1 files, 3 rates (3 new, 0 replaced), 1 days, 3 currencies") {
 		t.Fatalf("a good file: %d\n%s", status, body)
 	}

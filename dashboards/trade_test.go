@@ -20,20 +20,21 @@ import (
 	"econdip/services/tradestats"
 )
 
-// upload posts files to the administrators' import form as multipart.
-func upload(t *testing.T, url, token string, files map[string][]byte) stacktest.Response {
+// upload posts files to an administrators' import form as multipart, each
+// under the form's field name, the answer in English.
+func upload(t *testing.T, url, token, field string, files map[string][]byte) stacktest.Response {
 	t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
 	for name, data := range files {
-		part, err := w.CreateFormFile("file", name)
+		part, err := w.CreateFormFile(field, name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = part.Write(data)
 	}
 	_ = w.Close()
-	return stacktest.Do(t, "POST", url, token, b.String(), "Content-Type", w.FormDataContentType())
+	return stacktest.Do(t, "POST", url, token, b.String(), "Content-Type", w.FormDataContentType(), "Accept-Language", "en")
 }
 
 func TestTradeImportAndComparison(t *testing.T) {
@@ -44,7 +45,7 @@ func TestTradeImportAndComparison(t *testing.T) {
 	admin, analyst, berlin := stacktest.Tokens["admin"], stacktest.Tokens["analyst"], stacktest.Tokens["attache.de-berlin"]
 
 	// Only administrators import; only analysts and administrators read.
-	if r := upload(t, dash+"/admin/trade", analyst, map[string][]byte{"x.csv": tradestats.DemoFile}); r.Status != http.StatusForbidden {
+	if r := upload(t, dash+"/admin/trade", analyst, "file", map[string][]byte{"x.csv": tradestats.DemoFile}); r.Status != http.StatusForbidden {
 		t.Fatalf("an analyst's upload: %d", r.Status)
 	}
 	if r := stacktest.Do(t, "GET", dash+"/analyst/trade", berlin, ""); r.Status != http.StatusForbidden {
@@ -53,13 +54,13 @@ func TestTradeImportAndComparison(t *testing.T) {
 
 	// A wrong file is refused whole, naming its line and column.
 	bad := []byte("date,item_code,hs_chapter,value_thousand_usd\n2026-06-01,HS01,01,5\n2026-06-01,HS02,02,\"1,5\"\n")
-	r := upload(t, dash+"/admin/trade", admin, map[string][]byte{"june.csv": bad})
+	r := upload(t, dash+"/admin/trade", admin, "file", map[string][]byte{"june.csv": bad})
 	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "rows[3].value_thousand_usd") || !strings.Contains(string(r.Body), "june.csv") {
 		t.Fatalf("a wrong file: %d %.2000s", r.Status, r.Body)
 	}
 
 	for round := range 2 {
-		r := upload(t, dash+"/admin/trade", admin, map[string][]byte{tradestats.DemoFileName: tradestats.DemoFile})
+		r := upload(t, dash+"/admin/trade", admin, "file", map[string][]byte{tradestats.DemoFileName: tradestats.DemoFile})
 		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `id="imported"`) {
 			t.Fatalf("import %d: %d %.2000s", round+1, r.Status, r.Body)
 		}
