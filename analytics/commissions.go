@@ -124,8 +124,10 @@ type CommissionInvestment struct {
 	DecisionsWithLeads uint64          `json:"decisions_with_leads"` // linked to at least one lead
 	Leads              uint64          `json:"leads"`                // distinct leads linked from the commission's decisions
 	CapexUSD           decimal.Decimal `json:"capex_usd"`            // those leads' capex, each lead once; leads without a rate left out
+	CapexKZT           decimal.Decimal `json:"capex_kzt"`            // the same in tenge
 	LeadsWithoutRate   uint64          `json:"leads_without_rate"`   // linked leads whose currency has no rate: not in CapexUSD
 	LeadsNotFound      uint64          `json:"leads_not_found"`      // linked lead ids not (yet) in lead_states: not in CapexUSD
+	rateAge                            // leads at a stale rate, and without rate for a too old one (in LeadsWithoutRate)
 }
 
 // DecisionLeads is one decision that led to investor leads.
@@ -138,7 +140,9 @@ type DecisionLeads struct {
 	Status           string          `json:"status"`
 	Leads            []LinkedLead    `json:"leads"`              // ordered by lead id
 	CapexUSD         decimal.Decimal `json:"capex_usd"`          // the leads' capex with a rate
+	CapexKZT         decimal.Decimal `json:"capex_kzt"`          // the same in tenge
 	LeadsWithoutRate uint64          `json:"leads_without_rate"` // leads whose currency has no rate
+	rateAge                          // leads at a stale rate, and without rate for a too old one (in LeadsWithoutRate)
 	// DetailsWithheld: the reader may not read these leads (WithholdLeadDetails);
 	// only their ids are given, and CapexUSD and LeadsWithoutRate are zero.
 	DetailsWithheld bool `json:"details_withheld,omitempty"`
@@ -152,17 +156,18 @@ func (d *DecisionLeads) WithholdLeadDetails() {
 	for i, l := range d.Leads {
 		d.Leads[i] = LinkedLead{LeadID: l.LeadID}
 	}
-	d.CapexUSD, d.LeadsWithoutRate, d.DetailsWithheld = decimal.Zero, 0, true
+	d.CapexUSD, d.CapexKZT, d.LeadsWithoutRate, d.rateAge, d.DetailsWithheld = decimal.Zero, decimal.Zero, 0, rateAge{}, true
 }
 
 // LinkedLead is a lead a decision led to, in its current state.
 type LinkedLead struct {
-	LeadID    string          `json:"lead_id"`
-	Found     bool            `json:"found"` // false: the lead is not (yet) in lead_states
-	Title     string          `json:"title"`
-	Stage     string          `json:"stage"`
-	CapexUSD  decimal.Decimal `json:"capex_usd"`
-	FXMissing bool            `json:"fx_missing"`
+	LeadID     string          `json:"lead_id"`
+	Found      bool            `json:"found"` // false: the lead is not (yet) in lead_states
+	Title      string          `json:"title"`
+	Stage      string          `json:"stage"`
+	CapexUSD   decimal.Decimal `json:"capex_usd"`
+	FXMissing  bool            `json:"fx_missing"`
+	recordRate                 // capex in KZT, the rate day used and how old it was
 }
 
 // ExecutionByCommission reports, per commission, its decisions due, done on
@@ -372,9 +377,9 @@ func DecisionInvestment(ctx context.Context, conn driver.Conn, asOf time.Time, f
 	}
 	// 18.16 allows one JOIN per SELECT, so the joins nest; ANY: each left row
 	// takes at most one right row, and every right side has one row per key.
-	q := `SELECT commission_id, name, decisions, with_leads, leads, capex_usd_sum, no_rate, not_found
+	q := `SELECT commission_id, name, decisions, with_leads, leads, capex_usd_sum, capex_kzt_sum, no_rate, not_found, stale_rate, max_rate_age, rate_too_old
 		FROM (
-			SELECT commission_id, decisions, with_leads, leads, capex_usd_sum, no_rate, not_found
+			SELECT commission_id, decisions, with_leads, leads, capex_usd_sum, capex_kzt_sum, no_rate, not_found, stale_rate, max_rate_age, rate_too_old
 			FROM (
 				SELECT commission_id, toUInt64(count()) AS decisions, toUInt64(countIf(notEmpty(lead_ids))) AS with_leads
 				FROM (` + base + `)
@@ -382,10 +387,11 @@ func DecisionInvestment(ctx context.Context, conn driver.Conn, asOf time.Time, f
 			) ANY LEFT JOIN (
 				SELECT commission_id, toUInt64(count()) AS leads,
 					sumIf(capex_usd, found = 1 AND fx_missing = 0) AS capex_usd_sum,
+					sumIf(capex_kzt, found = 1 AND fx_missing = 0) AS capex_kzt_sum,
 					toUInt64(countIf(found = 1 AND fx_missing = 1)) AS no_rate,
-					toUInt64(countIf(found = 0)) AS not_found
+					toUInt64(countIf(found = 0)) AS not_found, ` + rateAgeSQL("found = 1") + `
 				FROM (
-					SELECT commission_id, lead_key, found, capex_usd, fx_missing
+					SELECT commission_id, lead_key, found, capex_usd, capex_kzt, fx_missing, fx_stale, fx_expired, fx_age_days
 					FROM (
 						SELECT DISTINCT commission_id, lead_key
 						FROM (SELECT commission_id, arrayJoin(lead_ids) AS lead_key FROM (` + base + `))
@@ -406,7 +412,7 @@ func DecisionInvestment(ctx context.Context, conn driver.Conn, asOf time.Time, f
 	for rows.Next() {
 		var r CommissionInvestment
 		if err := rows.Scan(&r.CommissionID, &r.Name, &r.Decisions, &r.DecisionsWithLeads, &r.Leads,
-			&r.CapexUSD, &r.LeadsWithoutRate, &r.LeadsNotFound); err != nil {
+			&r.CapexUSD, &r.CapexKZT, &r.LeadsWithoutRate, &r.LeadsNotFound, &r.Stale, &r.MaxRateAge, &r.TooOld); err != nil {
 			return nil, fmt.Errorf("decision investment row: %w", err)
 		}
 		out = append(out, r)
@@ -422,7 +428,8 @@ func DecisionsWithLeads(ctx context.Context, conn driver.Conn, asOf time.Time, f
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT commission_id, decision_id, session_number, item, text, status, lead_key, found, title, stage, capex_usd, fx_missing
+	q := `SELECT commission_id, decision_id, session_number, item, text, status, lead_key, found, title, stage, capex_usd, fx_missing,
+			capex_kzt, rate_day, fx_age_days, fx_stale, fx_expired
 		FROM (
 			SELECT commission_id, decision_id, session_number, item, text, status, arrayJoin(lead_ids) AS lead_key
 			FROM (` + base + `)
@@ -437,14 +444,19 @@ func DecisionsWithLeads(ctx context.Context, conn driver.Conn, asOf time.Time, f
 	for rows.Next() {
 		var d DecisionLeads
 		var l LinkedLead
-		var found, fxMissing uint8
+		var found, fxMissing, stale, tooOld uint8
+		var rateDay time.Time
+		var age int32
 		if err := rows.Scan(&d.CommissionID, &d.DecisionID, &d.SessionNumber, &d.Item, &d.Text, &d.Status,
-			&l.LeadID, &found, &l.Title, &l.Stage, &l.CapexUSD, &fxMissing); err != nil {
+			&l.LeadID, &found, &l.Title, &l.Stage, &l.CapexUSD, &fxMissing, &l.KZT, &rateDay, &age, &stale, &tooOld); err != nil {
 			return nil, fmt.Errorf("decisions with leads row: %w", err)
 		}
 		l.Found, l.FXMissing = found == 1, fxMissing == 1
+		if l.Found {
+			l.set(l.FXMissing, rateDay, age, stale, tooOld)
+		}
 		if n := len(out); n == 0 || out[n-1].CommissionID != d.CommissionID || out[n-1].DecisionID != d.DecisionID {
-			d.CapexUSD = decimal.Zero
+			d.CapexUSD, d.CapexKZT = decimal.Zero, decimal.Zero
 			out = append(out, d)
 		}
 		cur := &out[len(out)-1]
@@ -452,8 +464,15 @@ func DecisionsWithLeads(ctx context.Context, conn driver.Conn, asOf time.Time, f
 		switch {
 		case l.Found && l.FXMissing:
 			cur.LeadsWithoutRate++
+			if l.TooOld {
+				cur.TooOld++
+			}
 		case l.Found:
-			cur.CapexUSD = cur.CapexUSD.Add(l.CapexUSD)
+			cur.CapexUSD, cur.CapexKZT = cur.CapexUSD.Add(l.CapexUSD), cur.CapexKZT.Add(l.KZT)
+			cur.MaxRateAge = max(cur.MaxRateAge, l.RateAge) // as rateAgeSQL: the oldest rate of the leads with one
+			if l.Stale {
+				cur.Stale++
+			}
 		}
 	}
 	return out, rows.Err()
@@ -465,7 +484,7 @@ func DecisionsWithLeads(ctx context.Context, conn driver.Conn, asOf time.Time, f
 // found is materialized so no server treats it as a constant of the right
 // side and hands it to unmatched rows as well.
 // Capex converts at the rates of the day the lead's current stage took effect.
-var leadsByKey = `SELECT lead_key, title, stage, amount_usd AS capex_usd, fx_missing, found FROM (` +
+var leadsByKey = `SELECT lead_key, title, stage, amount_usd AS capex_usd, amount_kzt AS capex_kzt, fx_missing, rate_day, fx_age_days, fx_stale, fx_expired, found FROM (` +
 	converted(`SELECT toString(lead_id) AS lead_key, title, stage, capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day,
 		materialize(toUInt8(1)) AS found
 	FROM lead_states FINAL`) + `)`

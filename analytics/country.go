@@ -27,7 +27,9 @@ type BarrierReportedYear struct {
 	Dormant         uint64          `json:"dormant"`
 	Resolved        uint64          `json:"resolved"`
 	ValueAtStakeUSD decimal.Decimal `json:"value_at_stake_usd"` // of those with a value and a rate
+	ValueAtStakeKZT decimal.Decimal `json:"value_at_stake_kzt"` // the same in tenge
 	NoRate          uint64          `json:"no_rate"`            // with a value whose currency has no rate: not in the sum
+	rateAge                         // of those with a value
 }
 
 // BarriersReportedByYear counts the barriers in the filter per year they were
@@ -39,12 +41,13 @@ func BarriersReportedByYear(ctx context.Context, conn driver.Conn, f BarrierFilt
 			toUInt64(sum(is_open)) AS open_count, toUInt64(sum(is_dormant)) AS dormant_count,
 			toUInt64(sum(is_resolved)) AS resolved_count,
 			sumIf(amount_usd, has_value = 1 AND fx_missing = 0) AS usd,
-			toUInt64(countIf(has_value = 1 AND fx_missing = 1)) AS no_rate
+			toUInt64(countIf(has_value = 1 AND fx_missing = 1)) AS no_rate,
+			sumIf(amount_kzt, has_value = 1 AND fx_missing = 0) AS kzt, ` + rateAgeSQL("has_value = 1") + `
 		FROM (` + base + `)
 		GROUP BY reported_year
 		ORDER BY reported_year`
 	return queryRows(ctx, conn, "barriers reported by year", q, args, func(r *BarrierReportedYear) []any {
-		return []any{&r.Year, &r.Reported, &r.Open, &r.Dormant, &r.Resolved, &r.ValueAtStakeUSD, &r.NoRate}
+		return append([]any{&r.Year, &r.Reported, &r.Open, &r.Dormant, &r.Resolved, &r.ValueAtStakeUSD, &r.NoRate, &r.ValueAtStakeKZT}, r.rateAge.dest()...)
 	})
 }
 
@@ -65,7 +68,7 @@ type BarrierRecord struct {
 	Currency   string          `json:"currency"`
 	USD        decimal.Decimal `json:"usd"`     // at the rates of the day reported; 0 without a value or a rate
 	NoRate     bool            `json:"no_rate"` // a value whose currency has no rate that day
-	RateDay    string          `json:"rate_day,omitempty"`
+	recordRate                 // the value in KZT, the rate day used and its age (with a value only)
 }
 
 // BarrierRecords lists the barriers in the filter, in order of the day they
@@ -74,7 +77,7 @@ func BarrierRecords(ctx context.Context, conn driver.Conn, f BarrierFilter) ([]B
 	base, args := barriersBase(f)
 	q := `SELECT barrier_id, post, country, type, title, status, lead_agency, hs_codes, reported_on,
 			toUInt8(isNotNull(resolved_on)) AS has_resolved, assumeNotNull(resolved_on) AS resolved_day,
-			has_value, value_at_stake, currency, amount_usd, fx_missing, usd_rate_day
+			has_value, value_at_stake, currency, amount_usd, fx_missing, usd_rate_day, amount_kzt, fx_age_days, fx_stale, fx_expired
 		FROM (` + base + `)
 		ORDER BY reported_on, barrier_id`
 	rows, err := conn.Query(joinContext(ctx), q, args...)
@@ -86,9 +89,10 @@ func BarrierRecords(ctx context.Context, conn driver.Conn, f BarrierFilter) ([]B
 	for rows.Next() {
 		var r BarrierRecord
 		var reported, resolved, rateDay time.Time
-		var hasResolved, hasValue, missing uint8
+		var hasResolved, hasValue, missing, stale, tooOld uint8
+		var age int32
 		if err := rows.Scan(&r.BarrierID, &r.Post, &r.Country, &r.Type, &r.Title, &r.Status, &r.LeadAgency, &r.HSCodes, &reported,
-			&hasResolved, &resolved, &hasValue, &r.Value, &r.Currency, &r.USD, &missing, &rateDay); err != nil {
+			&hasResolved, &resolved, &hasValue, &r.Value, &r.Currency, &r.USD, &missing, &rateDay, &r.KZT, &age, &stale, &tooOld); err != nil {
 			return nil, fmt.Errorf("barrier record: %w", err)
 		}
 		r.ReportedOn, r.HasValue = reported.Format(time.DateOnly), hasValue == 1
@@ -97,11 +101,9 @@ func BarrierRecords(ctx context.Context, conn driver.Conn, f BarrierFilter) ([]B
 		}
 		if r.HasValue {
 			r.NoRate = missing == 1
-			if !r.NoRate {
-				r.RateDay = rateDay.Format(time.DateOnly)
-			}
+			r.set(r.NoRate, rateDay, age, stale, tooOld)
 		} else {
-			r.USD = decimal.Zero
+			r.USD, r.KZT = decimal.Zero, decimal.Zero
 		}
 		if r.HSCodes == nil {
 			r.HSCodes = []string{}
@@ -126,7 +128,9 @@ type PipelineRecord struct {
 	Currency        string          `json:"currency"`
 	USD             decimal.Decimal `json:"usd"`          // 0 without a rate
 	WeightedUSD     decimal.Decimal `json:"weighted_usd"` // USD × the stage's probability, to the cent
+	WeightedKZT     decimal.Decimal `json:"weighted_kzt"` // the same in tenge
 	NoRate          bool            `json:"no_rate"`
+	recordRate                      // capex in KZT, the rate day used and its age
 	DecisionDate    string          `json:"expected_decision_date,omitempty"`
 }
 
@@ -139,7 +143,8 @@ func PipelineRecords(ctx context.Context, conn driver.Conn, f PipelineFilter) ([
 	cond, args := leadFilter(KPIFilter{Post: f.Post, Country: f.Country})
 	q := `SELECT toString(lead_id), title, investor_name, investor_country, post, sector_code, stage, stage_day, expected_jobs,
 			fx_amount, fx_currency, amount_usd, amount_usd * probability, fx_missing,
-			toUInt8(isNotNull(expected_decision_date)), assumeNotNull(expected_decision_date)
+			toUInt8(isNotNull(expected_decision_date)), assumeNotNull(expected_decision_date),
+			amount_kzt, amount_kzt * probability, rate_day, fx_age_days, fx_stale, fx_expired
 		FROM (` + converted(`SELECT lead_id, title, investor_name, investor_country, post, if(sector = '', 'unassigned', sector) AS sector_code,
 				stage, stage_day, expected_jobs, probability, expected_decision_date,
 				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
@@ -153,13 +158,16 @@ func PipelineRecords(ctx context.Context, conn driver.Conn, f PipelineFilter) ([
 	var out []PipelineRecord
 	for rows.Next() {
 		var r PipelineRecord
-		var stageDay, decision time.Time
-		var missing, hasDecision uint8
+		var stageDay, decision, rateDay time.Time
+		var missing, hasDecision, stale, tooOld uint8
+		var age int32
 		if err := rows.Scan(&r.LeadID, &r.Title, &r.InvestorName, &r.InvestorCountry, &r.Post, &r.Sector, &r.Stage, &stageDay, &r.Jobs,
-			&r.Capex, &r.Currency, &r.USD, &r.WeightedUSD, &missing, &hasDecision, &decision); err != nil {
+			&r.Capex, &r.Currency, &r.USD, &r.WeightedUSD, &missing, &hasDecision, &decision,
+			&r.KZT, &r.WeightedKZT, &rateDay, &age, &stale, &tooOld); err != nil {
 			return nil, fmt.Errorf("pipeline record: %w", err)
 		}
-		r.StageDay, r.NoRate, r.WeightedUSD = stageDay.Format(time.DateOnly), missing == 1, r.WeightedUSD.Round(2)
+		r.StageDay, r.NoRate, r.WeightedUSD, r.WeightedKZT = stageDay.Format(time.DateOnly), missing == 1, r.WeightedUSD.Round(2), r.WeightedKZT.Round(2)
+		r.set(r.NoRate, rateDay, age, stale, tooOld)
 		if hasDecision == 1 {
 			r.DecisionDate = decision.Format(time.DateOnly)
 		}

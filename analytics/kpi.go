@@ -331,7 +331,10 @@ type PipelineTotal struct {
 	Leads       uint64          `json:"leads"`
 	USD         decimal.Decimal `json:"usd"`
 	WeightedUSD decimal.Decimal `json:"weighted_usd"`
+	KZT         decimal.Decimal `json:"kzt"`          // USD's counterpart in tenge
+	WeightedKZT decimal.Decimal `json:"weighted_kzt"` // WeightedUSD's counterpart in tenge
 	NoRate      uint64          `json:"no_rate"`
+	rateAge
 	// ByDecisionYear is the weighted capex by the year of the expected
 	// decision date (leads without one are under 0): what the forecast adds.
 	ByDecisionYear map[uint16]decimal.Decimal `json:"by_decision_year"`
@@ -348,7 +351,8 @@ func OpenPipeline(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]
 	}
 	cond, args := leadFilter(f)
 	q := `SELECT kpi_key, decision_year, toUInt64(count()) AS leads, sumIf(amount_usd, fx_missing = 0) AS usd,
-			sumIf(amount_usd * probability, fx_missing = 0) AS weighted, toUInt64(countIf(fx_missing = 1)) AS no_rate
+			sumIf(amount_usd * probability, fx_missing = 0) AS weighted, toUInt64(countIf(fx_missing = 1)) AS no_rate,
+			sumIf(amount_kzt, fx_missing = 0) AS kzt, sumIf(amount_kzt * probability, fx_missing = 0) AS weighted_kzt, ` + rateAgeSQL("1") + `
 		FROM (` + converted(`SELECT `+key+` AS kpi_key, probability,
 				toUInt16(if(isNull(expected_decision_date), 0, toYear(assumeNotNull(expected_decision_date)))) AS decision_year,
 				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
@@ -366,14 +370,18 @@ func OpenPipeline(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]
 		var k string
 		var year uint16
 		var leads, noRate uint64
-		var usd, weighted decimal.Decimal
-		if err := rows.Scan(&k, &year, &leads, &usd, &weighted, &noRate); err != nil {
+		var usd, weighted, kzt, weightedKZT decimal.Decimal
+		var age rateAge
+		if err := rows.Scan(&k, &year, &leads, &usd, &weighted, &noRate, &kzt, &weightedKZT, &age.Stale, &age.MaxRateAge, &age.TooOld); err != nil {
 			return nil, fmt.Errorf("open pipeline row: %w", err)
 		}
 		if n := len(out); n == 0 || out[n-1].Key != k {
-			out = append(out, PipelineTotal{Key: k, USD: decimal.Zero, WeightedUSD: decimal.Zero, ByDecisionYear: map[uint16]decimal.Decimal{}})
+			out = append(out, PipelineTotal{Key: k, USD: decimal.Zero, WeightedUSD: decimal.Zero, KZT: decimal.Zero, WeightedKZT: decimal.Zero,
+				ByDecisionYear: map[uint16]decimal.Decimal{}})
 		}
 		p := &out[len(out)-1]
+		p.KZT, p.WeightedKZT = p.KZT.Add(kzt), p.WeightedKZT.Add(weightedKZT)
+		p.Stale, p.TooOld, p.MaxRateAge = p.Stale+age.Stale, p.TooOld+age.TooOld, max(p.MaxRateAge, age.MaxRateAge)
 		p.Leads += leads
 		p.NoRate += noRate
 		p.USD = p.USD.Add(usd)
@@ -494,6 +502,7 @@ type ExportYear struct {
 	USD       decimal.Decimal `json:"usd"`
 	NonRawUSD decimal.Decimal `json:"non_raw_usd"`
 	NonRawKZT decimal.Decimal `json:"non_raw_kzt"`
+	KZT       decimal.Decimal `json:"kzt"`     // the value in tenge (USD's counterpart)
 	Markets   uint64          `json:"markets"` // distinct buyer countries
 	NoRate    uint64          `json:"no_rate"`
 	rateAge
@@ -514,12 +523,13 @@ func ExportsByYear(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([
 	}
 	q := `SELECT kpi_key, deal_year, toUInt64(count()) AS deals, sumIf(value_usd, fx_missing = 0) AS usd,
 			sumIf(value_usd, fx_missing = 0 AND raw = 0) AS non_raw, sumIf(value_kzt, fx_missing = 0 AND raw = 0) AS non_raw_kzt,
+			sumIf(value_kzt, fx_missing = 0) AS kzt,
 			toUInt64(uniqExact(buyer_country)) AS markets, toUInt64(countIf(fx_missing = 1)) AS no_rate, ` + rateAgeSQL("1") + `
 		FROM (SELECT ` + key + ` AS kpi_key, * FROM (` + base + `) WHERE ` + clause + `)
 		GROUP BY kpi_key, deal_year
 		ORDER BY kpi_key, deal_year`
 	return queryRows(ctx, conn, "exports by "+string(by), q, args, func(r *ExportYear) []any {
-		return append([]any{&r.Key, &r.Year, &r.Deals, &r.USD, &r.NonRawUSD, &r.NonRawKZT, &r.Markets, &r.NoRate}, r.rateAge.dest()...)
+		return append([]any{&r.Key, &r.Year, &r.Deals, &r.USD, &r.NonRawUSD, &r.NonRawKZT, &r.KZT, &r.Markets, &r.NoRate}, r.rateAge.dest()...)
 	})
 }
 
@@ -529,7 +539,9 @@ type BarrierValueYear struct {
 	Year     uint16          `json:"year"`
 	Resolved uint64          `json:"resolved"`
 	USD      decimal.Decimal `json:"usd"`
+	KZT      decimal.Decimal `json:"kzt"`
 	NoRate   uint64          `json:"no_rate"`
+	rateAge
 }
 
 // BarrierValueResolved is the value at stake of the barriers resolved per
@@ -547,7 +559,8 @@ func BarrierValueResolved(ctx context.Context, conn driver.Conn, by By, f KPIFil
 	}
 	q := `SELECT kpi_key, resolved_year, toUInt64(count()) AS resolved,
 			sumIf(value_at_stake_usd, has_value = 1 AND fx_missing = 0) AS usd,
-			toUInt64(countIf(has_value = 1 AND fx_missing = 1)) AS no_rate
+			toUInt64(countIf(has_value = 1 AND fx_missing = 1)) AS no_rate,
+			sumIf(amount_kzt, has_value = 1 AND fx_missing = 0) AS kzt, ` + rateAgeSQL("has_value = 1") + `
 		FROM (
 			SELECT ` + key + ` AS kpi_key, toUInt16(toYear(assumeNotNull(resolved_on))) AS resolved_year, *
 			FROM (` + base + `)
@@ -557,7 +570,7 @@ func BarrierValueResolved(ctx context.Context, conn driver.Conn, by By, f KPIFil
 		GROUP BY kpi_key, resolved_year
 		ORDER BY kpi_key, resolved_year`
 	return queryRows(ctx, conn, "barrier value resolved", q, args, func(r *BarrierValueYear) []any {
-		return []any{&r.Key, &r.Year, &r.Resolved, &r.USD, &r.NoRate}
+		return append([]any{&r.Key, &r.Year, &r.Resolved, &r.USD, &r.NoRate, &r.KZT}, r.rateAge.dest()...)
 	})
 }
 

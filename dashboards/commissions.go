@@ -18,7 +18,8 @@ import (
 )
 
 // commissionFilter reads the figures' filters from the URL (commission, years,
-// as_of); a secretariat sees its own commission only, attachés none.
+// as_of, and in: the unit the page shows money in, read again by who needs
+// it, unitParam); a secretariat sees its own commission only, attachés none.
 func commissionFilter(c *fiber.Ctx) (analytics.CommissionFilter, time.Time, error) {
 	u := currentUser(c)
 	f := analytics.CommissionFilter{CommissionID: c.Query("commission")}
@@ -32,6 +33,7 @@ func commissionFilter(c *fiber.Ctx) (analytics.CommissionFilter, time.Time, erro
 	var fe apperr.Fields
 	f.Years = httpx.YearsParam(c, "years", &fe)
 	asOf, given := httpx.DayParam(c, "as_of", &fe)
+	unitParam(c, &fe)
 	if !given {
 		asOf = kernel.Today(time.Now()).Time()
 	}
@@ -83,7 +85,8 @@ func figure[T any](c *fiber.Ctx, conn driver.Conn, t table[T],
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 	}
-	extra := fiber.Map{"as_of": asOf.Format(time.DateOnly)}
+	var fe apperr.Fields
+	extra := fiber.Map{"as_of": asOf.Format(time.DateOnly), "in": unitName(unitParam(c, &fe))}
 	for _, n := range names {
 		maps.Copy(extra, n)
 	}
@@ -132,9 +135,11 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 			analytics.DecisionsByClause, fiber.Map{"clause_titles": s.clauseTitles(lang)})
 	case "investment":
 		return figure(c, s.cfg.CH, table[analytics.CommissionInvestment]{name: "decisions-that-led-to-investment",
-			header: []string{"commission", "name", "decisions", "decisions_with_leads", "leads", "capex_usd", "leads_without_rate", "leads_not_found"},
+			header: []string{"commission", "name", "decisions", "decisions_with_leads", "leads", "capex_usd", "leads_without_rate", "leads_not_found",
+				"capex_kzt", "leads_stale_rate", "max_rate_age_days", "leads_rate_too_old"},
 			record: func(r analytics.CommissionInvestment) []string {
-				return []string{r.CommissionID, r.Name, u64(r.Decisions), u64(r.DecisionsWithLeads), u64(r.Leads), r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate), u64(r.LeadsNotFound)}
+				return []string{r.CommissionID, r.Name, u64(r.Decisions), u64(r.DecisionsWithLeads), u64(r.Leads), r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate), u64(r.LeadsNotFound),
+					r.CapexKZT.StringFixed(2), u64(r.Stale), strconv.Itoa(int(r.MaxRateAge)), u64(r.TooOld)}
 			}}, analytics.DecisionInvestment)
 	case "decision-leads":
 		// A secretariat may link its decisions to leads (the attaché or
@@ -151,17 +156,21 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 			}
 		}
 		return figure(c, s.cfg.CH, table[analytics.DecisionLeads]{name: "decisions-with-leads",
-			header: []string{"commission", "session", "item", "decision", "status", "leads", "capex_usd", "leads_without_rate"},
+			// lead_rate_days: each lead's rate day, in the order of leads ("" without one).
+			header: []string{"commission", "session", "item", "decision", "status", "leads", "capex_usd", "leads_without_rate",
+				"capex_kzt", "lead_rate_days", "leads_stale_rate", "leads_rate_too_old"},
 			record: func(r analytics.DecisionLeads) []string {
-				ids := make([]string, len(r.Leads))
+				ids, days := make([]string, len(r.Leads)), make([]string, len(r.Leads))
 				for i, l := range r.Leads {
-					ids[i] = l.LeadID
+					ids[i], days[i] = l.LeadID, l.RateDay
 				}
-				capex, noRate := r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate)
+				capex, noRate, kzt, stale, tooOld := r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate), r.CapexKZT.StringFixed(2), u64(r.Stale), u64(r.TooOld)
 				if r.DetailsWithheld {
-					capex, noRate = "", ""
+					capex, noRate, kzt, stale, tooOld = "", "", "", "", ""
+					days = nil
 				}
-				return []string{r.CommissionID, strconv.Itoa(int(r.SessionNumber)), r.Item, r.Text, r.Status, strings.Join(ids, ";"), capex, noRate}
+				return []string{r.CommissionID, strconv.Itoa(int(r.SessionNumber)), r.Item, r.Text, r.Status, strings.Join(ids, ";"), capex, noRate,
+					kzt, strings.Join(days, ";"), stale, tooOld}
 			}}, query)
 	}
 	return apperr.E(apperr.NotFound, "error.not_found", name)
@@ -189,8 +198,10 @@ func (s *Server) commissionsPage(c *fiber.Ctx) error {
 	}
 	opts, all := commissionOptions(u, known)
 	locked := auth.ReachOf(u, auth.ReadCommFigures) == auth.Own
+	var fe apperr.Fields // read by commissionFilter already
+	inKZT := unitParam(c, &fe)
 	return s.render(c, 200, "commissions", "ui.analyst.commissions.title", fiber.Map{
 		"Commission": f.CommissionID, "Commissions": opts, "AllCommissions": all, "Years": c.Query("years"), "AsOf": asOf.Format(time.DateOnly),
-		"Locked": locked, "CommissionName": cmpOr(known[u.Commission], u.Commission),
+		"Locked": locked, "CommissionName": cmpOr(known[u.Commission], u.Commission), "Unit": s.moneyUnit(c, inKZT),
 	})
 }

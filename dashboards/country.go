@@ -44,6 +44,7 @@ type countryQuery struct {
 	Years       []int
 	Post        string
 	Commissions bool // the user may read the commission figures
+	InKZT       bool // the page shows money in tenge (in=KZT); the figures carry both units
 	AsOf        time.Time
 }
 
@@ -56,6 +57,7 @@ func (s *Server) countryFilter(c *fiber.Ctx) (countryQuery, error) {
 	q := countryQuery{Post: post, Country: s.countryParam(c, "country", &fe), AsOf: astanaToday(),
 		Commissions: currentUser(c).Role != auth.Attache}
 	q.Years = httpx.YearsParam(c, "years", &fe)
+	q.InKZT = unitParam(c, &fe)
 	return q, fe.Err()
 }
 
@@ -109,13 +111,22 @@ type countryRow struct {
 	Projects            uint64               `json:"projects"`
 	Jobs                uint64               `json:"jobs"`
 	CommittedNoRate     uint64               `json:"committed_without_rate"`
+	CommittedKZT        decimal.Decimal      `json:"committed_kzt"`
+	CommittedRates      rateNotes            `json:"committed_rates"`
 	OpenLeads           uint64               `json:"open_leads"` // now
 	PipelineUSD         decimal.Decimal      `json:"pipeline_usd"`
 	PipelineWeightedUSD decimal.Decimal      `json:"pipeline_weighted_usd"`
+	PipelineKZT         decimal.Decimal      `json:"pipeline_kzt"`
+	PipelineWeightedKZT decimal.Decimal      `json:"pipeline_weighted_kzt"`
+	PipelineNoRate      uint64               `json:"pipeline_without_rate"`
+	PipelineRates       rateNotes            `json:"pipeline_rates"`
 	ExportsUSD          decimal.Decimal      `json:"exports_usd"` // signed deals in the years
 	NonRawUSD           decimal.Decimal      `json:"non_raw_usd"`
 	Deals               uint64               `json:"deals"`
 	DealsNoRate         uint64               `json:"deals_without_rate"`
+	ExportsKZT          decimal.Decimal      `json:"exports_kzt"`
+	NonRawKZT           decimal.Decimal      `json:"non_raw_kzt"`
+	DealsRates          rateNotes            `json:"deals_rates"`
 	Barriers            uint64               `json:"barriers"` // now
 	BarriersOpen        uint64               `json:"barriers_open"`
 	OpenValueUSD        decimal.Decimal      `json:"open_value_at_stake_usd"`
@@ -155,7 +166,8 @@ func (s *Server) countryRows(ctx context.Context, lang i18n.Lang, q countryQuery
 	at := func(code string) *countryRow {
 		if byCode[code] == nil {
 			byCode[code] = &countryRow{Country: code, Name: s.countryName(lang, code), CommittedUSD: decimal.Zero, PipelineUSD: decimal.Zero,
-				PipelineWeightedUSD: decimal.Zero, ExportsUSD: decimal.Zero, NonRawUSD: decimal.Zero, OpenValueUSD: decimal.Zero, Commissions: []string{}}
+				PipelineWeightedUSD: decimal.Zero, ExportsUSD: decimal.Zero, NonRawUSD: decimal.Zero, OpenValueUSD: decimal.Zero, Commissions: []string{},
+				CommittedKZT: decimal.Zero, PipelineKZT: decimal.Zero, PipelineWeightedKZT: decimal.Zero, ExportsKZT: decimal.Zero, NonRawKZT: decimal.Zero}
 		}
 		return byCode[code]
 	}
@@ -165,14 +177,20 @@ func (s *Server) countryRows(ctx context.Context, lang i18n.Lang, q countryQuery
 	for _, r := range committed {
 		c := at(r.Key)
 		c.CommittedUSD, c.Projects, c.Jobs, c.CommittedNoRate = c.CommittedUSD.Add(r.USD), c.Projects+r.Projects, c.Jobs+r.Jobs, c.CommittedNoRate+r.NoRate
+		c.CommittedKZT = c.CommittedKZT.Add(r.KZT)
+		c.CommittedRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	for _, r := range open {
 		c := at(r.Key)
 		c.OpenLeads, c.PipelineUSD, c.PipelineWeightedUSD = r.Leads, r.USD, r.WeightedUSD
+		c.PipelineKZT, c.PipelineWeightedKZT, c.PipelineNoRate = r.KZT, r.WeightedKZT.Round(2), r.NoRate
+		c.PipelineRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	for _, r := range exports {
 		c := at(r.Key)
 		c.ExportsUSD, c.NonRawUSD, c.Deals, c.DealsNoRate = c.ExportsUSD.Add(r.USD), c.NonRawUSD.Add(r.NonRawUSD), c.Deals+r.Deals, c.DealsNoRate+r.NoRate
+		c.ExportsKZT, c.NonRawKZT = c.ExportsKZT.Add(r.KZT), c.NonRawKZT.Add(r.NonRawKZT)
+		c.DealsRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	for _, r := range barriers {
 		c := at(r.Country)
@@ -207,9 +225,17 @@ func cmpOr(a, b string) string {
 
 var countryRowHeader = []string{"country", "country_name", "committed_usd", "projects", "jobs", "committed_without_rate", "open_leads", "pipeline_usd",
 	"pipeline_weighted_usd", "exports_usd", "non_raw_usd", "deals", "deals_without_rate", "barriers", "barriers_open", "open_value_at_stake_usd",
-	"commissions", "decisions_due", "done_on_time", "done_late", "overdue", "execution_rate"}
+	"commissions", "decisions_due", "done_on_time", "done_late", "overdue", "execution_rate",
+	"committed_kzt", "pipeline_kzt", "pipeline_weighted_kzt", "pipeline_without_rate", "exports_kzt", "non_raw_kzt",
+	"committed_stale_rate", "committed_rate_too_old", "pipeline_stale_rate", "pipeline_rate_too_old", "deals_stale_rate", "deals_rate_too_old"}
 
 func countryRecord(r countryRow) []string {
+	return append(countryHeadline(r), r.CommittedKZT.StringFixed(2), r.PipelineKZT.StringFixed(2), r.PipelineWeightedKZT.StringFixed(2), u64(r.PipelineNoRate),
+		r.ExportsKZT.StringFixed(2), r.NonRawKZT.StringFixed(2), u64(r.CommittedRates.Stale), u64(r.CommittedRates.TooOld),
+		u64(r.PipelineRates.Stale), u64(r.PipelineRates.TooOld), u64(r.DealsRates.Stale), u64(r.DealsRates.TooOld))
+}
+
+func countryHeadline(r countryRow) []string {
 	out := []string{r.Country, r.Name, r.CommittedUSD.StringFixed(2), u64(r.Projects), u64(r.Jobs), u64(r.CommittedNoRate), u64(r.OpenLeads),
 		r.PipelineUSD.StringFixed(2), r.PipelineWeightedUSD.StringFixed(2), r.ExportsUSD.StringFixed(2), r.NonRawUSD.StringFixed(2), u64(r.Deals),
 		u64(r.DealsNoRate), u64(r.Barriers), u64(r.BarriersOpen), r.OpenValueUSD.StringFixed(2), strings.Join(r.Commissions, ";")}
@@ -236,7 +262,17 @@ type countryYear struct {
 	BarriersReported uint64               `json:"barriers_reported"`
 	BarriersResolved uint64               `json:"barriers_resolved"`
 	ResolvedValueUSD decimal.Decimal      `json:"resolved_value_usd"` // at stake in the barriers resolved in the year
-	Execution        *analytics.Execution `json:"execution"`          // decisions with a deadline in the year; null when not shown
+	CommittedKZT     decimal.Decimal      `json:"committed_kzt"`
+	RealisedKZT      decimal.Decimal      `json:"realised_kzt"`
+	ExportsKZT       decimal.Decimal      `json:"exports_kzt"`
+	NonRawKZT        decimal.Decimal      `json:"non_raw_kzt"`
+	ResolvedValueKZT decimal.Decimal      `json:"resolved_value_kzt"`
+	ResolvedNoRate   uint64               `json:"resolved_without_rate"`
+	CommittedRates   rateNotes            `json:"committed_rates"`
+	RealisedRates    rateNotes            `json:"realised_rates"`
+	DealsRates       rateNotes            `json:"deals_rates"`
+	ResolvedRates    rateNotes            `json:"resolved_rates"`
+	Execution        *analytics.Execution `json:"execution"` // decisions with a deadline in the year; null when not shown
 }
 
 // countryYears is q.Country's figures year by year: every year from 2020 to
@@ -287,7 +323,8 @@ func (s *Server) countryYears(ctx context.Context, q countryQuery) ([]countryYea
 	at := func(y uint16) *countryYear {
 		if byYear[y] == nil {
 			byYear[y] = &countryYear{Year: y, CommittedUSD: decimal.Zero, RealisedUSD: decimal.Zero, ExportsUSD: decimal.Zero,
-				NonRawUSD: decimal.Zero, ResolvedValueUSD: decimal.Zero}
+				NonRawUSD: decimal.Zero, ResolvedValueUSD: decimal.Zero, CommittedKZT: decimal.Zero, RealisedKZT: decimal.Zero,
+				ExportsKZT: decimal.Zero, NonRawKZT: decimal.Zero, ResolvedValueKZT: decimal.Zero}
 			if q.Commissions {
 				byYear[y].Execution = &analytics.Execution{}
 			}
@@ -306,14 +343,20 @@ func (s *Server) countryYears(ctx context.Context, q countryQuery) ([]countryYea
 	for _, r := range committed {
 		y := at(r.Year)
 		y.CommittedUSD, y.Projects, y.Jobs, y.CommittedNoRate = r.USD, r.Projects, r.Jobs, r.NoRate
+		y.CommittedKZT = r.KZT
+		y.CommittedRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	for _, r := range realised {
 		y := at(r.Year)
 		y.RealisedUSD, y.RealisedProjects, y.RealisedNoRate = r.USD, r.Projects, r.NoRate
+		y.RealisedKZT = r.KZT
+		y.RealisedRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	for _, r := range exports {
 		y := at(r.Year)
 		y.ExportsUSD, y.NonRawUSD, y.Deals, y.DealsNoRate = r.USD, r.NonRawUSD, r.Deals, r.NoRate
+		y.ExportsKZT, y.NonRawKZT = r.KZT, r.NonRawKZT
+		y.DealsRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	for _, r := range reported {
 		if wanted(r.Year) {
@@ -323,6 +366,8 @@ func (s *Server) countryYears(ctx context.Context, q countryQuery) ([]countryYea
 	for _, r := range resolved {
 		y := at(r.Year)
 		y.BarriersResolved, y.ResolvedValueUSD = r.Resolved, r.USD
+		y.ResolvedValueKZT, y.ResolvedNoRate = r.KZT, r.NoRate
+		y.ResolvedRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	ids := map[string]bool{}
 	for _, c := range commissions {
@@ -343,9 +388,19 @@ func (s *Server) countryYears(ctx context.Context, q countryQuery) ([]countryYea
 
 var countryYearHeader = []string{"year", "committed_usd", "projects", "jobs", "committed_without_rate", "realised_usd", "realised_projects",
 	"realised_without_rate", "exports_usd", "non_raw_usd", "deals", "deals_without_rate", "barriers_reported", "barriers_resolved",
-	"resolved_value_usd", "decisions_due", "done_on_time", "done_late", "overdue", "execution_rate"}
+	"resolved_value_usd", "decisions_due", "done_on_time", "done_late", "overdue", "execution_rate",
+	"committed_kzt", "realised_kzt", "exports_kzt", "non_raw_kzt", "resolved_value_kzt", "resolved_without_rate",
+	"committed_stale_rate", "committed_rate_too_old", "realised_stale_rate", "realised_rate_too_old", "deals_stale_rate", "deals_rate_too_old",
+	"resolved_stale_rate", "resolved_rate_too_old"}
 
 func countryYearRecord(r countryYear) []string {
+	return append(countryYearUSD(r), r.CommittedKZT.StringFixed(2), r.RealisedKZT.StringFixed(2), r.ExportsKZT.StringFixed(2), r.NonRawKZT.StringFixed(2),
+		r.ResolvedValueKZT.StringFixed(2), u64(r.ResolvedNoRate), u64(r.CommittedRates.Stale), u64(r.CommittedRates.TooOld),
+		u64(r.RealisedRates.Stale), u64(r.RealisedRates.TooOld), u64(r.DealsRates.Stale), u64(r.DealsRates.TooOld),
+		u64(r.ResolvedRates.Stale), u64(r.ResolvedRates.TooOld))
+}
+
+func countryYearUSD(r countryYear) []string {
 	out := []string{strconv.Itoa(int(r.Year)), r.CommittedUSD.StringFixed(2), u64(r.Projects), u64(r.Jobs), u64(r.CommittedNoRate),
 		r.RealisedUSD.StringFixed(2), u64(r.RealisedProjects), u64(r.RealisedNoRate), r.ExportsUSD.StringFixed(2), r.NonRawUSD.StringFixed(2),
 		u64(r.Deals), u64(r.DealsNoRate), u64(r.BarriersReported), u64(r.BarriersResolved), r.ResolvedValueUSD.StringFixed(2)}
@@ -404,7 +459,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		years = []int{}
 	}
 	lang := httpx.Lang(c)
-	extra := fiber.Map{"filter": fiber.Map{"country": q.Country, "years": years, "post": q.Post}, "as_of": q.AsOf.Format(time.DateOnly),
+	extra := fiber.Map{"filter": fiber.Map{"country": q.Country, "years": years, "post": q.Post, "in": unitName(q.InKZT)}, "as_of": q.AsOf.Format(time.DateOnly),
 		"commissions_shown": q.Commissions}
 	if name == "overview" {
 		q.Country = "" // every country, whatever the URL says
@@ -454,10 +509,11 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 			rows[i] = leadRow{r, s.sectorName(lang, r.Sector)}
 		}
 		return table[leadRow]{name: file("leads"), header: []string{"lead_id", "title", "investor_name", "post", "sector", "stage", "stage_day", "jobs",
-			"capex", "currency", "usd", "weighted_usd", "no_rate", "expected_decision_date"},
+			"capex", "currency", "usd", "weighted_usd", "no_rate", "expected_decision_date", "kzt", "weighted_kzt", "rate_day", "rate_age_days", "stale_rate", "rate_too_old"},
 			record: func(r leadRow) []string {
 				return []string{r.LeadID, r.Title, r.InvestorName, r.Post, r.Sector, r.Stage, r.StageDay, strconv.FormatUint(uint64(r.Jobs), 10),
-					r.Capex.String(), r.Currency, r.USD.StringFixed(2), r.WeightedUSD.StringFixed(2), strconv.FormatBool(r.NoRate), r.DecisionDate}
+					r.Capex.String(), r.Currency, r.USD.StringFixed(2), r.WeightedUSD.StringFixed(2), strconv.FormatBool(r.NoRate), r.DecisionDate,
+					r.KZT.StringFixed(2), r.WeightedKZT.StringFixed(2), r.RateDay, strconv.Itoa(int(r.RateAge)), strconv.FormatBool(r.Stale), strconv.FormatBool(r.TooOld)}
 			}}.send(c, rows, extra)
 	case "deal-stages":
 		return serveFigure(c, s.cfg.CH, q.exports(), table[analytics.StageExports]{name: file("deals-by-stage"), header: append([]string{"stage"}, totalsHeader...),
@@ -485,14 +541,15 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 	case "barriers":
 		return serveFigure(c, s.cfg.CH, q.barriers(), table[analytics.BarrierRecord]{name: file("barriers"),
 			header: []string{"barrier_id", "post", "country", "type", "title", "status", "lead_agency", "hs_codes", "reported_on", "resolved_on",
-				"value", "currency", "usd", "no_rate", "rate_day"},
+				"value", "currency", "usd", "no_rate", "rate_day", "kzt", "rate_age_days", "stale_rate", "rate_too_old"},
 			record: func(r analytics.BarrierRecord) []string {
 				value := ""
 				if r.HasValue {
 					value = r.Value.String()
 				}
 				return []string{r.BarrierID, r.Post, r.Country, r.Type, r.Title, r.Status, r.LeadAgency, strings.Join(r.HSCodes, ";"), r.ReportedOn,
-					r.ResolvedOn, value, r.Currency, r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay}
+					r.ResolvedOn, value, r.Currency, r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay,
+					r.KZT.StringFixed(2), strconv.Itoa(int(r.RateAge)), strconv.FormatBool(r.Stale), strconv.FormatBool(r.TooOld)}
 			}}, analytics.BarrierRecords, fiber.Map{"filter": extra["filter"], "agency_names": s.agencyNames(lang)})
 	case "commissions", "overdue":
 		if !q.Commissions {
@@ -544,7 +601,7 @@ func (s *Server) countryPage(c *fiber.Ctx) error {
 	}
 	return s.render(c, status, "country", title, fiber.Map{
 		"Page": page, "Country": q.Country, "CountryName": name, "Countries": s.partnerCountries(lang), "Years": c.Query("years"),
-		"Commissions": q.Commissions, "AsOf": q.AsOf.Format(time.DateOnly),
+		"Commissions": q.Commissions, "AsOf": q.AsOf.Format(time.DateOnly), "Unit": s.moneyUnit(c, q.InKZT),
 	})
 }
 

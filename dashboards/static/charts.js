@@ -154,6 +154,8 @@ window.econdipCharts = (function () {
         var td = document.createElement("td");
         if (typeof v === "object" && v !== null) { td.textContent = v.text; if (v.num) td.className = "num"; if (v.sort != null) td.dataset.sort = v.sort; if (v.href) { var a = document.createElement("a"); a.href = v.href; a.textContent = v.text; td.textContent = ""; td.appendChild(a); } }
         else td.textContent = v;
+        if (v && v.title) td.title = v.title; // a cell's note (a stale rate: moneyunit.js)
+        if (v && v.className) td.classList.add(v.className);
         tr.appendChild(td);
       });
       body.appendChild(tr);

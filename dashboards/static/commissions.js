@@ -4,7 +4,7 @@
 // numbers and dates in the page's language (window.econdipI18n).
 (function () {
   "use strict";
-  var C = window.econdipCharts, I = window.econdipI18n;
+  var C = window.econdipCharts, I = window.econdipI18n, U = window.econdipUnit;
   var query = new URLSearchParams(window.location.search).toString();
   function url(figure, csv) { return "/api/commissions/" + figure + (csv ? ".csv" : "") + (query ? "?" + query : ""); }
   document.querySelectorAll("a.csv").forEach(function (a) { a.href = url(a.dataset.figure, true); });
@@ -58,15 +58,17 @@
 
   C.load(url("investment"), function (d) {
     C.fillTable("table-investment", d.rows, function (r) {
-      return [r.name || r.commission_id, C.n(r.decisions), C.n(r.decisions_with_leads), C.n(r.leads), C.usd(r.capex_usd), C.n(r.leads_without_rate)];
+      return [r.name || r.commission_id, C.n(r.decisions), C.n(r.decisions_with_leads), C.n(r.leads), U.amount(r, "capex_usd", "capex_kzt"), C.n(r.leads_without_rate)];
     });
   }, fail("table-investment"));
 
   C.load(url("decision-leads"), function (d) {
     C.fillTable("table-decision-leads", d.rows, function (r) {
       // details_withheld: the reader may not read leads (a secretariat): ids only.
+      // Each lead's rate day, flagged when stale or too old ("–" for a lead not found).
+      var days = r.details_withheld ? "" : r.leads.map(function (l) { return (l.title || l.lead_id) + ": " + U.rateDay(l).text; }).join("; ");
       return [r.commission_id, C.n(r.session_number), r.item, r.text, status(r.status), r.leads.map(function (l) { return l.title || l.lead_id; }).join("; "),
-        r.details_withheld ? {text: I.t("js.analyst.commissions.withheld"), num: true, sort: ""} : C.usd(r.capex_usd)];
+        r.details_withheld ? {text: I.t("js.analyst.commissions.withheld"), num: true, sort: ""} : U.amount(r, "capex_usd", "capex_kzt"), days];
     });
   }, fail("table-decision-leads"));
 

@@ -8,7 +8,10 @@
 // numbers and dates are the page's language's (window.econdipI18n).
 (function () {
   "use strict";
-  var C = window.econdipCharts, I = window.econdipI18n, FONT = C.FONT;
+  var C = window.econdipCharts, I = window.econdipI18n, U = window.econdipUnit, FONT = C.FONT;
+  // KZT: the figures this page converts show in tenge (?in=KZT); the pipeline by
+  // stage, the deals by stage and sector and the barriers' tallies stay in USD.
+  var KZT = U.IN === "KZT";
   var NS = "http://www.w3.org/2000/svg";
   var query = new URLSearchParams(window.location.search).toString();
   function url(figure, csv) { return "/api/countries/" + figure + (csv ? ".csv" : "") + (query ? "?" + query : ""); }
@@ -27,6 +30,14 @@
   // short: "3.5 m USD" for a headline or a chart (display only).
   function short(v) { return I.t("js.analyst.usd", C.compact(v)); }
   function money(v) { return C.money(v) + "\u00a0USD"; }
+  // shortIn and moneyIn: the same in the page's unit.
+  function shortIn(v) { return KZT ? I.t("js.kztpages2.kzt", C.compact(v)) : short(v); }
+  function moneyIn(v) { return KZT ? C.money(v) + "\u00a0KZT" : money(v); }
+  // pick is a figure's amount in the page's unit: the field k_usd, or k_kzt beside it.
+  function pick(r, k) { return r[k + (KZT ? "_kzt" : "_usd")]; }
+  // rates adds to a title or a note what notes says of the rates (stale, too old), and ⚠ to its text.
+  function rates(cell, notes) { var n = notes ? U.note(notes) : ""; if (n) { cell.text += " \u26a0"; cell.title = (cell.title ? cell.title + "; " : "") + n; } return cell; }
+  function ratesNote(notes) { var n = notes ? U.note(notes) : ""; return n ? " · \u26a0 " + n : ""; }
   function noRate(n) { return n ? " · " + I.t("js.analyst.exports.without_rate", I.num(n)) : ""; }
   function el(name, attrs, text) {
     var e = document.createElementNS(NS, name);
@@ -37,7 +48,7 @@
   function leadStage(s) { return I.label("lead_stage", s); }
   function dealStage(s) { return I.label("deal_stage", s); }
   // amount: a dollar amount in short, the exact one in its title, sorted by the exact one.
-  function amount(v) { return {text: Number(v) === 0 ? I.num(0) : C.compact(v), num: true, title: money(v), sort: String(v)}; }
+  function amount(v) { return {text: Number(v) === 0 ? I.num(0) : C.compact(v), num: true, title: moneyIn(v), sort: String(v)}; }
   // original: an amount in its own currency.
   function original(v, code) { return {text: I.money(v, code), num: true, sort: String(v)}; }
   // fill is C.fillTable with a title on the cells that have one.
@@ -57,11 +68,12 @@
       var shown = d.commissions_shown;
       fill("table-countries", d.rows, function (r) {
         var q = new URLSearchParams(window.location.search); q.set("country", r.country);
-        var committed = amount(r.committed_usd), exports = amount(r.exports_usd);
+        var committed = rates(amount(pick(r, "committed")), r.committed_rates), exports = rates(amount(pick(r, "exports")), r.deals_rates);
         if (r.committed_without_rate) { committed.text += " *"; committed.title += "; " + I.t("js.country.projects_no_rate", I.num(r.committed_without_rate)); }
         if (r.deals_without_rate) { exports.text += " *"; exports.title += "; " + I.t("js.country.deals_no_rate", I.num(r.deals_without_rate)); }
         var cells = [{text: r.name, href: "/analyst/countries?" + q.toString()}, committed, num(r.projects),
-          num(r.open_leads), amount(r.pipeline_weighted_usd), exports, amount(r.non_raw_usd), num(r.barriers_open), amount(r.open_value_at_stake_usd)];
+          num(r.open_leads), rates(amount(pick(r, "pipeline_weighted")), r.pipeline_rates), exports, amount(pick(r, "non_raw")), num(r.barriers_open),
+          {text: Number(r.open_value_at_stake_usd) === 0 ? I.num(0) : C.compact(r.open_value_at_stake_usd), num: true, title: money(r.open_value_at_stake_usd), sort: String(r.open_value_at_stake_usd)}];
         if (shown) {
           var e = r.execution;
           cells.push(r.commissions.join(", ") || "–", e ? C.pct(e.rate, 1) : num(null), e ? num(e.overdue) : num(null));
@@ -75,12 +87,12 @@
 
   C.load(url("summary"), function (d) {
     var r = d.rows[0];
-    set("h-committed", short(r.committed_usd));
-    set("h-committed-note", I.t("js.country.committed_note", I.num(r.projects), I.num(r.jobs)) + noRate(r.committed_without_rate));
-    set("h-pipeline", short(r.pipeline_weighted_usd));
-    set("h-pipeline-note", I.t("js.country.pipeline_note", I.num(r.open_leads), short(r.pipeline_usd)));
-    set("h-exports", short(r.exports_usd));
-    set("h-exports-note", I.t("js.country.exports_note", I.num(r.deals), short(r.non_raw_usd)) + noRate(r.deals_without_rate));
+    set("h-committed", shortIn(pick(r, "committed")));
+    set("h-committed-note", I.t("js.country.committed_note", I.num(r.projects), I.num(r.jobs)) + noRate(r.committed_without_rate) + ratesNote(r.committed_rates));
+    set("h-pipeline", shortIn(pick(r, "pipeline_weighted")));
+    set("h-pipeline-note", I.t("js.country.pipeline_note", I.num(r.open_leads), shortIn(pick(r, "pipeline"))) + noRate(r.pipeline_without_rate) + ratesNote(r.pipeline_rates));
+    set("h-exports", shortIn(pick(r, "exports")));
+    set("h-exports-note", I.t("js.country.exports_note", I.num(r.deals), shortIn(pick(r, "non_raw"))) + noRate(r.deals_without_rate) + ratesNote(r.deals_rates));
     set("h-barriers", I.num(r.barriers_open));
     set("h-barriers-note", I.t("js.country.barriers_note", I.num(r.barriers), short(r.open_value_at_stake_usd)));
     if (showCommissions) {
@@ -119,7 +131,7 @@
         var v = Number(s.values[y] || 0), h = v / nice * plotH;
         if (v <= 0) return;
         var r = el("rect", {x: x0 + j * bw, y: py(v), width: Math.max(bw - 1, 1), height: Math.max(h, 1), fill: s.colour});
-        r.appendChild(el("title", {}, s.name + " " + y + ": " + money(s.values[y])));
+        r.appendChild(el("title", {}, s.name + " " + y + ": " + moneyIn(s.values[y])));
         svg.appendChild(r);
       });
       if (i % every === 0) svg.appendChild(el("text", {x: L + i * band + band / 2, y: T + plotH + 18, "text-anchor": "middle", "font-size": FONT, fill: "#5b6775"}, String(y)));
@@ -138,14 +150,15 @@
   C.load(url("years"), function (d) {
     var years = d.rows.map(function (r) { return r.year; }), by = function (k) { var o = {}; d.rows.forEach(function (r) { o[r.year] = r[k]; }); return o; };
     groupedBars(document.getElementById("chart-years"), years, [
-      {name: I.t("js.country.series_committed"), colour: "#1e6b8f", values: by("committed_usd")},
-      {name: I.t("js.country.series_realised"), colour: "#3d9c9c", values: by("realised_usd")},
-      {name: I.t("js.country.series_exports"), colour: "#c9822b", values: by("exports_usd")},
-      {name: I.t("js.country.series_non_raw"), colour: "#2f8f5b", values: by("non_raw_usd")}
+      {name: I.t("js.country.series_committed"), colour: "#1e6b8f", values: by(KZT ? "committed_kzt" : "committed_usd")},
+      {name: I.t("js.country.series_realised"), colour: "#3d9c9c", values: by(KZT ? "realised_kzt" : "realised_usd")},
+      {name: I.t("js.country.series_exports"), colour: "#c9822b", values: by(KZT ? "exports_kzt" : "exports_usd")},
+      {name: I.t("js.country.series_non_raw"), colour: "#2f8f5b", values: by(KZT ? "non_raw_kzt" : "non_raw_usd")}
     ], I.t("js.country.years_chart"));
     fill("table-years", d.rows, function (r) {
-      var cells = [{text: String(r.year), sort: String(r.year)}, amount(r.committed_usd), num(r.projects), num(r.jobs), amount(r.realised_usd), amount(r.exports_usd),
-        amount(r.non_raw_usd), num(r.deals), num(r.barriers_reported), num(r.barriers_resolved)];
+      var cells = [{text: String(r.year), sort: String(r.year)}, rates(amount(pick(r, "committed")), r.committed_rates), num(r.projects), num(r.jobs),
+        rates(amount(pick(r, "realised")), r.realised_rates), rates(amount(pick(r, "exports")), r.deals_rates),
+        amount(pick(r, "non_raw")), num(r.deals), num(r.barriers_reported), num(r.barriers_resolved)];
       if (showCommissions) {
         var e = r.execution || {due: 0, done_on_time: 0, rate: null};
         cells.push(num(e.due), num(e.done_on_time), C.pct(e.rate, 1));
@@ -170,7 +183,7 @@
     set("leads-summary", I.t("js.country.every_lead", I.num(d.rows.length)));
     C.fillTable("table-leads", d.rows, function (r) {
       return [r.title, r.investor_name || "–", r.sector_name, leadStage(r.stage), C.day(r.stage_day), original(r.capex, r.currency),
-        r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : usd(r.usd), usd(r.weighted_usd)];
+        U.record(r, "usd", "kzt", r.no_rate), usd(KZT ? r.weighted_kzt : r.weighted_usd), U.rateDay(r)];
     });
   }, fail("table-leads"));
 
@@ -191,8 +204,7 @@
     set("deals-summary", I.t("js.country.every_deal", I.num(d.rows.length)));
     C.fillTable("table-deals", d.rows, function (r) {
       return [r.exporter_name, r.hs_code, r.sector ? sectors[r.sector] || r.sector : "–", I.t(r.raw ? "js.analyst.exports.raw" : "js.analyst.exports.non_raw"),
-        dealStage(r.stage), C.day(r.deal_date), original(r.value, r.currency),
-        r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : usd(r.usd)];
+        dealStage(r.stage), C.day(r.deal_date), original(r.value, r.currency), U.record(r, "usd", "kzt", r.no_rate), U.rateDay(r)];
     });
   }, fail("table-deals"));
 
@@ -208,7 +220,7 @@
       return [r.title, I.label("barrier_type", r.type), I.label("barrier_status", r.status), C.day(r.reported_on), C.day(r.resolved_on),
         agencies[r.lead_agency] || r.lead_agency || "–",
         r.has_value ? original(r.value, r.currency) : num(null),
-        !r.has_value ? num(null) : r.no_rate ? {text: I.t("js.analyst.scorecard.no_rate_cell"), num: true, sort: ""} : usd(r.usd)];
+        !r.has_value ? num(null) : U.record(r, "usd", "kzt", r.no_rate), r.has_value ? U.rateDay(r) : num(null)];
     });
   }, fail("table-barriers"));
 
