@@ -50,11 +50,12 @@ func unitHref(c *fiber.Ctx, unit string) string {
 // unitSwitch is the switch's part of a page (template "unit-switch" in layout.html).
 type unitSwitch struct {
 	InKZT            bool
+	Name             string // USD or KZT
 	USDHref, KZTHref string
 }
 
 func newUnitSwitch(c *fiber.Ctx, inKZT bool) unitSwitch {
-	return unitSwitch{InKZT: inKZT, USDHref: unitHref(c, ""), KZTHref: unitHref(c, "KZT")}
+	return unitSwitch{InKZT: inKZT, Name: unitName(inKZT), USDHref: unitHref(c, ""), KZTHref: unitHref(c, "KZT")}
 }
 
 // unitName is the name of the unit chosen: USD or KZT.
