@@ -263,7 +263,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 		Clipped  []string `json:"clipped"`
 		Overlaps []string `json:"overlaps"`
 	}
-	want := []string{sectorName, "Contacted", "1", capexUSDShown, weightedUSDShown, "0"} // the stage's label, not its code
+	want := []string{sectorName, "Contacted", "1", capexUSDShown, weightedUSDShown, "0", "0"} // the stage's label, not its code
 	var page pipelinePage
 	until := time.Now().Add(10 * time.Second)
 	for {
