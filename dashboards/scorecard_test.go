@@ -377,7 +377,8 @@ func TestScorecardAndCountryFigures(t *testing.T) {
 			{"commissions.csv?country=DE", csvLines("commission,name,partner_country,due,done_on_time,done_late,overdue,cancelled,total,execution_rate")},
 		}
 		for _, c := range cases {
-			if status, body, _ := figureBody(t, dash+"/api/countries/"+c.path, analyst); status != 200 || body != c.want {
+			// usdFigure: the deal and barrier tallies also carry their KZT columns (issue 16), left out of these hand computations in USD.
+			if status, body, _ := usdFigure(t, dash+"/api/countries/"+c.path, analyst); status != 200 || body != c.want {
 				t.Errorf("%s: %d\n%s\nwant\n%s", c.path, status, body, c.want)
 			}
 		}
