@@ -76,13 +76,17 @@ type ExportFilter struct {
 	Stages       []string // empty: every stage
 }
 
-// ExportTotals sums deals. ValueUSD and NonRawUSD leave out the deals
-// without a rate, which DealsWithoutRate counts; Deals counts them all.
+// ExportTotals sums deals. ValueUSD and NonRawUSD (and their KZT) leave
+// out the deals without a rate, which DealsWithoutRate counts (RateTooOld
+// of them because their rate is past the hard limit); Deals counts them all.
 type ExportTotals struct {
 	Deals            uint64          `json:"deals"`
 	ValueUSD         decimal.Decimal `json:"value_usd"`
 	NonRawUSD        decimal.Decimal `json:"non_raw_usd"`
 	DealsWithoutRate uint64          `json:"deals_without_rate"`
+	ValueKZT         decimal.Decimal `json:"value_kzt"`
+	NonRawKZT        decimal.Decimal `json:"non_raw_kzt"`
+	rateAge
 }
 
 // StageExports is the deals at one stage.
@@ -137,6 +141,7 @@ type ConcentrationYear struct {
 	MarketsHHI       *decimal.Decimal `json:"markets_hhi"`
 	ProductsHHI      *decimal.Decimal `json:"products_hhi"`
 	DealsWithoutRate uint64           `json:"deals_without_rate"`
+	ValueKZT         decimal.Decimal  `json:"value_kzt"` // ValueUSD's deals in KZT (the indices are of the USD value)
 }
 
 // ExportsByStage sums the deals in the filter by stage, in the order of the
@@ -189,13 +194,16 @@ type keyedTotals struct {
 }
 
 // totalsSums aggregates deals into ExportTotals; totalsDest scans them.
-const totalsSums = `toUInt64(count()) AS deal_count,
+var totalsSums = `toUInt64(count()) AS deal_count,
 	sumIf(value_usd, fx_missing = 0) AS value_sum,
 	sumIf(value_usd, fx_missing = 0 AND raw = 0) AS non_raw_sum,
-	toUInt64(countIf(fx_missing = 1)) AS no_rate`
+	toUInt64(countIf(fx_missing = 1)) AS no_rate,
+	sumIf(value_kzt, fx_missing = 0) AS value_kzt_sum,
+	sumIf(value_kzt, fx_missing = 0 AND raw = 0) AS non_raw_kzt_sum,
+	` + rateAgeSQL("1")
 
 func totalsDest(t *ExportTotals) []any {
-	return []any{&t.Deals, &t.ValueUSD, &t.NonRawUSD, &t.DealsWithoutRate}
+	return append([]any{&t.Deals, &t.ValueUSD, &t.NonRawUSD, &t.DealsWithoutRate, &t.ValueKZT, &t.NonRawKZT}, t.rateAge.dest()...)
 }
 
 func exportTotals(ctx context.Context, conn driver.Conn, f ExportFilter, keyExpr, order string) ([]keyedTotals, error) {
@@ -283,7 +291,8 @@ func MarketsAndProducts(ctx context.Context, conn driver.Conn, f ExportFilter) (
 func Concentration(ctx context.Context, conn driver.Conn, f ExportFilter) ([]ConcentrationYear, error) {
 	base, args := dealsClassified(f, CommittedStages)
 	q := `SELECT deal_year, buyer_country, hs_heading, sumIf(value_usd, fx_missing = 0) AS value_sum,
-			toUInt64(countIf(fx_missing = 0)) AS with_rate, toUInt64(countIf(fx_missing = 1)) AS no_rate
+			toUInt64(countIf(fx_missing = 0)) AS with_rate, toUInt64(countIf(fx_missing = 1)) AS no_rate,
+			sumIf(value_kzt, fx_missing = 0) AS value_kzt_sum
 		FROM (` + base + `)
 		GROUP BY deal_year, buyer_country, hs_heading
 		ORDER BY deal_year, buyer_country, hs_heading`
@@ -300,13 +309,13 @@ func Concentration(ctx context.Context, conn driver.Conn, f ExportFilter) ([]Con
 	for rows.Next() {
 		var year uint16
 		var market, heading string
-		var value decimal.Decimal
+		var value, valueKZT decimal.Decimal
 		var withRate, noRate uint64
-		if err := rows.Scan(&year, &market, &heading, &value, &withRate, &noRate); err != nil {
+		if err := rows.Scan(&year, &market, &heading, &value, &withRate, &noRate, &valueKZT); err != nil {
 			return nil, fmt.Errorf("concentration row: %w", err)
 		}
 		if n := len(years); n == 0 || years[n-1].Year != year {
-			years = append(years, &acc{ConcentrationYear: ConcentrationYear{Year: year, ValueUSD: decimal.Zero},
+			years = append(years, &acc{ConcentrationYear: ConcentrationYear{Year: year, ValueUSD: decimal.Zero, ValueKZT: decimal.Zero},
 				markets: map[string]decimal.Decimal{}, products: map[string]decimal.Decimal{}})
 		}
 		a := years[len(years)-1]
@@ -314,7 +323,7 @@ func Concentration(ctx context.Context, conn driver.Conn, f ExportFilter) ([]Con
 		if withRate == 0 {
 			continue // only deals without a rate: no value to share
 		}
-		a.ValueUSD = a.ValueUSD.Add(value)
+		a.ValueUSD, a.ValueKZT = a.ValueUSD.Add(value), a.ValueKZT.Add(valueKZT)
 		a.markets[market] = a.markets[market].Add(value)
 		a.products[heading] = a.products[heading].Add(value)
 	}
@@ -421,8 +430,10 @@ type BarrierTally struct {
 	Dormant             uint64           `json:"dormant"`
 	Resolved            uint64           `json:"resolved"`
 	OpenValueAtStakeUSD decimal.Decimal  `json:"open_value_at_stake_usd"`
-	OpenWithoutRate     uint64           `json:"open_without_rate"`      // open barriers whose value's currency has no rate: not in the sum
+	OpenWithoutRate     uint64           `json:"open_without_rate"`      // open barriers whose value's currency has no rate (or one past the hard limit): not in the sum
 	MedianDaysToResolve *decimal.Decimal `json:"median_days_to_resolve"` // nil when no resolved barrier has a resolution day
+	OpenValueAtStakeKZT decimal.Decimal  `json:"open_value_at_stake_kzt"`
+	rateAge                              // of the open barriers with a value
 }
 
 // BarrierTypeTally is the barriers of one type.
@@ -449,7 +460,7 @@ type BarrierYear struct {
 func Barriers(ctx context.Context, conn driver.Conn, f BarrierFilter) (BarrierTally, error) {
 	rows, err := barrierTallies(ctx, conn, f, "'all'")
 	if err != nil || len(rows) == 0 {
-		return BarrierTally{OpenValueAtStakeUSD: decimal.Zero}, err
+		return BarrierTally{OpenValueAtStakeUSD: decimal.Zero, OpenValueAtStakeKZT: decimal.Zero}, err
 	}
 	return rows[0].BarrierTally, nil
 }
@@ -514,7 +525,9 @@ func barrierTallies(ctx context.Context, conn driver.Conn, f BarrierFilter, keyE
 			toUInt64(sum(is_resolved)) AS resolved_count,
 			sumIf(value_at_stake_usd, is_open = 1 AND has_value = 1 AND fx_missing = 0) AS open_usd,
 			toUInt64(countIf(is_open = 1 AND has_value = 1 AND fx_missing = 1)) AS open_no_rate,
-			arraySort(groupArrayIf(days_to_resolve, is_resolved = 1 AND isNotNull(resolved_on))) AS resolve_days
+			arraySort(groupArrayIf(days_to_resolve, is_resolved = 1 AND isNotNull(resolved_on))) AS resolve_days,
+			sumIf(amount_kzt, is_open = 1 AND has_value = 1 AND fx_missing = 0) AS open_kzt,
+			` + rateAgeSQL("is_open = 1 AND has_value = 1") + `
 		FROM (` + base + `)
 		GROUP BY group_key
 		ORDER BY group_key`
@@ -527,7 +540,8 @@ func barrierTallies(ctx context.Context, conn driver.Conn, f BarrierFilter, keyE
 	for rows.Next() {
 		var r keyedBarrierTally
 		var days []int32
-		if err := rows.Scan(&r.key, &r.Barriers, &r.Open, &r.Dormant, &r.Resolved, &r.OpenValueAtStakeUSD, &r.OpenWithoutRate, &days); err != nil {
+		if err := rows.Scan(append([]any{&r.key, &r.Barriers, &r.Open, &r.Dormant, &r.Resolved, &r.OpenValueAtStakeUSD, &r.OpenWithoutRate, &days,
+			&r.OpenValueAtStakeKZT}, r.rateAge.dest()...)...); err != nil {
 			return nil, fmt.Errorf("barriers by %s row: %w", keyExpr, err)
 		}
 		r.MedianDaysToResolve = median(days)

@@ -16,7 +16,10 @@ type PipelineRow struct {
 	Leads       uint64          `json:"leads"`
 	CapexUSD    decimal.Decimal `json:"capex_usd"`
 	WeightedUSD decimal.Decimal `json:"weighted_usd"`
-	NoRate      uint64          `json:"leads_without_rate"` // leads whose currency has no rate: not in the sums
+	NoRate      uint64          `json:"leads_without_rate"` // leads whose currency has no rate (or only one past the hard limit): not in the sums
+	CapexKZT    decimal.Decimal `json:"capex_kzt"`
+	WeightedKZT decimal.Decimal `json:"weighted_kzt"`
+	rateAge
 }
 
 // PipelineFilter narrows the pipeline.
@@ -26,7 +29,9 @@ type PipelineFilter struct {
 }
 
 // Pipeline sums the current state of every lead by sector and stage: the
-// count, capex in USD and capex weighted by each lead's stage probability.
+// count, capex in USD and in KZT, and capex weighted by each lead's stage
+// probability, with how old the rates behind them were (rateAge: leads at a
+// stale rate, leads without rate because theirs is past the hard limit).
 // Each lead counts once (FINAL collapses redelivered events); leads without a
 // sector are grouped under "unassigned".
 func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]PipelineRow, error) {
@@ -50,7 +55,10 @@ func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]Pipeli
 			count() AS leads,
 			sumIf(amount_usd, fx_missing = 0) AS sum_capex_usd,
 			sumIf(amount_usd * probability, fx_missing = 0) AS sum_weighted_usd,
-			countIf(fx_missing = 1) AS no_rate
+			countIf(fx_missing = 1) AS no_rate,
+			sumIf(amount_kzt, fx_missing = 0) AS sum_capex_kzt,
+			sumIf(amount_kzt * probability, fx_missing = 0) AS sum_weighted_kzt,
+			` + rateAgeSQL("1") + `
 		FROM (` + converted(`SELECT if(sector = '', 'unassigned', sector) AS sector_code, stage, probability,
 				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
 			FROM (SELECT * FROM lead_states FINAL) `+cond) + `)
@@ -64,11 +72,12 @@ func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]Pipeli
 	var out []PipelineRow
 	for rows.Next() {
 		var r PipelineRow
-		if err := rows.Scan(&r.Sector, &r.Stage, &r.Leads, &r.CapexUSD, &r.WeightedUSD, &r.NoRate); err != nil {
+		if err := rows.Scan(append([]any{&r.Sector, &r.Stage, &r.Leads, &r.CapexUSD, &r.WeightedUSD, &r.NoRate, &r.CapexKZT, &r.WeightedKZT}, r.rateAge.dest()...)...); err != nil {
 			return nil, fmt.Errorf("pipeline row: %w", err)
 		}
 		r.CapexUSD = r.CapexUSD.Round(2)
 		r.WeightedUSD = r.WeightedUSD.Round(2)
+		r.CapexKZT, r.WeightedKZT = r.CapexKZT.Round(2), r.WeightedKZT.Round(2)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -24,6 +24,7 @@ func (s *Server) pipelineFilter(c *fiber.Ctx) (analytics.PipelineFilter, error) 
 		return analytics.PipelineFilter{}, err
 	}
 	f := analytics.PipelineFilter{Post: post, Country: s.countryParam(c, "country", &fe)}
+	unitParam(c, &fe)
 	return f, fe.Err()
 }
 
@@ -56,10 +57,12 @@ func inPipelineOrder(rows []analytics.PipelineRow) {
 }
 
 var pipelineTable = table[analytics.PipelineRow]{
-	name:   "pipeline-by-sector-and-stage",
-	header: []string{"sector", "stage", "leads", "capex_usd", "weighted_capex_usd", "leads_without_rate"},
+	name: "pipeline-by-sector-and-stage",
+	header: []string{"sector", "stage", "leads", "capex_usd", "weighted_capex_usd", "leads_without_rate",
+		"capex_kzt", "weighted_capex_kzt", "leads_stale_rate", "max_rate_age_days", "leads_rate_too_old"},
 	record: func(r analytics.PipelineRow) []string {
-		return []string{r.Sector, r.Stage, strconv.FormatUint(r.Leads, 10), r.CapexUSD.StringFixed(2), r.WeightedUSD.StringFixed(2), strconv.FormatUint(r.NoRate, 10)}
+		return []string{r.Sector, r.Stage, strconv.FormatUint(r.Leads, 10), r.CapexUSD.StringFixed(2), r.WeightedUSD.StringFixed(2), strconv.FormatUint(r.NoRate, 10),
+			r.CapexKZT.StringFixed(2), r.WeightedKZT.StringFixed(2), u64(r.Stale), strconv.Itoa(int(r.MaxRateAge)), u64(r.TooOld)}
 	},
 }
 
@@ -69,7 +72,8 @@ func (s *Server) pipeline(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return pipelineTable.send(c, rows, fiber.Map{"sectors": s.sectorNames(httpx.Lang(c)), "stages": stageColumns()})
+	inKZT := unitParam(c, &apperr.Fields{}) // checked by pipelineFilter
+	return pipelineTable.send(c, rows, s.unitExtra(inKZT, fiber.Map{"sectors": s.sectorNames(httpx.Lang(c)), "stages": stageColumns()}))
 }
 
 // pipelinePage offers in its post filter only the posts whose pipeline the
@@ -81,7 +85,9 @@ func (s *Server) pipelinePage(c *fiber.Ctx) error {
 	if !all {
 		post = u.Post
 	}
+	inKZT := unitParam(c, &apperr.Fields{}) // a wrong unit is refused by the figure's endpoint
 	return s.render(c, 200, "pipeline", "ui.analyst.pipeline.title", fiber.Map{
 		"Posts": posts, "AllPosts": all, "Post": post, "Country": c.Query("country"),
+		"Unit": s.unitSwitchOf(c, inKZT), "RateLimits": s.rateLimits(),
 	})
 }

@@ -202,6 +202,6 @@ func (s *Server) commissionsPage(c *fiber.Ctx) error {
 	inKZT := unitParam(c, &fe)
 	return s.render(c, 200, "commissions", "ui.analyst.commissions.title", fiber.Map{
 		"Commission": f.CommissionID, "Commissions": opts, "AllCommissions": all, "Years": c.Query("years"), "AsOf": asOf.Format(time.DateOnly),
-		"Locked": locked, "CommissionName": cmpOr(known[u.Commission], u.Commission), "Unit": s.moneyUnit(c, inKZT),
+		"Locked": locked, "CommissionName": cmpOr(known[u.Commission], u.Commission), "Unit": s.unitSwitchOf(c, inKZT),
 	})
 }

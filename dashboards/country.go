@@ -601,7 +601,7 @@ func (s *Server) countryPage(c *fiber.Ctx) error {
 	}
 	return s.render(c, status, "country", title, fiber.Map{
 		"Page": page, "Country": q.Country, "CountryName": name, "Countries": s.partnerCountries(lang), "Years": c.Query("years"),
-		"Commissions": q.Commissions, "AsOf": q.AsOf.Format(time.DateOnly), "Unit": s.moneyUnit(c, q.InKZT),
+		"Commissions": q.Commissions, "AsOf": q.AsOf.Format(time.DateOnly), "Unit": s.unitSwitchOf(c, q.InKZT),
 	})
 }
 

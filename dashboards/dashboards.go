@@ -160,7 +160,7 @@ func (s *Server) parseTemplates() error {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
 		for _, page := range append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...) {
-			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/unitswitch.html", "templates/"+page+".html")
+			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 			if err != nil {
 				return err
 			}

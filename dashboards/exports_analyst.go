@@ -101,6 +101,7 @@ func (s *Server) exportFilter(c *fiber.Ctx) (analytics.ExportFilter, error) {
 	f := analytics.ExportFilter{Post: post, BuyerCountry: s.countryParam(c, "buyer_country", &fe),
 		Sector: strings.TrimSpace(c.Query("sector"))}
 	f.Years = httpx.YearsParam(c, "years", &fe)
+	unitParam(c, &fe)
 	if _, ok := s.cfg.Ref.Sector(f.Sector); f.Sector != "" && f.Sector != "unassigned" && !ok {
 		fe.Add("sector", "error.unknown_sector", f.Sector)
 	}
@@ -126,6 +127,7 @@ func (s *Server) barrierFilter(c *fiber.Ctx) (analytics.BarrierFilter, error) {
 	if f.Type != "" && !slices.Contains(domain.BarrierTypes, f.Type) {
 		fe.Add("type", "error.one_of", strings.Join(domain.BarrierTypes, ", "))
 	}
+	unitParam(c, &fe)
 	return f, fe.Err()
 }
 
@@ -149,10 +151,11 @@ func fixed(d *decimal.Decimal, places int32) string {
 }
 
 func totalsRecord(t analytics.ExportTotals) []string {
-	return []string{u64(t.Deals), t.ValueUSD.StringFixed(2), t.NonRawUSD.StringFixed(2), u64(t.DealsWithoutRate)}
+	return []string{u64(t.Deals), t.ValueUSD.StringFixed(2), t.NonRawUSD.StringFixed(2), u64(t.DealsWithoutRate),
+		t.ValueKZT.StringFixed(2), t.NonRawKZT.StringFixed(2), u64(t.Stale), strconv.Itoa(int(t.MaxRateAge)), u64(t.TooOld)}
 }
 
-var totalsHeader = []string{"deals", "value_usd", "non_raw_usd", "deals_without_rate"}
+var totalsHeader = []string{"deals", "value_usd", "non_raw_usd", "deals_without_rate", "value_kzt", "non_raw_kzt", "deals_stale_rate", "max_rate_age_days", "deals_rate_too_old"}
 
 // exportHeadline is the Exports page's headline: the committed deals
 // (contracted, shipped or paid) of one year, the latest the filter admits
@@ -166,6 +169,10 @@ type exportHeadline struct {
 	NonRawShare      *decimal.Decimal `json:"non_raw_share"`      // of Year; nil when Year has no value with a rate
 	Markets          uint64           `json:"markets"`            // buyer countries in Year
 	Products         uint64           `json:"products"`           // HS headings in Year
+	CommittedKZT     decimal.Decimal  `json:"committed_kzt"`      // CommittedUSD's deals in KZT
+	DealsStaleRate   uint64           `json:"stale_rate"`         // of Year, converted at a rate older than the stale limit
+	MaxRateAge       int32            `json:"max_rate_age_days"`  // the oldest such rate, in days older than its deal
+	DealsRateTooOld  uint64           `json:"rate_too_old"`       // of DealsWithoutRate, their rate past the hard limit
 }
 
 func exportHeadlines(ctx context.Context, conn driver.Conn, f analytics.ExportFilter) ([]exportHeadline, error) {
@@ -183,13 +190,14 @@ func exportHeadlines(ctx context.Context, conn driver.Conn, f analytics.ExportFi
 // headlineOf is the headline of the latest of years (sorted by year), with
 // that year's markets and products from mp.
 func headlineOf(years []analytics.NonRawYear, mp []analytics.MarketsProductsYear) exportHeadline {
-	h := exportHeadline{CommittedUSD: decimal.Zero}
+	h := exportHeadline{CommittedUSD: decimal.Zero, CommittedKZT: decimal.Zero}
 	if len(years) == 0 {
 		return h
 	}
 	latest := years[len(years)-1]
 	h.Year, h.NonRawShare = &latest.Year, latest.Share
 	h.CommittedUSD, h.CommittedDeals, h.DealsWithoutRate = latest.ValueUSD, latest.Deals, latest.DealsWithoutRate
+	h.CommittedKZT, h.DealsStaleRate, h.MaxRateAge, h.DealsRateTooOld = latest.ValueKZT, latest.Stale, latest.MaxRateAge, latest.TooOld
 	for _, m := range mp {
 		if m.Year == latest.Year {
 			h.Markets, h.Products = m.Markets, m.Products
@@ -294,10 +302,12 @@ func (s *Server) barrierCountriesNamed(lang i18n.Lang) func(context.Context, dri
 
 func barrierTallyRecord(t analytics.BarrierTally) []string {
 	return []string{u64(t.Barriers), u64(t.Open), u64(t.Dormant), u64(t.Resolved), t.OpenValueAtStakeUSD.StringFixed(2),
-		u64(t.OpenWithoutRate), fixed(t.MedianDaysToResolve, 1)}
+		u64(t.OpenWithoutRate), fixed(t.MedianDaysToResolve, 1),
+		t.OpenValueAtStakeKZT.StringFixed(2), u64(t.Stale), strconv.Itoa(int(t.MaxRateAge)), u64(t.TooOld)}
 }
 
-var barrierTallyHeader = []string{"barriers", "open", "dormant", "resolved", "open_value_at_stake_usd", "open_without_rate", "median_days_to_resolve"}
+var barrierTallyHeader = []string{"barriers", "open", "dormant", "resolved", "open_value_at_stake_usd", "open_without_rate", "median_days_to_resolve",
+	"open_value_at_stake_kzt", "open_stale_rate", "max_rate_age_days", "open_rate_too_old"}
 
 // exportFigure answers /api/exports/:figure and its .csv.
 func (s *Server) exportFigure(c *fiber.Ctx) error {
@@ -310,18 +320,21 @@ func (s *Server) exportFigure(c *fiber.Ctx) error {
 	if years == nil {
 		years = []int{}
 	}
-	extra := fiber.Map{"filter": fiber.Map{"years": years, "post": f.Post, "buyer_country": f.BuyerCountry, "sector": f.Sector, "stages": f.Stages}}
+	inKZT := unitParam(c, &apperr.Fields{}) // checked by exportFilter
+	extra := s.unitExtra(inKZT, fiber.Map{"filter": fiber.Map{"years": years, "post": f.Post, "buyer_country": f.BuyerCountry, "sector": f.Sector, "stages": f.Stages, "in": unitName(inKZT)}})
 	conn := s.cfg.CH
 	switch name {
 	case "summary":
 		return serveFigure(c, conn, f, table[exportHeadline]{name: "exports-headline",
-			header: []string{"committed_usd", "committed_deals", "deals_without_rate", "year", "non_raw_share", "markets", "products"},
+			header: []string{"committed_usd", "committed_deals", "deals_without_rate", "year", "non_raw_share", "markets", "products",
+				"committed_kzt", "deals_stale_rate", "max_rate_age_days", "deals_rate_too_old"},
 			record: func(h exportHeadline) []string {
 				year := ""
 				if h.Year != nil {
 					year = strconv.Itoa(int(*h.Year))
 				}
-				return []string{h.CommittedUSD.StringFixed(2), u64(h.CommittedDeals), u64(h.DealsWithoutRate), year, fixed(h.NonRawShare, 4), u64(h.Markets), u64(h.Products)}
+				return []string{h.CommittedUSD.StringFixed(2), u64(h.CommittedDeals), u64(h.DealsWithoutRate), year, fixed(h.NonRawShare, 4), u64(h.Markets), u64(h.Products),
+					h.CommittedKZT.StringFixed(2), u64(h.DealsStaleRate), strconv.Itoa(int(h.MaxRateAge)), u64(h.DealsRateTooOld)}
 			}}, exportHeadlines, extra)
 	case "stages":
 		return serveFigure(c, conn, f, table[analytics.StageExports]{name: "exports-by-stage", header: append([]string{"stage"}, totalsHeader...),
@@ -357,9 +370,10 @@ func (s *Server) exportFigure(c *fiber.Ctx) error {
 			}}, analytics.MarketsAndProducts, extra)
 	case "concentration":
 		return serveFigure(c, conn, f, table[analytics.ConcentrationYear]{name: "concentration-hhi-by-year",
-			header: []string{"year", "value_usd", "markets", "products", "markets_hhi", "products_hhi", "deals_without_rate"},
+			header: []string{"year", "value_usd", "markets", "products", "markets_hhi", "products_hhi", "deals_without_rate", "value_kzt"},
 			record: func(r analytics.ConcentrationYear) []string {
-				return []string{strconv.Itoa(int(r.Year)), r.ValueUSD.StringFixed(2), u64(r.Markets), u64(r.Products), fixed(r.MarketsHHI, 2), fixed(r.ProductsHHI, 2), u64(r.DealsWithoutRate)}
+				return []string{strconv.Itoa(int(r.Year)), r.ValueUSD.StringFixed(2), u64(r.Markets), u64(r.Products), fixed(r.MarketsHHI, 2), fixed(r.ProductsHHI, 2), u64(r.DealsWithoutRate),
+					r.ValueKZT.StringFixed(2)}
 			}}, analytics.Concentration, extra)
 	}
 	return apperr.E(apperr.NotFound, "error.not_found", name)
@@ -372,7 +386,8 @@ func (s *Server) barrierFigure(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	extra := fiber.Map{"filter": fiber.Map{"post": f.Post, "country": f.Country, "type": f.Type}}
+	inKZT := unitParam(c, &apperr.Fields{}) // checked by barrierFilter
+	extra := s.unitExtra(inKZT, fiber.Map{"filter": fiber.Map{"post": f.Post, "country": f.Country, "type": f.Type, "in": unitName(inKZT)}})
 	conn := s.cfg.CH
 	switch name {
 	case "summary":
@@ -455,6 +470,7 @@ func (s *Server) exportsPage(c *fiber.Ctx) error {
 	return s.render(c, status, "exports", "ui.analyst.exports.title", fiber.Map{
 		"Page": page, "Years": c.Query("years"), "BuyerCountry": c.Query("buyer_country"), "Sector": c.Query("sector"),
 		"Sectors": s.sectorChoices(httpx.Lang(c)), "Stages": analytics.DealStages, "Chosen": listParam(c, "stage"),
+		"Unit": s.unitSwitchOf(c, unitParam(c, &apperr.Fields{})), "RateLimits": s.rateLimits(),
 	})
 }
 
@@ -467,5 +483,6 @@ func (s *Server) barriersPage(c *fiber.Ctx) error {
 	return s.render(c, status, "barriers", "ui.country.barriers.title", fiber.Map{
 		"Page": page, "Country": strings.ToUpper(strings.TrimSpace(c.Query("country"))), "Countries": s.partnerCountries(httpx.Lang(c)),
 		"Type": c.Query("type"), "Types": domain.BarrierTypes,
+		"Unit": s.unitSwitchOf(c, unitParam(c, &apperr.Fields{})), "RateLimits": s.rateLimits(),
 	})
 }

@@ -9,6 +9,7 @@ package dashboards_test
 //	go test -count=1 -run 'Export|Barrier' ./dashboards/ -v
 
 import (
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"os"
@@ -98,6 +99,42 @@ func figureBody(t *testing.T, url, token string) (int, string, stacktest.Respons
 	return r.Status, strings.ReplaceAll(body, "\r\n", "\n"), r
 }
 
+// kztColumns are the columns of the export and barrier CSVs in tenge and
+// on the rates' age (issue 16): the hand computations of the figures in
+// dollars leave them out (usdFigure); TestKZT* check them.
+var kztColumns = map[string]bool{"value_kzt": true, "non_raw_kzt": true, "deals_stale_rate": true, "max_rate_age_days": true,
+	"deals_rate_too_old": true, "committed_kzt": true, "open_value_at_stake_kzt": true, "open_stale_rate": true, "open_rate_too_old": true}
+
+// usdFigure is figureBody with a CSV's kztColumns left out.
+func usdFigure(t *testing.T, url, token string) (int, string, stacktest.Response) {
+	t.Helper()
+	status, body, r := figureBody(t, url, token)
+	if status != 200 || !strings.Contains(url, ".csv") {
+		return status, body, r
+	}
+	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(records) == 0 {
+		return status, body, r
+	}
+	var keep []int
+	for i, h := range records[0] {
+		if !kztColumns[h] {
+			keep = append(keep, i)
+		}
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	for _, rec := range records {
+		row := make([]string, len(keep))
+		for j, i := range keep {
+			row[j] = rec[i]
+		}
+		_ = w.Write(row)
+	}
+	w.Flush()
+	return status, b.String(), r
+}
+
 // csvLines joins CSV lines with the final newline encoding/csv writes.
 func csvLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
 
@@ -166,8 +203,8 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 		"6,2,1,3,1500000.00,1,75.0")
 	var last string
 	stacktest.Eventually(t, figuresBudget-time.Since(start)-5*time.Second, "figures show every deal and barrier", func() (bool, error) {
-		_, a, _ := figureBody(t, dash+"/api/exports/stages.csv", analyst)
-		_, b, _ := figureBody(t, dash+"/api/barriers/summary.csv", analyst)
+		_, a, _ := usdFigure(t, dash+"/api/exports/stages.csv", analyst)
+		_, b, _ := usdFigure(t, dash+"/api/barriers/summary.csv", analyst)
 		last = a + b
 		return a == stagesCSV && b == barriersCSV, nil
 	})
@@ -204,7 +241,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 				"2025,6000000.00,2,2,5555.56,5000.00,1")},
 		}
 		for _, c := range cases {
-			status, body, r := figureBody(t, dash+"/api/exports/"+c.figure+".csv", analyst)
+			status, body, r := usdFigure(t, dash+"/api/exports/"+c.figure+".csv", analyst)
 			if status != 200 || body != c.want {
 				t.Errorf("%s.csv: %d\n%s\nwant\n%s", c.figure, status, body, c.want)
 			}
@@ -267,7 +304,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 			{"no match", "stages.csv?sector=unassigned", analyst, ""},
 		}
 		for _, c := range cases {
-			status, body, _ := figureBody(t, dash+"/api/exports/"+c.path, c.token)
+			status, body, _ := usdFigure(t, dash+"/api/exports/"+c.path, c.token)
 			_, rows, _ := strings.Cut(body, "\n")
 			if status != 200 || strings.TrimSuffix(rows, "\n") != c.want {
 				t.Errorf("%s (%s): %d %q, want rows %q", c.name, c.path, status, rows, c.want)
@@ -278,16 +315,16 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 	t.Run("an attaché sees the own post only", func(t *testing.T) {
 		berlinSummary := "4000000.00,3,1,2025,0.2500,1,2" // 2025's: the headline is of one year
 		for _, path := range []string{"summary.csv", "summary.csv?post=cn-beijing"} {
-			_, body, _ := figureBody(t, dash+"/api/exports/"+path, berlin)
+			_, body, _ := usdFigure(t, dash+"/api/exports/"+path, berlin)
 			if _, rows, _ := strings.Cut(body, "\n"); strings.TrimSuffix(rows, "\n") != berlinSummary {
 				t.Errorf("Berlin's %s: %q, want %q", path, rows, berlinSummary)
 			}
 		}
 		// Berlin: 2025 products 7601 1,000,000 (A), 2709 3,000,000 (B): 10,000 × (1 + 9) / 16 = 6,250.
-		if _, body, _ := figureBody(t, dash+"/api/exports/concentration.csv?post=cn-beijing&years=2025", berlin); !strings.HasSuffix(body, "\n2025,4000000.00,1,2,10000.00,6250.00,1\n") {
+		if _, body, _ := usdFigure(t, dash+"/api/exports/concentration.csv?post=cn-beijing&years=2025", berlin); !strings.HasSuffix(body, "\n2025,4000000.00,1,2,10000.00,6250.00,1\n") {
 			t.Errorf("Berlin's concentration: %q", body)
 		}
-		_, body, _ := figureBody(t, dash+"/api/exports/destinations.csv", beijing)
+		_, body, _ := usdFigure(t, dash+"/api/exports/destinations.csv", beijing)
 		if want := csvLines("buyer_country,buyer_country_name,deals,value_usd,non_raw_usd,deals_without_rate", "CN,China,1,2000000.00,2000000.00,0"); body != want {
 			t.Errorf("Beijing sees Berlin's deals:\n%s", body)
 		}
@@ -296,7 +333,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 		if stages.Filter.Post != "cn-beijing" {
 			t.Errorf("Beijing's filter: %+v", stages.Filter)
 		}
-		_, body, _ = figureBody(t, dash+"/api/barriers/summary.csv?post=cn-beijing", berlin)
+		_, body, _ = usdFigure(t, dash+"/api/barriers/summary.csv?post=cn-beijing", berlin)
 		if _, rows, _ := strings.Cut(body, "\n"); rows != "3,1,1,1,1500000.00,0,340.0\n" {
 			t.Errorf("Berlin's barriers: %q", rows)
 		}
@@ -322,7 +359,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 				"3,1,1,1,1500000.00,0,340.0")},
 		}
 		for _, c := range cases {
-			if status, body, _ := figureBody(t, dash+"/api/barriers/"+c.path, analyst); status != 200 || body != c.want {
+			if status, body, _ := usdFigure(t, dash+"/api/barriers/"+c.path, analyst); status != 200 || body != c.want {
 				t.Errorf("%s: %d\n%s\nwant\n%s", c.path, status, body, c.want)
 			}
 		}
@@ -403,7 +440,7 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 			{"bad type on the page", "/analyst/barriers?type=quota", admin, 400, []string{`id="err-type"`}, []string{`/static/barriers.js`}},
 		}
 		for _, c := range cases {
-			status, body, _ := figureBody(t, dash+c.path, c.token)
+			status, body, _ := usdFigure(t, dash+c.path, c.token)
 			if status != c.status {
 				t.Errorf("%s: %d, want %d", c.name, status, c.status)
 			}
@@ -415,6 +452,62 @@ func TestAnalystExportAndBarrierFigures(t *testing.T) {
 			for _, h := range c.hasNot {
 				if strings.Contains(body, h) {
 					t.Errorf("%s: the page has %s", c.name, h)
+				}
+			}
+		}
+	})
+
+	// Issue 16: the CSVs carry both units and the rates' age; ?in=KZT
+	// chooses the unit the pages show (kept in the URL), a bad unit is a field error.
+	t.Run("KZT: both units in the CSVs, the unit switch in the URL", func(t *testing.T) {
+		heads := map[string]string{
+			"/api/exports/stages.csv":        "stage,deals,value_usd,non_raw_usd,deals_without_rate,value_kzt,non_raw_kzt,deals_stale_rate,max_rate_age_days,deals_rate_too_old",
+			"/api/exports/summary.csv":       "committed_usd,committed_deals,deals_without_rate,year,non_raw_share,markets,products,committed_kzt,deals_stale_rate,max_rate_age_days,deals_rate_too_old",
+			"/api/barriers/summary.csv":      "barriers,open,dormant,resolved,open_value_at_stake_usd,open_without_rate,median_days_to_resolve,open_value_at_stake_kzt,open_stale_rate,max_rate_age_days,open_rate_too_old",
+			"/api/pipeline.csv":              "sector,stage,leads,capex_usd,weighted_capex_usd,leads_without_rate,capex_kzt,weighted_capex_kzt,leads_stale_rate,max_rate_age_days,leads_rate_too_old",
+			"/api/exports/stages.csv?in=KZT": "stage,deals,value_usd,non_raw_usd,deals_without_rate,value_kzt,non_raw_kzt,deals_stale_rate,max_rate_age_days,deals_rate_too_old",
+		}
+		for path, want := range heads {
+			status, body, _ := figureBody(t, dash+path, analyst)
+			if head, _, _ := strings.Cut(body, "\n"); status != 200 || head != want {
+				t.Errorf("%s: %d, header %q, want %q", path, status, head, want)
+			}
+		}
+		var summary struct {
+			In   string `json:"in"`
+			Rows []struct {
+				CommittedUSD string `json:"committed_usd"`
+				CommittedKZT string `json:"committed_kzt"`
+			}
+			RateLimits struct {
+				StaleDays int `json:"stale_days"`
+			} `json:"rate_limits"`
+		}
+		stacktest.Do(t, "GET", dash+"/api/exports/summary?in=KZT", analyst, "").JSON(t, &summary)
+		if summary.In != "KZT" || len(summary.Rows) != 1 || summary.Rows[0].CommittedKZT == "" || summary.Rows[0].CommittedKZT == "0" ||
+			summary.Rows[0].CommittedKZT == summary.Rows[0].CommittedUSD || summary.RateLimits.StaleDays == 0 {
+			t.Errorf("summary in KZT: %+v", summary)
+		}
+		for _, path := range []string{"/api/exports/stages?in=EUR", "/api/barriers/summary?in=EUR", "/api/pipeline?in=EUR"} {
+			if status, body, _ := figureBody(t, dash+path, analyst); status != 400 || !strings.Contains(body, `"field":"in"`) {
+				t.Errorf("%s: %d %s", path, status, body)
+			}
+		}
+		pages := map[string][]string{
+			"/analyst/exports?years=2025&in=KZT": {`id="unit-switch"`, `<strong aria-current="true">KZT</strong>`, `<input type="hidden" name="in" value="KZT">`,
+				`href="/analyst/exports?years=2025"`, "Value KZT", `id="rule-rates"`},
+			"/analyst/exports":         {`<strong aria-current="true">USD</strong>`, `href="/analyst/exports?in=KZT"`, "Value USD"},
+			"/analyst/barriers?in=KZT": {`<strong aria-current="true">KZT</strong>`, "At stake KZT (open)", "At a stale rate"},
+			"/analyst/pipeline?in=KZT": {`<strong aria-current="true">KZT</strong>`, "Capex KZT", "Weighted capex (KZT)", `<input type="hidden" name="in" value="KZT">`},
+		}
+		for path, has := range pages {
+			status, body, _ := figureBody(t, dash+path, analyst)
+			if status != 200 {
+				t.Errorf("%s: %d", path, status)
+			}
+			for _, h := range has {
+				if !strings.Contains(body, h) {
+					t.Errorf("%s lacks %s", path, h)
 				}
 			}
 		}

@@ -1,37 +1,9 @@
 package dashboards
 
-// The unit of money of the analysts' pages other than the scorecard
-// (issue 16): in=KZT in the URL shows every amount in tenge (default USD),
-// with the scorecard's control (the "unit-switch" template) and its reading
-// of the parameter (unitParam, unitHref). The JSON figures carry both units
-// whatever the page shows, and so does every CSV; static/moneyunit.js writes
-// a figure's amount in the page's unit and its rate notes.
-
-import (
-	"github.com/gofiber/fiber/v2"
-
-	"econdip/services/platform/reference"
-)
-
-// unitSwitch is the data of the "unit-switch" template.
-type unitSwitch struct {
-	InKZT            bool
-	USDHref, KZTHref string
-	RateLimits       reference.RateLimits
-}
-
-// moneyUnit is the unit switch of the page c shows, money in KZT or not.
-func (s *Server) moneyUnit(c *fiber.Ctx, inKZT bool) unitSwitch {
-	return unitSwitch{InKZT: inKZT, USDHref: unitHref(c, ""), KZTHref: unitHref(c, "KZT"), RateLimits: s.rateLimits()}
-}
-
-// unitName is the unit of money in=KZT or not names.
-func unitName(inKZT bool) string {
-	if inKZT {
-		return "KZT"
-	}
-	return "USD"
-}
+// What the commissions' and partner-country pages add to the unit switch
+// (unit.go): the rate notes of figures summed from others, and their tenge
+// columns as numbers in CSVs; static/moneyunit.js writes a figure's amount in
+// the page's unit and its rate notes.
 
 // rateNotes is how old the rates behind a figure summed from others were:
 // amounts at a rate older than the stale limit (Stale, the oldest MaxRateAge

@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,37 +281,6 @@ func exportRecord(r analytics.ExportRecord) []string {
 	return []string{r.DealID, r.Key, r.Post, r.ExporterName, r.BuyerCountry, r.HSCode, r.Sector, strconv.FormatBool(r.Raw), r.Stage, r.DealDate,
 		r.Value.String(), r.Currency, r.USD.StringFixed(2), strconv.FormatBool(r.NoRate), r.RateDay,
 		r.KZT.StringFixed(2), strconv.Itoa(int(r.RateAge)), strconv.FormatBool(r.Stale), strconv.FormatBool(r.TooOld)}
-}
-
-// unitParam reads in=USD|KZT, the unit money figures show in (USD by default).
-func unitParam(c *fiber.Ctx, fe *apperr.Fields) bool {
-	switch v := strings.TrimSpace(c.Query("in")); v {
-	case "", "USD":
-		return false
-	case "KZT":
-		return true
-	default:
-		fe.Add("in", "error.one_of", "USD, KZT")
-		return false
-	}
-}
-
-// unitHref is this page's address with in=unit (empty: USD, the default).
-func unitHref(c *fiber.Ctx, unit string) string {
-	args := c.Request().URI().QueryArgs()
-	q := url.Values{}
-	args.VisitAll(func(k, v []byte) {
-		if string(k) != "in" {
-			q.Add(string(k), string(v))
-		}
-	})
-	if unit != "" {
-		q.Set("in", unit)
-	}
-	if len(q) == 0 {
-		return c.Path()
-	}
-	return c.Path() + "?" + q.Encode()
 }
 
 // unitOf is a metric's unit as a figure in the chosen unit shows it.

@@ -216,9 +216,9 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 	b.follow("sign out", `header form.who button[type=submit]`, http.StatusOK)
 	b.signIn(stacktest.Tokens["analyst"], "/analyst/scorecard")
 	want := map[string][]string{
-		"Non-ferrous metallurgy":          {"1", "1,500,000.00", "1,500,000.00", "0"},
-		"Petrochemistry and oil refining": {"1", "800,000.00", "800,000.00", "0"},
-		"Mining":                          {"1", "4,000,000.00", "0.00", "0"},
+		"Non-ferrous metallurgy":          {"1", "1,500,000.00", "1,500,000.00", "0", "0"},
+		"Petrochemistry and oil refining": {"1", "800,000.00", "800,000.00", "0", "0"},
+		"Mining":                          {"1", "4,000,000.00", "0.00", "0", "0"},
 	}
 	var sectors map[string][]string
 	until := time.Now().Add(10 * time.Second)
@@ -244,6 +244,13 @@ func TestUIExportsAttacheEntersDealsAndAnalystSeesNonRaw(t *testing.T) {
 	}
 	b.checkLayout("Exports page")
 	b.screenshot("exports-5-analyst")
+	// Issue 16: the switch to KZT is a link that keeps the filters; the page then shows tenge.
+	b.do("switch the Exports page to KZT", 10*time.Second, chromedp.Click(chromedp.CSS(`#unit-switch a`)), chromedp.WaitVisible(chromedp.CSS(`#unit-switch strong`)))
+	inKZT := waitFor[string](b, "wait for the headline in KZT", 5*time.Second,
+		`(() => { const t = document.getElementById("h-committed").textContent.trim(); return t === "…" || !location.search.includes("in=KZT") ? null : t; })()`)
+	if !strings.Contains(inKZT, "KZT") {
+		t.Errorf("headline committed value in KZT: %q", inKZT)
+	}
 	b.noExceptions()
 }
 

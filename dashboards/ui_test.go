@@ -263,7 +263,7 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 		Clipped  []string `json:"clipped"`
 		Overlaps []string `json:"overlaps"`
 	}
-	want := []string{sectorName, "Contacted", "1", capexUSDShown, weightedUSDShown, "0"} // the stage's label, not its code
+	want := []string{sectorName, "Contacted", "1", capexUSDShown, weightedUSDShown, "0", "0"} // the stage's label, not its code
 	var page pipelinePage
 	until := time.Now().Add(10 * time.Second)
 	for {
@@ -319,10 +319,10 @@ func TestUIAttacheEntersLeadAndAnalystSeesItInThePipeline(t *testing.T) {
 	}
 	b.screenshot("4-analyst-pipeline")
 
-	// The measure switch redraws the chart: capex, not weighted, 2.9 m USD.
-	b.do("show capex", 5*time.Second, chromedp.Click(chromedp.CSS(`input[name=measure][value=capex_usd]`)))
+	// The measure switch redraws the chart: capex, not weighted, 2.9 m USD (the unit on every bar).
+	b.do("show capex", 5*time.Second, chromedp.Click(chromedp.CSS(`input[name=measure][value=capex]`)))
 	if labels := run(b, "read the chart", 5*time.Second, chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll('#chart svg text')].map(t => t.textContent)`)); !slices.Contains(labels, "2.9 m") {
+		`[...document.querySelectorAll('#chart svg text')].map(t => t.textContent)`)); !slices.Contains(labels, "2.9 m USD") {
 		t.Errorf("chart after choosing capex: %q, want a bar labelled 2.9 m", labels)
 	}
 	b.noExceptions()

@@ -14,20 +14,22 @@
   function set(id, text) { document.getElementById(id).textContent = text; }
   var num = C.n;
   function days(m) { return m == null ? "–" : I.num(m); }
-  function short(v) { return I.t("js.analyst.usd", C.compact(v)); }
-  function money(v) { return C.money(v) + "\u00a0USD"; }
+  // short and money: an amount in the page's unit (USD, or KZT with ?in=KZT).
+  function short(v) { return I.t("js.kztpages.amount", C.compact(v), C.UNIT); }
+  function money(v) { return C.money(v) + "\u00a0" + C.UNIT; }
+  function stake(r) { return C.amount(r, "open_value_at_stake"); }
   function tallyCells(label, r) {
-    return [label, num(r.open), num(r.dormant), num(r.resolved), C.usd(r.open_value_at_stake_usd), num(r.open_without_rate), num(r.median_days_to_resolve)];
+    return [label, num(r.open), num(r.dormant), num(r.resolved), C.usd(stake(r)), num(r.open_without_rate), C.staleCell(r), num(r.median_days_to_resolve)];
   }
   // openBar: the bar is the open barriers; the text adds their value at stake and what else there is.
   function openBar(label, r) {
     var text = [I.t("js.country.barriers.open_n", I.num(r.open))];
-    if (Number(r.open_value_at_stake_usd)) text.push(I.t("js.country.barriers.at_stake", short(r.open_value_at_stake_usd)));
+    if (Number(stake(r))) text.push(I.t("js.country.barriers.at_stake", short(stake(r))) + (r.stale_rate ? " \u26a0" : ""));
     if (r.open_without_rate) text.push(I.t("js.analyst.exports.without_rate", I.num(r.open_without_rate)));
     text.push(I.t("js.country.barriers.resolved_n", I.num(r.resolved)));
     if (r.dormant) text.push(I.t("js.country.barriers.dormant_n", I.num(r.dormant)));
     return {label: label, value: r.open, colour: "#c7534a", text: text.join(" · "),
-      title: I.t("js.country.barriers.bar_title", label, I.num(r.open), money(r.open_value_at_stake_usd), I.num(r.dormant), I.num(r.resolved))};
+      title: I.t("js.country.barriers.bar_title", label, I.num(r.open), money(stake(r)), I.num(r.dormant), I.num(r.resolved)) + (C.rateNote(r) ? "; " + C.rateNote(r) : "")};
   }
   function typeName(r) { return I.label("barrier_type", r.type); }
   function countryName(r) { return r.country_name || r.country; }
@@ -36,8 +38,9 @@
     var t = d.rows[0];
     set("h-open", I.num(t.open));
     set("h-open-note", I.t("js.country.barriers.open_note", I.num(t.barriers)));
-    set("h-value", short(t.open_value_at_stake_usd));
-    set("h-value-note", I.t("js.country.barriers.value_note", money(t.open_value_at_stake_usd)));
+    C.flagRates("rate-flags", t);
+    set("h-value", short(stake(t)) + (t.stale_rate ? " \u26a0" : ""));
+    set("h-value-note", I.t("js.country.barriers.value_note", money(stake(t))));
     set("h-resolved", I.num(t.resolved));
     set("h-resolved-note", I.t("js.country.barriers.resolved_note"));
     set("h-median", days(t.median_days_to_resolve));

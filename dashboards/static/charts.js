@@ -152,7 +152,7 @@ window.econdipCharts = (function () {
       var tr = document.createElement("tr");
       cells(r).forEach(function (v) {
         var td = document.createElement("td");
-        if (typeof v === "object" && v !== null) { td.textContent = v.text; if (v.num) td.className = "num"; if (v.sort != null) td.dataset.sort = v.sort; if (v.href) { var a = document.createElement("a"); a.href = v.href; a.textContent = v.text; td.textContent = ""; td.appendChild(a); } }
+        if (typeof v === "object" && v !== null) { td.textContent = v.text; if (v.num) td.className = "num"; if (v.className) td.className += (td.className ? " " : "") + v.className; if (v.title) td.title = v.title; if (v.sort != null) td.dataset.sort = v.sort; if (v.href) { var a = document.createElement("a"); a.href = v.href; a.textContent = v.text; td.textContent = ""; td.appendChild(a); } }
         else td.textContent = v;
         if (v && v.title) td.title = v.title; // a cell's note (a stale rate: moneyunit.js)
         if (v && v.className) td.classList.add(v.className);
@@ -177,5 +177,31 @@ window.econdipCharts = (function () {
   // day is a date cell, sorted by its ISO form.
   function day(s) { return s ? {text: I.day(s), sort: String(s).slice(0, 10)} : {text: "–", sort: ""}; }
 
-  return {fit: fit, n: n, usd: usd, pct: pctCell, day: day, bars: bars, lines: lines, money: money, compact: compact, fillTable: fillTable, load: load, fix: fix, room: room, empty: empty, FONT: FONT};
+  // UNIT is the unit money shows in on this page: USD, or KZT with ?in=KZT
+  // (the page's unit switch; the figures' JSON carries both).
+  var UNIT = new URLSearchParams(window.location.search).get("in") === "KZT" ? "KZT" : "USD";
+  // amount is a figure's field in the page's unit: amount(r, "value") is r.value_usd or r.value_kzt.
+  function amount(r, base) { return r[base + (UNIT === "KZT" ? "_kzt" : "_usd")]; }
+  // rateNote says how old the rates behind a figure's amount were (its
+  // stale_rate, max_rate_age_days, rate_too_old), or "" when none was stale or too old.
+  function rateNote(r) {
+    var notes = [];
+    if (r.stale_rate) notes.push(I.t("js.analyst.scorecard.stale_sum", I.num(r.stale_rate), I.num(r.max_rate_age_days)));
+    if (r.rate_too_old) notes.push(I.t("js.analyst.scorecard.too_old_sum", I.num(r.rate_too_old)));
+    return notes.join("; ");
+  }
+  // staleCell is a table cell of the records at a stale rate, flagged ⚠ with rateNote as its title.
+  function staleCell(r) {
+    var note = rateNote(r), k = r.stale_rate || 0;
+    return {text: (note ? "\u26a0 " : "") + I.num(k), num: true, sort: String(k), title: note, className: note ? "stale" : ""};
+  }
+  // flagRates shows, in the element with id, the rate notes of a page's figure (hidden when there is none).
+  function flagRates(id, r) {
+    var e = document.getElementById(id), note = rateNote(r);
+    if (!e) return;
+    e.textContent = note ? "\u26a0 " + note : "";
+    e.hidden = !note;
+  }
+
+  return {UNIT: UNIT, amount: amount, rateNote: rateNote, staleCell: staleCell, flagRates: flagRates, fit: fit, n: n, usd: usd, pct: pctCell, day: day, bars: bars, lines: lines, money: money, compact: compact, fillTable: fillTable, load: load, fix: fix, room: room, empty: empty, FONT: FONT};
 })();

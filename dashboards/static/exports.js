@@ -15,11 +15,11 @@
 
   function fail(id) { return function (msg) { var e = document.getElementById(id); e.innerHTML = ""; var p = document.createElement("p"); p.className = "error"; p.textContent = msg; e.appendChild(p); }; }
   function set(id, text) { document.getElementById(id).textContent = text; }
-  var num = C.n, usd = C.usd;
+  var num = C.n, usd = C.usd, A = C.amount, UNIT = C.UNIT;
   function pct(s) { return s == null ? "–" : I.pct(Number(s), 1); }
-  // short: "3.5 m USD" for a chart's label (display only).
-  function short(v) { return I.t("js.analyst.usd", C.compact(v)); }
-  function money(v) { return C.money(v) + "\u00a0USD"; }
+  // short: "3.5 m USD" (or KZT, the page's unit) for a chart's label (display only).
+  function short(v) { return I.t("js.kztpages.amount", C.compact(v), UNIT); }
+  function money(v) { return C.money(v) + "\u00a0" + UNIT; }
   function deals(n) { return I.t("js.analyst.exports.deals", I.num(n)); }
   function noRate(n) { return n ? " · " + I.t("js.analyst.exports.without_rate", I.num(n)) : ""; }
   function stageName(s) { return I.label("deal_stage", s); }
@@ -87,12 +87,14 @@
   }
 
   function totalsCells(label, r) {
-    return [label, num(r.deals), usd(r.value_usd), usd(r.non_raw_usd), num(r.deals_without_rate)];
+    return [label, num(r.deals), usd(A(r, "value")), usd(A(r, "non_raw")), num(r.deals_without_rate), C.staleCell(r)];
   }
+  // stale: a bar's text's flag when some of its deals are at a stale rate.
+  function stale(r) { return r.stale_rate ? " \u26a0" : ""; }
   function valueBar(label, r, colour) {
-    return {label: label, value: Number(r.value_usd), colour: colour,
-      text: short(r.value_usd) + " · " + deals(r.deals) + noRate(r.deals_without_rate),
-      title: I.t("js.analyst.exports.bar_title", label, money(r.value_usd), deals(r.deals)) + noRate(r.deals_without_rate)};
+    return {label: label, value: Number(A(r, "value")), colour: colour,
+      text: short(A(r, "value")) + " · " + deals(r.deals) + noRate(r.deals_without_rate) + stale(r),
+      title: I.t("js.analyst.exports.bar_title", label, money(A(r, "value")), deals(r.deals)) + noRate(r.deals_without_rate) + (C.rateNote(r) ? "; " + C.rateNote(r) : "")};
   }
 
   // The headline: every figure of one year, the latest with a committed deal; the labels say which.
@@ -106,8 +108,9 @@
       set("h-products-label", I.t("js.analyst.exports.products_in", year));
     }
     var none = I.t("js.analyst.exports.no_committed");
-    set("h-committed", year ? short(h.committed_usd) : "–");
-    set("h-committed-note", year ? I.t("js.analyst.exports.committed_note", money(h.committed_usd), deals(h.committed_deals)) +
+    C.flagRates("rate-flags", h);
+    set("h-committed", year ? short(A(h, "committed")) + stale(h) : "–");
+    set("h-committed-note", year ? I.t("js.analyst.exports.committed_note", money(A(h, "committed")), deals(h.committed_deals)) +
       (h.deals_without_rate ? "; " + I.t("js.analyst.exports.committed_no_rate", I.num(h.deals_without_rate)) : "") : none);
     set("h-share", h.non_raw_share == null ? "–" : pct(h.non_raw_share));
     set("h-share-note", year ? I.t("js.analyst.exports.share_note", year) : none);
@@ -127,9 +130,9 @@
   C.load(url("sectors"), function (d) {
     var nonRaw = {name: I.t("js.analyst.exports.non_raw"), colour: "#2f8f5b"}, rawPart = {name: I.t("js.analyst.exports.raw"), colour: "#c9822b"};
     stacked(document.getElementById("chart-sectors"), d.rows.map(function (r) {
-      var all = Number(r.value_usd), nr = Number(r.non_raw_usd), raw = minus(r.value_usd, r.non_raw_usd);
-      return {label: clip(r.sector_name || r.sector, 42), text: short(r.value_usd) + " · " + (all ? I.t("js.analyst.exports.pct_non_raw", I.pct(nr / all, 0)) : I.t("js.analyst.exports.no_value")) + noRate(r.deals_without_rate),
-        parts: [{name: nonRaw.name, value: nr, colour: nonRaw.colour, title: money(r.non_raw_usd)},
+      var all = Number(A(r, "value")), nr = Number(A(r, "non_raw")), raw = minus(A(r, "value"), A(r, "non_raw"));
+      return {label: clip(r.sector_name || r.sector, 42), text: short(A(r, "value")) + " · " + (all ? I.t("js.analyst.exports.pct_non_raw", I.pct(nr / all, 0)) : I.t("js.analyst.exports.no_value")) + noRate(r.deals_without_rate) + stale(r),
+        parts: [{name: nonRaw.name, value: nr, colour: nonRaw.colour, title: money(A(r, "non_raw"))},
           {name: rawPart.name, value: Number(raw), colour: rawPart.colour, title: money(raw)}]};
     }), [nonRaw, rawPart], I.t("js.analyst.exports.by_sector"));
     C.fillTable("table-sectors", d.rows, function (r) { return totalsCells(r.sector_name || r.sector, r); });
@@ -157,7 +160,7 @@
       return {x: r.year, y: r.share == null ? null : Number(r.share)};
     })}] : [], years(d.rows), {label: I.t("js.analyst.exports.non_raw_per_year")});
     C.fillTable("table-non-raw", d.rows, function (r) {
-      return [year(r), num(r.deals), usd(r.value_usd), usd(r.non_raw_usd), C.pct(r.share, 1), num(r.deals_without_rate)];
+      return [year(r), num(r.deals), usd(A(r, "value")), usd(A(r, "non_raw")), C.pct(r.share, 1), num(r.deals_without_rate), C.staleCell(r)];
     });
   }, fail("chart-non-raw"));
 
@@ -176,7 +179,7 @@
     ], years(d.rows), {label: I.t("js.analyst.exports.concentration"), max: 10000,
       fmt: function (v) { return I.num(Math.round(v)); }});
     C.fillTable("table-concentration", d.rows, function (r) {
-      return [year(r), usd(r.value_usd), usd(r.markets_hhi), usd(r.products_hhi), num(r.deals_without_rate)];
+      return [year(r), usd(A(r, "value")), usd(r.markets_hhi), usd(r.products_hhi), num(r.deals_without_rate)];
     });
   }, fail("chart-concentration"));
 })();

@@ -8,13 +8,8 @@
   var IN = new URLSearchParams(window.location.search).get("in") === "KZT" ? "KZT" : "USD";
   // pick is a row's amount in the page's unit: its usd field, or the kzt field beside it.
   function pick(r, usd, kzt) { return IN === "KZT" ? r[kzt] : r[usd]; }
-  // note says how old the rates behind a figure were (stale_rate, max_rate_age_days, rate_too_old), or "".
-  function note(r) {
-    var notes = [];
-    if (r.stale_rate) notes.push(I.t("js.analyst.scorecard.stale_sum", I.num(r.stale_rate), I.num(r.max_rate_age_days)));
-    if (r.rate_too_old) notes.push(I.t("js.analyst.scorecard.too_old_sum", I.num(r.rate_too_old)));
-    return notes.join("; ");
-  }
+  // note says how old the rates behind a figure were (charts.js's rateNote), or "".
+  var note = C.rateNote;
   // amount is a figure's table cell in the page's unit: ⚠ with the note when a rate was stale or too old.
   function amount(r, usd, kzt) {
     var cell = C.usd(pick(r, usd, kzt)), n = note(r);

@@ -11,8 +11,10 @@
   var data = null;
   var I = window.econdipI18n, C = window.econdipCharts;
 
-  // fmt: a bar's total, short (display only: sums are exact decimals in the JSON and the CSV).
-  function fmt(v) { return measure() === "leads" ? I.num(v) : C.compact(v); }
+  // fmt: a bar's total, short, in the page's unit (display only: sums are exact decimals in the JSON and the CSV).
+  function fmt(v) { return measure() === "leads" ? I.num(v) : I.t("js.kztpages.amount", C.compact(v), C.UNIT); }
+  // value is a row's measure: leads, or capex or weighted capex in the page's unit (C.amount).
+  function value(r, m) { return m === "leads" ? r.leads : C.amount(r, m); }
   function stageName(stage) { return I.label("lead_stage", stage); }
   function el(name, attrs, text) {
     var e = document.createElementNS("http://www.w3.org/2000/svg", name);
@@ -29,7 +31,7 @@
     var bySector = {}, order = [];
     data.rows.forEach(function (r) {
       if (!bySector[r.sector]) { bySector[r.sector] = {}; order.push(r.sector); }
-      bySector[r.sector][r.stage] = Number(r[m]);
+      bySector[r.sector][r.stage] = Number(value(r, m));
     });
     var totals = order.map(function (s) { var t = 0; for (var k in bySector[s]) t += bySector[s][k]; return t; });
     var max = Math.max.apply(null, totals) || 1;
@@ -82,17 +84,24 @@
   function table() {
     var body = document.querySelector("#table tbody");
     body.innerHTML = "";
+    var all = {stale_rate: 0, max_rate_age_days: 0, rate_too_old: 0};
     data.rows.forEach(function (r) {
+      all.stale_rate += r.stale_rate; all.rate_too_old += r.rate_too_old;
+      if (r.stale_rate) all.max_rate_age_days = Math.max(all.max_rate_age_days, r.max_rate_age_days);
       var tr = document.createElement("tr");
-      [data.sectors[r.sector] || r.sector, stageName(r.stage), r.leads, r.capex_usd, r.weighted_usd, r.leads_without_rate].forEach(function (v, i) {
+      [data.sectors[r.sector] || r.sector, stageName(r.stage), r.leads, C.amount(r, "capex"), C.amount(r, "weighted"), r.leads_without_rate].forEach(function (v, i) {
         var td = document.createElement("td");
         td.textContent = i >= 2 ? (i === 3 || i === 4 ? C.money(v) : I.num(v)) : v;
         if (i >= 2) { td.className = "num"; td.dataset.sort = String(v); }
         if (i === 1) td.dataset.sort = String(data.stages.indexOf(r.stage)); // pipeline order, not the names'
         tr.appendChild(td);
       });
+      var st = C.staleCell(r), td = document.createElement("td");
+      td.textContent = st.text; td.className = "num " + st.className; td.title = st.title; td.dataset.sort = st.sort;
+      tr.appendChild(td);
       body.appendChild(tr);
     });
+    C.flagRates("rate-flags", all);
   }
 
   fetch("/api/pipeline" + (query ? "?" + query : ""), {credentials: "same-origin"})

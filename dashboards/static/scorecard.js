@@ -121,13 +121,7 @@
   var OUTLOOK = {on_track: [I.t("js.analyst.scorecard.on_track"), "s-green"], at_risk: [I.t("js.analyst.scorecard.at_risk"), "s-amber"],
     off_track: [I.t("js.analyst.scorecard.off_track"), "s-red"], none: [I.t("js.analyst.scorecard.no_2030"), "s-none"]};
   function measureName(r) { return r.metric_name + (isMoney(r.unit) ? ", " + r.unit : ""); }
-  // rateNote says how old the rates behind a line's amount were, or "" when none was stale or too old.
-  function rateNote(r) {
-    var notes = [];
-    if (r.stale_rate) notes.push(I.t("js.analyst.scorecard.stale_sum", I.num(r.stale_rate), I.num(r.max_rate_age_days)));
-    if (r.rate_too_old) notes.push(I.t("js.analyst.scorecard.too_old_sum", I.num(r.rate_too_old)));
-    return notes.join("; ");
-  }
+  var rateNote = C.rateNote; // charts.js: shared with the other money pages
   // rateCell is a record's rate day, flagged when older than the stale limit or past the hard limit.
   function rateCell(r) {
     if (r.rate_too_old) return {text: I.t("js.analyst.scorecard.too_old_cell", C.day(r.rate_day).text || r.rate_day, I.num(r.rate_age_days)), sort: r.rate_day || "", className: "stale"};
