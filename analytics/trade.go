@@ -35,6 +35,17 @@ package analytics
 //     the mixed chapters' share is given beside it (the true share lies
 //     between the two bounds). Non-raw share of the deals: by each deal's
 //     own 6-digit code (as on the Exports page), value / value.
+//   - In KZT (the page's switch, and the CSV's *_kzt columns): each month's
+//     realised USD converts at the KZT per USD in force on the month's last
+//     day (the latest NBK rate on or before it, from fx_join); when that
+//     rate is past the hard limit relative to the month's last day, or there
+//     is none, the month is "without rate": its realised value is left out
+//     of the KZT figures and listed (MonthsWithoutRate). Thousand USD × 1,000
+//     × rate is exact in decimal (no float) and rounded to the cent after
+//     the sum. Deals convert at their own days' rates, as everywhere
+//     (amount_kzt of fx.go). Coverage and the non-raw shares are unit-free:
+//     they are the USD ratios above, the same whichever unit is shown (a KZT
+//     ratio would mix month-end and deal-day rates and drift from them).
 
 import (
 	"context"
@@ -241,6 +252,7 @@ type TradeFilter struct {
 type TradeDeals struct {
 	Deals uint64          `json:"deals"`
 	USD   decimal.Decimal `json:"usd"` // of the deals with a rate
+	KZT   decimal.Decimal `json:"kzt"` // of the same deals, at their days' rates
 }
 
 // TradeFigure is the comparison for one key.
@@ -259,9 +271,19 @@ type TradeFigure struct {
 	RealisedNonRaw    *decimal.Decimal `json:"realised_non_raw_share"` // 4 places
 	RealisedMixed     *decimal.Decimal `json:"realised_mixed_share"`
 	DealsNonRaw       *decimal.Decimal `json:"deals_non_raw_share"`
+	// In KZT (the top of this file): realised at the month-end rates,
+	// months without rate left out; deals at their days' rates.
+	RealisedKZT       decimal.Decimal `json:"realised_kzt"`
+	RealisedNonRawKZT decimal.Decimal `json:"realised_non_raw_kzt"`
+	RealisedMixedKZT  decimal.Decimal `json:"realised_mixed_kzt"`
+	DealsKZT          decimal.Decimal `json:"deals_kzt"`
+	DealsNonRawKZT    decimal.Decimal `json:"deals_non_raw_kzt"`
 	realisedThousand  decimal.Decimal
 	nonRawThousand    decimal.Decimal
 	mixedThousand     decimal.Decimal
+	realisedKZTExact  decimal.Decimal // thousand USD × rate, before × 1,000 and rounding
+	nonRawKZTExact    decimal.Decimal
+	mixedKZTExact     decimal.Decimal
 }
 
 // Deals is the number of deals at the three stages.
@@ -275,6 +297,19 @@ type TradeComparison struct {
 	Total         TradeFigure   `json:"total"`
 	MonthsWith    []string      `json:"months_with_statistics"` // YYYY-MM
 	MonthsWithout []string      `json:"months_without_statistics"`
+	// The month-end rates of the months with statistics (the KZT figures).
+	MonthRates        []TradeMonthRate `json:"month_rates"`
+	MonthsWithoutRate []string         `json:"months_without_rate"` // YYYY-MM: left out of the realised KZT
+}
+
+// TradeMonthRate is the KZT per USD a month's statistics convert at: the
+// rate in force on the month's last day.
+type TradeMonthRate struct {
+	Month     string          `json:"month"` // YYYY-MM
+	LastDay   time.Time       `json:"last_day"`
+	KZTPerUSD decimal.Decimal `json:"kzt_per_usd"` // 0 without rate
+	RateDay   time.Time       `json:"rate_day"`    // the NBK rate's day
+	Found     bool            `json:"found"`       // a rate no older than the hard limit
 }
 
 // ChapterClass is how the statistics of a chapter are classified.
@@ -343,6 +378,9 @@ type realisedCell struct {
 	Month    time.Time
 	Chapter  string
 	Thousand decimal.Decimal
+	Rate     decimal.Decimal // KZT per USD on the month's last day; 0 without rate
+	RateDay  time.Time
+	Found    bool
 }
 
 // dealCell is the deals of one buyer country, month, chapter, stage and raw flag.
@@ -354,6 +392,7 @@ type dealCell struct {
 	Raw     uint8
 	Deals   uint64
 	USD     decimal.Decimal
+	KZT     decimal.Decimal
 	NoRate  uint64
 }
 
@@ -381,23 +420,34 @@ func TradeCompare(ctx context.Context, conn driver.Conn, by TradeBy, f TradeFilt
 			args = args[:2]
 		}
 	}
-	realised, err := queryRows(ctx, conn, "realised exports", `SELECT partner, month, chapter, sum(value_thousand_usd)
-		FROM trade_exports
-		WHERE edition_id IN (`+currentEditions+`) AND month >= toDate(?) AND month <= toDate(?) AND `+partnerCond+`
-		GROUP BY partner, month, chapter`, args,
-		func(r *realisedCell) []any { return []any{&r.Partner, &r.Month, &r.Chapter, &r.Thousand} })
+	// The month-end USD rate from fx_join (fx.go), keyed 'USD' + the month's
+	// last day; a day fx_join does not hold gives fx_found 0: without rate.
+	get := func(column string) string { return "joinGet('fx_join', '" + column + "', fx_key)" }
+	realised, err := queryRows(ctx, conn, "realised exports", `SELECT partner, month, chapter, thousand,
+			if(`+get("fx_found")+` = 1, `+get("kzt_per_usd")+`, toDecimal128(0, 8)), `+get("rate_day")+`, `+get("fx_found")+` = 1
+		FROM (
+			SELECT partner, month, chapter, sum(value_thousand_usd) AS thousand,
+				concat('USD', toString(subtractDays(addMonths(month, 1), 1))) AS fx_key
+			FROM trade_exports
+			WHERE edition_id IN (`+currentEditions+`) AND month >= toDate(?) AND month <= toDate(?) AND `+partnerCond+`
+			GROUP BY partner, month, chapter
+		)`, args,
+		func(r *realisedCell) []any {
+			return []any{&r.Partner, &r.Month, &r.Chapter, &r.Thousand, &r.Rate, &r.RateDay, &r.Found}
+		})
 	if err != nil {
 		return TradeComparison{}, err
 	}
 	base, dargs := dealsClassified(ExportFilter{BuyerCountry: f.Partner}, CommittedStages)
 	dargs = append(dargs, from.Format(time.DateOnly), to.Format(time.DateOnly))
 	deals, err := queryRows(ctx, conn, "deals against realised exports", `SELECT buyer_country, toStartOfMonth(deal_date) AS deal_month,
-			hs_chapter, stage, raw, toUInt64(count()), sumIf(value_usd, fx_missing = 0), toUInt64(countIf(fx_missing = 1))
+			hs_chapter, stage, raw, toUInt64(count()), sumIf(value_usd, fx_missing = 0), sumIf(value_kzt, fx_missing = 0),
+			toUInt64(countIf(fx_missing = 1))
 		FROM (`+base+`)
 		WHERE deal_date >= toDate(?) AND deal_date <= toDate(?)
 		GROUP BY buyer_country, deal_month, hs_chapter, stage, raw`, dargs,
 		func(r *dealCell) []any {
-			return []any{&r.Country, &r.Month, &r.Chapter, &r.Stage, &r.Raw, &r.Deals, &r.USD, &r.NoRate}
+			return []any{&r.Country, &r.Month, &r.Chapter, &r.Stage, &r.Raw, &r.Deals, &r.USD, &r.KZT, &r.NoRate}
 		})
 	if err != nil {
 		return TradeComparison{}, err
@@ -408,8 +458,9 @@ func TradeCompare(ctx context.Context, conn driver.Conn, by TradeBy, f TradeFilt
 func newFigure(key string) TradeFigure {
 	z := decimal.Zero
 	return TradeFigure{Key: key, RealisedUSD: z, RealisedNonRawUSD: z, RealisedMixedUSD: z, DealsUSD: z, DealsNonRawUSD: z,
-		Contracted: TradeDeals{USD: z}, Shipped: TradeDeals{USD: z}, Paid: TradeDeals{USD: z},
-		realisedThousand: z, nonRawThousand: z, mixedThousand: z}
+		Contracted: TradeDeals{USD: z, KZT: z}, Shipped: TradeDeals{USD: z, KZT: z}, Paid: TradeDeals{USD: z, KZT: z},
+		RealisedKZT: z, RealisedNonRawKZT: z, RealisedMixedKZT: z, DealsKZT: z, DealsNonRawKZT: z,
+		realisedThousand: z, nonRawThousand: z, mixedThousand: z, realisedKZTExact: z, nonRawKZTExact: z, mixedKZTExact: z}
 }
 
 // compareTrade combines the cells into the comparison; it is TradeCompare
@@ -452,12 +503,19 @@ func compareTrade(by TradeBy, f TradeFilter, months []time.Time, classes map[str
 	}
 	total := newFigure("all")
 	addRealised := func(fig *TradeFigure, r realisedCell) {
+		kzt := decimal.Zero // a month without rate adds nothing in KZT
+		if r.Found {
+			kzt = r.Thousand.Mul(r.Rate)
+		}
 		fig.realisedThousand = fig.realisedThousand.Add(r.Thousand)
+		fig.realisedKZTExact = fig.realisedKZTExact.Add(kzt)
 		switch classOf(classes, r.Chapter).Class {
 		case ClassNonRaw:
 			fig.nonRawThousand = fig.nonRawThousand.Add(r.Thousand)
+			fig.nonRawKZTExact = fig.nonRawKZTExact.Add(kzt)
 		case ClassMixed:
 			fig.mixedThousand = fig.mixedThousand.Add(r.Thousand)
+			fig.mixedKZTExact = fig.mixedKZTExact.Add(kzt)
 		}
 	}
 	for _, r := range realised {
@@ -481,9 +539,12 @@ func compareTrade(by TradeBy, f TradeFilter, months []time.Time, classes map[str
 		}
 		st.Deals += d.Deals
 		st.USD = st.USD.Add(d.USD)
+		st.KZT = st.KZT.Add(d.KZT)
 		fig.DealsUSD = fig.DealsUSD.Add(d.USD)
+		fig.DealsKZT = fig.DealsKZT.Add(d.KZT)
 		if d.Raw == 0 {
 			fig.DealsNonRawUSD = fig.DealsNonRawUSD.Add(d.USD)
+			fig.DealsNonRawKZT = fig.DealsNonRawKZT.Add(d.KZT)
 		}
 		fig.DealsWithoutRate += d.NoRate
 	}
@@ -521,6 +582,20 @@ func compareTrade(by TradeBy, f TradeFilter, months []time.Time, classes map[str
 		}
 		if with {
 			out.MonthsWith = append(out.MonthsWith, m.Format("2006-01"))
+			mr := TradeMonthRate{Month: m.Format("2006-01"), LastDay: m.AddDate(0, 1, -1), KZTPerUSD: decimal.Zero}
+			for _, r := range realised { // every cell of a month has the month's rate
+				if r.Month.Equal(m) {
+					mr.Found, mr.RateDay = r.Found, r.RateDay
+					if r.Found {
+						mr.KZTPerUSD = r.Rate
+					}
+					break
+				}
+			}
+			out.MonthRates = append(out.MonthRates, mr)
+			if !mr.Found {
+				out.MonthsWithoutRate = append(out.MonthsWithoutRate, mr.Month)
+			}
 		} else {
 			out.MonthsWithout = append(out.MonthsWithout, m.Format("2006-01"))
 		}
@@ -534,6 +609,9 @@ func finish(f TradeFigure) TradeFigure {
 	f.RealisedUSD = f.realisedThousand.Mul(thousand).Round(2)
 	f.RealisedNonRawUSD = f.nonRawThousand.Mul(thousand).Round(2)
 	f.RealisedMixedUSD = f.mixedThousand.Mul(thousand).Round(2)
+	f.RealisedKZT = f.realisedKZTExact.Mul(thousand).Round(2)
+	f.RealisedNonRawKZT = f.nonRawKZTExact.Mul(thousand).Round(2)
+	f.RealisedMixedKZT = f.mixedKZTExact.Mul(thousand).Round(2)
 	share := func(part, whole decimal.Decimal) *decimal.Decimal {
 		if whole.IsZero() {
 			return nil

@@ -271,3 +271,81 @@ func fixedOr(d *decimal.Decimal) string {
 	}
 	return d.String()
 }
+
+// In KZT, each month's realised USD converts at the KZT per USD in force on
+// the month's last day (the demo rates' USD rate on or before it), exact and
+// rounded to the cent after the sum; the shares stay the USD ones, and the
+// deals keep their days' rates (their KZT is the sum of amount_kzt).
+func TestTradeRealisedInKZTAtMonthEndRates(t *testing.T) {
+	loadExportFixture(t)
+	conn := tradeConn(t)
+	ctx := context.Background()
+	importTrade(t, conn, "admin", parseTrade(t, "fixture.csv", tradeFixture))
+	rs, err := reference.Default().DemoRates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rateOn := func(d string) decimal.Decimal {
+		t.Helper()
+		r, from, ok := rs.At("USD", day(d))
+		if !ok || day(d).Sub(from) > time.Duration(reference.DefaultRateLimits.MaxAgeDays)*24*time.Hour {
+			t.Fatalf("no USD rate in force on %s", d)
+		}
+		return r
+	}
+	march, june := rateOn("2025-03-31"), rateOn("2025-06-30")
+	thousand := decimal.NewFromInt(1000)
+	// March all partners: 100.5 + 10,000 + 2,000 thousand USD; June: 5,000.
+	wantMarch := decimal.RequireFromString("12100.5").Mul(thousand).Mul(march)
+	wantJune := decimal.RequireFromString("5000").Mul(thousand).Mul(june)
+
+	byMonth, err := analytics.TradeCompare(ctx, conn, analytics.TradeByMonth, analytics.TradeFilter{From: month("2025-01"), To: month("2025-12")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]analytics.TradeFigure{}
+	for _, r := range byMonth.Rows {
+		got[r.Key] = r
+	}
+	if m := got["2025-03"]; !m.RealisedKZT.Equal(wantMarch.Round(2)) || !m.RealisedUSD.Equal(decimal.RequireFromString("12100500")) {
+		t.Errorf("March: %s KZT (%s USD), want %s KZT at %s", m.RealisedKZT, m.RealisedUSD, wantMarch.Round(2), march)
+	}
+	if m := got["2025-03"]; !m.RealisedNonRawKZT.Equal(decimal.RequireFromString("2100.5").Mul(thousand).Mul(march).Round(2)) {
+		t.Errorf("March non-raw: %s KZT", m.RealisedNonRawKZT)
+	}
+	if m := got["2025-06"]; !m.RealisedKZT.Equal(wantJune.Round(2)) {
+		t.Errorf("June: %s KZT, want %s", m.RealisedKZT, wantJune.Round(2))
+	}
+	tot := byMonth.Total
+	if !tot.RealisedKZT.Equal(wantMarch.Add(wantJune).Round(2)) {
+		t.Errorf("total %s KZT, want %s", tot.RealisedKZT, wantMarch.Add(wantJune).Round(2))
+	}
+	if len(byMonth.MonthsWithoutRate) != 0 || len(byMonth.MonthRates) != 2 || !byMonth.MonthRates[0].KZTPerUSD.Equal(march) ||
+		!byMonth.MonthRates[0].LastDay.Equal(day("2025-03-31")) {
+		t.Errorf("month rates %+v, without rate %v", byMonth.MonthRates, byMonth.MonthsWithoutRate)
+	}
+	// The deals in KZT: D1 (paid, March) and D2 (contracted, June) at their days' rates.
+	if !tot.DealsKZT.Equal(tot.Paid.KZT.Add(tot.Contracted.KZT)) || !tot.DealsKZT.IsPositive() || tot.DealsKZT.Equal(tot.DealsUSD) {
+		t.Errorf("deals %s KZT (paid %s, contracted %s)", tot.DealsKZT, tot.Paid.KZT, tot.Contracted.KZT)
+	}
+	// Shares are unit-free: the KZT ratios of the realised side agree to rounding
+	// only within a month; the figure carries the one share for both units.
+	if fixedOr(tot.Coverage) != "0.0468" || fixedOr(tot.RealisedNonRaw) != "0.1228" {
+		t.Errorf("shares changed: coverage %s, non-raw %s", fixedOr(tot.Coverage), fixedOr(tot.RealisedNonRaw))
+	}
+	marchShare := got["2025-03"].RealisedNonRawKZT.DivRound(got["2025-03"].RealisedKZT, 4)
+	if !marchShare.Equal(*got["2025-03"].RealisedNonRaw) {
+		t.Errorf("March non-raw share in KZT %s, in USD %s", marchShare, got["2025-03"].RealisedNonRaw)
+	}
+
+	// A month whose last day has no rate within the hard limit (2019-12: before
+	// the demo rates begin) is without rate: listed, and nothing in KZT.
+	importTrade(t, conn, "admin", parseTrade(t, "old.csv", "date,item_code,hs_chapter,value_thousand_usd\n2019-12-01,HS27,27,10\n"))
+	old, err := analytics.TradeCompare(ctx, conn, analytics.TradeByTotal, analytics.TradeFilter{From: month("2019-12"), To: month("2019-12")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !old.Total.RealisedUSD.Equal(decimal.NewFromInt(10000)) || !old.Total.RealisedKZT.IsZero() || strings.Join(old.MonthsWithoutRate, ",") != "2019-12" {
+		t.Errorf("month without rate: %s USD, %s KZT, without rate %v", old.Total.RealisedUSD, old.Total.RealisedKZT, old.MonthsWithoutRate)
+	}
+}
