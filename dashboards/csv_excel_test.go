@@ -44,6 +44,9 @@ func TestCSVExportsOpenWithABOMAndComeInThreeFormats(t *testing.T) {
 	for _, f := range []string{"summary", "years", "pipeline", "leads", "deal-stages", "deal-sectors", "deals", "barrier-types", "barriers", "commissions", "overdue"} {
 		add(analyst, "/api/countries/"+f+".csv?country=CN")
 	}
+	for _, by := range []string{"chapter", "partner", "month", "total"} {
+		add(analyst, "/api/trade/"+by+".csv?from=2026-01&to=2026-12")
+	}
 	add(admin, "/api/audit.csv?from="+day(-1)+"&to="+day(1))
 	add(sec, "/secretariat/register.csv", "/secretariat/protocols/template.csv")
 

@@ -9,7 +9,12 @@ package dashboards
 //
 // Filters in the URL: from and to (YYYY-MM; or year=YYYY for a whole year;
 // by default the year of the latest month imported, up to that month), by,
-// partner (ISO alpha-2), chapter (2 digits), sector, class.
+// partner (ISO alpha-2), chapter (2 digits), sector, class; in=KZT shows
+// the money in tenge (unit.go): each month's realised USD at the KZT per USD
+// in force on the month's last day (months whose rate is past the hard limit
+// are without rate, and the page lists them), deals at their own days'
+// rates; the shares are unit-free and the same in both units
+// (analytics/trade.go). The CSV carries both units.
 
 import (
 	"errors"
@@ -23,6 +28,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
@@ -30,6 +36,7 @@ import (
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
+	"econdip/services/platform/reference"
 	"econdip/services/tradestats"
 )
 
@@ -53,6 +60,7 @@ type tradeQuery struct {
 	By         analytics.TradeBy
 	From, To   string // YYYY-MM as shown
 	LatestYear int    // of the latest month imported; 0: none
+	InKZT      bool   // in=KZT
 }
 
 // monthParam reads a YYYY-MM month; def when absent.
@@ -129,6 +137,7 @@ func (s *Server) tradeFilter(c *fiber.Ctx) (tradeQuery, error) {
 	if _, ok := s.cfg.Ref.Sector(q.Sector); q.Sector != "" && q.Sector != "unassigned" && q.Sector != analytics.SectorMixed && !ok {
 		fe.Add("sector", "error.unknown_sector", q.Sector)
 	}
+	q.InKZT = unitParam(c, &fe)
 	q.Class = strings.TrimSpace(c.Query("class"))
 	if q.Class != "" && !slices.Contains(analytics.TradeClasses, q.Class) {
 		fe.Add("class", "error.one_of", strings.Join(analytics.TradeClasses, ", "))
@@ -139,7 +148,31 @@ func (s *Server) tradeFilter(c *fiber.Ctx) (tradeQuery, error) {
 // tradeRow is a figure with its key's name in the page's language.
 type tradeRow struct {
 	analytics.TradeFigure
-	Name string `json:"name"`
+	Name string    `json:"name"`
+	Show tradeShow `json:"-"` // the money in the page's unit
+}
+
+// tradeShow is a figure's money in the unit the page shows.
+type tradeShow struct {
+	Realised, Contracted, Shipped, Paid, Deals                     string
+	RealisedSort, ContractedSort, ShippedSort, PaidSort, DealsSort string
+}
+
+// showIn picks a figure's money in KZT or USD, formatted by money.
+func showIn(f analytics.TradeFigure, inKZT bool, money func(any, string) string) tradeShow {
+	pick := func(usd, kzt decimal.Decimal) (string, string) {
+		if inKZT {
+			return money(kzt, analytics.UnitKZT), kzt.String()
+		}
+		return money(usd, reference.UnitUSD), usd.String()
+	}
+	var s tradeShow
+	s.Realised, s.RealisedSort = pick(f.RealisedUSD, f.RealisedKZT)
+	s.Contracted, s.ContractedSort = pick(f.Contracted.USD, f.Contracted.KZT)
+	s.Shipped, s.ShippedSort = pick(f.Shipped.USD, f.Shipped.KZT)
+	s.Paid, s.PaidSort = pick(f.Paid.USD, f.Paid.KZT)
+	s.Deals, s.DealsSort = pick(f.DealsUSD, f.DealsKZT)
+	return s
 }
 
 // classKeys are the catalogue keys of the classes of a chapter.
@@ -177,23 +210,28 @@ func (s *Server) tradeComparison(c *fiber.Ctx, q tradeQuery) ([]tradeRow, tradeR
 		return nil, tradeRow{}, cmp, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
 	}
 	lang := httpx.Lang(c)
+	money := func(v any, code string) string { return moneyText(lang, v, code) }
 	rows := make([]tradeRow, len(cmp.Rows))
 	for i, r := range cmp.Rows {
-		rows[i] = tradeRow{r, s.tradeKeyName(lang, q.By, r.Key)}
+		rows[i] = tradeRow{r, s.tradeKeyName(lang, q.By, r.Key), showIn(r, q.InKZT, money)}
 	}
-	return rows, tradeRow{cmp.Total, i18n.T(lang, "ui.trade.total")}, cmp, nil
+	return rows, tradeRow{cmp.Total, i18n.T(lang, "ui.trade.total"), showIn(cmp.Total, q.InKZT, money)}, cmp, nil
 }
 
 var tradeHeader = []string{"key", "name", "realised_usd", "realised_non_raw_usd", "realised_mixed_usd", "realised_non_raw_share", "realised_mixed_share",
 	"contracted_deals", "contracted_usd", "shipped_deals", "shipped_usd", "paid_deals", "paid_usd", "deals_usd", "deals_without_rate",
-	"coverage", "deals_non_raw_usd", "deals_non_raw_share"}
+	"coverage", "deals_non_raw_usd", "deals_non_raw_share",
+	// KZT (analytics/trade.go): realised at the month-end rates, deals at their days' rates.
+	"realised_kzt", "realised_non_raw_kzt", "realised_mixed_kzt", "contracted_kzt", "shipped_kzt", "paid_kzt", "deals_kzt", "deals_non_raw_kzt"}
 
 func tradeRecord(r tradeRow) []string {
 	return []string{r.Key, r.Name, r.RealisedUSD.StringFixed(2), r.RealisedNonRawUSD.StringFixed(2), r.RealisedMixedUSD.StringFixed(2),
 		fixed(r.RealisedNonRaw, 4), fixed(r.RealisedMixed, 4),
 		u64(r.Contracted.Deals), r.Contracted.USD.StringFixed(2), u64(r.Shipped.Deals), r.Shipped.USD.StringFixed(2),
 		u64(r.Paid.Deals), r.Paid.USD.StringFixed(2), r.DealsUSD.StringFixed(2), u64(r.DealsWithoutRate),
-		fixed(r.Coverage, 4), r.DealsNonRawUSD.StringFixed(2), fixed(r.DealsNonRaw, 4)}
+		fixed(r.Coverage, 4), r.DealsNonRawUSD.StringFixed(2), fixed(r.DealsNonRaw, 4),
+		r.RealisedKZT.StringFixed(2), r.RealisedNonRawKZT.StringFixed(2), r.RealisedMixedKZT.StringFixed(2), r.Contracted.KZT.StringFixed(2),
+		r.Shipped.KZT.StringFixed(2), r.Paid.KZT.StringFixed(2), r.DealsKZT.StringFixed(2), r.DealsNonRawKZT.StringFixed(2)}
 }
 
 // tradeFigure answers /api/trade/<breakdown> (JSON) and its .csv, and
@@ -232,8 +270,9 @@ func (s *Server) tradeFigure(c *fiber.Ctx) error {
 		months = []string{}
 	}
 	return table[tradeRow]{name: "realised-trade-by-" + name, header: tradeHeader, record: tradeRecord}.send(c, rows,
-		fiber.Map{"total": total, "months_with_statistics": months, "months_without_statistics": cmp.MonthsWithout,
-			"filter": fiber.Map{"from": q.From, "to": q.To, "partner": q.Partner, "chapter": q.Chapter, "sector": q.Sector, "class": q.Class}})
+		s.unitExtra(q.InKZT, fiber.Map{"total": total, "months_with_statistics": months, "months_without_statistics": cmp.MonthsWithout,
+			"month_rates": cmp.MonthRates, "months_without_rate": cmp.MonthsWithoutRate,
+			"filter": fiber.Map{"from": q.From, "to": q.To, "partner": q.Partner, "chapter": q.Chapter, "sector": q.Sector, "class": q.Class}}))
 }
 
 // tradePage is the analysts' page.
@@ -255,7 +294,7 @@ func (s *Server) tradePage(c *fiber.Ctx) error {
 		}
 	}
 	data := fiber.Map{"Q": q, "Errors": errs, "Sectors": append(s.sectorChoices(lang), choice{analytics.SectorMixed, i18n.T(lang, "ui.trade.sector_mixed")}),
-		"Classes": analytics.TradeClasses, "Breakdowns": analytics.TradeBreakdowns, "CSV": s.tradeCSVURL(q)}
+		"Classes": analytics.TradeClasses, "Breakdowns": analytics.TradeBreakdowns, "CSV": s.tradeCSVURL(q), "Unit": s.unitSwitchOf(c, q.InKZT)}
 	if len(errs) == 0 {
 		rows, total, cmp, err := s.tradeComparison(c, q)
 		if err != nil {

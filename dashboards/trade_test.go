@@ -9,12 +9,16 @@ package dashboards_test
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"econdip/services/test/stacktest"
 	"econdip/services/tradestats"
@@ -85,6 +89,41 @@ func TestTradeImportAndComparison(t *testing.T) {
 	status, chapters, _ := figureBody(t, dash+"/api/trade/chapter.csv?from=2026-07&to=2026-07&chapter=76", analyst)
 	if status != 200 || !strings.Contains(chapters, "76,76 Aluminium and articles thereof,72853664.32,") || !strings.Contains(chapters, ",0.0137,") {
 		t.Fatalf("chapter 76: %d\n%s", status, chapters)
+	}
+
+	// The CSV carries USD and KZT: chapter 76's realised KZT is its exact
+	// 72,853,664.31999997 USD at the KZT per USD in force on 2026-07-31 (the
+	// rate the JSON reports for July), rounded to the cent.
+	_, js, _ := figureBody(t, dash+"/api/trade/chapter?from=2026-07&to=2026-07&chapter=76", analyst)
+	var fig struct {
+		MonthRates []struct {
+			Month     string          `json:"month"`
+			KZTPerUSD decimal.Decimal `json:"kzt_per_usd"`
+			RateDay   time.Time       `json:"rate_day"`
+			Found     bool            `json:"found"`
+		} `json:"month_rates"`
+	}
+	if err := json.Unmarshal([]byte(js), &fig); err != nil || len(fig.MonthRates) != 1 || fig.MonthRates[0].Month != "2026-07" || !fig.MonthRates[0].Found ||
+		fig.MonthRates[0].RateDay.After(time.Date(2026, 7, 31, 0, 0, 0, 0, time.UTC)) || !fig.MonthRates[0].KZTPerUSD.IsPositive() {
+		t.Fatalf("July's rate: %v %.1000s", err, js)
+	}
+	wantKZT := decimal.RequireFromString("72853664.31999997").Mul(fig.MonthRates[0].KZTPerUSD).Round(2).StringFixed(2)
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(chapters, "\ufeff"))).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("chapter CSV: %v\n%s", err, chapters)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	if row := recs[1]; row[col["realised_usd"]] != "72853664.32" || row[col["realised_kzt"]] != wantKZT || row[col["deals_kzt"]] == "0.00" || row[col["deals_usd"]] != "1000000.00" {
+		t.Errorf("chapter 76 in USD and KZT: %v %v (want realised_kzt %s)", recs[0], row, wantKZT)
+	}
+	// In KZT, the page says the rule and July's rate, and shows tenge.
+	r = stacktest.Do(t, "GET", dash+"/analyst/trade?from=2026-07&to=2026-07&in=KZT", analyst, "", "Accept-Language", "en")
+	if page := string(r.Body); r.Status != 200 || !strings.Contains(page, `id="kzt-rule"`) || !strings.Contains(page, `data-month="2026-07"`) ||
+		!strings.Contains(page, `<strong aria-current="true">KZT</strong>`) || strings.Contains(page, `id="months-without-rate"`) {
+		t.Errorf("the page in KZT: %d %.3000s", r.Status, page)
 	}
 
 	// The page, in Russian, says where its figures come from.
