@@ -78,14 +78,14 @@ type boardCard struct {
 	// RateDay and RateAge are the rate's day and how many days it is older
 	// than today; Stale: older than the stale limit, TooOld: older than the
 	// hard limit (the card then counts as without rate).
-	RateDay time.Time
-	RateAge int
-	Stale   bool
-	TooOld  bool
-	Days        int
-	Limit       int // the stage's day limit, 0: none
-	Stalled     bool
-	Competitor  string // the competing country's name, when lost to one
+	RateDay    time.Time
+	RateAge    int
+	Stale      bool
+	TooOld     bool
+	Days       int
+	Limit      int // the stage's day limit, 0: none
+	Stalled    bool
+	Competitor string // the competing country's name, when lost to one
 }
 
 // USDWhole and WeightedWhole are the card's USD figures to the dollar: a

@@ -132,8 +132,8 @@ type countryRow struct {
 	OpenValueUSD        decimal.Decimal      `json:"open_value_at_stake_usd"`
 	OpenValueKZT        decimal.Decimal      `json:"open_value_at_stake_kzt"`
 	OpenValueRates      rateNotes            `json:"open_value_rates"` // of the open barriers with a value
-	Commissions         []string             `json:"commissions"` // their names
-	Execution           *analytics.Execution `json:"execution"`   // of those commissions' decisions; null without one
+	Commissions         []string             `json:"commissions"`      // their names
+	Execution           *analytics.Execution `json:"execution"`        // of those commissions' decisions; null without one
 }
 
 // countryRows gathers every partner country's headline figures (or q.Country's

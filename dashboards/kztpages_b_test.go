@@ -74,16 +74,16 @@ func TestCommissionAndCountryPagesInKZT(t *testing.T) {
 		return "," + h + ","
 	}
 	for path, cols := range map[string][]string{
-		"/api/countries/overview.csv?in=KZT":         {"committed_usd", "committed_kzt", "exports_usd", "exports_kzt", "pipeline_weighted_kzt", "open_value_at_stake_kzt", "open_stale_rate"},
-		"/api/countries/pipeline.csv?country=CN":     {"capex_usd", "capex_kzt", "weighted_kzt", "stale_rate", "max_rate_age_days", "rate_too_old"},
-		"/api/countries/deal-stages.csv?country=CN":  {"value_usd", "value_kzt", "deals_stale_rate"},
+		"/api/countries/overview.csv?in=KZT":          {"committed_usd", "committed_kzt", "exports_usd", "exports_kzt", "pipeline_weighted_kzt", "open_value_at_stake_kzt", "open_stale_rate"},
+		"/api/countries/pipeline.csv?country=CN":      {"capex_usd", "capex_kzt", "weighted_kzt", "stale_rate", "max_rate_age_days", "rate_too_old"},
+		"/api/countries/deal-stages.csv?country=CN":   {"value_usd", "value_kzt", "deals_stale_rate"},
 		"/api/countries/barrier-types.csv?country=CN": {"open_value_at_stake_usd", "open_value_at_stake_kzt"},
-		"/api/countries/years.csv?country=CN":        {"committed_usd", "committed_kzt", "realised_kzt", "resolved_value_kzt", "deals_stale_rate"},
-		"/api/countries/leads.csv?country=CN":        {"usd", "kzt", "rate_day", "stale_rate", "rate_too_old"},
-		"/api/countries/deals.csv?country=CN":        {"usd", "kzt", "rate_day"},
-		"/api/countries/barriers.csv?country=CN":     {"usd", "kzt", "rate_day"},
-		"/api/commissions/investment.csv?in=KZT":     {"capex_usd", "capex_kzt", "leads_stale_rate", "leads_rate_too_old"},
-		"/api/commissions/decision-leads.csv?in=KZT": {"capex_usd", "capex_kzt", "lead_rate_days"},
+		"/api/countries/years.csv?country=CN":         {"committed_usd", "committed_kzt", "realised_kzt", "resolved_value_kzt", "deals_stale_rate"},
+		"/api/countries/leads.csv?country=CN":         {"usd", "kzt", "rate_day", "stale_rate", "rate_too_old"},
+		"/api/countries/deals.csv?country=CN":         {"usd", "kzt", "rate_day"},
+		"/api/countries/barriers.csv?country=CN":      {"usd", "kzt", "rate_day"},
+		"/api/commissions/investment.csv?in=KZT":      {"capex_usd", "capex_kzt", "leads_stale_rate", "leads_rate_too_old"},
+		"/api/commissions/decision-leads.csv?in=KZT":  {"capex_usd", "capex_kzt", "lead_rate_days"},
 	} {
 		h := header(path)
 		for _, c := range cols {
