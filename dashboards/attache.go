@@ -68,13 +68,24 @@ type boardCard struct {
 	Lead        httpapi.LeadJSON
 	Amount      decimal.Decimal
 	USD         decimal.Decimal
-	HasUSD      bool // false: the currency has no rate, the card adds nothing to the sums
+	HasUSD      bool // false: the currency has no rate (or only one past the hard limit), the card adds nothing to the sums
 	Probability decimal.Decimal
 	Weighted    decimal.Decimal
-	Days        int
-	Limit       int // the stage's day limit, 0: none
-	Stalled     bool
-	Competitor  string // the competing country's name, when lost to one
+	// KZT and WeightedKZT are the same in tenge (the same conversion, exact
+	// to the tiyn); the board shows them with ?in=KZT.
+	KZT         decimal.Decimal
+	WeightedKZT decimal.Decimal
+	// RateDay and RateAge are the rate's day and how many days it is older
+	// than today; Stale: older than the stale limit, TooOld: older than the
+	// hard limit (the card then counts as without rate).
+	RateDay    time.Time
+	RateAge    int
+	Stale      bool
+	TooOld     bool
+	Days       int
+	Limit      int // the stage's day limit, 0: none
+	Stalled    bool
+	Competitor string // the competing country's name, when lost to one
 }
 
 // USDWhole and WeightedWhole are the card's USD figures to the dollar: a
@@ -82,26 +93,50 @@ type boardCard struct {
 func (c boardCard) USDWhole() decimal.Decimal      { return c.USD.Round(0) }
 func (c boardCard) WeightedWhole() decimal.Decimal { return c.Weighted.Round(0) }
 
+// RateDayText is the card's rate day as YYYY-MM-DD, for the day func; "" without one.
+func (c boardCard) RateDayText() string {
+	if c.RateDay.IsZero() {
+		return ""
+	}
+	return c.RateDay.Format(time.DateOnly)
+}
+
+// KZTWhole and WeightedKZTWhole are the card's tenge figures to the tenge.
+func (c boardCard) KZTWhole() decimal.Decimal         { return c.KZT.Round(0) }
+func (c boardCard) WeightedKZTWhole() decimal.Decimal { return c.WeightedKZT.Round(0) }
+
 type boardColumn struct {
 	Stage       string
 	Cards       []boardCard
 	SumUSD      decimal.Decimal
 	WeightedUSD decimal.Decimal
+	SumKZT      decimal.Decimal
+	WeightedKZT decimal.Decimal
 	NoRate      int // cards left out of the sums for want of a rate
+	Stale       int // cards in the sums at a stale rate
 }
 
 // SumWhole and WeightedWhole are the column's sums to the dollar.
 func (c boardColumn) SumWhole() decimal.Decimal      { return c.SumUSD.Round(0) }
 func (c boardColumn) WeightedWhole() decimal.Decimal { return c.WeightedUSD.Round(0) }
 
+// SumKZTWhole and WeightedKZTWhole are the column's sums to the tenge.
+func (c boardColumn) SumKZTWhole() decimal.Decimal      { return c.SumKZT.Round(0) }
+func (c boardColumn) WeightedKZTWhole() decimal.Decimal { return c.WeightedKZT.Round(0) }
+
 func (s *Server) boardCard(l httpapi.LeadJSON, today kernel.Day, lang i18n.Lang) boardCard {
 	card := boardCard{Lead: l, Days: daysInStage(l.StageEffectiveOn, today), Limit: stageDayLimits[domain.Stage(l.Stage)]}
 	card.Stalled = stalled(l.Stage, card.Days)
 	card.Amount, _ = decimal.NewFromString(string(l.Capex.Amount))
 	card.Probability, _ = decimal.NewFromString(l.Probability)
-	if conv, err := s.rates().Convert(card.Amount, l.Capex.Currency, today.Time(), s.rateLimits()); err == nil {
-		card.USD, card.HasUSD = conv.USD, true
-		card.Weighted = weighted(conv.USD, card.Probability)
+	conv, err := s.rates().Convert(card.Amount, l.Capex.Currency, today.Time(), s.rateLimits())
+	switch {
+	case err == nil:
+		card.USD, card.KZT, card.HasUSD = conv.USD, conv.KZT, true
+		card.Weighted, card.WeightedKZT = weighted(conv.USD, card.Probability), weighted(conv.KZT, card.Probability)
+		card.RateDay, card.RateAge, card.Stale = conv.RateDay, conv.AgeDays, conv.Stale
+	case errors.Is(err, reference.ErrRateTooOld):
+		card.RateDay, card.RateAge, card.TooOld = conv.RateDay, conv.AgeDays, true
 	}
 	if c, ok := s.cfg.Ref.Country(l.CompetingCountry); ok {
 		card.Competitor = c.Name(lang)
@@ -125,6 +160,11 @@ func (s *Server) boardColumns(leads []httpapi.LeadJSON, today kernel.Day, lang i
 			if card.HasUSD {
 				col.SumUSD = col.SumUSD.Add(card.USD)
 				col.WeightedUSD = col.WeightedUSD.Add(card.Weighted)
+				col.SumKZT = col.SumKZT.Add(card.KZT)
+				col.WeightedKZT = col.WeightedKZT.Add(card.WeightedKZT)
+				if card.Stale {
+					col.Stale++
+				}
 			} else {
 				col.NoRate++
 			}
@@ -140,6 +180,11 @@ func (s *Server) board(c *fiber.Ctx) error {
 	if u.Role != auth.Attache {
 		return apperr.E(apperr.Forbidden, "error.leads_write_role")
 	}
+	var fe apperr.Fields
+	inKZT := unitParam(c, &fe)
+	if err := fe.Err(); err != nil {
+		return err
+	}
 	q := url.Values{"limit": {"500"}}
 	if v := c.Query("q"); v != "" {
 		q.Set("q", v)
@@ -149,13 +194,24 @@ func (s *Server) board(c *fiber.Ctx) error {
 		return err
 	}
 	cols := s.boardColumns(list.Leads, kernel.Today(time.Now()), httpx.Lang(c))
-	var sum, weightedSum decimal.Decimal
-	for _, col := range cols {
-		sum, weightedSum = sum.Add(col.SumUSD), weightedSum.Add(col.WeightedUSD)
-	}
+	t := boardTotalOf(cols)
 	post, _ := s.cfg.Ref.Post(u.Post)
 	return s.render(c, 200, "board", "ui.attache.board_title", fiber.Map{"Columns": cols, "Total": list.Total, "Post": post,
-		"Query": c.Query("q"), "SumUSD": sum.Round(0), "WeightedUSD": weightedSum.Round(0), "Limits": boardLimits()})
+		"Query": c.Query("q"), "SumUSD": t.SumUSD.Round(0), "WeightedUSD": t.WeightedUSD.Round(0),
+		"SumKZT": t.SumKZT.Round(0), "WeightedKZT": t.WeightedKZT.Round(0), "NoRate": t.NoRate, "Stale": t.Stale,
+		"Limits": boardLimits(), "Unit": s.unitSwitchOf(c, inKZT)})
+}
+
+// boardTotalOf is the board's sums: its columns' added up (exact; the page
+// rounds them to the dollar or the tenge).
+func boardTotalOf(cols []boardColumn) boardColumn {
+	var t boardColumn
+	for _, col := range cols {
+		t.SumUSD, t.WeightedUSD = t.SumUSD.Add(col.SumUSD), t.WeightedUSD.Add(col.WeightedUSD)
+		t.SumKZT, t.WeightedKZT = t.SumKZT.Add(col.SumKZT), t.WeightedKZT.Add(col.WeightedKZT)
+		t.NoRate, t.Stale = t.NoRate+col.NoRate, t.Stale+col.Stale
+	}
+	return t
 }
 
 // stageLimit is a stage and its day limit, for the board's legend.

@@ -130,8 +130,10 @@ type countryRow struct {
 	Barriers            uint64               `json:"barriers"` // now
 	BarriersOpen        uint64               `json:"barriers_open"`
 	OpenValueUSD        decimal.Decimal      `json:"open_value_at_stake_usd"`
-	Commissions         []string             `json:"commissions"` // their names
-	Execution           *analytics.Execution `json:"execution"`   // of those commissions' decisions; null without one
+	OpenValueKZT        decimal.Decimal      `json:"open_value_at_stake_kzt"`
+	OpenValueRates      rateNotes            `json:"open_value_rates"` // of the open barriers with a value
+	Commissions         []string             `json:"commissions"`      // their names
+	Execution           *analytics.Execution `json:"execution"`        // of those commissions' decisions; null without one
 }
 
 // countryRows gathers every partner country's headline figures (or q.Country's
@@ -167,7 +169,7 @@ func (s *Server) countryRows(ctx context.Context, lang i18n.Lang, q countryQuery
 		if byCode[code] == nil {
 			byCode[code] = &countryRow{Country: code, Name: s.countryName(lang, code), CommittedUSD: decimal.Zero, PipelineUSD: decimal.Zero,
 				PipelineWeightedUSD: decimal.Zero, ExportsUSD: decimal.Zero, NonRawUSD: decimal.Zero, OpenValueUSD: decimal.Zero, Commissions: []string{},
-				CommittedKZT: decimal.Zero, PipelineKZT: decimal.Zero, PipelineWeightedKZT: decimal.Zero, ExportsKZT: decimal.Zero, NonRawKZT: decimal.Zero}
+				CommittedKZT: decimal.Zero, PipelineKZT: decimal.Zero, PipelineWeightedKZT: decimal.Zero, ExportsKZT: decimal.Zero, NonRawKZT: decimal.Zero, OpenValueKZT: decimal.Zero}
 		}
 		return byCode[code]
 	}
@@ -194,7 +196,8 @@ func (s *Server) countryRows(ctx context.Context, lang i18n.Lang, q countryQuery
 	}
 	for _, r := range barriers {
 		c := at(r.Country)
-		c.Barriers, c.BarriersOpen, c.OpenValueUSD = r.Barriers, r.Open, r.OpenValueAtStakeUSD
+		c.Barriers, c.BarriersOpen, c.OpenValueUSD, c.OpenValueKZT = r.Barriers, r.Open, r.OpenValueAtStakeUSD, r.OpenValueAtStakeKZT
+		c.OpenValueRates.add(r.Stale, r.MaxRateAge, r.TooOld)
 	}
 	for _, r := range commissions {
 		if r.PartnerCountry == "" {
@@ -227,12 +230,14 @@ var countryRowHeader = []string{"country", "country_name", "committed_usd", "pro
 	"pipeline_weighted_usd", "exports_usd", "non_raw_usd", "deals", "deals_without_rate", "barriers", "barriers_open", "open_value_at_stake_usd",
 	"commissions", "decisions_due", "done_on_time", "done_late", "overdue", "execution_rate",
 	"committed_kzt", "pipeline_kzt", "pipeline_weighted_kzt", "pipeline_without_rate", "exports_kzt", "non_raw_kzt",
-	"committed_stale_rate", "committed_rate_too_old", "pipeline_stale_rate", "pipeline_rate_too_old", "deals_stale_rate", "deals_rate_too_old"}
+	"committed_stale_rate", "committed_rate_too_old", "pipeline_stale_rate", "pipeline_rate_too_old", "deals_stale_rate", "deals_rate_too_old",
+	"open_value_at_stake_kzt", "open_stale_rate", "open_rate_too_old"}
 
 func countryRecord(r countryRow) []string {
 	return append(countryHeadline(r), r.CommittedKZT.StringFixed(2), r.PipelineKZT.StringFixed(2), r.PipelineWeightedKZT.StringFixed(2), u64(r.PipelineNoRate),
 		r.ExportsKZT.StringFixed(2), r.NonRawKZT.StringFixed(2), u64(r.CommittedRates.Stale), u64(r.CommittedRates.TooOld),
-		u64(r.PipelineRates.Stale), u64(r.PipelineRates.TooOld), u64(r.DealsRates.Stale), u64(r.DealsRates.TooOld))
+		u64(r.PipelineRates.Stale), u64(r.PipelineRates.TooOld), u64(r.DealsRates.Stale), u64(r.DealsRates.TooOld),
+		r.OpenValueKZT.StringFixed(2), u64(r.OpenValueRates.Stale), u64(r.OpenValueRates.TooOld))
 }
 
 func countryHeadline(r countryRow) []string {
@@ -417,6 +422,9 @@ type stageTotal struct {
 	CapexUSD    decimal.Decimal `json:"capex_usd"`
 	WeightedUSD decimal.Decimal `json:"weighted_usd"`
 	NoRate      uint64          `json:"leads_without_rate"`
+	CapexKZT    decimal.Decimal `json:"capex_kzt"`
+	WeightedKZT decimal.Decimal `json:"weighted_kzt"`
+	rateNotes                   // of the stage's leads: at a stale rate, without rate for a too old one
 }
 
 // pipelineByStage is Pipeline summed over sectors, in stage order.
@@ -427,11 +435,13 @@ func (s *Server) pipelineByStage(ctx context.Context, q countryQuery) ([]stageTo
 	}
 	var out []stageTotal
 	for _, st := range stageColumns() {
-		t := stageTotal{Stage: st, CapexUSD: decimal.Zero, WeightedUSD: decimal.Zero}
+		t := stageTotal{Stage: st, CapexUSD: decimal.Zero, WeightedUSD: decimal.Zero, CapexKZT: decimal.Zero, WeightedKZT: decimal.Zero}
 		for _, r := range rows {
 			if r.Stage == st {
 				t.Leads, t.NoRate = t.Leads+r.Leads, t.NoRate+r.NoRate
 				t.CapexUSD, t.WeightedUSD = t.CapexUSD.Add(r.CapexUSD), t.WeightedUSD.Add(r.WeightedUSD)
+				t.CapexKZT, t.WeightedKZT = t.CapexKZT.Add(r.CapexKZT), t.WeightedKZT.Add(r.WeightedKZT)
+				t.add(r.Stale, r.MaxRateAge, r.TooOld)
 			}
 		}
 		if t.Leads > 0 {
@@ -495,9 +505,11 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		if err != nil {
 			return unavailable(err)
 		}
-		return table[stageTotal]{name: file("pipeline-by-stage"), header: []string{"stage", "leads", "capex_usd", "weighted_usd", "leads_without_rate"},
+		return table[stageTotal]{name: file("pipeline-by-stage"), header: []string{"stage", "leads", "capex_usd", "weighted_usd", "leads_without_rate",
+			"capex_kzt", "weighted_kzt", "stale_rate", "max_rate_age_days", "rate_too_old"},
 			record: func(r stageTotal) []string {
-				return []string{r.Stage, u64(r.Leads), r.CapexUSD.StringFixed(2), r.WeightedUSD.StringFixed(2), u64(r.NoRate)}
+				return []string{r.Stage, u64(r.Leads), r.CapexUSD.StringFixed(2), r.WeightedUSD.StringFixed(2), u64(r.NoRate),
+					r.CapexKZT.StringFixed(2), r.WeightedKZT.StringFixed(2), u64(r.Stale), strconv.Itoa(int(r.MaxRateAge)), u64(r.TooOld)}
 			}}.send(c, rows, extra)
 	case "leads":
 		recs, err := analytics.PipelineRecords(ctx, s.cfg.CH, analytics.PipelineFilter{Country: q.Country, Post: q.Post})

@@ -8,6 +8,7 @@ package dashboards_test
 //	go test -count=1 -run 'KZT' ./dashboards/ -v
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"econdip/services/platform/i18n"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
 	"econdip/services/test/stacktest"
 )
@@ -71,13 +74,16 @@ func TestCommissionAndCountryPagesInKZT(t *testing.T) {
 		return "," + h + ","
 	}
 	for path, cols := range map[string][]string{
-		"/api/countries/overview.csv?in=KZT":         {"committed_usd", "committed_kzt", "exports_usd", "exports_kzt", "pipeline_weighted_kzt"},
-		"/api/countries/years.csv?country=CN":        {"committed_usd", "committed_kzt", "realised_kzt", "resolved_value_kzt", "deals_stale_rate"},
-		"/api/countries/leads.csv?country=CN":        {"usd", "kzt", "rate_day", "stale_rate", "rate_too_old"},
-		"/api/countries/deals.csv?country=CN":        {"usd", "kzt", "rate_day"},
-		"/api/countries/barriers.csv?country=CN":     {"usd", "kzt", "rate_day"},
-		"/api/commissions/investment.csv?in=KZT":     {"capex_usd", "capex_kzt", "leads_stale_rate", "leads_rate_too_old"},
-		"/api/commissions/decision-leads.csv?in=KZT": {"capex_usd", "capex_kzt", "lead_rate_days"},
+		"/api/countries/overview.csv?in=KZT":          {"committed_usd", "committed_kzt", "exports_usd", "exports_kzt", "pipeline_weighted_kzt", "open_value_at_stake_kzt", "open_stale_rate"},
+		"/api/countries/pipeline.csv?country=CN":      {"capex_usd", "capex_kzt", "weighted_kzt", "stale_rate", "max_rate_age_days", "rate_too_old"},
+		"/api/countries/deal-stages.csv?country=CN":   {"value_usd", "value_kzt", "deals_stale_rate"},
+		"/api/countries/barrier-types.csv?country=CN": {"open_value_at_stake_usd", "open_value_at_stake_kzt"},
+		"/api/countries/years.csv?country=CN":         {"committed_usd", "committed_kzt", "realised_kzt", "resolved_value_kzt", "deals_stale_rate"},
+		"/api/countries/leads.csv?country=CN":         {"usd", "kzt", "rate_day", "stale_rate", "rate_too_old"},
+		"/api/countries/deals.csv?country=CN":         {"usd", "kzt", "rate_day"},
+		"/api/countries/barriers.csv?country=CN":      {"usd", "kzt", "rate_day"},
+		"/api/commissions/investment.csv?in=KZT":      {"capex_usd", "capex_kzt", "leads_stale_rate", "leads_rate_too_old"},
+		"/api/commissions/decision-leads.csv?in=KZT":  {"capex_usd", "capex_kzt", "lead_rate_days"},
 	} {
 		h := header(path)
 		for _, c := range cols {
@@ -94,7 +100,54 @@ func TestCommissionAndCountryPagesInKZT(t *testing.T) {
 			t.Errorf("%s: %d, no KZT switch:\n%.2000s", path, status, body)
 		}
 	}
-	status, body := get(t, dash+"/analyst/commissions", analyst)
+	// The pipeline by stage in KZT is its leads' tenge (here the one lead's);
+	// the country page in KZT says so in its headers.
+	r = stacktest.Do(t, "GET", dash+"/api/countries/pipeline?country=CN&in=KZT", analyst, "")
+	var stages struct {
+		Rows []struct {
+			Stage       string
+			Leads       int
+			CapexKZT    decimal.Decimal `json:"capex_kzt"`
+			WeightedKZT decimal.Decimal `json:"weighted_kzt"`
+		}
+		Filter struct{ In string }
+	}
+	r.JSON(t, &stages)
+	leadKZT, _ := decimal.NewFromString(fmt.Sprint(raw.Rows[0]["kzt"]))
+	leadWeighted, _ := decimal.NewFromString(fmt.Sprint(raw.Rows[0]["weighted_kzt"]))
+	if len(stages.Rows) != 1 || stages.Rows[0].Stage != "committed" || !stages.Rows[0].CapexKZT.Equal(leadKZT) ||
+		!stages.Rows[0].WeightedKZT.Equal(leadWeighted) || stages.Filter.In != "KZT" {
+		t.Errorf("pipeline by stage in KZT: %s; want the lead's %s KZT, weighted %s", r.Body, leadKZT, leadWeighted)
+	}
+	if status, body := get(t, dash+"/analyst/countries?country=CN&in=KZT&lang=en", analyst); status != http.StatusOK ||
+		!strings.Contains(body, ">Capex KZT<") || !strings.Contains(body, ">Value KZT<") || !strings.Contains(body, ">Open value at stake KZT<") ||
+		strings.Contains(body, ">Capex USD<") {
+		t.Errorf("the country page in KZT: %d, headers not in KZT:\n%.3000s", status, body)
+	}
+	// The attaché's board in KZT: the card's tenge at today's rate, and the
+	// column's and the board's totals the sum of the cards'.
+	today := kernel.Today(time.Now()).Time()
+	wantKZT := decimal.Zero
+	if bc, err := demo.Convert(decimal.RequireFromString("300000.55"), "USD", today, reference.DefaultRateLimits); err == nil {
+		wantKZT = bc.KZT
+	}
+	status, body := get(t, dash+"/attache/board?in=KZT&lang=en", beijing)
+	total := i18n.Money(i18n.EN, wantKZT.Round(0), "KZT")
+	if status != http.StatusOK || !strings.Contains(body, `<strong aria-current="true">KZT</strong>`) || !strings.Contains(body, `class="total-kzt">`+total+`</dd>`) ||
+		!strings.Contains(body, "capex "+total) || strings.Contains(body, `class="total-usd"`) || !strings.Contains(body, `<input type="hidden" name="in" value="KZT">`) {
+		t.Errorf("the board in KZT: %d, want a total of %s:\n%.4000s", status, total, body)
+	}
+	if !wantKZT.IsZero() && !strings.Contains(body, "≈ "+total) {
+		t.Errorf("the board in KZT: no card of ≈ %s", total)
+	}
+	if status, body := get(t, dash+"/attache/board", beijing); status != http.StatusOK || !strings.Contains(body, `<strong aria-current="true">USD</strong>`) ||
+		!strings.Contains(body, `class="total-usd"`) {
+		t.Errorf("the board in USD: %d\n%.3000s", status, body)
+	}
+	if status, _ := get(t, dash+"/attache/board?in=EUR", beijing); status != http.StatusBadRequest {
+		t.Errorf("the board in EUR: %d, want 400", status)
+	}
+	status, body = get(t, dash+"/analyst/commissions", analyst)
 	if status != http.StatusOK || !strings.Contains(body, `<strong aria-current="true">USD</strong>`) || !strings.Contains(body, `in=KZT`) {
 		t.Errorf("commissions in USD: %d\n%.2000s", status, body)
 	}

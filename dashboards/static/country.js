@@ -9,8 +9,7 @@
 (function () {
   "use strict";
   var C = window.econdipCharts, I = window.econdipI18n, U = window.econdipUnit, FONT = C.FONT;
-  // KZT: the figures this page converts show in tenge (?in=KZT); the pipeline by
-  // stage, the deals by stage and sector and the barriers' tallies stay in USD.
+  // KZT: every money figure of this page shows in tenge (?in=KZT); the JSON carries both units.
   var KZT = U.IN === "KZT";
   var NS = "http://www.w3.org/2000/svg";
   var query = new URLSearchParams(window.location.search).toString();
@@ -73,7 +72,7 @@
         if (r.deals_without_rate) { exports.text += " *"; exports.title += "; " + I.t("js.country.deals_no_rate", I.num(r.deals_without_rate)); }
         var cells = [{text: r.name, href: "/analyst/countries?" + q.toString()}, committed, num(r.projects),
           num(r.open_leads), rates(amount(pick(r, "pipeline_weighted")), r.pipeline_rates), exports, amount(pick(r, "non_raw")), num(r.barriers_open),
-          {text: Number(r.open_value_at_stake_usd) === 0 ? I.num(0) : C.compact(r.open_value_at_stake_usd), num: true, title: money(r.open_value_at_stake_usd), sort: String(r.open_value_at_stake_usd)}];
+          rates(amount(pick(r, "open_value_at_stake")), r.open_value_rates)];
         if (shown) {
           var e = r.execution;
           cells.push(r.commissions.join(", ") || "–", e ? C.pct(e.rate, 1) : num(null), e ? num(e.overdue) : num(null));
@@ -94,7 +93,7 @@
     set("h-exports", shortIn(pick(r, "exports")));
     set("h-exports-note", I.t("js.country.exports_note", I.num(r.deals), shortIn(pick(r, "non_raw"))) + noRate(r.deals_without_rate) + ratesNote(r.deals_rates));
     set("h-barriers", I.num(r.barriers_open));
-    set("h-barriers-note", I.t("js.country.barriers_note", I.num(r.barriers), short(r.open_value_at_stake_usd)));
+    set("h-barriers-note", I.t("js.country.barriers_note", I.num(r.barriers), shortIn(pick(r, "open_value_at_stake"))) + ratesNote(r.open_value_rates));
     if (showCommissions) {
       var e = r.execution;
       set("h-execution", e ? pct(e.rate) : "–");
@@ -171,12 +170,15 @@
 
   C.load(url("pipeline"), function (d) {
     C.bars(document.getElementById("chart-pipeline"), d.rows.map(function (r) {
-      return {label: leadStage(r.stage), value: Number(r.capex_usd), colour: r.stage === "lost" ? "#c7837c" : "#1e6b8f",
-        text: short(r.capex_usd) + " · " + I.t("js.country.leads", I.num(r.leads)) + noRate(r.leads_without_rate),
-        title: I.t("js.country.stage_title", leadStage(r.stage), money(r.capex_usd), money(r.weighted_usd))};
-    }), {label: I.t("js.country.pipeline_chart")});
+      var note = C.rateNote(r);
+      return {label: leadStage(r.stage), value: Number(pick(r, "capex")), colour: r.stage === "lost" ? "#c7837c" : "#1e6b8f",
+        text: shortIn(pick(r, "capex")) + " · " + I.t("js.country.leads", I.num(r.leads)) + noRate(r.leads_without_rate) + (note ? " \u26a0" : ""),
+        title: I.t("js.country.stage_title", leadStage(r.stage), moneyIn(pick(r, "capex")), moneyIn(pick(r, "weighted"))) + (note ? "; " + note : "")};
+    }), {label: I.t(KZT ? "js.kztlast.pipeline_chart_kzt" : "js.country.pipeline_chart")});
     var at = order(d.rows);
-    C.fillTable("table-pipeline", d.rows, function (r) { return [{text: leadStage(r.stage), sort: at(r)}, num(r.leads), usd(r.capex_usd), usd(r.weighted_usd)]; });
+    C.fillTable("table-pipeline", d.rows, function (r) {
+      return [{text: leadStage(r.stage), sort: at(r)}, num(r.leads), U.amount(r, "capex_usd", "capex_kzt"), usd(pick(r, "weighted")), C.staleCell(r)];
+    });
   }, fail("chart-pipeline"));
 
   C.load(url("leads"), function (d) {
@@ -189,14 +191,15 @@
 
   C.load(url("deal-stages"), function (d) {
     C.bars(document.getElementById("chart-deal-stages"), d.rows.map(function (r) {
-      return {label: dealStage(r.stage), value: Number(r.value_usd), colour: r.stage === "lost" ? "#c7837c" : "#c9822b",
-        text: short(r.value_usd) + " · " + I.t("js.analyst.exports.deals", I.num(r.deals)) + noRate(r.deals_without_rate),
-        title: dealStage(r.stage) + ": " + money(r.value_usd)};
-    }), {label: I.t("js.country.deal_stages_chart")});
+      var note = C.rateNote(r);
+      return {label: dealStage(r.stage), value: Number(pick(r, "value")), colour: r.stage === "lost" ? "#c7837c" : "#c9822b",
+        text: shortIn(pick(r, "value")) + " · " + I.t("js.analyst.exports.deals", I.num(r.deals)) + noRate(r.deals_without_rate) + (note ? " \u26a0" : ""),
+        title: dealStage(r.stage) + ": " + moneyIn(pick(r, "value")) + (note ? "; " + note : "")};
+    }), {label: I.t(KZT ? "js.kztlast.deal_stages_chart_kzt" : "js.country.deal_stages_chart")});
   }, fail("chart-deal-stages"));
 
   C.load(url("deal-sectors"), function (d) {
-    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || r.sector, num(r.deals), usd(r.value_usd), usd(r.non_raw_usd)]; });
+    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || r.sector, num(r.deals), U.amount(r, "value_usd", "value_kzt"), usd(pick(r, "non_raw")), C.staleCell(r)]; });
   }, fail("table-deal-sectors"));
 
   C.load(url("deals"), function (d) {
@@ -210,7 +213,7 @@
 
   C.load(url("barrier-types"), function (d) {
     C.fillTable("table-barrier-types", d.rows, function (r) {
-      return [I.label("barrier_type", r.type), num(r.barriers), num(r.open), num(r.resolved), usd(r.open_value_at_stake_usd), num(r.median_days_to_resolve)];
+      return [I.label("barrier_type", r.type), num(r.barriers), num(r.open), num(r.resolved), U.amount(r, "open_value_at_stake_usd", "open_value_at_stake_kzt"), num(r.median_days_to_resolve)];
     });
   }, fail("table-barrier-types"));
 
