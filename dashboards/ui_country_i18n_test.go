@@ -48,27 +48,7 @@ func TestUICountryAndBarriersInKazakh(t *testing.T) {
 	for _, width := range []int64{1400, 390} {
 		b.do("set the width", 5*time.Second, chromedp.EmulateViewport(width, 900))
 		for i, p := range pages {
-			url := base + p.path
-			if i == 0 && width == 1400 {
-				url += "?lang=kk" // remembered in a cookie for the next pages
-			}
-			b.do("open the "+p.name+" page", 10*time.Second, chromedp.Navigate(url))
-			got := waitFor[pageCheck](b, "wait for the "+p.name+" page's figures", 20*time.Second, readPage)
-			what := p.name + " at " + itoa(width) + " px"
-			if got.Lang != "kk" {
-				t.Errorf("%s: <html lang=%q>, want kk", what, got.Lang)
-			}
-			if len(got.Keys) > 0 {
-				t.Errorf("%s shows catalogue keys: %q", what, got.Keys)
-			}
-			if len(got.Errors) > 0 {
-				t.Errorf("%s shows errors: %q", what, got.Errors)
-			}
-			for _, w := range p.want {
-				if !strings.Contains(got.Text, w) {
-					t.Errorf("%s does not show %q", what, w)
-				}
-			}
+			got, what := openTranslated(t, b, base, p.name, p.path, "kk", width, i == 0 && width == 1400, p.want)
 			if m := codes.FindAllString(got.Text, 5); len(m) > 0 {
 				t.Errorf("%s shows codes instead of names: %q", what, m)
 			}

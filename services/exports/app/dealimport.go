@@ -188,21 +188,21 @@ func (s *Service) ImportDeals(ctx context.Context, u auth.User, lines []dealcsv.
 		if expect != "" && plan.Digest != expect {
 			return plan, apperr.E(apperr.Conflict, "error.dealimport_changed")
 		}
-		var todo []domain.Deal
+		var toCreate []domain.Deal
 		for _, p := range plan.Deals {
 			if !p.Exists {
-				todo = append(todo, p.Deal)
+				toCreate = append(toCreate, p.Deal)
 			}
 		}
-		if len(todo) == 0 {
+		if len(toCreate) == 0 {
 			return plan, nil
 		}
-		ids := make([]string, len(todo))
-		for i, d := range todo {
+		ids := make([]string, len(toCreate))
+		for i, d := range toCreate {
 			ids[i] = d.ID
 		}
 		_, err = s.deals.CreateAll(ctx, u, auth.WriteExports, ids, func(i int, id string, now time.Time) (domain.Deal, command.Event[events.DealV1], error) {
-			d := todo[i]
+			d := toCreate[i]
 			d.CreatedAt, d.UpdatedAt, d.StageAt = now, now, now
 			return d, func(st events.DealV1) events.Event { return events.DealCreatedV1{Deal: st} }, nil
 		})
@@ -212,7 +212,7 @@ func (s *Service) ImportDeals(ctx context.Context, u auth.User, lines []dealcsv.
 		if err != nil {
 			return ImportPlan{}, err
 		}
-		s.log.InfoContext(ctx, "deals imported", "post", u.Post, "actor", u.ID, "created", len(todo), "existing", plan.Existing)
+		s.log.InfoContext(ctx, "deals imported", "post", u.Post, "actor", u.ID, "created", len(toCreate), "existing", plan.Existing)
 		return plan, nil
 	}
 }

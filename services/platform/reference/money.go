@@ -32,9 +32,10 @@ func NotMoney(code string) (string, bool) {
 }
 
 // MoneyCurrency checks code as the currency of an amount: given, an ISO 4217
-// currency in force, money a payment is made in (not XXX, XTS, gold or a
-// fund code), and with official rates (HasRates: every currency the National
-// Bank publishes, and any other the rates store has). It records a field
+// currency in force, money a payment is made in (not the codes for "no
+// currency" and "testing", gold or a fund code), and with official rates
+// (HasRates: every currency the National Bank publishes, and any other the
+// rates store has). It records a field
 // error on field for anything else.
 func (d *Data) MoneyCurrency(f *apperr.Fields, field, code string) bool {
 	if what, ok := notMoney[code]; ok {
