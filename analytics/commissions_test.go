@@ -163,27 +163,7 @@ func loadCommissionFixture(t *testing.T) {
 	}
 	// lead_states is shared with the pipeline test, which sums every lead: take
 	// the fixture's leads out again, whatever order the tests run in.
-	t.Cleanup(func() {
-		if err := conn.Exec(ctx, "ALTER TABLE lead_states DELETE WHERE lead_id IN (?, ?, ?, ?)", l1, l2, l3, l4); err != nil {
-			t.Errorf("remove fixture leads: %v", err)
-			return
-		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			var pending uint64
-			if err := conn.QueryRow(ctx, `SELECT count() FROM system.mutations
-				WHERE database = currentDatabase() AND table = 'lead_states' AND is_done = 0`).Scan(&pending); err != nil {
-				t.Errorf("wait for the removal of fixture leads: %v", err)
-				return
-			}
-			if pending == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("fixture leads still being removed after 10 s")
-				return
-			}
-		}
-	})
+	t.Cleanup(func() { removeLeads(t, conn, l1, l2, l3, l4) })
 	first, late := commissionFixture()
 	// The same rows twice, as a redelivery would insert them, then the late old version.
 	for _, rows := range []*analytics.Rows{first, first, late} {

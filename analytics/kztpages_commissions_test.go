@@ -94,7 +94,8 @@ func TestCommissionInvestmentInKZTFlagsStaleRates(t *testing.T) {
 	}
 }
 
-// removeLeads deletes leads from lead_states (shared with the other tests) and waits for the mutation.
+// removeLeads deletes fixture leads from lead_states, which the pipeline
+// test shares and sums whole, and waits for the mutation to finish.
 func removeLeads(t *testing.T, conn driver.Conn, ids ...string) {
 	t.Helper()
 	ctx := context.Background()
