@@ -23,13 +23,14 @@ import (
 // ends; a decision's links are checked in the LEADS and EXPORTS streams)
 // and returns its HTTP app, made with opts and a body limit that fits a
 // protocol's CSV file.
-func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
-	svc, err := app.New(ctx, js, ref, app.StreamRecords{JS: js}, log)
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, views string, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
+	svc, err := app.New(ctx, js, ref, app.StreamRecords{JS: js}, log, views)
 	if err != nil {
 		return nil, err
 	}
 	opts.BodyLimit = max(opts.BodyLimit, httpapi.MaxCSVBytes+64<<10)
 	a := httpx.New(opts)
 	httpapi.Routes(a, svc, users, writeLimit)
+	httpx.AddReadyCheck(a, "read_model", svc.Ready)
 	return a, nil
 }

@@ -18,15 +18,16 @@ import (
 	"econdip/services/platform/reference"
 )
 
-// New starts the service on js (its read models follow the log until ctx
-// ends; a deal's decision is looked up in the COMMISSIONS stream) and
+// New starts the service on js (its read models, kept in the folder views,
+// follow the log until ctx ends; a deal's decision is looked up in the COMMISSIONS stream) and
 // returns its HTTP app, made with opts.
-func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
-	svc, err := app.New(ctx, js, ref, app.StreamDecisions{JS: js}, log)
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, views string, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
+	svc, err := app.New(ctx, js, ref, app.StreamDecisions{JS: js}, log, views)
 	if err != nil {
 		return nil, err
 	}
 	a := httpx.New(opts)
 	httpapi.Routes(a, svc, users, writeLimit)
+	httpx.AddReadyCheck(a, "read_model", svc.Ready)
 	return a, nil
 }

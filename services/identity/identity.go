@@ -70,7 +70,14 @@ type Options struct {
 	// block in a row up to 24 h; default 1 h.
 	SourceLockFor time.Duration
 	Replicas      int // key-value bucket replicas; default 1
+	// ViewsDir is the folder of the accounts' read model ("": a temporary
+	// one, rebuilt from the USERS stream at each start).
+	ViewsDir string
 }
+
+// usersView is the accounts' read model: found by the hashes of their
+// active personal tokens.
+var usersView = eventstore.Shape[events.UserV1]{Name: "users", Keys: activeTokenHashes, Version: 1}
 
 // PasswordCost is the bcrypt cost of a configured cost: 0 (or anything
 // bcrypt would not take as a cost) is bcrypt.DefaultCost. Every password
@@ -138,9 +145,8 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	}
 	s.decoy = string(decoy)
 	s.store = eventstore.New(js, events.StreamUsers, events.UserSubject, userState, func(u events.UserV1) string { return u.ID })
-	s.store.IndexBy(activeTokenHashes)
 	// ">": ids have dots (attache.de-berlin), so a subject has several tokens.
-	if s.view, err = s.store.Follow(ctx, events.AllUsers, log); err != nil {
+	if s.view, err = s.store.Follow(ctx, opts.ViewsDir, events.AllUsers, usersView, log); err != nil {
 		return nil, err
 	}
 	same := func(u events.UserV1) events.UserV1 { return u }
@@ -217,23 +223,26 @@ func (s *Service) Authenticate(token string) (auth.User, error) {
 		}
 		return sess.User, nil
 	}
-	u, _, ok := s.tokenOwner(token)
-	if !ok {
-		return auth.User{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
+	u, _, err := s.tokenOwner(token)
+	if err != nil {
+		return auth.User{}, err
 	}
 	return toUser(u), nil
 }
 
 // tokenOwner finds the enabled account holding the active personal token,
 // and the token's id.
-func (s *Service) tokenOwner(token string) (events.UserV1, string, bool) {
+func (s *Service) tokenOwner(token string) (events.UserV1, string, error) {
 	sum := hashHex(token)
 	var id string
 	// A lookup by the hash, not a scan of the accounts: its timing does not
 	// depend on how much of a guess matches.
-	matches := s.view.Lookup(sum)
+	matches, err := s.view.Lookup(sum)
+	if err != nil {
+		return events.UserV1{}, "", err
+	}
 	if len(matches) != 1 || matches[0].State.Disabled {
-		return events.UserV1{}, "", false
+		return events.UserV1{}, "", apperr.E(apperr.Unauthorized, "error.auth_invalid")
 	}
 	for _, t := range matches[0].State.Tokens {
 		if t.RevokedAt == nil && subtle.ConstantTimeCompare([]byte(t.SHA256), []byte(sum)) == 1 {
@@ -241,7 +250,7 @@ func (s *Service) tokenOwner(token string) (events.UserV1, string, bool) {
 			break
 		}
 	}
-	return matches[0].State, id, true
+	return matches[0].State, id, nil
 }
 
 // activeTokenHashes index an account by the SHA-256 of its personal tokens not revoked.
@@ -291,7 +300,10 @@ func (s *Service) session(ctx context.Context, token string) (Session, error) {
 	if !s.now().Before(sess.Expires) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.session_expired")
 	}
-	rec, ok := s.view.Get(sess.User.ID)
+	rec, ok, err := s.view.Get(sess.User.ID)
+	if err != nil {
+		return Session{}, err
+	}
 	if !ok || rec.State.Disabled || (sess.ViaToken != "" && !activeToken(rec.State, sess.ViaToken)) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
 	}
@@ -351,7 +363,10 @@ func (s *Service) SignInFrom(ctx context.Context, source, id, password string) (
 		s.log.Info("sign-in refused: account paused", "user", id)
 		return Session{}, apperr.Wrap(apperr.Unauthorized, retryAfter(a.Until.Sub(now)), "error.signin_locked", minutesLeft(a.Until, now))
 	}
-	rec, known := s.view.Get(id)
+	rec, known, err := s.view.Get(id)
+	if err != nil {
+		return Session{}, err
+	}
 	if !s.passwordMatches(rec.State.PasswordHash, password) || !known || rec.State.Disabled {
 		s.log.Info("sign-in refused", "user", id, "failures", a.Count)
 		return Session{}, apperr.E(apperr.Unauthorized, "error.signin_failed")
@@ -405,9 +420,9 @@ func (s *Service) SessionForToken(ctx context.Context, token string) (Session, e
 	if strings.HasPrefix(token, sessionPrefix) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
 	}
-	u, tokenID, ok := s.tokenOwner(token)
-	if !ok {
-		return Session{}, apperr.E(apperr.Unauthorized, "error.auth_invalid")
+	u, tokenID, err := s.tokenOwner(token)
+	if err != nil {
+		return Session{}, err
 	}
 	if err := s.liftPause(ctx, u.ID); err != nil {
 		return Session{}, err
@@ -733,7 +748,10 @@ func (s *Service) User(actor auth.User, id string) (events.UserV1, error) {
 	if err := auth.Allow(actor, accountAction(actor, id)); err != nil {
 		return events.UserV1{}, err
 	}
-	rec, ok := s.view.Get(id)
+	rec, ok, err := s.view.Get(id)
+	if err != nil {
+		return events.UserV1{}, err
+	}
 	if !ok {
 		return events.UserV1{}, apperr.E(apperr.NotFound, "error.not_found", id)
 	}
@@ -745,11 +763,14 @@ func (s *Service) Users(actor auth.User) ([]events.UserV1, error) {
 	if err := auth.Allow(actor, auth.ManageUsers); err != nil {
 		return nil, err
 	}
-	var out []events.UserV1
-	for _, r := range s.view.Select(func(events.UserV1) bool { return true }) {
-		out = append(out, r.State)
+	recs, err := s.view.Select(eventstore.Query[events.UserV1]{}) // by id: the view's order
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(a, b events.UserV1) int { return strings.Compare(a.ID, b.ID) })
+	out := make([]events.UserV1, len(recs))
+	for i, r := range recs {
+		out[i] = r.State
+	}
 	return out, nil
 }
 
@@ -779,7 +800,9 @@ func (s *Service) History(ctx context.Context, actor auth.User, id string) ([]Ch
 func (s *Service) Import(ctx context.Context, f auth.File) (int, error) {
 	n := 0
 	for _, e := range f.Users {
-		if _, ok := s.view.Get(e.ID); ok {
+		if _, ok, err := s.view.Get(e.ID); err != nil {
+			return n, err
+		} else if ok {
 			continue
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)

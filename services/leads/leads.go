@@ -18,15 +18,16 @@ import (
 	"econdip/services/platform/reference"
 )
 
-// New starts the service on js (its read model follows the log until ctx
-// ends) and returns its HTTP app, made with opts: users authenticate
+// New starts the service on js (its read model, kept in the folder views,
+// follows the log until ctx ends) and returns its HTTP app, made with opts: users authenticate
 // requests, writeLimit limits each user's writes.
-func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
-	svc, err := app.New(ctx, js, ref, log)
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, views string, users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error) {
+	svc, err := app.New(ctx, js, ref, log, views)
 	if err != nil {
 		return nil, err
 	}
 	a := httpx.New(opts)
 	httpapi.Routes(a, svc, users, writeLimit)
+	httpx.AddReadyCheck(a, "read_model", svc.Ready)
 	return a, nil
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,7 +56,7 @@ func splitKey(key string) (string, string) {
 }
 
 // New builds the service and its read models from the COMMISSIONS stream.
-func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, linked LinkedRecords, log *slog.Logger) (*Service, error) {
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, linked LinkedRecords, log *slog.Logger, views string) (*Service, error) {
 	s := &Service{js: js, ref: ref, linked: linked, log: log, now: time.Now}
 	now := func() time.Time { return s.now() }
 	commissions := eventstore.New(js, events.StreamCommissions, events.CommissionSubject, commissionState,
@@ -89,16 +88,21 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, linke
 
 	}
 	var err error
-	if s.commissions.View, err = commissions.Follow(ctx, events.AllCommissions, log); err != nil {
+	if s.commissions.View, err = commissions.Follow(ctx, views, events.AllCommissions, commissionsView, log); err != nil {
 		return nil, err
 	}
-	if s.sview, err = s.sessions.Follow(ctx, events.AllSessions, log); err != nil {
+	if s.sview, err = s.sessions.Follow(ctx, views, events.AllSessions, sessionsView, log); err != nil {
 		return nil, err
 	}
-	if s.decisions.View, err = decisions.Follow(ctx, events.AllDecisions, log); err != nil {
+	if s.decisions.View, err = decisions.Follow(ctx, views, events.AllDecisions, decisionsView, log); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Ready is nil once every read model has caught up with the log (for /readyz).
+func (s *Service) Ready(ctx context.Context) error {
+	return errors.Join(s.commissions.View.Ready(ctx), s.sview.Ready(ctx), s.decisions.View.Ready(ctx))
 }
 
 // SetClock replaces the clock (tests of deadlines, demo data).
@@ -166,9 +170,8 @@ func (s *Service) Commission(ctx context.Context, u auth.User, id string) (domai
 	if err := auth.Allow(u, auth.ReadCommissions); err != nil {
 		return domain.Commission{}, err
 	}
-	rec, ok := s.commissions.View.Get(id)
-	if !ok {
-		var err error
+	rec, ok, err := s.commissions.View.Get(id)
+	if !ok || err != nil { // not in the read model yet, or the read model is not at hand: the log has it
 		if rec, err = s.commissions.Store.Load(ctx, id); err != nil {
 			return domain.Commission{}, err
 		}
@@ -181,11 +184,15 @@ func (s *Service) Commission(ctx context.Context, u auth.User, id string) (domai
 }
 
 // Commissions lists the commissions the user may read, by name.
-func (s *Service) Commissions(u auth.User) []domain.Commission {
-	list, _ := s.commissions.List(func(c events.CommissionV1) bool {
+func (s *Service) Commissions(u auth.User) ([]domain.Commission, error) {
+	recs, err := s.commissions.View.Select(eventstore.Query[events.CommissionV1]{Keep: func(c events.CommissionV1) bool {
 		return s.commissions.Permit(u, auth.ReadCommissions, commissionFromEvent(c)) == nil
-	}, func(a, b eventstore.Record[events.CommissionV1]) int { return cmp.Compare(a.State.Name, b.State.Name) }, command.Page{Limit: math.MaxInt})
-	return list
+	}})
+	out := make([]domain.Commission, len(recs))
+	for i, r := range recs {
+		out[i] = commissionFromEvent(r.State)
+	}
+	return out, err
 }
 
 // Protocol is a recorded session with its decisions.
@@ -239,7 +246,12 @@ func (s *Service) RecordProtocol(ctx context.Context, u auth.User, commissionID,
 		// (the batch's event ids only catch it within JetStream's duplicate
 		// window): a session's one event carries the key's first event id.
 		keyID := eventID(0)
-		for _, r := range s.sview.Select(func(st events.SessionV1) bool { return st.CommissionID == c.ID && st.ID != sessionID }) {
+		others, err := s.sview.Select(eventstore.Query[events.SessionV1]{Match: map[string]string{"commission_id": c.ID},
+			Keep: func(st events.SessionV1) bool { return st.ID != sessionID }})
+		if err != nil {
+			return Protocol{}, false, err
+		}
+		for _, r := range others {
 			if r.Envelope.ID == keyID {
 				return Protocol{}, false, apperr.E(apperr.KeyReused, "error.idempotency_reused")
 			}
@@ -368,7 +380,10 @@ func (s *Service) Sessions(ctx context.Context, u auth.User, commissionID string
 	if err != nil {
 		return nil, err
 	}
-	recs := s.sview.Select(func(x events.SessionV1) bool { return x.CommissionID == c.ID })
+	recs, err := s.sview.Select(eventstore.Query[events.SessionV1]{Match: map[string]string{"commission_id": c.ID}})
+	if err != nil {
+		return nil, err
+	}
 	out := make([]domain.Session, len(recs))
 	for i, r := range recs {
 		out[i] = sessionFromEvent(r.State)
@@ -397,10 +412,14 @@ func (s *Service) Register(ctx context.Context, u auth.User, commissionID string
 		return nil, kernel.Day{}, fe.Err()
 	}
 	today := s.today()
-	recs := s.decisions.View.Select(func(d events.DecisionV1) bool {
-		return d.CommissionID == c.ID && (f.Status == "" || d.Status == f.Status) &&
-			(f.Agency == "" || slices.Contains(d.Agencies, f.Agency)) && (f.SessionID == "" || d.SessionID == f.SessionID)
-	})
+	q := eventstore.Query[events.DecisionV1]{Match: map[string]string{"commission_id": c.ID, "status": f.Status, "session_id": f.SessionID}}
+	if f.Agency != "" {
+		q.Keep = func(d events.DecisionV1) bool { return slices.Contains(d.Agencies, f.Agency) }
+	}
+	recs, err := s.decisions.View.Select(q)
+	if err != nil {
+		return nil, kernel.Day{}, err
+	}
 	out := make([]domain.Decision, 0, len(recs))
 	for _, r := range recs {
 		d := decisionFromEvent(r.State)

@@ -34,7 +34,7 @@ var (
 func start(t *testing.T) *app.Service {
 	t.Helper()
 	ns := natstest.Start(t)
-	svc, err := app.New(t.Context(), ns.JS, reference.Default(), noLinkedRecords{}, obs.Discard())
+	svc, err := app.New(t.Context(), ns.JS, reference.Default(), noLinkedRecords{}, obs.Discard(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,8 @@ func TestDecisionScope(t *testing.T) {
 			}
 		})
 	}
-	if got := len(svc.Commissions(beijing)); got != 1 {
+	if list, err := svc.Commissions(beijing); err != nil || len(list) != 1 {
+		got := len(list)
 		t.Fatalf("the Beijing attaché lists %d commissions; want igc-cn only", got)
 	}
 }

@@ -38,8 +38,12 @@ func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fi
 type handlers struct{ svc *app.Service }
 
 func (h handlers) list(c *fiber.Ctx) error {
+	list, err := h.svc.Commissions(auth.FromCtx(c))
+	if err != nil {
+		return err
+	}
 	out := []CommissionJSON{}
-	for _, cm := range h.svc.Commissions(auth.FromCtx(c)) {
+	for _, cm := range list {
 		out = append(out, CommissionToJSON(cm))
 	}
 	return c.JSON(fiber.Map{"commissions": out})

@@ -11,6 +11,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
+	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
 )
 
@@ -112,13 +113,14 @@ type BarrierFilter struct {
 	Query   string // in the title and description, any case
 	Limit   int
 	Offset  int
+	Cursor  string // the next page of an earlier answer
 }
 
 // Barriers returns the barriers the user may see that pass the filter, most recently updated first.
-func (s *Service) Barriers(u auth.User, f BarrierFilter) ([]domain.Barrier, int, error) {
+func (s *Service) Barriers(u auth.User, f BarrierFilter) (command.Listed[domain.Barrier], error) {
 	post, err := command.Mine(u, auth.ReadExports, u.Post, f.Post)
 	if err != nil {
-		return nil, 0, err
+		return command.Listed[domain.Barrier]{}, err
 	}
 	var fe apperr.Fields
 	if f.Status != "" && !slices.Contains(domain.Statuses, domain.Status(f.Status)) {
@@ -135,19 +137,17 @@ func (s *Service) Barriers(u auth.User, f BarrierFilter) ([]domain.Barrier, int,
 	if f.HS != "" && !hsPrefix.MatchString(f.HS) {
 		fe.Add("hs", "error.hs_prefix", f.HS)
 	}
-	p := command.Page{Limit: f.Limit, Offset: f.Offset}
+	p := command.Page{Limit: f.Limit, Offset: f.Offset, After: f.Cursor}
 	p.Check(&fe)
 	if err := fe.Err(); err != nil {
-		return nil, 0, err
+		return command.Listed[domain.Barrier]{}, err
 	}
-	q := strings.ToLower(strings.TrimSpace(f.Query))
-	list, total := s.barriers.List(func(b events.BarrierV1) bool {
-		return (post == "" || b.Post == post) && (f.Status == "" || b.Status == f.Status) &&
-			(f.Type == "" || b.Type == f.Type) && (f.Country == "" || b.Country == f.Country) &&
-			(f.HS == "" || slices.ContainsFunc(b.HSCodes, func(c string) bool {
-				return strings.HasPrefix(c, f.HS) || strings.HasPrefix(f.HS, c)
-			})) &&
-			(q == "" || strings.Contains(strings.ToLower(b.Title+" "+b.Description), q))
-	}, command.Newest(func(b events.BarrierV1) time.Time { return b.UpdatedAt }), p)
-	return list, total, nil
+	q := eventstore.Query[events.BarrierV1]{Match: map[string]string{"post": post, "status": f.Status, "type": f.Type, "country": f.Country},
+		Text: strings.ToLower(strings.TrimSpace(f.Query))}
+	if f.HS != "" {
+		q.Keep = func(b events.BarrierV1) bool {
+			return slices.ContainsFunc(b.HSCodes, func(c string) bool { return strings.HasPrefix(c, f.HS) || strings.HasPrefix(f.HS, c) })
+		}
+	}
+	return s.barriers.List(q, p)
 }

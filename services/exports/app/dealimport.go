@@ -17,6 +17,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
+	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
 )
 
@@ -107,7 +108,9 @@ func (s *Service) PlanDealImport(ctx context.Context, u auth.User, lines []dealc
 			plan.Existing++
 		case apperr.CodeOf(err) == apperr.NotFound:
 			plan.New++
-			p.Similar = s.similarDeals(p.Deal, plan.Deals)
+			if p.Similar, err = s.similarDeals(p.Deal, plan.Deals); err != nil {
+				return ImportPlan{}, err
+			}
 		default:
 			return ImportPlan{}, err
 		}
@@ -157,17 +160,22 @@ func importSeed(post string, d domain.Deal) string {
 
 // similarDeals lists the ids of the post's deals (in the read model) with
 // the deal's exporter, buyer and HS code, other than the rows of this file.
-func (s *Service) similarDeals(d domain.Deal, file []PlannedDeal) []string {
+func (s *Service) similarDeals(d domain.Deal, file []PlannedDeal) ([]string, error) {
 	var out []string
-	for _, r := range s.deals.View.Select(func(o events.DealV1) bool {
-		return o.Post == d.Post && o.ExporterBIN == d.ExporterBIN && o.BuyerName == d.BuyerName && o.HSCode == d.HSCode
-	}) {
+	same, err := s.deals.View.Select(eventstore.Query[events.DealV1]{
+		Match: map[string]string{"post": d.Post, "exporter_bin": d.ExporterBIN},
+		Keep:  func(o events.DealV1) bool { return o.BuyerName == d.BuyerName && o.HSCode == d.HSCode },
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range same {
 		if !slices.ContainsFunc(file, func(p PlannedDeal) bool { return p.Deal.ID == r.State.ID }) {
 			out = append(out, r.State.ID)
 		}
 	}
 	slices.Sort(out)
-	return out
+	return out, nil
 }
 
 // ImportDeals creates the deals of an import file that do not exist yet,

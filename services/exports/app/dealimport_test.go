@@ -86,8 +86,8 @@ func TestImportRowRules(t *testing.T) {
 			if _, err := svc.ImportDeals(t.Context(), berlin, lines, ""); apperr.CodeOf(err) != apperr.Invalid {
 				t.Fatalf("import: %v; want the whole file refused", err)
 			}
-			if _, n, _ := svc.Deals(berlin, app.DealFilter{}); n != 0 {
-				t.Fatalf("%d deals stored from a refused file", n)
+			if l, _ := svc.Deals(berlin, app.DealFilter{}); l.Total != 0 {
+				t.Fatalf("%d deals stored from a refused file", l.Total)
 			}
 		})
 	}
@@ -133,8 +133,8 @@ func TestImportIsIdempotentAndWhole(t *testing.T) {
 	if err != nil || plan.New != 3 || plan.Existing != 0 {
 		t.Fatalf("preview: %+v %v", plan, err)
 	}
-	if _, n, _ := svc.Deals(berlin, app.DealFilter{}); n != 0 {
-		t.Fatalf("the preview stored %d deals", n)
+	if l, _ := svc.Deals(berlin, app.DealFilter{}); l.Total != 0 {
+		t.Fatalf("the preview stored %d deals", l.Total)
 	}
 	done, err := svc.ImportDeals(ctx, berlin, lines, plan.Digest)
 	if err != nil || done.New != 3 {
@@ -158,8 +158,8 @@ func TestImportIsIdempotentAndWhole(t *testing.T) {
 	if err != nil || again.New != 0 || again.Existing != 3 {
 		t.Fatalf("the same file again: %+v %v", again, err)
 	}
-	if _, n, _ := svc.Deals(berlin, app.DealFilter{}); n != 3 {
-		t.Fatalf("%d deals; want 3", n)
+	if l, _ := svc.Deals(berlin, app.DealFilter{}); l.Total != 3 {
+		t.Fatalf("%d deals; want 3", l.Total)
 	}
 	// Another post's attaché with the same rows has other deals (and another buyer country).
 	if _, err := svc.PlanDealImport(ctx, beijing, lines); apperr.CodeOf(err) != apperr.Invalid {
@@ -186,8 +186,8 @@ func TestImportIsIdempotentAndWhole(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatalf("concurrent imports: %v", errs)
 	}
-	if _, n, _ := svc.Deals(berlin, app.DealFilter{}); n != 5 {
-		t.Fatalf("%d deals after two concurrent uploads; want 5", n)
+	if l, _ := svc.Deals(berlin, app.DealFilter{}); l.Total != 5 {
+		t.Fatalf("%d deals after two concurrent uploads; want 5", l.Total)
 	}
 	if _, err := svc.ImportDeals(ctx, analyst, lines, ""); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Fatalf("an analyst imports: %v", err)

@@ -15,6 +15,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
+	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
 )
 
@@ -188,15 +189,16 @@ type DealFilter struct {
 	ExporterBIN  string
 	Limit        int
 	Offset       int
+	Cursor       string // the next page of an earlier answer
 }
 
 var hsPrefix = regexp.MustCompile(`^[0-9]{2,6}$`)
 
 // Deals returns the deals the user may see that pass the filter, most recently updated first.
-func (s *Service) Deals(u auth.User, f DealFilter) ([]domain.Deal, int, error) {
+func (s *Service) Deals(u auth.User, f DealFilter) (command.Listed[domain.Deal], error) {
 	post, err := command.Mine(u, auth.ReadExports, u.Post, f.Post)
 	if err != nil {
-		return nil, 0, err
+		return command.Listed[domain.Deal]{}, err
 	}
 	var fe apperr.Fields
 	if f.Stage != "" && !slices.Contains(domain.Stages, domain.Stage(f.Stage)) {
@@ -215,20 +217,24 @@ func (s *Service) Deals(u auth.User, f DealFilter) ([]domain.Deal, int, error) {
 	if f.HS != "" && !hsPrefix.MatchString(f.HS) {
 		fe.Add("hs", "error.hs_prefix", f.HS)
 	}
-	p := command.Page{Limit: f.Limit, Offset: f.Offset}
+	p := command.Page{Limit: f.Limit, Offset: f.Offset, After: f.Cursor}
 	p.Check(&fe)
 	if err := fe.Err(); err != nil {
-		return nil, 0, err
+		return command.Listed[domain.Deal]{}, err
 	}
-	list, total := s.deals.List(func(d events.DealV1) bool {
-		if f.Sector != "" {
-			if sec, ok := s.ref.SectorForHS(d.HSCode); !ok || sec.Code != f.Sector {
-				return false
+	q := eventstore.Query[events.DealV1]{Match: map[string]string{"post": post, "stage": f.Stage,
+		"buyer_country": f.BuyerCountry, "exporter_bin": f.ExporterBIN}}
+	// The sector follows the current HS mapping, which a reload may change:
+	// it is read at the query, not kept as a column.
+	if f.Sector != "" || f.HS != "" {
+		q.Keep = func(d events.DealV1) bool {
+			if f.Sector != "" {
+				if sec, ok := s.ref.SectorForHS(d.HSCode); !ok || sec.Code != f.Sector {
+					return false
+				}
 			}
+			return strings.HasPrefix(d.HSCode, f.HS)
 		}
-		return (post == "" || d.Post == post) && (f.Stage == "" || d.Stage == f.Stage) &&
-			(f.BuyerCountry == "" || d.BuyerCountry == f.BuyerCountry) && strings.HasPrefix(d.HSCode, f.HS) &&
-			(f.ExporterBIN == "" || d.ExporterBIN == f.ExporterBIN)
-	}, command.Newest(func(d events.DealV1) time.Time { return d.UpdatedAt }), p)
-	return list, total, nil
+	}
+	return s.deals.List(q, p)
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -83,31 +82,25 @@ type ExporterFilter struct {
 	Region string
 	Limit  int
 	Offset int
-}
-
-// byName orders exporters by name in any case, then BIN.
-func byName(a, b eventstore.Record[events.ExporterV1]) int {
-	if c := cmp.Compare(strings.ToLower(a.State.Name), strings.ToLower(b.State.Name)); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.State.BIN, b.State.BIN)
+	Cursor string // the next page of an earlier answer
 }
 
 // Exporters lists registered exporters by name.
-func (s *Service) Exporters(u auth.User, f ExporterFilter) ([]domain.Exporter, int, error) {
+func (s *Service) Exporters(u auth.User, f ExporterFilter) (command.Listed[domain.Exporter], error) {
 	if err := auth.Allow(u, auth.ReadExporters); err != nil {
-		return nil, 0, err
+		return command.Listed[domain.Exporter]{}, err
 	}
 	var fe apperr.Fields
-	p := command.Page{Limit: f.Limit, Offset: f.Offset}
+	p := command.Page{Limit: f.Limit, Offset: f.Offset, After: f.Cursor}
 	p.Check(&fe)
 	if err := fe.Err(); err != nil {
-		return nil, 0, err
+		return command.Listed[domain.Exporter]{}, err
 	}
-	q := strings.ToLower(strings.TrimSpace(f.Query))
-	list, total := s.exporters.List(func(e events.ExporterV1) bool {
-		return (f.Region == "" || e.Region == f.Region) &&
-			(q == "" || strings.HasPrefix(e.BIN, q) || strings.Contains(strings.ToLower(e.Name), q))
-	}, byName, p)
-	return list, total, nil
+	q := eventstore.Query[events.ExporterV1]{Match: map[string]string{"region": f.Region}, Text: strings.ToLower(strings.TrimSpace(f.Query))}
+	if q.Text != "" {
+		q.Keep = func(e events.ExporterV1) bool {
+			return strings.HasPrefix(e.BIN, q.Text) || strings.Contains(strings.ToLower(e.Name), q.Text)
+		}
+	}
+	return s.exporters.List(q, p)
 }

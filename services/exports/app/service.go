@@ -8,6 +8,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -42,10 +43,10 @@ type Service struct {
 	now       func() time.Time
 }
 
-// New builds the service and its read models from the EXPORTS stream; the
-// views follow the stream until ctx ends. decisions answers whether an IGC
+// New builds the service and its read models (in the folder views; a
+// temporary one when empty) from the EXPORTS stream; the views follow the stream until ctx ends. decisions answers whether an IGC
 // decision a deal names exists.
-func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decisions Decisions, log *slog.Logger) (*Service, error) {
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decisions Decisions, log *slog.Logger, views string) (*Service, error) {
 	s := &Service{ref: ref, decisions: decisions, log: log, now: time.Now}
 	now := func() time.Time { return s.now() }
 	exporters := eventstore.New(js, events.StreamExports, events.ExporterSubject, exporterState,
@@ -71,16 +72,21 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decis
 			return b.ID, b.Post, &b.Version, &b.UpdatedAt
 		})
 	var err error
-	if s.exporters.View, err = exporters.Follow(ctx, events.AllExporters, log); err != nil {
+	if s.exporters.View, err = exporters.Follow(ctx, views, events.AllExporters, exportersView, log); err != nil {
 		return nil, err
 	}
-	if s.deals.View, err = deals.Follow(ctx, events.AllDeals, log); err != nil {
+	if s.deals.View, err = deals.Follow(ctx, views, events.AllDeals, dealsView, log); err != nil {
 		return nil, err
 	}
-	if s.barriers.View, err = barriers.Follow(ctx, events.AllBarriers, log); err != nil {
+	if s.barriers.View, err = barriers.Follow(ctx, views, events.AllBarriers, barriersView, log); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Ready is nil once every read model has caught up with the log (for /readyz).
+func (s *Service) Ready(ctx context.Context) error {
+	return errors.Join(s.exporters.View.Ready(ctx), s.deals.View.Ready(ctx), s.barriers.View.Ready(ctx))
 }
 
 // postRecord is the kind of a post's records, deals and barriers: their

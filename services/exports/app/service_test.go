@@ -39,7 +39,7 @@ var (
 func start(t *testing.T) *app.Service {
 	t.Helper()
 	ns := natstest.Start(t)
-	svc, err := app.New(t.Context(), ns.JS, reference.Default(), noDecisions{}, obs.Discard())
+	svc, err := app.New(t.Context(), ns.JS, reference.Default(), noDecisions{}, obs.Discard(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +160,8 @@ func TestCreateWithIdempotencyKey(t *testing.T) {
 			t.Errorf("%s: %v; want %s", tt.name, err, tt.want)
 		}
 	}
-	if list, total, err := svc.Deals(analyst, app.DealFilter{}); err != nil || total != 1 || len(list) != 1 {
-		t.Fatalf("%d deals, %v; want the one", total, err)
+	if list, err := svc.Deals(analyst, app.DealFilter{}); err != nil || list.Total != 1 || len(list.Items) != 1 {
+		t.Fatalf("%d deals, %v; want the one", list.Total, err)
 	}
 }
 
@@ -252,11 +252,12 @@ func TestExporterRegistry(t *testing.T) {
 	if _, err := svc.Exporter(ctx, secCN, bin); code(err) != apperr.Forbidden {
 		t.Fatalf("a secretariat reads the registry: %v", err)
 	}
-	list, total, err := svc.Exporters(analyst, app.ExporterFilter{Query: "paz"})
+	page, err := svc.Exporters(analyst, app.ExporterFilter{Query: "paz"})
+	list, total := page.Items, page.Total
 	if err != nil || total != 1 || list[0].BIN != bin {
 		t.Fatalf("%+v %d %v", list, total, err)
 	}
-	if _, _, err := svc.Exporters(analyst, app.ExporterFilter{Limit: 501}); code(err) != apperr.Invalid {
+	if _, err := svc.Exporters(analyst, app.ExporterFilter{Limit: 501}); code(err) != apperr.Invalid {
 		t.Fatalf("limit 501: %v", err)
 	}
 }
@@ -274,12 +275,13 @@ func TestListsNarrowToTheOwnPost(t *testing.T) {
 		post  string
 		total int
 	}{{berlin, "cn-beijing", 1}, {beijing, "de-berlin", 0}, {analyst, "de-berlin", 1}, {analyst, "cn-beijing", 0}} {
-		_, total, err := svc.Deals(tt.u, app.DealFilter{Post: tt.post})
+		page, err := svc.Deals(tt.u, app.DealFilter{Post: tt.post})
+		total := page.Total
 		if err != nil || total != tt.total {
 			t.Errorf("%s asking for %s: %d, %v; want %d", tt.u.ID, tt.post, total, err, tt.total)
 		}
 	}
-	if _, _, err := svc.Barriers(secCN, app.BarrierFilter{}); code(err) != apperr.Forbidden {
+	if _, err := svc.Barriers(secCN, app.BarrierFilter{}); code(err) != apperr.Forbidden {
 		t.Fatalf("a secretariat lists barriers: %v", err)
 	}
 }

@@ -75,19 +75,19 @@ func (h handlers) exporter(c *fiber.Ctx) error {
 
 func (h handlers) exporters(c *fiber.Ctx) error {
 	var fe apperr.Fields
-	f := app.ExporterFilter{Query: c.Query("q"), Region: c.Query("region"), Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe)}
+	f := app.ExporterFilter{Query: c.Query("q"), Region: c.Query("region"), Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe), Cursor: c.Query("cursor")}
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	list, total, err := h.svc.Exporters(auth.FromCtx(c), f)
+	list, err := h.svc.Exporters(auth.FromCtx(c), f)
 	if err != nil {
 		return err
 	}
 	out := []ExporterJSON{}
-	for _, e := range list {
+	for _, e := range list.Items {
 		out = append(out, ExporterToJSON(e))
 	}
-	return c.JSON(fiber.Map{"exporters": out, "total": total, "limit": command.Page{Limit: f.Limit}.Size(), "offset": f.Offset})
+	return c.JSON(pageJSON("exporters", out, list.Total, list.Next, f.Limit, f.Offset))
 }
 
 func (h handlers) dealJSON(d domain.Deal) DealJSON { return DealToJSON(d, h.svc.Classify(d.HSCode)) }
@@ -152,19 +152,30 @@ func (h handlers) deals(c *fiber.Ctx) error {
 	var fe apperr.Fields
 	f := app.DealFilter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"),
 		BuyerCountry: c.Query("buyer_country"), HS: c.Query("hs"), ExporterBIN: c.Query("exporter_bin"),
-		Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe)}
+		Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe), Cursor: c.Query("cursor")}
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	list, total, err := h.svc.Deals(auth.FromCtx(c), f)
+	list, err := h.svc.Deals(auth.FromCtx(c), f)
 	if err != nil {
 		return err
 	}
 	out := []DealJSON{}
-	for _, d := range list {
+	for _, d := range list.Items {
 		out = append(out, h.dealJSON(d))
 	}
-	return c.JSON(fiber.Map{"deals": out, "total": total, "limit": command.Page{Limit: f.Limit}.Size(), "offset": f.Offset})
+	return c.JSON(pageJSON("deals", out, list.Total, list.Next, f.Limit, f.Offset))
+}
+
+// pageJSON is a page of a list: its items under key, the total, the page
+// asked for and, when more follow, the ?cursor= of the next page (deep
+// pages answer as fast as the first).
+func pageJSON(key string, items any, total int, next string, limit, offset int) fiber.Map {
+	m := fiber.Map{key: items, "total": total, "limit": command.Page{Limit: limit}.Size(), "offset": offset}
+	if next != "" {
+		m["next_cursor"] = next
+	}
+	return m
 }
 
 func (h handlers) reportBarrier(c *fiber.Ctx, req *BarrierRequest, key string) (domain.Barrier, bool, error) {
@@ -225,19 +236,20 @@ func (h handlers) barrierHistory(c *fiber.Ctx) error {
 func (h handlers) barriers(c *fiber.Ctx) error {
 	var fe apperr.Fields
 	f := app.BarrierFilter{Post: c.Query("post"), Status: c.Query("status"), Type: c.Query("type"), Country: c.Query("country"),
-		HS: c.Query("hs"), Query: c.Query("q"), Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe)}
+		HS: c.Query("hs"), Query: c.Query("q"), Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe),
+		Cursor: c.Query("cursor")}
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	list, total, err := h.svc.Barriers(auth.FromCtx(c), f)
+	list, err := h.svc.Barriers(auth.FromCtx(c), f)
 	if err != nil {
 		return err
 	}
 	out := []BarrierJSON{}
-	for _, b := range list {
+	for _, b := range list.Items {
 		out = append(out, BarrierToJSON(b))
 	}
-	return c.JSON(fiber.Map{"barriers": out, "total": total, "limit": command.Page{Limit: f.Limit}.Size(), "offset": f.Offset})
+	return c.JSON(pageJSON("barriers", out, list.Total, list.Next, f.Limit, f.Offset))
 }
 
 // hs is the HS code picker: GET /api/v1/hs?q=aluminium&limit=20.

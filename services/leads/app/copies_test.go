@@ -25,11 +25,11 @@ func TestTwoCopiesShareTheStream(t *testing.T) {
 	ns := natstest.Start(t)
 	ctx := t.Context()
 	ref := reference.Default()
-	a, err := app.New(ctx, ns.JS, ref, obs.Discard())
+	a, err := app.New(ctx, ns.JS, ref, obs.Discard(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := app.New(ctx, ns.JS, ref, obs.Discard())
+	b, err := app.New(ctx, ns.JS, ref, obs.Discard(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

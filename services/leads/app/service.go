@@ -37,10 +37,26 @@ type Service struct {
 	now   func() time.Time
 }
 
-// New builds the service and its read model from the LEADS stream; the view follows the stream until ctx ends.
-func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger) (*Service, error) {
+// leadsView is the leads' read model: the list's order, filters and search.
+var leadsView = eventstore.Shape[events.LeadV1]{
+	Name:  "leads",
+	Order: func(l events.LeadV1) string { return command.NewestFirst(l.UpdatedAt, l.ID) },
+	Columns: []eventstore.Column[events.LeadV1]{
+		{Name: "post", Of: func(l events.LeadV1) string { return l.Post }},
+		{Name: "stage", Of: func(l events.LeadV1) string { return l.Stage }},
+		{Name: "sector", Of: func(l events.LeadV1) string { return l.Sector }},
+	},
+	Text:    func(l events.LeadV1) string { return strings.ToLower(l.InvestorName + " " + l.Title) },
+	Indexes: [][]string{{"post"}, {"stage"}, {"sector"}, {"post", "stage"}, {"post", "sector"}, {"stage", "sector"}},
+	Version: 1,
+}
+
+// New builds the service and its read model (in the folder views; a
+// temporary one when empty) from the LEADS stream; the view follows the
+// stream until ctx ends.
+func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, views string) (*Service, error) {
 	store := eventstore.New(js, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
-	view, err := store.Follow(ctx, events.AllLeads, log)
+	view, err := store.Follow(ctx, views, events.AllLeads, leadsView, log)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +74,9 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	}
 	return s, nil
 }
+
+// Ready is nil once the read model has caught up with the log (for /readyz).
+func (s *Service) Ready(ctx context.Context) error { return s.leads.View.Ready(ctx) }
 
 // visible strips what the reader may not see: contact persons are for the
 // post only, those who may write the lead.
@@ -163,19 +182,14 @@ type Filter struct {
 	Query  string // case-insensitive, in investor name and title
 	Limit  int
 	Offset int
-}
-
-// Page is one page of a list.
-type Page struct {
-	Leads []domain.Lead
-	Total int
+	Cursor string // the next page of an earlier answer
 }
 
 // List returns the leads the user may see that pass the filter, most recently updated first.
-func (s *Service) List(u auth.User, f Filter) (Page, error) {
+func (s *Service) List(u auth.User, f Filter) (command.Listed[domain.Lead], error) {
 	post, err := command.Mine(u, auth.ReadLeads, u.Post, f.Post)
 	if err != nil {
-		return Page{}, err
+		return command.Listed[domain.Lead]{}, err
 	}
 	var fe apperr.Fields
 	if f.Stage != "" {
@@ -183,21 +197,19 @@ func (s *Service) List(u auth.User, f Filter) (Page, error) {
 			fe.Add("stage", "error.unknown_stage", f.Stage, "identified, contacted, qualified, negotiating, committed, implementing, operational, on_hold, lost")
 		}
 	}
-	p := command.Page{Limit: f.Limit, Offset: f.Offset}
+	p := command.Page{Limit: f.Limit, Offset: f.Offset, After: f.Cursor}
 	p.Check(&fe)
 	if err := fe.Err(); err != nil {
-		return Page{}, err
+		return command.Listed[domain.Lead]{}, err
 	}
-	q := strings.ToLower(strings.TrimSpace(f.Query))
-	leads, total := s.leads.List(func(l events.LeadV1) bool {
-		return (post == "" || l.Post == post) && (f.Stage == "" || l.Stage == f.Stage) &&
-			(f.Sector == "" || l.Sector == f.Sector) &&
-			(q == "" || strings.Contains(strings.ToLower(l.InvestorName+" "+l.Title), q))
-	}, command.Newest(func(l events.LeadV1) time.Time { return l.UpdatedAt }), p)
-	for i, l := range leads {
-		leads[i] = visible(u, l)
+	page, err := s.leads.List(eventstore.Query[events.LeadV1]{
+		Match: map[string]string{"post": post, "stage": f.Stage, "sector": f.Sector},
+		Text:  strings.ToLower(strings.TrimSpace(f.Query)),
+	}, p)
+	for i, l := range page.Items {
+		page.Items[i] = visible(u, l)
 	}
-	return Page{Leads: leads, Total: total}, nil
+	return page, err
 }
 
 func validID(id string) bool {

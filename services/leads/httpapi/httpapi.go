@@ -77,12 +77,15 @@ type ListJSON struct {
 	Total  int        `json:"total"`
 	Limit  int        `json:"limit"`
 	Offset int        `json:"offset"`
+	// NextCursor, when set, is the ?cursor= of the next page: deep pages
+	// answer as fast as the first.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 func (h handlers) list(c *fiber.Ctx) error {
 	var f apperr.Fields
 	filter := app.Filter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"), Query: c.Query("q"),
-		Limit: httpx.IntParam(c, "limit", &f), Offset: httpx.IntParam(c, "offset", &f)}
+		Limit: httpx.IntParam(c, "limit", &f), Offset: httpx.IntParam(c, "offset", &f), Cursor: c.Query("cursor")}
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -90,8 +93,8 @@ func (h handlers) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := ListJSON{Leads: []LeadJSON{}, Total: page.Total, Limit: command.Page{Limit: filter.Limit}.Size(), Offset: filter.Offset}
-	for _, l := range page.Leads {
+	out := ListJSON{Leads: []LeadJSON{}, Total: page.Total, Limit: command.Page{Limit: filter.Limit}.Size(), Offset: filter.Offset, NextCursor: page.Next}
+	for _, l := range page.Items {
 		out.Leads = append(out.Leads, ToJSON(l))
 	}
 	return c.JSON(out)

@@ -31,7 +31,7 @@ func leads(t *testing.T) *command.Kind[events.LeadV1, events.LeadV1] {
 		return s.State(), true
 	}
 	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, state, func(l events.LeadV1) string { return l.ID })
-	view, err := store.Follow(t.Context(), events.AllLeads, obs.Discard())
+	view, err := store.Follow(t.Context(), t.TempDir(), events.AllLeads, eventstore.Shape[events.LeadV1]{Name: "leads", Order: func(l events.LeadV1) string { return command.NewestFirst(l.UpdatedAt, l.ID) }}, obs.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestCommandPaths(t *testing.T) {
 				if e, ok := last.Event.(*events.LeadUpdatedV1); !ok || !slices.Equal(e.Changed, []string{"title"}) {
 					t.Fatalf("stored event %#v; want lead.updated changing the title", last.Event)
 				}
-				if v, ok := k.View.Get(l.ID); !ok || v.State.Version != got.Version {
+				if v, ok, err := k.View.Get(l.ID); err != nil || !ok || v.State.Version != got.Version {
 					t.Fatalf("the view holds version %d; want %d at once", v.State.Version, got.Version)
 				}
 			}
@@ -184,7 +184,7 @@ func TestCreateWithIdempotencyKey(t *testing.T) {
 			}
 		})
 	}
-	if n := k.View.Len(); n != 2 {
+	if n, err := k.View.Len(); err != nil || n != 2 {
 		t.Fatalf("%d records; want 2", n)
 	}
 }
@@ -201,8 +201,6 @@ func TestListPagesNewestFirst(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	slices.Reverse(ids)
-	all := func(events.LeadV1) bool { return true }
-	newest := command.Newest(func(l events.LeadV1) time.Time { return l.UpdatedAt })
 	for _, tt := range []struct {
 		page command.Page
 		want []string
@@ -213,14 +211,38 @@ func TestListPagesNewestFirst(t *testing.T) {
 		{command.Page{Limit: 2, Offset: 9}, nil},
 		{command.Page{Limit: 500, Offset: int(^uint(0) >> 1)}, nil}, // no overflow
 	} {
-		got, total := k.List(all, newest, tt.page)
+		got, err := k.List(eventstore.Query[events.LeadV1]{}, tt.page)
 		var gotIDs []string
-		for _, l := range got {
+		for _, l := range got.Items {
 			gotIDs = append(gotIDs, l.ID)
 		}
-		if total != 5 || !slices.Equal(gotIDs, tt.want) {
-			t.Errorf("page %+v: %v of %d; want %v of 5", tt.page, gotIDs, total, tt.want)
+		if err != nil || got.Total != 5 || !slices.Equal(gotIDs, tt.want) {
+			t.Errorf("page %+v: %v of %d (%v); want %v of 5", tt.page, gotIDs, got.Total, err, tt.want)
 		}
+	}
+	// A cursor walks the same list page by page, with or without a filter
+	// the columns cannot say (Keep), and ends with no next page.
+	for _, keep := range []func(events.LeadV1) bool{nil, func(events.LeadV1) bool { return true }} {
+		var walked []string
+		cursor := ""
+		for range 10 {
+			got, err := k.List(eventstore.Query[events.LeadV1]{Keep: keep}, command.Page{Limit: 2, After: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range got.Items {
+				walked = append(walked, l.ID)
+			}
+			if cursor = got.Next; cursor == "" {
+				break
+			}
+		}
+		if !slices.Equal(walked, ids) {
+			t.Errorf("keep %v: the cursor walked %v; want %v", keep != nil, walked, ids)
+		}
+	}
+	if _, err := k.List(eventstore.Query[events.LeadV1]{}, command.Page{After: "!"}); func() bool { f, _ := apperr.FieldsOf(err); return !f.Has("cursor") }() {
+		t.Errorf("a cursor no page gave: %v; want a field error of cursor", err)
 	}
 	var f apperr.Fields
 	command.Page{Limit: 501, Offset: -1}.Check(&f)

@@ -1,8 +1,8 @@
 package command
 
 import (
-	"cmp"
-	"slices"
+	"fmt"
+	"math"
 	"time"
 
 	"econdip/services/platform/apperr"
@@ -17,8 +17,13 @@ const (
 )
 
 // Page is the part of a list asked for: Limit records (DefaultLimit when
-// 0) from Offset.
-type Page struct{ Limit, Offset int }
+// 0) after the record the cursor After names ("" from the first), skipping
+// Offset more. Offsets suit the first pages; a cursor reaches a deep page
+// without reading the ones before it.
+type Page struct {
+	Limit, Offset int
+	After         string
+}
 
 // Size is the number of records the page holds at most.
 func (p Page) Size() int {
@@ -54,31 +59,37 @@ func Mine(u auth.User, a auth.Action, own, asked string) (string, error) {
 	return asked, nil
 }
 
-// Order compares two records of a list.
-type Order[E any] func(a, b eventstore.Record[E]) int
-
-// Newest orders records most recently changed first, then by id, so that
-// pages of the same list never overlap.
-func Newest[E any](changedAt func(E) time.Time) Order[E] {
-	return func(a, b eventstore.Record[E]) int {
-		if c := changedAt(b.State).Compare(changedAt(a.State)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	}
+// Listed is a page of a list of domain values.
+type Listed[D any] struct {
+	Items []D
+	Total int    // on every page
+	Next  string // the cursor of the next page; "" on the last
 }
 
-// List returns the page p of the records in the view that pass keep, in
-// order, and how many pass in all. p is checked by the caller (Page.Check).
-func (k *Kind[E, D]) List(keep func(E) bool, order Order[E], p Page) ([]D, int) {
-	recs := k.View.Select(keep)
-	slices.SortFunc(recs, order)
-	total := len(recs)
-	start := min(p.Offset, total)
-	recs = recs[start : start+min(p.Size(), total-start)] // no Offset+Size: it may overflow
-	out := make([]D, len(recs))
-	for i, r := range recs {
-		out[i] = k.FromEvent(r.State)
+// List returns the page p of the records of the view that q matches, in
+// the view's order. p is checked by the caller (Page.Check); a cursor that
+// no page gave is a field error of "cursor".
+func (k *Kind[E, D]) List(q eventstore.Query[E], p Page) (Listed[D], error) {
+	q.Limit, q.Offset, q.After = p.Size(), p.Offset, p.After
+	res, err := k.View.List(q)
+	if err == eventstore.ErrCursor {
+		var fe apperr.Fields
+		fe.Add("cursor", "error.cursor")
+		return Listed[D]{}, fe.Err()
 	}
-	return out, total
+	if err != nil {
+		return Listed[D]{}, err
+	}
+	out := Listed[D]{Items: make([]D, len(res.Records)), Total: res.Total, Next: res.Next}
+	for i, r := range res.Records {
+		out.Items[i] = k.FromEvent(r.State)
+	}
+	return out, nil
+}
+
+// NewestFirst is the order key (eventstore.Shape.Order) of lists that show
+// the most recently changed records first, then by id, so that pages of
+// the same list never overlap.
+func NewestFirst(changedAt time.Time, id string) string {
+	return fmt.Sprintf("%019d", math.MaxInt64-changedAt.UnixMicro()) + "\x00" + id
 }

@@ -42,7 +42,6 @@ type Store[T any] struct {
 	subject func(key string) (string, error)
 	state   func(events.Event) (T, bool)
 	idOf    func(T) string
-	keys    func(T) []string // the views' index (IndexBy)
 }
 
 // New returns a store for records on stream. A record's events are on

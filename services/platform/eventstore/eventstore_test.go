@@ -110,11 +110,11 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view, err := store.Follow(ctx, events.AllLeads, obs.Discard())
+	view, err := store.Follow(ctx, t.TempDir(), events.AllLeads, leadsShape, obs.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := view.Get(id); !ok || got.State.Title != "first" {
+	if got, ok, err := view.Get(id); err != nil || !ok || got.State.Title != "first" {
 		t.Fatalf("view after replay: %+v %v", got, ok)
 	}
 	upd := envelope(t, events.LeadUpdatedV1{Lead: lead(2, "second"), Changed: []string{"title"}})
@@ -123,7 +123,7 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if got, _ := view.Get(id); got.State.Title == "second" {
+		if got, _, _ := view.Get(id); got.State.Title == "second" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -133,7 +133,7 @@ func TestFollowBuildsTheViewAndKeepsUp(t *testing.T) {
 	}
 	// An older record never replaces a newer one.
 	view.Put(rec)
-	if got, _ := view.Get(id); got.State.Title != "second" || view.Len() != 1 {
+	if got, _, _ := view.Get(id); got.State.Title != "second" || viewLen(t, view) != 1 {
 		t.Fatalf("older put replaced the newer state: %+v", got)
 	}
 }
@@ -300,7 +300,7 @@ func TestFollowSkipsWhatWritersPut(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := eventstore.New(ns.JS, events.StreamLeads, events.LeadSubject, leadState, func(l events.LeadV1) string { return l.ID })
-	view, err := store.Follow(ctx, events.AllLeads, obs.Discard())
+	view, err := store.Follow(ctx, t.TempDir(), events.AllLeads, leadsShape, obs.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func TestFollowSkipsWhatWritersPut(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if got, _ := view.Get(id); got.State.Title == "third" {
+		if got, _, _ := view.Get(id); got.State.Title == "third" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -336,7 +336,7 @@ func TestFollowSkipsWhatWritersPut(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	view.Put(next)
-	if got, _ := view.Get(id); got.State.Title != "third" || view.Len() != 1 {
+	if got, _, _ := view.Get(id); got.State.Title != "third" || viewLen(t, view) != 1 {
 		t.Fatalf("an older put replaced the newer state: %+v", got)
 	}
 }

@@ -2,8 +2,13 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -11,221 +16,394 @@ import (
 	"econdip/services/platform/apperr"
 )
 
-// View is an in-memory read model of every record of a store, for lists and
-// filters. It is derived from the log (rebuilt at start, then followed), so it
-// can lag but never disagree; writes put their own result in at once so that
-// a user sees their change in the next list.
+// View is a read model of every record of a store, for lists, filters and
+// lookups: each record's latest event, kept in a SQLite file with the
+// columns and indexes its Shape names, and with the stream sequence it
+// covers. It is derived from the log, so it can lag but never disagree, and
+// deleting the file only costs a rebuild. A service that starts opens the
+// file and follows the stream from the sequence after the one it covers:
+// the start costs the events written since the last run, not the history,
+// and memory holds a batch of events, not every record.
 //
-// Encode once, decode once: a write of this process puts its record, built
-// from the event in hand, and the follower then meets the same event on the
-// stream. It does not decode it again: the follower keeps each event it
-// receives undecoded (pending) until a writer puts that sequence (then the
-// event is dropped), a read needs the view (then every pending event is
-// decoded first, so a read sees all the follower received, as before), or
-// flushAfter has passed. A writer's put usually comes a moment after the
-// follower received its event, sometimes a moment before: both orders skip
-// the decoding.
+// Writes put their own result in (Put), so that a user sees their change
+// in the next list. Encode once, decode once: the follower meets the same
+// event on the stream and does not decode it again, and the record a writer
+// put is stored with the bytes the follower received (re-encoded only when
+// a read comes before the follower). Events no writer of this process put
+// (another instance's) are decoded when they are stored: a batch is stored
+// flushAfter after its first event, when it reaches flushBatch events, or
+// before any read, so a read sees everything the follower received.
 type View[T any] struct {
-	mu   sync.RWMutex
-	recs map[string]Record[T]
+	store *Store[T]
+	shape Shape[T]
+	db    *viewDB
+	log   *slog.Logger
+	name  string
+
+	// wmu serializes the writes to the file; mu guards what follows it.
+	wmu sync.Mutex
+	mu  sync.Mutex
 	// followed is the stream sequence of the last event the follower
-	// received; put holds the sequences writers put ahead of it, pending the
-	// events it received that no writer has put yet.
+	// received; queue holds what is not in the file yet, by sequence: the
+	// follower's bytes, a writer's record, or both. stored holds the
+	// sequences writers put that reached the file before the follower
+	// received them (so it skips them).
 	followed uint64
-	put      map[uint64]struct{}
-	pending  map[uint64][]byte
-	flushing bool          // a flush is scheduled
-	wait     time.Duration // flushAfter
-	decode   func(data []byte, seq uint64) (Record[T], error)
-	log      *slog.Logger
-	stream   string
-	// keys, when the store has an index (IndexBy), names each record in
-	// index: key -> ids of the records with that key.
-	keys  func(T) []string
-	index map[string]map[string]struct{}
+	queue    map[uint64]*queued[T]
+	stored   map[uint64]struct{}
+	flushing bool // a timed flush is scheduled
+	wait     time.Duration
+
+	caughtUp  atomic.Bool
+	caughtCh  chan struct{}
+	catchWait time.Duration
+	target    atomic.Uint64 // the stream's last sequence when the view opened
+	closed    chan struct{}
 }
 
-// maxPut bounds the sequences a view remembers for its follower; past it the
-// ones the follower has passed are dropped (a writer's put of an event the
-// follower never sees, outside its filter, must not stay for ever).
-const maxPut = 4096
+// queued is one event of a view's stream on its way to the file.
+type queued[T any] struct {
+	data []byte     // as the follower received it; nil until it does
+	rec  *Record[T] // as a writer put it; nil when none did
+}
 
-// flushAfter is how long an event no writer put waits for a read before it
-// is decoded anyway (an event written by another process).
-const flushAfter = 50 * time.Millisecond
+// Shape is what a view keeps of a record besides its event: the columns
+// lists filter on, the order they are listed in, the words they search, the
+// keys they are found by, and the indexes over the columns. Every function
+// must depend on the state only. Change Version whenever one of them gives
+// other values for the same state: the view is then rebuilt from the log.
+type Shape[T any] struct {
+	// Name names the view's file in the views directory ("leads").
+	Name string
+	// Order is the list order: records are listed by this string,
+	// ascending (bytewise), so it ends with the record's id to make the
+	// order total. Nil: by id.
+	Order func(T) string
+	// Columns are filtered on with equality (Query.Match).
+	Columns []Column[T]
+	// Text is what Query.Text looks in, already lower case. Nil: no search.
+	Text func(T) string
+	// Keys find a record by any of them (View.Lookup). Nil: no lookup.
+	Keys func(T) []string
+	// Indexes are the column combinations lists filter by together; each
+	// index ends with the order, so a filtered page is a range of it.
+	Indexes [][]string
+	Version int
+}
 
-// IndexBy makes the views the store follows index their records by
-// keys(state), for View.Lookup; call it before Follow.
-func (s *Store[T]) IndexBy(keys func(T) []string) { s.keys = keys }
+// Column is a field of the record kept as a column of the view.
+type Column[T any] struct {
+	Name string // a SQL identifier: lower case letters, digits, '_'
+	Of   func(T) string
+}
 
-// Follow builds a view of every record on the store's stream and keeps it up to date until ctx ends.
-func (s *Store[T]) Follow(ctx context.Context, filter string, log *slog.Logger) (*View[T], error) {
-	v := &View[T]{recs: map[string]Record[T]{}, put: map[uint64]struct{}{}, pending: map[uint64][]byte{},
-		wait: flushAfter, decode: s.decode, log: log, stream: s.stream, keys: s.keys, index: map[string]map[string]struct{}{}}
-	var last uint64
-	if err := s.replay(ctx, filter, func(r Record[T]) { v.apply(r); last = r.Seq }); err != nil {
+// flushBatch is how many queued events make the follower store them at
+// once (and wait for the file), which bounds the memory of a catch-up.
+const flushBatch = 2000
+
+// flushAfter is how long an event waits for a read or a batch before it is
+// stored anyway.
+var flushAfter = 50 * time.Millisecond
+
+// maxStored bounds the sequences a view remembers for its follower; past it
+// the ones the follower has passed are dropped (a writer's put of an event
+// the follower never sees, outside its filter, must not stay for ever).
+const maxStored = 4096
+
+// catchUpWait is how long a read waits for a view that is still catching
+// up before it is refused as unavailable.
+const catchUpWait = 3 * time.Second
+
+// Follow opens the view named shape.Name in dir (a temporary directory
+// when dir is empty: the view then lives as long as ctx), brings it up to
+// the stream's events on filter and keeps it there until ctx ends. It
+// returns at once: the view catches up in the background (reads wait for
+// it, see Ready) from the last sequence its file covers. A file written for
+// another stream (the stream was recreated) or another shape is rebuilt.
+func (s *Store[T]) Follow(ctx context.Context, dir, filter string, shape Shape[T], log *slog.Logger) (*View[T], error) {
+	info, err := s.streamInfo(ctx)
+	if err != nil {
 		return nil, err
 	}
+	db, err := openViewDB(ctx, dir, shape.viewShape(), viewOrigin{stream: s.stream, filter: filter, created: info.Created}, info.State.LastSeq, log)
+	if err != nil {
+		return nil, err
+	}
+	v := &View[T]{store: s, shape: shape, db: db, log: log.With("view", shape.Name), name: shape.Name,
+		queue: map[uint64]*queued[T]{}, stored: map[uint64]struct{}{}, wait: flushAfter,
+		caughtCh: make(chan struct{}), catchWait: catchUpWait, closed: make(chan struct{})}
+	v.followed = db.covered
+	v.target.Store(info.State.LastSeq)
 	cons, err := s.js.OrderedConsumer(ctx, s.stream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{filter},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    last + 1,
+		OptStartSeq:    db.covered + 1,
 	})
 	if err != nil {
+		db.close()
 		return nil, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
+	if cons.CachedInfo().NumPending == 0 {
+		v.markCaughtUp(0)
+	} else {
+		v.log.Info("read model catching up", "from_seq", db.covered+1, "events", cons.CachedInfo().NumPending)
+	}
+	started := time.Now()
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
 		meta, err := msg.Metadata()
 		if err != nil {
 			return
 		}
 		v.received(meta.Sequence.Stream, msg.Data())
+		if meta.NumPending == 0 && !v.caughtUp.Load() {
+			v.flush()
+			v.markCaughtUp(time.Since(started))
+		}
 	})
 	if err != nil {
+		db.close()
 		return nil, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
 	}
-	go func() { <-ctx.Done(); cc.Stop() }()
+	go v.reportProgress(ctx, started)
+	go func() {
+		<-ctx.Done()
+		cc.Stop()
+		v.flush()
+		db.close()
+		close(v.closed)
+	}()
 	return v, nil
 }
 
-// received takes the event at seq from the follower: skipped if a writer put
-// it already, else pending until a writer puts it or someone reads.
-func (v *View[T]) received(seq uint64, data []byte) {
+func (s *Store[T]) streamInfo(ctx context.Context) (*jetstream.StreamInfo, error) {
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err, "error.store_unavailable")
+	}
+	return info, nil
+}
+
+func (v *View[T]) markCaughtUp(took time.Duration) {
+	if v.caughtUp.CompareAndSwap(false, true) {
+		close(v.caughtCh)
+		if took > 0 {
+			v.log.Info("read model caught up", "seq", v.covered(), "seconds", took.Round(time.Millisecond).Seconds())
+		}
+	}
+}
+
+// reportProgress logs a long catch-up every few seconds.
+func (v *View[T]) reportProgress(ctx context.Context, started time.Time) {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-v.caughtCh:
+			return
+		case <-tick.C:
+			v.log.Info("read model catching up", "seq", v.covered(), "of", v.target.Load(),
+				"seconds", time.Since(started).Round(time.Second).Seconds())
+		}
+	}
+}
+
+func (v *View[T]) covered() uint64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	return v.followed
+}
+
+// Closed is closed once the view has stopped following (ctx ended) and
+// released its file, so that another view may open it.
+func (v *View[T]) Closed() <-chan struct{} { return v.closed }
+
+// Ready is nil once the view has caught up with the stream as it was when
+// it opened; before, an error saying how far it is: for /readyz.
+func (v *View[T]) Ready(context.Context) error {
+	if v.caughtUp.Load() {
+		return nil
+	}
+	return fmt.Errorf("read model %s catching up: at sequence %d of %d", v.name, v.covered(), v.target.Load())
+}
+
+// readable waits, for a while, until the view has caught up.
+func (v *View[T]) readable() error {
+	if v.caughtUp.Load() {
+		return nil
+	}
+	t := time.NewTimer(v.catchWait)
+	defer t.Stop()
+	select {
+	case <-v.caughtCh:
+		return nil
+	case <-t.C:
+		target := max(v.target.Load(), 1)
+		return apperr.E(apperr.Unavailable, "error.view_catching_up", int(100*min(v.covered(), target)/target))
+	}
+}
+
+// received takes the event at seq from the follower.
+func (v *View[T]) received(seq uint64, data []byte) {
+	v.mu.Lock()
 	v.followed = max(v.followed, seq)
-	if _, ok := v.put[seq]; ok {
-		delete(v.put, seq)
+	if _, ok := v.stored[seq]; ok {
+		delete(v.stored, seq)
+		v.mu.Unlock()
 		return
 	}
-	v.pending[seq] = data
+	if q, ok := v.queue[seq]; ok {
+		q.data = data
+	} else {
+		v.queue[seq] = &queued[T]{data: data}
+	}
+	full := len(v.queue) >= flushBatch
+	if !full && !v.flushing {
+		v.flushing = true
+		time.AfterFunc(v.wait, v.flush)
+	}
+	v.mu.Unlock()
+	if full {
+		v.flush() // the follower waits: a catch-up holds one batch in memory
+	}
+}
+
+// Put stores rec, a writer's result, unless the view has a later event of
+// the same record; the follower will not decode rec's event.
+func (v *View[T]) Put(rec Record[T]) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if q, ok := v.queue[rec.Seq]; ok {
+		q.rec = &rec
+		return
+	}
+	if rec.Seq <= v.followed {
+		return // received and stored already (a replayed create answering the stored record)
+	}
+	v.queue[rec.Seq] = &queued[T]{rec: &rec}
 	if !v.flushing {
 		v.flushing = true
 		time.AfterFunc(v.wait, v.flush)
 	}
 }
 
-// flush decodes and applies the pending events.
+// flush stores the queued events and the sequence the view now covers.
 func (v *View[T]) flush() {
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	v.flushing = false
-	v.flushLocked()
-}
-
-func (v *View[T]) flushLocked() {
-	for seq, data := range v.pending {
-		delete(v.pending, seq)
-		rec, err := v.decode(data, seq)
+	batch, covered := v.queue, v.followed
+	v.queue = map[uint64]*queued[T]{}
+	v.mu.Unlock()
+	if len(batch) == 0 && covered <= v.db.covered {
+		return
+	}
+	rows := make([]viewRow, 0, len(batch))
+	var putAhead []uint64 // writers' events stored before the follower received them
+	for _, seq := range slices.Sorted(maps.Keys(batch)) {
+		row, err := v.row(seq, batch[seq])
 		if err != nil {
-			v.log.Error("view: undecodable event in the log", "stream", v.stream, "seq", seq, "err", err)
+			v.log.Error("read model: undecodable event in the log", "stream", v.store.stream, "seq", seq, "err", err)
 			continue
 		}
-		v.store(rec) // in any order: store keeps each record's latest
+		rows = append(rows, row)
+		if batch[seq].data == nil {
+			putAhead = append(putAhead, seq)
+		}
 	}
-}
-
-// read locks the view for reading, once the pending events are applied.
-func (v *View[T]) read() {
-	v.mu.RLock()
-	if len(v.pending) == 0 {
-		return
-	}
-	v.mu.RUnlock()
-	v.mu.Lock()
-	v.flushLocked()
-	v.mu.Unlock()
-	v.mu.RLock()
-}
-
-// Put stores rec, a writer's result, unless the view already has a later
-// event of the same record. The follower does not decode rec's event.
-func (v *View[T]) Put(rec Record[T]) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if _, ok := v.pending[rec.Seq]; ok {
-		delete(v.pending, rec.Seq)
-	} else if rec.Seq > v.followed && v.put != nil {
-		if len(v.put) >= maxPut {
-			for seq := range v.put {
-				if seq <= v.followed {
-					delete(v.put, seq)
-				}
+	if err := v.db.write(rows, covered); err != nil {
+		// Keep the batch for the next flush: nothing is dropped.
+		v.log.Error("read model: storing events failed; retrying with the next batch", "events", len(batch), "err", err)
+		v.mu.Lock()
+		for seq, q := range batch {
+			if cur, ok := v.queue[seq]; ok {
+				cur.data, cur.rec = cmpOr(cur.data, q.data), cmpOrPtr(cur.rec, q.rec)
+			} else {
+				v.queue[seq] = q
 			}
 		}
-		v.put[rec.Seq] = struct{}{}
+		if !v.flushing {
+			v.flushing = true
+			time.AfterFunc(time.Second, v.flush)
+		}
+		v.mu.Unlock()
+		return
 	}
-	v.store(rec)
-}
-
-// apply stores a record the follower decoded.
-func (v *View[T]) apply(rec Record[T]) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.store(rec)
-}
-
-func (v *View[T]) store(rec Record[T]) {
-	cur, had := v.recs[rec.ID]
-	if had && cur.Seq >= rec.Seq {
-		return
+	for _, seq := range putAhead {
+		if seq > v.followed {
+			v.stored[seq] = struct{}{}
+		}
 	}
-	v.recs[rec.ID] = rec
-	if v.keys == nil {
-		return
-	}
-	if had {
-		for _, k := range v.keys(cur.State) {
-			delete(v.index[k], rec.ID)
-			if len(v.index[k]) == 0 {
-				delete(v.index, k)
+	if len(v.stored) > maxStored {
+		for seq := range v.stored {
+			if seq <= v.followed {
+				delete(v.stored, seq)
 			}
 		}
 	}
-	for _, k := range v.keys(rec.State) {
-		if v.index[k] == nil {
-			v.index[k] = map[string]struct{}{}
+}
+
+func cmpOr(a, b []byte) []byte {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func cmpOrPtr[T any](a, b *T) *T {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// row is the file's row of a queued event: from the writer's record when
+// there is one (no decoding), else decoded from the follower's bytes.
+func (v *View[T]) row(seq uint64, q *queued[T]) (viewRow, error) {
+	var rec Record[T]
+	data := q.data
+	switch {
+	case q.rec != nil:
+		rec = *q.rec
+		if data == nil {
+			var err error
+			if data, err = json.Marshal(rec.Envelope); err != nil {
+				return viewRow{}, err
+			}
 		}
-		v.index[k][rec.ID] = struct{}{}
-	}
-}
-
-// Lookup returns the records whose state has key among its index keys
-// (IndexBy), in no particular order: a map lookup, not a scan.
-func (v *View[T]) Lookup(key string) []Record[T] {
-	v.read()
-	defer v.mu.RUnlock()
-	var out []Record[T]
-	for id := range v.index[key] {
-		out = append(out, v.recs[id])
-	}
-	return out
-}
-
-// Get returns the record with id.
-func (v *View[T]) Get(id string) (Record[T], bool) {
-	v.read()
-	defer v.mu.RUnlock()
-	r, ok := v.recs[id]
-	return r, ok
-}
-
-// Select returns the records whose state passes keep, in no particular order.
-func (v *View[T]) Select(keep func(T) bool) []Record[T] {
-	v.read()
-	defer v.mu.RUnlock()
-	var out []Record[T]
-	for _, r := range v.recs {
-		if keep(r.State) {
-			out = append(out, r)
+	default:
+		var err error
+		if rec, err = v.store.decode(data, seq); err != nil {
+			return viewRow{}, err
 		}
 	}
-	return out
+	return v.rowOf(rec.ID, seq, data, rec.State), nil
 }
 
-// Len is the number of records in the view.
-func (v *View[T]) Len() int {
-	v.read()
-	defer v.mu.RUnlock()
-	return len(v.recs)
+// rowOf is the file's row of a record's event.
+func (v *View[T]) rowOf(id string, seq uint64, data []byte, state T) viewRow {
+	row := viewRow{id: id, seq: seq, data: data, cols: make([]string, len(v.shape.Columns))}
+	if v.shape.Order != nil {
+		row.order = v.shape.Order(state)
+	} else {
+		row.order = id
+	}
+	if v.shape.Text != nil {
+		row.text = v.shape.Text(state)
+	}
+	for i, c := range v.shape.Columns {
+		row.cols[i] = c.Of(state)
+	}
+	if v.shape.Keys != nil {
+		row.keys = v.shape.Keys(state)
+	}
+	return row
 }

@@ -39,6 +39,7 @@ type Config struct {
 	IngestAddr      string // ingest's health, readiness and metrics (ECONDIP_INGEST_ADDR); empty or "off": none
 	MetricsAddr     string // a single service's internal metrics address (ECONDIP_METRICS_ADDR); empty or "off": none
 	UsersFile       string
+	ViewsDir        string               // the services' read models (ECONDIP_VIEWS_DIR); empty: <DataDir>/views
 	MappingDir      string               // the editable HS mapping files (ECONDIP_MAPPING_DIR); empty: <DataDir>/mapping
 	RatesFile       string               // the official rates store (ECONDIP_RATES_FILE); empty: <DataDir>/reference/rates_kzt.csv
 	RateLimits      reference.RateLimits // stale and hard limits of a rate's age (ECONDIP_RATE_STALE_DAYS, ECONDIP_RATE_MAX_AGE_DAYS)
@@ -120,6 +121,7 @@ func ConfigFromEnv() (Config, error) {
 		c.CHPassword = pw
 	}
 	c.UsersFile = env("ECONDIP_USERS_FILE", filepath.Join(c.DataDir, "users.json"))
+	c.ViewsDir = env("ECONDIP_VIEWS_DIR", "")
 	c.MappingDir = env("ECONDIP_MAPPING_DIR", filepath.Join(c.DataDir, "mapping"))
 	c.RatesFile = env("ECONDIP_RATES_FILE", filepath.Join(c.DataDir, "reference", reference.RatesFile))
 	c.RateLimits = reference.RateLimits{StaleDays: num("ECONDIP_RATE_STALE_DAYS", reference.DefaultRateLimits.StaleDays),

@@ -21,9 +21,9 @@ func TestReadinessAndIngestMetrics(t *testing.T) {
 		name, addr string
 		checks     []string
 	}{
-		{"leads", s.LeadsAddr, []string{"nats"}},
-		{"commissions", s.CommissionsAddr, []string{"nats"}},
-		{"exports", s.ExportsAddr, []string{"nats"}},
+		{"leads", s.LeadsAddr, []string{"nats", "read_model"}},
+		{"commissions", s.CommissionsAddr, []string{"nats", "read_model"}},
+		{"exports", s.ExportsAddr, []string{"nats", "read_model"}},
 		{"dashboard", s.DashboardAddr, []string{"nats", "clickhouse"}},
 		{"ingest", s.IngestAddr, []string{"nats", "clickhouse"}},
 	}

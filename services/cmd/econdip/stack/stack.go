@@ -564,6 +564,7 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		opts.ViewsDir = s.viewsDir("identity")
 		id, err := identity.New(ctx, js, s.Ref, log, opts)
 		if err != nil {
 			return err
@@ -571,6 +572,7 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 		s.Identity, s.Users = id, id
 		return nil
 	}
+	opts.ViewsDir = s.viewsDir("identity")
 	id, err := identity.New(ctx, s.JS, s.Ref, log, opts)
 	if err != nil {
 		return err
@@ -706,7 +708,7 @@ func (s *Stack) ServeLeads(ctx context.Context) error {
 }
 
 // newAPI is a service's constructor (leads.New, commissions.New, exports.New).
-type newAPI func(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger,
+type newAPI func(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *slog.Logger, views string,
 	users auth.Authenticator, writeLimit fiber.Handler, opts httpx.Options) (*fiber.App, error)
 
 // serveAPI starts the API of service, connected as its own NATS user, and
@@ -716,12 +718,29 @@ func (s *Stack) serveAPI(ctx context.Context, service, what, addr string, start 
 	if err != nil {
 		return "", err
 	}
-	app, err := start(ctx, js, s.Ref, s.Log.With("service", service), s.Users, s.writeLimit(),
+	app, err := start(ctx, js, s.Ref, s.Log.With("service", service), s.viewsDir(service), s.Users, s.writeLimit(),
 		httpx.Options{Name: service, Logger: s.Log, Secure: s.Cfg.SecureCookies})
 	if err != nil {
 		return "", err
 	}
 	return s.listen(what, addr, app)
+}
+
+// viewsDir is the folder of a part's read models: one folder a part, or
+// one a process when it runs a single role, so that no two processes share
+// a file.
+func (s *Stack) viewsDir(part string) string {
+	dir := s.Cfg.ViewsDir
+	if dir == "" && s.Cfg.DataDir != "" {
+		dir = filepath.Join(s.Cfg.DataDir, "views")
+	}
+	if dir == "" {
+		return "" // a temporary folder, rebuilt at each start
+	}
+	if s.Cfg.Role != "" {
+		return filepath.Join(dir, s.Cfg.Role)
+	}
+	return filepath.Join(dir, part)
 }
 
 // writeLimit is the per-user limit on writes of one service
