@@ -30,7 +30,7 @@ var (
 			{Name: "buyer_country", Of: func(d events.DealV1) string { return d.BuyerCountry }},
 			{Name: "exporter_bin", Of: func(d events.DealV1) string { return d.ExporterBIN }},
 		},
-		Indexes: [][]string{{"post"}, {"stage"}, {"buyer_country"}, {"exporter_bin"}, {"post", "stage"}, {"post", "exporter_bin"}},
+		Indexes: [][]string{{"post", "stage"}, {"post", "exporter_bin"}, {"stage"}, {"buyer_country"}, {"exporter_bin"}},
 		Version: 1,
 	}
 	barriersView = eventstore.Shape[events.BarrierV1]{
@@ -43,7 +43,7 @@ var (
 			{Name: "country", Of: func(b events.BarrierV1) string { return b.Country }},
 		},
 		Text:    func(b events.BarrierV1) string { return strings.ToLower(b.Title + " " + b.Description) },
-		Indexes: [][]string{{"post"}, {"status"}, {"country"}, {"post", "status"}},
+		Indexes: [][]string{{"post", "status"}, {"status"}, {"country"}},
 		Version: 1,
 	}
 )

@@ -47,7 +47,8 @@ var leadsView = eventstore.Shape[events.LeadV1]{
 		{Name: "sector", Of: func(l events.LeadV1) string { return l.Sector }},
 	},
 	Text:    func(l events.LeadV1) string { return strings.ToLower(l.InvestorName + " " + l.Title) },
-	Indexes: [][]string{{"post"}, {"stage"}, {"sector"}, {"post", "stage"}, {"post", "sector"}, {"stage", "sector"}},
+	// A filter on one column uses the index it starts (post, stage) or its own (sector).
+	Indexes: [][]string{{"post", "stage"}, {"post", "sector"}, {"stage", "sector"}, {"sector"}},
 	Version: 1,
 }
 

@@ -22,7 +22,7 @@ import (
 
 // viewSchema is the version of the file layout below; a file of another
 // version is rebuilt.
-const viewSchema = 1
+const viewSchema = 2
 
 // viewLayout is a Shape without its functions: what the file's tables look like.
 type viewLayout struct {
@@ -102,7 +102,7 @@ func openViewDB(ctx context.Context, dir string, shape viewShape, origin viewOri
 		return nil, fmt.Errorf("read model %s: %w", shape.name, err)
 	}
 	db.lock = lock
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-16000)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-16000)&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"
 	if db.sql, err = sql.Open("sqlite", dsn); err != nil {
 		db.close()
 		return nil, fmt.Errorf("read model %s: open %s: %w", shape.name, path, err)
@@ -190,7 +190,9 @@ func (db *viewDB) prepare(ctx context.Context, origin viewOrigin, lastSeq uint64
 		cols += ", " + c + " TEXT NOT NULL"
 	}
 	stmts = append(stmts,
-		`CREATE TABLE records (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, sort_key TEXT NOT NULL, search TEXT NOT NULL`+cols+`, data BLOB NOT NULL) WITHOUT ROWID`,
+		// A rowid table: rows hold whole events (a kilobyte or more), which
+		// WITHOUT ROWID tables store badly, and indexes point at the 8-byte rowid.
+		`CREATE TABLE records (id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, sort_key TEXT NOT NULL, search TEXT NOT NULL`+cols+`, data BLOB NOT NULL)`,
 		`CREATE INDEX records_by_order ON records (sort_key)`,
 		`CREATE TABLE record_keys (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID`,
 		`CREATE INDEX record_keys_by_id ON record_keys (id)`)
