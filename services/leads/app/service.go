@@ -46,7 +46,7 @@ var leadsView = eventstore.Shape[events.LeadV1]{
 		{Name: "stage", Of: func(l events.LeadV1) string { return l.Stage }},
 		{Name: "sector", Of: func(l events.LeadV1) string { return l.Sector }},
 	},
-	Text:    func(l events.LeadV1) string { return strings.ToLower(l.InvestorName + " " + l.Title) },
+	Text: func(l events.LeadV1) string { return strings.ToLower(l.InvestorName + " " + l.Title) },
 	// A filter on one column uses the index it starts (post, stage) or its own (sector).
 	Indexes: [][]string{{"post", "stage"}, {"post", "sector"}, {"stage", "sector"}, {"sector"}},
 	Version: 1,

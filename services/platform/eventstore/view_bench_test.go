@@ -37,8 +37,10 @@ func BenchmarkViewAtScale(b *testing.B) {
 		return s.State(), true
 	}, idOf: func(l events.LeadV1) string { return l.ID }}
 	shape := Shape[events.LeadV1]{
-		Name:  "leads",
-		Order: func(l events.LeadV1) string { return fmt.Sprintf("%019d", 1<<62-l.UpdatedAt.UnixMicro()) + "\x00" + l.ID },
+		Name: "leads",
+		Order: func(l events.LeadV1) string {
+			return fmt.Sprintf("%019d", 1<<62-l.UpdatedAt.UnixMicro()) + "\x00" + l.ID
+		},
 		Columns: []Column[events.LeadV1]{
 			{Name: "post", Of: func(l events.LeadV1) string { return l.Post }},
 			{Name: "stage", Of: func(l events.LeadV1) string { return l.Stage }},
