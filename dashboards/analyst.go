@@ -35,7 +35,7 @@ func (s *Server) pipelineRows(c *fiber.Ctx) ([]analytics.PipelineRow, error) {
 	}
 	rows, err := analytics.Pipeline(c.UserContext(), s.cfg.CH, f)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return nil, figuresUnavailable(err)
 	}
 	inPipelineOrder(rows)
 	return rows, nil

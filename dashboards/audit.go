@@ -93,10 +93,6 @@ func tooManyForOneFile(total uint64) error {
 	return f.Err()
 }
 
-func analyticsDown(err error) error {
-	return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
-}
-
 func (s *Server) auditPage(c *fiber.Ctx) error {
 	r, err := auditRangeOf(c)
 	data := fiber.Map{"From": r.From, "To": r.To, "Errors": map[string]string{}, "MaxDays": maxAuditDays,
@@ -104,7 +100,7 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 	if err == nil {
 		var total uint64
 		if total, err = analytics.AuditCount(c.UserContext(), s.cfg.CH, r.Filter); err != nil {
-			return analyticsDown(err)
+			return figuresUnavailable(err)
 		}
 		data["Total"], data["Count"] = total, int(min(total, uint64(analytics.MaxAuditRows)+1))
 		if total > analytics.MaxAuditRows {
@@ -124,7 +120,7 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 		rows = append(rows, row)
 		return nil
 	}); err != nil {
-		return analyticsDown(err)
+		return figuresUnavailable(err)
 	}
 	data["Rows"], data["CSV"], data["JSON"] = s.auditViews(httpx.Lang(c), rows), "/api/audit.csv?"+r.query(), "/api/audit?"+r.query()
 	return s.render(c, 200, "admin_audit", "ui.audit.title", data)
@@ -166,14 +162,14 @@ func (s *Server) auditJSON(c *fiber.Ctx) error {
 	}
 	total, err := analytics.AuditCount(c.UserContext(), s.cfg.CH, r.Filter)
 	if err != nil {
-		return analyticsDown(err)
+		return figuresUnavailable(err)
 	}
 	rows := []analytics.AuditRow{}
 	if err := analytics.Audit(c.UserContext(), s.cfg.CH, r.Filter, auditJSONRows, func(row analytics.AuditRow) error {
 		rows = append(rows, row)
 		return nil
 	}); err != nil {
-		return analyticsDown(err)
+		return figuresUnavailable(err)
 	}
 	noStore(c)
 	return c.JSON(fiber.Map{"from": r.From, "to": r.To, "time_zone": "Asia/Almaty (UTC+5): from and to are days there; times are UTC",
@@ -191,7 +187,7 @@ func (s *Server) auditCSV(c *fiber.Ctx) error {
 	}
 	total, err := analytics.AuditCount(c.UserContext(), s.cfg.CH, r.Filter)
 	if err != nil {
-		return analyticsDown(err)
+		return figuresUnavailable(err)
 	}
 	if total > analytics.MaxAuditRows {
 		return tooManyForOneFile(total)

@@ -83,7 +83,7 @@ func figure[T any](c *fiber.Ctx, conn driver.Conn, t table[T],
 	}
 	rows, err := query(c.UserContext(), conn, asOf, f)
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return figuresUnavailable(err)
 	}
 	var fe apperr.Fields
 	extra := fiber.Map{"as_of": asOf.Format(time.DateOnly), "in": unitName(unitParam(c, &fe))}

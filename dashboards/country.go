@@ -475,7 +475,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		q.Country = "" // every country, whatever the URL says
 		rows, err := s.countryRows(c.UserContext(), lang, q)
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+			return figuresUnavailable(err)
 		}
 		return table[countryRow]{name: "partner-countries", header: countryRowHeader, record: countryRecord}.send(c, rows, extra)
 	}
@@ -486,24 +486,23 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	file := func(what string) string { return "country-" + strings.ToLower(q.Country) + "-" + what }
-	unavailable := func(err error) error { return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable") }
 	switch name {
 	case "summary":
 		rows, err := s.countryRows(ctx, lang, q)
 		if err != nil {
-			return unavailable(err)
+			return figuresUnavailable(err)
 		}
 		return table[countryRow]{name: file("headline"), header: countryRowHeader, record: countryRecord}.send(c, rows, extra)
 	case "years":
 		rows, err := s.countryYears(ctx, q)
 		if err != nil {
-			return unavailable(err)
+			return figuresUnavailable(err)
 		}
 		return table[countryYear]{name: file("by-year"), header: countryYearHeader, record: countryYearRecord}.send(c, rows, extra)
 	case "pipeline":
 		rows, err := s.pipelineByStage(ctx, q)
 		if err != nil {
-			return unavailable(err)
+			return figuresUnavailable(err)
 		}
 		return table[stageTotal]{name: file("pipeline-by-stage"), header: []string{"stage", "leads", "capex_usd", "weighted_usd", "leads_without_rate",
 			"capex_kzt", "weighted_kzt", "stale_rate", "max_rate_age_days", "rate_too_old"},
@@ -514,7 +513,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 	case "leads":
 		recs, err := analytics.PipelineRecords(ctx, s.cfg.CH, analytics.PipelineFilter{Country: q.Country, Post: q.Post})
 		if err != nil {
-			return unavailable(err)
+			return figuresUnavailable(err)
 		}
 		rows := make([]leadRow, len(recs))
 		for i, r := range recs {
@@ -541,7 +540,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 	case "deals":
 		rows, err := analytics.ExportRecords(ctx, s.cfg.CH, analytics.ByCountry, q.Country, q.kpi())
 		if err != nil {
-			return unavailable(err)
+			return figuresUnavailable(err)
 		}
 		extra["sector_names"] = s.sectorNames(lang)
 		return table[analytics.ExportRecord]{name: file("signed-deals"), header: exportRecordsHeader, record: exportRecord}.send(c, rows, extra)
@@ -569,7 +568,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		}
 		commissions, err := s.partnerCommissions(ctx, q)
 		if err != nil {
-			return unavailable(err)
+			return figuresUnavailable(err)
 		}
 		if name == "commissions" {
 			return table[analytics.CommissionExecution]{name: file("commissions"),
@@ -582,7 +581,7 @@ func (s *Server) countryFigure(c *fiber.Ctx) error {
 		for _, cm := range commissions {
 			rows, err := analytics.OverdueDecisions(ctx, s.cfg.CH, q.AsOf, analytics.CommissionFilter{CommissionID: cm.CommissionID, Years: q.Years})
 			if err != nil {
-				return unavailable(err)
+				return figuresUnavailable(err)
 			}
 			late = append(late, rows...)
 		}

@@ -271,6 +271,13 @@ type pageData struct {
 	Script template.JS
 }
 
+// figuresUnavailable is the error of a read of figures that ClickHouse did
+// not answer: unavailable for a moment, nothing lost (a write that fails
+// keeps the generic "nothing was saved").
+func figuresUnavailable(err error) error {
+	return apperr.Wrap(apperr.Unavailable, err, "error.figures_unavailable")
+}
+
 // render executes page in the request's language. title is a catalogue key
 // (a text that is not one shows as it is).
 func (s *Server) render(c *fiber.Ctx, status int, page string, title string, data any) error {

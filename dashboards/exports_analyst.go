@@ -137,7 +137,7 @@ func serveFigure[F, T any](c *fiber.Ctx, conn driver.Conn, f F, t table[T],
 	query func(context.Context, driver.Conn, F) ([]T, error), extra fiber.Map) error {
 	rows, err := query(c.UserContext(), conn, f)
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return figuresUnavailable(err)
 	}
 	return t.send(c, rows, extra)
 }

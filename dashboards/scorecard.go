@@ -146,7 +146,7 @@ func (s *Server) scorecardFilter(c *fiber.Ctx) (scorecardQuery, error) {
 	q.InKZT = unitParam(c, &fe)
 	q.Editions, err = analytics.TargetEditions(c.UserContext(), s.cfg.CH)
 	if err != nil {
-		return q, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return q, figuresUnavailable(err)
 	}
 	if q.Edition != "" && !slices.ContainsFunc(q.Editions, func(e analytics.TargetEdition) bool { return e.Edition == q.Edition }) {
 		names := make([]string, len(q.Editions))
@@ -356,7 +356,7 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 	case reference.MetricNonRawExports, reference.MetricExportMarkets:
 		rows, err := analytics.ExportRecords(ctx, s.cfg.CH, by, d.Code, f)
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+			return figuresUnavailable(err)
 		}
 		extra["kind"] = "exports"
 		extra["sector_names"] = s.sectorNames(lang)
@@ -372,7 +372,7 @@ func (s *Server) scorecardRecords(c *fiber.Ctx) error {
 	}
 	rows, err := analytics.InvestmentRecords(ctx, s.cfg.CH, metric, by, d.Code, f)
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return figuresUnavailable(err)
 	}
 	extra["kind"] = "investment"
 	extra["post_names"] = s.postNames(lang)
@@ -404,7 +404,7 @@ func (s *Server) scorecardFigure(c *fiber.Ctx) error {
 	if q.InKZT {
 		rate, err := analytics.TargetRate(c.UserContext(), s.cfg.CH, q.Year, q.Today)
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+			return figuresUnavailable(err)
 		}
 		extra["targets_rate"] = rate
 	}
@@ -417,7 +417,7 @@ func (s *Server) scorecardFigure(c *fiber.Ctx) error {
 			}
 			t, err := analytics.Targets(c.UserContext(), s.cfg.CH, tf)
 			if err != nil {
-				return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+				return figuresUnavailable(err)
 			}
 			rows = append(rows, t...)
 		}
@@ -425,7 +425,7 @@ func (s *Server) scorecardFigure(c *fiber.Ctx) error {
 	}
 	rows, err := s.scorecardRows(c.UserContext(), httpx.Lang(c), q)
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return figuresUnavailable(err)
 	}
 	return scorecardTable(q.Year).send(c, rows, extra)
 }
@@ -485,7 +485,7 @@ func (s *Server) scorecardPage(c *fiber.Ctx) error {
 	var rate analytics.ScorecardRate
 	if q.InKZT && status == fiber.StatusOK {
 		if rate, err = analytics.TargetRate(c.UserContext(), s.cfg.CH, q.Year, q.Today); err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+			return figuresUnavailable(err)
 		}
 	}
 	return s.render(c, status, "scorecard", "ui.analyst.scorecard.title", fiber.Map{

@@ -88,7 +88,7 @@ func (s *Server) tradeFilter(c *fiber.Ctx) (tradeQuery, error) {
 	latest := time.Date(astanaToday().Year(), astanaToday().Month(), 1, 0, 0, 0, 0, time.UTC)
 	eds, err := analytics.TradeEditions(c.UserContext(), s.cfg.CH, true)
 	if err != nil {
-		return tradeQuery{}, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return tradeQuery{}, figuresUnavailable(err)
 	}
 	q := tradeQuery{By: analytics.TradeBy(strings.TrimSpace(c.Query("by")))}
 	if len(eds) > 0 {
@@ -207,7 +207,7 @@ func (s *Server) tradeKeyName(lang i18n.Lang, by analytics.TradeBy, key string) 
 func (s *Server) tradeComparison(c *fiber.Ctx, q tradeQuery) ([]tradeRow, tradeRow, analytics.TradeComparison, error) {
 	cmp, err := analytics.TradeCompare(c.UserContext(), s.cfg.CH, q.By, q.TradeFilter)
 	if err != nil {
-		return nil, tradeRow{}, cmp, apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return nil, tradeRow{}, cmp, figuresUnavailable(err)
 	}
 	lang := httpx.Lang(c)
 	money := func(v any, code string) string { return moneyText(lang, v, code) }
@@ -241,7 +241,7 @@ func (s *Server) tradeFigure(c *fiber.Ctx) error {
 	if name == "editions" {
 		eds, err := analytics.TradeEditions(c.UserContext(), s.cfg.CH, c.Query("all") != "true")
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+			return figuresUnavailable(err)
 		}
 		return table[analytics.TradeEdition]{name: "bns-editions",
 			header: []string{"month", "partner", "chapters", "sum_thousand_usd", "has_total", "total_thousand_usd", "file_name", "file_sha256", "label", "loaded_by", "loaded_at"},
@@ -302,7 +302,7 @@ func (s *Server) tradePage(c *fiber.Ctx) error {
 		}
 		eds, err := analytics.TradeEditions(c.UserContext(), s.cfg.CH, true)
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+			return figuresUnavailable(err)
 		}
 		eds = slices.DeleteFunc(eds, func(e analytics.TradeEdition) bool {
 			return e.Month.Before(q.TradeFilter.From) || e.Month.After(q.TradeFilter.To) || (q.By != analytics.TradeByPartner && e.Partner != q.Partner)
@@ -339,12 +339,12 @@ type tradeFileError struct {
 func (s *Server) renderTradeAdmin(c *fiber.Ctx, status int, done []analytics.TradeImported, refused []tradeFileError) error {
 	eds, err := analytics.TradeEditions(c.UserContext(), s.cfg.CH, false)
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return figuresUnavailable(err)
 	}
 	current := map[string]bool{}
 	cur, err := analytics.TradeEditions(c.UserContext(), s.cfg.CH, true)
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return figuresUnavailable(err)
 	}
 	for _, e := range cur {
 		current[e.EditionID] = true
@@ -406,7 +406,7 @@ func (s *Server) tradeImport(c *fiber.Ctx) error {
 	}
 	done, err := analytics.ImportTrade(c.UserContext(), conn, files, analytics.TradeImportOptions{LoadedBy: currentUser(c).ID})
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable")
+		return apperr.Wrap(apperr.Unavailable, err, "error.analytics_unavailable") // a write: "nothing was saved"
 	}
 	if s.cfg.Log != nil {
 		s.cfg.Log.Info("BNS statistics imported", "by", currentUser(c).ID, "files", len(files), "months", len(done))

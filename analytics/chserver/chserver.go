@@ -122,11 +122,12 @@ type Server struct {
 	// Version is the server version as reported by SELECT version().
 	Version string
 
-	logger  *slog.Logger
-	cmd     *exec.Cmd
-	pidFile string
-	done    chan struct{} // closed when the process has exited and been reaped
-	waitErr error         // valid after done is closed
+	logger            *slog.Logger
+	tcpPort, httpPort int
+	cmd               *exec.Cmd
+	pidFile           string
+	done              chan struct{} // closed when the process has exited and been reaped
+	waitErr           error         // valid after done is closed
 
 	stopOnce sync.Once
 	stopErr  error
@@ -251,6 +252,8 @@ func launch(ctx context.Context, logger *slog.Logger, bin string, args []string,
 		HTTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)),
 		Dir:      dir,
 		logger:   logger,
+		tcpPort:  tcpPort,
+		httpPort: httpPort,
 		cmd:      cmd,
 		pidFile:  filepath.Join(dir, pidFileName),
 		done:     make(chan struct{}),

@@ -33,3 +33,9 @@ func killGroup(pid int) {
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 }
+
+// killGroupLeftovers ends what is left of the process group of a server that
+// has exited and been reaped. Only the group is signalled: the pid itself
+// may belong to another process by now, but a group id is not reused while
+// a member lives.
+func killGroupLeftovers(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }

@@ -213,7 +213,7 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 		defer close(loads)
 		s.decodeInto(stream, fetches, loads)
 	}()
-	backoff := time.Second
+	var out outage
 	release := false // ctx ended and an insert failed: hand the rest back at once
 	for l := range loads {
 		if release {
@@ -227,18 +227,57 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 		cancel()
 		if err != nil {
 			obs.IngestFailures.WithLabelValues(stream).Inc()
-			log.Error("insert into clickhouse failed; the batch will be redelivered", "messages", l.msgs, "err", err, "retry_in", backoff.String())
-			l.release(backoff)
+			delay := out.failed(log, l.msgs, err)
+			l.release(delay)
 			h.release(l.bytes)
 			release = ctx.Err() != nil
-			sleep(ctx, backoff)
-			backoff = min(backoff*2, 30*time.Second)
+			sleep(ctx, delay)
 			continue
 		}
 		h.release(l.bytes) // acknowledged
-		backoff = time.Second
+		out.ended(log)
 	}
 	return nil
+}
+
+// The delay after a failed insert before the next, and before JetStream
+// delivers the failed batch again: it doubles from minRetryDelay and stays
+// at maxRetryDelay, short enough that ingest catches up within seconds of
+// ClickHouse answering again.
+const (
+	minRetryDelay = 250 * time.Millisecond
+	maxRetryDelay = 2 * time.Second
+)
+
+// outage tracks a stream's run of failed inserts, so that it is logged once
+// when it begins and once when it ends, not at every retry.
+type outage struct {
+	since    time.Time // zero: inserts work
+	failures int
+	delay    time.Duration
+}
+
+// failed records a failed insert and returns the delay before the next.
+func (o *outage) failed(log *slog.Logger, msgs int, err error) time.Duration {
+	o.failures++
+	if o.since.IsZero() {
+		o.since, o.delay = time.Now(), minRetryDelay
+		log.Error("insert into clickhouse failed; retrying until it answers, the batches are delivered again meanwhile and nothing is acknowledged before its insert",
+			"messages", msgs, "err", err, "retry_every_at_most", maxRetryDelay.String())
+	} else {
+		o.delay = min(o.delay*2, maxRetryDelay)
+		log.Debug("insert into clickhouse failed again", "messages", msgs, "err", err, "failures", o.failures, "retry_in", o.delay.String())
+	}
+	return o.delay
+}
+
+// ended records a successful insert; the first after failures logs the outage's end.
+func (o *outage) ended(log *slog.Logger) {
+	if o.since.IsZero() {
+		return
+	}
+	log.Info("inserts into clickhouse work again; catching up", "outage", time.Since(o.since).Round(time.Millisecond).String(), "failed_inserts", o.failures)
+	*o = outage{}
 }
 
 // decodeInto decodes and projects each fetch into a load, and hands the load

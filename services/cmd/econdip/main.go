@@ -203,31 +203,7 @@ func reloadOnHangup(ctx context.Context, sys *stack.Stack) {
 }
 
 func up(ctx context.Context, sys *stack.Stack) error {
-	if err := stack.PrepareDataDir(sys.Cfg.DataDir, sys.Log); err != nil {
-		return err
-	}
-	if err := sys.LoadUsers(true); err != nil {
-		return err
-	}
-	if err := sys.StartNATS(ctx, true); err != nil {
-		return err
-	}
-	if err := sys.StartClickHouse(ctx, true); err != nil {
-		return err
-	}
-	if err := sys.RunIngest(ctx); err != nil {
-		return err
-	}
-	if err := sys.ServeLeads(ctx); err != nil {
-		return err
-	}
-	if err := sys.ServeCommissions(ctx); err != nil {
-		return err
-	}
-	if err := sys.ServeExports(ctx); err != nil {
-		return err
-	}
-	if err := sys.ServeDashboard(); err != nil {
+	if err := sys.StartLocal(ctx); err != nil {
 		return err
 	}
 	if sys.Cfg.Demo {

@@ -50,6 +50,14 @@ var clientCodes = map[apperr.Code]bool{
 	apperr.TooManyRequests: true,
 }
 
+// shownUnavailable are the sentences an Unavailable error may show as its
+// own instead of error.service_unavailable, which says nothing was saved:
+// they name no component and carry no arguments. A read of figures that
+// failed saved nothing because it was saving nothing.
+var shownUnavailable = map[string]bool{
+	"error.figures_unavailable": true,
+}
+
 // ErrorBody is the JSON shape of every error response.
 type ErrorBody struct {
 	Error  string              `json:"error"`
@@ -193,10 +201,13 @@ func errorHandler(opts Options, log *slog.Logger) fiber.ErrorHandler {
 		}
 		// One generic sentence per code: the error's own message may name a
 		// component ("the analytics store (ClickHouse)") or carry a cause's text
-		// in its arguments.
+		// in its arguments. A few sentences of its own are shown (shownUnavailable).
 		key := "error.internal"
 		if code == apperr.Unavailable {
 			key = "error.service_unavailable"
+			if isApp && shownUnavailable[ae.Key] && len(ae.Args) == 0 {
+				key = ae.Key
+			}
 		}
 		ref := requestRef(c)
 		// Internals go to the log only; the user gets the catalogue text and the ref.

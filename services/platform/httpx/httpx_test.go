@@ -143,6 +143,7 @@ func TestServerErrorsShowNoInternals(t *testing.T) {
 		"/wrapped-internal":    func(*fiber.Ctx) error { return apperr.Wrap(apperr.Internal, errSQL, "error.internal") },
 		"/wrapped-unavailable": func(*fiber.Ctx) error { return apperr.Wrap(apperr.Unavailable, errSQL, "error.analytics_unavailable") },
 		"/store-unavailable":   func(*fiber.Ctx) error { return apperr.Wrap(apperr.Unavailable, errSQL, "error.store_unavailable") },
+		"/figures-unavailable": func(*fiber.Ctx) error { return apperr.Wrap(apperr.Unavailable, errSQL, "error.figures_unavailable") },
 		"/internal-with-args":  func(*fiber.Ctx) error { return apperr.E(apperr.Internal, "error.json_invalid", errSQL.Error()) },
 		"/unknown-code":        func(*fiber.Ctx) error { return &apperr.Error{Code: "weird", Message: leakedSQL, Err: errSQL} },
 		"/fiber-500":           func(*fiber.Ctx) error { return fiber.NewError(fiber.StatusInternalServerError, leakedSQL) },
@@ -171,6 +172,8 @@ func TestServerErrorsShowNoInternals(t *testing.T) {
 		{"/wrapped-internal", 500, apperr.Internal, internal, "lead_states does not exist", false},
 		{"/wrapped-unavailable", 503, apperr.Unavailable, i18n.T(i18n.EN, "error.service_unavailable"), "lead_states does not exist", false},
 		{"/store-unavailable", 503, apperr.Unavailable, i18n.T(i18n.EN, "error.service_unavailable"), "lead_states does not exist", false},
+		// A failed read of figures says so, not "nothing was saved".
+		{"/figures-unavailable", 503, apperr.Unavailable, i18n.T(i18n.EN, "error.figures_unavailable"), "lead_states does not exist", false},
 		{"/internal-with-args", 500, apperr.Internal, internal, "lead_states does not exist", false},
 		{"/unknown-code", 500, apperr.Internal, internal, "lead_states does not exist", false},
 		{"/fiber-500", 500, apperr.Internal, internal, "FROM lead_states", false},

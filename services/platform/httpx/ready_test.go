@@ -118,3 +118,65 @@ func TestMetricsOnlyWhereAsked(t *testing.T) {
 		t.Errorf("an app without Metrics registers /metrics")
 	}
 }
+
+// A check that ignores its context and hangs does not hold /readyz: the
+// answer comes within 1 s, 503 naming it, while the checks that answer are
+// ok; later probes do not pile up calls of the hung check, and once it
+// returns the app is ready again.
+func TestReadyzAnswersWithinASecondWhenACheckIgnoresItsContext(t *testing.T) {
+	app := newTestApp(t, Options{})
+	release := make(chan struct{})
+	var calls, hung atomic.Int32
+	AddReadyCheck(app.App, "clickhouse", func(context.Context) error {
+		calls.Add(1)
+		if hung.Load() == 0 {
+			return nil
+		}
+		<-release // ignores the context, as a driver stuck in a read would
+		return nil
+	})
+	AddReadyCheck(app.App, "nats", func(context.Context) error { return nil })
+	probe := func(t *testing.T) (int, ReadyBody) {
+		t.Helper()
+		start := time.Now()
+		resp, body := app.do(t, http.MethodGet, "/readyz", "")
+		if d := time.Since(start); d >= time.Second {
+			t.Errorf("readyz took %s, want under 1 s", d)
+		}
+		var got ReadyBody
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, got
+	}
+	if status, body := probe(t); status != http.StatusOK || body.Checks["clickhouse"] != "ok" {
+		t.Fatalf("before the hang: %d %+v", status, body)
+	}
+	hung.Store(1)
+	calls.Store(0)
+	for range 3 {
+		status, body := probe(t)
+		if status != http.StatusServiceUnavailable || body.Status != "not_ready" || body.Checks["clickhouse"] != "failing" || body.Checks["nats"] != "ok" {
+			t.Fatalf("with a hung check: %d %+v, want 503 with clickhouse failing and nats ok", status, body)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the hung check was called %d times by 3 probes, want once", n)
+	}
+	hung.Store(0)
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status, _ := probe(t)
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 5 s of the check returning: %d", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(app.logs.String(), "no answer within") {
+		t.Errorf("the hung check's reason is not logged:\n%s", app.logs)
+	}
+}

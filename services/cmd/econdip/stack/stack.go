@@ -46,8 +46,9 @@ type Stack struct {
 	Cfg     Config
 	Log     *slog.Logger
 	Ref     *reference.Data
-	NATSSrv *server.Server   // nil when NATS is external
-	CHSrv   *chserver.Server // nil when ClickHouse is external
+	mapped  bool                 // Ref holds the HS mapping files' classification (ApplyMapping)
+	NATSSrv *server.Server       // nil when NATS is external
+	CHSrv   *chserver.Supervised // nil when ClickHouse is external
 	NC      *nats.Conn
 	JS      jetstream.JetStream
 	CH      driver.Conn
@@ -218,6 +219,43 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 	return nil
 }
 
+// StartLocal starts what `econdip up` runs on one machine, in the order
+// that lets users in soonest: the embedded NATS, then the leads,
+// commissions and exports APIs, which need nothing else; then the private
+// ClickHouse (started and migrated), ingest and the dashboard, which need
+// it. The APIs answer while ClickHouse starts.
+func (s *Stack) StartLocal(ctx context.Context) error {
+	if err := PrepareDataDir(s.Cfg.DataDir, s.Log); err != nil {
+		return err
+	}
+	if err := s.LoadUsers(true); err != nil {
+		return err
+	}
+	if err := s.StartNATS(ctx, true); err != nil {
+		return err
+	}
+	// The exports API classifies deals with the mapping files.
+	if err := s.ApplyMapping(); err != nil {
+		return err
+	}
+	if err := s.ServeLeads(ctx); err != nil {
+		return err
+	}
+	if err := s.ServeCommissions(ctx); err != nil {
+		return err
+	}
+	if err := s.ServeExports(ctx); err != nil {
+		return err
+	}
+	if err := s.StartClickHouse(ctx, true); err != nil {
+		return err
+	}
+	if err := s.RunIngest(ctx); err != nil {
+		return err
+	}
+	return s.ServeDashboard()
+}
+
 // StartClickHouse connects to ECONDIP_CLICKHOUSE_ADDR, or starts the private
 // server under the data folder; then it creates the database and migrates.
 // With ECONDIP_CLICKHOUSE_CLUSTER it works in cluster mode (analytics/cluster.go):
@@ -239,7 +277,9 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		if err != nil {
 			return err
 		}
-		srv, err := chserver.Start(ctx, chserver.Options{Dir: filepath.Join(s.Cfg.DataDir, "clickhouse"), TCPPort: s.Cfg.CHPort, HTTPPort: s.Cfg.CHHTTPPort,
+		// Supervised: a server that dies is started again on the same
+		// ports, and the connections below find it there.
+		srv, err := chserver.Supervise(ctx, chserver.Options{Dir: filepath.Join(s.Cfg.DataDir, "clickhouse"), TCPPort: s.Cfg.CHPort, HTTPPort: s.Cfg.CHHTTPPort,
 			Logger: s.Log, AdminPassword: sec.ClickHouse[chserver.AdminUser], WriterPassword: sec.ClickHouse[chserver.WriterUser],
 			ReadOnlyPassword: sec.ClickHouse[chserver.ReadOnlyUser]})
 		if err != nil && strings.Contains(err.Error(), "already in use") {
@@ -273,11 +313,9 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 		}
 		s.CH = conn
 		s.onStop(func() { _ = conn.Close() })
-		ref, err := s.Ref.WithMappingDir(cmp.Or(s.Cfg.MappingDir, filepath.Join(s.Cfg.DataDir, "mapping")))
-		if err != nil {
-			return fmt.Errorf("HS mapping (ECONDIP_MAPPING_DIR): %w", err)
+		if err := s.ApplyMapping(); err != nil {
+			return err
 		}
-		s.Ref = ref
 		s.Log.Info("ClickHouse ready", "addr", addr, "database", s.Cfg.CHDatabase, "role", s.Cfg.Role)
 		return nil
 	}
@@ -325,32 +363,45 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	}
 	// Export deals are classified (sector, raw/non-raw) with the mapping
 	// files administrators edit: reload the classification from them at
-	// every start, so an edited mapping reclassifies every deal. The mapped
-	// reference data replaces s.Ref for everything started after this
-	// (ingest's conversions, the dashboard), so all read one mapping.
-	dir := s.Cfg.MappingDir
-	if dir == "" {
-		dir = filepath.Join(s.Cfg.DataDir, "mapping")
+	// every start, so an edited mapping reclassifies every deal.
+	if err := s.ApplyMapping(); err != nil {
+		return err
 	}
-	ref, err := s.Ref.WithMappingDir(dir)
-	if err != nil {
-		return fmt.Errorf("HS mapping (ECONDIP_MAPPING_DIR): %w", err)
-	}
-	s.Ref = ref
 	var n int
 	err = s.eachCHNode(ctx, "the HS classification", func(ctx context.Context, conn driver.Conn) error {
-		n, err = analytics.LoadHSClassification(ctx, conn, ref)
+		n, err = analytics.LoadHSClassification(ctx, conn, s.Ref)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.Log.Info("HS classification loaded", "codes", n, "mapping", dir)
+	s.Log.Info("HS classification loaded", "codes", n, "mapping", s.mappingDir())
 	if _, err := s.LoadReferenceFiles(ctx); err != nil {
 		return err
 	}
 	s.Log.Info("ClickHouse ready", "addr", addr, "database", s.Cfg.CHDatabase)
 	return nil
+}
+
+// ApplyMapping replaces s.Ref with the reference data classified by the HS
+// mapping files administrators edit (ECONDIP_MAPPING_DIR), once per
+// process: everything started after it (the exports API, ingest's
+// conversions, the dashboard) reads one mapping. StartClickHouse calls it;
+// `econdip up` calls it first, as its APIs start before ClickHouse.
+func (s *Stack) ApplyMapping() error {
+	if s.mapped {
+		return nil
+	}
+	ref, err := s.Ref.WithMappingDir(s.mappingDir())
+	if err != nil {
+		return fmt.Errorf("HS mapping (ECONDIP_MAPPING_DIR): %w", err)
+	}
+	s.Ref, s.mapped = ref, true
+	return nil
+}
+
+func (s *Stack) mappingDir() string {
+	return cmp.Or(s.Cfg.MappingDir, filepath.Join(s.Cfg.DataDir, "mapping"))
 }
 
 // eachCHNode runs load with a connection to every ClickHouse node that
