@@ -591,6 +591,7 @@ func (s *Stack) LoadUsers(createDemo bool) error {
 // startIdentity opens the account store on the USERS stream and imports the
 // users file's accounts that are not there yet.
 func (s *Stack) startIdentity(ctx context.Context) error {
+	ctx = s.untilClose(ctx)
 	opts := identity.Options{BcryptCost: s.Cfg.BcryptCost, Replicas: s.Cfg.NATSReplicas}
 	log := s.Log.With("service", "identity")
 	if s.serviceConns != nil {
@@ -769,12 +770,22 @@ func (s *Stack) serveAPI(ctx context.Context, service, what, addr string, start 
 	if err != nil {
 		return "", err
 	}
+	ctx = s.untilClose(ctx)
 	app, err := start(ctx, js, s.Ref, s.Log.With("service", service), s.viewsDir(service), s.Users, s.writeLimit(),
 		httpx.Options{Name: service, Logger: s.Log, Secure: s.Cfg.SecureCookies})
 	if err != nil {
 		return "", err
 	}
 	return s.listen(what, addr, app)
+}
+
+// untilClose is ctx, ended by Close too: a service's read models then let
+// go of their files, so that a stack started again in this process (a
+// restart in a test) can open them.
+func (s *Stack) untilClose(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	s.onStop(cancel)
+	return ctx
 }
 
 // viewsDir is the folder of a part's read models: one folder a part, or
