@@ -51,10 +51,6 @@ func Open(ctx context.Context, cfg Config) (driver.Conn, error) {
 		Addr:        addrs,
 		Auth:        clickhouse.Auth{Database: cfg.Database, Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: 5 * time.Second,
-		// A server that stops answering (stopped, or a network that drops
-		// packets) fails a read after this instead of the driver's 5 min; a
-		// long query is not cut, the server sends progress while it runs.
-		ReadTimeout: 60 * time.Second,
 		Settings: clickhouse.Settings{
 			// Needed on 18.16 for LowCardinality; current servers accept and ignore it.
 			"allow_experimental_low_cardinality_type": 1,
