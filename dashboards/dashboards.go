@@ -107,6 +107,7 @@ func New(cfg Config) (*fiber.App, error) {
 	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: 8 << 20})
 	app.Use(language)
 	app.Use(s.pageErrors)
+	app.Use(readDeadline)
 	static, _ := fs.Sub(staticFiles, "static")
 	public := auth.Protect(app, "dashboard", "")
 	public.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
@@ -274,6 +275,21 @@ type pageData struct {
 // figuresUnavailable is the error of a read of figures that ClickHouse did
 // not answer: unavailable for a moment, nothing lost (a write that fails
 // keeps the generic "nothing was saved").
+// pageDeadline bounds what a page waits for (ClickHouse, the APIs): a
+// database that stops answering gives "figures unavailable" after it, not
+// a page that never comes. The slowest figures take seconds on 10 million
+// events (BENCHMARKS.md).
+const pageDeadline = 60 * time.Second
+
+// readDeadline gives each request's context the page deadline (the audit
+// CSV, which streams after its handler returned, has its own).
+func readDeadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), pageDeadline)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
 func figuresUnavailable(err error) error {
 	return apperr.Wrap(apperr.Unavailable, err, "error.figures_unavailable")
 }
