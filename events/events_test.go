@@ -112,7 +112,23 @@ func samples() []events.Event {
 		events.DecisionRecordedV1{Decision: dec},
 		events.DecisionStatusChangedV1{Decision: dec, From: "in_progress", To: "done", EffectiveOn: "2026-01-05", Comment: "trade house opened", EvidenceRef: "letter 12-3/456"},
 		events.DecisionLinkedV1{Decision: dec, Kind: "lead", TargetID: "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
+		events.TaskCreatedV1{Task: sampleTask()},
+		events.TaskUpdatedV1{Task: func() events.TaskV1 {
+			t := sampleTask()
+			done := t.CreatedAt.Add(48 * time.Hour)
+			t.Version, t.Done, t.DoneAt, t.DoneBy, t.UpdatedAt = 2, true, &done, "attache.de-berlin", done
+			return t
+		}(), Changed: []string{"done"}},
+		events.NoteAddedV1{Note: events.NoteV1{ID: "0e6f2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b", WorkRef: events.WorkRef{Kind: "decision", ID: dec.ID, CommissionID: "igc-cn"},
+			Scope: "commission:igc-cn", Author: "secretariat.igc-cn", Text: "Ministry of Trade confirmed the draft; Mr Li to send it", CreatedAt: at}},
 	}
+}
+
+func sampleTask() events.TaskV1 {
+	at := time.Date(2026, 11, 2, 5, 0, 0, 0, time.UTC)
+	return events.TaskV1{ID: "5d3c1b2a-9e8f-4a7b-8c6d-5e4f3a2b1c0d", Version: 1, WorkRef: events.WorkRef{Kind: "lead", ID: "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
+		Scope: "post:de-berlin", Title: "Send the investor the land plot offer", Due: "2026-11-20", Assignee: "attache.de-berlin",
+		CreatedBy: "attache.de-berlin", CreatedAt: at, UpdatedAt: at}
 }
 
 func encode(t *testing.T, ev events.Event) []byte {

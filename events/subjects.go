@@ -37,7 +37,50 @@ const (
 	// AllUsers has '>': a user id has dots (attache.de-berlin), so one
 	// account spans several tokens.
 	AllUsers = SubjectPrefix + ".users.>"
+
+	// Tasks and notes, by the kind of record they are about (WorkSubject).
+	AllLeadTasks     = SubjectPrefix + ".leads.*.task.*"
+	AllLeadNotes     = SubjectPrefix + ".leads.*.note.*"
+	AllDealTasks     = SubjectPrefix + ".exports.deal.*.task.*"
+	AllDealNotes     = SubjectPrefix + ".exports.deal.*.note.*"
+	AllBarrierTasks  = SubjectPrefix + ".exports.barrier.*.task.*"
+	AllBarrierNotes  = SubjectPrefix + ".exports.barrier.*.note.*"
+	AllDecisionTasks = SubjectPrefix + ".commissions.*.decision.*.task.*"
+	AllDecisionNotes = SubjectPrefix + ".commissions.*.decision.*.note.*"
 )
+
+// The second-to-last token of a work item's subject.
+const (
+	WorkTask = "task"
+	WorkNote = "note"
+)
+
+// WorkSubject carries every event of one task or note (item: WorkTask or
+// WorkNote) about the record ref: under the record's own subject, in its
+// stream, e.g. econdip.leads.<lead id>.task.<task id>.
+func WorkSubject(ref WorkRef, item, id string) (string, error) {
+	if item != WorkTask && item != WorkNote {
+		return "", fmt.Errorf("%w: %q is neither a task nor a note", ErrBadID, item)
+	}
+	var record string
+	var err error
+	switch ref.Kind {
+	case WorkOnLead:
+		record, err = LeadSubject(ref.ID)
+	case WorkOnDeal:
+		record, err = DealSubject(ref.ID)
+	case WorkOnBarrier:
+		record, err = BarrierSubject(ref.ID)
+	case WorkOnDecision:
+		record, err = DecisionSubject(ref.CommissionID, ref.ID)
+	default:
+		return "", fmt.Errorf("%w: no record kind %q", ErrBadID, ref.Kind)
+	}
+	if err != nil {
+		return "", err
+	}
+	return checked(record+"."+item+"."+id, id)
+}
 
 // CheckToken reports whether id can be one token of a subject: 1 to 128 of
 // A-Z, a-z, 0-9, '_' and '-'.

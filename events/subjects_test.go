@@ -95,3 +95,26 @@ func split(s string) []string {
 	}
 	return out
 }
+
+func TestWorkSubjectsAreUnderTheirRecord(t *testing.T) {
+	lead := events.WorkRef{Kind: events.WorkOnLead, ID: "l1"}
+	for _, tt := range []struct {
+		ref        events.WorkRef
+		item, id   string
+		want, fail string
+	}{
+		{lead, events.WorkTask, "t1", "econdip.leads.l1.task.t1", ""},
+		{events.WorkRef{Kind: events.WorkOnDeal, ID: "d1"}, events.WorkNote, "n1", "econdip.exports.deal.d1.note.n1", ""},
+		{events.WorkRef{Kind: events.WorkOnBarrier, ID: "b1"}, events.WorkTask, "t1", "econdip.exports.barrier.b1.task.t1", ""},
+		{events.WorkRef{Kind: events.WorkOnDecision, ID: "x1", CommissionID: "igc-cn"}, events.WorkTask, "t1", "econdip.commissions.igc-cn.decision.x1.task.t1", ""},
+		{lead, events.WorkTask, "*", "", "wildcard id"},
+		{events.WorkRef{Kind: events.WorkOnLead, ID: ">"}, events.WorkTask, "t1", "", "wildcard record"},
+		{lead, "comment", "t1", "", "unknown item"},
+		{events.WorkRef{Kind: "exporter", ID: "e1"}, events.WorkTask, "t1", "", "unknown kind"},
+	} {
+		got, err := events.WorkSubject(tt.ref, tt.item, tt.id)
+		if (err != nil) != (tt.fail != "") || got != tt.want {
+			t.Errorf("%+v %s %s: %q, %v; want %q (fails: %q)", tt.ref, tt.item, tt.id, got, err, tt.want, tt.fail)
+		}
+	}
+}
