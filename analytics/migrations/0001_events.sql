@@ -1,7 +1,9 @@
 -- Every event of every stream, without personal data: the audit trail in
--- ClickHouse and the input of projections. At-least-once ingest may insert an
--- event twice; the sorting key ends in event_id, so duplicates collapse and
--- queries read with FINAL.
+-- ClickHouse and the input of projections. At-least-once ingest may deliver
+-- an event twice; it inserts only the events of a batch this table does not
+-- hold yet (analytics.StoredEvents reads that through the sorting key), and
+-- the sorting key ends in event_id, so a copy that still gets in collapses
+-- and queries read with FINAL.
 CREATE TABLE IF NOT EXISTS events (
     event_id    UUID,
     type        String,

@@ -1,9 +1,12 @@
 package ingest
 
 // End-to-end ingest throughput (JetStream to queryable in ClickHouse)
-// against two baselines measured in the same run on the same events: the
-// raw JetStream fetch-and-ack rate and the raw ClickHouse batch-insert rate
-// of the rows ingest writes. Nothing here asserts a time.
+// against three baselines measured in the same run on the same events: the
+// raw JetStream fetch-and-ack rate, the raw ClickHouse batch-insert rate of
+// the rows ingest writes, and, paired with each end-to-end run, ingest
+// without its check of which events are stored already (the price of that
+// check: x-end-to-end-without-stored-check; stored-check times the check
+// apart from the inserts). Nothing here asserts a time.
 //
 //	ECONDIP_BENCH_EVENTS=200000 go test -run '^$' -bench IngestThroughput -benchtime 3x -timeout 30m ./services/ingest/
 //
@@ -21,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,12 +42,12 @@ import (
 	"econdip/services/tools/loadgen"
 )
 
-// TestMain starts ClickHouse only for benchmarks: the package's tests do
-// not need it, and go test ./... stays fast.
+// TestMain starts the package's ClickHouse: the benchmarks and the tests of
+// redelivered batches (stored_test.go) write to it.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
-		os.Exit(m.Run())
+		chtest.Main(m, "econdip_test_ingest")
 	}
 	chtest.Main(m, "econdip_bench_ingest")
 }
@@ -154,23 +158,7 @@ func BenchmarkIngestThroughput(b *testing.B) {
 			conn := freshDatabase(b, run)
 			self0, ch0 := cpu()
 			t0 := time.Now()
-			var wg sync.WaitGroup
-			errs := make(chan error, len(batches))
-			for _, list := range batches { // one writer per stream, as ingest
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for _, rows := range list {
-						if err := analytics.Write(ctx, conn, rows); err != nil {
-							errs <- err
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			if err := <-errs; err != nil {
+			if err := eachBatch(batches, func(rows *analytics.Rows) error { return analytics.Write(ctx, conn, rows) }); err != nil {
 				b.Fatal(err)
 			}
 			d := time.Since(t0)
@@ -178,6 +166,86 @@ func BenchmarkIngestThroughput(b *testing.B) {
 			cores(b, self0, ch0, d)
 		}
 	})
+	// The check ingest makes before each insert (stored.go), timed apart
+	// from the insert that follows it, batch by batch, so both share the
+	// machine's load: x-insert is the time checking over the time
+	// inserting. Then the check of every batch once all are stored, as a
+	// redelivery or a replay meets it (s-check-all-stored).
+	b.Run("stored-check", func(b *testing.B) {
+		for range b.N {
+			run++
+			conn := freshDatabase(b, run)
+			var checking, inserting atomic.Int64
+			n := 0
+			for _, list := range batches {
+				n += len(list)
+			}
+			err := eachBatch(batches, func(rows *analytics.Rows) error {
+				t0 := time.Now()
+				if _, err := analytics.StoredEvents(ctx, conn, rows.Events); err != nil {
+					return err
+				}
+				t1 := time.Now()
+				if err := analytics.Write(ctx, conn, rows); err != nil {
+					return err
+				}
+				checking.Add(int64(t1.Sub(t0)))
+				inserting.Add(int64(time.Since(t1)))
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			err = eachBatch(batches, func(rows *analytics.Rows) error {
+				stored, err := analytics.StoredEvents(ctx, conn, rows.Events)
+				if err == nil && len(stored) != len(rows.Events) {
+					err = fmt.Errorf("%d of a batch's %d events found stored, want all", len(stored), len(rows.Events))
+				}
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(time.Since(t0).Seconds(), "s-check-all-stored")
+			b.ReportMetric(float64(checking.Load())/float64(inserting.Load()), "x-insert")
+			b.ReportMetric(time.Duration(checking.Load()/int64(n)).Seconds()*1000, "ms/check")
+			b.ReportMetric(time.Duration(inserting.Load()/int64(n)).Seconds()*1000, "ms/insert")
+		}
+	})
+	// endToEnd runs ingest over the streams into a fresh database and
+	// returns how long it took. Without storedCheck it leaves out the check
+	// of which events are stored already (stored.go): the baseline of that
+	// check's price. The cores metrics are those of ingest as shipped.
+	endToEnd := func(b *testing.B, storedCheck bool) time.Duration {
+		run++
+		conn := freshDatabase(b, run)
+		svc := New(ns.JS, conn, obs.Discard(), Config{BatchSize: batchSize, Consumer: fmt.Sprintf("bench-e2e-%d", run)})
+		svc.noStoredCheck = !storedCheck
+		before := ingested(b)
+		self0, ch0 := cpu()
+		t0 := time.Now()
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(rctx) }()
+		for ingested(b)-before < float64(total) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		d := time.Since(t0)
+		if storedCheck {
+			cores(b, self0, ch0, d)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&n); err != nil || n != uint64(total) {
+			b.Fatalf("events table holds %d rows, want %d (%v)", n, total, err)
+		}
+		return d
+	}
+	pairs := 0
 	b.Run("end-to-end", func(b *testing.B) {
 		if path := os.Getenv("ECONDIP_BENCH_CPUPROFILE"); path != "" {
 			f, err := os.Create(path)
@@ -191,36 +259,46 @@ func BenchmarkIngestThroughput(b *testing.B) {
 			defer pprof.StopCPUProfile()
 		}
 		for range b.N {
-			run++
-			conn := freshDatabase(b, run)
-			svc := New(ns.JS, conn, obs.Discard(), Config{BatchSize: batchSize, Consumer: fmt.Sprintf("bench-e2e-%d", run)})
-			before := ingested(b)
-			self0, ch0 := cpu()
-			t0 := time.Now()
-			rctx, cancel := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- svc.Run(rctx) }()
-			for ingested(b)-before < float64(total) {
-				time.Sleep(5 * time.Millisecond)
-			}
-			d := time.Since(t0)
-			cores(b, self0, ch0, d)
-			cancel()
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-			var n uint64
-			if err := conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&n); err != nil || n != uint64(total) {
-				b.Fatalf("events table holds %d rows, want %d (%v)", n, total, err)
+			// Each run is paired with one without the stored check, before
+			// or after it in turn, so that the pair shares the machine's load.
+			var d, without time.Duration
+			if pairs++; pairs%2 == 1 {
+				without, d = endToEnd(b, false), endToEnd(b, true)
+			} else {
+				d, without = endToEnd(b, true), endToEnd(b, false)
 			}
 			report(b, "end-to-end", total, d)
-			for _, base := range []string{"jetstream-fetch-ack", "clickhouse-insert"} {
+			throughput["end-to-end-without-stored-check"] = float64(total) / without.Seconds()
+			b.ReportMetric(throughput["end-to-end-without-stored-check"], "events/s-without-stored-check")
+			for _, base := range []string{"jetstream-fetch-ack", "clickhouse-insert", "end-to-end-without-stored-check"} {
 				if throughput[base] > 0 { // measured in this run
 					b.ReportMetric(throughput["end-to-end"]/throughput[base], "x-"+base)
 				}
 			}
 		}
 	})
+}
+
+// eachBatch calls write with every batch, one writer per stream as ingest
+// has, and returns the first error.
+func eachBatch(batches map[string][]*analytics.Rows, write func(*analytics.Rows) error) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(batches))
+	for _, list := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, rows := range list {
+				if err := write(rows); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // report records and reports a run's throughput.

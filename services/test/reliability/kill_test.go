@@ -22,7 +22,10 @@ import (
 // TestIngestKilledAtRandomMomentsLosesAndDoublesNothing runs `econdip ingest`
 // as a separate process and kills it with SIGKILL at random moments, 20
 // times, while the test publishes a million events; each time it starts
-// again. At the end ClickHouse holds exactly the acknowledged events.
+// again. At the end ClickHouse holds exactly the acknowledged events, each
+// in one row of the raw events table (ingest leaves out the events of a
+// redelivered batch that are stored already; merges could hide a
+// duplicate, so this part can pass by luck but not fail by it).
 func TestIngestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 	const kills = 20
 	n := faultkit.EnvInt("ECONDIP_RELIABILITY_EVENTS", 1_000_000) // changes the load for a run by hand
@@ -104,6 +107,8 @@ func TestIngestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 		"load published in %.1fs; drained %.1fs after the load; %.1fs in all",
 		published, len(acks), pub.Retries(), kills, killsOver.Seconds(), starts, publishTime.Seconds(), drain.Seconds(), total.Seconds())
 	t.Log(use)
-	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d: %d redelivered rows collapsed by ReplacingMergeTree",
-		res.Rows, res.Unique, res.Final, res.Rows-res.Unique)
+	t.Logf("events table: count() %d, uniqExact(event_id) %d, count() FINAL %d", res.Rows, res.Unique, res.Final)
+	if res.Rows != res.Unique {
+		t.Errorf("the raw events table holds %d rows for %d events: ingest inserted events of redelivered batches again", res.Rows, res.Unique)
+	}
 }
