@@ -295,16 +295,52 @@ const recordNames = `
 	UNION ALL SELECT 'decision' AS kind, commission_id AS cid, decision_id AS id,
 		concat(commission_id, ' ', toString(session_number), '/', item) AS name FROM decision_states FINAL`
 
-// DigestTasks lists the tasks not done in scope, by due day, each with the
-// name of its record.
-func DigestTasks(ctx context.Context, conn driver.Conn, scope DigestScope) ([]DigestTask, error) {
-	return digestTasks(ctx, conn, scope)
+// AssignedTasks lists the tasks not done assigned to a user, by due day,
+// each with the name of its record (the user's calendar).
+func AssignedTasks(ctx context.Context, conn driver.Conn, assignee string) ([]DigestTask, error) {
+	return openTasks(ctx, conn, "assignee = ?", []any{assignee})
+}
+
+// OpenDecisions lists the decisions in scope that are open or in progress,
+// whatever their deadline, by deadline (the calendar). DaysLate is 0.
+func OpenDecisions(ctx context.Context, conn driver.Conn, scope DigestScope) ([]LateDecision, error) {
+	cond, args := decisionScope(DigestScope{Post: scope.Post})
+	inner, innerArgs := "SELECT * FROM decision_states FINAL", []any(nil)
+	if scope.Commission != "" {
+		inner += " WHERE commission_id = ?"
+		innerArgs = append(innerArgs, scope.Commission)
+	}
+	q := `SELECT commission_id, decision_id, session_number, item, text, agencies, deadline, status, done_on
+		FROM (` + inner + `)
+		WHERE status IN ('open', 'in_progress') AND ` + cond + `
+		ORDER BY deadline, commission_id, session_number, item, decision_id`
+	rows, err := conn.Query(ctx, q, append(innerArgs, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("open decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []LateDecision
+	for rows.Next() {
+		var r LateDecision
+		if err := rows.Scan(&r.CommissionID, &r.DecisionID, &r.SessionNumber, &r.Item, &r.Text, &r.Agencies,
+			&r.Deadline, &r.Status, &r.DoneOn); err != nil {
+			return nil, fmt.Errorf("open decision row: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func digestTasks(ctx context.Context, conn driver.Conn, scope DigestScope) ([]DigestTask, error) {
 	cond, args := taskScope(scope)
+	return openTasks(ctx, conn, cond, args)
+}
+
+// openTasks lists the tasks not done that match cond (on task_states'
+// columns), by due day, with their records' names.
+func openTasks(ctx context.Context, conn driver.Conn, cond string, args []any) ([]DigestTask, error) {
 	q := `SELECT task_id, kind, id, cid, name, assignee, due
-		FROM (SELECT task_id, record_kind AS kind, record_id AS id, commission_id AS cid, assignee, due, done, scope
+		FROM (SELECT task_id, record_kind AS kind, record_id AS id, commission_id AS cid, assignee, due
 			FROM (SELECT * FROM task_states FINAL) WHERE done = 0 AND ` + cond + `)
 		ANY LEFT JOIN (` + recordNames + `) USING (kind, cid, id)
 		ORDER BY due, kind, id, task_id`

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the local default and the tests need from the distribution's
 # packages, and says so before it does: ClickHouse (the private server that
-# econdip starts itself); poppler-utils (pdftotext, for the digest's PDF test); with --browser, Chromium for the UI tests; with
-# --cluster, ZooKeeper and a Java runtime for the ClickHouse cluster tests
+# econdip starts itself); poppler-utils (pdftotext, for the digest's PDF
+# test); with --browser, Chromium for the UI tests; with --cluster, ZooKeeper
+# and a Java runtime for the ClickHouse cluster tests
 # (services/test/cluster/chreplicas) and openssl for the deployment files' test
 # (deploy/). Flags may be combined.
 set -euo pipefail
