@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -211,6 +210,3 @@ var templateFiles embed.FS
 
 var pageTemplate = template.Must(template.ParseFS(templateFiles, "digest.html"))
 
-// Now is the clock the on-demand download and the calendar read; tests
-// leave it as it is.
-var now = time.Now
