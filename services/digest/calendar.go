@@ -21,8 +21,8 @@ import (
 	"fmt"
 	"time"
 
-	ics "github.com/arran4/golang-ical"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	ics "github.com/arran4/golang-ical"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/analytics"

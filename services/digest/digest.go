@@ -209,4 +209,3 @@ func shorten(s string, n int) string {
 var templateFiles embed.FS
 
 var pageTemplate = template.Must(template.ParseFS(templateFiles, "digest.html"))
-

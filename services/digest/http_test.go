@@ -134,7 +134,9 @@ func TestCalendarFeed(t *testing.T) {
 	}
 	// An account that is gone (or disabled) has no feed, whatever its token.
 	delete(users, "user.comm")
-	t.Cleanup(func() { users["user.comm"] = auth.User{ID: "user.comm", Role: auth.Secretariat, Commission: "igc-de", Lang: "ru"} })
+	t.Cleanup(func() {
+		users["user.comm"] = auth.User{ID: "user.comm", Role: auth.Secretariat, Commission: "igc-de", Lang: "ru"}
+	})
 	if status, _, _ := get(t, app, "/calendar/"+tokens["user.comm"]+".ics"); status != http.StatusNotFound {
 		t.Errorf("a feed of a gone account answers %d, want 404", status)
 	}
