@@ -30,8 +30,8 @@ import (
 	"econdip/dashboards"
 	"econdip/events"
 	"econdip/services/commissions"
-	"econdip/services/exports"
 	"econdip/services/digest"
+	"econdip/services/exports"
 	"econdip/services/identity"
 	"econdip/services/ingest"
 	"econdip/services/leads"
@@ -68,7 +68,7 @@ type Stack struct {
 	Users        auth.Authenticator    // the identity service once NATS runs
 	Identity     *identity.Service
 	Calendars    *digest.Calendars // calendar feed tokens (nil in a process whose NATS user has no right to them)
-	users        auth.File // the users file, imported into the identity service at start
+	users        auth.File         // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
