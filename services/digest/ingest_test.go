@@ -68,7 +68,9 @@ func TestTaskAndNoteThroughIngest(t *testing.T) {
 
 	run, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- ingest.New(ns.JS, conn, obs.Discard(), ingest.Config{MaxWait: 50 * time.Millisecond}).Run(run) }()
+	go func() {
+		done <- ingest.New(ns.JS, conn, obs.Discard(), ingest.Config{MaxWait: 50 * time.Millisecond}).Run(run)
+	}()
 	defer func() { stop(); <-done }()
 
 	// Each batch writes the events table first and task_states last.
