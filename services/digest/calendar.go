@@ -158,7 +158,6 @@ func Feed(ctx context.Context, conn driver.Conn, user auth.User, lang, baseURL s
 		}
 		ev.SetTimeTransparency(ics.TransparencyTransparent)
 	}
-	user.Lang = string(l)
 	for _, d := range decisions {
 		name := i18n.T(l, "digest.decision", d.CommissionID, d.SessionNumber, d.Item)
 		link := ""

@@ -155,7 +155,7 @@ func newView(d analytics.DigestData, u auth.User, l i18n.Lang, baseURL string) v
 		for _, x := range ds {
 			detail := t("digest.deadline", i18n.DateOf(l, x.Deadline))
 			if overdue {
-				detail += " · " + i18n.TN(l, "digest.days_late", int(x.DaysLate), x.DaysLate)
+				detail += " · " + i18n.TN(l, "digest.days_late", int(x.DaysLate), i18n.Int(l, int64(x.DaysLate)))
 			}
 			text := t("digest.decision", x.CommissionID, x.SessionNumber, x.Item)
 			if s := shorten(x.Text, 140); s != "" {
@@ -180,9 +180,9 @@ func newView(d analytics.DigestData, u auth.User, l i18n.Lang, baseURL string) v
 	none := t("digest.none")
 	v.Sections = []section{
 		{Heading: t("digest.overdue"), None: none, Lines: decisionLines(d.Overdue, true)},
-		{Heading: t("digest.overdue_tasks"), None: none, Count: i18n.TN(l, "digest.tasks_count", len(d.OverdueTasks), len(d.OverdueTasks)), Lines: taskLines(d.OverdueTasks)},
+		{Heading: t("digest.overdue_tasks"), None: none, Count: i18n.TN(l, "digest.tasks_count", len(d.OverdueTasks), i18n.Int(l, int64(len(d.OverdueTasks)))), Lines: taskLines(d.OverdueTasks)},
 		{Heading: t("digest.due_soon"), None: none, Lines: decisionLines(d.DueSoon, false)},
-		{Heading: t("digest.open_tasks"), None: none, Count: i18n.TN(l, "digest.tasks_count", len(d.OpenTasks), len(d.OpenTasks)), Lines: taskLines(d.OpenTasks)},
+		{Heading: t("digest.open_tasks"), None: none, Count: i18n.TN(l, "digest.tasks_count", len(d.OpenTasks), i18n.Int(l, int64(len(d.OpenTasks)))), Lines: taskLines(d.OpenTasks)},
 		{Heading: t("digest.new_leads"), None: none, Lines: leadLines(d.NewLeads)},
 		{Heading: t("digest.moved_leads"), None: none, Lines: leadLines(d.MovedLeads)},
 		{Heading: t("digest.new_deals"), None: none, Lines: dealLines(d.NewDeals)},
