@@ -65,6 +65,7 @@ var replicatedTables = []string{
 	"lead_states", "lead_stage_history",
 	"commission_states", "session_states", "decision_states", "decision_status_history",
 	"exporter_states", "deal_states", "barrier_states", "barrier_status_history",
+	"task_states",
 }
 
 // importedTables are not from events, but, like them, written once through

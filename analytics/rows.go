@@ -237,6 +237,26 @@ type BarrierStatusRow struct {
 	StreamSeq   uint64
 }
 
+// TaskStateRow is one row of the task_states table: a task without its
+// title, which stays out of ClickHouse.
+type TaskStateRow struct {
+	TaskID       string
+	Version      uint32
+	RecordKind   string
+	RecordID     string
+	CommissionID string
+	Scope        string
+	Assignee     string
+	Due          time.Time // midnight UTC of the Astana day
+	Done         bool
+	DoneAt       *time.Time
+	CreatedBy    string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	EventID      uuid.UUID
+	StreamSeq    uint64
+}
+
 // Rows is what one batch of events projects to, table by table.
 type Rows struct {
 	Events           []EventRow
@@ -250,13 +270,15 @@ type Rows struct {
 	DealStates       []DealStateRow
 	BarrierStates    []BarrierStateRow
 	BarrierStatuses  []BarrierStatusRow
+	TaskStates       []TaskStateRow
 }
 
 // Len counts all rows.
 func (r *Rows) Len() int {
 	return len(r.Events) + len(r.LeadStates) + len(r.LeadStages) + len(r.CommissionStates) + len(r.SessionStates) +
 		len(r.DecisionStates) + len(r.DecisionStatuses) +
-		len(r.ExporterStates) + len(r.DealStates) + len(r.BarrierStates) + len(r.BarrierStatuses)
+		len(r.ExporterStates) + len(r.DealStates) + len(r.BarrierStates) + len(r.BarrierStatuses) +
+		len(r.TaskStates)
 }
 
 // Write inserts the rows, one ClickHouse batch per table. Inserting the same
@@ -343,7 +365,15 @@ func Write(ctx context.Context, conn driver.Conn, rows *Rows) error {
 		}); err != nil {
 		return err
 	}
-	return writeExports(ctx, conn, rows)
+	if err := writeExports(ctx, conn, rows); err != nil {
+		return err
+	}
+	return insert(ctx, conn, "task_states", `task_id, version, record_kind, record_id, commission_id, scope,
+		assignee, due, done, done_at, created_by, created_at, updated_at, event_id, stream_seq`, rows.TaskStates,
+		func(t TaskStateRow) []any {
+			return []any{t.TaskID, t.Version, t.RecordKind, t.RecordID, t.CommissionID, t.Scope,
+				t.Assignee, t.Due, boolByte(t.Done), t.DoneAt, t.CreatedBy, t.CreatedAt, t.UpdatedAt, t.EventID, t.StreamSeq}
+		})
 }
 
 // writeExports inserts the exporter, deal and barrier rows.

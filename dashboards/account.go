@@ -93,6 +93,11 @@ type accountPage struct {
 	Error                  string // a message that is not about one field
 	Errors                 map[string]string
 	Langs                  []i18n.Lang // the choices of the language setting
+	// The calendar feed: offered where the dashboard has a token store; a
+	// new address is shown once, on the response that made it.
+	CalendarOffered, HasCalendar bool
+	CalendarSince                time.Time
+	NewCalendar                  string
 }
 
 // savedMessages are the confirmations a redirect may ask for (?saved=...):
@@ -100,7 +105,7 @@ type accountPage struct {
 var savedMessages = map[string]string{
 	"password": "ui.password_changed", "revoked": "ui.token_revoked", "created": "ui.account_created",
 	"details": "ui.account_saved", "disabled": "ui.account_disabled", "enabled": "ui.account_enabled", "password_set": "ui.password_set",
-	"language": "ui.account.lang_saved",
+	"language": "ui.account.lang_saved", "calendar_revoked": "ui.calendar.revoked",
 }
 
 func savedMessage(c *fiber.Ctx) string {
@@ -129,7 +134,11 @@ func (s *Server) accountData(c *fiber.Ctx) (*accountPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &accountPage{Account: s.viewOf(httpx.Lang(c), u), Errors: map[string]string{}, Langs: i18n.Langs}, nil
+	p := &accountPage{Account: s.viewOf(httpx.Lang(c), u), Errors: map[string]string{}, Langs: i18n.Langs}
+	if err := s.calendarState(c, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 func (s *Server) accountPage(c *fiber.Ctx) error {

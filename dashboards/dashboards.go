@@ -23,6 +23,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/shopspring/decimal"
 
+	"econdip/services/digest"
 	"econdip/services/identity"
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
@@ -63,6 +64,8 @@ type Config struct {
 	// them (the administrator's page); nil where this process cannot (a
 	// dashboard without the store: use `econdip rates import`).
 	ImportRates func(ctx context.Context, files []reference.RatesInput, progress func(done, total int, name string)) (reference.ImportSummary, error)
+	// Calendars stores the calendar feeds' tokens (issue 17); nil: no feeds.
+	Calendars *digest.Calendars
 }
 
 // rateLimits are the configured limits of a rate's age.
@@ -142,6 +145,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.scorecardRoutes(ui)
 	s.identityRoutes(ui)
 	s.tradeRoutes(ui)
+	s.digestRoutes(public, ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the local default and the tests need from the distribution's
 # packages, and says so before it does: ClickHouse (the private server that
-# econdip starts itself); with --browser, Chromium for the UI tests; with
-# --cluster, ZooKeeper and a Java runtime for the ClickHouse cluster tests
+# econdip starts itself); poppler-utils (pdftotext, for the digest's PDF
+# test); with --browser, Chromium for the UI tests; with --cluster, ZooKeeper
+# and a Java runtime for the ClickHouse cluster tests
 # (services/test/cluster/chreplicas) and openssl for the deployment files' test
 # (deploy/). Flags may be combined.
 set -euo pipefail
@@ -20,6 +21,10 @@ want=()
 if ! command -v clickhouse >/dev/null 2>&1 && ! command -v clickhouse-server >/dev/null 2>&1 \
    && [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse ]; then
   want+=(clickhouse-server clickhouse-client)
+fi
+# The weekly digest's test reads its PDF back as text with pdftotext (services/digest).
+if ! command -v pdftotext >/dev/null 2>&1; then
+  want+=(poppler-utils)
 fi
 if [ "$browser" = 1 ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   want+=(chromium)

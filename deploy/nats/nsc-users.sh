@@ -18,7 +18,7 @@ nsc describe account --name "$account" >/dev/null 2>&1 || nsc add account --name
 nsc edit account --name "$account" --js-mem-storage -1 --js-disk-storage -1 --js-streams -1 --js-consumer -1
 
 nsc add user --account "$account" --name admin-tool \
-  --allow-pub 'econdip.users.>,econdip.leads.>,econdip.commissions.>,econdip.exports.>,econdip.deadletter.>,$KV.SESSIONS.>,$KV.SIGNIN_FAILURES.>,$JS.API.INFO,$JS.API.STREAM.>,$JS.API.CONSUMER.>,$JS.API.DIRECT.GET.>,$JS.ACK.>' \
+  --allow-pub 'econdip.users.>,econdip.leads.>,econdip.commissions.>,econdip.exports.>,econdip.deadletter.>,$KV.SESSIONS.>,$KV.SIGNIN_FAILURES.>,$KV.CALENDARS.>,$JS.API.INFO,$JS.API.STREAM.>,$JS.API.CONSUMER.>,$JS.API.DIRECT.GET.>,$JS.ACK.>' \
   --allow-sub '_INBOX_admin-tool.>'
 nsc generate creds --account "$account" --name admin-tool > "$out/admin-tool.creds"
 
@@ -29,7 +29,7 @@ nsc add user --account "$account" --name commissions \
 nsc generate creds --account "$account" --name commissions > "$out/commissions.creds"
 
 nsc add user --account "$account" --name dashboard \
-  --allow-pub 'econdip.users.>,$KV.SESSIONS.>,$KV.SIGNIN_FAILURES.>,$JS.API.STREAM.INFO.USERS,$JS.API.STREAM.MSG.GET.USERS,$JS.API.DIRECT.GET.USERS,$JS.API.DIRECT.GET.USERS.>,$JS.API.CONSUMER.CREATE.USERS.>,$JS.API.CONSUMER.INFO.USERS.*,$JS.API.CONSUMER.MSG.NEXT.USERS.*,$JS.API.CONSUMER.DELETE.USERS.*,$JS.API.STREAM.INFO.KV_SESSIONS,$JS.API.STREAM.MSG.GET.KV_SESSIONS,$JS.API.DIRECT.GET.KV_SESSIONS,$JS.API.DIRECT.GET.KV_SESSIONS.>,$JS.API.STREAM.INFO.KV_SIGNIN_FAILURES,$JS.API.STREAM.MSG.GET.KV_SIGNIN_FAILURES,$JS.API.DIRECT.GET.KV_SIGNIN_FAILURES,$JS.API.DIRECT.GET.KV_SIGNIN_FAILURES.>' \
+  --allow-pub 'econdip.users.>,$KV.SESSIONS.>,$KV.SIGNIN_FAILURES.>,$KV.CALENDARS.>,$JS.API.STREAM.INFO.USERS,$JS.API.STREAM.MSG.GET.USERS,$JS.API.DIRECT.GET.USERS,$JS.API.DIRECT.GET.USERS.>,$JS.API.CONSUMER.CREATE.USERS.>,$JS.API.CONSUMER.INFO.USERS.*,$JS.API.CONSUMER.MSG.NEXT.USERS.*,$JS.API.CONSUMER.DELETE.USERS.*,$JS.API.STREAM.INFO.KV_SESSIONS,$JS.API.STREAM.MSG.GET.KV_SESSIONS,$JS.API.DIRECT.GET.KV_SESSIONS,$JS.API.DIRECT.GET.KV_SESSIONS.>,$JS.API.STREAM.INFO.KV_SIGNIN_FAILURES,$JS.API.STREAM.MSG.GET.KV_SIGNIN_FAILURES,$JS.API.DIRECT.GET.KV_SIGNIN_FAILURES,$JS.API.DIRECT.GET.KV_SIGNIN_FAILURES.>,$JS.API.STREAM.INFO.KV_CALENDARS,$JS.API.STREAM.MSG.GET.KV_CALENDARS,$JS.API.DIRECT.GET.KV_CALENDARS,$JS.API.DIRECT.GET.KV_CALENDARS.>' \
   --deny-pub '$JS.API.CONSUMER.*.*.ingest-clickhouse,$JS.API.CONSUMER.*.*.ingest-clickhouse.>,$JS.API.CONSUMER.MSG.NEXT.*.ingest-clickhouse' \
   --allow-sub '_INBOX_dashboard.>'
 nsc generate creds --account "$account" --name dashboard > "$out/dashboard.creds"

@@ -48,6 +48,13 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 	if err := projectExports(rows, seq, env, id, ev); err != nil {
 		return err
 	}
+	if t, ok := ev.(events.TaskSnapshot); ok {
+		row, err := taskRow(t.State(), id, seq)
+		if err != nil {
+			return err
+		}
+		rows.TaskStates = append(rows.TaskStates, row)
+	}
 	data, err := redacted(env, ev)
 	if err != nil {
 		return err
@@ -72,11 +79,24 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 // (exporters and buyers are companies, progress notes are signed with user
 // ids): they are stored as they are; a personal field added to them later
 // gets its redaction here.
+//
+// Task events lose the task's title and note events the note's text (issue
+// 17): a task's title is operational text and a note may name people, so
+// neither reaches ClickHouse; the row still says that a task changed or a
+// note was added, on which record, by whom and when.
 func redacted(env events.Envelope, ev events.Event) ([]byte, error) {
-	if _, ok := ev.(events.LeadSnapshot); !ok {
+	var data []byte
+	var err error
+	switch ev.(type) {
+	case events.LeadSnapshot:
+		data, err = withoutContacts(env.Data)
+	case events.TaskSnapshot:
+		data, err = walkWithout(env.Data, "task", "title")
+	case *events.NoteAddedV1, events.NoteAddedV1:
+		data, err = walkWithout(env.Data, "note", "text")
+	default:
 		return env.Data, nil
 	}
-	data, err := withoutContacts(env.Data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: redact %s data: %v", events.ErrDecode, env.Type, err)
 	}
@@ -98,11 +118,23 @@ func withoutContacts(data []byte) ([]byte, error) {
 
 // walkWithoutContacts is withoutContacts for any data, token by token.
 func walkWithoutContacts(data []byte) ([]byte, error) {
+	return walkWithout(data, "lead", "contacts")
+}
+
+// walkWithout returns data without the members named field (in any case)
+// of its members named object (in any case), token by token; everything
+// else stays as it came.
+func walkWithout(data []byte, object, field string) ([]byte, error) {
 	dec := jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	out := make([]byte, 0, len(data))
 	err := copyObject(dec, data, &out, func(name string) memberRule {
-		if strings.EqualFold(name, "lead") {
-			return redactLeadMember
+		if strings.EqualFold(name, object) {
+			return redactMember
+		}
+		return keepMember
+	}, func(name string) memberRule {
+		if strings.EqualFold(name, field) {
+			return dropMember
 		}
 		return keepMember
 	})
@@ -115,12 +147,13 @@ type memberRule int
 const (
 	keepMember memberRule = iota
 	dropMember
-	redactLeadMember // an object whose contacts are dropped
+	redactMember // an object copied under the inner rule
 )
 
 // copyObject appends the object dec is at to out, member by member as the
-// input has them (data is dec's input), doing with each what rule says.
-func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule func(name string) memberRule) error {
+// input has them (data is dec's input), doing with each what rule says; a
+// member to redact is an object copied under inner (which drops or keeps).
+func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule, inner func(name string) memberRule) error {
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return fmt.Errorf("not an object (%v)", err)
 	}
@@ -133,7 +166,7 @@ func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule func(name 
 			return err
 		}
 		r := rule(name.String())
-		if r == redactLeadMember && dec.PeekKind() != '{' {
+		if r == redactMember && dec.PeekKind() != '{' {
 			r = keepMember // not an object: the decoder refused it already
 		}
 		if r == dropMember {
@@ -151,14 +184,8 @@ func copyObject(dec *jsontext.Decoder, data []byte, out *[]byte, rule func(name 
 		afterName := dec.InputOffset()
 		*out = append(*out, bytes.TrimLeft(data[from:afterName], ", \t\r\n")...)
 		*out = append(*out, ':')
-		if r == redactLeadMember {
-			err := copyObject(dec, data, out, func(name string) memberRule {
-				if strings.EqualFold(name, "contacts") {
-					return dropMember
-				}
-				return keepMember
-			})
-			if err != nil {
+		if r == redactMember {
+			if err := copyObject(dec, data, out, inner, nil); err != nil {
 				return err
 			}
 			continue
@@ -318,6 +345,24 @@ func statusRow(e events.DecisionStatusChangedV1, env events.Envelope, eventID uu
 		From: e.From, To: e.To, EffectiveOn: on, Actor: env.Actor, Comment: e.Comment, EvidenceRef: e.EvidenceRef,
 		Time: env.Time.UTC(), EventID: eventID, StreamSeq: seq,
 	}, nil
+}
+
+// taskRow is the task_states row of a task's state: everything but its title.
+func taskRow(t events.TaskV1, eventID uuid.UUID, seq uint64) (analytics.TaskStateRow, error) {
+	due, err := day("task "+t.ID, "due", t.Due)
+	if err != nil {
+		return analytics.TaskStateRow{}, err
+	}
+	row := analytics.TaskStateRow{
+		TaskID: t.ID, Version: uint32(max(t.Version, 0)), RecordKind: t.Kind, RecordID: t.WorkRef.ID,
+		CommissionID: t.CommissionID, Scope: t.Scope, Assignee: t.Assignee, Due: due, Done: t.Done,
+		CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(), EventID: eventID, StreamSeq: seq,
+	}
+	if t.DoneAt != nil {
+		at := t.DoneAt.UTC()
+		row.DoneAt = &at
+	}
+	return row, nil
 }
 
 // day parses a YYYY-MM-DD calendar day to midnight UTC, the form Date columns take.

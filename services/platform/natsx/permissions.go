@@ -25,10 +25,12 @@ const (
 	ServiceAdminTool = "admin-tool"
 )
 
-// The identity service's key-value buckets (services/identity).
+// The identity service's key-value buckets (services/identity), and the
+// calendar feed's tokens (services/digest).
 const (
 	BucketSessions       = "SESSIONS"
 	BucketSigninFailures = "SIGNIN_FAILURES"
+	BucketCalendars      = "CALENDARS"
 )
 
 // Access is what one service does with JetStream, in the contract's terms;
@@ -54,7 +56,9 @@ type Access struct {
 //     administration, a user's own password and tokens) and the admin tool
 //     (the users file) write it.
 //   - Only the dashboard signs people in, so only it writes sessions; the
-//     APIs read them. A compromised API cannot mint a session.
+//     APIs read them. A compromised API cannot mint a session. Calendar
+//     feed tokens (CALENDARS) are the dashboard's alone: it makes them and
+//     serves the feeds.
 //   - Commissions checks that a linked lead or deal exists, exports that a
 //     linked decision exists: single-message reads, no consumers.
 //   - Ingest alone uses the durable consumer events.ConsumerIngest; the
@@ -86,7 +90,7 @@ var ServiceAccess = map[string]Access{
 	ServiceDashboard: {
 		Append:  []string{events.StreamUsers},
 		Follow:  []string{events.StreamUsers},
-		KVWrite: []string{BucketSessions, BucketSigninFailures},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars},
 	},
 	// The admin tool manages JetStream whole (it could delete any stream),
 	// so it may also append to the record streams: `deadletter redrive`
@@ -94,7 +98,7 @@ var ServiceAccess = map[string]Access{
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
 		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
-		KVWrite: []string{BucketSessions, BucketSigninFailures},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars},
 		Manage:  true,
 	},
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"econdip/events"
+	"econdip/services/digest"
 	"econdip/services/identity"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/natsx"
@@ -415,6 +416,33 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 		}
 		dash.noViolations(t)
 		api.noViolations(t)
+	})
+
+	t.Run("dashboard keeps the calendar tokens", func(t *testing.T) {
+		admin := s.connect(t, natsx.ServiceAdminTool)
+		if _, err := digest.OpenCalendars(t.Context(), admin.js, 1); err != nil {
+			t.Fatalf("admin tool creates the CALENDARS bucket: %v", err)
+		}
+		dash := s.connect(t, natsx.ServiceDashboard)
+		cals, err := digest.OpenCalendars(t.Context(), natsx.Provisioned(dash.js), 1)
+		if err != nil {
+			t.Fatalf("dashboard binds to the CALENDARS bucket: %v", err)
+		}
+		token, err := cals.New(t.Context(), s.accountID)
+		if err != nil {
+			t.Fatalf("dashboard makes a calendar token: %v", err)
+		}
+		if id, ok, err := cals.User(t.Context(), token); err != nil || !ok || id != s.accountID {
+			t.Errorf("dashboard reads a calendar token: %q %v %v", id, ok, err)
+		}
+		if err := cals.Revoke(t.Context(), s.accountID); err != nil {
+			t.Errorf("dashboard revokes a calendar token: %v", err)
+		}
+		dash.noViolations(t)
+		leads := s.connect(t, natsx.ServiceLeads)
+		if _, err := digest.OpenCalendars(t.Context(), natsx.Provisioned(leads.js), 1); err == nil {
+			t.Error("leads opens the CALENDARS bucket")
+		}
 	})
 
 	t.Run("admin tool reads the dead letters", func(t *testing.T) {

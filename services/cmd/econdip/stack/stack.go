@@ -30,6 +30,7 @@ import (
 	"econdip/dashboards"
 	"econdip/events"
 	"econdip/services/commissions"
+	"econdip/services/digest"
 	"econdip/services/exports"
 	"econdip/services/identity"
 	"econdip/services/ingest"
@@ -66,7 +67,8 @@ type Stack struct {
 	Apps         map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
 	Users        auth.Authenticator    // the identity service once NATS runs
 	Identity     *identity.Service
-	users        auth.File // the users file, imported into the identity service at start
+	Calendars    *digest.Calendars // calendar feed tokens (nil in a process whose NATS user has no right to them)
+	users        auth.File         // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
@@ -622,7 +624,13 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 			return err
 		}
 		s.Identity, s.Users = id, id
-		return nil
+		// The calendar tokens' bucket likewise: made by the admin tool's
+		// connection, used over the dashboard's.
+		if _, err := digest.OpenCalendars(ctx, s.JS, s.Cfg.NATSReplicas); err != nil {
+			return err
+		}
+		s.Calendars, err = digest.OpenCalendars(ctx, js, s.Cfg.NATSReplicas)
+		return err
 	}
 	opts.ViewsDir = s.viewsDir("identity")
 	id, err := identity.New(ctx, s.JS, s.Ref, log, opts)
@@ -639,6 +647,13 @@ func (s *Stack) startIdentity(ctx context.Context) error {
 		s.Log.Info("accounts imported from the users file", "accounts", n, "file", s.Cfg.UsersFile)
 	}
 	s.Identity, s.Users = id, id
+	// The calendar tokens' bucket: the admin tool (econdip migrate) makes
+	// it, the dashboard binds to it; other services have no right to it.
+	if s.Cfg.Role == "" || natsx.CanPublish(s.Cfg.Role, "$KV."+natsx.BucketCalendars+".x") {
+		if s.Calendars, err = digest.OpenCalendars(ctx, s.JS, s.Cfg.NATSReplicas); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -844,7 +859,7 @@ func (s *Stack) ServeDashboard() error {
 		exportsURL = "http://" + s.ExportsAddr
 	}
 	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
-		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates})
+		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates, Calendars: s.Calendars})
 	if err != nil {
 		return err
 	}
