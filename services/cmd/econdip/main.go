@@ -32,6 +32,8 @@ commands:
   commissions run the commissions API against ECONDIP_NATS_URL
   exports    run the exports API (exporters, deals, barriers) against ECONDIP_NATS_URL
   ingest     run the JetStream -> ClickHouse ingest
+  notify     run the notifier (reminders, inboxes, e-mail, weekly digest)
+             against ECONDIP_NATS_URL; any number of instances, one evaluates
   dashboard  run the dashboard against ClickHouse and the leads API
   migrate    apply the ClickHouse migrations and exit
   reload     validate the HS mapping, rates and targets files and load them
@@ -71,7 +73,7 @@ func run(cmd string) error {
 	defer stop()
 	// Each production command runs as its own role: its NATS user and rights.
 	cfg.Role = map[string]string{"leads": "leads", "commissions": "commissions", "exports": "exports", "ingest": "ingest",
-		"dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
+		"notify": "notify", "dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
 	sys := stack.New(cfg, log, ref)
 	defer sys.Close()
 
@@ -127,6 +129,14 @@ func run(cmd string) error {
 		if err := sys.RunIngest(ctx); err != nil {
 			return err
 		}
+	case "notify":
+		if err := sys.StartNATS(ctx, false); err != nil {
+			return err
+		}
+		if err := sys.RunNotify(ctx); err != nil {
+			return err
+		}
+		sys.ServeMetrics()
 	case "dashboard":
 		if err := sys.LoadUsers(false); err != nil {
 			return err

@@ -15,6 +15,27 @@ import (
 	"econdip/services/platform/apperr"
 )
 
+// Store is the users' side of the notifier: inboxes, preferences and the
+// administrator's rule parameters, all in NATS KV. The dashboard opens one
+// (OpenStore) to show the inbox and its unread count in any process; the
+// notifier's Service has one too.
+type Store struct {
+	inbox, prefs jetstream.KeyValue
+}
+
+// OpenStore opens the inbox and preferences buckets (made by Setup).
+func OpenStore(ctx context.Context, js jetstream.JetStream) (*Store, error) {
+	s := &Store{}
+	var err error
+	if s.inbox, err = js.KeyValue(ctx, BucketInbox); err != nil {
+		return nil, fmt.Errorf("notifier bucket %s (run `econdip migrate`): %w", BucketInbox, err)
+	}
+	if s.prefs, err = js.KeyValue(ctx, BucketPrefs); err != nil {
+		return nil, fmt.Errorf("notifier bucket %s (run `econdip migrate`): %w", BucketPrefs, err)
+	}
+	return s, nil
+}
+
 // Entry is one reminder in one user's inbox.
 type Entry struct {
 	ID           string    `json:"id"` // the reminder's id: rule, record and period hashed
@@ -45,7 +66,7 @@ func (e Entry) RecordKey() string { return e.Kind + ":" + e.RecordID }
 func inboxKey(user, id string) string { return userKey(user) + "." + id }
 
 // Inbox lists a user's entries, newest first.
-func (s *Service) Inbox(ctx context.Context, user string) ([]Entry, error) {
+func (s *Store) Inbox(ctx context.Context, user string) ([]Entry, error) {
 	keys, err := s.inbox.ListKeysFiltered(ctx, userKey(user)+".*")
 	if err != nil {
 		return nil, unavailable(err)
@@ -75,7 +96,7 @@ func (s *Service) Inbox(ctx context.Context, user string) ([]Entry, error) {
 }
 
 // Unread counts a user's unread entries.
-func (s *Service) Unread(ctx context.Context, user string) (int, error) {
+func (s *Store) Unread(ctx context.Context, user string) (int, error) {
 	list, err := s.Inbox(ctx, user)
 	if err != nil {
 		return 0, err
@@ -91,7 +112,7 @@ func (s *Service) Unread(ctx context.Context, user string) (int, error) {
 
 // MarkRead marks one of a user's entries read (or unread). NotFound when
 // the user has no such entry.
-func (s *Service) MarkRead(ctx context.Context, user, id string, read bool) error {
+func (s *Store) MarkRead(ctx context.Context, user, id string, read bool) error {
 	if !validToken(id) {
 		return apperr.E(apperr.NotFound, "error.not_found")
 	}
@@ -99,7 +120,7 @@ func (s *Service) MarkRead(ctx context.Context, user, id string, read bool) erro
 }
 
 // MarkAllRead marks every entry of a user read.
-func (s *Service) MarkAllRead(ctx context.Context, user string) error {
+func (s *Store) MarkAllRead(ctx context.Context, user string) error {
 	list, err := s.Inbox(ctx, user)
 	if err != nil {
 		return err
@@ -116,7 +137,7 @@ func (s *Service) MarkAllRead(ctx context.Context, user string) error {
 
 // updateEntry changes an entry by CAS on its revision, again when another
 // change came first.
-func (s *Service) updateEntry(ctx context.Context, user, id string, change func(*Entry)) error {
+func (s *Store) updateEntry(ctx context.Context, user, id string, change func(*Entry)) error {
 	key := inboxKey(user, id)
 	for range 5 {
 		kve, err := s.inbox.Get(ctx, key)
@@ -198,12 +219,12 @@ func (p Prefs) Validate() error {
 }
 
 // PrefsOf returns a user's notification settings (zero when none are stored).
-func (s *Service) PrefsOf(ctx context.Context, user string) (Prefs, error) {
+func (s *Store) PrefsOf(ctx context.Context, user string) (Prefs, error) {
 	p, _, err := s.prefsOf(ctx, user)
 	return p, err
 }
 
-func (s *Service) prefsOf(ctx context.Context, user string) (Prefs, uint64, error) {
+func (s *Store) prefsOf(ctx context.Context, user string) (Prefs, uint64, error) {
 	kve, err := s.prefs.Get(ctx, userKey(user))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return Prefs{}, 0, nil
@@ -219,7 +240,7 @@ func (s *Service) prefsOf(ctx context.Context, user string) (Prefs, uint64, erro
 }
 
 // SetPrefs stores a user's e-mail address and deliveries (the muted records stay as they are).
-func (s *Service) SetPrefs(ctx context.Context, user string, p Prefs) (Prefs, error) {
+func (s *Store) SetPrefs(ctx context.Context, user string, p Prefs) (Prefs, error) {
 	if err := p.Validate(); err != nil {
 		return Prefs{}, err
 	}
@@ -227,7 +248,7 @@ func (s *Service) SetPrefs(ctx context.Context, user string, p Prefs) (Prefs, er
 }
 
 // Mute mutes (or unmutes) a record for a user: no reminder about it reaches them.
-func (s *Service) Mute(ctx context.Context, user, kind, id string, mute bool) (Prefs, error) {
+func (s *Store) Mute(ctx context.Context, user, kind, id string, mute bool) (Prefs, error) {
 	if !slices.Contains([]string{"lead", "decision", "barrier", "deal", "task"}, kind) || id == "" || len(id) > 200 {
 		f := apperr.Fields{}
 		f.Add("record", "notify.error.record")
@@ -243,7 +264,7 @@ func (s *Service) Mute(ctx context.Context, user, kind, id string, mute bool) (P
 	})
 }
 
-func (s *Service) changePrefs(ctx context.Context, user string, change func(*Prefs)) (Prefs, error) {
+func (s *Store) changePrefs(ctx context.Context, user string, change func(*Prefs)) (Prefs, error) {
 	for range 5 {
 		p, rev, err := s.prefsOf(ctx, user)
 		if err != nil {
@@ -267,7 +288,7 @@ func (s *Service) changePrefs(ctx context.Context, user string, change func(*Pre
 }
 
 // Settings returns the administrator's rule parameters.
-func (s *Service) Settings(ctx context.Context) (domain.Settings, error) {
+func (s *Store) Settings(ctx context.Context) (domain.Settings, error) {
 	kve, err := s.prefs.Get(ctx, KeySettings)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return domain.Settings{}, nil
@@ -283,7 +304,7 @@ func (s *Service) Settings(ctx context.Context) (domain.Settings, error) {
 }
 
 // SetSettings replaces the administrator's rule parameters (missing ones take the defaults).
-func (s *Service) SetSettings(ctx context.Context, set domain.Settings) error {
+func (s *Store) SetSettings(ctx context.Context, set domain.Settings) error {
 	if err := set.Validate(); err != nil {
 		f := apperr.Fields{}
 		f.Add("settings", "notify.error.rule_settings")

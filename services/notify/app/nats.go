@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/services/platform/natsx"
 )
 
 // The notifier's JetStream resources. Their names are part of the contract
@@ -19,27 +21,27 @@ const (
 	// reminder's dedup. A KV bucket rather than a stream: an entry changes
 	// (read, e-mail queued) and is listed per user by key, and there is
 	// nothing to replay.
-	BucketInbox = "NOTIFY_INBOX"
+	BucketInbox = natsx.BucketNotifyInbox
 	// BucketPrefs holds each user's e-mail address, deliveries per rule and
 	// muted records ("<user hex>"), and the administrator's rule parameters
 	// (key KeySettings).
-	BucketPrefs = "NOTIFY_PREFS"
+	BucketPrefs = natsx.BucketNotifyPrefs
 	// BucketSent holds a marker per e-mail ("sending", then "sent"), keyed
 	// by the message's id: checked before a send and written after it.
-	BucketSent = "NOTIFY_SENT"
+	BucketSent = natsx.BucketNotifySent
 	// BucketDigests holds a marker per (user, week) once its digest is
 	// queued.
-	BucketDigests = "NOTIFY_DIGESTS"
+	BucketDigests = natsx.BucketNotifyDigests
 	// BucketLease holds the evaluator's lease: a key with the bucket's TTL,
 	// created by the instance that takes it and renewed by CAS.
-	BucketLease = "NOTIFY_LEASE"
+	BucketLease = natsx.BucketNotifyLease
 	// StreamOutbox is the e-mail work queue: a message per e-mail, removed
 	// when acknowledged after the send; a failed send is Nak'ed with a delay.
-	StreamOutbox = "NOTIFY_OUTBOX"
+	StreamOutbox = natsx.StreamNotifyOutbox
 	// SubjectOutbox is the outbox's subject.
-	SubjectOutbox = "econdip.notify.outbox"
+	SubjectOutbox = natsx.SubjectNotifyOutbox
 	// ConsumerSender is the outbox's durable consumer, shared by every instance.
-	ConsumerSender = "notify-sender"
+	ConsumerSender = natsx.ConsumerNotifySender
 	// KeySettings is the administrator's rule parameters in BucketPrefs.
 	KeySettings = "settings"
 	// keyLease is the lease's key.

@@ -61,7 +61,8 @@ type Service struct {
 	log   *slog.Logger
 	lease *Lease
 
-	inbox, prefs, sent, digests jetstream.KeyValue
+	*Store
+	sent, digests jetstream.KeyValue
 
 	users     *eventstore.View[events.UserV1]
 	leads     *eventstore.View[events.LeadV1]
@@ -91,13 +92,18 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Logg
 	for _, b := range []struct {
 		kv   *jetstream.KeyValue
 		name string
-	}{{&s.inbox, BucketInbox}, {&s.prefs, BucketPrefs}, {&s.sent, BucketSent}, {&s.digests, BucketDigests}} {
+	}{{&s.sent, BucketSent}, {&s.digests, BucketDigests}} {
 		kv, err := js.KeyValue(ctx, b.name)
 		if err != nil {
 			return nil, fmt.Errorf("notifier bucket %s (run `econdip migrate`): %w", b.name, err)
 		}
 		*b.kv = kv
 	}
+	store, err := OpenStore(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	s.Store = store
 	leaseKV, err := js.KeyValue(ctx, BucketLease)
 	if err != nil {
 		return nil, fmt.Errorf("notifier bucket %s (run `econdip migrate`): %w", BucketLease, err)
@@ -212,7 +218,7 @@ func randomID() string {
 func (s *Service) today() kernel.Day { return kernel.Today(s.cfg.Now()) }
 
 // Rules returns the rule table with the parameters in force.
-func (s *Service) Rules(ctx context.Context) ([]RuleInForce, error) {
+func (s *Store) Rules(ctx context.Context) ([]RuleInForce, error) {
 	set, err := s.Settings(ctx)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ import (
 	"econdip/services/commissions"
 	"econdip/services/exports"
 	"econdip/services/identity"
+	notify "econdip/services/notify/app"
 	"econdip/services/ingest"
 	"econdip/services/leads"
 	"econdip/services/platform/auth"
@@ -66,6 +67,9 @@ type Stack struct {
 	Apps         map[string]*fiber.App // the HTTP apps started, by service name (leads, commissions, exports, dashboard)
 	Users        auth.Authenticator    // the identity service once NATS runs
 	Identity     *identity.Service
+	Notify       *notify.Service // the notifier, once RunNotify started it
+	// Digest builds the weekly digest's content (set before RunNotify); nil: no digest.
+	Digest notify.DigestBuilder
 	users        auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
@@ -205,12 +209,16 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 		if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
 			return err
 		}
+		if err := notify.Setup(ctx, js, s.Cfg.NATSReplicas, notify.DefaultLeaseTTL); err != nil {
+			return err
+		}
 	} else {
 		// A service may not create or change streams and buckets: it binds
 		// to those the administrators' setup (econdip migrate) made.
 		s.JS = natsx.Provisioned(js)
 	}
-	if role == "" || natsx.Reads(role, events.StreamUsers) {
+	// The notifier reads the accounts for recipients only: it authenticates no one.
+	if role == "" || (natsx.Reads(role, events.StreamUsers) && role != natsx.ServiceNotify) {
 		if err := s.startIdentity(ctx); err != nil {
 			return err
 		}
@@ -245,6 +253,9 @@ func (s *Stack) StartLocal(ctx context.Context) error {
 		return err
 	}
 	if err := s.ServeExports(ctx); err != nil {
+		return err
+	}
+	if err := s.RunNotify(ctx); err != nil {
 		return err
 	}
 	if err := s.StartClickHouse(ctx, true); err != nil {
@@ -830,6 +841,34 @@ func (s *Stack) ServeExports(ctx context.Context) error {
 	return err
 }
 
+// RunNotify starts the notifier, connected as its own NATS user: it follows
+// the records and accounts, evaluates the reminder rules and the weekly
+// digest when this instance holds the lease, and sends the e-mail outbox.
+// Close waits for it to stop.
+func (s *Stack) RunNotify(ctx context.Context) error {
+	js, err := s.serviceJS(ctx, natsx.ServiceNotify)
+	if err != nil {
+		return err
+	}
+	var svc *notify.Service
+	s.onStop(func() {
+		if svc != nil {
+			<-svc.Done()
+		}
+	})
+	ctx = s.untilClose(ctx)
+	svc, err = notify.New(ctx, js, notify.Config{SMTP: s.Cfg.SMTP, Digest: s.Digest,
+		BaseURL: cmp.Or(s.Cfg.PublicURL, "http://"+s.Cfg.DashboardAddr)}, s.Log, s.viewsDir(natsx.ServiceNotify))
+	if err != nil {
+		return err
+	}
+	s.Notify = svc
+	if s.Cfg.SMTP.Host == "" {
+		s.Log.Warn("no SMTP server configured (ECONDIP_SMTP_HOST): reminders reach the inbox, e-mails wait in the outbox")
+	}
+	return nil
+}
+
 // ServeDashboard starts the dashboard; it calls the leads API at Cfg.LeadsURL,
 // or at the leads API this stack started.
 func (s *Stack) ServeDashboard() error {
@@ -843,7 +882,15 @@ func (s *Stack) ServeDashboard() error {
 	if exportsURL == "" {
 		exportsURL = "http://" + s.ExportsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
+	js, err := s.serviceJS(context.Background(), natsx.ServiceDashboard)
+	if err != nil {
+		return err
+	}
+	inbox, err := notify.OpenStore(context.Background(), js)
+	if err != nil {
+		return err
+	}
+	app, err := dashboards.New(dashboards.Config{Inbox: inbox, LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
 		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates})
 	if err != nil {
 		return err
