@@ -63,8 +63,8 @@ type Access struct {
 	Publish []string
 	// Queue are the work-queue consumers it pulls from and acks, each as
 	// "<stream>/<durable>" (the notifier's sender).
-	Queue []string
-	Manage  bool     // creates and updates streams, consumers and buckets (the JetStream API, whole)
+	Queue  []string
+	Manage bool // creates and updates streams, consumers and buckets (the JetStream API, whole)
 }
 
 // ServiceAccess is the permissions table: what each service needs and

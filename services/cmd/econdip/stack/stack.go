@@ -32,9 +32,9 @@ import (
 	"econdip/services/commissions"
 	"econdip/services/exports"
 	"econdip/services/identity"
-	notify "econdip/services/notify/app"
 	"econdip/services/ingest"
 	"econdip/services/leads"
+	notify "econdip/services/notify/app"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/natsx"
@@ -70,7 +70,7 @@ type Stack struct {
 	Notify       *notify.Service // the notifier, once RunNotify started it
 	// Digest builds the weekly digest's content (set before RunNotify); nil: no digest.
 	Digest notify.DigestBuilder
-	users        auth.File // the users file, imported into the identity service at start
+	users  auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
