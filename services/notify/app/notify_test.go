@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"io"
+	"log/slog"
+	"os"
 	"mime"
 	"net"
 	netmail "net/mail"
@@ -214,7 +216,7 @@ func start(t *testing.T, js jetstream.JetStream, cfg app.Config) (*app.Service, 
 	cfg.Every = cmpDur(cfg.Every, 200*time.Millisecond)
 	cfg.Backoff, cfg.MaxBackoff = 100*time.Millisecond, 400*time.Millisecond
 	cfg.BaseURL = "https://econdip.example.org"
-	svc, err := app.New(ctx, js, cfg, obs.Discard(), t.TempDir())
+	svc, err := app.New(ctx, js, cfg, testLog(), t.TempDir())
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -415,4 +417,13 @@ func TestTwoInstancesSendEachDigestOnce(t *testing.T) {
 	if a.Leader() == b.Leader() {
 		t.Errorf("leaders: a %v, b %v; want exactly one", a.Leader(), b.Leader())
 	}
+}
+
+// testLog is where the notifier logs in tests: nowhere, unless
+// ECONDIP_TEST_LOG=1 (then stderr, at debug level).
+func testLog() *slog.Logger {
+	if os.Getenv("ECONDIP_TEST_LOG") == "1" {
+		return obs.NewLogger(os.Stderr, "text", "debug")
+	}
+	return obs.Discard()
 }
