@@ -59,6 +59,7 @@ func (s *Service) scheduleDigests(ctx context.Context) (int, error) {
 			continue
 		}
 		n++
+		metricDigests.Inc()
 	}
 	return n, errors.Join(errs...)
 }

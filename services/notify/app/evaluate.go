@@ -96,6 +96,7 @@ func (s *Service) evaluateRules(ctx context.Context) (int, error) {
 			}
 			if created {
 				n++
+				metricReminders.WithLabelValues(r.entry.Rule).Inc()
 			}
 		}
 	}

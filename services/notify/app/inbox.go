@@ -316,3 +316,20 @@ func (s *Store) SetSettings(ctx context.Context, set domain.Settings) error {
 	}
 	return nil
 }
+
+// DigestEntries are a user's reminders left for the weekly digest (the
+// user chose "digest" for their rule) created from since on, oldest first:
+// for the digest's builder.
+func (s *Store) DigestEntries(ctx context.Context, user string, since time.Time) ([]Entry, error) {
+	list, err := s.Inbox(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, e := range slices.Backward(list) {
+		if e.Mail == mailDigest && !e.CreatedAt.Before(since) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

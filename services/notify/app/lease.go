@@ -51,6 +51,7 @@ func (l *Lease) try(ctx context.Context) bool {
 			return true
 		}
 		l.held.Store(false)
+		metricLeader.Set(0)
 		l.log.Warn("notifier lease lost: another instance evaluates", "error", err)
 	}
 	rev, err := l.kv.Create(ctx, keyLease, []byte(l.instance))
@@ -63,6 +64,7 @@ func (l *Lease) try(ctx context.Context) bool {
 	l.rev = rev
 	l.renewed.Store(time.Now().UnixNano())
 	l.held.Store(true)
+	metricLeader.Set(1)
 	l.log.Info("notifier lease taken: this instance evaluates reminders and digests", "instance", l.instance)
 	return true
 }
@@ -72,6 +74,7 @@ func (l *Lease) release() {
 	if !l.held.Swap(false) {
 		return
 	}
+	metricLeader.Set(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = l.kv.Delete(ctx, keyLease, jetstream.LastRevision(l.rev))

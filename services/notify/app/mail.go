@@ -205,6 +205,7 @@ func (s *Service) handleMail(ctx context.Context, msg jetstream.Msg) {
 		_ = json.Unmarshal(kve.Value(), &mk)
 		switch {
 		case mk.State == markSent:
+			metricMails.WithLabelValues("duplicate").Inc()
 			_ = msg.Ack()
 			return
 		case now.Sub(mk.At) < staleClaim:
@@ -230,6 +231,7 @@ func (s *Service) handleMail(ctx context.Context, msg jetstream.Msg) {
 			n = meta.NumDelivered
 		}
 		delay := s.backoff(n)
+		metricMails.WithLabelValues("failed").Inc()
 		log.Warn("e-mail not sent; tried again later", "error", err, "attempt", n, "retry_in", delay.String())
 		_ = msg.NakWithDelay(delay)
 		return
@@ -239,6 +241,7 @@ func (s *Service) handleMail(ctx context.Context, msg jetstream.Msg) {
 		log.Error("e-mail sent but its sent marker not written", "error", err)
 	}
 	_ = msg.Ack()
+	metricMails.WithLabelValues("sent").Inc()
 	log.Info("e-mail sent", "attempt", deliveredOf(msg))
 }
 

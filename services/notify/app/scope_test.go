@@ -42,7 +42,8 @@ func rulesOf(t *testing.T, svc *app.Service, user string) []string {
 
 // Every rule reaches the people in its record's scope: the post's attachés
 // for a lead, deal or barrier, the commission's secretariat for a decision,
-// the assignee for a task; a muted record reaches no one who muted it.
+// the assignee for a task; a muted record reaches no one who muted it; a
+// rule left for the digest queues no e-mail.
 func TestRemindersReachTheRecordsScope(t *testing.T) {
 	w := newWorld(t)
 	w.user(t, "attache.de-berlin", "attache", "de-berlin", "", "")
@@ -70,6 +71,10 @@ func TestRemindersReachTheRecordsScope(t *testing.T) {
 	if _, err := svc.Mute(t.Context(), "attache2.de-berlin", "deal", "deal-1", true); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := svc.SetPrefs(t.Context(), "sec.igc-cn", app.Prefs{Email: "sec@example.org",
+		Delivery: map[string]domain.Delivery{domain.DecisionOverdue: domain.EmailDigest}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := svc.Ready(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +92,11 @@ func TestRemindersReachTheRecordsScope(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.user, got, tc.want)
 		}
 	}
-	// No address: inbox only, nothing queued.
+	// No address, or the digest chosen: nothing queued now.
 	if !outboxEmpty(t, w.js) {
-		t.Error("e-mails queued for users without an address")
+		t.Error("e-mails queued for users without an address or who chose the digest")
+	}
+	if d, err := svc.DigestEntries(t.Context(), "sec.igc-cn", time.Time{}); err != nil || len(d) != 1 || d[0].Rule != domain.DecisionOverdue {
+		t.Errorf("the digest's entries: %+v, %v", d, err)
 	}
 }
