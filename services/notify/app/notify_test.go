@@ -4,10 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"mime"
 	"net"
 	netmail "net/mail"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -180,6 +180,18 @@ func (w world) user(t *testing.T, id, role, post, commission, lang string) {
 	}
 }
 
+// prefs stores a user's choices before a notifier starts (it evaluates at once).
+func (w world) prefs(t *testing.T, user string, p app.Prefs) {
+	t.Helper()
+	store, err := app.OpenStore(t.Context(), w.js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SetPrefs(t.Context(), user, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type noLinks struct{}
 
 func (noLinks) Exists(context.Context, string, string) (bool, error) { return false, nil }
@@ -253,12 +265,10 @@ func TestOverdueDecisionOneMailOneEntryAcrossRestart(t *testing.T) {
 	w.overdueDecision(t)
 	mail := startSMTP(t, "127.0.0.1:0")
 
-	svc, stop := start(t, w.js, app.Config{SMTP: smtpConfig(mail.addr)})
 	for _, u := range []string{"sec.igc-cn", "sec.igc-de"} {
-		if _, err := svc.SetPrefs(t.Context(), u, app.Prefs{Email: u + "@example.org"}); err != nil {
-			t.Fatal(err)
-		}
+		w.prefs(t, u, app.Prefs{Email: u + "@example.org"})
 	}
+	svc, stop := start(t, w.js, app.Config{SMTP: smtpConfig(mail.addr)})
 	svc.Evaluate(t.Context())
 	waitFor(t, "the reminder e-mail", func() bool { return len(mail.mails()) >= 1 && outboxEmpty(t, w.js) })
 	got := mail.mails()
@@ -335,10 +345,8 @@ func TestMailWaitsForSMTP(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 
+	w.prefs(t, "sec.igc-cn", app.Prefs{Email: "sec@example.org"})
 	svc, _ := start(t, w.js, app.Config{SMTP: smtpConfig(addr)})
-	if _, err := svc.SetPrefs(t.Context(), "sec.igc-cn", app.Prefs{Email: "sec@example.org"}); err != nil {
-		t.Fatal(err)
-	}
 	svc.Evaluate(t.Context())
 	// The send fails a few times (the consumer redelivers it)...
 	waitFor(t, "failed attempts", func() bool {

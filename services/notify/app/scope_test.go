@@ -67,17 +67,19 @@ func TestRemindersReachTheRecordsScope(t *testing.T) {
 	task(events.WorkRef{Kind: events.WorkOnLead, ID: "lead-1"}, "task-1", "post:de-berlin", "2026-05-21", "attache.de-berlin")
 	task(events.WorkRef{Kind: events.WorkOnDeal, ID: "deal-1"}, "task-2", "post:de-berlin", "2026-05-10", "attache2.de-berlin")
 
-	svc, _ := start(t, w.js, app.Config{})
-	if _, err := svc.Mute(t.Context(), "attache2.de-berlin", "deal", "deal-1", true); err != nil {
+	// The users' choices come first: the notifier evaluates as soon as it starts.
+	store, err := app.OpenStore(t.Context(), w.js)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.SetPrefs(t.Context(), "sec.igc-cn", app.Prefs{Email: "sec@example.org",
+	if _, err := store.Mute(t.Context(), "attache2.de-berlin", "deal", "deal-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SetPrefs(t.Context(), "sec.igc-cn", app.Prefs{Email: "sec@example.org",
 		Delivery: map[string]domain.Delivery{domain.DecisionOverdue: domain.EmailDigest}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Ready(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := start(t, w.js, app.Config{})
 	svc.Evaluate(t.Context())
 	for _, tc := range []struct {
 		user string
