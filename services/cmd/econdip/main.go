@@ -136,7 +136,6 @@ func run(cmd string) error {
 		if err := sys.RunNotify(ctx); err != nil {
 			return err
 		}
-		sys.ServeMetrics()
 	case "dashboard":
 		if err := sys.LoadUsers(false); err != nil {
 			return err

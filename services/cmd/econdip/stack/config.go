@@ -38,6 +38,7 @@ type Config struct {
 	ExportsURL      string // where the dashboard finds the exports API; empty: the one this stack serves
 	DashboardAddr   string
 	IngestAddr      string // ingest's health, readiness and metrics (ECONDIP_INGEST_ADDR); empty or "off": none
+	NotifyAddr      string // `econdip notify`'s health, readiness and metrics (ECONDIP_NOTIFY_ADDR); empty or "off": none
 	MetricsAddr     string // a single service's internal metrics address (ECONDIP_METRICS_ADDR); empty or "off": none
 	UsersFile       string
 	ViewsDir        string               // the services' read models (ECONDIP_VIEWS_DIR); empty: <DataDir>/views
@@ -106,6 +107,7 @@ func ConfigFromEnv() (Config, error) {
 		LeadsAddr:       env("ECONDIP_LEADS_ADDR", "127.0.0.1:8081"),
 		DashboardAddr:   env("ECONDIP_DASHBOARD_ADDR", "127.0.0.1:8080"),
 		IngestAddr:      env("ECONDIP_INGEST_ADDR", "127.0.0.1:8084"),
+		NotifyAddr:      env("ECONDIP_NOTIFY_ADDR", "127.0.0.1:8085"),
 		MetricsAddr:     env("ECONDIP_METRICS_ADDR", "127.0.0.1:9464"),
 		CommissionsAddr: env("ECONDIP_COMMISSIONS_ADDR", "127.0.0.1:8082"),
 		ExportsAddr:     env("ECONDIP_EXPORTS_ADDR", "127.0.0.1:8083"),

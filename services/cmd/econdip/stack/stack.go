@@ -74,6 +74,7 @@ type Stack struct {
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
+	NotifyAddr                                             string // `econdip notify`'s health and metrics; empty when not served
 	MetricsAddr                                            string // the process's metrics (ServeMetrics); empty when not served
 	stops                                                  []func()
 	rates                                                  atomic.Pointer[reference.Rates] // the store loaded last
@@ -863,6 +864,15 @@ func (s *Stack) RunNotify(ctx context.Context) error {
 		return err
 	}
 	s.Notify = svc
+	// `econdip notify` serves its health, readiness (NATS, read models) and
+	// metrics, like ingest; in `econdip up` ingest's address has them.
+	if addr := s.Cfg.NotifyAddr; s.Cfg.Role == natsx.ServiceNotify && addr != "" && addr != "off" {
+		app := httpx.New(httpx.Options{Name: natsx.ServiceNotify, Logger: s.Log, Metrics: true})
+		httpx.AddReadyCheck(app, "read models", svc.Ready)
+		if s.NotifyAddr, err = s.listen("notifier health and metrics", addr, app); err != nil {
+			s.Log.Error("the notifier runs without /healthz, /readyz and /metrics", "err", err)
+		}
+	}
 	if s.Cfg.SMTP.Host == "" {
 		s.Log.Warn("no SMTP server configured (ECONDIP_SMTP_HOST): reminders reach the inbox, e-mails wait in the outbox")
 	}
