@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -434,4 +435,56 @@ func testLog() *slog.Logger {
 		return obs.NewLogger(os.Stderr, "text", "debug")
 	}
 	return obs.Discard()
+}
+
+// A digest missed while the notifier was down is sent once when it comes
+// back, not again after a restart; the next Monday's goes at 09:00 Astana.
+func TestMissedDigestSentOnceAfterRestart(t *testing.T) {
+	w := newWorld(t)
+	w.user(t, "attache.de-berlin", "attache", "de-berlin", "", "kk")
+	w.prefs(t, "attache.de-berlin", app.Prefs{Email: "berlin@example.org"})
+	mail := startSMTP(t, "127.0.0.1:0")
+	var now atomic.Int64
+	set := func(s string) {
+		x, err := time.ParseInLocation("2006-01-02 15:04", s, kernel.Astana)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now.Store(x.UnixNano())
+	}
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	builder := func(_ context.Context, u events.UserV1, week kernel.Day, _ i18n.Lang) (string, string, []byte, error) {
+		return "Digest " + week.String(), "<p>" + u.ID + "</p>", nil, nil
+	}
+	cfg := app.Config{SMTP: smtpConfig(mail.addr), Digest: builder, Now: clock}
+	subjects := func() []string {
+		var out []string
+		for _, m := range mail.mails() {
+			out = append(out, decodedSubject(m.data))
+		}
+		return out
+	}
+
+	set("2026-12-08 10:00") // down all Monday
+	a, stop := start(t, w.js, cfg)
+	a.Evaluate(t.Context())
+	waitFor(t, "the missed digest", func() bool { return len(mail.mails()) == 1 && outboxEmpty(t, w.js) })
+	stop()
+
+	b, stopB := start(t, w.js, cfg)
+	waitFor(t, "the new instance to lead", b.Leader)
+	b.Evaluate(t.Context())
+	set("2026-12-14 08:59")
+	b.Evaluate(t.Context())
+	waitFor(t, "the outbox to drain", func() bool { return outboxEmpty(t, w.js) })
+	if got := subjects(); len(got) != 1 || got[0] != "Digest 2026-12-07" {
+		t.Fatalf("before the next Monday 09:00: %q", got)
+	}
+	set("2026-12-14 09:00")
+	b.Evaluate(t.Context())
+	waitFor(t, "the next digest", func() bool { return len(mail.mails()) == 2 && outboxEmpty(t, w.js) })
+	stopB()
+	if got := subjects(); got[1] != "Digest 2026-12-14" {
+		t.Fatalf("digests: %q", got)
+	}
 }
