@@ -45,6 +45,7 @@ commands:
 ` + ratesUsage + `
 ` + opsUsage + `
 ` + tradeUsage + `
+` + remindersUsage + `
 
 configuration comes from ECONDIP_* environment variables: see README.md`
 
@@ -178,6 +179,8 @@ func run(cmd string) error {
 		return runTrade(ctx, sys, os.Args[2:])
 	case "nats":
 		return runNATS(ctx, sys, os.Args[2:])
+	case "reminders":
+		return runReminders(ctx, sys, os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil

@@ -127,7 +127,7 @@ var ServiceAccess = map[string]Access{
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
 		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
-		KVWrite: []string{BucketSessions, BucketSigninFailures},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketNotifyPrefs},
 		Manage:  true,
 	},
 }
