@@ -48,6 +48,9 @@ const (
 	keyLease = "evaluator"
 )
 
+// markerTTL is how long the sent and digest markers are kept.
+const markerTTL = 30 * 24 * time.Hour
+
 // Buckets lists the notifier's key-value buckets, for permissions and setup.
 var Buckets = []string{BucketInbox, BucketPrefs, BucketSent, BucketDigests, BucketLease}
 
@@ -60,8 +63,14 @@ func Setup(ctx context.Context, js jetstream.JetStream, replicas int, leaseTTL t
 	}
 	for _, b := range Buckets {
 		cfg := jetstream.KeyValueConfig{Bucket: b, History: 1, Replicas: replicas, Storage: jetstream.FileStorage}
-		if b == BucketLease {
+		switch b {
+		case BucketLease:
 			cfg.TTL = leaseTTL
+		case BucketSent, BucketDigests:
+			// A marker only has to outlive the copies of its e-mail: a
+			// re-queue comes within minutes, an e-mail leaves the outbox
+			// once sent. Kept a month, so the buckets do not grow for ever.
+			cfg.TTL = markerTTL
 		}
 		if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
 			return fmt.Errorf("create or update bucket %s: %w", b, err)
