@@ -60,6 +60,9 @@ type Config struct {
 	// Rates is the rates store last loaded (nil: the demo store), for the
 	// conversions made in Go (the attaché's board).
 	Rates func() *reference.Rates
+	// Inbox is the notifier's store (inboxes, preferences); nil: no inbox
+	// in the header and no inbox pages.
+	Inbox *Inbox
 	// ImportRates imports the National Bank's rates into the store and loads
 	// them (the administrator's page); nil where this process cannot (a
 	// dashboard without the store: use `econdip rates import`).
@@ -146,6 +149,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.identityRoutes(ui)
 	s.tradeRoutes(ui)
 	s.digestRoutes(public, ui)
+	s.inboxRoutes(ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
@@ -160,7 +164,7 @@ func New(cfg Config) (*fiber.App, error) {
 // dates by the language's CLDR rules). Handlers stay language-free.
 func (s *Server) parseTemplates() error {
 	s.pages = map[i18n.Lang]map[string]*template.Template{}
-	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates"}
+	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates", "inbox"}
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
@@ -274,6 +278,8 @@ type pageData struct {
 	// Script is the catalogue's "js." and "enum." messages in Lang, as JSON
 	// for the page's scripts (static/i18n.js).
 	Script template.JS
+	// Unread is the user's unread reminders for the header; -1: no inbox.
+	Unread int
 }
 
 // figuresUnavailable is the error of a read of figures that ClickHouse did
@@ -304,7 +310,8 @@ func (s *Server) render(c *fiber.Ctx, status int, page string, title string, dat
 	lang := httpx.Lang(c)
 	var b strings.Builder
 	d := pageData{CSRF: csrfOf(c), Title: i18n.T(lang, title), User: currentUser(c), Data: data,
-		Lang: lang, Langs: i18n.Langs, Path: c.Path(), Script: scriptCatalogue(lang), Menu: menuFor(currentUser(c)), Here: here(c)}
+		Lang: lang, Langs: i18n.Langs, Path: c.Path(), Script: scriptCatalogue(lang), Menu: menuFor(currentUser(c)), Here: here(c),
+		Unread: s.unread(c.UserContext(), currentUser(c))}
 	if d.User.Post != "" {
 		d.Post = s.postCity(lang, d.User.Post)
 	}

@@ -80,7 +80,7 @@ var knownPorts = map[string][]int{
 
 // roles are the long-running econdip commands and their NATS users; each
 // runs as two copies. migrate runs once, as admin-tool.
-var roles = []string{natsx.ServiceLeads, natsx.ServiceCommissions, natsx.ServiceExports, natsx.ServiceIngest, natsx.ServiceDashboard}
+var roles = []string{natsx.ServiceLeads, natsx.ServiceCommissions, natsx.ServiceExports, natsx.ServiceIngest, natsx.ServiceNotify, natsx.ServiceDashboard}
 
 func natsUser(role string) string {
 	if role == "migrate" {
@@ -1113,11 +1113,12 @@ func TestKubernetes(t *testing.T) {
 				t.Errorf("%s: %s copies, want 2", where, n)
 			}
 			_, port := hostPort(t, where+" "+addrVar(role), env[addrVar(role)])
-			// /metrics is served only on an internal address: ingest's own
-			// (ECONDIP_INGEST_ADDR), every other service's ECONDIP_METRICS_ADDR,
-			// a port no Service exposes. Prometheus scrapes that one.
+			// /metrics is served only on an internal address: ingest's and the
+			// notifier's own (ECONDIP_INGEST_ADDR, ECONDIP_NOTIFY_ADDR), every
+			// other service's ECONDIP_METRICS_ADDR, a port no Service exposes.
+			// Prometheus scrapes that one.
 			want, metricsPort := []int{port}, port
-			if role != natsx.ServiceIngest {
+			if role != natsx.ServiceIngest && role != natsx.ServiceNotify {
 				if env["ECONDIP_METRICS_ADDR"] == "" {
 					t.Errorf("%s: no ECONDIP_METRICS_ADDR: its metrics are on loopback, out of Prometheus's reach", where)
 				} else {

@@ -193,7 +193,8 @@ func userState(ev events.Event) (events.UserV1, bool) {
 	return events.UserV1{}, false
 }
 
-func toUser(u events.UserV1) auth.User {
+// ToUser is the authenticated user an account is.
+func ToUser(u events.UserV1) auth.User {
 	return auth.User{ID: u.ID, Name: u.Name, Role: auth.Role(u.Role), Post: u.Post, Commission: u.Commission, Lang: u.Lang}
 }
 
@@ -227,7 +228,7 @@ func (s *Service) Authenticate(token string) (auth.User, error) {
 	if err != nil {
 		return auth.User{}, err
 	}
-	return toUser(u), nil
+	return ToUser(u), nil
 }
 
 // tokenOwner finds the enabled account holding the active personal token,
@@ -310,7 +311,7 @@ func (s *Service) session(ctx context.Context, token string) (Session, error) {
 	if sess.ViaToken == "" && !sameTime(sess.PasswordSetAt, rec.State.PasswordChangedAt) {
 		return Session{}, apperr.E(apperr.Unauthorized, "error.session_expired")
 	}
-	sess.Token, sess.User = token, toUser(rec.State) // role or scope changes apply at once
+	sess.Token, sess.User = token, ToUser(rec.State) // role or scope changes apply at once
 	return sess, nil
 }
 
@@ -432,7 +433,7 @@ func (s *Service) SessionForToken(ctx context.Context, token string) (Session, e
 
 func (s *Service) openSession(ctx context.Context, st events.UserV1, viaToken string) (Session, error) {
 	now := s.now()
-	u := toUser(st)
+	u := ToUser(st)
 	sess := Session{Token: randomToken(sessionPrefix), User: u, CSRF: randomToken(""), Created: now, Expires: now.Add(s.opts.SessionTTL),
 		PasswordSetAt: st.PasswordChangedAt, ViaToken: viaToken}
 	raw, _ := json.Marshal(sess)

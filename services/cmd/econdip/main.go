@@ -32,6 +32,8 @@ commands:
   commissions run the commissions API against ECONDIP_NATS_URL
   exports    run the exports API (exporters, deals, barriers) against ECONDIP_NATS_URL
   ingest     run the JetStream -> ClickHouse ingest
+  notify     run the notifier (reminders, inboxes, e-mail, weekly digest)
+             against ECONDIP_NATS_URL; any number of instances, one evaluates
   dashboard  run the dashboard against ClickHouse and the leads API
   migrate    apply the ClickHouse migrations and exit
   reload     validate the HS mapping, rates and targets files and load them
@@ -43,6 +45,7 @@ commands:
 ` + ratesUsage + `
 ` + opsUsage + `
 ` + tradeUsage + `
+` + remindersUsage + `
 
 configuration comes from ECONDIP_* environment variables: see README.md`
 
@@ -71,7 +74,7 @@ func run(cmd string) error {
 	defer stop()
 	// Each production command runs as its own role: its NATS user and rights.
 	cfg.Role = map[string]string{"leads": "leads", "commissions": "commissions", "exports": "exports", "ingest": "ingest",
-		"dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
+		"notify": "notify", "dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
 	sys := stack.New(cfg, log, ref)
 	defer sys.Close()
 
@@ -127,6 +130,19 @@ func run(cmd string) error {
 		if err := sys.RunIngest(ctx); err != nil {
 			return err
 		}
+	case "notify":
+		if err := sys.StartNATS(ctx, false); err != nil {
+			return err
+		}
+		if err := sys.RunNotify(ctx); err != nil {
+			return err
+		}
+		// The weekly digest reads ClickHouse; reminders and e-mail need only NATS.
+		if cfg.CHAddr != "" {
+			if err := sys.StartClickHouse(ctx, false); err != nil {
+				return err
+			}
+		}
 	case "dashboard":
 		if err := sys.LoadUsers(false); err != nil {
 			return err
@@ -169,6 +185,8 @@ func run(cmd string) error {
 		return runTrade(ctx, sys, os.Args[2:])
 	case "nats":
 		return runNATS(ctx, sys, os.Args[2:])
+	case "reminders":
+		return runReminders(ctx, sys, os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil

@@ -65,7 +65,15 @@ func markdownTable() string {
 		if a.Manage {
 			follow, setup = "every stream", "creates and updates streams, consumers, buckets"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", s, list(a.Append), follow, list(a.Lookup), list(a.Durable), list(kv), setup)
+		appends := a.Append
+		for _, p := range a.Publish {
+			appends = append(appends, "`"+p+"`")
+		}
+		durable := list(a.Durable)
+		if len(a.Queue) > 0 {
+			durable = "work queue " + strings.Join(a.Queue, ", ")
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", s, list(appends), follow, list(a.Lookup), durable, list(kv), setup)
 	}
 	return b.String()
 }

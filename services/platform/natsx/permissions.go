@@ -19,6 +19,9 @@ const (
 	ServiceExports     = "exports"
 	ServiceIngest      = "ingest"
 	ServiceDashboard   = "dashboard"
+	// ServiceNotify is the notifier (services/notify): reminders, inboxes,
+	// e-mail and the weekly digest.
+	ServiceNotify = "notify"
 	// ServiceAdminTool sets JetStream up (streams, key-value buckets),
 	// imports the users file and inspects the dead letters. It runs at deploy
 	// time and in the administrator's hands, never as a long-running service.
@@ -33,6 +36,20 @@ const (
 	BucketCalendars      = "CALENDARS"
 )
 
+// The notifier's JetStream resources (services/notify/app): its key-value
+// buckets, and the e-mail outbox (a work-queue stream outside the events
+// contract) with its durable consumer, shared by every notifier instance.
+const (
+	BucketNotifyInbox    = "NOTIFY_INBOX"
+	BucketNotifyPrefs    = "NOTIFY_PREFS"
+	BucketNotifySent     = "NOTIFY_SENT"
+	BucketNotifyDigests  = "NOTIFY_DIGESTS"
+	BucketNotifyLease    = "NOTIFY_LEASE"
+	StreamNotifyOutbox   = "NOTIFY_OUTBOX"
+	SubjectNotifyOutbox  = "econdip.notify.outbox"
+	ConsumerNotifySender = "notify-sender"
+)
+
 // Access is what one service does with JetStream, in the contract's terms;
 // ServicePermissions turns it into subjects.
 type Access struct {
@@ -43,7 +60,13 @@ type Access struct {
 	KVRead  []string // buckets it reads keys of
 	KVWrite []string // buckets it reads and writes keys of
 	KVOpen  []string // buckets it only opens: identity.New opens both buckets in every process
-	Manage  bool     // creates and updates streams, consumers and buckets (the JetStream API, whole)
+	// Publish are subjects outside the events contract it publishes to
+	// (the notifier's outbox).
+	Publish []string
+	// Queue are the work-queue consumers it pulls from and acks, each as
+	// "<stream>/<durable>" (the notifier's sender).
+	Queue  []string
+	Manage bool // creates and updates streams, consumers and buckets (the JetStream API, whole)
 }
 
 // ServiceAccess is the permissions table: what each service needs and
@@ -89,8 +112,18 @@ var ServiceAccess = map[string]Access{
 	},
 	ServiceDashboard: {
 		Append:  []string{events.StreamUsers},
-		Follow:  []string{events.StreamUsers},
-		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars},
+		Follow:  []string{events.StreamUsers, "KV_" + BucketNotifyInbox},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyInbox, BucketNotifyPrefs},
+	},
+	// The notifier follows the record streams (and their tasks) and the
+	// accounts, keeps inboxes, preferences, sent markers, digest markers
+	// and its lease in its buckets, and queues e-mails in its outbox. It
+	// lists an inbox's keys (an ordered consumer on the bucket's stream).
+	ServiceNotify: {
+		Follow:  []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamUsers, "KV_" + BucketNotifyInbox},
+		KVWrite: []string{BucketNotifyInbox, BucketNotifyPrefs, BucketNotifySent, BucketNotifyDigests, BucketNotifyLease},
+		Publish: []string{SubjectNotifyOutbox},
+		Queue:   []string{StreamNotifyOutbox + "/" + ConsumerNotifySender},
 	},
 	// The admin tool manages JetStream whole (it could delete any stream),
 	// so it may also append to the record streams: `deadletter redrive`
@@ -98,7 +131,7 @@ var ServiceAccess = map[string]Access{
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
 		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
-		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs},
 		Manage:  true,
 	},
 }
@@ -149,6 +182,7 @@ func ServicePermissions(service string) Permissions {
 	for _, b := range a.KVWrite {
 		pub("$KV." + b + ".>")
 	}
+	pub(a.Publish...)
 	const api = "$JS.API."
 	if a.Manage {
 		pub(api+"INFO", api+"STREAM.>", api+"CONSUMER.>", api+"DIRECT.GET.>", "$JS.ACK.>")
@@ -172,6 +206,11 @@ func ServicePermissions(service string) Permissions {
 			c := events.ConsumerIngest
 			pub(api+"CONSUMER.CREATE."+s+"."+c, api+"CONSUMER.CREATE."+s+"."+c+".>",
 				api+"CONSUMER.INFO."+s+"."+c, api+"CONSUMER.MSG.NEXT."+s+"."+c, "$JS.ACK."+s+"."+c+".>")
+		}
+		for _, q := range a.Queue {
+			stream, durable, _ := strings.Cut(q, "/")
+			pub(api+"STREAM.INFO."+stream, api+"CONSUMER.INFO."+stream+"."+durable,
+				api+"CONSUMER.MSG.NEXT."+stream+"."+durable, "$JS.ACK."+stream+"."+durable+".>")
 		}
 		for _, b := range slices.Concat(a.KVRead, a.KVWrite) {
 			get("KV_" + b)

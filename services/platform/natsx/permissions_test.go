@@ -24,6 +24,7 @@ import (
 	"econdip/events"
 	"econdip/services/digest"
 	"econdip/services/identity"
+	notify "econdip/services/notify/app"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
@@ -443,6 +444,67 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 		if _, err := digest.OpenCalendars(t.Context(), natsx.Provisioned(leads.js), 1); err == nil {
 			t.Error("leads opens the CALENDARS bucket")
 		}
+	})
+	// The notifier: read models of the records and accounts, the lease,
+	// inboxes and preferences, and its outbox (queue, claim, Nak: no SMTP
+	// server here, so the e-mail waits).
+	t.Run("notify", func(t *testing.T) {
+		admin := s.connect(t, natsx.ServiceAdminTool)
+		if err := notify.Setup(t.Context(), admin.js, 1, 2*time.Second); err != nil {
+			t.Fatalf("admin tool sets the notifier up: %v", err)
+		}
+		c := s.connect(t, natsx.ServiceNotify)
+		js := natsx.Provisioned(c.js)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		svc, err := notify.New(ctx, js, notify.Config{LeaseTTL: 2 * time.Second, Backoff: 10 * time.Millisecond}, obs.Discard(), t.TempDir())
+		if err != nil {
+			t.Fatalf("notifier starts: %v", err)
+		}
+		c.ok(t, "catches up with the records and accounts", svc.Ready)
+		c.ok(t, "takes the lease", func(ctx context.Context) error {
+			for !svc.Leader() {
+				select {
+				case <-ctx.Done():
+					return errors.New("no lease")
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			return nil
+		})
+		c.ok(t, "stores preferences", func(ctx context.Context) error {
+			_, err := svc.SetPrefs(ctx, s.accountID, notify.Prefs{Email: "someone@example.org"})
+			return err
+		})
+		c.ok(t, "lists an inbox", func(ctx context.Context) error { _, err := svc.Inbox(ctx, s.accountID); return err })
+		c.ok(t, "queues an e-mail, claims it and puts it back", func(ctx context.Context) error {
+			if _, err := js.Publish(ctx, natsx.SubjectNotifyOutbox, []byte(`{"id":"r.test","to":"someone@example.org","subject":"s","text":"t"}`),
+				jetstream.WithMsgID("r.test")); err != nil {
+				return err
+			}
+			cons, err := js.Consumer(ctx, natsx.StreamNotifyOutbox, natsx.ConsumerNotifySender)
+			if err != nil {
+				return err
+			}
+			for {
+				info, err := cons.Info(ctx)
+				if err != nil {
+					return err
+				}
+				if info.NumRedelivered > 0 {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return errors.New("the e-mail was not tried")
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		})
+		svc.Evaluate(ctx)
+		cancel()
+		<-svc.Done()
+		c.noViolations(t)
 	})
 
 	t.Run("admin tool reads the dead letters", func(t *testing.T) {

@@ -80,6 +80,7 @@ func StartWith(tb testing.TB, o Options) *stack.Stack {
 	must(tb, s.ServeLeads(ctx))
 	must(tb, s.ServeCommissions(ctx))
 	must(tb, s.ServeExports(ctx))
+	must(tb, s.RunNotify(ctx))
 	must(tb, s.ServeDashboard())
 	return s
 }

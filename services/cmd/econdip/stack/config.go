@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	notify "econdip/services/notify/app"
 	"econdip/services/platform/reference"
 )
 
@@ -37,6 +38,7 @@ type Config struct {
 	ExportsURL      string // where the dashboard finds the exports API; empty: the one this stack serves
 	DashboardAddr   string
 	IngestAddr      string // ingest's health, readiness and metrics (ECONDIP_INGEST_ADDR); empty or "off": none
+	NotifyAddr      string // `econdip notify`'s health, readiness and metrics (ECONDIP_NOTIFY_ADDR); empty or "off": none
 	MetricsAddr     string // a single service's internal metrics address (ECONDIP_METRICS_ADDR); empty or "off": none
 	UsersFile       string
 	ViewsDir        string               // the services' read models (ECONDIP_VIEWS_DIR); empty: <DataDir>/views
@@ -53,6 +55,12 @@ type Config struct {
 	IngestBatch     int
 	BcryptCost      int // password hashing cost of every account and of the decoy (ECONDIP_BCRYPT_COST, default 10; tests use 4); 0: the default
 	WritesPerMinute int // per user and service (ECONDIP_WRITES_PER_MINUTE)
+	// SMTP is the notifier's mail server (ECONDIP_SMTP_HOST, _PORT, _TLS,
+	// _USER, _PASSWORD_FILE, _FROM); no host: e-mails wait in the outbox.
+	SMTP notify.SMTPConfig
+	// PublicURL is the dashboard's address as users reach it, for links in
+	// e-mails (ECONDIP_PUBLIC_URL); empty: http://<DashboardAddr>.
+	PublicURL string
 }
 
 func env(name, def string) string {
@@ -99,6 +107,7 @@ func ConfigFromEnv() (Config, error) {
 		LeadsAddr:       env("ECONDIP_LEADS_ADDR", "127.0.0.1:8081"),
 		DashboardAddr:   env("ECONDIP_DASHBOARD_ADDR", "127.0.0.1:8080"),
 		IngestAddr:      env("ECONDIP_INGEST_ADDR", "127.0.0.1:8084"),
+		NotifyAddr:      env("ECONDIP_NOTIFY_ADDR", "127.0.0.1:8085"),
 		MetricsAddr:     env("ECONDIP_METRICS_ADDR", "127.0.0.1:9464"),
 		CommissionsAddr: env("ECONDIP_COMMISSIONS_ADDR", "127.0.0.1:8082"),
 		ExportsAddr:     env("ECONDIP_EXPORTS_ADDR", "127.0.0.1:8083"),
@@ -130,6 +139,17 @@ func ConfigFromEnv() (Config, error) {
 		errs = append(errs, "ECONDIP_RATE_STALE_DAYS / ECONDIP_RATE_MAX_AGE_DAYS: "+err.Error())
 	}
 	c.TargetsFile = env("ECONDIP_TARGETS_FILE", filepath.Join(c.DataDir, "reference", reference.TargetsFile))
+	c.SMTP = notify.SMTPConfig{Host: env("ECONDIP_SMTP_HOST", ""), Port: num("ECONDIP_SMTP_PORT", 0),
+		TLS: env("ECONDIP_SMTP_TLS", "starttls"), User: env("ECONDIP_SMTP_USER", ""), From: env("ECONDIP_SMTP_FROM", "")}
+	if pw, err := secretFromFile("ECONDIP_SMTP_PASSWORD_FILE"); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		c.SMTP.Password = pw
+	}
+	if err := notify.CheckSMTP(c.SMTP); err != nil {
+		errs = append(errs, err.Error())
+	}
+	c.PublicURL = env("ECONDIP_PUBLIC_URL", "")
 	c.LeadsURL = env("ECONDIP_LEADS_URL", "")
 	c.CommissionsURL = env("ECONDIP_COMMISSIONS_URL", "")
 	c.ExportsURL = env("ECONDIP_EXPORTS_URL", "")

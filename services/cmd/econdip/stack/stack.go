@@ -35,8 +35,11 @@ import (
 	"econdip/services/identity"
 	"econdip/services/ingest"
 	"econdip/services/leads"
+	notify "econdip/services/notify/app"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
+	"econdip/services/platform/kernel"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/reference"
 	"econdip/services/tools/demo"
@@ -68,10 +71,14 @@ type Stack struct {
 	Users        auth.Authenticator    // the identity service once NATS runs
 	Identity     *identity.Service
 	Calendars    *digest.Calendars // calendar feed tokens (nil in a process whose NATS user has no right to them)
-	users        auth.File         // the users file, imported into the identity service at start
+	Notify       *notify.Service   // the notifier, once RunNotify started it
+	// Digest builds the weekly digest's content (set before RunNotify); nil: no digest.
+	Digest notify.DigestBuilder
+	users  auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
+	NotifyAddr                                             string // `econdip notify`'s health and metrics; empty when not served
 	MetricsAddr                                            string // the process's metrics (ServeMetrics); empty when not served
 	stops                                                  []func()
 	rates                                                  atomic.Pointer[reference.Rates] // the store loaded last
@@ -207,12 +214,16 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 		if err := events.EnsureStreams(ctx, js, events.StreamOptions{Replicas: s.Cfg.NATSReplicas}); err != nil {
 			return err
 		}
+		if err := notify.Setup(ctx, js, s.Cfg.NATSReplicas, notify.DefaultLeaseTTL); err != nil {
+			return err
+		}
 	} else {
 		// A service may not create or change streams and buckets: it binds
 		// to those the administrators' setup (econdip migrate) made.
 		s.JS = natsx.Provisioned(js)
 	}
-	if role == "" || natsx.Reads(role, events.StreamUsers) {
+	// The notifier reads the accounts for recipients only: it authenticates no one.
+	if role == "" || (natsx.Reads(role, events.StreamUsers) && role != natsx.ServiceNotify) {
 		if err := s.startIdentity(ctx); err != nil {
 			return err
 		}
@@ -247,6 +258,9 @@ func (s *Stack) StartLocal(ctx context.Context) error {
 		return err
 	}
 	if err := s.ServeExports(ctx); err != nil {
+		return err
+	}
+	if err := s.RunNotify(ctx); err != nil {
 		return err
 	}
 	if err := s.StartClickHouse(ctx, true); err != nil {
@@ -845,6 +859,60 @@ func (s *Stack) ServeExports(ctx context.Context) error {
 	return err
 }
 
+// weeklyDigest is a user's weekly digest, read from ClickHouse (which
+// `econdip up` starts after the notifier: the first digest is due on a
+// Monday morning, long after).
+func (s *Stack) weeklyDigest(ctx context.Context, u events.UserV1, week kernel.Day, lang i18n.Lang, baseURL string) (string, string, []byte, error) {
+	conn := cmp.Or(s.CHReadOnly, s.CH)
+	if conn == nil {
+		return "", "", nil, errors.New("the weekly digest reads ClickHouse, which this process has not connected to: run the notifier inside `econdip up`, or give `econdip notify` ECONDIP_CLICKHOUSE_ADDR")
+	}
+	return digest.Build(ctx, conn, identity.ToUser(u), week, string(lang), baseURL)
+}
+
+// RunNotify starts the notifier, connected as its own NATS user: it follows
+// the records and accounts, evaluates the reminder rules and the weekly
+// digest when this instance holds the lease, and sends the e-mail outbox.
+// Close waits for it to stop.
+func (s *Stack) RunNotify(ctx context.Context) error {
+	js, err := s.serviceJS(ctx, natsx.ServiceNotify)
+	if err != nil {
+		return err
+	}
+	var svc *notify.Service
+	s.onStop(func() {
+		if svc != nil {
+			<-svc.Done()
+		}
+	})
+	ctx = s.untilClose(ctx)
+	baseURL := cmp.Or(s.Cfg.PublicURL, "http://"+s.Cfg.DashboardAddr)
+	build := s.Digest
+	if build == nil {
+		build = func(ctx context.Context, u events.UserV1, week kernel.Day, lang i18n.Lang) (string, string, []byte, error) {
+			return s.weeklyDigest(ctx, u, week, lang, baseURL)
+		}
+	}
+	svc, err = notify.New(ctx, js, notify.Config{SMTP: s.Cfg.SMTP, Digest: build, BaseURL: baseURL}, s.Log, s.viewsDir(natsx.ServiceNotify))
+	if err != nil {
+		return err
+	}
+	s.Notify = svc
+	// `econdip notify` serves its health, readiness (NATS, read models) and
+	// metrics, like ingest; in `econdip up` ingest's address has them.
+	if addr := s.Cfg.NotifyAddr; s.Cfg.Role == natsx.ServiceNotify && addr != "" && addr != "off" {
+		app := httpx.New(httpx.Options{Name: natsx.ServiceNotify, Logger: s.Log, Metrics: true})
+		httpx.AddReadyCheck(app, "read models", svc.Ready)
+		if s.NotifyAddr, err = s.listen("notifier health and metrics", addr, app); err != nil {
+			s.Log.Error("the notifier runs without /healthz, /readyz and /metrics", "err", err)
+		}
+	}
+	if s.Cfg.SMTP.Host == "" {
+		s.Log.Warn("no SMTP server configured (ECONDIP_SMTP_HOST): reminders reach the inbox, e-mails wait in the outbox")
+	}
+	return nil
+}
+
 // ServeDashboard starts the dashboard; it calls the leads API at Cfg.LeadsURL,
 // or at the leads API this stack started.
 func (s *Stack) ServeDashboard() error {
@@ -858,7 +926,15 @@ func (s *Stack) ServeDashboard() error {
 	if exportsURL == "" {
 		exportsURL = "http://" + s.ExportsAddr
 	}
-	app, err := dashboards.New(dashboards.Config{LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
+	js, err := s.serviceJS(context.Background(), natsx.ServiceDashboard)
+	if err != nil {
+		return err
+	}
+	inbox, err := notify.OpenStore(context.Background(), js)
+	if err != nil {
+		return err
+	}
+	app, err := dashboards.New(dashboards.Config{Inbox: inbox, LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
 		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates, Calendars: s.Calendars})
 	if err != nil {
 		return err
