@@ -54,6 +54,7 @@ func freePort(b *testing.B) int {
 type process struct {
 	cmd  *exec.Cmd
 	done chan error
+	log  string // the file its output goes to
 }
 
 // start runs bin with args and env (on top of this process's), its output
@@ -70,7 +71,7 @@ func start(b *testing.B, bin string, env []string, args ...string) *process {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	p := &process{cmd: cmd, done: make(chan error, 1)}
+	p := &process{cmd: cmd, done: make(chan error, 1), log: out.Name()}
 	go func() { p.done <- cmd.Wait(); out.Close() }()
 	b.Cleanup(func() { p.stop(b) })
 	return p
