@@ -2,21 +2,22 @@ package bench_test
 
 // Restart time and deep pages (issue 20), on real `econdip up` processes
 // (embedded NATS, every service, the private ClickHouse they start), one
-// system per size in the same run: ECONDIP_BENCH_BASE_LEADS leads (the
-// baseline, 10,000) and ECONDIP_BENCH_LEADS (1,000,000).
+// system per size, each in its own data folder: ECONDIP_BENCH_BASE_LEADS
+// leads (the baseline, 10,000) and ECONDIP_BENCH_LEADS (1,000,000).
 //
-//   - restart: the leads are written through the NATS path (each lead's
-//     creation and stage moves, loadgen's lead stories, published
-//     asynchronously); once the leads' read model and ingest have caught
-//     up, `econdip up` is SIGKILLed and started again on the same data
-//     folder ECONDIP_BENCH_RESTARTS times (5). Timed: from the start
-//     command to an analyst's GET /api/v1/leads?limit=1 answering 200,
-//     with the total of leads written (the data survived) from a new
-//     process; then VmRSS and VmHWM of `econdip up` once every service is
-//     ready.
+//   - restart: each system's leads are written through the NATS path (each
+//     lead's creation and stage moves, loadgen's lead stories, published
+//     asynchronously); once ingest and the leads' read model have them all,
+//     `econdip up` is SIGKILLed and started again on the same data folder,
+//     ECONDIP_BENCH_RESTARTS times (5), the sizes' restarts alternating.
+//     Timed: from the start command to an analyst's GET
+//     /api/v1/leads?limit=1 answering 200 from the new process with every
+//     lead counted (the data survived); then VmRSS and VmHWM of `econdip up`
+//     once every service is ready, and where the time went from its log.
 //   - deep pages: an analyst's filtered lists, limit 500: the first page
-//     (baseline) against the last page reached by following next_cursor,
-//     and the same page by offset, each asked ECONDIP_BENCH_REPEAT times (30).
+//     (the baseline) against the last page reached by following
+//     next_cursor, the deepest full page, and the last page by offset, each
+//     asked ECONDIP_BENCH_REPEAT times (30).
 //
 //	ECONDIP_BENCH_LEADS=1000000 go test -run '^$' -bench Restart -benchtime 1x -timeout 300m ./services/test/bench/
 
@@ -53,27 +54,58 @@ import (
 	"econdip/services/tools/loadgen"
 )
 
-// restartResult is what one size's run measured, for the next size's ratios.
-type restartResult struct {
-	leads          int
-	median, max    time.Duration
-	rss, hwm       uint64
-	firstPage, top time.Duration // deep pages: first page and last page by cursor, p50
-}
-
 func BenchmarkRestart(b *testing.B) {
 	fmt.Fprintf(os.Stderr, "machine: %s\n", bench.Machine())
 	bin := buildEcondip(b)
-	var base *restartResult
-	for _, n := range []int{envInt("ECONDIP_BENCH_BASE_LEADS", 10_000), envInt("ECONDIP_BENCH_LEADS", 1_000_000)} {
-		b.Run(fmt.Sprintf("leads=%d", n), func(b *testing.B) {
-			for range b.N {
-				r := restartRun(b, bin, n, base)
-				if base == nil {
-					base = &r
-				}
+	sizes := []int{envInt("ECONDIP_BENCH_BASE_LEADS", 10_000), envInt("ECONDIP_BENCH_LEADS", 1_000_000)}
+	restarts, repeat := envInt("ECONDIP_BENCH_RESTARTS", 5), envInt("ECONDIP_BENCH_REPEAT", 30)
+	for range b.N {
+		systems := make([]*upSystem, len(sizes))
+		for i, n := range sizes {
+			systems[i] = newUpSystem(b, bin, n)
+			systems[i].fill()
+		}
+		// The sizes' restarts alternate, so that both meet the same load
+		// of the (shared) machine.
+		for r := 1; r <= restarts; r++ {
+			for _, s := range systems {
+				s.restart(r)
 			}
-		})
+		}
+		for _, s := range systems {
+			s.report()
+		}
+		base, big := systems[0], systems[len(systems)-1]
+		fmt.Fprintf(os.Stderr, "\n%d against %d leads: restart median %.2f× (%s s against %s s), max %.2f× (%s s against %s s); RSS %.2f×, peak %.2f× (goal: ≤ 1.5× and < 5 s)\n",
+			big.n, base.n, big.median().Seconds()/base.median().Seconds(), secs(big.median()), secs(base.median()),
+			big.max().Seconds()/base.max().Seconds(), secs(big.max()), secs(base.max()),
+			float64(big.rss())/float64(base.rss()), float64(big.hwm())/float64(base.hwm()))
+		b.ReportMetric(base.median().Seconds(), "base-restart-median-s")
+		b.ReportMetric(big.median().Seconds(), "restart-median-s")
+		b.ReportMetric(big.max().Seconds(), "restart-max-s")
+		b.ReportMetric(big.median().Seconds()/base.median().Seconds(), "x-baseline")
+		b.ReportMetric(float64(base.rss())/mb, "base-rss-MB")
+		b.ReportMetric(float64(big.rss())/mb, "rss-MB")
+		b.ReportMetric(float64(big.hwm())/mb, "peak-MB")
+		var deep pageTimes
+		for _, s := range systems {
+			deep = deepPages(s, repeat)
+		}
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		b.ReportMetric(ms(deep.first50), "first-page-p50-ms")
+		b.ReportMetric(ms(deep.first95), "first-page-p95-ms")
+		if deep.last50 > 0 {
+			b.ReportMetric(ms(deep.last50), "last-page-p50-ms")
+			b.ReportMetric(ms(deep.last95), "last-page-p95-ms")
+			b.ReportMetric(deep.last50.Seconds()/deep.first50.Seconds(), "last-x-first")
+			b.ReportMetric(ms(deep.offset50), "offset-last-p50-ms")
+		}
+		if deep.full50 > 0 {
+			b.ReportMetric(ms(deep.full50), "deep-full-page-p50-ms")
+		}
+		for _, s := range systems {
+			s.proc.stop(b)
+		}
 	}
 }
 
@@ -89,6 +121,11 @@ type upSystem struct {
 	analyst                                     string // token
 	client                                      *http.Client
 	started                                     time.Time // the last start command
+
+	n, stored    int // leads and their events written
+	times        []time.Duration
+	rssOf, hwmOf []uint64
+	rows         []string // the restarts' lines of the report
 }
 
 // lowPorts returns n distinct free ports below 32768, outside the
@@ -115,10 +152,10 @@ func lowPorts(b *testing.B, n int) []int {
 	return ports
 }
 
-func newUpSystem(b *testing.B, bin string) *upSystem {
+func newUpSystem(b *testing.B, bin string, n int) *upSystem {
 	p := lowPorts(b, 8)
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(p[i]) }
-	s := &upSystem{b: b, bin: bin, dir: b.TempDir(), leads: addr(0), dash: addr(1), ingest: addr(2),
+	s := &upSystem{b: b, bin: bin, n: n, dir: b.TempDir(), leads: addr(0), dash: addr(1), ingest: addr(2),
 		commsAddr: addr(3), exportsAddr: addr(4), natsPort: p[5], chPort: p[6],
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	s.env = []string{"ECONDIP_DATA_DIR=" + s.dir, "ECONDIP_LEADS_ADDR=" + s.leads, "ECONDIP_COMMISSIONS_ADDR=" + s.commsAddr,
@@ -305,7 +342,7 @@ func fillLeads(b *testing.B, js jetstream.JetStream, n int) int {
 // the LEADS stream (the other streams stay empty: ingest reports no lag for
 // them).
 func (s *upSystem) waitIngested(n int, within time.Duration) {
-	want := regexp.MustCompile(`(?m)^econdip_events_ingested_total\{stream="` + events.StreamLeads + `"\} (\d+)$`)
+	want := regexp.MustCompile(`(?m)^econdip_events_ingested_total\{stream="` + events.StreamLeads + `"\} (\S+)$`)
 	deadline := time.Now().Add(within)
 	got := 0
 	for {
@@ -313,7 +350,8 @@ func (s *upSystem) waitIngested(n int, within time.Duration) {
 			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if m := want.FindSubmatch(raw); m != nil {
-				got, _ = strconv.Atoi(string(m[1]))
+				f, _ := strconv.ParseFloat(string(m[1]), 64) // Prometheus writes 3.2e+06
+				got = int(f)
 			}
 		}
 		if got >= n {
@@ -322,7 +360,7 @@ func (s *upSystem) waitIngested(n int, within time.Duration) {
 		if time.Now().After(deadline) {
 			s.fail("ingest inserted %d of %d events within %s", got, n, within)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(2 * time.Second)
 	}
 }
 
@@ -330,7 +368,7 @@ func (s *upSystem) waitIngested(n int, within time.Duration) {
 // the start command.
 type phases struct {
 	natsReady, chReady, leadsListening, viewCaughtUp time.Duration
-	resumedFrom                                      string // the sequence the leads view's file covered
+	resumedFrom                                      uint64 // the sequence the leads view's file covered
 }
 
 func readPhases(logPath string, since time.Time) phases {
@@ -361,7 +399,7 @@ func readPhases(logPath string, since time.Time) phases {
 		case line.Msg == "leads API listening" && p.leadsListening == 0:
 			p.leadsListening = at
 		case line.Msg == "read model: resuming from its file" && line.View == "leads":
-			p.resumedFrom = strconv.FormatUint(line.Covered, 10)
+			p.resumedFrom = line.Covered
 		case line.Msg == "read model caught up" && line.View == "leads" && p.viewCaughtUp == 0:
 			p.viewCaughtUp = at
 		}
@@ -376,12 +414,11 @@ func secs(d time.Duration) string {
 	return fmt.Sprintf("%.2f", d.Seconds())
 }
 
-func restartRun(b *testing.B, bin string, n int, base *restartResult) restartResult {
-	ctx := context.Background()
-	s := newUpSystem(b, bin)
-	restarts, repeat := envInt("ECONDIP_BENCH_RESTARTS", 5), envInt("ECONDIP_BENCH_REPEAT", 30)
+// fill starts the system, writes its leads and waits until ingest and the
+// leads' view have them all.
+func (s *upSystem) fill() {
+	b, n := s.b, s.n
 	fmt.Fprintf(os.Stderr, "\n%d leads: econdip up in %s (leads API %s), load average %s\n", n, s.dir, s.leads, bench.LoadAverage())
-
 	// The first start makes the users and their tokens. It fills the log
 	// with JetStream fsyncing on its own schedule (every 2 minutes), not
 	// before each acknowledgement as the local default does: the fill is a
@@ -394,88 +431,73 @@ func restartRun(b *testing.B, bin string, n int, base *restartResult) restartRes
 	}
 
 	t0 := time.Now()
-	stored := fillLeads(b, s.jetStream(ctx), n)
+	s.stored = fillLeads(b, s.jetStream(context.Background()), n)
 	published := time.Since(t0)
-	// The leads' view follows the stream: its total reaches n.
-	var total int
-	for deadline := time.Now().Add(time.Hour); ; time.Sleep(time.Second) {
-		if code, page, _, err := s.get("limit=1"); code == http.StatusOK && err == nil {
-			if total = page.Total; total == n {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.fail("the leads list shows %d leads an hour after the fill, want %d", total, n)
-		}
-	}
-	viewDone := time.Since(t0)
-	s.waitIngested(stored, 2*time.Hour)
+	s.waitIngested(s.stored, 2*time.Hour)
 	ingestDone := time.Since(t0)
 	filled := memOf(b, s.proc.cmd.Process.Pid)
-	// A stop and a start with the local default's settings: the leads'
-	// view is ready (/readyz) once it has caught up with the whole stream,
-	// which its total does not tell (the creations come before the moves).
+	// A stop and a start with the local default's settings. The leads'
+	// view is ready (/readyz) once it has caught up with the stream as it
+	// was when the view opened: here the whole stream, the fill's last
+	// event included.
 	s.proc.stop(b)
 	s.start()
 	caughtUp := s.readyAll(2 * time.Hour)
 	ph := readPhases(s.proc.log, s.started)
-	fmt.Fprintf(os.Stderr, "%d leads, %d events published in %s (%.0f events/s); leads view's total right at %s, ingest caught up at %s; "+
-		"econdip up then: RSS %.0f MB, peak %.0f MB; started again, every service ready after %s (leads view resumed at seq %s, caught up at %s s); load average %s\n",
-		n, stored, published.Round(time.Second), float64(stored)/published.Seconds(), viewDone.Round(time.Second), ingestDone.Round(time.Second),
-		float64(filled.RSS)/mb, float64(filled.Peak)/mb, caughtUp.Round(10*time.Millisecond), ph.resumedFrom, secs(ph.viewCaughtUp), bench.LoadAverage())
-
-	var (
-		times    []time.Duration
-		rss, hwm []uint64
-		rows     []string
-	)
-	for i := 1; i <= restarts; i++ {
-		oldPID := s.proc.cmd.Process.Pid
-		chGone, chKilled := s.kill(2 * time.Minute)
-		s.start()
-		took, page := s.waitList(5 * time.Minute)
-		if page.Total != n {
-			s.fail("restart %d: the list's total is %d, want %d: leads lost or doubled", i, page.Total, n)
-		}
-		pid, err := bench.PIDListening(portOf(s.leads))
-		if err != nil || pid != s.proc.cmd.Process.Pid || pid == oldPID {
-			s.fail("restart %d: the leads API is served by pid %d (%v); started %d, killed %d", i, pid, err, s.proc.cmd.Process.Pid, oldPID)
-		}
-		all := s.readyAll(5 * time.Minute)
-		m := memOf(b, pid)
-		ph := readPhases(s.proc.log, s.started)
-		times, rss, hwm = append(times, took), append(rss, m.RSS), append(hwm, m.Peak)
-		forced := ""
-		if chKilled {
-			forced = " (SIGKILLed)"
-		}
-		rows = append(rows, fmt.Sprintf("| %d | %s%s | **%s** | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %s |", i, secs(chGone), forced, secs(took),
-			secs(ph.natsReady), secs(ph.chReady), secs(ph.leadsListening), ph.resumedFrom, secs(ph.viewCaughtUp), secs(all),
-			float64(m.RSS)/mb, float64(m.Peak)/mb, bench.LoadAverage()))
+	if _, page := s.waitList(time.Minute); page.Total != n {
+		s.fail("after the fill the leads list shows %d leads, want %d", page.Total, n)
 	}
-	r := restartResult{leads: n, median: median(times), max: slices.Max(times), rss: medianU(rss), hwm: medianU(hwm)}
-	fmt.Fprintf(os.Stderr, "\n%d leads (%d events), %d restarts after SIGKILL: start command -> analyst's list 200 (total %d); times in s from the start command\n\n", n, stored, restarts, n)
+	view := "had nothing to catch up"
+	if ph.viewCaughtUp > 0 {
+		view = fmt.Sprintf("caught up at %s s (%.0f events/s from the API's start)", secs(ph.viewCaughtUp),
+			float64(uint64(s.stored)-min(ph.resumedFrom, uint64(s.stored)))/(ph.viewCaughtUp-ph.leadsListening).Seconds())
+	}
+	fmt.Fprintf(os.Stderr, "%d leads, %d events published in %s (%.0f events/s); ingest caught up at %s; econdip up then: RSS %.0f MB, peak %.0f MB; "+
+		"started again, every service ready after %s: the leads view resumed at seq %d and %s; load average %s\n",
+		n, s.stored, published.Round(time.Second), float64(s.stored)/published.Seconds(), ingestDone.Round(time.Second),
+		float64(filled.RSS)/mb, float64(filled.Peak)/mb, caughtUp.Round(10*time.Millisecond), ph.resumedFrom, view, bench.LoadAverage())
+}
+
+// restart SIGKILLs `econdip up`, starts it again on the same data folder
+// and times the start command to the analyst's list answering 200, which
+// must come from the new process and count every lead.
+func (s *upSystem) restart(i int) {
+	oldPID := s.proc.cmd.Process.Pid
+	chGone, chKilled := s.kill(2 * time.Minute)
+	s.start()
+	took, page := s.waitList(5 * time.Minute)
+	if page.Total != s.n {
+		s.fail("restart %d: the list's total is %d, want %d: leads lost or doubled", i, page.Total, s.n)
+	}
+	pid, err := bench.PIDListening(portOf(s.leads))
+	if err != nil || pid != s.proc.cmd.Process.Pid || pid == oldPID {
+		s.fail("restart %d: the leads API is served by pid %d (%v); started %d, killed %d", i, pid, err, s.proc.cmd.Process.Pid, oldPID)
+	}
+	all := s.readyAll(5 * time.Minute)
+	m := memOf(s.b, pid)
+	ph := readPhases(s.proc.log, s.started)
+	s.times, s.rssOf, s.hwmOf = append(s.times, took), append(s.rssOf, m.RSS), append(s.hwmOf, m.Peak)
+	forced := ""
+	if chKilled {
+		forced = " (SIGKILLed)"
+	}
+	s.rows = append(s.rows, fmt.Sprintf("| %d | %s%s | **%s** | %s | %s | %s | %d | %s | %s | %.0f | %.0f | %s |", i, secs(chGone), forced, secs(took),
+		secs(ph.natsReady), secs(ph.chReady), secs(ph.leadsListening), ph.resumedFrom, secs(ph.viewCaughtUp), secs(all),
+		float64(m.RSS)/mb, float64(m.Peak)/mb, bench.LoadAverage()))
+}
+
+func (s *upSystem) median() time.Duration { return percentile(s.times, 50) }
+func (s *upSystem) max() time.Duration    { return slices.Max(s.times) }
+func (s *upSystem) rss() uint64           { return medianU(s.rssOf) }
+func (s *upSystem) hwm() uint64           { return medianU(s.hwmOf) }
+
+// report prints the table of the restarts.
+func (s *upSystem) report() {
+	fmt.Fprintf(os.Stderr, "\n%d leads (%d events), %d restarts after SIGKILL: start command -> analyst's list 200 (total %d); times in s from the start command\n\n", s.n, s.stored, len(s.times), s.n)
 	fmt.Fprintln(os.Stderr, "| restart | ClickHouse gone after kill | list 200 | NATS ready | ClickHouse ready | leads API listening | view resumed at seq | view caught up | all /readyz 200 | RSS MB | peak MB | load |")
 	fmt.Fprintln(os.Stderr, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-	fmt.Fprintln(os.Stderr, strings.Join(rows, "\n"))
-	fmt.Fprintf(os.Stderr, "\nmedian %s s, max %s s; econdip up ready: RSS %.0f MB, peak %.0f MB (medians)\n", secs(r.median), secs(r.max), float64(r.rss)/mb, float64(r.hwm)/mb)
-	b.ReportMetric(r.median.Seconds(), "restart-median-s")
-	b.ReportMetric(r.max.Seconds(), "restart-max-s")
-	b.ReportMetric(float64(r.rss)/mb, "rss-MB")
-	b.ReportMetric(float64(r.hwm)/mb, "peak-MB")
-	if base != nil {
-		fmt.Fprintf(os.Stderr, "against %d leads: restart median %.2f× (%s s vs %s s), max %.2f×; RSS %.2f×, peak %.2f× (goal: ≤ 1.5× and < 5 s)\n",
-			base.leads, r.median.Seconds()/base.median.Seconds(), secs(r.median), secs(base.median), r.max.Seconds()/base.max.Seconds(),
-			float64(r.rss)/float64(base.rss), float64(r.hwm)/float64(base.hwm))
-		b.ReportMetric(r.median.Seconds()/base.median.Seconds(), "x-baseline")
-		b.ReportMetric(float64(r.rss)/float64(base.rss), "rss-x-baseline")
-	}
-	r.firstPage, r.top = deepPages(s, repeat)
-	b.ReportMetric(float64(r.firstPage.Microseconds())/1000, "first-page-p50-ms")
-	b.ReportMetric(float64(r.top.Microseconds())/1000, "last-page-p50-ms")
-	b.ReportMetric(r.top.Seconds()/r.firstPage.Seconds(), "last-x-first")
-	s.proc.stop(b)
-	return r
+	fmt.Fprintln(os.Stderr, strings.Join(s.rows, "\n"))
+	fmt.Fprintf(os.Stderr, "\nmedian %s s, max %s s; econdip up ready: RSS %.0f MB, peak %.0f MB (medians)\n", secs(s.median()), secs(s.max()), float64(s.rss())/mb, float64(s.hwm())/mb)
 }
 
 func portOf(addr string) int {
@@ -488,11 +510,12 @@ func portOf(addr string) int {
 // (the baseline) against the last one reached by following next_cursor,
 // the deepest full page (the one before the last: 500 leads, as the first,
 // where the last may hold a few) by cursor, and the last page by offset.
-// Each is asked repeat times, interleaved. It returns the p50 of the first
-// page and of the last by cursor, for the first filter.
-func deepPages(s *upSystem, repeat int) (first, last time.Duration) {
+// Each is asked repeat times, interleaved. It returns the times of the
+// last filter's pages (the most of them).
+func deepPages(s *upSystem, repeat int) pageTimes {
+	var out pageTimes
 	filters := []string{"stage=identified&sector=transport_logistics", "stage=identified"}
-	fmt.Fprintf(os.Stderr, "\ndeep pages (analyst, limit 500), %d requests each, interleaved; ms, p50 / p95 (× the first page's p50)\n\n", repeat)
+	fmt.Fprintf(os.Stderr, "\n%d leads: deep pages (analyst, limit 500), %d requests each, interleaved; ms, p50 / p95 (× the first page's p50)\n\n", s.n, repeat)
 	fmt.Fprintln(os.Stderr, "| filter | matches | pages | walk by cursor | first page | last page by cursor | deepest full page by cursor | last page by offset |")
 	fmt.Fprintln(os.Stderr, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for fi, filter := range filters {
@@ -559,21 +582,24 @@ func deepPages(s *upSystem, repeat int) (first, last time.Duration) {
 			cells[slot[k]] = fmt.Sprintf("%.1f / %.1f (%.2f×)", ms(p50), ms(p95), p50.Seconds()/base.Seconds())
 		}
 		fmt.Fprintf(os.Stderr, "| `%s` | %d | %d | %.1f s | %s | **%s** | %s | %s |\n", filter, total, pages, walk.Seconds(), cells[0], cells[1], cells[2], cells[3])
-		if fi > 0 {
-			continue
+		if fi < len(filters)-1 {
+			continue // the metrics are the deepest list's
 		}
-		first, last = base, base
-		s.b.ReportMetric(ms(percentile(asks[0].took, 95)), "first-page-p95-ms")
+		out = pageTimes{first50: base, first95: percentile(asks[0].took, 95)}
 		if pages >= 2 {
-			last = percentile(asks[1].took, 50)
-			s.b.ReportMetric(ms(percentile(asks[1].took, 95)), "last-page-p95-ms")
-			s.b.ReportMetric(ms(percentile(asks[len(asks)-1].took, 50)), "offset-last-p50-ms")
+			out.last50, out.last95 = percentile(asks[1].took, 50), percentile(asks[1].took, 95)
+			out.offset50 = percentile(asks[len(asks)-1].took, 50)
 		}
 		if pages >= 3 {
-			s.b.ReportMetric(ms(percentile(asks[2].took, 50)), "deep-full-page-p50-ms")
+			out.full50 = percentile(asks[2].took, 50)
 		}
 	}
-	return first, last
+	return out
+}
+
+// pageTimes are the p50 and p95 of deepPages' requests; 0 for a page the list does not have.
+type pageTimes struct {
+	first50, first95, last50, last95, full50, offset50 time.Duration
 }
 
 func idsOf(p httpapi.ListJSON) []string {
