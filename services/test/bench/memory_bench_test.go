@@ -61,7 +61,13 @@ type process struct {
 // to a file in the test's temp dir.
 func start(b *testing.B, bin string, env []string, args ...string) *process {
 	b.Helper()
-	out, err := os.CreateTemp(b.TempDir(), "econdip-*.log")
+	return startLogging(b, b.TempDir(), bin, env, args...)
+}
+
+// startLogging is start with the output to a file in logDir.
+func startLogging(b *testing.B, logDir, bin string, env []string, args ...string) *process {
+	b.Helper()
+	out, err := os.CreateTemp(logDir, "econdip-*.log")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,6 +20,8 @@ package bench_test
 //     asked ECONDIP_BENCH_REPEAT times (30).
 //
 //	ECONDIP_BENCH_LEADS=1000000 go test -run '^$' -bench Restart -benchtime 1x -timeout 300m ./services/test/bench/
+//
+// ECONDIP_BENCH_KEEP=<folder> keeps each system's data folder and logs there.
 
 import (
 	"bufio"
@@ -113,7 +115,7 @@ func BenchmarkRestart(b *testing.B) {
 // and the process running now.
 type upSystem struct {
 	b                                           *testing.B
-	bin, dir                                    string
+	bin, dir, logDir                            string
 	env                                         []string
 	leads, ingest, dash, commsAddr, exportsAddr string // host:port
 	natsPort, chPort                            int
@@ -155,7 +157,16 @@ func lowPorts(b *testing.B, n int) []int {
 func newUpSystem(b *testing.B, bin string, n int) *upSystem {
 	p := lowPorts(b, 8)
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(p[i]) }
-	s := &upSystem{b: b, bin: bin, n: n, dir: b.TempDir(), leads: addr(0), dash: addr(1), ingest: addr(2),
+	dir, logDir := b.TempDir(), b.TempDir()
+	if keep := os.Getenv("ECONDIP_BENCH_KEEP"); keep != "" {
+		// Kept for a look afterwards: the data folder and its processes' logs.
+		var err error
+		dir, err = os.MkdirTemp(keep, fmt.Sprintf("leads-%d-", n))
+		must(b, err)
+		logDir = dir + ".logs"
+		must(b, os.Mkdir(logDir, 0o755))
+	}
+	s := &upSystem{b: b, bin: bin, n: n, dir: dir, logDir: logDir, leads: addr(0), dash: addr(1), ingest: addr(2),
 		commsAddr: addr(3), exportsAddr: addr(4), natsPort: p[5], chPort: p[6],
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	s.env = []string{"ECONDIP_DATA_DIR=" + s.dir, "ECONDIP_LEADS_ADDR=" + s.leads, "ECONDIP_COMMISSIONS_ADDR=" + s.commsAddr,
@@ -169,7 +180,7 @@ func newUpSystem(b *testing.B, bin string, n int) *upSystem {
 // start runs `econdip up`, with env on top of the system's, and notes when.
 func (s *upSystem) start(env ...string) {
 	s.started = time.Now()
-	s.proc = start(s.b, s.bin, append(slices.Clone(s.env), env...), "up")
+	s.proc = startLogging(s.b, s.logDir, s.bin, append(slices.Clone(s.env), env...), "up")
 }
 
 // fail ends the benchmark with the tail of the running process's log.
