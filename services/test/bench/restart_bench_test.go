@@ -248,7 +248,7 @@ func (s *upSystem) ready(url string, within time.Duration) time.Duration {
 	}
 }
 
-// readAll waits for every service's /readyz, for the memory reading.
+// readyAll waits for every service's /readyz, for the memory reading.
 func (s *upSystem) readyAll(within time.Duration) time.Duration {
 	var last time.Duration
 	for _, a := range []string{s.leads, s.ingest, s.dash, s.commsAddr, s.exportsAddr} {
@@ -316,7 +316,7 @@ func fillLeads(b *testing.B, js jetstream.JetStream, n int) int {
 			must(b, err)
 			chunk[i] = le
 		}
-		for wave := 0; ; wave++ {
+		for { // a wave
 			pub := faultkit.NewPublisherUntil(js, 4096, time.Now().Add(2*time.Minute))
 			sent := 0
 			for _, le := range chunk {
