@@ -54,13 +54,20 @@ func freePort(b *testing.B) int {
 type process struct {
 	cmd  *exec.Cmd
 	done chan error
+	log  string // the file its output goes to
 }
 
 // start runs bin with args and env (on top of this process's), its output
 // to a file in the test's temp dir.
 func start(b *testing.B, bin string, env []string, args ...string) *process {
 	b.Helper()
-	out, err := os.CreateTemp(b.TempDir(), "econdip-*.log")
+	return startLogging(b, b.TempDir(), bin, env, args...)
+}
+
+// startLogging is start with the output to a file in logDir.
+func startLogging(b *testing.B, logDir, bin string, env []string, args ...string) *process {
+	b.Helper()
+	out, err := os.CreateTemp(logDir, "econdip-*.log")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +77,7 @@ func start(b *testing.B, bin string, env []string, args ...string) *process {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	p := &process{cmd: cmd, done: make(chan error, 1)}
+	p := &process{cmd: cmd, done: make(chan error, 1), log: out.Name()}
 	go func() { p.done <- cmd.Wait(); out.Close() }()
 	b.Cleanup(func() { p.stop(b) })
 	return p

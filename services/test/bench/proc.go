@@ -148,3 +148,15 @@ func LoadAverage() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// Running reports whether pid is a process that has not exited: a zombie
+// (exited, not yet reaped by its parent) has.
+func Running(pid int) bool {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	end := bytes.LastIndexByte(raw, ')')
+	f := strings.Fields(string(raw[end+1:]))
+	return end >= 0 && len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -38,5 +39,28 @@ func TestProcessMeasurements(t *testing.T) {
 	}
 	if _, err := bench.CPUTime(-1); err == nil {
 		t.Error("CPUTime of no process: no error")
+	}
+}
+
+func TestRunning(t *testing.T) {
+	if !bench.Running(os.Getpid()) {
+		t.Error("Running(this process) = false")
+	}
+	// A child that exits stays a zombie until it is waited for: not running.
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	for deadline := time.Now().Add(30 * time.Second); bench.Running(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d that ran true still running after 30 s", pid)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if bench.Running(pid) {
+		t.Errorf("Running(%d) = true once reaped", pid)
 	}
 }

@@ -180,3 +180,49 @@ func waitIngested(t *testing.T, s *stack.Stack, want uint64) {
 		t.Errorf("%d messages dead-lettered", info.State.Msgs)
 	}
 }
+
+// A generator asked for leads alone gives the lead stories of its seed's
+// mixed load, in the same order, and their events are the ones the NATS
+// driver stores.
+func TestNextLeadGivesTheMixedLoadsLeads(t *testing.T) {
+	ref := reference.Default()
+	mixed, leads := loadgen.NewGenerator(9, ref), loadgen.NewGenerator(9, ref)
+	for i := 0; i < 300; {
+		s := mixed.Next()
+		if s.Kind != loadgen.Leads {
+			continue
+		}
+		l := leads.NextLead()
+		if l.Key != s.Key || l.Lead.Request.Title != s.Lead.Request.Title {
+			t.Fatalf("lead %d: %s (%q) alone, %s (%q) in the mixed load", i, l.Key, l.Lead.Request.Title, s.Key, s.Lead.Request.Title)
+		}
+		le, err := loadgen.NewLeadEvents(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if le.Len() != l.Events() {
+			t.Fatalf("lead %d: %d events, the story says %d", i, le.Len(), l.Events())
+		}
+		for v := 1; le.More(); v++ {
+			env, err := le.Next(time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := events.DecodeData(env)
+			if err != nil {
+				t.Fatalf("lead %d, event %d: %v", i, v, err)
+			}
+			var got events.LeadV1
+			switch e := ev.(type) {
+			case *events.LeadCreatedV1:
+				got = e.Lead
+			case *events.LeadStageChangedV1:
+				got = e.Lead
+			}
+			if got.ID != le.ID || got.Version != v || (v == 1) != (env.Type == events.TypeLeadCreated) {
+				t.Fatalf("lead %d, event %d: %s of lead %s version %d; want lead %s version %d", i, v, env.Type, got.ID, got.Version, le.ID, v)
+			}
+		}
+		i++
+	}
+}
