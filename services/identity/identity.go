@@ -758,6 +758,16 @@ func (s *Service) User(actor auth.User, id string) (events.UserV1, error) {
 	return rec.State, nil
 }
 
+// LookupUser returns the enabled account with id as a user
+// (auth.UserDirectory): whom a task may be assigned to.
+func (s *Service) LookupUser(id string) (auth.User, bool) {
+	rec, ok, err := s.view.Get(id)
+	if err != nil || !ok || rec.State.Disabled {
+		return auth.User{}, false
+	}
+	return toUser(rec.State), true
+}
+
 // Users lists every account by id (administrators).
 func (s *Service) Users(actor auth.User) ([]events.UserV1, error) {
 	if err := auth.Allow(actor, auth.ManageUsers); err != nil {
