@@ -254,6 +254,8 @@ type leadForm struct {
 	Stalled bool
 	// Competitor names the country a lost lead went to.
 	Competitor string
+	// Work is the lead's tasks and notes (nil on a new lead).
+	Work *workSection
 }
 
 type formChoices struct {
@@ -396,6 +398,9 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 		return nil, err
 	}
 	f.History = hist
+	if f.Work, err = s.leadWork(c, l.ID); err != nil {
+		return nil, err
+	}
 	if f.Decisions, err = analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID); err != nil {
 		s.cfg.Log.Warn("lead page: linked decisions unavailable", "lead", l.ID, "err", err)
 	}

@@ -21,11 +21,11 @@ type TaskRequest struct {
 // TaskPatch is the body of PATCH …/tasks/:task: the version read, and the
 // fields to change.
 type TaskPatch struct {
-	Version  *int    `json:"version"`
-	Title    *string `json:"title"`
-	Due      *string `json:"due"`
-	Assignee *string `json:"assignee"`
-	Done     *bool   `json:"done"`
+	Version  *int    `json:"version,omitempty"`
+	Title    *string `json:"title,omitempty"`
+	Due      *string `json:"due,omitempty"`
+	Assignee *string `json:"assignee,omitempty"`
+	Done     *bool   `json:"done,omitempty"`
 }
 
 // NoteRequest is the body of POST …/notes.
