@@ -182,6 +182,17 @@ func (s *Server) workSources() map[string]workSource {
 		events.WorkOnLead: {client: s.leads.apiClient, mine: "/api/v1/leads/tasks",
 			record: func(_, id string) string { return leadRecord(id) },
 			page:   func(_, id string) string { return "/attache/leads/" + url.PathEscape(id) }},
+		events.WorkOnDeal: {client: s.exports.apiClient, mine: "/api/v1/exports/tasks",
+			record: func(_, id string) string { return "/api/v1/deals/" + url.PathEscape(id) },
+			page:   func(_, id string) string { return "/attache/deals/" + url.PathEscape(id) }},
+		events.WorkOnBarrier: {client: s.exports.apiClient, mine: "",
+			record: func(_, id string) string { return "/api/v1/barriers/" + url.PathEscape(id) },
+			page:   func(_, id string) string { return "/attache/barriers/" + url.PathEscape(id) }},
+		events.WorkOnDecision: {client: s.commissions.apiClient, mine: "/api/v1/commissions/tasks",
+			record: func(cid, id string) string {
+				return "/api/v1/commissions/" + url.PathEscape(cid) + "/decisions/" + url.PathEscape(id)
+			},
+			page: func(_, id string) string { return "/secretariat/decisions/" + url.PathEscape(id) }},
 	}
 }
 
@@ -197,7 +208,11 @@ type myTask struct {
 func (s *Server) workPage(c *fiber.Ctx) error {
 	today := kernel.Today(time.Now())
 	var out []myTask
-	for _, src := range s.workSources() {
+	sources := s.workSources()
+	for _, src := range sources {
+		if src.mine == "" {
+			continue // listed with another kind of the same service
+		}
 		tasks, err := src.client.myTasks(apiContext(c), token(c), src.mine)
 		if apperr.CodeOf(err) == apperr.Forbidden {
 			continue // a role without this kind of record
@@ -206,7 +221,7 @@ func (s *Server) workPage(c *fiber.Ctx) error {
 			return err
 		}
 		for _, t := range tasks {
-			out = append(out, myTask{TaskJSON: t, Page: src.page(t.CommissionID, t.RecordID),
+			out = append(out, myTask{TaskJSON: t, Page: sources[t.RecordKind].page(t.CommissionID, t.RecordID),
 				Overdue: work.Overdue(events.TaskV1{Due: t.Due, Done: t.Done}, today)})
 		}
 	}
@@ -226,7 +241,7 @@ func (s *Server) markTask(c *fiber.Ctx) error {
 	record, commission := c.FormValue("record"), c.FormValue("commission")
 	if !ok || record == "" {
 		var f apperr.Fields
-		f.Add("kind", "error.one_of", c.FormValue("kind"), events.WorkOnLead)
+		f.Add("kind", "error.one_of", c.FormValue("kind"), strings.Join(events.WorkKinds, ", "))
 		return f.Err()
 	}
 	version, err := strconv.Atoi(c.FormValue("version"))

@@ -16,6 +16,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/reference"
+	"econdip/services/platform/work"
 )
 
 // New starts the service on js (its read models, kept in the folder views,
@@ -26,8 +27,19 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
+	dir, err := auth.DirectoryOf(users)
+	if err != nil {
+		return nil, err
+	}
+	deals, barriers, err := svc.Work(ctx, js, views, log, work.Assignees(dir))
+	if err != nil {
+		return nil, err
+	}
 	a := httpx.New(opts)
 	httpapi.Routes(a, svc, users, writeLimit)
+	httpapi.WorkRoutes(a, deals, barriers, users, writeLimit)
 	httpx.AddReadyCheck(a, "read_model", svc.Ready)
+	httpx.AddReadyCheck(a, "deal_work_read_models", deals.Ready)
+	httpx.AddReadyCheck(a, "barrier_work_read_models", barriers.Ready)
 	return a, nil
 }

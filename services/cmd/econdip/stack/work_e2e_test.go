@@ -136,3 +136,88 @@ func TestTasksAndNotesOnALead(t *testing.T) {
 		t.Errorf("task under another lead: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestTasksAndNotesOnDealsBarriersAndDecisions: the same API on the other
+// kinds, under each record and with its policy: a deal's and a barrier's
+// post, a decision's secretariat (tasks to its own users only); an attaché
+// of the partner country reads a decision's tasks, not its notes.
+func TestTasksAndNotesOnDealsBarriersAndDecisions(t *testing.T) {
+	s := stacktest.Start(t)
+	secCNToken, secUZToken := stacktest.Tokens["secretariat.igc-cn"], stacktest.Tokens["secretariat.igc-uz"]
+	registerExporter(t, s, berlin, binAluminium, "Work Aluminium JSC")
+	deal := createDeal(t, s, berlin, dealBody(binAluminium, "760110", `"1000"`)).ID
+	r := stacktest.Do(t, "POST", exportsURL(s, "/barriers"), berlin, `{"country":"DE","hs_codes":["1001"],"type":"sps",
+		"title":"Work barrier","description":"x","lead_agency":"moa","clauses":["2.6"]}`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("barrier: %d %s", r.Status, r.Body)
+	}
+	var barrier struct{ ID string }
+	r.JSON(t, &barrier)
+	createCommission(t, s, "igc-cn", "CN")
+	r = stacktest.Do(t, "POST", commissionsURL(s)+"/igc-cn/sessions", secCNToken, protocolBody(3, astanaDay(-30), []string{astanaDay(30)}, ""))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("protocol: %d %s", r.Status, r.Body)
+	}
+	var p struct{ Decisions []struct{ ID string } }
+	r.JSON(t, &p)
+	decision := commissionsURL(s) + "/igc-cn/decisions/" + p.Decisions[0].ID
+
+	task := func(url, token, assignee string) (int, work.TaskJSON) {
+		t.Helper()
+		r := stacktest.Do(t, "POST", url+"/tasks", token, `{"title":"Follow up","due":"`+astanaDay(3)+`","assignee":"`+assignee+`"}`)
+		var out work.TaskJSON
+		if r.Status == http.StatusCreated {
+			r.JSON(t, &out)
+		}
+		return r.Status, out
+	}
+	for _, tc := range []struct {
+		name, url, token, assignee string
+		want                       int
+	}{
+		{"deal, its post", exportsURL(s, "/deals/"+deal), berlin, "attache.de-berlin", 201},
+		{"barrier, its post", exportsURL(s, "/barriers/"+barrier.ID), berlin, "attache.de-berlin", 201},
+		{"deal, another post", exportsURL(s, "/deals/"+deal), beijing, "attache.cn-beijing", 403},
+		{"decision, its secretariat", decision, secCNToken, "secretariat.igc-cn", 201},
+		{"decision, assigned to an attaché", decision, secCNToken, "attache.cn-beijing", 400},
+		{"decision, another secretariat", decision, secUZToken, "secretariat.igc-uz", 403},
+		{"decision, an attaché", decision, beijing, "attache.cn-beijing", 403},
+	} {
+		if got, _ := task(tc.url, tc.token, tc.assignee); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if r := stacktest.Do(t, "POST", decision+"/notes", secCNToken, `{"text":"Ministry contact: Li Wei"}`); r.Status != http.StatusCreated {
+		t.Fatalf("decision note: %d %s", r.Status, r.Body)
+	}
+	for _, tc := range []struct {
+		name, url, token string
+		want             int
+	}{
+		{"the partner country's attaché reads the decision's tasks", decision + "/tasks", beijing, 200},
+		{"the partner country's attaché may not read its notes", decision + "/notes", beijing, 403},
+		{"the secretariat reads its notes", decision + "/notes", secCNToken, 200},
+		{"an analyst reads a deal's tasks", exportsURL(s, "/deals/"+deal+"/tasks"), analyst, 200},
+		{"an analyst may not read a barrier's notes", exportsURL(s, "/barriers/"+barrier.ID+"/notes"), analyst, 403},
+	} {
+		if r := stacktest.Do(t, "GET", tc.url, tc.token, ""); r.Status != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, r.Status, tc.want)
+		}
+	}
+	count := func(url, token string) int {
+		t.Helper()
+		r := stacktest.Do(t, "GET", url+"?open=1", token, "")
+		var out struct{ Tasks []work.TaskJSON }
+		r.JSON(t, &out)
+		return len(out.Tasks)
+	}
+	if n := count("http://"+s.ExportsAddr+"/api/v1/exports/tasks", berlin); n != 2 {
+		t.Errorf("the Berlin attaché's export tasks: %d, want 2 (deal and barrier)", n)
+	}
+	if n := count(commissionsURL(s)+"/tasks", secCNToken); n != 1 {
+		t.Errorf("the secretariat's decision tasks: %d, want 1", n)
+	}
+	if n := count(commissionsURL(s)+"/tasks", secUZToken); n != 0 {
+		t.Errorf("another secretariat's decision tasks: %d, want 0", n)
+	}
+}
