@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
+	"econdip/events"
 	"econdip/services/leads/domain"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/apperr"
@@ -398,7 +399,7 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 		return nil, err
 	}
 	f.History = hist
-	if f.Work, err = s.leadWork(c, l.ID); err != nil {
+	if f.Work, err = s.recordWork(c, events.WorkOnLead, "", l.ID, "/attache/leads/"+l.ID); err != nil {
 		return nil, err
 	}
 	if f.Decisions, err = analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID); err != nil {

@@ -29,8 +29,11 @@ import (
 func (s *Server) workRoutes(ui auth.Router) {
 	ui.Get("/work", auth.MyWork, s.workPage)
 	ui.Post("/work/tasks", auth.MyWork, s.markTask)
-	ui.Post("/attache/leads/:id/tasks", auth.WriteLeads, s.addLeadTask)
-	ui.Post("/attache/leads/:id/notes", auth.WriteLeads, s.addLeadNote)
+	lead, decision := s.leadWorkForm(), s.decisionWorkForm()
+	ui.Post("/attache/leads/:id/tasks", auth.WriteLeads, s.addTask(lead))
+	ui.Post("/attache/leads/:id/notes", auth.WriteLeads, s.addNote(lead))
+	ui.Post("/secretariat/decisions/:did/tasks", auth.WriteCommissions, s.addTask(decision))
+	ui.Post("/secretariat/decisions/:did/notes", auth.WriteCommissions, s.addNote(decision))
 }
 
 func (c *apiClient) tasksOf(ctx context.Context, token, record string) ([]work.TaskJSON, error) {
@@ -72,13 +75,14 @@ func (c *apiClient) myTasks(ctx context.Context, token, path string) ([]work.Tas
 // workSection is the Tasks and Notes part of a record's page.
 type workSection struct {
 	// Action is the page's path, under which the forms post.
-	Action    string
-	Kind      string
-	Record    string
-	Tasks     []work.TaskJSON
-	Notes     []work.NoteJSON
-	Assignees []auth.User
-	Today     string
+	Action     string
+	Kind       string
+	Record     string
+	Commission string // a decision's
+	Tasks      []work.TaskJSON
+	Notes      []work.NoteJSON
+	Assignees  []auth.User
+	Today      string
 	// What a refused form had typed, and its errors by field.
 	Task       work.TaskRequest
 	TaskErrors map[string]string
@@ -91,17 +95,19 @@ type workSection struct {
 // leadRecord is the API path of a lead.
 func leadRecord(id string) string { return "/api/v1/leads/" + url.PathEscape(id) }
 
-// leadWork is the Tasks and Notes section of a lead's page.
-func (s *Server) leadWork(c *fiber.Ctx, id string) (*workSection, error) {
-	ctx, tok := apiContext(c), token(c)
-	w := &workSection{Action: "/attache/leads/" + id, Kind: events.WorkOnLead, Record: id,
+// recordWork is the Tasks and Notes section of the page (at action) of the
+// record id of kind (of commission cid, for a decision).
+func (s *Server) recordWork(c *fiber.Ctx, kind, cid, id, action string) (*workSection, error) {
+	src := s.workSources()[kind]
+	ctx, tok, record := apiContext(c), token(c), src.record(cid, id)
+	w := &workSection{Action: action, Kind: kind, Record: id, Commission: cid,
 		Today: kernel.Today(time.Now()).String(), TaskErrors: map[string]string{}, NoteErrors: map[string]string{},
 		TaskKey: uuid.NewString(), NoteKey: uuid.NewString()}
 	var err error
-	if w.Tasks, err = s.leads.tasksOf(ctx, tok, leadRecord(id)); err != nil {
+	if w.Tasks, err = src.client.tasksOf(ctx, tok, record); err != nil {
 		return nil, err
 	}
-	if w.Notes, err = s.leads.notesOf(ctx, tok, leadRecord(id)); err != nil {
+	if w.Notes, err = src.client.notesOf(ctx, tok, record); err != nil {
 		return nil, err
 	}
 	if s.cfg.Identity != nil {
@@ -113,58 +119,93 @@ func (s *Server) leadWork(c *fiber.Ctx, id string) (*workSection, error) {
 	return w, nil
 }
 
-// workFailure shows the lead's page again with what was typed in the task
-// or note form and the API's field errors.
-func (s *Server) workFailure(c *fiber.Ctx, id string, apiErr error, keep func(*workSection)) error {
-	l, err := s.leads.get(apiContext(c), token(c), id)
+// workForm is a record page's forms for tasks and notes: kind, the
+// record's commission and id in the request, and how to show the page
+// again with the section changed (a refused form).
+type workForm struct {
+	kind   string
+	record func(c *fiber.Ctx) (cid, id string)
+	again  func(c *fiber.Ctx, keep func(*workSection)) error
+}
+
+// leadWorkForm shows the lead's page again after a refused task or note.
+func (s *Server) leadWorkForm() workForm {
+	return workForm{kind: events.WorkOnLead,
+		record: func(c *fiber.Ctx) (string, string) { return "", c.Params("id") },
+		again: func(c *fiber.Ctx, keep func(*workSection)) error {
+			l, err := s.leads.get(apiContext(c), token(c), c.Params("id"))
+			if err != nil {
+				return err
+			}
+			f, err := s.leadForm(c, l)
+			if err != nil {
+				return err
+			}
+			keep(f.Work)
+			return s.render(c, fiber.StatusBadRequest, "lead", l.Title, f)
+		}}
+}
+
+// decisionWorkForm shows the decision's page again after a refused task or note.
+func (s *Server) decisionWorkForm() workForm {
+	return workForm{kind: events.WorkOnDecision,
+		record: func(c *fiber.Ctx) (string, string) { return currentUser(c).Commission, c.Params("did") },
+		again: func(c *fiber.Ctx, keep func(*workSection)) error {
+			p, err := s.decisionView(c, c.Params("did"))
+			if err != nil {
+				return err
+			}
+			if p.Work != nil {
+				keep(p.Work)
+			}
+			return s.render(c, fiber.StatusBadRequest, "decision", decisionTitle(c, p), p)
+		}}
+}
+
+// refused shows the page again with the API's field errors in errs (or
+// its message on field, when it names none) and what keep puts back.
+func (f workForm) refused(c *fiber.Ctx, apiErr error, field string, errs func(*workSection) map[string]string, keep func(*workSection)) error {
+	msg, err := formErrorsOf(httpx.Lang(c), apiErr, map[string]string{})
 	if err != nil {
 		return err
 	}
-	f, err := s.leadForm(c, l)
-	if err != nil {
-		return err
-	}
-	keep(f.Work)
-	return s.render(c, fiber.StatusBadRequest, "lead", l.Title, f)
+	return f.again(c, func(w *workSection) {
+		keep(w)
+		m := errs(w)
+		_, _ = formErrorsOf(httpx.Lang(c), apiErr, m)
+		if len(m) == 0 {
+			m[field] = msg
+		}
+	})
 }
 
-func (s *Server) addLeadTask(c *fiber.Ctx) error {
-	id := c.Params("id")
-	req := work.TaskRequest{Title: c.FormValue("title"), Due: strings.TrimSpace(c.FormValue("due")), Assignee: c.FormValue("assignee")}
-	key := c.FormValue("idempotency_key")
-	if err := s.leads.addTask(apiContext(c), token(c), leadRecord(id), key, req); err != nil {
-		msg, ferr := formErrorsOf(httpx.Lang(c), err, map[string]string{})
-		if ferr != nil {
-			return ferr
+// addTask adds a task to the form's record and goes back to its page.
+func (s *Server) addTask(f workForm) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		cid, id := f.record(c)
+		src := s.workSources()[f.kind]
+		req := work.TaskRequest{Title: c.FormValue("title"), Due: strings.TrimSpace(c.FormValue("due")), Assignee: c.FormValue("assignee")}
+		key := c.FormValue("idempotency_key")
+		if err := src.client.addTask(apiContext(c), token(c), src.record(cid, id), key, req); err != nil {
+			return f.refused(c, err, "title", func(w *workSection) map[string]string { return w.TaskErrors },
+				func(w *workSection) { w.Task, w.TaskKey = req, key })
 		}
-		return s.workFailure(c, id, err, func(w *workSection) {
-			w.Task, w.TaskKey = req, key
-			_, _ = formErrorsOf(httpx.Lang(c), err, w.TaskErrors)
-			if len(w.TaskErrors) == 0 {
-				w.TaskErrors["title"] = msg
-			}
-		})
+		return c.Redirect(src.page(cid, id)+"#tasks", fiber.StatusSeeOther)
 	}
-	return c.Redirect("/attache/leads/"+id+"#tasks", fiber.StatusSeeOther)
 }
 
-func (s *Server) addLeadNote(c *fiber.Ctx) error {
-	id := c.Params("id")
-	text, key := c.FormValue("text"), c.FormValue("idempotency_key")
-	if err := s.leads.addNote(apiContext(c), token(c), leadRecord(id), key, work.NoteRequest{Text: text}); err != nil {
-		msg, ferr := formErrorsOf(httpx.Lang(c), err, map[string]string{})
-		if ferr != nil {
-			return ferr
+// addNote adds a note to the form's record and goes back to its page.
+func (s *Server) addNote(f workForm) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		cid, id := f.record(c)
+		src := s.workSources()[f.kind]
+		text, key := c.FormValue("text"), c.FormValue("idempotency_key")
+		if err := src.client.addNote(apiContext(c), token(c), src.record(cid, id), key, work.NoteRequest{Text: text}); err != nil {
+			return f.refused(c, err, "text", func(w *workSection) map[string]string { return w.NoteErrors },
+				func(w *workSection) { w.Note, w.NoteKey = text, key })
 		}
-		return s.workFailure(c, id, err, func(w *workSection) {
-			w.Note, w.NoteKey = text, key
-			_, _ = formErrorsOf(httpx.Lang(c), err, w.NoteErrors)
-			if len(w.NoteErrors) == 0 {
-				w.NoteErrors["text"] = msg
-			}
-		})
+		return c.Redirect(src.page(cid, id)+"#notes", fiber.StatusSeeOther)
 	}
-	return c.Redirect("/attache/leads/"+id+"#notes", fiber.StatusSeeOther)
 }
 
 // workSource is where one kind of record keeps its tasks: the service's
