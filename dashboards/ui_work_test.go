@@ -64,13 +64,14 @@ func TestUIWorkTaskAndNoteOnALeadAndMyWork(t *testing.T) {
 		Title   string `json:"title"`
 		Overdue bool   `json:"overdue"`
 		Link    string `json:"link"`
+		Record  string `json:"record"`
 	}
 	rows := waitFor[[]row](b, "the rows of My work", 5*time.Second, `(() => {
 		const rows = [...document.querySelectorAll("#my-work tbody tr")];
 		return rows.length ? rows.map(r => ({title: r.querySelector(".task-title").textContent.trim(),
-			overdue: !!r.querySelector(".overdue-mark"), link: r.querySelector("a").getAttribute("href")})) : null;
+			overdue: !!r.querySelector(".overdue-mark"), link: r.querySelector("a").getAttribute("href"), record: r.querySelector("a").textContent.trim()})) : null;
 	})()`)
-	if len(rows) != 1 || rows[0].Title != title || !rows[0].Overdue || rows[0].Link != "/attache/leads/"+lead.ID {
+	if len(rows) != 1 || rows[0].Title != title || !rows[0].Overdue || rows[0].Link != "/attache/leads/"+lead.ID || rows[0].Record != "Work Queue GmbH: Gearbox plant" {
 		t.Fatalf("My work shows %+v, want the overdue task linking to its lead", rows)
 	}
 	b.screenshot("work-my-work")

@@ -216,24 +216,42 @@ type workSource struct {
 	mine   string
 	record func(commission, id string) string
 	page   func(commission, id string) string
+	// name is what "My work" calls the record (its title).
+	name func(ctx context.Context, token, commission, id string) (string, error)
 }
 
 func (s *Server) workSources() map[string]workSource {
 	return map[string]workSource{
 		events.WorkOnLead: {client: s.leads.apiClient, mine: "/api/v1/leads/tasks",
 			record: func(_, id string) string { return leadRecord(id) },
-			page:   func(_, id string) string { return "/attache/leads/" + url.PathEscape(id) }},
+			page:   func(_, id string) string { return "/attache/leads/" + url.PathEscape(id) },
+			name: func(ctx context.Context, tok, _, id string) (string, error) {
+				l, err := s.leads.get(ctx, tok, id)
+				return l.InvestorName + ": " + l.Title, err
+			}},
 		events.WorkOnDeal: {client: s.exports.apiClient, mine: "/api/v1/exports/tasks",
 			record: func(_, id string) string { return "/api/v1/deals/" + url.PathEscape(id) },
-			page:   func(_, id string) string { return "/attache/deals/" + url.PathEscape(id) }},
+			page:   func(_, id string) string { return "/attache/deals/" + url.PathEscape(id) },
+			name: func(ctx context.Context, tok, _, id string) (string, error) {
+				d, err := s.exports.deal(ctx, tok, id)
+				return d.ExporterName + ", HS " + d.HSCode, err
+			}},
 		events.WorkOnBarrier: {client: s.exports.apiClient, mine: "",
 			record: func(_, id string) string { return "/api/v1/barriers/" + url.PathEscape(id) },
-			page:   func(_, id string) string { return "/attache/barriers/" + url.PathEscape(id) }},
+			page:   func(_, id string) string { return "/attache/barriers/" + url.PathEscape(id) },
+			name: func(ctx context.Context, tok, _, id string) (string, error) {
+				b, err := s.exports.barrier(ctx, tok, id)
+				return b.Title, err
+			}},
 		events.WorkOnDecision: {client: s.commissions.apiClient, mine: "/api/v1/commissions/tasks",
 			record: func(cid, id string) string {
 				return "/api/v1/commissions/" + url.PathEscape(cid) + "/decisions/" + url.PathEscape(id)
 			},
-			page: func(_, id string) string { return "/secretariat/decisions/" + url.PathEscape(id) }},
+			page: func(_, id string) string { return "/secretariat/decisions/" + url.PathEscape(id) },
+			name: func(ctx context.Context, tok, cid, id string) (string, error) {
+				d, err := s.commissions.decision(ctx, tok, cid, id)
+				return d.Item + ". " + d.Text, err
+			}},
 	}
 }
 
@@ -241,8 +259,12 @@ func (s *Server) workSources() map[string]workSource {
 type myTask struct {
 	work.TaskJSON
 	Page    string // the record's page
+	Record  string // the record's title ("" when it could not be read)
 	Overdue bool
 }
+
+// maxNamed bounds the records "My work" reads the titles of (one call each).
+const maxNamed = 100
 
 // workPage lists the user's open tasks from every service, by due day,
 // overdue first (they are the earliest days), each with its record.
@@ -272,6 +294,22 @@ func (s *Server) workPage(c *fiber.Ctx) error {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	// Each record's title, once; a record that cannot be read keeps its
+	// kind's name (the link still leads to it).
+	names := map[string]string{}
+	for i, t := range out {
+		key := t.RecordKind + "/" + t.CommissionID + "/" + t.RecordID
+		name, ok := names[key]
+		if !ok && len(names) < maxNamed {
+			var err error
+			if name, err = sources[t.RecordKind].name(apiContext(c), token(c), t.CommissionID, t.RecordID); err != nil {
+				s.cfg.Log.Warn("my work: record title unavailable", "kind", t.RecordKind, "record", t.RecordID, "err", err)
+				name = ""
+			}
+			names[key] = name
+		}
+		out[i].Record = name
+	}
 	return s.render(c, 200, "work", "ui.work.title", struct{ Tasks []myTask }{out})
 }
 
