@@ -27,11 +27,11 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
-	dir, err := auth.DirectoryOf(users)
+	assignees, err := work.AssigneesOf(users)
 	if err != nil {
 		return nil, err
 	}
-	deals, barriers, err := svc.Work(ctx, js, views, log, work.Assignees(dir))
+	deals, barriers, err := svc.Work(ctx, js, views, log, assignees)
 	if err != nil {
 		return nil, err
 	}

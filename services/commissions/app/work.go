@@ -22,9 +22,7 @@ var workNamespace = uuid.MustParse("3c9e5b2a-7d14-4a6f-8e3b-5f2d9c1a7b48")
 // secretariat.
 func (s *Service) Work(ctx context.Context, js jetstream.JetStream, views string, log *slog.Logger, assignees work.AssigneeCheck) (*work.Work, error) {
 	return work.New(ctx, js, views, log, work.Config{
-		Kind: events.WorkOnDecision, Stream: events.StreamCommissions, Source: Source,
-		TaskFilter: events.AllDecisionTasks, NoteFilter: events.AllDecisionNotes,
-		Read: auth.ReadCommissions, Write: auth.WriteCommissions,
+		Kind: events.WorkOnDecision, Source: Source, Read: auth.ReadCommissions, Write: auth.WriteCommissions,
 		Record: func(ctx context.Context, u auth.User, a auth.Action, ref events.WorkRef) (string, error) {
 			key, err := s.decisionKey(ctx, u, ref.CommissionID, ref.ID)
 			if err != nil {

@@ -20,16 +20,15 @@ var workNamespace = uuid.MustParse("6a1d3f0b-2c8e-4f7a-9b5d-1e4c7a2f8d36")
 // the folder views, following the EXPORTS stream until ctx ends: tasks are
 // read by whoever may read the record, notes and every write by its post.
 func (s *Service) Work(ctx context.Context, js jetstream.JetStream, views string, log *slog.Logger, assignees work.AssigneeCheck) (deals, barriers *work.Work, err error) {
-	cfg := func(kind, tasks, notes string, post func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error)) work.Config {
-		return work.Config{Kind: kind, Stream: events.StreamExports, Source: Source, TaskFilter: tasks, NoteFilter: notes,
-			Read: auth.ReadExports, Write: auth.WriteExports,
+	cfg := func(kind string, post func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error)) work.Config {
+		return work.Config{Kind: kind, Source: Source, Read: auth.ReadExports, Write: auth.WriteExports,
 			Record: func(ctx context.Context, u auth.User, a auth.Action, ref events.WorkRef) (string, error) {
 				p, err := post(ctx, u, a, ref.ID)
 				return "post:" + p, err
 			},
 			Assignees: assignees, Namespace: workNamespace, Now: func() time.Time { return s.now() }}
 	}
-	deals, err = work.New(ctx, js, views, log, cfg(events.WorkOnDeal, events.AllDealTasks, events.AllDealNotes,
+	deals, err = work.New(ctx, js, views, log, cfg(events.WorkOnDeal,
 		func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error) {
 			d, err := s.deals.Get(ctx, u, a, id)
 			return d.Post, err
@@ -37,7 +36,7 @@ func (s *Service) Work(ctx context.Context, js jetstream.JetStream, views string
 	if err != nil {
 		return nil, nil, err
 	}
-	barriers, err = work.New(ctx, js, views, log, cfg(events.WorkOnBarrier, events.AllBarrierTasks, events.AllBarrierNotes,
+	barriers, err = work.New(ctx, js, views, log, cfg(events.WorkOnBarrier,
 		func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error) {
 			b, err := s.barriers.Get(ctx, u, a, id)
 			return b.Post, err

@@ -21,9 +21,7 @@ var workNamespace = uuid.MustParse("0f6c2a1e-4b7d-4e59-8c1a-7d3e2b9f5a17")
 // read the lead, notes and every write by the lead's post.
 func (s *Service) Work(ctx context.Context, js jetstream.JetStream, views string, log *slog.Logger, assignees work.AssigneeCheck) (*work.Work, error) {
 	return work.New(ctx, js, views, log, work.Config{
-		Kind: events.WorkOnLead, Stream: events.StreamLeads, Source: Source,
-		TaskFilter: events.AllLeadTasks, NoteFilter: events.AllLeadNotes,
-		Read: auth.ReadLeads, Write: auth.WriteLeads,
+		Kind: events.WorkOnLead, Source: Source, Read: auth.ReadLeads, Write: auth.WriteLeads,
 		Record: func(ctx context.Context, u auth.User, a auth.Action, ref events.WorkRef) (string, error) {
 			l, err := s.leads.Get(ctx, u, a, ref.ID)
 			return "post:" + l.Post, err

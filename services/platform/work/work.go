@@ -17,13 +17,11 @@ import (
 
 // Config is what a service tells the work of one kind of record.
 type Config struct {
-	// Kind is the record kind (events.WorkOnLead, ...).
+	// Kind is the record kind (events.WorkOnLead, ...): it says where its
+	// tasks and notes are (places).
 	Kind string
-	// Stream is the record's stream; Source the CloudEvents source of the
-	// service; TaskFilter and NoteFilter the wildcards of the kind's tasks
-	// and notes (events.AllLeadTasks, ...).
-	Stream, Source         string
-	TaskFilter, NoteFilter string
+	// Source is the CloudEvents source of the service.
+	Source string
 	// Read and Write are the record's actions: tasks are read with Read
 	// and written with Write; notes, which may hold personal data, are read
 	// and written with Write (as a lead's contacts).
@@ -40,9 +38,31 @@ type Config struct {
 	Now       func() time.Time
 }
 
+// place is where the tasks and notes of a kind of record are: the record's
+// stream, and the wildcards of the kind's tasks and notes.
+type place struct{ stream, tasks, notes string }
+
+var places = map[string]place{
+	events.WorkOnLead:     {events.StreamLeads, events.AllLeadTasks, events.AllLeadNotes},
+	events.WorkOnDeal:     {events.StreamExports, events.AllDealTasks, events.AllDealNotes},
+	events.WorkOnBarrier:  {events.StreamExports, events.AllBarrierTasks, events.AllBarrierNotes},
+	events.WorkOnDecision: {events.StreamCommissions, events.AllDecisionTasks, events.AllDecisionNotes},
+}
+
+// AssigneesOf is the AssigneeCheck of the user directory behind a
+// service's authenticator (auth.DirectoryOf).
+func AssigneesOf(users auth.Authenticator) (AssigneeCheck, error) {
+	dir, err := auth.DirectoryOf(users)
+	if err != nil {
+		return nil, err
+	}
+	return Assignees(dir), nil
+}
+
 // Work is the tasks and notes of one kind of record.
 type Work struct {
 	cfg   Config
+	place place
 	js    jetstream.JetStream
 	tasks *eventstore.View[events.TaskV1]
 	notes *eventstore.View[events.NoteV1]
@@ -112,17 +132,21 @@ func New(ctx context.Context, js jetstream.JetStream, views string, log *slog.Lo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	tasks, err := eventstore.New(js, cfg.Stream, noSubject, taskState, func(t events.TaskV1) string { return t.ID }).
-		Follow(ctx, views, cfg.TaskFilter, tasksShape(cfg.Kind), log)
+	at, ok := places[cfg.Kind]
+	if !ok {
+		return nil, fmt.Errorf("work: no kind of record %q (one of %v)", cfg.Kind, events.WorkKinds)
+	}
+	tasks, err := eventstore.New(js, at.stream, noSubject, taskState, func(t events.TaskV1) string { return t.ID }).
+		Follow(ctx, views, at.tasks, tasksShape(cfg.Kind), log)
 	if err != nil {
 		return nil, err
 	}
-	notes, err := eventstore.New(js, cfg.Stream, noSubject, noteState, func(n events.NoteV1) string { return n.ID }).
-		Follow(ctx, views, cfg.NoteFilter, notesShape(cfg.Kind), log)
+	notes, err := eventstore.New(js, at.stream, noSubject, noteState, func(n events.NoteV1) string { return n.ID }).
+		Follow(ctx, views, at.notes, notesShape(cfg.Kind), log)
 	if err != nil {
 		return nil, err
 	}
-	w := &Work{cfg: cfg, js: js, tasks: tasks, notes: notes}
+	w := &Work{cfg: cfg, place: at, js: js, tasks: tasks, notes: notes}
 	owns := func(u auth.User, scope string) bool { return u.Scope() == scope }
 	validID := func(id string) bool { _, err := uuid.Parse(id); return err == nil }
 	same := func(t events.TaskV1) events.TaskV1 { return t }
@@ -166,14 +190,14 @@ func (w *Work) SetClock(now func() time.Time) { w.cfg.Now = now }
 // tasks under the record's subject.
 func (w *Work) tasksOn(ref events.WorkRef) *command.Kind[events.TaskV1, events.TaskV1] {
 	k := w.taskKind
-	k.Store = eventstore.New(w.js, w.cfg.Stream, func(id string) (string, error) { return events.WorkSubject(ref, events.WorkTask, id) },
+	k.Store = eventstore.New(w.js, w.place.stream, func(id string) (string, error) { return events.WorkSubject(ref, events.WorkTask, id) },
 		taskState, func(t events.TaskV1) string { return t.ID })
 	return &k
 }
 
 func (w *Work) notesOn(ref events.WorkRef) *command.Kind[events.NoteV1, events.NoteV1] {
 	k := w.noteKind
-	k.Store = eventstore.New(w.js, w.cfg.Stream, func(id string) (string, error) { return events.WorkSubject(ref, events.WorkNote, id) },
+	k.Store = eventstore.New(w.js, w.place.stream, func(id string) (string, error) { return events.WorkSubject(ref, events.WorkNote, id) },
 		noteState, func(n events.NoteV1) string { return n.ID })
 	return &k
 }
