@@ -22,6 +22,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/work"
 )
@@ -29,9 +30,13 @@ import (
 func (s *Server) workRoutes(ui auth.Router) {
 	ui.Get("/work", auth.MyWork, s.workPage)
 	ui.Post("/work/tasks", auth.MyWork, s.markTask)
-	lead, decision := s.leadWorkForm(), s.decisionWorkForm()
+	lead, deal, barrier, decision := s.leadWorkForm(), s.dealWorkForm(), s.barrierWorkForm(), s.decisionWorkForm()
 	ui.Post("/attache/leads/:id/tasks", auth.WriteLeads, s.addTask(lead))
 	ui.Post("/attache/leads/:id/notes", auth.WriteLeads, s.addNote(lead))
+	ui.Post("/attache/deals/:id/tasks", auth.WriteExports, s.addTask(deal))
+	ui.Post("/attache/deals/:id/notes", auth.WriteExports, s.addNote(deal))
+	ui.Post("/attache/barriers/:id/tasks", auth.WriteExports, s.addTask(barrier))
+	ui.Post("/attache/barriers/:id/notes", auth.WriteExports, s.addNote(barrier))
 	ui.Post("/secretariat/decisions/:did/tasks", auth.WriteCommissions, s.addTask(decision))
 	ui.Post("/secretariat/decisions/:did/notes", auth.WriteCommissions, s.addNote(decision))
 }
@@ -143,6 +148,42 @@ func (s *Server) leadWorkForm() workForm {
 			}
 			keep(f.Work)
 			return s.render(c, fiber.StatusBadRequest, "lead", l.Title, f)
+		}}
+}
+
+// dealWorkForm shows the deal's page again after a refused task or note.
+func (s *Server) dealWorkForm() workForm {
+	return workForm{kind: events.WorkOnDeal,
+		record: func(c *fiber.Ctx) (string, string) { return "", c.Params("id") },
+		again: func(c *fiber.Ctx, keep func(*workSection)) error {
+			d, err := s.exports.deal(apiContext(c), token(c), c.Params("id"))
+			if err != nil {
+				return err
+			}
+			f, err := s.dealFormFor(c, d)
+			if err != nil {
+				return err
+			}
+			keep(f.Work)
+			return s.render(c, fiber.StatusBadRequest, "deal", i18n.T(httpx.Lang(c), "ui.attache.deal_title", d.HSCode), f)
+		}}
+}
+
+// barrierWorkForm shows the barrier's page again after a refused task or note.
+func (s *Server) barrierWorkForm() workForm {
+	return workForm{kind: events.WorkOnBarrier,
+		record: func(c *fiber.Ctx) (string, string) { return "", c.Params("id") },
+		again: func(c *fiber.Ctx, keep func(*workSection)) error {
+			b, err := s.exports.barrier(apiContext(c), token(c), c.Params("id"))
+			if err != nil {
+				return err
+			}
+			f, err := s.barrierFormFor(c, b, "")
+			if err != nil {
+				return err
+			}
+			keep(f.Work)
+			return s.render(c, fiber.StatusBadRequest, "barrier", b.Title, f)
 		}}
 }
 

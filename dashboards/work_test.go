@@ -48,3 +48,49 @@ func TestDecisionPageTasksAndNotes(t *testing.T) {
 		t.Errorf("another commission's secretariat adds a task: %d", status)
 	}
 }
+
+// TestDealAndBarrierPagesTasks: the attaché's deal and barrier pages carry
+// their tasks and notes; a task added on each shows on "My work".
+func TestDealAndBarrierPagesTasks(t *testing.T) {
+	s := stacktest.Start(t)
+	exports := "http://" + s.ExportsAddr + "/api/v1"
+	if r := stacktest.Do(t, "POST", exports+"/exporters", "tok-berlin", `{"bin":"990340004592","name":"Pavlodar Aluminium JSC"}`); r.Status != http.StatusCreated {
+		t.Fatalf("exporter: %d %s", r.Status, r.Body)
+	}
+	created := func(url, body string) string {
+		t.Helper()
+		r := stacktest.Do(t, "POST", url, "tok-berlin", body)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", url, r.Status, r.Body)
+		}
+		var out struct{ ID string }
+		r.JSON(t, &out)
+		return out.ID
+	}
+	deal := created(exports+"/deals", `{"exporter_bin":"990340004592","buyer_country":"DE","hs_code":"760110",
+		"value":{"amount":"1500000","currency":"EUR"},"clauses":["2.7"],"support":["b2b_meeting"]}`)
+	barrier := created(exports+"/barriers", `{"country":"DE","hs_codes":["100199"],"type":"sps","title":"Wheat import ban",
+		"description":"x","lead_agency":"moa","clauses":["2.6"]}`)
+	base := "http://" + s.DashboardAddr
+	for _, tc := range []struct{ page, title string }{
+		{"/attache/deals/" + deal, "Ask the buyer for the letter of credit"},
+		{"/attache/barriers/" + barrier, "Send the lab results to the ministry"},
+	} {
+		if status, body := get(t, base+tc.page, "tok-berlin"); status != 200 || !strings.Contains(body, `id="task-form"`) {
+			t.Fatalf("%s: %d, task form: %v", tc.page, status, strings.Contains(body, `id="task-form"`))
+		}
+		status, _, loc := postForm(t, base+tc.page+"/tasks", "tok-berlin", map[string]string{"title": tc.title, "due": day(3), "assignee": "attache.de-berlin"}, "")
+		if status != http.StatusSeeOther || loc != tc.page+"#tasks" {
+			t.Fatalf("%s: add a task: %d %s", tc.page, status, loc)
+		}
+		if status, body, _ := postForm(t, base+tc.page+"/notes", "tok-berlin", map[string]string{"text": ""}, ""); status != http.StatusBadRequest || !strings.Contains(body, `id="err-text"`) {
+			t.Errorf("%s: an empty note: %d", tc.page, status)
+		}
+	}
+	_, body := get(t, base+"/work", "tok-berlin")
+	for _, want := range []string{"Ask the buyer for the letter of credit", "Send the lab results to the ministry", "Wheat import ban", "Pavlodar Aluminium JSC"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("My work lacks %q", want)
+		}
+	}
+}
