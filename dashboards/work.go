@@ -361,7 +361,7 @@ func (s *Server) markTask(c *fiber.Ctx) error {
 	record, commission := c.FormValue("record"), c.FormValue("commission")
 	if !ok || record == "" {
 		var f apperr.Fields
-		f.Add("kind", "error.one_of", c.FormValue("kind"), strings.Join(events.WorkKinds, ", "))
+		f.Add("kind", "error.one_of", strings.Join(events.WorkKinds, ", "))
 		return f.Err()
 	}
 	version, err := strconv.Atoi(c.FormValue("version"))

@@ -183,9 +183,6 @@ func (w *Work) Ready(ctx context.Context) error {
 	return w.notes.Ready(ctx)
 }
 
-// SetClock replaces the clock (tests).
-func (w *Work) SetClock(now func() time.Time) { w.cfg.Now = now }
-
 // tasksOn is the task kind bound to the record ref: its store keeps the
 // tasks under the record's subject.
 func (w *Work) tasksOn(ref events.WorkRef) *command.Kind[events.TaskV1, events.TaskV1] {
