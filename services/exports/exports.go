@@ -38,8 +38,6 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	a := httpx.New(opts)
 	httpapi.Routes(a, svc, users, writeLimit)
 	httpapi.WorkRoutes(a, deals, barriers, users, writeLimit)
-	httpx.AddReadyCheck(a, "read_model", svc.Ready)
-	httpx.AddReadyCheck(a, "deal_work_read_models", deals.Ready)
-	httpx.AddReadyCheck(a, "barrier_work_read_models", barriers.Ready)
+	httpx.AddReadyCheck(a, "read_model", work.AllReady(svc.Ready, deals, barriers))
 	return a, nil
 }

@@ -37,7 +37,6 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	}
 	a := httpx.New(opts)
 	httpapi.Routes(a, svc, w, users, writeLimit)
-	httpx.AddReadyCheck(a, "read_model", svc.Ready)
-	httpx.AddReadyCheck(a, "work_read_models", w.Ready)
+	httpx.AddReadyCheck(a, "read_model", work.AllReady(svc.Ready, w))
 	return a, nil
 }

@@ -183,6 +183,22 @@ func (w *Work) Ready(ctx context.Context) error {
 	return w.notes.Ready(ctx)
 }
 
+// AllReady is a readiness check of a service's own read models (ready)
+// and of its tasks' and notes' (works): one "read_model" check.
+func AllReady(ready func(context.Context) error, works ...*Work) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := ready(ctx); err != nil {
+			return err
+		}
+		for _, w := range works {
+			if err := w.Ready(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // tasksOn is the task kind bound to the record ref: its store keeps the
 // tasks under the record's subject.
 func (w *Work) tasksOn(ref events.WorkRef) *command.Kind[events.TaskV1, events.TaskV1] {
