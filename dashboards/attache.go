@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
+	"econdip/events"
 	"econdip/services/leads/domain"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/apperr"
@@ -254,6 +255,8 @@ type leadForm struct {
 	Stalled bool
 	// Competitor names the country a lost lead went to.
 	Competitor string
+	// Work is the lead's tasks and notes (nil on a new lead).
+	Work *workSection
 }
 
 type formChoices struct {
@@ -396,6 +399,9 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 		return nil, err
 	}
 	f.History = hist
+	if f.Work, err = s.recordWork(c, events.WorkOnLead, "", l.ID, "/attache/leads/"+l.ID); err != nil {
+		return nil, err
+	}
 	if f.Decisions, err = analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID); err != nil {
 		s.cfg.Log.Warn("lead page: linked decisions unavailable", "lead", l.ID, "err", err)
 	}

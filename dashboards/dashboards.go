@@ -150,6 +150,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.tradeRoutes(ui)
 	s.digestRoutes(public, ui)
 	s.inboxRoutes(ui)
+	s.workRoutes(ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
@@ -164,7 +165,7 @@ func New(cfg Config) (*fiber.App, error) {
 // dates by the language's CLDR rules). Handlers stay language-free.
 func (s *Server) parseTemplates() error {
 	s.pages = map[i18n.Lang]map[string]*template.Template{}
-	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates", "inbox"}
+	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates", "inbox", "work"}
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
@@ -222,6 +223,8 @@ func pageFuncs(lang i18n.Lang) template.FuncMap {
 		"dict": func(errs map[string]string, name string) map[string]any {
 			return map[string]any{"Errors": errs, "Name": name}
 		},
+		// workSection is the "work-section" template's data: a record's tasks and notes, and the page's CSRF token.
+		"workSection": func(w *workSection, csrf string) map[string]any { return map[string]any{"W": w, "CSRF": csrf} },
 		"tokenTable": func(tokens []tokenView, revoke, csrf, empty string) map[string]any {
 			return map[string]any{"Tokens": tokens, "Revoke": revoke, "CSRF": csrf, "Empty": empty}
 		},

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"econdip/events"
 	"econdip/services/exports/domain"
 	"econdip/services/exports/httpapi"
 	"econdip/services/platform/apperr"
@@ -178,6 +179,7 @@ func (s *Server) registerExporter(c *fiber.Ctx) error {
 // dealForm is what the deal template shows: values, field errors, choices.
 type dealForm struct {
 	Deal    httpapi.DealJSON
+	Work    *workSection // the deal's tasks and notes (nil on a new deal)
 	IdemKey string
 	Errors  map[string]string
 	Error   string
@@ -249,7 +251,10 @@ func (s *Server) dealFormFor(c *fiber.Ctx, d httpapi.DealJSON) (*dealForm, error
 	if err != nil {
 		return nil, err
 	}
-	f.History, err = s.exports.dealHistory(apiContext(c), token(c), d.ID)
+	if f.History, err = s.exports.dealHistory(apiContext(c), token(c), d.ID); err != nil {
+		return nil, err
+	}
+	f.Work, err = s.recordWork(c, events.WorkOnDeal, "", d.ID, "/attache/deals/"+d.ID)
 	return f, err
 }
 
@@ -386,7 +391,8 @@ func (s *Server) barrierList(c *fiber.Ctx) error {
 // barrierForm is what the barrier template shows.
 type barrierForm struct {
 	Barrier httpapi.BarrierJSON
-	HSCodes string // comma-separated, as typed
+	Work    *workSection // the barrier's tasks and notes (nil on a new barrier)
+	HSCodes string       // comma-separated, as typed
 	IdemKey string
 	Errors  map[string]string
 	Error   string
@@ -454,7 +460,10 @@ func (s *Server) reportBarrier(c *fiber.Ctx) error {
 func (s *Server) barrierFormFor(c *fiber.Ctx, b httpapi.BarrierJSON, hsCodes string) (*barrierForm, error) {
 	f := s.newBarrierForm(c, b, hsCodes)
 	var err error
-	f.History, err = s.exports.barrierHistory(apiContext(c), token(c), b.ID)
+	if f.History, err = s.exports.barrierHistory(apiContext(c), token(c), b.ID); err != nil {
+		return nil, err
+	}
+	f.Work, err = s.recordWork(c, events.WorkOnBarrier, "", b.ID, "/attache/barriers/"+b.ID)
 	return f, err
 }
 

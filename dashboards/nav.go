@@ -32,6 +32,7 @@ var menu = []navItem{
 	{"/attache/barriers", "ui.nav.barriers", auth.WriteExports},
 	{"/secretariat/register", "ui.nav.register", auth.WriteCommissions},
 	{"/secretariat/protocols/new", "ui.nav.protocol", auth.WriteCommissions},
+	{"/work", "ui.nav.work", auth.MyWork},
 	{"/analyst/scorecard", "ui.nav.scorecard", auth.ReadInvestment},
 	{"/analyst/pipeline", "ui.nav.pipeline", auth.ReadInvestment},
 	{"/analyst/commissions", "ui.nav.commissions", auth.ReadCommFigures},

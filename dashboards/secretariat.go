@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"econdip/events"
 	"econdip/services/commissions/domain"
 	"econdip/services/commissions/httpapi"
 	"econdip/services/platform/apperr"
@@ -421,6 +422,8 @@ type decisionPage struct {
 	Errors      map[string]string
 	Saved       bool
 	CanWrite    bool
+	// Work is the decision's tasks and notes, for its secretariat (nil for others).
+	Work *workSection
 }
 
 func (s *Server) decisionView(c *fiber.Ctx, did string) (*decisionPage, error) {
@@ -445,6 +448,11 @@ func (s *Server) decisionView(c *fiber.Ctx, did string) (*decisionPage, error) {
 	p := &decisionPage{Commission: cm, Decision: d, History: h, Errors: map[string]string{},
 		AgencyNames: namesOfAgencies(lang, s.cfg.Ref.Agencies(), d.Agencies),
 		CanWrite:    auth.ReachOf(u, auth.WriteCommissions) == auth.Own && u.Commission == cid}
+	if p.CanWrite {
+		if p.Work, err = s.recordWork(c, events.WorkOnDecision, cid, did, "/secretariat/decisions/"+did); err != nil {
+			return nil, err
+		}
+	}
 	if sec, ok := s.cfg.Ref.Sector(d.Sector); ok {
 		p.SectorName = sec.Name(lang)
 	} else {

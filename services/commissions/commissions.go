@@ -17,6 +17,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/reference"
+	"econdip/services/platform/work"
 )
 
 // New starts the service on js (its read models follow the log until ctx
@@ -28,9 +29,17 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
+	assignees, err := work.AssigneesOf(users)
+	if err != nil {
+		return nil, err
+	}
+	w, err := svc.Work(ctx, js, views, log, assignees)
+	if err != nil {
+		return nil, err
+	}
 	opts.BodyLimit = max(opts.BodyLimit, httpapi.MaxCSVBytes+64<<10)
 	a := httpx.New(opts)
-	httpapi.Routes(a, svc, users, writeLimit)
-	httpx.AddReadyCheck(a, "read_model", svc.Ready)
+	httpapi.Routes(a, svc, w, users, writeLimit)
+	httpx.AddReadyCheck(a, "read_model", work.AllReady(svc.Ready, w))
 	return a, nil
 }

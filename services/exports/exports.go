@@ -16,6 +16,7 @@ import (
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/reference"
+	"econdip/services/platform/work"
 )
 
 // New starts the service on js (its read models, kept in the folder views,
@@ -26,8 +27,17 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
+	assignees, err := work.AssigneesOf(users)
+	if err != nil {
+		return nil, err
+	}
+	deals, barriers, err := svc.Work(ctx, js, views, log, assignees)
+	if err != nil {
+		return nil, err
+	}
 	a := httpx.New(opts)
 	httpapi.Routes(a, svc, users, writeLimit)
-	httpx.AddReadyCheck(a, "read_model", svc.Ready)
+	httpapi.WorkRoutes(a, deals, barriers, users, writeLimit)
+	httpx.AddReadyCheck(a, "read_model", work.AllReady(svc.Ready, deals, barriers))
 	return a, nil
 }

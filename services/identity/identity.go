@@ -759,6 +759,38 @@ func (s *Service) User(actor auth.User, id string) (events.UserV1, error) {
 	return rec.State, nil
 }
 
+// LookupUser returns the enabled account with id as a user
+// (auth.UserDirectory): whom a task may be assigned to.
+func (s *Service) LookupUser(id string) (auth.User, bool) {
+	rec, ok, err := s.view.Get(id)
+	if err != nil || !ok || rec.State.Disabled {
+		return auth.User{}, false
+	}
+	return ToUser(rec.State), true
+}
+
+// Colleagues lists the enabled attachés and secretariat users of u's own
+// scope (u's post or commission), by id: whom u may assign a task to.
+// Users without a scope have none.
+func (s *Service) Colleagues(u auth.User) ([]auth.User, error) {
+	if u.Role != auth.Attache && u.Role != auth.Secretariat {
+		return nil, nil
+	}
+	scope := u.Scope()
+	recs, err := s.view.Select(eventstore.Query[events.UserV1]{Keep: func(a events.UserV1) bool {
+		other := ToUser(a)
+		return !a.Disabled && other.Role == u.Role && other.Scope() == scope
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]auth.User, len(recs))
+	for i, r := range recs {
+		out[i] = ToUser(r.State)
+	}
+	return out, nil
+}
+
 // Users lists every account by id (administrators).
 func (s *Service) Users(actor auth.User) ([]events.UserV1, error) {
 	if err := auth.Allow(actor, auth.ManageUsers); err != nil {

@@ -7,19 +7,28 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"econdip/events"
 	"econdip/services/commissions/app"
 	"econdip/services/commissions/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/kernel"
+	"econdip/services/platform/work"
 )
 
 // Routes mounts the API under /api/v1/commissions, behind bearer-token auth.
-// limit runs after authentication: the per-user limit on writes.
-func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fiber.Handler) {
+// limit runs after authentication: the per-user limit on writes. w is the
+// decisions' tasks and notes, under each decision, with the user's own
+// tasks at /api/v1/commissions/tasks.
+func Routes(r fiber.Router, svc *app.Service, w *work.Work, users auth.Authenticator, limit fiber.Handler) {
 	h := handlers{svc: svc}
 	g := auth.Protect(r, "commissions", "/api/v1/commissions", auth.Bearer(users), limit)
+	g.Get("/tasks", auth.MyWork, work.MyTasks(w)) // before /:cid
+	w.Mount(g, "/:cid/decisions/:did", func(c *fiber.Ctx) events.WorkRef { return w.Ref(c.Params("cid"), c.Params("did")) },
+		func(c *fiber.Ctx) string {
+			return "/api/v1/commissions/" + c.Params("cid") + "/decisions/" + c.Params("did")
+		})
 	g.Get("/", auth.ReadCommissions, h.list)
 	g.Post("/", auth.ManageCommission, h.create)
 	g.Get("/:cid", auth.ReadCommissions, h.get)

@@ -4,19 +4,26 @@ package httpapi
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"econdip/events"
 	"econdip/services/leads/app"
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
 	"econdip/services/platform/httpx"
+	"econdip/services/platform/work"
 )
 
 // Routes mounts the API on app under /api/v1/leads, behind bearer-token auth.
 // limit runs after authentication: the per-user limit on writes.
-func Routes(r fiber.Router, svc *app.Service, users auth.Authenticator, limit fiber.Handler) {
+// w is the leads' tasks and notes, under each lead, with the user's own
+// tasks at /api/v1/leads/tasks.
+func Routes(r fiber.Router, svc *app.Service, w *work.Work, users auth.Authenticator, limit fiber.Handler) {
 	g := auth.Protect(r, "leads", "/api/v1/leads", auth.Bearer(users), limit)
 	h := handlers{svc: svc}
+	g.Get("/tasks", auth.MyWork, work.MyTasks(w))
+	w.Mount(g, "/:id", func(c *fiber.Ctx) events.WorkRef { return w.Ref("", c.Params("id")) },
+		func(c *fiber.Ctx) string { return "/api/v1/leads/" + c.Params("id") })
 	g.Post("/", auth.WriteLeads, httpx.Create(h.create, func(l domain.Lead) string { return "/api/v1/leads/" + l.ID }, func(l domain.Lead) any { return ToJSON(l) }))
 	g.Get("/", auth.ReadLeads, h.list)
 	g.Get("/:id", auth.ReadLeads, h.get)

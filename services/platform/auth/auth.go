@@ -66,6 +66,24 @@ type Authenticator interface {
 	Authenticate(token string) (User, error)
 }
 
+// UserDirectory looks users up by id: who may be named where a record asks
+// for a user (a task's assignee). The identity service implements it (it
+// follows the USERS stream), and so does the static Directory.
+type UserDirectory interface {
+	// LookupUser returns the enabled user with id; false when there is none.
+	LookupUser(id string) (User, bool)
+}
+
+// DirectoryOf is the user directory behind users (the services get one
+// Authenticator, which is also the directory); an error when it is none.
+func DirectoryOf(users Authenticator) (UserDirectory, error) {
+	d, ok := users.(UserDirectory)
+	if !ok {
+		return nil, fmt.Errorf("the authenticator %T cannot look users up by id (auth.UserDirectory)", users)
+	}
+	return d, nil
+}
+
 // File is the users file.
 type File struct {
 	Users []Entry `json:"users"`
@@ -184,6 +202,9 @@ func (d *Directory) User(id string) (User, bool) {
 	u, ok := d.byID[id]
 	return u, ok
 }
+
+// LookupUser is User, for UserDirectory.
+func (d *Directory) LookupUser(id string) (User, bool) { return d.User(id) }
 
 const localsKey = "econdip.user"
 

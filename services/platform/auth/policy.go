@@ -42,6 +42,7 @@ const (
 	ManageReference  Action = "reference.admin" // reference data: the official exchange rates
 	ReadTradeFigures Action = "figures.trade"   // realised trade (BNS statistics) against the posts' deals
 	ImportTrade      Action = "trade.import"    // import BNS statistics
+	MyWork           Action = "work.mine"       // the user's own tasks ("My work"), across records
 )
 
 // Reach is how far a role may take an action.
@@ -76,6 +77,8 @@ var Matrix = map[Action]map[Role]Reach{
 	ReadTradeFigures: {Analyst: All, Admin: All},
 	ImportTrade:      {Admin: All},
 	ManageReference:  {Admin: All},
+	// Tasks are assigned to those who do the records' work.
+	MyWork: {Attache: Own, Secretariat: Own},
 }
 
 // Roles lists every role.
@@ -102,7 +105,7 @@ var refusal = map[Action]string{
 	WriteCommissions: "error.commission_write_role", ManageCommission: "error.admin_only", ManageUsers: "error.admin_only", ManageReference: "error.admin_only",
 	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
-	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only",
+	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only", MyWork: "error.work_role",
 }
 
 // Allow refuses an action the user's role may not take at all.

@@ -251,7 +251,15 @@ func (v *View[T]) readable() error {
 // received takes the event at seq from the follower.
 func (v *View[T]) received(seq uint64, data []byte) {
 	v.mu.Lock()
-	v.followed = max(v.followed, seq)
+	if seq <= v.followed {
+		// Delivered again (an ordered consumer that reset after missed
+		// heartbeats starts after the last message it handed over, but a
+		// message can be in flight): the follower delivers in order, so it
+		// was taken already.
+		v.mu.Unlock()
+		return
+	}
+	v.followed = seq
 	if _, ok := v.stored[seq]; ok {
 		delete(v.stored, seq)
 		v.mu.Unlock()

@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/events"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/work"
+)
+
+// workNamespace derives the ids of tasks and notes on deals and barriers from Idempotency-Keys.
+var workNamespace = uuid.MustParse("6a1d3f0b-2c8e-4f7a-9b5d-1e4c7a2f8d36")
+
+// Work opens the tasks and notes of deals and of barriers (issue 17), in
+// the folder views, following the EXPORTS stream until ctx ends: tasks are
+// read by whoever may read the record, notes and every write by its post.
+func (s *Service) Work(ctx context.Context, js jetstream.JetStream, views string, log *slog.Logger, assignees work.AssigneeCheck) (deals, barriers *work.Work, err error) {
+	cfg := func(kind string, post func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error)) work.Config {
+		return work.Config{Kind: kind, Source: Source, Read: auth.ReadExports, Write: auth.WriteExports,
+			Record: func(ctx context.Context, u auth.User, a auth.Action, ref events.WorkRef) (string, error) {
+				p, err := post(ctx, u, a, ref.ID)
+				return "post:" + p, err
+			},
+			Assignees: assignees, Namespace: workNamespace, Now: func() time.Time { return s.now() }}
+	}
+	deals, err = work.New(ctx, js, views, log, cfg(events.WorkOnDeal,
+		func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error) {
+			d, err := s.deals.Get(ctx, u, a, id)
+			return d.Post, err
+		}))
+	if err != nil {
+		return nil, nil, err
+	}
+	barriers, err = work.New(ctx, js, views, log, cfg(events.WorkOnBarrier,
+		func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error) {
+			b, err := s.barriers.Get(ctx, u, a, id)
+			return b.Post, err
+		}))
+	return deals, barriers, err
+}
