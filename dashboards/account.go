@@ -98,6 +98,10 @@ type accountPage struct {
 	CalendarOffered, HasCalendar bool
 	CalendarSince                time.Time
 	NewCalendar                  string
+	// Notifications: offered where the dashboard has the notifier's store.
+	NotifyOffered bool
+	NotifyEmail   string
+	NotifyRules   []notifyChoice
 }
 
 // savedMessages are the confirmations a redirect may ask for (?saved=...):
@@ -105,7 +109,7 @@ type accountPage struct {
 var savedMessages = map[string]string{
 	"password": "ui.password_changed", "revoked": "ui.token_revoked", "created": "ui.account_created",
 	"details": "ui.account_saved", "disabled": "ui.account_disabled", "enabled": "ui.account_enabled", "password_set": "ui.password_set",
-	"language": "ui.account.lang_saved", "calendar_revoked": "ui.calendar.revoked",
+	"language": "ui.account.lang_saved", "calendar_revoked": "ui.calendar.revoked", "notifications": "notify.prefs.saved",
 }
 
 func savedMessage(c *fiber.Ctx) string {
@@ -136,6 +140,9 @@ func (s *Server) accountData(c *fiber.Ctx) (*accountPage, error) {
 	}
 	p := &accountPage{Account: s.viewOf(httpx.Lang(c), u), Errors: map[string]string{}, Langs: i18n.Langs}
 	if err := s.calendarState(c, p); err != nil {
+		return nil, err
+	}
+	if err := s.notifyState(c, p); err != nil {
 		return nil, err
 	}
 	return p, nil

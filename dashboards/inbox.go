@@ -2,11 +2,13 @@ package dashboards
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	notify "econdip/services/notify/app"
+	"econdip/services/notify/domain"
 	notifyhttp "econdip/services/notify/httpapi"
 	"econdip/services/platform/auth"
 )
@@ -21,6 +23,7 @@ func (s *Server) inboxRoutes(ui auth.Router) {
 	ui.Post("/inbox/read-all", auth.SignedIn, s.inboxReadAll)
 	ui.Post("/inbox/:id/read", auth.SignedIn, s.inboxRead)
 	ui.Post("/inbox/:id/mute", auth.SignedIn, s.inboxMute)
+	ui.Post("/account/notifications", auth.SignedIn, s.setNotifyPrefs)
 	notifyhttp.Routes(ui, s.cfg.Inbox)
 }
 
@@ -82,3 +85,51 @@ func (s *Server) inboxMute(c *fiber.Ctx) error {
 
 // Inbox is the notifier's store of inboxes and preferences.
 type Inbox = notify.Store
+
+// notifyChoice is one rule's row of the account page's notification form.
+type notifyChoice struct {
+	Rule   string
+	Choice string // the user's delivery (or the rule's default)
+}
+
+// notifyState fills the account page's notification section: the user's
+// address and their delivery per rule.
+func (s *Server) notifyState(c *fiber.Ctx, p *accountPage) error {
+	if s.cfg.Inbox == nil {
+		return nil
+	}
+	prefs, err := s.cfg.Inbox.PrefsOf(c.UserContext(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	p.NotifyOffered, p.NotifyEmail = true, prefs.Email
+	for _, r := range domain.Rules {
+		p.NotifyRules = append(p.NotifyRules, notifyChoice{Rule: r.ID, Choice: string(prefs.DeliveryOf(r.ID))})
+	}
+	return nil
+}
+
+// setNotifyPrefs saves the account page's notification form: the e-mail
+// address and, per rule, inbox only, e-mail at once or in the weekly digest.
+// Muted records stay as they are.
+func (s *Server) setNotifyPrefs(c *fiber.Ctx) error {
+	me := currentUser(c)
+	prefs, err := s.cfg.Inbox.PrefsOf(c.UserContext(), me.ID)
+	if err != nil {
+		return err
+	}
+	prefs.Email = strings.TrimSpace(c.FormValue("email"))
+	prefs.Delivery = map[string]domain.Delivery{}
+	for _, r := range domain.Rules {
+		if d := domain.Delivery(c.FormValue("delivery." + r.ID)); d != "" {
+			prefs.Delivery[r.ID] = d
+		}
+	}
+	if err := prefs.Validate(); err != nil {
+		return s.accountFailure(c, err, "")
+	}
+	if _, err := s.cfg.Inbox.SetPrefs(c.UserContext(), me.ID, prefs); err != nil {
+		return s.accountFailure(c, err, "")
+	}
+	return c.Redirect("/account?saved=notifications#notifications", fiber.StatusSeeOther)
+}
