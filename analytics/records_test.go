@@ -220,7 +220,9 @@ func TestDecisionExportsAgainstAnIndependentComputation(t *testing.T) {
 	if len(mine) != len(want) {
 		t.Fatalf("got %d commission-years %+v, want %d", len(mine), mine, len(want))
 	}
-	sort.Slice(mine, func(i, j int) bool { return mine[i].CommissionID+fmt.Sprint(mine[i].Year) < mine[j].CommissionID+fmt.Sprint(mine[j].Year) })
+	sort.Slice(mine, func(i, j int) bool {
+		return mine[i].CommissionID+fmt.Sprint(mine[i].Year) < mine[j].CommissionID+fmt.Sprint(mine[j].Year)
+	})
 	for _, r := range mine {
 		w := want[key{r.CommissionID, int(r.Year)}]
 		if w == nil {
