@@ -159,8 +159,9 @@ type LeadListFilter struct {
 	Years  []int
 	// Commission: the leads linked from the commission's decisions as of AsOf
 	// (the figure "decisions that led to investment").
-	Commission string
-	AsOf       time.Time
+	Commission    string
+	AsOf          time.Time
+	DecisionYears []int // with Commission: the decisions' deadline years, as the commission figures' filter
 }
 
 // LeadListRow is one lead of a list (no contact persons: they never reach ClickHouse).
@@ -204,7 +205,7 @@ func ListLeads(ctx context.Context, conn driver.Conn, f LeadListFilter, p ListPa
 		w.add("id IN (SELECT toString(lead_id) FROM ("+q+"))", args...)
 	}
 	if f.Commission != "" {
-		q, args, err := decisionsAsOf(f.AsOf, CommissionFilter{CommissionID: f.Commission})
+		q, args, err := decisionsAsOf(f.AsOf, CommissionFilter{CommissionID: f.Commission, Years: f.DecisionYears})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -233,8 +234,9 @@ type DealListFilter struct {
 	// Commission: the deals that followed from the commission's decisions
 	// as of AsOf (DecisionExports: a decision names the deal, or the deal
 	// names the decision).
-	Commission string
-	AsOf       time.Time
+	Commission    string
+	AsOf          time.Time
+	DecisionYears []int // with Commission: the decisions' deadline years, as the commission figures' filter
 }
 
 // DealListRow is one deal of a list.
@@ -269,7 +271,7 @@ func ListDeals(ctx context.Context, conn driver.Conn, f DealListFilter, p ListPa
 		return nil, 0, fmt.Errorf("deals: raw is 0 or 1, not %q", f.Raw)
 	}
 	if f.Commission != "" {
-		linked, args, err := linkedDeals(f.AsOf, CommissionFilter{CommissionID: f.Commission})
+		linked, args, err := linkedDeals(f.AsOf, CommissionFilter{CommissionID: f.Commission, Years: f.DecisionYears})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -522,4 +524,44 @@ func YearsText(years []int) string {
 		s[i] = strconv.Itoa(y)
 	}
 	return strings.Join(s, ",")
+}
+
+// DecisionsForDeal lists the decisions linked to a deal, the deal's side of
+// a link: those that name the deal (deal_ids) and the one the deal names
+// (decisionID, "" for none).
+func DecisionsForDeal(ctx context.Context, conn driver.Conn, dealID, decisionID string) ([]LinkedDecision, error) {
+	rows, err := conn.Query(ctx, `SELECT commission_id, toString(decision_id), session_number, item, text, status
+		FROM (SELECT * FROM decision_states FINAL) WHERE has(deal_ids, ?) OR (decision_id = ? AND decision_id != '')
+		ORDER BY commission_id, session_number, item`, strings.ToLower(dealID), decisionID)
+	if err != nil {
+		return nil, fmt.Errorf("decisions for deal: %w", err)
+	}
+	defer rows.Close()
+	var out []LinkedDecision
+	for rows.Next() {
+		var d LinkedDecision
+		if err := rows.Scan(&d.CommissionID, &d.DecisionID, &d.SessionNumber, &d.Item, &d.Text, &d.Status); err != nil {
+			return nil, fmt.Errorf("decisions for deal: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DealsNamingDecision lists the deals whose own link names the decision, by id.
+func DealsNamingDecision(ctx context.Context, conn driver.Conn, decisionID string) ([]string, error) {
+	rows, err := conn.Query(ctx, `SELECT deal_id FROM (SELECT deal_id, decision_id FROM deal_states FINAL) WHERE decision_id = ? ORDER BY deal_id`, decisionID)
+	if err != nil {
+		return nil, fmt.Errorf("deals naming decision: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("deals naming decision: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

@@ -151,6 +151,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.digestRoutes(public, ui)
 	s.inboxRoutes(ui)
 	s.workRoutes(ui)
+	s.recordsRoutes(ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
@@ -169,7 +170,7 @@ func (s *Server) parseTemplates() error {
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
-		for _, page := range append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...) {
+		for _, page := range append(append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...), recordsPages...) {
 			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 			if err != nil {
 				return err

@@ -72,6 +72,23 @@
     });
   }, fail("table-decision-leads"));
 
+  // Issue 18: exports that followed from IGC decisions; each number opens its deals.
+  C.load(url("decision-exports"), function (d) {
+    var page = new URLSearchParams(window.location.search);
+    function deals(r) {
+      var q = new URLSearchParams({commission: r.commission_id, years: String(r.year), stage: "contracted,shipped,paid", as_of: d.as_of});
+      if (page.get("years")) q.set("decision_years", page.get("years"));
+      return "/records/deals?" + q.toString();
+    }
+    C.fillTable("table-decision-exports", d.rows, function (r) {
+      var n = C.n(r.deals), href = deals(r);
+      n.href = href;
+      var v = U.amount(r, "value_usd", "value_kzt");
+      v.href = href;
+      return [r.name || r.commission_id, String(r.year), n, v, C.n(r.deals_without_rate)];
+    });
+  }, fail("table-decision-exports"));
+
   function tally(id, name) {
     return function (d) {
       C.fillTable(id, d.rows, function (r) { return [name(r, d), C.n(r.decisions), C.n(r.done), C.n(r.open), C.n(r.overdue)]; });

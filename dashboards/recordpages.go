@@ -1,0 +1,331 @@
+package dashboards
+
+// Record pages for every role that may read the record (issue 18):
+// /records/lead/:id, /records/deal/:id, /records/barrier/:id and
+// /records/decision/:cid/:did. Read-only: the record's fields, its history
+// (who, when, what changed, oldest first), its links (decision ↔ lead and
+// deal, both ways), its tasks, its notes where the role may read them, and a
+// place for its documents. Every part comes from the service's API called
+// with the user's own token, so the API's policy decides what a role gets:
+// an analyst's lead comes without contact persons, notes answer 403 to an
+// analyst (the page then leaves them out), another post's lead answers 403.
+// A user who may change the record finds a link to the editable page.
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"econdip/analytics"
+	"econdip/events"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/httpx"
+	"econdip/services/platform/i18n"
+	"econdip/services/platform/work"
+)
+
+// recordPage is the data of record.html.
+type recordPage struct {
+	Kind       string // lead, deal, barrier, decision
+	ID         string
+	Commission string // a decision's
+	Heading    string
+	Fields     []recordField
+	Contacts   []recordContact // a lead's, only where the API gave them
+	History    []recordEvent
+	Links      []recordLink
+	Progress   []recordProgress // a barrier's progress log
+	Tasks      []work.TaskJSON
+	Notes      []work.NoteJSON
+	NotesShown bool   // the API answered the notes: the role may read them
+	EditHref   string // the editable page, for a role that may change the record
+}
+
+type recordField struct{ Label, Value string }
+
+type recordContact struct{ Name, Role, Email, Phone string }
+
+type recordProgress struct{ On, Text, Author string }
+
+// recordLink is a record linked to this one.
+type recordLink struct {
+	Kind  string // lead, deal, decision
+	Href  string
+	Text  string
+	Extra string // a stage or status
+}
+
+// recordEvent is one event of a record's history.
+type recordEvent struct {
+	Time        time.Time
+	Actor       string
+	What        string // the event, named
+	Version     int
+	Changed     []string
+	From, To    string
+	EffectiveOn string
+	Comment     string
+	Detail      string // a link made, a progress note
+}
+
+// eventName names an event type ("econdip.lead.stage_changed.v1") by the
+// catalogue's ui.records.event.<name> ("stage_changed"), or shows its middle.
+func eventName(lang i18n.Lang, typ string) string {
+	parts := strings.Split(typ, ".")
+	if len(parts) >= 3 {
+		typ = parts[len(parts)-2]
+	}
+	if key := "ui.records.event." + typ; i18n.Has(i18n.EN, key) {
+		return i18n.T(lang, key)
+	}
+	return strings.ReplaceAll(typ, "_", " ")
+}
+
+// withWork adds the record's tasks and, where the API answers them, its notes.
+func (s *Server) withWork(c *fiber.Ctx, p *recordPage, kind, cid, id string) error {
+	src := s.workSources()[kind]
+	ctx, tok, record := apiContext(c), token(c), src.record(cid, id)
+	var err error
+	if p.Tasks, err = src.client.tasksOf(ctx, tok, record); err != nil {
+		return err
+	}
+	notes, err := src.client.notesOf(ctx, tok, record)
+	switch apperr.CodeOf(err) {
+	case "":
+		p.Notes, p.NotesShown = notes, true
+	case apperr.Forbidden: // the role may not read notes (analysts): the API says so
+	default:
+		return err
+	}
+	return nil
+}
+
+func mayWrite(u auth.User, a auth.Action) bool { return auth.ReachOf(u, a) != auth.None }
+
+func (s *Server) leadRecordPage(c *fiber.Ctx) error {
+	ctx, tok, lang, id := apiContext(c), token(c), httpx.Lang(c), c.Params("id")
+	l, err := s.leads.get(ctx, tok, id)
+	if err != nil {
+		return err
+	}
+	changes, err := s.leads.history(ctx, tok, id)
+	if err != nil {
+		return err
+	}
+	p := recordPage{Kind: "lead", ID: l.ID, Heading: l.InvestorName + ": " + l.Title}
+	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
+	f("csv.col.title", l.Title)
+	f("csv.col.investor_name", l.InvestorName)
+	f("csv.col.country", s.countryName(lang, l.InvestorCountry))
+	f("csv.col.post", s.postCity(lang, l.Post))
+	f("csv.col.sector", s.sectorName(lang, l.Sector))
+	f("csv.col.clauses", strings.Join(l.Clauses, ", "))
+	f("csv.col.stage", label(lang, "lead_stage", l.Stage)+" ("+i18n.Date(lang, l.StageEffectiveOn)+")")
+	f("csv.col.capex", moneyText(lang, string(l.Capex.Amount), l.Capex.Currency))
+	f("csv.col.jobs", strconv.Itoa(l.ExpectedJobs))
+	f("ui.records.field.investment_type", l.InvestmentType)
+	f("ui.records.field.target_region", l.TargetRegion)
+	f("csv.col.expected_decision_date", dayOrDash(lang, l.ExpectedDecisionDate))
+	f("csv.col.source", l.Source)
+	if l.LostReason != "" {
+		f("ui.records.field.lost_reason", l.LostReason)
+	}
+	for _, ct := range l.Contacts {
+		p.Contacts = append(p.Contacts, recordContact{Name: ct.Name, Role: ct.Role, Email: ct.Email, Phone: ct.Phone})
+	}
+	for _, ch := range changes {
+		at, _ := time.Parse(time.RFC3339, ch.Time)
+		p.History = append(p.History, recordEvent{Time: at, Actor: ch.Actor, What: eventName(lang, ch.Type), Version: ch.Version, Changed: ch.Changed,
+			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment})
+	}
+	decisions, err := analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID)
+	if err != nil {
+		return figuresUnavailable(err)
+	}
+	p.Links = decisionLinks(lang, decisions)
+	if err := s.withWork(c, &p, events.WorkOnLead, "", l.ID); err != nil {
+		return err
+	}
+	if mayWrite(currentUser(c), auth.WriteLeads) {
+		p.EditHref = "/attache/leads/" + url.PathEscape(l.ID)
+	}
+	return s.render(c, 200, "record", p.Heading, p)
+}
+
+func decisionLinks(lang i18n.Lang, ds []analytics.LinkedDecision) []recordLink {
+	var out []recordLink
+	for _, d := range ds {
+		out = append(out, recordLink{Kind: "decision", Href: "/records/decision/" + url.PathEscape(d.CommissionID) + "/" + url.PathEscape(d.DecisionID),
+			Text: i18n.T(lang, "ui.attache.linked_decision", d.CommissionID, d.SessionNumber, d.Item) + ": " + d.Text, Extra: label(lang, "decision_status", d.Status)})
+	}
+	return out
+}
+
+func (s *Server) dealRecordPage(c *fiber.Ctx) error {
+	ctx, tok, lang, id := apiContext(c), token(c), httpx.Lang(c), c.Params("id")
+	d, err := s.exports.deal(ctx, tok, id)
+	if err != nil {
+		return err
+	}
+	changes, err := s.exports.dealHistory(ctx, tok, id)
+	if err != nil {
+		return err
+	}
+	p := recordPage{Kind: "deal", ID: d.ID, Heading: d.ExporterName + ", HS " + d.HSCode}
+	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
+	f("csv.col.exporter_name", d.ExporterName+" ("+d.ExporterBIN+")")
+	f("csv.col.buyer_country", s.countryName(lang, d.BuyerCountry))
+	f("ui.records.field.buyer", d.BuyerName)
+	f("csv.col.hs_code", d.HSCode+" "+d.HSDescription)
+	f("csv.col.sector", s.sectorName(lang, d.Sector))
+	f("csv.col.raw", yesNo(lang, d.Raw))
+	f("csv.col.value", moneyText(lang, string(d.Value.Amount), d.Value.Currency))
+	if d.Quantity != nil {
+		f("ui.records.field.quantity", numberText(lang, string(*d.Quantity))+" "+d.Unit)
+	}
+	f("csv.col.stage", label(lang, "deal_stage", d.Stage))
+	f("ui.records.field.contract_date", dayOrDash(lang, d.ContractDate))
+	f("csv.col.post", s.postCity(lang, d.Post))
+	f("csv.col.clauses", strings.Join(d.Clauses, ", "))
+	for _, ch := range changes {
+		p.History = append(p.History, recordEvent{Time: ch.Time, Actor: ch.Actor, What: eventName(lang, ch.Type), Version: ch.Version, Changed: ch.Changed,
+			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment})
+	}
+	decisions, err := analytics.DecisionsForDeal(c.UserContext(), s.cfg.CH, d.ID, d.DecisionID)
+	if err != nil {
+		return figuresUnavailable(err)
+	}
+	p.Links = decisionLinks(lang, decisions)
+	if d.DecisionID != "" && len(decisions) == 0 && d.CommissionID != "" { // named, not yet projected
+		p.Links = append(p.Links, recordLink{Kind: "decision", Href: "/records/decision/" + url.PathEscape(d.CommissionID) + "/" + url.PathEscape(d.DecisionID),
+			Text: d.CommissionID + " " + d.DecisionID})
+	}
+	if err := s.withWork(c, &p, events.WorkOnDeal, "", d.ID); err != nil {
+		return err
+	}
+	if mayWrite(currentUser(c), auth.WriteExports) {
+		p.EditHref = "/attache/deals/" + url.PathEscape(d.ID)
+	}
+	return s.render(c, 200, "record", p.Heading, p)
+}
+
+func (s *Server) barrierRecordPage(c *fiber.Ctx) error {
+	ctx, tok, lang, id := apiContext(c), token(c), httpx.Lang(c), c.Params("id")
+	b, err := s.exports.barrier(ctx, tok, id)
+	if err != nil {
+		return err
+	}
+	changes, err := s.exports.barrierHistory(ctx, tok, id)
+	if err != nil {
+		return err
+	}
+	p := recordPage{Kind: "barrier", ID: b.ID, Heading: b.Title}
+	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
+	f("csv.col.title", b.Title)
+	f("csv.col.country", s.countryName(lang, b.Country))
+	f("csv.col.type", label(lang, "barrier_type", b.Type))
+	f("csv.col.status", label(lang, "barrier_status", b.Status))
+	f("csv.col.hs_codes", strings.Join(b.HSCodes, ", "))
+	if b.ValueAtStake != nil {
+		f("csv.col.value", moneyText(lang, string(b.ValueAtStake.Amount), b.ValueAtStake.Currency))
+	}
+	f("csv.col.lead_agency", s.agencyName(lang, b.LeadAgency))
+	f("csv.col.reported_on", i18n.Date(lang, b.ReportedOn))
+	f("csv.col.resolved_on", dayOrDash(lang, b.ResolvedOn))
+	f("csv.col.post", s.postCity(lang, b.Post))
+	f("csv.col.clauses", strings.Join(b.Clauses, ", "))
+	f("ui.records.field.description", b.Description)
+	for _, n := range b.Progress {
+		p.Progress = append(p.Progress, recordProgress{On: n.On, Text: n.Text, Author: n.Author})
+	}
+	for _, ch := range changes {
+		e := recordEvent{Time: ch.Time, Actor: ch.Actor, What: eventName(lang, ch.Type), Version: ch.Version, Changed: ch.Changed,
+			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment}
+		if ch.Note != nil {
+			e.Detail = ch.Note.Text
+		}
+		p.History = append(p.History, e)
+	}
+	if err := s.withWork(c, &p, events.WorkOnBarrier, "", b.ID); err != nil {
+		return err
+	}
+	if mayWrite(currentUser(c), auth.WriteExports) {
+		p.EditHref = "/attache/barriers/" + url.PathEscape(b.ID)
+	}
+	return s.render(c, 200, "record", p.Heading, p)
+}
+
+func (s *Server) decisionRecordPage(c *fiber.Ctx) error {
+	ctx, tok, lang, cid, did := apiContext(c), token(c), httpx.Lang(c), c.Params("cid"), c.Params("did")
+	d, err := s.commissions.decision(ctx, tok, cid, did)
+	if err != nil {
+		return err
+	}
+	changes, err := s.commissions.history(ctx, tok, cid, did)
+	if err != nil {
+		return err
+	}
+	p := recordPage{Kind: "decision", ID: d.ID, Commission: d.CommissionID, Heading: d.Item + ". " + d.Text}
+	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
+	f("csv.col.commission", d.CommissionID)
+	f("csv.col.session", strconv.Itoa(d.SessionNumber)+" ("+i18n.Date(lang, d.SessionDate)+")")
+	f("csv.col.item", d.Item)
+	f("csv.col.text", d.Text)
+	agencies := make([]string, len(d.Agencies))
+	for i, a := range d.Agencies {
+		agencies[i] = s.agencyName(lang, a)
+	}
+	f("csv.col.agencies", strings.Join(agencies, ", "))
+	f("csv.col.deadline", i18n.Date(lang, d.Deadline))
+	f("csv.col.status", label(lang, "decision_status", d.Status))
+	f("csv.col.done_on", dayOrDash(lang, d.DoneOn))
+	f("csv.col.sector", s.sectorName(lang, d.Sector))
+	f("csv.col.clauses", strings.Join(d.Clauses, ", "))
+	if d.Value != nil {
+		f("csv.col.value", moneyText(lang, string(d.Value.Amount), d.Value.Currency))
+	}
+	for _, ch := range changes {
+		e := recordEvent{Time: ch.Time, Actor: ch.Actor, What: eventName(lang, ch.Type), Version: ch.Version,
+			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment}
+		if ch.LinkKind != "" {
+			e.Detail = ch.LinkKind + " " + ch.LinkTarget
+		}
+		p.History = append(p.History, e)
+	}
+	for _, l := range d.LeadIDs {
+		p.Links = append(p.Links, recordLink{Kind: "lead", Href: "/records/lead/" + url.PathEscape(l), Text: l})
+	}
+	deals := d.DealIDs
+	named, err := analytics.DealsNamingDecision(c.UserContext(), s.cfg.CH, d.ID)
+	if err != nil {
+		return figuresUnavailable(err)
+	}
+	for _, id := range named {
+		if !contains(deals, id) {
+			deals = append(deals, id)
+		}
+	}
+	for _, id := range deals {
+		p.Links = append(p.Links, recordLink{Kind: "deal", Href: "/records/deal/" + url.PathEscape(id), Text: id})
+	}
+	if err := s.withWork(c, &p, events.WorkOnDecision, d.CommissionID, d.ID); err != nil {
+		return err
+	}
+	if u := currentUser(c); mayWrite(u, auth.WriteCommissions) && u.Commission == d.CommissionID {
+		p.EditHref = "/secretariat/decisions/" + url.PathEscape(d.ID)
+	}
+	return s.render(c, 200, "record", p.Heading, p)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
