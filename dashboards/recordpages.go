@@ -94,10 +94,10 @@ func (s *Server) withWork(c *fiber.Ctx, p *recordPage, kind, cid, id string) err
 		return err
 	}
 	notes, err := src.client.notesOf(ctx, tok, record)
-	switch apperr.CodeOf(err) {
-	case "":
+	switch {
+	case err == nil:
 		p.Notes, p.NotesShown = notes, true
-	case apperr.Forbidden: // the role may not read notes (analysts): the API says so
+	case apperr.CodeOf(err) == apperr.Forbidden: // the role may not read notes (analysts): the API says so
 	default:
 		return err
 	}
