@@ -313,4 +313,3 @@ func TestDecisionExportsFigureLinksToItsDeals(t *testing.T) {
 		t.Errorf("the secretariat's decisions list: %d, locked: %v", status, strings.Contains(body, `id="locked-commission"`))
 	}
 }
-
