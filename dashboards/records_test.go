@@ -313,3 +313,64 @@ func TestDecisionExportsFigureLinksToItsDeals(t *testing.T) {
 		t.Errorf("the secretariat's decisions list: %d, locked: %v", status, strings.Contains(body, `id="locked-commission"`))
 	}
 }
+
+// TestScorecardNumberLinksToItsList: the scorecard's projects committed in
+// a sector this year equals the total of the list its number opens (the
+// address scorecard.js builds: metric, years, sector).
+func TestScorecardNumberLinksToItsList(t *testing.T) {
+	s := stacktest.Start(t)
+	leads := "http://" + s.LeadsAddr + "/api/v1/leads"
+	var ids []string
+	for i := range 3 {
+		r := stacktest.Do(t, "POST", leads, "tok-berlin", fmt.Sprintf(`{"investor_name":"Score %d GmbH","investor_country":"DE","title":"Plant %d","sector":"machine_building",
+			"clauses":["2.2"],"investment_type":"greenfield","capex":{"amount":"%d000000","currency":"USD"},"source":"event"}`, i, i, i+1))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("lead %d: %d %s", i, r.Status, r.Body)
+		}
+		var l httpapi.LeadJSON
+		r.JSON(t, &l)
+		ids = append(ids, l.ID)
+	}
+	// Two of the three are committed this year; the third stays contacted.
+	for i, id := range ids {
+		stages := []string{"contacted", "qualified", "negotiating", "committed"}
+		if i == 2 {
+			stages = stages[:1]
+		}
+		for v, st := range stages {
+			if r := stacktest.Do(t, "POST", leads+"/"+id+"/stage", "tok-berlin", fmt.Sprintf(`{"version":%d,"stage":"%s"}`, v+1, st)); r.Status != 200 {
+				t.Fatalf("lead %d to %s: %d %s", i, st, r.Status, r.Body)
+			}
+		}
+	}
+	base := "http://" + s.DashboardAddr
+	year := time.Now().In(time.FixedZone("UTC+5", 5*3600)).Year()
+	var records int
+	stacktest.Eventually(t, 45*time.Second, "the scorecard counts the two projects", func() (bool, error) {
+		r := stacktest.Do(t, "GET", fmt.Sprintf("%s/api/scorecard/rows?year=%d&sector=machine_building", base, year), "tok-analyst", "")
+		var out struct {
+			Rows []struct {
+				Scope, Code, Metric string
+				Records             int
+			}
+		}
+		if err := json.Unmarshal(r.Body, &out); err != nil {
+			return false, fmt.Errorf("%d %s: %w", r.Status, r.Body, err)
+		}
+		for _, row := range out.Rows {
+			if row.Scope == "sector" && row.Code == "machine_building" && row.Metric == "projects" {
+				records = row.Records
+			}
+		}
+		return records == 2, nil
+	})
+	status, body := get(t, fmt.Sprintf("%s/records/leads?sector=machine_building&years=%d&metric=committed", base, year), "tok-analyst")
+	if status != 200 || listTotal(t, body) != records {
+		t.Errorf("the scorecard's number %d, its list: %d with total %d", records, status, listTotal(t, body))
+	}
+	for _, id := range ids[:2] {
+		if !strings.Contains(body, `href="/records/lead/`+id+`"`) {
+			t.Errorf("the list lacks committed lead %s", id)
+		}
+	}
+}
