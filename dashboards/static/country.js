@@ -184,7 +184,7 @@
   C.load(url("leads"), function (d) {
     set("leads-summary", I.t("js.country.every_lead", I.num(d.rows.length)));
     C.fillTable("table-leads", d.rows, function (r) {
-      return [r.title, r.investor_name || "–", r.sector_name, leadStage(r.stage), C.day(r.stage_day), original(r.capex, r.currency),
+      return [{text: r.title, href: "/records/lead/" + r.lead_id, linkClass: "record-link"}, r.investor_name || "–", r.sector_name, leadStage(r.stage), C.day(r.stage_day), original(r.capex, r.currency),
         U.record(r, "usd", "kzt", r.no_rate), usd(KZT ? r.weighted_kzt : r.weighted_usd), U.rateDay(r)];
     });
   }, fail("table-leads"));
@@ -206,7 +206,7 @@
     var sectors = d.sector_names || {};
     set("deals-summary", I.t("js.country.every_deal", I.num(d.rows.length)));
     C.fillTable("table-deals", d.rows, function (r) {
-      return [r.exporter_name, r.hs_code, r.sector ? sectors[r.sector] || r.sector : "–", I.t(r.raw ? "js.analyst.exports.raw" : "js.analyst.exports.non_raw"),
+      return [{text: r.exporter_name, href: "/records/deal/" + r.deal_id, linkClass: "record-link"}, r.hs_code, r.sector ? sectors[r.sector] || r.sector : "–", I.t(r.raw ? "js.analyst.exports.raw" : "js.analyst.exports.non_raw"),
         dealStage(r.stage), C.day(r.deal_date), original(r.value, r.currency), U.record(r, "usd", "kzt", r.no_rate), U.rateDay(r)];
     });
   }, fail("table-deals"));
@@ -220,7 +220,7 @@
   C.load(url("barriers"), function (d) {
     var agencies = d.agency_names || {};
     C.fillTable("table-barriers", d.rows, function (r) {
-      return [r.title, I.label("barrier_type", r.type), I.label("barrier_status", r.status), C.day(r.reported_on), C.day(r.resolved_on),
+      return [{text: r.title, href: "/records/barrier/" + r.barrier_id, linkClass: "record-link"}, I.label("barrier_type", r.type), I.label("barrier_status", r.status), C.day(r.reported_on), C.day(r.resolved_on),
         agencies[r.lead_agency] || r.lead_agency || "–",
         r.has_value ? original(r.value, r.currency) : num(null),
         !r.has_value ? num(null) : U.record(r, "usd", "kzt", r.no_rate), r.has_value ? U.rateDay(r) : num(null)];
@@ -236,7 +236,8 @@
     C.load(url("overdue"), function (d) {
       var commissions = d.commission_names || {}, agencies = d.agency_names || {};
       C.fillTable("table-overdue", d.rows, function (r) {
-        return [commissions[r.commission_id] || r.commission_id, num(r.session_number), r.item, r.text,
+        return [commissions[r.commission_id] || r.commission_id, num(r.session_number), r.item,
+          {text: r.text, href: "/records/decision/" + encodeURIComponent(r.commission_id) + "/" + encodeURIComponent(r.decision_id), linkClass: "record-link"},
           r.agencies.map(function (a) { return agencies[a] || a; }).join(", "), C.day(r.deadline), num(r.days_late)];
       });
     }, fail("table-overdue"));
