@@ -530,22 +530,7 @@ func YearsText(years []int) string {
 // a link: those that name the deal (deal_ids) and the one the deal names
 // (decisionID, "" for none).
 func DecisionsForDeal(ctx context.Context, conn driver.Conn, dealID, decisionID string) ([]LinkedDecision, error) {
-	rows, err := conn.Query(ctx, `SELECT commission_id, toString(decision_id), session_number, item, text, status
-		FROM (SELECT * FROM decision_states FINAL) WHERE has(deal_ids, ?) OR (decision_id = ? AND decision_id != '')
-		ORDER BY commission_id, session_number, item`, strings.ToLower(dealID), decisionID)
-	if err != nil {
-		return nil, fmt.Errorf("decisions for deal: %w", err)
-	}
-	defer rows.Close()
-	var out []LinkedDecision
-	for rows.Next() {
-		var d LinkedDecision
-		if err := rows.Scan(&d.CommissionID, &d.DecisionID, &d.SessionNumber, &d.Item, &d.Text, &d.Status); err != nil {
-			return nil, fmt.Errorf("decisions for deal: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return linkedDecisions(ctx, conn, "decisions for deal", "has(deal_ids, ?) OR (decision_id = ? AND decision_id != '')", strings.ToLower(dealID), decisionID)
 }
 
 // DealsNamingDecision lists the deals whose own link names the decision, by id.

@@ -306,3 +306,100 @@ func waitMutations(t *testing.T, conn driver.Conn) {
 		}
 	}
 }
+
+// Each commission figure's count equals the total of the list its number
+// opens, on the commission fixture (older versions redelivered late included).
+func TestDecisionListsCountWhatTheFiguresCount(t *testing.T) {
+	loadCommissionFixture(t)
+	conn, ctx, asOf := migrated(t), context.Background(), day("2026-06-15")
+	list := func(f analytics.DecisionListFilter) uint64 {
+		t.Helper()
+		f.AsOf = asOf
+		_, n, err := analytics.ListDecisions(ctx, conn, f, analytics.ListPage{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	exec, err := analytics.ExecutionByCommission(ctx, conn, asOf, analytics.CommissionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exec {
+		cf := analytics.CommissionFilter{CommissionID: e.CommissionID}
+		for flag, want := range map[string]uint64{"due": e.Due, "on_time": e.DoneOnTime, "late": e.DoneLate, "overdue": e.Overdue, "cancelled": e.Cancelled, "": e.Total} {
+			if got := list(analytics.DecisionListFilter{CommissionFilter: cf, Flag: flag}); got != want {
+				t.Errorf("%s %q: list %d, figure %d", e.CommissionID, flag, got, want)
+			}
+		}
+	}
+	sectors, err := analytics.DecisionsBySector(ctx, conn, asOf, analytics.CommissionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sectors {
+		if got := list(analytics.DecisionListFilter{Sector: s.Sector}); got != s.Decisions {
+			t.Errorf("sector %s: list %d, figure %d", s.Sector, got, s.Decisions)
+		}
+		if got := list(analytics.DecisionListFilter{Sector: s.Sector, Flag: "overdue"}); got != s.Overdue {
+			t.Errorf("sector %s overdue: list %d, figure %d", s.Sector, got, s.Overdue)
+		}
+	}
+	clauses, err := analytics.DecisionsByClause(ctx, conn, asOf, analytics.CommissionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clauses {
+		if got := list(analytics.DecisionListFilter{Clause: c.Clause, Statuses: []string{"done"}}); got != c.Done {
+			t.Errorf("clause %s done: list %d, figure %d", c.Clause, got, c.Done)
+		}
+	}
+}
+
+// Each barrier figure's count equals the total of its list, on the export fixture.
+func TestBarrierListsCountWhatTheFiguresCount(t *testing.T) {
+	loadExportFixture(t)
+	conn, ctx := migrated(t), context.Background()
+	types, err := analytics.BarriersByType(ctx, conn, analytics.BarrierFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ty := range types {
+		for state, want := range map[string]uint64{"open": ty.Open, "dormant": ty.Dormant, "resolved": ty.Resolved} {
+			_, got, err := analytics.ListBarriers(ctx, conn, analytics.BarrierListFilter{BarrierFilter: analytics.BarrierFilter{Type: ty.Type}, State: state}, analytics.ListPage{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s %s: list %d, figure %d", ty.Type, state, got, want)
+			}
+		}
+	}
+	years, err := analytics.BarriersResolvedByYear(ctx, conn, analytics.BarrierFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, y := range years {
+		_, got, err := analytics.ListBarriers(ctx, conn, analytics.BarrierListFilter{ResolvedYears: []int{int(y.Year)}}, analytics.ListPage{Sort: "reported_on", Desc: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != y.Resolved {
+			t.Errorf("resolved in %d: list %d, figure %d", y.Year, got, y.Resolved)
+		}
+	}
+	// Deals: every stage's count, and each year's non-raw deals.
+	stages, err := analytics.ExportsByStage(ctx, conn, analytics.ExportFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stages {
+		_, got, err := analytics.ListDeals(ctx, conn, analytics.DealListFilter{ExportFilter: analytics.ExportFilter{Stages: []string{st.Stage}}}, analytics.ListPage{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != st.Deals {
+			t.Errorf("stage %s: list %d, figure %d", st.Stage, got, st.Deals)
+		}
+	}
+}
