@@ -38,6 +38,9 @@ type recordPage struct {
 	Contacts   []recordContact // a lead's, only where the API gave them
 	History    []recordEvent
 	Links      []recordLink
+	// LinksPartial: ClickHouse did not answer for the links made on the
+	// other side; the page shows what the record itself names.
+	LinksPartial bool
 	Progress   []recordProgress // a barrier's progress log
 	Tasks      []work.TaskJSON
 	Notes      []work.NoteJSON
@@ -104,6 +107,15 @@ func (s *Server) withWork(c *fiber.Ctx, p *recordPage, kind, cid, id string) err
 	return nil
 }
 
+// linksFailed logs a failed read of the links kept in ClickHouse: the page
+// still shows the record, with a note that some links may be missing.
+func (s *Server) linksFailed(err error) bool {
+	if err != nil {
+		s.cfg.Log.Warn("record page: links from ClickHouse unavailable", "err", err)
+	}
+	return err != nil
+}
+
 func mayWrite(u auth.User, a auth.Action) bool { return auth.ReachOf(u, a) != auth.None }
 
 func (s *Server) leadRecordPage(c *fiber.Ctx) error {
@@ -143,9 +155,7 @@ func (s *Server) leadRecordPage(c *fiber.Ctx) error {
 			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment})
 	}
 	decisions, err := analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID)
-	if err != nil {
-		return figuresUnavailable(err)
-	}
+	p.LinksPartial = s.linksFailed(err)
 	p.Links = decisionLinks(lang, decisions)
 	if err := s.withWork(c, &p, events.WorkOnLead, "", l.ID); err != nil {
 		return err
@@ -196,9 +206,7 @@ func (s *Server) dealRecordPage(c *fiber.Ctx) error {
 			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment})
 	}
 	decisions, err := analytics.DecisionsForDeal(c.UserContext(), s.cfg.CH, d.ID, d.DecisionID)
-	if err != nil {
-		return figuresUnavailable(err)
-	}
+	p.LinksPartial = s.linksFailed(err)
 	p.Links = decisionLinks(lang, decisions)
 	if d.DecisionID != "" && len(decisions) == 0 && d.CommissionID != "" { // named, not yet projected
 		p.Links = append(p.Links, recordLink{Kind: "decision", Href: "/records/decision/" + url.PathEscape(d.CommissionID) + "/" + url.PathEscape(d.DecisionID),
@@ -301,9 +309,7 @@ func (s *Server) decisionRecordPage(c *fiber.Ctx) error {
 	}
 	deals := d.DealIDs
 	named, err := analytics.DealsNamingDecision(c.UserContext(), s.cfg.CH, d.ID)
-	if err != nil {
-		return figuresUnavailable(err)
-	}
+	p.LinksPartial = s.linksFailed(err)
 	for _, id := range named {
 		if !contains(deals, id) {
 			deals = append(deals, id)
