@@ -116,6 +116,18 @@ func (s *Server) linksFailed(err error) bool {
 	return err != nil
 }
 
+// nameStates names the stages or statuses a history moved between (enum: "lead_stage", …).
+func nameStates(lang i18n.Lang, h []recordEvent, enum string) {
+	for i := range h {
+		if h[i].From != "" {
+			h[i].From = label(lang, enum, h[i].From)
+		}
+		if h[i].To != "" {
+			h[i].To = label(lang, enum, h[i].To)
+		}
+	}
+}
+
 func mayWrite(u auth.User, a auth.Action) bool { return auth.ReachOf(u, a) != auth.None }
 
 func (s *Server) leadRecordPage(c *fiber.Ctx) error {
@@ -130,19 +142,19 @@ func (s *Server) leadRecordPage(c *fiber.Ctx) error {
 	}
 	p := recordPage{Kind: "lead", ID: l.ID, Heading: l.InvestorName + ": " + l.Title}
 	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
-	f("csv.col.title", l.Title)
-	f("csv.col.investor_name", l.InvestorName)
-	f("csv.col.country", s.countryName(lang, l.InvestorCountry))
-	f("csv.col.post", s.postCity(lang, l.Post))
-	f("csv.col.sector", s.sectorName(lang, l.Sector))
-	f("csv.col.clauses", strings.Join(l.Clauses, ", "))
-	f("csv.col.stage", label(lang, "lead_stage", l.Stage)+" ("+i18n.Date(lang, l.StageEffectiveOn)+")")
-	f("csv.col.capex", moneyText(lang, string(l.Capex.Amount), l.Capex.Currency))
-	f("csv.col.jobs", strconv.Itoa(l.ExpectedJobs))
+	f("ui.records.col.title", l.Title)
+	f("ui.records.col.investor_name", l.InvestorName)
+	f("ui.records.col.country", s.countryName(lang, l.InvestorCountry))
+	f("ui.records.col.post", s.postCity(lang, l.Post))
+	f("ui.records.col.sector", s.sectorName(lang, l.Sector))
+	f("ui.records.col.clauses", strings.Join(l.Clauses, ", "))
+	f("ui.records.col.stage", label(lang, "lead_stage", l.Stage)+" ("+i18n.Date(lang, l.StageEffectiveOn)+")")
+	f("ui.records.col.capex", moneyText(lang, string(l.Capex.Amount), l.Capex.Currency))
+	f("ui.records.col.jobs", strconv.Itoa(l.ExpectedJobs))
 	f("ui.records.field.investment_type", l.InvestmentType)
 	f("ui.records.field.target_region", l.TargetRegion)
-	f("csv.col.expected_decision_date", dayOrDash(lang, l.ExpectedDecisionDate))
-	f("csv.col.source", l.Source)
+	f("ui.records.col.expected_decision_date", dayOrDash(lang, l.ExpectedDecisionDate))
+	f("ui.records.col.source", l.Source)
 	if l.LostReason != "" {
 		f("ui.records.field.lost_reason", l.LostReason)
 	}
@@ -154,6 +166,7 @@ func (s *Server) leadRecordPage(c *fiber.Ctx) error {
 		p.History = append(p.History, recordEvent{Time: at, Actor: ch.Actor, What: eventName(lang, ch.Type), Version: ch.Version, Changed: ch.Changed,
 			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment})
 	}
+	nameStates(lang, p.History, "lead_stage")
 	decisions, err := analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID)
 	p.LinksPartial = s.linksFailed(err)
 	p.Links = decisionLinks(lang, decisions)
@@ -187,24 +200,25 @@ func (s *Server) dealRecordPage(c *fiber.Ctx) error {
 	}
 	p := recordPage{Kind: "deal", ID: d.ID, Heading: d.ExporterName + ", HS " + d.HSCode}
 	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
-	f("csv.col.exporter_name", d.ExporterName+" ("+d.ExporterBIN+")")
-	f("csv.col.buyer_country", s.countryName(lang, d.BuyerCountry))
+	f("ui.records.col.exporter_name", d.ExporterName+" ("+d.ExporterBIN+")")
+	f("ui.records.col.buyer_country", s.countryName(lang, d.BuyerCountry))
 	f("ui.records.field.buyer", d.BuyerName)
-	f("csv.col.hs_code", d.HSCode+" "+d.HSDescription)
-	f("csv.col.sector", s.sectorName(lang, d.Sector))
-	f("csv.col.raw", yesNo(lang, d.Raw))
-	f("csv.col.value", moneyText(lang, string(d.Value.Amount), d.Value.Currency))
+	f("ui.records.col.hs_code", d.HSCode+" "+d.HSDescription)
+	f("ui.records.col.sector", s.sectorName(lang, d.Sector))
+	f("ui.records.col.raw", yesNo(lang, d.Raw))
+	f("ui.records.col.value", moneyText(lang, string(d.Value.Amount), d.Value.Currency))
 	if d.Quantity != nil {
 		f("ui.records.field.quantity", numberText(lang, string(*d.Quantity))+" "+d.Unit)
 	}
-	f("csv.col.stage", label(lang, "deal_stage", d.Stage))
+	f("ui.records.col.stage", label(lang, "deal_stage", d.Stage))
 	f("ui.records.field.contract_date", dayOrDash(lang, d.ContractDate))
-	f("csv.col.post", s.postCity(lang, d.Post))
-	f("csv.col.clauses", strings.Join(d.Clauses, ", "))
+	f("ui.records.col.post", s.postCity(lang, d.Post))
+	f("ui.records.col.clauses", strings.Join(d.Clauses, ", "))
 	for _, ch := range changes {
 		p.History = append(p.History, recordEvent{Time: ch.Time, Actor: ch.Actor, What: eventName(lang, ch.Type), Version: ch.Version, Changed: ch.Changed,
 			From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment})
 	}
+	nameStates(lang, p.History, "deal_stage")
 	decisions, err := analytics.DecisionsForDeal(c.UserContext(), s.cfg.CH, d.ID, d.DecisionID)
 	p.LinksPartial = s.linksFailed(err)
 	p.Links = decisionLinks(lang, decisions)
@@ -233,19 +247,19 @@ func (s *Server) barrierRecordPage(c *fiber.Ctx) error {
 	}
 	p := recordPage{Kind: "barrier", ID: b.ID, Heading: b.Title}
 	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
-	f("csv.col.title", b.Title)
-	f("csv.col.country", s.countryName(lang, b.Country))
-	f("csv.col.type", label(lang, "barrier_type", b.Type))
-	f("csv.col.status", label(lang, "barrier_status", b.Status))
-	f("csv.col.hs_codes", strings.Join(b.HSCodes, ", "))
+	f("ui.records.col.title", b.Title)
+	f("ui.records.col.country", s.countryName(lang, b.Country))
+	f("ui.records.col.type", label(lang, "barrier_type", b.Type))
+	f("ui.records.col.status", label(lang, "barrier_status", b.Status))
+	f("ui.records.col.hs_codes", strings.Join(b.HSCodes, ", "))
 	if b.ValueAtStake != nil {
-		f("csv.col.value", moneyText(lang, string(b.ValueAtStake.Amount), b.ValueAtStake.Currency))
+		f("ui.records.col.value", moneyText(lang, string(b.ValueAtStake.Amount), b.ValueAtStake.Currency))
 	}
-	f("csv.col.lead_agency", s.agencyName(lang, b.LeadAgency))
-	f("csv.col.reported_on", i18n.Date(lang, b.ReportedOn))
-	f("csv.col.resolved_on", dayOrDash(lang, b.ResolvedOn))
-	f("csv.col.post", s.postCity(lang, b.Post))
-	f("csv.col.clauses", strings.Join(b.Clauses, ", "))
+	f("ui.records.col.lead_agency", s.agencyName(lang, b.LeadAgency))
+	f("ui.records.col.reported_on", i18n.Date(lang, b.ReportedOn))
+	f("ui.records.col.resolved_on", dayOrDash(lang, b.ResolvedOn))
+	f("ui.records.col.post", s.postCity(lang, b.Post))
+	f("ui.records.col.clauses", strings.Join(b.Clauses, ", "))
 	f("ui.records.field.description", b.Description)
 	for _, n := range b.Progress {
 		p.Progress = append(p.Progress, recordProgress{On: n.On, Text: n.Text, Author: n.Author})
@@ -258,6 +272,7 @@ func (s *Server) barrierRecordPage(c *fiber.Ctx) error {
 		}
 		p.History = append(p.History, e)
 	}
+	nameStates(lang, p.History, "barrier_status")
 	if err := s.withWork(c, &p, events.WorkOnBarrier, "", b.ID); err != nil {
 		return err
 	}
@@ -279,22 +294,22 @@ func (s *Server) decisionRecordPage(c *fiber.Ctx) error {
 	}
 	p := recordPage{Kind: "decision", ID: d.ID, Commission: d.CommissionID, Heading: d.Item + ". " + d.Text}
 	f := func(key, value string) { p.Fields = append(p.Fields, recordField{i18n.T(lang, key), value}) }
-	f("csv.col.commission", d.CommissionID)
-	f("csv.col.session", strconv.Itoa(d.SessionNumber)+" ("+i18n.Date(lang, d.SessionDate)+")")
-	f("csv.col.item", d.Item)
-	f("csv.col.text", d.Text)
+	f("ui.records.col.commission", d.CommissionID)
+	f("ui.records.col.session", strconv.Itoa(d.SessionNumber)+" ("+i18n.Date(lang, d.SessionDate)+")")
+	f("ui.records.col.item", d.Item)
+	f("ui.records.col.text", d.Text)
 	agencies := make([]string, len(d.Agencies))
 	for i, a := range d.Agencies {
 		agencies[i] = s.agencyName(lang, a)
 	}
-	f("csv.col.agencies", strings.Join(agencies, ", "))
-	f("csv.col.deadline", i18n.Date(lang, d.Deadline))
-	f("csv.col.status", label(lang, "decision_status", d.Status))
-	f("csv.col.done_on", dayOrDash(lang, d.DoneOn))
-	f("csv.col.sector", s.sectorName(lang, d.Sector))
-	f("csv.col.clauses", strings.Join(d.Clauses, ", "))
+	f("ui.records.col.agencies", strings.Join(agencies, ", "))
+	f("ui.records.col.deadline", i18n.Date(lang, d.Deadline))
+	f("ui.records.col.status", label(lang, "decision_status", d.Status))
+	f("ui.records.col.done_on", dayOrDash(lang, d.DoneOn))
+	f("ui.records.col.sector", s.sectorName(lang, d.Sector))
+	f("ui.records.col.clauses", strings.Join(d.Clauses, ", "))
 	if d.Value != nil {
-		f("csv.col.value", moneyText(lang, string(d.Value.Amount), d.Value.Currency))
+		f("ui.records.col.value", moneyText(lang, string(d.Value.Amount), d.Value.Currency))
 	}
 	for _, ch := range changes {
 		e := recordEvent{Time: ch.Time, Actor: ch.Actor, What: eventName(lang, ch.Type), Version: ch.Version,
@@ -304,6 +319,7 @@ func (s *Server) decisionRecordPage(c *fiber.Ctx) error {
 		}
 		p.History = append(p.History, e)
 	}
+	nameStates(lang, p.History, "decision_status")
 	for _, l := range d.LeadIDs {
 		p.Links = append(p.Links, recordLink{Kind: "lead", Href: "/records/lead/" + url.PathEscape(l), Text: l})
 	}

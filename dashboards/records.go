@@ -224,7 +224,7 @@ func (s *Server) recordList(kind string) fiber.Handler {
 			sortKey = analytics.ListSorts[kind][0]
 		}
 		for _, name := range src.columns {
-			col := listColumn{Name: name, Label: i18n.T(lang, "csv.col."+name), Sort: src.sorts[name], Num: src.nums[name]}
+			col := listColumn{Name: name, Label: i18n.T(lang, "ui.records.col."+name), Sort: src.sorts[name], Num: src.nums[name]}
 			if col.Sort != "" {
 				desc := false
 				if col.Sort == sortKey {
