@@ -41,11 +41,11 @@ type recordPage struct {
 	// LinksPartial: ClickHouse did not answer for the links made on the
 	// other side; the page shows what the record itself names.
 	LinksPartial bool
-	Progress   []recordProgress // a barrier's progress log
-	Tasks      []work.TaskJSON
-	Notes      []work.NoteJSON
-	NotesShown bool   // the API answered the notes: the role may read them
-	EditHref   string // the editable page, for a role that may change the record
+	Progress     []recordProgress // a barrier's progress log
+	Tasks        []work.TaskJSON
+	Notes        []work.NoteJSON
+	NotesShown   bool   // the API answered the notes: the role may read them
+	EditHref     string // the editable page, for a role that may change the record
 }
 
 type recordField struct{ Label, Value string }
