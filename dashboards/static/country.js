@@ -168,6 +168,18 @@
 
   function order(rows) { return function (r) { return String(rows.indexOf(r)); }; }
 
+  // Issue 18: a number of records opens their list (/records/…) with the page's country, post (and years where the figure has them).
+  var pageParams = new URLSearchParams(window.location.search);
+  function listOf(kind, cell, set, countryKey, withYears) {
+    var q = new URLSearchParams();
+    if (pageParams.get("country")) q.set(countryKey, pageParams.get("country"));
+    if (pageParams.get("post")) q.set("post", pageParams.get("post"));
+    if (withYears && pageParams.get("years")) q.set("years", pageParams.get("years"));
+    for (var k in set) q.set(k, set[k]);
+    cell.href = "/records/" + kind + "?" + q.toString(); cell.linkClass = "figure-link";
+    return cell;
+  }
+
   C.load(url("pipeline"), function (d) {
     C.bars(document.getElementById("chart-pipeline"), d.rows.map(function (r) {
       var note = C.rateNote(r);
@@ -177,7 +189,7 @@
     }), {label: I.t(KZT ? "js.kztlast.pipeline_chart_kzt" : "js.country.pipeline_chart")});
     var at = order(d.rows);
     C.fillTable("table-pipeline", d.rows, function (r) {
-      return [{text: leadStage(r.stage), sort: at(r)}, num(r.leads), U.amount(r, "capex_usd", "capex_kzt"), usd(pick(r, "weighted")), C.staleCell(r)];
+      return [{text: leadStage(r.stage), sort: at(r)}, listOf("leads", num(r.leads), {stage: r.stage}, "country", false), U.amount(r, "capex_usd", "capex_kzt"), usd(pick(r, "weighted")), C.staleCell(r)];
     });
   }, fail("chart-pipeline"));
 
@@ -199,7 +211,7 @@
   }, fail("chart-deal-stages"));
 
   C.load(url("deal-sectors"), function (d) {
-    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || r.sector, num(r.deals), U.amount(r, "value_usd", "value_kzt"), usd(pick(r, "non_raw")), C.staleCell(r)]; });
+    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || r.sector, listOf("deals", num(r.deals), {sector: r.sector}, "buyer_country", true), U.amount(r, "value_usd", "value_kzt"), usd(pick(r, "non_raw")), C.staleCell(r)]; });
   }, fail("table-deal-sectors"));
 
   C.load(url("deals"), function (d) {
@@ -213,7 +225,7 @@
 
   C.load(url("barrier-types"), function (d) {
     C.fillTable("table-barrier-types", d.rows, function (r) {
-      return [I.label("barrier_type", r.type), num(r.barriers), num(r.open), num(r.resolved), U.amount(r, "open_value_at_stake_usd", "open_value_at_stake_kzt"), num(r.median_days_to_resolve)];
+      return [I.label("barrier_type", r.type), listOf("barriers", num(r.barriers), {type: r.type}, "country", false), listOf("barriers", num(r.open), {type: r.type, state: "open"}, "country", false), listOf("barriers", num(r.resolved), {type: r.type, state: "resolved"}, "country", false), U.amount(r, "open_value_at_stake_usd", "open_value_at_stake_kzt"), num(r.median_days_to_resolve)];
     });
   }, fail("table-barrier-types"));
 
