@@ -54,9 +54,13 @@ var idColumn = map[string]string{"leads": "id", "deals": "deal_id", "barriers": 
 
 // orderBy is the ORDER BY, LIMIT and OFFSET of a page of list kind.
 func (p ListPage) orderBy(kind string) (string, error) {
+	sorts, known := ListSorts[kind]
+	if !known {
+		return "", fmt.Errorf("no list of %q", kind)
+	}
 	col, ok := sortColumns[kind][p.Sort]
 	if p.Sort == "" {
-		col, ok = sortColumns[kind][ListSorts[kind][0]], true
+		col, ok = sortColumns[kind][sorts[0]], true
 	}
 	if !ok {
 		return "", fmt.Errorf("%s: unknown sort %q", kind, p.Sort)
