@@ -147,7 +147,9 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 			record: func(r analytics.DecisionExportsYear) []string {
 				return []string{r.CommissionID, r.Name, strconv.Itoa(int(r.Year)), u64(r.Deals), r.ValueUSD.StringFixed(2), u64(r.DealsWithoutRate),
 					r.ValueKZT.StringFixed(2), u64(r.Stale), strconv.Itoa(int(r.MaxRateAge)), u64(r.TooOld)}
-			}}, analytics.DecisionExports)
+			}}, analytics.DecisionExports,
+			// The list behind a number is the deals' records: only for a role that may read the export figures (not a secretariat).
+			fiber.Map{"deals_list": auth.ReachOf(currentUser(c), auth.ReadExpFigures) != auth.None})
 	case "decision-leads":
 		// A secretariat may link its decisions to leads (the attaché or
 		// Kazakh Invest gives it the id) but may not read leads: it sees the

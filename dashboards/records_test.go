@@ -296,6 +296,18 @@ func TestDecisionExportsFigureLinksToItsDeals(t *testing.T) {
 	if row.Deals != 1 || row.ValueUSD != "1250000" && row.ValueUSD != "1250000.00" {
 		t.Errorf("igc-cn: %d deals, %s USD; want 1 and 1250000.00", row.Deals, row.ValueUSD)
 	}
+	// The secretariat sees its commission's figure, but not the deals behind it (no exports.read).
+	var sec struct {
+		Rows      []json.RawMessage
+		DealsList bool `json:"deals_list"`
+	}
+	stacktest.Do(t, "GET", base+"/api/commissions/decision-exports", "tok-sec-cn", "").JSON(t, &sec)
+	if len(sec.Rows) != 1 || sec.DealsList {
+		t.Errorf("the secretariat's figure: %d rows, deals list offered: %v; want 1 row, no list", len(sec.Rows), sec.DealsList)
+	}
+	if status, _ := get(t, base+"/records/deals?commission=igc-cn", "tok-sec-cn"); status != http.StatusForbidden {
+		t.Errorf("the secretariat opens the deals list: %d, want 403", status)
+	}
 	list := fmt.Sprintf("%s/records/deals?commission=igc-cn&years=%d&stage=contracted,shipped,paid", base, row.Year)
 	status, body := get(t, list, "tok-analyst")
 	if status != 200 || listTotal(t, body) != row.Deals || !strings.Contains(body, `href="/records/deal/`+deal.ID+`"`) {

@@ -82,10 +82,8 @@
       return "/records/deals?" + q.toString();
     }
     C.fillTable("table-decision-exports", d.rows, function (r) {
-      var n = C.n(r.deals), href = deals(r);
-      n.href = href;
-      var v = U.amount(r, "value_usd", "value_kzt");
-      v.href = href;
+      var n = C.n(r.deals), v = U.amount(r, "value_usd", "value_kzt");
+      if (d.deals_list) { n.href = v.href = deals(r); n.linkClass = v.linkClass = "figure-link"; }
       return [r.name || r.commission_id, String(r.year), n, v, C.n(r.deals_without_rate)];
     });
   }, fail("table-decision-exports"));
