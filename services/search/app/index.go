@@ -56,8 +56,10 @@ type Index struct {
 	log    *slog.Logger
 	tmpDir string
 
+	postCountry func(post string) string
+
 	in      chan received
-	pending atomic.Int64 // sources still catching up
+	pending atomic.Int64  // sources still catching up
 	caught  []atomic.Bool // by source: caught up
 	ready   chan struct{}
 	closed  chan struct{}
@@ -79,8 +81,11 @@ type received struct {
 // Open opens the index in dir (a temporary folder when empty, removed when
 // ctx ends), brings it up to the sources' streams and keeps it there until
 // ctx ends. It returns at once; reads wait, for a while, until it caught up.
-func Open(ctx context.Context, js jetstream.JetStream, dir string, sources []Source, log *slog.Logger) (*Index, error) {
-	ix := &Index{log: log.With("index", "search"), in: make(chan received, 4*flushBatch), ready: make(chan struct{}),
+//
+// postCountry names the country of a post (reference.Data.Post): an
+// attaché reads the commissions with their post's country.
+func Open(ctx context.Context, js jetstream.JetStream, dir string, sources []Source, postCountry func(post string) string, log *slog.Logger) (*Index, error) {
+	ix := &Index{log: log.With("index", "search"), postCountry: postCountry, in: make(chan received, 4*flushBatch), ready: make(chan struct{}),
 		closed: make(chan struct{}), covered: map[string]uint64{}, target: map[string]uint64{}}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "econdip-search-")
@@ -195,7 +200,7 @@ func (ix *Index) prepare(ctx context.Context, sources []Source, origins []string
 		if len(meta) > 0 {
 			ix.log.Info("search index: the file has another layout; rebuilding it from the streams", "was", meta["layout"], "now", layout)
 		}
-		for _, st := range []string{`DROP TABLE IF EXISTS docs`, `DROP TABLE IF EXISTS keys`, `DELETE FROM meta`,
+		for _, st := range []string{`DROP TABLE IF EXISTS docs`, `DROP TABLE IF EXISTS keys`, `DROP TABLE IF EXISTS commissions`, `DELETE FROM meta`,
 			// One row a record. The indexed columns hold folded text
 			// (textfold.Fold); label, subtitle and parent are shown, not searched.
 			`CREATE VIRTUAL TABLE docs USING fts5(kind, scope, title, text, contacts,
@@ -206,6 +211,9 @@ func (ix *Index) prepare(ctx context.Context, sources []Source, origins []string
 			// A record's row in docs (its rowid), its stream and the sequence of its event.
 			`CREATE TABLE keys (rowid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, seq INTEGER NOT NULL)`,
 			`CREATE INDEX keys_by_stream ON keys (stream)`,
+			// Each commission's partner country: the scope of its sessions,
+			// and what a secretariat may link its decisions to.
+			`CREATE TABLE IF NOT EXISTS commissions (id TEXT PRIMARY KEY, country TEXT NOT NULL)`,
 		} {
 			if _, err := tx.ExecContext(ctx, st); err != nil {
 				return fmt.Errorf("%s: %w", st, err)
@@ -369,6 +377,16 @@ func (ix *Index) store(batch []received, sources []Source) error {
 		return err
 	}
 	defer del.Close()
+	setCommission, err := tx.Prepare(`INSERT INTO commissions (id, country) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET country = excluded.country`)
+	if err != nil {
+		return err
+	}
+	defer setCommission.Close()
+	countryOf, err := tx.Prepare(`SELECT country FROM commissions WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer countryOf.Close()
 	add, err := tx.Prepare(`INSERT INTO docs (rowid, kind, scope, title, text, contacts, id, label, subtitle, parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
@@ -382,6 +400,17 @@ func (ix *Index) store(batch []received, sources []Source) error {
 			continue
 		}
 		d := r.doc
+		if d.Kind == domain.Commission {
+			if _, err := setCommission.Exec(d.ID, d.Country); err != nil {
+				return err
+			}
+			continue
+		}
+		if d.Kind == domain.Session && d.Country == "" {
+			if err := countryOf.QueryRow(d.Parent).Scan(&d.Country); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 		key := string(d.Kind) + "/" + d.ID
 		var rowid int64
 		var seq uint64
@@ -457,24 +486,51 @@ func (ix *Index) Ready(context.Context) error {
 	}
 }
 
-// Search returns the records of q's words that u may read, of the given
-// kinds (nil: every kind), best first, at most limit. The scope is part of
-// the FTS5 query, so the limit counts only what u may read.
-func (ix *Index) Search(ctx context.Context, u auth.User, q string, kinds []domain.Kind, limit int) ([]domain.Hit, error) {
+// Request is one search.
+type Request struct {
+	Q     string        // the search box
+	Kinds []domain.Kind // nil: every kind
+	Limit int           // 0: domain.DefaultSize; at most domain.MaxSize
+	// ForLink adds what the user may link a decision to (the picker:
+	// auth.LinkTargets) to what they may read.
+	ForLink bool
+}
+
+// Search returns the records of the request's words that u may read (or
+// link to), best first. The scope is part of the FTS5 query, so the limit
+// counts only what u may find.
+func (ix *Index) Search(ctx context.Context, u auth.User, r Request) ([]domain.Hit, error) {
+	limit := r.Limit
 	if limit <= 0 {
 		limit = domain.DefaultSize
 	}
 	limit = min(limit, domain.MaxSize)
-	match := domain.ParseQuery(q).Match(domain.ScopeOf(u), kinds)
-	if match == "" {
+	query := domain.ParseQuery(r.Q)
+	if query.Empty() {
 		return []domain.Hit{}, nil
 	}
 	select {
 	case <-ix.ready:
 	case <-time.After(catchUpWait):
-		return nil, apperr.E(apperr.Unavailable, "error.search_catching_up")
+		return nil, apperr.E(apperr.Unavailable, "search.error.catching_up")
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	var postCountry string
+	if u.Post != "" && ix.postCountry != nil {
+		postCountry = ix.postCountry(u.Post)
+	}
+	scope := domain.ScopeOf(u, postCountry)
+	if r.ForLink && u.Commission != "" {
+		var country string
+		if err := ix.db.QueryRowContext(ctx, `SELECT country FROM commissions WHERE id = ?`, u.Commission).Scan(&country); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, apperr.Wrap(apperr.Internal, err, "error.internal")
+		}
+		scope = scope.Join(domain.LinkScope(u, country))
+	}
+	match := query.Match(scope, r.Kinds)
+	if match == "" {
+		return []domain.Hit{}, nil
 	}
 	rows, err := ix.db.QueryContext(ctx, `SELECT kind, id, label, subtitle, parent FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT ?`, match, limit)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
+	"econdip/services/platform/reference"
+	"econdip/services/search"
 	"econdip/services/search/app"
 	"econdip/services/search/domain"
 )
@@ -52,7 +55,7 @@ func publishLead(tb testing.TB, js jetstream.JetStream, l events.LeadV1) {
 
 func open(tb testing.TB, ctx context.Context, js jetstream.JetStream, dir string) *app.Index {
 	tb.Helper()
-	ix, err := app.Open(ctx, js, dir, app.Sources(), obs.Discard())
+	ix, err := app.Open(ctx, js, dir, app.Sources(), search.PostCountry(reference.Default()), obs.Discard())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func open(tb testing.TB, ctx context.Context, js jetstream.JetStream, dir string
 // ids searches and returns the ids found, sorted.
 func ids(tb testing.TB, ix *app.Index, u auth.User, q string, kinds ...domain.Kind) []string {
 	tb.Helper()
-	hits, err := ix.Search(context.Background(), u, q, kinds, domain.MaxSize)
+	hits, err := ix.Search(context.Background(), u, app.Request{Q: q, Kinds: kinds, Limit: domain.MaxSize})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -113,14 +116,14 @@ func TestFindsKazakhWordsInAnyCaseAndOrder(t *testing.T) {
 		want []string
 	}{
 		{"ҚАЗАҚ", []string{"l1"}},
-		{"казак", []string{"l1"}}, // "казахстанские" starts with "казах", not "казак"
+		{"казак", []string{"l1"}},       // "казахстанские" starts with "казах", not "казак"
 		{"алтын қазақ", []string{"l1"}}, // words in any order
 		{"АЛТЫН Казақ", []string{"l1"}},
 		{"оскемен", []string{"l2"}},
 		{"ӨСКЕМЕН зауыт", []string{"l2"}},
 		{"зауыты мырыш", []string{"l2"}},
-		{"rhein tractor", nil}, // every word is required
-		{"maschinenbau", []string{"l1"}}, // the investor is in the subtitle
+		{"rhein tractor", nil},                    // every word is required
+		{"maschinenbau", []string{"l1"}},          // the investor is in the subtitle
 		{"tractor казахстанской", []string{"l3"}}, // stemmed: "казахстанск"
 		{"  ", nil},
 		{`"AND OR NOT * ( ) : ^ {}`, nil},
@@ -217,22 +220,69 @@ func TestDecisionsAndSessionsForTheirCommission(t *testing.T) {
 	ix := open(t, t.Context(), ns.JS, t.TempDir())
 	now := time.Now()
 	for _, cid := range []string{"igc-cn", "igc-tr"} {
+		publish(t, ns.JS, events.MustSubject(events.CommissionSubject(cid)), events.CommissionRecordedV1{Commission: events.CommissionV1{
+			ID: cid, Version: 1, Name: cid, PartnerCountry: strings.ToUpper(cid[4:]), CreatedAt: now, UpdatedAt: now}})
 		publish(t, ns.JS, events.MustSubject(events.SessionSubject(cid, "s-"+cid)), events.SessionRecordedV1{Session: events.SessionV1{
 			ID: "s-" + cid, CommissionID: cid, Number: 7, Date: "2026-05-01", Place: "Астана", CreatedAt: now}})
 		publish(t, ns.JS, events.MustSubject(events.DecisionSubject(cid, "d-"+cid)), events.DecisionRecordedV1{Decision: events.DecisionV1{
 			ID: "d-" + cid, Version: 1, CommissionID: cid, SessionID: "s-" + cid, SessionNumber: 7, SessionDate: "2026-05-01",
-			Item: "3.1", Text: "Өзара сауда көлемін арттыру", Deadline: "2026-12-31", Status: "open", StatusDate: "2026-05-01", CreatedAt: now, UpdatedAt: now}})
+			Item: "3.1", Text: "Өзара сауда көлемін арттыру", PartnerCountry: strings.ToUpper(cid[4:]), Deadline: "2026-12-31", Status: "open", StatusDate: "2026-05-01", CreatedAt: now, UpdatedAt: now}})
 	}
 	eventually(t, ix, secretCN, "сауда", "d-igc-cn")
 	eventually(t, ix, secretCN, "астана", "s-igc-cn")
 	eventually(t, ix, analyst, "сауда", "d-igc-cn", "d-igc-tr")
 	eventually(t, ix, berlin, "сауда")
-	hits, err := ix.Search(t.Context(), secretCN, "сауда", []domain.Kind{domain.Decision}, 5)
+	// An attaché reads the commissions of their post's country: Beijing's
+	// the Chinese one's decisions and sessions.
+	eventually(t, ix, beijing, "сауда", "d-igc-cn")
+	eventually(t, ix, beijing, "астана", "s-igc-cn")
+	hits, err := ix.Search(t.Context(), secretCN, app.Request{Q: "сауда", Kinds: []domain.Kind{domain.Decision}, Limit: 5})
 	if err != nil || len(hits) != 1 || hits[0].URL != "/secretariat/decisions/d-igc-cn" {
 		t.Fatalf("secretariat's hit: %+v, %v", hits, err)
 	}
-	hits, _ = ix.Search(t.Context(), analyst, "сауда", []domain.Kind{domain.Lead}, 5)
+	hits, _ = ix.Search(t.Context(), analyst, app.Request{Q: "сауда", Kinds: []domain.Kind{domain.Lead}, Limit: 5})
 	if len(hits) != 0 {
 		t.Fatalf("kinds=lead found decisions: %+v", hits)
+	}
+}
+
+// TestPickerFindsThePartnerCountrysLeadsAndDeals: a secretariat finds, to
+// link a decision, the leads and deals of its commission's partner
+// country, and nothing of them in its ordinary search.
+func TestPickerFindsThePartnerCountrysLeadsAndDeals(t *testing.T) {
+	ns := natstest.Start(t)
+	ix := open(t, t.Context(), ns.JS, t.TempDir())
+	now := time.Now()
+	publish(t, ns.JS, events.MustSubject(events.CommissionSubject("igc-cn")), events.CommissionRecordedV1{Commission: events.CommissionV1{
+		ID: "igc-cn", Version: 1, Name: "KZ-CN", PartnerCountry: "CN", CreatedAt: now, UpdatedAt: now}})
+	chinese := lead("l-cn", "cn-beijing", "Solar panels", "Sun Co", events.Contact{Name: "Li Wei"})
+	chinese.InvestorCountry = "CN"
+	publishLead(t, ns.JS, chinese)
+	publishLead(t, ns.JS, lead("l-de", "de-berlin", "Solar farm", "Sonne GmbH"))
+	publish(t, ns.JS, events.MustSubject(events.DealSubject("d-cn")), events.DealCreatedV1{Deal: events.DealV1{ID: "d-cn", Version: 1,
+		Post: "cn-beijing", ExporterName: "Solar Steppe LLP", ExporterBIN: "123456789012", BuyerCountry: "CN", BuyerName: "Shanghai Solar",
+		HSCode: "854143", Value: kernel.Money{Currency: "USD"}, Stage: "negotiation", CreatedAt: now, UpdatedAt: now, StageChangedAt: now}})
+	eventually(t, ix, analyst, "solar", "l-cn", "l-de", "d-cn")
+	link := func(q string) []string {
+		hits, err := ix.Search(t.Context(), secretCN, app.Request{Q: q, Kinds: []domain.Kind{domain.Lead, domain.Deal}, ForLink: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.ID+" "+h.URL)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := link("solar"); !slices.Equal(got, []string{"d-cn ", "l-cn "}) {
+		t.Fatalf("the secretariat's picker found %q, want the Chinese lead and deal without a page", got)
+	}
+	if got := link("li wei"); len(got) != 0 {
+		t.Fatalf("the picker searched contacts: %q", got)
+	}
+	eventually(t, ix, secretCN, "solar")
+	if got, err := ix.Search(t.Context(), beijing, app.Request{Q: "solar", ForLink: true}); err != nil || len(got) != 2 {
+		t.Fatalf("an attaché's picker adds nothing to what they read: %+v, %v", got, err)
 	}
 }

@@ -27,7 +27,7 @@ func Sources() []Source {
 	return []Source{
 		{Stream: events.StreamLeads, Filters: []string{events.AllLeads}, Decode: leadDoc},
 		{Stream: events.StreamExports, Filters: []string{events.AllDeals, events.AllBarriers, events.AllExporters}, Decode: exportsDoc},
-		{Stream: events.StreamCommissions, Filters: []string{events.AllSessions, events.AllDecisions}, Decode: commissionsDoc},
+		{Stream: events.StreamCommissions, Filters: []string{events.AllCommissions, events.AllSessions, events.AllDecisions}, Decode: commissionsDoc},
 	}
 }
 
@@ -41,7 +41,7 @@ func leadDoc(ev events.Event) (domain.Doc, bool) {
 	for _, c := range l.Contacts {
 		contacts = append(contacts, c.Name, c.Email, c.Phone, c.Role)
 	}
-	return domain.Doc{Kind: domain.Lead, ID: l.ID, Owner: l.Post, Title: l.Title,
+	return domain.Doc{Kind: domain.Lead, ID: l.ID, Owner: l.Post, Country: l.InvestorCountry, Title: l.Title,
 		Subtitle: join(" · ", l.InvestorName, l.InvestorCountry),
 		Text:     join(" ", l.Sector, l.TargetRegion, l.SourceRef, l.CompetingCountry),
 		Contacts: join(" ", contacts...)}, true
@@ -51,7 +51,7 @@ func exportsDoc(ev events.Event) (domain.Doc, bool) {
 	switch e := ev.(type) {
 	case events.DealSnapshot:
 		d := e.State()
-		return domain.Doc{Kind: domain.Deal, ID: d.ID, Owner: d.Post,
+		return domain.Doc{Kind: domain.Deal, ID: d.ID, Owner: d.Post, Country: d.BuyerCountry,
 			Title:    join(" → ", d.ExporterName, join(" ", d.BuyerName, d.BuyerCountry)),
 			Subtitle: join(" · ", d.Product, d.HSCode),
 			Text:     join(" ", d.ExporterBIN)}, true
@@ -69,7 +69,11 @@ func exportsDoc(ev events.Event) (domain.Doc, bool) {
 
 func commissionsDoc(ev events.Event) (domain.Doc, bool) {
 	switch e := ev.(type) {
+	case *events.CommissionRecordedV1:
+		// Not searched: its partner country is the scope of its sessions.
+		return domain.Doc{Kind: domain.Commission, ID: e.Commission.ID, Country: e.Commission.PartnerCountry}, true
 	case *events.SessionRecordedV1:
+		// The session's country is its commission's (the index fills it in).
 		s := e.Session
 		return domain.Doc{Kind: domain.Session, ID: s.ID, Owner: s.CommissionID, Parent: s.CommissionID,
 			Title:    fmt.Sprintf("%s №%d", s.CommissionID, s.Number),
@@ -77,7 +81,7 @@ func commissionsDoc(ev events.Event) (domain.Doc, bool) {
 			Text:     s.ProtocolRef}, true
 	case events.DecisionSnapshot:
 		d := e.State()
-		return domain.Doc{Kind: domain.Decision, ID: d.ID, Owner: d.CommissionID, Parent: d.CommissionID,
+		return domain.Doc{Kind: domain.Decision, ID: d.ID, Owner: d.CommissionID, Parent: d.CommissionID, Country: d.PartnerCountry,
 			Title:    short(d.Text, 120),
 			Subtitle: join(" · ", d.CommissionID+" №"+strconv.Itoa(d.SessionNumber), d.Item, d.SessionDate),
 			Text:     join(" ", d.Text, d.Sector, strings.Join(d.Agencies, " "), d.PartnerCountry)}, true

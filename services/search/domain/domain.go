@@ -7,6 +7,7 @@ package domain
 
 import (
 	"encoding/hex"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -27,6 +28,9 @@ const (
 	Session  Kind = "session"
 	Company  Kind = "company"
 	Exporter Kind = "exporter"
+	// Commission is not searched: a commission's document gives the index
+	// its partner country (Country), the scope of its sessions.
+	Commission Kind = "commission"
 )
 
 // Kinds lists every kind, in the order results are grouped.
@@ -111,6 +115,11 @@ type Doc struct {
 	Text     string // further words the record is found by
 	Contacts string // contact persons: searched only for readers who may see them
 	Parent   string // the commission of a session or decision (for its page)
+	// Country is the partner country of a commission, session or decision
+	// (attachés of a post in it read them), and the investor's country of a
+	// lead or the buyer's of a deal (a secretariat of a commission with it
+	// may link its decisions to them: auth.LinkTargets).
+	Country string
 }
 
 // ScopeTokens are the words of the index's scope column for d: the
@@ -118,10 +127,19 @@ type Doc struct {
 // the record has one, its owner (readers with reach Own).
 func (d Doc) ScopeTokens() string {
 	f := FamilyOf(d.Kind)
-	if d.Owner == "" {
-		return token(string(f))
+	out := []string{token(string(f))}
+	if d.Owner != "" {
+		out = append(out, token(string(f)+"/"+d.Owner))
 	}
-	return token(string(f)) + " " + token(string(f)+"/"+d.Owner)
+	if d.Country != "" {
+		switch d.Kind {
+		case Decision, Session:
+			out = append(out, token(string(f)+"/country/"+d.Country))
+		case Lead, Deal:
+			out = append(out, token("link/"+d.Country))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // token makes one word of the FTS5 unicode61 tokenizer out of a scope (it
@@ -142,11 +160,13 @@ type Scope struct {
 }
 
 // ScopeOf is the scope of u, from the policy's matrix: a family read with
-// reach Own yields the user's post (leads, exports) or commission; with
-// All, the family; with None, nothing. Contact persons are the post's,
-// for those who may write its leads (the leads service shows them to no
-// one else); company contacts are for the same users.
-func ScopeOf(u auth.User) Scope {
+// reach Own yields the user's post (leads, exports) or commission, or for
+// an attaché the commissions of their post's country (postCountry), as the
+// commissions service decides; with All, the family; with None, nothing.
+// Contact persons are the post's, for those who may write its leads (the
+// leads service shows them to no one else); company contacts are for the
+// same users.
+func ScopeOf(u auth.User, postCountry string) Scope {
 	var s Scope
 	all := true
 	for _, f := range families {
@@ -157,6 +177,8 @@ func ScopeOf(u auth.User) Scope {
 			all = false
 			if own := ownerOf(u, f.fam); own != "" {
 				s.Tokens = append(s.Tokens, token(string(f.fam)+"/"+own))
+			} else if f.fam == FamCommissions && postCountry != "" {
+				s.Tokens = append(s.Tokens, token(string(f.fam)+"/country/"+postCountry))
 			}
 		default:
 			all = false
@@ -167,6 +189,22 @@ func ScopeOf(u auth.User) Scope {
 		s.Contacts = append(s.Contacts, token(string(FamLeads)+"/"+u.Post), token(string(FamCompanies)))
 	}
 	return s
+}
+
+// LinkScope is what u may find to link a decision to (auth.LinkTargets):
+// with reach Own, the leads and deals of the partner country of their
+// commission (commissionCountry); nothing else. Titles only: contacts are
+// never searched for it.
+func LinkScope(u auth.User, commissionCountry string) Scope {
+	if auth.ReachOf(u, auth.LinkTargets) == auth.None || commissionCountry == "" {
+		return Scope{}
+	}
+	return Scope{Tokens: []string{token("link/" + commissionCountry)}}
+}
+
+// Join is the records either scope finds.
+func (s Scope) Join(o Scope) Scope {
+	return Scope{All: s.All || o.All, Tokens: append(slices.Clone(s.Tokens), o.Tokens...), Contacts: append(slices.Clone(s.Contacts), o.Contacts...)}
 }
 
 // ownerOf is the post or commission the user's Own reach on a family is.
@@ -282,9 +320,12 @@ type Hit struct {
 
 // PageOf is the dashboard page of a record for u: the attaché's and the
 // secretariat's own pages where they have one, else the record pages
-// (/records/<kind>/<id>) every reader has; companies have their page.
+// (/records/<kind>/<id>) every reader has; companies have their page. A
+// record u may only link to (LinkScope) has none: "".
 func PageOf(u auth.User, k Kind, id string) string {
 	switch {
+	case k == Lead && auth.ReachOf(u, auth.ReadLeads) == auth.None, k == Deal && auth.ReachOf(u, auth.ReadExports) == auth.None:
+		return ""
 	case k == Company:
 		return "/companies/" + id
 	case u.Role == auth.Attache && k == Lead:
