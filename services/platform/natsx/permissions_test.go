@@ -25,11 +25,11 @@ import (
 	"econdip/services/digest"
 	"econdip/services/identity"
 	notify "econdip/services/notify/app"
-	searchapp "econdip/services/search/app"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
+	searchapp "econdip/services/search/app"
 )
 
 // secured is an embedded server that requires authentication, with a

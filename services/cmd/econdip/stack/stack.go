@@ -35,7 +35,6 @@ import (
 	"econdip/services/identity"
 	"econdip/services/ingest"
 	"econdip/services/leads"
-	"econdip/services/search"
 	notify "econdip/services/notify/app"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/httpx"
@@ -43,6 +42,7 @@ import (
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/reference"
+	"econdip/services/search"
 	"econdip/services/tools/demo"
 )
 
