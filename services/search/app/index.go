@@ -54,6 +54,7 @@ type Index struct {
 	db     *sql.DB
 	lock   *os.File
 	log    *slog.Logger
+	path   string
 	tmpDir string
 
 	postCountry func(post string) string
@@ -85,31 +86,11 @@ type received struct {
 // postCountry names the country of a post (reference.Data.Post): an
 // attaché reads the commissions with their post's country.
 func Open(ctx context.Context, js jetstream.JetStream, dir string, sources []Source, postCountry func(post string) string, log *slog.Logger) (*Index, error) {
-	ix := &Index{log: log.With("index", "search"), postCountry: postCountry, in: make(chan received, 4*flushBatch), ready: make(chan struct{}),
-		closed: make(chan struct{}), covered: map[string]uint64{}, target: map[string]uint64{}}
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "econdip-search-")
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Internal, err, "error.internal")
-		}
-		dir, ix.tmpDir = tmp, tmp
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("search index: cannot make its folder %s: %w; check the folder's permissions or set ECONDIP_VIEWS_DIR", dir, err)
-	}
-	path := filepath.Join(dir, FileName)
-	lock, err := eventstore.LockFile(ctx, path+".lock")
+	ix, err := openFile(ctx, dir, log)
 	if err != nil {
-		ix.close()
-		return nil, fmt.Errorf("search index: %w", err)
+		return nil, err
 	}
-	ix.lock = lock
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-32000)&_txlock=immediate"
-	if ix.db, err = sql.Open("sqlite", dsn); err != nil {
-		ix.close()
-		return nil, fmt.Errorf("search index: open %s: %w", path, err)
-	}
-	ix.db.SetMaxOpenConns(4)
+	ix.postCountry = postCountry
 	origins := make([]string, len(sources))
 	for i, src := range sources {
 		info, err := streamInfo(ctx, js, src.Stream)
@@ -122,7 +103,7 @@ func Open(ctx context.Context, js jetstream.JetStream, dir string, sources []Sou
 	}
 	if err := ix.prepare(ctx, sources, origins); err != nil {
 		ix.close()
-		return nil, fmt.Errorf("search index in %s: %w; deleting the file makes it rebuild from the streams", path, err)
+		return nil, fmt.Errorf("search index in %s: %w; deleting the file makes it rebuild from the streams", ix.path, err)
 	}
 	ix.pending.Store(int64(len(sources)))
 	ix.caught = make([]atomic.Bool, len(sources))
@@ -155,6 +136,37 @@ func Open(ctx context.Context, js jetstream.JetStream, dir string, sources []Sou
 		ix.close()
 		close(ix.closed)
 	}()
+	return ix, nil
+}
+
+// openFile opens (or makes) the index's file in dir, holding its lock.
+func openFile(ctx context.Context, dir string, log *slog.Logger) (*Index, error) {
+	ix := &Index{log: log.With("index", "search"), in: make(chan received, 4*flushBatch), ready: make(chan struct{}),
+		closed: make(chan struct{}), covered: map[string]uint64{}, target: map[string]uint64{}}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "econdip-search-")
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "error.internal")
+		}
+		dir, ix.tmpDir = tmp, tmp
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("search index: cannot make its folder %s: %w; check the folder's permissions or set ECONDIP_VIEWS_DIR", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	ix.path = path
+	lock, err := eventstore.LockFile(ctx, path+".lock")
+	if err != nil {
+		ix.close()
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	ix.lock = lock
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-32000)&_txlock=immediate"
+	if ix.db, err = sql.Open("sqlite", dsn); err != nil {
+		ix.close()
+		return nil, fmt.Errorf("search index: open %s: %w", path, err)
+	}
+	ix.db.SetMaxOpenConns(4)
 	return ix, nil
 }
 
@@ -206,8 +218,6 @@ func (ix *Index) prepare(ctx context.Context, sources []Source, origins []string
 			`CREATE VIRTUAL TABLE docs USING fts5(kind, scope, title, text, contacts,
 				id UNINDEXED, label UNINDEXED, subtitle UNINDEXED, parent UNINDEXED,
 				tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')`,
-			// Titles weigh most in the order of results.
-			`INSERT INTO docs (docs, rank) VALUES ('rank', 'bm25(0, 0, 10, 2, 1)')`,
 			// A record's row in docs (its rowid), its stream and the sequence of its event.
 			`CREATE TABLE keys (rowid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, seq INTEGER NOT NULL)`,
 			`CREATE INDEX keys_by_stream ON keys (stream)`,
@@ -528,28 +538,41 @@ func (ix *Index) Search(ctx context.Context, u auth.User, r Request) ([]domain.H
 		}
 		scope = scope.Join(domain.LinkScope(u, country))
 	}
-	match := query.Match(scope, r.Kinds)
-	if match == "" {
-		return []domain.Hit{}, nil
-	}
-	rows, err := ix.db.QueryContext(ctx, `SELECT kind, id, label, subtitle, parent FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT ?`, match, limit)
-	if err != nil {
-		return nil, apperr.Wrap(apperr.Internal, fmt.Errorf("search %q: %w", match, err), "error.internal")
-	}
-	defer rows.Close()
+	// Records whose title has every word first, then the others; each
+	// newest first (by the row's age: the record's first indexing). FTS5
+	// walks its doclists from the newest row and stops at the limit, where
+	// an order by relevance (bm25) would score every match first: tens of
+	// thousands for a common word in a million records.
 	out := []domain.Hit{}
-	for rows.Next() {
-		var h domain.Hit
-		var kind string
-		if err := rows.Scan(&kind, &h.ID, &h.Title, &h.Subtitle, &h.Parent); err != nil {
+	seen := map[string]bool{}
+	for _, match := range []string{query.TitleMatch(scope, r.Kinds), query.Match(scope, r.Kinds)} {
+		if match == "" || len(out) >= limit {
+			break
+		}
+		rows, err := ix.db.QueryContext(ctx, `SELECT kind, id, label, subtitle, parent FROM docs WHERE docs MATCH ? ORDER BY rowid DESC LIMIT ?`, match, limit+len(out))
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Internal, fmt.Errorf("search %q: %w", match, err), "error.internal")
+		}
+		for rows.Next() && len(out) < limit {
+			var h domain.Hit
+			var kind string
+			if err := rows.Scan(&kind, &h.ID, &h.Title, &h.Subtitle, &h.Parent); err != nil {
+				rows.Close()
+				return nil, apperr.Wrap(apperr.Internal, err, "error.internal")
+			}
+			h.Kind = domain.Kind(kind)
+			if seen[kind+"/"+h.ID] {
+				continue
+			}
+			seen[kind+"/"+h.ID] = true
+			h.URL = domain.PageOf(u, h.Kind, h.ID)
+			out = append(out, h)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
 			return nil, apperr.Wrap(apperr.Internal, err, "error.internal")
 		}
-		h.Kind = domain.Kind(kind)
-		h.URL = domain.PageOf(u, h.Kind, h.ID)
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, apperr.Wrap(apperr.Internal, err, "error.internal")
 	}
 	return out, nil
 }

@@ -284,7 +284,13 @@ func (q Query) words() string {
 // whose contacts the user may see. The scope is part of the expression,
 // so LIMIT counts only records the user may read. Empty when the user may
 // find nothing or q has no word.
-func (q Query) Match(s Scope, kinds []Kind) string {
+func (q Query) Match(s Scope, kinds []Kind) string { return q.match(s, kinds, "{title text}", true) }
+
+// TitleMatch is Match with every word in the title: the results listed
+// first.
+func (q Query) TitleMatch(s Scope, kinds []Kind) string { return q.match(s, kinds, "title", false) }
+
+func (q Query) match(s Scope, kinds []Kind, cols string, contacts bool) string {
 	if q.Empty() || (!s.All && len(s.Tokens) == 0) {
 		return ""
 	}
@@ -297,15 +303,15 @@ func (q Query) Match(s Scope, kinds []Kind) string {
 		}
 		kindFilter = " AND (kind : (" + strings.Join(ks, " OR ") + "))"
 	}
-	text := "({title text} : (" + w + "))"
+	text := "(" + cols + " : (" + w + "))"
 	if !s.All {
 		text += " AND (scope : (" + strings.Join(s.Tokens, " OR ") + "))"
 	}
-	if len(s.Contacts) == 0 {
+	if !contacts || len(s.Contacts) == 0 {
 		return "(" + text + ")" + kindFilter
 	}
-	contacts := "({title text contacts} : (" + w + ")) AND (scope : (" + strings.Join(s.Contacts, " OR ") + "))"
-	return "((" + text + ") OR (" + contacts + "))" + kindFilter
+	withContacts := "({title text contacts} : (" + w + ")) AND (scope : (" + strings.Join(s.Contacts, " OR ") + "))"
+	return "((" + text + ") OR (" + withContacts + "))" + kindFilter
 }
 
 // Hit is one result.
