@@ -215,9 +215,14 @@ func (ix *Index) prepare(ctx context.Context, sources []Source, origins []string
 		for _, st := range []string{`DROP TABLE IF EXISTS docs`, `DROP TABLE IF EXISTS keys`, `DROP TABLE IF EXISTS commissions`, `DELETE FROM meta`,
 			// One row a record. The indexed columns hold folded text
 			// (textfold.Fold); label, subtitle and parent are shown, not searched.
+			// Prefix indexes of 2 to 8 letters: a query word is a prefix,
+			// and without them FTS5 merges the lists of every word it
+			// starts (казак: казак, казактар, казакша ...) at each search;
+			// with them a million records answer in tens of milliseconds,
+			// for a third more indexing time (BENCHMARKS.md, Search).
 			`CREATE VIRTUAL TABLE docs USING fts5(kind, scope, title, text, contacts,
 				id UNINDEXED, label UNINDEXED, subtitle UNINDEXED, parent UNINDEXED,
-				tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')`,
+				tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6 7 8')`,
 			// A record's row in docs (its rowid), its stream and the sequence of its event.
 			`CREATE TABLE keys (rowid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, seq INTEGER NOT NULL)`,
 			`CREATE INDEX keys_by_stream ON keys (stream)`,
