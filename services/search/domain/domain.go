@@ -157,6 +157,10 @@ type Scope struct {
 	// Contacts are the scope words of the records whose contacts the user
 	// may search; empty: contacts are not searched.
 	Contacts []string
+	// AllContacts: the user may search the contacts of every record of
+	// Tokens that has any (leads, companies), so the query need not say
+	// twice which records' contacts it searches.
+	AllContacts bool
 }
 
 // ScopeOf is the scope of u, from the policy's matrix: a family read with
@@ -187,6 +191,9 @@ func ScopeOf(u auth.User, postCountry string) Scope {
 	s.All = all && u.ID != ""
 	if u.Post != "" && auth.ReachOf(u, auth.WriteLeads) == auth.Own {
 		s.Contacts = append(s.Contacts, token(string(FamLeads)+"/"+u.Post), token(string(FamCompanies)))
+		// Every lead the user finds is their post's, every company theirs
+		// to see: the contacts of all they find are theirs to search.
+		s.AllContacts = !s.All && !slices.Contains(s.Tokens, token(string(FamLeads)))
 	}
 	return s
 }
@@ -204,7 +211,8 @@ func LinkScope(u auth.User, commissionCountry string) Scope {
 
 // Join is the records either scope finds.
 func (s Scope) Join(o Scope) Scope {
-	return Scope{All: s.All || o.All, Tokens: append(slices.Clone(s.Tokens), o.Tokens...), Contacts: append(slices.Clone(s.Contacts), o.Contacts...)}
+	return Scope{All: s.All || o.All, Tokens: append(slices.Clone(s.Tokens), o.Tokens...), Contacts: append(slices.Clone(s.Contacts), o.Contacts...),
+		AllContacts: s.AllContacts && len(o.Tokens) == 0}
 }
 
 // ownerOf is the post or commission the user's Own reach on a family is.
@@ -302,6 +310,9 @@ func (q Query) match(s Scope, kinds []Kind, cols string, contacts bool) string {
 			ks[i] = `"` + string(k) + `"`
 		}
 		kindFilter = " AND (kind : (" + strings.Join(ks, " OR ") + "))"
+	}
+	if contacts && s.AllContacts {
+		cols, contacts = "{title text contacts}", false
 	}
 	text := "(" + cols + " : (" + w + "))"
 	if !s.All {
