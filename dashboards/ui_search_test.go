@@ -18,7 +18,6 @@ import (
 	"econdip/services/test/stacktest"
 )
 
-
 func TestSearchPageAndPickerAsTheirUsersMaySee(t *testing.T) {
 	deadline, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()

@@ -205,7 +205,7 @@ func TestEveryRouteAnswersAsThePolicySays(t *testing.T) {
 	if walked < 300 {
 		t.Errorf("walked only %d route × user pairs", walked)
 	}
-	t.Logf("walked %d route × user pairs over %d services", walked, 4)
+	t.Logf("walked %d route × user pairs over %d services", walked, len(addr))
 }
 
 // noRedirect is a client that shows redirects instead of following them.
