@@ -99,13 +99,14 @@ func TestScopeOf(t *testing.T) {
 	}
 }
 
-// FuzzMatch: whatever a user types, the MATCH expression is one FTS5
-// accepts (no syntax error, no operator of the user's), for every kind of
-// scope.
+// FuzzMatch: whatever a user types (the search box, the kinds list), the
+// MATCH expression is one FTS5 accepts (no syntax error, no operator of the
+// user's), for every kind of scope, and only known kinds are asked.
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{"ҚАЗАҚ алтын", `"`, `a" OR "b`, "NEAR(a b)", "col:a", "a*", "^a", "{title}: x", "-a +b", "''", "\x00", "a\u0301"} {
-		f.Add(s)
+		f.Add(s, "lead,deal")
 	}
+	f.Add("x", `lead" OR "x`)
 	db, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		f.Fatal(err)
@@ -124,15 +125,22 @@ func FuzzMatch(f *testing.F) {
 		domain.ScopeOf(auth.User{ID: "b", Role: auth.Analyst}, ""),
 		domain.ScopeOf(auth.User{ID: "d", Role: auth.Secretariat, Commission: "igc-cn"}, ""),
 	}
-	f.Fuzz(func(t *testing.T, q string) {
-		for i, s := range scopes {
-			m := domain.ParseQuery(q).Match(s, []domain.Kind{domain.Lead, domain.Deal})
-			if m == "" {
-				continue
+	f.Fuzz(func(t *testing.T, q, kindList string) {
+		kinds, _ := domain.ParseKinds(kindList)
+		for _, k := range kinds {
+			if !slices.Contains(domain.Kinds, k) {
+				t.Fatalf("kinds %q gave %q, not a kind", kindList, k)
 			}
-			var n int
-			if err := db.QueryRow(`SELECT count(*) FROM docs WHERE docs MATCH ?`, m).Scan(&n); err != nil {
-				t.Fatalf("scope %d: query %q made %q, which FTS5 refuses: %v", i, q, m, err)
+		}
+		for i, s := range scopes {
+			for _, m := range []string{domain.ParseQuery(q).Match(s, kinds), domain.ParseQuery(q).TitleMatch(s, kinds)} {
+				if m == "" {
+					continue
+				}
+				var n int
+				if err := db.QueryRow(`SELECT count(*) FROM docs WHERE docs MATCH ?`, m).Scan(&n); err != nil {
+					t.Fatalf("scope %d: query %q, kinds %q made %q, which FTS5 refuses: %v", i, q, kindList, m, err)
+				}
 			}
 		}
 	})
