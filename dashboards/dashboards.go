@@ -45,6 +45,7 @@ type Config struct {
 	LeadsURL       string // base URL of the leads service
 	CommissionsURL string // base URL of the commissions service
 	ExportsURL     string // base URL of the exports service
+	SearchURL      string // base URL of the search service; empty: no search box
 	CH             driver.Conn
 	Users          auth.Authenticator
 	Identity       *identity.Service // sign-in, sessions and accounts
@@ -99,6 +100,7 @@ type Server struct {
 	leads       leadsClient
 	commissions commissionsClient
 	exports     exportsClient
+	search      searchClient
 	pages       map[i18n.Lang]map[string]*template.Template // per language, per page
 }
 
@@ -152,6 +154,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.inboxRoutes(ui)
 	s.workRoutes(ui)
 	s.recordsRoutes(ui)
+	s.searchRoutes(ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
@@ -170,7 +173,7 @@ func (s *Server) parseTemplates() error {
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
-		for _, page := range append(append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...), recordsPages...) {
+		for _, page := range slices.Concat(pages, attacheExportPages, analystExportPages, scorecardPages, identityPages, tradePages, recordsPages, searchPages) {
 			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 			if err != nil {
 				return err
@@ -284,6 +287,8 @@ type pageData struct {
 	Script template.JS
 	// Unread is the user's unread reminders for the header; -1: no inbox.
 	Unread int
+	// Search shows the header's search box (the dashboard knows the search API).
+	Search bool
 }
 
 // figuresUnavailable is the error of a read of figures that ClickHouse did
@@ -315,7 +320,7 @@ func (s *Server) render(c *fiber.Ctx, status int, page string, title string, dat
 	var b strings.Builder
 	d := pageData{CSRF: csrfOf(c), Title: i18n.T(lang, title), User: currentUser(c), Data: data,
 		Lang: lang, Langs: i18n.Langs, Path: c.Path(), Script: scriptCatalogue(lang), Menu: menuFor(currentUser(c)), Here: here(c),
-		Unread: s.unread(c.UserContext(), currentUser(c))}
+		Unread: s.unread(c.UserContext(), currentUser(c)), Search: s.cfg.SearchURL != ""}
 	if d.User.Post != "" {
 		d.Post = s.postCity(lang, d.User.Post)
 	}

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"net/url"
@@ -523,8 +524,9 @@ func (s *Server) linkDecision(c *fiber.Ctx) error {
 	}
 	did := c.Params("did")
 	version, _ := strconv.Atoi(c.FormValue("version"))
+	// kind: the picker's (lead or deal); a form without it links a lead.
 	_, err = s.commissions.link(apiContext(c), token(c), u.Commission, did, httpapi.LinkRequest{Version: &version,
-		Kind: "lead", TargetID: strings.TrimSpace(c.FormValue("target_id"))})
+		Kind: cmp.Or(c.FormValue("kind"), "lead"), TargetID: strings.TrimSpace(c.FormValue("target_id"))})
 	if err != nil {
 		return s.decisionFailure(c, did, err)
 	}

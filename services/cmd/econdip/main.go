@@ -32,6 +32,8 @@ commands:
   commissions run the commissions API against ECONDIP_NATS_URL
   exports    run the exports API (exporters, deals, barriers) against ECONDIP_NATS_URL
   ingest     run the JetStream -> ClickHouse ingest
+  search     run the global search (its index follows the record streams)
+             against ECONDIP_NATS_URL
   notify     run the notifier (reminders, inboxes, e-mail, weekly digest)
              against ECONDIP_NATS_URL; any number of instances, one evaluates
   dashboard  run the dashboard against ClickHouse and the leads API
@@ -74,7 +76,7 @@ func run(cmd string) error {
 	defer stop()
 	// Each production command runs as its own role: its NATS user and rights.
 	cfg.Role = map[string]string{"leads": "leads", "commissions": "commissions", "exports": "exports", "ingest": "ingest",
-		"notify": "notify", "dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
+		"notify": "notify", "search": "search", "dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
 	sys := stack.New(cfg, log, ref)
 	defer sys.Close()
 
@@ -113,6 +115,17 @@ func run(cmd string) error {
 			return err
 		}
 		if err := sys.ServeExports(ctx); err != nil {
+			return err
+		}
+		sys.ServeMetrics()
+	case "search":
+		if err := sys.LoadUsers(false); err != nil {
+			return err
+		}
+		if err := sys.StartNATS(ctx, false); err != nil {
+			return err
+		}
+		if err := sys.ServeSearch(ctx); err != nil {
 			return err
 		}
 		sys.ServeMetrics()

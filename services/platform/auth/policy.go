@@ -43,6 +43,11 @@ const (
 	ReadTradeFigures Action = "figures.trade"   // realised trade (BNS statistics) against the posts' deals
 	ImportTrade      Action = "trade.import"    // import BNS statistics
 	MyWork           Action = "work.mine"       // the user's own tasks ("My work"), across records
+	// LinkTargets is finding, by title in the decision page's picker, the
+	// leads and deals a decision may be linked to: for a secretariat, those
+	// of its commission's partner country (nothing else of them: no page,
+	// no contacts).
+	LinkTargets Action = "commissions.link_targets"
 )
 
 // Reach is how far a role may take an action.
@@ -79,6 +84,8 @@ var Matrix = map[Action]map[Role]Reach{
 	ManageReference:  {Admin: All},
 	// Tasks are assigned to those who do the records' work.
 	MyWork: {Attache: Own, Secretariat: Own},
+	// Those who link decisions find what they link to (the search picker).
+	LinkTargets: {Secretariat: Own},
 }
 
 // Roles lists every role.

@@ -22,6 +22,9 @@ const (
 	// ServiceNotify is the notifier (services/notify): reminders, inboxes,
 	// e-mail and the weekly digest.
 	ServiceNotify = "notify"
+	// ServiceSearch is the global search (services/search): it reads the
+	// record streams into its index and writes nothing.
+	ServiceSearch = "search"
 	// ServiceAdminTool sets JetStream up (streams, key-value buckets),
 	// imports the users file and inspects the dead letters. It runs at deploy
 	// time and in the administrator's hands, never as a long-running service.
@@ -124,6 +127,13 @@ var ServiceAccess = map[string]Access{
 		KVWrite: []string{BucketNotifyInbox, BucketNotifyPrefs, BucketNotifySent, BucketNotifyDigests, BucketNotifyLease},
 		Publish: []string{SubjectNotifyOutbox},
 		Queue:   []string{StreamNotifyOutbox + "/" + ConsumerNotifySender},
+	},
+	// The search follows the record streams into its index (ordered
+	// consumers: read only) and authenticates requests as the APIs do. The
+	// company register's stream joins Follow when it exists.
+	ServiceSearch: {
+		Follow: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamUsers},
+		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
 	},
 	// The admin tool manages JetStream whole (it could delete any stream),
 	// so it may also append to the record streams: `deadletter redrive`

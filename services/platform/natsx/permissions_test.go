@@ -29,6 +29,7 @@ import (
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
+	searchapp "econdip/services/search/app"
 )
 
 // secured is an embedded server that requires authentication, with a
@@ -504,6 +505,33 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 		svc.Evaluate(ctx)
 		cancel()
 		<-svc.Done()
+		c.noViolations(t)
+	})
+
+	// The search: its index follows the record streams (read only) and
+	// may append nothing.
+	t.Run("search", func(t *testing.T) {
+		c := s.connect(t, natsx.ServiceSearch)
+		js := natsx.Provisioned(c.js)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		ix, err := searchapp.Open(ctx, js, t.TempDir(), searchapp.Sources(), nil, obs.Discard())
+		if err != nil {
+			t.Fatalf("search index opens: %v", err)
+		}
+		c.ok(t, "catches up with the record streams", func(ctx context.Context) error {
+			for ix.Ready(ctx) != nil {
+				select {
+				case <-ctx.Done():
+					return ix.Ready(ctx)
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			return nil
+		})
+		c.refused(t, "econdip.leads.", publish(c.js, events.MustSubject(events.LeadSubject(uuid.NewString()))))
+		cancel()
+		<-ix.Closed()
 		c.noViolations(t)
 	})
 

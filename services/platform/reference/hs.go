@@ -4,9 +4,9 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"econdip/services/platform/i18n"
+	"econdip/services/platform/textfold"
 )
 
 // HS returns the HS 2022 entry with the given 2-, 4- or 6-digit code.
@@ -80,18 +80,10 @@ func (d *Data) SearchHS(query string, limit int) []HSCode {
 	return out
 }
 
-// kazakhFold maps the Kazakh letters to the Russian ones people type for
-// them on a Russian keyboard (қ → к, ү → у ...), and ё to е, so "Караганды"
-// finds "Қарағанды" and "мед" finds "мёд".
-var kazakhFold = strings.NewReplacer("ә", "а", "ғ", "г", "қ", "к", "ң", "н", "ө", "о", "ұ", "у", "ү", "у", "һ", "х", "і", "и", "ё", "е")
-
-// foldText lower-cases s (Unicode-aware: Cyrillic and Kazakh capitals too) and folds Kazakh letters and ё.
-func foldText(s string) string { return kazakhFold.Replace(strings.ToLower(s)) }
-
 // parseHSQuery decodes a search box: a query of digits with optional spaces
 // and dots ("1001", "1001.10", "10 01") is also a code prefix; every query is
 // also split into folded words, stripped of surrounding punctuation ("wheat,"),
-// with inflected Cyrillic endings cut ("пшеницы" → "пшениц", see stem).
+// with inflected Cyrillic endings cut ("пшеницы" → "пшениц", see textfold.Stem).
 func parseHSQuery(q string) (code string, words []string) {
 	if strings.ContainsFunc(q, unicode.IsDigit) && !strings.ContainsFunc(q, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' && !unicode.IsSpace(r) }) {
 		code = strings.Map(func(r rune) rune {
@@ -101,34 +93,13 @@ func parseHSQuery(q string) (code string, words []string) {
 			return -1
 		}, q)
 	}
-	for _, w := range strings.Fields(foldText(q)) {
+	for _, w := range strings.Fields(textfold.Fold(q)) {
 		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 		if w != "" && len(words) < 64 { // SearchHS keeps a bit per word
-			words = append(words, stem(w))
+			words = append(words, textfold.Stem(w))
 		}
 	}
 	return code, words
-}
-
-// cyrillicEndings are the (folded) vowels and signs a Russian or Kazakh word
-// ends in when inflected: cutting them lets "пшеницы" find "пшеница".
-const cyrillicEndings = "аеиоуыэюяьй"
-
-// stem cuts the trailing vowels of a Cyrillic word of 5 or more letters,
-// keeping at least 4; shorter and Latin words are kept as typed (the English
-// search has always matched substrings as typed).
-func stem(w string) string {
-	if !strings.ContainsFunc(w, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) || utf8.RuneCountInString(w) < 5 {
-		return w
-	}
-	for utf8.RuneCountInString(w) > 4 {
-		r, size := utf8.DecodeLastRuneInString(w)
-		if !strings.ContainsRune(cyrillicEndings, r) {
-			break
-		}
-		w = w[:len(w)-size]
-	}
-	return w
 }
 
 // SectorForHS returns the priority sector of a goods code of any length (HS or a longer national code); a heading mapping beats a chapter mapping.

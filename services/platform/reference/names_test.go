@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"econdip/services/platform/i18n"
+	"econdip/services/platform/textfold"
 )
 
 func TestNameFallsBackToEnglish(t *testing.T) {
@@ -258,7 +259,7 @@ func FuzzParseHSQuery(f *testing.F) {
 			t.Fatalf("code %q of %q is not digits", code, q)
 		}
 		for _, w := range words {
-			if w == "" || w != foldText(w) || strings.ContainsFunc(w, unicode.IsSpace) {
+			if w == "" || w != textfold.Fold(w) || strings.ContainsFunc(w, unicode.IsSpace) {
 				t.Fatalf("word %q of %q is empty, not folded or not one word", w, q)
 			}
 			if utf8.ValidString(q) && !utf8.ValidString(w) {

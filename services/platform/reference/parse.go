@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"econdip/services/platform/textfold"
 )
 
 // File names inside data/.
@@ -123,7 +125,7 @@ func load(fsys fs.FS) (*Data, error) {
 	d.hsEnglish, d.hsTranslated = make([]string, len(d.hs)), make([]string, len(d.hs))
 	for i, h := range d.hs {
 		// A newline keeps a query word from matching across the two names.
-		d.hsEnglish[i], d.hsTranslated[i] = foldText(h.Description), foldText(strings.TrimSpace(h.NameRU+"\n"+h.NameKK))
+		d.hsEnglish[i], d.hsTranslated[i] = textfold.Fold(h.Description), textfold.Fold(strings.TrimSpace(h.NameRU+"\n"+h.NameKK))
 	}
 	d.fx = buildFX(fred, kzt)
 	return d, nil

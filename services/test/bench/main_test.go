@@ -101,7 +101,7 @@ func startSystem(b *testing.B, o systemOptions) *system {
 	}
 	cfg := stack.Config{DataDir: dir, NATSPort: -1, NATSReplicas: 1, UsersFile: filepath.Join(dir, "users.json"),
 		CHAddr: chtest.Addr(), CHUser: "default", CHDatabase: fmt.Sprintf("%s_%d_%d", chtest.Database(), os.Getpid()%1000, dbSeq.Add(1)),
-		LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0",
+		LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", SearchAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0",
 		IngestAddr: "127.0.0.1:0", IngestBatch: 2000, WritesPerMinute: benchWritesPerMinute}
 	s := stack.New(cfg, obs.Discard(), ref)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -41,7 +41,7 @@ func startUp(t *testing.T) (*stack.Stack, string) {
 	})
 	data := filepath.Join(dir, "data")
 	s := stack.New(stack.Config{DataDir: data, NATSPort: -1, NATSReplicas: 1, CHDatabase: "econdip",
-		LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0",
+		LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", SearchAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0",
 		IngestAddr: "127.0.0.1:0", UsersFile: filepath.Join(data, "users.json"), BcryptCost: 4},
 		obs.NewLogger(logFile, "json", "info"), reference.Default())
 	// The services run until ctx ends, as under `econdip up` until Ctrl-C.

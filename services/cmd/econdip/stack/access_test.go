@@ -126,9 +126,9 @@ func target(path string, f fixture) (string, string) {
 func TestEveryRouteAnswersAsThePolicySays(t *testing.T) {
 	s := stacktest.Start(t)
 	f := accessFixture(t, s)
-	addr := map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "dashboard": s.DashboardAddr}
+	addr := map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "search": s.SearchAddr, "dashboard": s.DashboardAddr}
 	walked := 0
-	for _, service := range []string{"leads", "commissions", "exports", "dashboard"} {
+	for _, service := range []string{"leads", "commissions", "exports", "search", "dashboard"} {
 		app := s.Apps[service]
 		if app == nil {
 			t.Fatalf("no %s app", service)
@@ -205,7 +205,7 @@ func TestEveryRouteAnswersAsThePolicySays(t *testing.T) {
 	if walked < 300 {
 		t.Errorf("walked only %d route × user pairs", walked)
 	}
-	t.Logf("walked %d route × user pairs over %d services", walked, 4)
+	t.Logf("walked %d route × user pairs over %d services", walked, len(addr))
 }
 
 // noRedirect is a client that shows redirects instead of following them.

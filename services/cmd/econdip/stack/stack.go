@@ -42,6 +42,7 @@ import (
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/reference"
+	"econdip/services/search"
 	"econdip/services/tools/demo"
 )
 
@@ -77,6 +78,7 @@ type Stack struct {
 	users  auth.File // the users file, imported into the identity service at start
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
+	SearchAddr                                             string // the search API's
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
 	NotifyAddr                                             string // `econdip notify`'s health and metrics; empty when not served
 	MetricsAddr                                            string // the process's metrics (ServeMetrics); empty when not served
@@ -258,6 +260,9 @@ func (s *Stack) StartLocal(ctx context.Context) error {
 		return err
 	}
 	if err := s.ServeExports(ctx); err != nil {
+		return err
+	}
+	if err := s.ServeSearch(ctx); err != nil {
 		return err
 	}
 	if err := s.RunNotify(ctx); err != nil {
@@ -859,6 +864,14 @@ func (s *Stack) ServeExports(ctx context.Context) error {
 	return err
 }
 
+// ServeSearch starts the global search API; its index follows the record
+// streams until ctx ends.
+func (s *Stack) ServeSearch(ctx context.Context) error {
+	var err error
+	s.SearchAddr, err = s.serveAPI(ctx, natsx.ServiceSearch, "search API", s.Cfg.SearchAddr, search.New)
+	return err
+}
+
 // weeklyDigest is a user's weekly digest, read from ClickHouse (which
 // `econdip up` starts after the notifier: the first digest is due on a
 // Monday morning, long after).
@@ -916,7 +929,10 @@ func (s *Stack) RunNotify(ctx context.Context) error {
 // ServeDashboard starts the dashboard; it calls the leads API at Cfg.LeadsURL,
 // or at the leads API this stack started.
 func (s *Stack) ServeDashboard() error {
-	leadsURL, commissionsURL, exportsURL := s.Cfg.LeadsURL, s.Cfg.CommissionsURL, s.Cfg.ExportsURL
+	leadsURL, commissionsURL, exportsURL, searchURL := s.Cfg.LeadsURL, s.Cfg.CommissionsURL, s.Cfg.ExportsURL, s.Cfg.SearchURL
+	if searchURL == "" && s.SearchAddr != "" {
+		searchURL = "http://" + s.SearchAddr
+	}
 	if leadsURL == "" {
 		leadsURL = "http://" + s.LeadsAddr
 	}
@@ -934,7 +950,7 @@ func (s *Stack) ServeDashboard() error {
 	if err != nil {
 		return err
 	}
-	app, err := dashboards.New(dashboards.Config{Inbox: inbox, LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
+	app, err := dashboards.New(dashboards.Config{Inbox: inbox, LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, SearchURL: searchURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
 		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates, Calendars: s.Calendars})
 	if err != nil {
 		return err

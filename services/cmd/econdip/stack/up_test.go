@@ -28,7 +28,7 @@ func TestUpServesTheAPIsBeforeClickHouseStarts(t *testing.T) {
 	defer taken.Close()
 	dir := filepath.Join(t.TempDir(), "data")
 	s := stack.New(stack.Config{DataDir: dir, NATSPort: -1, NATSReplicas: 1, CHDatabase: "econdip",
-		CHPort: taken.Addr().(*net.TCPAddr).Port, LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0",
+		CHPort: taken.Addr().(*net.TCPAddr).Port, LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", SearchAddr: "127.0.0.1:0",
 		DashboardAddr: "127.0.0.1:0", IngestAddr: "127.0.0.1:0", UsersFile: filepath.Join(dir, "users.json"), BcryptCost: 4},
 		obs.Discard(), reference.Default())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -1,0 +1,93 @@
+package dashboards_test
+
+// The global search and the decision page's link picker, through the
+// dashboard and the search API of the whole stack:
+//
+//	go test -count=1 -run 'Search' ./dashboards/ -v
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"econdip/services/test/stacktest"
+)
+
+func TestSearchPageAndPickerAsTheirUsersMaySee(t *testing.T) {
+	deadline, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	s := stacktest.Start(t)
+	setupCommission(t, s)
+	base := "http://" + s.DashboardAddr
+	status, _, _ := postForm(t, base+"/secretariat/protocols", "tok-sec-cn", map[string]string{"idempotency_key": "k1", "number": "12",
+		"date": day(-30), "place": "Beijing", "text_0": "Open a trade house in Urumqi", "agencies_0": "mti", "deadline_0": day(20), "clauses_0": "2.7"}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("record the protocol: %d", status)
+	}
+	deal := func(token, country, buyer string) string {
+		t.Helper()
+		if r := stacktest.Do(t, "POST", "http://"+s.ExportsAddr+"/api/v1/exporters", token, `{"bin":"990340004592","name":"Павлодар Алюминий АҚ"}`); r.Status != http.StatusCreated && r.Status != http.StatusOK {
+			t.Fatalf("register the exporter: %d %s", r.Status, r.Body)
+		}
+		r := stacktest.Do(t, "POST", "http://"+s.ExportsAddr+"/api/v1/deals", token, `{"exporter_bin":"990340004592","buyer_country":"`+country+`","buyer_name":"`+buyer+`","hs_code":"760110",
+			"value":{"amount":"1500000","currency":"USD"},"clauses":["2.7"],"support":[]}`)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create a deal: %d %s", r.Status, r.Body)
+		}
+		var d struct{ ID string }
+		_ = json.Unmarshal(r.Body, &d)
+		return d.ID
+	}
+	chinese := deal("tok-beijing", "CN", "Shanghai Metals")
+	german := deal("tok-berlin", "DE", "Rhein Metall")
+
+	// The results page: each attaché finds their post's deal, typed in
+	// capitals and without the Kazakh letters; never the other's.
+	waitPage := func(token, q, want, not string) {
+		t.Helper()
+		until := time.Now().Add(10 * time.Second)
+		for {
+			status, page := get(t, base+"/search?q="+q, token)
+			if status == 200 && strings.Contains(page, want) && (not == "" || !strings.Contains(page, not)) {
+				return
+			}
+			if time.Now().After(until) {
+				t.Fatalf("/search?q=%s as %s: %d, want %q and not %q:\n%s", q, token, status, want, not, page)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitPage("tok-beijing", "ПАВЛОДАР+алюминий+ак", `href="/attache/deals/`+chinese+`"`, german)
+	waitPage("tok-berlin", "павлодар", `href="/attache/deals/`+german+`"`, chinese)
+	waitPage("tok-analyst", "павлодар+rhein", `href="/records/deal/`+german+`"`, chinese)
+	waitPage("tok-sec-cn", "urumqi", `href="/secretariat/decisions/`, "")
+
+	// The picker, in a browser: the secretariat finds the Chinese deal (not
+	// the German one), picks it, and the decision lists it.
+	exe := chromium(t)
+	b := startBrowser(t, deadline, exe, base)
+	b.signIn(stacktest.Tokens["secretariat.igc-cn"], "")
+	_, reg := get(t, base+"/secretariat/register", "tok-sec-cn")
+	start := strings.Index(reg, `href="/secretariat/decisions/`)
+	if start < 0 {
+		t.Fatalf("no decision in the register:\n%s", reg)
+	}
+	link := reg[start+len(`href="`):]
+	link = link[:strings.Index(link, `"`)]
+	b.do("open the decision", 10*time.Second, chromedp.Navigate(base+link), chromedp.WaitVisible(chromedp.CSS(`#link-search`)))
+	b.do("type in the picker", 5*time.Second, chromedp.SendKeys(chromedp.CSS(`#link-search`), "павлодар"))
+	ids := waitFor[[]string](b, "the picker's results", 10*time.Second,
+		`(() => { const ids = [...document.querySelectorAll('#link-results .link-pick')].map(e => e.dataset.kind + ":" + e.dataset.id); return ids.length ? ids : null })()`)
+	if len(ids) != 1 || ids[0] != "deal:"+chinese {
+		t.Fatalf("the picker offers %q, want only deal:%s (the partner country's)", ids, chinese)
+	}
+	b.do("pick the deal", 5*time.Second, chromedp.Click(chromedp.CSS(`#link-results .link-pick`)))
+	b.follow("link", `#link-form button[type=submit]`, http.StatusOK)
+	b.expectText("the linked deals", `#linked-deals`, chinese)
+	b.noExceptions()
+}
