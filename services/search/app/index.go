@@ -570,7 +570,7 @@ func (ix *Index) Search(ctx context.Context, u auth.User, r Request) ([]domain.H
 				continue
 			}
 			seen[kind+"/"+h.ID] = true
-			h.URL = domain.PageOf(u, h.Kind, h.ID)
+			h.URL = domain.PageOf(u, h.Kind, h.ID, h.Parent)
 			out = append(out, h)
 		}
 		err = rows.Err()

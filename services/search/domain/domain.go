@@ -7,6 +7,7 @@ package domain
 
 import (
 	"encoding/hex"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -336,15 +337,18 @@ type Hit struct {
 }
 
 // PageOf is the dashboard page of a record for u: the attaché's and the
-// secretariat's own pages where they have one, else the record pages
-// (/records/<kind>/<id>) every reader has; companies have their page. A
-// record u may only link to (LinkScope) has none: "".
-func PageOf(u auth.User, k Kind, id string) string {
+// secretariat's own pages where they have one, else the record pages every
+// reader has (/records/<kind>/<id>; a decision's is under its commission,
+// parent); a session opens its commission's decisions, companies have their
+// page. A record with no page for u (one u may only link to, an exporter) has "".
+func PageOf(u auth.User, k Kind, id, parent string) string {
 	switch {
 	case k == Lead && auth.ReachOf(u, auth.ReadLeads) == auth.None, k == Deal && auth.ReachOf(u, auth.ReadExports) == auth.None:
 		return ""
 	case k == Company:
 		return "/companies/" + id
+	case k == Exporter:
+		return ""
 	case u.Role == auth.Attache && k == Lead:
 		return "/attache/leads/" + id
 	case u.Role == auth.Attache && k == Deal:
@@ -353,6 +357,10 @@ func PageOf(u auth.User, k Kind, id string) string {
 		return "/attache/barriers/" + id
 	case u.Role == auth.Secretariat && k == Decision:
 		return "/secretariat/decisions/" + id
+	case k == Decision:
+		return "/records/decision/" + url.PathEscape(parent) + "/" + url.PathEscape(id)
+	case k == Session:
+		return "/records/decisions?commission=" + url.QueryEscape(parent)
 	}
-	return "/records/" + string(k) + "/" + id
+	return "/records/" + string(k) + "/" + url.PathEscape(id)
 }

@@ -145,3 +145,31 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// A hit's link is a page that exists for its reader: record pages take a
+// decision under its commission, sessions open their commission's decisions.
+func TestPageOfNamesARouteTheReaderHas(t *testing.T) {
+	analyst := auth.User{ID: "a", Role: auth.Analyst}
+	attache := auth.User{ID: "b", Role: auth.Attache, Post: "de-berlin"}
+	secretariat := auth.User{ID: "c", Role: auth.Secretariat, Commission: "kz-cn"}
+	for _, c := range []struct {
+		u          auth.User
+		kind       domain.Kind
+		id, parent string
+		want       string
+	}{
+		{analyst, domain.Lead, "L1", "", "/records/lead/L1"},
+		{analyst, domain.Decision, "D1", "kz-cn", "/records/decision/kz-cn/D1"},
+		{analyst, domain.Session, "S1", "kz-cn", "/records/decisions?commission=kz-cn"},
+		{analyst, domain.Exporter, "E1", "", ""},
+		{analyst, domain.Company, "C1", "", "/companies/C1"},
+		{attache, domain.Lead, "L1", "", "/attache/leads/L1"},
+		{attache, domain.Barrier, "B1", "", "/attache/barriers/B1"},
+		{secretariat, domain.Decision, "D1", "kz-cn", "/secretariat/decisions/D1"},
+		{secretariat, domain.Lead, "L1", "", ""},
+	} {
+		if got := domain.PageOf(c.u, c.kind, c.id, c.parent); got != c.want {
+			t.Errorf("PageOf(%s, %s %s) = %q, want %q", c.u.Role, c.kind, c.id, got, c.want)
+		}
+	}
+}
