@@ -43,6 +43,7 @@ const (
 	ReadTradeFigures Action = "figures.trade"   // realised trade (BNS statistics) against the posts' deals
 	ImportTrade      Action = "trade.import"    // import BNS statistics
 	MyWork           Action = "work.mine"       // the user's own tasks ("My work"), across records
+	ManageDocuments  Action = "documents.admin" // the retention period of removed documents' bytes
 )
 
 // Reach is how far a role may take an action.
@@ -79,6 +80,9 @@ var Matrix = map[Action]map[Role]Reach{
 	ManageReference:  {Admin: All},
 	// Tasks are assigned to those who do the records' work.
 	MyWork: {Attache: Own, Secretariat: Own},
+	// Documents on records follow their record's actions; the retention
+	// period of removed ones is the administrators'.
+	ManageDocuments: {Admin: All},
 }
 
 // Roles lists every role.
@@ -106,6 +110,7 @@ var refusal = map[Action]string{
 	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
 	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only", MyWork: "error.work_role",
+	ManageDocuments: "error.admin_only",
 }
 
 // Allow refuses an action the user's role may not take at all.

@@ -50,6 +50,15 @@ const (
 	ConsumerNotifySender = "notify-sender"
 )
 
+// The documents' JetStream resources (services/platform/documents): the
+// object store of their bytes (its stream is OBJ_DOCUMENTS), the
+// administrator's retention period, and the sweepers' leases.
+const (
+	BucketDocuments        = "DOCUMENTS"
+	BucketDocumentSettings = "DOCUMENT_SETTINGS"
+	BucketDocumentLease    = "DOCUMENT_LEASE"
+)
+
 // Access is what one service does with JetStream, in the contract's terms;
 // ServicePermissions turns it into subjects.
 type Access struct {
