@@ -139,3 +139,26 @@ func (d *Docs) RunSweeper(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// SweepEvery is how often a service's sweeper runs.
+const SweepEvery = 10 * time.Minute
+
+// Start runs the sweepers of docs (RunSweeper, each under its own lease)
+// until ctx ends, and returns the readiness check of a service's read
+// models (ready) with the documents' views.
+func Start(ctx context.Context, ready func(context.Context) error, docs ...*Docs) func(context.Context) error {
+	for _, d := range docs {
+		go d.RunSweeper(ctx, SweepEvery)
+	}
+	return func(ctx context.Context) error {
+		if err := ready(ctx); err != nil {
+			return err
+		}
+		for _, d := range docs {
+			if err := d.Ready(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

@@ -69,6 +69,9 @@ type Access struct {
 	KVRead  []string // buckets it reads keys of
 	KVWrite []string // buckets it reads and writes keys of
 	KVOpen  []string // buckets it only opens: identity.New opens both buckets in every process
+	// Objects are object stores it puts, reads and deletes objects in
+	// (documents' bytes).
+	Objects []string
 	// Publish are subjects outside the events contract it publishes to
 	// (the notifier's outbox).
 	Publish []string
@@ -98,22 +101,33 @@ type Access struct {
 //     are denied that consumer's name, so they cannot delete it, redefine it
 //     or pull (and ack) its messages.
 var ServiceAccess = map[string]Access{
+	//   - The services that own records keep their documents' bytes in the
+	//     DOCUMENTS object store (one bucket: each names its objects by
+	//     kind of record, and its sweeper deletes only its own kinds'), read
+	//     the retention period and hold their sweepers' leases. Leads serves
+	//     the administrators' retention setting, so it writes it.
 	ServiceLeads: {
 		Append: []string{events.StreamLeads},
 		Follow: []string{events.StreamLeads, events.StreamUsers},
 		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		KVWrite: []string{BucketDocumentSettings, BucketDocumentLease},
+		Objects: []string{BucketDocuments},
 	},
 	ServiceCommissions: {
 		Append: []string{events.StreamCommissions},
 		Follow: []string{events.StreamCommissions, events.StreamUsers},
 		Lookup: []string{events.StreamLeads, events.StreamExports},
-		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		KVRead: []string{BucketSessions, BucketDocumentSettings}, KVOpen: []string{BucketSigninFailures},
+		KVWrite: []string{BucketDocumentLease},
+		Objects: []string{BucketDocuments},
 	},
 	ServiceExports: {
 		Append: []string{events.StreamExports},
 		Follow: []string{events.StreamExports, events.StreamUsers},
 		Lookup: []string{events.StreamCommissions},
-		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		KVRead: []string{BucketSessions, BucketDocumentSettings}, KVOpen: []string{BucketSigninFailures},
+		KVWrite: []string{BucketDocumentLease},
+		Objects: []string{BucketDocuments},
 	},
 	ServiceIngest: {
 		Append:  []string{events.StreamDeadLetter},
@@ -140,7 +154,7 @@ var ServiceAccess = map[string]Access{
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
 		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
-		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs, BucketDocumentSettings},
 		Manage:  true,
 	},
 }
@@ -191,6 +205,9 @@ func ServicePermissions(service string) Permissions {
 	for _, b := range a.KVWrite {
 		pub("$KV." + b + ".>")
 	}
+	for _, b := range a.Objects {
+		pub("$O." + b + ".>") // chunks ($O.<b>.C.<nuid>) and metadata ($O.<b>.M.<name>)
+	}
 	pub(a.Publish...)
 	const api = "$JS.API."
 	if a.Manage {
@@ -223,6 +240,15 @@ func ServicePermissions(service string) Permissions {
 		}
 		for _, b := range slices.Concat(a.KVRead, a.KVWrite) {
 			get("KV_" + b)
+		}
+		// An object store is the stream OBJ_<bucket>: info, the last
+		// metadata message of a name, an ordered consumer to read the
+		// chunks (and to list), and a purge of a deleted object's chunks.
+		for _, b := range a.Objects {
+			s := "OBJ_" + b
+			get(s)
+			pub(api+"CONSUMER.CREATE."+s+".>", api+"CONSUMER.INFO."+s+".*", api+"CONSUMER.MSG.NEXT."+s+".*",
+				api+"CONSUMER.DELETE."+s+".*", api+"STREAM.PURGE."+s)
 		}
 		for _, b := range a.KVOpen {
 			pub(api + "STREAM.INFO.KV_" + b)
