@@ -3,6 +3,8 @@ package documents
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"mime"
 	"strconv"
 
@@ -105,16 +107,22 @@ func (d *Docs) Mount(g auth.Router, path string, ref func(c *fiber.Ctx) events.W
 		return httpx.Created(c, location(c)+"/documents/"+doc.ID, replayed, ToJSON(doc))
 	})
 	g.Get(path+"/documents/:doc", d.cfg.Read, func(c *fiber.Ctx) error {
-		// The object is read after the handler returns (SendStream): not
-		// under the request's context.
-		doc, body, err := d.Open(context.WithoutCancel(c.UserContext()), auth.FromCtx(c), ref(c), c.Params("doc"))
+		doc, body, err := d.Open(c.UserContext(), auth.FromCtx(c), ref(c), c.Params("doc"))
 		if err != nil {
 			return err
+		}
+		// Read whole (at most 25 MiB) before answering: the object store
+		// checks the bytes' digest at the end, and a failure is then an
+		// error answer, not a cut download.
+		data, err := io.ReadAll(io.LimitReader(body, events.MaxDocumentBytes+1))
+		body.Close()
+		if err != nil || int64(len(data)) != doc.Size {
+			return apperr.Wrap(apperr.Unavailable, fmt.Errorf("read document %s: %d of %d bytes: %v", doc.Object, len(data), doc.Size, err), "error.service_unavailable")
 		}
 		c.Set(fiber.HeaderContentType, doc.ContentType)
 		c.Set(fiber.HeaderContentDisposition, Disposition(doc.Name))
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-		return c.SendStream(body, int(doc.Size))
+		return c.Send(data)
 	})
 	g.Handle(fiber.MethodDelete, path+"/documents/:doc", d.cfg.Write, func(c *fiber.Ctx) error {
 		u, r := auth.FromCtx(c), ref(c)

@@ -243,12 +243,14 @@ func ServicePermissions(service string) Permissions {
 		}
 		// An object store is the stream OBJ_<bucket>: info, the last
 		// metadata message of a name, an ordered consumer to read the
-		// chunks (and to list), and a purge of a deleted object's chunks.
+		// chunks (and to list, answering its flow control), and a purge of a deleted object's chunks.
 		for _, b := range a.Objects {
 			s := "OBJ_" + b
 			get(s)
 			pub(api+"CONSUMER.CREATE."+s+".>", api+"CONSUMER.INFO."+s+".*", api+"CONSUMER.MSG.NEXT."+s+".*",
-				api+"CONSUMER.DELETE."+s+".*", api+"STREAM.PURGE."+s)
+				api+"CONSUMER.DELETE."+s+".*", api+"STREAM.PURGE."+s,
+				// The reading consumer is flow-controlled: its replies.
+				"$JS.FC."+s+".>")
 		}
 		for _, b := range a.KVOpen {
 			pub(api + "STREAM.INFO.KV_" + b)
