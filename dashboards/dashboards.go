@@ -28,6 +28,7 @@ import (
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
@@ -110,7 +111,7 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, err
 	}
 	// 8 MiB: the administrator's upload of rates files (about two years of daily XML; the command line takes more).
-	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: 8 << 20})
+	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: max(8<<20, documents.BodyLimit)})
 	app.Use(language)
 	app.Use(s.pageErrors)
 	app.Use(readDeadline)
@@ -151,6 +152,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.digestRoutes(public, ui)
 	s.inboxRoutes(ui)
 	s.workRoutes(ui)
+	s.documentRoutes(ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
@@ -170,7 +172,7 @@ func (s *Server) parseTemplates() error {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
 		for _, page := range append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...) {
-			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
+			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/documents_section.html", "templates/"+page+".html")
 			if err != nil {
 				return err
 			}
