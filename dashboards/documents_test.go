@@ -3,12 +3,12 @@ package dashboards_test
 import (
 	"bytes"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
+	"econdip/services/platform/documents/doctest"
 	"econdip/services/test/stacktest"
 )
 
@@ -16,16 +16,9 @@ import (
 // "file", as the user with token (redirects not followed).
 func postFile(t *testing.T, url, token string, fields map[string]string, name string, data []byte) (int, string, string) {
 	t.Helper()
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
-	for k, v := range fields {
-		_ = w.WriteField(k, v)
-	}
-	fw, _ := w.CreateFormFile("file", name)
-	_, _ = fw.Write(data)
-	_ = w.Close()
-	req, _ := http.NewRequest("POST", url, &b)
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	body, contentType := doctest.Form(fields, "file", name, data)
+	req, _ := http.NewRequest("POST", url, body)
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+token)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
@@ -33,8 +26,8 @@ func postFile(t *testing.T, url, token string, fields map[string]string, name st
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), resp.Header.Get("Location")
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw), resp.Header.Get("Location")
 }
 
 // TestDecisionPageDocuments: the secretariat attaches a signed protocol on
@@ -56,7 +49,7 @@ func TestDecisionPageDocuments(t *testing.T) {
 	if status, body := get(t, page, "tok-sec-cn"); status != 200 || !strings.Contains(body, `id="documents"`) || !strings.Contains(body, `id="document-form"`) {
 		t.Fatalf("decision page: %d, documents section: %v", status, strings.Contains(body, `id="documents"`))
 	}
-	status, body, _ := postFile(t, page+"/documents", "tok-sec-cn", map[string]string{"idempotency_key": "d1"}, "scan.pdf", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	status, body, _ := postFile(t, page+"/documents", "tok-sec-cn", map[string]string{"idempotency_key": "d1"}, "scan.pdf", doctest.PNG())
 	if status != http.StatusBadRequest || !strings.Contains(body, "scan.pdf") || !strings.Contains(body, `role="alert"`) {
 		t.Errorf("a PNG named .pdf: %d, message shown: %v", status, strings.Contains(body, `role="alert"`))
 	}

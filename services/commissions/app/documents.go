@@ -23,14 +23,7 @@ var documentsNamespace = uuid.MustParse("7f3a9d25-1c4b-4e68-b2a7-8d5c1e9f3b06")
 func (s *Service) Documents(ctx context.Context, js jetstream.JetStream, views string, log *slog.Logger) (*documents.Docs, error) {
 	return documents.New(ctx, js, views, log, documents.Config{
 		Kind: events.WorkOnDecision, Source: Source, Read: auth.ReadCommissions, Write: auth.WriteCommissions,
-		Record: func(ctx context.Context, u auth.User, a auth.Action, ref events.WorkRef) (string, error) {
-			key, err := s.decisionKey(ctx, u, ref.CommissionID, ref.ID)
-			if err != nil {
-				return "", err
-			}
-			d, err := s.decisions.Get(ctx, u, a, key)
-			return "commission:" + d.CommissionID, err
-		},
+		Record:    s.recordScope,
 		Namespace: documentsNamespace, Now: func() time.Time { return s.now() },
 	})
 }

@@ -21,26 +21,13 @@ var documentsNamespace = uuid.MustParse("4d8a1f3c-6b2e-4a97-9c5d-7e1f3b8a2c64")
 // whoever may read the record lists and downloads them, its post attaches
 // and removes.
 func (s *Service) Documents(ctx context.Context, js jetstream.JetStream, views string, log *slog.Logger) (deals, barriers *documents.Docs, err error) {
-	cfg := func(kind string, post func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error)) documents.Config {
+	cfg := func(kind string) documents.Config {
 		return documents.Config{Kind: kind, Source: Source, Read: auth.ReadExports, Write: auth.WriteExports,
-			Record: func(ctx context.Context, u auth.User, a auth.Action, ref events.WorkRef) (string, error) {
-				p, err := post(ctx, u, a, ref.ID)
-				return "post:" + p, err
-			},
-			Namespace: documentsNamespace, Now: func() time.Time { return s.now() }}
+			Record: s.recordScope(kind), Namespace: documentsNamespace, Now: func() time.Time { return s.now() }}
 	}
-	deals, err = documents.New(ctx, js, views, log, cfg(events.WorkOnDeal,
-		func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error) {
-			d, err := s.deals.Get(ctx, u, a, id)
-			return d.Post, err
-		}))
-	if err != nil {
+	if deals, err = documents.New(ctx, js, views, log, cfg(events.WorkOnDeal)); err != nil {
 		return nil, nil, err
 	}
-	barriers, err = documents.New(ctx, js, views, log, cfg(events.WorkOnBarrier,
-		func(ctx context.Context, u auth.User, a auth.Action, id string) (string, error) {
-			b, err := s.barriers.Get(ctx, u, a, id)
-			return b.Post, err
-		}))
+	barriers, err = documents.New(ctx, js, views, log, cfg(events.WorkOnBarrier))
 	return deals, barriers, err
 }

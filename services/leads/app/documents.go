@@ -22,10 +22,7 @@ var documentsNamespace = uuid.MustParse("9b2e4c71-5a3d-4f86-8e1b-2c7d9a4f6e53")
 func (s *Service) Documents(ctx context.Context, js jetstream.JetStream, views string, log *slog.Logger) (*documents.Docs, error) {
 	return documents.New(ctx, js, views, log, documents.Config{
 		Kind: events.WorkOnLead, Source: Source, Read: auth.ReadLeads, Write: auth.WriteLeads,
-		Record: func(ctx context.Context, u auth.User, a auth.Action, ref events.WorkRef) (string, error) {
-			l, err := s.leads.Get(ctx, u, a, ref.ID)
-			return "post:" + l.Post, err
-		},
+		Record:    s.recordScope,
 		Namespace: documentsNamespace, Now: func() time.Time { return s.now() },
 	})
 }

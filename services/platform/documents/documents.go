@@ -174,7 +174,7 @@ func shape(kind string) eventstore.Shape[events.DocumentV1] {
 		Name:  kind + "-documents",
 		Order: func(d events.DocumentV1) string { return command.NewestFirst(d.AttachedAt, d.ID) },
 		Columns: []eventstore.Column[events.DocumentV1]{
-			{Name: "record", Of: func(d events.DocumentV1) string { return recordKey(d.WorkRef) }},
+			{Name: "record", Of: func(d events.DocumentV1) string { return d.WorkRef.Key() }},
 			{Name: "removed", Of: func(d events.DocumentV1) string { return strconv.FormatBool(d.Removed) }},
 			{Name: "purged", Of: func(d events.DocumentV1) string { return strconv.FormatBool(d.Purged) }},
 			{Name: "object", Of: func(d events.DocumentV1) string { return d.Object }},
@@ -182,13 +182,6 @@ func shape(kind string) eventstore.Shape[events.DocumentV1] {
 		Indexes: [][]string{{"record", "removed"}, {"removed", "purged"}, {"object"}},
 		Version: 1,
 	}
-}
-
-func recordKey(r events.WorkRef) string {
-	if r.CommissionID != "" {
-		return r.CommissionID + "/" + r.ID
-	}
-	return r.ID
 }
 
 func state(ev events.Event) (events.DocumentV1, bool) {
@@ -251,7 +244,7 @@ func New(ctx context.Context, js jetstream.JetStream, views string, log *slog.Lo
 
 // meta is the CloudEvents subject and scope of a document's events.
 func meta(kind string, x events.DocumentV1) (string, string) {
-	return kind + "/" + recordKey(x.WorkRef) + "/document/" + x.ID, x.Scope
+	return kind + "/" + x.WorkRef.Key() + "/document/" + x.ID, x.Scope
 }
 
 // Ready is nil once the read model has caught up with the log.
@@ -284,7 +277,7 @@ func (d *Docs) List(ctx context.Context, u auth.User, ref events.WorkRef) ([]eve
 	if _, err := d.cfg.Record(ctx, u, d.cfg.Read, ref); err != nil {
 		return nil, err
 	}
-	recs, err := d.view.Select(eventstore.Query[events.DocumentV1]{Match: map[string]string{"record": recordKey(ref), "removed": "false"}})
+	recs, err := d.view.Select(eventstore.Query[events.DocumentV1]{Match: map[string]string{"record": ref.Key(), "removed": "false"}})
 	if err != nil {
 		return nil, err
 	}

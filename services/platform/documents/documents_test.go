@@ -1,13 +1,11 @@
 package documents_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -24,6 +22,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/documents"
+	"econdip/services/platform/documents/doctest"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
@@ -115,20 +114,9 @@ func (r *rig) do(t *testing.T, req *http.Request, user auth.User) answer {
 
 func (r *rig) upload(t *testing.T, user auth.User, lead, name string, data []byte) answer {
 	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	part, err := w.CreateFormFile(documents.FormField, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := part.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest("POST", "/api/v1/leads/"+lead+"/documents", &buf)
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	body, contentType := doctest.Form(nil, documents.FormField, name, data)
+	req := httptest.NewRequest("POST", "/api/v1/leads/"+lead+"/documents", body)
+	req.Header.Set("Content-Type", contentType)
 	return r.do(t, req, user)
 }
 
@@ -162,12 +150,7 @@ func (r *rig) stored(t *testing.T) (objects int, docEvents uint64) {
 	return len(list), docEvents
 }
 
-// pdf is a PDF of exactly n bytes.
-func pdf(n int) []byte {
-	b := make([]byte, n)
-	copy(b, "%PDF-1.7\n")
-	return b
-}
+var pdf = doctest.PDF
 
 func fieldError(t *testing.T, a answer) string {
 	t.Helper()
@@ -212,7 +195,7 @@ func TestSizeLimit(t *testing.T) {
 // an empty file are refused with field errors, and nothing is stored.
 func TestContentDecidesTheType(t *testing.T) {
 	r := start(t)
-	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+	png := doctest.PNG()
 	for _, tt := range []struct {
 		name string
 		data []byte
@@ -305,7 +288,7 @@ func TestRemoveThenPurge(t *testing.T) {
 		t.Errorf("the retention: %d %s", a.status, a.body)
 	}
 
-	a := r.upload(t, berlin, "lead-berlin", "letter.docx", docx(t))
+	a := r.upload(t, berlin, "lead-berlin", "letter.docx", doctest.DOCX())
 	if a.status != http.StatusCreated {
 		t.Fatalf("upload: %d %s", a.status, a.body)
 	}
@@ -403,21 +386,4 @@ func TestOrphanSwept(t *testing.T) {
 	if objects, _ := r.stored(t); objects != 2 {
 		t.Errorf("%d objects left, want the document's and the deal's orphan", objects)
 	}
-}
-
-func docx(t *testing.T) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := zip.NewWriter(&buf)
-	for _, n := range []string{"[Content_Types].xml", "_rels/.rels", "word/document.xml"} {
-		f, err := w.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = f.Write([]byte("<x/>"))
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

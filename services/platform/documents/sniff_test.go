@@ -1,45 +1,19 @@
 package documents
 
 import (
-	"archive/zip"
 	"bytes"
 	"slices"
 	"testing"
 
 	"econdip/events"
+	"econdip/services/platform/documents/doctest"
 )
 
-// zipOf is a zip holding the named (empty) parts.
-func zipOf(t testing.TB, names ...string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := zip.NewWriter(&buf)
-	for _, n := range names {
-		f, err := w.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = f.Write([]byte("<x/>"))
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// DOCX and XLSX are minimal OOXML packages: what the sniffer looks at.
-func DOCX(t testing.TB) []byte {
-	return zipOf(t, "[Content_Types].xml", "_rels/.rels", "word/document.xml")
-}
-
-func XLSX(t testing.TB) []byte {
-	return zipOf(t, "[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/worksheets/sheet1.xml")
-}
-
 var (
-	pdfBytes  = []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
-	pngBytes  = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00")
-	jpegBytes = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00}
+	pdfBytes  = doctest.PDF(40)
+	pngBytes  = doctest.PNG()
+	jpegBytes = doctest.JPEG()
+	zipOf     = doctest.Zip
 )
 
 func TestSniff(t *testing.T) {
@@ -51,12 +25,12 @@ func TestSniff(t *testing.T) {
 		{"pdf", pdfBytes, events.DocPDF},
 		{"png", pngBytes, events.DocPNG},
 		{"jpeg", jpegBytes, events.DocJPEG},
-		{"docx", DOCX(t), events.DocDOCX},
-		{"xlsx", XLSX(t), events.DocXLSX},
-		{"zip without [Content_Types].xml", zipOf(t, "word/document.xml"), ""},
-		{"zip with word/ and xl/", zipOf(t, "[Content_Types].xml", "word/document.xml", "xl/workbook.xml"), ""},
-		{"pptx (neither)", zipOf(t, "[Content_Types].xml", "ppt/presentation.xml"), ""},
-		{"plain zip", zipOf(t, "readme.txt"), ""},
+		{"docx", doctest.DOCX(), events.DocDOCX},
+		{"xlsx", doctest.XLSX(), events.DocXLSX},
+		{"zip without [Content_Types].xml", zipOf("word/document.xml"), ""},
+		{"zip with word/ and xl/", zipOf("[Content_Types].xml", "word/document.xml", "xl/workbook.xml"), ""},
+		{"pptx (neither)", zipOf("[Content_Types].xml", "ppt/presentation.xml"), ""},
+		{"plain zip", zipOf("readme.txt"), ""},
 		{"zip header, no directory", []byte("PK\x03\x04garbage"), ""},
 		{"pdf signature cut", []byte("%PDF"), ""},
 		{"png signature cut", []byte("\x89PNG\r\n"), ""},
@@ -100,7 +74,7 @@ func TestExtensionFits(t *testing.T) {
 // with one of the document types or nothing, and a type only when the
 // bytes start with its signature.
 func FuzzSniffContent(f *testing.F) {
-	for _, seed := range [][]byte{pdfBytes, pngBytes, jpegBytes, DOCX(f), XLSX(f), zipOf(f, "[Content_Types].xml"), []byte("PK\x03\x04"), nil} {
+	for _, seed := range [][]byte{pdfBytes, pngBytes, jpegBytes, doctest.DOCX(), doctest.XLSX(), zipOf("[Content_Types].xml"), []byte("PK\x03\x04"), nil} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

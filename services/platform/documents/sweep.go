@@ -71,7 +71,7 @@ func (d *Docs) purge(ctx context.Context, ref events.WorkRef, id string, now tim
 		return err
 	}
 	d.view.Put(stored)
-	d.log.Info("document bytes purged after the retention period", "document", id, "record", recordKey(ref))
+	d.log.Info("document bytes purged after the retention period", "document", id, "record", ref.Key())
 	return nil
 }
 

@@ -1,12 +1,10 @@
 package stack_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,25 +14,19 @@ import (
 	"econdip/events"
 	"econdip/services/cmd/econdip/stack"
 	"econdip/services/platform/documents"
+	"econdip/services/platform/documents/doctest"
 	"econdip/services/test/stacktest"
 )
 
 // uploadDoc posts data as the multipart field "file" named name.
 func uploadDoc(t *testing.T, url, token, name string, data []byte) stacktest.Response {
 	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	part, err := w.CreateFormFile(documents.FormField, name)
+	body, contentType := doctest.Form(nil, documents.FormField, name, data)
+	req, err := http.NewRequest("POST", url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = part.Write(data)
-	_ = w.Close()
-	req, err := http.NewRequest("POST", url, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -72,11 +64,7 @@ func docsStored(t *testing.T, s *stack.Stack, stream, filter string) (int, uint6
 	return len(list), n
 }
 
-func pdfOf(n int) []byte {
-	b := make([]byte, n)
-	copy(b, "%PDF-1.7\n")
-	return b
-}
+var pdfOf = doctest.PDF
 
 // TestDocumentsOnRecords: documents through the services' real HTTP APIs,
 // each service on NATS as its own user (the permissions table): a 25 MiB +
@@ -96,7 +84,7 @@ func TestDocumentsOnRecords(t *testing.T) {
 	if objects, evs := docsStored(t, s, events.StreamLeads, events.AllLeadDocuments); objects != 0 || evs != 0 {
 		t.Fatalf("after the refused upload: %d objects, %d events", objects, evs)
 	}
-	r = uploadDoc(t, docsURL, berlin, "scan.pdf", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	r = uploadDoc(t, docsURL, berlin, "scan.pdf", doctest.PNG())
 	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "error.documents_extension") && !strings.Contains(string(r.Body), `"file"`) {
 		t.Fatalf("a PNG named .pdf: %d %s", r.Status, r.Body)
 	}
@@ -135,7 +123,7 @@ func TestDocumentsOnRecords(t *testing.T) {
 	// A deal and a decision carry documents, through their services.
 	registerExporter(t, s, berlin, binAluminium, "Document Test Aluminium JSC")
 	deal := createDeal(t, s, berlin, dealBody(binAluminium, "760110", `"1000"`))
-	if r := uploadDoc(t, exportsURL(s, "/deals/"+deal.ID+"/documents"), berlin, "contract.docx", docxBytes(t)); r.Status != http.StatusCreated {
+	if r := uploadDoc(t, exportsURL(s, "/deals/"+deal.ID+"/documents"), berlin, "contract.docx", doctest.DOCX()); r.Status != http.StatusCreated {
 		t.Errorf("a deal's document: %d %s", r.Status, r.Body)
 	}
 	if r := stacktest.Do(t, "GET", exportsURL(s, "/deals/"+deal.ID+"/documents"), beijing, ""); r.Status != 403 {
@@ -178,21 +166,4 @@ func TestDocumentsOnRecords(t *testing.T) {
 	if r := stacktest.Do(t, "GET", retention, admin, ""); !strings.Contains(string(r.Body), `"days":7`) {
 		t.Errorf("the retention: %d %s", r.Status, r.Body)
 	}
-}
-
-func docxBytes(t *testing.T) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := zip.NewWriter(&buf)
-	for _, n := range []string{"[Content_Types].xml", "_rels/.rels", "word/document.xml"} {
-		f, err := w.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = f.Write([]byte("<x/>"))
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
