@@ -111,7 +111,10 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, err
 	}
 	// 8 MiB: the administrator's upload of rates files (about two years of daily XML; the command line takes more).
-	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: max(8<<20, documents.BodyLimit)})
+	opts := httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: 8 << 20}
+	small := documents.Uploads(&opts) // a document's upload may be larger than the rest
+	app := httpx.New(opts)
+	app.Use(small)
 	app.Use(language)
 	app.Use(s.pageErrors)
 	app.Use(readDeadline)

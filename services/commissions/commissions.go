@@ -42,8 +42,10 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
-	opts.BodyLimit = max(opts.BodyLimit, httpapi.MaxCSVBytes+64<<10, documents.BodyLimit)
+	opts.BodyLimit = max(opts.BodyLimit, httpapi.MaxCSVBytes+64<<10)
+	small := documents.Uploads(&opts)
 	a := httpx.New(opts)
+	a.Use(small)
 	httpapi.Routes(a, svc, w, users, writeLimit)
 	httpapi.DocumentRoutes(a, docs, users, writeLimit)
 	httpx.AddReadyCheck(a, "read_model", work.AllReady(documents.Start(ctx, svc.Ready, docs), w))

@@ -40,8 +40,9 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
-	opts.BodyLimit = max(opts.BodyLimit, documents.BodyLimit)
+	small := documents.Uploads(&opts)
 	a := httpx.New(opts)
+	a.Use(small)
 	httpapi.Routes(a, svc, w, users, writeLimit)
 	httpapi.DocumentRoutes(a, docs, users, writeLimit)
 	// The administrators' retention period of removed documents' bytes.

@@ -82,7 +82,10 @@ func start(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	users := tokens{berlin.ID: berlin, beijing.ID: beijing, analyst.ID: analyst, admin.ID: admin}
-	r.app = httpx.New(httpx.Options{Name: "documents-test", BodyLimit: documents.BodyLimit, Logger: obs.Discard()})
+	opts := httpx.Options{Name: "documents-test", Logger: obs.Discard()}
+	small := documents.Uploads(&opts)
+	r.app = httpx.New(opts)
+	r.app.Use(small)
 	// Each rig registers its routes under a service name of its own.
 	service := "documents-test-" + strconv.FormatInt(rigs.Add(1), 10)
 	g := auth.Protect(r.app, service, "/api/v1/leads", auth.Bearer(users))
@@ -385,5 +388,53 @@ func TestOrphanSwept(t *testing.T) {
 	// The lead's document stays, and the deal's orphan is the deals' sweeper's.
 	if objects, _ := r.stored(t); objects != 2 {
 		t.Errorf("%d objects left, want the document's and the deal's orphan", objects)
+	}
+}
+
+// TestOtherRoutesKeepTheirLimit: only an upload may be larger than the
+// app's own limit (1 MiB by default).
+func TestOtherRoutesKeepTheirLimit(t *testing.T) {
+	r := start(t)
+	req := httptest.NewRequest("PUT", "/api/v1/documents/retention", strings.NewReader(`{"days":1`+strings.Repeat(" ", 2<<20)+`}`))
+	req.Header.Set("Content-Type", "application/json")
+	if a := r.do(t, req, admin); a.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB JSON body: %d %s", a.status, a.body)
+	}
+	if a := r.upload(t, berlin, "lead-berlin", "two.pdf", pdf(2<<20)); a.status != http.StatusCreated {
+		t.Errorf("a 2 MiB upload: %d %s", a.status, a.body)
+	}
+}
+
+// TestRetriedUpload: the same upload with the same Idempotency-Key is the
+// same document (one object, one event); the key with other bytes is refused.
+func TestRetriedUpload(t *testing.T) {
+	r := start(t)
+	send := func(data []byte) answer {
+		body, contentType := doctest.Form(nil, documents.FormField, "letter.pdf", data)
+		req := httptest.NewRequest("POST", "/api/v1/leads/lead-berlin/documents", body)
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Idempotency-Key", "upload-1")
+		return r.do(t, req, berlin)
+	}
+	first, again := send(pdf(1000)), send(pdf(1000))
+	if first.status != http.StatusCreated || again.status != http.StatusCreated || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("upload and retry: %d %d %v", first.status, again.status, again.header)
+	}
+	var a, b documents.DocumentJSON
+	_ = json.Unmarshal(first.body, &a)
+	_ = json.Unmarshal(again.body, &b)
+	if a.ID != b.ID {
+		t.Errorf("the retry made another document: %s, %s", a.ID, b.ID)
+	}
+	if other := send(pdf(2000)); other.status != http.StatusUnprocessableEntity {
+		t.Errorf("the key with other bytes: %d %s", other.status, other.body)
+	}
+	// The refused request's bytes are an orphan the sweeper takes later;
+	// the document's bytes were not overwritten.
+	if objects, evs := r.stored(t); objects != 2 || evs != 1 {
+		t.Errorf("%d objects, %d events", objects, evs)
+	}
+	if got := r.get(t, berlin, "/api/v1/leads/lead-berlin/documents/"+a.ID); !bytes.Equal(got.body, pdf(1000)) {
+		t.Errorf("the document's bytes changed: %d bytes", len(got.body))
 	}
 }

@@ -1,12 +1,15 @@
 package documents
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,6 +26,26 @@ import (
 // events.MaxDocumentBytes within it is refused by Check, before anything
 // is stored.
 const BodyLimit = events.MaxDocumentBytes + 1<<20
+
+// ReadTimeout is the read timeout (httpx.Options) of an app that takes
+// uploads: 25 MiB at about 1 Mbit/s.
+const ReadTimeout = 4 * time.Minute
+
+// Uploads sets opts for an app that mounts documents: the body limit and
+// read timeout an upload needs. It returns the middleware to Use before
+// any route, which keeps every other route to the limit it had (small):
+// only a POST …/documents may be larger.
+func Uploads(opts *httpx.Options) fiber.Handler {
+	small := cmp.Or(opts.BodyLimit, 1<<20)
+	opts.BodyLimit = max(small, BodyLimit)
+	opts.ReadTimeout = max(opts.ReadTimeout, ReadTimeout)
+	return func(c *fiber.Ctx) error {
+		if len(c.Body()) > small && !(c.Method() == fiber.MethodPost && strings.HasSuffix(c.Path(), "/documents")) {
+			return fiber.NewError(fiber.StatusRequestEntityTooLarge, "body over "+strconv.Itoa(small)+" bytes")
+		}
+		return c.Next()
+	}
+}
 
 // DocumentJSON is a document as the API answers it.
 type DocumentJSON struct {
