@@ -540,7 +540,9 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			docs, err := documents.New(ctx, natsx.Provisioned(c.js), t.TempDir(), obs.Discard(), documents.Config{Kind: k.kind, Source: "econdip/" + k.service,
 				Read: k.read, Write: k.write, Namespace: uuid.New(),
-				Record: func(context.Context, auth.User, auth.Action, events.WorkRef) (string, error) { return k.user.Scope(), nil }})
+				Record: func(context.Context, auth.User, auth.Action, events.WorkRef) (string, error) {
+					return k.user.Scope(), nil
+				}})
 			if err != nil {
 				t.Fatalf("%s opens its documents: %v", k.service, err)
 			}
