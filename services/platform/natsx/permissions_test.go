@@ -674,6 +674,19 @@ func TestEachServiceIsRefusedWhatItMustNot(t *testing.T) {
 		{"exports reads the leads log", exports, "$JS.API.STREAM.MSG.GET.LEADS", msgGet(exports, events.StreamLeads)},
 		{"commissions follows the leads", commissions, "$JS.API.CONSUMER.CREATE.LEADS.", replay(commissions.js, events.StreamLeads, events.AllLeads)},
 		{"leads reads the commissions log", leads, "$JS.API.STREAM.INFO.COMMISSIONS", lastMsg(leads.js, events.StreamCommissions, events.MustSubject(events.DecisionSubject("kz-de", "d1")))},
+		// Documents' bytes are the record services' only (issue 18).
+		{"ingest reads the documents' bytes", ingest, "$JS.API.STREAM.INFO.OBJ_" + documents.Bucket, func(ctx context.Context) error {
+			_, err := ingest.js.ObjectStore(ctx, documents.Bucket)
+			return err
+		}},
+		{"the dashboard puts a document's bytes", dash, "$O." + documents.Bucket + ".", func(ctx context.Context) error {
+			_, err := dash.nc.Request("$O."+documents.Bucket+".M.Zm9yZ2Vk", []byte(`{}`), time.Second)
+			return err
+		}},
+		{"exports sets the retention period", exports, "$KV." + documents.BucketSettings + ".", func(ctx context.Context) error {
+			_, err := exports.nc.Request("$KV."+documents.BucketSettings+"."+documents.KeyRetention, []byte("0"), time.Second)
+			return err
+		}},
 		// Ingest's durable consumer is ingest's alone.
 		{"leads pulls ingest's messages", leads, "$JS.API.CONSUMER.MSG.NEXT.LEADS." + events.ConsumerIngest, func(ctx context.Context) error {
 			_, err := leads.nc.RequestWithContext(ctx, "$JS.API.CONSUMER.MSG.NEXT.LEADS."+events.ConsumerIngest, []byte(`{"batch":1}`))
