@@ -170,7 +170,7 @@ func New(cfg Config) (*fiber.App, error) {
 // dates by the language's CLDR rules). Handlers stay language-free.
 func (s *Server) parseTemplates() error {
 	s.pages = map[i18n.Lang]map[string]*template.Template{}
-	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates", "inbox", "work"}
+	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates", "inbox", "work", "admin_documents"}
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}

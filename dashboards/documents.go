@@ -45,6 +45,8 @@ var documentKinds = []struct {
 }
 
 func (s *Server) documentRoutes(ui auth.Router) {
+	ui.Get("/admin/documents", auth.ManageDocuments, s.retentionPage)
+	ui.Post("/admin/documents", auth.ManageDocuments, s.setRetention)
 	forms := map[string]workForm{events.WorkOnLead: s.leadWorkForm(), events.WorkOnDeal: s.dealWorkForm(),
 		events.WorkOnBarrier: s.barrierWorkForm(), events.WorkOnDecision: s.decisionWorkForm()}
 	for _, k := range documentKinds {
@@ -288,4 +290,44 @@ func (c *apiClient) raw(ctx context.Context, token, method, path, contentType st
 		return rawAnswer{}, &apperr.Error{Code: eb.Code, Message: eb.Error, Fields: eb.Fields}
 	}
 	return rawAnswer{Header: resp.Header, Body: raw}, nil
+}
+
+// retentionPage shows the administrators' retention period of removed
+// documents' bytes (the leads service keeps it for every service).
+func (s *Server) retentionPage(c *fiber.Ctx) error {
+	var r documents.RetentionJSON
+	if err := s.leads.call(apiContext(c), token(c), http.MethodGet, "/api/v1/documents/retention", nil, nil, &r); err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "admin_documents", "ui.documents.admin_title", retentionForm{Days: strconv.Itoa(*r.Days), Saved: c.Query("saved") == "1"})
+}
+
+type retentionForm struct {
+	Days  string
+	Saved bool
+	Error string
+}
+
+// setRetention saves the retention period and shows it again.
+func (s *Server) setRetention(c *fiber.Ctx) error {
+	days, err := strconv.Atoi(c.FormValue("days"))
+	if err == nil {
+		err = s.leads.call(apiContext(c), token(c), http.MethodPut, "/api/v1/documents/retention", nil, documents.RetentionJSON{Days: &days}, nil)
+	} else {
+		var fe apperr.Fields
+		fe.Add("days", "error.documents_retention_range", documents.MaxRetentionDays)
+		err = fe.Err()
+	}
+	if err != nil {
+		fields := map[string]string{}
+		msg, err := formErrorsOf(httpx.Lang(c), err, fields)
+		if err != nil {
+			return err
+		}
+		if m, ok := fields["days"]; ok && m != "" {
+			msg = m
+		}
+		return s.render(c, fiber.StatusBadRequest, "admin_documents", "ui.documents.admin_title", retentionForm{Days: c.FormValue("days"), Error: msg})
+	}
+	return c.Redirect("/admin/documents?saved=1", fiber.StatusSeeOther)
 }

@@ -83,3 +83,26 @@ func TestDecisionPageDocuments(t *testing.T) {
 		t.Error("the removed document is still listed")
 	}
 }
+
+// TestRetentionAdminPage: the administrator sets the retention period of
+// removed documents' bytes on /admin/documents; a value out of range is
+// refused on the page; other roles are refused the page.
+func TestRetentionAdminPage(t *testing.T) {
+	s := stacktest.Start(t)
+	page := "http://" + s.DashboardAddr + "/admin/documents"
+	if status, body := get(t, page, "tok-admin"); status != 200 || !strings.Contains(body, `id="retention-form"`) || !strings.Contains(body, `value="30"`) {
+		t.Fatalf("the page: %d, form with the default: %v", status, strings.Contains(body, `value="30"`))
+	}
+	if status, body, _ := postForm(t, page, "tok-admin", map[string]string{"days": "-1"}, ""); status != http.StatusBadRequest || !strings.Contains(body, `role="alert"`) {
+		t.Errorf("a negative period: %d", status)
+	}
+	if status, _, loc := postForm(t, page, "tok-admin", map[string]string{"days": "90"}, ""); status != http.StatusSeeOther || loc != "/admin/documents?saved=1" {
+		t.Fatalf("save: %d %s", status, loc)
+	}
+	if _, body := get(t, page+"?saved=1", "tok-admin"); !strings.Contains(body, `value="90"`) || !strings.Contains(body, `id="retention-saved"`) {
+		t.Error("the page does not show the saved period")
+	}
+	if status, _ := get(t, page, "tok-berlin"); status != http.StatusForbidden {
+		t.Errorf("an attaché opens the page: %d", status)
+	}
+}
