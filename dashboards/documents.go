@@ -33,15 +33,26 @@ import (
 )
 
 // documentKinds are the dashboard's routes of each kind of record's
-// documents: the page's path pattern, and the actions that read and write.
+// documents: the record page's path pattern (the forms post under it), the
+// download's (under /api/, so that a refusal is a JSON error, not a page),
+// and the actions that read and write.
 var documentKinds = []struct {
-	kind, path  string
-	read, write auth.Action
+	kind, path, download string
+	read, write          auth.Action
 }{
-	{events.WorkOnLead, "/attache/leads/:id", auth.ReadLeads, auth.WriteLeads},
-	{events.WorkOnDeal, "/attache/deals/:id", auth.ReadExports, auth.WriteExports},
-	{events.WorkOnBarrier, "/attache/barriers/:id", auth.ReadExports, auth.WriteExports},
-	{events.WorkOnDecision, "/secretariat/decisions/:did", auth.ReadCommissions, auth.WriteCommissions},
+	{events.WorkOnLead, "/attache/leads/:id", "/api/documents/lead/:id", auth.ReadLeads, auth.WriteLeads},
+	{events.WorkOnDeal, "/attache/deals/:id", "/api/documents/deal/:id", auth.ReadExports, auth.WriteExports},
+	{events.WorkOnBarrier, "/attache/barriers/:id", "/api/documents/barrier/:id", auth.ReadExports, auth.WriteExports},
+	{events.WorkOnDecision, "/secretariat/decisions/:did", "/api/documents/decision/:cid/:did", auth.ReadCommissions, auth.WriteCommissions},
+}
+
+// downloadPath is the dashboard's download path of the documents of a
+// record (its id, and for a decision its commission).
+func downloadPath(kind, cid, id string) string {
+	if kind == events.WorkOnDecision {
+		return "/api/documents/decision/" + url.PathEscape(cid) + "/" + url.PathEscape(id)
+	}
+	return "/api/documents/" + kind + "/" + url.PathEscape(id)
 }
 
 func (s *Server) documentRoutes(ui auth.Router) {
@@ -51,7 +62,7 @@ func (s *Server) documentRoutes(ui auth.Router) {
 		events.WorkOnBarrier: s.barrierWorkForm(), events.WorkOnDecision: s.decisionWorkForm()}
 	for _, k := range documentKinds {
 		f := forms[k.kind]
-		ui.Get(k.path+"/documents/:doc", k.read, s.downloadDocument(f))
+		ui.Get(k.download+"/:doc", k.read, s.downloadDocument(f))
 		ui.Post(k.path+"/documents", k.write, s.uploadDocument(f))
 		ui.Post(k.path+"/documents/:doc/remove", k.write, s.removeDocument(f))
 	}
@@ -59,11 +70,10 @@ func (s *Server) documentRoutes(ui auth.Router) {
 
 // docSection is the "documents-section" template's data.
 type docSection struct {
-	// Action is the record page's path: the forms post under it, the
-	// downloads are under it.
+	// Action is the record page's path: the forms post under it.
 	Action string
-	// Query keeps a decision's commission for readers outside it ("?commission=…").
-	Query    string
+	// Download is the path the record's documents download under.
+	Download string
 	Docs     []docRow
 	CanWrite bool
 	CSRF     string
@@ -111,7 +121,7 @@ func (s *Server) recordDocuments(c *fiber.Ctx, kind, cid, id, action string) (*d
 		return nil, err
 	}
 	u := currentUser(c)
-	d := &docSection{Action: action, CSRF: csrfOf(c), Key: uuid.NewString()}
+	d := &docSection{Action: action, Download: downloadPath(kind, cid, id), CSRF: csrfOf(c), Key: uuid.NewString()}
 	for _, doc := range out.Documents {
 		d.Docs = append(d.Docs, docRow{DocumentJSON: doc, TypeName: typeNames[doc.ContentType], SizeText: sizeOf(httpx.Lang(c), doc.Size)})
 	}
@@ -120,18 +130,17 @@ func (s *Server) recordDocuments(c *fiber.Ctx, kind, cid, id, action string) (*d
 			d.CanWrite = auth.ReachOf(u, k.write) != auth.None
 		}
 	}
-	if kind == events.WorkOnDecision && u.Commission != cid {
-		d.Query = "?commission=" + url.QueryEscape(cid)
-	}
 	d.Error, _ = c.Locals(docErrorKey).(string)
 	return d, nil
 }
 
-// documentRecord is the record of a request to one of the document routes.
+// documentRecord is the record of a request to one of the document routes:
+// a download names a decision's commission, a form posts to its own
+// commission's decision.
 func documentRecord(c *fiber.Ctx, f workForm) (cid, id string) {
 	cid, id = f.record(c)
-	if f.kind == events.WorkOnDecision && cid == "" {
-		cid = c.Query("commission")
+	if f.kind == events.WorkOnDecision && c.Params("cid") != "" {
+		cid = c.Params("cid")
 	}
 	return cid, id
 }

@@ -59,7 +59,7 @@ func TestDecisionPageDocuments(t *testing.T) {
 		t.Fatalf("attach: %d %s", status, loc)
 	}
 	_, body = get(t, page, "tok-sec-cn")
-	link := regexp.MustCompile(`href="(/secretariat/decisions/[^"]+/documents/[0-9a-f-]{36})"`).FindStringSubmatch(body)
+	link := regexp.MustCompile(`href="(/api/documents/decision/igc-cn/[^"]+/[0-9a-f-]{36})"`).FindStringSubmatch(body)
 	if link == nil || !strings.Contains(body, "Protocol 6 signed.pdf") || !strings.Contains(body, "secretariat.igc-cn") {
 		t.Fatalf("the page lacks the document or its link")
 	}
@@ -68,14 +68,15 @@ func TestDecisionPageDocuments(t *testing.T) {
 		!strings.Contains(r.Header.Get("Content-Disposition"), "Protocol 6 signed.pdf") || r.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("download: %d, %d bytes, %v", r.Status, len(r.Body), r.Header)
 	}
-	if r := stacktest.Do(t, "GET", "http://"+s.DashboardAddr+link[1]+"?commission=igc-cn", "tok-sec-uz", ""); r.Status != http.StatusForbidden && r.Status != http.StatusNotFound {
+	if r := stacktest.Do(t, "GET", "http://"+s.DashboardAddr+link[1], "tok-sec-uz", ""); r.Status != http.StatusForbidden && r.Status != http.StatusNotFound {
 		t.Errorf("another commission's secretariat downloads: %d", r.Status)
 	}
 	version := regexp.MustCompile(`name="version" value="(\d+)"><button type="submit" class="link document-remove"`).FindStringSubmatch(body)
 	if version == nil {
 		t.Fatal("no remove button")
 	}
-	status, _, _ = postForm(t, "http://"+s.DashboardAddr+link[1]+"/remove", "tok-sec-cn", map[string]string{"version": version[1]}, "")
+	doc := link[1][strings.LastIndex(link[1], "/")+1:]
+	status, _, _ = postForm(t, page+"/documents/"+doc+"/remove", "tok-sec-cn", map[string]string{"version": version[1]}, "")
 	if status != http.StatusSeeOther {
 		t.Fatalf("remove: %d", status)
 	}

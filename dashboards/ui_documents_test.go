@@ -73,7 +73,7 @@ func TestUIDocumentsOnALead(t *testing.T) {
 			by: r.querySelector(".document-by").textContent.trim(), link: r.querySelector("a").getAttribute("href")})) : null;
 	})()`)
 	if len(rows) != 1 || rows[0].Name != "Letter of intent.pdf" || rows[0].Type != "PDF" || rows[0].By != "attache.de-berlin" ||
-		!strings.HasPrefix(rows[0].Link, "/attache/leads/"+lead.ID+"/documents/") {
+		!strings.HasPrefix(rows[0].Link, "/api/documents/lead/"+lead.ID+"/") {
 		t.Fatalf("the lead lists %+v", rows)
 	}
 	b.screenshot("documents-lead")
