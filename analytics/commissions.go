@@ -580,18 +580,23 @@ type LinkedDecision struct {
 
 // DecisionsForLead lists the decisions linked to a lead, the lead's side of a link.
 func DecisionsForLead(ctx context.Context, conn driver.Conn, leadID string) ([]LinkedDecision, error) {
+	return linkedDecisions(ctx, conn, "decisions for lead", "has(lead_ids, ?)", strings.ToLower(leadID))
+}
+
+// linkedDecisions lists the decisions (latest versions) that meet cond.
+func linkedDecisions(ctx context.Context, conn driver.Conn, what, cond string, args ...any) ([]LinkedDecision, error) {
 	rows, err := conn.Query(ctx, `SELECT commission_id, toString(decision_id), session_number, item, text, status
-		FROM (SELECT * FROM decision_states FINAL) WHERE has(lead_ids, ?)
-		ORDER BY commission_id, session_number, item`, strings.ToLower(leadID))
+		FROM (SELECT * FROM decision_states FINAL) WHERE `+cond+`
+		ORDER BY commission_id, session_number, item`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("decisions for lead: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []LinkedDecision
 	for rows.Next() {
 		var d LinkedDecision
 		if err := rows.Scan(&d.CommissionID, &d.DecisionID, &d.SessionNumber, &d.Item, &d.Text, &d.Status); err != nil {
-			return nil, fmt.Errorf("decisions for lead: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = append(out, d)
 	}

@@ -141,6 +141,15 @@ func (s *Server) commissionFigure(c *fiber.Ctx) error {
 				return []string{r.CommissionID, r.Name, u64(r.Decisions), u64(r.DecisionsWithLeads), u64(r.Leads), r.CapexUSD.StringFixed(2), u64(r.LeadsWithoutRate), u64(r.LeadsNotFound),
 					r.CapexKZT.StringFixed(2), u64(r.Stale), strconv.Itoa(int(r.MaxRateAge)), u64(r.TooOld)}
 			}}, analytics.DecisionInvestment)
+	case "decision-exports": // issue 18: exports that followed from IGC decisions, by commission and year
+		return figure(c, s.cfg.CH, table[analytics.DecisionExportsYear]{name: "exports-from-decisions",
+			header: []string{"commission", "name", "year", "deals", "value_usd", "deals_without_rate", "kzt", "stale_rate", "max_rate_age_days", "rate_too_old"},
+			record: func(r analytics.DecisionExportsYear) []string {
+				return []string{r.CommissionID, r.Name, strconv.Itoa(int(r.Year)), u64(r.Deals), r.ValueUSD.StringFixed(2), u64(r.DealsWithoutRate),
+					r.ValueKZT.StringFixed(2), u64(r.Stale), strconv.Itoa(int(r.MaxRateAge)), u64(r.TooOld)}
+			}}, analytics.DecisionExports,
+			// The list behind a number is the deals' records: only for a role that may read the export figures (not a secretariat).
+			fiber.Map{"deals_list": auth.ReachOf(currentUser(c), auth.ReadExpFigures) != auth.None})
 	case "decision-leads":
 		// A secretariat may link its decisions to leads (the attaché or
 		// Kazakh Invest gives it the id) but may not read leads: it sees the

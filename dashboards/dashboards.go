@@ -155,6 +155,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.digestRoutes(public, ui)
 	s.inboxRoutes(ui)
 	s.workRoutes(ui)
+	s.recordsRoutes(ui)
 	s.documentRoutes(ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
@@ -174,7 +175,7 @@ func (s *Server) parseTemplates() error {
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
-		for _, page := range append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...) {
+		for _, page := range append(append(append(append(append(append(pages, attacheExportPages...), analystExportPages...), scorecardPages...), identityPages...), tradePages...), recordsPages...) {
 			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/documents_section.html", "templates/"+page+".html")
 			if err != nil {
 				return err

@@ -18,8 +18,18 @@
   function short(v) { return I.t("js.kztpages.amount", C.compact(v), C.UNIT); }
   function money(v) { return C.money(v) + "\u00a0" + C.UNIT; }
   function stake(r) { return C.amount(r, "open_value_at_stake"); }
-  function tallyCells(label, r) {
-    return [label, num(r.open), num(r.dormant), num(r.resolved), C.usd(stake(r)), num(r.open_without_rate), C.staleCell(r), num(r.median_days_to_resolve)];
+  // Issue 18: the numbers of barriers open their list (/records/barriers), with the page's filters and the row's key.
+  var pageParams = new URLSearchParams(window.location.search);
+  function listed(cell, set) {
+    var q = new URLSearchParams(pageParams);
+    q.delete("in"); q.delete("lang");
+    for (var k in set) q.set(k, set[k]);
+    cell.href = "/records/barriers?" + q.toString(); cell.linkClass = "figure-link";
+    return cell;
+  }
+  function tallyCells(label, r, key) {
+    function k(state) { var o = {state: state}; for (var n in key) o[n] = key[n]; return o; }
+    return [label, listed(num(r.open), k("open")), listed(num(r.dormant), k("dormant")), listed(num(r.resolved), k("resolved")), C.usd(stake(r)), num(r.open_without_rate), C.staleCell(r), num(r.median_days_to_resolve)];
   }
   // openBar: the bar is the open barriers; the text adds their value at stake and what else there is.
   function openBar(label, r) {
@@ -53,13 +63,13 @@
 
   C.load(url("types"), function (d) {
     C.bars(document.getElementById("chart-types"), d.rows.map(function (r) { return openBar(typeName(r), r); }), {label: I.t("js.country.barriers.by_type_chart")});
-    C.fillTable("table-types", d.rows, function (r) { return tallyCells(typeName(r), r); });
+    C.fillTable("table-types", d.rows, function (r) { return tallyCells(typeName(r), r, {type: r.type}); });
   }, fail("chart-types"));
 
   C.load(url("countries"), function (d) {
     C.bars(document.getElementById("chart-countries"), d.rows.map(function (r) { return openBar(countryName(r), r); }),
       {label: I.t("js.country.barriers.by_country_chart")});
-    C.fillTable("table-countries", d.rows, function (r) { return tallyCells(countryName(r), r); });
+    C.fillTable("table-countries", d.rows, function (r) { return tallyCells(countryName(r), r, {country: r.country}); });
   }, fail("chart-countries"));
 
   C.load(url("resolved"), function (d) {
@@ -68,6 +78,6 @@
         text: I.t("js.country.barriers.resolved_text", I.num(r.resolved), days(r.median_days_to_resolve)),
         title: I.t("js.country.barriers.resolved_title", String(r.year), I.num(r.resolved), days(r.median_days_to_resolve))};
     }), {label: I.t("js.country.barriers.per_year_chart")});
-    C.fillTable("table-resolved", d.rows, function (r) { return [{text: String(r.year), sort: String(r.year)}, num(r.resolved), num(r.median_days_to_resolve)]; });
+    C.fillTable("table-resolved", d.rows, function (r) { return [{text: String(r.year), sort: String(r.year)}, listed(num(r.resolved), {resolved_years: String(r.year)}), num(r.median_days_to_resolve)]; });
   }, fail("chart-resolved"));
 })();

@@ -152,7 +152,7 @@ window.econdipCharts = (function () {
       var tr = document.createElement("tr");
       cells(r).forEach(function (v) {
         var td = document.createElement("td");
-        if (typeof v === "object" && v !== null) { td.textContent = v.text; if (v.num) td.className = "num"; if (v.className) td.className += (td.className ? " " : "") + v.className; if (v.title) td.title = v.title; if (v.sort != null) td.dataset.sort = v.sort; if (v.href) { var a = document.createElement("a"); a.href = v.href; a.textContent = v.text; td.textContent = ""; td.appendChild(a); } }
+        if (typeof v === "object" && v !== null) { td.textContent = v.text; if (v.num) td.className = "num"; if (v.className) td.className += (td.className ? " " : "") + v.className; if (v.title) td.title = v.title; if (v.sort != null) td.dataset.sort = v.sort; if (v.href) { var a = document.createElement("a"); a.href = v.href; a.textContent = v.text; if (v.linkClass) a.className = v.linkClass; td.textContent = ""; td.appendChild(a); } }
         else td.textContent = v;
         if (v && v.title) td.title = v.title; // a cell's note (a stale rate: moneyunit.js)
         if (v && v.className) td.classList.add(v.className);

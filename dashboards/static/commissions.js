@@ -45,7 +45,8 @@
 
   function lateCells(d, last) {
     return function (r) {
-      return [r.commission_id, C.n(r.session_number), r.item, r.text, agencies(r.agencies, d.agency_names), C.day(r.deadline), last(r), C.n(r.days_late)];
+      var rec = {text: r.text, href: "/records/decision/" + encodeURIComponent(r.commission_id) + "/" + encodeURIComponent(r.decision_id), linkClass: "record-link"};
+      return [r.commission_id, C.n(r.session_number), r.item, rec, agencies(r.agencies, d.agency_names), C.day(r.deadline), last(r), C.n(r.days_late)];
     };
   }
   C.load(url("overdue"), function (d) {
@@ -72,11 +73,40 @@
     });
   }, fail("table-decision-leads"));
 
-  function tally(id, name) {
+  // Issue 18: exports that followed from IGC decisions; each number opens its deals.
+  C.load(url("decision-exports"), function (d) {
+    var page = new URLSearchParams(window.location.search);
+    function deals(r) {
+      var q = new URLSearchParams({commission: r.commission_id, years: String(r.year), stage: "contracted,shipped,paid", as_of: d.as_of});
+      if (page.get("years")) q.set("decision_years", page.get("years"));
+      return "/records/deals?" + q.toString();
+    }
+    C.fillTable("table-decision-exports", d.rows, function (r) {
+      var n = C.n(r.deals), v = U.amount(r, "value_usd", "value_kzt");
+      if (d.deals_list) { n.href = v.href = deals(r); n.linkClass = v.linkClass = "figure-link"; }
+      return [r.name || r.commission_id, String(r.year), n, v, C.n(r.deals_without_rate)];
+    });
+  }, fail("table-decision-exports"));
+
+  // Issue 18: the numbers of decisions open their list (/records/decisions) with the page's filters.
+  var pageParams = new URLSearchParams(window.location.search);
+  function decisionsHref(set, asOf) {
+    var q = new URLSearchParams(pageParams);
+    q.delete("in"); q.delete("lang");
+    if (asOf) q.set("as_of", asOf);
+    for (var k in set) q.set(k, set[k]);
+    return "/records/decisions?" + q.toString();
+  }
+  function linked(cell, href) { cell.href = href; cell.linkClass = "figure-link"; return cell; }
+  function tally(id, name, key) {
     return function (d) {
-      C.fillTable(id, d.rows, function (r) { return [name(r, d), C.n(r.decisions), C.n(r.done), C.n(r.open), C.n(r.overdue)]; });
+      C.fillTable(id, d.rows, function (r) {
+        function h(set) { var o = {}; o[key] = r[key]; for (var k in set) o[k] = set[k]; return decisionsHref(o, d.as_of); }
+        return [name(r, d), linked(C.n(r.decisions), h({})), linked(C.n(r.done), h({status: "done"})), linked(C.n(r.open), h({status: "open,in_progress"})),
+          linked(C.n(r.overdue), h({flag: "overdue"}))];
+      });
     };
   }
-  C.load(url("sectors"), tally("table-sectors", function (r, d) { return (d.sector_names || {})[r.sector] || r.sector; }), fail("table-sectors"));
-  C.load(url("clauses"), tally("table-clauses", function (r, d) { var t = (d.clause_titles || {})[r.clause]; return t ? r.clause + " " + t : r.clause; }), fail("table-clauses"));
+  C.load(url("sectors"), tally("table-sectors", function (r, d) { return (d.sector_names || {})[r.sector] || r.sector; }, "sector"), fail("table-sectors"));
+  C.load(url("clauses"), tally("table-clauses", function (r, d) { var t = (d.clause_titles || {})[r.clause]; return t ? r.clause + " " + t : r.clause; }, "clause"), fail("table-clauses"));
 })();

@@ -168,6 +168,18 @@
 
   function order(rows) { return function (r) { return String(rows.indexOf(r)); }; }
 
+  // Issue 18: a number of records opens their list (/records/…) with the page's country, post (and years where the figure has them).
+  var pageParams = new URLSearchParams(window.location.search);
+  function listOf(kind, cell, set, countryKey, withYears) {
+    var q = new URLSearchParams();
+    if (pageParams.get("country")) q.set(countryKey, pageParams.get("country"));
+    if (pageParams.get("post")) q.set("post", pageParams.get("post"));
+    if (withYears && pageParams.get("years")) q.set("years", pageParams.get("years"));
+    for (var k in set) q.set(k, set[k]);
+    cell.href = "/records/" + kind + "?" + q.toString(); cell.linkClass = "figure-link";
+    return cell;
+  }
+
   C.load(url("pipeline"), function (d) {
     C.bars(document.getElementById("chart-pipeline"), d.rows.map(function (r) {
       var note = C.rateNote(r);
@@ -177,14 +189,14 @@
     }), {label: I.t(KZT ? "js.kztlast.pipeline_chart_kzt" : "js.country.pipeline_chart")});
     var at = order(d.rows);
     C.fillTable("table-pipeline", d.rows, function (r) {
-      return [{text: leadStage(r.stage), sort: at(r)}, num(r.leads), U.amount(r, "capex_usd", "capex_kzt"), usd(pick(r, "weighted")), C.staleCell(r)];
+      return [{text: leadStage(r.stage), sort: at(r)}, listOf("leads", num(r.leads), {stage: r.stage}, "country", false), U.amount(r, "capex_usd", "capex_kzt"), usd(pick(r, "weighted")), C.staleCell(r)];
     });
   }, fail("chart-pipeline"));
 
   C.load(url("leads"), function (d) {
     set("leads-summary", I.t("js.country.every_lead", I.num(d.rows.length)));
     C.fillTable("table-leads", d.rows, function (r) {
-      return [r.title, r.investor_name || "–", r.sector_name, leadStage(r.stage), C.day(r.stage_day), original(r.capex, r.currency),
+      return [{text: r.title, href: "/records/lead/" + r.lead_id, linkClass: "record-link"}, r.investor_name || "–", r.sector_name, leadStage(r.stage), C.day(r.stage_day), original(r.capex, r.currency),
         U.record(r, "usd", "kzt", r.no_rate), usd(KZT ? r.weighted_kzt : r.weighted_usd), U.rateDay(r)];
     });
   }, fail("table-leads"));
@@ -199,28 +211,28 @@
   }, fail("chart-deal-stages"));
 
   C.load(url("deal-sectors"), function (d) {
-    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || r.sector, num(r.deals), U.amount(r, "value_usd", "value_kzt"), usd(pick(r, "non_raw")), C.staleCell(r)]; });
+    C.fillTable("table-deal-sectors", d.rows, function (r) { return [r.sector_name || r.sector, listOf("deals", num(r.deals), {sector: r.sector}, "buyer_country", true), U.amount(r, "value_usd", "value_kzt"), usd(pick(r, "non_raw")), C.staleCell(r)]; });
   }, fail("table-deal-sectors"));
 
   C.load(url("deals"), function (d) {
     var sectors = d.sector_names || {};
     set("deals-summary", I.t("js.country.every_deal", I.num(d.rows.length)));
     C.fillTable("table-deals", d.rows, function (r) {
-      return [r.exporter_name, r.hs_code, r.sector ? sectors[r.sector] || r.sector : "–", I.t(r.raw ? "js.analyst.exports.raw" : "js.analyst.exports.non_raw"),
+      return [{text: r.exporter_name, href: "/records/deal/" + r.deal_id, linkClass: "record-link"}, r.hs_code, r.sector ? sectors[r.sector] || r.sector : "–", I.t(r.raw ? "js.analyst.exports.raw" : "js.analyst.exports.non_raw"),
         dealStage(r.stage), C.day(r.deal_date), original(r.value, r.currency), U.record(r, "usd", "kzt", r.no_rate), U.rateDay(r)];
     });
   }, fail("table-deals"));
 
   C.load(url("barrier-types"), function (d) {
     C.fillTable("table-barrier-types", d.rows, function (r) {
-      return [I.label("barrier_type", r.type), num(r.barriers), num(r.open), num(r.resolved), U.amount(r, "open_value_at_stake_usd", "open_value_at_stake_kzt"), num(r.median_days_to_resolve)];
+      return [I.label("barrier_type", r.type), listOf("barriers", num(r.barriers), {type: r.type}, "country", false), listOf("barriers", num(r.open), {type: r.type, state: "open"}, "country", false), listOf("barriers", num(r.resolved), {type: r.type, state: "resolved"}, "country", false), U.amount(r, "open_value_at_stake_usd", "open_value_at_stake_kzt"), num(r.median_days_to_resolve)];
     });
   }, fail("table-barrier-types"));
 
   C.load(url("barriers"), function (d) {
     var agencies = d.agency_names || {};
     C.fillTable("table-barriers", d.rows, function (r) {
-      return [r.title, I.label("barrier_type", r.type), I.label("barrier_status", r.status), C.day(r.reported_on), C.day(r.resolved_on),
+      return [{text: r.title, href: "/records/barrier/" + r.barrier_id, linkClass: "record-link"}, I.label("barrier_type", r.type), I.label("barrier_status", r.status), C.day(r.reported_on), C.day(r.resolved_on),
         agencies[r.lead_agency] || r.lead_agency || "–",
         r.has_value ? original(r.value, r.currency) : num(null),
         !r.has_value ? num(null) : U.record(r, "usd", "kzt", r.no_rate), r.has_value ? U.rateDay(r) : num(null)];
@@ -236,7 +248,8 @@
     C.load(url("overdue"), function (d) {
       var commissions = d.commission_names || {}, agencies = d.agency_names || {};
       C.fillTable("table-overdue", d.rows, function (r) {
-        return [commissions[r.commission_id] || r.commission_id, num(r.session_number), r.item, r.text,
+        return [commissions[r.commission_id] || r.commission_id, num(r.session_number), r.item,
+          {text: r.text, href: "/records/decision/" + encodeURIComponent(r.commission_id) + "/" + encodeURIComponent(r.decision_id), linkClass: "record-link"},
           r.agencies.map(function (a) { return agencies[a] || a; }).join(", "), C.day(r.deadline), num(r.days_late)];
       });
     }, fail("table-overdue"));

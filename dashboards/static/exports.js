@@ -86,8 +86,23 @@
     C.lines(container, series, xs, {label: opts.label, max: max, fmt: opts.fmt, colours: opts.colours || ["#1e6b8f", "#c9822b"]});
   }
 
-  function totalsCells(label, r) {
-    return [label, num(r.deals), usd(A(r, "value")), usd(A(r, "non_raw")), num(r.deals_without_rate), C.staleCell(r)];
+  // Issue 18: a number of deals opens the list of those deals (/records/deals),
+  // with the page's filters and the row's key.
+  var pageParams = new URLSearchParams(window.location.search);
+  function dealsHref(set) {
+    var q = new URLSearchParams(pageParams);
+    q.delete("in"); q.delete("lang");
+    for (var k in set) q.set(k, set[k]);
+    return "/records/deals?" + q.toString();
+  }
+  // committed: the realised or committed stages, within the page's stage filter.
+  function committed() {
+    var all = ["contracted", "shipped", "paid"], chosen = pageParams.getAll("stage").join(",").split(",").filter(Boolean);
+    return (chosen.length ? all.filter(function (s) { return chosen.indexOf(s) >= 0; }) : all).join(",") || "none";
+  }
+  function linked(cell, href) { cell.href = href; cell.linkClass = "figure-link"; return cell; }
+  function totalsCells(label, r, key) {
+    return [label, key ? linked(num(r.deals), dealsHref(key)) : num(r.deals), usd(A(r, "value")), usd(A(r, "non_raw")), num(r.deals_without_rate), C.staleCell(r)];
   }
   // stale: a bar's text's flag when some of its deals are at a stale rate.
   function stale(r) { return r.stale_rate ? " \u26a0" : ""; }
@@ -124,7 +139,7 @@
     C.bars(document.getElementById("chart-stages"), d.rows.map(function (r) {
       return valueBar(stageName(r.stage), r, r.stage === "lost" ? "#c7837c" : "#1e6b8f");
     }), {label: I.t("js.analyst.exports.by_stage")});
-    C.fillTable("table-stages", d.rows, function (r) { return totalsCells({text: stageName(r.stage), sort: String(d.rows.indexOf(r))}, r); });
+    C.fillTable("table-stages", d.rows, function (r) { return totalsCells({text: stageName(r.stage), sort: String(d.rows.indexOf(r))}, r, {stage: r.stage}); });
   }, fail("chart-stages"));
 
   C.load(url("sectors"), function (d) {
@@ -135,21 +150,21 @@
         parts: [{name: nonRaw.name, value: nr, colour: nonRaw.colour, title: money(A(r, "non_raw"))},
           {name: rawPart.name, value: Number(raw), colour: rawPart.colour, title: money(raw)}]};
     }), [nonRaw, rawPart], I.t("js.analyst.exports.by_sector"));
-    C.fillTable("table-sectors", d.rows, function (r) { return totalsCells(r.sector_name || r.sector, r); });
+    C.fillTable("table-sectors", d.rows, function (r) { return totalsCells(r.sector_name || r.sector, r, {sector: r.sector}); });
   }, fail("chart-sectors"));
 
   C.load(url("destinations"), function (d) {
     C.bars(document.getElementById("chart-destinations"), d.rows.slice(0, 15).map(function (r) {
       return valueBar(clip(r.buyer_country_name || r.buyer_country, 32), r, "#4f7fb0");
     }), {label: I.t("js.analyst.exports.top_destinations")});
-    C.fillTable("table-destinations", d.rows, function (r) { return totalsCells(r.buyer_country_name || r.buyer_country, r); });
+    C.fillTable("table-destinations", d.rows, function (r) { return totalsCells(r.buyer_country_name || r.buyer_country, r, {buyer_country: r.buyer_country}); });
   }, fail("chart-destinations"));
 
   C.load(url("chapters"), function (d) {
     C.bars(document.getElementById("chart-chapters"), d.rows.map(function (r) {
       return valueBar(r.chapter + " " + clip(r.chapter_name || "", 36), r, "#8a4f9e");
     }), {label: I.t("js.analyst.exports.by_chapter")});
-    C.fillTable("table-chapters", d.rows, function (r) { return totalsCells({text: r.chapter + " " + (r.chapter_name || ""), sort: r.chapter}, r); });
+    C.fillTable("table-chapters", d.rows, function (r) { return totalsCells({text: r.chapter + " " + (r.chapter_name || ""), sort: r.chapter}, r, {chapter: r.chapter}); });
   }, fail("chart-chapters"));
 
   function years(rows) { return rows.map(function (r) { return r.year; }); }
@@ -160,7 +175,7 @@
       return {x: r.year, y: r.share == null ? null : Number(r.share)};
     })}] : [], years(d.rows), {label: I.t("js.analyst.exports.non_raw_per_year")});
     C.fillTable("table-non-raw", d.rows, function (r) {
-      return [year(r), num(r.deals), usd(A(r, "value")), usd(A(r, "non_raw")), C.pct(r.share, 1), num(r.deals_without_rate), C.staleCell(r)];
+      return [year(r), linked(num(r.deals), dealsHref({years: String(r.year), stage: committed()})), usd(A(r, "value")), usd(A(r, "non_raw")), C.pct(r.share, 1), num(r.deals_without_rate), C.staleCell(r)];
     });
   }, fail("chart-non-raw"));
 
@@ -169,7 +184,7 @@
       {name: I.t("js.analyst.exports.markets"), points: d.rows.map(function (r) { return {x: r.year, y: r.markets}; })},
       {name: I.t("js.analyst.exports.products"), points: d.rows.map(function (r) { return {x: r.year, y: r.products}; })}
     ], years(d.rows), {label: I.t("js.analyst.exports.markets_products"), fmt: function (v) { return I.num(Math.round(v)); }});
-    C.fillTable("table-markets-products", d.rows, function (r) { return [year(r), num(r.deals), num(r.markets), num(r.products)]; });
+    C.fillTable("table-markets-products", d.rows, function (r) { return [year(r), linked(num(r.deals), dealsHref({years: String(r.year), stage: committed()})), num(r.markets), num(r.products)]; });
   }, fail("chart-markets-products"));
 
   C.load(url("concentration"), function (d) {

@@ -92,6 +92,12 @@
       [data.sectors[r.sector] || r.sector, stageName(r.stage), r.leads, C.amount(r, "capex"), C.amount(r, "weighted"), r.leads_without_rate].forEach(function (v, i) {
         var td = document.createElement("td");
         td.textContent = i >= 2 ? (i === 3 || i === 4 ? C.money(v) : I.num(v)) : v;
+        if (i === 2) { // the number of leads opens their list (issue 18), with the page's filters
+          var lq = new URLSearchParams(); ["post", "country"].forEach(function (k) { if (params.get(k)) lq.set(k, params.get(k)); });
+          lq.set("sector", r.sector); lq.set("stage", r.stage);
+          var a = document.createElement("a"); a.className = "figure-link"; a.href = "/records/leads?" + lq.toString(); a.textContent = td.textContent;
+          td.textContent = ""; td.appendChild(a);
+        }
         if (i >= 2) { td.className = "num"; td.dataset.sort = String(v); }
         if (i === 1) td.dataset.sort = String(data.stages.indexOf(r.stage)); // pipeline order, not the names'
         tr.appendChild(td);

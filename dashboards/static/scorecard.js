@@ -363,6 +363,18 @@
     for (var k in q) recFilters.set(k, q[k]);
     document.getElementById("records-csv").href = "/api/scorecard/records.csv?" + recFilters.toString();
     document.getElementById("records-close").href = page({drill_scope: null, drill_code: null, drill_metric: null, drill_year: null});
+    // The same records as a list of their own (issue 18): sorted, paged, CSV, each row a record page.
+    var listLink = document.getElementById("records-list");
+    if (listLink) {
+      var lq = new URLSearchParams(), investment = ["investment_committed_usd", "investment_realised_usd", "projects", "jobs"].indexOf(drill.metric) >= 0;
+      if (filters.get("post")) lq.set("post", filters.get("post"));
+      if (filters.get("country")) lq.set(investment ? "country" : "buyer_country", filters.get("country"));
+      lq.set(drill.scope === "clause" ? "clause" : "sector", drill.code);
+      lq.set("years", drill.year);
+      if (investment) lq.set("metric", drill.metric === "investment_realised_usd" ? "realised" : "committed");
+      else { lq.set("stage", "contracted,shipped,paid"); if (drill.metric === "non_raw_exports_usd") lq.set("raw", "0"); }
+      listLink.href = (investment ? "/records/leads?" : "/records/deals?") + lq.toString();
+    }
     C.load("/api/scorecard/records?" + recFilters.toString(), function (d) {
       var f = d.figure, rows = d.rows, unit = f.unit;
       set("records-title", I.t("js.analyst.scorecard.records_title", f.metric_name, f.year, f.scope === "clause" ? f.code + " " + f.name : f.name));
@@ -380,7 +392,7 @@
           (noRate ? " · " + I.t("js.analyst.scorecard.no_rate_day", I.num(noRate)) : "");
         var posts = d.post_names || {};
         C.fillTable("table-records", rows, function (r) {
-          return [r.title + " (" + r.lead_id.slice(0, 8) + ")", posts[r.post] || r.post, C.day(r.entered_on), I.label("lead_stage", r.stage), C.n(r.jobs),
+          return [{text: r.title + " (" + r.lead_id.slice(0, 8) + ")", href: "/records/lead/" + r.lead_id, linkClass: "record-link"}, posts[r.post] || r.post, C.day(r.entered_on), I.label("lead_stage", r.stage), C.n(r.jobs),
             {text: I.num(r.capex) + "\u00a0" + r.currency, num: true, sort: String(r.capex)}, amountCell(r), rateCell(r)];
         });
       } else {
@@ -393,7 +405,7 @@
           (noRateX ? " · " + I.t("js.analyst.scorecard.no_rate_day", I.num(noRateX)) : "");
         var postsX = d.post_names || {}, countries = d.country_names || {};
         C.fillTable("table-records", rows, function (r) {
-          return [r.exporter_name, postsX[r.post] || r.post, countries[r.buyer_country] || r.buyer_country, r.hs_code, (d.sector_names || {})[r.sector] || r.sector || "–",
+          return [{text: r.exporter_name, href: "/records/deal/" + r.deal_id, linkClass: "record-link"}, postsX[r.post] || r.post, countries[r.buyer_country] || r.buyer_country, r.hs_code, (d.sector_names || {})[r.sector] || r.sector || "–",
             r.raw ? I.t("js.analyst.exports.raw") : I.t("js.analyst.exports.non_raw"), I.label("deal_stage", r.stage), C.day(r.deal_date),
             {text: I.num(r.value) + "\u00a0" + r.currency, num: true, sort: String(r.value)}, amountCell(r), rateCell(r)];
         });

@@ -104,11 +104,11 @@ func target(path string, f fixture) (string, string) {
 		case ":id":
 			owner = "post"
 			switch {
-			case strings.Contains(path, "/leads/"):
+			case strings.Contains(path, "/leads/"), strings.Contains(path, "/records/lead/"): // the record pages (issue 18) too
 				return f.lead
-			case strings.Contains(path, "/deals/"):
+			case strings.Contains(path, "/deals/"), strings.Contains(path, "/records/deal/"): // the record pages (issue 18) too
 				return f.deal
-			case strings.Contains(path, "/barriers/"):
+			case strings.Contains(path, "/barriers/"), strings.Contains(path, "/records/barrier/"): // the record pages (issue 18) too
 				return f.barrier
 			}
 		}
