@@ -45,10 +45,10 @@ type recordPage struct {
 	Tasks        []work.TaskJSON
 	Notes        []work.NoteJSON
 	NotesShown   bool   // the API answered the notes: the role may read them
+	EditHref     string // the editable page, for a role that may change the record
 	// Docs is the record's documents, to download (nil where the role may
 	// not read them); attaching and removing are on the editable page.
 	Docs *docSection
-	EditHref     string // the editable page, for a role that may change the record
 }
 
 type recordField struct{ Label, Value string }
