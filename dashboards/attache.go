@@ -257,6 +257,8 @@ type leadForm struct {
 	Competitor string
 	// Work is the lead's tasks and notes (nil on a new lead).
 	Work *workSection
+	// Docs is the lead's documents (nil on a new lead).
+	Docs *docSection
 }
 
 type formChoices struct {
@@ -400,6 +402,9 @@ func (s *Server) leadForm(c *fiber.Ctx, l httpapi.LeadJSON) (*leadForm, error) {
 	}
 	f.History = hist
 	if f.Work, err = s.recordWork(c, events.WorkOnLead, "", l.ID, "/attache/leads/"+l.ID); err != nil {
+		return nil, err
+	}
+	if f.Docs, err = s.recordDocuments(c, events.WorkOnLead, "", l.ID, "/attache/leads/"+l.ID); err != nil {
 		return nil, err
 	}
 	if f.Decisions, err = analytics.DecisionsForLead(c.UserContext(), s.cfg.CH, l.ID); err != nil {

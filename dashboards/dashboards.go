@@ -28,6 +28,7 @@ import (
 	"econdip/services/leads/domain"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
@@ -112,7 +113,10 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, err
 	}
 	// 8 MiB: the administrator's upload of rates files (about two years of daily XML; the command line takes more).
-	app := httpx.New(httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: 8 << 20})
+	opts := httpx.Options{Name: "dashboard", Logger: cfg.Log, Secure: cfg.Secure, BodyLimit: 8 << 20}
+	small := documents.Uploads(&opts) // a document's upload may be larger than the rest
+	app := httpx.New(opts)
+	app.Use(small)
 	app.Use(language)
 	app.Use(s.pageErrors)
 	app.Use(readDeadline)
@@ -155,6 +159,7 @@ func New(cfg Config) (*fiber.App, error) {
 	s.workRoutes(ui)
 	s.recordsRoutes(ui)
 	s.searchRoutes(ui)
+	s.documentRoutes(ui)
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
@@ -169,12 +174,12 @@ func New(cfg Config) (*fiber.App, error) {
 // dates by the language's CLDR rules). Handlers stay language-free.
 func (s *Server) parseTemplates() error {
 	s.pages = map[i18n.Lang]map[string]*template.Template{}
-	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates", "inbox", "work"}
+	pages := []string{"signin", "error", "board", "lead", "pipeline", "register", "protocol", "decision", "commissions", "rates", "inbox", "work", "admin_documents"}
 	for _, lang := range i18n.Langs {
 		funcs := pageFuncs(lang)
 		s.pages[lang] = map[string]*template.Template{}
 		for _, page := range slices.Concat(pages, attacheExportPages, analystExportPages, scorecardPages, identityPages, tradePages, recordsPages, searchPages) {
-			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
+			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/documents_section.html", "templates/"+page+".html")
 			if err != nil {
 				return err
 			}

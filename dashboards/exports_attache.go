@@ -180,6 +180,7 @@ func (s *Server) registerExporter(c *fiber.Ctx) error {
 type dealForm struct {
 	Deal    httpapi.DealJSON
 	Work    *workSection // the deal's tasks and notes (nil on a new deal)
+	Docs    *docSection  // the deal's documents (nil on a new deal)
 	IdemKey string
 	Errors  map[string]string
 	Error   string
@@ -254,7 +255,10 @@ func (s *Server) dealFormFor(c *fiber.Ctx, d httpapi.DealJSON) (*dealForm, error
 	if f.History, err = s.exports.dealHistory(apiContext(c), token(c), d.ID); err != nil {
 		return nil, err
 	}
-	f.Work, err = s.recordWork(c, events.WorkOnDeal, "", d.ID, "/attache/deals/"+d.ID)
+	if f.Work, err = s.recordWork(c, events.WorkOnDeal, "", d.ID, "/attache/deals/"+d.ID); err != nil {
+		return nil, err
+	}
+	f.Docs, err = s.recordDocuments(c, events.WorkOnDeal, "", d.ID, "/attache/deals/"+d.ID)
 	return f, err
 }
 
@@ -392,6 +396,7 @@ func (s *Server) barrierList(c *fiber.Ctx) error {
 type barrierForm struct {
 	Barrier httpapi.BarrierJSON
 	Work    *workSection // the barrier's tasks and notes (nil on a new barrier)
+	Docs    *docSection  // the barrier's documents (nil on a new barrier)
 	HSCodes string       // comma-separated, as typed
 	IdemKey string
 	Errors  map[string]string
@@ -463,7 +468,10 @@ func (s *Server) barrierFormFor(c *fiber.Ctx, b httpapi.BarrierJSON, hsCodes str
 	if f.History, err = s.exports.barrierHistory(apiContext(c), token(c), b.ID); err != nil {
 		return nil, err
 	}
-	f.Work, err = s.recordWork(c, events.WorkOnBarrier, "", b.ID, "/attache/barriers/"+b.ID)
+	if f.Work, err = s.recordWork(c, events.WorkOnBarrier, "", b.ID, "/attache/barriers/"+b.ID); err != nil {
+		return nil, err
+	}
+	f.Docs, err = s.recordDocuments(c, events.WorkOnBarrier, "", b.ID, "/attache/barriers/"+b.ID)
 	return f, err
 }
 

@@ -44,6 +44,7 @@ var menu = []navItem{
 	{"/admin/audit", "ui.nav.audit", auth.ManageUsers},
 	{"/admin/trade", "ui.nav.trade_import", auth.ImportTrade},
 	{"/admin/rates", "ui.nav.rates", auth.ManageReference},
+	{"/admin/documents", "ui.nav.documents", auth.ManageDocuments},
 }
 
 // menuFor is the menu of u: the pages whose action u's role may take.

@@ -46,6 +46,9 @@ type recordPage struct {
 	Notes        []work.NoteJSON
 	NotesShown   bool   // the API answered the notes: the role may read them
 	EditHref     string // the editable page, for a role that may change the record
+	// Docs is the record's documents, to download (nil where the role may
+	// not read them); attaching and removing are on the editable page.
+	Docs *docSection
 }
 
 type recordField struct{ Label, Value string }
@@ -88,13 +91,20 @@ func eventName(lang i18n.Lang, typ string) string {
 	return strings.ReplaceAll(typ, "_", " ")
 }
 
-// withWork adds the record's tasks and, where the API answers them, its notes.
+// withWork adds the record's tasks, its documents and, where the API
+// answers them, its notes.
 func (s *Server) withWork(c *fiber.Ctx, p *recordPage, kind, cid, id string) error {
 	src := s.workSources()[kind]
 	ctx, tok, record := apiContext(c), token(c), src.record(cid, id)
 	var err error
 	if p.Tasks, err = src.client.tasksOf(ctx, tok, record); err != nil {
 		return err
+	}
+	if p.Docs, err = s.recordDocuments(c, kind, cid, id, ""); err != nil {
+		return err
+	}
+	if p.Docs != nil {
+		p.Docs.CanWrite = false
 	}
 	notes, err := src.client.notesOf(ctx, tok, record)
 	switch {

@@ -425,6 +425,8 @@ type decisionPage struct {
 	CanWrite    bool
 	// Work is the decision's tasks and notes, for its secretariat (nil for others).
 	Work *workSection
+	// Docs is the decision's documents, for whoever may read them.
+	Docs *docSection
 }
 
 func (s *Server) decisionView(c *fiber.Ctx, did string) (*decisionPage, error) {
@@ -453,6 +455,9 @@ func (s *Server) decisionView(c *fiber.Ctx, did string) (*decisionPage, error) {
 		if p.Work, err = s.recordWork(c, events.WorkOnDecision, cid, did, "/secretariat/decisions/"+did); err != nil {
 			return nil, err
 		}
+	}
+	if p.Docs, err = s.recordDocuments(c, events.WorkOnDecision, cid, did, "/secretariat/decisions/"+did); err != nil {
+		return nil, err
 	}
 	if sec, ok := s.cfg.Ref.Sector(d.Sector); ok {
 		p.SectorName = sec.Name(lang)

@@ -121,7 +121,29 @@ func samples() []events.Event {
 		}(), Changed: []string{"done"}},
 		events.NoteAddedV1{Note: events.NoteV1{ID: "0e6f2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b", WorkRef: events.WorkRef{Kind: "decision", ID: dec.ID, CommissionID: "igc-cn"},
 			Scope: "commission:igc-cn", Author: "secretariat.igc-cn", Text: "Ministry of Trade confirmed the draft; Mr Li to send it", CreatedAt: at}},
+		events.DocumentAttachedV1{Document: sampleDocument()},
+		events.DocumentRemovedV1{Document: removedDocument()},
+		events.DocumentPurgedV1{Document: func() events.DocumentV1 {
+			d := removedDocument()
+			purged := d.UpdatedAt.Add(30 * 24 * time.Hour)
+			d.Version, d.Purged, d.PurgedAt, d.UpdatedAt = 3, true, &purged, purged
+			return d
+		}()},
 	}
+}
+
+func sampleDocument() events.DocumentV1 {
+	at := time.Date(2026, 11, 3, 6, 0, 0, 0, time.UTC)
+	return events.DocumentV1{ID: "8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d", Version: 1, WorkRef: events.WorkRef{Kind: "decision", ID: sampleDecision().ID, CommissionID: "igc-cn"},
+		Scope: "commission:igc-cn", Name: "Protocol 12 signed.pdf", ContentType: events.DocPDF, Size: 182044, SHA256: strings.Repeat("0f", 32),
+		Object: "8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d", AttachedBy: "secretariat.igc-cn", AttachedAt: at, UpdatedAt: at}
+}
+
+func removedDocument() events.DocumentV1 {
+	d := sampleDocument()
+	removed := d.AttachedAt.Add(time.Hour)
+	d.Version, d.Removed, d.RemovedBy, d.RemovedAt, d.UpdatedAt = 2, true, "secretariat.igc-cn", &removed, removed
+	return d
 }
 
 func sampleTask() events.TaskV1 {

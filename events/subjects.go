@@ -47,20 +47,29 @@ const (
 	AllBarrierNotes  = SubjectPrefix + ".exports.barrier.*.note.*"
 	AllDecisionTasks = SubjectPrefix + ".commissions.*.decision.*.task.*"
 	AllDecisionNotes = SubjectPrefix + ".commissions.*.decision.*.note.*"
+
+	// Documents, by the kind of record they are attached to (WorkSubject
+	// with WorkDocument).
+	AllLeadDocuments     = SubjectPrefix + ".leads.*.document.*"
+	AllDealDocuments     = SubjectPrefix + ".exports.deal.*.document.*"
+	AllBarrierDocuments  = SubjectPrefix + ".exports.barrier.*.document.*"
+	AllDecisionDocuments = SubjectPrefix + ".commissions.*.decision.*.document.*"
 )
 
 // The second-to-last token of a work item's subject.
 const (
 	WorkTask = "task"
 	WorkNote = "note"
+	// WorkDocument is a document attached to the record (issue 18).
+	WorkDocument = "document"
 )
 
-// WorkSubject carries every event of one task or note (item: WorkTask or
-// WorkNote) about the record ref: under the record's own subject, in its
+// WorkSubject carries every event of one task, note or document (item:
+// WorkTask, WorkNote or WorkDocument) about the record ref: under the record's own subject, in its
 // stream, e.g. econdip.leads.<lead id>.task.<task id>.
 func WorkSubject(ref WorkRef, item, id string) (string, error) {
-	if item != WorkTask && item != WorkNote {
-		return "", fmt.Errorf("%w: %q is neither a task nor a note", ErrBadID, item)
+	if item != WorkTask && item != WorkNote && item != WorkDocument {
+		return "", fmt.Errorf("%w: %q is not a task, a note or a document", ErrBadID, item)
 	}
 	var record string
 	var err error

@@ -107,6 +107,8 @@ func TestWorkSubjectsAreUnderTheirRecord(t *testing.T) {
 		{events.WorkRef{Kind: events.WorkOnDeal, ID: "d1"}, events.WorkNote, "n1", "econdip.exports.deal.d1.note.n1", ""},
 		{events.WorkRef{Kind: events.WorkOnBarrier, ID: "b1"}, events.WorkTask, "t1", "econdip.exports.barrier.b1.task.t1", ""},
 		{events.WorkRef{Kind: events.WorkOnDecision, ID: "x1", CommissionID: "igc-cn"}, events.WorkTask, "t1", "econdip.commissions.igc-cn.decision.x1.task.t1", ""},
+		{lead, events.WorkDocument, "f1", "econdip.leads.l1.document.f1", ""},
+		{events.WorkRef{Kind: events.WorkOnDecision, ID: "x1", CommissionID: "igc-cn"}, events.WorkDocument, "f1", "econdip.commissions.igc-cn.decision.x1.document.f1", ""},
 		{lead, events.WorkTask, "*", "", "wildcard id"},
 		{events.WorkRef{Kind: events.WorkOnLead, ID: ">"}, events.WorkTask, "t1", "", "wildcard record"},
 		{lead, "comment", "t1", "", "unknown item"},

@@ -36,6 +36,16 @@ type WorkRef struct {
 	CommissionID string `json:"commission_id,omitempty"`
 }
 
+// Key names the record among those of its kind: its id, under its
+// commission for a decision ("<commission>/<id>"). Read models index the
+// tasks, notes and documents of a record by it.
+func (r WorkRef) Key() string {
+	if r.CommissionID != "" {
+		return r.CommissionID + "/" + r.ID
+	}
+	return r.ID
+}
+
 func (r WorkRef) validate() error {
 	if !slices.Contains(WorkKinds, r.Kind) || r.ID == "" {
 		return fmt.Errorf("record_kind %q must be one of %v, with a record_id", r.Kind, WorkKinds)

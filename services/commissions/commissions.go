@@ -15,6 +15,7 @@ import (
 	"econdip/services/commissions/app"
 	"econdip/services/commissions/httpapi"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/reference"
 	"econdip/services/platform/work"
@@ -37,9 +38,16 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
+	docs, err := svc.Documents(ctx, js, views, log)
+	if err != nil {
+		return nil, err
+	}
 	opts.BodyLimit = max(opts.BodyLimit, httpapi.MaxCSVBytes+64<<10)
+	small := documents.Uploads(&opts)
 	a := httpx.New(opts)
+	a.Use(small)
 	httpapi.Routes(a, svc, w, users, writeLimit)
-	httpx.AddReadyCheck(a, "read_model", work.AllReady(svc.Ready, w))
+	httpapi.DocumentRoutes(a, docs, users, writeLimit)
+	httpx.AddReadyCheck(a, "read_model", work.AllReady(documents.Start(ctx, svc.Ready, docs), w))
 	return a, nil
 }

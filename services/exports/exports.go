@@ -14,6 +14,7 @@ import (
 	"econdip/services/exports/app"
 	"econdip/services/exports/httpapi"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/reference"
 	"econdip/services/platform/work"
@@ -35,9 +36,16 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
+	dealDocs, barrierDocs, err := svc.Documents(ctx, js, views, log)
+	if err != nil {
+		return nil, err
+	}
+	small := documents.Uploads(&opts)
 	a := httpx.New(opts)
+	a.Use(small)
 	httpapi.Routes(a, svc, users, writeLimit)
 	httpapi.WorkRoutes(a, deals, barriers, users, writeLimit)
-	httpx.AddReadyCheck(a, "read_model", work.AllReady(svc.Ready, deals, barriers))
+	httpapi.DocumentRoutes(a, dealDocs, barrierDocs, users, writeLimit)
+	httpx.AddReadyCheck(a, "read_model", work.AllReady(documents.Start(ctx, svc.Ready, dealDocs, barrierDocs), deals, barriers))
 	return a, nil
 }

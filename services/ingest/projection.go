@@ -84,6 +84,10 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 // 17): a task's title is operational text and a note may name people, so
 // neither reaches ClickHouse; the row still says that a task changed or a
 // note was added, on which record, by whom and when.
+//
+// Document events lose the file's name (issue 18): a name may name people.
+// Their bytes never were in an event (they are in the object store); the
+// row keeps the type, size, record, who and when.
 func redacted(env events.Envelope, ev events.Event) ([]byte, error) {
 	var data []byte
 	var err error
@@ -94,6 +98,8 @@ func redacted(env events.Envelope, ev events.Event) ([]byte, error) {
 		data, err = walkWithout(env.Data, "task", "title")
 	case *events.NoteAddedV1, events.NoteAddedV1:
 		data, err = walkWithout(env.Data, "note", "text")
+	case events.DocumentSnapshot:
+		data, err = walkWithout(env.Data, "document", "name")
 	default:
 		return env.Data, nil
 	}

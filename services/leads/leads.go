@@ -14,6 +14,7 @@ import (
 	"econdip/services/leads/app"
 	"econdip/services/leads/httpapi"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/reference"
 	"econdip/services/platform/work"
@@ -35,8 +36,19 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
+	docs, err := svc.Documents(ctx, js, views, log)
+	if err != nil {
+		return nil, err
+	}
+	small := documents.Uploads(&opts)
 	a := httpx.New(opts)
+	a.Use(small)
 	httpapi.Routes(a, svc, w, users, writeLimit)
-	httpx.AddReadyCheck(a, "read_model", work.AllReady(svc.Ready, w))
+	httpapi.DocumentRoutes(a, docs, users, writeLimit)
+	// The administrators' retention period of removed documents' bytes.
+	if err := documents.RetentionRoutes(a, "leads", js, auth.Bearer(users), writeLimit); err != nil {
+		return nil, err
+	}
+	httpx.AddReadyCheck(a, "read_model", work.AllReady(documents.Start(ctx, svc.Ready, docs), w))
 	return a, nil
 }

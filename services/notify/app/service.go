@@ -23,6 +23,7 @@ import (
 	"econdip/services/platform/eventstore"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
+	"econdip/services/platform/natsx"
 )
 
 // DigestBuilder makes one user's weekly digest for the week starting on
@@ -59,7 +60,7 @@ type Service struct {
 	cfg   Config
 	js    jetstream.JetStream
 	log   *slog.Logger
-	lease *Lease
+	lease *natsx.Lease
 
 	*Store
 	sent, digests jetstream.KeyValue
@@ -108,7 +109,14 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("notifier bucket %s (run `econdip migrate`): %w", BucketLease, err)
 	}
-	s.lease = &Lease{kv: leaseKV, instance: cfg.Instance, ttl: cfg.LeaseTTL, log: s.log}
+	s.lease = natsx.NewLease(leaseKV, keyLease, cfg.Instance, cfg.LeaseTTL, s.log, "the notifier's evaluator (reminders and digests)",
+		func(held bool) {
+			if held {
+				metricLeader.Set(1)
+			} else {
+				metricLeader.Set(0)
+			}
+		})
 	if err := s.follow(ctx, views); err != nil {
 		return nil, err
 	}
@@ -163,12 +171,12 @@ func (s *Service) Ready(ctx context.Context) error {
 
 // runLease takes and renews the lease, and evaluates while it holds it.
 func (s *Service) runLease(ctx context.Context) {
-	defer s.lease.release()
+	defer s.lease.Release()
 	renew := time.NewTicker(s.cfg.LeaseTTL / 3)
 	defer renew.Stop()
 	eval := time.NewTicker(s.cfg.Every)
 	defer eval.Stop()
-	if s.lease.try(ctx) {
+	if s.lease.Try(ctx) {
 		s.Evaluate(ctx)
 	}
 	for {
@@ -177,7 +185,7 @@ func (s *Service) runLease(ctx context.Context) {
 			return
 		case <-renew.C:
 			was := s.lease.Held()
-			if s.lease.try(ctx) && !was {
+			if s.lease.Try(ctx) && !was {
 				s.Evaluate(ctx) // a new holder catches up at once
 			}
 		case <-eval.C:

@@ -47,7 +47,8 @@ const (
 	// leads and deals a decision may be linked to: for a secretariat, those
 	// of its commission's partner country (nothing else of them: no page,
 	// no contacts).
-	LinkTargets Action = "commissions.link_targets"
+	LinkTargets     Action = "commissions.link_targets"
+	ManageDocuments Action = "documents.admin" // the retention period of removed documents' bytes
 )
 
 // Reach is how far a role may take an action.
@@ -86,6 +87,9 @@ var Matrix = map[Action]map[Role]Reach{
 	MyWork: {Attache: Own, Secretariat: Own},
 	// Those who link decisions find what they link to (the search picker).
 	LinkTargets: {Secretariat: Own},
+	// Documents on records follow their record's actions; the retention
+	// period of removed ones is the administrators'.
+	ManageDocuments: {Admin: All},
 }
 
 // Roles lists every role.
@@ -113,6 +117,7 @@ var refusal = map[Action]string{
 	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
 	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only", MyWork: "error.work_role",
+	ManageDocuments: "error.admin_only",
 }
 
 // Allow refuses an action the user's role may not take at all.

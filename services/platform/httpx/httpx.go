@@ -5,6 +5,7 @@ package httpx
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,6 +73,9 @@ type Options struct {
 	Name      string // service name, in logs and metrics
 	Logger    *slog.Logger
 	BodyLimit int // bytes; default 1 MiB
+	// ReadTimeout bounds reading a request, headers and body (default 15 s);
+	// longer for apps that take document uploads (25 MiB on a slow line).
+	ReadTimeout time.Duration
 	// Secure says the service is reached over TLS only (directly or behind a
 	// TLS proxy): responses then carry Strict-Transport-Security.
 	Secure bool
@@ -97,7 +101,7 @@ func New(opts Options) *fiber.App {
 		// deadline before it reads a request's first header byte, so this one
 		// bounds header and body together (a slow-header client is cut at 15 s).
 		// Headers are also capped at ReadBufferSize (Fiber's 4 KiB default: 431).
-		ReadTimeout:           15 * time.Second,
+		ReadTimeout:           cmp.Or(opts.ReadTimeout, 15*time.Second),
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		DisableStartupMessage: true,

@@ -40,7 +40,7 @@ func passwordHashEnv(service string) string {
 
 func markdownTable() string {
 	var b strings.Builder
-	b.WriteString("| NATS user | stores events on | follows (consumers, messages) | reads single messages of | durable consumer `" + events.ConsumerIngest + "` on | key-value buckets | JetStream setup |\n")
+	b.WriteString("| NATS user | stores events on | follows (consumers, messages) | reads single messages of | durable consumer `" + events.ConsumerIngest + "` on | key-value buckets, object stores | JetStream setup |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	list := func(names []string) string {
 		if len(names) == 0 {
@@ -59,6 +59,9 @@ func markdownTable() string {
 		}
 		for _, bkt := range a.KVOpen {
 			kv = append(kv, bkt+" open only")
+		}
+		for _, o := range a.Objects {
+			kv = append(kv, o+" object store: put, get, delete")
 		}
 		follow := list(a.Follow)
 		setup := "–"

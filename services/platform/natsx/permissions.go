@@ -53,6 +53,15 @@ const (
 	ConsumerNotifySender = "notify-sender"
 )
 
+// The documents' JetStream resources (services/platform/documents): the
+// object store of their bytes (its stream is OBJ_DOCUMENTS), the
+// administrator's retention period, and the sweepers' leases.
+const (
+	BucketDocuments        = "DOCUMENTS"
+	BucketDocumentSettings = "DOCUMENT_SETTINGS"
+	BucketDocumentLease    = "DOCUMENT_LEASE"
+)
+
 // Access is what one service does with JetStream, in the contract's terms;
 // ServicePermissions turns it into subjects.
 type Access struct {
@@ -63,6 +72,9 @@ type Access struct {
 	KVRead  []string // buckets it reads keys of
 	KVWrite []string // buckets it reads and writes keys of
 	KVOpen  []string // buckets it only opens: identity.New opens both buckets in every process
+	// Objects are object stores it puts, reads and deletes objects in
+	// (documents' bytes).
+	Objects []string
 	// Publish are subjects outside the events contract it publishes to
 	// (the notifier's outbox).
 	Publish []string
@@ -92,22 +104,33 @@ type Access struct {
 //     are denied that consumer's name, so they cannot delete it, redefine it
 //     or pull (and ack) its messages.
 var ServiceAccess = map[string]Access{
+	//   - The services that own records keep their documents' bytes in the
+	//     DOCUMENTS object store (one bucket: each names its objects by
+	//     kind of record, and its sweeper deletes only its own kinds'), read
+	//     the retention period and hold their sweepers' leases. Leads serves
+	//     the administrators' retention setting, so it writes it.
 	ServiceLeads: {
 		Append: []string{events.StreamLeads},
 		Follow: []string{events.StreamLeads, events.StreamUsers},
 		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		KVWrite: []string{BucketDocumentSettings, BucketDocumentLease},
+		Objects: []string{BucketDocuments},
 	},
 	ServiceCommissions: {
 		Append: []string{events.StreamCommissions},
 		Follow: []string{events.StreamCommissions, events.StreamUsers},
 		Lookup: []string{events.StreamLeads, events.StreamExports},
-		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		KVRead: []string{BucketSessions, BucketDocumentSettings}, KVOpen: []string{BucketSigninFailures},
+		KVWrite: []string{BucketDocumentLease},
+		Objects: []string{BucketDocuments},
 	},
 	ServiceExports: {
 		Append: []string{events.StreamExports},
 		Follow: []string{events.StreamExports, events.StreamUsers},
 		Lookup: []string{events.StreamCommissions},
-		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		KVRead: []string{BucketSessions, BucketDocumentSettings}, KVOpen: []string{BucketSigninFailures},
+		KVWrite: []string{BucketDocumentLease},
+		Objects: []string{BucketDocuments},
 	},
 	ServiceIngest: {
 		Append:  []string{events.StreamDeadLetter},
@@ -141,7 +164,7 @@ var ServiceAccess = map[string]Access{
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
 		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
-		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs, BucketDocumentSettings},
 		Manage:  true,
 	},
 }
@@ -192,6 +215,9 @@ func ServicePermissions(service string) Permissions {
 	for _, b := range a.KVWrite {
 		pub("$KV." + b + ".>")
 	}
+	for _, b := range a.Objects {
+		pub("$O." + b + ".>") // chunks ($O.<b>.C.<nuid>) and metadata ($O.<b>.M.<name>)
+	}
 	pub(a.Publish...)
 	const api = "$JS.API."
 	if a.Manage {
@@ -224,6 +250,17 @@ func ServicePermissions(service string) Permissions {
 		}
 		for _, b := range slices.Concat(a.KVRead, a.KVWrite) {
 			get("KV_" + b)
+		}
+		// An object store is the stream OBJ_<bucket>: info, the last
+		// metadata message of a name, an ordered consumer to read the
+		// chunks (and to list, answering its flow control), and a purge of a deleted object's chunks.
+		for _, b := range a.Objects {
+			s := "OBJ_" + b
+			get(s)
+			pub(api+"CONSUMER.CREATE."+s+".>", api+"CONSUMER.INFO."+s+".*", api+"CONSUMER.MSG.NEXT."+s+".*",
+				api+"CONSUMER.DELETE."+s+".*", api+"STREAM.PURGE."+s,
+				// The reading consumer is flow-controlled: its replies.
+				"$JS.FC."+s+".>")
 		}
 		for _, b := range a.KVOpen {
 			pub(api + "STREAM.INFO.KV_" + b)

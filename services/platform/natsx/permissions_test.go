@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -26,6 +27,7 @@ import (
 	"econdip/services/identity"
 	notify "econdip/services/notify/app"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
@@ -535,6 +537,85 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 		c.noViolations(t)
 	})
 
+	// Documents (issue 18): each service that owns records puts, reads and
+	// deletes its documents' bytes in the object store, appends their
+	// events, reads the retention period and holds its sweeper's lease.
+	t.Run("documents", func(t *testing.T) {
+		admin := s.connect(t, natsx.ServiceAdminTool)
+		if err := documents.Setup(t.Context(), admin.js, 1); err != nil {
+			t.Fatalf("admin tool sets the documents up: %v", err)
+		}
+		settings, err := admin.js.KeyValue(t.Context(), documents.BucketSettings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := documents.SetRetention(t.Context(), settings, 0); err != nil {
+			t.Fatalf("admin tool sets the retention: %v", err)
+		}
+		attache, secretariat := auth.User{ID: "a", Role: auth.Attache, Post: "p"}, auth.User{ID: "s", Role: auth.Secretariat, Commission: "kz-de"}
+		for _, k := range []struct {
+			service, kind string
+			read, write   auth.Action
+			user          auth.User
+			ref           events.WorkRef
+		}{
+			{natsx.ServiceLeads, events.WorkOnLead, auth.ReadLeads, auth.WriteLeads, attache, events.WorkRef{Kind: events.WorkOnLead, ID: uuid.NewString()}},
+			{natsx.ServiceExports, events.WorkOnDeal, auth.ReadExports, auth.WriteExports, attache, events.WorkRef{Kind: events.WorkOnDeal, ID: uuid.NewString()}},
+			{natsx.ServiceCommissions, events.WorkOnDecision, auth.ReadCommissions, auth.WriteCommissions, secretariat,
+				events.WorkRef{Kind: events.WorkOnDecision, ID: uuid.NewString(), CommissionID: "kz-de"}},
+		} {
+			c := s.connect(t, k.service)
+			ctx, cancel := context.WithCancel(t.Context())
+			docs, err := documents.New(ctx, natsx.Provisioned(c.js), t.TempDir(), obs.Discard(), documents.Config{Kind: k.kind, Source: "econdip/" + k.service,
+				Read: k.read, Write: k.write, Namespace: uuid.New(),
+				Record: func(context.Context, auth.User, auth.Action, events.WorkRef) (string, error) {
+					return k.user.Scope(), nil
+				}})
+			if err != nil {
+				t.Fatalf("%s opens its documents: %v", k.service, err)
+			}
+			var doc events.DocumentV1
+			c.ok(t, "attaches a document", func(ctx context.Context) error {
+				data := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 300<<10)...) // several chunks
+				doc, _, err = docs.Attach(ctx, k.user, k.ref, "", documents.Upload{Name: "a.pdf", Size: int64(len(data)), File: bytes.NewReader(data)})
+				return err
+			})
+			c.ok(t, "downloads it", func(ctx context.Context) error {
+				_, body, err := docs.Open(ctx, k.user, k.ref, doc.ID)
+				if err != nil {
+					return err
+				}
+				defer body.Close()
+				n, err := io.Copy(io.Discard, body)
+				if err == nil && n != doc.Size {
+					err = fmt.Errorf("read %d of %d bytes", n, doc.Size)
+				}
+				return err
+			})
+			c.ok(t, "removes it", func(ctx context.Context) error { _, err := docs.Remove(ctx, k.user, k.ref, doc.ID, 1); return err })
+			c.ok(t, "purges its bytes", func(ctx context.Context) error {
+				purged, _, err := docs.Sweep(ctx)
+				if err == nil && purged != 1 {
+					err = fmt.Errorf("purged %d", purged)
+				}
+				return err
+			})
+			c.ok(t, "takes its sweeper's lease", func(ctx context.Context) error {
+				leases, err := c.js.KeyValue(ctx, documents.BucketLease)
+				if err != nil {
+					return err
+				}
+				if !natsx.NewLease(leases, k.kind, "test", time.Second, obs.Discard(), "test", nil).Try(ctx) {
+					return errors.New("no lease")
+				}
+				return nil
+			})
+			cancel()
+			<-docs.Closed()
+			c.noViolations(t)
+		}
+	})
+
 	t.Run("admin tool reads the dead letters", func(t *testing.T) {
 		c := s.connect(t, natsx.ServiceAdminTool)
 		c.ok(t, "replays the dead letters", replay(c.js, events.StreamDeadLetter, events.DeadLetterPrefix+">"))
@@ -621,6 +702,19 @@ func TestEachServiceIsRefusedWhatItMustNot(t *testing.T) {
 		{"exports reads the leads log", exports, "$JS.API.STREAM.MSG.GET.LEADS", msgGet(exports, events.StreamLeads)},
 		{"commissions follows the leads", commissions, "$JS.API.CONSUMER.CREATE.LEADS.", replay(commissions.js, events.StreamLeads, events.AllLeads)},
 		{"leads reads the commissions log", leads, "$JS.API.STREAM.INFO.COMMISSIONS", lastMsg(leads.js, events.StreamCommissions, events.MustSubject(events.DecisionSubject("kz-de", "d1")))},
+		// Documents' bytes are the record services' only (issue 18).
+		{"ingest reads the documents' bytes", ingest, "$JS.API.STREAM.INFO.OBJ_" + documents.Bucket, func(ctx context.Context) error {
+			_, err := ingest.js.ObjectStore(ctx, documents.Bucket)
+			return err
+		}},
+		{"the dashboard puts a document's bytes", dash, "$O." + documents.Bucket + ".", func(ctx context.Context) error {
+			_, err := dash.nc.Request("$O."+documents.Bucket+".M.Zm9yZ2Vk", []byte(`{}`), time.Second)
+			return err
+		}},
+		{"exports sets the retention period", exports, "$KV." + documents.BucketSettings + ".", func(ctx context.Context) error {
+			_, err := exports.nc.Request("$KV."+documents.BucketSettings+"."+documents.KeyRetention, []byte("0"), time.Second)
+			return err
+		}},
 		// Ingest's durable consumer is ingest's alone.
 		{"leads pulls ingest's messages", leads, "$JS.API.CONSUMER.MSG.NEXT.LEADS." + events.ConsumerIngest, func(ctx context.Context) error {
 			_, err := leads.nc.RequestWithContext(ctx, "$JS.API.CONSUMER.MSG.NEXT.LEADS."+events.ConsumerIngest, []byte(`{"batch":1}`))

@@ -79,7 +79,7 @@ func tasksShape(kind string) eventstore.Shape[events.TaskV1] {
 		Name:  kind + "-tasks",
 		Order: func(t events.TaskV1) string { return t.Due + "\x00" + t.ID },
 		Columns: []eventstore.Column[events.TaskV1]{
-			{Name: "record", Of: func(t events.TaskV1) string { return recordKey(t.WorkRef) }},
+			{Name: "record", Of: func(t events.TaskV1) string { return t.WorkRef.Key() }},
 			{Name: "assignee", Of: func(t events.TaskV1) string { return t.Assignee }},
 			{Name: "done", Of: func(t events.TaskV1) string { return fmt.Sprint(t.Done) }},
 			{Name: "scope", Of: func(t events.TaskV1) string { return t.Scope }},
@@ -94,17 +94,10 @@ func notesShape(kind string) eventstore.Shape[events.NoteV1] {
 	return eventstore.Shape[events.NoteV1]{
 		Name:    kind + "-notes",
 		Order:   func(n events.NoteV1) string { return command.NewestFirst(n.CreatedAt, n.ID) },
-		Columns: []eventstore.Column[events.NoteV1]{{Name: "record", Of: func(n events.NoteV1) string { return recordKey(n.WorkRef) }}},
+		Columns: []eventstore.Column[events.NoteV1]{{Name: "record", Of: func(n events.NoteV1) string { return n.WorkRef.Key() }}},
 		Indexes: [][]string{{"record"}},
 		Version: 1,
 	}
-}
-
-func recordKey(r events.WorkRef) string {
-	if r.CommissionID != "" {
-		return r.CommissionID + "/" + r.ID
-	}
-	return r.ID
 }
 
 func taskState(ev events.Event) (events.TaskV1, bool) {
@@ -154,7 +147,7 @@ func New(ctx context.Context, js jetstream.JetStream, views string, log *slog.Lo
 		Name: cfg.Kind + ".task", Source: cfg.Source, View: tasks, FromEvent: same, ToEvent: same,
 		Stamp: func(t *events.TaskV1) (*int, *time.Time) { return &t.Version, &t.UpdatedAt },
 		Meta: func(_ auth.User, t events.TaskV1) (string, string) {
-			return cfg.Kind + "/" + recordKey(t.WorkRef) + "/task/" + t.ID, t.Scope
+			return cfg.Kind + "/" + t.WorkRef.Key() + "/task/" + t.ID, t.Scope
 		},
 		Owns:  func(u auth.User, t events.TaskV1) bool { return owns(u, t.Scope) },
 		Other: "error.other_scope", Valid: validID, Now: func() time.Time { return w.cfg.Now() },
@@ -166,7 +159,7 @@ func New(ctx context.Context, js jetstream.JetStream, views string, log *slog.Lo
 		// A note is never changed: it has no version of its own.
 		Stamp: func(n *events.NoteV1) (*int, *time.Time) { v := 1; return &v, &n.CreatedAt },
 		Meta: func(_ auth.User, n events.NoteV1) (string, string) {
-			return cfg.Kind + "/" + recordKey(n.WorkRef) + "/note/" + n.ID, n.Scope
+			return cfg.Kind + "/" + n.WorkRef.Key() + "/note/" + n.ID, n.Scope
 		},
 		Owns:  func(u auth.User, n events.NoteV1) bool { return owns(u, n.Scope) },
 		Other: "error.other_scope", Valid: validID, Now: func() time.Time { return w.cfg.Now() },
@@ -225,7 +218,7 @@ func (w *Work) Tasks(ctx context.Context, u auth.User, ref events.WorkRef) ([]ev
 	if _, err := w.cfg.Record(ctx, u, w.cfg.Read, ref); err != nil {
 		return nil, err
 	}
-	return states(w.tasks.Select(eventstore.Query[events.TaskV1]{Match: map[string]string{"record": recordKey(ref)}}))
+	return states(w.tasks.Select(eventstore.Query[events.TaskV1]{Match: map[string]string{"record": ref.Key()}}))
 }
 
 // AddTask creates a task on the record ref, if u may write it. With an
@@ -271,7 +264,7 @@ func (w *Work) Notes(ctx context.Context, u auth.User, ref events.WorkRef) ([]ev
 	if _, err := w.cfg.Record(ctx, u, w.cfg.Write, ref); err != nil {
 		return nil, err
 	}
-	return states(w.notes.Select(eventstore.Query[events.NoteV1]{Match: map[string]string{"record": recordKey(ref)}}))
+	return states(w.notes.Select(eventstore.Query[events.NoteV1]{Match: map[string]string{"record": ref.Key()}}))
 }
 
 // AddNote adds a note to the record ref, if u may write it.

@@ -37,6 +37,7 @@ import (
 	"econdip/services/leads"
 	notify "econdip/services/notify/app"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
 	"econdip/services/platform/kernel"
@@ -217,6 +218,9 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 			return err
 		}
 		if err := notify.Setup(ctx, js, s.Cfg.NATSReplicas, notify.DefaultLeaseTTL); err != nil {
+			return err
+		}
+		if err := documents.Setup(ctx, js, s.Cfg.NATSReplicas); err != nil {
 			return err
 		}
 	} else {

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/events"
+	"econdip/services/platform/documents"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
 )
@@ -24,7 +25,7 @@ type Server struct {
 }
 
 // Start runs an embedded server on a free port with file storage in a temp
-// dir, creates econdip's streams and stops everything when the test ends.
+// dir, creates econdip's streams (and the documents' object store) and stops everything when the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	return StartIn(tb, tb.TempDir())
@@ -43,6 +44,10 @@ func StartIn(tb testing.TB, dir string) *Server {
 		tb.Fatal(err)
 	}
 	if err := events.EnsureStreams(context.Background(), js, events.StreamOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	// The documents' object store and buckets, as `econdip migrate` makes them.
+	if err := documents.Setup(context.Background(), js, 1); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/events"
+	"econdip/services/platform/natsx"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/test/reliability/faultkit"
 )
@@ -130,7 +131,8 @@ func TestStreamLeaderKilledDuringLoadLosesAndDoublesNothing(t *testing.T) {
 // has the replicas asked for, placed on distinct servers.
 func checkReplicas(t *testing.T, ctx context.Context, js jetstream.JetStream, replicas int) {
 	t.Helper()
-	names := []string{"KV_SESSIONS", "KV_SIGNIN_FAILURES"}
+	// The documents' bytes (object store OBJ_DOCUMENTS) replicate as the events do.
+	names := []string{"KV_SESSIONS", "KV_SIGNIN_FAILURES", "OBJ_" + natsx.BucketDocuments, "KV_" + natsx.BucketDocumentSettings, "KV_" + natsx.BucketDocumentLease}
 	for _, s := range events.Streams {
 		names = append(names, s.Name)
 	}

@@ -1,0 +1,92 @@
+package natsx
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Lease makes exactly one instance of a cluster do a job (the notifier's
+// evaluator, the documents' sweeper). The lease is a key in a key-value
+// bucket whose TTL expires it: the instance that creates the key
+// (create-only: it fails while the key lives) holds the lease and renews it
+// every TTL/3 with a CAS update on the revision it wrote; an update that
+// fails means it lost the lease. On a clean stop the holder deletes the key
+// (on its revision), so another takes over at once.
+type Lease struct {
+	kv       jetstream.KeyValue
+	key      string
+	instance string
+	ttl      time.Duration
+	log      *slog.Logger
+	job      string
+	onChange func(held bool)
+	rev      uint64
+	held     atomic.Bool
+	renewed  atomic.Int64 // unix nanoseconds of the last take or renewal
+}
+
+// NewLease is the lease key of kv (a bucket whose TTL is ttl) for this
+// instance; job says in the log what the holder does ("the notifier's
+// evaluator"); onChange (may be nil) is told when the lease is taken or
+// lost (a metric).
+func NewLease(kv jetstream.KeyValue, key, instance string, ttl time.Duration, log *slog.Logger, job string, onChange func(held bool)) *Lease {
+	if onChange == nil {
+		onChange = func(bool) {}
+	}
+	return &Lease{kv: kv, key: key, instance: instance, ttl: ttl, log: log, job: job, onChange: onChange}
+}
+
+// Held reports whether this instance holds the lease now: taken or renewed
+// within the last two thirds of the TTL (a paused process does not act on a
+// lease that may have expired).
+func (l *Lease) Held() bool {
+	return l.held.Load() && time.Since(time.Unix(0, l.renewed.Load())) < l.ttl*2/3
+}
+
+// Try takes or renews the lease; it reports whether this instance holds it.
+// Call it every TTL/3.
+func (l *Lease) Try(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, l.ttl/3)
+	defer cancel()
+	var err error
+	if l.held.Load() {
+		var rev uint64
+		if rev, err = l.kv.Update(ctx, l.key, []byte(l.instance), l.rev); err == nil {
+			l.rev = rev
+			l.renewed.Store(time.Now().UnixNano())
+			return true
+		}
+		l.held.Store(false)
+		l.onChange(false)
+		l.log.Warn("lease lost: another instance runs "+l.job, "error", err)
+	}
+	rev, err := l.kv.Create(ctx, l.key, []byte(l.instance))
+	if err != nil {
+		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
+			l.log.Warn("lease of "+l.job+": cannot reach the lease bucket", "error", err)
+		}
+		return false
+	}
+	l.rev = rev
+	l.renewed.Store(time.Now().UnixNano())
+	l.held.Store(true)
+	l.onChange(true)
+	l.log.Info("lease taken: this instance runs "+l.job, "instance", l.instance)
+	return true
+}
+
+// Release gives the lease up if held.
+func (l *Lease) Release() {
+	if !l.held.Swap(false) {
+		return
+	}
+	l.onChange(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = l.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
+}
