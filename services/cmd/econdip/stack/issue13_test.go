@@ -74,7 +74,10 @@ func TestFinding9_WildcardIdsNeverReachJetStream(t *testing.T) {
 							t.Errorf("%s: 403 for a caller who reads everything; want 404", what)
 						}
 						for _, m := range append(realIDs, f.markers...) {
-							if strings.Contains(body, m) {
+							// A route with two ids keeps the other one real; the page
+							// echoing its own address (the language links) shows the
+							// caller nothing new. Markers (titles, texts) still count.
+							if strings.Contains(body, m) && !strings.Contains(url, m) {
 								t.Errorf("%s: the answer shows %q of a real record", what, m)
 							}
 						}
