@@ -43,6 +43,9 @@ const (
 	ReadTradeFigures Action = "figures.trade"   // realised trade (BNS statistics) against the posts' deals
 	ImportTrade      Action = "trade.import"    // import BNS statistics
 	MyWork           Action = "work.mine"       // the user's own tasks ("My work"), across records
+	ReadCompanies    Action = "companies.read"  // the company register (contacts only with companies.write)
+	WriteCompanies   Action = "companies.write" // add and edit companies, with their contacts
+	MergeCompanies   Action = "companies.merge" // merge two companies
 )
 
 // Reach is how far a role may take an action.
@@ -79,6 +82,12 @@ var Matrix = map[Action]map[Role]Reach{
 	ManageReference:  {Admin: All},
 	// Tasks are assigned to those who do the records' work.
 	MyWork: {Attache: Own, Secretariat: Own},
+	// The company register is shared: every attaché may add and edit any
+	// company (a buyer in Beijing may invest in Almaty); everyone reads it,
+	// contacts aside; administrators merge duplicates.
+	ReadCompanies:  {Attache: All, Secretariat: All, Analyst: All, Admin: All},
+	WriteCompanies: {Attache: All},
+	MergeCompanies: {Admin: All},
 }
 
 // Roles lists every role.
@@ -106,6 +115,7 @@ var refusal = map[Action]string{
 	ReadExports: "error.exports_read_role", WriteExports: "error.exports_write_role", ReadExpFigures: "error.exports_read_role",
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
 	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only", MyWork: "error.work_role",
+	WriteCompanies: "error.companies_write_role", MergeCompanies: "error.admin_only",
 }
 
 // Allow refuses an action the user's role may not take at all.
