@@ -45,6 +45,7 @@ type Config struct {
 	LeadsURL       string // base URL of the leads service
 	CommissionsURL string // base URL of the commissions service
 	ExportsURL     string // base URL of the exports service
+	CompaniesURL   string // base URL of the company register; empty: no company pages
 	CH             driver.Conn
 	Users          auth.Authenticator
 	Identity       *identity.Service // sign-in, sessions and accounts

@@ -17,8 +17,10 @@ const (
 	ServiceLeads       = "leads"
 	ServiceCommissions = "commissions"
 	ServiceExports     = "exports"
-	ServiceIngest      = "ingest"
-	ServiceDashboard   = "dashboard"
+	// ServiceCompanies is the company register (services/companies).
+	ServiceCompanies = "companies"
+	ServiceIngest    = "ingest"
+	ServiceDashboard = "dashboard"
 	// ServiceNotify is the notifier (services/notify): reminders, inboxes,
 	// e-mail and the weekly digest.
 	ServiceNotify = "notify"
@@ -50,6 +52,15 @@ const (
 	ConsumerNotifySender = "notify-sender"
 )
 
+// The durable consumers on COMPANIES by which the leads and exports
+// services follow merges (a lead or deal of an absorbed company is
+// re-pointed at the survivor). Renaming one replays every merge, which
+// re-points nothing twice (a record already on the survivor is skipped).
+const (
+	ConsumerLeadsCompanyMerge   = "leads-company-merge"
+	ConsumerExportsCompanyMerge = "exports-company-merge"
+)
+
 // Access is what one service does with JetStream, in the contract's terms;
 // ServicePermissions turns it into subjects.
 type Access struct {
@@ -65,8 +76,12 @@ type Access struct {
 	Publish []string
 	// Queue are the work-queue consumers it pulls from and acks, each as
 	// "<stream>/<durable>" (the notifier's sender).
-	Queue  []string
-	Manage bool // creates and updates streams, consumers and buckets (the JetStream API, whole)
+	Queue []string
+	// Consume are the durable consumers it creates itself and pulls from
+	// and acks, each as "<stream>/<durable>" (the follow-ups of company
+	// merges).
+	Consume []string
+	Manage  bool // creates and updates streams, consumers and buckets (the JetStream API, whole)
 }
 
 // ServiceAccess is the permissions table: what each service needs and
@@ -83,15 +98,24 @@ type Access struct {
 //     feed tokens (CALENDARS) are the dashboard's alone: it makes them and
 //     serves the feeds.
 //   - Commissions checks that a linked lead or deal exists, exports that a
-//     linked decision exists: single-message reads, no consumers.
+//     linked decision exists, leads and exports that a picked company
+//     exists: single-message reads. Leads and exports follow company
+//     merges with a durable consumer each (Consume).
 //   - Ingest alone uses the durable consumer events.ConsumerIngest; the
 //     others may create ordered consumers on the streams they follow, but
 //     are denied that consumer's name, so they cannot delete it, redefine it
 //     or pull (and ack) its messages.
 var ServiceAccess = map[string]Access{
 	ServiceLeads: {
-		Append: []string{events.StreamLeads},
-		Follow: []string{events.StreamLeads, events.StreamUsers},
+		Append:  []string{events.StreamLeads},
+		Follow:  []string{events.StreamLeads, events.StreamUsers},
+		Lookup:  []string{events.StreamCompanies},
+		Consume: []string{events.StreamCompanies + "/" + ConsumerLeadsCompanyMerge},
+		KVRead:  []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+	},
+	ServiceCompanies: {
+		Append: []string{events.StreamCompanies},
+		Follow: []string{events.StreamCompanies, events.StreamUsers},
 		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
 	},
 	ServiceCommissions: {
@@ -101,14 +125,15 @@ var ServiceAccess = map[string]Access{
 		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
 	},
 	ServiceExports: {
-		Append: []string{events.StreamExports},
-		Follow: []string{events.StreamExports, events.StreamUsers},
-		Lookup: []string{events.StreamCommissions},
-		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		Append:  []string{events.StreamExports},
+		Follow:  []string{events.StreamExports, events.StreamUsers},
+		Lookup:  []string{events.StreamCommissions, events.StreamCompanies},
+		Consume: []string{events.StreamCompanies + "/" + ConsumerExportsCompanyMerge},
+		KVRead:  []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
 	},
 	ServiceIngest: {
 		Append:  []string{events.StreamDeadLetter},
-		Durable: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports},
+		Durable: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies},
 	},
 	ServiceDashboard: {
 		Append:  []string{events.StreamUsers},
@@ -130,7 +155,7 @@ var ServiceAccess = map[string]Access{
 	// sends dead letters back to their subjects, and `rebuild` runs an
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
-		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
+		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies, events.StreamDeadLetter},
 		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs},
 		Manage:  true,
 	},
@@ -211,6 +236,11 @@ func ServicePermissions(service string) Permissions {
 			stream, durable, _ := strings.Cut(q, "/")
 			pub(api+"STREAM.INFO."+stream, api+"CONSUMER.INFO."+stream+"."+durable,
 				api+"CONSUMER.MSG.NEXT."+stream+"."+durable, "$JS.ACK."+stream+"."+durable+".>")
+		}
+		for _, q := range a.Consume {
+			stream, durable, _ := strings.Cut(q, "/")
+			pub(api+"STREAM.INFO."+stream, api+"CONSUMER.CREATE."+stream+"."+durable, api+"CONSUMER.CREATE."+stream+"."+durable+".>",
+				api+"CONSUMER.INFO."+stream+"."+durable, api+"CONSUMER.MSG.NEXT."+stream+"."+durable, "$JS.ACK."+stream+"."+durable+".>")
 		}
 		for _, b := range slices.Concat(a.KVRead, a.KVWrite) {
 			get("KV_" + b)

@@ -36,6 +36,8 @@ type Config struct {
 	CommissionsURL  string // where the dashboard finds the commissions API; empty: the one this stack serves
 	ExportsAddr     string
 	ExportsURL      string // where the dashboard finds the exports API; empty: the one this stack serves
+	CompaniesAddr   string // the company register's API (ECONDIP_COMPANIES_ADDR)
+	CompaniesURL    string // where the dashboard finds the company register; empty: the one this stack serves
 	DashboardAddr   string
 	IngestAddr      string // ingest's health, readiness and metrics (ECONDIP_INGEST_ADDR); empty or "off": none
 	NotifyAddr      string // `econdip notify`'s health, readiness and metrics (ECONDIP_NOTIFY_ADDR); empty or "off": none
@@ -111,6 +113,7 @@ func ConfigFromEnv() (Config, error) {
 		MetricsAddr:     env("ECONDIP_METRICS_ADDR", "127.0.0.1:9464"),
 		CommissionsAddr: env("ECONDIP_COMMISSIONS_ADDR", "127.0.0.1:8082"),
 		ExportsAddr:     env("ECONDIP_EXPORTS_ADDR", "127.0.0.1:8083"),
+		CompaniesAddr:   env("ECONDIP_COMPANIES_ADDR", "127.0.0.1:8086"),
 		Demo:            flag("ECONDIP_DEMO", true),
 		DemoLeads:       num("ECONDIP_DEMO_LEADS", 240),
 		DemoSeed:        uint64(num("ECONDIP_DEMO_SEED", 2030)),
@@ -153,6 +156,7 @@ func ConfigFromEnv() (Config, error) {
 	c.LeadsURL = env("ECONDIP_LEADS_URL", "")
 	c.CommissionsURL = env("ECONDIP_COMMISSIONS_URL", "")
 	c.ExportsURL = env("ECONDIP_EXPORTS_URL", "")
+	c.CompaniesURL = env("ECONDIP_COMPANIES_URL", "")
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

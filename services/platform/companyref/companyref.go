@@ -1,0 +1,116 @@
+// Package companyref is what the services that hold records of companies
+// (leads: investors, exports: buyers) need of the company register: the
+// company a record picks, read from the COMPANIES stream, and the merges
+// they follow to re-point their records at the surviving company.
+package companyref
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/events"
+	"econdip/services/platform/apperr"
+	"econdip/services/platform/eventstore"
+)
+
+// Register reads companies from the COMPANIES stream (single messages:
+// the last event of a company is its state).
+type Register struct {
+	store *eventstore.Store[events.CompanyV1]
+}
+
+// New reads the register on js.
+func New(js jetstream.JetStream) *Register {
+	return &Register{store: eventstore.New(js, events.StreamCompanies, events.CompanySubject, state, func(c events.CompanyV1) string { return c.ID })}
+}
+
+func state(ev events.Event) (events.CompanyV1, bool) {
+	s, ok := ev.(events.CompanySnapshot)
+	if !ok {
+		return events.CompanyV1{}, false
+	}
+	return s.State(), true
+}
+
+// Pick returns the company a record picks by id, as a field error on field
+// when there is none or when it was merged into another (the form then
+// offers the survivor). A failure to read is an error of its own.
+func (r *Register) Pick(ctx context.Context, field, id string) (events.CompanyV1, error) {
+	var f apperr.Fields
+	if events.CheckToken(id) != nil {
+		f.Add(field, "error.unknown_company", id)
+		return events.CompanyV1{}, f.Err()
+	}
+	rec, err := r.store.Load(ctx, id)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		f.Add(field, "error.unknown_company", id)
+		return events.CompanyV1{}, f.Err()
+	}
+	if err != nil {
+		return events.CompanyV1{}, err
+	}
+	if rec.State.MergedInto != "" {
+		f.Add(field, "error.merged_already", rec.State.Name, rec.State.MergedInto)
+		return events.CompanyV1{}, f.Err()
+	}
+	return rec.State, nil
+}
+
+// SystemActor is the actor of the changes a merge makes to records: no
+// person made them, the merge did (its own event names the administrator).
+const SystemActor = "system.company-merge"
+
+// FollowMerges runs handle on every company.merged event of the COMPANIES
+// stream, through the durable consumer durable (natsx.ConsumerLeadsCompanyMerge,
+// ...), until ctx ends: at least once, so handle is idempotent (a record
+// already on the survivor is skipped). A message handle fails on is
+// redelivered after a delay; other company events are acknowledged
+// unread. It returns once the consumer is set up.
+func FollowMerges(ctx context.Context, js jetstream.JetStream, durable string, log *slog.Logger, handle func(context.Context, events.CompanyMergedV1) error) error {
+	cons, err := js.CreateOrUpdateConsumer(ctx, events.StreamCompanies, jetstream.ConsumerConfig{
+		Durable: durable, FilterSubject: events.AllCompanies, AckPolicy: jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: time.Minute, MaxAckPending: 16,
+		Description: "re-points records of merged companies at the survivor",
+	})
+	if err != nil {
+		return fmt.Errorf("company merges: create consumer %s on %s: %w", durable, events.StreamCompanies, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if m.Headers().Get(events.HeaderType) != events.TypeCompanyMerged {
+			_ = m.Ack()
+			return
+		}
+		_, ev, err := events.Decode(m.Data())
+		merged, ok := ev.(*events.CompanyMergedV1)
+		if err != nil || !ok {
+			// The ingest dead-letters what cannot be decoded; here it is
+			// only skipped, so one bad message does not stop the merges.
+			log.Error("company merge: undecodable event skipped", "consumer", durable, "err", err)
+			_ = m.Term()
+			return
+		}
+		if err := handle(ctx, *merged); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			log.Warn("company merge: records not yet re-pointed, will retry", "consumer", durable,
+				"company", merged.Company.ID, "into", merged.Into.ID, "err", err)
+			_ = m.NakWithDelay(5 * time.Second)
+			return
+		}
+		_ = m.Ack()
+	})
+	if err != nil {
+		return fmt.Errorf("company merges: consume %s: %w", durable, err)
+	}
+	go func() {
+		<-ctx.Done()
+		cc.Stop()
+	}()
+	return nil
+}
