@@ -114,7 +114,8 @@ func visible(u auth.User, c domain.Company) domain.Company {
 // idempotency key, a retry returns the company the first request created.
 func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string, d domain.Details, anyway bool) (domain.Company, bool, error) {
 	if !anyway && auth.Allow(u, auth.WriteCompanies) == nil {
-		dups, err := s.candidates(d.Name, d.Country, d.RegNumber, "")
+		// A retry of the request that created a company does not find it.
+		dups, err := s.candidates(d.Name, d.Country, d.RegNumber, s.companies.KeyID(u, idempotencyKey))
 		if err != nil {
 			return domain.Company{}, false, err
 		}

@@ -76,7 +76,7 @@ func LatinForm(name string) string {
 // ООО, АО, АҚ, ...). Longer phrases are legalPhrases.
 var legalForms = map[string]bool{
 	"gmbh": true, "ag": true, "kg": true, "kgaa": true, "ug": true, "se": true, "llc": true, "llp": true, "lp": true,
-	"ltd": true, "limited": true, "inc": true, "incorporated": true, "corp": true, "corporation": true,
+	"gmbkh": true, "ltd": true, "limited": true, "inc": true, "incorporated": true, "corp": true, "corporation": true,
 	"co": true, "sa": true, "sas": true, "sarl": true, "spa": true, "srl": true, "bv": true, "nv": true, "plc": true,
 	"jsc": true, "ojsc": true, "cjsc": true, "pjsc": true, "ooo": true, "oao": true, "zao": true, "ao": true, "pao": true,
 	"too": true, "zhshs": true, "aq": true, "ip": true, "zhk": true, "oy": true, "ab": true, "as": true, "asa": true,
@@ -131,12 +131,12 @@ func Normalise(name string) []string {
 }
 
 // phonetic reduces a normalised word to a skeleton that close spellings of
-// one name share: kh, q, c, ck → k; gh → g; ph → f; w → v; zh → j; ts,
+// one name share: sch → sh; rh → r; th → t; kh, q, ck → k; gh → g; ph → f; w → v; zh → j; ts,
 // tz → c; y, j → i; yu/ya/yo/ye after a vowel sound dropped to the vowel;
 // -ium, -iy, -ii, -ij endings → i; double letters single.
 func phonetic(w string) string {
 	r := strings.NewReplacer(
-		"shch", "sh", "kh", "k", "ck", "k", "gh", "g", "ph", "f", "zh", "j", "tz", "c", "ts", "c",
+		"shch", "sh", "sch", "sh", "kh", "k", "rh", "r", "th", "t", "ck", "k", "gh", "g", "ph", "f", "zh", "j", "tz", "c", "ts", "c",
 		"yu", "u", "ya", "a", "yo", "o", "ye", "e", "ju", "u", "ja", "a",
 	)
 	w = r.Replace(w)

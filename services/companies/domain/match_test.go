@@ -63,6 +63,7 @@ func TestSimilarity(t *testing.T) {
 		{"Russian to English romanisation", "ООО «Газпромнефть Казахстан»", "Gazpromneft Kazakhstan LLC", true},
 		{"kh and double letters", "Khimprom", "Himprom", true},
 		{"-iy ending", "Юнайтед Металлургический", "United Metallurgical", true},
+		{"German name in Russian letters", "Рейн Машиненбау ГмбХ", "Rhein Maschinenbau GmbH", true},
 		{"words run together", "KazAlum", "Kaz Alum", true},
 		{"dots in abbreviations", "C.N.P.C. International", "CNPC International Ltd", true},
 		{"same first word, other business", "Kazakh Aluminium", "Kazakh Minerals", false},
