@@ -10,13 +10,13 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"econdip/events"
 	companies "econdip/services/companies/app"
 	cdomain "econdip/services/companies/domain"
 	exports "econdip/services/exports/app"
 	edomain "econdip/services/exports/domain"
 	leads "econdip/services/leads/app"
 	ldomain "econdip/services/leads/domain"
-	"econdip/events"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
