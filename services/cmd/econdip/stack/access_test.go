@@ -22,7 +22,7 @@ import (
 
 // fixture is one record of each kind, of the Berlin post or of igc-cn.
 type fixture struct {
-	lead, deal, barrier, bin, decision, session string
+	lead, deal, barrier, bin, decision, session, company string
 	markers                                     []string // texts only the record's readers may see
 }
 
@@ -53,6 +53,13 @@ func accessFixture(t *testing.T, s *stack.Stack) fixture {
 	}
 	r.JSON(t, &p)
 	f.session, f.decision = p.Session.ID, p.Decisions[0].ID
+	r = stacktest.Do(t, "POST", "http://"+s.CompaniesAddr+"/api/v1/companies", berlin, `{"name":"Walk Test Company GmbH","country":"DE"}`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("company: %d %s", r.Status, r.Body)
+	}
+	var co struct{ ID string }
+	r.JSON(t, &co)
+	f.company = co.ID
 	f.markers = []string{"Walk Test Investor", "Walk test barrier", p.Decisions[0].Text}
 	return f
 }
@@ -110,6 +117,9 @@ func target(path string, f fixture) (string, string) {
 				return f.deal
 			case strings.Contains(path, "/barriers/"):
 				return f.barrier
+			case strings.Contains(path, "/companies/"):
+				owner = "" // the register is shared: no record is another's
+				return f.company
 			}
 		}
 		return p
@@ -126,9 +136,9 @@ func target(path string, f fixture) (string, string) {
 func TestEveryRouteAnswersAsThePolicySays(t *testing.T) {
 	s := stacktest.Start(t)
 	f := accessFixture(t, s)
-	addr := map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "dashboard": s.DashboardAddr}
+	addr := map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "companies": s.CompaniesAddr, "dashboard": s.DashboardAddr}
 	walked := 0
-	for _, service := range []string{"leads", "commissions", "exports", "dashboard"} {
+	for _, service := range []string{"leads", "commissions", "exports", "companies", "dashboard"} {
 		app := s.Apps[service]
 		if app == nil {
 			t.Fatalf("no %s app", service)
@@ -205,7 +215,7 @@ func TestEveryRouteAnswersAsThePolicySays(t *testing.T) {
 	if walked < 300 {
 		t.Errorf("walked only %d route × user pairs", walked)
 	}
-	t.Logf("walked %d route × user pairs over %d services", walked, 4)
+	t.Logf("walked %d route × user pairs over %d services", walked, 5)
 }
 
 // noRedirect is a client that shows redirects instead of following them.
