@@ -100,6 +100,7 @@ type Server struct {
 	leads       leadsClient
 	commissions commissionsClient
 	exports     exportsClient
+	companies   companiesClient
 	pages       map[i18n.Lang]map[string]*template.Template // per language, per page
 }
 
@@ -152,6 +153,9 @@ func New(cfg Config) (*fiber.App, error) {
 	s.digestRoutes(public, ui)
 	s.inboxRoutes(ui)
 	s.workRoutes(ui)
+	if err := s.companiesRoutes(ui); err != nil {
+		return nil, err
+	}
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {
