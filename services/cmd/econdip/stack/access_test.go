@@ -23,7 +23,7 @@ import (
 // fixture is one record of each kind, of the Berlin post or of igc-cn.
 type fixture struct {
 	lead, deal, barrier, bin, decision, session, company string
-	markers                                     []string // texts only the record's readers may see
+	markers                                              []string // texts only the record's readers may see
 }
 
 func accessFixture(t *testing.T, s *stack.Stack) fixture {

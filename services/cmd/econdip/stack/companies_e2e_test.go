@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	chttp "econdip/services/companies/httpapi"
 	"econdip/services/cmd/econdip/stack"
+	chttp "econdip/services/companies/httpapi"
 	"econdip/services/test/stacktest"
 )
 
@@ -79,9 +79,13 @@ func TestCompanyRegisterThroughTheStack(t *testing.T) {
 		t.Fatalf("merge: %d %s", r.Status, r.Body)
 	}
 	stacktest.Eventually(t, 20*time.Second, "the lead and the deal follow the merge", func() (bool, error) {
-		var l struct{ InvestorID string `json:"investor_id"` }
+		var l struct {
+			InvestorID string `json:"investor_id"`
+		}
 		stacktest.Do(t, "GET", leadsURL(s)+"/"+lead.ID, berlin, "").JSON(t, &l)
-		var d struct{ BuyerID string `json:"buyer_id"` }
+		var d struct {
+			BuyerID string `json:"buyer_id"`
+		}
 		stacktest.Do(t, "GET", exportsURL(s, "/deals/"+deal.ID), berlin, "").JSON(t, &d)
 		return l.InvestorID == de.ID && d.BuyerID == de.ID, nil
 	})
