@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -135,27 +134,17 @@ func (s *Service) pickBuyer(ctx context.Context, in *domain.DealInput) error {
 // actor with the deal's post): at least once, so a deal already on the
 // survivor is skipped.
 func (s *Service) RepointBuyer(ctx context.Context, m events.CompanyMergedV1) error {
-	recs, err := s.deals.View.Select(eventstore.Query[events.DealV1]{Match: map[string]string{"buyer_id": m.Company.ID}})
-	if err != nil {
-		return err
-	}
-	for _, r := range recs {
-		system := auth.User{ID: companyref.SystemActor, Role: auth.Attache, Post: r.State.Post}
-		_, err := s.deals.Change(ctx, system, auth.WriteExports, r.ID, command.AnyVersion, func(d *domain.Deal, _ time.Time) (command.Event[events.DealV1], error) {
+	return companyref.Repoint(ctx, s.deals, "buyer_id", auth.WriteExports, m, func(d events.DealV1) string { return d.Post },
+		func(d *domain.Deal) command.Event[events.DealV1] {
 			if d.BuyerID != m.Company.ID {
-				return nil, nil // re-pointed already, or changed since
+				return nil // re-pointed already, or changed since
 			}
 			before := dealToEvent(*d)
 			d.BuyerID, d.BuyerName = m.Into.ID, m.Into.Name
 			return command.Updated(before, dealToEvent(*d), []string{"buyer_id", "buyer_name"}, func(st events.DealV1, changed []string) events.Event {
 				return events.DealUpdatedV1{Deal: st, Changed: changed}
-			}), nil
+			})
 		})
-		if err != nil {
-			return fmt.Errorf("deal %s: %w", r.ID, err)
-		}
-	}
-	return nil
 }
 
 // FollowMerges re-points deals as companies are merged, until ctx ends.

@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -153,27 +152,17 @@ func (s *Service) pickInvestor(ctx context.Context, d *domain.Details) error {
 // system actor with the lead's post): at least once, so a lead already on
 // the survivor is skipped.
 func (s *Service) RepointInvestor(ctx context.Context, m events.CompanyMergedV1) error {
-	recs, err := s.leads.View.Select(eventstore.Query[events.LeadV1]{Match: map[string]string{"investor_id": m.Company.ID}})
-	if err != nil {
-		return err
-	}
-	for _, r := range recs {
-		system := auth.User{ID: companyref.SystemActor, Role: auth.Attache, Post: r.State.Post}
-		_, err := s.leads.Change(ctx, system, auth.WriteLeads, r.ID, command.AnyVersion, func(l *domain.Lead, _ time.Time) (command.Event[events.LeadV1], error) {
+	return companyref.Repoint(ctx, s.leads, "investor_id", auth.WriteLeads, m, func(l events.LeadV1) string { return l.Post },
+		func(l *domain.Lead) command.Event[events.LeadV1] {
 			if l.InvestorID != m.Company.ID {
-				return nil, nil // re-pointed already, or changed since
+				return nil // re-pointed already, or changed since
 			}
 			before := toEvent(*l)
 			l.InvestorID, l.InvestorName = m.Into.ID, m.Into.Name
 			return command.Updated(before, toEvent(*l), []string{"investor_id", "investor_name"}, func(st events.LeadV1, changed []string) events.Event {
 				return events.LeadUpdatedV1{Lead: st, Changed: changed}
-			}), nil
+			})
 		})
-		if err != nil {
-			return fmt.Errorf("lead %s: %w", r.ID, err)
-		}
-	}
-	return nil
 }
 
 // FollowMerges re-points leads as companies are merged, until ctx ends.

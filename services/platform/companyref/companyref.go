@@ -15,6 +15,8 @@ import (
 
 	"econdip/events"
 	"econdip/services/platform/apperr"
+	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/eventstore"
 )
 
@@ -64,6 +66,29 @@ func (r *Register) Pick(ctx context.Context, field, id string) (events.CompanyV1
 // SystemActor is the actor of the changes a merge makes to records: no
 // person made them, the merge did (its own event names the administrator).
 const SystemActor = "system.company-merge"
+
+// Repoint moves the records of kind whose column (in its view) names the
+// company a merge absorbed to the survivor: move applies the change to one
+// record and returns its event, or nil when the record is on the survivor
+// already (or changed since), which stores nothing. Each change goes
+// through the command helper as SystemActor with the record's post (post),
+// action write, at any version: the merge, not a person, decided it.
+func Repoint[E, D any](ctx context.Context, k *command.Kind[E, D], column string, write auth.Action, m events.CompanyMergedV1,
+	post func(E) string, move func(d *D) command.Event[E]) error {
+	recs, err := k.View.Select(eventstore.Query[E]{Match: map[string]string{column: m.Company.ID}})
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		system := auth.User{ID: SystemActor, Role: auth.Attache, Post: post(r.State)}
+		if _, err := k.Change(ctx, system, write, r.ID, command.AnyVersion, func(d *D, _ time.Time) (command.Event[E], error) {
+			return move(d), nil
+		}); err != nil {
+			return fmt.Errorf("%s %s: %w", k.Name, r.ID, err)
+		}
+	}
+	return nil
+}
 
 // FollowMerges runs handle on every company.merged event of the COMPANIES
 // stream, through the durable consumer durable (natsx.ConsumerLeadsCompanyMerge,
