@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -54,6 +55,18 @@ func (c companiesClient) match(ctx context.Context, token string, req chttp.Matc
 	return out.Candidates, err
 }
 
+func (c companiesClient) update(ctx context.Context, token, id string, req chttp.PatchRequest) (chttp.CompanyJSON, error) {
+	var out chttp.CompanyJSON
+	err := c.call(ctx, token, http.MethodPatch, "/api/v1/companies/"+url.PathEscape(id), nil, req, &out)
+	return out, err
+}
+
+func (c companiesClient) merge(ctx context.Context, token, id string, req chttp.MergeRequest) (chttp.CompanyJSON, error) {
+	var out chttp.CompanyJSON
+	err := c.call(ctx, token, http.MethodPost, "/api/v1/companies/"+url.PathEscape(id)+"/merge", nil, req, &out)
+	return out, err
+}
+
 func (c companiesClient) create(ctx context.Context, token string, req chttp.CreateRequest) (chttp.CompanyJSON, error) {
 	var out chttp.CompanyJSON
 	err := c.call(ctx, token, http.MethodPost, "/api/v1/companies", nil, req, &out)
@@ -77,6 +90,8 @@ func (s *Server) companiesRoutes(ui auth.Router) error {
 	}
 	ui.Get("/companies", auth.ReadCompanies, s.companiesPage)
 	ui.Get("/companies/:id", auth.ReadCompanies, s.companyPage)
+	ui.Post("/companies/:id", auth.WriteCompanies, s.editCompany)
+	ui.Post("/companies/:id/merge", auth.MergeCompanies, s.mergeCompany)
 	ui.Get("/api/companies", auth.ReadCompanies, s.companiesFinder)
 	return nil
 }
@@ -141,24 +156,50 @@ type companyView struct {
 	DealsShown bool
 	CanEdit    bool // attachés: the lead and deal pages
 	Countries  func(string) string
+	// EditForm is shown to those who may edit companies; Errors and Error
+	// are a refused edit's or merge's; Saved after a change.
+	EditForm bool
+	Aliases  string // one a line, as the edit form shows them
+	Errors   map[string]string
+	Error    string
+	Saved    bool
+	// Duplicates are the likely duplicates an administrator may merge into this company.
+	Duplicates []chttp.CandidateJSON
 }
 
 func (s *Server) companyPage(c *fiber.Ctx) error {
-	ctx, tok, u := apiContext(c), token(c), currentUser(c)
-	co, err := s.companies.get(ctx, tok, c.Params("id"))
+	co, err := s.companies.get(apiContext(c), token(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	v := companyView{Company: co, Survivor: co.MergedInto, Countries: s.countryNamer(httpx.Lang(c)),
-		CanEdit: auth.ReachOf(u, auth.WriteLeads) != auth.None}
-	if v.History, err = s.companies.history(ctx, tok, co.ID); err != nil {
+	v, err := s.companyView(c, co)
+	if err != nil {
 		return err
+	}
+	v.Saved = c.Query("saved") == "1"
+	return s.render(c, 200, "company", co.Name, v)
+}
+
+// companyView gathers what the company page shows of co for the user.
+func (s *Server) companyView(c *fiber.Ctx, co chttp.CompanyJSON) (companyView, error) {
+	ctx, tok, u := apiContext(c), token(c), currentUser(c)
+	var err error
+	v := companyView{Company: co, Survivor: co.MergedInto, Countries: s.countryNamer(httpx.Lang(c)),
+		CanEdit: auth.ReachOf(u, auth.WriteLeads) != auth.None, EditForm: auth.ReachOf(u, auth.WriteCompanies) != auth.None && co.MergedInto == "",
+		Aliases: strings.Join(co.Aliases, "\n"), Errors: map[string]string{}}
+	if v.History, err = s.companies.history(ctx, tok, co.ID); err != nil {
+		return v, err
+	}
+	if auth.ReachOf(u, auth.MergeCompanies) != auth.None && co.MergedInto == "" {
+		if v.Duplicates, err = s.companies.match(ctx, tok, chttp.MatchRequest{Name: co.Name, Country: co.Country, RegNumber: co.RegNumber, Except: co.ID}); err != nil {
+			return v, err
+		}
 	}
 	var leadIDs, dealIDs []string
 	if auth.ReachOf(u, auth.ReadLeads) != auth.None {
 		page, err := s.leads.list(ctx, tok, url.Values{"investor_id": {co.ID}, "limit": {"500"}})
 		if err != nil {
-			return err
+			return v, err
 		}
 		v.Leads, v.LeadsShown = page.Leads, true
 		for _, l := range page.Leads {
@@ -168,7 +209,7 @@ func (s *Server) companyPage(c *fiber.Ctx) error {
 	if auth.ReachOf(u, auth.ReadExports) != auth.None {
 		deals, _, err := s.exports.deals(ctx, tok, url.Values{"buyer_id": {co.ID}, "limit": {"500"}})
 		if err != nil {
-			return err
+			return v, err
 		}
 		v.Deals, v.DealsShown = deals, true
 		for _, d := range deals {
@@ -180,7 +221,60 @@ func (s *Server) companyPage(c *fiber.Ctx) error {
 			s.cfg.Log.Warn("company page: linked decisions unavailable", "company", co.ID, "err", err)
 		}
 	}
-	return s.render(c, 200, "company", co.Name, v)
+	return v, nil
+}
+
+// editCompany saves the company page's edit form: names, registration
+// number, website and other spellings (one a line).
+func (s *Server) editCompany(c *fiber.Ctx) error {
+	id, version := c.Params("id"), formVersion(c)
+	var aliases []string
+	for _, a := range strings.Split(c.FormValue("aliases"), "\n") {
+		if a = strings.TrimSpace(a); a != "" {
+			aliases = append(aliases, a)
+		}
+	}
+	field := func(name string) *string { v := strings.TrimSpace(c.FormValue(name)); return &v }
+	req := chttp.PatchRequest{Version: &version, Name: field("name"), NameLatin: field("name_latin"), RegNumber: field("reg_number"),
+		Website: field("website"), Aliases: &aliases}
+	_, err := s.companies.update(apiContext(c), token(c), id, req)
+	return s.companyAnswer(c, id, err)
+}
+
+// mergeCompany merges the company the administrator picked among the
+// likely duplicates into this one, from the versions the page showed.
+func (s *Server) mergeCompany(c *fiber.Ctx) error {
+	id, version := c.Params("id"), formVersion(c)
+	absorbVersion := 0
+	if v, err := strconv.Atoi(c.FormValue("absorb_version")); err == nil {
+		absorbVersion = v
+	}
+	_, err := s.companies.merge(apiContext(c), token(c), id, chttp.MergeRequest{Version: &version, Absorb: c.FormValue("absorb"), AbsorbVersion: &absorbVersion})
+	return s.companyAnswer(c, id, err)
+}
+
+// companyAnswer is the answer to a company form: back to the page, or the
+// page again with the refusal (400, or 409 when another change came first).
+func (s *Server) companyAnswer(c *fiber.Ctx, id string, apiErr error) error {
+	if apiErr == nil {
+		return c.Redirect("/companies/"+id+"?saved=1", fiber.StatusSeeOther)
+	}
+	co, err := s.companies.get(apiContext(c), token(c), id)
+	if err != nil {
+		return err
+	}
+	v, err := s.companyView(c, co)
+	if err != nil {
+		return err
+	}
+	if v.Error, err = apiFormErrors(httpx.Lang(c), v.Errors, apiErr); err != nil {
+		return err
+	}
+	status := fiber.StatusBadRequest
+	if apperr.CodeOf(apiErr) == apperr.Conflict {
+		status = fiber.StatusConflict
+	}
+	return s.render(c, status, "company", co.Name, v)
 }
 
 // companiesFinder answers the forms' "type to find": up to 20 companies

@@ -100,4 +100,39 @@ func TestLeadFormPicksACompany(t *testing.T) {
 	if status, body := get(t, dash+"/api/companies?q=rhein&country=DE", "tok-berlin"); status != 200 || !strings.Contains(body, rhein.ID) {
 		t.Errorf("the form's finder: %d %s", status, body)
 	}
+
+	// The attaché edits the other spellings; a stale version is refused.
+	status, _, loc = postLeadForm(t, page, "tok-berlin", map[string]string{"version": "1", "name": "Rhein Maschinenbau GmbH", "aliases": "RMB\nRhein MB"}, "")
+	if status != http.StatusSeeOther || !strings.HasSuffix(loc, "?saved=1") {
+		t.Fatalf("edit: %d %s", status, loc)
+	}
+	if status, body, _ := postLeadForm(t, page, "tok-berlin", map[string]string{"version": "1", "name": "Rhein Maschinenbau GmbH", "aliases": "X"}, ""); status != http.StatusConflict {
+		t.Errorf("a stale edit: %d %s", status, body)
+	}
+	if _, body := get(t, page, "tok-berlin"); !strings.Contains(body, "Rhein MB") {
+		t.Error("the aliases are not shown")
+	}
+	// The administrator sees a twin among the likely duplicates and merges it here.
+	r = stacktest.Do(t, "POST", companies, "tok-berlin", `{"name":"Rhein-Maschinenbau AG","country":"DE","create_anyway":true}`)
+	var twin struct {
+		ID      string
+		Version int
+	}
+	r.JSON(t, &twin)
+	status, body = get(t, page, "tok-admin")
+	if status != 200 || !strings.Contains(body, `id="company-duplicates"`) || !strings.Contains(body, `value="`+twin.ID+`"`) {
+		t.Fatalf("the administrator's page lists the twin: %d", status)
+	}
+	if status, _ := get(t, page, "tok-berlin"); status != 200 {
+		t.Fatal(status)
+	} else if _, body := get(t, page, "tok-berlin"); strings.Contains(body, `id="company-duplicates"`) {
+		t.Error("an attaché is offered the merge")
+	}
+	status, _, _ = postLeadForm(t, page+"/merge", "tok-admin", map[string]string{"version": "2", "absorb": twin.ID, "absorb_version": "1"}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("merge: %d", status)
+	}
+	if _, body := get(t, dash+"/companies/"+twin.ID, "tok-analyst"); !strings.Contains(body, `id="merged-into"`) {
+		t.Error("the absorbed company's page does not say where it went")
+	}
 }
