@@ -118,15 +118,7 @@ func (s *Service) CreateDeal(ctx context.Context, u auth.User, idempotencyKey st
 // picks (the register's name is the display copy); without one, the typed
 // name stays.
 func (s *Service) pickBuyer(ctx context.Context, in *domain.DealInput) error {
-	if in.BuyerID == "" {
-		return nil
-	}
-	c, err := s.companies.Pick(ctx, "buyer_id", in.BuyerID)
-	if err != nil {
-		return err
-	}
-	in.BuyerName, in.BuyerCountry = c.Name, c.Country
-	return nil
+	return s.companies.Fill(ctx, "buyer_id", in.BuyerID, &in.BuyerName, &in.BuyerCountry)
 }
 
 // RepointBuyer moves the deals of a company absorbed by a merge to the

@@ -136,15 +136,7 @@ func (s *Service) Update(ctx context.Context, u auth.User, id string, version in
 // lead picks (the register's name is the display copy); without one, the
 // typed name stays.
 func (s *Service) pickInvestor(ctx context.Context, d *domain.Details) error {
-	if d.InvestorID == "" {
-		return nil
-	}
-	c, err := s.companies.Pick(ctx, "investor_id", d.InvestorID)
-	if err != nil {
-		return err
-	}
-	d.InvestorName, d.InvestorCountry = c.Name, c.Country
-	return nil
+	return s.companies.Fill(ctx, "investor_id", d.InvestorID, &d.InvestorName, &d.InvestorCountry)
 }
 
 // RepointInvestor moves the leads of a company absorbed by a merge to the

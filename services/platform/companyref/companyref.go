@@ -63,6 +63,21 @@ func (r *Register) Pick(ctx context.Context, field, id string) (events.CompanyV1
 	return rec.State, nil
 }
 
+// Fill copies the name and country of the company a record picks by id
+// into the record's display copy (*name, *country); without an id the
+// typed name stays. Errors as Pick.
+func (r *Register) Fill(ctx context.Context, field, id string, name, country *string) error {
+	if id == "" {
+		return nil
+	}
+	c, err := r.Pick(ctx, field, id)
+	if err != nil {
+		return err
+	}
+	*name, *country = c.Name, c.Country
+	return nil
+}
+
 // SystemActor is the actor of the changes a merge makes to records: no
 // person made them, the merge did (its own event names the administrator).
 const SystemActor = "system.company-merge"
