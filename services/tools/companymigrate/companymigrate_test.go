@@ -17,6 +17,7 @@ import (
 	edomain "econdip/services/exports/domain"
 	leads "econdip/services/leads/app"
 	ldomain "econdip/services/leads/domain"
+	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
@@ -189,9 +190,12 @@ func TestMergeMovesEveryRecord(t *testing.T) {
 	if err != nil || got.MergedInto != survivor.ID {
 		t.Fatalf("absorbed: %+v %v", got, err)
 	}
-	// A lead can no longer pick the absorbed company.
-	if _, _, err := s.ls.Create(ctx, berlin, "", lead(absorbed.ID, "")); err == nil {
-		t.Error("a lead picked a merged company")
+	// A lead can no longer pick the absorbed company, nor one the register lacks.
+	for _, id := range []string{absorbed.ID, "00000000-0000-4000-8000-000000000000", "a.*"} {
+		_, _, err := s.ls.Create(ctx, berlin, "", lead(id, ""))
+		if f, _ := apperr.FieldsOf(err); !f.Has("investor_id") {
+			t.Errorf("a lead picked company %q: %v", id, err)
+		}
 	}
 }
 
