@@ -122,26 +122,26 @@ func (s *Service) pickBuyer(ctx context.Context, in *domain.DealInput) error {
 }
 
 // RepointBuyer moves the deals of a company absorbed by a merge to the
-// survivor (deal.updated, changed buyer_id and buyer_name, by the system
-// actor with the deal's post): at least once, so a deal already on the
-// survivor is skipped.
-func (s *Service) RepointBuyer(ctx context.Context, m events.CompanyMergedV1) error {
-	return companyref.Repoint(ctx, s.deals, "buyer_id", auth.WriteExports, m, func(d events.DealV1) string { return d.Post },
+// survivor, or gives them a renamed company's new name (deal.updated,
+// changed buyer_id and buyer_name, by the system actor with the deal's
+// post): at least once, so a deal moved already is skipped.
+func (s *Service) RepointBuyer(ctx context.Context, mv companyref.Move) error {
+	return companyref.Repoint(ctx, s.deals, "buyer_id", auth.WriteExports, mv, func(d events.DealV1) string { return d.Post },
 		func(d *domain.Deal) command.Event[events.DealV1] {
-			if d.BuyerID != m.Company.ID {
-				return nil // re-pointed already, or changed since
+			if d.BuyerID != mv.From {
+				return nil // moved already, or changed since
 			}
 			before := dealToEvent(*d)
-			d.BuyerID, d.BuyerName = m.Into.ID, m.Into.Name
+			d.BuyerID, d.BuyerName = mv.To.ID, mv.To.Name
 			return command.Updated(before, dealToEvent(*d), []string{"buyer_id", "buyer_name"}, func(st events.DealV1, changed []string) events.Event {
 				return events.DealUpdatedV1{Deal: st, Changed: changed}
 			})
 		})
 }
 
-// FollowMerges re-points deals as companies are merged, until ctx ends.
-func (s *Service) FollowMerges(ctx context.Context, js jetstream.JetStream) error {
-	return companyref.FollowMerges(ctx, js, natsx.ConsumerExportsCompanyMerge, s.log, s.RepointBuyer)
+// FollowCompanies moves deals as companies are merged or renamed, until ctx ends.
+func (s *Service) FollowCompanies(ctx context.Context, js jetstream.JetStream) error {
+	return companyref.Follow(ctx, js, natsx.ConsumerExportsCompanyMerge, s.log, s.RepointBuyer)
 }
 
 // dealFields are the fields of a deal an update may change, as its event names them.

@@ -140,26 +140,26 @@ func (s *Service) pickInvestor(ctx context.Context, d *domain.Details) error {
 }
 
 // RepointInvestor moves the leads of a company absorbed by a merge to the
-// survivor (lead.updated, changed investor_id and investor_name, by the
-// system actor with the lead's post): at least once, so a lead already on
-// the survivor is skipped.
-func (s *Service) RepointInvestor(ctx context.Context, m events.CompanyMergedV1) error {
-	return companyref.Repoint(ctx, s.leads, "investor_id", auth.WriteLeads, m, func(l events.LeadV1) string { return l.Post },
+// survivor, or gives them a renamed company's new name (lead.updated,
+// changed investor_id and investor_name, by the system actor with the
+// lead's post): at least once, so a lead moved already is skipped.
+func (s *Service) RepointInvestor(ctx context.Context, mv companyref.Move) error {
+	return companyref.Repoint(ctx, s.leads, "investor_id", auth.WriteLeads, mv, func(l events.LeadV1) string { return l.Post },
 		func(l *domain.Lead) command.Event[events.LeadV1] {
-			if l.InvestorID != m.Company.ID {
-				return nil // re-pointed already, or changed since
+			if l.InvestorID != mv.From {
+				return nil // moved already, or changed since
 			}
 			before := toEvent(*l)
-			l.InvestorID, l.InvestorName = m.Into.ID, m.Into.Name
+			l.InvestorID, l.InvestorName = mv.To.ID, mv.To.Name
 			return command.Updated(before, toEvent(*l), []string{"investor_id", "investor_name"}, func(st events.LeadV1, changed []string) events.Event {
 				return events.LeadUpdatedV1{Lead: st, Changed: changed}
 			})
 		})
 }
 
-// FollowMerges re-points leads as companies are merged, until ctx ends.
-func (s *Service) FollowMerges(ctx context.Context, js jetstream.JetStream) error {
-	return companyref.FollowMerges(ctx, js, natsx.ConsumerLeadsCompanyMerge, s.log, s.RepointInvestor)
+// FollowCompanies moves leads as companies are merged or renamed, until ctx ends.
+func (s *Service) FollowCompanies(ctx context.Context, js jetstream.JetStream) error {
+	return companyref.Follow(ctx, js, natsx.ConsumerLeadsCompanyMerge, s.log, s.RepointInvestor)
 }
 
 // detailFields are the fields of a lead an update may change, as its event names them.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -82,22 +83,31 @@ func (r *Register) Fill(ctx context.Context, field, id string, name, country *st
 // person made them, the merge did (its own event names the administrator).
 const SystemActor = "system.company-merge"
 
-// Repoint moves the records of kind whose column (in its view) names the
-// company a merge absorbed to the survivor: move applies the change to one
-// record and returns its event, or nil when the record is on the survivor
-// already (or changed since), which stores nothing. Each change goes
-// through the command helper as SystemActor with the record's post (post),
-// action write, at any version: the merge, not a person, decided it.
-func Repoint[E, D any](ctx context.Context, k *command.Kind[E, D], column string, write auth.Action, m events.CompanyMergedV1,
-	post func(E) string, move func(d *D) command.Event[E]) error {
-	recs, err := k.View.Select(eventstore.Query[E]{Match: map[string]string{column: m.Company.ID}})
+// Move is what the records of company From become: records of company
+// To, whose names their display copy takes. A merge moves the absorbed
+// company's records to the survivor; a rename keeps them on the company
+// (To.ID is From) with its new name.
+type Move struct {
+	From string
+	To   events.CompanyRef
+}
+
+// Repoint applies mv to the records of kind whose column (in its view)
+// names mv.From: change applies it to one record and returns its event, or
+// nil when the record is moved already (or changed since), which stores
+// nothing. Each change goes through the command helper as SystemActor with
+// the record's post (post), action write, at any version: the merge or the
+// rename decided it, not a person.
+func Repoint[E, D any](ctx context.Context, k *command.Kind[E, D], column string, write auth.Action, mv Move,
+	post func(E) string, change func(d *D) command.Event[E]) error {
+	recs, err := k.View.Select(eventstore.Query[E]{Match: map[string]string{column: mv.From}})
 	if err != nil {
 		return err
 	}
 	for _, r := range recs {
 		system := auth.User{ID: SystemActor, Role: auth.Attache, Post: post(r.State)}
 		if _, err := k.Change(ctx, system, write, r.ID, command.AnyVersion, func(d *D, _ time.Time) (command.Event[E], error) {
-			return move(d), nil
+			return change(d), nil
 		}); err != nil {
 			return fmt.Errorf("%s %s: %w", k.Name, r.ID, err)
 		}
@@ -105,52 +115,71 @@ func Repoint[E, D any](ctx context.Context, k *command.Kind[E, D], column string
 	return nil
 }
 
-// FollowMerges runs handle on every company.merged event of the COMPANIES
-// stream, through the durable consumer durable (natsx.ConsumerLeadsCompanyMerge,
+// Follow runs handle on every move the COMPANIES stream records (a
+// company.merged event; a company.updated event that changed the name),
+// through the durable consumer durable (natsx.ConsumerLeadsCompanyMerge,
 // ...), until ctx ends: at least once, so handle is idempotent (a record
-// already on the survivor is skipped). A message handle fails on is
-// redelivered after a delay; other company events are acknowledged
-// unread. It returns once the consumer is set up.
-func FollowMerges(ctx context.Context, js jetstream.JetStream, durable string, log *slog.Logger, handle func(context.Context, events.CompanyMergedV1) error) error {
+// moved already is skipped). A message handle fails on is redelivered
+// after a delay; other company events are acknowledged unread. It returns
+// once the consumer is set up.
+func Follow(ctx context.Context, js jetstream.JetStream, durable string, log *slog.Logger, handle func(context.Context, Move) error) error {
 	cons, err := js.CreateOrUpdateConsumer(ctx, events.StreamCompanies, jetstream.ConsumerConfig{
 		Durable: durable, FilterSubject: events.AllCompanies, AckPolicy: jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: time.Minute, MaxAckPending: 16,
-		Description: "re-points records of merged companies at the survivor",
+		Description: "moves records of merged and renamed companies",
 	})
 	if err != nil {
-		return fmt.Errorf("company merges: create consumer %s on %s: %w", durable, events.StreamCompanies, err)
+		return fmt.Errorf("company moves: create consumer %s on %s: %w", durable, events.StreamCompanies, err)
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		if m.Headers().Get(events.HeaderType) != events.TypeCompanyMerged {
+		typ := m.Headers().Get(events.HeaderType)
+		if typ != events.TypeCompanyMerged && typ != events.TypeCompanyUpdated {
 			_ = m.Ack()
 			return
 		}
 		_, ev, err := events.Decode(m.Data())
-		merged, ok := ev.(*events.CompanyMergedV1)
-		if err != nil || !ok {
+		if err != nil {
 			// The ingest dead-letters what cannot be decoded; here it is
-			// only skipped, so one bad message does not stop the merges.
-			log.Error("company merge: undecodable event skipped", "consumer", durable, "err", err)
+			// only skipped, so one bad message does not stop the others.
+			log.Error("company move: undecodable event skipped", "consumer", durable, "err", err)
 			_ = m.Term()
 			return
 		}
-		if err := handle(ctx, *merged); err != nil {
+		mv, ok := moveOf(ev)
+		if !ok {
+			_ = m.Ack()
+			return
+		}
+		if err := handle(ctx, mv); err != nil {
 			if errors.Is(err, context.Canceled) {
 				return
 			}
-			log.Warn("company merge: records not yet re-pointed, will retry", "consumer", durable,
-				"company", merged.Company.ID, "into", merged.Into.ID, "err", err)
+			log.Warn("company move: records not yet moved, will retry", "consumer", durable, "company", mv.From, "to", mv.To.ID, "err", err)
 			_ = m.NakWithDelay(5 * time.Second)
 			return
 		}
 		_ = m.Ack()
 	})
 	if err != nil {
-		return fmt.Errorf("company merges: consume %s: %w", durable, err)
+		return fmt.Errorf("company moves: consume %s: %w", durable, err)
 	}
 	go func() {
 		<-ctx.Done()
 		cc.Stop()
 	}()
 	return nil
+}
+
+// moveOf is the move an event records, if any.
+func moveOf(ev events.Event) (Move, bool) {
+	switch e := ev.(type) {
+	case *events.CompanyMergedV1:
+		return Move{From: e.Company.ID, To: e.Into}, true
+	case *events.CompanyUpdatedV1:
+		if slices.Contains(e.Changed, "name") {
+			c := e.Company
+			return Move{From: c.ID, To: events.CompanyRef{ID: c.ID, Name: c.Name, NameLatin: c.NameLatin}}, true
+		}
+	}
+	return Move{}, false
 }

@@ -53,9 +53,10 @@ const (
 )
 
 // The durable consumers on COMPANIES by which the leads and exports
-// services follow merges (a lead or deal of an absorbed company is
-// re-pointed at the survivor). Renaming one replays every merge, which
-// re-points nothing twice (a record already on the survivor is skipped).
+// services follow merges and renames (a lead or deal of an absorbed
+// company is re-pointed at the survivor; a renamed company's records take
+// its new name). Renaming one replays every merge and rename, which
+// changes nothing twice (a record moved already is skipped).
 const (
 	ConsumerLeadsCompanyMerge   = "leads-company-merge"
 	ConsumerExportsCompanyMerge = "exports-company-merge"

@@ -97,14 +97,15 @@ func eventually(t *testing.T, what string, check func() error) {
 
 // TestMergeMovesEveryRecord: leads and deals of the absorbed company follow
 // the merge (the services' durable consumers), each record's history shows
-// the old and the new name, and the absorbed company says where it went.
+// the old and the new name, and the absorbed company says where it went;
+// a rename then reaches every record's display copy.
 func TestMergeMovesEveryRecord(t *testing.T) {
 	s := start(t)
 	ctx := t.Context()
-	if err := s.ls.FollowMerges(ctx, s.js); err != nil {
+	if err := s.ls.FollowCompanies(ctx, s.js); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.xs.FollowMerges(ctx, s.js); err != nil {
+	if err := s.xs.FollowCompanies(ctx, s.js); err != nil {
 		t.Fatal(err)
 	}
 	survivor, _, err := s.co.Create(ctx, berlin, "", cdomain.Details{Name: "Rhein Maschinenbau GmbH", Country: "DE"}, false)
@@ -182,7 +183,7 @@ func TestMergeMovesEveryRecord(t *testing.T) {
 			t.Errorf("deal %s history: %+v", id, h)
 		}
 	}
-	// A record on the survivor already is left alone.
+	// A record on the survivor already is left alone by the merge.
 	if h, _ := s.ls.History(ctx, analyst, onSurvivor.ID); len(h) != 1 {
 		t.Errorf("a lead on the survivor changed: %+v", h)
 	}
@@ -190,6 +191,28 @@ func TestMergeMovesEveryRecord(t *testing.T) {
 	if err != nil || got.MergedInto != survivor.ID {
 		t.Fatalf("absorbed: %+v %v", got, err)
 	}
+	// A rename of the survivor reaches the display copies of its records.
+	cur, _ := s.co.Get(ctx, analyst, survivor.ID)
+	if _, err := s.co.Update(ctx, berlin, survivor.ID, cur.Version, func(d *cdomain.Details) { d.Name = "Rhein Maschinenbau SE" }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "records renamed", func() error {
+		for _, id := range append(leadIDs, onSurvivor.ID) {
+			if l, err := s.ls.Get(ctx, analyst, id); err != nil || l.InvestorName != "Rhein Maschinenbau SE" {
+				return fmt.Errorf("lead %s: %q %v", id, l.InvestorName, err)
+			}
+		}
+		for _, id := range dealIDs {
+			if d, err := s.xs.Deal(ctx, analyst, id); err != nil || d.BuyerName != "Rhein Maschinenbau SE" {
+				return fmt.Errorf("deal %s: %q %v", id, d.BuyerName, err)
+			}
+		}
+		return nil
+	})
+	if h, _ := s.ls.History(ctx, analyst, onSurvivor.ID); len(h) != 2 || strings.Join(h[1].Changed, ",") != "investor_name" {
+		t.Errorf("the renamed lead's history: %+v", h)
+	}
+
 	// A lead can no longer pick the absorbed company, nor one the register lacks.
 	for _, id := range []string{absorbed.ID, "00000000-0000-4000-8000-000000000000", "a.*"} {
 		_, _, err := s.ls.Create(ctx, berlin, "", lead(id, ""))
