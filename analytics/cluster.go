@@ -66,6 +66,7 @@ var replicatedTables = []string{
 	"commission_states", "session_states", "decision_states", "decision_status_history",
 	"exporter_states", "deal_states", "barrier_states", "barrier_status_history",
 	"task_states",
+	"company_states",
 }
 
 // importedTables are not from events, but, like them, written once through

@@ -257,6 +257,25 @@ type TaskStateRow struct {
 	StreamSeq    uint64
 }
 
+// CompanyStateRow is one row of the company_states table: a company
+// without its contact persons, which stay out of ClickHouse.
+type CompanyStateRow struct {
+	CompanyID  string
+	Version    uint32
+	Name       string
+	NameLatin  string
+	Country    string
+	RegNumber  string
+	Website    string
+	Aliases    []string
+	MergedInto string
+	CreatedBy  string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	EventID    uuid.UUID
+	StreamSeq  uint64
+}
+
 // Rows is what one batch of events projects to, table by table.
 type Rows struct {
 	Events           []EventRow
@@ -271,6 +290,7 @@ type Rows struct {
 	BarrierStates    []BarrierStateRow
 	BarrierStatuses  []BarrierStatusRow
 	TaskStates       []TaskStateRow
+	CompanyStates    []CompanyStateRow
 }
 
 // Len counts all rows.
@@ -278,7 +298,7 @@ func (r *Rows) Len() int {
 	return len(r.Events) + len(r.LeadStates) + len(r.LeadStages) + len(r.CommissionStates) + len(r.SessionStates) +
 		len(r.DecisionStates) + len(r.DecisionStatuses) +
 		len(r.ExporterStates) + len(r.DealStates) + len(r.BarrierStates) + len(r.BarrierStatuses) +
-		len(r.TaskStates)
+		len(r.TaskStates) + len(r.CompanyStates)
 }
 
 // Write inserts the rows, one ClickHouse batch per table. Inserting the same
@@ -366,6 +386,14 @@ func Write(ctx context.Context, conn driver.Conn, rows *Rows) error {
 		return err
 	}
 	if err := writeExports(ctx, conn, rows); err != nil {
+		return err
+	}
+	if err := insert(ctx, conn, "company_states", `company_id, version, name, name_latin, country, reg_number,
+		website, aliases, merged_into, created_by, created_at, updated_at, event_id, stream_seq`, rows.CompanyStates,
+		func(c CompanyStateRow) []any {
+			return []any{c.CompanyID, c.Version, c.Name, c.NameLatin, c.Country, c.RegNumber,
+				c.Website, orEmpty(c.Aliases), c.MergedInto, c.CreatedBy, c.CreatedAt, c.UpdatedAt, c.EventID, c.StreamSeq}
+		}); err != nil {
 		return err
 	}
 	return insert(ctx, conn, "task_states", `task_id, version, record_kind, record_id, commission_id, scope,

@@ -259,6 +259,8 @@ type leadForm struct {
 	Work *workSection
 	// Docs is the lead's documents (nil on a new lead).
 	Docs *docSection
+	// Company is the choice the investor's name asks for: likely duplicates in the register.
+	Company *companyChoice
 }
 
 type formChoices struct {
@@ -313,7 +315,7 @@ func formRequest(c *fiber.Ctx) (httpapi.CreateRequest, apperr.Fields) {
 		bad.Add("expected_jobs", "error.not_a_whole_number", jobsText)
 	}
 	req := httpapi.CreateRequest{
-		InvestorName: c.FormValue("investor_name"), InvestorCountry: c.FormValue("investor_country"),
+		InvestorID: c.FormValue("investor_id"), InvestorName: c.FormValue("investor_name"), InvestorCountry: c.FormValue("investor_country"),
 		Title: c.FormValue("title"), Sector: c.FormValue("sector"), TargetRegion: c.FormValue("target_region"),
 		InvestmentType: c.FormValue("investment_type"),
 		Capex:          httpx.MoneyJSON{Amount: httpx.NumberText(strings.TrimSpace(c.FormValue("capex_amount"))), Currency: c.FormValue("capex_currency")},
@@ -338,7 +340,7 @@ func formRequest(c *fiber.Ctx) (httpapi.CreateRequest, apperr.Fields) {
 // asLead shows submitted values back in the form after an error; the new-lead
 // form shows the stage day as its "identified on".
 func asLead(req httpapi.CreateRequest) httpapi.LeadJSON {
-	return httpapi.LeadJSON{StageEffectiveOn: req.IdentifiedOn, InvestorName: req.InvestorName, InvestorCountry: req.InvestorCountry, Title: req.Title, Sector: req.Sector,
+	return httpapi.LeadJSON{StageEffectiveOn: req.IdentifiedOn, InvestorID: req.InvestorID, InvestorName: req.InvestorName, InvestorCountry: req.InvestorCountry, Title: req.Title, Sector: req.Sector,
 		Clauses: req.Clauses, TargetRegion: req.TargetRegion, InvestmentType: req.InvestmentType, Capex: req.Capex,
 		ExpectedJobs: req.ExpectedJobs, TechTransfer: req.TechTransfer, Green: req.Green, ExpectedDecisionDate: req.ExpectedDecisionDate,
 		Source: req.Source, SourceRef: req.SourceRef, Contacts: req.Contacts}
@@ -381,11 +383,14 @@ func (s *Server) createLead(c *fiber.Ctx) error {
 	var lead httpapi.LeadJSON
 	err := bad.Err()
 	if err == nil {
+		err = s.pickCompany(c, "investor", &req.InvestorID, req.InvestorName, req.InvestorCountry)
+	}
+	if err == nil {
 		lead, err = s.leads.create(apiContext(c), token(c), c.FormValue("idempotency_key"), req)
 	}
 	if err != nil {
 		f := s.newForm(asLead(req))
-		f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
+		f.IsNew, f.IdemKey, f.Company = true, c.FormValue("idempotency_key"), companyChoiceOf(err)
 		if err := formErrors(httpx.Lang(c), f, err); err != nil {
 			return err
 		}
@@ -438,7 +443,10 @@ func (s *Server) updateLead(c *fiber.Ctx) error {
 	if err := bad.Err(); err != nil {
 		return s.formFailure(c, id, asLead(req), httpapi.MoveRequest{}, version, err)
 	}
-	patch := httpapi.PatchRequest{Version: &version, InvestorName: &req.InvestorName, InvestorCountry: &req.InvestorCountry,
+	if err := s.pickCompany(c, "investor", &req.InvestorID, req.InvestorName, req.InvestorCountry); err != nil {
+		return s.formFailure(c, id, asLead(req), httpapi.MoveRequest{}, version, err)
+	}
+	patch := httpapi.PatchRequest{Version: &version, InvestorID: &req.InvestorID, InvestorName: &req.InvestorName, InvestorCountry: &req.InvestorCountry,
 		Title: &req.Title, Sector: &req.Sector, Clauses: &req.Clauses, TargetRegion: &req.TargetRegion,
 		InvestmentType: &req.InvestmentType, Capex: &req.Capex, ExpectedJobs: &req.ExpectedJobs, TechTransfer: &req.TechTransfer,
 		Green: &req.Green, ExpectedDecisionDate: &req.ExpectedDecisionDate, Source: &req.Source, SourceRef: &req.SourceRef,
@@ -530,7 +538,7 @@ func (s *Server) formFailure(c *fiber.Ctx, id string, submitted httpapi.LeadJSON
 	if err != nil {
 		return err
 	}
-	f.Move = move
+	f.Move, f.Company = move, companyChoiceOf(apiErr)
 	if err := formErrors(httpx.Lang(c), f, apiErr); err != nil {
 		return err
 	}

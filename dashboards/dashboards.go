@@ -47,6 +47,7 @@ type Config struct {
 	CommissionsURL string // base URL of the commissions service
 	ExportsURL     string // base URL of the exports service
 	SearchURL      string // base URL of the search service; empty: no search box
+	CompaniesURL   string // base URL of the company register; empty: no company pages
 	CH             driver.Conn
 	Users          auth.Authenticator
 	Identity       *identity.Service // sign-in, sessions and accounts
@@ -102,6 +103,7 @@ type Server struct {
 	commissions commissionsClient
 	exports     exportsClient
 	search      searchClient
+	companies   companiesClient
 	pages       map[i18n.Lang]map[string]*template.Template // per language, per page
 }
 
@@ -160,6 +162,9 @@ func New(cfg Config) (*fiber.App, error) {
 	s.recordsRoutes(ui)
 	s.searchRoutes(ui)
 	s.documentRoutes(ui)
+	if err := s.companiesRoutes(ui); err != nil {
+		return nil, err
+	}
 	ui.Get("/admin/rates", auth.ManageReference, s.ratesPage)
 	ui.Post("/admin/rates", auth.ManageReference, s.importRates)
 	if err := checkMenu(); err != nil {

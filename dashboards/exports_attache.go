@@ -188,6 +188,8 @@ type dealForm struct {
 	Ref     exportChoices
 	IsNew   bool
 	Saved   bool
+	// Company is the choice the buyer's name asks for: likely duplicates in the register.
+	Company *companyChoice
 }
 
 func (s *Server) newDealForm(c *fiber.Ctx, d httpapi.DealJSON) (*dealForm, error) {
@@ -211,7 +213,7 @@ func (s *Server) newDealPage(c *fiber.Ctx) error {
 
 // dealRequest reads the deal form.
 func dealRequest(c *fiber.Ctx) httpapi.DealRequest {
-	req := httpapi.DealRequest{ExporterBIN: trimmed(c, "exporter_bin"), BuyerCountry: c.FormValue("buyer_country"),
+	req := httpapi.DealRequest{ExporterBIN: trimmed(c, "exporter_bin"), BuyerID: c.FormValue("buyer_id"), BuyerCountry: c.FormValue("buyer_country"),
 		BuyerName: trimmed(c, "buyer_name"), HSCode: trimmed(c, "hs_code"), Product: trimmed(c, "product"),
 		Value: httpx.MoneyJSON{Amount: httpx.NumberText(trimmed(c, "value_amount")), Currency: c.FormValue("value_currency")},
 		Unit:  c.FormValue("unit"), Support: formList(c, "support"), Clauses: formList(c, "clauses"),
@@ -225,14 +227,18 @@ func dealRequest(c *fiber.Ctx) httpapi.DealRequest {
 
 // asDeal shows submitted values back in the form after an error.
 func asDeal(req httpapi.DealRequest) httpapi.DealJSON {
-	return httpapi.DealJSON{ExporterBIN: req.ExporterBIN, BuyerCountry: req.BuyerCountry, BuyerName: req.BuyerName,
+	return httpapi.DealJSON{ExporterBIN: req.ExporterBIN, BuyerID: req.BuyerID, BuyerCountry: req.BuyerCountry, BuyerName: req.BuyerName,
 		HSCode: req.HSCode, Product: req.Product, Value: req.Value, Quantity: req.Quantity, Unit: req.Unit,
 		Support: req.Support, Clauses: req.Clauses, CommissionID: req.CommissionID, DecisionID: req.DecisionID}
 }
 
 func (s *Server) createDeal(c *fiber.Ctx) error {
 	req := dealRequest(c)
-	d, err := s.exports.createDeal(apiContext(c), token(c), c.FormValue("idempotency_key"), req)
+	err := s.pickCompany(c, "buyer", &req.BuyerID, req.BuyerName, req.BuyerCountry)
+	var d httpapi.DealJSON
+	if err == nil {
+		d, err = s.exports.createDeal(apiContext(c), token(c), c.FormValue("idempotency_key"), req)
+	}
 	if err == nil {
 		return c.Redirect("/attache/deals/"+d.ID+"?saved=1", fiber.StatusSeeOther)
 	}
@@ -240,7 +246,7 @@ func (s *Server) createDeal(c *fiber.Ctx) error {
 	if ferr != nil {
 		return ferr
 	}
-	f.IsNew, f.IdemKey = true, c.FormValue("idempotency_key")
+	f.IsNew, f.IdemKey, f.Company = true, c.FormValue("idempotency_key"), companyChoiceOf(err)
 	if f.Error, err = apiFormErrors(httpx.Lang(c), f.Errors, err); err != nil {
 		return err
 	}
@@ -282,7 +288,10 @@ func (s *Server) updateDeal(c *fiber.Ctx) error {
 	if qty == nil {
 		qty = &empty // an emptied quantity field removes the quantity
 	}
-	patch := httpapi.DealPatch{Version: &version, ExporterBIN: &req.ExporterBIN, BuyerName: &req.BuyerName, HSCode: &req.HSCode,
+	if err := s.pickCompany(c, "buyer", &req.BuyerID, req.BuyerName, req.BuyerCountry); err != nil {
+		return s.dealFailure(c, id, &req, err)
+	}
+	patch := httpapi.DealPatch{Version: &version, ExporterBIN: &req.ExporterBIN, BuyerID: &req.BuyerID, BuyerName: &req.BuyerName, HSCode: &req.HSCode,
 		Product: &req.Product, Value: &req.Value, Quantity: qty, Unit: &req.Unit, Support: &req.Support,
 		CommissionID: &req.CommissionID, DecisionID: &req.DecisionID, Clauses: &req.Clauses}
 	if _, err := s.exports.updateDeal(apiContext(c), token(c), id, patch); err != nil {
@@ -323,6 +332,7 @@ func (s *Server) dealFailure(c *fiber.Ctx, id string, submitted *httpapi.DealReq
 	if err != nil {
 		return err
 	}
+	f.Company = companyChoiceOf(apiErr)
 	if f.Error, err = apiFormErrors(httpx.Lang(c), f.Errors, apiErr); err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ var menu = []navItem{
 	{"/secretariat/register", "ui.nav.register", auth.WriteCommissions},
 	{"/secretariat/protocols/new", "ui.nav.protocol", auth.WriteCommissions},
 	{"/work", "ui.nav.work", auth.MyWork},
+	{"/companies", "ui.nav.companies", auth.ReadCompanies},
 	{"/analyst/scorecard", "ui.nav.scorecard", auth.ReadInvestment},
 	{"/analyst/pipeline", "ui.nav.pipeline", auth.ReadInvestment},
 	{"/analyst/commissions", "ui.nav.commissions", auth.ReadCommFigures},

@@ -80,7 +80,7 @@ var knownPorts = map[string][]int{
 
 // roles are the long-running econdip commands and their NATS users; each
 // runs as two copies. migrate runs once, as admin-tool.
-var roles = []string{natsx.ServiceLeads, natsx.ServiceCommissions, natsx.ServiceExports, natsx.ServiceIngest, natsx.ServiceNotify, natsx.ServiceSearch, natsx.ServiceDashboard}
+var roles = []string{natsx.ServiceLeads, natsx.ServiceCommissions, natsx.ServiceExports, natsx.ServiceCompanies, natsx.ServiceIngest, natsx.ServiceNotify, natsx.ServiceSearch, natsx.ServiceDashboard}
 
 func natsUser(role string) string {
 	if role == "migrate" {

@@ -23,7 +23,7 @@ func sampleLead() events.LeadV1 {
 	at := time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 	return events.LeadV1{
 		ID: "7c9e6679-7425-40de-944b-e07fc1f90ae7", Version: 2, Post: "de-berlin", Attache: "aigerim.berlin",
-		InvestorName: "Rhein Maschinenbau GmbH", InvestorCountry: "DE", Title: "Tractor assembly plant",
+		InvestorID: "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b", InvestorName: "Rhein Maschinenbau GmbH", InvestorCountry: "DE", Title: "Tractor assembly plant",
 		Sector: "machine_building", Clauses: []string{"2.2", "2.3"}, TargetRegion: "KZ-35",
 		InvestmentType: "greenfield", Capex: events.Money{Amount: decimal.RequireFromString("45000000.00"), Currency: "EUR"},
 		ExpectedJobs: 320, TechTransfer: true, Green: false, ExpectedDecisionDate: "2026-12-01",
@@ -32,6 +32,13 @@ func sampleLead() events.LeadV1 {
 		CreatedAt: at, UpdatedAt: at.Add(time.Hour), StageChangedAt: at.Add(time.Hour),
 		StageEffectiveOn: "2026-03-10", // recorded on the 14th, contacted on the 10th
 	}
+}
+
+func sampleCompany() events.CompanyV1 {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	return events.CompanyV1{ID: "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b", Version: 1, Name: "Kazakh Aluminium LLP", NameLatin: "Kazakh Aluminium LLP",
+		Country: "KZ", RegNumber: "990340004593", Website: "https://example.kz", Aliases: []string{"KazAlum"},
+		Contacts: []events.Contact{{Name: "Aidos Nurlanov", Email: "a.nurlanov@example.kz"}}, CreatedBy: "attache.de-berlin", CreatedAt: at, UpdatedAt: at}
 }
 
 func sampleUser() events.UserV1 {
@@ -60,7 +67,7 @@ func sampleDeal() events.DealV1 {
 	at := time.Date(2026, 4, 2, 7, 0, 0, 0, time.UTC)
 	qty := decimal.RequireFromString("1500")
 	return events.DealV1{ID: "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e", Version: 2, Post: "cn-beijing", Attache: "attache.cn-beijing",
-		ExporterBIN: "990340004593", ExporterName: "Kazakhstan Aluminium Smelter JSC", BuyerCountry: "CN", BuyerName: "Jiangsu Metals Trading",
+		ExporterBIN: "990340004593", ExporterName: "Kazakhstan Aluminium Smelter JSC", BuyerCountry: "CN", BuyerName: "Jiangsu Metals Trading", BuyerID: "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
 		HSCode: "760110", Product: "Unwrought aluminium, not alloyed", Value: events.Money{Amount: decimal.RequireFromString("3750000"), Currency: "USD"},
 		Quantity: &qty, Unit: "t", Stage: "contracted", Support: []string{"b2b_meeting", "igc"}, DecisionID: "3f2b8c1d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
 		CommissionID: "igc-cn", ContractDate: "2026-04-01", Clauses: []string{"2.7"}, CreatedAt: at, UpdatedAt: at, StageChangedAt: at}
@@ -81,7 +88,12 @@ func samples() []events.Event {
 	dec := sampleDecision()
 	deal, barrier := sampleDeal(), sampleBarrier()
 	at := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
+	company, absorbed := sampleCompany(), sampleCompany()
+	absorbed.ID, absorbed.Name, absorbed.NameLatin, absorbed.MergedInto, absorbed.Version = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "ТОО «Қазақ Алюминий»", "Qazaq Aluminii", company.ID, 2
 	return []events.Event{
+		&events.CompanyCreatedV1{Company: company},
+		&events.CompanyUpdatedV1{Company: company, Changed: []string{"aliases"}, Absorbed: absorbed.ID},
+		&events.CompanyMergedV1{Company: absorbed, Into: events.CompanyRef{ID: company.ID, Name: company.Name, NameLatin: company.NameLatin}},
 		&events.UserCreatedV1{User: sampleUser()},
 		&events.UserChangedV1{User: sampleUser(), Change: "token_revoked", TokenID: "t-1"},
 		&events.UserChangedV1{User: func() events.UserV1 {

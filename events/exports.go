@@ -33,14 +33,17 @@ type ExporterV1 struct {
 // raw/non-raw are not in the event: analytics derive them from the HS code
 // through the editable mapping, so a changed mapping reclassifies every deal.
 type DealV1 struct {
-	ID             string           `json:"id"`
-	Version        int              `json:"version"`
-	Post           string           `json:"post"`
-	Attache        string           `json:"attache"`
-	ExporterBIN    string           `json:"exporter_bin"`
-	ExporterName   string           `json:"exporter_name"`
-	BuyerCountry   string           `json:"buyer_country"`
-	BuyerName      string           `json:"buyer_name,omitempty"`
+	ID           string `json:"id"`
+	Version      int    `json:"version"`
+	Post         string `json:"post"`
+	Attache      string `json:"attache"`
+	ExporterBIN  string `json:"exporter_bin"`
+	ExporterName string `json:"exporter_name"`
+	BuyerCountry string `json:"buyer_country"`
+	BuyerName    string `json:"buyer_name,omitempty"`
+	// BuyerID is the buyer's company in the register (issue 18); BuyerName
+	// stays as its display copy.
+	BuyerID        string           `json:"buyer_id,omitempty"`
 	HSCode         string           `json:"hs_code"` // 6 digits, HS 2022
 	Product        string           `json:"product,omitempty"`
 	Value          Money            `json:"value"`

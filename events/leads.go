@@ -35,10 +35,14 @@ type Contact struct {
 // event carries it, so the last event of a lead is its current state and a
 // projection never needs earlier events.
 type LeadV1 struct {
-	ID                   string          `json:"id"`
-	Version              int             `json:"version"`
-	Post                 string          `json:"post"`
-	Attache              string          `json:"attache"`
+	ID      string `json:"id"`
+	Version int    `json:"version"`
+	Post    string `json:"post"`
+	Attache string `json:"attache"`
+	// InvestorID is the investor's company in the register (issue 18);
+	// InvestorName and InvestorCountry stay as its display copy. Empty on
+	// leads recorded before the register, until the migration links them.
+	InvestorID           string          `json:"investor_id,omitempty"`
 	InvestorName         string          `json:"investor_name"`
 	InvestorCountry      string          `json:"investor_country"`
 	Title                string          `json:"title"`

@@ -18,6 +18,7 @@ const (
 	StreamCommissions = "COMMISSIONS"
 	StreamExports     = "EXPORTS"
 	StreamUsers       = "USERS"
+	StreamCompanies   = "COMPANIES"
 	StreamDeadLetter  = "DEADLETTER"
 
 	// DeadLetterPrefix is followed by the stream the message came from; the
@@ -43,6 +44,7 @@ var Streams = []Stream{
 	{Name: StreamLeads, Subjects: []string{SubjectPrefix + ".leads.>"}, Description: "investor lead events (operational store, holds contact persons)", Ingest: true},
 	{Name: StreamCommissions, Subjects: []string{SubjectPrefix + ".commissions.>"}, Description: "intergovernmental commissions, sessions and decisions", Ingest: true, Atomic: true},
 	{Name: StreamExports, Subjects: []string{SubjectPrefix + ".exports.>"}, Description: "Kazakh exporters, export deals and trade barriers", Ingest: true, Atomic: true},
+	{Name: StreamCompanies, Subjects: []string{SubjectPrefix + ".companies.>"}, Description: "the register of companies: investors and foreign buyers (holds contact persons)", Ingest: true},
 	{Name: StreamUsers, Subjects: []string{SubjectPrefix + ".users.>"}, Description: "user accounts (password and token hashes): never projected into ClickHouse"},
 	{Name: StreamDeadLetter, Subjects: []string{DeadLetterPrefix + ">"}, Description: "messages ingest could not decode, with the reason in headers"},
 }

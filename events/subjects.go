@@ -34,6 +34,7 @@ const (
 	AllExporters   = SubjectPrefix + ".exports.exporter.*"
 	AllDeals       = SubjectPrefix + ".exports.deal.*"
 	AllBarriers    = SubjectPrefix + ".exports.barrier.*"
+	AllCompanies   = SubjectPrefix + ".companies.*"
 	// AllUsers has '>': a user id has dots (attache.de-berlin), so one
 	// account spans several tokens.
 	AllUsers = SubjectPrefix + ".users.>"
@@ -149,6 +150,11 @@ func DealSubject(id string) (string, error) { return checked(SubjectPrefix+".exp
 // BarrierSubject carries every event of one trade barrier.
 func BarrierSubject(id string) (string, error) {
 	return checked(SubjectPrefix+".exports.barrier."+id, id)
+}
+
+// CompanySubject carries every event of one company: econdip.companies.<id>.
+func CompanySubject(id string) (string, error) {
+	return checked(SubjectPrefix+".companies."+id, id)
 }
 
 // UserSubject carries every event of one user account. A user id is

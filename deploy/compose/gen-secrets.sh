@@ -17,7 +17,7 @@
 #                              and Keeper host of the stack (server and client
 #                              auth: NATS routes verify each other with it)
 #   nats-<user>                the plain password of each NATS user
-#                              (admin-tool, leads, commissions, exports, ingest, notify, search, dashboard)
+#                              (admin-tool, leads, commissions, exports, companies, ingest, notify, search, dashboard)
 #   nats-<user>.bcrypt         its bcrypt hash, for the NATS servers' environment
 #   nats-hashes.env            the same as ECONDIP_NATS_<USER>_PASSWORD_HASH=... lines (compose)
 #   ch-migrator ch-ingest ch-dashboard   ClickHouse passwords, and each one's
@@ -87,7 +87,7 @@ fi
 # NATS users: the plain password for the service, the hash for the servers.
 hashes="$out/nats-hashes.env.new"
 : > "$hashes"
-for user in admin-tool leads commissions exports ingest notify search dashboard; do
+for user in admin-tool leads commissions exports companies ingest notify search dashboard; do
 	fresh "nats-$user" && password > "$out/nats-$user"
 	if fresh "nats-$user.bcrypt" || [ "$out/nats-$user" -nt "$out/nats-$user.bcrypt" ]; then
 		hash=$(bcrypt_hash < "$out/nats-$user")

@@ -28,6 +28,9 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
+	if err := svc.FollowCompanies(ctx, js); err != nil {
+		return nil, err
+	}
 	assignees, err := work.AssigneesOf(users)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,13 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 	if err := projectExports(rows, seq, env, id, ev); err != nil {
 		return err
 	}
+	if c, ok := ev.(events.CompanySnapshot); ok {
+		co := c.State().Redacted()
+		rows.CompanyStates = append(rows.CompanyStates, analytics.CompanyStateRow{
+			CompanyID: co.ID, Version: uint32(max(co.Version, 0)), Name: co.Name, NameLatin: co.NameLatin, Country: co.Country,
+			RegNumber: co.RegNumber, Website: co.Website, Aliases: co.Aliases, MergedInto: co.MergedInto,
+			CreatedBy: co.CreatedBy, CreatedAt: co.CreatedAt.UTC(), UpdatedAt: co.UpdatedAt.UTC(), EventID: id, StreamSeq: seq})
+	}
 	if t, ok := ev.(events.TaskSnapshot); ok {
 		row, err := taskRow(t.State(), id, seq)
 		if err != nil {
@@ -80,6 +87,9 @@ func project(rows *analytics.Rows, stream string, seq uint64, env events.Envelop
 // ids): they are stored as they are; a personal field added to them later
 // gets its redaction here.
 //
+// Company events lose the company's contact persons (issue 18), as lead
+// events do.
+//
 // Task events lose the task's title and note events the note's text (issue
 // 17): a task's title is operational text and a note may name people, so
 // neither reaches ClickHouse; the row still says that a task changed or a
@@ -94,6 +104,8 @@ func redacted(env events.Envelope, ev events.Event) ([]byte, error) {
 	switch ev.(type) {
 	case events.LeadSnapshot:
 		data, err = withoutContacts(env.Data)
+	case events.CompanySnapshot:
+		data, err = walkWithout(env.Data, "company", "contacts")
 	case events.TaskSnapshot:
 		data, err = walkWithout(env.Data, "task", "title")
 	case *events.NoteAddedV1, events.NoteAddedV1:

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -31,6 +32,13 @@ commands:
   leads      run the leads API against ECONDIP_NATS_URL
   commissions run the commissions API against ECONDIP_NATS_URL
   exports    run the exports API (exporters, deals, barriers) against ECONDIP_NATS_URL
+  companies  run the company register's API against ECONDIP_NATS_URL
+  companies migrate
+             group the free-text investors of leads and buyers of deals
+             into companies (the same matching as the register's),
+             create them and link the records, through events; print a
+             report of which spellings went into which company; a second
+             run changes nothing
   ingest     run the JetStream -> ClickHouse ingest
   search     run the global search (its index follows the record streams)
              against ECONDIP_NATS_URL
@@ -75,8 +83,11 @@ func run(cmd string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Each production command runs as its own role: its NATS user and rights.
-	cfg.Role = map[string]string{"leads": "leads", "commissions": "commissions", "exports": "exports", "ingest": "ingest",
+	cfg.Role = map[string]string{"leads": "leads", "commissions": "commissions", "exports": "exports", "companies": "companies", "ingest": "ingest",
 		"notify": "notify", "search": "search", "dashboard": "dashboard", "migrate": "admin-tool", "reload": "admin-tool", "rates": "admin-tool"}[cmd]
+	if cmd == "companies" && len(os.Args) > 2 && os.Args[2] == "migrate" {
+		cfg.Role = "admin-tool" // it appends to the LEADS, EXPORTS and COMPANIES streams
+	}
 	sys := stack.New(cfg, log, ref)
 	defer sys.Close()
 
@@ -126,6 +137,20 @@ func run(cmd string) error {
 			return err
 		}
 		if err := sys.ServeSearch(ctx); err != nil {
+			return err
+		}
+		sys.ServeMetrics()
+	case "companies":
+		if len(os.Args) > 2 && os.Args[2] == "migrate" {
+			return migrateCompanies(ctx, sys)
+		}
+		if err := sys.LoadUsers(false); err != nil {
+			return err
+		}
+		if err := sys.StartNATS(ctx, false); err != nil {
+			return err
+		}
+		if err := sys.ServeCompanies(ctx); err != nil {
 			return err
 		}
 		sys.ServeMetrics()
@@ -246,6 +271,22 @@ func up(ctx context.Context, sys *stack.Stack) error {
 	return nil
 }
 
+// migrateCompanies runs `econdip companies migrate`.
+func migrateCompanies(ctx context.Context, sys *stack.Stack) error {
+	if err := sys.StartNATS(ctx, false); err != nil {
+		return err
+	}
+	rep, err := sys.MigrateCompanies(ctx, os.Stdout)
+	if err != nil {
+		return err
+	}
+	rep.Print(os.Stdout)
+	if len(rep.Failures) > 0 {
+		return fmt.Errorf("%d records could not be linked (listed above): correct them and run the migration again", len(rep.Failures))
+	}
+	return nil
+}
+
 // loadDemoOnce loads the demo data until it has been loaded completely once.
 // A load cut short is simply run again: creation is idempotent.
 func loadDemoOnce(ctx context.Context, sys *stack.Stack) error {
@@ -260,6 +301,13 @@ func loadDemoOnce(ctx context.Context, sys *stack.Stack) error {
 	if err := loadDemoTrade(ctx, sys); err != nil {
 		return err
 	}
+	// The demo's investors and buyers are free text, as records made
+	// before the register were: the migration makes them companies.
+	rep, err := sys.MigrateCompanies(ctx, io.Discard)
+	if err != nil {
+		return fmt.Errorf("demo data: companies: %w", err)
+	}
+	sys.Log.Info("demo data: companies", "created", rep.Created, "records_linked", rep.Linked, "not_linked", len(rep.Failures))
 	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 }
 

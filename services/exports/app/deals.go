@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/shopspring/decimal"
 
 	"econdip/events"
@@ -15,8 +16,10 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
+	"econdip/services/platform/companyref"
 	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
+	"econdip/services/platform/natsx"
 )
 
 // commissionIDPattern is the commissions service's rule for a commission id.
@@ -92,6 +95,9 @@ func (s *Service) checkDecision(ctx context.Context, f *apperr.Fields, commissio
 // first request created (replayed=true) and stores nothing new; the same key
 // with another deal is KeyReused and stores nothing either.
 func (s *Service) CreateDeal(ctx context.Context, u auth.User, idempotencyKey string, in domain.DealInput) (domain.Deal, bool, error) {
+	if err := s.pickBuyer(ctx, &in); err != nil {
+		return domain.Deal{}, false, err
+	}
 	return s.deals.Create(ctx, u, auth.WriteExports, command.New{IdempotencyKey: idempotencyKey, Input: in},
 		func(id string, now time.Time) (domain.Deal, command.Event[events.DealV1], error) {
 			host, err := s.hostCountry(u.Post)
@@ -108,8 +114,38 @@ func (s *Service) CreateDeal(ctx context.Context, u auth.User, idempotencyKey st
 		})
 }
 
+// pickBuyer fills the buyer's name and country from the company the deal
+// picks (the register's name is the display copy); without one, the typed
+// name stays.
+func (s *Service) pickBuyer(ctx context.Context, in *domain.DealInput) error {
+	return s.companies.Fill(ctx, "buyer_id", in.BuyerID, &in.BuyerName, &in.BuyerCountry)
+}
+
+// RepointBuyer moves the deals of a company absorbed by a merge to the
+// survivor, or gives them a renamed company's new name (deal.updated,
+// changed buyer_id and buyer_name, by the system actor with the deal's
+// post): at least once, so a deal moved already is skipped.
+func (s *Service) RepointBuyer(ctx context.Context, mv companyref.Move) error {
+	return companyref.Repoint(ctx, s.deals, "buyer_id", auth.WriteExports, mv, func(d events.DealV1) string { return d.Post },
+		func(d *domain.Deal) command.Event[events.DealV1] {
+			if d.BuyerID != mv.From {
+				return nil // moved already, or changed since
+			}
+			before := dealToEvent(*d)
+			d.BuyerID, d.BuyerName = mv.To.ID, mv.To.Name
+			return command.Updated(before, dealToEvent(*d), []string{"buyer_id", "buyer_name"}, func(st events.DealV1, changed []string) events.Event {
+				return events.DealUpdatedV1{Deal: st, Changed: changed}
+			})
+		})
+}
+
+// FollowCompanies moves deals as companies are merged or renamed, until ctx ends.
+func (s *Service) FollowCompanies(ctx context.Context, js jetstream.JetStream) error {
+	return companyref.Follow(ctx, js, natsx.ConsumerExportsCompanyMerge, s.log, s.RepointBuyer)
+}
+
 // dealFields are the fields of a deal an update may change, as its event names them.
-var dealFields = []string{"exporter_bin", "exporter_name", "buyer_country", "buyer_name", "hs_code", "product",
+var dealFields = []string{"exporter_bin", "exporter_name", "buyer_id", "buyer_country", "buyer_name", "hs_code", "product",
 	"value", "quantity", "unit", "support", "commission_id", "decision_id", "clauses"}
 
 // UpdateDeal changes a deal's details (not its stage). version is the
@@ -122,6 +158,11 @@ func (s *Service) UpdateDeal(ctx context.Context, u auth.User, id string, versio
 		}
 		in := d.Input()
 		edit(&in)
+		if in.BuyerID != d.BuyerID || in.BuyerID != "" && (in.BuyerName != d.BuyerName || in.BuyerCountry != d.BuyerCountry) {
+			if err := s.pickBuyer(ctx, &in); err != nil {
+				return nil, err
+			}
+		}
 		prev := *d
 		c, err := s.checkDeal(ctx, in, host, &prev)
 		if err != nil {
@@ -163,12 +204,18 @@ type Change struct {
 	EffectiveOn string // barrier status changes
 	Comment     string
 	Note        *domain.Note // the progress note a barrier update added
+	// Buyer is a deal's buyer name after the event: a history shows each
+	// name the deal's company had (a merge renames it).
+	Buyer string
 }
 
 // DealHistory lists who changed a deal, when, and what.
 func (s *Service) DealHistory(ctx context.Context, u auth.User, id string) ([]Change, error) {
 	return command.History(ctx, s.deals, u, auth.ReadExports, id, func(en command.Entry, ev events.Event) Change {
 		c := Change{Entry: en}
+		if snap, ok := ev.(events.DealSnapshot); ok {
+			c.Buyer = snap.State().BuyerName
+		}
 		switch e := ev.(type) {
 		case *events.DealUpdatedV1:
 			c.Changed = e.Changed
@@ -187,6 +234,7 @@ type DealFilter struct {
 	BuyerCountry string
 	HS           string // the start of the HS code: a chapter, heading or subheading
 	ExporterBIN  string
+	BuyerID      string // the deals of one company of the register
 	Limit        int
 	Offset       int
 	Cursor       string // the next page of an earlier answer
@@ -223,7 +271,7 @@ func (s *Service) Deals(u auth.User, f DealFilter) (command.Listed[domain.Deal],
 		return command.Listed[domain.Deal]{}, err
 	}
 	q := eventstore.Query[events.DealV1]{Match: map[string]string{"post": post, "stage": f.Stage,
-		"buyer_country": f.BuyerCountry, "exporter_bin": f.ExporterBIN}}
+		"buyer_country": f.BuyerCountry, "exporter_bin": f.ExporterBIN, "buyer_id": f.BuyerID}}
 	// The sector follows the current HS mapping, which a reload may change:
 	// it is read at the query, not kept as a column.
 	if f.Sector != "" || f.HS != "" {

@@ -29,7 +29,7 @@ func dealToEvent(d domain.Deal) events.DealV1 {
 	}
 	return events.DealV1{
 		ID: d.ID, Version: d.Version, Post: d.Post, Attache: d.Attache,
-		ExporterBIN: d.ExporterBIN, ExporterName: d.ExporterName, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName,
+		ExporterBIN: d.ExporterBIN, ExporterName: d.ExporterName, BuyerID: d.BuyerID, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName,
 		HSCode: d.HSCode, Product: d.Product, Value: d.Value,
 		Quantity: qty, Unit: d.Unit, Stage: string(d.Stage), LostReason: d.LostReason, Support: orEmpty(d.Support),
 		DecisionID: d.DecisionID, CommissionID: d.CommissionID, ContractDate: d.ContractDate.String(), Clauses: orEmpty(d.Clauses),
@@ -40,7 +40,7 @@ func dealToEvent(d domain.Deal) events.DealV1 {
 func dealFromEvent(e events.DealV1) domain.Deal {
 	return domain.Deal{
 		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache,
-		ExporterBIN: e.ExporterBIN, ExporterName: e.ExporterName, BuyerCountry: e.BuyerCountry, BuyerName: e.BuyerName,
+		ExporterBIN: e.ExporterBIN, ExporterName: e.ExporterName, BuyerID: e.BuyerID, BuyerCountry: e.BuyerCountry, BuyerName: e.BuyerName,
 		HSCode: e.HSCode, Product: e.Product, Value: e.Value,
 		Quantity: e.Quantity, Unit: e.Unit, Stage: domain.Stage(e.Stage), LostReason: e.LostReason, Support: orEmpty(e.Support),
 		DecisionID: e.DecisionID, CommissionID: e.CommissionID, ContractDate: kernel.DayOrZero(e.ContractDate), Clauses: orEmpty(e.Clauses),

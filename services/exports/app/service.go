@@ -20,6 +20,7 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
+	"econdip/services/platform/companyref"
 	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
 	"econdip/services/platform/reference"
@@ -39,6 +40,7 @@ type Service struct {
 	barriers  *command.Kind[events.BarrierV1, domain.Barrier]
 	ref       *reference.Data
 	decisions Decisions
+	companies *companyref.Register
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -47,7 +49,7 @@ type Service struct {
 // temporary one when empty) from the EXPORTS stream; the views follow the stream until ctx ends. decisions answers whether an IGC
 // decision a deal names exists.
 func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, decisions Decisions, log *slog.Logger, views string) (*Service, error) {
-	s := &Service{ref: ref, decisions: decisions, log: log, now: time.Now}
+	s := &Service{ref: ref, decisions: decisions, log: log, now: time.Now, companies: companyref.New(js)}
 	now := func() time.Time { return s.now() }
 	exporters := eventstore.New(js, events.StreamExports, events.ExporterSubject, exporterState,
 		func(e events.ExporterV1) string { return e.BIN })

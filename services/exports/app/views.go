@@ -29,9 +29,11 @@ var (
 			{Name: "stage", Of: func(d events.DealV1) string { return d.Stage }},
 			{Name: "buyer_country", Of: func(d events.DealV1) string { return d.BuyerCountry }},
 			{Name: "exporter_bin", Of: func(d events.DealV1) string { return d.ExporterBIN }},
+			{Name: "buyer_id", Of: func(d events.DealV1) string { return d.BuyerID }},
 		},
-		Indexes: [][]string{{"post", "stage"}, {"post", "exporter_bin"}, {"stage"}, {"buyer_country"}, {"exporter_bin"}},
-		Version: 1,
+		Indexes: [][]string{{"post", "stage"}, {"post", "exporter_bin"}, {"stage"}, {"buyer_country"}, {"exporter_bin"}, {"buyer_id"}},
+		// 2: the buyer's company (issue 18).
+		Version: 2,
 	}
 	barriersView = eventstore.Shape[events.BarrierV1]{
 		Name:  "barriers",

@@ -71,6 +71,7 @@ type Deal struct {
 	Version                       int
 	ExporterBIN, ExporterName     string
 	BuyerCountry, BuyerName       string
+	BuyerID                       string // the buyer's company in the register; "" on older deals
 	HSCode, Product               string
 	Value                         kernel.Money
 	Quantity                      *decimal.Decimal
@@ -87,6 +88,7 @@ type Deal struct {
 // DealInput is what an attaché types for a deal.
 type DealInput struct {
 	ExporterBIN   string
+	BuyerID       string // a company of the register: the service fills BuyerName and BuyerCountry from it
 	BuyerCountry  string
 	BuyerName     string
 	HSCode        string
@@ -250,7 +252,7 @@ func (d *Deal) MoveTo(m Move, today kernel.Day) error {
 // Input is the input that would produce the deal's current details.
 func (d Deal) Input() DealInput {
 	in := DealInput{
-		ExporterBIN: d.ExporterBIN, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName, HSCode: d.HSCode,
+		ExporterBIN: d.ExporterBIN, BuyerID: d.BuyerID, BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName, HSCode: d.HSCode,
 		Product: d.Product, ValueAmount: d.Value.Amount.String(), ValueCurrency: d.Value.Currency, Unit: d.Unit,
 		Support: slices.Clone(d.Support), DecisionID: d.DecisionID, CommissionID: d.CommissionID, Clauses: slices.Clone(d.Clauses),
 	}
@@ -264,7 +266,7 @@ func (d Deal) Input() DealInput {
 // quantity as Validate parsed them, and the registered name of the exporter.
 func (d *Deal) Apply(in DealInput, value kernel.Money, quantity *decimal.Decimal, exporterName string) {
 	d.ExporterBIN, d.ExporterName = in.ExporterBIN, exporterName
-	d.BuyerCountry, d.BuyerName = in.BuyerCountry, strings.TrimSpace(in.BuyerName)
+	d.BuyerID, d.BuyerCountry, d.BuyerName = in.BuyerID, in.BuyerCountry, strings.TrimSpace(in.BuyerName)
 	d.HSCode, d.Product = in.HSCode, strings.TrimSpace(in.Product)
 	d.Value, d.Quantity, d.Unit = value, quantity, ""
 	if quantity != nil {

@@ -151,7 +151,7 @@ func (h handlers) dealHistory(c *fiber.Ctx) error {
 func (h handlers) deals(c *fiber.Ctx) error {
 	var fe apperr.Fields
 	f := app.DealFilter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"),
-		BuyerCountry: c.Query("buyer_country"), HS: c.Query("hs"), ExporterBIN: c.Query("exporter_bin"),
+		BuyerCountry: c.Query("buyer_country"), HS: c.Query("hs"), ExporterBIN: c.Query("exporter_bin"), BuyerID: c.Query("buyer_id"),
 		Limit: httpx.IntParam(c, "limit", &fe), Offset: httpx.IntParam(c, "offset", &fe), Cursor: c.Query("cursor")}
 	if err := fe.Err(); err != nil {
 		return err

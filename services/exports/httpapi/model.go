@@ -38,6 +38,7 @@ func ExporterToJSON(e domain.Exporter) ExporterJSON {
 // DealRequest is the body of POST /api/v1/deals.
 type DealRequest struct {
 	ExporterBIN  string            `json:"exporter_bin"`
+	BuyerID      string            `json:"buyer_id"` // a company of the register: fills buyer_name and buyer_country
 	BuyerCountry string            `json:"buyer_country"`
 	BuyerName    string            `json:"buyer_name"`
 	HSCode       string            `json:"hs_code"`
@@ -52,7 +53,7 @@ type DealRequest struct {
 }
 
 func (r DealRequest) input() domain.DealInput {
-	in := domain.DealInput{ExporterBIN: r.ExporterBIN, BuyerCountry: r.BuyerCountry, BuyerName: r.BuyerName,
+	in := domain.DealInput{ExporterBIN: r.ExporterBIN, BuyerID: r.BuyerID, BuyerCountry: r.BuyerCountry, BuyerName: r.BuyerName,
 		HSCode: r.HSCode, Product: r.Product, ValueAmount: string(r.Value.Amount), ValueCurrency: r.Value.Currency,
 		Unit: r.Unit, Support: r.Support, DecisionID: r.DecisionID, CommissionID: r.CommissionID, Clauses: r.Clauses}
 	if r.Quantity != nil {
@@ -67,6 +68,7 @@ func (r DealRequest) input() domain.DealInput {
 type DealPatch struct {
 	Version      *int              `json:"version,omitempty"`
 	ExporterBIN  *string           `json:"exporter_bin,omitempty"`
+	BuyerID      *string           `json:"buyer_id,omitempty"`
 	BuyerCountry *string           `json:"buyer_country,omitempty"`
 	BuyerName    *string           `json:"buyer_name,omitempty"`
 	HSCode       *string           `json:"hs_code,omitempty"`
@@ -88,6 +90,7 @@ func set[T any](dst *T, src *T) {
 
 func (p DealPatch) apply(in *domain.DealInput) {
 	set(&in.ExporterBIN, p.ExporterBIN)
+	set(&in.BuyerID, p.BuyerID)
 	set(&in.BuyerCountry, p.BuyerCountry)
 	set(&in.BuyerName, p.BuyerName)
 	set(&in.HSCode, p.HSCode)
@@ -125,6 +128,7 @@ type DealJSON struct {
 	ExporterName   string            `json:"exporter_name"`
 	BuyerCountry   string            `json:"buyer_country"`
 	BuyerName      string            `json:"buyer_name,omitempty"`
+	BuyerID        string            `json:"buyer_id,omitempty"`
 	HSCode         string            `json:"hs_code"`
 	HSDescription  string            `json:"hs_description"`
 	Sector         string            `json:"sector,omitempty"`
@@ -158,7 +162,7 @@ func orEmpty(s []string) []string {
 func DealToJSON(d domain.Deal, hs app.HSInfo) DealJSON {
 	out := DealJSON{
 		ID: d.ID, Version: d.Version, Post: d.Post, Attache: d.Attache, ExporterBIN: d.ExporterBIN, ExporterName: d.ExporterName,
-		BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName, HSCode: d.HSCode, HSDescription: hs.Description,
+		BuyerCountry: d.BuyerCountry, BuyerName: d.BuyerName, BuyerID: d.BuyerID, HSCode: d.HSCode, HSDescription: hs.Description,
 		Sector: hs.Sector, SectorName: hs.SectorName, Raw: hs.Raw, Product: d.Product,
 		Value: httpx.MoneyJSON{Amount: httpx.NumberText(d.Value.Amount.String()), Currency: d.Value.Currency},
 		Unit:  d.Unit, Stage: string(d.Stage), NextStages: []string{}, LostReason: d.LostReason, Support: orEmpty(d.Support),
@@ -304,13 +308,15 @@ type ChangeJSON struct {
 	EffectiveOn string    `json:"effective_on,omitempty"`
 	Comment     string    `json:"comment,omitempty"`
 	Note        *NoteJSON `json:"note,omitempty"`
+	// Buyer is a deal's buyer name after the change.
+	Buyer string `json:"buyer_name,omitempty"`
 }
 
 func changesToJSON(changes []app.Change) []ChangeJSON {
 	out := make([]ChangeJSON, len(changes))
 	for i, c := range changes {
 		out[i] = ChangeJSON{EventID: c.EventID, Type: c.Type, Actor: c.Actor, Time: c.Time, Version: c.Version,
-			Changed: c.Changed, From: c.From, To: c.To, EffectiveOn: c.EffectiveOn, Comment: c.Comment}
+			Changed: c.Changed, From: c.From, To: c.To, EffectiveOn: c.EffectiveOn, Comment: c.Comment, Buyer: c.Buyer}
 		if c.Note != nil {
 			n := noteToJSON(*c.Note)
 			out[i].Note = &n

@@ -14,7 +14,7 @@ func toEvent(l domain.Lead) events.LeadV1 {
 		contacts[i] = events.Contact{Name: c.Name, Email: c.Email, Phone: c.Phone, Role: c.Role}
 	}
 	return events.LeadV1{
-		ID: l.ID, Version: l.Version, Post: l.Post, Attache: l.Attache,
+		ID: l.ID, Version: l.Version, Post: l.Post, Attache: l.Attache, InvestorID: l.InvestorID,
 		InvestorName: l.InvestorName, InvestorCountry: l.InvestorCountry, Title: l.Title,
 		Sector: l.Sector, Clauses: append([]string{}, l.Clauses...), TargetRegion: l.TargetRegion,
 		InvestmentType: l.InvestmentType, Capex: l.Capex,
@@ -33,7 +33,7 @@ func fromEvent(e events.LeadV1) domain.Lead {
 		contacts[i] = domain.Contact{Name: c.Name, Email: c.Email, Phone: c.Phone, Role: c.Role}
 	}
 	return domain.Lead{
-		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache,
+		ID: e.ID, Version: e.Version, Post: e.Post, Attache: e.Attache, InvestorID: e.InvestorID,
 		InvestorName: e.InvestorName, InvestorCountry: e.InvestorCountry, Title: e.Title,
 		Sector: e.Sector, Clauses: e.Clauses, TargetRegion: e.TargetRegion,
 		InvestmentType: e.InvestmentType, Capex: e.Capex,

@@ -16,8 +16,10 @@ import (
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
 	"econdip/services/platform/command"
+	"econdip/services/platform/companyref"
 	"econdip/services/platform/eventstore"
 	"econdip/services/platform/kernel"
+	"econdip/services/platform/natsx"
 	"econdip/services/platform/reference"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -31,10 +33,11 @@ var idNamespace = uuid.MustParse("5b0e0f3a-9d4c-4d59-9a43-2f0d7f7c1e11")
 
 // Service is the leads application.
 type Service struct {
-	leads *command.Kind[events.LeadV1, domain.Lead]
-	ref   *reference.Data
-	log   *slog.Logger
-	now   func() time.Time
+	leads     *command.Kind[events.LeadV1, domain.Lead]
+	companies *companyref.Register
+	ref       *reference.Data
+	log       *slog.Logger
+	now       func() time.Time
 }
 
 // leadsView is the leads' read model: the list's order, filters and search.
@@ -45,11 +48,13 @@ var leadsView = eventstore.Shape[events.LeadV1]{
 		{Name: "post", Of: func(l events.LeadV1) string { return l.Post }},
 		{Name: "stage", Of: func(l events.LeadV1) string { return l.Stage }},
 		{Name: "sector", Of: func(l events.LeadV1) string { return l.Sector }},
+		{Name: "investor_id", Of: func(l events.LeadV1) string { return l.InvestorID }},
 	},
 	Text: func(l events.LeadV1) string { return strings.ToLower(l.InvestorName + " " + l.Title) },
 	// A filter on one column uses the index it starts (post, stage) or its own (sector).
-	Indexes: [][]string{{"post", "stage"}, {"post", "sector"}, {"stage", "sector"}, {"sector"}},
-	Version: 1,
+	Indexes: [][]string{{"post", "stage"}, {"post", "sector"}, {"stage", "sector"}, {"sector"}, {"investor_id"}},
+	// 2: the investor's company (issue 18).
+	Version: 2,
 }
 
 // New builds the service and its read model (in the folder views; a
@@ -61,7 +66,7 @@ func New(ctx context.Context, js jetstream.JetStream, ref *reference.Data, log *
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{ref: ref, log: log, now: time.Now}
+	s := &Service{ref: ref, log: log, now: time.Now, companies: companyref.New(js)}
 	s.leads = &command.Kind[events.LeadV1, domain.Lead]{
 		Name: "lead", Source: Source, Store: store, View: view,
 		FromEvent: fromEvent, ToEvent: toEvent,
@@ -93,6 +98,9 @@ func visible(u auth.User, l domain.Lead) domain.Lead {
 // creates nothing new; the same key with other details is KeyReused and
 // creates nothing either.
 func (s *Service) Create(ctx context.Context, u auth.User, idempotencyKey string, d domain.Details) (domain.Lead, bool, error) {
+	if err := s.pickInvestor(ctx, &d); err != nil {
+		return domain.Lead{}, false, err
+	}
 	return s.leads.Create(ctx, u, auth.WriteLeads, command.New{IdempotencyKey: idempotencyKey, Input: d},
 		func(id string, now time.Time) (domain.Lead, command.Event[events.LeadV1], error) {
 			l, err := domain.New(d, s.ref, now, kernel.Today(now))
@@ -107,6 +115,11 @@ func (s *Service) Update(ctx context.Context, u auth.User, id string, version in
 	return s.leads.Change(ctx, u, auth.WriteLeads, id, version, func(l *domain.Lead, now time.Time) (command.Event[events.LeadV1], error) {
 		d := l.Details()
 		edit(&d)
+		if d.InvestorID != l.InvestorID || d.InvestorID != "" && (d.InvestorName != l.InvestorName || d.InvestorCountry != l.InvestorCountry) {
+			if err := s.pickInvestor(ctx, &d); err != nil {
+				return nil, err
+			}
+		}
 		capex, err := d.Validate(s.ref)
 		if err != nil {
 			return nil, err
@@ -119,8 +132,38 @@ func (s *Service) Update(ctx context.Context, u auth.User, id string, version in
 	})
 }
 
+// pickInvestor fills the investor's name and country from the company the
+// lead picks (the register's name is the display copy); without one, the
+// typed name stays.
+func (s *Service) pickInvestor(ctx context.Context, d *domain.Details) error {
+	return s.companies.Fill(ctx, "investor_id", d.InvestorID, &d.InvestorName, &d.InvestorCountry)
+}
+
+// RepointInvestor moves the leads of a company absorbed by a merge to the
+// survivor, or gives them a renamed company's new name (lead.updated,
+// changed investor_id and investor_name, by the system actor with the
+// lead's post): at least once, so a lead moved already is skipped.
+func (s *Service) RepointInvestor(ctx context.Context, mv companyref.Move) error {
+	return companyref.Repoint(ctx, s.leads, "investor_id", auth.WriteLeads, mv, func(l events.LeadV1) string { return l.Post },
+		func(l *domain.Lead) command.Event[events.LeadV1] {
+			if l.InvestorID != mv.From {
+				return nil // moved already, or changed since
+			}
+			before := toEvent(*l)
+			l.InvestorID, l.InvestorName = mv.To.ID, mv.To.Name
+			return command.Updated(before, toEvent(*l), []string{"investor_id", "investor_name"}, func(st events.LeadV1, changed []string) events.Event {
+				return events.LeadUpdatedV1{Lead: st, Changed: changed}
+			})
+		})
+}
+
+// FollowCompanies moves leads as companies are merged or renamed, until ctx ends.
+func (s *Service) FollowCompanies(ctx context.Context, js jetstream.JetStream) error {
+	return companyref.Follow(ctx, js, natsx.ConsumerLeadsCompanyMerge, s.log, s.RepointInvestor)
+}
+
 // detailFields are the fields of a lead an update may change, as its event names them.
-var detailFields = []string{"investor_name", "investor_country", "title", "sector", "clauses", "target_region",
+var detailFields = []string{"investor_id", "investor_name", "investor_country", "title", "sector", "clauses", "target_region",
 	"investment_type", "capex", "expected_jobs", "tech_transfer", "green", "expected_decision_date", "source",
 	"source_ref", "contacts"}
 
@@ -157,12 +200,18 @@ type Change struct {
 	// (identified) or a stage change; older events give the day they were recorded.
 	EffectiveOn string
 	Comment     string
+	// Investor is the investor's name after the event: a history shows
+	// each name the lead's company had (a merge renames it).
+	Investor string
 }
 
 // History lists who changed a lead, when, and what.
 func (s *Service) History(ctx context.Context, u auth.User, id string) ([]Change, error) {
 	return command.History(ctx, s.leads, u, auth.ReadLeads, id, func(en command.Entry, ev events.Event) Change {
 		c := Change{Entry: en}
+		if snap, ok := ev.(events.LeadSnapshot); ok {
+			c.Investor = snap.State().InvestorName
+		}
 		switch e := ev.(type) {
 		case *events.LeadCreatedV1:
 			c.EffectiveOn = e.Lead.StageDay()
@@ -180,10 +229,12 @@ type Filter struct {
 	Post   string // analysts and admins may name a post; attachés always get their own
 	Stage  string
 	Sector string
-	Query  string // case-insensitive, in investor name and title
-	Limit  int
-	Offset int
-	Cursor string // the next page of an earlier answer
+	// InvestorID lists the leads of one company of the register.
+	InvestorID string
+	Query      string // case-insensitive, in investor name and title
+	Limit      int
+	Offset     int
+	Cursor     string // the next page of an earlier answer
 }
 
 // List returns the leads the user may see that pass the filter, most recently updated first.
@@ -204,7 +255,7 @@ func (s *Service) List(u auth.User, f Filter) (command.Listed[domain.Lead], erro
 		return command.Listed[domain.Lead]{}, err
 	}
 	page, err := s.leads.List(eventstore.Query[events.LeadV1]{
-		Match: map[string]string{"post": post, "stage": f.Stage, "sector": f.Sector},
+		Match: map[string]string{"post": post, "stage": f.Stage, "sector": f.Sector, "investor_id": f.InvestorID},
 		Text:  strings.ToLower(strings.TrimSpace(f.Query)),
 	}, p)
 	for i, l := range page.Items {

@@ -120,6 +120,7 @@ type Lead struct {
 	Version              int
 	Post                 string
 	Attache              string
+	InvestorID           string // the investor's company in the register; "" on older leads
 	InvestorName         string
 	InvestorCountry      string
 	Title                string
@@ -147,6 +148,9 @@ type Lead struct {
 
 // Details are the fields an attaché types in; create takes all, update those it names.
 type Details struct {
+	// InvestorID picks the investor's company in the register; the service
+	// then fills InvestorName and InvestorCountry from it.
+	InvestorID           string
 	InvestorName         string
 	InvestorCountry      string
 	Title                string
@@ -282,6 +286,7 @@ func (d Details) check(f *apperr.Fields, ref *reference.Data) kernel.Money {
 
 // Apply copies validated details onto the lead.
 func (l *Lead) Apply(d Details, capex kernel.Money) {
+	l.InvestorID = d.InvestorID
 	l.InvestorName = strings.TrimSpace(d.InvestorName)
 	l.InvestorCountry = d.InvestorCountry
 	l.Title = strings.TrimSpace(d.Title)
@@ -302,7 +307,7 @@ func (l *Lead) Apply(d Details, capex kernel.Money) {
 // Details returns the lead's editable fields, the starting point of an update.
 func (l Lead) Details() Details {
 	return Details{
-		InvestorName: l.InvestorName, InvestorCountry: l.InvestorCountry, Title: l.Title, Sector: l.Sector,
+		InvestorID: l.InvestorID, InvestorName: l.InvestorName, InvestorCountry: l.InvestorCountry, Title: l.Title, Sector: l.Sector,
 		Clauses: l.Clauses, TargetRegion: l.TargetRegion, InvestmentType: l.InvestmentType,
 		CapexAmount: l.Capex.Amount.String(), CapexCurrency: l.Capex.Currency, ExpectedJobs: l.ExpectedJobs,
 		TechTransfer: l.TechTransfer, Green: l.Green, ExpectedDecisionDate: l.ExpectedDecisionDate.String(),

@@ -91,7 +91,7 @@ type ListJSON struct {
 
 func (h handlers) list(c *fiber.Ctx) error {
 	var f apperr.Fields
-	filter := app.Filter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"), Query: c.Query("q"),
+	filter := app.Filter{Post: c.Query("post"), Stage: c.Query("stage"), Sector: c.Query("sector"), InvestorID: c.Query("investor_id"), Query: c.Query("q"),
 		Limit: httpx.IntParam(c, "limit", &f), Offset: httpx.IntParam(c, "offset", &f), Cursor: c.Query("cursor")}
 	if err := f.Err(); err != nil {
 		return err
@@ -120,6 +120,8 @@ type ChangeJSON struct {
 	// EffectiveOn is the day the stage took effect, on a creation or a stage change.
 	EffectiveOn string `json:"effective_on,omitempty"`
 	Comment     string `json:"comment,omitempty"`
+	// Investor is the investor's name after the change.
+	Investor string `json:"investor_name,omitempty"`
 }
 
 func (h handlers) history(c *fiber.Ctx) error {
@@ -130,7 +132,7 @@ func (h handlers) history(c *fiber.Ctx) error {
 	out := make([]ChangeJSON, len(changes))
 	for i, ch := range changes {
 		out[i] = ChangeJSON{EventID: ch.EventID, Type: ch.Type, Actor: ch.Actor, Time: ch.Time.Format("2006-01-02T15:04:05.000Z07:00"),
-			Version: ch.Version, Changed: ch.Changed, From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment}
+			Version: ch.Version, Changed: ch.Changed, From: ch.From, To: ch.To, EffectiveOn: ch.EffectiveOn, Comment: ch.Comment, Investor: ch.Investor}
 	}
 	return c.JSON(fiber.Map{"history": out})
 }

@@ -21,6 +21,7 @@ type LeadJSON struct {
 	Version              int             `json:"version"`
 	Post                 string          `json:"post"`
 	Attache              string          `json:"attache"`
+	InvestorID           string          `json:"investor_id,omitempty"`
 	InvestorName         string          `json:"investor_name"`
 	InvestorCountry      string          `json:"investor_country"`
 	Title                string          `json:"title"`
@@ -48,6 +49,7 @@ type LeadJSON struct {
 
 // CreateRequest is the body of POST /api/v1/leads.
 type CreateRequest struct {
+	InvestorID           string          `json:"investor_id"` // a company of the register: fills investor_name and investor_country
 	InvestorName         string          `json:"investor_name"`
 	InvestorCountry      string          `json:"investor_country"`
 	Title                string          `json:"title"`
@@ -71,6 +73,7 @@ type CreateRequest struct {
 // (DecodeStrict), so a change is never dropped in silence.
 type PatchRequest struct {
 	Version              *int             `json:"version,omitempty"`
+	InvestorID           *string          `json:"investor_id,omitempty"`
 	InvestorName         *string          `json:"investor_name,omitempty"`
 	InvestorCountry      *string          `json:"investor_country,omitempty"`
 	Title                *string          `json:"title,omitempty"`
@@ -100,7 +103,7 @@ type MoveRequest struct {
 
 func (r CreateRequest) details() domain.Details {
 	return domain.Details{
-		InvestorName: r.InvestorName, InvestorCountry: r.InvestorCountry, Title: r.Title, Sector: r.Sector,
+		InvestorID: r.InvestorID, InvestorName: r.InvestorName, InvestorCountry: r.InvestorCountry, Title: r.Title, Sector: r.Sector,
 		Clauses: r.Clauses, TargetRegion: r.TargetRegion, InvestmentType: r.InvestmentType,
 		CapexAmount: string(r.Capex.Amount), CapexCurrency: r.Capex.Currency, ExpectedJobs: r.ExpectedJobs,
 		TechTransfer: r.TechTransfer, Green: r.Green, ExpectedDecisionDate: r.ExpectedDecisionDate,
@@ -115,6 +118,7 @@ func set[T any](dst *T, src *T) {
 }
 
 func (r PatchRequest) apply(d *domain.Details) {
+	set(&d.InvestorID, r.InvestorID)
 	set(&d.InvestorName, r.InvestorName)
 	set(&d.InvestorCountry, r.InvestorCountry)
 	set(&d.Title, r.Title)
@@ -155,7 +159,7 @@ func ToJSON(l domain.Lead) LeadJSON {
 		clauses = []string{}
 	}
 	return LeadJSON{
-		ID: l.ID, Version: l.Version, Post: l.Post, Attache: l.Attache, InvestorName: l.InvestorName,
+		ID: l.ID, Version: l.Version, Post: l.Post, Attache: l.Attache, InvestorID: l.InvestorID, InvestorName: l.InvestorName,
 		InvestorCountry: l.InvestorCountry, Title: l.Title, Sector: l.Sector, Clauses: clauses,
 		TargetRegion: l.TargetRegion, InvestmentType: l.InvestmentType,
 		Capex:        httpx.MoneyJSON{Amount: httpx.NumberText(l.Capex.Amount.String()), Currency: l.Capex.Currency},

@@ -49,6 +49,9 @@ const (
 	// no contacts).
 	LinkTargets     Action = "commissions.link_targets"
 	ManageDocuments Action = "documents.admin" // the retention period of removed documents' bytes
+	ReadCompanies   Action = "companies.read"  // the company register (contacts only with companies.write)
+	WriteCompanies  Action = "companies.write" // add and edit companies, with their contacts
+	MergeCompanies  Action = "companies.merge" // merge two companies
 )
 
 // Reach is how far a role may take an action.
@@ -90,6 +93,12 @@ var Matrix = map[Action]map[Role]Reach{
 	// Documents on records follow their record's actions; the retention
 	// period of removed ones is the administrators'.
 	ManageDocuments: {Admin: All},
+	// The company register is shared: every attaché may add and edit any
+	// company (a buyer in Beijing may invest in Almaty); everyone reads it,
+	// contacts aside; administrators merge duplicates.
+	ReadCompanies:  {Attache: All, Secretariat: All, Analyst: All, Admin: All},
+	WriteCompanies: {Attache: All},
+	MergeCompanies: {Admin: All},
 }
 
 // Roles lists every role.
@@ -118,6 +127,7 @@ var refusal = map[Action]string{
 	WriteExporters: "error.exporters_write_role", ReadInvestment: "error.figures_role", ReadCommFigures: "error.figures_role",
 	ReadTradeFigures: "error.figures_role", ImportTrade: "error.admin_only", MyWork: "error.work_role",
 	ManageDocuments: "error.admin_only",
+	WriteCompanies:  "error.companies_write_role", MergeCompanies: "error.admin_only",
 }
 
 // Allow refuses an action the user's role may not take at all.

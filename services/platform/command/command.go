@@ -193,6 +193,18 @@ type New struct {
 	Input any
 }
 
+// KeyID is the id of the record that u's request with Idempotency-Key key
+// creates (or created), "" without a key: for a check before Create that
+// must not find the record a retry of the same request made.
+func (k *Kind[E, D]) KeyID(u auth.User, key string) string {
+	key = strings.TrimSpace(key)
+	if key == "" || len(key) > maxKey {
+		return ""
+	}
+	id, _, _, _ := k.ids(u, New{IdempotencyKey: key})
+	return id
+}
+
 // maxKey is the longest Idempotency-Key taken.
 const maxKey = 200
 

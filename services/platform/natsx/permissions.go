@@ -17,8 +17,10 @@ const (
 	ServiceLeads       = "leads"
 	ServiceCommissions = "commissions"
 	ServiceExports     = "exports"
-	ServiceIngest      = "ingest"
-	ServiceDashboard   = "dashboard"
+	// ServiceCompanies is the company register (services/companies).
+	ServiceCompanies = "companies"
+	ServiceIngest    = "ingest"
+	ServiceDashboard = "dashboard"
 	// ServiceNotify is the notifier (services/notify): reminders, inboxes,
 	// e-mail and the weekly digest.
 	ServiceNotify = "notify"
@@ -62,6 +64,16 @@ const (
 	BucketDocumentLease    = "DOCUMENT_LEASE"
 )
 
+// The durable consumers on COMPANIES by which the leads and exports
+// services follow merges and renames (a lead or deal of an absorbed
+// company is re-pointed at the survivor; a renamed company's records take
+// its new name). Renaming one replays every merge and rename, which
+// changes nothing twice (a record moved already is skipped).
+const (
+	ConsumerLeadsCompanyMerge   = "leads-company-merge"
+	ConsumerExportsCompanyMerge = "exports-company-merge"
+)
+
 // Access is what one service does with JetStream, in the contract's terms;
 // ServicePermissions turns it into subjects.
 type Access struct {
@@ -80,8 +92,12 @@ type Access struct {
 	Publish []string
 	// Queue are the work-queue consumers it pulls from and acks, each as
 	// "<stream>/<durable>" (the notifier's sender).
-	Queue  []string
-	Manage bool // creates and updates streams, consumers and buckets (the JetStream API, whole)
+	Queue []string
+	// Consume are the durable consumers it creates itself and pulls from
+	// and acks, each as "<stream>/<durable>" (the follow-ups of company
+	// merges).
+	Consume []string
+	Manage  bool // creates and updates streams, consumers and buckets (the JetStream API, whole)
 }
 
 // ServiceAccess is the permissions table: what each service needs and
@@ -98,23 +114,32 @@ type Access struct {
 //     feed tokens (CALENDARS) are the dashboard's alone: it makes them and
 //     serves the feeds.
 //   - Commissions checks that a linked lead or deal exists, exports that a
-//     linked decision exists: single-message reads, no consumers.
+//     linked decision exists, leads and exports that a picked company
+//     exists: single-message reads. Leads and exports follow company
+//     merges with a durable consumer each (Consume).
 //   - Ingest alone uses the durable consumer events.ConsumerIngest; the
 //     others may create ordered consumers on the streams they follow, but
 //     are denied that consumer's name, so they cannot delete it, redefine it
 //     or pull (and ack) its messages.
+//   - The services that own records keep their documents' bytes in the
+//     DOCUMENTS object store (one bucket: each names its objects by
+//     kind of record, and its sweeper deletes only its own kinds'), read
+//     the retention period and hold their sweepers' leases. Leads serves
+//     the administrators' retention setting, so it writes it.
 var ServiceAccess = map[string]Access{
-	//   - The services that own records keep their documents' bytes in the
-	//     DOCUMENTS object store (one bucket: each names its objects by
-	//     kind of record, and its sweeper deletes only its own kinds'), read
-	//     the retention period and hold their sweepers' leases. Leads serves
-	//     the administrators' retention setting, so it writes it.
 	ServiceLeads: {
-		Append: []string{events.StreamLeads},
-		Follow: []string{events.StreamLeads, events.StreamUsers},
-		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
+		Append:  []string{events.StreamLeads},
+		Follow:  []string{events.StreamLeads, events.StreamUsers},
+		Lookup:  []string{events.StreamCompanies},
+		Consume: []string{events.StreamCompanies + "/" + ConsumerLeadsCompanyMerge},
+		KVRead:  []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
 		KVWrite: []string{BucketDocumentSettings, BucketDocumentLease},
 		Objects: []string{BucketDocuments},
+	},
+	ServiceCompanies: {
+		Append: []string{events.StreamCompanies},
+		Follow: []string{events.StreamCompanies, events.StreamUsers},
+		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
 	},
 	ServiceCommissions: {
 		Append: []string{events.StreamCommissions},
@@ -125,16 +150,17 @@ var ServiceAccess = map[string]Access{
 		Objects: []string{BucketDocuments},
 	},
 	ServiceExports: {
-		Append: []string{events.StreamExports},
-		Follow: []string{events.StreamExports, events.StreamUsers},
-		Lookup: []string{events.StreamCommissions},
-		KVRead: []string{BucketSessions, BucketDocumentSettings}, KVOpen: []string{BucketSigninFailures},
+		Append:  []string{events.StreamExports},
+		Follow:  []string{events.StreamExports, events.StreamUsers},
+		Lookup:  []string{events.StreamCommissions, events.StreamCompanies},
+		Consume: []string{events.StreamCompanies + "/" + ConsumerExportsCompanyMerge},
+		KVRead:  []string{BucketSessions, BucketDocumentSettings}, KVOpen: []string{BucketSigninFailures},
 		KVWrite: []string{BucketDocumentLease},
 		Objects: []string{BucketDocuments},
 	},
 	ServiceIngest: {
 		Append:  []string{events.StreamDeadLetter},
-		Durable: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports},
+		Durable: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies},
 	},
 	ServiceDashboard: {
 		Append:  []string{events.StreamUsers},
@@ -152,10 +178,10 @@ var ServiceAccess = map[string]Access{
 		Queue:   []string{StreamNotifyOutbox + "/" + ConsumerNotifySender},
 	},
 	// The search follows the record streams into its index (ordered
-	// consumers: read only) and authenticates requests as the APIs do. The
-	// company register's stream joins Follow when it exists.
+	// consumers: read only), the company register's included, and
+	// authenticates requests as the APIs do.
 	ServiceSearch: {
-		Follow: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamUsers},
+		Follow: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies, events.StreamUsers},
 		KVRead: []string{BucketSessions}, KVOpen: []string{BucketSigninFailures},
 	},
 	// The admin tool manages JetStream whole (it could delete any stream),
@@ -163,7 +189,7 @@ var ServiceAccess = map[string]Access{
 	// sends dead letters back to their subjects, and `rebuild` runs an
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
-		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamDeadLetter},
+		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies, events.StreamDeadLetter},
 		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs, BucketDocumentSettings},
 		Manage:  true,
 	},
@@ -247,6 +273,11 @@ func ServicePermissions(service string) Permissions {
 			stream, durable, _ := strings.Cut(q, "/")
 			pub(api+"STREAM.INFO."+stream, api+"CONSUMER.INFO."+stream+"."+durable,
 				api+"CONSUMER.MSG.NEXT."+stream+"."+durable, "$JS.ACK."+stream+"."+durable+".>")
+		}
+		for _, q := range a.Consume {
+			stream, durable, _ := strings.Cut(q, "/")
+			pub(api+"STREAM.INFO."+stream, api+"CONSUMER.CREATE."+stream+"."+durable, api+"CONSUMER.CREATE."+stream+"."+durable+".>",
+				api+"CONSUMER.INFO."+stream+"."+durable, api+"CONSUMER.MSG.NEXT."+stream+"."+durable, "$JS.ACK."+stream+"."+durable+".>")
 		}
 		for _, b := range slices.Concat(a.KVRead, a.KVWrite) {
 			get("KV_" + b)

@@ -350,6 +350,45 @@ func TestEachServiceCanDoWhatItNeeds(t *testing.T) {
 		c.ok(t, "reads the decision a deal cites", lastMsg(c.js, events.StreamCommissions, decision))
 	})
 
+	t.Run("companies", func(t *testing.T) {
+		c := s.connect(t, natsx.ServiceCompanies)
+		company := events.MustSubject(events.CompanySubject(uuid.NewString()))
+		c.ok(t, "creates a company", publish(c.js, company, jetstream.WithExpectLastSequencePerSubject(none)))
+		c.ok(t, "replays the companies", replay(c.js, events.StreamCompanies, events.AllCompanies))
+		c.identity(t, natsx.Provisioned(c.js))
+		c.noViolations(t)
+	})
+
+	for service, durable := range map[string]string{natsx.ServiceLeads: natsx.ConsumerLeadsCompanyMerge, natsx.ServiceExports: natsx.ConsumerExportsCompanyMerge} {
+		t.Run(service+" follows company merges", func(t *testing.T) {
+			c := s.connect(t, service)
+			c.ok(t, "consumes and acks its durable on COMPANIES", func(ctx context.Context) error {
+				cons, err := c.js.CreateOrUpdateConsumer(ctx, events.StreamCompanies, jetstream.ConsumerConfig{
+					Durable: durable, FilterSubject: events.AllCompanies, AckPolicy: jetstream.AckExplicitPolicy,
+				})
+				if err != nil {
+					return err
+				}
+				batch, err := cons.FetchNoWait(10)
+				if err != nil {
+					return err
+				}
+				n := 0
+				for m := range batch.Messages() {
+					n++
+					if err := m.DoubleAck(ctx); err != nil {
+						return err
+					}
+				}
+				if n == 0 {
+					return fmt.Errorf("no message")
+				}
+				return batch.Error()
+			})
+			c.noViolations(t)
+		})
+	}
+
 	t.Run("ingest", func(t *testing.T) {
 		c := s.connect(t, natsx.ServiceIngest)
 		for _, st := range events.IngestStreams() {

@@ -60,7 +60,7 @@ func StartWith(tb testing.TB, o Options) *stack.Stack {
 	cfg := stack.Config{
 		DataDir: dir, NATSPort: -1, NATSReplicas: 1,
 		CHAddr: chtest.Addr(), CHDatabase: fmt.Sprintf("%s_s%d_%d", chtest.Database(), os.Getpid()%1000, dbSeq.Add(1)),
-		CHUser: "default", LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", SearchAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", IngestAddr: "127.0.0.1:0", UsersFile: users, IngestBatch: 500,
+		CHUser: "default", LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", SearchAddr: "127.0.0.1:0", CompaniesAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", IngestAddr: "127.0.0.1:0", UsersFile: users, IngestBatch: 500,
 	}
 	if o.Dir != "" {
 		// A restart keeps its database: it is named after the folder.
@@ -80,6 +80,7 @@ func StartWith(tb testing.TB, o Options) *stack.Stack {
 	must(tb, s.ServeLeads(ctx))
 	must(tb, s.ServeCommissions(ctx))
 	must(tb, s.ServeExports(ctx))
+	must(tb, s.ServeCompanies(ctx))
 	must(tb, s.RunNotify(ctx))
 	must(tb, s.ServeSearch(ctx))
 	must(tb, s.ServeDashboard())

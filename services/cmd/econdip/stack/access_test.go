@@ -22,8 +22,8 @@ import (
 
 // fixture is one record of each kind, of the Berlin post or of igc-cn.
 type fixture struct {
-	lead, deal, barrier, bin, decision, session string
-	markers                                     []string // texts only the record's readers may see
+	lead, deal, barrier, bin, decision, session, company string
+	markers                                              []string // texts only the record's readers may see
 }
 
 func accessFixture(t *testing.T, s *stack.Stack) fixture {
@@ -53,6 +53,13 @@ func accessFixture(t *testing.T, s *stack.Stack) fixture {
 	}
 	r.JSON(t, &p)
 	f.session, f.decision = p.Session.ID, p.Decisions[0].ID
+	r = stacktest.Do(t, "POST", "http://"+s.CompaniesAddr+"/api/v1/companies", berlin, `{"name":"Walk Test Company GmbH","country":"DE"}`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("company: %d %s", r.Status, r.Body)
+	}
+	var co struct{ ID string }
+	r.JSON(t, &co)
+	f.company = co.ID
 	f.markers = []string{"Walk Test Investor", "Walk test barrier", p.Decisions[0].Text}
 	return f
 }
@@ -110,6 +117,9 @@ func target(path string, f fixture) (string, string) {
 				return f.deal
 			case strings.Contains(path, "/barriers/"), strings.Contains(path, "/records/barrier/"): // the record pages (issue 18) too
 				return f.barrier
+			case strings.Contains(path, "/companies/"):
+				owner = "" // the register is shared: no record is another's
+				return f.company
 			}
 		}
 		return p
@@ -126,9 +136,9 @@ func target(path string, f fixture) (string, string) {
 func TestEveryRouteAnswersAsThePolicySays(t *testing.T) {
 	s := stacktest.Start(t)
 	f := accessFixture(t, s)
-	addr := map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "search": s.SearchAddr, "dashboard": s.DashboardAddr}
+	addr := map[string]string{"leads": s.LeadsAddr, "commissions": s.CommissionsAddr, "exports": s.ExportsAddr, "search": s.SearchAddr, "companies": s.CompaniesAddr, "dashboard": s.DashboardAddr}
 	walked := 0
-	for _, service := range []string{"leads", "commissions", "exports", "search", "dashboard"} {
+	for _, service := range []string{"leads", "commissions", "exports", "search", "companies", "dashboard"} {
 		app := s.Apps[service]
 		if app == nil {
 			t.Fatalf("no %s app", service)

@@ -38,6 +38,8 @@ type Config struct {
 	ExportsURL      string // where the dashboard finds the exports API; empty: the one this stack serves
 	SearchAddr      string // the search API (ECONDIP_SEARCH_ADDR)
 	SearchURL       string // where the dashboard finds the search API (ECONDIP_SEARCH_URL); empty: the one this stack serves
+	CompaniesAddr   string // the company register's API (ECONDIP_COMPANIES_ADDR)
+	CompaniesURL    string // where the dashboard finds the company register; empty: the one this stack serves
 	DashboardAddr   string
 	IngestAddr      string // ingest's health, readiness and metrics (ECONDIP_INGEST_ADDR); empty or "off": none
 	NotifyAddr      string // `econdip notify`'s health, readiness and metrics (ECONDIP_NOTIFY_ADDR); empty or "off": none
@@ -114,6 +116,7 @@ func ConfigFromEnv() (Config, error) {
 		CommissionsAddr: env("ECONDIP_COMMISSIONS_ADDR", "127.0.0.1:8082"),
 		ExportsAddr:     env("ECONDIP_EXPORTS_ADDR", "127.0.0.1:8083"),
 		SearchAddr:      env("ECONDIP_SEARCH_ADDR", "127.0.0.1:8087"),
+		CompaniesAddr:   env("ECONDIP_COMPANIES_ADDR", "127.0.0.1:8086"),
 		Demo:            flag("ECONDIP_DEMO", true),
 		DemoLeads:       num("ECONDIP_DEMO_LEADS", 240),
 		DemoSeed:        uint64(num("ECONDIP_DEMO_SEED", 2030)),
@@ -157,6 +160,7 @@ func ConfigFromEnv() (Config, error) {
 	c.CommissionsURL = env("ECONDIP_COMMISSIONS_URL", "")
 	c.ExportsURL = env("ECONDIP_EXPORTS_URL", "")
 	c.SearchURL = env("ECONDIP_SEARCH_URL", "")
+	c.CompaniesURL = env("ECONDIP_COMPANIES_URL", "")
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

@@ -24,6 +24,7 @@ func TestReadinessAndIngestMetrics(t *testing.T) {
 		{"leads", s.LeadsAddr, []string{"nats", "read_model"}},
 		{"commissions", s.CommissionsAddr, []string{"nats", "read_model"}},
 		{"exports", s.ExportsAddr, []string{"nats", "read_model"}},
+		{"companies", s.CompaniesAddr, []string{"nats", "read_model"}},
 		{"dashboard", s.DashboardAddr, []string{"nats", "clickhouse"}},
 		{"ingest", s.IngestAddr, []string{"nats", "clickhouse"}},
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"econdip/dashboards"
 	"econdip/events"
 	"econdip/services/commissions"
+	"econdip/services/companies"
 	"econdip/services/digest"
 	"econdip/services/exports"
 	"econdip/services/identity"
@@ -44,6 +46,7 @@ import (
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/reference"
 	"econdip/services/search"
+	"econdip/services/tools/companymigrate"
 	"econdip/services/tools/demo"
 )
 
@@ -80,6 +83,7 @@ type Stack struct {
 	// Addresses the HTTP services actually listen on (a port of 0 picks one).
 	LeadsAddr, CommissionsAddr, ExportsAddr, DashboardAddr string
 	SearchAddr                                             string // the search API's
+	CompaniesAddr                                          string
 	IngestAddr                                             string // ingest's health and metrics; empty when not served
 	NotifyAddr                                             string // `econdip notify`'s health and metrics; empty when not served
 	MetricsAddr                                            string // the process's metrics (ServeMetrics); empty when not served
@@ -267,6 +271,9 @@ func (s *Stack) StartLocal(ctx context.Context) error {
 		return err
 	}
 	if err := s.ServeSearch(ctx); err != nil {
+		return err
+	}
+	if err := s.ServeCompanies(ctx); err != nil {
 		return err
 	}
 	if err := s.RunNotify(ctx); err != nil {
@@ -876,6 +883,24 @@ func (s *Stack) ServeSearch(ctx context.Context) error {
 	return err
 }
 
+// ServeCompanies starts the company register's API; its read model follows the log until ctx ends.
+func (s *Stack) ServeCompanies(ctx context.Context) error {
+	var err error
+	s.CompaniesAddr, err = s.serveAPI(ctx, natsx.ServiceCompanies, "companies API", s.Cfg.CompaniesAddr, companies.New)
+	return err
+}
+
+// MigrateCompanies links the free-text investors and buyers of the leads
+// and deals to companies of the register (companymigrate.Run), as the
+// administrator's tool; progress goes to out.
+func (s *Stack) MigrateCompanies(ctx context.Context, out io.Writer) (companymigrate.Report, error) {
+	js, err := s.serviceJS(ctx, natsx.ServiceAdminTool)
+	if err != nil {
+		return companymigrate.Report{}, err
+	}
+	return companymigrate.Run(s.untilClose(ctx), js, s.Ref, s.Log.With("part", "company migration"), out)
+}
+
 // weeklyDigest is a user's weekly digest, read from ClickHouse (which
 // `econdip up` starts after the notifier: the first digest is due on a
 // Monday morning, long after).
@@ -946,6 +971,10 @@ func (s *Stack) ServeDashboard() error {
 	if exportsURL == "" {
 		exportsURL = "http://" + s.ExportsAddr
 	}
+	companiesURL := s.Cfg.CompaniesURL
+	if companiesURL == "" && s.CompaniesAddr != "" {
+		companiesURL = "http://" + s.CompaniesAddr
+	}
 	js, err := s.serviceJS(context.Background(), natsx.ServiceDashboard)
 	if err != nil {
 		return err
@@ -954,7 +983,7 @@ func (s *Stack) ServeDashboard() error {
 	if err != nil {
 		return err
 	}
-	app, err := dashboards.New(dashboards.Config{Inbox: inbox, LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, SearchURL: searchURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
+	app, err := dashboards.New(dashboards.Config{Inbox: inbox, LeadsURL: leadsURL, CommissionsURL: commissionsURL, ExportsURL: exportsURL, SearchURL: searchURL, CompaniesURL: companiesURL, CH: cmp.Or(s.CHReadOnly, s.CH), CHWriter: cmp.Or(s.CHWriter, s.CH), Users: s.Users, Identity: s.Identity, Ref: s.Ref, Log: s.Log, Secure: s.Cfg.SecureCookies,
 		RateLimits: s.RateLimits(), Rates: s.Rates, ImportRates: s.ImportRates, Calendars: s.Calendars})
 	if err != nil {
 		return err
