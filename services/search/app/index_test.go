@@ -286,3 +286,20 @@ func TestPickerFindsThePartnerCountrysLeadsAndDeals(t *testing.T) {
 		t.Fatalf("an attaché's picker adds nothing to what they read: %+v, %v", got, err)
 	}
 }
+
+// Companies are found by their names and other spellings by every reader
+// of the register, never by their contacts.
+func TestCompaniesByTheirNamesForEveryReader(t *testing.T) {
+	ns := natstest.Start(t)
+	ix := open(t, t.Context(), ns.JS, t.TempDir())
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	c := events.CompanyV1{ID: "c1", Version: 1, Name: "ТОО «Қазақ Алюминий»", NameLatin: "Kazakh Aluminium LLP", Country: "KZ",
+		Aliases: []string{"KazAlu"}, Contacts: []events.Contact{{Name: "Zhanar Sarsenova"}}, CreatedBy: "attache.de-berlin", CreatedAt: now, UpdatedAt: now}
+	publish(t, ns.JS, events.MustSubject(events.CompanySubject(c.ID)), events.CompanyCreatedV1{Company: c})
+	for _, u := range []auth.User{berlin, analyst, secretCN} {
+		eventually(t, ix, u, "АЛЮМИНИЙ қазақ", "c1")
+		eventually(t, ix, u, "aluminium", "c1")
+		eventually(t, ix, u, "kazalu", "c1")
+		eventually(t, ix, u, "sarsenova")
+	}
+}

@@ -19,16 +19,31 @@ type Source struct {
 	Decode  func(events.Event) (domain.Doc, bool)
 }
 
-// Sources are the streams the search indexes. A new record stream is one
-// more entry (the company register: events.StreamCompanies with its
-// subjects and a decode of its company events into domain.Company docs,
-// Owner empty, contacts in Contacts).
+// Sources are the streams the search indexes; a new record stream is one
+// more entry.
 func Sources() []Source {
 	return []Source{
 		{Stream: events.StreamLeads, Filters: []string{events.AllLeads}, Decode: leadDoc},
 		{Stream: events.StreamExports, Filters: []string{events.AllDeals, events.AllBarriers, events.AllExporters}, Decode: exportsDoc},
 		{Stream: events.StreamCommissions, Filters: []string{events.AllCommissions, events.AllSessions, events.AllDecisions}, Decode: commissionsDoc},
+		{Stream: events.StreamCompanies, Filters: []string{events.AllCompanies}, Decode: companyDoc},
 	}
+}
+
+// companyDoc finds a company by its names and other spellings; every
+// reader of the register finds it (no Owner). Its contacts are not
+// indexed: no post owns a company, so no reader's scope would reach them.
+// An absorbed company stays findable by its old name and opens its page,
+// which leads to the survivor.
+func companyDoc(ev events.Event) (domain.Doc, bool) {
+	s, ok := ev.(events.CompanySnapshot)
+	if !ok {
+		return domain.Doc{}, false
+	}
+	c := s.State()
+	return domain.Doc{Kind: domain.Company, ID: c.ID, Country: c.Country, Title: c.Name,
+		Subtitle: join(" · ", c.NameLatin, c.Country),
+		Text:     join(" ", append([]string{c.NameLatin, c.RegNumber, c.Website}, c.Aliases...)...)}, true
 }
 
 func leadDoc(ev events.Event) (domain.Doc, bool) {
