@@ -8,6 +8,7 @@ package dashboards_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,8 +40,19 @@ func TestSearchPageAndPickerAsTheirUsersMaySee(t *testing.T) {
 		if r.Status != http.StatusCreated {
 			t.Fatalf("create a deal: %d %s", r.Status, r.Body)
 		}
-		var d struct{ ID string }
+		var d struct {
+			ID      string
+			Version int
+		}
 		_ = json.Unmarshal(r.Body, &d)
+		// Contracted: the deal counts among the exports that followed from a decision.
+		for _, stage := range []string{"negotiating", "contracted"} {
+			r := stacktest.Do(t, "POST", "http://"+s.ExportsAddr+"/api/v1/deals/"+d.ID+"/stage", token, fmt.Sprintf(`{"version":%d,"stage":%q}`, d.Version, stage))
+			if r.Status != http.StatusOK {
+				t.Fatalf("deal to %s: %d %s", stage, r.Status, r.Body)
+			}
+			_ = json.Unmarshal(r.Body, &d)
+		}
 		return d.ID
 	}
 	chinese := deal("tok-beijing", "CN", "Shanghai Metals")
@@ -89,5 +101,24 @@ func TestSearchPageAndPickerAsTheirUsersMaySee(t *testing.T) {
 	b.do("pick the deal", 5*time.Second, chromedp.Click(chromedp.CSS(`#link-results .link-pick`)))
 	b.follow("link", `#link-form button[type=submit]`, http.StatusOK)
 	b.expectText("the linked deals", `#linked-deals`, chinese)
+
+	// The commissions page counts the linked deal's value among the
+	// exports that followed from the commission's decisions, once ingest
+	// has it in ClickHouse.
+	stacktest.Eventually(t, 60*time.Second, "the figure counts the linked deal", func() (bool, error) {
+		r := stacktest.Do(t, "GET", base+"/api/commissions/decision-exports", "tok-sec-cn", "")
+		return r.Status == http.StatusOK && strings.Contains(string(r.Body), `"igc-cn"`), nil
+	})
+	b.do("open the commissions page", 20*time.Second, chromedp.Navigate(base+"/analyst/commissions"), chromedp.WaitVisible(chromedp.CSS(`#table-decision-exports`)))
+	row := waitFor[string](b, "the decision exports' row", 20*time.Second,
+		`(() => { const r = document.querySelector('#table-decision-exports tbody tr'); return r && r.textContent.includes('1') ? r.textContent : null })()`)
+	if digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, row); !strings.Contains(digits, "1500000") {
+		t.Errorf("exports that followed from decisions: row %q, want the deal's 1,500,000", row)
+	}
 	b.noExceptions()
 }
