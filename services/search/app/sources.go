@@ -41,8 +41,12 @@ func companyDoc(ev events.Event) (domain.Doc, bool) {
 		return domain.Doc{}, false
 	}
 	c := s.State()
+	latin := c.NameLatin
+	if latin == c.Name {
+		latin = "" // a Latin name shown once
+	}
 	return domain.Doc{Kind: domain.Company, ID: c.ID, Country: c.Country, Title: c.Name,
-		Subtitle: join(" · ", c.NameLatin, c.Country),
+		Subtitle: join(" · ", latin, c.Country),
 		Text:     join(" ", append([]string{c.NameLatin, c.RegNumber, c.Website}, c.Aliases...)...)}, true
 }
 
