@@ -145,23 +145,10 @@ func lockFile(ctx context.Context, path string) (*os.File, error) {
 // prepare makes the tables, or rebuilds them when the file was written
 // for another layout or another stream, and reads the sequence covered.
 func (db *viewDB) prepare(ctx context.Context, origin viewOrigin, lastSeq uint64, log *slog.Logger) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-		return err
-	}
-	meta := map[string]string{}
-	rows, err := db.sql.QueryContext(ctx, `SELECT k, v FROM meta`)
+	meta, err := ReadMeta(ctx, db.sql)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		meta[k] = v
-	}
-	rows.Close()
 	layout, _ := json.Marshal(db.layout)
 	from := origin.stream + " " + origin.filter + " " + origin.created.UTC().Format(time.RFC3339Nano)
 	covered, _ := strconv.ParseUint(meta["covered"], 10, 64)
@@ -290,4 +277,27 @@ func (db *viewDB) close() {
 	if db.tmpDir != "" {
 		os.RemoveAll(db.tmpDir)
 	}
+}
+
+// ReadMeta makes a SQLite file's meta table (key, value) if it has none,
+// and reads it: what the file was written for and how far it covers. The
+// read models and the search index keep their layout and origin there.
+func ReadMeta(ctx context.Context, db *sql.DB) (map[string]string, error) {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT k, v FROM meta`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	meta := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		meta[k] = v
+	}
+	return meta, rows.Err()
 }

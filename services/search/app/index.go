@@ -186,23 +186,10 @@ func streamInfo(ctx context.Context, js jetstream.JetStream, stream string) (*je
 // forgets a source whose stream was recreated (or whose filters changed):
 // its records are indexed again from its first event.
 func (ix *Index) prepare(ctx context.Context, sources []Source, origins []string) error {
-	if _, err := ix.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-		return err
-	}
-	meta := map[string]string{}
-	rows, err := ix.db.QueryContext(ctx, `SELECT k, v FROM meta`)
+	meta, err := eventstore.ReadMeta(ctx, ix.db)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		meta[k] = v
-	}
-	rows.Close()
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
