@@ -24,8 +24,11 @@ import (
 	lhttp "econdip/services/leads/httpapi"
 	"econdip/services/platform/apperr"
 	"econdip/services/platform/auth"
+	"econdip/services/platform/command"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
+
+	"bytes"
 )
 
 // companiesClient calls the company register's API.
@@ -89,6 +92,7 @@ func (s *Server) companiesRoutes(ui auth.Router) error {
 		}
 	}
 	ui.Get("/companies", auth.ReadCompanies, s.companiesPage)
+	ui.Get("/companies.csv", auth.ReadCompanies, s.companiesCSV)
 	ui.Get("/companies/:id", auth.ReadCompanies, s.companyPage)
 	ui.Post("/companies/:id", auth.WriteCompanies, s.editCompany)
 	ui.Post("/companies/:id/merge", auth.MergeCompanies, s.mergeCompany)
@@ -102,6 +106,7 @@ type companiesList struct {
 	Total       int
 	Q, Country  string
 	Next        string // the next page's address; "" on the last
+	CSV, Excel  string // the list as CSV (and for a ru/kk Excel), its filters kept
 	Unavailable bool
 	Countries   func(string) string
 }
@@ -119,6 +124,17 @@ func (s *Server) companiesPage(c *fiber.Ctx) error {
 		}
 	}
 	d := companiesList{Q: q.Get("q"), Country: q.Get("country"), Countries: s.countryNamer(httpx.Lang(c))}
+	filters := url.Values{}
+	for _, k := range []string{"q", "country"} {
+		if v := q.Get(k); v != "" {
+			filters.Set(k, v)
+		}
+	}
+	d.CSV = "/companies.csv"
+	if len(filters) > 0 {
+		d.CSV += "?" + filters.Encode()
+	}
+	d.Excel = excelURL(d.CSV)
 	page, err := s.companies.list(apiContext(c), token(c), q)
 	switch {
 	case err == nil:
@@ -389,4 +405,41 @@ func (s *Server) pickCompany(c *fiber.Ctx, field string, id *string, name, count
 	}
 	*id = co.ID
 	return nil
+}
+
+// companyColumns are the columns of the register's CSV; contacts are
+// personal data and never leave in a file.
+var companyColumns = []string{"company_id", "name", "name_latin", "country", "reg_number", "website", "aliases", "merged_into"}
+
+// companiesCSV downloads the companies the list shows (its q and country),
+// every page of them, up to csvMaxRows.
+func (s *Server) companiesCSV(c *fiber.Ctx) error {
+	f, err := csvFormat(c)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"limit": {strconv.Itoa(command.MaxLimit)}}
+	for _, k := range []string{"q", "country"} {
+		if v := strings.TrimSpace(c.Query(k)); v != "" {
+			q.Set(k, v)
+		}
+	}
+	var b bytes.Buffer
+	w := startCSV(c, &b, f, "companies", companyColumns)
+	for rows := 0; rows < csvMaxRows; {
+		page, err := s.companies.list(apiContext(c), token(c), q)
+		if err != nil {
+			return err
+		}
+		for _, co := range page.Companies {
+			_ = w.Write([]string{co.ID, co.Name, co.NameLatin, co.Country, co.RegNumber, co.Website, strings.Join(co.Aliases, "; "), co.MergedInto})
+		}
+		rows += len(page.Companies)
+		if page.NextCursor == "" || len(page.Companies) == 0 {
+			break
+		}
+		q.Set("cursor", page.NextCursor)
+	}
+	w.Flush()
+	return c.Send(b.Bytes())
 }

@@ -136,3 +136,46 @@ func TestLeadFormPicksACompany(t *testing.T) {
 		t.Error("the absorbed company's page does not say where it went")
 	}
 }
+
+// TestCompaniesListDownloadsAsCSV: the register's list downloads with its
+// filters, every page of it, with headers in the reader's language and
+// never a contact; the Excel twin keeps the filters too.
+func TestCompaniesListDownloadsAsCSV(t *testing.T) {
+	s := stacktest.Start(t)
+	companies := "http://" + s.CompaniesAddr + "/api/v1/companies"
+	for _, body := range []string{
+		`{"name":"Rhein Maschinenbau GmbH","country":"DE","reg_number":"HRB 1234","contacts":[{"name":"Greta Vertraulich"}]}`,
+		`{"name":"Zhongguo Gangtie","country":"CN","create_anyway":true}`,
+		`{"name":"Bayern Feinkost GmbH","country":"DE","aliases":["BFK","Feinkost Bayern"]}`,
+	} {
+		if r := stacktest.Do(t, "POST", companies, "tok-berlin", body); r.Status != http.StatusCreated {
+			t.Fatalf("company: %d %s", r.Status, r.Body)
+		}
+	}
+	dash := "http://" + s.DashboardAddr
+	status, page := get(t, dash+"/companies?country=DE", "tok-analyst")
+	if status != 200 || !strings.Contains(page, `href="/companies.csv?country=DE"`) || !strings.Contains(page, `href="/companies.csv?country=DE&amp;format=excel"`) {
+		t.Fatalf("the list's CSV links keep its filter: %d", status)
+	}
+	req, _ := http.NewRequest("GET", dash+"/companies.csv?country=DE", nil)
+	req.Header.Set("Authorization", "Bearer tok-analyst")
+	req.Header.Set("Accept-Language", "ru")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	csv := string(raw)
+	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(csv, "\ufeff")), "\n")
+	switch {
+	case resp.StatusCode != 200 || !strings.HasPrefix(csv, "\ufeff"):
+		t.Fatalf("companies.csv: %d, BOM %v", resp.StatusCode, strings.HasPrefix(csv, "\ufeff"))
+	case !strings.Contains(lines[0], "Название латиницей") || !strings.Contains(lines[0], "Регистрационный номер"):
+		t.Errorf("the header is not in Russian: %q", lines[0])
+	case len(lines) != 3 || !strings.Contains(csv, "HRB 1234") || !strings.Contains(csv, "BFK; Feinkost Bayern"):
+		t.Errorf("the German companies, with their numbers and other spellings: %q", lines)
+	case strings.Contains(csv, "Zhongguo") || strings.Contains(csv, "Vertraulich"):
+		t.Errorf("another country's company or a contact in the file: %q", csv)
+	}
+}
