@@ -1,6 +1,8 @@
 // Package ingest is the service that projects the JetStream log into
 // ClickHouse: one durable pull consumer per stream, size- and time-bounded
-// batches, each acknowledged only after ClickHouse accepted its insert. Per
+// batches whose wait adapts to the load (an event alone is inserted at once,
+// under load a batch holds what came in Config.Linger), each acknowledged
+// only after ClickHouse accepted its insert. Per
 // stream, fetching, decoding and inserting overlap in a bounded pipeline.
 // Delivery is at least once; the events of a batch the events table holds
 // already are not inserted again (stored.go), and every table collapses

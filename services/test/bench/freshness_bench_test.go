@@ -18,7 +18,8 @@ package bench_test
 //	ECONDIP_BENCH_DURATION=30s go test -run '^$' -bench Freshness -benchtime 1x -timeout 60m ./services/test/bench/
 //
 // ECONDIP_BENCH_RATES=1000,2000 skips the search and measures those rates;
-// ECONDIP_BENCH_WAITS=adaptive measures one wait only; ECONDIP_BENCH_VIA=nats
+// ECONDIP_BENCH_WAITS=adaptive measures one wait only, adaptive=250ms the
+// adaptive wait with another linger; ECONDIP_BENCH_VIA=nats
 // writes straight to JetStream instead (see freshnessRun).
 
 import (
@@ -52,7 +53,7 @@ func BenchmarkFreshness(b *testing.B) {
 		b.Run("search", func(b *testing.B) {
 			sys := startFreshnessSystem(b, systemOptions{clickhouse: true, services: services})
 			step := envDuration("ECONDIP_BENCH_STEP_DURATION", 15*time.Second)
-			for i, rate := range envInts("ECONDIP_BENCH_STEPS", []int{500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000}) {
+			for i, rate := range envInts("ECONDIP_BENCH_STEPS", []int{250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000}) {
 				f := freshnessRun(b, sys, rate, conc, step, uint64(900_000+i))
 				steady := f.rate >= 0.95*float64(rate) && f.behind <= rate
 				fmt.Fprintf(os.Stderr, "step %d/s: achieved %.0f/s, %d events not yet ingested at the end, freshness p99 %.0f ms: steady %v\n", rate, f.rate, f.behind, f.p99, steady)
@@ -71,7 +72,14 @@ func BenchmarkFreshness(b *testing.B) {
 	}
 	for _, wait := range strings.Split(cmpOr(os.Getenv("ECONDIP_BENCH_WAITS"), "fixed,adaptive"), ",") {
 		b.Run("wait="+wait, func(b *testing.B) {
-			sys := startFreshnessSystem(b, systemOptions{clickhouse: true, services: services, fixedWait: wait == "fixed"})
+			o := systemOptions{clickhouse: true, services: services, fixedWait: wait == "fixed"}
+			if l, ok := strings.CutPrefix(wait, "adaptive="); ok { // adaptive=250ms: another linger
+				var err error
+				if o.linger, err = time.ParseDuration(l); err != nil {
+					b.Fatal(err)
+				}
+			}
+			sys := startFreshnessSystem(b, o)
 			var idle freshness
 			for _, rate := range append([]int{idleRate}, rates...) {
 				b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -62,6 +63,9 @@ type Config struct {
 	// freshness benchmark's baseline; adaptive (the default) inserts an
 	// event alone at once and batches under load (ingest.Config.Linger).
 	IngestFixedWait bool
+	// IngestLinger is the adaptive wait's cap (ingest.Config.Linger); 0:
+	// its default. The freshness benchmark compares values with it.
+	IngestLinger    time.Duration
 	BcryptCost      int // password hashing cost of every account and of the decoy (ECONDIP_BCRYPT_COST, default 10; tests use 4); 0: the default
 	WritesPerMinute int // per user and service (ECONDIP_WRITES_PER_MINUTE)
 	// SMTP is the notifier's mail server (ECONDIP_SMTP_HOST, _PORT, _TLS,
