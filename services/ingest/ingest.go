@@ -1,6 +1,8 @@
 // Package ingest is the service that projects the JetStream log into
 // ClickHouse: one durable pull consumer per stream, size- and time-bounded
-// batches, each acknowledged only after ClickHouse accepted its insert. Per
+// batches whose wait adapts to the load (an event alone is inserted at once,
+// under load a batch holds what came in Config.Linger), each acknowledged
+// only after ClickHouse accepted its insert. Per
 // stream, fetching, decoding and inserting overlap in a bounded pipeline.
 // Delivery is at least once; the events of a batch the events table holds
 // already are not inserted again (stored.go), and every table collapses
@@ -31,9 +33,22 @@ import (
 
 // Config tunes batching.
 type Config struct {
-	BatchSize int           // most messages per insert; default 2000
-	MaxWait   time.Duration // longest a message waits for its batch to fill; default 500 ms
-	Consumer  string        // durable consumer name; default events.ConsumerIngest
+	BatchSize int // most messages per fetch; default 2000
+	// MaxWait is, with FixedWait, the longest a fetch waits for its batch
+	// to fill; otherwise how long a fetch waits for a first message before
+	// it asks again (the idle poll). Default 500 ms.
+	MaxWait time.Duration
+	// Linger is the adaptive wait's cap (see linger): under load a stream's
+	// batches close at most every Linger, so each holds what came in that
+	// time; an event that comes later than Linger after the last batch
+	// closed is fetched and inserted at once. Default DefaultLinger.
+	Linger time.Duration
+	// FixedWait restores the wait of before issue 19: every fetch waits
+	// for a full batch or MaxWait, so an event alone waits up to MaxWait
+	// for its insert. It stays for the freshness benchmark's baseline
+	// (ECONDIP_INGEST_WAIT=fixed).
+	FixedWait bool
+	Consumer  string // durable consumer name; default events.ConsumerIngest
 	// InactiveThreshold, when set, lets JetStream remove the consumers once
 	// unused that long: a rebuild's consumers must not outlive it.
 	InactiveThreshold time.Duration
@@ -70,6 +85,8 @@ type Service struct {
 	skipped atomic.Int64 // messages not projected, with NoDeadLetter
 
 	noStoredCheck bool // insert events without asking which are stored already: the benchmark's baseline
+
+	batched func(msgs int, wait time.Duration) // the tests' view of the adaptive wait's decisions, per fetched batch
 }
 
 // New returns an ingest service.
@@ -79,6 +96,9 @@ func New(js jetstream.JetStream, conn driver.Conn, log *slog.Logger, cfg Config)
 	}
 	if cfg.MaxWait == 0 {
 		cfg.MaxWait = 500 * time.Millisecond
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = DefaultLinger
 	}
 	if cfg.Consumer == "" {
 		cfg.Consumer = events.ConsumerIngest
@@ -111,7 +131,7 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}(st.Name)
 	}
-	s.log.Info("ingest running", "streams", len(events.IngestStreams()), "batch", s.cfg.BatchSize, "max_wait", s.cfg.MaxWait.String(), "budget_mib_per_stream", budget>>20)
+	s.log.Info("ingest running", "streams", len(events.IngestStreams()), "batch", s.cfg.BatchSize, "max_wait", s.cfg.MaxWait.String(), "wait", s.waitName(), "budget_mib_per_stream", budget>>20)
 	wg.Wait()
 	close(errs)
 	return <-errs
@@ -330,26 +350,69 @@ func (l *load) release(delay time.Duration) {
 	}
 }
 
+// DefaultLinger is Config.Linger's default: under load, a stream's batches
+// close at most every 250 ms, so an event waits at most that long for its
+// insert to start. 100 ms made so many small inserts that ClickHouse 18.16
+// (and the dashboards' queries, over more parts) fell behind on 2 cores:
+// freshness p99 1.6 s at 750 events/s against 0.55 s with 250 ms
+// (BENCHMARKS.md, "Freshness with ingest's adaptive wait").
+const DefaultLinger = 250 * time.Millisecond
+
+func (s *Service) waitName() string {
+	if s.cfg.FixedWait {
+		return "fixed"
+	}
+	return "adaptive, linger up to " + s.cfg.Linger.String()
+}
+
+// linger is the adaptive wait: how long a batch whose first message came at
+// now waits for more, when the stream's previous batch closed at lastClose.
+// Events that trickle in come later than interval after the last batch
+// closed, and each is inserted at once; under load the first message comes
+// soon after the close, and the batch waits the rest of interval, so the
+// batches close every interval and grow with the rate (a fetch returns as
+// soon as it is full, so a backlog goes in full batches). The wait is never
+// more than interval, nor less than zero.
+func linger(now, lastClose time.Time, interval time.Duration) time.Duration {
+	if lastClose.IsZero() {
+		return 0
+	}
+	return min(max(lastClose.Add(interval).Sub(now), 0), interval)
+}
+
 // fetch sends batches of cons to out until ctx ends, while the stream holds
 // less than budget. From the moment it is fetched, a batch is reported in
 // progress until it is acknowledged.
 func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Consumer, h *held, out chan<- fetched) {
 	backoff := time.Second
+	var lastClose time.Time // when the previous batch closed
 	for ctx.Err() == nil && h.waitBelow(ctx, budget) {
-		fb, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.MaxWait))
+		var msgs []jetstream.Msg
+		var n int64
+		var err error
+		if s.cfg.FixedWait {
+			msgs, n, err = s.receive(log, cons, s.cfg.BatchSize, s.cfg.MaxWait)
+		} else {
+			// The batch starts with its first message, however long that takes.
+			msgs, n, err = s.receive(log, cons, 1, s.cfg.MaxWait)
+			if err == nil && len(msgs) > 0 && s.cfg.BatchSize > 1 {
+				wait := linger(time.Now(), lastClose, s.cfg.Linger)
+				more, m, errMore := s.receive(log, cons, s.cfg.BatchSize-1, wait)
+				if errMore != nil {
+					// The first message is in hand: it goes on alone.
+					log.Warn("fetch failed; the batch goes on with its first message", "err", errMore)
+				}
+				msgs, n = append(msgs, more...), n+m
+				lastClose = time.Now()
+				if s.batched != nil {
+					s.batched(len(msgs), wait)
+				}
+			}
+		}
 		if err != nil {
 			log.Warn("fetch failed; retrying", "err", err)
 			sleep(ctx, backoff)
 			continue
-		}
-		var msgs []jetstream.Msg
-		var n int64
-		for m := range fb.Messages() {
-			msgs = append(msgs, m)
-			n += msgBytes(m)
-		}
-		if err := fb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-			log.Warn("fetch ended with an error", "err", err, "received", len(msgs))
 		}
 		if len(msgs) == 0 {
 			continue
@@ -357,6 +420,32 @@ func (s *Service) fetch(ctx context.Context, log *slog.Logger, cons jetstream.Co
 		h.add(n)
 		out <- fetched{msgs: msgs, bytes: n, stopProgress: inProgress(msgs, AckWait/3)}
 	}
+}
+
+// receive fetches up to batch messages of cons, waiting at most wait for
+// the batch to fill; a wait of 0 takes only the messages there already.
+// It returns the messages and what they cost against the budget.
+func (s *Service) receive(log *slog.Logger, cons jetstream.Consumer, batch int, wait time.Duration) ([]jetstream.Msg, int64, error) {
+	var fb jetstream.MessageBatch
+	var err error
+	if wait > 0 {
+		fb, err = cons.Fetch(batch, jetstream.FetchMaxWait(wait))
+	} else {
+		fb, err = cons.FetchNoWait(batch)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	var msgs []jetstream.Msg
+	var n int64
+	for m := range fb.Messages() {
+		msgs = append(msgs, m)
+		n += msgBytes(m)
+	}
+	if err := fb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("fetch ended with an error", "err", err, "received", len(msgs))
+	}
+	return msgs, n, nil
 }
 
 // inProgress tells JetStream every interval that msgs are still being

@@ -85,6 +85,8 @@ type system struct {
 type systemOptions struct {
 	clickhouse bool // ClickHouse (chtest's server, a fresh database) and ingest
 	services   []string
+	fixedWait  bool          // ingest's fixed wait of before issue 19 (ECONDIP_INGEST_WAIT=fixed)
+	linger     time.Duration // the adaptive wait's cap; 0: ingest's default
 }
 
 // startSystem starts econdip in this process as `econdip up` wires it: the
@@ -102,7 +104,7 @@ func startSystem(b *testing.B, o systemOptions) *system {
 	cfg := stack.Config{DataDir: dir, NATSPort: -1, NATSReplicas: 1, UsersFile: filepath.Join(dir, "users.json"),
 		CHAddr: chtest.Addr(), CHUser: "default", CHDatabase: fmt.Sprintf("%s_%d_%d", chtest.Database(), os.Getpid()%1000, dbSeq.Add(1)),
 		LeadsAddr: "127.0.0.1:0", CommissionsAddr: "127.0.0.1:0", ExportsAddr: "127.0.0.1:0", SearchAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0",
-		IngestAddr: "127.0.0.1:0", IngestBatch: 2000, WritesPerMinute: benchWritesPerMinute}
+		IngestAddr: "127.0.0.1:0", IngestBatch: 2000, IngestFixedWait: o.fixedWait, IngestLinger: o.linger, WritesPerMinute: benchWritesPerMinute}
 	s := stack.New(cfg, obs.Discard(), ref)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(func() { cancel(); s.Close() })

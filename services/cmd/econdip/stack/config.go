@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -57,6 +58,14 @@ type Config struct {
 	LogLevel        string
 	SecureCookies   bool
 	IngestBatch     int
+	// IngestFixedWait: ECONDIP_INGEST_WAIT=fixed restores ingest's wait of
+	// before issue 19 (every fetch waits for a full batch or 500 ms), the
+	// freshness benchmark's baseline; adaptive (the default) inserts an
+	// event alone at once and batches under load (ingest.Config.Linger).
+	IngestFixedWait bool
+	// IngestLinger is the adaptive wait's cap (ingest.Config.Linger); 0:
+	// its default. The freshness benchmark compares values with it.
+	IngestLinger    time.Duration
 	BcryptCost      int // password hashing cost of every account and of the decoy (ECONDIP_BCRYPT_COST, default 10; tests use 4); 0: the default
 	WritesPerMinute int // per user and service (ECONDIP_WRITES_PER_MINUTE)
 	// SMTP is the notifier's mail server (ECONDIP_SMTP_HOST, _PORT, _TLS,
@@ -126,6 +135,13 @@ func ConfigFromEnv() (Config, error) {
 		IngestBatch:     num("ECONDIP_INGEST_BATCH", 2000),
 		BcryptCost:      num("ECONDIP_BCRYPT_COST", bcrypt.DefaultCost),
 		WritesPerMinute: num("ECONDIP_WRITES_PER_MINUTE", 6000),
+	}
+	switch w := env("ECONDIP_INGEST_WAIT", "adaptive"); w {
+	case "adaptive":
+	case "fixed":
+		c.IngestFixedWait = true
+	default:
+		errs = append(errs, fmt.Sprintf("ECONDIP_INGEST_WAIT=%q is neither adaptive nor fixed: leave it unset for adaptive", w))
 	}
 	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
 		errs = append(errs, fmt.Sprintf("ECONDIP_BCRYPT_COST=%d is not a bcrypt cost: give %d to %d (default %d)", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost, bcrypt.DefaultCost))

@@ -998,7 +998,7 @@ func (s *Stack) RunIngest(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc := ingest.New(js, cmp.Or(s.CHWriter, s.CH), s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch})
+	svc := ingest.New(js, cmp.Or(s.CHWriter, s.CH), s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch, FixedWait: s.Cfg.IngestFixedWait, Linger: s.Cfg.IngestLinger})
 	ictx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
