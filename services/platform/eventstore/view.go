@@ -348,6 +348,10 @@ func (v *View[T]) flush() {
 	for _, seq := range putAhead {
 		if seq > v.followed {
 			v.stored[seq] = struct{}{}
+		} else if q, ok := v.queue[seq]; ok && q.rec == nil {
+			// The follower received it while this batch was being written:
+			// the writer's record is stored already, the event needs no decoding.
+			delete(v.queue, seq)
 		}
 	}
 	if len(v.stored) > maxStored {
