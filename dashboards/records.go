@@ -11,7 +11,6 @@ package dashboards
 
 import (
 	"bytes"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -206,7 +205,7 @@ func (s *Server) recordList(kind string) fiber.Handler {
 			return err
 		}
 		p := listPage{Kind: kind, Title: src.title, Rows: rows, Total: total, Page: q.page, Size: q.size, Sort: q.Sort, Desc: q.Desc,
-			Pages: max(1, int(math.Ceil(float64(total)/float64(q.size))))}
+			Pages: max(1, int((total+uint64(q.size)-1)/uint64(q.size)))} // whole pages, rounded up, in integers
 		if len(rows) > 0 {
 			p.First, p.Last = (q.page-1)*q.size+1, (q.page-1)*q.size+len(rows)
 		}
