@@ -8,6 +8,7 @@ package dashboards
 // attaché to pick a likely duplicate or confirm a new company.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -27,8 +28,6 @@ import (
 	"econdip/services/platform/command"
 	"econdip/services/platform/httpx"
 	"econdip/services/platform/i18n"
-
-	"bytes"
 )
 
 // companiesClient calls the company register's API.
