@@ -122,21 +122,34 @@ func newClusterRewriter(cluster, database string) (clusterRewriter, error) {
 // migration rewrites the statements of one migration. The Distributed
 // table over an altered <t>_local is re-created once after a run of ALTERs,
 // before any other statement.
+//
+// Consecutive ALTERs of one table become one ALTER with all their actions:
+// on 18.16 each ALTER of a replicated table ON CLUSTER is a DDL task run by
+// the shard's leader, which then waits for every replica to apply it, and
+// a quick run of them on one table was seen to leave a task unfinished
+// (the DDL queue behind it waited until distributed_ddl_task_timeout).
 func (r clusterRewriter) migration(stmts []string) ([]string, error) {
 	var out, altered []string
+	lastAlter := "" // the table the last statement of out altered
 	flush := func() {
 		for _, t := range altered {
 			out = append(out, r.dropDistributed(t), r.createDistributed(t))
 		}
 		altered = nil
+		lastAlter = ""
 	}
 	for i, stmt := range stmts {
 		stmt = strings.TrimSpace(stmt)
 		if m := alterTableRe.FindStringSubmatch(stmt); m != nil {
-			table, actions := m[1], m[2]
+			table, actions := m[1], strings.TrimRight(strings.TrimSpace(m[2]), ";")
 			switch {
 			case distributed(table):
-				out = append(out, fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s %s", r.qualified(table+LocalSuffix), r.cluster, actions))
+				if table == lastAlter {
+					out[len(out)-1] += ", " + actions
+				} else {
+					out = append(out, fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s %s", r.qualified(table+LocalSuffix), r.cluster, actions))
+				}
+				lastAlter = table
 				if !slices.Contains(altered, table) {
 					altered = append(altered, table)
 				}
@@ -268,6 +281,34 @@ func CheckCluster(ctx context.Context, conn driver.Conn, cluster string, addrs [
 	case uint64(len(addrs)) < replicas:
 		return fmt.Errorf("cluster %s has %d replicas but ECONDIP_CLICKHOUSE_ADDR lists %d (%s): list every replica's native address, comma-separated; the reference tables are loaded into each",
 			cluster, replicas, len(addrs), strings.Join(addrs, ","))
+	}
+	return nil
+}
+
+// CheckReplicasDistinct connects to each address of cfg.Addr and checks
+// that no two are the same replica (two names or ports of one server): the
+// reference tables are loaded into each node listed, so a node listed twice
+// leaves another without them. It runs before any DDL, so a wrong list is
+// refused at once rather than after a migration. A node that does not
+// answer is skipped here: the migration's DDL ON CLUSTER names what is down.
+func CheckReplicasDistinct(ctx context.Context, cfg Config) error {
+	replicaAt := map[string]string{} // replica name -> address
+	for _, addr := range cfg.Addrs() {
+		one := cfg
+		one.Addr = addr
+		conn, err := Open(ctx, one)
+		if err != nil {
+			continue
+		}
+		name, err := ReplicaName(ctx, conn)
+		conn.Close()
+		if err != nil {
+			return fmt.Errorf("ClickHouse node %s: %w", addr, err)
+		}
+		if other, ok := replicaAt[name]; ok {
+			return fmt.Errorf("ClickHouse node %s is replica %s, as %s is: ECONDIP_CLICKHOUSE_ADDR must list each replica once", addr, name, other)
+		}
+		replicaAt[name] = addr
 	}
 	return nil
 }

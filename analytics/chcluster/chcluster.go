@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"econdip/analytics/chserver"
+	"econdip/services/platform/freeport"
 )
 
 // DefaultName is the cluster's name when Options.Name is empty.
@@ -93,7 +94,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}()
 	// Every port is chosen before any server starts: each server's
 	// remote_servers lists the others', and a restarted server gets its own back.
-	ports, err := freePorts(3 * n)
+	ports, err := freeport.Loopback(3 * n)
 	if err != nil {
 		return nil, err
 	}

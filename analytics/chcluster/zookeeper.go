@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"econdip/services/platform/freeport"
 )
 
 // ErrZooKeeperNotInstalled is returned when java or ZooKeeper's jar is missing.
@@ -80,7 +82,7 @@ func StartZooKeeper(ctx context.Context, dir string, logger *slog.Logger) (*ZooK
 		return nil, fmt.Errorf("start zookeeper: %w", err)
 	}
 	for attempt := 1; ; attempt++ {
-		port, err := freePorts(1)
+		port, err := freeport.Loopback(1)
 		if err != nil {
 			return nil, fmt.Errorf("start zookeeper: %w", err)
 		}
@@ -199,27 +201,6 @@ func (z *ZooKeeper) Stop() error {
 func (z *ZooKeeper) kill() {
 	_ = syscall.Kill(-z.cmd.Process.Pid, syscall.SIGKILL)
 	<-z.done
-}
-
-// freePorts returns n distinct free loopback ports (free when asked: all
-// listeners stay open until every port is known).
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 func fileSize(path string) int64 {

@@ -37,6 +37,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"econdip/services/platform/freeport"
 )
 
 const (
@@ -503,9 +505,20 @@ func choosePorts(tcpPort, httpPort int) (int, int, error) {
 		}
 	}()
 	pick := func(port int) (int, error) {
+		asked := port
+		if port == 0 {
+			// Not the kernel's choice, which lies in the ephemeral range: a
+			// supervised server restarts on its ports, and an outgoing
+			// connection could hold one of those meanwhile.
+			ports, err := freeport.Loopback(1)
+			if err != nil {
+				return 0, fmt.Errorf("start clickhouse: %w", err)
+			}
+			port = ports[0]
+		}
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
-			if port != 0 {
+			if asked != 0 {
 				return 0, fmt.Errorf("start clickhouse: port %d on 127.0.0.1 is already in use: choose another port or pass 0 to pick a free one: %w", port, err)
 			}
 			return 0, fmt.Errorf("start clickhouse: find a free port: %w", err)

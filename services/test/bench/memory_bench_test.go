@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +31,7 @@ import (
 	"econdip/analytics"
 	"econdip/analytics/chtest"
 	"econdip/events"
+	"econdip/services/platform/freeport"
 	"econdip/services/platform/natsx/natstest"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
@@ -42,12 +42,11 @@ import (
 const mb = 1 << 20
 
 func freePort(b *testing.B) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freeport.Loopback(1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports[0]
 }
 
 // process is a started econdip command.

@@ -29,7 +29,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -48,6 +47,7 @@ import (
 	"econdip/events"
 	"econdip/services/cmd/econdip/stack"
 	"econdip/services/leads/httpapi"
+	"econdip/services/platform/freeport"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
@@ -130,32 +130,9 @@ type upSystem struct {
 	rows         []string // the restarts' lines of the report
 }
 
-// lowPorts returns n distinct free ports below 32768, outside the
-// ephemeral range (a restarted process takes its ports back, which an
-// outgoing connection in the ephemeral range could hold meanwhile) and
-// away from the fixed ports of `econdip up` and the tests (all below 20000).
-func lowPorts(b *testing.B, n int) []int {
-	var ports []int
-	for tries := 0; len(ports) < n; tries++ {
-		if tries > 1000 {
-			b.Fatal("no free port between 20000 and 32000")
-		}
-		p := 20_000 + rand.IntN(12_000)
-		if slices.Contains(ports, p) {
-			continue
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		ports = append(ports, p)
-	}
-	return ports
-}
-
 func newUpSystem(b *testing.B, bin string, n int) *upSystem {
-	p := lowPorts(b, 8)
+	p, err := freeport.Loopback(8)
+	must(b, err)
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(p[i]) }
 	dir, logDir := b.TempDir(), b.TempDir()
 	if keep := os.Getenv("ECONDIP_BENCH_KEEP"); keep != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"econdip/events"
+	"econdip/services/platform/freeport"
 	"econdip/services/platform/natsx"
 	"econdip/services/platform/obs"
 	"econdip/services/test/reliability/faultkit"
@@ -204,21 +204,14 @@ func mapsKeys[K comparable, V any](m map[K]V) []K {
 	return out
 }
 
-// restartablePort returns a free port below Linux's ephemeral range
-// (32768 and up), for a server that is stopped and started again on it: a
-// port the kernel hands out to outgoing connections could be taken by one
-// while the server is down.
+// restartablePort returns a free port for a server that is stopped and
+// started again on it (freeport: outside the ephemeral range, so no
+// outgoing connection takes it while the server is down).
 func restartablePort(t *testing.T) int {
 	t.Helper()
-	for range 200 {
-		p := 20000 + rand.IntN(12000)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return p
+	ports, err := freeport.Loopback(1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port between 20000 and 32000")
-	return 0
+	return ports[0]
 }

@@ -357,6 +357,9 @@ func (s *Stack) StartClickHouse(ctx context.Context, private bool) error {
 	}
 	if s.Cfg.CHCluster != "" {
 		err = analytics.CheckCluster(ctx, boot, s.Cfg.CHCluster, base.Addrs())
+		if err == nil {
+			err = analytics.CheckReplicasDistinct(ctx, base)
+		}
 	}
 	if err == nil {
 		err = analytics.CreateDatabaseCluster(ctx, boot, s.Cfg.CHDatabase, s.Cfg.CHCluster)

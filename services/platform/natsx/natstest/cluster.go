@@ -21,6 +21,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"econdip/services/platform/freeport"
 )
 
 // Cluster is a JetStream cluster of embedded servers on loopback, routed to
@@ -121,7 +123,7 @@ func startCluster(tb testing.TB, n int, processes bool) *Cluster {
 }
 
 func tryCluster(tb testing.TB, n int, processes bool) (*Cluster, error) {
-	ports, err := freePorts(2 * n)
+	ports, err := freeport.Loopback(2 * n)
 	if err != nil {
 		return nil, err
 	}
@@ -151,19 +153,6 @@ func tryCluster(tb testing.TB, n int, processes bool) (*Cluster, error) {
 		}
 	}
 	return c, nil
-}
-
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, n)
-	for i := range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-	}
-	return ports, nil
 }
 
 // Start starts server i (again, after Shutdown or Kill) on its ports and

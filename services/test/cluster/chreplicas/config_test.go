@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"econdip/analytics"
+	"econdip/analytics/chcluster"
 	"econdip/services/cmd/econdip/stack"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
@@ -20,6 +22,7 @@ func TestClusterModeSaysWhatIsWrong(t *testing.T) {
 	defer cancel()
 	const db = "econdip_config"
 	dropDatabaseAtEnd(t, db)
+	logClusterStateOnFailure(t)
 	r1, r2 := cluster.Replicas[0], cluster.Replicas[1]
 	dataDir := t.TempDir()
 	newStack := func(addr, clusterName string) *stack.Stack {
@@ -40,6 +43,10 @@ func TestClusterModeSaysWhatIsWrong(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: StartClickHouse: %v; want an error saying %q", c.name, err, c.want)
 		}
+		// Refused before any DDL: a wrong list creates nothing.
+		if n := countTables(t, r1, db); n != 0 {
+			t.Errorf("%s: %d tables in %s after the refusal; want none (checked before migrating)", c.name, n, db)
+		}
 	}
 
 	s := newStack(r1.Addr+","+r2.Addr, cluster.Name)
@@ -59,4 +66,21 @@ func TestClusterModeSaysWhatIsWrong(t *testing.T) {
 		strings.Contains(err.Error(), "ClickHouse node "+r1.Addr) {
 		t.Errorf("reload with replica 2 down: %v; want an error naming %s (only) and `econdip reload`", err, r2.Addr)
 	}
+}
+
+// countTables counts the tables of database on replica r.
+func countTables(t *testing.T, r *chcluster.Replica, database string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := analytics.Open(ctx, analytics.Config{Addr: r.Addr, Database: "default", Username: "default"})
+	if err != nil {
+		t.Fatalf("replica %s: %v", r.Name, err)
+	}
+	defer conn.Close()
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ?", database).Scan(&n); err != nil {
+		t.Fatalf("replica %s: count the tables of %s: %v", r.Name, database, err)
+	}
+	return n
 }

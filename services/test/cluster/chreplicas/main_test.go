@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -114,4 +115,87 @@ func syncReplicas(tb testing.TB, ctx context.Context, database string) {
 			}
 		}
 	}
+}
+
+// logClusterStateOnFailure logs, when the test fails, each replica's last
+// errors and the distributed DDL queue's last tasks with the hosts that
+// have finished each: a DDL ON CLUSTER that hangs shows which node has not
+// run which task.
+func logClusterStateOnFailure(t *testing.T) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, r := range cluster.Replicas {
+			t.Logf("replica %s error log (last lines):\n%s", r.Name, r.ErrLogTail(30))
+		}
+		for _, r := range cluster.Replicas {
+			if r.Running() {
+				t.Logf("distributed DDL queue (last tasks), read on replica %s:\n%s", r.Name, ddlQueueTail(r, 12))
+				return
+			}
+		}
+	})
+}
+
+// ddlQueueTail describes the last n tasks of the distributed DDL queue:
+// each task's query and the hosts that have finished it (from ZooKeeper,
+// through system.zookeeper, which 18.16 has).
+func ddlQueueTail(r *chcluster.Replica, n int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := analytics.Open(ctx, analytics.Config{Addr: r.Addr, Database: "default", Username: "default"})
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close()
+	const queue = "/clickhouse/task_queue/ddl"
+	rows, err := conn.Query(ctx, "SELECT name, value FROM system.zookeeper WHERE path = ? ORDER BY name DESC LIMIT ?", queue, uint64(n))
+	if err != nil {
+		return "read the queue: " + err.Error()
+	}
+	type task struct{ name, value string }
+	var tasks []task
+	for rows.Next() {
+		var tk task
+		if err := rows.Scan(&tk.name, &tk.value); err != nil {
+			return err.Error()
+		}
+		tasks = append(tasks, tk)
+	}
+	rows.Close()
+	var b strings.Builder
+	for _, tk := range tasks {
+		finished, err := zooKeeperChildren(ctx, conn, queue+"/"+tk.name+"/finished")
+		if err != nil {
+			finished = []string{"(" + err.Error() + ")"}
+		}
+		query := tk.value
+		if i := strings.Index(query, "query: "); i >= 0 {
+			query = query[i+len("query: "):]
+		}
+		query = strings.TrimSpace(strings.SplitN(query, "\n", 2)[0])
+		if len(query) > 160 {
+			query = query[:160] + "…"
+		}
+		fmt.Fprintf(&b, "  %s finished by %d of %d [%s]: %s\n", tk.name, len(finished), len(cluster.Replicas), strings.Join(finished, " "), query)
+	}
+	return b.String()
+}
+
+func zooKeeperChildren(ctx context.Context, conn driver.Conn, path string) ([]string, error) {
+	rows, err := conn.Query(ctx, "SELECT name FROM system.zookeeper WHERE path = ?", path)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
 }

@@ -49,12 +49,10 @@ func TestReplicaKilledDuringIngestLosesNothing(t *testing.T) {
 	ns := natstest.Start(t)
 	dir := t.TempDir()
 	ingestLog := filepath.Join(dir, "ingest.log")
+	logClusterStateOnFailure(t)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("ingest log (last lines):\n%s", faultkit.LogTail(ingestLog, 40))
-			for _, r := range cluster.Replicas {
-				t.Logf("replica %s error log (last lines):\n%s", r.Name, r.ErrLogTail(15))
-			}
 		}
 	})
 	env := faultkit.Env(ns.ClientURL(), r2.Addr+","+r1.Addr, db, dir,
