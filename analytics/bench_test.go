@@ -15,6 +15,7 @@ package analytics_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -30,6 +31,8 @@ import (
 	"econdip/analytics/chtest"
 	"econdip/services/platform/obs"
 	"econdip/services/platform/reference"
+
+	"strings"
 )
 
 func benchEvents() int {
@@ -53,8 +56,22 @@ var (
 
 // fillBench writes a data set of about n events, in batches, with progress.
 func fillBench(b *testing.B, conn driver.Conn, n int) {
+	newBenchFiller().fill(b, conn, n)
+}
+
+// benchFiller generates the data set in steps: filling to 1 million events
+// and then to 3 million gives the first million of the 3-million set.
+type benchFiller struct {
+	r      *rand.Rand
+	events int // events written so far
+}
+
+func newBenchFiller() *benchFiller { return &benchFiller{r: rand.New(rand.NewPCG(1, 2))} }
+
+// fill writes events until about n have been written.
+func (f *benchFiller) fill(b *testing.B, conn driver.Conn, n int) {
 	ctx := context.Background()
-	r := rand.New(rand.NewPCG(1, 2))
+	r := f.r
 	day := func(from time.Time, maxDays int) time.Time { return from.AddDate(0, 0, r.IntN(maxDays)) }
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	const batch = 200_000
@@ -65,10 +82,12 @@ func fillBench(b *testing.B, conn driver.Conn, n int) {
 			b.Fatal(err)
 		}
 		written += rows.Len()
-		fmt.Fprintf(os.Stderr, "\rbench data: %d rows written (%.0f rows/s)", written, float64(written)/time.Since(began).Seconds())
+		fmt.Fprintf(os.Stderr, "\rbench data: %d events, %d rows written in this step (%.0f rows/s)", f.events, written, float64(written)/time.Since(began).Seconds())
 		rows = &analytics.Rows{}
 	}
-	for events := 0; events < n; {
+	defer func() { fmt.Fprintln(os.Stderr) }()
+	for f.events < n {
+		events := f.events
 		switch k := r.IntN(10); {
 		case k < 4: // a lead and its stage changes
 			id := uuid.New()
@@ -91,7 +110,7 @@ func fillBench(b *testing.B, conn driver.Conn, n int) {
 					Time: on, EventID: uuid.New(), StreamSeq: uint64(events + v)})
 				on = on.AddDate(0, 0, 30+r.IntN(120))
 			}
-			events += 4
+			f.events += 4
 		case k < 8: // a deal and its moves
 			id := uuid.NewString()
 			hs := benchHS[r.IntN(len(benchHS))]
@@ -110,7 +129,7 @@ func fillBench(b *testing.B, conn driver.Conn, n int) {
 				}
 				rows.DealStates = append(rows.DealStates, row)
 			}
-			events += 4
+			f.events += 4
 		case k < 9: // a barrier
 			id := uuid.NewString()
 			on := day(start, 2400)
@@ -124,7 +143,7 @@ func fillBench(b *testing.B, conn driver.Conn, n int) {
 				row.ResolvedOn = &res
 			}
 			rows.BarrierStates = append(rows.BarrierStates, row)
-			events++
+			f.events++
 		default: // a decision
 			on := day(start, 2400)
 			c := "igc-" + []string{"cn", "de", "tr", "uz", "kr"}[r.IntN(5)]
@@ -133,14 +152,13 @@ func fillBench(b *testing.B, conn driver.Conn, n int) {
 				Agencies: []string{"mti"}, Deadline: on.AddDate(0, 0, 90+r.IntN(400)), Clauses: []string{"2.2"},
 				Status: []string{"open", "in_progress", "done", "cancelled"}[r.IntN(4)], StatusDate: on, CreatedAt: on, UpdatedAt: on,
 				EventID: uuid.New(), StreamSeq: uint64(events)})
-			events++
+			f.events++
 		}
 		if rows.Len() >= batch {
 			flush()
 		}
 	}
 	flush()
-	fmt.Fprintln(os.Stderr)
 }
 
 // BenchmarkDashboardQueries times each query behind a dashboard endpoint
@@ -149,32 +167,51 @@ func fillBench(b *testing.B, conn driver.Conn, n int) {
 func BenchmarkDashboardQueries(b *testing.B) {
 	conn := chtest.Conn(b)
 	ctx := context.Background()
-	if err := analytics.Migrate(ctx, conn, obs.Discard()); err != nil {
-		b.Fatal(err)
-	}
-	rs, _ := reference.Default().DemoRates()
-	if _, _, err := analytics.LoadRates(ctx, conn, rs, reference.DefaultRateLimits, "demo"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {
-		b.Fatal(err)
-	}
+	prepareBenchDatabase(b, conn)
 	n := benchEvents()
 	var have uint64
 	_ = conn.QueryRow(ctx, "SELECT count() FROM lead_states").Scan(&have)
 	if have < uint64(n)*4/10*9/10 { // else the data set is there already (b.Run runs this function again)
-		for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states"} {
-			if err := conn.Exec(ctx, "TRUNCATE TABLE "+t); err != nil {
-				b.Fatal(err)
-			}
-		}
+		truncateBenchTables(b, conn)
 		fillBench(b, conn, n)
 	}
-	now := time.Now()
-	queries := []struct {
-		name string
-		run  func() error
-	}{
+	queries := dashboardQueries(ctx, conn, time.Now())
+	var baseline time.Duration
+	for i, q := range queries {
+		b.Run(q.name, func(b *testing.B) {
+			var total time.Duration
+			var times []time.Duration
+			for range b.N {
+				t0 := time.Now()
+				if err := q.run(); err != nil {
+					b.Fatal(err)
+				}
+				d := time.Since(t0)
+				total += d
+				times = append(times, d)
+			}
+			mean := total / time.Duration(b.N)
+			if i == 0 {
+				baseline = mean
+			}
+			slices.Sort(times)
+			b.ReportMetric(float64(times[(len(times)*95+99)/100-1].Milliseconds()), "p95-ms")
+			if baseline > 0 {
+				b.ReportMetric(float64(mean)/float64(baseline), "x-baseline")
+			}
+		})
+	}
+}
+
+// benchQuery is one query behind a dashboard endpoint; the first of
+// dashboardQueries is the baseline.
+type benchQuery struct {
+	name string
+	run  func() error
+}
+
+func dashboardQueries(ctx context.Context, conn driver.Conn, now time.Time) []benchQuery {
+	return []benchQuery{
 		{"baseline-sum-lead_states", func() error {
 			var s decimal.Decimal
 			return conn.QueryRow(ctx, "SELECT sum(capex) FROM lead_states").Scan(&s)
@@ -201,29 +238,119 @@ func BenchmarkDashboardQueries(b *testing.B) {
 			return err
 		}},
 	}
-	var baseline time.Duration
-	for i, q := range queries {
-		b.Run(q.name, func(b *testing.B) {
-			var total time.Duration
-			var times []time.Duration
-			for range b.N {
-				t0 := time.Now()
-				if err := q.run(); err != nil {
-					b.Fatal(err)
-				}
-				d := time.Since(t0)
-				total += d
-				times = append(times, d)
-			}
-			mean := total / time.Duration(b.N)
-			if i == 0 {
-				baseline = mean
-			}
-			slices.Sort(times)
-			b.ReportMetric(float64(times[(len(times)*95+99)/100-1].Milliseconds()), "p95-ms")
-			if baseline > 0 {
-				b.ReportMetric(float64(mean)/float64(baseline), "x-baseline")
-			}
-		})
+}
+
+// prepareBenchDatabase migrates the test database and loads the demo rates
+// and the HS classification, as `econdip up` does.
+func prepareBenchDatabase(b *testing.B, conn driver.Conn) {
+	ctx := context.Background()
+	if err := analytics.Migrate(ctx, conn, obs.Discard()); err != nil {
+		b.Fatal(err)
 	}
+	rs, _ := reference.Default().DemoRates()
+	if _, _, err := analytics.LoadRates(ctx, conn, rs, reference.DefaultRateLimits, "demo"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func truncateBenchTables(b *testing.B, conn driver.Conn) {
+	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states"} {
+		if err := conn.Exec(context.Background(), "TRUNCATE TABLE "+t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDashboardGrowth is the growth curve: the data set grows to each
+// size of ECONDIP_BENCH_SIZES (events, comma-separated; default 1, 3 and
+// 10 million), and at each size every dashboard query runs
+// ECONDIP_BENCH_RUNS times (default 11; the first, which warms the caches,
+// is dropped). It logs a table of p50 and p95 per query and size, each
+// p50 over the baseline's p50 at the same size, and the slope: how the
+// time grows with the events (the exponent k of time ∝ events^k between
+// the smallest and the largest size; 1 is linear).
+//
+//	go test -run '^$' -bench DashboardGrowth -benchtime 1x -timeout 90m ./analytics/
+func BenchmarkDashboardGrowth(b *testing.B) {
+	sizes := []int{1_000_000, 3_000_000, 10_000_000}
+	if v := os.Getenv("ECONDIP_BENCH_SIZES"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				b.Fatalf("ECONDIP_BENCH_SIZES=%q: want event counts, comma-separated, growing", v)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	runs := 11
+	if v, err := strconv.Atoi(os.Getenv("ECONDIP_BENCH_RUNS")); err == nil && v >= 2 {
+		runs = v
+	}
+	conn := chtest.Conn(b)
+	ctx := context.Background()
+	for range b.N {
+		prepareBenchDatabase(b, conn)
+		truncateBenchTables(b, conn)
+		filler := newBenchFiller()
+		queries := dashboardQueries(ctx, conn, time.Now())
+		p50 := map[string][]time.Duration{} // query -> p50 at each size
+		var table strings.Builder
+		fmt.Fprintf(&table, "| query | %s |\n|---|%s\n", strings.Join(sizeHeads(sizes), " | "), strings.Repeat("---:|", len(sizes)+1))
+		lines := map[string][]string{}
+		for _, n := range sizes {
+			filler.fill(b, conn, n)
+			var rows uint64
+			_ = conn.QueryRow(ctx, "SELECT count() FROM lead_states").Scan(&rows)
+			fmt.Fprintf(os.Stderr, "growth: %d events (lead_states %d rows): timing %d queries × %d runs\n", n, rows, len(queries), runs)
+			var baseline time.Duration
+			for i, q := range queries {
+				times := make([]time.Duration, 0, runs-1)
+				for run := range runs {
+					t0 := time.Now()
+					if err := q.run(); err != nil {
+						b.Fatalf("%s at %d events: %v", q.name, n, err)
+					}
+					if run > 0 {
+						times = append(times, time.Since(t0))
+					}
+				}
+				slices.Sort(times)
+				median, p95 := times[len(times)/2], times[(len(times)*95+99)/100-1]
+				if i == 0 {
+					baseline = median
+				}
+				p50[q.name] = append(p50[q.name], median)
+				lines[q.name] = append(lines[q.name], fmt.Sprintf("%s / %s (%s×)", ms(median), ms(p95), ratio(median, baseline)))
+			}
+		}
+		for _, q := range queries {
+			ts := p50[q.name]
+			slope := math.Log(float64(ts[len(ts)-1])/float64(ts[0])) / math.Log(float64(sizes[len(sizes)-1])/float64(sizes[0]))
+			fmt.Fprintf(&table, "| %s | %s | k = %.2f |\n", q.name, strings.Join(lines[q.name], " | "), slope)
+		}
+		// To stderr: the benchmark log would cut a long table at ten lines.
+		fmt.Fprintf(os.Stderr, "\ngrowth curve: p50 / p95 (p50 × the baseline's p50 at that size); k: time ∝ events^k from %d to %d events\n%s\n",
+			sizes[0], sizes[len(sizes)-1], table.String())
+	}
+}
+
+func sizeHeads(sizes []int) []string {
+	out := make([]string, 0, len(sizes)+1)
+	for _, n := range sizes {
+		out = append(out, fmt.Sprintf("%g M events", float64(n)/1e6))
+	}
+	return append(out, "slope")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func ratio(d, baseline time.Duration) string {
+	if baseline <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f", float64(d)/float64(baseline))
 }
