@@ -7,6 +7,43 @@ import (
 	"testing"
 )
 
+// TestNoMigrationAltersATableTwiceOnCluster: in cluster mode each
+// migration alters a replicated table at most once (18.16 hangs a DDL task
+// on a quick run of ALTERs of one table; see migration in cluster.go). The
+// rewriter merges consecutive ALTERs; this catches a migration whose ALTERs
+// of one table have other statements between them.
+func TestNoMigrationAltersATableTwiceOnCluster(t *testing.T) {
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newClusterRewriter("econdip", "econ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alterOnCluster := regexp.MustCompile(`^ALTER TABLE (\S+) ON CLUSTER `)
+	alters := 0
+	for _, m := range ms {
+		stmts, err := r.migration(m.Statements)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, stmt := range stmts {
+			if a := alterOnCluster.FindStringSubmatch(stmt); a != nil {
+				alters++
+				if seen[a[1]] {
+					t.Errorf("migration %s alters %s twice in cluster mode: write its ALTERs of that table one after another (they become one) or as one ALTER", m.Name, a[1])
+				}
+				seen[a[1]] = true
+			}
+		}
+	}
+	if alters == 0 {
+		t.Fatal("no ALTER found in the cluster form of the migrations: the check reads nothing")
+	}
+}
+
 // TestEveryMigratedTableIsClassifiedForClusterMode fails when a migration
 // creates a table that cluster mode does not know (is it a projection of
 // events, replicated, or reference data loaded into every node?), or when a
