@@ -13,14 +13,7 @@ import (
 // rewriter merges consecutive ALTERs; this catches a migration whose ALTERs
 // of one table have other statements between them.
 func TestNoMigrationAltersATableTwiceOnCluster(t *testing.T) {
-	ms, err := Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newClusterRewriter("econdip", "econ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms, r := migrationsAndClusterRewriter(t)
 	alterOnCluster := regexp.MustCompile(`^ALTER TABLE (\S+) ON CLUSTER `)
 	alters := 0
 	for _, m := range ms {
@@ -49,14 +42,7 @@ func TestNoMigrationAltersATableTwiceOnCluster(t *testing.T) {
 // events, replicated, or reference data loaded into every node?), or when a
 // classified table is no longer created by any migration.
 func TestEveryMigratedTableIsClassifiedForClusterMode(t *testing.T) {
-	ms, err := Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newClusterRewriter("econdip", "econ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms, r := migrationsAndClusterRewriter(t)
 	created := map[string]bool{}
 	for _, m := range ms {
 		for _, stmt := range m.Statements {
@@ -204,4 +190,19 @@ func TestClusterAndDatabaseNamesAreIdentifiers(t *testing.T) {
 			t.Errorf("newClusterRewriter(%q, %q) accepted", c[0], c[1])
 		}
 	}
+}
+
+// migrationsAndClusterRewriter returns the migrations and a rewriter to
+// their cluster form (cluster econdip, database econ).
+func migrationsAndClusterRewriter(t *testing.T) ([]Migration, clusterRewriter) {
+	t.Helper()
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newClusterRewriter("econdip", "econ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms, r
 }
