@@ -55,7 +55,7 @@ var (
 )
 
 // fillBench writes a data set of about n events, in batches, with progress.
-func fillBench(b *testing.B, conn driver.Conn, n int) {
+func fillBench(b testing.TB, conn driver.Conn, n int) {
 	newBenchFiller().fill(b, conn, n)
 }
 
@@ -69,7 +69,7 @@ type benchFiller struct {
 func newBenchFiller() *benchFiller { return &benchFiller{r: rand.New(rand.NewPCG(1, 2))} }
 
 // fill writes events until about n have been written.
-func (f *benchFiller) fill(b *testing.B, conn driver.Conn, n int) {
+func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 	ctx := context.Background()
 	r := f.r
 	day := func(from time.Time, maxDays int) time.Time { return from.AddDate(0, 0, r.IntN(maxDays)) }
@@ -242,7 +242,7 @@ func dashboardQueries(ctx context.Context, conn driver.Conn, now time.Time) []be
 
 // prepareBenchDatabase migrates the test database and loads the demo rates
 // and the HS classification, as `econdip up` does.
-func prepareBenchDatabase(b *testing.B, conn driver.Conn) {
+func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 	ctx := context.Background()
 	if err := analytics.Migrate(ctx, conn, obs.Discard()); err != nil {
 		b.Fatal(err)
@@ -256,7 +256,7 @@ func prepareBenchDatabase(b *testing.B, conn driver.Conn) {
 	}
 }
 
-func truncateBenchTables(b *testing.B, conn driver.Conn) {
+func truncateBenchTables(b testing.TB, conn driver.Conn) {
 	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states"} {
 		if err := conn.Exec(context.Background(), "TRUNCATE TABLE "+t); err != nil {
 			b.Fatal(err)

@@ -437,42 +437,44 @@ func Conversion(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]Co
 		}
 		return byKeyYear[k]
 	}
-	identified := `SELECT kpi_key, toUInt16(toYear(identified_on)) AS kpi_year, toUInt64(count()), toUInt64(sum(was_committed))
-		FROM (` + perLead + `) WHERE ` + yearsIn("toYear(identified_on)", f.Years) + `
-		GROUP BY kpi_key, kpi_year`
-	rows, err := conn.Query(joinContext(ctx), identified, args...)
+	// One pass over the leads (reading lead_states and its history with
+	// FINAL is what costs): each lead counts by the year it was identified
+	// (kind 0) and, once committed, also by the year it was committed (kind
+	// 1), whose rows carry its days to commit.
+	q := `SELECT kpi_key, kind, kpi_year, toUInt64(count()), toUInt64(sum(was_committed)),
+			arraySort(groupArrayIf(toInt32(dateDiff('day', identified_on, committed_on)), kind = 1))
+		FROM (
+			SELECT kpi_key, identified_on, committed_on, was_committed, tupleElement(kind_year, 1) AS kind, tupleElement(kind_year, 2) AS kpi_year
+			FROM (
+				SELECT kpi_key, identified_on, committed_on, was_committed,
+					arrayJoin(if(was_committed = 1,
+						[(toUInt8(0), toUInt16(toYear(identified_on))), (toUInt8(1), toUInt16(toYear(committed_on)))],
+						[(toUInt8(0), toUInt16(toYear(identified_on)))])) AS kind_year
+				FROM (` + perLead + `)
+			)
+		)
+		WHERE ` + yearsIn("kpi_year", f.Years) + `
+		GROUP BY kpi_key, kind, kpi_year`
+	rows, err := conn.Query(joinContext(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("conversion by %s: %w", by, err)
 	}
 	for rows.Next() {
 		var key string
+		var kind uint8
 		var year uint16
 		var n, committed uint64
-		if err := rows.Scan(&key, &year, &n, &committed); err != nil {
+		var days []int32
+		if err := rows.Scan(&key, &kind, &year, &n, &committed, &days); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("conversion row: %w", err)
 		}
 		c := at(key, year)
-		c.Identified, c.Committed = n, committed
-	}
-	rows.Close()
-	committed := `SELECT kpi_key, toUInt16(toYear(committed_on)) AS kpi_year,
-			arraySort(groupArray(toInt32(dateDiff('day', identified_on, committed_on))))
-		FROM (` + perLead + `) WHERE was_committed = 1 AND ` + yearsIn("toYear(committed_on)", f.Years) + `
-		GROUP BY kpi_key, kpi_year`
-	rows, err = conn.Query(joinContext(ctx), committed, args...)
-	if err != nil {
-		return nil, fmt.Errorf("days to commit by %s: %w", by, err)
-	}
-	for rows.Next() {
-		var key string
-		var year uint16
-		var days []int32
-		if err := rows.Scan(&key, &year, &days); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("days to commit row: %w", err)
+		if kind == 0 {
+			c.Identified, c.Committed = n, committed
+		} else {
+			c.MedianDaysToCommit = median(days)
 		}
-		at(key, year).MedianDaysToCommit = median(days)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
