@@ -267,6 +267,16 @@ func TestPipelineAndConversion(t *testing.T) {
 			t.Errorf("conversion %d: %+v (rate %v, median %q), want %+v", w.year, g, g.Rate, med, w)
 		}
 	}
+	// A year filter keeps the leads identified in it and, for the days to
+	// commit, those committed in it (L1 was identified in 2022).
+	conv, err = analytics.Conversion(ctx, conn, analytics.ByTotal, analytics.KPIFilter{Years: []int{2023}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conv) != 1 || conv[0].Year != 2023 || conv[0].Identified != 2 || conv[0].Committed != 2 ||
+		conv[0].MedianDaysToCommit == nil || conv[0].MedianDaysToCommit.String() != "332" {
+		t.Errorf("conversion in 2023 only: %+v; want 2 identified, 2 committed, median 332 days", conv)
+	}
 }
 
 func TestExportsAndBarrierKPIs(t *testing.T) {
