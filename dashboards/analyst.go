@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/shopspring/decimal"
 
 	"econdip/analytics"
 	"econdip/services/platform/apperr"
@@ -76,6 +77,46 @@ func (s *Server) pipeline(c *fiber.Ctx) error {
 	return pipelineTable.send(c, rows, s.unitExtra(inKZT, fiber.Map{"sectors": s.sectorNames(httpx.Lang(c)), "stages": stageColumns()}))
 }
 
+var conversionTable = table[analytics.ConversionYear]{
+	name:   "lead-conversion-by-year",
+	header: []string{"year", "leads_identified", "of_them_committed", "conversion_rate", "median_days_to_commit"},
+	record: func(r analytics.ConversionYear) []string {
+		return []string{strconv.Itoa(int(r.Year)), strconv.FormatUint(r.Identified, 10), strconv.FormatUint(r.Committed, 10),
+			decimalOrEmpty(r.Rate), decimalOrEmpty(r.MedianDaysToCommit)}
+	},
+}
+
+func decimalOrEmpty(d *decimal.Decimal) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
+}
+
+// conversionRows is the conversion of the leads in the pipeline's scope
+// and filters, per year: identified, of them committed since, the rate, and
+// the median days to commit of the leads committed in the year.
+func (s *Server) conversionRows(c *fiber.Ctx) ([]analytics.ConversionYear, error) {
+	f, err := s.pipelineFilter(c)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := analytics.Conversion(c.UserContext(), s.cfg.CH, analytics.ByTotal, analytics.KPIFilter{Post: f.Post, Country: f.Country})
+	if err != nil {
+		return nil, figuresUnavailable(err)
+	}
+	return rows, nil
+}
+
+// conversion answers /api/conversion and /api/conversion.csv.
+func (s *Server) conversion(c *fiber.Ctx) error {
+	rows, err := s.conversionRows(c)
+	if err != nil {
+		return err
+	}
+	return conversionTable.send(c, rows, nil)
+}
+
 // pipelinePage offers in its post filter only the posts whose pipeline the
 // user may see (postOptions): an attaché their own post, analysts every post.
 func (s *Server) pipelinePage(c *fiber.Ctx) error {
@@ -86,8 +127,13 @@ func (s *Server) pipelinePage(c *fiber.Ctx) error {
 		post = u.Post
 	}
 	inKZT := unitParam(c, &apperr.Fields{}) // a wrong unit is refused by the figure's endpoint
+	// The conversion table is rendered here; a filter the endpoint refuses,
+	// or ClickHouse not answering, shows as a note instead of the table.
+	conversion, err := s.conversionRows(c)
 	return s.render(c, 200, "pipeline", "ui.analyst.pipeline.title", fiber.Map{
 		"Posts": posts, "AllPosts": all, "Post": post, "Country": c.Query("country"),
 		"Unit": s.unitSwitchOf(c, inKZT), "RateLimits": s.rateLimits(),
+		"Conversion": conversion, "ConversionError": err != nil,
+		"ConversionCSV": "/api/conversion.csv?" + string(c.Request().URI().QueryString()),
 	})
 }

@@ -30,7 +30,7 @@ func TestCSVExportsOpenWithABOMAndComeInThreeFormats(t *testing.T) {
 			exports = append(exports, export{p, token})
 		}
 	}
-	add(analyst, "/api/pipeline.csv", "/api/countries/overview.csv", "/api/scorecard/rows.csv?year=2025", "/api/scorecard/targets.csv",
+	add(analyst, "/api/pipeline.csv", "/api/conversion.csv", "/api/countries/overview.csv", "/api/scorecard/rows.csv?year=2025", "/api/scorecard/targets.csv",
 		"/api/scorecard/records.csv?scope=sector&code=machine_building&metric=investment_committed_usd&year=2025")
 	for _, f := range []string{"execution", "agencies", "years", "overdue", "late", "sectors", "clauses", "investment", "decision-leads"} {
 		add(analyst, "/api/commissions/"+f+".csv")

@@ -149,6 +149,8 @@ func New(cfg Config) (*fiber.App, error) {
 	ui.Get("/analyst/pipeline", auth.ReadInvestment, s.pipelinePage)
 	ui.Get("/api/pipeline", auth.ReadInvestment, s.pipeline)
 	ui.Get("/api/pipeline.csv", auth.ReadInvestment, s.pipeline)
+	ui.Get("/api/conversion", auth.ReadInvestment, s.conversion)
+	ui.Get("/api/conversion.csv", auth.ReadInvestment, s.conversion)
 	ui.Get("/analyst/commissions", auth.ReadCommFigures, s.commissionsPage)
 	ui.Get("/api/commissions/:figure", auth.ReadCommFigures, s.commissionFigure)
 	s.attacheExportRoutes(ui)

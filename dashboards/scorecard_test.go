@@ -129,6 +129,38 @@ func TestScorecardAndCountryFigures(t *testing.T) {
 		return last == wantOverview, nil
 	})
 
+	// Conversion by the year identified, and the median days to commit of
+	// those committed in the year: A 2025-01-10 → 2025-03-01 (50 days),
+	// B 2024-02-01 → 2024-05-01 (90), C identified 2025-04-01 and open,
+	// D 2025-02-01 → 2025-07-01 (150). Berlin alone has A, B and C.
+	wantConversion := map[string]string{
+		"": csvLines("year,leads_identified,of_them_committed,conversion_rate,median_days_to_commit",
+			"2024,1,1,1,90", "2025,3,2,0.6667,100"),
+		"?post=de-berlin": csvLines("year,leads_identified,of_them_committed,conversion_rate,median_days_to_commit",
+			"2024,1,1,1,90", "2025,2,1,0.5,50"),
+	}
+	for query, want := range wantConversion {
+		stacktest.Eventually(t, 10*time.Second, "the conversion"+query+" computed by hand", func() (bool, error) {
+			_, got, _ := figureBody(t, dash+"/api/conversion.csv"+query, analyst)
+			if got != want {
+				return false, fmt.Errorf("got\n%swant\n%s", got, want)
+			}
+			return true, nil
+		})
+	}
+	// The pipeline page shows the same table, formatted for its language.
+	page := string(stacktest.Do(t, "GET", dash+"/analyst/pipeline?lang=en", analyst, "").Body)
+	for _, want := range []string{`id="table-conversion"`, "<td>2025</td>", "66.7%", `href="/api/conversion.csv?lang=en"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the pipeline page lacks %q in its conversion table", want)
+		}
+	}
+	// An attaché sees their own post's conversion whatever post the URL names.
+	_, got, _ := figureBody(t, dash+"/api/conversion.csv?post=de-berlin", beijing)
+	if want := csvLines("year,leads_identified,of_them_committed,conversion_rate,median_days_to_commit", "2025,1,1,1,150"); got != want {
+		t.Errorf("Beijing's attaché's conversion:\n%s\nwant\n%s", got, want)
+	}
+
 	rows := func(t *testing.T, query, token string) []scRow {
 		t.Helper()
 		r := stacktest.Do(t, "GET", dash+"/api/scorecard/rows?"+query, token, "")

@@ -111,7 +111,7 @@ func TestUIAnalystInRussian(t *testing.T) {
 	}{
 		{"scorecard", "/analyst/scorecard", []string{"Показатели Концепции", "Приоритетные секторы", "Цель 2030"}, false},
 		{"scorecard-sector", "/analyst/scorecard?sector=" + focusSector, []string{"динамика, цели и прогноз до 2030 года", "По годам"}, true},
-		{"pipeline", "/analyst/pipeline", []string{"Воронка проектов по приоритетным секторам и этапам", "Взвешенная стоимость (USD)"}, true},
+		{"pipeline", "/analyst/pipeline", []string{"Воронка проектов по приоритетным секторам и этапам", "Взвешенная стоимость (USD)", "Конверсия и сроки до решения", "Медиана дней до решения"}, true},
 		{"commissions", "/analyst/commissions", []string{"Межправительственные комиссии", "Доля исполнения по комиссиям", "Просроченные решения"}, true},
 		{"exports", "/analyst/exports", []string{"Экспорт", "Стоимость заключённых сделок в ", "Доля несырьевого экспорта в ", "Стоимость по этапам"}, true},
 		{"countries", "/analyst/countries", nil, false},
