@@ -127,13 +127,9 @@ func (s *Server) pipelinePage(c *fiber.Ctx) error {
 		post = u.Post
 	}
 	inKZT := unitParam(c, &apperr.Fields{}) // a wrong unit is refused by the figure's endpoint
-	// The conversion table is rendered here; a filter the endpoint refuses,
-	// or ClickHouse not answering, shows as a note instead of the table.
-	conversion, err := s.conversionRows(c)
 	return s.render(c, 200, "pipeline", "ui.analyst.pipeline.title", fiber.Map{
 		"Posts": posts, "AllPosts": all, "Post": post, "Country": c.Query("country"),
 		"Unit": s.unitSwitchOf(c, inKZT), "RateLimits": s.rateLimits(),
-		"Conversion": conversion, "ConversionError": err != nil,
 		"ConversionCSV": "/api/conversion.csv?" + string(c.Request().URI().QueryString()),
 	})
 }

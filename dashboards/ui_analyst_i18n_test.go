@@ -138,6 +138,12 @@ func TestUIAnalystInRussian(t *testing.T) {
 	b.do("set the width", 5*time.Second, chromedp.EmulateViewport(1400, 900))
 	b.do("open the pipeline", 10*time.Second, chromedp.Navigate(base+"/analyst/pipeline"))
 	waitFor[bool](b, "wait for the pipeline table", 20*time.Second, `document.querySelectorAll("#table tbody tr").length > 2 || null`)
+	// The conversion table below it, filled by its own request: years, and
+	// rates written the Russian way (32,6 %).
+	conv := waitFor[string](b, "wait for the conversion table", 20*time.Second, `document.querySelectorAll("#table-conversion tbody tr").length > 2 && document.querySelector("#table-conversion tbody").innerText || null`)
+	if !regexp.MustCompile(`20\d\d\s+\d+\s+\d+\s+\d+(,\d)?\x{a0}%`).MatchString(conv) {
+		t.Errorf("the conversion table does not read as years with counts and a Russian percentage: %q", conv)
+	}
 	type sorted struct {
 		Sort  string    `json:"sort"`
 		Keys  []float64 `json:"keys"`

@@ -115,4 +115,27 @@
     .then(function (d) { data = d; draw(); table(); })
     .catch(function (e) { var c = document.getElementById("chart"), p = document.createElement("p"); p.className = "error"; p.textContent = I.t("js.analyst.load_failed", e.message); c.innerHTML = ""; c.appendChild(p); });
   document.querySelectorAll("input[name=measure]").forEach(function (i) { i.addEventListener("change", draw); });
+
+  // Conversion and days to commit, per year, with the same filters
+  // (/api/conversion): a year without a rate or a median shows a dash.
+  fetch("/api/conversion" + (query ? "?" + query : ""), {credentials: "same-origin"})
+    .then(function (r) { if (!r.ok) throw new Error(I.t("js.analyst.server_answered", r.status)); return r.json(); })
+    .then(function (d) {
+      if (!d.rows.length) { document.getElementById("conversion-none").hidden = false; return; }
+      var body = document.querySelector("#table-conversion tbody");
+      d.rows.forEach(function (r) {
+        var tr = document.createElement("tr");
+        [r.year, r.identified, r.committed, r.rate, r.median_days_to_commit].forEach(function (v, i) {
+          var td = document.createElement("td");
+          td.textContent = i === 0 ? String(v) : v === null ? "\u2013" : i === 3 ? I.pct(Number(v), 1) : I.num(v);
+          if (i > 0) { td.className = "num"; td.dataset.sort = v === null ? "-1" : String(v); }
+          tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+    })
+    .catch(function (e) {
+      var p = document.createElement("p"); p.className = "error"; p.textContent = I.t("js.analyst.load_failed", e.message);
+      document.getElementById("conversion-none").after(p);
+    });
 })();
