@@ -93,26 +93,18 @@ func decimalOrEmpty(d *decimal.Decimal) string {
 	return d.String()
 }
 
-// conversionRows is the conversion of the leads in the pipeline's scope
-// and filters, per year: identified, of them committed since, the rate, and
-// the median days to commit of the leads committed in the year.
-func (s *Server) conversionRows(c *fiber.Ctx) ([]analytics.ConversionYear, error) {
+// conversion answers /api/conversion and /api/conversion.csv: the
+// conversion of the leads in the pipeline's scope and filters, per year
+// (identified, of them committed since, the rate, and the median days to
+// commit of the leads committed in the year).
+func (s *Server) conversion(c *fiber.Ctx) error {
 	f, err := s.pipelineFilter(c)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, err := analytics.Conversion(c.UserContext(), s.cfg.CH, analytics.ByTotal, analytics.KPIFilter{Post: f.Post, Country: f.Country})
 	if err != nil {
-		return nil, figuresUnavailable(err)
-	}
-	return rows, nil
-}
-
-// conversion answers /api/conversion and /api/conversion.csv.
-func (s *Server) conversion(c *fiber.Ctx) error {
-	rows, err := s.conversionRows(c)
-	if err != nil {
-		return err
+		return figuresUnavailable(err)
 	}
 	return conversionTable.send(c, rows, nil)
 }

@@ -35,6 +35,7 @@ import (
 	"econdip/events"
 	"econdip/services/platform/reference"
 	"econdip/services/test/bench"
+	"econdip/services/test/reliability/faultkit"
 	"econdip/services/tools/loadgen"
 )
 
@@ -229,18 +230,11 @@ func freshnessRun(b *testing.B, sys *system, rate, conc int, d time.Duration, se
 	res, err := loadgen.Run(ctx, drv, reference.Default(), opts)
 	// What ingest has not acknowledged yet as the load ends: more than a
 	// second of the rate's events means it falls behind.
-	behind := 0
-	for _, st := range events.IngestStreams() {
-		c, cerr := sys.JS.Consumer(ctx, st.Name, events.ConsumerIngest)
-		if cerr != nil {
-			b.Fatal(cerr)
-		}
-		info, cerr := c.Info(ctx)
-		if cerr != nil {
-			b.Fatal(cerr)
-		}
-		behind += int(info.NumPending) + info.NumAckPending
+	consumers, cerr := faultkit.IngestConsumers(ctx, sys.JS, events.ConsumerIngest)
+	if cerr != nil {
+		b.Fatal(cerr)
 	}
+	behind := int(consumers.Backlog())
 	close(stopPolling)
 	<-pollDone
 	if err != nil {
