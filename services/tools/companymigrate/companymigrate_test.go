@@ -265,16 +265,21 @@ func TestMigration(t *testing.T) {
 	if g := groups["Siemens Energy"]; len(g.Spellings) != 2 || g.Linked != 2 {
 		t.Errorf("Siemens (a lead and a deal): %+v", g)
 	}
-	leadsPage, err := s.ls.List(analyst, leads.Filter{InvestorID: groups["Rhein Maschinenbau GmbH"].CompanyID})
-	if err != nil || leadsPage.Total != 4 {
-		t.Errorf("the Rhein leads: %d %v", leadsPage.Total, err)
-	}
-	for _, l := range leadsPage.Items {
-		h, _ := s.ls.History(ctx, analyst, l.ID)
-		if len(h) != 2 || h[1].Investor != "Rhein Maschinenbau GmbH" || h[1].Actor != companymigrate.Actor {
-			t.Errorf("lead %s history: %+v", l.ID, h)
+	// The list is the leads service's projection, which follows the
+	// migration's events a moment later.
+	eventually(t, "the Rhein leads listed under their company", func() error {
+		page, err := s.ls.List(analyst, leads.Filter{InvestorID: groups["Rhein Maschinenbau GmbH"].CompanyID})
+		if err != nil || page.Total != 4 {
+			return fmt.Errorf("%d leads listed, want 4 (%v)", page.Total, err)
 		}
-	}
+		for _, l := range page.Items {
+			h, _ := s.ls.History(ctx, analyst, l.ID)
+			if len(h) != 2 || h[1].Investor != "Rhein Maschinenbau GmbH" || h[1].Actor != companymigrate.Actor {
+				return fmt.Errorf("lead %s history: %+v", l.ID, h)
+			}
+		}
+		return nil
+	})
 	again, err := companymigrate.Run(ctx, s.js, reference.Default(), obs.Discard(), &out)
 	if err != nil || again.Created != 0 || again.Linked != 0 {
 		t.Fatalf("a second run: %+v %v", again, err)
