@@ -183,23 +183,40 @@ func recordLoad(ctx context.Context, conn driver.Conn, table, digest string, row
 // fx_expired. The rates come from the Join table fx_join by joinGet: no
 // JOIN (18.16 allows one per SELECT) and no hash table built per query.
 func converted(inner string) string {
-	get := func(column string) string { return "joinGet('fx_join', '" + column + "', fx_key)" }
-	return `SELECT *,
-			if(fx_found = 1, toDecimal128(fx_kzt_exact + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_kzt,
-			if(fx_found = 1, toDecimal128(fx_kzt_exact / fx_kzt_per_usd + toDecimal128('0.005', 3), 2), toDecimal128(0, 2)) AS amount_usd
-		FROM (
-			SELECT *, toDecimal128(fx_amount, 4) * fx_kzt_per_unit AS fx_kzt_exact
-			FROM (
-				SELECT *, toUInt8(1 - fx_found) AS fx_missing,
-					if(fx_found = 1, ` + get("kzt_per_unit") + `, toDecimal128(0, 8)) AS fx_kzt_per_unit,
-					if(fx_found = 1, ` + get("kzt_per_usd") + `, toDecimal128(1, 8)) AS fx_kzt_per_usd, -- both branches of if run: never divide by 0
-					` + get("rate_day") + ` AS rate_day, rate_day AS usd_rate_day, rate_day AS kzt_rate_day,
-					` + get("fx_stale") + ` AS fx_stale, ` + get("fx_expired") + ` AS fx_expired,
-					if(fx_found = 1 OR fx_expired = 1, toInt32(dateDiff('day', rate_day, fx_day)), toInt32(0)) AS fx_age_days
-				FROM (
-					SELECT *, ` + get("fx_found") + ` AS fx_found
-					FROM (SELECT *, concat(fx_currency, toString(fx_day)) AS fx_key FROM (` + inner + `))
-				)
-			)
-		)`
+	c := conversionOf("fx_amount", "fx_currency", "fx_day")
+	return `SELECT *, ` + c.key + ` AS fx_key, ` + c.found + ` AS fx_found, ` + c.missing + ` AS fx_missing,
+			` + c.perUnit + ` AS fx_kzt_per_unit, ` + c.perUSD + ` AS fx_kzt_per_usd,
+			` + c.rateDay + ` AS rate_day, rate_day AS usd_rate_day, rate_day AS kzt_rate_day,
+			` + c.stale + ` AS fx_stale, ` + c.expired + ` AS fx_expired, ` + c.ageDays + ` AS fx_age_days,
+			` + c.exact + ` AS fx_kzt_exact, ` + c.kzt + ` AS amount_kzt, ` + c.usd + ` AS amount_usd
+		FROM (` + inner + `)`
+}
+
+// conversion holds the expressions of converted()'s columns, each written
+// out in full rather than through the others' aliases: a materialized
+// view's SELECT must be flat (18.16 pushes the inserted block into the
+// outermost FROM, so a view cannot read a subquery's columns) and give
+// exactly its target's columns (so no helper aliases). ClickHouse computes
+// an expression that occurs several times once.
+type conversion struct {
+	key, found, missing, perUnit, perUSD, rateDay, stale, expired, ageDays, exact, kzt, usd string
+}
+
+// conversionOf converts the amount, in currency, at the rates of day (all
+// three expressions) with the arithmetic described at the top of this file.
+func conversionOf(amount, currency, day string) conversion {
+	var c conversion
+	c.key = "concat(" + currency + ", toString(" + day + "))"
+	get := func(column string) string { return "joinGet('fx_join', '" + column + "', " + c.key + ")" }
+	c.found = get("fx_found")
+	c.missing = "toUInt8(1 - " + c.found + ")"
+	c.perUnit = "if(" + c.found + " = 1, " + get("kzt_per_unit") + ", toDecimal128(0, 8))"
+	c.perUSD = "if(" + c.found + " = 1, " + get("kzt_per_usd") + ", toDecimal128(1, 8))" // both branches of if run: never divide by 0
+	c.rateDay = get("rate_day")
+	c.stale, c.expired = get("fx_stale"), get("fx_expired")
+	c.ageDays = "if(" + c.found + " = 1 OR " + c.expired + " = 1, toInt32(dateDiff('day', " + c.rateDay + ", " + day + ")), toInt32(0))"
+	c.exact = "toDecimal128(" + amount + ", 4) * " + c.perUnit
+	c.kzt = "if(" + c.found + " = 1, toDecimal128(" + c.exact + " + toDecimal128('0.005', 3), 2), toDecimal128(0, 2))"
+	c.usd = "if(" + c.found + " = 1, toDecimal128(" + c.exact + " / " + c.perUSD + " + toDecimal128('0.005', 3), 2), toDecimal128(0, 2))"
+	return c
 }

@@ -28,13 +28,23 @@ type PipelineFilter struct {
 	Country string // investor's home country
 }
 
-// Pipeline sums the current state of every lead by sector and stage: the
-// count, capex in USD and in KZT, and capex weighted by each lead's stage
-// probability, with how old the rates behind them were (rateAge: leads at a
-// stale rate, leads without rate because theirs is past the hard limit).
-// Each lead counts once (FINAL collapses redelivered events); leads without a
-// sector are grouped under "unassigned".
+// Pipeline sums the current state of every lead by sector and stage (see
+// PipelineFromStates for the definition), from the aggregates ingest keeps
+// when they are current for the loaded rates (pipeline_agg.go), else from
+// the states.
 func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]PipelineRow, error) {
+	current, err := PipelineAggregatesCurrent(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if !current {
+		return PipelineFromStates(ctx, conn, f)
+	}
+	cond, args := f.where()
+	return pipelineFromAggregates(ctx, conn, cond, args)
+}
+
+func (f PipelineFilter) where() (string, []any) {
 	var where []string
 	var args []any
 	if f.Post != "" {
@@ -45,10 +55,22 @@ func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]Pipeli
 		where = append(where, "investor_country = ?")
 		args = append(args, f.Country)
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", nil
 	}
+	return "WHERE " + strings.Join(where, " AND "), args
+}
+
+// PipelineFromStates sums the current state of every lead by sector and stage: the
+// count, capex in USD and in KZT, and capex weighted by each lead's stage
+// probability, with how old the rates behind them were (rateAge: leads at a
+// stale rate, leads without rate because theirs is past the hard limit).
+// Each lead counts once (FINAL collapses redelivered events); leads without a
+// sector are grouped under "unassigned".
+// It reads every version of every lead (FINAL): the figure's definition,
+// which the aggregates are tested against.
+func PipelineFromStates(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]PipelineRow, error) {
+	cond, args := f.where()
 	// Capex converts at the rates of the day the lead's stage took effect;
 	// filters apply outside the FINAL read (see exports.go).
 	q := `SELECT sector_code, stage,
@@ -64,6 +86,10 @@ func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]Pipeli
 			FROM (SELECT * FROM lead_states FINAL) `+cond) + `)
 		GROUP BY sector_code, stage
 		ORDER BY sector_code, stage`
+	return scanPipeline(ctx, conn, q, args)
+}
+
+func scanPipeline(ctx context.Context, conn driver.Conn, q string, args []any) ([]PipelineRow, error) {
 	rows, err := conn.Query(joinContext(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline query: %w", err)

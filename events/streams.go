@@ -164,6 +164,22 @@ func PublishAsync(js jetstream.JetStream, subject string, env Envelope) (jetstre
 	return f, nil
 }
 
+// PublishAsyncAfter is PublishAsync for the next event of a record whose
+// last event is at sequence after (0: none yet), checked as Publish checks
+// PublishOptions.ExpectLastSubjectSeq: what a generator of many records'
+// histories uses to publish them as the services would.
+func PublishAsyncAfter(js jetstream.JetStream, subject string, env Envelope, after uint64) (jetstream.PubAckFuture, error) {
+	msg, err := message(subject, env)
+	if err != nil {
+		return nil, err
+	}
+	f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(env.ID), jetstream.WithExpectLastSequencePerSubject(after))
+	if err != nil {
+		return nil, fmt.Errorf("publish %s to %s: %w", env.Type, subject, err)
+	}
+	return f, nil
+}
+
 // message is the NATS message of an event: the envelope as JSON, with the
 // type and source in headers so consumers can route without decoding.
 func message(subject string, env Envelope) (*nats.Msg, error) {

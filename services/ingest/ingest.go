@@ -57,6 +57,9 @@ type Config struct {
 	// the live ingest has dead-lettered those messages already, and an
 	// operator may have redriven or removed them since.
 	NoDeadLetter bool
+	// NoAggregates leaves the pipeline's aggregates out (aggregates.go):
+	// cluster mode, where the figure reads the states.
+	NoAggregates bool
 }
 
 // AckWait is how long JetStream waits for the ack of a delivered message
@@ -84,6 +87,8 @@ type Service struct {
 
 	skipped atomic.Int64 // messages not projected, with NoDeadLetter
 
+	pipeline *pipelineAggregates // nil with NoAggregates
+
 	noStoredCheck bool // insert events without asking which are stored already: the benchmark's baseline
 
 	batched func(msgs int, wait time.Duration) // the tests' view of the adaptive wait's decisions, per fetched batch
@@ -103,7 +108,11 @@ func New(js jetstream.JetStream, conn driver.Conn, log *slog.Logger, cfg Config)
 	if cfg.Consumer == "" {
 		cfg.Consumer = events.ConsumerIngest
 	}
-	return &Service{js: js, conn: conn, log: log.With("service", "ingest"), cfg: cfg}
+	s := &Service{js: js, conn: conn, log: log.With("service", "ingest"), cfg: cfg}
+	if !cfg.NoAggregates {
+		s.pipeline = newPipelineAggregates(js, conn, s.log)
+	}
+	return s
 }
 
 // Run consumes until ctx ends, then finishes the batches in hand and returns.
@@ -154,6 +163,7 @@ type load struct {
 	poison  []jetstream.Msg // messages that cannot be projected, and why
 	reasons []string
 	stamps  []time.Time // envelope times, for the events' age once inserted
+	leads   []leadEvent // the lead events, for the pipeline's aggregates
 }
 
 // maxMerge is the most fetches one insert takes. ClickHouse 18.16 spends
@@ -238,7 +248,31 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	}()
 	var out outage
 	release := false // ctx ended and an insert failed: hand the rest back at once
-	for l := range loads {
+	var refresh <-chan time.Time
+	if s.pipeline != nil && stream == events.StreamLeads {
+		// Rates reloaded while no lead event comes: the aggregates are
+		// re-projected all the same (the figure reads the states meanwhile).
+		tick := time.NewTicker(aggregatesCheck)
+		defer tick.Stop()
+		refresh = tick.C
+		if err := s.pipeline.refresh(ctx); err != nil {
+			log.Warn("pipeline aggregates not prepared; the figure reads the lead states until they are", "err", err)
+		}
+	}
+	for {
+		var l *load
+		select {
+		case <-refresh:
+			if err := s.pipeline.refresh(ctx); err != nil {
+				log.Warn("pipeline aggregates not re-projected; the figure reads the lead states until they are", "err", err)
+			}
+			continue
+		case next, ok := <-loads:
+			if !ok {
+				return nil
+			}
+			l = next
+		}
 		if release {
 			l.release(0)
 			h.release(l.bytes)
@@ -260,8 +294,11 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 		h.release(l.bytes) // acknowledged
 		out.ended(log)
 	}
-	return nil
 }
+
+// aggregatesCheck is how often the LEADS inserter checks, between loads,
+// that the aggregates are current for the loaded rates.
+const aggregatesCheck = 5 * time.Second
 
 // The delay after a failed insert before the next, and before JetStream
 // delivers the failed batch again: it doubles from minRetryDelay and stays
@@ -507,12 +544,16 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 		// The message's bytes stay as they are until it is acknowledged:
 		// the events row keeps the data from them, not a copy.
 		env, ev, err := events.DecodeInPlace(m.Data())
+		states := len(l.rows.LeadStates)
 		if err == nil {
 			err = project(&l.rows, stream, meta.Sequence.Stream, env, ev)
 		}
 		if err != nil {
 			l.poison, l.reasons = append(l.poison, m), append(l.reasons, err.Error())
 			continue
+		}
+		if len(l.rows.LeadStates) == states+1 {
+			l.leads = append(l.leads, leadEventOf(m, meta.Sequence.Stream, l.rows.LeadStates[states]))
 		}
 		l.stamps = append(l.stamps, env.Time)
 	}
@@ -526,6 +567,13 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 // failed; nothing is acknowledged then.
 func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	start := time.Now()
+	// Before the events' insert, and whatever the events table holds: the
+	// ledger deduplicates on its own (aggregates.go).
+	if s.pipeline != nil && stream == events.StreamLeads {
+		if err := s.pipeline.write(ctx, l.leads); err != nil {
+			return err
+		}
+	}
 	if err := s.dropStored(ctx, stream, l); err != nil {
 		return err
 	}

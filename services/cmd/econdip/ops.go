@@ -267,7 +267,7 @@ func runRebuild(ctx context.Context, sys *stack.Stack, args []string) error {
 	start := time.Now()
 	sys.Log.Info("rebuild: replaying the streams", "database", *into, "consumer", consumer, "messages", total)
 	svc := ingest.New(sys.JS, sys.CH, sys.Log, ingest.Config{BatchSize: sys.Cfg.IngestBatch, Consumer: consumer,
-		InactiveThreshold: 24 * time.Hour, NoDeadLetter: true})
+		InactiveThreshold: 24 * time.Hour, NoDeadLetter: true, NoAggregates: sys.Cfg.CHCluster != ""})
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	runErr := make(chan error, 1)

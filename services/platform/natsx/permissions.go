@@ -79,7 +79,7 @@ const (
 type Access struct {
 	Append  []string // streams it stores events on (publishes to their subjects)
 	Follow  []string // streams it reads whole: ordered consumers, and single messages
-	Lookup  []string // streams it reads single messages of (the last one on a subject), nothing more
+	Lookup  []string // streams it reads single messages of (the last one on a subject, or by sequence), nothing more
 	Durable []string // streams it consumes with the durable consumer events.ConsumerIngest, acking each message
 	KVRead  []string // buckets it reads keys of
 	KVWrite []string // buckets it reads and writes keys of
@@ -160,6 +160,8 @@ var ServiceAccess = map[string]Access{
 	},
 	ServiceIngest: {
 		Append:  []string{events.StreamDeadLetter},
+		Lookup:  []string{events.StreamLeads}, // a lead's previous event, for the pipeline's aggregates
+		KVWrite: []string{BucketIngestLock},
 		Durable: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies},
 	},
 	ServiceDashboard: {

@@ -227,6 +227,9 @@ func (s *Stack) StartNATS(ctx context.Context, embedded bool) error {
 		if err := documents.Setup(ctx, js, s.Cfg.NATSReplicas); err != nil {
 			return err
 		}
+		if err := natsx.SetupIngestLock(ctx, js, s.Cfg.NATSReplicas); err != nil {
+			return err
+		}
 	} else {
 		// A service may not create or change streams and buckets: it binds
 		// to those the administrators' setup (econdip migrate) made.
@@ -992,7 +995,8 @@ func (s *Stack) RunIngest(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc := ingest.New(js, cmp.Or(s.CHWriter, s.CH), s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch, FixedWait: s.Cfg.IngestFixedWait, Linger: s.Cfg.IngestLinger})
+	svc := ingest.New(js, cmp.Or(s.CHWriter, s.CH), s.Log, ingest.Config{BatchSize: s.Cfg.IngestBatch, FixedWait: s.Cfg.IngestFixedWait, Linger: s.Cfg.IngestLinger,
+		NoAggregates: s.Cfg.CHCluster != ""})
 	ictx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -46,6 +46,9 @@ func StartIn(tb testing.TB, dir string) *Server {
 	if err := events.EnsureStreams(context.Background(), js, events.StreamOptions{}); err != nil {
 		tb.Fatal(err)
 	}
+	if err := natsx.SetupIngestLock(context.Background(), js, 1); err != nil {
+		tb.Fatal(err)
+	}
 	// The documents' object store and buckets, as `econdip migrate` makes them.
 	if err := documents.Setup(context.Background(), js, 1); err != nil {
 		tb.Fatal(err)
