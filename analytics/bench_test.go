@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -76,11 +77,16 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	const batch = 200_000
 	rows := &analytics.Rows{}
+	var changes []analytics.PipelineChangeRow // the pipeline ledger's rows, as ingest writes them
 	written, began := 0, time.Now()
 	flush := func() {
 		if err := analytics.Write(ctx, conn, rows); err != nil {
 			b.Fatal(err)
 		}
+		if err := analytics.WritePipelineChanges(ctx, conn, changes); err != nil {
+			b.Fatal(err)
+		}
+		changes = changes[:0]
 		written += rows.Len()
 		fmt.Fprintf(os.Stderr, "\rbench data: %d events, %d rows written in this step (%.0f rows/s)", f.events, written, float64(written)/time.Since(began).Seconds())
 		rows = &analytics.Rows{}
@@ -97,15 +103,25 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 			capex := decimal.New(int64(2+r.IntN(400)), 6)
 			cur := currencies[r.IntN(len(currencies))]
 			post := benchPosts[r.IntN(len(benchPosts))]
+			var prev analytics.PipelineKeys
 			for v := 1; v <= 4; v++ {
 				stage := leadStages[min(v-1+r.IntN(2), len(leadStages)-1)]
 				if v == 1 {
 					stage = "identified"
 				}
-				rows.LeadStates = append(rows.LeadStates, analytics.LeadStateRow{LeadID: id, Version: uint32(v), Post: post,
+				state := analytics.LeadStateRow{LeadID: id, Version: uint32(v), Post: post,
 					InvestorCountry: benchBuyers[r.IntN(len(benchBuyers))], Title: "Bench project", Sector: sector, Clauses: clauses,
 					Capex: capex, Currency: cur, ExpectedJobs: uint32(r.IntN(500)), Stage: stage, Probability: decimal.RequireFromString("0.25"),
-					CreatedAt: on, UpdatedAt: on, StageChangedAt: on, StageDay: on, EventID: uuid.New(), StreamSeq: uint64(events + v)})
+					CreatedAt: on, UpdatedAt: on, StageChangedAt: on, StageDay: on, EventID: uuid.New(), StreamSeq: uint64(events + v)}
+				rows.LeadStates = append(rows.LeadStates, state)
+				keys := analytics.PipelineKeysOf(state)
+				change := analytics.PipelineChangeRow{StreamSeq: state.StreamSeq, EventID: state.EventID, Sign: 1, LeadID: id, PipelineKeys: keys}
+				if v > 1 {
+					retract := change
+					retract.Sign, retract.PipelineKeys = -1, prev
+					changes = append(changes, retract)
+				}
+				changes, prev = append(changes, change), keys
 				rows.LeadStages = append(rows.LeadStages, analytics.LeadStageRow{LeadID: id, Version: uint32(v), To: stage, EffectiveOn: on,
 					Time: on, EventID: uuid.New(), StreamSeq: uint64(events + v)})
 				on = on.AddDate(0, 0, 30+r.IntN(120))
@@ -216,7 +232,17 @@ func dashboardQueries(ctx context.Context, conn driver.Conn, now time.Time) []be
 			var s decimal.Decimal
 			return conn.QueryRow(ctx, "SELECT sum(capex) FROM lead_states").Scan(&s)
 		}},
-		{"pipeline", func() error { _, err := analytics.Pipeline(ctx, conn, analytics.PipelineFilter{}); return err }},
+		{"pipeline", func() error {
+			if current, err := analytics.PipelineAggregatesCurrent(ctx, conn); err != nil || !current {
+				return fmt.Errorf("the pipeline aggregates are not current (%v): the benchmark would time the states", err)
+			}
+			_, err := analytics.Pipeline(ctx, conn, analytics.PipelineFilter{})
+			return err
+		}},
+		{"pipeline-from-states", func() error { // the figure before issue 19, and its definition
+			_, err := analytics.PipelineFromStates(ctx, conn, analytics.PipelineFilter{})
+			return err
+		}},
 		{"scorecard", func() error {
 			_, err := analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: now.Year(), Today: now})
 			return err
@@ -254,10 +280,13 @@ func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {
 		b.Fatal(err)
 	}
+	if _, err := analytics.PreparePipelineAggregates(ctx, conn, obs.Discard()); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func truncateBenchTables(b testing.TB, conn driver.Conn) {
-	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states"} {
+	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states", "lead_pipeline_changes", "lead_pipeline"} {
 		if err := conn.Exec(context.Background(), "TRUNCATE TABLE "+t); err != nil {
 			b.Fatal(err)
 		}
@@ -306,6 +335,7 @@ func BenchmarkDashboardGrowth(b *testing.B) {
 			var rows uint64
 			_ = conn.QueryRow(ctx, "SELECT count() FROM lead_states").Scan(&rows)
 			fmt.Fprintf(os.Stderr, "growth: %d events (lead_states %d rows): timing %d queries × %d runs\n", n, rows, len(queries), runs)
+			checkPipelineModelsAgree(b, conn)
 			var baseline time.Duration
 			for i, q := range queries {
 				times := make([]time.Duration, 0, runs-1)
@@ -335,6 +365,23 @@ func BenchmarkDashboardGrowth(b *testing.B) {
 		// To stderr: the benchmark log would cut a long table at ten lines.
 		fmt.Fprintf(os.Stderr, "\ngrowth curve: p50 / p95 (p50 × the baseline's p50 at that size); k: time ∝ events^k from %d to %d events\n%s\n",
 			sizes[0], sizes[len(sizes)-1], table.String())
+	}
+}
+
+// checkPipelineModelsAgree: the figure from the aggregates equals the
+// figure from the states on the benchmark's data set.
+func checkPipelineModelsAgree(b testing.TB, conn driver.Conn) {
+	ctx := context.Background()
+	agg, err := analytics.Pipeline(ctx, conn, analytics.PipelineFilter{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := analytics.PipelineFromStates(ctx, conn, analytics.PipelineFilter{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !reflect.DeepEqual(agg, st) {
+		b.Fatalf("the pipeline from the aggregates differs from the pipeline from the states:\n%+v\n%+v", agg, st)
 	}
 }
 

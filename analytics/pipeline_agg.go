@@ -111,15 +111,18 @@ const pipelineAggregateNames = "sector_code, stage, post, investor_country, fx_m
 // in parentheses) into signed aggregate rows, exactly the aggregates'
 // columns: each amount converted and rounded to the cent on its own, as
 // the figure from the states does (conversionOf, one flat SELECT, as a
-// materialized view needs).
+// materialized view needs), then summed by key, so that each insert adds
+// a part of one row per key (SummingMergeTree sums only when it merges
+// parts, not within the part an insert writes).
 func pipelineSelect(from string) string {
 	c := conversionOf("capex", "currency", "stage_day")
 	return `SELECT if(sector = '', 'unassigned', sector) AS sector_code, stage, post, investor_country,
 			` + c.missing + ` AS fx_missing, ` + c.stale + ` AS fx_stale, ` + c.expired + ` AS fx_expired, ` + c.ageDays + ` AS fx_age_days,
-			toInt64(sign) AS leads,
-			sign * ` + c.usd + ` AS capex_usd, sign * (` + c.usd + ` * probability) AS weighted_usd,
-			sign * ` + c.kzt + ` AS capex_kzt, sign * (` + c.kzt + ` * probability) AS weighted_kzt
-		FROM ` + from
+			toInt64(sum(sign)) AS leads,
+			sum(sign * ` + c.usd + `) AS capex_usd, sum(sign * (` + c.usd + ` * probability)) AS weighted_usd,
+			sum(sign * ` + c.kzt + `) AS capex_kzt, sum(sign * (` + c.kzt + ` * probability)) AS weighted_kzt
+		FROM ` + from + `
+		GROUP BY sector_code, stage, post, investor_country, fx_missing, fx_stale, fx_expired, fx_age_days`
 }
 
 // pipelineAggregatesDigest names what the aggregates are a projection of:

@@ -72,6 +72,37 @@ func StoredEvents(ctx context.Context, conn driver.Conn, rows []EventRow) (map[u
 	return stored, nil
 }
 
+// StoredEventSeqs returns, for the events of rows the events table holds,
+// the lowest stream sequence it holds each at: an event stored at a lower
+// sequence than a message that carries it again is a copy of that message.
+func StoredEventSeqs(ctx context.Context, conn driver.Conn, rows []EventRow) (map[uuid.UUID]uint64, error) {
+	out := map[uuid.UUID]uint64{}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	cond, args := storedKeyRanges(rows)
+	res, err := conn.Query(ctx, "SELECT event_id, min(stream_seq) FROM events WHERE "+cond+" GROUP BY event_id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read at which sequences events are stored: %w", err)
+	}
+	defer res.Close()
+	want := make(map[uuid.UUID]bool, len(rows))
+	for _, r := range rows {
+		want[r.EventID] = true
+	}
+	for res.Next() {
+		var id uuid.UUID
+		var seq uint64
+		if err := res.Scan(&id, &seq); err != nil {
+			return nil, fmt.Errorf("read at which sequences events are stored: %w", err)
+		}
+		if want[id] {
+			out[id] = seq
+		}
+	}
+	return out, res.Err()
+}
+
 // storedKeyRanges is the WHERE condition over the sorting key's prefix
 // (type, time) that covers every row: per type, one range per run of
 // seconds without a gap over storedGap, or one range per type when that

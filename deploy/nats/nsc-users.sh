@@ -18,7 +18,7 @@ nsc describe account --name "$account" >/dev/null 2>&1 || nsc add account --name
 nsc edit account --name "$account" --js-mem-storage -1 --js-disk-storage -1 --js-streams -1 --js-consumer -1
 
 nsc add user --account "$account" --name admin-tool \
-  --allow-pub 'econdip.users.>,econdip.leads.>,econdip.commissions.>,econdip.exports.>,econdip.companies.>,econdip.deadletter.>,$KV.SESSIONS.>,$KV.SIGNIN_FAILURES.>,$KV.CALENDARS.>,$KV.NOTIFY_PREFS.>,$KV.DOCUMENT_SETTINGS.>,$JS.API.INFO,$JS.API.STREAM.>,$JS.API.CONSUMER.>,$JS.API.DIRECT.GET.>,$JS.ACK.>' \
+  --allow-pub 'econdip.users.>,econdip.leads.>,econdip.commissions.>,econdip.exports.>,econdip.companies.>,econdip.deadletter.>,$KV.SESSIONS.>,$KV.SIGNIN_FAILURES.>,$KV.CALENDARS.>,$KV.NOTIFY_PREFS.>,$KV.DOCUMENT_SETTINGS.>,$KV.INGEST_LOCK.>,$JS.API.INFO,$JS.API.STREAM.>,$JS.API.CONSUMER.>,$JS.API.DIRECT.GET.>,$JS.ACK.>' \
   --allow-sub '_INBOX_admin-tool.>'
 nsc generate creds --account "$account" --name admin-tool > "$out/admin-tool.creds"
 

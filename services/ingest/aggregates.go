@@ -44,20 +44,57 @@ type leadEvent struct {
 	eventID uuid.UUID
 	leadID  uuid.UUID
 	keys    analytics.PipelineKeys
+	// copyOf is the events row of an event published without the header
+	// (by a tool, not the leads service): it may be a copy of a message
+	// stored before, which must not count twice. Nil for the others.
+	copyOf *analytics.EventRow
 }
 
 // leadEventOf returns the lead event of a LEADS message that project turned
-// into the lead state row.
-func leadEventOf(m jetstream.Msg, seq uint64, row analytics.LeadStateRow) leadEvent {
+// into the lead state row and the events row ev.
+func leadEventOf(m jetstream.Msg, seq uint64, row analytics.LeadStateRow, ev analytics.EventRow) leadEvent {
 	e := leadEvent{seq: seq, version: row.Version, eventID: row.EventID, leadID: row.LeadID, keys: analytics.PipelineKeysOf(row)}
 	if h := m.Headers().Get(jetstream.ExpectedLastSubjSeqHeader); h != "" {
 		if prev, err := strconv.ParseUint(h, 10, 64); err == nil {
 			e.prev, e.placed = prev, true
 		}
-	} else if row.Version == 1 {
-		e.placed = true
+	} else {
+		e.placed, e.copyOf = row.Version == 1, &ev
 	}
 	return e
+}
+
+// dropCopies takes out of evs the events published again without the
+// header (a copy of a stored message: the events table holds the same
+// event at a lower sequence, or the load does).
+func (p *pipelineAggregates) dropCopies(ctx context.Context, evs []leadEvent) ([]leadEvent, error) {
+	var suspects []analytics.EventRow
+	for _, e := range evs {
+		if e.copyOf != nil {
+			suspects = append(suspects, *e.copyOf)
+		}
+	}
+	if len(suspects) == 0 {
+		return evs, nil
+	}
+	stored, err := analytics.StoredEventSeqs(ctx, p.conn, suspects)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range evs { // the load's own first sequence of each event
+		if first, ok := stored[e.eventID]; !ok || e.seq < first {
+			stored[e.eventID] = e.seq
+		}
+	}
+	kept := make([]leadEvent, 0, len(evs))
+	for _, e := range evs {
+		if first := stored[e.eventID]; e.copyOf != nil && first < e.seq {
+			p.log.Info("lead event published again without the header: a copy of the message at an earlier sequence, counted once", "seq", e.seq, "first_seq", first, "event", e.eventID)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, nil
 }
 
 // recentLeadKeys is how many lead events' keys ingest keeps, so that a
@@ -128,8 +165,13 @@ func (p *pipelineAggregates) locked(ctx context.Context, work func(context.Conte
 		if err != nil {
 			return fmt.Errorf("pipeline aggregates: the lock bucket %s (econdip migrate creates it): %w", natsx.BucketIngestLock, err)
 		}
+		// One lock per database: a rebuild into another does not wait for the live ingest.
+		var db string
+		if err := p.conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&db); err != nil {
+			return fmt.Errorf("pipeline aggregates: %w", err)
+		}
 		// Taken and given back at every write: its own log would say so each time.
-		p.lease = natsx.NewLease(kv, "lead_pipeline", uuid.NewString(), natsx.IngestLockTTL, obs.Discard(), "the pipeline ledger's writes", nil)
+		p.lease = natsx.NewLease(kv, "lead_pipeline."+db, uuid.NewString(), natsx.IngestLockTTL, obs.Discard(), "the pipeline ledger's writes", nil)
 	}
 	start, told := time.Now(), false
 	for !p.lease.Try(ctx) {
@@ -186,8 +228,9 @@ func (p *pipelineAggregates) prepare(ctx context.Context) error {
 
 // add writes the ledger rows of evs it does not hold yet.
 func (p *pipelineAggregates) add(ctx context.Context, evs []leadEvent) error {
-	if len(evs) == 0 {
-		return nil
+	evs, err := p.dropCopies(ctx, evs)
+	if err != nil || len(evs) == 0 {
+		return err
 	}
 	lo, hi := evs[0].seq, evs[0].seq
 	inLoad := make(map[uint64]analytics.PipelineKeys, len(evs))
@@ -330,7 +373,7 @@ func (p *pipelineAggregates) backfill(ctx context.Context, through uint64) error
 			if project(&rows, events.StreamLeads, last, env, ev) != nil || len(rows.LeadStates) != 1 {
 				continue
 			}
-			batch = append(batch, leadEventOf(m, last, rows.LeadStates[0]))
+			batch = append(batch, leadEventOf(m, last, rows.LeadStates[0], rows.Events[0]))
 		}
 		if err := fb.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			if n == 0 {

@@ -544,7 +544,7 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 		// The message's bytes stay as they are until it is acknowledged:
 		// the events row keeps the data from them, not a copy.
 		env, ev, err := events.DecodeInPlace(m.Data())
-		states := len(l.rows.LeadStates)
+		states, evRows := len(l.rows.LeadStates), len(l.rows.Events)
 		if err == nil {
 			err = project(&l.rows, stream, meta.Sequence.Stream, env, ev)
 		}
@@ -553,7 +553,7 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 			continue
 		}
 		if len(l.rows.LeadStates) == states+1 {
-			l.leads = append(l.leads, leadEventOf(m, meta.Sequence.Stream, l.rows.LeadStates[states]))
+			l.leads = append(l.leads, leadEventOf(m, meta.Sequence.Stream, l.rows.LeadStates[states], l.rows.Events[evRows]))
 		}
 		l.stamps = append(l.stamps, env.Time)
 	}

@@ -192,7 +192,7 @@ var ServiceAccess = map[string]Access{
 	// ingest of its own (acks, dead letters).
 	ServiceAdminTool: {
 		Append:  []string{events.StreamUsers, events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies, events.StreamDeadLetter},
-		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs, BucketDocumentSettings},
+		KVWrite: []string{BucketSessions, BucketSigninFailures, BucketCalendars, BucketNotifyPrefs, BucketDocumentSettings, BucketIngestLock},
 		Manage:  true,
 	},
 }

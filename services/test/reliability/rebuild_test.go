@@ -3,6 +3,7 @@ package reliability
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,8 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 	}
 	rebuilt := openDatabase(t, into)
 	compareFigures(t, s.CH, rebuilt)
+	pipelineModelsAgree(t, "live", s.CH, until)
+	pipelineModelsAgree(t, "rebuilt", rebuilt, until)
 
 	// A second rebuild into the same database is refused; --resume takes
 	// the events stored since.
@@ -97,6 +100,44 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 		t.Fatalf("econdip rebuild --resume: %v\n%s\n%s", err, out, errOut)
 	}
 	compareFigures(t, s.CH, rebuilt)
+}
+
+// pipelineModelsAgree: on the demo data, the aggregates ingest kept are
+// current for the loaded rates and the pipeline from them equals the
+// pipeline from the states, to the cent, unfiltered and for each post.
+func pipelineModelsAgree(t *testing.T, name string, conn driver.Conn, until time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		current, err := analytics.PipelineAggregatesCurrent(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if current {
+			break
+		}
+		if time.Now().After(until) {
+			t.Fatalf("%s: the pipeline aggregates are not current for the loaded rates", name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, post := range []string{"", "de-berlin", "cn-beijing", "us-washington"} {
+		f := analytics.PipelineFilter{Post: post}
+		agg, err := analytics.Pipeline(ctx, conn, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := analytics.PipelineFromStates(ctx, conn, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(agg, st) {
+			t.Errorf("%s, post %q: pipeline from the aggregates\n%+v\nfrom the states\n%+v", name, post, agg, st)
+		}
+		if post == "" && len(st) == 0 {
+			t.Errorf("%s: the demo's pipeline is empty", name)
+		}
+	}
 }
 
 // compareFigures checks that two databases give the same dashboard figures.
