@@ -139,12 +139,17 @@ func (p *pipelineAggregates) remember(seq uint64, keys analytics.PipelineKeys) {
 }
 
 // write adds the changes of evs (a load's lead events) to the ledger,
-// leaving out those it holds, after making the aggregates current for the
-// loaded rates.
+// leaving out those it holds.
+// The aggregates are not made current here: rows the view converts at
+// other rates than those the aggregates were projected at only make them
+// not current (the figure reads the states) until the next refresh
+// re-projects them from the ledger, which holds the rows as stated.
 func (p *pipelineAggregates) write(ctx context.Context, evs []leadEvent) error {
 	return p.locked(ctx, func(ctx context.Context) error {
-		if err := p.prepare(ctx); err != nil {
-			return err
+		if !p.ready {
+			if err := p.prepareLedger(ctx); err != nil {
+				return err
+			}
 		}
 		return p.add(ctx, evs)
 	})

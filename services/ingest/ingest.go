@@ -297,7 +297,9 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 }
 
 // aggregatesCheck is how often the LEADS inserter checks, between loads,
-// that the aggregates are current for the loaded rates.
+// that the aggregates are current for the loaded rates, and re-projects
+// them when not: after a rates reload the pipeline reads the states for
+// up to this long, and the re-projection's time.
 const aggregatesCheck = 5 * time.Second
 
 // The delay after a failed insert before the next, and before JetStream
