@@ -25,6 +25,12 @@ const maxStoredRanges = 256
 // accessDenied is ClickHouse's ACCESS_DENIED: a user without the grant (servers with SQL grants, 20.x on).
 const accessDenied = 497
 
+// IsAccessDenied reports whether err is ClickHouse refusing the user a grant.
+func IsAccessDenied(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == accessDenied
+}
+
 // StoredEvents returns the ids of those of rows that the events table holds
 // already. Ingest asks before each insert: JetStream redelivers a batch whose
 // ack was lost (a crash between insert and ack) and ClickHouse 18.16 has no

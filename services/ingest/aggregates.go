@@ -107,6 +107,7 @@ type pipelineAggregates struct {
 	conn driver.Conn
 	log  *slog.Logger
 
+	off    bool         // the ClickHouse user may not make the aggregates: ingest goes on without them
 	lease  *natsx.Lease // the ledger's lock
 	ready  bool         // the ledger exists and holds every event before the live ones
 	keep   int          // how many recent events' keys to keep: recentLeadKeys
@@ -145,9 +146,12 @@ func (p *pipelineAggregates) remember(seq uint64, keys analytics.PipelineKeys) {
 // not current (the figure reads the states) until the next refresh
 // re-projects them from the ledger, which holds the rows as stated.
 func (p *pipelineAggregates) write(ctx context.Context, evs []leadEvent) error {
+	if p.off {
+		return nil
+	}
 	return p.locked(ctx, func(ctx context.Context) error {
 		if !p.ready {
-			if err := p.prepareLedger(ctx); err != nil {
+			if err := p.prepareLedger(ctx); err != nil || p.off {
 				return err
 			}
 		}
@@ -158,6 +162,9 @@ func (p *pipelineAggregates) write(ctx context.Context, evs []leadEvent) error {
 // refresh makes the ledger complete and the aggregates current for the
 // loaded rates (none loaded yet: the ledger only).
 func (p *pipelineAggregates) refresh(ctx context.Context) error {
+	if p.off {
+		return nil
+	}
 	return p.locked(ctx, p.prepare)
 }
 
@@ -221,7 +228,7 @@ func (p *pipelineAggregates) locked(ctx context.Context, work func(context.Conte
 // prepare is refresh under the lock.
 func (p *pipelineAggregates) prepare(ctx context.Context) error {
 	if !p.ready {
-		if err := p.prepareLedger(ctx); err != nil {
+		if err := p.prepareLedger(ctx); err != nil || p.off {
 			return err
 		}
 	}
@@ -323,6 +330,12 @@ func (p *pipelineAggregates) keysAt(ctx context.Context, seq uint64) (analytics.
 // events table holds, with progress.
 func (p *pipelineAggregates) prepareLedger(ctx context.Context) error {
 	through, done, err := analytics.PipelineLedgerBackfill(ctx, p.conn)
+	if analytics.IsAccessDenied(err) {
+		// Nothing is half made: without the ledger there are no aggregates.
+		p.off = true
+		p.log.Error("ingest's ClickHouse user may not create the pipeline aggregates' tables: ingest runs without them, and the pipeline figure reads the lead states (slower); grant what deploy/README.md lists for ingest_writer and restart ingest", "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
