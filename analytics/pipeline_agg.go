@@ -154,9 +154,6 @@ func PipelineAggregatesCurrent(ctx context.Context, conn driver.Conn) (bool, err
 // inserter, before each insert): rows written meanwhile would go to the
 // table being replaced.
 func PreparePipelineAggregates(ctx context.Context, conn driver.Conn, log *slog.Logger) (bool, error) {
-	if err := conn.Exec(ctx, pipelineLedgerDDL); err != nil {
-		return false, fmt.Errorf("create the pipeline ledger: %w", err)
-	}
 	for attempt := 0; ; attempt++ {
 		var rates string
 		if err := conn.QueryRow(ctx, "SELECT argMax(digest, loaded_at) FROM reference_loads WHERE name = 'fx_daily'").Scan(&rates); err != nil {
@@ -204,6 +201,19 @@ func PipelineLedgerBackfill(ctx context.Context, conn driver.Conn) (through uint
 	return through, false, nil
 }
 
+// PipelineLedgerReady reports, without DDL, whether the ledger exists and
+// holds the events from before it existed (PipelineLedgerBackfilled).
+func PipelineLedgerReady(ctx context.Context, conn driver.Conn) (bool, error) {
+	var tables, marks uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'lead_pipeline_changes'").Scan(&tables); err != nil {
+		return false, fmt.Errorf("pipeline ledger: %w", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count() FROM reference_loads WHERE name = 'lead_pipeline_changes'").Scan(&marks); err != nil {
+		return false, fmt.Errorf("pipeline ledger: %w", err)
+	}
+	return tables > 0 && marks > 0, nil
+}
+
 // PipelineLedgerBackfilled records that the ledger holds the changes of
 // every LEADS event through the sequence.
 func PipelineLedgerBackfilled(ctx context.Context, conn driver.Conn, through uint64) error {
@@ -216,6 +226,9 @@ const reprojectChunks = 10
 
 func reprojectPipeline(ctx context.Context, conn driver.Conn, log *slog.Logger, rates string) error {
 	start := time.Now()
+	if err := conn.Exec(ctx, pipelineLedgerDDL); err != nil {
+		return fmt.Errorf("create the pipeline ledger: %w", err)
+	}
 	var lo, hi, rows uint64
 	if err := conn.QueryRow(ctx, "SELECT min(stream_seq), max(stream_seq), count() FROM lead_pipeline_changes").Scan(&lo, &hi, &rows); err != nil {
 		return fmt.Errorf("pipeline ledger: %w", err)

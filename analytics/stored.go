@@ -25,10 +25,12 @@ const maxStoredRanges = 256
 // accessDenied is ClickHouse's ACCESS_DENIED: a user without the grant (servers with SQL grants, 20.x on).
 const accessDenied = 497
 
-// IsAccessDenied reports whether err is ClickHouse refusing the user a grant.
-func IsAccessDenied(err error) bool {
+// IsNotAllowed reports whether err is ClickHouse refusing the user the
+// statement: a missing grant (ACCESS_DENIED), DDL prohibited (allow_ddl = 0:
+// QUERY_IS_PROHIBITED), or a read-only user (READONLY).
+func IsNotAllowed(err error) bool {
 	var ex *clickhouse.Exception
-	return errors.As(err, &ex) && ex.Code == accessDenied
+	return errors.As(err, &ex) && (ex.Code == accessDenied || ex.Code == 392 || ex.Code == 164)
 }
 
 // StoredEvents returns the ids of those of rows that the events table holds

@@ -232,10 +232,32 @@ func (p *pipelineAggregates) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := analytics.PreparePipelineAggregates(ctx, p.conn, p.log); err != nil && !errors.Is(err, analytics.ErrNoRates) {
-		return err
+	_, err := analytics.PreparePipelineAggregates(ctx, p.conn, p.log)
+	if errors.Is(err, analytics.ErrNoRates) || analytics.IsNotAllowed(err) {
+		// No rates yet, or a user without DDL: econdip migrate or the
+		// reload of the rates re-projects (PrepareAggregates).
+		return nil
 	}
-	return nil
+	return err
+}
+
+// PrepareAggregates makes the pipeline's ledger complete (created, and
+// filled from LEADS the first time) and the aggregates current for the
+// rates loaded, under the ledger's lock. econdip migrate and econdip up
+// call it as a user with DDL, after loading the rates (and again after a
+// reload of them), so that ingest, which may not create tables, finds them.
+func PrepareAggregates(ctx context.Context, js jetstream.JetStream, conn driver.Conn, log *slog.Logger) error {
+	p := newPipelineAggregates(js, conn, log)
+	return p.locked(ctx, func(ctx context.Context) error {
+		if err := p.prepareLedger(ctx); err != nil {
+			return err
+		}
+		_, err := analytics.PreparePipelineAggregates(ctx, p.conn, p.log)
+		if errors.Is(err, analytics.ErrNoRates) {
+			return nil
+		}
+		return err
+	})
 }
 
 // add writes the ledger rows of evs it does not hold yet.
@@ -330,11 +352,23 @@ func (p *pipelineAggregates) keysAt(ctx context.Context, seq uint64) (analytics.
 // events table holds, with progress.
 func (p *pipelineAggregates) prepareLedger(ctx context.Context) error {
 	through, done, err := analytics.PipelineLedgerBackfill(ctx, p.conn)
-	if analytics.IsAccessDenied(err) {
-		// Nothing is half made: without the ledger there are no aggregates.
-		p.off = true
-		p.log.Error("ingest's ClickHouse user may not create the pipeline aggregates' tables: ingest runs without them, and the pipeline figure reads the lead states (slower); grant what deploy/README.md lists for ingest_writer and restart ingest", "err", err)
-		return nil
+	if analytics.IsNotAllowed(err) {
+		// A user without DDL (the production ingest_writer, econdip up's
+		// writer): the ledger is prepared by econdip migrate or econdip up
+		// (PrepareAggregates), before ingest writes to it.
+		ready, rerr := analytics.PipelineLedgerReady(ctx, p.conn)
+		switch {
+		case rerr == nil && ready:
+			p.ready = true
+			return nil
+		case analytics.IsNotAllowed(rerr):
+			p.off = true // nothing is half made: without the ledger there are no aggregates
+			p.log.Error("ingest's ClickHouse user may not read the pipeline aggregates' tables: ingest runs without them, and the pipeline figure reads the lead states (slower); grant what deploy/README.md lists for ingest_writer and restart ingest", "err", rerr)
+			return nil
+		case rerr != nil:
+			return rerr
+		}
+		return fmt.Errorf("the pipeline ledger is not prepared and ingest's ClickHouse user may not create it: run econdip migrate, which prepares it (lead events wait meanwhile): %w", err)
 	}
 	if err != nil {
 		return err
