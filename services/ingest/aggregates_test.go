@@ -63,9 +63,28 @@ func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int
 	for round := 0; published < n; round++ {
 		var futures []jetstream.PubAckFuture
 		var owners []*lead
+		// acked waits for the acks of the messages in flight (at most
+		// 2,000: the client stalls beyond 4,000 unacknowledged).
+		acked := func() {
+			for i, f := range futures {
+				select {
+				case ack := <-f.Ok():
+					owners[i].last = ack.Sequence
+				case err := <-f.Err():
+					t.Fatalf("round %d: %v", round, err)
+				case <-time.After(time.Minute):
+					t.Fatalf("round %d: no ack within a minute", round)
+				}
+			}
+			published += len(futures)
+			futures, owners = futures[:0], owners[:0]
+		}
 		for i := range leads {
 			if published+len(futures) >= n {
 				break
+			}
+			if len(futures) == 2000 {
+				acked()
 			}
 			var ev events.Event
 			if leads[i] == nil {
@@ -121,17 +140,7 @@ func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int
 			}
 			futures, owners = append(futures, f), append(owners, leads[i])
 		}
-		for i, f := range futures {
-			select {
-			case ack := <-f.Ok():
-				owners[i].last = ack.Sequence
-			case err := <-f.Err():
-				t.Fatalf("round %d: %v", round, err)
-			case <-time.After(time.Minute):
-				t.Fatalf("round %d: no ack within a minute", round)
-			}
-		}
-		published += len(futures)
+		acked()
 		if round%20 == 0 && n >= 100_000 {
 			t.Logf("published %d of %d lead events", published, n)
 		}
