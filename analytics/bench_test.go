@@ -365,7 +365,35 @@ func BenchmarkDashboardGrowth(b *testing.B) {
 		// To stderr: the benchmark log would cut a long table at ten lines.
 		fmt.Fprintf(os.Stderr, "\ngrowth curve: p50 / p95 (p50 × the baseline's p50 at that size); k: time ∝ events^k from %d to %d events\n%s\n",
 			sizes[0], sizes[len(sizes)-1], table.String())
+		timeReprojection(b, conn)
 	}
+}
+
+// timeReprojection loads rates with the euro 1 % dearer and times the
+// re-projection of the pipeline's aggregates from their ledger.
+func timeReprojection(b testing.TB, conn driver.Conn) {
+	ctx := context.Background()
+	rs, _ := reference.Default().DemoRates()
+	var list []reference.DayRate
+	for _, cur := range rs.Currencies() {
+		for _, r := range rs.Series(cur) {
+			if cur == "EUR" {
+				r.PerUnit = r.PerUnit.Mul(decimal.RequireFromString("1.01"))
+			}
+			list = append(list, r)
+		}
+	}
+	if _, _, err := analytics.LoadRates(ctx, conn, reference.NewRates(list), reference.DefaultRateLimits, "eur+1%"); err != nil {
+		b.Fatal(err)
+	}
+	var ledger uint64
+	_ = conn.QueryRow(ctx, "SELECT count() FROM lead_pipeline_changes").Scan(&ledger)
+	t0 := time.Now()
+	if _, err := analytics.PreparePipelineAggregates(ctx, conn, obs.Discard()); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "re-projection after a rates change: %d ledger rows in %s\n", ledger, time.Since(t0).Round(time.Millisecond))
+	checkPipelineModelsAgree(b, conn)
 }
 
 // checkPipelineModelsAgree: the figure from the aggregates equals the
