@@ -374,16 +374,7 @@ func BenchmarkDashboardGrowth(b *testing.B) {
 func timeReprojection(b testing.TB, conn driver.Conn) {
 	ctx := context.Background()
 	rs, _ := reference.Default().DemoRates()
-	var list []reference.DayRate
-	for _, cur := range rs.Currencies() {
-		for _, r := range rs.Series(cur) {
-			if cur == "EUR" {
-				r.PerUnit = r.PerUnit.Mul(decimal.RequireFromString("1.01"))
-			}
-			list = append(list, r)
-		}
-	}
-	if _, _, err := analytics.LoadRates(ctx, conn, reference.NewRates(list), reference.DefaultRateLimits, "eur+1%"); err != nil {
+	if _, _, err := analytics.LoadRates(ctx, conn, rs.Scaled("EUR", decimal.RequireFromString("1.01")), reference.DefaultRateLimits, "eur+1%"); err != nil {
 		b.Fatal(err)
 	}
 	var ledger uint64

@@ -116,16 +116,7 @@ func TestPipelineAggregatesFollowTheRates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list []reference.DayRate
-	for _, cur := range rs.Currencies() {
-		for _, r := range rs.Series(cur) {
-			if cur == "EUR" {
-				r.PerUnit = r.PerUnit.Add(decimal.RequireFromString("7.77"))
-			}
-			list = append(list, r)
-		}
-	}
-	changed := reference.NewRates(list)
+	changed := rs.Scaled("EUR", decimal.RequireFromString("1.01"))
 	if _, loaded, err := analytics.LoadRates(ctx, conn, changed, reference.DefaultRateLimits, "changed"); err != nil || !loaded {
 		t.Fatalf("load changed rates: %v %v", loaded, err)
 	}

@@ -296,16 +296,7 @@ func TestPipelineAggregatesEqualTheStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list []reference.DayRate
-	for _, cur := range rs.Currencies() {
-		for _, r := range rs.Series(cur) {
-			if cur == "CNY" {
-				r.PerUnit = r.PerUnit.Mul(decimal.RequireFromString("1.01"))
-			}
-			list = append(list, r)
-		}
-	}
-	if _, _, err := analytics.LoadRates(ctx, conn, reference.NewRates(list), reference.DefaultRateLimits, "cny+1%"); err != nil {
+	if _, _, err := analytics.LoadRates(ctx, conn, rs.Scaled("CNY", decimal.RequireFromString("1.01")), reference.DefaultRateLimits, "cny+1%"); err != nil {
 		t.Fatal(err)
 	}
 	// New leads meanwhile: one instance re-projects while the other has

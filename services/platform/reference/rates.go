@@ -290,6 +290,16 @@ func (rs *Rates) Clone() *Rates {
 	return out
 }
 
+// Scaled copies the store with every rate of currency multiplied by factor:
+// a what-if, and the tests' "other rates were loaded".
+func (rs *Rates) Scaled(currency string, factor decimal.Decimal) *Rates {
+	out := rs.Clone()
+	for i, r := range out.series[currency] {
+		out.series[currency][i].PerUnit = r.PerUnit.Mul(factor)
+	}
+	return out
+}
+
 // Currencies returns the currencies with rates, KZT and USD included, sorted.
 func (rs *Rates) Currencies() []string {
 	out := []string{"KZT"}
