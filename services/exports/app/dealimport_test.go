@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"econdip/services/exports/app"
 	"econdip/services/exports/dealcsv"
@@ -186,6 +187,20 @@ func TestImportIsIdempotentAndWhole(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatalf("concurrent imports: %v", errs)
 	}
+	// The list is the service's projection, which follows the stored
+	// events a moment later: wait for it, then check nothing more comes.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		l, _ := svc.Deals(berlin, app.DealFilter{})
+		if l.Total == 5 {
+			break
+		}
+		if l.Total > 5 || time.Now().After(deadline) {
+			t.Fatalf("%d deals after two concurrent uploads; want 5", l.Total)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
 	if l, _ := svc.Deals(berlin, app.DealFilter{}); l.Total != 5 {
 		t.Fatalf("%d deals after two concurrent uploads; want 5", l.Total)
 	}
