@@ -150,10 +150,8 @@ func (p *pipelineAggregates) write(ctx context.Context, evs []leadEvent) error {
 		return nil
 	}
 	return p.locked(ctx, func(ctx context.Context) error {
-		if !p.ready {
-			if err := p.prepareLedger(ctx); err != nil || p.off {
-				return err
-			}
+		if err := p.prepareLedger(ctx); err != nil || p.off {
+			return err
 		}
 		return p.add(ctx, evs)
 	})
@@ -227,10 +225,8 @@ func (p *pipelineAggregates) locked(ctx context.Context, work func(context.Conte
 
 // prepare is refresh under the lock.
 func (p *pipelineAggregates) prepare(ctx context.Context) error {
-	if !p.ready {
-		if err := p.prepareLedger(ctx); err != nil || p.off {
-			return err
-		}
+	if err := p.prepareLedger(ctx); err != nil || p.off {
+		return err
 	}
 	_, err := analytics.PreparePipelineAggregates(ctx, p.conn, p.log)
 	if errors.Is(err, analytics.ErrNoRates) || analytics.IsNotAllowed(err) {
@@ -351,6 +347,9 @@ func (p *pipelineAggregates) keysAt(ctx context.Context, seq uint64) (analytics.
 // before the aggregates), read from the stream up to the last one the
 // events table holds, with progress.
 func (p *pipelineAggregates) prepareLedger(ctx context.Context) error {
+	if p.ready || p.off {
+		return nil
+	}
 	through, done, err := analytics.PipelineLedgerBackfill(ctx, p.conn)
 	if analytics.IsNotAllowed(err) {
 		// A user without DDL (the production ingest_writer, econdip up's
