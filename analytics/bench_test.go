@@ -15,6 +15,7 @@ package analytics_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -77,16 +78,24 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	const batch = 200_000
 	rows := &analytics.Rows{}
-	var changes []analytics.PipelineChangeRow // the pipeline ledger's rows, as ingest writes them
+	var changes []analytics.Change[analytics.PipelineKeys] // the ledgers' rows, as ingest writes them
+	var dealChanges []analytics.Change[analytics.ExportKeys]
+	var kpiChanges []analytics.Change[analytics.LeadKPIKeys]
 	written, began := 0, time.Now()
 	flush := func() {
 		if err := analytics.Write(ctx, conn, rows); err != nil {
 			b.Fatal(err)
 		}
-		if err := analytics.WritePipelineChanges(ctx, conn, changes); err != nil {
+		if err := analytics.LeadPipeline.Write(ctx, conn, changes); err != nil {
 			b.Fatal(err)
 		}
-		changes = changes[:0]
+		if err := analytics.DealExports.Write(ctx, conn, dealChanges); err != nil {
+			b.Fatal(err)
+		}
+		if err := analytics.LeadKPI.Write(ctx, conn, kpiChanges); err != nil {
+			b.Fatal(err)
+		}
+		changes, dealChanges, kpiChanges = changes[:0], dealChanges[:0], kpiChanges[:0]
 		written += rows.Len()
 		fmt.Fprintf(os.Stderr, "\rbench data: %d events, %d rows written in this step (%.0f rows/s)", f.events, written, float64(written)/time.Since(began).Seconds())
 		rows = &analytics.Rows{}
@@ -104,6 +113,7 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 			cur := currencies[r.IntN(len(currencies))]
 			post := benchPosts[r.IntN(len(benchPosts))]
 			var prev analytics.PipelineKeys
+			var prevKPI analytics.LeadKPIKeys
 			for v := 1; v <= 4; v++ {
 				stage := leadStages[min(v-1+r.IntN(2), len(leadStages)-1)]
 				if v == 1 {
@@ -115,13 +125,19 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 					CreatedAt: on, UpdatedAt: on, StageChangedAt: on, StageDay: on, EventID: uuid.New(), StreamSeq: uint64(events + v)}
 				rows.LeadStates = append(rows.LeadStates, state)
 				keys := analytics.PipelineKeysOf(state)
-				change := analytics.PipelineChangeRow{StreamSeq: state.StreamSeq, EventID: state.EventID, Sign: 1, LeadID: id, PipelineKeys: keys}
+				change := analytics.Change[analytics.PipelineKeys]{StreamSeq: state.StreamSeq, EventID: state.EventID, Sign: 1, Record: id, Keys: keys}
 				if v > 1 {
 					retract := change
-					retract.Sign, retract.PipelineKeys = -1, prev
+					retract.Sign, retract.Keys = -1, prev
 					changes = append(changes, retract)
 				}
 				changes, prev = append(changes, change), keys
+				kpi := analytics.LeadKPIKeysOf(state, true) // every version enters a stage (its lead_stage_history row below)
+				if v > 1 {
+					kpi = analytics.LeadKPI.Derive(prevKPI, kpi)
+				}
+				kpiChanges = append(kpiChanges, analytics.Changes(state.StreamSeq, state.EventID, id, v == 1, prevKPI, kpi)...)
+				prevKPI = kpi
 				rows.LeadStages = append(rows.LeadStages, analytics.LeadStageRow{LeadID: id, Version: uint32(v), To: stage, EffectiveOn: on,
 					Time: on, EventID: uuid.New(), StreamSeq: uint64(events + v)})
 				on = on.AddDate(0, 0, 30+r.IntN(120))
@@ -132,6 +148,7 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 			hs := benchHS[r.IntN(len(benchHS))]
 			on := day(start, 2400)
 			post := r.IntN(len(benchPosts))
+			var prev analytics.ExportKeys
 			for v := 1; v <= 4; v++ {
 				stage := dealStages[min(v-1+r.IntN(2), len(dealStages)-1)]
 				row := analytics.DealStateRow{DealID: id, Version: uint32(v), Post: benchPosts[post], ExporterBIN: "990340004592",
@@ -144,6 +161,9 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 					row.ContractDate = &c
 				}
 				rows.DealStates = append(rows.DealStates, row)
+				keys := analytics.ExportKeysOf(row)
+				dealChanges = append(dealChanges, analytics.Changes(row.StreamSeq, row.EventID, id, v == 1, prev, keys)...)
+				prev = keys
 			}
 			f.events += 4
 		case k < 9: // a barrier
@@ -233,7 +253,7 @@ func dashboardQueries(ctx context.Context, conn driver.Conn, now time.Time) []be
 			return conn.QueryRow(ctx, "SELECT sum(capex) FROM lead_states").Scan(&s)
 		}},
 		{"pipeline", func() error {
-			if current, err := analytics.PipelineAggregatesCurrent(ctx, conn); err != nil || !current {
+			if current, err := analytics.LeadPipeline.Current(ctx, conn); err != nil || !current {
 				return fmt.Errorf("the pipeline aggregates are not current (%v): the benchmark would time the states", err)
 			}
 			_, err := analytics.Pipeline(ctx, conn, analytics.PipelineFilter{})
@@ -255,7 +275,17 @@ func dashboardQueries(ctx context.Context, conn driver.Conn, now time.Time) []be
 			_, err := analytics.Conversion(ctx, conn, analytics.ByTotal, analytics.KPIFilter{})
 			return err
 		}},
-		{"exports-by-sector", func() error { _, err := analytics.ExportsBySector(ctx, conn, analytics.ExportFilter{}); return err }},
+		{"exports-by-sector", func() error {
+			if current, err := analytics.DealExports.Current(ctx, conn); err != nil || !current {
+				return fmt.Errorf("the export aggregates are not current (%v): the benchmark would time the states", err)
+			}
+			_, err := analytics.ExportsBySector(ctx, conn, analytics.ExportFilter{})
+			return err
+		}},
+		{"exports-by-sector-from-states", func() error {
+			_, err := analytics.ExportsBySector(analytics.ReadStates(ctx), conn, analytics.ExportFilter{})
+			return err
+		}},
 		{"non-raw-share", func() error { _, err := analytics.NonRawShare(ctx, conn, analytics.ExportFilter{}); return err }},
 		{"concentration", func() error { _, err := analytics.Concentration(ctx, conn, analytics.ExportFilter{}); return err }},
 		{"barriers-by-type", func() error { _, err := analytics.BarriersByType(ctx, conn, analytics.BarrierFilter{}); return err }},
@@ -280,13 +310,16 @@ func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := analytics.PreparePipelineAggregates(ctx, conn, obs.Discard()); err != nil {
-		b.Fatal(err)
+	for _, prepare := range []func(context.Context, driver.Conn, *slog.Logger) (bool, error){analytics.LeadPipeline.Prepare, analytics.LeadKPI.Prepare, analytics.DealExports.Prepare} {
+		if _, err := prepare(ctx, conn, obs.Discard()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
 func truncateBenchTables(b testing.TB, conn driver.Conn) {
-	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states", "lead_pipeline_changes", "lead_pipeline"} {
+	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states", "lead_pipeline_changes", "lead_pipeline", "deal_exports_changes", "deal_exports",
+		"deal_exports_by_clause", "lead_kpi_changes", "lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause"} {
 		if err := conn.Exec(context.Background(), "TRUNCATE TABLE "+t); err != nil {
 			b.Fatal(err)
 		}
@@ -335,7 +368,7 @@ func BenchmarkDashboardGrowth(b *testing.B) {
 			var rows uint64
 			_ = conn.QueryRow(ctx, "SELECT count() FROM lead_states").Scan(&rows)
 			fmt.Fprintf(os.Stderr, "growth: %d events (lead_states %d rows): timing %d queries × %d runs\n", n, rows, len(queries), runs)
-			checkPipelineModelsAgree(b, conn)
+			checkModelsAgree(b, conn)
 			var baseline time.Duration
 			for i, q := range queries {
 				times := make([]time.Duration, 0, runs-1)
@@ -377,19 +410,24 @@ func timeReprojection(b testing.TB, conn driver.Conn) {
 	if _, _, err := analytics.LoadRates(ctx, conn, rs.Scaled("EUR", decimal.RequireFromString("1.01")), reference.DefaultRateLimits, "eur+1%"); err != nil {
 		b.Fatal(err)
 	}
-	var ledger uint64
-	_ = conn.QueryRow(ctx, "SELECT count() FROM lead_pipeline_changes").Scan(&ledger)
-	t0 := time.Now()
-	if _, err := analytics.PreparePipelineAggregates(ctx, conn, obs.Discard()); err != nil {
-		b.Fatal(err)
+	for _, f := range []struct {
+		ledger  string
+		prepare func(context.Context, driver.Conn, *slog.Logger) (bool, error)
+	}{{"lead_pipeline_changes", analytics.LeadPipeline.Prepare}, {"lead_kpi_changes", analytics.LeadKPI.Prepare}, {"deal_exports_changes", analytics.DealExports.Prepare}} {
+		var ledger uint64
+		_ = conn.QueryRow(ctx, "SELECT count() FROM "+f.ledger).Scan(&ledger)
+		t0 := time.Now()
+		if _, err := f.prepare(ctx, conn, obs.Discard()); err != nil {
+			b.Fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "re-projection after a rates change: %s, %d ledger rows in %s\n", f.ledger, ledger, time.Since(t0).Round(time.Millisecond))
 	}
-	fmt.Fprintf(os.Stderr, "re-projection after a rates change: %d ledger rows in %s\n", ledger, time.Since(t0).Round(time.Millisecond))
-	checkPipelineModelsAgree(b, conn)
+	checkModelsAgree(b, conn)
 }
 
-// checkPipelineModelsAgree: the figure from the aggregates equals the
-// figure from the states on the benchmark's data set.
-func checkPipelineModelsAgree(b testing.TB, conn driver.Conn) {
+// checkModelsAgree: the figures from the aggregates equal the figures from
+// the states on the benchmark's data set.
+func checkModelsAgree(b testing.TB, conn driver.Conn) {
 	ctx := context.Background()
 	agg, err := analytics.Pipeline(ctx, conn, analytics.PipelineFilter{})
 	if err != nil {
@@ -401,6 +439,36 @@ func checkPipelineModelsAgree(b testing.TB, conn driver.Conn) {
 	}
 	if !reflect.DeepEqual(agg, st) {
 		b.Fatalf("the pipeline from the aggregates differs from the pipeline from the states:\n%+v\n%+v", agg, st)
+	}
+	for _, figure := range []struct {
+		name string
+		read func(context.Context) (any, error)
+	}{
+		{"exports by sector", func(ctx context.Context) (any, error) {
+			return analytics.ExportsBySector(ctx, conn, analytics.ExportFilter{})
+		}},
+		{"non-raw share", func(ctx context.Context) (any, error) {
+			return analytics.NonRawShare(ctx, conn, analytics.ExportFilter{})
+		}},
+		{"concentration", func(ctx context.Context) (any, error) {
+			return analytics.Concentration(ctx, conn, analytics.ExportFilter{})
+		}},
+		{"scorecard", func(ctx context.Context) (any, error) {
+			now := time.Now()
+			return analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: now.Year(), Today: now})
+		}},
+	} {
+		agg, err := figure.read(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := figure.read(analytics.ReadStates(ctx))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !reflect.DeepEqual(agg, st) {
+			b.Fatalf("%s from the aggregates differs from the states:\n%+v\n%+v", figure.name, agg, st)
+		}
 	}
 }
 

@@ -147,7 +147,7 @@ type ConcentrationYear struct {
 // ExportsByStage sums the deals in the filter by stage, in the order of the
 // stages (opportunity to paid, then lost).
 func ExportsByStage(ctx context.Context, conn driver.Conn, f ExportFilter) ([]StageExports, error) {
-	rows, err := exportTotals(ctx, conn, f, "stage", "indexOf(['"+strings.Join(DealStages, "', '")+"'], group_key), group_key")
+	rows, err := exportTotals(ctx, conn, f, []string{"stage"}, "stage", "indexOf(['"+strings.Join(DealStages, "', '")+"'], group_key), group_key")
 	out := make([]StageExports, len(rows))
 	for i, r := range rows {
 		out[i] = StageExports{Stage: r.key, ExportTotals: r.ExportTotals}
@@ -159,7 +159,7 @@ func ExportsByStage(ctx context.Context, conn driver.Conn, f ExportFilter) ([]St
 // current mapping: value in USD, deals, and the non-raw part of the value.
 // Sectors in code order, "unassigned" among them.
 func ExportsBySector(ctx context.Context, conn driver.Conn, f ExportFilter) ([]SectorExports, error) {
-	rows, err := exportTotals(ctx, conn, f, "sector_code", "group_key")
+	rows, err := exportTotals(ctx, conn, f, nil, "sector_code", "group_key")
 	out := make([]SectorExports, len(rows))
 	for i, r := range rows {
 		out[i] = SectorExports{Sector: r.key, SectorName: r.name, ExportTotals: r.ExportTotals}
@@ -170,7 +170,7 @@ func ExportsBySector(ctx context.Context, conn driver.Conn, f ExportFilter) ([]S
 // ExportsByDestination sums the deals in the filter by buyer country, the
 // largest value first.
 func ExportsByDestination(ctx context.Context, conn driver.Conn, f ExportFilter) ([]DestinationExports, error) {
-	rows, err := exportTotals(ctx, conn, f, "buyer_country", "value_sum DESC, group_key")
+	rows, err := exportTotals(ctx, conn, f, []string{"buyer_country"}, "buyer_country", "value_sum DESC, group_key")
 	out := make([]DestinationExports, len(rows))
 	for i, r := range rows {
 		out[i] = DestinationExports{BuyerCountry: r.key, ExportTotals: r.ExportTotals}
@@ -180,7 +180,7 @@ func ExportsByDestination(ctx context.Context, conn driver.Conn, f ExportFilter)
 
 // ExportsByChapter sums the deals in the filter by HS chapter, in chapter order.
 func ExportsByChapter(ctx context.Context, conn driver.Conn, f ExportFilter) ([]ChapterExports, error) {
-	rows, err := exportTotals(ctx, conn, f, "hs_chapter", "group_key")
+	rows, err := exportTotals(ctx, conn, f, []string{"hs_chapter"}, "hs_chapter", "group_key")
 	out := make([]ChapterExports, len(rows))
 	for i, r := range rows {
 		out[i] = ChapterExports{Chapter: r.key, ExportTotals: r.ExportTotals}
@@ -193,21 +193,25 @@ type keyedTotals struct {
 	ExportTotals
 }
 
-// totalsSums aggregates deals into ExportTotals; totalsDest scans them.
-var totalsSums = `toUInt64(count()) AS deal_count,
+// totalsSums aggregates dealKeys rows into ExportTotals; totalsDest scans them.
+var totalsSums = `toUInt64(sum(n)) AS deal_count,
 	sumIf(value_usd, fx_missing = 0) AS value_sum,
 	sumIf(value_usd, fx_missing = 0 AND raw = 0) AS non_raw_sum,
-	toUInt64(countIf(fx_missing = 1)) AS no_rate,
+	toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
 	sumIf(value_kzt, fx_missing = 0) AS value_kzt_sum,
 	sumIf(value_kzt, fx_missing = 0 AND raw = 0) AS non_raw_kzt_sum,
-	` + rateAgeSQL("1")
+	` + countedRateAgeSQL("1")
 
 func totalsDest(t *ExportTotals) []any {
 	return append([]any{&t.Deals, &t.ValueUSD, &t.NonRawUSD, &t.DealsWithoutRate, &t.ValueKZT, &t.NonRawKZT}, t.rateAge.dest()...)
 }
 
-func exportTotals(ctx context.Context, conn driver.Conn, f ExportFilter, keyExpr, order string) ([]keyedTotals, error) {
-	base, args := dealsClassified(f, nil)
+// exportTotals sums the deals in f by keyExpr, over dealKeys with dims.
+func exportTotals(ctx context.Context, conn driver.Conn, f ExportFilter, dims []string, keyExpr, order string) ([]keyedTotals, error) {
+	base, args, err := dealKeys(ctx, conn, f, nil, false, dims...)
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + keyExpr + ` AS group_key, any(sector_name) AS any_sector_name, ` + totalsSums + `
 		FROM (` + base + `)
 		GROUP BY group_key
@@ -232,7 +236,10 @@ func exportTotals(ctx context.Context, conn driver.Conn, f ExportFilter, keyExpr
 // deals (contracted, shipped or paid) in the filter: their value in USD, its
 // non-raw part, and the non-raw share = non-raw value / value.
 func NonRawShare(ctx context.Context, conn driver.Conn, f ExportFilter) ([]NonRawYear, error) {
-	base, args := dealsClassified(f, CommittedStages)
+	base, args, err := dealKeys(ctx, conn, f, CommittedStages, false, "deal_year")
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT deal_year, ` + totalsSums + `
 		FROM (` + base + `)
 		GROUP BY deal_year
@@ -261,8 +268,11 @@ func NonRawShare(ctx context.Context, conn driver.Conn, f ExportFilter) ([]NonRa
 // countries and the distinct HS headings (4 digits) of the realised or
 // committed deals (contracted, shipped or paid) in the filter.
 func MarketsAndProducts(ctx context.Context, conn driver.Conn, f ExportFilter) ([]MarketsProductsYear, error) {
-	base, args := dealsClassified(f, CommittedStages)
-	q := `SELECT deal_year, toUInt64(count()) AS deal_count,
+	base, args, err := dealKeys(ctx, conn, f, CommittedStages, false, "deal_year", "buyer_country", "hs_heading")
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT deal_year, toUInt64(sum(n)) AS deal_count,
 			toUInt64(uniqExact(buyer_country)) AS markets, toUInt64(uniqExact(hs_heading)) AS products
 		FROM (` + base + `)
 		GROUP BY deal_year
@@ -289,9 +299,12 @@ func MarketsAndProducts(ctx context.Context, conn driver.Conn, f ExportFilter) (
 // value per year, market and heading; the index is computed here exactly,
 // as 10,000 × Σ value_i² / total², rounded to 2 places.
 func Concentration(ctx context.Context, conn driver.Conn, f ExportFilter) ([]ConcentrationYear, error) {
-	base, args := dealsClassified(f, CommittedStages)
+	base, args, err := dealKeys(ctx, conn, f, CommittedStages, false, "deal_year", "buyer_country", "hs_heading")
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT deal_year, buyer_country, hs_heading, sumIf(value_usd, fx_missing = 0) AS value_sum,
-			toUInt64(countIf(fx_missing = 0)) AS with_rate, toUInt64(countIf(fx_missing = 1)) AS no_rate,
+			toUInt64(sumIf(n, fx_missing = 0)) AS with_rate, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
 			sumIf(value_kzt, fx_missing = 0) AS value_kzt_sum
 		FROM (` + base + `)
 		GROUP BY deal_year, buyer_country, hs_heading
@@ -358,6 +371,13 @@ func hhi(values map[string]decimal.Decimal, total decimal.Decimal) *decimal.Deci
 // sector_name, raw), with deal_year, and the arguments it binds. stageRule,
 // when set, admits only those stages, on top of the filter's.
 func dealsClassified(f ExportFilter, stageRule []string) (string, []any) {
+	cond, args := dealFilter(f, stageRule)
+	return dealsClassifiedBase() + " " + cond, args
+}
+
+// dealFilter is the WHERE (empty when none) of dealsClassified's columns
+// for f and stageRule, and the arguments it binds.
+func dealFilter(f ExportFilter, stageRule []string) (string, []any) {
 	var where []string
 	var args []any
 	if len(f.Years) > 0 {
@@ -390,15 +410,19 @@ func dealsClassified(f ExportFilter, stageRule []string) (string, []any) {
 		}
 		where = append(where, "stage IN ("+strings.Join(marks, ", ")+")")
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", nil
 	}
+	return "WHERE " + strings.Join(where, " AND "), args
+}
+
+// dealsClassifiedBase is every deal's latest state, classified, without a filter.
+func dealsClassifiedBase() string {
 	// 18.16 allows one JOIN per SELECT and lists both sides' columns under
 	// *, so the join has its own SELECT naming its columns and the filters
 	// apply around it. ANY: hs6 is unique in hs_classification. A deal whose
 	// code is not there gets the defaults: sector '' (unassigned), raw 0.
-	q := `SELECT * FROM (
+	return `SELECT * FROM (
 			SELECT deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, value_usd, fx_missing, deal_year, clauses,
 				exporter_name, value, currency, deal_date, usd_rate_day, value_kzt, fx_stale, fx_expired, fx_age_days,
 				if(sector = '', 'unassigned', sector) AS sector_code, sector_name, raw
@@ -412,8 +436,7 @@ func dealsClassified(f ExportFilter, stageRule []string) (string, []any) {
 			) ANY LEFT JOIN (
 				SELECT hs6 AS hs_code, sector, sector_name, raw FROM hs_classification
 			) USING hs_code
-		) ` + cond
-	return q, args
+		)`
 }
 
 // BarrierFilter narrows the barrier figures; the zero value takes every barrier.

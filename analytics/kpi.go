@@ -231,6 +231,30 @@ func InvestmentByYear(ctx context.Context, conn driver.Conn, metric string, by B
 	if !ok {
 		return nil, fmt.Errorf("investment: unknown metric %q", metric)
 	}
+	what := fmt.Sprintf("investment %s by %s", metric, by)
+	dest := func(r *InvestmentYear) []any {
+		return append([]any{&r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.KZT, &r.NoRate}, r.rateAge.dest()...)
+	}
+	table, aggKey, cond, args, agg, err := kpiAggregates(ctx, conn, "lead_investment", by, f)
+	if err != nil {
+		return nil, err
+	}
+	if agg { // the sums per key first: correct whether or not the parts have merged
+		q := `SELECT kpi_key, year, toUInt64(sum(n)) AS projects, toUInt64(sum(j)) AS jobs,
+				sumIf(k_usd, fx_missing = 0) AS usd, sumIf(k_kzt, fx_missing = 0) AS kzt, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
+				` + countedRateAgeSQL("1") + `
+			FROM (
+				SELECT ` + aggKey + ` AS kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days,
+					sum(leads) AS n, sum(jobs) AS j, sum(capex_usd) AS k_usd, sum(capex_kzt) AS k_kzt
+				FROM ` + table + `
+				WHERE metric = ? AND ` + cond + ` AND ` + yearsIn("year", f.Years) + `
+				GROUP BY kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days
+				HAVING n != 0
+			)
+			GROUP BY kpi_key, year
+			ORDER BY kpi_key, year`
+		return queryRows(ctx, conn, what, q, append([]any{metric}, args...), dest)
+	}
 	key, err := leadKey(by)
 	if err != nil {
 		return nil, err
@@ -244,9 +268,7 @@ func InvestmentByYear(ctx context.Context, conn driver.Conn, metric string, by B
 			FROM (`+base+`)`) + `)
 		GROUP BY kpi_key, kpi_year
 		ORDER BY kpi_key, kpi_year`
-	return queryRows(ctx, conn, fmt.Sprintf("investment %s by %s", metric, by), q, args, func(r *InvestmentYear) []any {
-		return append([]any{&r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.KZT, &r.NoRate}, r.rateAge.dest()...)
-	})
+	return queryRows(ctx, conn, what, q, args, dest)
 }
 
 // InvestmentRecord is one lead behind an investment figure.
@@ -345,21 +367,10 @@ var OpenStages = []string{"identified", "contacted", "qualified", "negotiating",
 
 // OpenPipeline is the pipeline now per key (the filter's years do not apply).
 func OpenPipeline(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]PipelineTotal, error) {
-	key, err := leadKey(by)
+	q, args, err := openPipelineQuery(ctx, conn, by, f)
 	if err != nil {
 		return nil, err
 	}
-	cond, args := leadFilter(f)
-	q := `SELECT kpi_key, decision_year, toUInt64(count()) AS leads, sumIf(amount_usd, fx_missing = 0) AS usd,
-			sumIf(amount_usd * probability, fx_missing = 0) AS weighted, toUInt64(countIf(fx_missing = 1)) AS no_rate,
-			sumIf(amount_kzt, fx_missing = 0) AS kzt, sumIf(amount_kzt * probability, fx_missing = 0) AS weighted_kzt, ` + rateAgeSQL("1") + `
-		FROM (` + converted(`SELECT `+key+` AS kpi_key, probability,
-				toUInt16(if(isNull(expected_decision_date), 0, toYear(assumeNotNull(expected_decision_date)))) AS decision_year,
-				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
-			FROM (SELECT * FROM lead_states FINAL)
-			WHERE stage IN ('`+strings.Join(OpenStages, "', '")+`') AND `+cond) + `)
-		GROUP BY kpi_key, decision_year
-		ORDER BY kpi_key, decision_year`
 	rows, err := conn.Query(joinContext(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("open pipeline by %s: %w", by, err)
@@ -392,6 +403,45 @@ func OpenPipeline(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]
 		out[i].WeightedUSD = out[i].WeightedUSD.Round(2)
 	}
 	return out, rows.Err()
+}
+
+// openPipelineQuery is OpenPipeline's query: from the lead KPI aggregates
+// when they are current, else from lead_states FINAL (the definition).
+func openPipelineQuery(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (string, []any, error) {
+	table, aggKey, aggCond, aggArgs, agg, err := kpiAggregates(ctx, conn, "lead_open", by, f)
+	if err != nil {
+		return "", nil, err
+	}
+	if agg { // the sums per key first: correct whether or not the parts have merged
+		return `SELECT kpi_key, decision_year, toUInt64(sum(n)) AS leads, sumIf(k_usd, fx_missing = 0) AS usd,
+				sumIf(k_weighted, fx_missing = 0) AS weighted, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
+				sumIf(k_kzt, fx_missing = 0) AS kzt, sumIf(k_weighted_kzt, fx_missing = 0) AS weighted_kzt, ` + countedRateAgeSQL("1") + `
+			FROM (
+				SELECT ` + aggKey + ` AS kpi_key, decision_year, fx_missing, fx_stale, fx_expired, fx_age_days, sum(leads) AS n,
+					sum(capex_usd) AS k_usd, sum(weighted_usd) AS k_weighted, sum(capex_kzt) AS k_kzt, sum(weighted_kzt) AS k_weighted_kzt
+				FROM ` + table + `
+				WHERE ` + aggCond + `
+				GROUP BY kpi_key, decision_year, fx_missing, fx_stale, fx_expired, fx_age_days
+				HAVING n != 0
+			)
+			GROUP BY kpi_key, decision_year
+			ORDER BY kpi_key, decision_year`, aggArgs, nil
+	}
+	key, err := leadKey(by)
+	if err != nil {
+		return "", nil, err
+	}
+	cond, args := leadFilter(f)
+	return `SELECT kpi_key, decision_year, toUInt64(count()) AS leads, sumIf(amount_usd, fx_missing = 0) AS usd,
+			sumIf(amount_usd * probability, fx_missing = 0) AS weighted, toUInt64(countIf(fx_missing = 1)) AS no_rate,
+			sumIf(amount_kzt, fx_missing = 0) AS kzt, sumIf(amount_kzt * probability, fx_missing = 0) AS weighted_kzt, ` + rateAgeSQL("1") + `
+		FROM (` + converted(`SELECT `+key+` AS kpi_key, probability,
+				toUInt16(if(isNull(expected_decision_date), 0, toYear(assumeNotNull(expected_decision_date)))) AS decision_year,
+				capex AS fx_amount, currency AS fx_currency, stage_day AS fx_day
+			FROM (SELECT * FROM lead_states FINAL)
+			WHERE stage IN ('`+strings.Join(OpenStages, "', '")+`') AND `+cond) + `)
+		GROUP BY kpi_key, decision_year
+		ORDER BY kpi_key, decision_year`, args, nil
 }
 
 // ConversionYear is the conversion of the leads identified in one year.
@@ -517,16 +567,23 @@ func ExportsByYear(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([
 	if err != nil {
 		return nil, err
 	}
-	base, args := dealsClassified(ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.Country, Sector: f.Sector}, CommittedStages)
+	dims := []string{"deal_year", "buyer_country"}
+	if by == ByClause || f.Clause != "" {
+		dims = append(dims, "clauses")
+	}
+	base, args, err := dealKeys(ctx, conn, ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.Country, Sector: f.Sector}, CommittedStages, by == ByClause && f.Clause != "", dims...)
+	if err != nil {
+		return nil, err
+	}
 	clause := "1"
 	if f.Clause != "" {
 		clause = "has(clauses, ?)"
 		args = append(args, f.Clause)
 	}
-	q := `SELECT kpi_key, deal_year, toUInt64(count()) AS deals, sumIf(value_usd, fx_missing = 0) AS usd,
+	q := `SELECT kpi_key, deal_year, toUInt64(sum(n)) AS deals, sumIf(value_usd, fx_missing = 0) AS usd,
 			sumIf(value_usd, fx_missing = 0 AND raw = 0) AS non_raw, sumIf(value_kzt, fx_missing = 0 AND raw = 0) AS non_raw_kzt,
 			sumIf(value_kzt, fx_missing = 0) AS kzt,
-			toUInt64(uniqExact(buyer_country)) AS markets, toUInt64(countIf(fx_missing = 1)) AS no_rate, ` + rateAgeSQL("1") + `
+			toUInt64(uniqExact(buyer_country)) AS markets, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate, ` + countedRateAgeSQL("1") + `
 		FROM (SELECT ` + key + ` AS kpi_key, * FROM (` + base + `) WHERE ` + clause + `)
 		GROUP BY kpi_key, deal_year
 		ORDER BY kpi_key, deal_year`

@@ -277,7 +277,7 @@ func addRealised(ctx context.Context, conn driver.Conn, f ScorecardFilter, rows 
 		return nil
 	}
 	cmp, err := TradeCompare(ctx, conn, TradeBySector, TradeFilter{From: time.Date(f.Year, 1, 1, 0, 0, 0, 0, time.UTC),
-		To: time.Date(f.Year, 12, 1, 0, 0, 0, 0, time.UTC), Partner: f.Country})
+		To: time.Date(f.Year, 12, 1, 0, 0, 0, 0, time.UTC), Partner: f.Country, RealisedOnly: true})
 	if err != nil || len(cmp.MonthsWith) == 0 {
 		return err
 	}

@@ -246,6 +246,10 @@ type TradeFilter struct {
 	Chapter  string // 2 digits
 	Sector   string // a sector code, "unassigned" or "mixed"
 	Class    string // raw, non_raw or mixed
+	// RealisedOnly leaves the deals out (their side of the comparison is
+	// empty): for the scorecard's realised line, which reads the realised
+	// exports only, without reading every deal's state.
+	RealisedOnly bool
 }
 
 // TradeDeals counts the deals at one stage.
@@ -437,6 +441,9 @@ func TradeCompare(ctx context.Context, conn driver.Conn, by TradeBy, f TradeFilt
 		})
 	if err != nil {
 		return TradeComparison{}, err
+	}
+	if f.RealisedOnly {
+		return compareTrade(by, f, months, classes, realised, nil), nil
 	}
 	base, dargs := dealsClassified(ExportFilter{BuyerCountry: f.Partner}, CommittedStages)
 	dargs = append(dargs, from.Format(time.DateOnly), to.Format(time.DateOnly))

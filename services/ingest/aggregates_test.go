@@ -40,36 +40,23 @@ var (
 	aggCurrencies = []string{"USD", "EUR", "KZT", "CNY", "XOF"} // XOF: no rate
 )
 
-// leadHistories publishes about n lead events as the leads service would
-// (each with the sequence it follows), with every kind of change the
-// figure sees or not: stage forth and back, sector to and from unassigned,
-// amount, currency, country, post, probability, title alone; stage days
-// from 2019 (before the rates: no rate) to 2026. It returns the events
-// published.
-func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int {
+// histories publishes about n events of records, in rounds over them, as
+// their service would: each with the sequence it follows. next returns
+// record i's next event and its subject; ok false skips it this round.
+func histories(t *testing.T, js jetstream.JetStream, n, records int, what string, next func(i int) (subject string, env events.Envelope, ok bool)) int {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 7))
-	type lead struct {
-		l    events.LeadV1
-		last uint64
-	}
-	leads := make([]*lead, max(n/5, 1))
-	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	pick := func(s []string) string { return s[rng.IntN(len(s))] }
-	day := func() string {
-		return time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(7*365)).Format(time.DateOnly)
-	}
+	last := make([]uint64, records)
 	published := 0
 	for round := 0; published < n; round++ {
 		var futures []jetstream.PubAckFuture
-		var owners []*lead
+		var owners []int
 		// acked waits for the acks of the messages in flight (at most
 		// 2,000: the client stalls beyond 4,000 unacknowledged).
 		acked := func() {
 			for i, f := range futures {
 				select {
 				case ack := <-f.Ok():
-					owners[i].last = ack.Sequence
+					last[owners[i]] = ack.Sequence
 				case err := <-f.Err():
 					t.Fatalf("round %d: %v", round, err)
 				case <-time.After(time.Minute):
@@ -79,73 +66,186 @@ func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int
 			published += len(futures)
 			futures, owners = futures[:0], owners[:0]
 		}
-		for i := range leads {
+		for i := range records {
 			if published+len(futures) >= n {
 				break
 			}
 			if len(futures) == 2000 {
 				acked()
 			}
-			var ev events.Event
-			if leads[i] == nil {
-				id := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("agg-%d-%d", seed, i))).String()
-				l := events.LeadV1{ID: id, Version: 1, Post: pick(aggPosts), Attache: "attache", InvestorName: "Investor " + strconv.Itoa(i),
-					InvestorCountry: pick(aggCountries), Title: "Plant", Sector: pick(aggSectors), Clauses: []string{"2.2"},
-					InvestmentType: "greenfield", Capex: events.Money{Amount: decimal.New(rng.Int64N(1e12), -2), Currency: pick(aggCurrencies)},
-					Source: "event", Stage: "identified", Probability: decimal.RequireFromString("0.05"),
-					CreatedAt: at, UpdatedAt: at, StageChangedAt: at, StageEffectiveOn: day()}
-				leads[i] = &lead{l: l}
-				ev = events.LeadCreatedV1{Lead: l}
-			} else {
-				if rng.IntN(3) == 0 {
-					continue // not every lead moves every round
-				}
-				l := leads[i].l
-				l.Version++
-				l.UpdatedAt = at
-				switch rng.IntN(9) {
-				case 0, 1, 2:
-					from := l.Stage
-					l.Stage, l.StageEffectiveOn = pick(aggStages), day()
-					l.Probability = decimal.New(rng.Int64N(10001), -4)
-					ev = events.LeadStageChangedV1{Lead: l, From: from, To: l.Stage}
-				case 3:
-					l.Sector = pick(aggSectors)
-					ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"sector"}}
-				case 4:
-					l.Capex.Amount = decimal.New(rng.Int64N(1e12), -2)
-					ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"capex"}}
-				case 5:
-					l.Capex.Currency = pick(aggCurrencies)
-					ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"capex"}}
-				case 6:
-					l.InvestorCountry = pick(aggCountries)
-					ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"investor_country"}}
-				case 7:
-					l.Post = pick(aggPosts)
-					ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"post"}}
-				default:
-					l.Title = "Plant " + strconv.Itoa(l.Version) // the figure does not see it
-					ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"title"}}
-				}
-				leads[i].l = l
+			subject, env, ok := next(i)
+			if !ok {
+				continue
 			}
-			env, err := events.New(events.Meta{Source: "leads", Subject: "lead/" + leads[i].l.ID, Actor: "attache", Scope: "post:" + leads[i].l.Post}, ev)
+			f, err := events.PublishAsyncAfter(js, subject, env, last[i])
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := events.PublishAsyncAfter(js, events.MustSubject(events.LeadSubject(leads[i].l.ID)), env, leads[i].last)
-			if err != nil {
-				t.Fatal(err)
-			}
-			futures, owners = append(futures, f), append(owners, leads[i])
+			futures, owners = append(futures, f), append(owners, i)
 		}
 		acked()
 		if round%20 == 0 && n >= 100_000 {
-			t.Logf("published %d of %d lead events", published, n)
+			t.Logf("published %d of %d %s events", published, n, what)
 		}
 	}
 	return published
+}
+
+// leadHistories publishes about n lead events as the leads service would
+// (each with the sequence it follows), with every kind of change the
+// figure sees or not: stage forth and back, sector to and from unassigned,
+// amount, currency, country, post, probability, title alone; stage days
+// from 2019 (before the rates: no rate) to 2026. It returns the events
+// published.
+func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	leads := make([]*events.LeadV1, max(n/5, 1))
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	day := func() string {
+		return time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(7*365)).Format(time.DateOnly)
+	}
+	return histories(t, js, n, len(leads), "lead", func(i int) (string, events.Envelope, bool) {
+		var ev events.Event
+		if leads[i] == nil {
+			id := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("agg-%d-%d", seed, i))).String()
+			l := events.LeadV1{ID: id, Version: 1, Post: pick(aggPosts), Attache: "attache", InvestorName: "Investor " + strconv.Itoa(i),
+				InvestorCountry: pick(aggCountries), Title: "Plant", Sector: pick(aggSectors), Clauses: aggClauses[rng.IntN(len(aggClauses))],
+				ExpectedJobs: rng.IntN(300),
+				InvestmentType: "greenfield", Capex: events.Money{Amount: decimal.New(rng.Int64N(1e12), -2), Currency: pick(aggCurrencies)},
+				Source: "event", Stage: "identified", Probability: decimal.RequireFromString("0.05"),
+				CreatedAt: at, UpdatedAt: at, StageChangedAt: at, StageEffectiveOn: day()}
+			leads[i] = &l
+			ev = events.LeadCreatedV1{Lead: l}
+		} else {
+			if rng.IntN(3) == 0 {
+				return "", events.Envelope{}, false // not every lead moves every round
+			}
+			l := *leads[i]
+			l.Version++
+			l.UpdatedAt = at
+			switch rng.IntN(9) {
+			case 0, 1, 2:
+				from := l.Stage
+				l.Stage, l.StageEffectiveOn = pick(aggStages), day()
+				l.Probability = decimal.New(rng.Int64N(10001), -4)
+				ev = events.LeadStageChangedV1{Lead: l, From: from, To: l.Stage}
+			case 3:
+				l.Sector = pick(aggSectors)
+				ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"sector"}}
+			case 4:
+				l.Capex.Amount = decimal.New(rng.Int64N(1e12), -2)
+				ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"capex"}}
+			case 5:
+				l.Capex.Currency = pick(aggCurrencies)
+				ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"capex"}}
+			case 6:
+				l.InvestorCountry = pick(aggCountries)
+				ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"investor_country"}}
+			case 7:
+				switch rng.IntN(4) {
+				case 0:
+					l.Post = pick(aggPosts)
+				case 1:
+					l.Clauses = aggClauses[rng.IntN(len(aggClauses))]
+				case 2:
+					l.ExpectedJobs = rng.IntN(300)
+				default:
+					l.ExpectedDecisionDate = day()
+				}
+				ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"post", "clauses", "expected_jobs", "expected_decision_date"}}
+			default:
+				l.Title = "Plant " + strconv.Itoa(l.Version) // the figure does not see it
+				ev = events.LeadUpdatedV1{Lead: l, Changed: []string{"title"}}
+			}
+			*leads[i] = l
+		}
+		env, err := events.New(events.Meta{Source: "leads", Subject: "lead/" + leads[i].ID, Actor: "attache", Scope: "post:" + leads[i].Post}, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events.MustSubject(events.LeadSubject(leads[i].ID)), env, true
+	})
+}
+
+var (
+	// aggHS: mapped to sectors, raw and not, and 999999, which the mapping does not list (unassigned, non-raw).
+	aggHS         = []string{"100199", "270900", "720839", "300490", "847130", "999999"}
+	aggDealStages = []string{"opportunity", "negotiating", "contracted", "shipped", "paid", "lost"}
+	aggClauses    = [][]string{nil, {"2.6"}, {"2.6", "2.2"}, {"2.2"}}
+)
+
+// dealHistories publishes about n deal events as the exports service would,
+// with every kind of change the export figures see or not: stage forth and
+// back (a contract date when contracted: another deal date and year), HS
+// code, value, currency, buyer country, post, clauses, product alone;
+// created from 2019 (before the rates: no rate) to 2026.
+func dealHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 11))
+	deals := make([]*events.DealV1, max(n/5, 1))
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	when := func() time.Time {
+		return time.Date(2019, 6, 1, 12, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(7*365))
+	}
+	return histories(t, js, n, len(deals), "deal", func(i int) (string, events.Envelope, bool) {
+		var ev events.Event
+		if deals[i] == nil {
+			at := when()
+			d := events.DealV1{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("deal-%d-%d", seed, i))).String(), Version: 1,
+				Post: pick(aggPosts), Attache: "attache", ExporterBIN: "990340004592", ExporterName: "Exporter " + strconv.Itoa(i),
+				BuyerCountry: pick(aggCountries[:6]), HSCode: pick(aggHS), Product: "goods",
+				Value: events.Money{Amount: decimal.New(rng.Int64N(1e11), -2), Currency: pick(aggCurrencies)},
+				Stage: "opportunity", Support: []string{}, Clauses: aggClauses[rng.IntN(len(aggClauses))],
+				CreatedAt: at, UpdatedAt: at, StageChangedAt: at}
+			deals[i] = &d
+			ev = events.DealCreatedV1{Deal: d}
+		} else {
+			if rng.IntN(3) == 0 {
+				return "", events.Envelope{}, false
+			}
+			d := *deals[i]
+			d.Version++
+			switch rng.IntN(9) {
+			case 0, 1, 2:
+				from := d.Stage
+				d.Stage = pick(aggDealStages)
+				if d.Stage == "contracted" {
+					d.ContractDate = when().Format(time.DateOnly)
+				}
+				ev = events.DealStageChangedV1{Deal: d, From: from, To: d.Stage}
+			case 3:
+				d.HSCode = pick(aggHS)
+				ev = events.DealUpdatedV1{Deal: d, Changed: []string{"hs_code"}}
+			case 4:
+				d.Value.Amount = decimal.New(rng.Int64N(1e11), -2)
+				ev = events.DealUpdatedV1{Deal: d, Changed: []string{"value"}}
+			case 5:
+				d.Value.Currency = pick(aggCurrencies)
+				ev = events.DealUpdatedV1{Deal: d, Changed: []string{"value"}}
+			case 6:
+				d.BuyerCountry = pick(aggCountries[:6])
+				ev = events.DealUpdatedV1{Deal: d, Changed: []string{"buyer_country"}}
+			case 7:
+				if rng.IntN(2) == 0 {
+					d.Post = pick(aggPosts)
+				} else {
+					d.Clauses = aggClauses[rng.IntN(len(aggClauses))]
+				}
+				ev = events.DealUpdatedV1{Deal: d, Changed: []string{"post", "clauses"}}
+			default:
+				d.Product = "goods " + strconv.Itoa(d.Version) // the figures do not see it
+				ev = events.DealUpdatedV1{Deal: d, Changed: []string{"product"}}
+			}
+			*deals[i] = d
+		}
+		env, err := events.New(events.Meta{Source: "exports", Subject: "deal/" + deals[i].ID, Actor: "attache", Scope: "post:" + deals[i].Post}, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events.MustSubject(events.DealSubject(deals[i].ID)), env, true
+	})
 }
 
 // aggregatesDatabase is a migrated database with the demo rates.
@@ -163,6 +263,9 @@ func aggregatesDatabase(t *testing.T, name string) driver.Conn {
 	if _, _, err := analytics.LoadRates(ctx, conn, rs, reference.DefaultRateLimits, "demo"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {
+		t.Fatal(err)
+	}
 	return conn
 }
 
@@ -172,20 +275,7 @@ func aggregatesDatabase(t *testing.T, name string) driver.Conn {
 func samePipelines(t *testing.T, conn driver.Conn, when string) []analytics.PipelineRow {
 	t.Helper()
 	ctx := context.Background()
-	var current bool
-	deadline := time.Now().Add(2 * time.Minute)
-	for !current {
-		var err error
-		if current, err = analytics.PipelineAggregatesCurrent(ctx, conn); err != nil {
-			t.Fatal(err)
-		}
-		if !current && time.Now().After(deadline) {
-			t.Fatalf("%s: the aggregates are not current for the loaded rates after 2 minutes", when)
-		}
-		if !current {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	waitCurrent(t, conn, analytics.LeadPipeline.Current, when)
 	filters := []analytics.PipelineFilter{{}}
 	for _, p := range aggPosts {
 		filters = append(filters, analytics.PipelineFilter{Post: p})
@@ -217,6 +307,145 @@ func samePipelines(t *testing.T, conn driver.Conn, when string) []analytics.Pipe
 	return all
 }
 
+// exportFigures are every export figure under f (and the scorecard's
+// export metrics under the same post and country), as one comparable value.
+func exportFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics.ExportFilter) []any {
+	t.Helper()
+	var out []any
+	add := func(v any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	add(analytics.ExportsByStage(ctx, conn, f))
+	add(analytics.ExportsBySector(ctx, conn, f))
+	add(analytics.ExportsByDestination(ctx, conn, f))
+	add(analytics.ExportsByChapter(ctx, conn, f))
+	add(analytics.NonRawShare(ctx, conn, f))
+	add(analytics.MarketsAndProducts(ctx, conn, f))
+	add(analytics.Concentration(ctx, conn, f))
+	kf := analytics.KPIFilter{Years: f.Years, Post: f.Post, Country: f.BuyerCountry, Sector: f.Sector}
+	for _, by := range []analytics.By{analytics.BySector, analytics.ByClause, analytics.ByCountry, analytics.ByTotal} {
+		add(analytics.ExportsByYear(ctx, conn, by, kf))
+	}
+	kf.Clause = "2.6"
+	add(analytics.ExportsByYear(ctx, conn, analytics.ByTotal, kf))
+	add(analytics.ExportsByYear(ctx, conn, analytics.BySector, kf))
+	return out
+}
+
+// sameExports checks that the export aggregates are current and that every
+// export figure from them equals the figure from the states, under filters
+// of every post, country, some years, a sector and stages; it returns the
+// unfiltered figures.
+func sameExports(t *testing.T, conn driver.Conn, when string) []any {
+	t.Helper()
+	ctx := context.Background()
+	waitCurrent(t, conn, analytics.DealExports.Current, when)
+	filters := []analytics.ExportFilter{{}, {Years: []int{2021, 2025}}, {Sector: "unassigned"}, {Stages: []string{"paid", "lost"}}}
+	for _, p := range aggPosts {
+		filters = append(filters, analytics.ExportFilter{Post: p})
+	}
+	for _, c := range aggCountries[:6] {
+		filters = append(filters, analytics.ExportFilter{BuyerCountry: c}, analytics.ExportFilter{Post: aggPosts[1], BuyerCountry: c, Years: []int{2024}})
+	}
+	var all []any
+	for i, f := range filters {
+		start := time.Now()
+		agg := exportFigures(t, ctx, conn, f)
+		fromAgg := time.Since(start)
+		start = time.Now()
+		st := exportFigures(t, analytics.ReadStates(ctx), conn, f)
+		if !reflect.DeepEqual(agg, st) {
+			for j := range agg {
+				if !reflect.DeepEqual(agg[j], st[j]) {
+					t.Fatalf("%s, filter %+v, figure %d:\naggregates %+v\nstates     %+v", when, f, j, agg[j], st[j])
+				}
+			}
+		}
+		if i == 0 {
+			all = agg
+			t.Logf("%s: %d export figures equal; %v from the aggregates, %v from the states", when, len(agg), fromAgg.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return all
+}
+
+// kpiFigures are the scorecard's lead metrics under f, by every breakdown,
+// as one comparable value.
+func kpiFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics.KPIFilter) []any {
+	t.Helper()
+	var out []any
+	add := func(v any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	for _, by := range []analytics.By{analytics.BySector, analytics.ByClause, analytics.ByCountry, analytics.ByTotal} {
+		add(analytics.InvestmentByYear(ctx, conn, analytics.Committed, by, f))
+		add(analytics.InvestmentByYear(ctx, conn, analytics.Realised, by, f))
+		add(analytics.OpenPipeline(ctx, conn, by, f))
+	}
+	return out
+}
+
+// sameKPIs checks that the lead KPI aggregates are current and that the
+// scorecard's lead metrics from them equal those from the states, under
+// filters of every post, country, clause, a sector and years.
+func sameKPIs(t *testing.T, conn driver.Conn, when string) []any {
+	t.Helper()
+	ctx := context.Background()
+	waitCurrent(t, conn, analytics.LeadKPI.Current, when)
+	filters := []analytics.KPIFilter{{}, {Years: []int{2021, 2025}}, {Sector: "unassigned"}, {Sector: "agro", Clause: "2.6"}, {Clause: "2.2"}}
+	for _, p := range aggPosts {
+		filters = append(filters, analytics.KPIFilter{Post: p})
+	}
+	for _, c := range aggCountries {
+		filters = append(filters, analytics.KPIFilter{Country: c}, analytics.KPIFilter{Post: aggPosts[1], Country: c, Years: []int{2024}})
+	}
+	var all []any
+	for i, f := range filters {
+		start := time.Now()
+		agg := kpiFigures(t, ctx, conn, f)
+		fromAgg := time.Since(start)
+		start = time.Now()
+		st := kpiFigures(t, analytics.ReadStates(ctx), conn, f)
+		for j := range agg {
+			if !reflect.DeepEqual(agg[j], st[j]) {
+				t.Fatalf("%s, filter %+v, figure %d:\naggregates %+v\nstates     %+v", when, f, j, agg[j], st[j])
+			}
+		}
+		if i == 0 {
+			all = agg
+			t.Logf("%s: %d lead KPI figures equal; %v from the aggregates, %v from the states", when, len(agg), fromAgg.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return all
+}
+
+// waitCurrent waits up to 2 minutes for current to say the aggregates are current.
+func waitCurrent(t *testing.T, conn driver.Conn, current func(context.Context, driver.Conn) (bool, error), when string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ok, err := current(context.Background(), conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the aggregates are not current for the loaded rates after 2 minutes", when)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // startDrained runs s until its consumer has taken every message, and
 // returns the func that stops it.
 func startDrained(t *testing.T, js jetstream.JetStream, s *Service, consumer string) (stop func()) {
@@ -234,44 +463,61 @@ func startDrained(t *testing.T, js jetstream.JetStream, s *Service, consumer str
 	}
 }
 
-// TestPipelineAggregatesEqualTheStates: generated lead histories through
-// NATS and the real ingest, with copies of some messages published again; the pipeline from the aggregates equals the
-// pipeline from the states to the cent under every filter: as ingested
-// (previous keys from the load, the recent keys and the stream), merged,
-// after the whole stream is delivered again to two instances, and after a
+// TestAggregatesEqualTheStates: generated lead and deal histories through
+// NATS and the real ingest, with copies of some messages published again;
+// the pipeline and every export figure from the aggregates equal the
+// figures from the states to the cent under every filter: as ingested
+// (previous keys from the load, the recent keys and the stream), after the
+// whole streams are delivered again to two instances, merged, and after a
 // rates file with other rates is loaded (re-projected by the running
-// instances, one at a time).
-func TestPipelineAggregatesEqualTheStates(t *testing.T) {
+// instances, one at a time) while new events come in.
+func TestAggregatesEqualTheStates(t *testing.T) {
 	ctx := context.Background()
 	ns := natstest.Start(t)
 	conn := aggregatesDatabase(t, "aggregates")
 	n := leadHistories(t, ns.JS, aggEvents(), 1)
+	nd := dealHistories(t, ns.JS, aggEvents(), 2)
 	// Copies of stored messages published again without the header, as a
 	// tool would (the same event ids at new sequences): counted once.
-	st, err := ns.JS.Stream(ctx, events.StreamLeads)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for seq := uint64(1); seq <= 400; seq += 7 {
-		msg, err := st.GetMsg(ctx, seq)
+	for _, stream := range []string{events.StreamLeads, events.StreamExports} {
+		st, err := ns.JS.Stream(ctx, stream)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ns.JS.Publish(ctx, msg.Subject, msg.Data); err != nil {
-			t.Fatal(err)
+		for seq := uint64(1); seq <= 400; seq += 7 {
+			msg, err := st.GetMsg(ctx, seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ns.JS.Publish(ctx, msg.Subject, msg.Data); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 
 	s := New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-agg"})
-	s.pipeline.keep = 500 // most previous events are then read from the stream
+	leads := s.keepers[events.StreamLeads][0].(*aggregates[analytics.PipelineKeys])
+	kpis := s.keepers[events.StreamLeads][1].(*aggregates[analytics.LeadKPIKeys])
+	deals := s.keepers[events.StreamExports][0].(*aggregates[analytics.ExportKeys])
+	leads.keep, kpis.keep, deals.keep = 500, 500, 500 // most previous events are then read from the stream
 	startDrained(t, ns.JS, s, "ingest-agg")()
-	if s.pipeline.lookups == 0 || s.pipeline.unplaced != 0 {
-		t.Fatalf("%d previous events read from the stream (want some), %d not placed (want none)", s.pipeline.lookups, s.pipeline.unplaced)
+	for _, k := range []struct {
+		name              string
+		lookups, unplaced int64
+	}{{"leads", leads.lookups, leads.unplaced}, {"lead KPIs", kpis.lookups, kpis.unplaced}, {"deals", deals.lookups, deals.unplaced}} {
+		if k.lookups == 0 || k.unplaced != 0 {
+			t.Fatalf("%s: %d previous events read from the stream (want some), %d not placed (want none)", k.name, k.lookups, k.unplaced)
+		}
 	}
-	t.Logf("%d lead events; %d previous events read from the stream", n, s.pipeline.lookups)
+	t.Logf("%d lead and %d deal events; %d and %d previous events read from the stream", n, nd, leads.lookups, deals.lookups)
 	first := samePipelines(t, conn, "ingested")
 	if len(first) < 20 {
 		t.Fatalf("the figure has %d rows: the generator should fill most sectors and stages", len(first))
+	}
+	firstExports := sameExports(t, conn, "ingested")
+	firstKPIs := sameKPIs(t, conn, "ingested")
+	if bySector := firstExports[1].([]analytics.SectorExports); len(bySector) < 4 {
+		t.Fatalf("exports by sector has %d rows: the generator should fill several sectors", len(bySector))
 	}
 
 	// Every event delivered again (a new consumer from the start), to two
@@ -284,12 +530,21 @@ func TestPipelineAggregatesEqualTheStates(t *testing.T) {
 	if got := samePipelines(t, conn, "delivered twice"); !reflect.DeepEqual(got, first) {
 		t.Fatalf("delivered twice: %+v, was %+v", got, first)
 	}
-	for _, table := range []string{"lead_pipeline", "lead_states"} {
+	if got := sameExports(t, conn, "delivered twice"); !reflect.DeepEqual(got, firstExports) {
+		t.Fatalf("delivered twice: exports %+v, was %+v", got, firstExports)
+	}
+	if got := sameKPIs(t, conn, "delivered twice"); !reflect.DeepEqual(got, firstKPIs) {
+		t.Fatalf("delivered twice: lead KPIs %+v, was %+v", got, firstKPIs)
+	}
+	for _, table := range []string{"lead_pipeline", "lead_states", "lead_stage_history", "deal_exports", "deal_exports_by_clause", "deal_states",
+		"lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause"} {
 		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	samePipelines(t, conn, "merged")
+	sameExports(t, conn, "merged")
+	sameKPIs(t, conn, "merged")
 
 	// Other rates: the running ingest re-projects within its check interval.
 	rs, err := reference.Default().DemoRates()
@@ -299,32 +554,47 @@ func TestPipelineAggregatesEqualTheStates(t *testing.T) {
 	if _, _, err := analytics.LoadRates(ctx, conn, rs.Scaled("CNY", decimal.RequireFromString("1.01")), reference.DefaultRateLimits, "cny+1%"); err != nil {
 		t.Fatal(err)
 	}
-	// New leads meanwhile: one instance re-projects while the other has
+	// New events meanwhile: one instance re-projects while the other has
 	// events to write.
 	leadHistories(t, ns.JS, 5000, 4)
+	dealHistories(t, ns.JS, 5000, 5)
 	faultkit.MustWaitDrained(t, ns.JS, "ingest-agg-again", time.Now().Add(5*time.Minute), nil)
 	if got := samePipelines(t, conn, "rates changed"); reflect.DeepEqual(got, first) {
 		t.Fatal("the figure did not change with the CNY rates")
+	}
+	if got := sameExports(t, conn, "rates changed"); reflect.DeepEqual(got, firstExports) {
+		t.Fatal("the export figures did not change with the CNY rates and new deals")
+	}
+	if got := sameKPIs(t, conn, "rates changed"); reflect.DeepEqual(got, firstKPIs) {
+		t.Fatal("the lead KPIs did not change with the CNY rates and new leads")
 	}
 	stop()
 	stopOther()
 }
 
-// TestPipelineLedgerFilledFromTheStream: a database that ingest filled
-// without the aggregates (as before them) gets its ledger from the stream
-// when ingest with the aggregates starts, and the figures agree.
-func TestPipelineLedgerFilledFromTheStream(t *testing.T) {
+// TestLedgersFilledFromTheStreams: a database that ingest filled without
+// the aggregates (as before them) gets its ledgers from the streams when
+// ingest with the aggregates starts, and the figures agree.
+func TestLedgersFilledFromTheStreams(t *testing.T) {
 	ns := natstest.Start(t)
 	conn := aggregatesDatabase(t, "backfill")
 	leadHistories(t, ns.JS, 3000, 2)
+	dealHistories(t, ns.JS, 3000, 3)
 	startDrained(t, ns.JS, New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-old", NoAggregates: true}), "ingest-old")()
-	if current, err := analytics.PipelineAggregatesCurrent(context.Background(), conn); err != nil || current {
-		t.Fatalf("aggregates current before ingest kept them: %v %v", current, err)
+	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadPipeline.Current, analytics.LeadKPI.Current, analytics.DealExports.Current} {
+		if current, err := current(context.Background(), conn); err != nil || current {
+			t.Fatalf("aggregates current before ingest kept them: %v %v", current, err)
+		}
 	}
 	stop := startDrained(t, ns.JS, New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-old"}), "ingest-old")
 	samePipelines(t, conn, "ledger filled from the stream")
+	sameExports(t, conn, "ledger filled from the stream")
+	sameKPIs(t, conn, "ledger filled from the stream")
 	leadHistories(t, ns.JS, 500, 3) // and live events after it
+	dealHistories(t, ns.JS, 500, 4)
 	faultkit.MustWaitDrained(t, ns.JS, "ingest-old", time.Now().Add(5*time.Minute), nil)
 	samePipelines(t, conn, "then live events")
+	sameExports(t, conn, "then live events")
+	sameKPIs(t, conn, "then live events")
 	stop()
 }

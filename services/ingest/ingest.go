@@ -57,7 +57,7 @@ type Config struct {
 	// the live ingest has dead-lettered those messages already, and an
 	// operator may have redriven or removed them since.
 	NoDeadLetter bool
-	// NoAggregates leaves the pipeline's aggregates out (aggregates.go):
+	// NoAggregates leaves the aggregates out (aggregates.go):
 	// cluster mode, where the figure reads the states.
 	NoAggregates bool
 }
@@ -87,7 +87,7 @@ type Service struct {
 
 	skipped atomic.Int64 // messages not projected, with NoDeadLetter
 
-	pipeline *pipelineAggregates // nil with NoAggregates
+	keepers map[string][]keeper // the families' ledgers by stream (aggregates.go); none with NoAggregates
 
 	noStoredCheck bool // insert events without asking which are stored already: the benchmark's baseline
 
@@ -110,7 +110,7 @@ func New(js jetstream.JetStream, conn driver.Conn, log *slog.Logger, cfg Config)
 	}
 	s := &Service{js: js, conn: conn, log: log.With("service", "ingest"), cfg: cfg}
 	if !cfg.NoAggregates {
-		s.pipeline = newPipelineAggregates(js, conn, s.log)
+		s.keepers = keepers(js, conn, s.log)
 	}
 	return s
 }
@@ -163,7 +163,7 @@ type load struct {
 	poison  []jetstream.Msg // messages that cannot be projected, and why
 	reasons []string
 	stamps  []time.Time // envelope times, for the events' age once inserted
-	leads   []leadEvent // the lead events, for the pipeline's aggregates
+	family  []recorded  // the events of a family's records, for its aggregates
 }
 
 // maxMerge is the most fetches one insert takes. ClickHouse 18.16 spends
@@ -249,22 +249,27 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	var out outage
 	release := false // ctx ended and an insert failed: hand the rest back at once
 	var refresh <-chan time.Time
-	if s.pipeline != nil && stream == events.StreamLeads {
-		// Rates reloaded while no lead event comes: the aggregates are
-		// re-projected all the same (the figure reads the states meanwhile).
+	families := s.keepers[stream]
+	if len(families) > 0 {
+		// Rates reloaded while no event comes: the aggregates are
+		// re-projected all the same (the figures read the states meanwhile).
 		tick := time.NewTicker(aggregatesCheck)
 		defer tick.Stop()
 		refresh = tick.C
-		if err := s.pipeline.refresh(ctx); err != nil {
-			log.Warn("pipeline aggregates not prepared; the figure reads the lead states until they are", "err", err)
+		for _, family := range families {
+			if err := family.refresh(ctx); err != nil {
+				log.Warn("aggregates not prepared; their figures read the states until they are", "err", err)
+			}
 		}
 	}
 	for {
 		var l *load
 		select {
 		case <-refresh:
-			if err := s.pipeline.refresh(ctx); err != nil {
-				log.Warn("pipeline aggregates not re-projected; the figure reads the lead states until they are", "err", err)
+			for _, family := range families {
+				if err := family.refresh(ctx); err != nil {
+					log.Warn("aggregates not re-projected; their figures read the states until they are", "err", err)
+				}
 			}
 			continue
 		case next, ok := <-loads:
@@ -296,10 +301,10 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	}
 }
 
-// aggregatesCheck is how often the LEADS inserter checks, between loads,
-// that the aggregates are current for the loaded rates, and re-projects
-// them when not: after a rates reload the pipeline reads the states for
-// up to this long, and the re-projection's time.
+// aggregatesCheck is how often the inserter of a family's stream checks,
+// between loads, that the aggregates are current for the loaded rates, and
+// re-projects them when not: after a rates reload the family's figures read
+// the states for up to this long, and the re-projection's time.
 const aggregatesCheck = 5 * time.Second
 
 // The delay after a failed insert before the next, and before JetStream
@@ -546,7 +551,12 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 		// The message's bytes stay as they are until it is acknowledged:
 		// the events row keeps the data from them, not a copy.
 		env, ev, err := events.DecodeInPlace(m.Data())
-		states, evRows := len(l.rows.LeadStates), len(l.rows.Events)
+		// The families of a stream follow the same state rows (keepers).
+		families := s.keepers[stream]
+		states, evRows := 0, len(l.rows.Events)
+		if len(families) > 0 {
+			states = families[0].states(&l.rows)
+		}
 		if err == nil {
 			err = project(&l.rows, stream, meta.Sequence.Stream, env, ev)
 		}
@@ -554,8 +564,8 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 			l.poison, l.reasons = append(l.poison, m), append(l.reasons, err.Error())
 			continue
 		}
-		if len(l.rows.LeadStates) == states+1 {
-			l.leads = append(l.leads, leadEventOf(m, meta.Sequence.Stream, l.rows.LeadStates[states], l.rows.Events[evRows]))
+		if len(families) > 0 && families[0].states(&l.rows) == states+1 {
+			l.family = append(l.family, recordedOf(m, meta.Sequence.Stream, states, evRows))
 		}
 		l.stamps = append(l.stamps, env.Time)
 	}
@@ -571,8 +581,8 @@ func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	start := time.Now()
 	// Before the events' insert, and whatever the events table holds: the
 	// ledger deduplicates on its own (aggregates.go).
-	if s.pipeline != nil && stream == events.StreamLeads {
-		if err := s.pipeline.write(ctx, l.leads); err != nil {
+	for _, family := range s.keepers[stream] {
+		if err := family.write(ctx, &l.rows, l.family); err != nil {
 			return err
 		}
 	}

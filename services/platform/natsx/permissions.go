@@ -160,7 +160,7 @@ var ServiceAccess = map[string]Access{
 	},
 	ServiceIngest: {
 		Append:  []string{events.StreamDeadLetter},
-		Lookup:  []string{events.StreamLeads}, // a lead's previous event, for the pipeline's aggregates
+		Lookup:  []string{events.StreamLeads, events.StreamExports}, // a record's previous event, for the aggregates
 		KVWrite: []string{BucketIngestLock},
 		Durable: []string{events.StreamLeads, events.StreamCommissions, events.StreamExports, events.StreamCompanies},
 	},

@@ -73,10 +73,10 @@ var (
 		Name: "econdip_ingest_batch_messages", Help: "Messages in each batch ingest fetched, by stream.",
 		Buckets: []float64{1, 10, 50, 100, 250, 500, 1000, 2000, 5000},
 	}, []string{"stream"})
-	IngestUnplacedLeadEvents = promauto.NewCounter(prometheus.CounterOpts{
-		Name: "econdip_ingest_unplaced_lead_events_total",
-		Help: "Lead events left out of the pipeline aggregates because the event they followed is unknown (published without Nats-Expected-Last-Subject-Sequence).",
-	})
+	IngestUnplacedEvents = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "econdip_ingest_unplaced_events_total",
+		Help: "Events left out of a family of aggregates because the event they followed is unknown (published without Nats-Expected-Last-Subject-Sequence), by aggregates.",
+	}, []string{"aggregates"})
 	IngestEventAge = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "econdip_ingest_event_age_seconds",
 		Help:    "Time from an event's envelope time to its insert into ClickHouse: how stale the figures are, by stream.",

@@ -80,8 +80,8 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 	}
 	rebuilt := openDatabase(t, into)
 	compareFigures(t, s.CH, rebuilt)
-	pipelineModelsAgree(t, "live", s.CH, until)
-	pipelineModelsAgree(t, "rebuilt", rebuilt, until)
+	modelsAgree(t, "live", s.CH, until)
+	modelsAgree(t, "rebuilt", rebuilt, until)
 
 	// A second rebuild into the same database is refused; --resume takes
 	// the events stored since.
@@ -102,24 +102,49 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 	compareFigures(t, s.CH, rebuilt)
 }
 
-// pipelineModelsAgree: on the demo data, the aggregates ingest kept are
-// current for the loaded rates and the pipeline from them equals the
-// pipeline from the states, to the cent, unfiltered and for each post.
-func pipelineModelsAgree(t *testing.T, name string, conn driver.Conn, until time.Time) {
+// modelsAgree: on the demo data, the aggregates ingest kept are current
+// for the loaded rates and the figures from them equal the figures from
+// the states, to the cent: the pipeline unfiltered and for each post, and
+// the export figures unfiltered.
+func modelsAgree(t *testing.T, name string, conn driver.Conn, until time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	for {
-		current, err := analytics.PipelineAggregatesCurrent(ctx, conn)
-		if err != nil {
-			t.Fatal(err)
+	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadPipeline.Current, analytics.DealExports.Current} {
+		for {
+			ok, err := current(ctx, conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(until) {
+				t.Fatalf("%s: the aggregates are not current for the loaded rates", name)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		if current {
-			break
+	}
+	exports := func(ctx context.Context) []any {
+		var out []any
+		for _, read := range []func() (any, error){
+			func() (any, error) { return analytics.ExportsBySector(ctx, conn, analytics.ExportFilter{}) },
+			func() (any, error) { return analytics.ExportsByDestination(ctx, conn, analytics.ExportFilter{}) },
+			func() (any, error) { return analytics.NonRawShare(ctx, conn, analytics.ExportFilter{}) },
+			func() (any, error) { return analytics.Concentration(ctx, conn, analytics.ExportFilter{}) },
+			func() (any, error) {
+				return analytics.ExportsByYear(ctx, conn, analytics.ByClause, analytics.KPIFilter{})
+			},
+		} {
+			v, err := read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, v)
 		}
-		if time.Now().After(until) {
-			t.Fatalf("%s: the pipeline aggregates are not current for the loaded rates", name)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return out
+	}
+	if agg, st := exports(ctx), exports(analytics.ReadStates(ctx)); !reflect.DeepEqual(agg, st) {
+		t.Errorf("%s: export figures from the aggregates\n%+v\nfrom the states\n%+v", name, agg, st)
 	}
 	for _, post := range []string{"", "de-berlin", "cn-beijing", "us-washington"} {
 		f := analytics.PipelineFilter{Post: post}

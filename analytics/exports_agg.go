@@ -1,0 +1,224 @@
+package analytics
+
+// The export figures from aggregates that ingest keeps (issue 19; the
+// design is in AGGREGATES.md, the machinery in aggregates.go):
+//
+//	deal events ──ingest──▶ deal_exports_changes ──deal_exports_mv──▶ deal_exports
+//
+// keyed by what the export figures group and filter by: post, buyer
+// country, HS code (and its chapter and heading), stage, year of the deal
+// date, the deal's clauses, and the rate flags and age. Sector and
+// raw/non-raw are not keys: they come from hs_classification, joined by HS
+// code when a figure is read, over the few thousand key rows, so a changed
+// mapping needs no re-projection (as the figures from the states).
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/shopspring/decimal"
+)
+
+// ExportKeys are what the export figures read of a deal's state.
+type ExportKeys struct {
+	Post, BuyerCountry, HSCode, HSChapter, HSHeading, Stage, Currency string
+	Clauses                                                           string // sorted, comma-separated
+	Value                                                             decimal.Decimal
+	DealDate                                                          time.Time
+}
+
+// ExportKeysOf returns the export keys of a deal state.
+func ExportKeysOf(d DealStateRow) ExportKeys {
+	clauses := slices.Clone(d.Clauses)
+	slices.Sort(clauses)
+	return ExportKeys{Post: d.Post, BuyerCountry: d.BuyerCountry, HSCode: d.HSCode, HSChapter: d.HSChapter, HSHeading: d.HSHeading,
+		Stage: d.Stage, Currency: d.Currency, Clauses: strings.Join(slices.Compact(clauses), ","), Value: d.Value, DealDate: d.DealDate}
+}
+
+// Equal reports whether both keys put a deal in the same place of every figure.
+func (k ExportKeys) Equal(o ExportKeys) bool {
+	return k.Post == o.Post && k.BuyerCountry == o.BuyerCountry && k.HSCode == o.HSCode && k.HSChapter == o.HSChapter &&
+		k.HSHeading == o.HSHeading && k.Stage == o.Stage && k.Currency == o.Currency && k.Clauses == o.Clauses &&
+		k.Value.Equal(o.Value) && k.DealDate.Equal(o.DealDate)
+}
+
+func (k ExportKeys) ledgerValues() []any {
+	return []any{k.Post, k.BuyerCountry, k.HSCode, k.HSChapter, k.HSHeading, k.Stage, k.Clauses, k.Value, k.Currency, k.DealDate}
+}
+
+// DealExports is the family of the export figures: the ledger
+// deal_exports_changes and the aggregates deal_exports.
+var DealExports = &Family[ExportKeys]{
+	Name: "deal_exports", Ledger: "deal_exports_changes", Stream: "EXPORTS",
+	ledgerDDL: `CREATE TABLE IF NOT EXISTS deal_exports_changes (
+    stream_seq    UInt64,
+    event_id      UUID,
+    sign          Int8,
+    deal_id       String,
+    post          String,
+    buyer_country String,
+    hs_code       String,
+    hs_chapter    String,
+    hs_heading    String,
+    stage         String,
+    clauses       String,
+    value         Decimal(38, 4),
+    currency      String,
+    deal_date     Date
+) ENGINE = MergeTree ORDER BY (stream_seq, sign)`,
+	ledgerColumns: "stream_seq, event_id, sign, deal_id, post, buyer_country, hs_code, hs_chapter, hs_heading, stage, clauses, value, currency, deal_date",
+	projections: []projection{
+		// One row per distinct keys; merges add equal keys up and drop those
+		// every deal has left. The rate flags are keys so that the oldest
+		// rate stays a max over the keys that hold deals.
+		{table: "deal_exports", columns: `(
+    stage         String,
+    deal_year     UInt16,
+    post          String,
+    buyer_country String,
+    hs_code       String,
+    hs_chapter    String,
+    hs_heading    String,
+    fx_missing    UInt8,
+    fx_stale      UInt8,
+    fx_expired    UInt8,
+    fx_age_days   Int32,
+    deals         Int64,
+    value_usd     Decimal(38, 2),
+    value_kzt     Decimal(38, 2)
+) ENGINE = SummingMergeTree()
+ORDER BY (stage, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days)`,
+			names:      "stage, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days, deals, value_usd, value_kzt",
+			selectFrom: func(from string) string { return exportsSelect("stage", from, "1") }},
+		// The realised or committed deals once per clause, for the figures
+		// by clause (the scorecard's clause scope): clauses are not keys of
+		// deal_exports, where they would multiply its rows by the sets of
+		// clauses in use.
+		{table: "deal_exports_by_clause", columns: `(
+    clause        String,
+    deal_year     UInt16,
+    post          String,
+    buyer_country String,
+    hs_code       String,
+    hs_chapter    String,
+    hs_heading    String,
+    fx_missing    UInt8,
+    fx_stale      UInt8,
+    fx_expired    UInt8,
+    fx_age_days   Int32,
+    deals         Int64,
+    value_usd     Decimal(38, 2),
+    value_kzt     Decimal(38, 2)
+) ENGINE = SummingMergeTree()
+ORDER BY (clause, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days)`,
+			names: "clause, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days, deals, value_usd, value_kzt",
+			selectFrom: func(from string) string {
+				return exportsSelect("arrayJoin(splitByChar(',', clauses)) AS clause", from,
+					"clauses != '' AND stage IN ('"+strings.Join(CommittedStages, "', '")+"')")
+			}},
+	},
+	States: func(rows *Rows) int { return len(rows.DealStates) },
+	At: func(rows *Rows, i, _ int) State[ExportKeys] {
+		d := rows.DealStates[i]
+		return State[ExportKeys]{Record: d.DealID, Version: d.Version, EventID: d.EventID, Keys: ExportKeysOf(d)}
+	},
+}
+
+// exportsSelect is the selectFrom of DealExports' projections, by first
+// (stage, or the clause) and the ledger rows where admits: each deal's
+// value converted at its deal date's rates and rounded to the cent, as
+// dealsClassified does.
+func exportsSelect(first, from, where string) string {
+	c := conversionOf("value", "currency", "deal_date")
+	name := first[strings.LastIndex(first, " ")+1:]
+	return `SELECT ` + first + `, toUInt16(toYear(deal_date)) AS deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading,
+			` + c.missing + ` AS fx_missing, ` + c.stale + ` AS fx_stale, ` + c.expired + ` AS fx_expired, ` + c.ageDays + ` AS fx_age_days,
+			toInt64(sum(sign)) AS deals, sum(sign * ` + c.usd + `) AS value_usd, sum(sign * ` + c.kzt + `) AS value_kzt
+		FROM ` + from + `
+		WHERE ` + where + `
+		GROUP BY ` + name + `, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days`
+}
+
+// readStates is the context key of ReadStates.
+type readStates struct{}
+
+// ReadStates makes the figures that have aggregates read the states
+// instead (FINAL, their definition): for tests that compare both models,
+// and for an analyst who doubts the aggregates.
+func ReadStates(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readStates{}, true)
+}
+
+// fromAggregates reports whether a figure of fam reads its aggregates:
+// they are current for the loaded rates, and ctx does not ask for the states.
+func fromAggregates[K FamilyKeys[K]](ctx context.Context, conn driver.Conn, fam *Family[K]) (bool, error) {
+	if on, _ := ctx.Value(readStates{}).(bool); on {
+		return false, nil
+	}
+	return fam.Current(ctx, conn)
+}
+
+// dealKeys is dealsClassified for the export figures, as rows with a
+// count: from the aggregates when they are current (each row the deals of
+// one value of dims and the rate flags, n of them, with their sums), else
+// from the states (each row a deal, n = 1). Its columns: dims, hs_code, n,
+// value_usd, value_kzt, fx_missing, fx_stale, fx_expired, fx_age_days,
+// sector_code, sector_name, raw, and from the states every column of
+// dealsClassified. A figure over it counts with sum(n), never count(), and
+// reads no column but those. dims are among stage, deal_year, post,
+// buyer_country, hs_chapter, hs_heading and clauses; with clauses the
+// deals must be the realised or committed ones (stageRule
+// CommittedStages), and each deal comes once per clause as [clause].
+//
+// byClauseOf: the figure is by clause and filtered to the deals with one
+// clause; it lists every clause of those deals, which the by-clause table (a
+// deal once per clause) cannot tell: it reads the states.
+func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule []string, byClauseOf bool, dims ...string) (string, []any, error) {
+	agg, err := fromAggregates(ctx, conn, DealExports)
+	if err != nil {
+		return "", nil, err
+	}
+	if !agg || byClauseOf {
+		cond, args := dealFilter(f, stageRule)
+		q := `SELECT *, toInt64(1) AS n FROM (` + dealsClassifiedBase() + `) ` + cond
+		return q, args, nil
+	}
+	table, keys, clauses := "deal_exports", dims, ""
+	if i := slices.Index(dims, "clauses"); i >= 0 {
+		if len(f.Stages) > 0 || !slices.Equal(stageRule, CommittedStages) {
+			return "", nil, fmt.Errorf("exports by clause: only of the realised or committed deals")
+		}
+		table, keys, clauses = "deal_exports_by_clause", append(slices.Delete(slices.Clone(dims), i, i+1), "clause"), "[clause] AS clauses, "
+		f.Stages, stageRule = nil, nil // the table holds those stages only
+	}
+	// The filters on keys of the table apply before its sums, the sector's
+	// (of the mapping) after the classification.
+	inner, innerArgs := dealFilter(ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.BuyerCountry, Stages: f.Stages}, stageRule)
+	outer, outerArgs := dealFilter(ExportFilter{Sector: f.Sector}, nil)
+	group := strings.Join(append(slices.Clone(keys), "hs_code", "fx_missing", "fx_stale", "fx_expired", "fx_age_days"), ", ")
+	// The sums over the keys first (correct whether or not the parts have
+	// merged: no FINAL), then the classification of the few rows.
+	q := `SELECT * FROM (
+			SELECT ` + group + `, ` + clauses + `n, key_usd AS value_usd, key_kzt AS value_kzt,
+				if(sector = '', 'unassigned', sector) AS sector_code, sector_name, raw
+			FROM (
+				SELECT ` + group + `, sum(deals) AS n, sum(value_usd) AS key_usd, sum(value_kzt) AS key_kzt
+				FROM ` + table + ` ` + inner + `
+				GROUP BY ` + group + `
+				HAVING n != 0
+			) ANY LEFT JOIN (
+				SELECT hs6 AS hs_code, sector, sector_name, raw FROM hs_classification
+			) USING hs_code
+		) ` + outer
+	return q, append(innerArgs, outerArgs...), nil
+}
+
+// countedRateAgeSQL is rateAgeSQL over key rows that count n records each.
+func countedRateAgeSQL(cond string) string {
+	return `toUInt64(sumIf(n, ` + cond + ` AND fx_stale = 1)) AS stale_rate, toInt32(maxIf(fx_age_days, ` + cond + ` AND fx_missing = 0)) AS max_rate_age,
+			toUInt64(sumIf(n, ` + cond + ` AND fx_expired = 1)) AS rate_too_old`
+}
