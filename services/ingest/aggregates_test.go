@@ -112,7 +112,7 @@ func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int
 			id := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("agg-%d-%d", seed, i))).String()
 			l := events.LeadV1{ID: id, Version: 1, Post: pick(aggPosts), Attache: "attache", InvestorName: "Investor " + strconv.Itoa(i),
 				InvestorCountry: pick(aggCountries), Title: "Plant", Sector: pick(aggSectors), Clauses: aggClauses[rng.IntN(len(aggClauses))],
-				ExpectedJobs: rng.IntN(300),
+				ExpectedJobs:   rng.IntN(300),
 				InvestmentType: "greenfield", Capex: events.Money{Amount: decimal.New(rng.Int64N(1e12), -2), Currency: pick(aggCurrencies)},
 				Source: "event", Stage: "identified", Probability: decimal.RequireFromString("0.05"),
 				CreatedAt: at, UpdatedAt: at, StageChangedAt: at, StageEffectiveOn: day()}
