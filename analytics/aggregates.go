@@ -238,6 +238,13 @@ func (f *Family[K]) reproject(ctx context.Context, conn driver.Conn, log *slog.L
 			}
 		}
 	}
+	// Merged before they are read: the chunks left ten parts per table,
+	// which the figures would sum until the background merges.
+	for _, p := range f.projections {
+		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+p.table+"_new FINAL"); err != nil {
+			return fmt.Errorf("re-project the %s aggregates: merge %s: %w", f.Name, p.table, err)
+		}
+	}
 	for _, p := range f.projections {
 		var exists uint64
 		if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = ?", p.table).Scan(&exists); err != nil {

@@ -81,6 +81,7 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 	var changes []analytics.Change[analytics.PipelineKeys] // the ledgers' rows, as ingest writes them
 	var dealChanges []analytics.Change[analytics.ExportKeys]
 	var kpiChanges []analytics.Change[analytics.LeadKPIKeys]
+	var barrierChanges []analytics.Change[analytics.BarrierKeys]
 	written, began := 0, time.Now()
 	flush := func() {
 		if err := analytics.Write(ctx, conn, rows); err != nil {
@@ -95,7 +96,10 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 		if err := analytics.LeadKPI.Write(ctx, conn, kpiChanges); err != nil {
 			b.Fatal(err)
 		}
-		changes, dealChanges, kpiChanges = changes[:0], dealChanges[:0], kpiChanges[:0]
+		if err := analytics.BarrierFigures.Write(ctx, conn, barrierChanges); err != nil {
+			b.Fatal(err)
+		}
+		changes, dealChanges, kpiChanges, barrierChanges = changes[:0], dealChanges[:0], kpiChanges[:0], barrierChanges[:0]
 		written += rows.Len()
 		fmt.Fprintf(os.Stderr, "\rbench data: %d events, %d rows written in this step (%.0f rows/s)", f.events, written, float64(written)/time.Since(began).Seconds())
 		rows = &analytics.Rows{}
@@ -179,6 +183,7 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 				row.ResolvedOn = &res
 			}
 			rows.BarrierStates = append(rows.BarrierStates, row)
+			barrierChanges = append(barrierChanges, analytics.Changes(row.StreamSeq, row.EventID, id, true, analytics.BarrierKeys{}, analytics.BarrierKeysOf(row))...)
 			f.events++
 		default: // a decision
 			on := day(start, 2400)
@@ -289,6 +294,10 @@ func dashboardQueries(ctx context.Context, conn driver.Conn, now time.Time) []be
 		{"non-raw-share", func() error { _, err := analytics.NonRawShare(ctx, conn, analytics.ExportFilter{}); return err }},
 		{"concentration", func() error { _, err := analytics.Concentration(ctx, conn, analytics.ExportFilter{}); return err }},
 		{"barriers-by-type", func() error { _, err := analytics.BarriersByType(ctx, conn, analytics.BarrierFilter{}); return err }},
+		{"barriers-by-type-from-states", func() error {
+			_, err := analytics.BarriersByType(analytics.ReadStates(ctx), conn, analytics.BarrierFilter{})
+			return err
+		}},
 		{"commission-execution", func() error {
 			_, err := analytics.ExecutionByCommission(ctx, conn, now, analytics.CommissionFilter{})
 			return err
@@ -310,7 +319,7 @@ func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {
 		b.Fatal(err)
 	}
-	for _, prepare := range []func(context.Context, driver.Conn, *slog.Logger) (bool, error){analytics.LeadPipeline.Prepare, analytics.LeadKPI.Prepare, analytics.DealExports.Prepare} {
+	for _, prepare := range []func(context.Context, driver.Conn, *slog.Logger) (bool, error){analytics.LeadPipeline.Prepare, analytics.LeadKPI.Prepare, analytics.DealExports.Prepare, analytics.BarrierFigures.Prepare} {
 		if _, err := prepare(ctx, conn, obs.Discard()); err != nil {
 			b.Fatal(err)
 		}
@@ -319,7 +328,7 @@ func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 
 func truncateBenchTables(b testing.TB, conn driver.Conn) {
 	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states", "lead_pipeline_changes", "lead_pipeline", "deal_exports_changes", "deal_exports",
-		"deal_exports_by_clause", "lead_kpi_changes", "lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause"} {
+		"deal_exports_by_clause", "barrier_changes", "barrier_tally", "lead_kpi_changes", "lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause"} {
 		if err := conn.Exec(context.Background(), "TRUNCATE TABLE "+t); err != nil {
 			b.Fatal(err)
 		}
@@ -413,7 +422,7 @@ func timeReprojection(b testing.TB, conn driver.Conn) {
 	for _, f := range []struct {
 		ledger  string
 		prepare func(context.Context, driver.Conn, *slog.Logger) (bool, error)
-	}{{"lead_pipeline_changes", analytics.LeadPipeline.Prepare}, {"lead_kpi_changes", analytics.LeadKPI.Prepare}, {"deal_exports_changes", analytics.DealExports.Prepare}} {
+	}{{"lead_pipeline_changes", analytics.LeadPipeline.Prepare}, {"lead_kpi_changes", analytics.LeadKPI.Prepare}, {"deal_exports_changes", analytics.DealExports.Prepare}, {"barrier_changes", analytics.BarrierFigures.Prepare}} {
 		var ledger uint64
 		_ = conn.QueryRow(ctx, "SELECT count() FROM "+f.ledger).Scan(&ledger)
 		t0 := time.Now()
@@ -429,6 +438,12 @@ func timeReprojection(b testing.TB, conn driver.Conn) {
 // the states on the benchmark's data set.
 func checkModelsAgree(b testing.TB, conn driver.Conn) {
 	ctx := context.Background()
+	for name, current := range map[string]func(context.Context, driver.Conn) (bool, error){"lead_pipeline": analytics.LeadPipeline.Current,
+		"lead_kpi": analytics.LeadKPI.Current, "deal_exports": analytics.DealExports.Current, "barrier_tally": analytics.BarrierFigures.Current} {
+		if ok, err := current(ctx, conn); err != nil || !ok {
+			b.Fatalf("the %s aggregates are not current (%v): the benchmark would time the states", name, err)
+		}
+	}
 	agg, err := analytics.Pipeline(ctx, conn, analytics.PipelineFilter{})
 	if err != nil {
 		b.Fatal(err)
@@ -456,6 +471,12 @@ func checkModelsAgree(b testing.TB, conn driver.Conn) {
 		{"scorecard", func(ctx context.Context) (any, error) {
 			now := time.Now()
 			return analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: now.Year(), Today: now})
+		}},
+		{"conversion", func(ctx context.Context) (any, error) {
+			return analytics.Conversion(ctx, conn, analytics.ByTotal, analytics.KPIFilter{})
+		}},
+		{"barriers by type", func(ctx context.Context) (any, error) {
+			return analytics.BarriersByType(ctx, conn, analytics.BarrierFilter{})
 		}},
 	} {
 		agg, err := figure.read(ctx)

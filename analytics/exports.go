@@ -511,11 +511,13 @@ func BarriersByCountry(ctx context.Context, conn driver.Conn, f BarrierFilter) (
 // BarriersResolvedByYear counts the barriers in the filter resolved in each
 // year of their resolution day, with the median days they took.
 func BarriersResolvedByYear(ctx context.Context, conn driver.Conn, f BarrierFilter) ([]BarrierYear, error) {
-	base, args := barriersBase(f)
-	q := `SELECT toUInt16(toYear(assumeNotNull(resolved_on))) AS resolved_year, toUInt64(count()) AS resolved_count,
-			arraySort(groupArray(days_to_resolve)) AS resolve_days
-		FROM (` + base + `)
-		WHERE is_resolved = 1 AND isNotNull(resolved_on)
+	source, args, err := barrierSource(ctx, conn, f, "'all'")
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT resolved_year, toUInt64(sum(n)) AS resolved_count, groupArray(days), groupArray(n)
+		FROM (` + source + `)
+		WHERE resolved_year != 0
 		GROUP BY resolved_year
 		ORDER BY resolved_year`
 	rows, err := conn.Query(joinContext(ctx), q, args...)
@@ -527,10 +529,11 @@ func BarriersResolvedByYear(ctx context.Context, conn driver.Conn, f BarrierFilt
 	for rows.Next() {
 		var r BarrierYear
 		var days []int32
-		if err := rows.Scan(&r.Year, &r.Resolved, &days); err != nil {
+		var n []int64
+		if err := rows.Scan(&r.Year, &r.Resolved, &days, &n); err != nil {
 			return nil, fmt.Errorf("barriers resolved by year row: %w", err)
 		}
-		r.MedianDaysToResolve = median(days)
+		r.MedianDaysToResolve = median(eachOf(days, n))
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -542,16 +545,19 @@ type keyedBarrierTally struct {
 }
 
 func barrierTallies(ctx context.Context, conn driver.Conn, f BarrierFilter, keyExpr string) ([]keyedBarrierTally, error) {
-	base, args := barriersBase(f)
-	q := `SELECT ` + keyExpr + ` AS group_key, toUInt64(count()) AS barrier_count,
-			toUInt64(sum(is_open)) AS open_count, toUInt64(sum(is_dormant)) AS dormant_count,
-			toUInt64(sum(is_resolved)) AS resolved_count,
-			sumIf(value_at_stake_usd, is_open = 1 AND has_value = 1 AND fx_missing = 0) AS open_usd,
-			toUInt64(countIf(is_open = 1 AND has_value = 1 AND fx_missing = 1)) AS open_no_rate,
-			arraySort(groupArrayIf(days_to_resolve, is_resolved = 1 AND isNotNull(resolved_on))) AS resolve_days,
-			sumIf(amount_kzt, is_open = 1 AND has_value = 1 AND fx_missing = 0) AS open_kzt,
-			` + rateAgeSQL("is_open = 1 AND has_value = 1") + `
-		FROM (` + base + `)
+	source, args, err := barrierSource(ctx, conn, f, keyExpr)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT group_key, toUInt64(sum(n)) AS barrier_count,
+			toUInt64(sumIf(n, is_open = 1)) AS open_count, toUInt64(sumIf(n, is_dormant = 1)) AS dormant_count,
+			toUInt64(sumIf(n, is_resolved = 1)) AS resolved_count,
+			sumIf(k_usd, is_open = 1 AND has_value = 1 AND fx_missing = 0) AS open_usd,
+			toUInt64(sumIf(n, is_open = 1 AND has_value = 1 AND fx_missing = 1)) AS open_no_rate,
+			groupArrayIf(days, resolved_year != 0) AS resolve_days, groupArrayIf(n, resolved_year != 0) AS resolve_counts,
+			sumIf(k_kzt, is_open = 1 AND has_value = 1 AND fx_missing = 0) AS open_kzt,
+			` + countedRateAgeSQL("is_open = 1 AND has_value = 1") + `
+		FROM (` + source + `)
 		GROUP BY group_key
 		ORDER BY group_key`
 	rows, err := conn.Query(joinContext(ctx), q, args...)
@@ -563,11 +569,12 @@ func barrierTallies(ctx context.Context, conn driver.Conn, f BarrierFilter, keyE
 	for rows.Next() {
 		var r keyedBarrierTally
 		var days []int32
-		if err := rows.Scan(append([]any{&r.key, &r.Barriers, &r.Open, &r.Dormant, &r.Resolved, &r.OpenValueAtStakeUSD, &r.OpenWithoutRate, &days,
+		var n []int64
+		if err := rows.Scan(append([]any{&r.key, &r.Barriers, &r.Open, &r.Dormant, &r.Resolved, &r.OpenValueAtStakeUSD, &r.OpenWithoutRate, &days, &n,
 			&r.OpenValueAtStakeKZT}, r.rateAge.dest()...)...); err != nil {
 			return nil, fmt.Errorf("barriers by %s row: %w", keyExpr, err)
 		}
-		r.MedianDaysToResolve = median(days)
+		r.MedianDaysToResolve = median(eachOf(days, n))
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -577,7 +584,15 @@ func barrierTallies(ctx context.Context, conn driver.Conn, f BarrierFilter, keyE
 // filter with the flags is_open, is_dormant, is_resolved (0 or 1) and
 // days_to_resolve (meaningful for resolved barriers with a resolution day),
 // and the arguments it binds.
-func barriersBase(f BarrierFilter) (string, []any) {
+func barriersBase(f BarrierFilter) (string, []any) { return barriersOf(f, "*") }
+
+// barrierFigureColumns are what the barrier figures read of a barrier:
+// FINAL reads every column it is given, and the others (title,
+// description, progress notes) are most of a barrier's bytes.
+const barrierFigureColumns = "post, country, type, status, has_value, value_at_stake, currency, reported_on, resolved_on, clauses"
+
+// barriersOf is barriersBase with only columns (and the flags) of each barrier.
+func barriersOf(f BarrierFilter, columns string) (string, []any) {
 	var where []string
 	var args []any
 	for _, c := range []struct{ column, value string }{{"post", f.Post}, {"country", f.Country}, {"type", f.Type}} {
@@ -591,13 +606,13 @@ func barriersBase(f BarrierFilter) (string, []any) {
 		cond = "WHERE " + strings.Join(where, " AND ")
 	}
 	q := `SELECT *,
-			toUInt8(status IN ('reported', 'verified', 'in_negotiation', 'resolved_partly')) AS is_open,
+			toUInt8(status IN (` + openBarrierStatuses + `)) AS is_open,
 			toUInt8(status = 'dormant') AS is_dormant,
 			toUInt8(status = 'resolved') AS is_resolved,
 			toInt32(if(isNull(resolved_on), 0, dateDiff('day', reported_on, assumeNotNull(resolved_on)))) AS days_to_resolve
 		FROM (
-			SELECT *, amount_usd AS value_at_stake_usd FROM (` + converted(`SELECT *, value_at_stake AS fx_amount,
-				currency AS fx_currency, reported_on AS fx_day FROM barrier_states FINAL`) + `)
+			SELECT *, amount_usd AS value_at_stake_usd FROM (` + converted(`SELECT `+columns+`, value_at_stake AS fx_amount,
+				currency AS fx_currency, reported_on AS fx_day FROM (SELECT `+columns+` FROM barrier_states FINAL)`) + `)
 		)
 		` + cond
 	return q, args

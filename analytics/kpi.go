@@ -227,33 +227,67 @@ func enteredStage(stage string, now []string, f KPIFilter) (string, []any) {
 // InvestmentByYear is the investment committed or realised (metric
 // Committed or Realised) per key and year: projects, jobs and USD.
 func InvestmentByYear(ctx context.Context, conn driver.Conn, metric string, by By, f KPIFilter) ([]InvestmentYear, error) {
-	st, ok := investmentStage[metric]
-	if !ok {
+	if _, ok := investmentStage[metric]; !ok {
 		return nil, fmt.Errorf("investment: unknown metric %q", metric)
 	}
-	what := fmt.Sprintf("investment %s by %s", metric, by)
-	dest := func(r *InvestmentYear) []any {
-		return append([]any{&r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.KZT, &r.NoRate}, r.rateAge.dest()...)
-	}
+	both, err := investmentByYears(ctx, conn, []string{metric}, by, f)
+	return both[metric], err
+}
+
+// investmentByYears is InvestmentByYear of each of metrics: from the
+// aggregates in one query for all of them.
+func investmentByYears(ctx context.Context, conn driver.Conn, metrics []string, by By, f KPIFilter) (map[string][]InvestmentYear, error) {
 	table, aggKey, cond, args, agg, err := kpiAggregates(ctx, conn, "lead_investment", by, f)
 	if err != nil {
 		return nil, err
 	}
-	if agg { // the sums per key first: correct whether or not the parts have merged
-		q := `SELECT kpi_key, year, toUInt64(sum(n)) AS projects, toUInt64(sum(j)) AS jobs,
-				sumIf(k_usd, fx_missing = 0) AS usd, sumIf(k_kzt, fx_missing = 0) AS kzt, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
-				` + countedRateAgeSQL("1") + `
-			FROM (
-				SELECT ` + aggKey + ` AS kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days,
-					sum(leads) AS n, sum(jobs) AS j, sum(capex_usd) AS k_usd, sum(capex_kzt) AS k_kzt
-				FROM ` + table + `
-				WHERE metric = ? AND ` + cond + ` AND ` + yearsIn("year", f.Years) + `
-				GROUP BY kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days
-				HAVING n != 0
-			)
-			GROUP BY kpi_key, year
-			ORDER BY kpi_key, year`
-		return queryRows(ctx, conn, what, q, append([]any{metric}, args...), dest)
+	out := map[string][]InvestmentYear{}
+	if !agg {
+		for _, m := range metrics {
+			if out[m], err = investmentFromStates(ctx, conn, m, by, f); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	// The sums per key first: correct whether or not the parts have merged.
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(metrics)), ", ")
+	q := `SELECT metric, kpi_key, year, toUInt64(sum(n)) AS projects, toUInt64(sum(j)) AS jobs,
+			sumIf(k_usd, fx_missing = 0) AS usd, sumIf(k_kzt, fx_missing = 0) AS kzt, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
+			` + countedRateAgeSQL("1") + `
+		FROM (
+			SELECT metric, ` + aggKey + ` AS kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days,
+				sum(leads) AS n, sum(jobs) AS j, sum(capex_usd) AS k_usd, sum(capex_kzt) AS k_kzt
+			FROM ` + table + `
+			WHERE metric IN (` + marks + `) AND ` + cond + ` AND ` + yearsIn("year", f.Years) + `
+			GROUP BY metric, kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days
+			HAVING n != 0
+		)
+		GROUP BY metric, kpi_key, year
+		ORDER BY metric, kpi_key, year`
+	for _, m := range metrics {
+		args = append([]any{m}, args...)
+	}
+	type metricYear struct {
+		metric string
+		InvestmentYear
+	}
+	rows, err := queryRows(ctx, conn, fmt.Sprintf("investment by %s", by), q, args, func(r *metricYear) []any {
+		return append([]any{&r.metric, &r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.KZT, &r.NoRate}, r.rateAge.dest()...)
+	})
+	for _, r := range rows {
+		out[r.metric] = append(out[r.metric], r.InvestmentYear)
+	}
+	return out, err
+}
+
+// investmentFromStates is InvestmentByYear from the states and their
+// history: the definition.
+func investmentFromStates(ctx context.Context, conn driver.Conn, metric string, by By, f KPIFilter) ([]InvestmentYear, error) {
+	st := investmentStage[metric]
+	what := fmt.Sprintf("investment %s by %s", metric, by)
+	dest := func(r *InvestmentYear) []any {
+		return append([]any{&r.Key, &r.Year, &r.Projects, &r.Jobs, &r.USD, &r.KZT, &r.NoRate}, r.rateAge.dest()...)
 	}
 	key, err := leadKey(by)
 	if err != nil {
@@ -459,24 +493,10 @@ type ConversionYear struct {
 // Conversion reports, per key and year, the conversion of the leads
 // identified in the year and the median days to commit of those committed in it.
 func Conversion(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]ConversionYear, error) {
-	key, err := leadKey(by)
+	source, args, err := conversionSource(ctx, conn, by, f)
 	if err != nil {
 		return nil, err
 	}
-	cond, args := leadFilter(f)
-	// One row per lead: the day identified and the day committed (if ever).
-	perLead := `SELECT ` + key + ` AS kpi_key, identified_on, committed_on, was_committed
-		FROM (
-			SELECT * FROM (SELECT * FROM lead_states FINAL)
-			ANY INNER JOIN (
-				SELECT lead_id, minIf(effective_on, to_stage = 'identified') AS identified_on,
-					minIf(effective_on, to_stage = 'committed') AS committed_on,
-					toUInt8(countIf(to_stage = 'committed') > 0) AS was_committed,
-					toUInt8(countIf(to_stage = 'identified') > 0) AS has_identified
-				FROM lead_stage_history FINAL
-				GROUP BY lead_id
-			) USING lead_id
-		) WHERE has_identified = 1 AND ` + cond
 	byKeyYear := map[string]*ConversionYear{}
 	var order []string
 	at := func(key string, year uint16) *ConversionYear {
@@ -487,20 +507,20 @@ func Conversion(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]Co
 		}
 		return byKeyYear[k]
 	}
-	// One pass over the leads (reading lead_states and its history with
-	// FINAL is what costs): each lead counts by the year it was identified
-	// (kind 0) and, once committed, also by the year it was committed (kind
-	// 1), whose rows carry its days to commit.
-	q := `SELECT kpi_key, kind, kpi_year, toUInt64(count()), toUInt64(sum(was_committed)),
-			arraySort(groupArrayIf(toInt32(dateDiff('day', identified_on, committed_on)), kind = 1))
+	// One pass over the source: each lead counts by the year it was
+	// identified (kind 0) and, once committed, also by the year it was
+	// committed (kind 1), whose rows carry its days to commit, as a list
+	// of days and how many leads took each.
+	q := `SELECT kpi_key, kind, kpi_year, toUInt64(sum(n)), toUInt64(sumIf(n, committed_year != 0)),
+			groupArrayIf(days, kind = 1), groupArrayIf(n, kind = 1)
 		FROM (
-			SELECT kpi_key, identified_on, committed_on, was_committed, tupleElement(kind_year, 1) AS kind, tupleElement(kind_year, 2) AS kpi_year
+			SELECT kpi_key, committed_year, days, n, tupleElement(kind_year, 1) AS kind, tupleElement(kind_year, 2) AS kpi_year
 			FROM (
-				SELECT kpi_key, identified_on, committed_on, was_committed,
-					arrayJoin(if(was_committed = 1,
-						[(toUInt8(0), toUInt16(toYear(identified_on))), (toUInt8(1), toUInt16(toYear(committed_on)))],
-						[(toUInt8(0), toUInt16(toYear(identified_on)))])) AS kind_year
-				FROM (` + perLead + `)
+				SELECT kpi_key, committed_year, days, n,
+					arrayJoin(if(committed_year != 0,
+						[(toUInt8(0), identified_year), (toUInt8(1), committed_year)],
+						[(toUInt8(0), identified_year)])) AS kind_year
+				FROM (` + source + `)
 			)
 		)
 		WHERE ` + yearsIn("kpi_year", f.Years) + `
@@ -515,7 +535,8 @@ func Conversion(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]Co
 		var year uint16
 		var n, committed uint64
 		var days []int32
-		if err := rows.Scan(&key, &kind, &year, &n, &committed, &days); err != nil {
+		var leads []int64
+		if err := rows.Scan(&key, &kind, &year, &n, &committed, &days, &leads); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("conversion row: %w", err)
 		}
@@ -523,7 +544,7 @@ func Conversion(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]Co
 		if kind == 0 {
 			c.Identified, c.Committed = n, committed
 		} else {
-			c.MedianDaysToCommit = median(days)
+			c.MedianDaysToCommit = median(eachOf(days, leads))
 		}
 	}
 	rows.Close()
@@ -541,6 +562,45 @@ func Conversion(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([]Co
 		out = append(out, *c)
 	}
 	return out, nil
+}
+
+// conversionSource is Conversion's rows: kpi_key, identified_year,
+// committed_year (0: never committed), days (from identified to committed;
+// 0 when never) and n, the leads with those values: from the lead KPI
+// aggregates when they are current, else one row per lead from the states
+// and their history (the definition).
+func conversionSource(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (string, []any, error) {
+	table, aggKey, aggCond, aggArgs, agg, err := kpiAggregates(ctx, conn, "lead_conversion", by, f)
+	if err != nil {
+		return "", nil, err
+	}
+	if agg { // the sums per key first: correct whether or not the parts have merged
+		return `SELECT ` + aggKey + ` AS kpi_key, identified_year, committed_year, days, sum(leads) AS n
+			FROM ` + table + `
+			WHERE ` + aggCond + `
+			GROUP BY kpi_key, identified_year, committed_year, days
+			HAVING n != 0`, aggArgs, nil
+	}
+	key, err := leadKey(by)
+	if err != nil {
+		return "", nil, err
+	}
+	cond, args := leadFilter(f)
+	// One row per lead: the day identified and the day committed (if ever).
+	return `SELECT ` + key + ` AS kpi_key, toUInt16(toYear(identified_on)) AS identified_year,
+			toUInt16(if(was_committed = 1, toYear(committed_on), 0)) AS committed_year,
+			toInt32(if(was_committed = 1, dateDiff('day', identified_on, committed_on), 0)) AS days, toInt64(1) AS n
+		FROM (
+			SELECT * FROM (SELECT * FROM lead_states FINAL)
+			ANY INNER JOIN (
+				SELECT lead_id, minIf(effective_on, to_stage = 'identified') AS identified_on,
+					minIf(effective_on, to_stage = 'committed') AS committed_on,
+					toUInt8(countIf(to_stage = 'committed') > 0) AS was_committed,
+					toUInt8(countIf(to_stage = 'identified') > 0) AS has_identified
+				FROM lead_stage_history FINAL
+				GROUP BY lead_id
+			) USING lead_id
+		) WHERE has_identified = 1 AND ` + cond, args, nil
 }
 
 // exportKey is the SQL of a deal's key for a breakdown (over dealsClassified columns).
@@ -610,7 +670,7 @@ func BarrierValueResolved(ctx context.Context, conn driver.Conn, by By, f KPIFil
 	if err != nil {
 		return nil, err
 	}
-	base, args := barriersBase(BarrierFilter{Post: f.Post, Country: f.Country})
+	base, args := barriersOf(BarrierFilter{Post: f.Post, Country: f.Country}, barrierFigureColumns)
 	clause := "1"
 	if f.Clause != "" {
 		clause = "has(clauses, ?)"

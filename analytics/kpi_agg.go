@@ -3,12 +3,13 @@ package analytics
 // The scorecard's lead metrics from aggregates that ingest keeps (issue 19;
 // the design is in AGGREGATES.md, the machinery in aggregates.go):
 //
-//	lead events ──ingest──▶ lead_kpi_changes ──views──▶ lead_investment, lead_investment_by_clause,
-//	                                                    lead_open, lead_open_by_clause
+//	lead events ──ingest──▶ lead_kpi_changes ──views──▶ lead_investment, lead_open, lead_conversion
+//	                                                    and their _by_clause twins
 //
 // The investment committed and realised (InvestmentByYear) are dated by
-// the first day a lead entered a stage: a fact of the lead's history, not
-// of its latest state. Ingest completes each event's keys from those of the
+// the first day a lead entered a stage, and the conversion (Conversion)
+// counts from the first day it entered identified to the first day it
+// entered committed: facts of the lead's history, not of its latest state. Ingest completes each event's keys from those of the
 // lead's previous event (Family.Derive), so the ledger carries the days the
 // lead first entered identified, committed and implementing. The open
 // pipeline (OpenPipeline) is of the latest state only. Each figure has a
@@ -104,7 +105,7 @@ func earliest(a, b time.Time) time.Time {
 }
 
 // LeadKPI is the family of the scorecard's lead metrics: the ledger
-// lead_kpi_changes and its four tables.
+// lead_kpi_changes and its six tables.
 var LeadKPI = &Family[LeadKPIKeys]{
 	Name: "lead_kpi", Ledger: "lead_kpi_changes", Stream: "LEADS",
 	ledgerDDL: `CREATE TABLE IF NOT EXISTS lead_kpi_changes (
@@ -133,6 +134,8 @@ var LeadKPI = &Family[LeadKPIKeys]{
 		investmentProjection("lead_investment_by_clause", true),
 		openProjection("lead_open", false),
 		openProjection("lead_open_by_clause", true),
+		conversionProjection("lead_conversion", false),
+		conversionProjection("lead_conversion_by_clause", true),
 	},
 	States: func(rows *Rows) int { return len(rows.LeadStates) },
 	At: func(rows *Rows, state, event int) State[LeadKPIKeys] {
@@ -235,6 +238,31 @@ func openProjection(table string, byClause bool) projection {
 		FROM ` + from + `
 		WHERE ` + where + `
 		GROUP BY ` + kpiGroup(byClause, "decision_year")
+	}}
+}
+
+// conversionProjection is Conversion's table: the leads that entered
+// identified, per year of that day, year they first entered committed (0:
+// never) and days between the two, and keys.
+func conversionProjection(table string, byClause bool) projection {
+	keys := []string{"identified_year UInt16", "committed_year UInt16", "days Int32", "sector_code String", "investor_country String", "post String"}
+	group := "identified_year, committed_year, days, sector_code, investor_country, post"
+	first, where := "", "identified_on != toDate(0)"
+	if byClause {
+		keys = append([]string{"clause String"}, keys...)
+		group = "clause, " + group
+		first, where = clauseKey+", ", where+" AND clauses != ''"
+	}
+	columns := "(" + strings.Join(keys, ", ") + ", leads Int64) ENGINE = SummingMergeTree() ORDER BY (" + group + ")"
+	return projection{table: table, columns: columns, names: group + ", leads", selectFrom: func(from string) string {
+		return `SELECT ` + first + `toUInt16(toYear(identified_on)) AS identified_year,
+			toUInt16(if(committed_on != toDate(0), toYear(committed_on), 0)) AS committed_year,
+			toInt32(if(committed_on != toDate(0), dateDiff('day', identified_on, committed_on), 0)) AS days,
+			if(sector = '', 'unassigned', sector) AS sector_code, investor_country, post,
+			toInt64(sum(sign)) AS leads
+		FROM ` + from + `
+		WHERE ` + where + `
+		GROUP BY ` + group
 	}}
 }
 

@@ -361,14 +361,22 @@ func TargetRate(ctx context.Context, conn driver.Conn, year int, today time.Time
 	return out, rows.Err()
 }
 
-// metricValues is every metric's actual values per key and year.
+// metricValues is every metric's actual values per key and year. The
+// investment and the exports are independent queries: they run at once.
 func metricValues(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (map[string][]KeyYear, error) {
+	var investment map[string][]InvestmentYear
+	var exports []ExportYear
+	var errs [2]error
+	var wg sync.WaitGroup
+	wg.Go(func() { investment, errs[0] = investmentByYears(ctx, conn, []string{Committed, Realised}, by, f) })
+	wg.Go(func() { exports, errs[1] = ExportsByYear(ctx, conn, by, f) })
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
 	out := map[string][]KeyYear{}
 	for _, metric := range []string{Committed, Realised} {
-		rows, err := InvestmentByYear(ctx, conn, metric, by, f)
-		if err != nil {
-			return nil, err
-		}
+		rows := investment[metric]
 		usd := string(reference.MetricInvestmentCommitted)
 		if metric == Realised {
 			usd = string(reference.MetricInvestmentRealised)
@@ -382,10 +390,6 @@ func metricValues(ctx context.Context, conn driver.Conn, by By, f KPIFilter) (ma
 					KeyYear{Key: r.Key, Year: r.Year, Value: decimal.NewFromUint64(r.Jobs), Count: r.Projects})
 			}
 		}
-	}
-	exports, err := ExportsByYear(ctx, conn, by, f)
-	if err != nil {
-		return nil, err
 	}
 	for _, r := range exports {
 		out[string(reference.MetricNonRawExports)] = append(out[string(reference.MetricNonRawExports)],

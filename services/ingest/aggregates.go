@@ -69,15 +69,15 @@ type keeper interface {
 	prepare(ctx context.Context) error
 }
 
-// keepers returns a keeper of each family ingest keeps, by stream. The
-// families of one stream follow the same state rows (the load records a
-// message's state once, by the first family's States).
+// keepers returns a keeper of each family ingest keeps, by stream (at most
+// four a stream: the load counts each one's state rows in an array).
 func keepers(js jetstream.JetStream, conn driver.Conn, log *slog.Logger) map[string][]keeper {
 	out := map[string][]keeper{}
 	for _, k := range []keeper{
 		newAggregates(analytics.LeadPipeline, js, conn, log),
 		newAggregates(analytics.LeadKPI, js, conn, log),
 		newAggregates(analytics.DealExports, js, conn, log),
+		newAggregates(analytics.BarrierFigures, js, conn, log),
 	} {
 		out[k.stream()] = append(out[k.stream()], k)
 	}

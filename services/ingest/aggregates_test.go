@@ -307,6 +307,132 @@ func samePipelines(t *testing.T, conn driver.Conn, when string) []analytics.Pipe
 	return all
 }
 
+var (
+	aggBarrierStatuses = []string{"reported", "verified", "in_negotiation", "resolved_partly", "resolved", "dormant"}
+	aggBarrierTypes    = []string{"tariff", "sps", "technical"}
+)
+
+// barrierHistories publishes about n barrier events as the exports service
+// would: status forth and back (resolved with a resolution day, or
+// without one), value stated or not, its currency, type, country, post,
+// title alone; reported from 2019 (before the rates).
+func barrierHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 13))
+	barriers := make([]*events.BarrierV1, max(n/5, 1))
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	value := func() *events.Money {
+		if rng.IntN(4) == 0 {
+			return nil
+		}
+		return &events.Money{Amount: decimal.New(rng.Int64N(1e9), -2), Currency: pick(aggCurrencies)}
+	}
+	return histories(t, js, n, len(barriers), "barrier", func(i int) (string, events.Envelope, bool) {
+		var ev events.Event
+		if barriers[i] == nil {
+			reported := time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(7*365))
+			b := events.BarrierV1{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("barrier-%d-%d", seed, i))).String(), Version: 1,
+				Post: pick(aggPosts), Attache: "attache", Country: pick(aggCountries[:6]), HSCodes: []string{"1001"}, Type: pick(aggBarrierTypes),
+				Title: "Barrier", ValueAtStake: value(), Status: "reported", LeadAgency: "mti", Clauses: aggClauses[rng.IntN(len(aggClauses))],
+				ReportedOn: reported.Format(time.DateOnly), Progress: []events.ProgressNote{}, CreatedAt: at, UpdatedAt: at}
+			if b.Clauses == nil {
+				b.Clauses = []string{}
+			}
+			barriers[i] = &b
+			ev = events.BarrierReportedV1{Barrier: b}
+		} else {
+			if rng.IntN(3) == 0 {
+				return "", events.Envelope{}, false
+			}
+			b := *barriers[i]
+			b.Version++
+			switch rng.IntN(6) {
+			case 0, 1, 2:
+				from := b.Status
+				b.Status, b.ResolvedOn = pick(aggBarrierStatuses), ""
+				reported, _ := time.Parse(time.DateOnly, b.ReportedOn)
+				on := reported.AddDate(0, 0, rng.IntN(900)).Format(time.DateOnly)
+				if b.Status == "resolved" && rng.IntN(3) > 0 {
+					b.ResolvedOn = on
+				}
+				ev = events.BarrierStatusChangedV1{Barrier: b, From: from, To: b.Status, EffectiveOn: on}
+			case 3:
+				b.ValueAtStake = value()
+				ev = events.BarrierUpdatedV1{Barrier: b, Changed: []string{"value_at_stake"}}
+			case 4:
+				if rng.IntN(2) == 0 {
+					b.Type = pick(aggBarrierTypes)
+				} else {
+					b.Country, b.Post = pick(aggCountries[:6]), pick(aggPosts)
+				}
+				ev = events.BarrierUpdatedV1{Barrier: b, Changed: []string{"type", "country", "post"}}
+			default:
+				b.Title = "Barrier " + strconv.Itoa(b.Version) // the figures do not see it
+				ev = events.BarrierUpdatedV1{Barrier: b, Changed: []string{"title"}}
+			}
+			*barriers[i] = b
+		}
+		env, err := events.New(events.Meta{Source: "exports", Subject: "barrier/" + barriers[i].ID, Actor: "attache", Scope: "post:" + barriers[i].Post}, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events.MustSubject(events.BarrierSubject(barriers[i].ID)), env, true
+	})
+}
+
+// barrierFigures are the barrier figures under f, as one comparable value.
+func barrierFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics.BarrierFilter) []any {
+	t.Helper()
+	var out []any
+	add := func(v any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	add(analytics.Barriers(ctx, conn, f))
+	add(analytics.BarriersByType(ctx, conn, f))
+	add(analytics.BarriersByCountry(ctx, conn, f))
+	add(analytics.BarriersResolvedByYear(ctx, conn, f))
+	return out
+}
+
+// sameBarriers checks that the barrier aggregates are current and that the
+// barrier figures from them equal those from the states, under filters of
+// every post, country and a type.
+func sameBarriers(t *testing.T, conn driver.Conn, when string) []any {
+	t.Helper()
+	ctx := context.Background()
+	waitCurrent(t, conn, analytics.BarrierFigures.Current, when)
+	filters := []analytics.BarrierFilter{{}, {Type: "sps"}}
+	for _, p := range aggPosts {
+		filters = append(filters, analytics.BarrierFilter{Post: p})
+	}
+	for _, c := range aggCountries[:6] {
+		filters = append(filters, analytics.BarrierFilter{Country: c}, analytics.BarrierFilter{Post: aggPosts[2], Country: c, Type: "tariff"})
+	}
+	var all []any
+	for i, f := range filters {
+		start := time.Now()
+		agg := barrierFigures(t, ctx, conn, f)
+		fromAgg := time.Since(start)
+		start = time.Now()
+		st := barrierFigures(t, analytics.ReadStates(ctx), conn, f)
+		for j := range agg {
+			if !reflect.DeepEqual(agg[j], st[j]) {
+				t.Fatalf("%s, filter %+v, figure %d:\naggregates %+v\nstates     %+v", when, f, j, agg[j], st[j])
+			}
+		}
+		if i == 0 {
+			all = agg
+			t.Logf("%s: %d barrier figures equal; %v from the aggregates, %v from the states", when, len(agg), fromAgg.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return all
+}
+
 // exportFigures are every export figure under f (and the scorecard's
 // export metrics under the same post and country), as one comparable value.
 func exportFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics.ExportFilter) []any {
@@ -389,6 +515,7 @@ func kpiFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics
 		add(analytics.InvestmentByYear(ctx, conn, analytics.Committed, by, f))
 		add(analytics.InvestmentByYear(ctx, conn, analytics.Realised, by, f))
 		add(analytics.OpenPipeline(ctx, conn, by, f))
+		add(analytics.Conversion(ctx, conn, by, f))
 	}
 	return out
 }
@@ -477,6 +604,7 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	conn := aggregatesDatabase(t, "aggregates")
 	n := leadHistories(t, ns.JS, aggEvents(), 1)
 	nd := dealHistories(t, ns.JS, aggEvents(), 2)
+	nb := barrierHistories(t, ns.JS, aggEvents()/4, 3)
 	// Copies of stored messages published again without the header, as a
 	// tool would (the same event ids at new sequences): counted once.
 	for _, stream := range []string{events.StreamLeads, events.StreamExports} {
@@ -499,23 +627,25 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	leads := s.keepers[events.StreamLeads][0].(*aggregates[analytics.PipelineKeys])
 	kpis := s.keepers[events.StreamLeads][1].(*aggregates[analytics.LeadKPIKeys])
 	deals := s.keepers[events.StreamExports][0].(*aggregates[analytics.ExportKeys])
-	leads.keep, kpis.keep, deals.keep = 500, 500, 500 // most previous events are then read from the stream
+	barriers := s.keepers[events.StreamExports][1].(*aggregates[analytics.BarrierKeys])
+	leads.keep, kpis.keep, deals.keep, barriers.keep = 500, 500, 500, 100 // most previous events are then read from the stream
 	startDrained(t, ns.JS, s, "ingest-agg")()
 	for _, k := range []struct {
 		name              string
 		lookups, unplaced int64
-	}{{"leads", leads.lookups, leads.unplaced}, {"lead KPIs", kpis.lookups, kpis.unplaced}, {"deals", deals.lookups, deals.unplaced}} {
+	}{{"leads", leads.lookups, leads.unplaced}, {"lead KPIs", kpis.lookups, kpis.unplaced}, {"deals", deals.lookups, deals.unplaced}, {"barriers", barriers.lookups, barriers.unplaced}} {
 		if k.lookups == 0 || k.unplaced != 0 {
 			t.Fatalf("%s: %d previous events read from the stream (want some), %d not placed (want none)", k.name, k.lookups, k.unplaced)
 		}
 	}
-	t.Logf("%d lead and %d deal events; %d and %d previous events read from the stream", n, nd, leads.lookups, deals.lookups)
+	t.Logf("%d lead, %d deal and %d barrier events; %d, %d and %d previous events read from the stream", n, nd, nb, leads.lookups, deals.lookups, barriers.lookups)
 	first := samePipelines(t, conn, "ingested")
 	if len(first) < 20 {
 		t.Fatalf("the figure has %d rows: the generator should fill most sectors and stages", len(first))
 	}
 	firstExports := sameExports(t, conn, "ingested")
 	firstKPIs := sameKPIs(t, conn, "ingested")
+	firstBarriers := sameBarriers(t, conn, "ingested")
 	if bySector := firstExports[1].([]analytics.SectorExports); len(bySector) < 4 {
 		t.Fatalf("exports by sector has %d rows: the generator should fill several sectors", len(bySector))
 	}
@@ -536,8 +666,11 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	if got := sameKPIs(t, conn, "delivered twice"); !reflect.DeepEqual(got, firstKPIs) {
 		t.Fatalf("delivered twice: lead KPIs %+v, was %+v", got, firstKPIs)
 	}
+	if got := sameBarriers(t, conn, "delivered twice"); !reflect.DeepEqual(got, firstBarriers) {
+		t.Fatalf("delivered twice: barriers %+v, was %+v", got, firstBarriers)
+	}
 	for _, table := range []string{"lead_pipeline", "lead_states", "lead_stage_history", "deal_exports", "deal_exports_by_clause", "deal_states",
-		"lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause"} {
+		"lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause", "lead_conversion", "lead_conversion_by_clause", "barrier_tally", "barrier_states"} {
 		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
 			t.Fatal(err)
 		}
@@ -545,6 +678,7 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	samePipelines(t, conn, "merged")
 	sameExports(t, conn, "merged")
 	sameKPIs(t, conn, "merged")
+	sameBarriers(t, conn, "merged")
 
 	// Other rates: the running ingest re-projects within its check interval.
 	rs, err := reference.Default().DemoRates()
@@ -558,6 +692,7 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	// events to write.
 	leadHistories(t, ns.JS, 5000, 4)
 	dealHistories(t, ns.JS, 5000, 5)
+	barrierHistories(t, ns.JS, 2000, 6)
 	faultkit.MustWaitDrained(t, ns.JS, "ingest-agg-again", time.Now().Add(5*time.Minute), nil)
 	if got := samePipelines(t, conn, "rates changed"); reflect.DeepEqual(got, first) {
 		t.Fatal("the figure did not change with the CNY rates")
@@ -567,6 +702,9 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	}
 	if got := sameKPIs(t, conn, "rates changed"); reflect.DeepEqual(got, firstKPIs) {
 		t.Fatal("the lead KPIs did not change with the CNY rates and new leads")
+	}
+	if got := sameBarriers(t, conn, "rates changed"); reflect.DeepEqual(got, firstBarriers) {
+		t.Fatal("the barrier figures did not change with the CNY rates and new barriers")
 	}
 	stop()
 	stopOther()
@@ -580,8 +718,9 @@ func TestLedgersFilledFromTheStreams(t *testing.T) {
 	conn := aggregatesDatabase(t, "backfill")
 	leadHistories(t, ns.JS, 3000, 2)
 	dealHistories(t, ns.JS, 3000, 3)
+	barrierHistories(t, ns.JS, 1000, 4)
 	startDrained(t, ns.JS, New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-old", NoAggregates: true}), "ingest-old")()
-	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadPipeline.Current, analytics.LeadKPI.Current, analytics.DealExports.Current} {
+	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadPipeline.Current, analytics.LeadKPI.Current, analytics.DealExports.Current, analytics.BarrierFigures.Current} {
 		if current, err := current(context.Background(), conn); err != nil || current {
 			t.Fatalf("aggregates current before ingest kept them: %v %v", current, err)
 		}
@@ -590,11 +729,14 @@ func TestLedgersFilledFromTheStreams(t *testing.T) {
 	samePipelines(t, conn, "ledger filled from the stream")
 	sameExports(t, conn, "ledger filled from the stream")
 	sameKPIs(t, conn, "ledger filled from the stream")
+	sameBarriers(t, conn, "ledger filled from the stream")
 	leadHistories(t, ns.JS, 500, 3) // and live events after it
 	dealHistories(t, ns.JS, 500, 4)
+	barrierHistories(t, ns.JS, 300, 5)
 	faultkit.MustWaitDrained(t, ns.JS, "ingest-old", time.Now().Add(5*time.Minute), nil)
 	samePipelines(t, conn, "then live events")
 	sameExports(t, conn, "then live events")
 	sameKPIs(t, conn, "then live events")
+	sameBarriers(t, conn, "then live events")
 	stop()
 }

@@ -162,8 +162,8 @@ type load struct {
 	rows    analytics.Rows
 	poison  []jetstream.Msg // messages that cannot be projected, and why
 	reasons []string
-	stamps  []time.Time // envelope times, for the events' age once inserted
-	family  []recorded  // the events of a family's records, for its aggregates
+	stamps  []time.Time  // envelope times, for the events' age once inserted
+	family  [][]recorded // per family of the stream (Service.keepers), the events of its records, for its aggregates
 }
 
 // maxMerge is the most fetches one insert takes. ClickHouse 18.16 spends
@@ -551,11 +551,11 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 		// The message's bytes stay as they are until it is acknowledged:
 		// the events row keeps the data from them, not a copy.
 		env, ev, err := events.DecodeInPlace(m.Data())
-		// The families of a stream follow the same state rows (keepers).
 		families := s.keepers[stream]
-		states, evRows := 0, len(l.rows.Events)
-		if len(families) > 0 {
-			states = families[0].states(&l.rows)
+		evRows := len(l.rows.Events)
+		var states [4]int // each family's state rows before this message (at most 4 families a stream)
+		for i, family := range families {
+			states[i] = family.states(&l.rows)
 		}
 		if err == nil {
 			err = project(&l.rows, stream, meta.Sequence.Stream, env, ev)
@@ -564,8 +564,13 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 			l.poison, l.reasons = append(l.poison, m), append(l.reasons, err.Error())
 			continue
 		}
-		if len(families) > 0 && families[0].states(&l.rows) == states+1 {
-			l.family = append(l.family, recordedOf(m, meta.Sequence.Stream, states, evRows))
+		if len(l.family) < len(families) {
+			l.family = make([][]recorded, len(families))
+		}
+		for i, family := range families {
+			if family.states(&l.rows) == states[i]+1 {
+				l.family[i] = append(l.family[i], recordedOf(m, meta.Sequence.Stream, states[i], evRows))
+			}
 		}
 		l.stamps = append(l.stamps, env.Time)
 	}
@@ -581,8 +586,12 @@ func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	start := time.Now()
 	// Before the events' insert, and whatever the events table holds: the
 	// ledger deduplicates on its own (aggregates.go).
-	for _, family := range s.keepers[stream] {
-		if err := family.write(ctx, &l.rows, l.family); err != nil {
+	for i, family := range s.keepers[stream] {
+		var msgs []recorded
+		if i < len(l.family) {
+			msgs = l.family[i]
+		}
+		if err := family.write(ctx, &l.rows, msgs); err != nil {
 			return err
 		}
 	}

@@ -104,12 +104,12 @@ func TestRebuildFromTheStreamsGivesTheSameFigures(t *testing.T) {
 
 // modelsAgree: on the demo data, the aggregates ingest kept are current
 // for the loaded rates and the figures from them equal the figures from
-// the states, to the cent: the pipeline unfiltered and for each post, and
-// the export figures unfiltered.
+// the states, to the cent: the pipeline unfiltered and for each post, the
+// export figures, the lead metrics and the scorecard unfiltered.
 func modelsAgree(t *testing.T, name string, conn driver.Conn, until time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadPipeline.Current, analytics.DealExports.Current} {
+	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadPipeline.Current, analytics.LeadKPI.Current, analytics.DealExports.Current} {
 		for {
 			ok, err := current(ctx, conn)
 			if err != nil {
@@ -134,6 +134,20 @@ func modelsAgree(t *testing.T, name string, conn driver.Conn, until time.Time) {
 			func() (any, error) {
 				return analytics.ExportsByYear(ctx, conn, analytics.ByClause, analytics.KPIFilter{})
 			},
+			func() (any, error) {
+				return analytics.InvestmentByYear(ctx, conn, analytics.Committed, analytics.BySector, analytics.KPIFilter{})
+			},
+			func() (any, error) {
+				return analytics.InvestmentByYear(ctx, conn, analytics.Realised, analytics.ByClause, analytics.KPIFilter{})
+			},
+			func() (any, error) {
+				return analytics.OpenPipeline(ctx, conn, analytics.BySector, analytics.KPIFilter{})
+			},
+			func() (any, error) { return analytics.Conversion(ctx, conn, analytics.ByTotal, analytics.KPIFilter{}) },
+			func() (any, error) {
+				now := time.Now()
+				return analytics.Scorecard(ctx, conn, analytics.ScorecardFilter{Year: now.Year(), Today: now})
+			},
 		} {
 			v, err := read()
 			if err != nil {
@@ -144,7 +158,7 @@ func modelsAgree(t *testing.T, name string, conn driver.Conn, until time.Time) {
 		return out
 	}
 	if agg, st := exports(ctx), exports(analytics.ReadStates(ctx)); !reflect.DeepEqual(agg, st) {
-		t.Errorf("%s: export figures from the aggregates\n%+v\nfrom the states\n%+v", name, agg, st)
+		t.Errorf("%s: export and lead figures from the aggregates\n%+v\nfrom the states\n%+v", name, agg, st)
 	}
 	for _, post := range []string{"", "de-berlin", "cn-beijing", "us-washington"} {
 		f := analytics.PipelineFilter{Post: post}
