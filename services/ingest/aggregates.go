@@ -60,8 +60,10 @@ type keeper interface {
 	stream() string
 	// states is how many of the family's state rows rows holds.
 	states(rows *analytics.Rows) int
-	// write adds the changes of msgs, projected into rows, to the ledger.
-	write(ctx context.Context, rows *analytics.Rows, msgs []recorded) error
+	// pending takes what the ledger needs of msgs, projected into rows, and
+	// returns the work that adds their changes to it (nil: none), which
+	// may run while rows change.
+	pending(rows *analytics.Rows, msgs []recorded) func(context.Context) error
 	// refresh makes the ledger complete and the aggregates current for the
 	// loaded rates; prepare does the same as a user who may run DDL, and
 	// says why not when it cannot.
@@ -191,13 +193,13 @@ func (a *aggregates[K]) remember(seq uint64, keys K) {
 	a.recent[seq] = keys
 }
 
-// write adds the changes of msgs (a load's events of the family) to the
-// ledger, leaving out those it holds.
+// pending is the work that adds the changes of msgs (a load's events of
+// the family) to the ledger, leaving out those it holds.
 // The aggregates are not made current here: rows the view converts at
 // other rates than those the aggregates were projected at only make them
 // not current (the figures read the states) until the next refresh
 // re-projects them from the ledger, which holds the rows as stated.
-func (a *aggregates[K]) write(ctx context.Context, rows *analytics.Rows, msgs []recorded) error {
+func (a *aggregates[K]) pending(rows *analytics.Rows, msgs []recorded) func(context.Context) error {
 	if a.off || len(msgs) == 0 {
 		return nil
 	}
@@ -205,12 +207,14 @@ func (a *aggregates[K]) write(ctx context.Context, rows *analytics.Rows, msgs []
 	for i, m := range msgs {
 		evs[i] = a.eventOf(rows, m)
 	}
-	return a.locked(ctx, func(ctx context.Context) error {
-		if err := a.prepareLedger(ctx); err != nil || a.off {
-			return err
-		}
-		return a.add(ctx, evs)
-	})
+	return func(ctx context.Context) error {
+		return a.locked(ctx, func(ctx context.Context) error {
+			if err := a.prepareLedger(ctx); err != nil || a.off {
+				return err
+			}
+			return a.add(ctx, evs)
+		})
+	}
 }
 
 // refresh makes the ledger complete and the aggregates current for the

@@ -217,10 +217,11 @@ func BenchmarkIngestThroughput(b *testing.B) {
 	// returns how long it took. Without storedCheck it leaves out the check
 	// of which events are stored already (stored.go): the baseline of that
 	// check's price. The cores metrics are those of ingest as shipped.
-	endToEnd := func(b *testing.B, storedCheck bool) time.Duration {
+	endToEnd := func(b *testing.B, storedCheck bool, aggregates ...bool) time.Duration {
 		run++
 		conn := freshDatabase(b, run)
-		svc := New(ns.JS, conn, obs.Discard(), Config{BatchSize: batchSize, Consumer: fmt.Sprintf("bench-e2e-%d", run)})
+		noAggregates := len(aggregates) > 0 && !aggregates[0]
+		svc := New(ns.JS, conn, obs.Discard(), Config{BatchSize: batchSize, Consumer: fmt.Sprintf("bench-e2e-%d", run), NoAggregates: noAggregates})
 		svc.noStoredCheck = !storedCheck
 		before := ingested(b)
 		self0, ch0 := cpu()
@@ -245,6 +246,21 @@ func BenchmarkIngestThroughput(b *testing.B) {
 		}
 		return d
 	}
+	// The aggregates' price (AGGREGATES.md): ingest without the ledgers,
+	// against ingest as shipped, in turn, so that each pair shares the load.
+	b.Run("aggregates-price", func(b *testing.B) {
+		for i := range b.N {
+			var with, without time.Duration
+			if i%2 == 0 {
+				without, with = endToEnd(b, true, false), endToEnd(b, true, true)
+			} else {
+				with, without = endToEnd(b, true, true), endToEnd(b, true, false)
+			}
+			b.ReportMetric(float64(total)/with.Seconds(), "events/s")
+			b.ReportMetric(float64(total)/without.Seconds(), "events/s-without-aggregates")
+			b.ReportMetric(with.Seconds()/without.Seconds(), "x-time-without-aggregates")
+		}
+	})
 	pairs := 0
 	b.Run("end-to-end", func(b *testing.B) {
 		if path := os.Getenv("ECONDIP_BENCH_CPUPROFILE"); path != "" {

@@ -584,15 +584,20 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 // failed; nothing is acknowledged then.
 func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	start := time.Now()
-	// Before the events' insert, and whatever the events table holds: the
-	// ledger deduplicates on its own (aggregates.go).
+	// The families' ledgers first, then the rows: so a record visible in its
+	// state is in the aggregates too. The ledgers deduplicate on their own,
+	// whatever the events table holds (aggregates.go). (Writing them at
+	// once, each insert on its own, made ingest slower on two cores: the
+	// freshness benchmark's top rate fell from 1,250 to 750 events/s.)
 	for i, family := range s.keepers[stream] {
 		var msgs []recorded
 		if i < len(l.family) {
 			msgs = l.family[i]
 		}
-		if err := family.write(ctx, &l.rows, msgs); err != nil {
-			return err
+		if w := family.pending(&l.rows, msgs); w != nil {
+			if err := w(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if err := s.dropStored(ctx, stream, l); err != nil {
