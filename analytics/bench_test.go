@@ -78,16 +78,13 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	const batch = 200_000
 	rows := &analytics.Rows{}
-	var changes []analytics.Change[analytics.PipelineKeys] // the ledgers' rows, as ingest writes them
+	// the ledgers' rows, as ingest writes them
 	var dealChanges []analytics.Change[analytics.ExportKeys]
 	var kpiChanges []analytics.Change[analytics.LeadKPIKeys]
 	var barrierChanges []analytics.Change[analytics.BarrierKeys]
 	written, began := 0, time.Now()
 	flush := func() {
 		if err := analytics.Write(ctx, conn, rows); err != nil {
-			b.Fatal(err)
-		}
-		if err := analytics.LeadPipeline.Write(ctx, conn, changes); err != nil {
 			b.Fatal(err)
 		}
 		if err := analytics.DealExports.Write(ctx, conn, dealChanges); err != nil {
@@ -99,7 +96,7 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 		if err := analytics.BarrierFigures.Write(ctx, conn, barrierChanges); err != nil {
 			b.Fatal(err)
 		}
-		changes, dealChanges, kpiChanges, barrierChanges = changes[:0], dealChanges[:0], kpiChanges[:0], barrierChanges[:0]
+		dealChanges, kpiChanges, barrierChanges = dealChanges[:0], kpiChanges[:0], barrierChanges[:0]
 		written += rows.Len()
 		fmt.Fprintf(os.Stderr, "\rbench data: %d events, %d rows written in this step (%.0f rows/s)", f.events, written, float64(written)/time.Since(began).Seconds())
 		rows = &analytics.Rows{}
@@ -116,7 +113,6 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 			capex := decimal.New(int64(2+r.IntN(400)), 6)
 			cur := currencies[r.IntN(len(currencies))]
 			post := benchPosts[r.IntN(len(benchPosts))]
-			var prev analytics.PipelineKeys
 			var prevKPI analytics.LeadKPIKeys
 			for v := 1; v <= 4; v++ {
 				stage := leadStages[min(v-1+r.IntN(2), len(leadStages)-1)]
@@ -128,14 +124,6 @@ func (f *benchFiller) fill(b testing.TB, conn driver.Conn, n int) {
 					Capex: capex, Currency: cur, ExpectedJobs: uint32(r.IntN(500)), Stage: stage, Probability: decimal.RequireFromString("0.25"),
 					CreatedAt: on, UpdatedAt: on, StageChangedAt: on, StageDay: on, EventID: uuid.New(), StreamSeq: uint64(events + v)}
 				rows.LeadStates = append(rows.LeadStates, state)
-				keys := analytics.PipelineKeysOf(state)
-				change := analytics.Change[analytics.PipelineKeys]{StreamSeq: state.StreamSeq, EventID: state.EventID, Sign: 1, Record: id, Keys: keys}
-				if v > 1 {
-					retract := change
-					retract.Sign, retract.Keys = -1, prev
-					changes = append(changes, retract)
-				}
-				changes, prev = append(changes, change), keys
 				kpi := analytics.LeadKPIKeysOf(state, true) // every version enters a stage (its lead_stage_history row below)
 				if v > 1 {
 					kpi = analytics.LeadKPI.Derive(prevKPI, kpi)
@@ -258,7 +246,7 @@ func dashboardQueries(ctx context.Context, conn driver.Conn, now time.Time) []be
 			return conn.QueryRow(ctx, "SELECT sum(capex) FROM lead_states").Scan(&s)
 		}},
 		{"pipeline", func() error {
-			if current, err := analytics.LeadPipeline.Current(ctx, conn); err != nil || !current {
+			if current, err := analytics.LeadKPI.Current(ctx, conn); err != nil || !current {
 				return fmt.Errorf("the pipeline aggregates are not current (%v): the benchmark would time the states", err)
 			}
 			_, err := analytics.Pipeline(ctx, conn, analytics.PipelineFilter{})
@@ -319,7 +307,7 @@ func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 	if _, err := analytics.LoadHSClassification(ctx, conn, reference.Default()); err != nil {
 		b.Fatal(err)
 	}
-	for _, prepare := range []func(context.Context, driver.Conn, *slog.Logger) (bool, error){analytics.LeadPipeline.Prepare, analytics.LeadKPI.Prepare, analytics.DealExports.Prepare, analytics.BarrierFigures.Prepare} {
+	for _, prepare := range []func(context.Context, driver.Conn, *slog.Logger) (bool, error){analytics.LeadKPI.Prepare, analytics.DealExports.Prepare, analytics.BarrierFigures.Prepare} {
 		if _, err := prepare(ctx, conn, obs.Discard()); err != nil {
 			b.Fatal(err)
 		}
@@ -327,7 +315,7 @@ func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 }
 
 func truncateBenchTables(b testing.TB, conn driver.Conn) {
-	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states", "lead_pipeline_changes", "lead_pipeline", "deal_exports_changes", "deal_exports",
+	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states", "lead_pipeline", "deal_exports_changes", "deal_exports",
 		"deal_exports_by_clause", "barrier_changes", "barrier_tally", "lead_kpi_changes", "lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause"} {
 		if err := conn.Exec(context.Background(), "TRUNCATE TABLE "+t); err != nil {
 			b.Fatal(err)
@@ -422,7 +410,7 @@ func timeReprojection(b testing.TB, conn driver.Conn) {
 	for _, f := range []struct {
 		ledger  string
 		prepare func(context.Context, driver.Conn, *slog.Logger) (bool, error)
-	}{{"lead_pipeline_changes", analytics.LeadPipeline.Prepare}, {"lead_kpi_changes", analytics.LeadKPI.Prepare}, {"deal_exports_changes", analytics.DealExports.Prepare}, {"barrier_changes", analytics.BarrierFigures.Prepare}} {
+	}{{"lead_kpi_changes", analytics.LeadKPI.Prepare}, {"deal_exports_changes", analytics.DealExports.Prepare}, {"barrier_changes", analytics.BarrierFigures.Prepare}} {
 		var ledger uint64
 		_ = conn.QueryRow(ctx, "SELECT count() FROM "+f.ledger).Scan(&ledger)
 		t0 := time.Now()
@@ -438,8 +426,7 @@ func timeReprojection(b testing.TB, conn driver.Conn) {
 // the states on the benchmark's data set.
 func checkModelsAgree(b testing.TB, conn driver.Conn) {
 	ctx := context.Background()
-	for name, current := range map[string]func(context.Context, driver.Conn) (bool, error){"lead_pipeline": analytics.LeadPipeline.Current,
-		"lead_kpi": analytics.LeadKPI.Current, "deal_exports": analytics.DealExports.Current, "barrier_tally": analytics.BarrierFigures.Current} {
+	for name, current := range map[string]func(context.Context, driver.Conn) (bool, error){"lead_kpi": analytics.LeadKPI.Current, "deal_exports": analytics.DealExports.Current, "barrier_tally": analytics.BarrierFigures.Current} {
 		if ok, err := current(ctx, conn); err != nil || !ok {
 			b.Fatalf("the %s aggregates are not current (%v): the benchmark would time the states", name, err)
 		}

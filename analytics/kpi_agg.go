@@ -3,7 +3,8 @@ package analytics
 // The scorecard's lead metrics from aggregates that ingest keeps (issue 19;
 // the design is in AGGREGATES.md, the machinery in aggregates.go):
 //
-//	lead events ──ingest──▶ lead_kpi_changes ──views──▶ lead_investment, lead_open, lead_conversion
+//	lead events ──ingest──▶ lead_kpi_changes ──views──▶ lead_pipeline (pipeline_agg.go),
+//	                                                    lead_investment, lead_open, lead_conversion
 //	                                                    and their _by_clause twins
 //
 // The investment committed and realised (InvestmentByYear) are dated by
@@ -104,8 +105,9 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// LeadKPI is the family of the scorecard's lead metrics: the ledger
-// lead_kpi_changes and its six tables.
+// LeadKPI is the family of every lead figure: the investment pipeline, the
+// scorecard's lead metrics and the conversion; the ledger lead_kpi_changes
+// and its seven tables.
 var LeadKPI = &Family[LeadKPIKeys]{
 	Name: "lead_kpi", Ledger: "lead_kpi_changes", Stream: "LEADS",
 	ledgerDDL: `CREATE TABLE IF NOT EXISTS lead_kpi_changes (
@@ -130,6 +132,7 @@ var LeadKPI = &Family[LeadKPIKeys]{
 ) ENGINE = MergeTree ORDER BY (stream_seq, sign)`,
 	ledgerColumns: "stream_seq, event_id, sign, lead_id, post, investor_country, sector, clauses, stage, probability, capex, currency, stage_day, decision_year, expected_jobs, identified_on, committed_on, implementing_on",
 	projections: []projection{
+		{table: "lead_pipeline", columns: pipelineAggregateColumns, names: pipelineAggregateNames, selectFrom: pipelineSelect},
 		investmentProjection("lead_investment", false),
 		investmentProjection("lead_investment_by_clause", true),
 		openProjection("lead_open", false),

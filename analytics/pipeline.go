@@ -33,7 +33,7 @@ type PipelineFilter struct {
 // when they are current for the loaded rates (pipeline_agg.go), else from
 // the states.
 func Pipeline(ctx context.Context, conn driver.Conn, f PipelineFilter) ([]PipelineRow, error) {
-	current, err := LeadPipeline.Current(ctx, conn)
+	current, err := fromAggregates(ctx, conn, LeadKPI)
 	if err != nil {
 		return nil, err
 	}

@@ -3,75 +3,20 @@ package analytics
 // The investment pipeline from aggregates that ingest keeps (issue 19; the
 // design and its measurements are in AGGREGATES.md).
 //
-//	lead events ──ingest──▶ lead_pipeline_changes ──lead_pipeline_mv──▶ lead_pipeline
-//	                        (the ledger: −1 with a lead's   (SummingMergeTree: signed
-//	                         previous keys, +1 with its      counts and sums converted
-//	                         new ones, amounts as stated)    at insert, keyed by what
-//	                                                         the figure groups by)
+//	lead events ──ingest──▶ lead_kpi_changes ──lead_pipeline_mv──▶ lead_pipeline
+//	                        (the leads' ledger,   (SummingMergeTree: signed counts and
+//	                         kpi_agg.go)           sums converted at insert, keyed by
+//	                                               what the figure groups by)
 //
-// The family's machinery (re-projection when the rates change, the ledger's
-// backfill, idempotence) is in aggregates.go; this file says what the
-// pipeline keeps and reads.
+// The table is one of the LeadKPI family's (one ledger for every lead
+// figure: one insert per load of lead events); the machinery is in
+// aggregates.go; this file says what the pipeline keeps and reads.
 
 import (
 	"context"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/shopspring/decimal"
 )
-
-// PipelineKeys are what the pipeline figure reads of a lead's state.
-type PipelineKeys struct {
-	Post, InvestorCountry, Sector, Stage, Currency string
-	Probability, Capex                             decimal.Decimal
-	StageDay                                       time.Time
-}
-
-// PipelineKeysOf returns the pipeline keys of a lead state.
-func PipelineKeysOf(l LeadStateRow) PipelineKeys {
-	return PipelineKeys{Post: l.Post, InvestorCountry: l.InvestorCountry, Sector: l.Sector, Stage: l.Stage,
-		Currency: l.Currency, Probability: l.Probability, Capex: l.Capex, StageDay: l.StageDay}
-}
-
-// Equal reports whether both keys put a lead in the same place of every figure.
-func (k PipelineKeys) Equal(o PipelineKeys) bool {
-	return k.Post == o.Post && k.InvestorCountry == o.InvestorCountry && k.Sector == o.Sector && k.Stage == o.Stage &&
-		k.Currency == o.Currency && k.Probability.Equal(o.Probability) && k.Capex.Equal(o.Capex) && k.StageDay.Equal(o.StageDay)
-}
-
-func (k PipelineKeys) ledgerValues() []any {
-	return []any{k.Post, k.InvestorCountry, k.Sector, k.Stage, k.Probability, k.Capex, k.Currency, k.StageDay}
-}
-
-// LeadPipeline is the family of the investment pipeline: the ledger
-// lead_pipeline_changes and the aggregates lead_pipeline.
-var LeadPipeline = &Family[PipelineKeys]{
-	Name: "lead_pipeline", Ledger: "lead_pipeline_changes", Stream: "LEADS",
-	ledgerDDL:     pipelineLedgerDDL,
-	ledgerColumns: "stream_seq, event_id, sign, lead_id, post, investor_country, sector, stage, probability, capex, currency, stage_day",
-	projections:   []projection{{table: "lead_pipeline", columns: pipelineAggregateColumns, names: pipelineAggregateNames, selectFrom: pipelineSelect}},
-	States:        func(rows *Rows) int { return len(rows.LeadStates) },
-	At: func(rows *Rows, i, _ int) State[PipelineKeys] {
-		l := rows.LeadStates[i]
-		return State[PipelineKeys]{Record: l.LeadID, Version: l.Version, EventID: l.EventID, Keys: PipelineKeysOf(l)}
-	},
-}
-
-const pipelineLedgerDDL = `CREATE TABLE IF NOT EXISTS lead_pipeline_changes (
-    stream_seq       UInt64,
-    event_id         UUID,
-    sign             Int8,
-    lead_id          UUID,
-    post             String,
-    investor_country String,
-    sector           String,
-    stage            String,
-    probability      Decimal(9, 4),
-    capex            Decimal(38, 4),
-    currency         String,
-    stage_day        Date
-) ENGINE = MergeTree ORDER BY (stream_seq, sign)`
 
 // The aggregates: a row per distinct (figure keys, rate flags); merges add
 // the counts and sums of equal keys up and drop the keys every lead has

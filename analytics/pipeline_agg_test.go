@@ -15,21 +15,18 @@ import (
 )
 
 // changesOf writes what ingest writes for states, given in the order of
-// their events: for each, −1 with the lead's previous keys and +1 with its
-// new ones.
-func changesOf(states []analytics.LeadStateRow) []analytics.Change[analytics.PipelineKeys] {
-	last := map[uuid.UUID]analytics.PipelineKeys{}
-	var out []analytics.Change[analytics.PipelineKeys]
+// their events, each a stage change: for each, −1 with the lead's previous
+// keys and +1 with its new ones.
+func changesOf(states []analytics.LeadStateRow) []analytics.Change[analytics.LeadKPIKeys] {
+	last := map[uuid.UUID]analytics.LeadKPIKeys{}
+	var out []analytics.Change[analytics.LeadKPIKeys]
 	for i, s := range states {
-		seq := uint64(i + 1)
-		keys := analytics.PipelineKeysOf(s)
-		if prev, ok := last[s.LeadID]; ok {
-			if prev.Equal(keys) {
-				continue
-			}
-			out = append(out, analytics.Change[analytics.PipelineKeys]{StreamSeq: seq, EventID: s.EventID, Sign: -1, Record: s.LeadID, Keys: prev})
+		keys := analytics.LeadKPIKeysOf(s, true)
+		prev, ok := last[s.LeadID]
+		if ok {
+			keys = analytics.LeadKPI.Derive(prev, keys)
 		}
-		out = append(out, analytics.Change[analytics.PipelineKeys]{StreamSeq: seq, EventID: s.EventID, Sign: 1, Record: s.LeadID, Keys: keys})
+		out = append(out, analytics.Changes(uint64(i+1), s.EventID, s.LeadID, !ok, prev, keys)...)
 		last[s.LeadID] = keys
 	}
 	return out
@@ -61,7 +58,7 @@ func bothPipelines(t *testing.T, conn driver.Conn) (fromAggregates, fromStates [
 func TestPipelineAggregatesFollowTheRates(t *testing.T) {
 	conn := migrated(t)
 	ctx := context.Background()
-	if _, err := analytics.LeadPipeline.Prepare(ctx, conn, obs.Discard()); err != nil {
+	if _, err := analytics.LeadKPI.Prepare(ctx, conn, obs.Discard()); err != nil {
 		t.Fatal(err)
 	}
 	a, b, c, e := uuid.New(), uuid.New(), uuid.New(), uuid.New()
@@ -84,7 +81,7 @@ func TestPipelineAggregatesFollowTheRates(t *testing.T) {
 	if len(changes) != 6 {
 		t.Fatalf("%d change rows, want 6 (a: +1, −1 +1; b, c, e: +1)", len(changes))
 	}
-	if err := analytics.LeadPipeline.Write(ctx, conn, changes); err != nil {
+	if err := analytics.LeadKPI.Write(ctx, conn, changes); err != nil {
 		t.Fatal(err)
 	}
 	agg, st := bothPipelines(t, conn)
@@ -105,7 +102,7 @@ func TestPipelineAggregatesFollowTheRates(t *testing.T) {
 	if len(st[0]) != 2 || st[0][0].Leads != 2 || st[0][1].NoRate != 1 {
 		t.Fatalf("the figure itself: %+v", st[0])
 	}
-	held, err := analytics.LeadPipeline.Held(ctx, conn, 2, 5)
+	held, err := analytics.LeadKPI.Held(ctx, conn, 2, 5)
 	if err != nil || !reflect.DeepEqual(held, map[uint64]bool{2: true, 3: true, 4: true, 5: true}) {
 		t.Fatalf("held: %v %v", held, err)
 	}
@@ -125,7 +122,7 @@ func TestPipelineAggregatesFollowTheRates(t *testing.T) {
 	if !reflect.DeepEqual(agg, st) || reflect.DeepEqual(st[0], before) {
 		t.Fatalf("after the rates changed: aggregates %+v, states %+v (before %+v)", agg[0], st[0], before)
 	}
-	re, err := analytics.LeadPipeline.Prepare(ctx, conn, obs.Discard())
+	re, err := analytics.LeadKPI.Prepare(ctx, conn, obs.Discard())
 	if err != nil || !re {
 		t.Fatalf("re-projected %v, %v", re, err)
 	}
@@ -133,7 +130,7 @@ func TestPipelineAggregatesFollowTheRates(t *testing.T) {
 	if !reflect.DeepEqual(agg, st) {
 		t.Fatalf("re-projected: aggregates %+v\nstates     %+v", agg, st)
 	}
-	if re, err := analytics.LeadPipeline.Prepare(ctx, conn, obs.Discard()); err != nil || re {
+	if re, err := analytics.LeadKPI.Prepare(ctx, conn, obs.Discard()); err != nil || re {
 		t.Fatalf("current aggregates re-projected again: %v %v", re, err)
 	}
 }

@@ -76,7 +76,6 @@ type keeper interface {
 func keepers(js jetstream.JetStream, conn driver.Conn, log *slog.Logger) map[string][]keeper {
 	out := map[string][]keeper{}
 	for _, k := range []keeper{
-		newAggregates(analytics.LeadPipeline, js, conn, log),
 		newAggregates(analytics.LeadKPI, js, conn, log),
 		newAggregates(analytics.DealExports, js, conn, log),
 		newAggregates(analytics.BarrierFigures, js, conn, log),

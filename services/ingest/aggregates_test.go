@@ -275,7 +275,7 @@ func aggregatesDatabase(t *testing.T, name string) driver.Conn {
 func samePipelines(t *testing.T, conn driver.Conn, when string) []analytics.PipelineRow {
 	t.Helper()
 	ctx := context.Background()
-	waitCurrent(t, conn, analytics.LeadPipeline.Current, when)
+	waitCurrent(t, conn, analytics.LeadKPI.Current, when)
 	filters := []analytics.PipelineFilter{{}}
 	for _, p := range aggPosts {
 		filters = append(filters, analytics.PipelineFilter{Post: p})
@@ -624,21 +624,20 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	}
 
 	s := New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-agg"})
-	leads := s.keepers[events.StreamLeads][0].(*aggregates[analytics.PipelineKeys])
-	kpis := s.keepers[events.StreamLeads][1].(*aggregates[analytics.LeadKPIKeys])
+	kpis := s.keepers[events.StreamLeads][0].(*aggregates[analytics.LeadKPIKeys])
 	deals := s.keepers[events.StreamExports][0].(*aggregates[analytics.ExportKeys])
 	barriers := s.keepers[events.StreamExports][1].(*aggregates[analytics.BarrierKeys])
-	leads.keep, kpis.keep, deals.keep, barriers.keep = 500, 500, 500, 100 // most previous events are then read from the stream
+	kpis.keep, deals.keep, barriers.keep = 500, 500, 100 // most previous events are then read from the stream
 	startDrained(t, ns.JS, s, "ingest-agg")()
 	for _, k := range []struct {
 		name              string
 		lookups, unplaced int64
-	}{{"leads", leads.lookups, leads.unplaced}, {"lead KPIs", kpis.lookups, kpis.unplaced}, {"deals", deals.lookups, deals.unplaced}, {"barriers", barriers.lookups, barriers.unplaced}} {
+	}{{"leads", kpis.lookups, kpis.unplaced}, {"deals", deals.lookups, deals.unplaced}, {"barriers", barriers.lookups, barriers.unplaced}} {
 		if k.lookups == 0 || k.unplaced != 0 {
 			t.Fatalf("%s: %d previous events read from the stream (want some), %d not placed (want none)", k.name, k.lookups, k.unplaced)
 		}
 	}
-	t.Logf("%d lead, %d deal and %d barrier events; %d, %d and %d previous events read from the stream", n, nd, nb, leads.lookups, deals.lookups, barriers.lookups)
+	t.Logf("%d lead, %d deal and %d barrier events; %d, %d and %d previous events read from the stream", n, nd, nb, kpis.lookups, deals.lookups, barriers.lookups)
 	first := samePipelines(t, conn, "ingested")
 	if len(first) < 20 {
 		t.Fatalf("the figure has %d rows: the generator should fill most sectors and stages", len(first))
@@ -720,7 +719,7 @@ func TestLedgersFilledFromTheStreams(t *testing.T) {
 	dealHistories(t, ns.JS, 3000, 3)
 	barrierHistories(t, ns.JS, 1000, 4)
 	startDrained(t, ns.JS, New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-old", NoAggregates: true}), "ingest-old")()
-	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadPipeline.Current, analytics.LeadKPI.Current, analytics.DealExports.Current, analytics.BarrierFigures.Current} {
+	for _, current := range []func(context.Context, driver.Conn) (bool, error){analytics.LeadKPI.Current, analytics.DealExports.Current, analytics.BarrierFigures.Current} {
 		if current, err := current(context.Background(), conn); err != nil || current {
 			t.Fatalf("aggregates current before ingest kept them: %v %v", current, err)
 		}
