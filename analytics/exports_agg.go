@@ -75,47 +75,13 @@ var DealExports = &Family[ExportKeys]{
 		// One row per distinct keys; merges add equal keys up and drop those
 		// every deal has left. The rate flags are keys so that the oldest
 		// rate stays a max over the keys that hold deals.
-		{table: "deal_exports", columns: `(
-    stage         String,
-    deal_year     UInt16,
-    post          String,
-    buyer_country String,
-    hs_code       String,
-    hs_chapter    String,
-    hs_heading    String,
-    fx_missing    UInt8,
-    fx_stale      UInt8,
-    fx_expired    UInt8,
-    fx_age_days   Int32,
-    deals         Int64,
-    value_usd     Decimal(38, 2),
-    value_kzt     Decimal(38, 2)
-) ENGINE = SummingMergeTree()
-ORDER BY (stage, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days)`,
-			names:      "stage, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days, deals, value_usd, value_kzt",
+		{table: "deal_exports", columns: exportsColumns("stage"), names: exportsNames("stage"),
 			selectFrom: func(from string) string { return exportsSelect("stage", from, "1") }},
 		// The realised or committed deals once per clause, for the figures
 		// by clause (the scorecard's clause scope): clauses are not keys of
 		// deal_exports, where they would multiply its rows by the sets of
 		// clauses in use.
-		{table: "deal_exports_by_clause", columns: `(
-    clause        String,
-    deal_year     UInt16,
-    post          String,
-    buyer_country String,
-    hs_code       String,
-    hs_chapter    String,
-    hs_heading    String,
-    fx_missing    UInt8,
-    fx_stale      UInt8,
-    fx_expired    UInt8,
-    fx_age_days   Int32,
-    deals         Int64,
-    value_usd     Decimal(38, 2),
-    value_kzt     Decimal(38, 2)
-) ENGINE = SummingMergeTree()
-ORDER BY (clause, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days)`,
-			names: "clause, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days, deals, value_usd, value_kzt",
+		{table: "deal_exports_by_clause", columns: exportsColumns("clause"), names: exportsNames("clause"),
 			selectFrom: func(from string) string {
 				return exportsSelect("arrayJoin(splitByChar(',', clauses)) AS clause", from,
 					"clauses != '' AND stage IN ('"+strings.Join(CommittedStages, "', '")+"')")
@@ -126,6 +92,36 @@ ORDER BY (clause, deal_year, post, buyer_country, hs_code, hs_chapter, hs_headin
 		d := rows.DealStates[i]
 		return State[ExportKeys]{Record: d.DealID, Version: d.Version, EventID: d.EventID, Keys: ExportKeysOf(d)}
 	},
+}
+
+// exportsKeys are the keys of DealExports' tables after the first (the
+// stage, or the clause); the rate flags are keys so that the oldest rate
+// stays a max over the keys that hold deals.
+const exportsKeys = "deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days"
+
+// exportsColumns are the columns and engine of a DealExports table keyed first by first.
+func exportsColumns(first string) string {
+	return `(
+    ` + first + `  String,
+    deal_year     UInt16,
+    post          String,
+    buyer_country String,
+    hs_code       String,
+    hs_chapter    String,
+    hs_heading    String,
+    fx_missing    UInt8,
+    fx_stale      UInt8,
+    fx_expired    UInt8,
+    fx_age_days   Int32,
+    deals         Int64,
+    value_usd     Decimal(38, 2),
+    value_kzt     Decimal(38, 2)
+) ENGINE = SummingMergeTree()
+ORDER BY (` + first + `, ` + exportsKeys + `)`
+}
+
+func exportsNames(first string) string {
+	return first + ", " + exportsKeys + ", deals, value_usd, value_kzt"
 }
 
 // exportsSelect is the selectFrom of DealExports' projections, by first
@@ -140,7 +136,7 @@ func exportsSelect(first, from, where string) string {
 			toInt64(sum(sign)) AS deals, sum(sign * ` + c.usd + `) AS value_usd, sum(sign * ` + c.kzt + `) AS value_kzt
 		FROM ` + from + `
 		WHERE ` + where + `
-		GROUP BY ` + name + `, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days`
+		GROUP BY ` + name + `, ` + exportsKeys
 }
 
 // readStates is the context key of ReadStates.

@@ -381,31 +381,36 @@ func barrierHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) 
 	})
 }
 
+// collected is figures gathered as one comparable value; an error fails the test.
+type collected struct {
+	t   *testing.T
+	out []any
+}
+
+func (c *collected) add(v any, err error) {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.out = append(c.out, v)
+}
+
 // barrierFigures are the barrier figures under f, as one comparable value.
 func barrierFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics.BarrierFilter) []any {
 	t.Helper()
-	var out []any
-	add := func(v any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
+	c := &collected{t: t}
+	add := c.add
 	add(analytics.Barriers(ctx, conn, f))
 	add(analytics.BarriersByType(ctx, conn, f))
 	add(analytics.BarriersByCountry(ctx, conn, f))
 	add(analytics.BarriersResolvedByYear(ctx, conn, f))
-	return out
+	return c.out
 }
 
-// sameBarriers checks that the barrier aggregates are current and that the
-// barrier figures from them equal those from the states, under filters of
-// every post, country and a type.
+// sameBarriers: the barrier figures of both models are equal under filters
+// of every post, country and a type.
 func sameBarriers(t *testing.T, conn driver.Conn, when string) []any {
 	t.Helper()
-	ctx := context.Background()
-	waitCurrent(t, conn, analytics.BarrierFigures.Current, when)
 	filters := []analytics.BarrierFilter{{}, {Type: "sps"}}
 	for _, p := range aggPosts {
 		filters = append(filters, analytics.BarrierFilter{Post: p})
@@ -413,38 +418,15 @@ func sameBarriers(t *testing.T, conn driver.Conn, when string) []any {
 	for _, c := range aggCountries[:6] {
 		filters = append(filters, analytics.BarrierFilter{Country: c}, analytics.BarrierFilter{Post: aggPosts[2], Country: c, Type: "tariff"})
 	}
-	var all []any
-	for i, f := range filters {
-		start := time.Now()
-		agg := barrierFigures(t, ctx, conn, f)
-		fromAgg := time.Since(start)
-		start = time.Now()
-		st := barrierFigures(t, analytics.ReadStates(ctx), conn, f)
-		for j := range agg {
-			if !reflect.DeepEqual(agg[j], st[j]) {
-				t.Fatalf("%s, filter %+v, figure %d:\naggregates %+v\nstates     %+v", when, f, j, agg[j], st[j])
-			}
-		}
-		if i == 0 {
-			all = agg
-			t.Logf("%s: %d barrier figures equal; %v from the aggregates, %v from the states", when, len(agg), fromAgg.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-		}
-	}
-	return all
+	return sameFigures(t, conn, when, "barrier", analytics.BarrierFigures, filters, barrierFigures)
 }
 
 // exportFigures are every export figure under f (and the scorecard's
 // export metrics under the same post and country), as one comparable value.
 func exportFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics.ExportFilter) []any {
 	t.Helper()
-	var out []any
-	add := func(v any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
+	c := &collected{t: t}
+	add := c.add
 	add(analytics.ExportsByStage(ctx, conn, f))
 	add(analytics.ExportsBySector(ctx, conn, f))
 	add(analytics.ExportsByDestination(ctx, conn, f))
@@ -459,17 +441,13 @@ func exportFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analyt
 	kf.Clause = "2.6"
 	add(analytics.ExportsByYear(ctx, conn, analytics.ByTotal, kf))
 	add(analytics.ExportsByYear(ctx, conn, analytics.BySector, kf))
-	return out
+	return c.out
 }
 
-// sameExports checks that the export aggregates are current and that every
-// export figure from them equals the figure from the states, under filters
-// of every post, country, some years, a sector and stages; it returns the
-// unfiltered figures.
+// sameExports: every export figure of both models is equal under filters of
+// every post, country, some years, a sector and stages.
 func sameExports(t *testing.T, conn driver.Conn, when string) []any {
 	t.Helper()
-	ctx := context.Background()
-	waitCurrent(t, conn, analytics.DealExports.Current, when)
 	filters := []analytics.ExportFilter{{}, {Years: []int{2021, 2025}}, {Sector: "unassigned"}, {Stages: []string{"paid", "lost"}}}
 	for _, p := range aggPosts {
 		filters = append(filters, analytics.ExportFilter{Post: p})
@@ -477,56 +455,28 @@ func sameExports(t *testing.T, conn driver.Conn, when string) []any {
 	for _, c := range aggCountries[:6] {
 		filters = append(filters, analytics.ExportFilter{BuyerCountry: c}, analytics.ExportFilter{Post: aggPosts[1], BuyerCountry: c, Years: []int{2024}})
 	}
-	var all []any
-	for i, f := range filters {
-		start := time.Now()
-		agg := exportFigures(t, ctx, conn, f)
-		fromAgg := time.Since(start)
-		start = time.Now()
-		st := exportFigures(t, analytics.ReadStates(ctx), conn, f)
-		if !reflect.DeepEqual(agg, st) {
-			for j := range agg {
-				if !reflect.DeepEqual(agg[j], st[j]) {
-					t.Fatalf("%s, filter %+v, figure %d:\naggregates %+v\nstates     %+v", when, f, j, agg[j], st[j])
-				}
-			}
-		}
-		if i == 0 {
-			all = agg
-			t.Logf("%s: %d export figures equal; %v from the aggregates, %v from the states", when, len(agg), fromAgg.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-		}
-	}
-	return all
+	return sameFigures(t, conn, when, "export", analytics.DealExports, filters, exportFigures)
 }
 
 // kpiFigures are the scorecard's lead metrics under f, by every breakdown,
 // as one comparable value.
 func kpiFigures(t *testing.T, ctx context.Context, conn driver.Conn, f analytics.KPIFilter) []any {
 	t.Helper()
-	var out []any
-	add := func(v any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
+	c := &collected{t: t}
+	add := c.add
 	for _, by := range []analytics.By{analytics.BySector, analytics.ByClause, analytics.ByCountry, analytics.ByTotal} {
 		add(analytics.InvestmentByYear(ctx, conn, analytics.Committed, by, f))
 		add(analytics.InvestmentByYear(ctx, conn, analytics.Realised, by, f))
 		add(analytics.OpenPipeline(ctx, conn, by, f))
 		add(analytics.Conversion(ctx, conn, by, f))
 	}
-	return out
+	return c.out
 }
 
-// sameKPIs checks that the lead KPI aggregates are current and that the
-// scorecard's lead metrics from them equal those from the states, under
-// filters of every post, country, clause, a sector and years.
+// sameKPIs: the scorecard's lead metrics and the conversion of both models
+// are equal under filters of every post, country, clause, a sector and years.
 func sameKPIs(t *testing.T, conn driver.Conn, when string) []any {
 	t.Helper()
-	ctx := context.Background()
-	waitCurrent(t, conn, analytics.LeadKPI.Current, when)
 	filters := []analytics.KPIFilter{{}, {Years: []int{2021, 2025}}, {Sector: "unassigned"}, {Sector: "agro", Clause: "2.6"}, {Clause: "2.2"}}
 	for _, p := range aggPosts {
 		filters = append(filters, analytics.KPIFilter{Post: p})
@@ -534,24 +484,35 @@ func sameKPIs(t *testing.T, conn driver.Conn, when string) []any {
 	for _, c := range aggCountries {
 		filters = append(filters, analytics.KPIFilter{Country: c}, analytics.KPIFilter{Post: aggPosts[1], Country: c, Years: []int{2024}})
 	}
-	var all []any
+	return sameFigures(t, conn, when, "lead KPI", analytics.LeadKPI, filters, kpiFigures)
+}
+
+// sameFigures checks that fam's aggregates are current and that figures
+// from them equal the same figures from the states (analytics.ReadStates),
+// under every filter; it returns the figures under the first filter.
+func sameFigures[F any, K analytics.FamilyKeys[K]](t *testing.T, conn driver.Conn, when, what string, fam *analytics.Family[K], filters []F,
+	figures func(*testing.T, context.Context, driver.Conn, F) []any) []any {
+	t.Helper()
+	ctx := context.Background()
+	waitCurrent(t, conn, fam.Current, when)
+	var first []any
 	for i, f := range filters {
 		start := time.Now()
-		agg := kpiFigures(t, ctx, conn, f)
+		agg := figures(t, ctx, conn, f)
 		fromAgg := time.Since(start)
 		start = time.Now()
-		st := kpiFigures(t, analytics.ReadStates(ctx), conn, f)
+		st := figures(t, analytics.ReadStates(ctx), conn, f)
 		for j := range agg {
 			if !reflect.DeepEqual(agg[j], st[j]) {
 				t.Fatalf("%s, filter %+v, figure %d:\naggregates %+v\nstates     %+v", when, f, j, agg[j], st[j])
 			}
 		}
 		if i == 0 {
-			all = agg
-			t.Logf("%s: %d lead KPI figures equal; %v from the aggregates, %v from the states", when, len(agg), fromAgg.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+			first = agg
+			t.Logf("%s: %d %s figures equal; %v from the aggregates, %v from the states", when, len(agg), what, fromAgg.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 		}
 	}
-	return all
+	return first
 }
 
 // waitCurrent waits up to 2 minutes for current to say the aggregates are current.
