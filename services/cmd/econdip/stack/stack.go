@@ -520,12 +520,12 @@ func (s *Stack) LoadReferenceFiles(ctx context.Context) (ReferenceLoad, error) {
 	if err != nil {
 		return out, err
 	}
-	// The pipeline's aggregates follow the rates: re-projected here, as a
-	// user with DDL, under the lock ingest's writes take (ingest's own
+	// The figures' aggregates follow the rates: re-projected here, as a
+	// user with DDL, under the locks ingest's writes take (ingest's own
 	// ClickHouse user may not create tables). Not in cluster mode yet.
 	if s.Cfg.CHCluster == "" && s.JS != nil && (s.Cfg.Role == "" || s.Cfg.Role == natsx.ServiceAdminTool) {
 		if err := ingest.PrepareAggregates(ctx, s.JS, s.CH, s.Log); err != nil {
-			return out, fmt.Errorf("the pipeline aggregates: %w", err)
+			return out, fmt.Errorf("the figures' aggregates: %w", err)
 		}
 	}
 	s.setRates(rates)
