@@ -157,6 +157,7 @@ type aggregates[K analytics.FamilyKeys[K]] struct {
 	js   jetstream.JetStream
 	conn driver.Conn
 	log  *slog.Logger
+	base *slog.Logger // log without the family's name, for Prepare, which names it
 
 	off    bool         // the ClickHouse user may not make the aggregates: ingest goes on without them
 	lease  *natsx.Lease // the ledger's lock
@@ -171,7 +172,7 @@ type aggregates[K analytics.FamilyKeys[K]] struct {
 }
 
 func newAggregates[K analytics.FamilyKeys[K]](fam *analytics.Family[K], js jetstream.JetStream, conn driver.Conn, log *slog.Logger) *aggregates[K] {
-	return &aggregates[K]{fam: fam, js: js, conn: conn, log: log.With("aggregates", fam.Name), keep: recentKeys, recent: map[uint64]K{}}
+	return &aggregates[K]{fam: fam, js: js, conn: conn, log: log.With("aggregates", fam.Name), base: log, keep: recentKeys, recent: map[uint64]K{}}
 }
 
 func (a *aggregates[K]) stream() string                  { return a.fam.Stream }
@@ -226,7 +227,7 @@ func (a *aggregates[K]) refresh(ctx context.Context) error {
 		if err := a.prepareLedger(ctx); err != nil || a.off {
 			return err
 		}
-		_, err := a.fam.Prepare(ctx, a.conn, a.log)
+		_, err := a.fam.Prepare(ctx, a.conn, a.base)
 		if errors.Is(err, analytics.ErrNoRates) || analytics.IsNotAllowed(err) {
 			// No rates yet, or a user without DDL: econdip migrate or the
 			// reload of the rates re-projects (PrepareAggregates).
@@ -243,7 +244,7 @@ func (a *aggregates[K]) prepare(ctx context.Context) error {
 		if err := a.prepareLedger(ctx); err != nil {
 			return err
 		}
-		_, err := a.fam.Prepare(ctx, a.conn, a.log)
+		_, err := a.fam.Prepare(ctx, a.conn, a.base)
 		if errors.Is(err, analytics.ErrNoRates) {
 			return nil
 		}
