@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,6 +98,33 @@ type projection struct {
 	// a part of one row per key (SummingMergeTree sums only when it merges
 	// parts, not within the part an insert writes).
 	selectFrom func(from string) string
+}
+
+// readStates is the context key of ReadStates.
+type readStates struct{}
+
+// ReadStates makes the figures that have aggregates read the states
+// instead (FINAL, their definition): for tests that compare both models,
+// for the one figure a family's tables cannot tell (by clause under a
+// clause filter), and for an analyst who doubts the aggregates.
+func ReadStates(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readStates{}, true)
+}
+
+// fromAggregates reports whether a figure of fam reads its aggregates:
+// they are current for the loaded rates, and ctx does not ask for the states.
+func fromAggregates[K FamilyKeys[K]](ctx context.Context, conn driver.Conn, fam *Family[K]) (bool, error) {
+	if on, _ := ctx.Value(readStates{}).(bool); on {
+		return false, nil
+	}
+	return fam.Current(ctx, conn)
+}
+
+// clausesKey is a record's clauses as one key: sorted, once each, comma-separated.
+func clausesKey(clauses []string) string {
+	c := slices.Clone(clauses)
+	slices.Sort(c)
+	return strings.Join(slices.Compact(c), ",")
 }
 
 // ErrNoRates: the aggregates cannot be projected before rates are loaded

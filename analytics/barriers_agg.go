@@ -14,7 +14,6 @@ package analytics
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -37,10 +36,8 @@ type BarrierKeys struct {
 
 // BarrierKeysOf returns the keys of a barrier state.
 func BarrierKeysOf(b BarrierStateRow) BarrierKeys {
-	clauses := slices.Clone(b.Clauses)
-	slices.Sort(clauses)
 	k := BarrierKeys{Post: b.Post, Country: b.Country, Type: b.Type, Status: b.Status, Currency: b.Currency,
-		Clauses: strings.Join(slices.Compact(clauses), ","), HasValue: b.HasValue, Value: b.ValueAtStake, ReportedOn: b.ReportedOn}
+		Clauses: clausesKey(b.Clauses), HasValue: b.HasValue, Value: b.ValueAtStake, ReportedOn: b.ReportedOn}
 	if b.ResolvedOn != nil {
 		k.ResolvedOn = *b.ResolvedOn
 	}
@@ -136,7 +133,7 @@ func barrierSource(ctx context.Context, conn driver.Conn, f BarrierFilter, keyEx
 		return "", nil, err
 	}
 	if !agg {
-		base, args := barriersOf(f, barrierFigureColumns)
+		base, args := barriersBase(f)
 		resolved := "is_resolved = 1 AND isNotNull(resolved_on)"
 		return `SELECT ` + keyExpr + ` AS group_key, is_open, is_dormant, is_resolved, has_value, fx_missing, fx_stale, fx_expired, fx_age_days,
 				toUInt16(if(` + resolved + `, toYear(assumeNotNull(resolved_on)), 0)) AS resolved_year,
@@ -160,16 +157,4 @@ func barrierSource(ctx context.Context, conn driver.Conn, f BarrierFilter, keyEx
 		WHERE ` + strings.Join(where, " AND ") + `
 		GROUP BY group_key, is_open, is_dormant, is_resolved, has_value, fx_missing, fx_stale, fx_expired, fx_age_days, resolved_year, days
 		HAVING n != 0`, args, nil
-}
-
-// eachOf expands days that n records each took into every record's days, sorted.
-func eachOf(days []int32, n []int64) []int32 {
-	var each []int32
-	for i, d := range days {
-		for range n[i] {
-			each = append(each, d)
-		}
-	}
-	slices.Sort(each)
-	return each
 }

@@ -208,7 +208,7 @@ func totalsDest(t *ExportTotals) []any {
 
 // exportTotals sums the deals in f by keyExpr, over dealKeys with dims.
 func exportTotals(ctx context.Context, conn driver.Conn, f ExportFilter, dims []string, keyExpr, order string) ([]keyedTotals, error) {
-	base, args, err := dealKeys(ctx, conn, f, nil, false, dims...)
+	base, args, err := dealKeys(ctx, conn, f, nil, dims...)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func exportTotals(ctx context.Context, conn driver.Conn, f ExportFilter, dims []
 // deals (contracted, shipped or paid) in the filter: their value in USD, its
 // non-raw part, and the non-raw share = non-raw value / value.
 func NonRawShare(ctx context.Context, conn driver.Conn, f ExportFilter) ([]NonRawYear, error) {
-	base, args, err := dealKeys(ctx, conn, f, CommittedStages, false, "deal_year")
+	base, args, err := dealKeys(ctx, conn, f, CommittedStages, "deal_year")
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func NonRawShare(ctx context.Context, conn driver.Conn, f ExportFilter) ([]NonRa
 // countries and the distinct HS headings (4 digits) of the realised or
 // committed deals (contracted, shipped or paid) in the filter.
 func MarketsAndProducts(ctx context.Context, conn driver.Conn, f ExportFilter) ([]MarketsProductsYear, error) {
-	base, args, err := dealKeys(ctx, conn, f, CommittedStages, false, "deal_year", "buyer_country", "hs_heading")
+	base, args, err := dealKeys(ctx, conn, f, CommittedStages, "deal_year", "buyer_country", "hs_heading")
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func MarketsAndProducts(ctx context.Context, conn driver.Conn, f ExportFilter) (
 // value per year, market and heading; the index is computed here exactly,
 // as 10,000 × Σ value_i² / total², rounded to 2 places.
 func Concentration(ctx context.Context, conn driver.Conn, f ExportFilter) ([]ConcentrationYear, error) {
-	base, args, err := dealKeys(ctx, conn, f, CommittedStages, false, "deal_year", "buyer_country", "hs_heading")
+	base, args, err := dealKeys(ctx, conn, f, CommittedStages, "deal_year", "buyer_country", "hs_heading")
 	if err != nil {
 		return nil, err
 	}
@@ -584,15 +584,7 @@ func barrierTallies(ctx context.Context, conn driver.Conn, f BarrierFilter, keyE
 // filter with the flags is_open, is_dormant, is_resolved (0 or 1) and
 // days_to_resolve (meaningful for resolved barriers with a resolution day),
 // and the arguments it binds.
-func barriersBase(f BarrierFilter) (string, []any) { return barriersOf(f, "*") }
-
-// barrierFigureColumns are what the barrier figures read of a barrier:
-// FINAL reads every column it is given, and the others (title,
-// description, progress notes) are most of a barrier's bytes.
-const barrierFigureColumns = "post, country, type, status, has_value, value_at_stake, currency, reported_on, resolved_on, clauses"
-
-// barriersOf is barriersBase with only columns (and the flags) of each barrier.
-func barriersOf(f BarrierFilter, columns string) (string, []any) {
+func barriersBase(f BarrierFilter) (string, []any) {
 	var where []string
 	var args []any
 	for _, c := range []struct{ column, value string }{{"post", f.Post}, {"country", f.Country}, {"type", f.Type}} {
@@ -611,11 +603,23 @@ func barriersOf(f BarrierFilter, columns string) (string, []any) {
 			toUInt8(status = 'resolved') AS is_resolved,
 			toInt32(if(isNull(resolved_on), 0, dateDiff('day', reported_on, assumeNotNull(resolved_on)))) AS days_to_resolve
 		FROM (
-			SELECT *, amount_usd AS value_at_stake_usd FROM (` + converted(`SELECT `+columns+`, value_at_stake AS fx_amount,
-				currency AS fx_currency, reported_on AS fx_day FROM (SELECT `+columns+` FROM barrier_states FINAL)`) + `)
+			SELECT *, amount_usd AS value_at_stake_usd FROM (` + converted(`SELECT *, value_at_stake AS fx_amount,
+				currency AS fx_currency, reported_on AS fx_day FROM barrier_states FINAL`) + `)
 		)
 		` + cond
 	return q, args
+}
+
+// eachOf expands days that n records each took into every record's days, sorted.
+func eachOf(days []int32, n []int64) []int32 {
+	var each []int32
+	for i, d := range days {
+		for range n[i] {
+			each = append(each, d)
+		}
+	}
+	slices.Sort(each)
+	return each
 }
 
 // median is the middle of sorted days, or the mean of the two middle ones;

@@ -33,10 +33,8 @@ type ExportKeys struct {
 
 // ExportKeysOf returns the export keys of a deal state.
 func ExportKeysOf(d DealStateRow) ExportKeys {
-	clauses := slices.Clone(d.Clauses)
-	slices.Sort(clauses)
 	return ExportKeys{Post: d.Post, BuyerCountry: d.BuyerCountry, HSCode: d.HSCode, HSChapter: d.HSChapter, HSHeading: d.HSHeading,
-		Stage: d.Stage, Currency: d.Currency, Clauses: strings.Join(slices.Compact(clauses), ","), Value: d.Value, DealDate: d.DealDate}
+		Stage: d.Stage, Currency: d.Currency, Clauses: clausesKey(d.Clauses), Value: d.Value, DealDate: d.DealDate}
 }
 
 // Equal reports whether both keys put a deal in the same place of every figure.
@@ -139,25 +137,6 @@ func exportsSelect(first, from, where string) string {
 		GROUP BY ` + name + `, ` + exportsKeys
 }
 
-// readStates is the context key of ReadStates.
-type readStates struct{}
-
-// ReadStates makes the figures that have aggregates read the states
-// instead (FINAL, their definition): for tests that compare both models,
-// and for an analyst who doubts the aggregates.
-func ReadStates(ctx context.Context) context.Context {
-	return context.WithValue(ctx, readStates{}, true)
-}
-
-// fromAggregates reports whether a figure of fam reads its aggregates:
-// they are current for the loaded rates, and ctx does not ask for the states.
-func fromAggregates[K FamilyKeys[K]](ctx context.Context, conn driver.Conn, fam *Family[K]) (bool, error) {
-	if on, _ := ctx.Value(readStates{}).(bool); on {
-		return false, nil
-	}
-	return fam.Current(ctx, conn)
-}
-
 // dealKeys is dealsClassified for the export figures, as rows with a
 // count: from the aggregates when they are current (each row the deals of
 // one value of dims and the rate flags, n of them, with their sums), else
@@ -169,16 +148,12 @@ func fromAggregates[K FamilyKeys[K]](ctx context.Context, conn driver.Conn, fam 
 // buyer_country, hs_chapter, hs_heading and clauses; with clauses the
 // deals must be the realised or committed ones (stageRule
 // CommittedStages), and each deal comes once per clause as [clause].
-//
-// byClauseOf: the figure is by clause and filtered to the deals with one
-// clause; it lists every clause of those deals, which the by-clause table (a
-// deal once per clause) cannot tell: it reads the states.
-func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule []string, byClauseOf bool, dims ...string) (string, []any, error) {
+func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule []string, dims ...string) (string, []any, error) {
 	agg, err := fromAggregates(ctx, conn, DealExports)
 	if err != nil {
 		return "", nil, err
 	}
-	if !agg || byClauseOf {
+	if !agg {
 		cond, args := dealFilter(f, stageRule)
 		q := `SELECT *, toInt64(1) AS n FROM (` + dealsClassifiedBase() + `) ` + cond
 		return q, args, nil
@@ -211,10 +186,4 @@ func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule [
 			) USING hs_code
 		) ` + outer
 	return q, append(innerArgs, outerArgs...), nil
-}
-
-// countedRateAgeSQL is rateAgeSQL over key rows that count n records each.
-func countedRateAgeSQL(cond string) string {
-	return `toUInt64(sumIf(n, ` + cond + ` AND fx_stale = 1)) AS stale_rate, toInt32(maxIf(fx_age_days, ` + cond + ` AND fx_missing = 0)) AS max_rate_age,
-			toUInt64(sumIf(n, ` + cond + ` AND fx_expired = 1)) AS rate_too_old`
 }

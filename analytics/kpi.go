@@ -102,6 +102,13 @@ func rateAgeSQL(cond string) string {
 			toUInt64(countIf(` + cond + ` AND fx_expired = 1)) AS rate_too_old`
 }
 
+// countedRateAgeSQL is rateAgeSQL over rows that count n records each
+// (the aggregates' key rows).
+func countedRateAgeSQL(cond string) string {
+	return `toUInt64(sumIf(n, ` + cond + ` AND fx_stale = 1)) AS stale_rate, toInt32(maxIf(fx_age_days, ` + cond + ` AND fx_missing = 0)) AS max_rate_age,
+			toUInt64(sumIf(n, ` + cond + ` AND fx_expired = 1)) AS rate_too_old`
+}
+
 func (a *rateAge) dest() []any { return []any{&a.Stale, &a.MaxRateAge, &a.TooOld} }
 
 // Investment metrics of InvestmentByYear.
@@ -265,9 +272,11 @@ func investmentByYears(ctx context.Context, conn driver.Conn, metrics []string, 
 		)
 		GROUP BY metric, kpi_key, year
 		ORDER BY metric, kpi_key, year`
-	for _, m := range metrics {
-		args = append([]any{m}, args...)
+	metricArgs := make([]any, len(metrics))
+	for i, m := range metrics {
+		metricArgs[i] = m
 	}
+	args = append(metricArgs, args...)
 	type metricYear struct {
 		metric string
 		InvestmentYear
@@ -631,7 +640,12 @@ func ExportsByYear(ctx context.Context, conn driver.Conn, by By, f KPIFilter) ([
 	if by == ByClause || f.Clause != "" {
 		dims = append(dims, "clauses")
 	}
-	base, args, err := dealKeys(ctx, conn, ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.Country, Sector: f.Sector}, CommittedStages, by == ByClause && f.Clause != "", dims...)
+	if by == ByClause && f.Clause != "" {
+		// Every clause of the deals that have one: the by-clause table (a
+		// deal once per clause) cannot tell them; the states can.
+		ctx = ReadStates(ctx)
+	}
+	base, args, err := dealKeys(ctx, conn, ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.Country, Sector: f.Sector}, CommittedStages, dims...)
 	if err != nil {
 		return nil, err
 	}
@@ -670,7 +684,7 @@ func BarrierValueResolved(ctx context.Context, conn driver.Conn, by By, f KPIFil
 	if err != nil {
 		return nil, err
 	}
-	base, args := barriersOf(BarrierFilter{Post: f.Post, Country: f.Country}, barrierFigureColumns)
+	base, args := barriersBase(BarrierFilter{Post: f.Post, Country: f.Country})
 	clause := "1"
 	if f.Clause != "" {
 		clause = "has(clauses, ?)"

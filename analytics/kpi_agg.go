@@ -20,7 +20,6 @@ package analytics
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -72,10 +71,8 @@ func (k LeadKPIKeys) ledgerValues() []any {
 // lead_stage_history records them) or not. The first days of the lead's
 // earlier stages come from its previous keys (LeadKPI.Derive).
 func LeadKPIKeysOf(l LeadStateRow, enters bool) LeadKPIKeys {
-	clauses := slices.Clone(l.Clauses)
-	slices.Sort(clauses)
 	k := LeadKPIKeys{Post: l.Post, InvestorCountry: l.InvestorCountry, Sector: l.Sector, Stage: l.Stage, Currency: l.Currency,
-		Clauses: strings.Join(slices.Compact(clauses), ","), Probability: l.Probability, Capex: l.Capex, StageDay: l.StageDay, Jobs: l.ExpectedJobs}
+		Clauses: clausesKey(l.Clauses), Probability: l.Probability, Capex: l.Capex, StageDay: l.StageDay, Jobs: l.ExpectedJobs}
 	if l.ExpectedDecisionDate != nil {
 		k.DecisionYear = uint16(l.ExpectedDecisionDate.Year())
 	}
@@ -92,8 +89,8 @@ func LeadKPIKeysOf(l LeadStateRow, enters bool) LeadKPIKeys {
 	return k
 }
 
-// enters reports whether a lead event of the type enters a stage.
-func enters(eventType string) bool {
+// entersStage reports whether a lead event of the type enters a stage.
+func entersStage(eventType string) bool {
 	return eventType == events.TypeLeadCreated || eventType == events.TypeLeadStageChanged
 }
 
@@ -143,7 +140,7 @@ var LeadKPI = &Family[LeadKPIKeys]{
 	States: func(rows *Rows) int { return len(rows.LeadStates) },
 	At: func(rows *Rows, state, event int) State[LeadKPIKeys] {
 		l := rows.LeadStates[state]
-		return State[LeadKPIKeys]{Record: l.LeadID, Version: l.Version, EventID: l.EventID, Keys: LeadKPIKeysOf(l, enters(rows.Events[event].Type))}
+		return State[LeadKPIKeys]{Record: l.LeadID, Version: l.Version, EventID: l.EventID, Keys: LeadKPIKeysOf(l, entersStage(rows.Events[event].Type))}
 	},
 	Derive: func(prev, k LeadKPIKeys) LeadKPIKeys {
 		k.IdentifiedOn = earliest(prev.IdentifiedOn, k.IdentifiedOn)

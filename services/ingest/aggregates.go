@@ -60,10 +60,8 @@ type keeper interface {
 	stream() string
 	// states is how many of the family's state rows rows holds.
 	states(rows *analytics.Rows) int
-	// pending takes what the ledger needs of msgs, projected into rows, and
-	// returns the work that adds their changes to it (nil: none), which
-	// may run while rows change.
-	pending(rows *analytics.Rows, msgs []recorded) func(context.Context) error
+	// write adds the changes of msgs, projected into rows, to the ledger.
+	write(ctx context.Context, rows *analytics.Rows, msgs []recorded) error
 	// refresh makes the ledger complete and the aggregates current for the
 	// loaded rates; prepare does the same as a user who may run DDL, and
 	// says why not when it cannot.
@@ -71,8 +69,7 @@ type keeper interface {
 	prepare(ctx context.Context) error
 }
 
-// keepers returns a keeper of each family ingest keeps, by stream (at most
-// four a stream: the load counts each one's state rows in an array).
+// keepers returns a keeper of each family ingest keeps, by stream.
 func keepers(js jetstream.JetStream, conn driver.Conn, log *slog.Logger) map[string][]keeper {
 	out := map[string][]keeper{}
 	for _, k := range []keeper{
@@ -193,13 +190,13 @@ func (a *aggregates[K]) remember(seq uint64, keys K) {
 	a.recent[seq] = keys
 }
 
-// pending is the work that adds the changes of msgs (a load's events of
-// the family) to the ledger, leaving out those it holds.
+// write adds the changes of msgs (a load's events of the family) to the
+// ledger, leaving out those it holds.
 // The aggregates are not made current here: rows the view converts at
 // other rates than those the aggregates were projected at only make them
 // not current (the figures read the states) until the next refresh
 // re-projects them from the ledger, which holds the rows as stated.
-func (a *aggregates[K]) pending(rows *analytics.Rows, msgs []recorded) func(context.Context) error {
+func (a *aggregates[K]) write(ctx context.Context, rows *analytics.Rows, msgs []recorded) error {
 	if a.off || len(msgs) == 0 {
 		return nil
 	}
@@ -207,14 +204,12 @@ func (a *aggregates[K]) pending(rows *analytics.Rows, msgs []recorded) func(cont
 	for i, m := range msgs {
 		evs[i] = a.eventOf(rows, m)
 	}
-	return func(ctx context.Context) error {
-		return a.locked(ctx, func(ctx context.Context) error {
-			if err := a.prepareLedger(ctx); err != nil || a.off {
-				return err
-			}
-			return a.add(ctx, evs)
-		})
-	}
+	return a.locked(ctx, func(ctx context.Context) error {
+		if err := a.prepareLedger(ctx); err != nil || a.off {
+			return err
+		}
+		return a.add(ctx, evs)
+	})
 }
 
 // refresh makes the ledger complete and the aggregates current for the
@@ -223,29 +218,25 @@ func (a *aggregates[K]) refresh(ctx context.Context) error {
 	if a.off {
 		return nil
 	}
-	return a.locked(ctx, func(ctx context.Context) error {
-		if err := a.prepareLedger(ctx); err != nil || a.off {
-			return err
-		}
-		_, err := a.fam.Prepare(ctx, a.conn, a.base)
-		if errors.Is(err, analytics.ErrNoRates) || analytics.IsNotAllowed(err) {
-			// No rates yet, or a user without DDL: econdip migrate or the
-			// reload of the rates re-projects (PrepareAggregates).
-			return nil
-		}
-		return err
-	})
+	// A user without DDL: econdip migrate or the reload of the rates
+	// re-projects (PrepareAggregates).
+	return a.project(ctx, true)
 }
 
 // prepare is refresh as a user who may create the tables: an error says
 // why they are not made.
-func (a *aggregates[K]) prepare(ctx context.Context) error {
+func (a *aggregates[K]) prepare(ctx context.Context) error { return a.project(ctx, false) }
+
+// project makes the ledger complete and the aggregates current under the
+// lock; no rates yet is no error, nor with withoutDDL a user who may not
+// re-project.
+func (a *aggregates[K]) project(ctx context.Context, withoutDDL bool) error {
 	return a.locked(ctx, func(ctx context.Context) error {
-		if err := a.prepareLedger(ctx); err != nil {
+		if err := a.prepareLedger(ctx); err != nil || withoutDDL && a.off {
 			return err
 		}
 		_, err := a.fam.Prepare(ctx, a.conn, a.base)
-		if errors.Is(err, analytics.ErrNoRates) {
+		if errors.Is(err, analytics.ErrNoRates) || withoutDDL && analytics.IsNotAllowed(err) {
 			return nil
 		}
 		return err

@@ -541,6 +541,11 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 	l.rows.Events = slices.Grow(l.rows.Events, len(f.msgs)) // a row each
 	var pending uint64                                      // JetStream's count of messages after the last one in hand
 	havePending := false
+	families := s.keepers[stream]
+	states := make([]int, len(families)) // each family's state rows before a message
+	if l.family == nil {
+		l.family = make([][]recorded, len(families))
+	}
 	for _, m := range f.msgs {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -551,9 +556,7 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 		// The message's bytes stay as they are until it is acknowledged:
 		// the events row keeps the data from them, not a copy.
 		env, ev, err := events.DecodeInPlace(m.Data())
-		families := s.keepers[stream]
 		evRows := len(l.rows.Events)
-		var states [4]int // each family's state rows before this message (at most 4 families a stream)
 		for i, family := range families {
 			states[i] = family.states(&l.rows)
 		}
@@ -563,9 +566,6 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 		if err != nil {
 			l.poison, l.reasons = append(l.poison, m), append(l.reasons, err.Error())
 			continue
-		}
-		if len(l.family) < len(families) {
-			l.family = make([][]recorded, len(families))
 		}
 		for i, family := range families {
 			if family.states(&l.rows) == states[i]+1 {
@@ -590,14 +590,8 @@ func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	// once, each insert on its own, made ingest slower on two cores: the
 	// freshness benchmark's top rate fell from 1,250 to 750 events/s.)
 	for i, family := range s.keepers[stream] {
-		var msgs []recorded
-		if i < len(l.family) {
-			msgs = l.family[i]
-		}
-		if w := family.pending(&l.rows, msgs); w != nil {
-			if err := w(ctx); err != nil {
-				return err
-			}
+		if err := family.write(ctx, &l.rows, l.family[i]); err != nil {
+			return err
 		}
 	}
 	if err := s.dropStored(ctx, stream, l); err != nil {
