@@ -40,12 +40,19 @@ var (
 	aggCurrencies = []string{"USD", "EUR", "KZT", "CNY", "XOF"} // XOF: no rate
 )
 
-// histories publishes about n events of records, in rounds over them, as
-// their service would: each with the sequence it follows. next returns
-// record i's next event and its subject; ok false skips it this round.
-func histories(t *testing.T, js jetstream.JetStream, n, records int, what string, next func(i int) (subject string, env events.Envelope, ok bool)) int {
+// history generates the event histories of records. publish sends about
+// n events, in rounds over the records, as their service would: each with
+// the sequence it follows; called again, it goes on with the same records.
+type history struct {
+	what string
+	last []uint64 // each record's last sequence
+	// next returns record i's next event and its subject; ok false skips it this round.
+	next func(i int) (subject string, env events.Envelope, ok bool)
+}
+
+func (h *history) publish(t *testing.T, js jetstream.JetStream, n int) int {
 	t.Helper()
-	last := make([]uint64, records)
+	last, records, next, what := h.last, len(h.last), h.next, h.what
 	published := 0
 	for round := 0; published < n; round++ {
 		var futures []jetstream.PubAckFuture
@@ -99,6 +106,12 @@ func histories(t *testing.T, js jetstream.JetStream, n, records int, what string
 // published.
 func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int {
 	t.Helper()
+	return leadHistory(t, n, seed).publish(t, js, n)
+}
+
+// leadHistory is leadHistories' generator for about n events, to publish in parts.
+func leadHistory(t *testing.T, n int, seed uint64) *history {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	leads := make([]*events.LeadV1, max(n/5, 1))
 	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
@@ -106,7 +119,7 @@ func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int
 	day := func() string {
 		return time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(7*365)).Format(time.DateOnly)
 	}
-	return histories(t, js, n, len(leads), "lead", func(i int) (string, events.Envelope, bool) {
+	return &history{what: "lead", last: make([]uint64, len(leads)), next: func(i int) (string, events.Envelope, bool) {
 		var ev events.Event
 		if leads[i] == nil {
 			id := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("agg-%d-%d", seed, i))).String()
@@ -166,7 +179,7 @@ func leadHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int
 			t.Fatal(err)
 		}
 		return events.MustSubject(events.LeadSubject(leads[i].ID)), env, true
-	})
+	}}
 }
 
 var (
@@ -183,13 +196,19 @@ var (
 // created from 2019 (before the rates: no rate) to 2026.
 func dealHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int {
 	t.Helper()
+	return dealHistory(t, n, seed).publish(t, js, n)
+}
+
+// dealHistory is dealHistories' generator for about n events, to publish in parts.
+func dealHistory(t *testing.T, n int, seed uint64) *history {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 11))
 	deals := make([]*events.DealV1, max(n/5, 1))
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	when := func() time.Time {
 		return time.Date(2019, 6, 1, 12, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(7*365))
 	}
-	return histories(t, js, n, len(deals), "deal", func(i int) (string, events.Envelope, bool) {
+	return &history{what: "deal", last: make([]uint64, len(deals)), next: func(i int) (string, events.Envelope, bool) {
 		var ev events.Event
 		if deals[i] == nil {
 			at := when()
@@ -245,7 +264,7 @@ func dealHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int
 			t.Fatal(err)
 		}
 		return events.MustSubject(events.DealSubject(deals[i].ID)), env, true
-	})
+	}}
 }
 
 // aggregatesDatabase is a migrated database with the demo rates.
@@ -318,6 +337,12 @@ var (
 // title alone; reported from 2019 (before the rates).
 func barrierHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) int {
 	t.Helper()
+	return barrierHistory(t, n, seed).publish(t, js, n)
+}
+
+// barrierHistory is barrierHistories' generator for about n events, to publish in parts.
+func barrierHistory(t *testing.T, n int, seed uint64) *history {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 13))
 	barriers := make([]*events.BarrierV1, max(n/5, 1))
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
@@ -328,7 +353,7 @@ func barrierHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) 
 		}
 		return &events.Money{Amount: decimal.New(rng.Int64N(1e9), -2), Currency: pick(aggCurrencies)}
 	}
-	return histories(t, js, n, len(barriers), "barrier", func(i int) (string, events.Envelope, bool) {
+	return &history{what: "barrier", last: make([]uint64, len(barriers)), next: func(i int) (string, events.Envelope, bool) {
 		var ev events.Event
 		if barriers[i] == nil {
 			reported := time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(7*365))
@@ -378,7 +403,7 @@ func barrierHistories(t *testing.T, js jetstream.JetStream, n int, seed uint64) 
 			t.Fatal(err)
 		}
 		return events.MustSubject(events.BarrierSubject(barriers[i].ID)), env, true
-	})
+	}}
 }
 
 // collected is figures gathered as one comparable value; an error fails the test.
@@ -551,6 +576,13 @@ func startDrained(t *testing.T, js jetstream.JetStream, s *Service, consumer str
 	}
 }
 
+// familyKeepers returns s's keepers of the three families.
+func familyKeepers(s *Service) (*aggregates[analytics.LeadKPIKeys], *aggregates[analytics.ExportKeys], *aggregates[analytics.BarrierKeys]) {
+	return s.keepers[events.StreamLeads][0].(*aggregates[analytics.LeadKPIKeys]),
+		s.keepers[events.StreamExports][0].(*aggregates[analytics.ExportKeys]),
+		s.keepers[events.StreamExports][1].(*aggregates[analytics.BarrierKeys])
+}
+
 // TestAggregatesEqualTheStates: generated lead and deal histories through
 // NATS and the real ingest, with copies of some messages published again;
 // the pipeline and every export figure from the aggregates equal the
@@ -563,9 +595,22 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	ctx := context.Background()
 	ns := natstest.Start(t)
 	conn := aggregatesDatabase(t, "aggregates")
-	n := leadHistories(t, ns.JS, aggEvents(), 1)
-	nd := dealHistories(t, ns.JS, aggEvents(), 2)
-	nb := barrierHistories(t, ns.JS, aggEvents()/4, 3)
+	// Each history in two halves, with an ingest instance between them: the
+	// second instance starts without the keys of the first half's events,
+	// so those its events follow are read from the stream, whatever the
+	// size of its loads (a busy machine merges fetches into larger ones).
+	histories := []*history{leadHistory(t, aggEvents(), 1), dealHistory(t, aggEvents(), 2), barrierHistory(t, aggEvents()/4, 3)}
+	sizes := []int{aggEvents(), aggEvents(), aggEvents() / 4}
+	published := make([]int, len(histories))
+	half := func() {
+		for i, h := range histories {
+			published[i] += h.publish(t, ns.JS, sizes[i]/2)
+		}
+	}
+	half()
+	earlier := New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-agg"})
+	startDrained(t, ns.JS, earlier, "ingest-agg")()
+	half()
 	// Copies of stored messages published again without the header, as a
 	// tool would (the same event ids at new sequences): counted once.
 	for _, stream := range []string{events.StreamLeads, events.StreamExports} {
@@ -585,20 +630,23 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	}
 
 	s := New(ns.JS, conn, obs.Discard(), Config{Consumer: "ingest-agg"})
-	kpis := s.keepers[events.StreamLeads][0].(*aggregates[analytics.LeadKPIKeys])
-	deals := s.keepers[events.StreamExports][0].(*aggregates[analytics.ExportKeys])
-	barriers := s.keepers[events.StreamExports][1].(*aggregates[analytics.BarrierKeys])
+	kpis, deals, barriers := familyKeepers(s)
 	kpis.keep, deals.keep, barriers.keep = 500, 500, 100 // most previous events are then read from the stream
 	startDrained(t, ns.JS, s, "ingest-agg")()
+	kpisBefore, dealsBefore, barriersBefore := familyKeepers(earlier)
 	for _, k := range []struct {
 		name              string
 		lookups, unplaced int64
-	}{{"leads", kpis.lookups, kpis.unplaced}, {"deals", deals.lookups, deals.unplaced}, {"barriers", barriers.lookups, barriers.unplaced}} {
+	}{
+		{"leads", kpis.lookups, kpis.unplaced + kpisBefore.unplaced},
+		{"deals", deals.lookups, deals.unplaced + dealsBefore.unplaced},
+		{"barriers", barriers.lookups, barriers.unplaced + barriersBefore.unplaced},
+	} {
 		if k.lookups == 0 || k.unplaced != 0 {
 			t.Fatalf("%s: %d previous events read from the stream (want some), %d not placed (want none)", k.name, k.lookups, k.unplaced)
 		}
 	}
-	t.Logf("%d lead, %d deal and %d barrier events; %d, %d and %d previous events read from the stream", n, nd, nb, kpis.lookups, deals.lookups, barriers.lookups)
+	t.Logf("%d lead, %d deal and %d barrier events; %d, %d and %d previous events read from the stream", published[0], published[1], published[2], kpis.lookups, deals.lookups, barriers.lookups)
 	first := samePipelines(t, conn, "ingested")
 	if len(first) < 20 {
 		t.Fatalf("the figure has %d rows: the generator should fill most sectors and stages", len(first))
