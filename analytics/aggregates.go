@@ -73,6 +73,10 @@ type Family[K FamilyKeys[K]] struct {
 	ledgerDDL     string
 	ledgerColumns string // the ledger's columns: stream_seq, event_id, sign, the record's id, then the keys
 	projections   []projection
+	// retired are tables of earlier projections, dropped with their views
+	// when the family re-projects, so that no view of theirs still follows
+	// the ledger.
+	retired []string
 
 	// States is how many of the family's state rows rows holds. At is the
 	// state'th, projected from a message with the events row event.
@@ -236,6 +240,13 @@ func (f *Family[K]) reproject(ctx context.Context, conn driver.Conn, log *slog.L
 		return fmt.Errorf("ledger %s: %w", f.Ledger, err)
 	}
 	log.Info("re-projecting aggregates from their ledger at the loaded rates", "aggregates", f.Name, "ledger_rows", rows)
+	for _, table := range f.retired {
+		for _, stmt := range []string{"DROP TABLE IF EXISTS " + table + "_mv", "DROP TABLE IF EXISTS " + table} {
+			if err := conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("re-project the %s aggregates: %s: %w", f.Name, stmt, err)
+			}
+		}
+	}
 	// The views convert at insert: without them while the new tables fill,
 	// so that nothing is written twice; ingest, the only writer, waits.
 	for _, p := range f.projections {

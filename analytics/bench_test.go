@@ -316,7 +316,7 @@ func prepareBenchDatabase(b testing.TB, conn driver.Conn) {
 
 func truncateBenchTables(b testing.TB, conn driver.Conn) {
 	for _, t := range []string{"lead_states", "lead_stage_history", "deal_states", "barrier_states", "decision_states", "lead_pipeline", "deal_exports_changes", "deal_exports",
-		"deal_exports_by_clause", "barrier_changes", "barrier_tally", "lead_kpi_changes", "lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause"} {
+		"barrier_changes", "barrier_tally", "lead_kpi_changes", "lead_investment", "lead_open", "lead_conversion"} {
 		if err := conn.Exec(context.Background(), "TRUNCATE TABLE "+t); err != nil {
 			b.Fatal(err)
 		}

@@ -7,7 +7,11 @@ package analytics
 //
 // keyed by what the export figures group and filter by: post, buyer
 // country, HS code (and its chapter and heading), stage, year of the deal
-// date, the deal's clauses, and the rate flags and age. Sector and
+// date, a clause, and the rate flags and age. Each deal is there once
+// under the empty clause, and a realised or committed one once more under
+// each of its clauses (the figures by clause: the scorecard's clause
+// scope); one table rather than a twin by clause, so that a ledger insert
+// writes one part. Sector and
 // raw/non-raw are not keys: they come from hs_classification, joined by HS
 // code when a figure is read, over the few thousand key rows, so a changed
 // mapping needs no re-projection (as the figures from the states).
@@ -72,35 +76,27 @@ var DealExports = &Family[ExportKeys]{
 	projections: []projection{
 		// One row per distinct keys; merges add equal keys up and drop those
 		// every deal has left. The rate flags are keys so that the oldest
-		// rate stays a max over the keys that hold deals.
-		{table: "deal_exports", columns: exportsColumns("stage"), names: exportsNames("stage"),
-			selectFrom: func(from string) string { return exportsSelect("stage", from, "1") }},
-		// The realised or committed deals once per clause, for the figures
-		// by clause (the scorecard's clause scope): clauses are not keys of
-		// deal_exports, where they would multiply its rows by the sets of
-		// clauses in use.
-		{table: "deal_exports_by_clause", columns: exportsColumns("clause"), names: exportsNames("clause"),
-			selectFrom: func(from string) string {
-				return exportsSelect("arrayJoin(splitByChar(',', clauses)) AS clause", from,
-					"clauses != '' AND stage IN ('"+strings.Join(CommittedStages, "', '")+"')")
-			}},
+		// rate stays a max over the keys that hold deals. The clause is a
+		// key of its own: the sets of clauses in use as a key would
+		// multiply the rows.
+		{table: "deal_exports", columns: exportsColumns, names: exportsNames, selectFrom: exportsSelect},
 	},
-	States: func(rows *Rows) int { return len(rows.DealStates) },
+	retired: []string{"deal_exports_by_clause"},
+	States:  func(rows *Rows) int { return len(rows.DealStates) },
 	At: func(rows *Rows, i, _ int) State[ExportKeys] {
 		d := rows.DealStates[i]
 		return State[ExportKeys]{Record: d.DealID, Version: d.Version, EventID: d.EventID, Keys: ExportKeysOf(d)}
 	},
 }
 
-// exportsKeys are the keys of DealExports' tables after the first (the
-// stage, or the clause); the rate flags are keys so that the oldest rate
-// stays a max over the keys that hold deals.
-const exportsKeys = "deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days"
+// exportsKeys are the keys of deal_exports; the rate flags are keys so
+// that the oldest rate stays a max over the keys that hold deals.
+const exportsKeys = "clause, stage, deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading, fx_missing, fx_stale, fx_expired, fx_age_days"
 
-// exportsColumns are the columns and engine of a DealExports table keyed first by first.
-func exportsColumns(first string) string {
-	return `(
-    ` + first + `  String,
+// exportsColumns are the columns and engine of deal_exports.
+const exportsColumns = `(
+    clause        String,
+    stage         String,
     deal_year     UInt16,
     post          String,
     buyer_country String,
@@ -115,26 +111,23 @@ func exportsColumns(first string) string {
     value_usd     Decimal(38, 2),
     value_kzt     Decimal(38, 2)
 ) ENGINE = SummingMergeTree()
-ORDER BY (` + first + `, ` + exportsKeys + `)`
-}
+ORDER BY (` + exportsKeys + `)`
 
-func exportsNames(first string) string {
-	return first + ", " + exportsKeys + ", deals, value_usd, value_kzt"
-}
+const exportsNames = exportsKeys + ", deals, value_usd, value_kzt"
 
-// exportsSelect is the selectFrom of DealExports' projections, by first
-// (stage, or the clause) and the ledger rows where admits: each deal's
-// value converted at its deal date's rates and rounded to the cent, as
-// dealsClassified does.
-func exportsSelect(first, from, where string) string {
+// exportsSelect is deal_exports' selectFrom: each deal's value converted
+// at its deal date's rates and rounded to the cent, as dealsClassified
+// does, under the empty clause and, realised or committed, under each of its
+// clauses.
+func exportsSelect(from string) string {
 	c := conversionOf("value", "currency", "deal_date")
-	name := first[strings.LastIndex(first, " ")+1:]
-	return `SELECT ` + first + `, toUInt16(toYear(deal_date)) AS deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading,
+	clauses := "if(clauses = '' OR stage NOT IN ('" + strings.Join(CommittedStages, "', '") + "'), emptyArrayString(), splitByChar(',', clauses))"
+	return `SELECT arrayJoin(arrayConcat([''], ` + clauses + `)) AS clause, stage,
+			toUInt16(toYear(deal_date)) AS deal_year, post, buyer_country, hs_code, hs_chapter, hs_heading,
 			` + c.missing + ` AS fx_missing, ` + c.stale + ` AS fx_stale, ` + c.expired + ` AS fx_expired, ` + c.ageDays + ` AS fx_age_days,
 			toInt64(sum(sign)) AS deals, sum(sign * ` + c.usd + `) AS value_usd, sum(sign * ` + c.kzt + `) AS value_kzt
 		FROM ` + from + `
-		WHERE ` + where + `
-		GROUP BY ` + name + `, ` + exportsKeys
+		GROUP BY ` + exportsKeys
 }
 
 // dealKeys is dealsClassified for the export figures, as rows with a
@@ -158,17 +151,21 @@ func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule [
 		q := `SELECT *, toInt64(1) AS n FROM (` + dealsClassifiedBase() + `) ` + cond
 		return q, args, nil
 	}
-	table, keys, clauses := "deal_exports", dims, ""
+	keys, clauses, clauseRows := dims, "", "clause = ''"
 	if i := slices.Index(dims, "clauses"); i >= 0 {
 		if len(f.Stages) > 0 || !slices.Equal(stageRule, CommittedStages) {
 			return "", nil, fmt.Errorf("exports by clause: only of the realised or committed deals")
 		}
-		table, keys, clauses = "deal_exports_by_clause", append(slices.Delete(slices.Clone(dims), i, i+1), "clause"), "[clause] AS clauses, "
-		f.Stages, stageRule = nil, nil // the table holds those stages only
+		keys, clauses, clauseRows = append(slices.Delete(slices.Clone(dims), i, i+1), "clause"), "[clause] AS clauses, ", "clause != ''"
 	}
 	// The filters on keys of the table apply before its sums, the sector's
 	// (of the mapping) after the classification.
 	inner, innerArgs := dealFilter(ExportFilter{Years: f.Years, Post: f.Post, BuyerCountry: f.BuyerCountry, Stages: f.Stages}, stageRule)
+	if inner == "" {
+		inner = "WHERE " + clauseRows
+	} else {
+		inner += " AND " + clauseRows
+	}
 	outer, outerArgs := dealFilter(ExportFilter{Sector: f.Sector}, nil)
 	group := strings.Join(append(slices.Clone(keys), "hs_code", "fx_missing", "fx_stale", "fx_expired", "fx_age_days"), ", ")
 	// The sums over the keys first (correct whether or not the parts have
@@ -178,7 +175,7 @@ func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule [
 				if(sector = '', 'unassigned', sector) AS sector_code, sector_name, raw
 			FROM (
 				SELECT ` + group + `, sum(deals) AS n, sum(value_usd) AS key_usd, sum(value_kzt) AS key_kzt
-				FROM ` + table + ` ` + inner + `
+				FROM deal_exports ` + inner + `
 				GROUP BY ` + group + `
 				HAVING n != 0
 			) ANY LEFT JOIN (

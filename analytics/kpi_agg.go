@@ -5,7 +5,6 @@ package analytics
 //
 //	lead events ──ingest──▶ lead_kpi_changes ──views──▶ lead_pipeline (pipeline_agg.go),
 //	                                                    lead_investment, lead_open, lead_conversion
-//	                                                    and their _by_clause twins
 //
 // The investment committed and realised (InvestmentByYear) are dated by
 // the first day a lead entered a stage, and the conversion (Conversion)
@@ -13,9 +12,14 @@ package analytics
 // entered committed: facts of the lead's history, not of its latest state. Ingest completes each event's keys from those of the
 // lead's previous event (Family.Derive), so the ledger carries the days the
 // lead first entered identified, committed and implementing. The open
-// pipeline (OpenPipeline) is of the latest state only. Each figure has a
-// table by sector, country and post, and one by clause (a lead once per
-// clause), so that neither multiplies its rows by the other's keys.
+// pipeline (OpenPipeline) is of the latest state only. Each figure's table
+// holds every lead once under the empty clause and once more under each of
+// its clauses: the figure of all leads reads the empty clause, by clause or of
+// one clause the others. (The clauses as a key of their own rather than
+// one more key of the sector, country and post rows, which they would
+// multiply; in one table rather than a twin table by clause, so that a
+// ledger insert writes a part fewer per figure: BENCHMARKS.md, "Where the
+// freshness goes".)
 
 import (
 	"context"
@@ -104,7 +108,7 @@ func earliest(a, b time.Time) time.Time {
 
 // LeadKPI is the family of every lead figure: the investment pipeline, the
 // scorecard's lead metrics and the conversion; the ledger lead_kpi_changes
-// and its seven tables.
+// and its four tables.
 var LeadKPI = &Family[LeadKPIKeys]{
 	Name: "lead_kpi", Ledger: "lead_kpi_changes", Stream: "LEADS",
 	ledgerDDL: `CREATE TABLE IF NOT EXISTS lead_kpi_changes (
@@ -130,14 +134,12 @@ var LeadKPI = &Family[LeadKPIKeys]{
 	ledgerColumns: "stream_seq, event_id, sign, lead_id, post, investor_country, sector, clauses, stage, probability, capex, currency, stage_day, decision_year, expected_jobs, identified_on, committed_on, implementing_on",
 	projections: []projection{
 		{table: "lead_pipeline", columns: pipelineAggregateColumns, names: pipelineAggregateNames, selectFrom: pipelineSelect},
-		investmentProjection("lead_investment", false),
-		investmentProjection("lead_investment_by_clause", true),
-		openProjection("lead_open", false),
-		openProjection("lead_open_by_clause", true),
-		conversionProjection("lead_conversion", false),
-		conversionProjection("lead_conversion_by_clause", true),
+		investmentProjection(),
+		openProjection(),
+		conversionProjection(),
 	},
-	States: func(rows *Rows) int { return len(rows.LeadStates) },
+	retired: []string{"lead_investment_by_clause", "lead_open_by_clause", "lead_conversion_by_clause"},
+	States:  func(rows *Rows) int { return len(rows.LeadStates) },
 	At: func(rows *Rows, state, event int) State[LeadKPIKeys] {
 		l := rows.LeadStates[state]
 		return State[LeadKPIKeys]{Record: l.LeadID, Version: l.Version, EventID: l.EventID, Keys: LeadKPIKeysOf(l, entersStage(rows.Events[event].Type))}
@@ -150,16 +152,15 @@ var LeadKPI = &Family[LeadKPIKeys]{
 	},
 }
 
-// clauseKey is the by-clause tables' first key: a lead once per clause.
-const clauseKey = "arrayJoin(splitByChar(',', clauses)) AS clause"
+// clauseKey is the first key of the lead figures' tables: each lead once
+// under the empty clause and once under each of its clauses.
+const clauseKey = "arrayJoin(arrayConcat([''], if(clauses = '', emptyArrayString(), splitByChar(',', clauses)))) AS clause"
 
-// kpiTable is the columns and engine of a lead KPI table: the clause
-// (when by clause), keys, the lead's sector, country and post, the rate
-// flags and age, then the sums.
-func kpiTable(byClause bool, keys, sums []string) (columns, names string) {
-	if byClause {
-		keys = append([]string{"clause String"}, keys...)
-	}
+// kpiTable is the columns and engine of a lead KPI table: the clause,
+// keys, the lead's sector, country and post, the rate flags and age, then
+// the sums.
+func kpiTable(keys, sums []string) (columns, names string) {
+	keys = append([]string{"clause String"}, keys...)
 	keys = append(keys, "sector_code String", "investor_country String", "post String",
 		"fx_missing UInt8", "fx_stale UInt8", "fx_expired UInt8", "fx_age_days Int32")
 	var order, all []string
@@ -174,19 +175,15 @@ func kpiTable(byClause bool, keys, sums []string) (columns, names string) {
 }
 
 // kpiGroup is the GROUP BY of a lead KPI table's view.
-func kpiGroup(byClause bool, keys string) string {
-	g := keys + ", sector_code, investor_country, post, fx_missing, fx_stale, fx_expired, fx_age_days"
-	if byClause {
-		return "clause, " + g
-	}
-	return g
+func kpiGroup(keys string) string {
+	return "clause, " + keys + ", sector_code, investor_country, post, fx_missing, fx_stale, fx_expired, fx_age_days"
 }
 
 // investmentProjection is InvestmentByYear's table: per metric (committed,
 // realised), year of the first day the lead entered the metric's stage,
 // and keys, the leads that entered it and are still in a stage that
 // counts, their jobs and capex converted at that day's rates.
-func investmentProjection(table string, byClause bool) projection {
+func investmentProjection() projection {
 	// The metrics a lead counts for, without a lambda: 18.16's views do
 	// not see a column from inside one.
 	var metrics []string
@@ -199,80 +196,66 @@ func investmentProjection(table string, byClause bool) projection {
 	// view may select nothing that is neither a key nor an aggregate.
 	entered := "if(metric = '" + Committed + "', committed_on, implementing_on)"
 	c := conversionOf("capex", "currency", entered)
-	columns, names := kpiTable(byClause, []string{"metric String", "year UInt16"},
+	columns, names := kpiTable([]string{"metric String", "year UInt16"},
 		[]string{"leads Int64", "jobs Int64", "capex_usd Decimal(38, 2)", "capex_kzt Decimal(38, 2)"})
-	first, where := "", "1"
-	if byClause {
-		first, where = clauseKey+", ", "clauses != ''"
-	}
-	return projection{table: table, columns: columns, names: names, selectFrom: func(from string) string {
-		return `SELECT ` + first + `arrayJoin(arrayConcat(` + strings.Join(metrics, ", ") + `)) AS metric,
+	return projection{table: "lead_investment", columns: columns, names: names, selectFrom: func(from string) string {
+		return `SELECT ` + clauseKey + `, arrayJoin(arrayConcat(` + strings.Join(metrics, ", ") + `)) AS metric,
 			toUInt16(toYear(` + entered + `)) AS year,
 			if(sector = '', 'unassigned', sector) AS sector_code, investor_country, post,
 			` + c.missing + ` AS fx_missing, ` + c.stale + ` AS fx_stale, ` + c.expired + ` AS fx_expired, ` + c.ageDays + ` AS fx_age_days,
 			toInt64(sum(sign)) AS leads, toInt64(sum(sign * expected_jobs)) AS jobs,
 			sum(sign * ` + c.usd + `) AS capex_usd, sum(sign * ` + c.kzt + `) AS capex_kzt
 		FROM ` + from + `
-		WHERE ` + where + `
-		GROUP BY ` + kpiGroup(byClause, "metric, year")
+		GROUP BY ` + kpiGroup("metric, year")
 	}}
 }
 
 // openProjection is OpenPipeline's table: the leads in an open stage per
 // year of the expected decision and keys, capex converted at the rates of
 // the day their stage took effect, and weighted by its probability.
-func openProjection(table string, byClause bool) projection {
+func openProjection() projection {
 	c := conversionOf("capex", "currency", "stage_day")
-	columns, names := kpiTable(byClause, []string{"decision_year UInt16"},
+	columns, names := kpiTable([]string{"decision_year UInt16"},
 		[]string{"leads Int64", "capex_usd Decimal(38, 2)", "weighted_usd Decimal(38, 6)", "capex_kzt Decimal(38, 2)", "weighted_kzt Decimal(38, 6)"})
-	first, where := "", "stage IN ('"+strings.Join(OpenStages, "', '")+"')"
-	if byClause {
-		first, where = clauseKey+", ", where+" AND clauses != ''"
-	}
-	return projection{table: table, columns: columns, names: names, selectFrom: func(from string) string {
-		return `SELECT ` + first + `decision_year, if(sector = '', 'unassigned', sector) AS sector_code, investor_country, post,
+	return projection{table: "lead_open", columns: columns, names: names, selectFrom: func(from string) string {
+		return `SELECT ` + clauseKey + `, decision_year, if(sector = '', 'unassigned', sector) AS sector_code, investor_country, post,
 			` + c.missing + ` AS fx_missing, ` + c.stale + ` AS fx_stale, ` + c.expired + ` AS fx_expired, ` + c.ageDays + ` AS fx_age_days,
 			toInt64(sum(sign)) AS leads,
 			sum(sign * ` + c.usd + `) AS capex_usd, sum(sign * (` + c.usd + ` * probability)) AS weighted_usd,
 			sum(sign * ` + c.kzt + `) AS capex_kzt, sum(sign * (` + c.kzt + ` * probability)) AS weighted_kzt
 		FROM ` + from + `
-		WHERE ` + where + `
-		GROUP BY ` + kpiGroup(byClause, "decision_year")
+		WHERE stage IN ('` + strings.Join(OpenStages, "', '") + `')
+		GROUP BY ` + kpiGroup("decision_year")
 	}}
 }
 
 // conversionProjection is Conversion's table: the leads that entered
 // identified, per year of that day, year they first entered committed (0:
 // never) and days between the two, and keys.
-func conversionProjection(table string, byClause bool) projection {
-	keys := []string{"identified_year UInt16", "committed_year UInt16", "days Int32", "sector_code String", "investor_country String", "post String"}
-	group := "identified_year, committed_year, days, sector_code, investor_country, post"
-	first, where := "", "identified_on != toDate(0)"
-	if byClause {
-		keys = append([]string{"clause String"}, keys...)
-		group = "clause, " + group
-		first, where = clauseKey+", ", where+" AND clauses != ''"
-	}
+func conversionProjection() projection {
+	keys := []string{"clause String", "identified_year UInt16", "committed_year UInt16", "days Int32", "sector_code String", "investor_country String", "post String"}
+	const group = "clause, identified_year, committed_year, days, sector_code, investor_country, post"
 	columns := "(" + strings.Join(keys, ", ") + ", leads Int64) ENGINE = SummingMergeTree() ORDER BY (" + group + ")"
-	return projection{table: table, columns: columns, names: group + ", leads", selectFrom: func(from string) string {
-		return `SELECT ` + first + `toUInt16(toYear(identified_on)) AS identified_year,
+	return projection{table: "lead_conversion", columns: columns, names: group + ", leads", selectFrom: func(from string) string {
+		return `SELECT ` + clauseKey + `, toUInt16(toYear(identified_on)) AS identified_year,
 			toUInt16(if(committed_on != toDate(0), toYear(committed_on), 0)) AS committed_year,
 			toInt32(if(committed_on != toDate(0), dateDiff('day', identified_on, committed_on), 0)) AS days,
 			if(sector = '', 'unassigned', sector) AS sector_code, investor_country, post,
 			toInt64(sum(sign)) AS leads
 		FROM ` + from + `
-		WHERE ` + where + `
+		WHERE identified_on != toDate(0)
 		GROUP BY ` + group
 	}}
 }
 
 // kpiAggregates returns, when the lead KPI aggregates are current and ctx
-// does not ask for the states, the table of a figure (base, or its
-// by-clause twin when by or f needs clauses), the SQL of its key, and the
-// WHERE of f over it.
+// does not ask for the states, the table of a figure, the SQL of its key,
+// and the WHERE of f over it (with the clause rows the figure reads: by
+// clause every clause's, of one clause that clause's, else the rows of
+// every lead, the empty clause).
 func kpiAggregates(ctx context.Context, conn driver.Conn, base string, by By, f KPIFilter) (table, key, cond string, args []any, ok bool, err error) {
 	// By clause under a clause filter lists every clause of the leads that
-	// have that one: the by-clause tables (a lead once per clause) cannot
+	// have that one: the rows by clause (a lead once per clause) cannot
 	// tell them; the states can.
 	if by == ByClause && f.Clause != "" {
 		return "", "", "", nil, false, nil
@@ -280,23 +263,20 @@ func kpiAggregates(ctx context.Context, conn driver.Conn, base string, by By, f 
 	if ok, err = fromAggregates(ctx, conn, LeadKPI); err != nil || !ok {
 		return "", "", "", nil, false, err
 	}
-	table = base
-	if by == ByClause || f.Clause != "" {
-		table += "_by_clause"
-	}
 	key, err = keyColumn(by, "sector_code", "investor_country")
-	if by == ByClause {
-		key = "clause"
+	where := []string{"clause = ''"}
+	switch {
+	case by == ByClause:
+		key, where = "clause", []string{"clause != ''"}
+	case f.Clause != "":
+		where = []string{"clause = ?"}
+		args = append(args, f.Clause)
 	}
-	var where []string
-	for _, c := range []struct{ column, value string }{{"sector_code", f.Sector}, {"clause", f.Clause}, {"investor_country", f.Country}, {"post", f.Post}} {
+	for _, c := range []struct{ column, value string }{{"sector_code", f.Sector}, {"investor_country", f.Country}, {"post", f.Post}} {
 		if c.value != "" {
 			where = append(where, c.column+" = ?")
 			args = append(args, c.value)
 		}
 	}
-	if len(where) == 0 {
-		where = []string{"1"}
-	}
-	return table, key, strings.Join(where, " AND "), args, true, err
+	return base, key, strings.Join(where, " AND "), args, true, err
 }

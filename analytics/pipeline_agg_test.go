@@ -134,3 +134,37 @@ func TestPipelineAggregatesFollowTheRates(t *testing.T) {
 		t.Fatalf("current aggregates re-projected again: %v %v", re, err)
 	}
 }
+
+// TestRetiredTablesDropped: a database from before the clause rows moved
+// into the figures' tables has twin tables by clause, whose views still
+// follow the ledger; the next re-projection drops them both.
+func TestRetiredTablesDropped(t *testing.T) {
+	conn := migrated(t)
+	ctx := context.Background()
+	if _, _, err := analytics.LeadKPI.LedgerBackfill(ctx, conn); err != nil { // creates the ledger
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"CREATE TABLE lead_open_by_clause (clause String, leads Int64) ENGINE = SummingMergeTree() ORDER BY clause",
+		"CREATE MATERIALIZED VIEW lead_open_by_clause_mv TO lead_open_by_clause AS SELECT arrayJoin(splitByChar(',', clauses)) AS clause, toInt64(sum(sign)) AS leads FROM lead_kpi_changes GROUP BY clause",
+	} {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Rates of its own: a re-projection, whatever an earlier test projected.
+	rs, err := reference.Default().DemoRates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := analytics.LoadRates(ctx, conn, rs.Scaled("EUR", decimal.RequireFromString("1.0173")), reference.DefaultRateLimits, "eur+1.73%"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := analytics.LeadKPI.Prepare(ctx, conn, obs.Discard()); err != nil {
+		t.Fatal(err)
+	}
+	var left uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE '%by_clause%'").Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d tables by clause left after the re-projection (%v), want none", left, err)
+	}
+}

@@ -677,8 +677,8 @@ func TestAggregatesEqualTheStates(t *testing.T) {
 	if got := sameBarriers(t, conn, "delivered twice"); !reflect.DeepEqual(got, firstBarriers) {
 		t.Fatalf("delivered twice: barriers %+v, was %+v", got, firstBarriers)
 	}
-	for _, table := range []string{"lead_pipeline", "lead_states", "lead_stage_history", "deal_exports", "deal_exports_by_clause", "deal_states",
-		"lead_investment", "lead_investment_by_clause", "lead_open", "lead_open_by_clause", "lead_conversion", "lead_conversion_by_clause", "barrier_tally", "barrier_states"} {
+	for _, table := range []string{"lead_pipeline", "lead_states", "lead_stage_history", "deal_exports", "deal_states",
+		"lead_investment", "lead_open", "lead_conversion", "barrier_tally", "barrier_states"} {
 		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
 			t.Fatal(err)
 		}
