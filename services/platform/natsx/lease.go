@@ -15,8 +15,12 @@ import (
 // bucket whose TTL expires it: the instance that creates the key
 // (create-only: it fails while the key lives) holds the lease and renews it
 // every TTL/3 with a CAS update on the revision it wrote; an update that
-// fails means it lost the lease. On a clean stop the holder deletes the key
-// (on its revision), so another takes over at once.
+// fails means it lost the lease. On a clean stop the holder writes the key
+// empty (on its revision): free, so another takes over at once. (Empty
+// rather than deleted: taking a deleted key costs three round trips, the
+// create's update, a get and an update again, and the ingest lock is
+// taken and given back at every write; taking back one's own empty key
+// is one update on the revision it wrote.)
 type Lease struct {
 	kv       jetstream.KeyValue
 	key      string
@@ -26,6 +30,7 @@ type Lease struct {
 	job      string
 	onChange func(held bool)
 	rev      uint64
+	freeRev  uint64 // the revision of the empty key this instance wrote on Release; 0: none
 	held     atomic.Bool
 	renewed  atomic.Int64 // unix nanoseconds of the last take or renewal
 }
@@ -65,7 +70,7 @@ func (l *Lease) Try(ctx context.Context) bool {
 		l.onChange(false)
 		l.log.Warn("lease lost: another instance runs "+l.job, "error", err)
 	}
-	rev, err := l.kv.Create(ctx, l.key, []byte(l.instance))
+	rev, err := l.take(ctx)
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
 			l.log.Warn("lease of "+l.job+": cannot reach the lease bucket", "error", err)
@@ -80,6 +85,30 @@ func (l *Lease) Try(ctx context.Context) bool {
 	return true
 }
 
+// take writes the key if it is free: absent, deleted, expired, or empty
+// (given back); jetstream.ErrKeyExists when another instance holds it.
+func (l *Lease) take(ctx context.Context) (uint64, error) {
+	if l.freeRev != 0 { // given back by this instance, and nobody took it since?
+		rev, err := l.kv.Update(ctx, l.key, []byte(l.instance), l.freeRev)
+		l.freeRev = 0
+		if err == nil {
+			return rev, nil
+		}
+	}
+	rev, err := l.kv.Create(ctx, l.key, []byte(l.instance))
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return rev, err
+	}
+	e, gerr := l.kv.Get(ctx, l.key)
+	if gerr != nil || len(e.Value()) > 0 {
+		return 0, err // held by another instance (or gone meanwhile: next time)
+	}
+	if rev, err := l.kv.Update(ctx, l.key, []byte(l.instance), e.Revision()); err == nil {
+		return rev, nil
+	}
+	return 0, err // another instance took it first
+}
+
 // Release gives the lease up if held.
 func (l *Lease) Release() {
 	if !l.held.Swap(false) {
@@ -88,5 +117,7 @@ func (l *Lease) Release() {
 	l.onChange(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = l.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
+	if rev, err := l.kv.Update(ctx, l.key, nil, l.rev); err == nil {
+		l.freeRev = rev
+	}
 }
