@@ -40,9 +40,11 @@ type View[T any] struct {
 	log   *slog.Logger
 	name  string
 
-	// wmu serializes the writes to the file; mu guards what follows it.
-	wmu sync.Mutex
-	mu  sync.Mutex
+	// wmu serializes the writes to the file, and guards shut; mu guards
+	// what follows it.
+	wmu  sync.Mutex
+	shut bool // the file is closed (ctx ended): a flush timer that fires later has nowhere to write
+	mu   sync.Mutex
 	// followed is the stream sequence of the last event the follower
 	// received; queue holds what is not in the file yet, by sequence: the
 	// follower's bytes, a writer's record, or both. stored holds the
@@ -169,7 +171,10 @@ func (s *Store[T]) Follow(ctx context.Context, dir, filter string, shape Shape[T
 		<-ctx.Done()
 		cc.Stop()
 		v.flush()
+		v.wmu.Lock()
+		v.shut = true
 		db.close()
+		v.wmu.Unlock()
 		close(v.closed)
 	}()
 	return v, nil
@@ -304,6 +309,11 @@ func (v *View[T]) Put(rec Record[T]) {
 func (v *View[T]) flush() {
 	v.wmu.Lock()
 	defer v.wmu.Unlock()
+	if v.shut {
+		// What is queued is in the log, and the next start catches up from
+		// the sequence the file covers: nothing is lost.
+		return
+	}
 	v.mu.Lock()
 	v.flushing = false
 	batch, covered := v.queue, v.followed

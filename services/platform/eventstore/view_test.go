@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -308,5 +309,50 @@ func TestViewFileInUse(t *testing.T) {
 	_, err := store.Follow(t.Context(), dir, events.AllLeads, leadsShape, obs.Discard())
 	if err == nil || !strings.Contains(err.Error(), "ECONDIP_VIEWS_DIR") {
 		t.Fatalf("a second holder: %v; want a refusal naming ECONDIP_VIEWS_DIR", err)
+	}
+}
+
+// errorCount is a slog handler that counts the records at level Error.
+type errorCount struct{ n atomic.Int64 }
+
+func (h *errorCount) Enabled(context.Context, slog.Level) bool { return true }
+func (h *errorCount) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h *errorCount) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *errorCount) WithGroup(string) slog.Handler      { return h }
+
+// TestViewClosedWritesNothing: a writer's record put after the view closed
+// (its file closed) is not written, and no flush retries against the
+// closed file (as `econdip up`'s importer's view did, logging "database
+// is closed" many times a second).
+func TestViewClosedWritesNothing(t *testing.T) {
+	ns := natstest.Start(t)
+	w := writer(ns.JS)
+	rec := createLead(t, w, leadN(1, "de-berlin", "identified", "lead"))
+	errs := &errorCount{}
+	ctx, stop := context.WithCancel(t.Context())
+	v, err := w.Follow(ctx, t.TempDir(), events.AllLeads, leadsShape, slog.New(errs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for v.Ready(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the view did not catch up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	<-v.Closed()
+	later := rec
+	later.Seq, later.State.Version = rec.Seq+1, 2
+	v.Put(later)
+	time.Sleep(2500 * time.Millisecond) // the put's flush, and a retry a second later if it failed
+	if n := errs.n.Load(); n != 0 {
+		t.Fatalf("%d errors logged after the view closed; want none", n)
 	}
 }
