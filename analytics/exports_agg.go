@@ -156,7 +156,7 @@ func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule [
 		if len(f.Stages) > 0 || !slices.Equal(stageRule, CommittedStages) {
 			return "", nil, fmt.Errorf("exports by clause: only of the realised or committed deals")
 		}
-		keys, clauses, clauseRows = append(slices.Delete(slices.Clone(dims), i, i+1), "clause"), "[clause] AS clauses, ", "clause != ''"
+		keys, clauses, clauseRows = append(slices.Delete(slices.Clone(dims), i, i+1), "clause"), "[clause] AS clauses, ", "clause > ''"
 	}
 	// The filters on keys of the table apply before its sums, the sector's
 	// (of the mapping) after the classification.

@@ -267,7 +267,9 @@ func kpiAggregates(ctx context.Context, conn driver.Conn, base string, by By, f 
 	where := []string{"clause = ''"}
 	switch {
 	case by == ByClause:
-		key, where = "clause", []string{"clause != ''"}
+		// > rather than !=: a range of the table's first key, so that the
+		// rows of every lead (the empty clause, sorted first) are skipped.
+		key, where = "clause", []string{"clause > ''"}
 	case f.Clause != "":
 		where = []string{"clause = ?"}
 		args = append(args, f.Clause)
