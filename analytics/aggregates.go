@@ -89,6 +89,16 @@ type Family[K FamilyKeys[K]] struct {
 	Derive func(prev, k K) K
 }
 
+// The clause rows of the figures' tables (lead_investment, lead_open,
+// lead_conversion, deal_exports): each record once under the empty clause,
+// and once more under each of its clauses. A figure reads one of these.
+const (
+	everyRecordRows = "clause = ''"
+	// > rather than !=: a range of the tables' first key, so that the rows
+	// of every record (the empty clause, sorted first) are skipped.
+	byClauseRows = "clause > ''"
+)
+
 // projection is one aggregates table of a family and the view that fills it.
 type projection struct {
 	table   string // the aggregates' table; its view is table_mv

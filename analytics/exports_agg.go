@@ -151,12 +151,12 @@ func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule [
 		q := `SELECT *, toInt64(1) AS n FROM (` + dealsClassifiedBase() + `) ` + cond
 		return q, args, nil
 	}
-	keys, clauses, clauseRows := dims, "", "clause = ''"
+	keys, clauses, clauseRows := dims, "", everyRecordRows
 	if i := slices.Index(dims, "clauses"); i >= 0 {
 		if len(f.Stages) > 0 || !slices.Equal(stageRule, CommittedStages) {
 			return "", nil, fmt.Errorf("exports by clause: only of the realised or committed deals")
 		}
-		keys, clauses, clauseRows = append(slices.Delete(slices.Clone(dims), i, i+1), "clause"), "[clause] AS clauses, ", "clause > ''"
+		keys, clauses, clauseRows = append(slices.Delete(slices.Clone(dims), i, i+1), "clause"), "[clause] AS clauses, ", byClauseRows
 	}
 	// The filters on keys of the table apply before its sums, the sector's
 	// (of the mapping) after the classification.

@@ -264,12 +264,10 @@ func kpiAggregates(ctx context.Context, conn driver.Conn, base string, by By, f 
 		return "", "", "", nil, false, err
 	}
 	key, err = keyColumn(by, "sector_code", "investor_country")
-	where := []string{"clause = ''"}
+	where := []string{everyRecordRows}
 	switch {
 	case by == ByClause:
-		// > rather than !=: a range of the table's first key, so that the
-		// rows of every lead (the empty clause, sorted first) are skipped.
-		key, where = "clause", []string{"clause > ''"}
+		key, where = "clause", []string{byClauseRows}
 	case f.Clause != "":
 		where = []string{"clause = ?"}
 		args = append(args, f.Clause)
