@@ -167,14 +167,15 @@ func dealKeys(ctx context.Context, conn driver.Conn, f ExportFilter, stageRule [
 		inner += " AND " + clauseRows
 	}
 	outer, outerArgs := dealFilter(ExportFilter{Sector: f.Sector}, nil)
-	group := strings.Join(append(slices.Clone(keys), "hs_code", "fx_missing", "fx_stale", "fx_expired", "fx_age_days"), ", ")
+	group := strings.Join(append(slices.Clone(keys), "hs_code", "fx_missing", "fx_stale", "fx_expired"), ", ")
 	// The sums over the keys first (correct whether or not the parts have
-	// merged: no FINAL), then the classification of the few rows.
+	// merged: no FINAL; the rate ages as rateAgesSQL), then the
+	// classification of the few rows.
 	q := `SELECT * FROM (
-			SELECT ` + group + `, ` + clauses + `n, key_usd AS value_usd, key_kzt AS value_kzt,
+			SELECT ` + group + `, ` + clauses + `n, key_usd AS value_usd, key_kzt AS value_kzt, ` + oldestRateAgeSQL + `,
 				if(sector = '', 'unassigned', sector) AS sector_code, sector_name, raw
 			FROM (
-				SELECT ` + group + `, sum(deals) AS n, sum(value_usd) AS key_usd, sum(value_kzt) AS key_kzt
+				SELECT ` + group + `, sum(deals) AS n, sum(value_usd) AS key_usd, sum(value_kzt) AS key_kzt, ` + rateAgesSQL("deals") + `
 				FROM deal_exports ` + inner + `
 				GROUP BY ` + group + `
 				HAVING n != 0

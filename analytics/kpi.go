@@ -109,6 +109,17 @@ func countedRateAgeSQL(cond string) string {
 			toUInt64(sumIf(n, ` + cond + ` AND fx_expired = 1)) AS rate_too_old`
 }
 
+// rateAgesSQL, in a sum over keys of the aggregates without their rate age,
+// is the records (records: the column that counts them) per age: ages.
+// oldestRateAgeSQL, over that sum, is the oldest age that still has
+// records, as the fx_age_days that countedRateAgeSQL reads. The figures
+// read only the oldest age, and the age as one more key of the sums would
+// multiply the rows to group several times over (BENCHMARKS.md, "The
+// scorecard and the rate ages").
+func rateAgesSQL(records string) string { return "sumMap([fx_age_days], [" + records + "]) AS ages" }
+
+const oldestRateAgeSQL = "arrayReduce('max', arrayFilter((age, records) -> records != 0, tupleElement(ages, 1), tupleElement(ages, 2))) AS fx_age_days"
+
 func (a *rateAge) dest() []any { return []any{&a.Stale, &a.MaxRateAge, &a.TooOld} }
 
 // Investment metrics of InvestmentByYear.
@@ -262,14 +273,14 @@ func investmentByYears(ctx context.Context, conn driver.Conn, metrics []string, 
 	q := `SELECT metric, kpi_key, year, toUInt64(sum(n)) AS projects, toUInt64(sum(j)) AS jobs,
 			sumIf(k_usd, fx_missing = 0) AS usd, sumIf(k_kzt, fx_missing = 0) AS kzt, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
 			` + countedRateAgeSQL("1") + `
-		FROM (
-			SELECT metric, ` + aggKey + ` AS kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days,
-				sum(leads) AS n, sum(jobs) AS j, sum(capex_usd) AS k_usd, sum(capex_kzt) AS k_kzt
+		FROM (SELECT *, ` + oldestRateAgeSQL + ` FROM (
+			SELECT metric, ` + aggKey + ` AS kpi_key, year, fx_missing, fx_stale, fx_expired,
+				sum(leads) AS n, sum(jobs) AS j, sum(capex_usd) AS k_usd, sum(capex_kzt) AS k_kzt, ` + rateAgesSQL("leads") + `
 			FROM ` + table + `
 			WHERE metric IN (` + marks + `) AND ` + cond + ` AND ` + yearsIn("year", f.Years) + `
-			GROUP BY metric, kpi_key, year, fx_missing, fx_stale, fx_expired, fx_age_days
+			GROUP BY metric, kpi_key, year, fx_missing, fx_stale, fx_expired
 			HAVING n != 0
-		)
+		))
 		GROUP BY metric, kpi_key, year
 		ORDER BY metric, kpi_key, year`
 	metricArgs := make([]any, len(metrics))
@@ -459,14 +470,15 @@ func openPipelineQuery(ctx context.Context, conn driver.Conn, by By, f KPIFilter
 		return `SELECT kpi_key, decision_year, toUInt64(sum(n)) AS leads, sumIf(k_usd, fx_missing = 0) AS usd,
 				sumIf(k_weighted, fx_missing = 0) AS weighted, toUInt64(sumIf(n, fx_missing = 1)) AS no_rate,
 				sumIf(k_kzt, fx_missing = 0) AS kzt, sumIf(k_weighted_kzt, fx_missing = 0) AS weighted_kzt, ` + countedRateAgeSQL("1") + `
-			FROM (
-				SELECT ` + aggKey + ` AS kpi_key, decision_year, fx_missing, fx_stale, fx_expired, fx_age_days, sum(leads) AS n,
-					sum(capex_usd) AS k_usd, sum(weighted_usd) AS k_weighted, sum(capex_kzt) AS k_kzt, sum(weighted_kzt) AS k_weighted_kzt
+			FROM (SELECT *, ` + oldestRateAgeSQL + ` FROM (
+				SELECT ` + aggKey + ` AS kpi_key, decision_year, fx_missing, fx_stale, fx_expired, sum(leads) AS n,
+					sum(capex_usd) AS k_usd, sum(weighted_usd) AS k_weighted, sum(capex_kzt) AS k_kzt, sum(weighted_kzt) AS k_weighted_kzt,
+					` + rateAgesSQL("leads") + `
 				FROM ` + table + `
 				WHERE ` + aggCond + `
-				GROUP BY kpi_key, decision_year, fx_missing, fx_stale, fx_expired, fx_age_days
+				GROUP BY kpi_key, decision_year, fx_missing, fx_stale, fx_expired
 				HAVING n != 0
-			)
+			))
 			GROUP BY kpi_key, decision_year
 			ORDER BY kpi_key, decision_year`, aggArgs, nil
 	}
