@@ -67,6 +67,9 @@ type keeper interface {
 	// says why not when it cannot.
 	refresh(ctx context.Context) error
 	prepare(ctx context.Context) error
+	// settle returns once the ledger's lock, given back in the background
+	// after a write, is given back: before the inserter stops.
+	settle()
 }
 
 // keepers returns a keeper of each family ingest keeps, by stream.
@@ -212,6 +215,12 @@ func (a *aggregates[K]) write(ctx context.Context, rows *analytics.Rows, msgs []
 	})
 }
 
+func (a *aggregates[K]) settle() {
+	if a.lease != nil {
+		a.lease.WaitReleased()
+	}
+}
+
 // refresh makes the ledger complete and the aggregates current for the
 // loaded rates (none loaded yet: the ledger only).
 func (a *aggregates[K]) refresh(ctx context.Context) error {
@@ -231,6 +240,7 @@ func (a *aggregates[K]) prepare(ctx context.Context) error { return a.project(ct
 // lock; no rates yet is no error, nor with withoutDDL a user who may not
 // re-project.
 func (a *aggregates[K]) project(ctx context.Context, withoutDDL bool) error {
+	defer a.settle() // the lock given back before econdip migrate or rebuild goes on (or stops)
 	return a.locked(ctx, func(ctx context.Context) error {
 		if err := a.prepareLedger(ctx); err != nil || withoutDDL && a.off {
 			return err
@@ -271,7 +281,7 @@ func (a *aggregates[K]) locked(ctx context.Context, work func(context.Context) e
 			return fmt.Errorf("%s aggregates: waiting for the ledger's lock: %w", a.fam.Name, ctx.Err())
 		}
 	}
-	defer a.lease.Release()
+	defer a.lease.ReleaseInBackground() // the rows' insert need not wait for it; the next write's Try does
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop, renewed := make(chan struct{}), make(chan struct{})

@@ -250,6 +250,11 @@ func (s *Service) consume(ctx context.Context, stream string, cons jetstream.Con
 	release := false // ctx ended and an insert failed: hand the rest back at once
 	var refresh <-chan time.Time
 	families := s.keepers[stream]
+	defer func() {
+		for _, family := range families {
+			family.settle()
+		}
+	}()
 	if len(families) > 0 {
 		// Rates reloaded while no event comes: the aggregates are
 		// re-projected all the same (the figures read the states meanwhile).
@@ -395,12 +400,15 @@ func (l *load) release(delay time.Duration) {
 }
 
 // DefaultLinger is Config.Linger's default: under load, a stream's batches
-// close at most every 250 ms, so an event waits at most that long for its
-// insert to start. 100 ms made so many small inserts that ClickHouse 18.16
-// (and the dashboards' queries, over more parts) fell behind on 2 cores:
-// freshness p99 1.6 s at 750 events/s against 0.55 s with 250 ms
-// (BENCHMARKS.md, "Freshness with ingest's adaptive wait").
-const DefaultLinger = 250 * time.Millisecond
+// close at most every 400 ms, so an event waits at most that long for its
+// insert to start. Fewer, larger loads are what ClickHouse 18.16 on 2 cores
+// keeps up with: each load writes a part per table (its views included),
+// whatever its size. 100 ms gave freshness p99 1.6 s at 750 events/s
+// against 0.55 s with 250 ms (before the aggregates); with the aggregates'
+// ledgers in the load, 250 ms gave p99 1.0-1.1 s at the top steady rate
+// against 0.70 s with 400 ms (BENCHMARKS.md, "Freshness with ingest's
+// adaptive wait" and "The linger with the aggregates").
+const DefaultLinger = 400 * time.Millisecond
 
 func (s *Service) waitName() string {
 	if s.cfg.FixedWait {
@@ -584,6 +592,7 @@ func (s *Service) decode(stream string, f fetched, l *load) {
 // failed; nothing is acknowledged then.
 func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	start := time.Now()
+	stored := s.askStored(ctx, l)
 	// The families' ledgers first, then the rows: so a record visible in its
 	// state is in the aggregates too. The ledgers deduplicate on their own,
 	// whatever the events table holds (aggregates.go). (Writing them at
@@ -594,7 +603,7 @@ func (s *Service) write(ctx context.Context, stream string, l *load) error {
 			return err
 		}
 	}
-	if err := s.dropStored(ctx, stream, l); err != nil {
+	if err := s.dropStored(stream, l, stored); err != nil {
 		return err
 	}
 	if l.rows.Len() > 0 {

@@ -31,8 +31,10 @@ type Lease struct {
 	onChange func(held bool)
 	rev      uint64
 	freeRev  uint64 // the revision of the empty key this instance wrote on Release; 0: none
-	held     atomic.Bool
-	renewed  atomic.Int64 // unix nanoseconds of the last take or renewal
+	// releasing is closed when a ReleaseInBackground is done; nil: none under way.
+	releasing chan struct{}
+	held      atomic.Bool
+	renewed   atomic.Int64 // unix nanoseconds of the last take or renewal
 }
 
 // NewLease is the lease key of kv (a bucket whose TTL is ttl) for this
@@ -56,6 +58,7 @@ func (l *Lease) Held() bool {
 // Try takes or renews the lease; it reports whether this instance holds it.
 // Call it every TTL/3.
 func (l *Lease) Try(ctx context.Context) bool {
+	l.WaitReleased() // given back in the background: its revision first
 	ctx, cancel := context.WithTimeout(ctx, l.ttl/3)
 	defer cancel()
 	var err error
@@ -107,6 +110,31 @@ func (l *Lease) take(ctx context.Context) (uint64, error) {
 		return rev, nil
 	}
 	return 0, err // another instance took it first
+}
+
+// ReleaseInBackground is Release without waiting for the bucket's answer:
+// the ingest lock is given back after each write, and the write's next
+// step need not wait for it. The next Try waits for it. Call it from the
+// goroutine that calls Try.
+func (l *Lease) ReleaseInBackground() {
+	if !l.held.Load() {
+		return
+	}
+	done := make(chan struct{})
+	l.releasing = done
+	go func() {
+		defer close(done)
+		l.Release()
+	}()
+}
+
+// WaitReleased returns once a ReleaseInBackground is done (at once if none
+// is under way): a stopping instance gives the lease back before it goes.
+func (l *Lease) WaitReleased() {
+	if l.releasing != nil {
+		<-l.releasing
+		l.releasing = nil
+	}
 }
 
 // Release gives the lease up if held.

@@ -14,7 +14,8 @@ import (
 
 // TestLeaseHandOver: one holder at a time; a lease given back is free at
 // once, to its last holder (again and again, as the ingest lock is at
-// every write) and to another instance; a lease nobody renews expires.
+// every write, given back in the background) and to another instance; a
+// lease nobody renews expires.
 func TestLeaseHandOver(t *testing.T) {
 	ctx := context.Background()
 	ns := natstest.Start(t)
@@ -60,6 +61,25 @@ func TestLeaseHandOver(t *testing.T) {
 		if s.lease.Held() != (s.want && !s.release) {
 			t.Fatalf("%s: Held %v", s.name, s.lease.Held())
 		}
+	}
+	// Given back in the background (the ingest lock after each write): the
+	// holder's next Try waits for it and takes the key back; once it is
+	// given back, another instance takes it.
+	a.ReleaseInBackground()
+	if !a.Try(ctx) {
+		t.Fatal("a could not take back the lease it gave back in the background")
+	}
+	holder("a")
+	a.ReleaseInBackground()
+	a.WaitReleased()
+	holder("")
+	if a.Held() || !b.Try(ctx) {
+		t.Fatalf("after a gave it back in the background: a holds %v, b could not take it", a.Held())
+	}
+	holder("b")
+	b.Release()
+	if !a.Try(ctx) {
+		t.Fatal("a could not take the lease after b")
 	}
 	// a stops renewing: the key expires with the bucket's TTL and b takes it.
 	deadline := time.Now().Add(10 * ttl)
