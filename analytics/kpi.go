@@ -114,8 +114,8 @@ func countedRateAgeSQL(cond string) string {
 // oldestRateAgeSQL, over that sum, is the oldest age that still has
 // records, as the fx_age_days that countedRateAgeSQL reads. The figures
 // read only the oldest age, and the age as one more key of the sums would
-// multiply the rows to group several times over (BENCHMARKS.md, "The
-// scorecard and the rate ages").
+// multiply the rows to group several times over (BENCHMARKS.md, "Issue
+// 19, fifth step: the scorecard and the rate ages").
 func rateAgesSQL(records string) string { return "sumMap([fx_age_days], [" + records + "]) AS ages" }
 
 const oldestRateAgeSQL = "arrayReduce('max', arrayFilter((age, records) -> records != 0, tupleElement(ages, 1), tupleElement(ages, 2))) AS fx_age_days"

@@ -600,6 +600,7 @@ func (s *Service) write(ctx context.Context, stream string, l *load) error {
 	// freshness benchmark's top rate fell from 1,250 to 750 events/s.)
 	for i, family := range s.keepers[stream] {
 		if err := family.write(ctx, &l.rows, l.family[i]); err != nil {
+			<-stored // done with the load's rows before it goes back
 			return err
 		}
 	}

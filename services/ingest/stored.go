@@ -9,9 +9,9 @@ import (
 )
 
 // dropStored takes out of l's events rows those the events table holds
-// already (the answer of askStored), and any event twice in l, so a batch JetStream delivers again
-// after its insert (a crash or a lost ack before the ack), or after part of
-// it, adds no duplicate rows to the raw table. Only the events rows: the
+// already (the answer of askStored), and any event twice in l, so a batch
+// JetStream delivers again after its insert (a crash or a lost ack before
+// the ack), or after part of it, adds no duplicate rows to the raw table. Only the events rows: the
 // other tables are written after events (analytics.Write), so an event
 // stored does not mean its projections are, and each is read with FINAL,
 // which collapses a row written twice.
